@@ -1,0 +1,1 @@
+"""The container's own servlets (Tomcat's ``org.apache.catalina.servlets``)."""

@@ -1,0 +1,364 @@
+"""Start-up: the command line, CATALINA_HOME/CATALINA_BASE, and building
+the component tree from ``conf/server.xml`` (Tomcat's ``Bootstrap`` and
+``Catalina`` classes).
+
+Commands, as ``catalina.sh`` has them::
+
+    catalina-py run          # in the foreground
+    catalina-py start        # in the background (PID file, logs/catalina.out)
+    catalina-py stop         # through the shutdown port
+    catalina-py configtest   # read and check the configuration, start nothing
+    catalina-py version
+
+Options ``-Dname=value`` set properties for ``${name}`` in server.xml.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import TOMCAT_REFERENCE, __version__
+from .errors import ConfigError
+
+log = logging.getLogger("catalina_py.startup")
+
+#: The valve Tomcat's StandardHost adds to every Host unless one is configured.
+ERROR_REPORT_VALVE = "catalina_py.container.valves.error_report.ErrorReportValve"
+
+
+@dataclass
+class Layout:
+    """Where the install and the instance live."""
+
+    home: str
+    base: str
+    properties: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_environment(cls, defines: dict[str, str] | None = None) -> "Layout":
+        home = os.environ.get("CATALINA_HOME") or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        base = os.environ.get("CATALINA_BASE") or home
+        return cls(os.path.abspath(home), os.path.abspath(base), dict(defines or {}))
+
+    def conf(self, name: str) -> str:
+        """A file of ``conf/``: the instance's own, else the install's (as
+        Tomcat falls back for conf/web.xml)."""
+        own = os.path.join(self.base, "conf", name)
+        if os.path.exists(own) or self.base == self.home:
+            return own
+        return os.path.join(self.home, "conf", name)
+
+    def all_properties(self) -> dict[str, str]:
+        from .config.properties import load_properties
+        props = {"catalina.home": self.home, "catalina.base": self.base}
+        props.update(load_properties(os.path.join(self.base, "conf", "catalina.properties")))
+        props.update(self.properties)
+        return props
+
+
+def resolve_class(dotted: str) -> type:
+    import importlib
+    module_name, _, attr = dotted.rpartition(".")
+    return getattr(importlib.import_module(module_name), attr)
+
+
+class Catalina:
+    """Builds a StandardServer from the configuration and runs it."""
+
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
+        self.server: Any = None
+        self.warnings: list[str] = []
+
+    # -- building -----------------------------------------------------------
+    def load(self) -> Any:
+        """Read and check every configuration file and build the component
+        tree; raises ConfigError before anything listens."""
+        from .config.server_xml import load_server_xml, resolve_app_base
+        from .config.web_xml import parse_web_xml
+        from .connector.adapter import CoyoteAdapter
+        from .connector.endpoint import Connector
+        from .container.host import StandardEngine, StandardHost
+        from .container.mapper import Mapper
+        from .container.server import StandardServer, StandardService
+        from .deploy.host_config import HostConfig
+
+        server_xml = os.path.join(self.layout.base, "conf", "server.xml")
+        if not os.path.isfile(server_xml):
+            raise ConfigError(f"no configuration file at {server_xml}",
+                              hint="CATALINA_BASE must contain conf/server.xml")
+        config, warnings = load_server_xml(server_xml, self.layout.all_properties())
+        self.warnings.extend(str(w) for w in warnings)
+        global_web_xml = parse_web_xml(self.layout.conf("web.xml"))
+
+        server = StandardServer(config.port, config.shutdown, config.address)
+        for service_config in config.services:
+            engine_config = service_config.engine
+            engine = StandardEngine(engine_config.name, engine_config.default_host)
+            mapper = Mapper()
+            for valve_config in engine_config.valves:
+                engine.pipeline.add_valve(self._make_valve(valve_config))
+            service = StandardService(service_config.name, engine, mapper)
+            for host_config in engine_config.hosts:
+                host = StandardHost(host_config.name, resolve_app_base(host_config, self.layout.base),
+                                    host_config.aliases, host_config.auto_deploy)
+                for valve_config in host_config.valves:
+                    host.pipeline.add_valve(self._make_valve(valve_config))
+                if not any(type(v).__name__ == "ErrorReportValve" for v in host.pipeline.valves):
+                    host.pipeline.add_valve(resolve_class(ERROR_REPORT_VALVE)())
+                host.access_logs = engine.pipeline.access_logs() + host.pipeline.access_logs()
+                engine.add_host(host)
+                mapper.add_host(host.name, host, host.aliases)
+                service.host_configs.append(HostConfig(host, host.app_base, mapper, global_web_xml,
+                                                       host_config.contexts, self._make_valve))
+            mapper.set_default_host(engine_config.default_host)
+            adapter = CoyoteAdapter(engine, mapper)
+            adapter.server_info = f"catalina_py/{__version__}"
+            for connector_config in service_config.connectors:
+                service.connectors.append(Connector(connector_config, adapter))
+            server.services.append(service)
+        self.server = server
+        return server
+
+    def _make_valve(self, valve_config: Any) -> Any:
+        cls = resolve_class(valve_config.python_class)
+        valve = cls()
+        if hasattr(valve, "catalina_base"):
+            valve.catalina_base = self.layout.base
+        self.warnings.extend(valve.configure(valve_config.attributes, valve_config.location))
+        return valve
+
+    # -- running ------------------------------------------------------------
+    def start(self) -> None:
+        """Bind everything, then start (the server serves when this returns)."""
+        if self.server is None:
+            self.load()
+        for warning in self.warnings:
+            log.warning("%s", warning)
+        self.server.bind()
+        self.server.start()
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+
+    def run(self) -> int:
+        """``catalina.sh run``: serve until the shutdown command or a signal."""
+        self.start()
+        self.server.install_signal_handlers()
+        self.server.await_stop()
+        self.stop()
+        return 0
+
+
+# -- the command line ---------------------------------------------------------
+def _configure_logging(level: str = "INFO") -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s.%(msecs)03d %(levelname)s [%(name)s] %(message)s",
+        datefmt="%d-%b-%Y %H:%M:%S",
+        stream=sys.stdout,
+    )
+
+
+def _parse_args(argv: list[str]) -> tuple[argparse.Namespace, dict[str, str]]:
+    defines: dict[str, str] = {}
+    rest = []
+    for arg in argv:
+        if arg.startswith("-D") and "=" in arg:
+            name, _, value = arg[2:].partition("=")
+            defines[name] = value
+        else:
+            rest.append(arg)
+    parser = argparse.ArgumentParser(prog="catalina-py", description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["run", "start", "stop", "configtest", "version"])
+    parser.add_argument("--log-level", default=os.environ.get("CATALINA_LOG_LEVEL", "INFO"))
+    parser.add_argument("--wait", type=float, default=30.0,
+                        help="start/stop: seconds to wait for the server to come up or go away")
+    return parser.parse_args(rest), defines
+
+
+def pid_file(layout: Layout) -> str:
+    return os.environ.get("CATALINA_PID") or os.path.join(layout.base, "logs", "catalina.pid")
+
+
+def _read_pid(path: str) -> int | None:
+    try:
+        with open(path) as fh:
+            return int(fh.read().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie child of ours counts as gone
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        return done == 0
+    except ChildProcessError:
+        return True
+
+
+def cmd_start(layout: Layout, defines: dict[str, str], wait: float) -> int:
+    """Start ``run`` in the background with output in logs/catalina.out, and
+    wait until it serves (or fails), unlike Tomcat's fire-and-forget start."""
+    pidfile = pid_file(layout)
+    old = _read_pid(pidfile)
+    if old is not None and _alive(old):
+        print(f"catalina_py appears to be running with PID {old} (PID file {pidfile}); start aborted.")
+        return 1
+    logs = os.path.join(layout.base, "logs")
+    os.makedirs(logs, exist_ok=True)
+    out_path = os.path.join(logs, "catalina.out")
+    offset = os.path.getsize(out_path) if os.path.exists(out_path) else 0
+    env = dict(os.environ, CATALINA_HOME=layout.home, CATALINA_BASE=layout.base)
+    args = [sys.executable, "-m", "catalina_py"] + [f"-D{k}={v}" for k, v in defines.items()] + ["run"]
+    with open(out_path, "ab") as out, open(os.devnull, "rb") as devnull:
+        proc = subprocess.Popen(args, stdin=devnull, stdout=out, stderr=subprocess.STDOUT, env=env,
+                                start_new_session=True, cwd=layout.base)
+    with open(pidfile, "w") as fh:
+        fh.write(f"{proc.pid}\n")
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            print(f"catalina_py failed to start (exit {proc.returncode}); see {out_path}:")
+            with open(out_path, "rb") as fh:
+                fh.seek(offset)
+                sys.stdout.write(fh.read().decode("utf-8", "replace")[-4000:])
+            os.unlink(pidfile)
+            return 1
+        with open(out_path, "rb") as fh:
+            fh.seek(offset)
+            if b"Server startup in" in fh.read():
+                print(f"catalina_py started (PID {proc.pid}); output in {out_path}")
+                return 0
+        time.sleep(0.1)
+    print(f"catalina_py did not report start-up within {wait:.0f} s (PID {proc.pid}); see {out_path}")
+    return 1
+
+
+def cmd_stop(layout: Layout, defines: dict[str, str], wait: float) -> int:
+    """Send the shutdown command (SIGTERM when the port is disabled) and wait
+    for the process to exit."""
+    from .config.server_xml import load_server_xml
+    pidfile = pid_file(layout)
+    pid = _read_pid(pidfile)
+    try:
+        config, _ = load_server_xml(os.path.join(layout.base, "conf", "server.xml"), layout.all_properties())
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        config = None
+    sent = False
+    if config is not None and config.port >= 0:
+        try:
+            with socket.create_connection((config.address, config.port), timeout=5) as conn:
+                conn.sendall(config.shutdown.encode("utf-8"))
+            sent = True
+        except OSError as exc:
+            print(f"Could not contact {config.address}:{config.port} ({exc.strerror or exc}). "
+                  "The server may not be running.")
+    if not sent:
+        if pid is None or not _alive(pid):
+            print("No running catalina_py found (no shutdown port answered, no live PID file).")
+            if pid is not None:
+                os.unlink(pidfile)
+            return 1
+        os.kill(pid, signal.SIGTERM)
+    if pid is None:
+        print("Shutdown command sent.")
+        return 0
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            os.unlink(pidfile)
+            print("catalina_py stopped.")
+            return 0
+        time.sleep(0.1)
+    print(f"catalina_py (PID {pid}) did not stop within {wait:.0f} s.")
+    return 1
+
+
+def cmd_configtest(layout: Layout, defines: dict[str, str]) -> int:
+    catalina = Catalina(layout)
+    try:
+        catalina.load()
+        for host_config in (hc for s in catalina.server.services for hc in s.host_configs):
+            check_webapps(host_config)
+    except ConfigError as exc:
+        print(f"SEVERE: {exc}", file=sys.stderr)
+        return 1
+    for warning in catalina.warnings:
+        print(f"WARNING: {warning}", file=sys.stderr)
+    print(f"Configuration OK: {os.path.join(layout.base, 'conf', 'server.xml')}")
+    return 0
+
+
+def check_webapps(host_config: Any) -> None:
+    """Parse every webapp's web.xml (without starting anything)."""
+    from .config.web_xml import parse_web_xml
+    base = host_config.app_base
+    if not os.path.isdir(base):
+        return
+    for folder in sorted(os.listdir(base)):
+        path = os.path.join(base, folder, "WEB-INF", "web.xml")
+        if os.path.isfile(path):
+            parse_web_xml(path)
+
+
+def cmd_version(layout: Layout) -> int:
+    import gevent
+    import greenlet
+    import lxml.etree
+    print(f"Server version: catalina_py/{__version__}")
+    print(f"Behaves as:     Apache Tomcat {TOMCAT_REFERENCE}")
+    print(f"Python:         {platform.python_implementation()} {platform.python_version()}")
+    print(f"gevent:         {gevent.__version__}")
+    print(f"greenlet:       {greenlet.__version__}")
+    print(f"lxml:           {lxml.etree.__version__}")
+    print(f"OS:             {platform.system()} {platform.release()} ({platform.machine()})")
+    print(f"CATALINA_HOME:  {layout.home}")
+    print(f"CATALINA_BASE:  {layout.base}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args, defines = _parse_args(sys.argv[1:] if argv is None else argv)
+    layout = Layout.from_environment(defines)
+    if args.command == "version":
+        return cmd_version(layout)
+    if args.command == "configtest":
+        return cmd_configtest(layout, defines)
+    if args.command == "start":
+        return cmd_start(layout, defines, args.wait)
+    if args.command == "stop":
+        return cmd_stop(layout, defines, args.wait)
+    # run
+    from gevent import monkey
+    monkey.patch_all()
+    _configure_logging(args.log_level)
+    catalina = Catalina(layout)
+    try:
+        return catalina.run()
+    except ConfigError as exc:
+        log.error("%s", exc)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,820 @@
+"""Incremental, sans-I/O HTTP/1.1 request parser.
+
+:class:`RequestParser` turns the bytes received on one connection into a
+stream of events, one request after the other::
+
+    p = RequestParser()
+    p.feed(received_bytes)           # b"" means the peer closed
+    ev = p.next_event()              # RequestHead | Data | EndOfMessage
+                                     # | NEED_DATA | CLOSED
+    ...                              # after EndOfMessage:
+    p.start_next_request()           # pipelined bytes stay buffered
+
+It does no I/O and reads no clock, so it can be driven by a gevent socket,
+by tests, or by anything else. The rules it enforces follow Apache Tomcat
+10.1 (``Http11InputBuffer``, ``Http11Processor.prepareRequest`` and
+``ChunkedInputFilter``), stricter in a few places documented in
+``docs/http11.md``. Every rejection raises :class:`HttpParseError` carrying
+the status to answer with.
+
+Design notes (speed matters, this is on every request's path):
+
+* The common case, a whole head in one ``recv``, costs two ``bytes.find``
+  calls to locate the blank line, one latin-1 decode, one split into lines
+  and a handful of dict/regex look-ups. No per-byte Python loops.
+* Searches remember how far they got (``_scan``), so feeding a head one byte
+  at a time does not rescan what was already searched.
+* Body bytes are handed out as soon as they are buffered (never
+  accumulated); when the whole buffer is body it is handed out without a
+  copy.
+* Every limit (head size, chunk-extension size, trailer size) is enforced
+  while data arrives, so nothing is buffered without bound.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass, field
+
+from catalina_py.connector.http11.errors import HttpParseError
+from catalina_py.connector.http11.headers import Headers
+
+__all__ = [
+    "CLOSED",
+    "NEED_DATA",
+    "Data",
+    "EndOfMessage",
+    "RequestHead",
+    "RequestParser",
+]
+
+
+# ---------------------------------------------------------------- events
+
+
+class _Sentinel:
+    """A named singleton returned by :meth:`RequestParser.next_event`."""
+
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __repr__(self) -> str:
+        return self._name
+
+
+#: Returned when more bytes must be fed before the next event can be built
+#: (also after :class:`EndOfMessage`, until ``start_next_request()``).
+NEED_DATA = _Sentinel("NEED_DATA")
+
+#: Returned when the peer closed the connection cleanly between requests.
+CLOSED = _Sentinel("CLOSED")
+
+
+@dataclass(slots=True)
+class RequestHead:
+    """The request line and header fields of one request.
+
+    ``body`` says how the body is framed: ``"none"`` (no Content-Length nor
+    Transfer-Encoding), ``"length"`` (``content_length`` bytes) or
+    ``"chunked"``. ``keep_alive`` is the client's wish (HTTP/1.1: yes unless
+    ``Connection: close``; HTTP/1.0: only with ``Connection: keep-alive``).
+    ``expect_continue`` is true for an HTTP/1.1 ``Expect: 100-continue``.
+    """
+
+    method: str
+    target: str
+    version: str
+    headers: Headers
+    body: str
+    content_length: int | None
+    expect_continue: bool
+    keep_alive: bool
+
+
+@dataclass(slots=True)
+class Data:
+    """A piece of the (de-chunked) request body."""
+
+    data: bytes
+
+
+@dataclass(slots=True)
+class EndOfMessage:
+    """The body is complete; ``trailers`` holds chunked trailer fields."""
+
+    trailers: Headers = field(default_factory=Headers)
+
+
+Event = RequestHead | Data | EndOfMessage | _Sentinel
+
+
+# ------------------------------------------------------- character classes
+
+# tchar (RFC 9110 5.6.2).
+_TCHARS = r"!#$%&'*+\-.^_`|~0-9A-Za-z"
+_TOKEN_RE = re.compile(rf"[{_TCHARS}]+\Z")
+
+# Characters Tomcat's HttpParser accepts in the path (isAbsolutePathRelaxed:
+# unreserved / pct-encoded / sub-delims / ":" / "@" / "/") and in the query
+# (isQueryRelaxed: the same plus "?"), with relaxedPathChars and
+# relaxedQueryChars left at their empty default.
+_PATH_CHARS = r"A-Za-z0-9\-._~%!$&'()*+,;=:@/"
+_ORIGIN_RE = re.compile(rf"/[{_PATH_CHARS}]*(?:\?[{_PATH_CHARS}?]*)?\Z")
+_QUERY_RE = re.compile(rf"[{_PATH_CHARS}?]*\Z")
+# HttpParser.isNotRequestTarget: controls, SP, " # < > \ ^ ` { | } and
+# (Java bytes being signed) anything outside US-ASCII.
+_TARGET_CHARS_RE = re.compile(r"[^\x00-\x20\"#<>\\^`{|}\x7f-\U0010ffff]+\Z")
+_ABSOLUTE_RE = re.compile(
+    rf"(?i:https?)://([^/?]*)(?:/[{_PATH_CHARS}]*)?(?:\?[{_PATH_CHARS}?]*)?\Z")
+_USERINFO_RE = re.compile(r"[A-Za-z0-9\-._~%!$&'()*+,;=:]*\Z")
+
+# Host (Tomcat's Host.parse: reg-name of letters, digits, "-" and ".",
+# IPv4, or a bracketed IPv6 literal; optional ":" port of digits).
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?"
+_HOST_RE = re.compile(
+    rf"(?:{_LABEL}(?:\.{_LABEL})*\.?|\[([0-9A-Fa-f:.]+)\])(?::([0-9]*))?\Z")
+
+_VERSION_RE = re.compile(r"HTTP/[0-9]\.[0-9]\Z")
+_WS_RE = re.compile(r"[ \t]+")
+
+# In a head: controls other than HT, and CR not followed by LF.
+_BAD_HEAD_CHARS_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)")
+# In a trailer section: the same, and also LF without CR (Tomcat requires
+# CRLF in trailers).
+_BAD_TRAILER_RE = re.compile(
+    rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n")
+_BARE_LF_RE = re.compile(rb"(?<!\r)\n")
+
+_HEX_RE = re.compile(rb"[0-9A-Fa-f]+\Z")
+# chunk-ext as Tomcat's ChunkExtension state machine accepts it:
+# *( BWS ";" BWS name [ BWS "=" BWS ( token / quoted-string ) ] BWS ).
+# Quoted strings may not contain "\" nor controls other than HT.
+_BTOKEN = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
+_CHUNK_EXT_RE = re.compile(
+    rb"(?:;[ \t]*" + _BTOKEN + rb"(?:[ \t]*=[ \t]*(?:" + _BTOKEN
+    + rb"|\"[^\"\\\x00-\x08\x0a-\x1f\x7f]*\"))?[ \t]*)+\Z")
+
+_MAX_CHUNK_SIZE = 0x7FFFFFFF   # Tomcat: at most 8 hex digits, int >= 0
+_MAX_CHUNK_DIGITS = 8
+_MAX_CONTENT_LENGTH = 2 ** 63 - 1
+_MAX_PORT = 2 ** 31 - 1        # Tomcat parses the port as a Java int
+
+# Small caches of strings already validated (method names, header field
+# names, Host values). Requests repeat the same few, so a dict hit replaces a
+# regex match. Bounded so that hostile input cannot grow them.
+_CACHE_LIMIT = 512
+_GOOD_METHODS: set[str] = set()
+_FIELD_NAMES: dict[str, str] = {}          # raw name -> lower-cased name
+_GOOD_HOSTS: set[str] = set()
+
+# Parser states.
+_S_HEAD = 0
+_S_LENGTH = 1
+_S_CHUNK_SIZE = 2
+_S_CHUNK_DATA = 3
+_S_CHUNK_CRLF = 4
+_S_TRAILERS = 5
+_S_EOM = 6         # emit EndOfMessage (body-less request) next
+_S_DONE = 7        # EndOfMessage returned; waiting for start_next_request()
+_S_ERROR = 8
+
+
+def _valid_host(value: str, require_port: bool = False) -> bool:
+    """True if ``value`` is ``host [":" port]`` as Tomcat's Host.parse allows.
+
+    ``require_port`` (for CONNECT's authority-form) insists on a port.
+    """
+    if not require_port and value in _GOOD_HOSTS:
+        return True
+    m = _HOST_RE.match(value)
+    if m is None:
+        return False
+    literal, port = m.group(1), m.group(2)
+    if literal is not None:
+        try:
+            ipaddress.IPv6Address(literal)
+        except ValueError:
+            return False
+    if port:
+        if len(port) > 10 or int(port) > _MAX_PORT:
+            return False
+    elif require_port:
+        return False
+    if not require_port and len(_GOOD_HOSTS) < _CACHE_LIMIT:
+        _GOOD_HOSTS.add(value)
+    return True
+
+
+def _parse_fields(lines: list[str], first: int, what: str,
+                  max_count: int) -> tuple[list[tuple[str, str]],
+                                           dict[str, list[str]]]:
+    """Parse ``name: value`` lines ``lines[first:]`` into items and index.
+
+    ``what`` is "header" or "trailer", for error reasons. Control characters
+    were rejected before the text was split into lines.
+    """
+    if max_count >= 0 and len(lines) - first > max_count:
+        raise HttpParseError(400, f"Too many {what} fields")
+    items: list[tuple[str, str]] = []
+    index: dict[str, list[str]] = {}
+    names = _FIELD_NAMES
+    for i in range(first, len(lines)):
+        line = lines[i]
+        colon = line.find(":")
+        if colon > 0:
+            name = line[:colon]
+            lower = names.get(name)
+            if lower is None:
+                if _TOKEN_RE.match(name) is None:
+                    if name[0] in " \t":
+                        raise HttpParseError(
+                            400, f"Obsolete line folding in {what} fields "
+                            "is not allowed")
+                    raise HttpParseError(400, f"Invalid {what} field name")
+                lower = name.lower()
+                if len(names) < _CACHE_LIMIT:
+                    names[name] = lower
+        else:
+            if line[:1] in (" ", "\t"):
+                raise HttpParseError(
+                    400, f"Obsolete line folding in {what} fields is not "
+                    "allowed")
+            if colon == 0:
+                raise HttpParseError(400, f"Empty {what} field name")
+            raise HttpParseError(400, f"Invalid {what} field (no colon)")
+        value = line[colon + 1:].strip(" \t")
+        items.append((name, value))
+        values = index.get(lower)
+        if values is None:
+            index[lower] = [value]
+        else:
+            values.append(value)
+    return items, index
+
+
+def _token_list(values: list[str]) -> list[str] | None:
+    """Parse a ``#token`` list the way Tomcat's TokenList does.
+
+    Returns the lower-cased tokens, or ``None`` if an element is not a token
+    or there is no token at all. Empty elements are allowed.
+    """
+    tokens: list[str] = []
+    for value in values:
+        for element in value.split(","):
+            element = element.strip(" \t")
+            if not element:
+                continue
+            if _TOKEN_RE.match(element) is None:
+                return None
+            tokens.append(element.lower())
+    return tokens or None
+
+
+def _connection_tokens(values: list[str]) -> set[str]:
+    """Lower-cased elements of the Connection header values."""
+    return {element.strip(" \t").lower()
+            for value in values for element in value.split(",")}
+
+
+def _check_request_line(line: str) -> tuple[str, str, str]:
+    """Split and validate a request line; return (method, target, version).
+
+    Like Tomcat, runs of SP/HT between the three parts are tolerated.
+    """
+    parts = line.split(" ")
+    if len(parts) != 3 or not parts[0] or not parts[1] or not parts[2]:
+        if not line or line[0] in " \t":
+            raise HttpParseError(400, "Invalid request line")
+        parts = _WS_RE.split(line)
+        if parts[-1] == "":
+            # Trailing whitespace after the version (or after the target of
+            # an HTTP/0.9 request): Tomcat rejects both.
+            raise HttpParseError(400, "Invalid request line")
+        if len(parts) == 2:
+            raise HttpParseError(
+                400, "HTTP/0.9 requests (no HTTP version) are not supported")
+        if len(parts) != 3:
+            raise HttpParseError(400, "Invalid request line")
+    method, target, version = parts
+    if method not in _GOOD_METHODS:
+        if _TOKEN_RE.match(method) is None:
+            raise HttpParseError(400, "Invalid method in request line")
+        if len(_GOOD_METHODS) < _CACHE_LIMIT:
+            _GOOD_METHODS.add(method)
+    origin = _ORIGIN_RE.match(target) is not None
+    if not origin:
+        # The general character check Tomcat makes while reading the line.
+        if _TARGET_CHARS_RE.match(target) is None:
+            raise HttpParseError(400, "Invalid character in request target")
+        q = target.find("?")
+        if q >= 0 and _QUERY_RE.match(target, q + 1) is None:
+            raise HttpParseError(400, "Invalid character in query string")
+    if version != "HTTP/1.1" and version != "HTTP/1.0":
+        if _VERSION_RE.match(version) is None:
+            raise HttpParseError(400, "Invalid HTTP version in request line")
+        raise HttpParseError(505, "HTTP version not supported")
+    if not origin:
+        _check_target_form(method, target)
+    return method, target, version
+
+
+def _check_target_form(method: str, target: str) -> None:
+    """Validate a request target that is not in origin-form."""
+    if target == "*":
+        if method != "OPTIONS":
+            raise HttpParseError(
+                400, "Asterisk request target is only allowed for OPTIONS")
+        return
+    if method == "CONNECT":
+        if not _valid_host(target, require_port=True):
+            raise HttpParseError(400, "Invalid CONNECT target")
+        return
+    if target[:1] == "/":
+        raise HttpParseError(400, "Invalid character in request path")
+    if _absolute_authority(target) is None:
+        raise HttpParseError(400, "Invalid request target")
+
+
+def _absolute_authority(target: str) -> str | None:
+    """For an absolute-form target return its host[:port], else ``None``.
+
+    The scheme must be http or https and the authority must be valid; a
+    userinfo part is validated and dropped (Tomcat does the same).
+    """
+    m = _ABSOLUTE_RE.match(target)
+    if m is None:
+        return None
+    authority = m.group(1)
+    at = authority.find("@")
+    if at >= 0:
+        if _USERINFO_RE.match(authority, 0, at) is None:
+            return None
+        authority = authority[at + 1:]
+    if not authority or not _valid_host(authority):
+        return None
+    return authority
+
+
+# ------------------------------------------------------------------ parser
+
+
+class RequestParser:
+    """Incremental HTTP/1.1 request parser for one connection.
+
+    ``max_header_size`` bounds the request line plus header fields (plus
+    any blank lines before the request line and the terminating blank line),
+    like Tomcat's ``maxHttpHeaderSize``. ``max_trailer_size`` bounds the
+    trailer section of a chunked body, ``max_chunk_extension_size`` the
+    total size of chunk extensions in one request (Tomcat's
+    ``maxExtensionSize``), ``max_header_count`` the number of header fields
+    (Tomcat's ``maxHeaderCount``; negative means unlimited).
+    """
+
+    __slots__ = (
+        "_buf", "_pos", "_pending", "_eof", "_state", "_scan", "_blank",
+        "_reqline", "_remaining", "_ext_total", "_error",
+        "max_header_size", "max_trailer_size", "max_chunk_extension_size",
+        "max_header_count",
+    )
+
+    def __init__(self, max_header_size: int = 8192,
+                 max_trailer_size: int = 8192,
+                 max_chunk_extension_size: int = 8192,
+                 max_header_count: int = 100) -> None:
+        self.max_header_size = max_header_size
+        self.max_trailer_size = max_trailer_size
+        self.max_chunk_extension_size = max_chunk_extension_size
+        self.max_header_count = max_header_count
+        self._buf = b""          # received bytes; _buf[_pos:] unconsumed
+        self._pos = 0
+        self._pending: list[bytes] = []   # fed, not yet merged into _buf
+        self._eof = False
+        self._state = _S_HEAD
+        self._scan = 0           # where the current search resumes
+        self._blank = 0          # blank-line bytes skipped before the head
+        self._reqline: tuple[str, str, str] | None = None
+        self._remaining = 0      # body bytes left (length or chunk)
+        self._ext_total = 0      # chunk-extension bytes seen so far
+        self._error: HttpParseError | None = None
+
+    # -- feeding -------------------------------------------------------------
+
+    def feed(self, data: bytes) -> None:
+        """Append received bytes; ``feed(b"")`` records EOF from the peer."""
+        if not data:
+            self._eof = True
+            return
+        if self._eof:
+            raise RuntimeError("data fed after EOF")
+        if self._pos >= len(self._buf) and not self._pending:
+            # Everything so far was consumed: the new bytes become the
+            # buffer as they are (no copy).
+            self._buf = bytes(data)
+            self._pos = 0
+            self._scan = 0
+        else:
+            # Merged lazily by next_event(), so that many feeds without a
+            # next_event() in between cost O(n), not O(n^2).
+            self._pending.append(bytes(data))
+
+    def _merge(self) -> None:
+        pos = self._pos
+        self._buf = b"".join([memoryview(self._buf)[pos:], *self._pending])
+        self._pending.clear()
+        self._scan = self._scan - pos if self._scan > pos else 0
+        self._pos = 0
+
+    @property
+    def leftover(self) -> bytes:
+        """The bytes buffered but not consumed (handed to an upgrade)."""
+        rest = self._buf[self._pos:]
+        if self._pending:
+            return b"".join([rest, *self._pending])
+        return rest
+
+    @property
+    def has_buffered_data(self) -> bool:
+        """True if unconsumed bytes are buffered (e.g. a pipelined request)."""
+        return self._pos < len(self._buf) or bool(self._pending)
+
+    @property
+    def eof(self) -> bool:
+        """True once the peer has closed its side (``feed(b"")``)."""
+        return self._eof
+
+    def start_next_request(self) -> None:
+        """After :class:`EndOfMessage`, get ready for the next request.
+
+        Buffered bytes (a pipelined request) are kept.
+        """
+        if self._state != _S_DONE:
+            raise RuntimeError(
+                "start_next_request() called before EndOfMessage")
+        self._state = _S_HEAD
+        self._scan = self._pos
+        self._blank = 0
+        self._reqline = None
+        self._remaining = 0
+        self._ext_total = 0
+
+    # -- events --------------------------------------------------------------
+
+    def next_event(self) -> Event:
+        """Return the next event, ``NEED_DATA`` or ``CLOSED``.
+
+        Raises :class:`HttpParseError` if the request is malformed (and
+        again on every later call: the connection cannot be recovered).
+        """
+        if self._pending:
+            self._merge()
+        state = self._state
+        try:
+            if state == _S_HEAD:
+                return self._next_head()
+            if state == _S_LENGTH:
+                return self._next_length()
+            if state == _S_EOM:
+                self._state = _S_DONE
+                return EndOfMessage(Headers())
+            if _S_CHUNK_SIZE <= state <= _S_TRAILERS:
+                return self._next_chunked()
+            if state == _S_DONE:
+                return NEED_DATA
+        except HttpParseError as exc:
+            self._state = _S_ERROR
+            self._error = exc
+            raise
+        assert self._error is not None
+        raise self._error
+
+    def _next_head(self) -> Event:
+        buf = self._buf
+        pos = self._pos
+        n = len(buf)
+        limit = self.max_header_size
+        if pos < n and (buf[pos] == 13 or buf[pos] == 10):
+            # Blank lines before the request line are skipped (Tomcat does);
+            # they count towards the head size limit.
+            chunk = buf[pos:pos + limit + 1]
+            skipped = len(chunk) - len(chunk.lstrip(b"\r\n"))
+            pos += skipped
+            self._pos = pos
+            self._blank += skipped
+            if self._blank >= limit:
+                raise HttpParseError(400, "Request header is too large")
+        if pos >= n:
+            return CLOSED if self._eof else NEED_DATA
+        scan = self._scan if self._scan > pos else pos
+        # The head ends at the first empty line: LF followed by CRLF or LF.
+        end = buf.find(b"\n\r\n", scan)
+        if end >= 0:
+            lf2 = buf.find(b"\n\n", scan, end + 1)
+            if lf2 >= 0:
+                end, body = lf2, lf2 + 2
+            else:
+                body = end + 3
+        else:
+            end = buf.find(b"\n\n", scan)
+            body = end + 2
+        blank = self._blank
+        if end < 0:
+            # Incomplete head.
+            self._scan = n - 2 if n - 2 > pos else pos
+            if self._reqline is None:
+                lf = buf.find(b"\n", pos)
+                if lf >= 0:
+                    if lf - pos + blank >= limit:
+                        raise HttpParseError(400,
+                                             "Request header is too large")
+                    self._reqline = _check_request_line(
+                        buf[pos:lf].decode("latin-1").removesuffix("\r"))
+            if n - pos + blank >= limit:
+                raise HttpParseError(400, "Request header is too large")
+            if self._eof:
+                raise HttpParseError(
+                    400, "Connection closed before the request head was "
+                    "complete")
+            return NEED_DATA
+
+        text = buf[pos:end].decode("latin-1")
+        if text[-1:] == "\r":
+            text = text[:-1]
+        lf = text.find("\n")
+        reqline = self._reqline
+        if reqline is None:
+            # Same order as when the head arrives piecemeal: the request
+            # line is judged as soon as it is complete.
+            if (lf if lf >= 0 else end - pos) + blank >= limit:
+                raise HttpParseError(400, "Request header is too large")
+            if lf < 0:
+                line = text
+            else:
+                line = text[:lf]
+                if line[-1:] == "\r":
+                    line = line[:-1]
+            reqline = _check_request_line(line)
+        if body - pos + blank > limit:
+            raise HttpParseError(400, "Request header is too large")
+        self._pos = body
+        if lf < 0:
+            lines = [text]
+        else:
+            bad = _BAD_HEAD_CHARS_RE.search(text, lf + 1)
+            if bad is not None:
+                raise HttpParseError(400, "Invalid character in header field")
+            if text.count("\r") == text.count("\n"):
+                lines = text.split("\r\n")
+            else:
+                # Bare LF line endings, which Tomcat accepts in the head.
+                lines = text.replace("\r\n", "\n").split("\n")
+        return self._finish_head(reqline, lines)
+
+    def _finish_head(self, reqline: tuple[str, str, str],
+                     lines: list[str]) -> RequestHead:
+        method, target, version = reqline
+        items, index = _parse_fields(lines, 1, "header",
+                                     self.max_header_count)
+        http11 = version == "HTTP/1.1"
+
+        # Host (Http11Processor.prepareRequest, AbstractProcessor.parseHost).
+        hosts = index.get("host")
+        if hosts is not None:
+            if len(hosts) > 1:
+                raise HttpParseError(400, "More than one Host header")
+            host = hosts[0]
+            if host and not _valid_host(host):
+                raise HttpParseError(400, "Invalid Host header")
+        elif http11:
+            raise HttpParseError(400, "Missing Host header")
+        if target[0] != "/" and method != "CONNECT" and target != "*" \
+                and http11:
+            authority = _absolute_authority(target)
+            # hosts is not None here: a missing Host was rejected above.
+            if authority is None or hosts is None \
+                    or authority.lower() != hosts[0].lower():
+                raise HttpParseError(
+                    400, "Host header does not match the request target")
+
+        # Connection.
+        keep_alive = http11
+        conn = index.get("connection")
+        if conn is not None:
+            tokens = _connection_tokens(conn)
+            if "close" in tokens:
+                keep_alive = False
+            elif "keep-alive" in tokens:
+                keep_alive = True
+
+        # Message body framing.
+        te = index.get("transfer-encoding")
+        cl = index.get("content-length")
+        content_length: int | None = None
+        if te is not None:
+            if cl is not None:
+                raise HttpParseError(
+                    400, "Both Content-Length and Transfer-Encoding present")
+            codings = _token_list(te)
+            if codings is None:
+                raise HttpParseError(400, "Invalid Transfer-Encoding header")
+            chunked = False
+            for coding in codings:
+                if chunked:
+                    raise HttpParseError(
+                        400, "chunked must be the last transfer coding")
+                if coding == "chunked":
+                    chunked = True
+                else:
+                    raise HttpParseError(
+                        501, "Unsupported transfer coding")
+            framing = "chunked"
+            if not http11:
+                # RFC 9112 6.1: HTTP/1.0 with Transfer-Encoding -> close.
+                keep_alive = False
+            self._state = _S_CHUNK_SIZE
+            self._scan = self._pos
+        elif cl is not None:
+            if len(cl) > 1:
+                raise HttpParseError(400, "More than one Content-Length")
+            value = cl[0]
+            if not (value.isdigit() and value.isascii()) or len(value) > 19:
+                raise HttpParseError(400, "Invalid Content-Length")
+            content_length = int(value)
+            if content_length > _MAX_CONTENT_LENGTH:
+                raise HttpParseError(400, "Invalid Content-Length")
+            framing = "length"
+            if content_length:
+                self._remaining = content_length
+                self._state = _S_LENGTH
+            else:
+                self._state = _S_EOM
+        else:
+            framing = "none"
+            self._state = _S_EOM
+
+        # Expect (HTTP/1.1 only, first value, as Tomcat).
+        expect = False
+        if http11:
+            values = index.get("expect")
+            if values is not None:
+                if values[0].lower() != "100-continue":
+                    raise HttpParseError(417, "Unsupported expectation")
+                expect = True
+
+        return RequestHead(method, target, version,
+                           Headers._from_parsed(items, index), framing,
+                           content_length, expect, keep_alive)
+
+    def _next_length(self) -> Event:
+        buf = self._buf
+        pos = self._pos
+        avail = len(buf) - pos
+        if avail <= 0:
+            if self._eof:
+                raise HttpParseError(
+                    400, "Connection closed before the request body was "
+                    "complete")
+            return NEED_DATA
+        remaining = self._remaining
+        if avail >= remaining:
+            take = remaining
+            self._state = _S_EOM
+        else:
+            take = avail
+        self._remaining = remaining - take
+        self._pos = pos + take
+        if pos == 0 and take == len(buf):
+            return Data(buf)
+        return Data(buf[pos:pos + take])
+
+    def _next_chunked(self) -> Event:
+        while True:
+            state = self._state
+            buf = self._buf
+            pos = self._pos
+            n = len(buf)
+            if state == _S_CHUNK_DATA:
+                avail = n - pos
+                if avail <= 0:
+                    break
+                remaining = self._remaining
+                if avail >= remaining:
+                    take = remaining
+                    self._state = _S_CHUNK_CRLF
+                else:
+                    take = avail
+                self._remaining = remaining - take
+                self._pos = pos + take
+                if pos == 0 and take == n:
+                    return Data(buf)
+                return Data(buf[pos:pos + take])
+            if state == _S_CHUNK_SIZE:
+                if not self._chunk_size_line(buf, pos, n):
+                    break
+                continue
+            if state == _S_CHUNK_CRLF:
+                avail = n - pos
+                if avail >= 2:
+                    if buf[pos] != 13 or buf[pos + 1] != 10:
+                        raise HttpParseError(
+                            400, "Chunk data not followed by CRLF")
+                    self._pos = pos + 2
+                    self._scan = pos + 2
+                    self._state = _S_CHUNK_SIZE
+                    continue
+                if avail == 1 and buf[pos] != 13:
+                    raise HttpParseError(400,
+                                         "Chunk data not followed by CRLF")
+                break
+            # _S_TRAILERS
+            trailers = self._trailer_section(buf, pos, n)
+            if trailers is None:
+                break
+            self._state = _S_DONE
+            return EndOfMessage(trailers)
+        if self._eof:
+            raise HttpParseError(
+                400, "Connection closed before the request body was complete")
+        return NEED_DATA
+
+    def _chunk_size_line(self, buf: bytes, pos: int, n: int) -> bool:
+        """Parse ``chunk-size [chunk-ext] CRLF``; False if incomplete."""
+        scan = self._scan if self._scan > pos else pos
+        lf = buf.find(b"\n", scan, n)
+        if lf < 0:
+            self._scan = n
+            # Validate what is there so that garbage fails early and the
+            # line cannot grow beyond 8 digits plus the extension limit.
+            part = buf[pos:n]
+            if part[-1:] == b"\r":
+                part = part[:-1]
+            semi = part.find(b";")
+            digits = part if semi < 0 else part[:semi]
+            if len(digits) > _MAX_CHUNK_DIGITS or (
+                    digits and _HEX_RE.match(digits) is None) or semi == 0:
+                raise HttpParseError(400, "Invalid chunk size")
+            if semi > 0 and self._ext_total + len(part) - semi \
+                    > self.max_chunk_extension_size:
+                raise HttpParseError(400, "Chunk extensions are too large")
+            return False
+        if lf == pos or buf[lf - 1] != 13:
+            raise HttpParseError(400, "Chunk size line not ended by CRLF")
+        line = buf[pos:lf - 1]
+        semi = line.find(b";")
+        digits = line if semi < 0 else line[:semi]
+        if not digits or len(digits) > _MAX_CHUNK_DIGITS \
+                or _HEX_RE.match(digits) is None:
+            raise HttpParseError(400, "Invalid chunk size")
+        size = int(digits, 16)
+        if size > _MAX_CHUNK_SIZE:
+            raise HttpParseError(400, "Invalid chunk size")
+        if semi > 0:
+            self._ext_total += len(line) - semi
+            if self._ext_total > self.max_chunk_extension_size:
+                raise HttpParseError(400, "Chunk extensions are too large")
+            if _CHUNK_EXT_RE.match(line, semi) is None:
+                raise HttpParseError(400, "Invalid chunk extension")
+        pos = lf + 1
+        self._pos = pos
+        self._scan = pos
+        if size:
+            self._remaining = size
+            self._state = _S_CHUNK_DATA
+        else:
+            self._state = _S_TRAILERS
+        return True
+
+    def _trailer_section(self, buf: bytes, pos: int,
+                         n: int) -> Headers | None:
+        """Parse the trailer section; ``None`` if it is incomplete."""
+        avail = n - pos
+        if avail <= 0:
+            return None
+        if buf[pos] == 13:
+            if avail == 1:
+                return None
+            if buf[pos + 1] == 10:
+                self._pos = pos + 2
+                return Headers()
+        limit = self.max_trailer_size
+        scan = self._scan if self._scan > pos else pos
+        end = buf.find(b"\r\n\r\n", scan, n)
+        if end < 0:
+            if avail >= limit:
+                raise HttpParseError(400, "Trailer section is too large")
+            if _BARE_LF_RE.search(buf, scan, n) is not None:
+                raise HttpParseError(
+                    400, "Trailer field line not ended by CRLF")
+            self._scan = n - 3 if n - 3 > pos else pos
+            return None
+        if end + 4 - pos > limit:
+            raise HttpParseError(400, "Trailer section is too large")
+        section = buf[pos:end]
+        if _BAD_TRAILER_RE.search(section) is not None:
+            raise HttpParseError(400, "Invalid character in trailer field")
+        lines = section.decode("latin-1").split("\r\n")
+        items, index = _parse_fields(lines, 0, "trailer", -1)
+        self._pos = end + 4
+        return Headers._from_parsed(items, index)

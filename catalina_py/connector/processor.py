@@ -1,0 +1,280 @@
+"""``Http11Processor``: the request loop of one HTTP/1.1 connection.
+
+It is the thin I/O layer around the sans-I/O parser: it receives bytes into
+the parser, hands each request head to the adapter (which runs the Catalina
+pipeline), writes the response the servlet produced, and then either reads
+the next (keep-alive or pipelined) request or closes the connection.
+
+It is also the *channel* the servlet request and response talk to: the
+request reads its body through ``read_body`` and the response sends through
+``commit``/``write_body``/``end_body``.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from typing import TYPE_CHECKING, Any
+
+from gevent import GreenletExit
+
+from .errors import ClientAbortError
+from .http11.errors import HttpParseError
+from .http11.parser import CLOSED, NEED_DATA, Data, EndOfMessage, RequestParser
+from .http11.writer import CONTINUE_100, LAST_CHUNK, build_error_response, build_response_head, encode_chunk, http_date
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .endpoint import Endpoint
+
+log = logging.getLogger("catalina_py.connector")
+
+_NO_BODY_STATUSES = frozenset((204, 304))
+_RECV_SIZE = 65536
+
+
+class Http11Processor:
+    """Serves the requests of one accepted connection, in order."""
+
+    def __init__(self, endpoint: "Endpoint", sock: socket.socket, address: Any) -> None:
+        config = endpoint.config
+        self.endpoint = endpoint
+        self.sock = sock
+        self.remote_addr = address[0] if address else ""
+        self.remote_port = address[1] if address and len(address) > 1 else 0
+        local = sock.getsockname()
+        self.local_addr = local[0] if isinstance(local, tuple) else str(local)
+        self.local_port = local[1] if isinstance(local, tuple) else 0
+        self.scheme = endpoint.scheme
+        self.uri_encoding = config.uri_encoding
+        self.max_post_size = config.max_post_size
+        self.parser = RequestParser(max_header_size=config.max_http_header_size)
+        self.keep_alive = True
+        self.abort_after_response = False
+        self.idle = True  # waiting for the first byte of a request
+        self.requests_served = 0
+        self.greenlet: Any = None
+        # Per-request state:
+        self.head: Any = None
+        self.version = "HTTP/1.1"
+        self.body_finished = True
+        self.trailers: Any = None
+        self.bytes_sent = 0  # body bytes of the current response
+        self._head_only = False
+        self._chunked = False
+        self._continue_sent = False
+        self._pending = b""
+
+    # -- the loop ----------------------------------------------------------
+    def run(self) -> None:
+        """Serve requests until the connection ends; never raises."""
+        try:
+            self._loop()
+        except GreenletExit:
+            pass
+        except (OSError, socket.timeout):
+            pass  # the client went away or stalled: nothing left to answer
+        except Exception:
+            log.exception("Unexpected error on connection from %s:%s", self.remote_addr, self.remote_port)
+        finally:
+            self._close()
+
+    def _loop(self) -> None:
+        parser = self.parser
+        endpoint = self.endpoint
+        adapter = endpoint.adapter
+        max_requests = endpoint.config.max_keep_alive_requests
+        while True:
+            try:
+                event = parser.next_event()
+            except HttpParseError as exc:
+                if not parser.eof:
+                    self._send_parse_error(exc)
+                return
+            if event is NEED_DATA:
+                if not self._fill():
+                    return
+                continue
+            if event is CLOSED:
+                return
+            # A request head: serve it.
+            self.idle = False
+            self.requests_served += 1
+            self.head = event
+            self.version = event.version
+            self.keep_alive = (event.keep_alive and not endpoint.stopping
+                               and (max_requests < 0 or self.requests_served < max_requests))
+            self.body_finished = False
+            self.trailers = None
+            self.bytes_sent = 0
+            self._head_only = event.method == "HEAD"
+            self._chunked = False
+            self._continue_sent = False
+            self._pending = b""
+            adapter.service(self, event)
+            if not self.keep_alive or not self._finish_request():
+                return
+            parser.start_next_request()
+            self.idle = not parser.has_buffered_data
+
+    def _fill(self) -> bool:
+        """Receive more bytes into the parser; False when the connection ends."""
+        config = self.endpoint.config
+        if self.idle:
+            if self.endpoint.stopping:
+                return False
+            timeout = config.keep_alive_timeout
+        else:
+            timeout = config.connection_timeout
+        sock = self.sock
+        sock.settimeout(timeout)
+        try:
+            data = sock.recv(_RECV_SIZE)
+        except socket.timeout:
+            return False  # keepAliveTimeout or connectionTimeout: close quietly
+        self.idle = False
+        self.parser.feed(data)
+        return True
+
+    def _finish_request(self) -> bool:
+        """Consume what is left of the request body so the next request can
+        be read; False if the connection must close instead."""
+        if self.body_finished:
+            return True
+        head = self.head
+        if head.expect_continue and not self._continue_sent:
+            # The client is waiting for 100 before sending the body; it got
+            # a final answer instead, so it may or may not send it: close.
+            return False
+        limit = self.endpoint.config.max_swallow_size
+        swallowed = len(self._pending)
+        self._pending = b""
+        while True:
+            data = self._next_body_piece()
+            if data is None:
+                return True
+            swallowed += len(data)
+            if 0 <= limit < swallowed:
+                return False
+
+    def _close(self) -> None:
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def _send_parse_error(self, exc: HttpParseError) -> None:
+        """A request we cannot read gets its status and the connection closes
+        (the framing may be unknown, so nothing after it can be trusted)."""
+        log.debug("Bad request from %s: %s %s", self.remote_addr, exc.status, exc.reason)
+        self.endpoint.adapter.log_bad_request(self, exc)
+        try:
+            self.sock.settimeout(self.endpoint.config.connection_timeout)
+            self.sock.sendall(build_error_response(exc.status, self.endpoint.adapter.error_body(exc.status, exc.reason),
+                                                   content_type="text/html;charset=utf-8", date=http_date_now()))
+        except OSError:
+            pass
+
+    # -- request body (called by the servlet request) -----------------------
+    def _next_body_piece(self) -> bytes | None:
+        """The next piece of the body, or None at its end."""
+        parser = self.parser
+        while True:
+            try:
+                event = parser.next_event()
+            except HttpParseError as exc:
+                self.keep_alive = False
+                from ..servlet.exceptions import BadRequestError
+                raise BadRequestError(exc.reason) from None
+            if event is NEED_DATA:
+                if not self._continue_sent and self.head.expect_continue:
+                    self._continue_sent = True
+                    self._send(CONTINUE_100)
+                if not self._fill():
+                    self.keep_alive = False
+                    raise ClientAbortError("the client stopped sending the request body")
+                continue
+            if type(event) is Data:
+                return event.data
+            if type(event) is EndOfMessage:
+                self.body_finished = True
+                self.trailers = event.trailers
+                return None
+            return None  # pragma: no cover - the parser yields nothing else here
+
+    def read_body(self, size: int) -> bytes:
+        """Up to *size* bytes of the request body; b"" at its end."""
+        if self._pending:
+            data, self._pending = self._pending[:size], self._pending[size:]
+            return data
+        if self.body_finished:
+            return b""
+        data = self._next_body_piece()
+        if data is None:
+            return b""
+        if len(data) > size:
+            data, self._pending = data[:size], data[size:]
+        return data
+
+    # -- response (called by the servlet response) ---------------------------
+    def commit(self, response: Any, body: bytes | bytearray | None) -> None:
+        """Send the status line and headers; with *body* the response is
+        complete and goes out in one write with a Content-Length."""
+        status = response._status
+        headers = response._header_items()
+        declared = response._content_length
+        if response._headers.has_token("connection", "close"):
+            self.keep_alive = False
+        elif self.endpoint.stopping:
+            self.keep_alive = False
+        if status in _NO_BODY_STATUSES or status < 200:
+            body = b"" if body is not None else None
+            if body is None:
+                self._head_only = True
+        elif body is not None:
+            headers.append(("Content-Length", str(declared if declared >= 0 and self._head_only else len(body))))
+        elif declared >= 0:
+            headers.append(("Content-Length", str(declared)))
+        elif self.version == "HTTP/1.1":
+            headers.append(("Transfer-Encoding", "chunked"))
+            self._chunked = True
+        else:
+            self.keep_alive = False  # HTTP/1.0: the end of the body is the close
+        if not self.keep_alive:
+            if not response._headers.has_token("connection", "close"):
+                headers.append(("Connection", "close"))
+        elif self.version == "HTTP/1.0":
+            headers.append(("Connection", "keep-alive"))
+        if "date" not in response._headers:
+            headers.append(("Date", http_date_now()))
+        head = build_response_head(status, headers)
+        if body and not self._head_only and status not in _NO_BODY_STATUSES:
+            self.bytes_sent = len(body)
+            self._send(head + body)
+        else:
+            self._send(head)
+
+    def write_body(self, data: bytes) -> None:
+        """Send a piece of a committed response's body."""
+        if self._head_only or not data:
+            return
+        self.bytes_sent += len(data)
+        self._send(encode_chunk(data) if self._chunked else data)
+
+    def end_body(self) -> None:
+        """Finish a committed response (the last chunk when chunked)."""
+        if self._chunked and not self._head_only:
+            self._chunked = False
+            self._send(LAST_CHUNK)
+
+    def _send(self, data: bytes | bytearray) -> None:
+        try:
+            self.sock.sendall(data)
+        except OSError as exc:
+            self.keep_alive = False
+            raise ClientAbortError(f"the client went away while the response was sent: {exc}") from exc
+
+
+def http_date_now() -> str:
+    """The Date header value for now."""
+    return http_date(time.time())

@@ -1,0 +1,95 @@
+"""``StandardHost`` (a virtual host) and ``StandardEngine`` (the request
+processing entry of a Service), with their basic valves."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from ..lifecycle import LifecycleBase
+from .pipeline import Pipeline, ValveBase
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .context import StandardContext
+
+log = logging.getLogger("catalina_py.container")
+
+
+class StandardHostValve(ValveBase):
+    """Passes the request to its context (the adapter already mapped it)."""
+
+    def invoke(self, request: Any, response: Any) -> None:
+        context = request._context
+        if context is None:
+            if not response.is_error():
+                response.send_error(404)
+            return
+        context.pipeline.first.invoke(request, response)
+
+
+class StandardHost(LifecycleBase):
+    """A virtual host: its contexts and its pipeline (where the access log
+    and the error report valve live in Tomcat's default configuration)."""
+
+    def __init__(self, name: str, app_base: str, aliases: tuple[str, ...] = (),
+                 auto_deploy: bool = True) -> None:
+        self.name = name
+        self.app_base = app_base
+        self.aliases = aliases
+        self.auto_deploy = auto_deploy
+        self.contexts: dict[str, "StandardContext"] = {}
+        self.engine: StandardEngine | None = None
+        basic = StandardHostValve()
+        basic.container = self
+        self.pipeline = Pipeline(basic)
+
+    def lifecycle_name(self) -> str:
+        return f"StandardHost[{self.name}]"
+
+    def start_internal(self) -> None:
+        self.pipeline.start()
+
+    def stop_internal(self) -> None:
+        for context in list(self.contexts.values()):
+            context.stop()
+        self.pipeline.stop()
+
+
+class StandardEngineValve(ValveBase):
+    """Passes the request to its host."""
+
+    def invoke(self, request: Any, response: Any) -> None:
+        host = request._host
+        if host is None:
+            response.send_error(400, "No host matches the Host header and there is no default host")
+            return
+        host.pipeline.first.invoke(request, response)
+
+
+class StandardEngine(LifecycleBase):
+    """The top container of a Service: its hosts and its pipeline."""
+
+    def __init__(self, name: str, default_host: str) -> None:
+        self.name = name
+        self.default_host = default_host
+        self.hosts: dict[str, StandardHost] = {}
+        basic = StandardEngineValve()
+        basic.container = self
+        self.pipeline = Pipeline(basic)
+
+    def lifecycle_name(self) -> str:
+        return f"StandardEngine[{self.name}]"
+
+    def add_host(self, host: StandardHost) -> None:
+        host.engine = self
+        self.hosts[host.name.lower()] = host
+
+    def start_internal(self) -> None:
+        self.pipeline.start()
+        for host in self.hosts.values():
+            host.start()
+
+    def stop_internal(self) -> None:
+        for host in self.hosts.values():
+            host.stop()
+        self.pipeline.stop()

@@ -1,0 +1,521 @@
+"""Request mapping: host, context and servlet selection (Tomcat's ``Mapper``).
+
+:class:`Mapper` implements the Servlet specification's mapping rules
+(section 12.1/12.2) the way ``org.apache.catalina.mapper.Mapper`` does:
+
+* **Host**: the ``Host`` header name (port stripped, case-insensitive), or
+  an alias, or a wildcard name ``*.example.com``; anything else goes to the
+  default host.
+* **Context**: the longest context path that is a prefix of the path on a
+  segment boundary (``/examples`` serves ``/examples`` and ``/examples/x``,
+  never ``/examplesfoo``); the ROOT context (path ``""``) is the fallback.
+* **Wrapper**, tried in this order on the context-relative path:
+
+  1. exact match (the context-root pattern ``""`` matches exactly ``/``);
+  2. longest path-prefix ``/x/*`` (``/x/*`` also matches ``/x``);
+  -  the context root requested without its slash (``/examples``) and not
+     matched by 1 or 2 becomes a redirect to ``/examples/``
+     (``mapperContextRootRedirectEnabled="true"``);
+  3. extension ``*.ext`` on the last segment;
+  4. for paths ending in ``/``, each welcome file in turn: (a) exact,
+     (b) prefix, (c) if ``resource_exists`` says the file is there, by
+     extension or else the default servlet; then, for all welcome files
+     again, (d) by extension even without a file, skipping wrappers added
+     with ``resource_only=True`` (JSP-like servlets);
+  7. the default servlet ``/``.
+
+The mapper is pure: the filesystem is only reached through the
+``resource_exists`` callback given per context.  Lookups are dictionary
+probes: exact and extension patterns are dict keys; prefix patterns and
+context paths are found by probing the path and its parents, starting at
+the deepest configured nesting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["MappingData", "Mapper"]
+
+#: MappingData.match_type values (jakarta.servlet.http.MappingMatch).
+EXACT = "exact"
+PREFIX = "prefix"
+EXTENSION = "extension"
+DEFAULT = "default"
+CONTEXT_ROOT = "context_root"
+
+
+@dataclass(slots=True)
+class MappingData:
+    """The result of :meth:`Mapper.map`.
+
+    :ivar host: the host object, or ``None`` (no such host and no default).
+    :ivar context: the context object, or ``None`` (404).
+    :ivar context_path: ``""`` for ROOT, else e.g. ``"/examples"``.
+    :ivar wrapper: the wrapper (servlet) object, or ``None`` (404, or a
+        redirect when ``redirect_path`` is set).
+    :ivar servlet_path: ``HttpServletRequest.getServletPath()``.
+    :ivar path_info: ``getPathInfo()``; ``None`` when there is none.
+    :ivar match_type: ``"exact"``, ``"prefix"``, ``"extension"``,
+        ``"default"`` or ``"context_root"``; ``""`` when unmapped.
+    :ivar match_pattern: the url-pattern that matched (``HttpServletMapping
+        .getPattern()``): ``"/x"``, ``"/x/*"``, ``"*.jsp"``, ``"/"``, ``""``.
+    :ivar redirect_path: set (decoded, e.g. ``"/examples/"``) when the
+        client must be redirected; the caller re-encodes it and appends the
+        query string.
+    """
+
+    host: Any = None
+    context: Any = None
+    context_path: str = ""
+    wrapper: Any = None
+    servlet_path: str = ""
+    path_info: str | None = None
+    match_type: str = ""
+    match_pattern: str = ""
+    redirect_path: str | None = None
+
+
+class _Mapped:
+    """One url-pattern's target."""
+
+    __slots__ = ("wrapper", "pattern", "resource_only")
+
+    def __init__(self, wrapper: Any, pattern: str, resource_only: bool) -> None:
+        self.wrapper = wrapper
+        self.pattern = pattern
+        self.resource_only = resource_only
+
+
+class _Context:
+    """A context and its wrapper tables."""
+
+    __slots__ = ("path", "obj", "welcome_files", "resource_exists", "exact",
+                 "prefix", "prefix_depth", "extension", "default")
+
+    def __init__(self, path: str, obj: Any, welcome_files: Sequence[str],
+                 resource_exists: Callable[[str], bool] | None) -> None:
+        self.path = path
+        self.obj = obj
+        self.welcome_files: tuple[str, ...] = tuple(welcome_files)
+        self.resource_exists = resource_exists
+        #: exact pattern -> target; the context-root pattern "" is keyed "/".
+        self.exact: dict[str, _Mapped] = {}
+        #: "/x/*" keyed "/x" ("/*" keyed "").
+        self.prefix: dict[str, _Mapped] = {}
+        #: the most '/' in a prefix key, to start probing there.
+        self.prefix_depth = 0
+        #: "*.ext" keyed "ext".
+        self.extension: dict[str, _Mapped] = {}
+        self.default: _Mapped | None = None
+
+
+class _Host:
+    """A virtual host and its contexts."""
+
+    __slots__ = ("name", "obj", "aliases", "contexts", "context_depth")
+
+    def __init__(self, name: str, obj: Any) -> None:
+        self.name = name
+        self.obj = obj
+        self.aliases: set[str] = set()
+        self.contexts: dict[str, _Context] = {}
+        #: the most '/' in a context path, to start probing there.
+        self.context_depth = 0
+
+
+def _host_key(name: str) -> str:
+    """Lower-case a configured host name; ``*.x`` is stored as ``.x``."""
+    name = name.strip().lower()
+    if name.startswith("*."):
+        return name[1:]
+    return name
+
+
+def _truncate(path: str, depth: int) -> str:
+    """Return the first ``depth`` segments of ``path`` (``/a/b/c``, 2 -> ``/a/b``)."""
+    pos = 0
+    for _ in range(depth):
+        pos = path.find("/", pos + 1)
+        if pos < 0:
+            return path
+    return path[:pos]
+
+
+def _longest(table: dict[str, Any], path: str, depth: int) -> tuple[str, Any] | None:
+    """Find the longest key of ``table`` that is ``path`` or a parent of it.
+
+    Keys are ``""`` or ``/seg[/seg...]``; a key matches on segment
+    boundaries only.
+    """
+    probe = _truncate(path, depth)
+    while True:
+        hit = table.get(probe)
+        if hit is not None:
+            return probe, hit
+        if not probe:
+            return None
+        probe = probe[:probe.rfind("/")]
+
+
+def _validate_pattern(pattern: str) -> None:
+    """Reject url-patterns Tomcat's ``StandardContext`` would reject."""
+    if "\n" in pattern or "\r" in pattern:
+        raise ValueError(f"invalid url-pattern {pattern!r}")
+    if pattern == "":
+        return
+    if pattern.startswith("*."):
+        if "/" in pattern:
+            raise ValueError(f"invalid url-pattern {pattern!r}")
+        return
+    if not pattern.startswith("/") or "*." in pattern:
+        raise ValueError(f"invalid url-pattern {pattern!r}")
+
+
+class Mapper:
+    """Maps ``(host, decoded path)`` to host, context and wrapper objects.
+
+    Host, context and wrapper objects are opaque to the mapper.  Mutations
+    are plain dict updates, safe between requests on a gevent hub.
+    """
+
+    def __init__(self) -> None:
+        self._hosts: dict[str, _Host] = {}
+        self._default_host: str | None = None
+
+    # ------------------------------------------------------------- hosts
+
+    def add_host(self, name: str, host: Any, aliases: Iterable[str] = ()) -> None:
+        """Add (or replace) a virtual host, reachable by ``name`` and ``aliases``.
+
+        ``*.example.com`` names or aliases match any one-label subdomain
+        that has no exact entry, as in Tomcat.
+        """
+        key = _host_key(name)
+        old = self._hosts.get(key)
+        if old is not None and old.name != key:
+            raise ValueError(f"host name {name!r} is already an alias")
+        entry = _Host(key, host)
+        if old is not None:
+            # Re-adding keeps the contexts (Tomcat's Mapper does the same).
+            entry.contexts = old.contexts
+            entry.context_depth = old.context_depth
+            entry.aliases = old.aliases
+        self._hosts[key] = entry
+        for alias_key in list(entry.aliases):
+            self._hosts[alias_key] = entry
+        for alias in aliases:
+            self.add_host_alias(key, alias)
+
+    def add_host_alias(self, name: str, alias: str) -> None:
+        """Make ``alias`` another name of host ``name``.
+
+        :raises KeyError: no such host.
+        """
+        entry = self._host(name)
+        alias_key = _host_key(alias)
+        existing = self._hosts.get(alias_key)
+        if existing is not None and existing is not entry:
+            raise ValueError(f"host name {alias!r} is already in use")
+        entry.aliases.add(alias_key)
+        self._hosts[alias_key] = entry
+
+    def remove_host(self, name: str) -> None:
+        """Remove a host and all its aliases (no error if absent)."""
+        entry = self._hosts.get(_host_key(name))
+        if entry is None:
+            return
+        for key in [entry.name, *entry.aliases]:
+            if self._hosts.get(key) is entry:
+                del self._hosts[key]
+
+    def set_default_host(self, name: str) -> None:
+        """Use host ``name`` for unknown or missing ``Host`` headers.
+
+        The host may be added later (the Engine's ``defaultHost`` is known
+        before its hosts).
+        """
+        self._default_host = _host_key(name)
+
+    def _host(self, name: str) -> _Host:
+        """Return the host entry for a configured name or alias."""
+        try:
+            return self._hosts[_host_key(name)]
+        except KeyError:
+            raise KeyError(f"no host {name!r}") from None
+
+    # ---------------------------------------------------------- contexts
+
+    def add_context(self, host_name: str, path: str, context: Any,
+                    welcome_files: Sequence[str] = (),
+                    resource_exists: Callable[[str], bool] | None = None) -> None:
+        """Add (or replace, keeping nothing) the context at ``path``.
+
+        :param path: ``""`` (or ``"/"``) for ROOT, else ``/name[/more]``
+            without a trailing slash.
+        :param welcome_files: names such as ``"index.html"`` (Rule 4).
+        :param resource_exists: ``f(context_relative_path) -> bool``, true
+            only when the path names an existing *file* (Rule 4c); without
+            it Rule 4c is skipped.
+        :raises KeyError: no such host.
+        :raises ValueError: a malformed path.
+        """
+        entry = self._host(host_name)
+        if path == "/":
+            path = ""
+        if path and (not path.startswith("/") or path.endswith("/")):
+            raise ValueError(f"invalid context path {path!r}")
+        for welcome in welcome_files:
+            if not welcome or welcome.startswith("/"):
+                raise ValueError(f"invalid welcome file {welcome!r}")
+        entry.contexts[path] = _Context(path, context, welcome_files, resource_exists)
+        entry.context_depth = max(entry.context_depth, path.count("/"))
+
+    def remove_context(self, host_name: str, path: str) -> None:
+        """Remove the context at ``path`` (no error if absent)."""
+        entry = self._hosts.get(_host_key(host_name))
+        if entry is None:
+            return
+        entry.contexts.pop("" if path == "/" else path, None)
+        entry.context_depth = max((p.count("/") for p in entry.contexts), default=0)
+
+    def set_welcome_files(self, host_name: str, context_path: str,
+                          welcome_files: Sequence[str]) -> None:
+        """Replace a context's welcome-file list."""
+        self._context(host_name, context_path).welcome_files = tuple(welcome_files)
+
+    def _context(self, host_name: str, path: str) -> _Context:
+        """Return a configured context entry."""
+        try:
+            return self._host(host_name).contexts["" if path == "/" else path]
+        except KeyError:
+            raise KeyError(f"no context {path!r} on host {host_name!r}") from None
+
+    # ---------------------------------------------------------- wrappers
+
+    def add_wrapper(self, host_name: str, context_path: str, pattern: str,
+                    wrapper: Any, resource_only: bool = False) -> None:
+        """Map ``pattern`` (a web.xml url-pattern) to ``wrapper``.
+
+        A pattern already mapped is re-pointed to the new wrapper, as
+        ``StandardContext.addServletMappingDecoded`` does.
+
+        :param resource_only: the servlet only serves existing files (a JSP
+            servlet); Rule 4d then skips it.
+        :raises KeyError: no such host or context.
+        :raises ValueError: an invalid url-pattern.
+        """
+        _validate_pattern(pattern)
+        ctx = self._context(host_name, context_path)
+        mapped = _Mapped(wrapper, pattern, resource_only)
+        if pattern.endswith("/*"):
+            name = pattern[:-2]
+            ctx.prefix[name] = mapped
+            ctx.prefix_depth = max(ctx.prefix_depth, name.count("/"))
+        elif pattern.startswith("*."):
+            ctx.extension[pattern[2:]] = mapped
+        elif pattern == "/":
+            ctx.default = mapped
+        else:
+            ctx.exact[pattern or "/"] = mapped
+
+    def remove_wrapper(self, host_name: str, context_path: str, pattern: str) -> None:
+        """Remove the mapping of ``pattern`` (no error if absent)."""
+        try:
+            ctx = self._context(host_name, context_path)
+        except KeyError:
+            return
+        if pattern.endswith("/*"):
+            ctx.prefix.pop(pattern[:-2], None)
+            ctx.prefix_depth = max((n.count("/") for n in ctx.prefix), default=0)
+        elif pattern.startswith("*."):
+            ctx.extension.pop(pattern[2:], None)
+        elif pattern == "/":
+            ctx.default = None
+        else:
+            ctx.exact.pop(pattern or "/", None)
+
+    # ----------------------------------------------------------- mapping
+
+    def map(self, host: str | None, path: str) -> MappingData:
+        """Map a request.
+
+        :param host: the ``Host`` header value (a port and IPv6 brackets are
+            handled; case-insensitive); ``None`` or unknown -> default host.
+        :param path: the decoded, normalised path (``ParsedUri.decoded_path``).
+            A path not starting with ``/`` (e.g. ``*``) maps the host only.
+        """
+        md = MappingData()
+        entry = self._find_host(host)
+        if entry is None:
+            return md
+        md.host = entry.obj
+        if not path.startswith("/"):
+            return md
+        contexts = entry.contexts
+        if not contexts:
+            return md
+        found = _longest(contexts, path, entry.context_depth)
+        if found is None:
+            return md
+        ctx: _Context = found[1]
+        md.context = ctx.obj
+        md.context_path = ctx.path
+        self._map_wrapper(ctx, path[len(ctx.path):], md)
+        return md
+
+    def map_context(self, host: str | None, context_path: str, relative_path: str) -> MappingData:
+        """Map ``relative_path`` inside a known context (for RequestDispatcher).
+
+        :raises KeyError: no such host or context.
+        """
+        entry = self._find_host(host)
+        if entry is None:
+            raise KeyError(f"no host {host!r}")
+        ctx = entry.contexts.get("" if context_path == "/" else context_path)
+        if ctx is None:
+            raise KeyError(f"no context {context_path!r}")
+        md = MappingData(host=entry.obj, context=ctx.obj, context_path=ctx.path)
+        self._map_wrapper(ctx, relative_path, md)
+        return md
+
+    def _find_host(self, host: str | None) -> _Host | None:
+        """Resolve a Host header value to a host entry (or the default)."""
+        hosts = self._hosts
+        if host:
+            name = host.lower()
+            if name.startswith("["):
+                end = name.find("]")
+                if end > 0:
+                    name = name[:end + 1]
+            else:
+                colon = name.find(":")
+                if colon >= 0 and name.find(":", colon + 1) < 0:
+                    name = name[:colon]
+            entry = hosts.get(name)
+            if entry is not None:
+                return entry
+            dot = name.find(".")
+            if dot >= 0:
+                entry = hosts.get(name[dot:])
+                if entry is not None:
+                    return entry
+        if self._default_host is None:
+            return None
+        return hosts.get(self._default_host)
+
+    @staticmethod
+    def _map_wrapper(ctx: _Context, rel: str, md: MappingData) -> None:
+        """Apply the Servlet-spec rules to context-relative path ``rel``."""
+        # Rule 1 -- exact match.
+        hit = ctx.exact.get(rel)
+        if hit is not None:
+            _set_exact(md, hit, rel)
+            return
+
+        # Rule 2 -- longest path-prefix match.
+        if ctx.prefix and _map_prefix(ctx, rel, md):
+            return
+
+        if not rel:
+            # The context root without its trailing slash: redirect.
+            md.redirect_path = ctx.path + "/"
+            return
+
+        # Rule 3 -- extension match.
+        if ctx.extension and _map_extension(ctx, rel, md, True):
+            return
+
+        # Rule 4 -- welcome files, for directory requests.
+        if rel[-1] == "/" and ctx.welcome_files:
+            if _map_welcome(ctx, rel, md):
+                return
+
+        # Rule 7 -- default servlet.
+        if ctx.default is not None:
+            _set_default(md, ctx.default, rel)
+
+
+def _set_exact(md: MappingData, hit: _Mapped, path: str) -> None:
+    """Record an exact (or context-root) match."""
+    md.wrapper = hit.wrapper
+    md.match_pattern = hit.pattern
+    if hit.pattern == "":
+        # The context-root pattern: servlet path "" and path info "/".
+        md.servlet_path = ""
+        md.path_info = "/"
+        md.match_type = CONTEXT_ROOT
+    else:
+        md.servlet_path = path
+        md.path_info = None
+        md.match_type = EXACT
+
+
+def _map_prefix(ctx: _Context, path: str, md: MappingData) -> bool:
+    """Rule 2 on ``path``; record the match and return whether there was one."""
+    found = _longest(ctx.prefix, path, ctx.prefix_depth)
+    if found is None:
+        return False
+    name, hit = found
+    md.wrapper = hit.wrapper
+    md.servlet_path = name
+    md.path_info = path[len(name):] or None
+    md.match_type = PREFIX
+    md.match_pattern = hit.pattern
+    return True
+
+
+def _map_extension(ctx: _Context, path: str, md: MappingData,
+                   resource_expected: bool) -> bool:
+    """Rule 3 on ``path``; record the match and return whether there was one."""
+    dot = path.rfind(".")
+    if dot < 0 or dot < path.rfind("/"):
+        return False
+    hit = ctx.extension.get(path[dot + 1:])
+    if hit is None or (hit.resource_only and not resource_expected):
+        return False
+    md.wrapper = hit.wrapper
+    md.servlet_path = path
+    md.path_info = None
+    md.match_type = EXTENSION
+    md.match_pattern = hit.pattern
+    return True
+
+
+def _set_default(md: MappingData, hit: _Mapped, path: str) -> None:
+    """Record a default-servlet match for ``path``."""
+    md.wrapper = hit.wrapper
+    md.servlet_path = path
+    md.path_info = None
+    md.match_type = DEFAULT
+    md.match_pattern = "/"
+
+
+def _map_welcome(ctx: _Context, rel: str, md: MappingData) -> bool:
+    """Rule 4 (a-d) for a directory path ``rel``."""
+    exists = ctx.resource_exists
+    for welcome in ctx.welcome_files:
+        candidate = rel + welcome
+        # 4a -- exact.
+        hit = ctx.exact.get(candidate)
+        if hit is not None:
+            _set_exact(md, hit, candidate)
+            return True
+        # 4b -- prefix.
+        if ctx.prefix and _map_prefix(ctx, candidate, md):
+            return True
+        # 4c -- a physical welcome file: by extension, else the default.
+        if exists is not None and exists(candidate):
+            if ctx.extension and _map_extension(ctx, candidate, md, True):
+                return True
+            if ctx.default is not None:
+                _set_default(md, ctx.default, candidate)
+                return True
+    # 4d -- an extension mapping with no file behind it (index.do, ...).
+    if ctx.extension:
+        for welcome in ctx.welcome_files:
+            if _map_extension(ctx, rel + welcome, md, False):
+                return True
+    return False

@@ -1,0 +1,106 @@
+"""``StandardWrapper``: one servlet of a context, and its basic valve which
+calls the servlet and turns what it raises into an error response."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import gevent.lock
+
+from ..connector.errors import ClientAbortError
+from ..lifecycle import LifecycleBase
+from ..servlet.exceptions import ServletException
+from ..servlet.http import ServletConfig
+from .pipeline import Pipeline, ValveBase
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .context import StandardContext
+
+log = logging.getLogger("catalina_py.container")
+
+#: Request attribute holding the exception a servlet raised (Servlet spec name).
+ERROR_EXCEPTION = "jakarta.servlet.error.exception"
+
+
+class StandardWrapperValve(ValveBase):
+    """Allocates the servlet and calls ``service``; exceptions become errors."""
+
+    def invoke(self, request: Any, response: Any) -> None:
+        wrapper: StandardWrapper = self.container
+        try:
+            servlet = wrapper.allocate()
+        except Exception as exc:  # the servlet could not be loaded or initialised
+            log.error("Allocate exception for servlet [%s] of context [%s]",
+                      wrapper.name, wrapper.context.display_path(), exc_info=exc)
+            request.set_attribute(ERROR_EXCEPTION, exc)
+            response.send_error(getattr(exc, "status", 500) if isinstance(exc, ServletException) else 500)
+            return
+        try:
+            servlet.service(request, response)
+        except ClientAbortError:
+            request._channel.keep_alive = False
+        except ServletException as exc:
+            self._failed(request, response, exc, exc.status)
+        except Exception as exc:
+            self._failed(request, response, exc, 500)
+
+    def _failed(self, request: Any, response: Any, exc: BaseException, status: int) -> None:
+        if status >= 500:
+            log.error("Servlet.service() for servlet [%s] in context with path [%s] threw exception",
+                      self.container.name, self.container.context.path, exc_info=exc)
+        request.set_attribute(ERROR_EXCEPTION, exc)
+        if response.is_committed():
+            # Too late for an error page: the client must not mistake a
+            # truncated body for a whole one, so the connection is closed.
+            request._channel.keep_alive = False
+            request._channel.abort_after_response = True
+            return
+        response._reset_for_error()
+        response.send_error(status, str(exc) if status < 500 else None)
+
+
+class StandardWrapper(LifecycleBase):
+    """A servlet definition and its (lazily initialised) instance."""
+
+    def __init__(self, context: "StandardContext", name: str, servlet_class: str | type,
+                 init_params: dict[str, str] | None = None, load_on_startup: int | None = None) -> None:
+        self.context = context
+        self.name = name
+        self.servlet_class = servlet_class
+        self.init_params = dict(init_params or {})
+        self.load_on_startup = load_on_startup
+        self.instance: Any = None
+        self._lock = gevent.lock.RLock()
+        basic = StandardWrapperValve()
+        basic.container = self
+        self.pipeline = Pipeline(basic)
+
+    def lifecycle_name(self) -> str:
+        return f"StandardWrapper[{self.name}]"
+
+    def allocate(self) -> Any:
+        """The servlet instance, created and ``init``-ed on first use."""
+        instance = self.instance
+        if instance is not None:
+            return instance
+        with self._lock:
+            if self.instance is None:
+                self.instance = self._load()
+            return self.instance
+
+    def _load(self) -> Any:
+        cls = self.servlet_class
+        if isinstance(cls, str):
+            cls = self.context.loader.load_class(cls)
+        servlet = cls()
+        servlet.init(ServletConfig(self.name, self.init_params, self.context.get_servlet_context()))
+        return servlet
+
+    def stop_internal(self) -> None:
+        instance, self.instance = self.instance, None
+        if instance is not None:
+            try:
+                instance.destroy()
+            except Exception:
+                log.exception("Servlet [%s] raised in destroy()", self.name)

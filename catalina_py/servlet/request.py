@@ -1,0 +1,358 @@
+"""``HttpServletRequest``: what a servlet sees of one HTTP request.
+
+Tomcat keeps a Coyote request (raw bytes), a Catalina request and a facade;
+here one object plays all three, with the container's fields kept private
+(``_``-prefixed) and the servlet API as its public methods in PEP 8 spelling.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING, Any, Iterator
+
+from .cookies import Cookie, parse_cookie_header
+from .exceptions import BadRequestError, RequestTooLargeError
+from .params import parse_form
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..connector.http11.headers import Headers
+    from ..connector.http11.parser import RequestHead
+
+
+class ServletInputStream(io.RawIOBase):
+    """The request body as a binary stream (de-chunked, bounded by the
+    message framing). Reading it may send ``100 Continue`` first."""
+
+    def __init__(self, channel: Any) -> None:
+        super().__init__()
+        self._channel = channel
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._channel.read_body(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        return n
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            return self.readall()
+        return self._channel.read_body(size)
+
+    def readall(self) -> bytes:
+        chunks = []
+        while True:
+            data = self._channel.read_body(65536)
+            if not data:
+                return b"".join(chunks)
+            chunks.append(data)
+
+    def is_finished(self) -> bool:
+        return self._channel.body_finished
+
+
+class HttpServletRequest:
+    """One HTTP request as the servlet API presents it."""
+
+    def __init__(self, channel: Any, head: "RequestHead", request_uri: str,
+                 decoded_uri: str, query_string: str | None,
+                 path_params: dict[str, str] | None = None) -> None:
+        self._channel = channel
+        self._head = head
+        self._headers: Headers = head.headers
+        self._request_uri = request_uri
+        self._decoded_uri = decoded_uri
+        self._query_string = query_string
+        self._path_params = path_params or {}
+        self._attributes: dict[str, Any] = {}
+        self._parameters: dict[str, list[str]] | None = None
+        self._cookies: list[Cookie] | None = None
+        self._char_encoding: str | None = None
+        self._input: ServletInputStream | None = None
+        self._reader: io.TextIOWrapper | None = None
+        self._uri_encoding: str = channel.uri_encoding
+        # Set by the adapter once mapped:
+        self._context: Any = None
+        self._context_path = ""
+        self._servlet_path = ""
+        self._path_info: str | None = None
+        self._wrapper: Any = None
+        self._host: Any = None
+        self._start_time = 0.0
+        self._server_name: str | None = None
+        self._server_port: int | None = None
+
+    # -- request line ---------------------------------------------------
+    def get_method(self) -> str:
+        return self._head.method
+
+    def get_protocol(self) -> str:
+        return self._head.version
+
+    def get_request_uri(self) -> str:
+        """The path part of the request line, not decoded (path parameters kept)."""
+        return self._request_uri
+
+    def get_request_url(self) -> str:
+        """Scheme, host, port and request URI, without the query string."""
+        scheme = self.get_scheme()
+        port = self.get_server_port()
+        default = (scheme == "http" and port == 80) or (scheme == "https" and port == 443)
+        host = self.get_server_name()
+        if ":" in host:
+            host = f"[{host}]"
+        return f"{scheme}://{host}{'' if default else ':' + str(port)}{self._request_uri}"
+
+    def get_context_path(self) -> str:
+        return self._context_path
+
+    def get_servlet_path(self) -> str:
+        return self._servlet_path
+
+    def get_path_info(self) -> str | None:
+        return self._path_info
+
+    def get_path_translated(self) -> str | None:
+        if self._path_info is None or self._context is None:
+            return None
+        return self._context.get_servlet_context().get_real_path(self._path_info)
+
+    def get_query_string(self) -> str | None:
+        return self._query_string
+
+    def get_path_parameter(self, name: str) -> str | None:
+        """A ``;name=value`` path parameter (Tomcat keeps these for ``jsessionid``)."""
+        return self._path_params.get(name)
+
+    # -- headers --------------------------------------------------------
+    def get_header(self, name: str) -> str | None:
+        return self._headers.get(name)
+
+    def get_headers(self, name: str) -> list[str]:
+        return self._headers.get_all(name)
+
+    def get_header_names(self) -> list[str]:
+        return self._headers.names()
+
+    def get_int_header(self, name: str) -> int:
+        value = self._headers.get(name)
+        return -1 if value is None else int(value)
+
+    def get_date_header(self, name: str) -> float:
+        """Seconds since the epoch, or -1 if absent; ValueError if malformed."""
+        from ..servlets.conditional import parse_http_date
+        value = self._headers.get(name)
+        if value is None:
+            return -1
+        parsed = parse_http_date(value)
+        if parsed is None:
+            raise ValueError(f"{name}: {value!r} is not an HTTP date")
+        return parsed
+
+    def get_content_type(self) -> str | None:
+        return self._headers.get("content-type")
+
+    def get_content_length(self) -> int:
+        """The declared body length, or -1 if unknown (chunked or none)."""
+        length = self._head.content_length
+        return -1 if length is None else length
+
+    def get_character_encoding(self) -> str | None:
+        """The charset of the body: set by ``set_character_encoding``, else
+        the ``charset`` of Content-Type, else the context's request encoding."""
+        if self._char_encoding:
+            return self._char_encoding
+        ctype = self.get_content_type()
+        if ctype:
+            for param in ctype.split(";")[1:]:
+                key, _, value = param.strip().partition("=")
+                if key.lower() == "charset" and value:
+                    return value.strip('"')
+        if self._context is not None:
+            return self._context.request_character_encoding
+        return None
+
+    def set_character_encoding(self, encoding: str) -> None:
+        """Only has an effect before the body or parameters were read."""
+        import codecs
+        codecs.lookup(encoding)  # LookupError for an unknown charset
+        if self._reader is None and self._parameters is None:
+            self._char_encoding = encoding
+
+    def get_locale(self) -> str | None:
+        value = self._headers.get("accept-language")
+        if not value:
+            return None
+        return value.split(",")[0].split(";")[0].strip() or None
+
+    # -- body -----------------------------------------------------------
+    def get_input_stream(self) -> ServletInputStream:
+        if self._reader is not None:
+            raise RuntimeError("get_reader() has already been called for this request")
+        if self._input is None:
+            self._input = ServletInputStream(self._channel)
+        return self._input
+
+    def get_reader(self) -> io.TextIOWrapper:
+        if self._reader is None:
+            if self._input is not None:
+                raise RuntimeError("get_input_stream() has already been called for this request")
+            stream = io.BufferedReader(ServletInputStream(self._channel))
+            self._reader = io.TextIOWrapper(
+                stream, encoding=self.get_character_encoding() or "utf-8", errors="replace")
+        return self._reader
+
+    def get_trailer_fields(self) -> dict[str, str]:
+        """Trailer fields of a chunked body, once the body has been read."""
+        trailers = self._channel.trailers
+        if trailers is None:
+            return {}
+        return {name.lower(): value for name, value in trailers}
+
+    def is_trailer_fields_ready(self) -> bool:
+        return self._channel.body_finished
+
+    # -- parameters -----------------------------------------------------
+    def _parse_parameters(self) -> dict[str, list[str]]:
+        params: dict[str, list[str]] = {}
+        query_encoding = self._uri_encoding
+        if self._query_string:
+            parse_form(self._query_string, query_encoding, params)
+        # Tomcat reads form bodies only for POST (Connector parseBodyMethods).
+        if self._head.method == "POST":
+            ctype = (self.get_content_type() or "").split(";")[0].strip().lower()
+            if ctype == "application/x-www-form-urlencoded":
+                if self._input is not None or self._reader is not None:
+                    return params  # the servlet consumed the body itself
+                limit = self._channel.max_post_size
+                length = self._head.content_length
+                if limit >= 0 and length is not None and length > limit:
+                    raise RequestTooLargeError(
+                        f"the form body ({length} bytes) is larger than the "
+                        f"Connector's maxPostSize ({limit} bytes)")
+                body = self._read_body_bounded(limit)
+                if length is not None and len(body) < length:
+                    raise BadRequestError("the request body ended before Content-Length")
+                parse_form(body, self.get_character_encoding() or "utf-8", params)
+        return params
+
+    def _read_body_bounded(self, limit: int) -> bytes:
+        chunks = []
+        total = 0
+        while True:
+            data = self._channel.read_body(65536)
+            if not data:
+                return b"".join(chunks)
+            total += len(data)
+            if 0 <= limit < total:
+                raise RequestTooLargeError(
+                    f"the form body is larger than the Connector's maxPostSize ({limit} bytes)")
+            chunks.append(data)
+
+    def get_parameter_map(self) -> dict[str, list[str]]:
+        if self._parameters is None:
+            self._parameters = self._parse_parameters()
+        return self._parameters
+
+    def get_parameter(self, name: str) -> str | None:
+        values = self.get_parameter_map().get(name)
+        return values[0] if values else None
+
+    def get_parameter_values(self, name: str) -> list[str] | None:
+        values = self.get_parameter_map().get(name)
+        return list(values) if values else None
+
+    def get_parameter_names(self) -> list[str]:
+        return list(self.get_parameter_map())
+
+    # -- cookies, attributes -------------------------------------------
+    def get_cookies(self) -> list[Cookie]:
+        if self._cookies is None:
+            self._cookies = parse_cookie_header(self._headers.get_all("cookie"))
+        return list(self._cookies)
+
+    def get_attribute(self, name: str) -> Any:
+        return self._attributes.get(name)
+
+    def set_attribute(self, name: str, value: Any) -> None:
+        if value is None:
+            self._attributes.pop(name, None)
+        else:
+            self._attributes[name] = value
+
+    def remove_attribute(self, name: str) -> None:
+        self._attributes.pop(name, None)
+
+    def get_attribute_names(self) -> list[str]:
+        return list(self._attributes)
+
+    # -- connection -----------------------------------------------------
+    def get_remote_addr(self) -> str:
+        return self._channel.remote_addr
+
+    def get_remote_host(self) -> str:
+        return self._channel.remote_addr
+
+    def get_remote_port(self) -> int:
+        return self._channel.remote_port
+
+    def get_local_addr(self) -> str:
+        return self._channel.local_addr
+
+    def get_local_port(self) -> int:
+        return self._channel.local_port
+
+    def get_scheme(self) -> str:
+        return self._channel.scheme
+
+    def is_secure(self) -> bool:
+        return self._channel.scheme == "https"
+
+    def _split_host(self) -> None:
+        host = self._headers.get("host") or ""
+        name, port = host, None
+        if host.startswith("["):
+            end = host.find("]")
+            name = host[1:end] if end > 0 else host
+            rest = host[end + 1:] if end > 0 else ""
+            if rest.startswith(":") and rest[1:].isdigit():
+                port = int(rest[1:])
+        elif ":" in host:
+            name, _, p = host.rpartition(":")
+            if p.isdigit():
+                port = int(p)
+        if not name:
+            name = self._channel.local_addr
+            port = self._channel.local_port
+        if port is None:
+            port = 443 if self.get_scheme() == "https" else 80
+        self._server_name, self._server_port = name, port
+
+    def get_server_name(self) -> str:
+        """The host the client addressed (Host header), as Tomcat reports it."""
+        if self._server_name is None:
+            self._split_host()
+        return self._server_name  # type: ignore[return-value]
+
+    def get_server_port(self) -> int:
+        if self._server_port is None:
+            self._split_host()
+        return self._server_port  # type: ignore[return-value]
+
+    # -- container -------------------------------------------------------
+    def get_servlet_context(self) -> Any:
+        return None if self._context is None else self._context.get_servlet_context()
+
+    def get_dispatcher_type(self) -> str:
+        return "REQUEST"
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._headers)
+
+    def __repr__(self) -> str:
+        return f"<HttpServletRequest {self._head.method} {self._request_uri}>"
+
+
+__all__ = ["HttpServletRequest", "ServletInputStream"]

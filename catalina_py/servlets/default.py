@@ -1,0 +1,186 @@
+"""``DefaultServlet``: serves a webapp's static files, as Tomcat's does.
+
+Content-Type from the context's MIME mappings; a weak ETag and
+Last-Modified on every file; conditional requests (304/412); byte ranges
+(206, ``multipart/byteranges`` for several, 416 when unsatisfiable); HEAD;
+a redirect from a directory without its trailing slash; no directory
+listings unless ``listings`` is true. Files are streamed in blocks, never
+read whole. The header logic lives in :mod:`.conditional` (pure, tested
+without files).
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import secrets
+import stat
+from typing import Any
+from urllib.parse import quote
+
+from ..servlet.http import HttpServlet
+from . import conditional
+
+BLOCK_SIZE = 64 * 1024
+
+
+class DefaultServlet(HttpServlet):
+    """Static file servlet mapped to ``/`` in ``conf/web.xml``."""
+
+    def on_init(self) -> None:
+        self.listings = (self.get_init_parameter("listings") or "false").lower() == "true"
+        self.context = self.get_servlet_context()._context
+
+    # -- methods ----------------------------------------------------------
+    def do_get(self, request: Any, response: Any) -> None:
+        self._serve(request, response, content=True)
+
+    def do_head(self, request: Any, response: Any) -> None:
+        self._serve(request, response, content=False)
+
+    def do_post(self, request: Any, response: Any) -> None:
+        # As Tomcat: a POST to a static resource is answered like a GET.
+        self._serve(request, response, content=True)
+
+    def do_put(self, request: Any, response: Any) -> None:
+        self._read_only(request, response)
+
+    def do_delete(self, request: Any, response: Any) -> None:
+        self._read_only(request, response)
+
+    def _read_only(self, request: Any, response: Any) -> None:
+        # readonly="true" (the default): writing methods are not allowed.
+        response.set_header("Allow", "GET, HEAD, POST, OPTIONS")
+        response.send_error(405, f"HTTP method {request.get_method()} is not supported by this URL")
+
+    def do_options(self, request: Any, response: Any) -> None:
+        response.set_header("Allow", "GET, HEAD, POST, OPTIONS")
+
+    # -- serving ------------------------------------------------------------
+    @staticmethod
+    def relative_path(request: Any) -> str:
+        """The path inside the webapp: the path info for a prefix mapping,
+        else the servlet path (Tomcat's ``getRelativePath``)."""
+        path = request.get_path_info()
+        if path is None:
+            path = request.get_servlet_path()
+        return path or "/"
+
+    def _serve(self, request: Any, response: Any, content: bool) -> None:
+        path = self.relative_path(request)
+        upper = path.upper()
+        if upper.startswith(("/WEB-INF/", "/META-INF/")) or upper in ("/WEB-INF", "/META-INF"):
+            response.send_error(404)
+            return
+        full = self.context.resolve_path(path)
+        try:
+            st = os.stat(full) if full is not None else None
+        except OSError:
+            st = None
+        if st is None:
+            response.send_error(404, request.get_request_uri())
+            return
+        if stat.S_ISDIR(st.st_mode):
+            if not path.endswith("/"):
+                query = request.get_query_string()
+                location = request.get_request_uri() + "/" + ("?" + query if query else "")
+                response.send_redirect(location)
+                return
+            if self.listings:
+                self._listing(request, response, full, content)
+            else:
+                response.send_error(404, request.get_request_uri())
+            return
+        if not stat.S_ISREG(st.st_mode):
+            response.send_error(404, request.get_request_uri())
+            return
+        self._serve_file(request, response, path, full, st, content)
+
+    def _serve_file(self, request: Any, response: Any, path: str, full: str,
+                    st: os.stat_result, content: bool) -> None:
+        length = st.st_size
+        last_modified_ms = int(st.st_mtime * 1000)
+        last_modified = last_modified_ms / 1000.0
+        etag = conditional.make_etag(length, last_modified_ms)
+        headers_get = request.get_header
+        status = conditional.check_conditions(request.get_method(), headers_get, etag, last_modified)
+        response.set_header("Accept-Ranges", "bytes")
+        response.set_header("ETag", etag)
+        response.set_header("Last-Modified", conditional.http_date(last_modified))
+        if status is not None:
+            if status == 304:
+                response.set_status(304)
+            else:
+                response.send_error(status)
+            return
+        content_type = self.context.get_mime_type(path)
+        ranges = conditional.parse_range(headers_get("range"), headers_get("if-range"),
+                                         length, etag, last_modified)
+        if request.get_method() not in ("GET", "HEAD"):
+            ranges = conditional.RangeResult("full", [])
+        if ranges.kind == "unsatisfiable":
+            response.set_header("Content-Range", f"bytes */{length}")
+            response.send_error(416)
+            return
+        if ranges.kind == "full":
+            if content_type:
+                response.set_content_type(content_type)
+            response.set_content_length(length)
+            if content:
+                self._copy(full, response, [(0, length - 1)] if length else [])
+            return
+        response.set_status(206)
+        if len(ranges.ranges) == 1:
+            start, end = ranges.ranges[0]
+            if content_type:
+                response.set_content_type(content_type)
+            response.set_header("Content-Range", conditional.content_range(start, end, length))
+            response.set_content_length(end - start + 1)
+            if content:
+                self._copy(full, response, [(start, end)])
+            return
+        boundary = "CATALINA_PY_" + secrets.token_hex(12)
+        part_type = content_type or "application/octet-stream"
+        response.set_content_type(f"multipart/byteranges; boundary={boundary}")
+        response.set_content_length(conditional.multipart_length(boundary, part_type, ranges.ranges, length))
+        if not content:
+            return
+        out = response.get_output_stream()
+        with open(full, "rb") as fh:
+            for start, end in ranges.ranges:
+                out.write(conditional.multipart_part_header(boundary, part_type, start, end, length))
+                self._copy_range(fh, out, start, end)
+            out.write(conditional.multipart_end(boundary))
+
+    def _copy(self, full: str, response: Any, ranges: list[tuple[int, int]]) -> None:
+        out = response.get_output_stream()
+        with open(full, "rb") as fh:
+            for start, end in ranges:
+                self._copy_range(fh, out, start, end)
+
+    @staticmethod
+    def _copy_range(fh: Any, out: Any, start: int, end: int) -> None:
+        fh.seek(start)
+        remaining = end - start + 1
+        while remaining > 0:
+            block = fh.read(min(BLOCK_SIZE, remaining))
+            if not block:
+                break  # the file shrank under us; the connection will close
+            out.write(block)
+            remaining -= len(block)
+
+    def _listing(self, request: Any, response: Any, full: str, content: bool) -> None:
+        """A plain HTML listing, only when ``listings`` is true."""
+        uri = request.get_request_uri()
+        entries = []
+        for name in sorted(os.listdir(full)):
+            if name.upper() in ("WEB-INF", "META-INF"):
+                continue
+            suffix = "/" if os.path.isdir(os.path.join(full, name)) else ""
+            entries.append(f'<li><a href="{quote(name)}{suffix}">{html.escape(name)}{suffix}</a></li>')
+        title = html.escape(f"Directory Listing For [{uri}]")
+        body = (f"<!doctype html><html><head><title>{title}</title></head><body>"
+                f"<h1>{title}</h1><ul>{''.join(entries)}</ul></body></html>")
+        response.set_content_type("text/html;charset=UTF-8")
+        if content:
+            response.get_writer().write(body)

@@ -274,7 +274,7 @@ class ConnectorConfig:
 
     @property
     def effective_keep_alive_timeout_ms(self) -> int:
-        """The keep-alive timeout in force (falls back to the connection one)."""
+        """The keep-alive timeout in force (else the connection one)."""
         if self.keep_alive_timeout_ms is None:
             return self.connection_timeout_ms
         return self.keep_alive_timeout_ms
@@ -335,7 +335,7 @@ class ServiceConfig:
 
 @dataclass(frozen=True)
 class ServerConfig:
-    """The whole ``server.xml``.  ``port`` ``-1`` disables the shutdown port."""
+    """The whole ``server.xml``; ``port`` -1 disables the shutdown port."""
 
     port: int
     shutdown: str
@@ -913,7 +913,8 @@ class _Reader:
             auto_deploy=attrs.boolean("autoDeploy", True),
             deploy_on_startup=attrs.boolean("deployOnStartup", True),
             unpack_wars=attrs.boolean("unpackWARs", True),
-            aliases=tuple(dict.fromkeys(aliases)),
+            aliases=tuple(alias for alias in dict.fromkeys(aliases)
+                          if alias != name),
             valves=tuple(valves),
             contexts=tuple(contexts),
             location=attrs.location,

@@ -110,12 +110,16 @@ class CoyoteAdapter:
 
     def _finish(self, request: HttpServletRequest, response: HttpServletResponse, start: float) -> None:
         processor = request._channel
-        try:
-            response._finish()
-        except ClientAbortError:
-            processor.keep_alive = False
         if processor.abort_after_response:
+            # The servlet failed after the response was committed: a last
+            # chunk would tell the client the body is complete. Closing the
+            # connection without it tells the truth.
             processor.keep_alive = False
+        else:
+            try:
+                response._finish()
+            except ClientAbortError:
+                processor.keep_alive = False
         context = request._context
         host = request._host
         loggers = context.access_logs if context is not None else (host.access_logs if host is not None else ())

@@ -30,7 +30,14 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger("catalina_py.connector")
 
 _NO_BODY_STATUSES = frozenset((204, 304))
+# Statuses after which the connection is closed, as Tomcat's
+# Http11Processor.statusDropsConnection, except 500 and 503: a servlet that
+# fails leaves the connection usable here (the request was read whole).
+_STATUS_DROPS_CONNECTION = frozenset((400, 408, 411, 413, 414, 501))
 _RECV_SIZE = 65536
+# Lingering close after an error with unread input: at most this long and this much.
+_LINGER_SECONDS = 2.0
+_LINGER_MAX_BYTES = 1 << 20
 
 
 class Http11Processor:
@@ -51,6 +58,7 @@ class Http11Processor:
         self.parser = RequestParser(max_header_size=config.max_http_header_size)
         self.keep_alive = True
         self.abort_after_response = False
+        self.linger = False  # close with a lingering close (unread input)
         self.idle = True  # waiting for the first byte of a request
         self.requests_served = 0
         self.greenlet: Any = None
@@ -113,6 +121,7 @@ class Http11Processor:
             self._pending = b""
             adapter.service(self, event)
             if not self.keep_alive or not self._finish_request():
+                self.linger = not self.body_finished or self.parser.has_buffered_data
                 return
             parser.start_next_request()
             self.idle = not parser.has_buffered_data
@@ -158,8 +167,30 @@ class Http11Processor:
                 return False
 
     def _close(self) -> None:
+        sock = self.sock
+        if self.linger:
+            self._lingering_close()
         try:
-            self.sock.close()
+            sock.close()
+        except OSError:
+            pass
+
+    def _lingering_close(self) -> None:
+        """Close our side, then read and drop what the client is still
+        sending for a short while: closing a socket with unread input makes
+        the kernel send a reset, which can destroy the error response we
+        just wrote before the client reads it."""
+        sock = self.sock
+        try:
+            sock.shutdown(socket.SHUT_WR)
+            sock.settimeout(_LINGER_SECONDS)
+            deadline = time.monotonic() + _LINGER_SECONDS
+            drained = 0
+            while drained < _LINGER_MAX_BYTES and time.monotonic() < deadline:
+                data = sock.recv(_RECV_SIZE)
+                if not data:
+                    break
+                drained += len(data)
         except OSError:
             pass
 
@@ -167,6 +198,7 @@ class Http11Processor:
         """A request we cannot read gets its status and the connection closes
         (the framing may be unknown, so nothing after it can be trusted)."""
         log.debug("Bad request from %s: %s %s", self.remote_addr, exc.status, exc.reason)
+        self.linger = True
         self.endpoint.adapter.log_bad_request(self, exc)
         try:
             self.sock.settimeout(self.endpoint.config.connection_timeout)
@@ -223,9 +255,14 @@ class Http11Processor:
         status = response._status
         headers = response._header_items()
         declared = response._content_length
-        if response._headers.has_token("connection", "close"):
+        if status in _STATUS_DROPS_CONNECTION or response._headers.has_token("connection", "close"):
             self.keep_alive = False
         elif self.endpoint.stopping:
+            self.keep_alive = False
+        elif body is not None and not self.body_finished and self.head.expect_continue \
+                and not self._continue_sent:
+            # The body was never asked for, so the client may never send it:
+            # the connection cannot be reused (see _finish_request).
             self.keep_alive = False
         if status in _NO_BODY_STATUSES or status < 200:
             body = b"" if body is not None else None

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import html
 import os
-import secrets
 import stat
 from typing import Any
 from urllib.parse import quote
@@ -115,9 +114,10 @@ class DefaultServlet(HttpServlet):
             return
         content_type = self.context.get_mime_type(path)
         ranges = conditional.parse_range(headers_get("range"), headers_get("if-range"),
-                                         length, etag, last_modified)
-        if request.get_method() not in ("GET", "HEAD"):
-            ranges = conditional.RangeResult("full", [])
+                                         length, etag, last_modified, method=request.get_method())
+        if ranges.kind == "bad_request":
+            response.send_error(400, "Invalid If-Range header")
+            return
         if ranges.kind == "unsatisfiable":
             response.set_header("Content-Range", f"bytes */{length}")
             response.send_error(416)
@@ -139,9 +139,9 @@ class DefaultServlet(HttpServlet):
             if content:
                 self._copy(full, response, [(start, end)])
             return
-        boundary = "CATALINA_PY_" + secrets.token_hex(12)
+        boundary = conditional.MIME_BOUNDARY
         part_type = content_type or "application/octet-stream"
-        response.set_content_type(f"multipart/byteranges; boundary={boundary}")
+        response.set_content_type(conditional.multipart_content_type(boundary))
         response.set_content_length(conditional.multipart_length(boundary, part_type, ranges.ranges, length))
         if not content:
             return

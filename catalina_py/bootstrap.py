@@ -59,17 +59,9 @@ class Layout:
         return os.path.join(self.home, "conf", name)
 
     def all_properties(self) -> dict[str, str]:
-        from .config.properties import load_properties
-        props = {"catalina.home": self.home, "catalina.base": self.base}
-        props.update(load_properties(os.path.join(self.base, "conf", "catalina.properties")))
-        props.update(self.properties)
-        return props
-
-
-def resolve_class(dotted: str) -> type:
-    import importlib
-    module_name, _, attr = dotted.rpartition(".")
-    return getattr(importlib.import_module(module_name), attr)
+        """Properties for ``${name}``: built-ins, -D options, conf/catalina.properties."""
+        from .config.properties import build_properties
+        return build_properties(self.home, self.base, self.properties)
 
 
 class Catalina:
@@ -84,7 +76,7 @@ class Catalina:
     def load(self) -> Any:
         """Read and check every configuration file and build the component
         tree; raises ConfigError before anything listens."""
-        from .config.server_xml import load_server_xml, resolve_app_base
+        from .config.server_xml import load_server_xml, resolve_app_base, resolve_class
         from .config.web_xml import parse_web_xml
         from .connector.adapter import CoyoteAdapter
         from .connector.endpoint import Connector
@@ -131,6 +123,7 @@ class Catalina:
         return server
 
     def _make_valve(self, valve_config: Any) -> Any:
+        from .config.server_xml import resolve_class
         cls = resolve_class(valve_config.python_class)
         valve = cls()
         if hasattr(valve, "catalina_base"):
@@ -141,6 +134,11 @@ class Catalina:
     # -- running ------------------------------------------------------------
     def start(self) -> None:
         """Bind everything, then start (the server serves when this returns)."""
+        log.info("Server version name:   catalina_py/%s (behaves as Apache Tomcat %s)",
+                 __version__, TOMCAT_REFERENCE)
+        log.info("Python version:        %s %s", platform.python_implementation(), platform.python_version())
+        log.info("CATALINA_HOME:         %s", self.layout.home)
+        log.info("CATALINA_BASE:         %s", self.layout.base)
         if self.server is None:
             self.load()
         for warning in self.warnings:
@@ -310,15 +308,16 @@ def cmd_configtest(layout: Layout, defines: dict[str, str]) -> int:
 
 
 def check_webapps(host_config: Any) -> None:
-    """Parse every webapp's web.xml (without starting anything)."""
-    from .config.web_xml import parse_web_xml
+    """Parse every webapp's web.xml and merge it over conf/web.xml, as
+    deployment will (without starting anything)."""
+    from .config.web_xml import merge_web_xml, parse_web_xml
     base = host_config.app_base
     if not os.path.isdir(base):
         return
     for folder in sorted(os.listdir(base)):
         path = os.path.join(base, folder, "WEB-INF", "web.xml")
         if os.path.isfile(path):
-            parse_web_xml(path)
+            merge_web_xml(host_config.global_web_xml, parse_web_xml(path))
 
 
 def cmd_version(layout: Layout) -> int:

@@ -71,7 +71,7 @@ class Headers:
         return False
 
     def names(self) -> list[str]:
-        """Distinct field names in order, spelt as at their first occurrence."""
+        """Distinct field names in order, spelt as first seen."""
         seen: set[str] = set()
         result: list[str] = []
         for name, _ in self._items:

@@ -36,6 +36,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 from catalina_py.connector.http11.errors import HttpParseError
 from catalina_py.connector.http11.headers import Headers
@@ -140,8 +141,11 @@ _HOST_RE = re.compile(
 _VERSION_RE = re.compile(r"HTTP/[0-9]\.[0-9]\Z")
 _WS_RE = re.compile(r"[ \t]+")
 
-# In a head: controls other than HT, and CR not followed by LF.
-_BAD_HEAD_CHARS_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)")
+# Every byte except the controls forbidden in a head (all but HT, CR, LF):
+# ``head.translate(None, _HEAD_ALLOWED)`` leaves only the forbidden ones.
+_HEAD_ALLOWED = bytes(b for b in range(256)
+                      if not ((b < 32 and b not in (9, 10, 13)) or b == 127))
+_STRAY_CR_RE = re.compile(r"\r(?!\n)")
 # In a trailer section: the same, and also LF without CR (Tomcat requires
 # CRLF in trailers).
 _BAD_TRAILER_RE = re.compile(
@@ -150,8 +154,9 @@ _BARE_LF_RE = re.compile(rb"(?<!\r)\n")
 
 _HEX_RE = re.compile(rb"[0-9A-Fa-f]+\Z")
 # chunk-ext as Tomcat's ChunkExtension state machine accepts it:
-# *( BWS ";" BWS name [ BWS "=" BWS ( token / quoted-string ) ] BWS ).
-# Quoted strings may not contain "\" nor controls other than HT.
+# 1*( ";" BWS name [ BWS "=" BWS ( token / quoted-string ) ] BWS ), i.e. no
+# whitespace between the size and the first ";". Quoted strings may not
+# contain "\" nor controls other than HT.
 _BTOKEN = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
 _CHUNK_EXT_RE = re.compile(
     rb"(?:;[ \t]*" + _BTOKEN + rb"(?:[ \t]*=[ \t]*(?:" + _BTOKEN
@@ -221,38 +226,39 @@ def _parse_fields(lines: list[str], first: int, what: str,
     items: list[tuple[str, str]] = []
     index: dict[str, list[str]] = {}
     names = _FIELD_NAMES
+    append = items.append
     for i in range(first, len(lines)):
-        line = lines[i]
-        colon = line.find(":")
-        if colon > 0:
-            name = line[:colon]
-            lower = names.get(name)
-            if lower is None:
-                if _TOKEN_RE.match(name) is None:
-                    if name[0] in " \t":
-                        raise HttpParseError(
-                            400, f"Obsolete line folding in {what} fields "
-                            "is not allowed")
-                    raise HttpParseError(400, f"Invalid {what} field name")
-                lower = name.lower()
-                if len(names) < _CACHE_LIMIT:
-                    names[name] = lower
-        else:
-            if line[:1] in (" ", "\t"):
-                raise HttpParseError(
-                    400, f"Obsolete line folding in {what} fields is not "
-                    "allowed")
-            if colon == 0:
-                raise HttpParseError(400, f"Empty {what} field name")
-            raise HttpParseError(400, f"Invalid {what} field (no colon)")
-        value = line[colon + 1:].strip(" \t")
-        items.append((name, value))
+        name, colon, value = lines[i].partition(":")
+        lower = names.get(name)
+        if lower is None:
+            if not colon or not name or _TOKEN_RE.match(name) is None:
+                _bad_field(lines[i], what)
+            lower = name.lower()
+            if len(names) < _CACHE_LIMIT:
+                names[name] = lower
+        elif not colon:
+            _bad_field(lines[i], what)
+        value = value.strip(" \t")
+        append((name, value))
         values = index.get(lower)
         if values is None:
             index[lower] = [value]
         else:
             values.append(value)
     return items, index
+
+
+def _bad_field(line: str, what: str) -> NoReturn:
+    """Raise the error for a field line whose name part is not valid."""
+    if line[:1] in (" ", "\t"):
+        raise HttpParseError(
+            400, f"Obsolete line folding in {what} fields is not allowed")
+    colon = line.find(":")
+    if colon < 0:
+        raise HttpParseError(400, f"Invalid {what} field (no colon)")
+    if colon == 0:
+        raise HttpParseError(400, f"Empty {what} field name")
+    raise HttpParseError(400, f"Invalid {what} field name")
 
 
 def _token_list(values: list[str]) -> list[str] | None:
@@ -273,8 +279,10 @@ def _token_list(values: list[str]) -> list[str] | None:
     return tokens or None
 
 
-def _connection_tokens(values: list[str]) -> set[str]:
+def _connection_tokens(values: list[str]) -> set[str] | tuple[str]:
     """Lower-cased elements of the Connection header values."""
+    if len(values) == 1 and "," not in values[0]:
+        return (values[0].lower(),)
     return {element.strip(" \t").lower()
             for value in values for element in value.split(",")}
 
@@ -316,7 +324,7 @@ def _check_request_line(line: str) -> tuple[str, str, str]:
         if _VERSION_RE.match(version) is None:
             raise HttpParseError(400, "Invalid HTTP version in request line")
         raise HttpParseError(505, "HTTP version not supported")
-    if not origin:
+    if not origin or method == "CONNECT":
         _check_target_form(method, target)
     return method, target, version
 
@@ -539,7 +547,8 @@ class RequestParser:
                     "complete")
             return NEED_DATA
 
-        text = buf[pos:end].decode("latin-1")
+        raw = buf[pos:end]
+        text = raw.decode("latin-1")
         if text[-1:] == "\r":
             text = text[:-1]
         lf = text.find("\n")
@@ -562,12 +571,16 @@ class RequestParser:
         if lf < 0:
             lines = [text]
         else:
-            bad = _BAD_HEAD_CHARS_RE.search(text, lf + 1)
-            if bad is not None:
+            # The request line was validated (it holds no controls but HT),
+            # so any forbidden control found here is in a header field.
+            if raw.translate(None, _HEAD_ALLOWED):
                 raise HttpParseError(400, "Invalid character in header field")
-            if text.count("\r") == text.count("\n"):
-                lines = text.split("\r\n")
-            else:
+            lines = text.split("\r\n")
+            crlf = len(lines) - 1
+            if text.count("\n") != crlf or text.count("\r") != crlf:
+                if _STRAY_CR_RE.search(text) is not None:
+                    raise HttpParseError(
+                        400, "Invalid character in header field")
                 # Bare LF line endings, which Tomcat accepts in the head.
                 lines = text.replace("\r\n", "\n").split("\n")
         return self._finish_head(reqline, lines)

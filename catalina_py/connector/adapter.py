@@ -41,6 +41,14 @@ class CoyoteAdapter:
         """Run one request through the container and complete its response."""
         start = time.time()
         path, query, absolute_host = head.target, None, None
+        if head.method == "CONNECT":
+            # A servlet container is not a forward proxy (Tomcat: 501).
+            request = HttpServletRequest(processor, head, path, path, None)
+            response = HttpServletResponse(processor, request)
+            request._host = self._default_host()
+            response.send_error(501, "CONNECT is not supported by this server")
+            self._run(request, response, start)
+            return
         try:
             path, query, absolute_host = split_target(head.target)
             if path == "*":

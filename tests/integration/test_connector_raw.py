@@ -191,6 +191,19 @@ def test_absolute_form_target(catalina):
     assert b'"path_info": "/abs"' in body and b'"query_string": "q=1"' in body
 
 
+def test_connection_survives_a_servlet_exception(catalina):
+    data = get("/testapp/behave/raise") + get("/testapp/info/next", "Connection: close\r\n")
+    responses = parse_responses(raw_request(catalina.port, data))
+    assert [r[0] for r in responses] == [500, 200]
+    assert b'"/next"' in responses[1][2]
+
+
+def test_connect_is_not_implemented(catalina):
+    raw = raw_request(catalina.port, b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n")
+    assert raw.startswith(b"HTTP/1.1 501 "), raw[:200]
+    assert b"Connection: close" in raw
+
+
 def test_options_asterisk(catalina):
     raw = raw_request(catalina.port, b"OPTIONS * HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
     (status, headers, _), = parse_responses(raw)

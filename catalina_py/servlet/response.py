@@ -240,6 +240,9 @@ class HttpServletResponse:
                 self._charset = None
                 self._charset_set = False
             return
+        if ";" not in content_type:  # the common case: no parameters
+            self._content_type = content_type.strip()
+            return
         media, _, params = content_type.partition(";")
         charset = None
         kept = []

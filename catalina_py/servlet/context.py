@@ -6,11 +6,13 @@ import logging
 import os
 from typing import TYPE_CHECKING, Any
 
+from .attributes import AttributeHolder
+
 if TYPE_CHECKING:  # pragma: no cover
     from ..container.context import StandardContext
 
 
-class ServletContext:
+class ServletContext(AttributeHolder):
     """The webapp-facing view of a :class:`StandardContext` (Tomcat's
     ``ApplicationContextFacade``)."""
 
@@ -30,21 +32,6 @@ class ServletContext:
 
     def get_init_parameter_names(self) -> list[str]:
         return list(self._context.web_xml.context_params)
-
-    def get_attribute(self, name: str) -> Any:
-        return self._attributes.get(name)
-
-    def set_attribute(self, name: str, value: Any) -> None:
-        if value is None:
-            self._attributes.pop(name, None)
-        else:
-            self._attributes[name] = value
-
-    def remove_attribute(self, name: str) -> None:
-        self._attributes.pop(name, None)
-
-    def get_attribute_names(self) -> list[str]:
-        return list(self._attributes)
 
     def get_mime_type(self, file: str) -> str | None:
         return self._context.get_mime_type(file)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING, Any, Iterator
 
+from .attributes import AttributeHolder
 from .cookies import Cookie, parse_cookie_header
 from .exceptions import BadRequestError, RequestTooLargeError
 from .params import parse_form
@@ -53,7 +54,7 @@ class ServletInputStream(io.RawIOBase):
         return self._channel.body_finished
 
 
-class HttpServletRequest:
+class HttpServletRequest(AttributeHolder):
     """One HTTP request as the servlet API presents it."""
 
     def __init__(self, channel: Any, head: "RequestHead", request_uri: str,
@@ -272,21 +273,6 @@ class HttpServletRequest:
         if self._cookies is None:
             self._cookies = parse_cookie_header(self._headers.get_all("cookie"))
         return list(self._cookies)
-
-    def get_attribute(self, name: str) -> Any:
-        return self._attributes.get(name)
-
-    def set_attribute(self, name: str, value: Any) -> None:
-        if value is None:
-            self._attributes.pop(name, None)
-        else:
-            self._attributes[name] = value
-
-    def remove_attribute(self, name: str) -> None:
-        self._attributes.pop(name, None)
-
-    def get_attribute_names(self) -> list[str]:
-        return list(self._attributes)
 
     # -- connection -----------------------------------------------------
     def get_remote_addr(self) -> str:

@@ -17,6 +17,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from ..connector.http11.writer import http_date
+
 __all__ = [
     "MIME_BOUNDARY", "make_etag", "http_date", "parse_http_date",
     "check_conditions", "RangeResult", "parse_range", "content_range",
@@ -74,7 +76,6 @@ def _split_etag(etag: str) -> tuple[bool, str]:
 # HTTP dates
 # --------------------------------------------------------------------------
 
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun",
            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _MONTH_NUM = {m.lower(): i + 1 for i, m in enumerate(_MONTHS)}
@@ -89,13 +90,6 @@ _RFC850_RE = re.compile(
     rf"(?:{_LONG_DAY_NAMES}), (\d\d)-({_MONTH_NAMES})-(\d\d) {_TIME} gmt", re.I)
 _ASCTIME_RE = re.compile(
     rf"(?:{_DAY_NAMES}) ({_MONTH_NAMES}) ( \d|\d\d?) {_TIME} (\d{{4}})", re.I)
-
-
-def http_date(ts: float) -> str:
-    """Format seconds since the epoch as an IMF-fixdate (RFC 9110 5.6.7)."""
-    t = time.gmtime(int(ts // 1))
-    return (f"{_DAYS[t.tm_wday]}, {t.tm_mday:02d} {_MONTHS[t.tm_mon - 1]} "
-            f"{t.tm_year:04d} {t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} GMT")
 
 
 def parse_http_date(value: str | None, now: float | None = None) -> float | None:

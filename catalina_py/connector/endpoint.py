@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import logging
 import socket
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -93,6 +94,7 @@ class Endpoint:
         self.pool = gevent.pool.Pool(size)
         self.processors: set[Http11Processor] = set()
         self.request_slots = gevent.lock.BoundedSemaphore(max(1, config.max_threads))
+        self._sweeper: gevent.Greenlet | None = None
 
     @property
     def bound_port(self) -> int:
@@ -124,6 +126,7 @@ class Endpoint:
             self.bind()
         self.server = StreamServer(self.listener, self._handle, spawn=self.pool)
         self.server.start()
+        self._sweeper = gevent.spawn(self._sweep_timeouts)
         log.info("Starting ProtocolHandler [\"http-gevent-%s\"]", self.bound_port)
 
     def _handle(self, sock: socket.socket, address: Any) -> None:
@@ -138,6 +141,28 @@ class Endpoint:
             processor.run()
         finally:
             self.processors.discard(processor)
+
+    def sweep_interval(self) -> float:
+        """How often blocked connections are checked against their deadline:
+        a quarter of the shortest timeout, between 50 ms and 1 s."""
+        timeouts = [t for t in (self.config.connection_timeout, self.config.keep_alive_timeout)
+                    if t is not None]
+        if not timeouts:
+            return 1.0
+        return min(1.0, max(0.05, min(timeouts) / 4))
+
+    def _sweep_timeouts(self) -> None:
+        """Tomcat's Poller timeout check: close connections whose read or
+        write has been blocked past connectionTimeout/keepAliveTimeout."""
+        interval = self.sweep_interval()
+        while True:
+            gevent.sleep(interval)
+            now = time.monotonic()
+            for processor in list(self.processors):
+                deadline = processor.deadline
+                if deadline and now >= deadline and processor.greenlet is not None:
+                    processor.deadline = 0.0
+                    processor.greenlet.kill(socket.timeout("timed out"), block=False)
 
     def pause(self) -> None:
         """Stop accepting new connections (the listener stays bound)."""
@@ -155,6 +180,8 @@ class Endpoint:
         if not self.pool.join(timeout=grace):
             log.warning("Connections still busy after %.1f s; closing them", grace)
             self.pool.kill(timeout=2)
+        if self._sweeper is not None:
+            self._sweeper.kill(block=False)
         if self.server is not None:
             self.server.close()
         elif self.listener is not None:
@@ -183,6 +210,28 @@ class Connector:
 
     def start(self) -> None:
         self.endpoint.start()
+
+    def sweep_interval(self) -> float:
+        """How often blocked connections are checked against their deadline:
+        a quarter of the shortest timeout, between 50 ms and 1 s."""
+        timeouts = [t for t in (self.config.connection_timeout, self.config.keep_alive_timeout)
+                    if t is not None]
+        if not timeouts:
+            return 1.0
+        return min(1.0, max(0.05, min(timeouts) / 4))
+
+    def _sweep_timeouts(self) -> None:
+        """Tomcat's Poller timeout check: close connections whose read or
+        write has been blocked past connectionTimeout/keepAliveTimeout."""
+        interval = self.sweep_interval()
+        while True:
+            gevent.sleep(interval)
+            now = time.monotonic()
+            for processor in list(self.processors):
+                deadline = processor.deadline
+                if deadline and now >= deadline and processor.greenlet is not None:
+                    processor.deadline = 0.0
+                    processor.greenlet.kill(socket.timeout("timed out"), block=False)
 
     def pause(self) -> None:
         self.endpoint.pause()

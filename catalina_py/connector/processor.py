@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import socket
 import time
+from time import monotonic as _monotonic
 from typing import TYPE_CHECKING, Any
 
 from gevent import GreenletExit
@@ -62,6 +63,13 @@ class Http11Processor:
         self.idle = True  # waiting for the first byte of a request
         self.requests_served = 0
         self.greenlet: Any = None
+        # Monotonic time after which a blocked read or write is given up
+        # (0: not blocked); enforced by Endpoint's timeout sweeper.
+        self.deadline = 0.0
+        # gevent's own wait-for-readable of this socket, when available.
+        wait = getattr(sock, "_wait", None)
+        event = getattr(sock, "_read_event", None)
+        self._wait_readable = (lambda: wait(event)) if wait is not None and event is not None else None
         # Per-request state:
         self.head: Any = None
         self.version = "HTTP/1.1"
@@ -112,7 +120,9 @@ class Http11Processor:
             self.version = event.version
             self.keep_alive = (event.keep_alive and not endpoint.stopping
                                and (max_requests < 0 or self.requests_served < max_requests))
-            self.body_finished = False
+            # A request without a body is finished as soon as its head is
+            # read (its empty EndOfMessage need not be fetched).
+            self.body_finished = event.body == "none"
             self.trailers = None
             self.bytes_sent = 0
             self._head_only = event.method == "HEAD"
@@ -124,7 +134,11 @@ class Http11Processor:
                 self.linger = not self.body_finished or self.parser.has_buffered_data
                 return
             parser.start_next_request()
-            self.idle = not parser.has_buffered_data
+            if not parser.has_buffered_data:
+                # Nothing pipelined: wait for the next request right away.
+                self.idle = True
+                if not self._fill():
+                    return
 
     def _fill(self) -> bool:
         """Receive more bytes into the parser; False when the connection ends."""
@@ -135,12 +149,21 @@ class Http11Processor:
             timeout = config.keep_alive_timeout
         else:
             timeout = config.connection_timeout
-        sock = self.sock
-        sock.settimeout(timeout)
+        # No socket timeout: a timer per recv costs more than the recv.
+        # The endpoint's sweeper closes connections blocked past their
+        # deadline instead, as Tomcat's Poller does.
+        self.deadline = _monotonic() + timeout if timeout is not None else 0.0
         try:
-            data = sock.recv(_RECV_SIZE)
+            if self.idle and self._wait_readable is not None:
+                # Right after a response the next request has almost never
+                # arrived yet: wait for it first instead of paying for a
+                # recv that fails with EAGAIN (and its exception).
+                self._wait_readable()
+            data = self.sock.recv(_RECV_SIZE)
         except socket.timeout:
             return False  # keepAliveTimeout or connectionTimeout: close quietly
+        finally:
+            self.deadline = 0.0
         self.idle = False
         self.parser.feed(data)
         return True
@@ -305,11 +328,17 @@ class Http11Processor:
             self._send(LAST_CHUNK)
 
     def _send(self, data: bytes | bytearray) -> None:
+        timeout = self.endpoint.config.connection_timeout
+        self.deadline = _monotonic() + timeout if timeout is not None else 0.0
         try:
-            self.sock.sendall(data)
+            sent = self.sock.send(data)
+            if sent < len(data):  # the socket buffer is full: wait for room
+                self.sock.sendall(memoryview(data)[sent:])
         except OSError as exc:
             self.keep_alive = False
             raise ClientAbortError(f"the client went away while the response was sent: {exc}") from exc
+        finally:
+            self.deadline = 0.0
 
 
 def http_date_now() -> str:

@@ -29,9 +29,9 @@ class StandardContextValve(ValveBase):
     def invoke(self, request: Any, response: Any) -> None:
         # The servlet spec: nothing under WEB-INF or META-INF is ever served.
         path = request._decoded_path_in_context
-        upper = path.upper()
-        if (upper.startswith("/WEB-INF") and (len(path) == 8 or path[8] == "/")) or \
-                (upper.startswith("/META-INF") and (len(path) == 9 or path[9] == "/")):
+        head = path[:10].upper()
+        if (head.startswith("/WEB-INF") and (len(path) == 8 or path[8] == "/")) or \
+                (head.startswith("/META-INF") and (len(path) == 9 or path[9] == "/")):
             response.send_error(404)
             return
         wrapper = request._wrapper

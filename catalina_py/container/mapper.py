@@ -174,6 +174,9 @@ def _validate_pattern(pattern: str) -> None:
         raise ValueError(f"invalid url-pattern {pattern!r}")
 
 
+_HOST_CACHE_SIZE = 1024
+
+
 class Mapper:
     """Maps ``(host, decoded path)`` to host, context and wrapper objects.
 
@@ -184,6 +187,10 @@ class Mapper:
     def __init__(self) -> None:
         self._hosts: dict[str, _Host] = {}
         self._default_host: str | None = None
+        # Host header value -> entry, so the same header is resolved once;
+        # emptied whenever the hosts change, and when it grows too large
+        # (clients choose the Host header).
+        self._host_cache: dict[str | None, _Host | None] = {}
 
     # ------------------------------------------------------------- hosts
 
@@ -193,6 +200,7 @@ class Mapper:
         ``*.example.com`` names or aliases match any one-label subdomain
         that has no exact entry, as in Tomcat.
         """
+        self._host_cache.clear()
         key = _host_key(name)
         old = self._hosts.get(key)
         if old is not None and old.name != key:
@@ -214,6 +222,7 @@ class Mapper:
 
         :raises KeyError: no such host.
         """
+        self._host_cache.clear()
         entry = self._host(name)
         alias_key = _host_key(alias)
         existing = self._hosts.get(alias_key)
@@ -224,6 +233,7 @@ class Mapper:
 
     def remove_host(self, name: str) -> None:
         """Remove a host and all its aliases (no error if absent)."""
+        self._host_cache.clear()
         entry = self._hosts.get(_host_key(name))
         if entry is None:
             return
@@ -237,6 +247,7 @@ class Mapper:
         The host may be added later (the Engine's ``defaultHost`` is known
         before its hosts).
         """
+        self._host_cache.clear()
         self._default_host = _host_key(name)
 
     def _host(self, name: str) -> _Host:
@@ -383,6 +394,18 @@ class Mapper:
 
     def _find_host(self, host: str | None) -> _Host | None:
         """Resolve a Host header value to a host entry (or the default)."""
+        cache = self._host_cache
+        try:
+            return cache[host]
+        except KeyError:
+            pass
+        entry = self._resolve_host(host)
+        if len(cache) >= _HOST_CACHE_SIZE:
+            cache.clear()
+        cache[host] = entry
+        return entry
+
+    def _resolve_host(self, host: str | None) -> _Host | None:
         hosts = self._hosts
         if host:
             name = host.lower()

@@ -57,6 +57,23 @@ class ServletInputStream(io.RawIOBase):
 class HttpServletRequest(AttributeHolder):
     """One HTTP request as the servlet API presents it."""
 
+    # Defaults shared by every request until set (fewer stores per request).
+    _parameters: dict[str, list[str]] | None = None
+    _cookies: list[Cookie] | None = None
+    _char_encoding: str | None = None
+    _input: ServletInputStream | None = None
+    _reader: io.TextIOWrapper | None = None
+    # Set by the adapter once the request is mapped:
+    _context: Any = None
+    _context_path = ""
+    _servlet_path = ""
+    _path_info: str | None = None
+    _decoded_path_in_context = "/"
+    _wrapper: Any = None
+    _host: Any = None
+    _server_name: str | None = None
+    _server_port: int | None = None
+
     def __init__(self, channel: Any, head: "RequestHead", request_uri: str,
                  decoded_uri: str, query_string: str | None,
                  path_params: dict[str, str] | None = None) -> None:
@@ -68,22 +85,7 @@ class HttpServletRequest(AttributeHolder):
         self._query_string = query_string
         self._path_params = path_params or {}
         self._attributes: dict[str, Any] = {}
-        self._parameters: dict[str, list[str]] | None = None
-        self._cookies: list[Cookie] | None = None
-        self._char_encoding: str | None = None
-        self._input: ServletInputStream | None = None
-        self._reader: io.TextIOWrapper | None = None
         self._uri_encoding: str = channel.uri_encoding
-        # Set by the adapter once mapped:
-        self._context: Any = None
-        self._context_path = ""
-        self._servlet_path = ""
-        self._path_info: str | None = None
-        self._wrapper: Any = None
-        self._host: Any = None
-        self._start_time = 0.0
-        self._server_name: str | None = None
-        self._server_port: int | None = None
 
     # -- request line ---------------------------------------------------
     def get_method(self) -> str:

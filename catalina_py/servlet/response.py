@@ -101,26 +101,30 @@ class HttpServletResponse:
     SC_NOT_IMPLEMENTED = 501
     SC_SERVICE_UNAVAILABLE = 503
 
+    # Defaults shared by every response until set (fewer stores per response).
+    _status = 200
+    _message: str | None = None
+    _content_type: str | None = None
+    _charset: str | None = None
+    _charset_set = False
+    _content_length = -1
+    _buffer_size = DEFAULT_BUFFER_SIZE
+    _committed = False
+    _error = False
+    _writer: ServletWriter | None = None
+    _stream: ServletOutputStream | None = None
+    _cookies: list[Cookie] | None = None
+    _suspended = False
+    _bytes_written = 0  # body bytes handed over by the servlet
+    #: The charset of get_writer() when none was set (the context's
+    #: response-character-encoding).
+    default_charset = "UTF-8"
+
     def __init__(self, channel: Any, request: "HttpServletRequest | None" = None) -> None:
         self._channel = channel
         self._request = request
-        self._status = 200
-        self._message: str | None = None
         self._headers = Headers()
-        self._content_type: str | None = None
-        self._charset: str | None = None
-        self._charset_set = False
-        self._content_length = -1
         self._buffer = bytearray()
-        self._buffer_size = DEFAULT_BUFFER_SIZE
-        self._committed = False
-        self._error = False
-        self._writer: ServletWriter | None = None
-        self._stream: ServletOutputStream | None = None
-        self._cookies: list[Cookie] = []
-        self._suspended = False
-        self._bytes_written = 0  # body bytes handed over by the servlet
-        self.default_charset = "UTF-8"
 
     # -- status ----------------------------------------------------------
     def set_status(self, status: int) -> None:
@@ -226,6 +230,8 @@ class HttpServletResponse:
 
     def add_cookie(self, cookie: Cookie) -> None:
         if not self._committed:
+            if self._cookies is None:
+                self._cookies = []
             self._cookies.append(cookie)
 
     # -- content type and encoding ------------------------------------
@@ -357,7 +363,7 @@ class HttpServletResponse:
         self._content_type = None
         self._charset = None
         self._content_length = -1
-        self._cookies.clear()
+        self._cookies = None
         self._buffer.clear()
         self._error = False
         self._suspended = False

@@ -1037,3 +1037,21 @@ def test_headers_has_token():
     assert not h.has_token("connection", "close")
     assert not h.has_token("connection", "keep")
     assert not h.has_token("upgrade", "websocket")
+
+
+def test_start_next_request_right_after_a_bodyless_head():
+    parser = RequestParser()
+    parser.feed(b"GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n")
+    first = parser.next_event()
+    assert first.body == "none"
+    parser.start_next_request()
+    second = parser.next_event()
+    assert second.target == "/b"
+
+
+def test_start_next_request_refused_in_the_middle_of_a_body():
+    parser = RequestParser()
+    parser.feed(b"POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\nab")
+    parser.next_event()
+    with pytest.raises(RuntimeError):
+        parser.start_next_request()

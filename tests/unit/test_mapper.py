@@ -486,3 +486,14 @@ def test_map_context_for_dispatcher(app):
     assert md.context_path == "/examples"
     with pytest.raises(KeyError):
         app.map_context(HOST, "/missing", "/a")
+
+
+def test_host_lookup_cache_follows_host_changes():
+    mapper = Mapper()
+    mapper.add_host("localhost", "default-host")
+    mapper.set_default_host("localhost")
+    assert mapper.map("late.example:8080", "/").host == "default-host"
+    mapper.add_host("late.example", "late-host")
+    assert mapper.map("late.example:8080", "/").host == "late-host"
+    mapper.remove_host("late.example")
+    assert mapper.map("late.example:8080", "/").host == "default-host"

@@ -456,9 +456,11 @@ class RequestParser:
     def start_next_request(self) -> None:
         """After :class:`EndOfMessage`, get ready for the next request.
 
-        Buffered bytes (a pipelined request) are kept.
+        Buffered bytes (a pipelined request) are kept. For a request without
+        a body (``RequestHead.body == "none"``) the caller may skip fetching
+        its empty EndOfMessage and call this right after the head.
         """
-        if self._state != _S_DONE:
+        if self._state != _S_DONE and self._state != _S_EOM:
             raise RuntimeError(
                 "start_next_request() called before EndOfMessage")
         self._state = _S_HEAD

@@ -1,0 +1,129 @@
+"""CPU cost of one request through the whole container, without the network.
+
+Runs a real Http11Processor over a fake socket that hands it the same
+keep-alive request over and over and throws the responses away, so what is
+timed is the Python work per request: parsing, mapping, the valve
+pipelines, the servlet, response serialisation and the access log. The
+network part (syscalls, greenlet switches) is what ``http_hello.py``
+measures on top of this.
+
+    .venv/bin/python bench/pipeline_cost.py [--requests 100000] [--path /examples/servlets/helloworld] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import dataclasses
+import os
+import pstats
+import shutil
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+HOME = os.path.dirname(HERE)
+
+
+class LoopSocket:
+    """A socket whose peer sends *request* *count* times, then closes."""
+
+    def __init__(self, request: bytes, count: int) -> None:
+        self.request = request
+        self.left = count
+        self.sent = 0
+
+    def recv(self, size: int) -> bytes:
+        if self.left <= 0:
+            return b""
+        self.left -= 1
+        return self.request
+
+    def send(self, data: bytes) -> int:
+        self.sent += 1
+        return len(data)
+
+    def sendall(self, data: bytes) -> None:
+        self.sent += 1
+
+    def getsockname(self) -> tuple[str, int]:
+        return ("127.0.0.1", 8080)
+
+    def setsockopt(self, *args: object) -> None:
+        pass
+
+    def settimeout(self, timeout: float | None) -> None:
+        pass
+
+    def shutdown(self, how: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def make_base() -> str:
+    base = tempfile.mkdtemp(prefix="catalina-bench-")
+    os.makedirs(os.path.join(base, "conf"))
+    os.makedirs(os.path.join(base, "logs"))
+    with open(os.path.join(HOME, "conf", "server.xml")) as fh:
+        xml = fh.read().replace('port="8080"', 'port="0" address="127.0.0.1"').replace('port="8005"', 'port="-1"')
+    with open(os.path.join(base, "conf", "server.xml"), "w") as fh:
+        fh.write(xml)
+    shutil.copytree(os.path.join(HOME, "webapps", "examples"), os.path.join(base, "webapps", "examples"))
+    return base
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=100_000)
+    parser.add_argument("--path", default="/examples/servlets/helloworld")
+    parser.add_argument("--profile", action="store_true", help="print the top functions by own time")
+    args = parser.parse_args()
+
+    from gevent import monkey
+    monkey.patch_all()
+    sys.path.insert(0, HOME)
+    base = make_base()
+    os.environ["CATALINA_BASE"] = base
+    os.environ["CATALINA_HOME"] = HOME
+    from catalina_py.bootstrap import Catalina, Layout
+    from catalina_py.connector.processor import Http11Processor
+
+    catalina = Catalina(Layout.from_environment())
+    catalina.start()
+    try:
+        endpoint = catalina.server.services[0].connectors[0].endpoint
+        request = (f"GET {args.path} HTTP/1.1\r\nHost: localhost:8080\r\nUser-Agent: bench\r\n"
+                   "Accept: */*\r\n\r\n").encode()
+        # Warm up, then measure.
+        Http11Processor(endpoint, LoopSocket(request, 2000), ("127.0.0.1", 40000)).run()
+        # One connection for all requests: lift maxKeepAliveRequests.
+        endpoint.config = dataclasses.replace(endpoint.config, max_keep_alive_requests=-1)
+        sock = LoopSocket(request, args.requests)
+        processor = Http11Processor(endpoint, sock, ("127.0.0.1", 40001))
+        profiler = cProfile.Profile() if args.profile else None
+        started = time.perf_counter()
+        if profiler:
+            profiler.enable()
+        processor.run()
+        if profiler:
+            profiler.disable()
+        elapsed = time.perf_counter() - started
+        served = processor.requests_served
+        if served != args.requests or sock.sent < served:
+            print(f"only {served} of {args.requests} requests were served", file=sys.stderr)
+            return 1
+        print(f"{served} requests to {args.path}: {elapsed * 1e6 / served:.2f} us of CPU per request "
+              f"({served / elapsed:,.0f} req/s if the network were free)")
+        if profiler:
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+    finally:
+        catalina.stop()
+        shutil.rmtree(base, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

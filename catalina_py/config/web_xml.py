@@ -107,6 +107,77 @@ class ServletDef:
 
 
 @dataclass
+class FilterDef:
+    """A ``<filter>``: a named filter class and its init parameters."""
+
+    name: str
+    filter_class: str
+    init_params: dict[str, str] = field(default_factory=dict)
+    async_supported: bool = False
+    location: Location | None = None
+
+
+#: The dispatcher types of the Servlet specification, in its order.
+DISPATCHER_TYPES = ("REQUEST", "FORWARD", "INCLUDE", "ERROR", "ASYNC")
+
+
+@dataclass
+class FilterMapping:
+    """A ``<filter-mapping>``: a filter applied to URL patterns and/or
+    servlet names, for the given dispatcher types (REQUEST when none is
+    declared, as the spec says). Mappings keep their document order, which
+    is the order filters run in."""
+
+    filter_name: str
+    url_patterns: list[str] = field(default_factory=list)
+    servlet_names: list[str] = field(default_factory=list)
+    dispatchers: list[str] = field(default_factory=lambda: ["REQUEST"])
+    location: Location | None = None
+
+
+@dataclass
+class ListenerDef:
+    """A ``<listener>``: a class implementing one or more listener interfaces."""
+
+    listener_class: str
+    location: Location | None = None
+
+
+@dataclass
+class ErrorPage:
+    """An ``<error-page>``: a location for a status code or an exception
+    class (a dotted Python path), or the default page when both are None."""
+
+    location_path: str
+    error_code: int | None = None
+    exception_type: str | None = None
+    location: Location | None = None
+
+
+@dataclass
+class CookieConfig:
+    """``<session-config><cookie-config>``: how the session cookie looks."""
+
+    name: str | None = None
+    domain: str | None = None
+    path: str | None = None
+    http_only: bool | None = None
+    secure: bool | None = None
+    max_age: int | None = None
+    attributes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class SessionConfig:
+    """``<session-config>``: timeout in minutes, cookie settings and tracking modes
+    (COOKIE, URL; SSL is not supported)."""
+
+    session_timeout: int | None = None
+    cookie_config: CookieConfig = field(default_factory=CookieConfig)
+    tracking_modes: list[str] | None = None
+
+
+@dataclass
 class WebXml:
     """The content of one deployment descriptor, or of a merged one.
 
@@ -127,6 +198,13 @@ class WebXml:
     metadata_complete: bool = False
     version: str | None = None
     session_timeout: int | None = None
+    filters: dict[str, FilterDef] = field(default_factory=dict)
+    filter_mappings: list[FilterMapping] = field(default_factory=list)
+    listeners: list[ListenerDef] = field(default_factory=list)
+    error_pages: list[ErrorPage] = field(default_factory=list)
+    session_config: SessionConfig = field(default_factory=SessionConfig)
+    request_character_encoding: str | None = None
+    response_character_encoding: str | None = None
     mapping_locations: dict[str, Location] = field(default_factory=dict)
     warnings: list[ConfigWarning] = field(default_factory=list)
 

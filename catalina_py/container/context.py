@@ -63,6 +63,8 @@ class StandardContext(LifecycleBase):
         basic.container = self
         self.pipeline = Pipeline(basic)
         self.access_logs: list[Any] = []
+        #: Instances of the webapp's listener classes, in declaration order.
+        self.listeners: list[Any] = []
 
     def lifecycle_name(self) -> str:
         return f"StandardContext[{self.display_path()}]"
@@ -127,6 +129,26 @@ class StandardContext(LifecycleBase):
         self.pipeline.stop()
         if self.loader is not None:
             self.loader.unload()
+
+    # -- listeners ---------------------------------------------------------
+    def listeners_of(self, interface: type) -> list[Any]:
+        """The webapp's listener instances implementing *interface*, in
+        declaration order."""
+        return [listener for listener in self.listeners if isinstance(listener, interface)]
+
+    def fire(self, interface: type, method: str, event: Any, *args: Any, reverse: bool = False) -> None:
+        """Call ``method(event, *args)`` on every listener implementing
+        *interface* (in reverse order for the ``*_destroyed`` events). A
+        listener that raises is logged; the others are still called."""
+        targets = self.listeners_of(interface)
+        if reverse:
+            targets.reverse()
+        for listener in targets:
+            try:
+                getattr(listener, method)(event, *args)
+            except Exception:
+                log.exception("Listener %s.%s of context [%s] raised", type(listener).__name__,
+                              method, self.display_path())
 
     def servlet_mappings(self) -> list[tuple[str, StandardWrapper]]:
         """(url-pattern, wrapper) pairs for the Mapper."""

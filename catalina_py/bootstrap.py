@@ -111,8 +111,13 @@ class Catalina:
                 host.access_logs = engine.pipeline.access_logs() + host.pipeline.access_logs()
                 engine.add_host(host)
                 mapper.add_host(host.name, host, host.aliases)
-                service.host_configs.append(HostConfig(host, host.app_base, mapper, global_web_xml,
-                                                       host_config.contexts, self._make_valve))
+                deployer = HostConfig(host, host.app_base, mapper, global_web_xml,
+                                      host_config.contexts, self._make_valve,
+                                      catalina_base=self.layout.base,
+                                      properties=self.layout.all_properties(),
+                                      deploy_on_startup=host_config.deploy_on_startup,
+                                      background_processor_delay=host_config.background_processor_delay)
+                service.host_configs.append(deployer)
             mapper.set_default_host(engine_config.default_host)
             adapter = CoyoteAdapter(engine, mapper)
             adapter.server_info = f"catalina_py/{__version__}"

@@ -71,6 +71,8 @@ class CatalinaProcess:
     def start(self, timeout: float = 30.0) -> "CatalinaProcess":
         env = dict(os.environ, CATALINA_HOME=str(REPO), CATALINA_BASE=str(self.base),
                    PYTHONUNBUFFERED="1")
+        # Only the output of this start counts (see restart()).
+        offset = len(self.output())
         self._out = open(self.output_path, "ab")
         self.proc = subprocess.Popen([sys.executable, "-m", "catalina_py", "run"], cwd=self.base,
                                      env=env, stdout=self._out, stderr=subprocess.STDOUT)
@@ -78,7 +80,7 @@ class CatalinaProcess:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.output()}")
-            if "Server startup in" in self.output():
+            if "Server startup in" in self.output()[offset:]:
                 return self
             time.sleep(0.05)
         self.stop()
@@ -115,6 +117,12 @@ class CatalinaProcess:
                 self.proc.wait(5)
         self._out.close()
         return self.proc.returncode
+
+    def restart(self, timeout: float = 30.0) -> "CatalinaProcess":
+        """Stop the server gracefully (shutdown port), then start a new
+        process on the same CATALINA_BASE, ports and webapps."""
+        self.stop()
+        return self.start(timeout)
 
     def access_log(self) -> str:
         logs = sorted((self.base / "logs").glob("localhost_access_log*.txt"))

@@ -48,6 +48,7 @@ __all__ = [
     "SourceLines",
     "TOMCAT_VALVES",
     "ValveConfig",
+    "load_context_descriptor",
     "load_server_xml",
     "resolve_app_base",
     "resolve_class",
@@ -102,6 +103,7 @@ _CONNECTOR_ATTRS = frozenset({
 _ENGINE_ATTRS = frozenset({"name", "defaultHost"})
 _HOST_ATTRS = frozenset({
     "name", "appBase", "autoDeploy", "deployOnStartup", "unpackWARs",
+    "backgroundProcessorDelay",
 })
 _CONTEXT_ATTRS = frozenset({"path", "docBase", "reloadable"})
 
@@ -142,7 +144,7 @@ _TOMCAT_ENGINE_ATTRS = frozenset({
     "className", "backgroundProcessorDelay", "jvmRoute", "startStopThreads",
 })
 _TOMCAT_HOST_ATTRS = frozenset({
-    "className", "backgroundProcessorDelay", "copyXML", "createDirs",
+    "className", "copyXML", "createDirs",
     "deployIgnore", "deployXML", "errorReportValveClass",
     "failCtxIfServletStartFails", "legacyAppBase", "startStopThreads",
     "undeployOldVersions", "workDir", "xmlBase", "xmlNamespaceAware",
@@ -310,6 +312,9 @@ class HostConfig:
     valves: tuple[ValveConfig, ...]
     contexts: tuple[ContextConfig, ...]
     location: Location
+    #: Seconds between two checks of the Host's background processing
+    #: (autoDeploy, reloadable contexts); Tomcat's default is 10, ours 1.
+    background_processor_delay: int = 1
 
 
 @dataclass(frozen=True)
@@ -918,6 +923,9 @@ class _Reader:
             valves=tuple(valves),
             contexts=tuple(contexts),
             location=attrs.location,
+            background_processor_delay=attrs.integer(
+                "backgroundProcessorDelay", 1, minimum=1,
+                hint="a number of seconds, 1 or more"),
         )
 
     def alias(self, element: etree._Element) -> str:
@@ -1031,3 +1039,31 @@ def load_server_xml(path: str, properties: Mapping[str, str]
     reader = _Reader(path, properties, lines)
     config = reader.server(root)
     return config, reader.warnings
+
+
+def load_context_descriptor(path: str, context_path: str,
+                            properties: Mapping[str, str]
+                            ) -> tuple[ContextConfig, list[ConfigWarning]]:
+    """Read a context descriptor (``conf/<Engine>/<Host>/<name>.xml``).
+
+    Its root is a ``<Context>`` as in ``server.xml``, except that the file
+    name gives the path (``context_path``): as in Tomcat, a ``path``
+    attribute is ignored with a warning.  Raises :class:`ConfigError`
+    with file and line on the first error.
+    """
+    tree, lines = read_xml(path, "<Context>")
+    root = tree.getroot()
+    if root.tag != "Context":
+        raise ConfigError(
+            f"the root element of a context descriptor must be <Context>, "
+            f"found <{root.tag}>", path, lines.start_line(root),
+            '<Context docBase="/path/to/webapp" reloadable="false">')
+    reader = _Reader(path, properties, lines)
+    written = root.get("path")
+    if written is not None and written != context_path:
+        reader.warn(reader.location(root),
+                    f"the path attribute '{written}' of a context "
+                    f"descriptor is ignored: the file name gives the path "
+                    f"'{context_path}'")
+    root.set("path", context_path)
+    return reader.context(root), reader.warnings

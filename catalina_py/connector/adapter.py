@@ -73,6 +73,7 @@ class CoyoteAdapter:
         request = HttpServletRequest(processor, head, parsed.raw_path, parsed.decoded_path,
                                      parsed.query, parsed.path_params)
         response = HttpServletResponse(processor, request)
+        request._response = response
         host_header = absolute_host or head.headers.get("host") or ""
         mapping = self.mapper.map(host_header, parsed.decoded_path)
         request._host = mapping.host
@@ -85,6 +86,11 @@ class CoyoteAdapter:
             request._wrapper = mapping.wrapper
             request._decoded_path_in_context = parsed.decoded_path[len(mapping.context_path):] or "/"
             response.default_charset = context.response_character_encoding
+            # The requested session id (;jsessionid= or the session cookie);
+            # nothing to do for a request carrying neither.
+            manager = getattr(context, "manager", None)
+            if manager is not None and (parsed.path_params or "cookie" in head.headers):
+                manager.parse_requested_session_id(request, parsed.path_params)
         if mapping.redirect_path is not None:
             # Tomcat's context-root redirect (/examples -> /examples/).
             location = mapping.redirect_path + ("?" + parsed.query if parsed.query else "")
@@ -114,6 +120,17 @@ class CoyoteAdapter:
                 request._channel.keep_alive = False
         finally:
             slots.release()
+        async_context = request._async_context
+        if async_context is not None:
+            # start_async() was called: the slot is free while the
+            # connection waits for complete(), a dispatch or the timeout.
+            async_context.serve(self.engine, slots)
+            async_context.finish_response()
+            if request._channel.endpoint.stopping:
+                request._channel.keep_alive = False
+            self._finish(request, response, start)
+            async_context.completed()
+            return
         self._finish(request, response, start)
 
     def _finish(self, request: HttpServletRequest, response: HttpServletResponse, start: float) -> None:
@@ -138,6 +155,11 @@ class CoyoteAdapter:
                     valve.log_access(request, response, elapsed)
                 except Exception:
                     log.exception("Access log valve failed")
+        session = request._session
+        if session is not None:
+            # Tomcat's Request.recycle -> Session.endAccess: the session is
+            # no longer new and its last accessed time is now.
+            session.end_access()
 
     # -- errors found before the pipeline --------------------------------------
     def log_bad_request(self, processor: "Http11Processor", exc: "HttpParseError") -> None:

@@ -11,7 +11,7 @@ import logging
 import os
 from typing import TYPE_CHECKING, Any
 
-from ..lifecycle import LifecycleBase
+from ..lifecycle import LifecycleBase, LifecycleState
 from ..servlet.context import ServletContext
 from .pipeline import Pipeline, ValveBase
 from .wrapper import StandardWrapper
@@ -34,11 +34,61 @@ class StandardContextValve(ValveBase):
                 (head.startswith("/META-INF") and (len(path) == 9 or path[9] == "/")):
             response.send_error(404)
             return
-        wrapper = request._wrapper
-        if wrapper is None or not self.container.is_available():
-            response.send_error(404 if wrapper is None else 503)
+        context = self.container
+        if not context.is_available():
+            # Failed to deploy, or paused for a reload: 503, not ROOT's 404.
+            response.send_error(503)
             return
-        wrapper.pipeline.first.invoke(request, response)
+        if context._request_listeners:
+            self._invoke_with_listeners(context, request, response)
+            return
+        wrapper = request._wrapper
+        if wrapper is None:
+            response.send_error(404)
+            return
+        # Counted so undeploy/reload can let requests in flight finish.
+        context.in_flight += 1
+        try:
+            wrapper.pipeline.first.invoke(request, response)
+        finally:
+            context.in_flight -= 1
+
+    def _invoke_with_listeners(self, context: "StandardContext", request: Any, response: Any) -> None:
+        """The same, between ``request_initialized`` (in order) and
+        ``request_destroyed`` (in reverse order), as Tomcat's
+        ``fireRequestInitEvent``/``fireRequestDestroyEvent``: a listener
+        raising in ``request_initialized`` is logged, the request is not
+        processed and answers 500."""
+        from ..servlet.listeners import ServletRequestEvent
+        from .wrapper import ERROR_EXCEPTION
+        listeners = context._request_listeners
+        event = ServletRequestEvent(context.get_servlet_context(), request)
+        try:
+            for listener in listeners:
+                try:
+                    listener.request_initialized(event)
+                except Exception as exc:
+                    log.error("Exception sending request initialized lifecycle event to listener "
+                              "instance of class [%s]", type(listener).__name__, exc_info=exc)
+                    request.set_attribute(ERROR_EXCEPTION, exc)
+                    response.send_error(500)
+                    return
+            wrapper = request._wrapper
+            if wrapper is None:
+                response.send_error(404)
+                return
+            context.in_flight += 1
+            try:
+                wrapper.pipeline.first.invoke(request, response)
+            finally:
+                context.in_flight -= 1
+        finally:
+            for listener in reversed(listeners):
+                try:
+                    listener.request_destroyed(event)
+                except Exception as exc:
+                    log.error("Exception sending request destroyed lifecycle event to listener "
+                              "instance of class [%s]", type(listener).__name__, exc_info=exc)
 
 
 class StandardContext(LifecycleBase):
@@ -65,9 +115,43 @@ class StandardContext(LifecycleBase):
         self.access_logs: list[Any] = []
         #: Instances of the webapp's listener classes, in declaration order.
         self.listeners: list[Any] = []
+        #: The listeners of each kind fired per request or attribute change,
+        #: computed by listener_start (empty lists cost one test per event).
+        self._request_listeners: list[Any] = []
+        self._request_attribute_listeners: list[Any] = []
+        self._context_attribute_listeners: list[Any] = []
+        #: ServletContextListeners whose context_initialized was called.
+        self._initialized_listeners: list[Any] = []
+        #: Requests inside the wrapper pipeline now (see StandardContextValve).
+        self.in_flight = 0
+        #: True while the context is being reloaded: requests get 503.
+        self.paused = False
+        #: ``<CATALINA_BASE>/work/<Engine>/<Host>/<name>`` (set by HostConfig),
+        #: where the loader extracts the archives of WEB-INF/lib.
+        self.work_dir: str | None = None
+        #: The started ``<filter>`` definitions by name (ApplicationFilterConfig)
+        #: and the chain builder of the filter mappings (None when the webapp
+        #: maps no filter: its servlets are then called directly).
+        self.filter_configs: dict[str, Any] = {}
+        self.filter_map: Any = None
+        self._filters_started = False
+        #: The Service's Mapper, used by RequestDispatcher to map paths
+        #: (set by whoever registers the context with it; otherwise learnt
+        #: from the first request that dispatches, see container/dispatcher.py).
+        self.mapper: Any = None
+        #: server.xml ``<Context crossContext="true">``: whether
+        #: ``ServletContext.get_context`` may return other webapps.
+        self.cross_context = False
+        #: The session manager (catalina_py.session.StandardManager), created
+        #: and started with the context, saved and stopped with it.
+        self.manager: Any = None
 
     def lifecycle_name(self) -> str:
         return f"StandardContext[{self.display_path()}]"
+
+    def is_available(self) -> bool:
+        """Started and not paused for a reload."""
+        return self.state is LifecycleState.STARTED and not self.paused
 
     def display_path(self) -> str:
         return self.path or "/"
@@ -110,27 +194,144 @@ class StandardContext(LifecycleBase):
         return wrapper
 
     def start_internal(self) -> None:
+        """Tomcat's ``StandardContext.startInternal`` order: loader; the
+        annotation scan (``ContextConfig.configureStart``, which needs the
+        loader); servlets; listeners instantiated, then
+        ``context_initialized`` in order; filters ``init``-ed;
+        load-on-startup servlets. Anything that raises fails the start
+        (HostConfig then stops the context, which undoes what started)."""
+        from ..deploy.context_config import configure_context
         from ..deploy.loader import WebappLoader
-        self.loader = WebappLoader(self.doc_base, self.name)
+        self.loader = WebappLoader(self.doc_base, self.name, self.work_dir)
+        configure_context(self)
         for name, definition in self.web_xml.servlets.items():
             self.add_servlet(name, definition.servlet_class, definition.init_params,
-                             definition.load_on_startup)
+                             definition.load_on_startup).start()
         self.pipeline.start()
+        self.listener_start()
+        # The manager starts after the listeners (restored sessions may need
+        # them) and before the filters, as in Tomcat.
+        from ..session.manager import StandardManager
+        self.manager = StandardManager.for_context(self)
+        self.manager.start()
         # load-on-startup: non-negative values, lowest first, as the spec says.
         startup = sorted((w for w in self.wrappers.values()
                           if w.load_on_startup is not None and w.load_on_startup >= 0),
                          key=lambda w: w.load_on_startup)  # type: ignore[arg-type,return-value]
+        self.start_filters()
         for wrapper in startup:
             wrapper.allocate()
 
     def stop_internal(self) -> None:
+        """Servlets destroyed, then filters, then ``context_destroyed`` in
+        reverse order, then the webapp's modules unloaded."""
         for wrapper in self.wrappers.values():
             wrapper.stop()
+        self.stop_filters()
+        if self.manager is not None:
+            # Saves the sessions (or expires them, listeners told) while the
+            # listeners are still there.
+            self.manager.stop()
+        self.listener_stop()
         self.pipeline.stop()
         if self.loader is not None:
             self.loader.unload()
 
+    # -- filters -----------------------------------------------------------
+    def start_filters(self) -> None:
+        """Create and ``init`` every ``<filter>`` of the descriptor, in
+        declaration order, and prepare the filter mappings (Tomcat's
+        ``filterStart``). What a filter's ``init`` raises propagates, after
+        the filters already started are destroyed: the context then fails
+        to start. Calling it again while started does nothing."""
+        if self._filters_started:
+            return
+        from .filter_chain import ApplicationFilterConfig, FilterMap
+        configs: dict[str, Any] = {}
+        try:
+            for name, definition in self.web_xml.filters.items():
+                config = ApplicationFilterConfig(definition, self.get_servlet_context(), self.loader)
+                config.start()
+                configs[name] = config
+            filter_map = FilterMap(configs, self.web_xml.filter_mappings)
+        except BaseException:
+            for config in reversed(list(configs.values())):
+                config.stop()
+            raise
+        self.filter_configs = configs
+        self.filter_map = filter_map if filter_map else None
+        self._filters_started = True
+
+    def stop_filters(self) -> None:
+        """``destroy`` every started filter (Tomcat's ``filterStop``)."""
+        if not self._filters_started:
+            return
+        self._filters_started = False
+        self.filter_map = None
+        configs, self.filter_configs = self.filter_configs, {}
+        for config in configs.values():
+            config.stop()
+
     # -- listeners ---------------------------------------------------------
+    def listener_start(self) -> None:
+        """Tomcat's ``listenerStart``: instantiate the ``<listener>``
+        classes (web.xml's, then the annotated ones) and call
+        ``context_initialized`` on the ServletContextListeners in order.
+
+        A class that cannot be loaded or instantiated, that implements no
+        listener interface, or whose ``context_initialized`` raises fails
+        the start: the error propagates (LifecycleError, caused by what the
+        listener raised)."""
+        from ..errors import ConfigError
+        from ..lifecycle import LifecycleError
+        from ..servlet.listeners import (LISTENER_INTERFACES, ServletContextAttributeListener,
+                                         ServletContextEvent, ServletContextListener,
+                                         ServletRequestAttributeListener, ServletRequestListener)
+        instances = []
+        for definition in self.web_xml.listeners:
+            cls = self.loader.load_class(definition.listener_class)
+            if not isinstance(cls, type) or not issubclass(cls, LISTENER_INTERFACES):
+                names = ", ".join(i.__name__ for i in LISTENER_INTERFACES)
+                raise ConfigError.at(definition.location,
+                                     f"listener class '{definition.listener_class}' implements no "
+                                     "listener interface",
+                                     f"a subclass of one of {names} (catalina_py.servlet.listeners)")
+            instances.append(cls())
+        self.listeners = instances
+        # Precomputed so that requests and attribute changes cost nothing
+        # when a webapp has no such listener.
+        self._request_listeners = self.listeners_of(ServletRequestListener)
+        self._request_attribute_listeners = self.listeners_of(ServletRequestAttributeListener)
+        self._context_attribute_listeners = self.listeners_of(ServletContextAttributeListener)
+        event = ServletContextEvent(self.get_servlet_context())
+        for listener in self.listeners_of(ServletContextListener):
+            self._initialized_listeners.append(listener)
+            try:
+                listener.context_initialized(event)
+            except Exception as exc:
+                raise LifecycleError(
+                    f"{type(listener).__module__}.{type(listener).__qualname__}"
+                    f".context_initialized() raised {type(exc).__name__}: {exc}") from exc
+
+    def listener_stop(self) -> None:
+        """Tomcat's ``listenerStop``: ``context_destroyed`` in reverse order
+        on the listeners whose ``context_initialized`` was called (what
+        one raises is logged), then forget every listener."""
+        from ..servlet.listeners import ServletContextEvent
+        initialized, self._initialized_listeners = self._initialized_listeners, []
+        if initialized:
+            event = ServletContextEvent(self.get_servlet_context())
+            for listener in reversed(initialized):
+                try:
+                    listener.context_destroyed(event)
+                except Exception:
+                    log.exception("Listener %s.context_destroyed of context [%s] raised",
+                                  type(listener).__name__, self.display_path())
+        self.listeners = []
+        self._request_listeners = []
+        self._request_attribute_listeners = []
+        self._context_attribute_listeners = []
+
     def listeners_of(self, interface: type) -> list[Any]:
         """The webapp's listener instances implementing *interface*, in
         declaration order."""

@@ -14,9 +14,14 @@ if TYPE_CHECKING:  # pragma: no cover
 
 log = logging.getLogger("catalina_py.container")
 
+#: Request attribute holding what a servlet raised (Servlet spec name).
+ERROR_EXCEPTION = "jakarta.servlet.error.exception"
+
 
 class StandardHostValve(ValveBase):
-    """Passes the request to its context (the adapter already mapped it)."""
+    """Passes the request to its context (the adapter already mapped it),
+    then shows the webapp's ``<error-page>`` for an error response, as
+    Tomcat's ``StandardHostValve`` (see container/dispatcher.py)."""
 
     def invoke(self, request: Any, response: Any) -> None:
         context = request._context
@@ -25,6 +30,28 @@ class StandardHostValve(ValveBase):
                 response.send_error(404)
             return
         context.pipeline.first.invoke(request, response)
+        if response.is_error() and context.web_xml.error_pages and not response.is_committed():
+            exc = request.get_attribute(ERROR_EXCEPTION)
+            if exc is not None:
+                self.throwable(request, response, exc)
+            else:
+                self.status(request, response)
+
+    def status(self, request: Any, response: Any) -> bool:
+        """Show the error page for the status of an error response (or the
+        default error page); True if one was shown."""
+        from .dispatcher import process_error_page
+        return process_error_page(request, response)
+
+    def throwable(self, request: Any, response: Any, exc: BaseException) -> bool:
+        """Show the error page for *exc* (by its class and bases, then by
+        the response's status); True if one was shown."""
+        from .dispatcher import process_error_page
+        request.set_attribute(ERROR_EXCEPTION, exc)
+        if not response.is_error() and not response.is_committed():
+            response._reset_for_error()
+            response.send_error(500)
+        return process_error_page(request, response)
 
 
 class StandardHost(LifecycleBase):

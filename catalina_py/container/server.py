@@ -45,6 +45,8 @@ class StandardService(LifecycleBase):
         self.engine.start()
         for host_config in self.host_configs:
             host_config.deploy_apps()
+            # autoDeploy and reloadable contexts: HostConfig's watcher.
+            host_config.start_background()
         for connector in self.connectors:
             connector.start()
 

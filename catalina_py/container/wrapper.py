@@ -37,7 +37,12 @@ class StandardWrapperValve(ValveBase):
             response.send_error(getattr(exc, "status", 500) if isinstance(exc, ServletException) else 500)
             return
         try:
-            servlet.service(request, response)
+            filter_map = wrapper.context.filter_map
+            if filter_map is None:  # no filter mappings: the servlet alone
+                servlet.service(request, response)
+            else:  # the filters mapped to this path and servlet, then the servlet
+                path = request._servlet_path + (request._path_info or "")
+                filter_map.create_chain(path, wrapper.name, "REQUEST", servlet).do_filter(request, response)
         except ClientAbortError:
             request._channel.keep_alive = False
         except ServletException as exc:
@@ -78,6 +83,26 @@ class StandardWrapper(LifecycleBase):
 
     def lifecycle_name(self) -> str:
         return f"StandardWrapper[{self.name}]"
+
+    _async_supported: bool | None = None  # set explicitly; None: as declared
+
+    @property
+    def async_supported(self) -> bool:
+        """Whether the servlet may ``start_async``: set explicitly, else its
+        web.xml ``<async-supported>``, else an ``async_supported`` attribute
+        of the servlet class (what ``@web_servlet(async_supported=True)``
+        records)."""
+        if self._async_supported is not None:
+            return self._async_supported
+        definition = self.context.web_xml.servlets.get(self.name)
+        if definition is not None and getattr(definition, "async_supported", False):
+            return True
+        cls = type(self.instance) if self.instance is not None else self.servlet_class
+        return isinstance(cls, type) and bool(getattr(cls, "async_supported", False))
+
+    @async_supported.setter
+    def async_supported(self, value: bool) -> None:
+        self._async_supported = bool(value)
 
     def allocate(self) -> Any:
         """The servlet instance, created and ``init``-ed on first use."""

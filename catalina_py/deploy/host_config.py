@@ -1,20 +1,48 @@
-"""``HostConfig``: turns the Host's ``appBase`` folders and the
-``<Context>`` elements of server.xml into running contexts, as Tomcat's
-``HostConfig.deployApps`` does.
+"""``HostConfig``: turns the Host's ``appBase`` folders, its context
+descriptors and the ``<Context>`` elements of server.xml into running
+contexts, and keeps them in step with the file system while the server
+runs, as Tomcat's ``HostConfig`` does.
 
-A folder ``webapps/ROOT`` becomes the context ``""`` (served at ``/``),
-``webapps/examples`` becomes ``/examples`` and ``webapps/a#b`` becomes
-``/a/b``. A webapp that fails to deploy is logged with its cause and
-left out; every other webapp deploys and serves as usual.
+At start (``deploy_apps``), in Tomcat's order:
+
+1. every ``<Context>`` of server.xml;
+2. every context descriptor ``<CATALINA_BASE>/conf/<Engine>/<Host>/*.xml``
+   (a ``<Context docBase=... reloadable=...>`` file; its name gives the
+   path: ``ROOT.xml`` -> "", ``a#b.xml`` -> ``/a/b``);
+3. every folder of appBase (``ROOT`` -> "", ``examples`` -> ``/examples``,
+   ``a#b`` -> ``/a/b``) that no descriptor or server.xml Context uses.
+
+While running, a background greenlet (Tomcat's background processor)
+checks every ``backgroundProcessorDelay`` seconds (1 s by default here, 10 s
+in Tomcat):
+
+- with the Host's ``autoDeploy``: a new folder or descriptor is deployed, a
+  removed one undeployed, a changed descriptor or ``WEB-INF/web.xml``
+  redeploys its webapp;
+- a context with ``reloadable="true"`` is reloaded when a ``.py``, ``.whl``
+  or ``.zip`` under ``WEB-INF/classes`` or ``WEB-INF/lib`` changes.
+
+A change is acted on only once it has been the same for two checks in a
+row, so a webapp still being copied is not deployed half-way.
+
+A webapp that fails to deploy is logged with its cause and replaced by an
+unavailable placeholder context, so its requests get 503 instead of
+falling through to ROOT; it is retried when its files change again. Every
+other webapp keeps serving throughout. See ``docs/deployment.md``.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from typing import TYPE_CHECKING, Any, Callable
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-from ..config.web_xml import WebXml, merge_web_xml, parse_web_xml
+import gevent
+import gevent.event
+
+from ..config.web_xml import WebXml, merge_web_xml
 from ..container.context import StandardContext
 from ..errors import ConfigError
 
@@ -25,95 +53,536 @@ if TYPE_CHECKING:  # pragma: no cover
 
 log = logging.getLogger("catalina_py.deploy")
 
+#: Where a deployed webapp came from.
+SERVER_XML = "server.xml"
+DESCRIPTOR = "descriptor"
+DIRECTORY = "directory"
 
-def context_path_for(folder: str) -> str:
-    """Tomcat's naming rule: ``ROOT`` -> "", ``a#b`` -> "/a/b"."""
-    if folder == "ROOT":
+#: Files under WEB-INF/classes and WEB-INF/lib whose change reloads a
+#: reloadable context (Tomcat: class files and jars).
+CODE_SUFFIXES = (".py", ".whl", ".zip")
+
+
+def context_path_for(name: str) -> str:
+    """Tomcat's naming rule for a folder or descriptor base name:
+    ``ROOT`` -> "", ``a#b`` -> "/a/b"."""
+    if "##" in name:
+        raise ConfigError(f"'{name}': parallel deployment versions (name##version) are not "
+                          "supported by catalina_py")
+    if name == "ROOT":
         return ""
-    return "/" + folder.replace("#", "/")
+    if not name or "" in name.split("#"):
+        raise ConfigError(f"'{name}' gives no valid context path (an empty path segment)")
+    return "/" + name.replace("#", "/")
+
+
+def base_name_for(path: str) -> str:
+    """The inverse of :func:`context_path_for`: "" -> ``ROOT``, "/a/b" -> ``a#b``."""
+    return "ROOT" if path == "" else path[1:].replace("/", "#")
+
+
+def _file_sig(path: str) -> tuple[int, int] | None:
+    """(mtime, size) of a file, None when it does not exist."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size)
+
+
+def _tree_sig(root: str, suffixes: tuple[str, ...] | None = None) -> frozenset[tuple[str, int, int]]:
+    """Every file under *root* (with one of *suffixes*, if given) with its
+    mtime and size; folders count too when no suffix filter is given, so a
+    removed file or folder changes the signature."""
+    entries = set()
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
+        if suffixes is None:
+            sig = _file_sig(folder)
+            if sig is not None:
+                entries.add((folder, sig[0], -1))
+        for name in files:
+            if suffixes is not None and not name.lower().endswith(suffixes):
+                continue
+            full = os.path.join(folder, name)
+            sig = _file_sig(full)
+            if sig is not None:
+                entries.add((full, *sig))
+    return frozenset(entries)
+
+
+@dataclass
+class DeployedApplication:
+    """What HostConfig knows about one deployed (or failed) webapp: where
+    it came from and the state of the files it watches (Tomcat's
+    ``HostConfig.DeployedApplication``)."""
+
+    path: str
+    doc_base: str
+    source: str
+    context: StandardContext
+    failed: bool = False
+    descriptor: str | None = None
+    config: "ContextConfig | None" = None
+    #: watched key -> signature when deployed (descriptor, web.xml, code)
+    seen: dict[str, Any] = field(default_factory=dict)
+    #: watched key -> changed signature seen once, waiting for a second look
+    pending: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def reloadable(self) -> bool:
+        return bool(self.config is not None and self.config.reloadable)
 
 
 class HostConfig:
-    """Deploys the webapps of one Host and registers them with the Mapper."""
+    """Deploys the webapps of one Host, registers them with the Mapper and
+    watches them (autoDeploy, reloadable) while the server runs.
+
+    :param catalina_base: the instance folder; gives the descriptor folder
+        ``conf/<Engine>/<Host>`` and the work folders
+        ``work/<Engine>/<Host>/<name>``. Without it, no descriptors are
+        read and WEB-INF/lib archives go to temporary folders.
+    :param properties: values for ``${name}`` in context descriptors.
+    :param background_processor_delay: seconds between two checks.
+    :param unload_delay: how long an undeploy or reload waits for the
+        requests in flight on the old context to finish.
+    """
 
     def __init__(self, host: "StandardHost", app_base: str, mapper: "Mapper",
                  global_web_xml: WebXml, context_configs: tuple["ContextConfig", ...] = (),
-                 make_valve: Callable[[Any], Any] | None = None) -> None:
+                 make_valve: Callable[[Any], Any] | None = None, *,
+                 catalina_base: str | None = None, properties: Mapping[str, str] | None = None,
+                 deploy_on_startup: bool = True, background_processor_delay: float = 1.0,
+                 unload_delay: float = 10.0) -> None:
+        if background_processor_delay <= 0:
+            raise ValueError("background_processor_delay must be positive")
         self.host = host
         self.app_base = app_base
         self.mapper = mapper
         self.global_web_xml = global_web_xml
         self.context_configs = context_configs
         self.make_valve = make_valve
+        self.catalina_base = catalina_base
+        self.properties = dict(properties or {})
+        self.deploy_on_startup = deploy_on_startup
+        self.background_processor_delay = background_processor_delay
+        self.unload_delay = unload_delay
+        #: display path -> cause, for the webapps that failed to deploy
         self.failed: dict[str, str] = {}
+        #: context path -> what was deployed there
+        self.deployed: dict[str, DeployedApplication] = {}
+        #: new folders/descriptors seen once, waiting to be stable
+        self._candidates: dict[str, Any] = {}
+        self._warned: set[str] = set()
+        self._stop_event = gevent.event.Event()
+        self._watcher: gevent.Greenlet | None = None
 
+    # -- locations -----------------------------------------------------------
+    @property
+    def engine_name(self) -> str:
+        engine = getattr(self.host, "engine", None)
+        return engine.name if engine is not None else "Catalina"
+
+    @property
+    def config_base(self) -> str | None:
+        """``<CATALINA_BASE>/conf/<Engine>/<Host>``, the descriptor folder."""
+        if self.catalina_base is None:
+            return None
+        return os.path.join(self.catalina_base, "conf", self.engine_name, self.host.name)
+
+    def work_dir_for(self, path: str) -> str | None:
+        """``<CATALINA_BASE>/work/<Engine>/<Host>/<base name>`` of a context."""
+        if self.catalina_base is None:
+            return None
+        return os.path.join(self.catalina_base, "work", self.engine_name, self.host.name,
+                            base_name_for(path))
+
+    def _doc_base_of(self, config: "ContextConfig") -> str:
+        doc_base = os.path.expanduser(config.doc_base)
+        if not os.path.isabs(doc_base):
+            doc_base = os.path.join(self.app_base, doc_base)
+        return os.path.normpath(os.path.abspath(doc_base))
+
+    def _in_app_base(self, doc_base: str) -> bool:
+        return os.path.dirname(os.path.realpath(doc_base)) == os.path.realpath(self.app_base)
+
+    # -- deployment at start -------------------------------------------------
     def deploy_apps(self) -> None:
-        """Deploy the server.xml contexts, then every folder of appBase."""
-        used_doc_bases = set()
+        """Deploy the server.xml contexts, then (with ``deployOnStartup``)
+        the descriptors and the folders of appBase."""
         for config in self.context_configs:
-            doc_base = config.doc_base
-            if not os.path.isabs(doc_base):
-                doc_base = os.path.join(self.app_base, doc_base)
-            used_doc_bases.add(os.path.realpath(doc_base))
-            self.deploy(config.path, doc_base, config)
+            self.deploy(config.path, self._doc_base_of(config), config)
+        if not self.deploy_on_startup:
+            return
+        for file in self._descriptor_files():
+            self.deploy_descriptor(file)
         if not os.path.isdir(self.app_base):
             log.warning("The appBase [%s] of Host [%s] does not exist", self.app_base, self.host.name)
             return
-        for folder in sorted(os.listdir(self.app_base)):
-            full = os.path.join(self.app_base, folder)
-            if not os.path.isdir(full) or folder.startswith("."):
+        for folder in self._app_base_folders():
+            self.deploy_directory(folder)
+
+    def _descriptor_files(self) -> list[str]:
+        base = self.config_base
+        if base is None or not os.path.isdir(base):
+            return []
+        return [os.path.join(base, name) for name in sorted(os.listdir(base))
+                if name.endswith(".xml") and not name.startswith(".")
+                and os.path.isfile(os.path.join(base, name))]
+
+    def _app_base_folders(self) -> list[str]:
+        """The folders of appBase that no server.xml Context or descriptor
+        already deploys."""
+        try:
+            names = sorted(os.listdir(self.app_base))
+        except OSError:
+            return []
+        owned = {os.path.realpath(app.doc_base) for app in self.deployed.values()
+                 if app.source != DIRECTORY}
+        folders = []
+        for name in names:
+            full = os.path.join(self.app_base, name)
+            if name.startswith(".") or not os.path.isdir(full) or os.path.realpath(full) in owned:
                 continue
-            if os.path.realpath(full) in used_doc_bases:
-                continue
-            path = context_path_for(folder)
-            if path in self.host.contexts:
-                continue
-            self.deploy(path, full)
+            folders.append(full)
+        return folders
+
+    def deploy_descriptor(self, file: str) -> StandardContext | None:
+        """Deploy the webapp a context descriptor names."""
+        from ..config.server_xml import load_context_descriptor
+        name = os.path.basename(file)[:-len(".xml")]
+        try:
+            path = context_path_for(name)
+        except ConfigError as exc:
+            self._warn_once(file, f"Context descriptor [{file}] ignored: {exc}")
+            return None
+        if path in self.deployed:
+            self._warn_once(file, f"Context descriptor [{file}] ignored: the context path "
+                                  f"[{path or '/'}] is already deployed from "
+                                  f"{self.deployed[path].descriptor or self.deployed[path].source}")
+            return None
+        log.info("Deploying deployment descriptor [%s]", file)
+        sig = _file_sig(file)
+        try:
+            config, warnings = load_context_descriptor(file, path, self.properties)
+        except ConfigError as exc:
+            doc_base = os.path.join(self.app_base, name)
+            return self._deploy(path, doc_base, None, DESCRIPTOR, file, error=exc,
+                                descriptor_sig=sig)
+        for warning in warnings:
+            log.warning("%s", warning)
+        return self._deploy(path, self._doc_base_of(config), config, DESCRIPTOR, file,
+                            descriptor_sig=sig)
+
+    def deploy_directory(self, folder: str) -> StandardContext | None:
+        """Deploy a folder of appBase at the path its name gives."""
+        try:
+            path = context_path_for(os.path.basename(folder))
+        except ConfigError as exc:
+            self._warn_once(folder, f"Folder [{folder}] of appBase ignored: {exc}")
+            return None
+        if path in self.deployed or path in self.host.contexts:
+            return None
+        return self._deploy(path, folder, None, DIRECTORY, None)
 
     def deploy(self, path: str, doc_base: str, config: "ContextConfig | None" = None) -> StandardContext | None:
-        """Deploy one webapp; returns None (and logs why) if it fails."""
+        """Deploy one webapp; returns None (and logs why) if it fails, in
+        which case an unavailable placeholder answers 503 at *path*."""
+        return self._deploy(path, doc_base, config, SERVER_XML if config is not None else DIRECTORY, None)
+
+    def _deploy(self, path: str, doc_base: str, config: "ContextConfig | None", source: str,
+                descriptor: str | None, error: Exception | None = None,
+                descriptor_sig: Any = None) -> StandardContext | None:
         display = path or "/"
-        log.info("Deploying web application directory [%s]", doc_base)
+        started = time.monotonic()
+        if descriptor is None:
+            log.info("Deploying web application directory [%s]", doc_base)
+        context: StandardContext | None = None
         try:
+            if error is not None:
+                raise error
+            if not os.path.isdir(doc_base):
+                raise ConfigError(f"the docBase [{doc_base}] of context [{display}] does not exist "
+                                  "or is not a directory")
             web_xml = self._web_xml(doc_base)
             context = StandardContext(self.host, path, doc_base, web_xml,
                                       reloadable=bool(config and config.reloadable))
+            context.work_dir = self.work_dir_for(path)
             if config is not None and self.make_valve is not None:
                 for valve_config in config.valves:
                     context.pipeline.add_valve(self.make_valve(valve_config))
-            context.access_logs = self.host.access_logs + context.pipeline.access_logs()
+            context.access_logs = self._host_access_logs() + context.pipeline.access_logs()
             context.start()
         except ConfigError as exc:
-            self._failed(display, str(exc), None)
-            return None
+            self._discard(context)
+            return self._failed(path, doc_base, config, source, descriptor, descriptor_sig, str(exc), None)
         except Exception as exc:
-            self._failed(display, f"{type(exc).__name__}: {exc}", exc)
-            return None
+            self._discard(context)
+            return self._failed(path, doc_base, config, source, descriptor, descriptor_sig,
+                                f"{type(exc).__name__}: {exc}", exc)
+        self.failed.pop(display, None)
+        self._register(path, context)
+        app = DeployedApplication(path, doc_base, source, context, descriptor=descriptor, config=config)
+        self._remember(app, descriptor_sig)
+        log.info("Deployment of web application [%s] has finished in [%d] ms", display,
+                 (time.monotonic() - started) * 1000)
+        return context
+
+    def _host_access_logs(self) -> list[Any]:
+        return list(getattr(self.host, "access_logs", []))
+
+    def _register(self, path: str, context: StandardContext) -> None:
         self.host.contexts[path] = context
         self.mapper.add_context(self.host.name, path, context, context.welcome_files,
                                 context.resource_exists)
         for pattern, wrapper in context.servlet_mappings():
             self.mapper.add_wrapper(self.host.name, path, pattern, wrapper)
-        return context
 
-    def _failed(self, display: str, cause: str, exc: BaseException | None) -> None:
+    def _discard(self, context: StandardContext | None) -> None:
+        """Stop a context that failed to start (servlets destroyed, modules
+        unloaded); what it raises is logged, never propagated."""
+        if context is None:
+            return
+        try:
+            context.stop()
+        except Exception:
+            log.exception("Stopping the failed context [%s] raised", context.display_path())
+
+    def _failed(self, path: str, doc_base: str, config: "ContextConfig | None", source: str,
+                descriptor: str | None, descriptor_sig: Any, cause: str,
+                exc: BaseException | None) -> None:
+        display = path or "/"
         self.failed[display] = cause
         log.error("Context [%s] failed to start and will not serve requests: %s", display, cause,
                   exc_info=exc)
+        # An unavailable placeholder: requests for the path get 503 from the
+        # error report valve instead of ROOT's 404.
+        placeholder = StandardContext(self.host, path, doc_base,
+                                      merge_web_xml(self.global_web_xml, WebXml(file=None)))
+        placeholder.access_logs = self._host_access_logs()
+        try:
+            self.host.contexts[path] = placeholder
+            self.mapper.add_context(self.host.name, path, placeholder)
+        except (KeyError, ValueError) as err:
+            self.host.contexts.pop(path, None)
+            log.warning("No placeholder for context [%s]: %s", display, err)
+        app = DeployedApplication(path, doc_base, source, placeholder, failed=True,
+                                  descriptor=descriptor, config=config)
+        self._remember(app, descriptor_sig)
+        return None
 
     def _web_xml(self, doc_base: str) -> WebXml:
-        path = os.path.join(doc_base, "WEB-INF", "web.xml")
-        if os.path.isfile(path):
-            return merge_web_xml(self.global_web_xml, parse_web_xml(path))
-        return merge_web_xml(self.global_web_xml, WebXml(file=None))
+        """WEB-INF/web.xml merged over conf/web.xml, checked before the
+        context is built; the annotation scan completes it when the
+        context starts (``context_config.configure_context``)."""
+        from .context_config import build_web_xml
+        return build_web_xml(doc_base, self.global_web_xml)
+
+    # -- what is watched -----------------------------------------------------
+    def _remember(self, app: DeployedApplication, descriptor_sig: Any) -> None:
+        """Record the watched files' state as deployed."""
+        app.seen = self._watched(app)
+        app.seen["exists"] = os.path.isdir(app.doc_base)
+        if descriptor_sig is not None:
+            # The descriptor as it was read, so an edit made meanwhile is seen.
+            app.seen["descriptor"] = descriptor_sig
+        self.deployed[app.path] = app
+
+    def _watched(self, app: DeployedApplication) -> dict[str, Any]:
+        watched: dict[str, Any] = {
+            "web.xml": _file_sig(os.path.join(app.doc_base, "WEB-INF", "web.xml")),
+        }
+        if app.descriptor is not None:
+            watched["descriptor"] = _file_sig(app.descriptor)
+        if app.reloadable or app.failed:
+            watched["code"] = self._code_sig(app.doc_base)
+        return watched
+
+    @staticmethod
+    def _code_sig(doc_base: str) -> frozenset[tuple[str, int, int]]:
+        web_inf = os.path.join(doc_base, "WEB-INF")
+        return _tree_sig(os.path.join(web_inf, "classes"), CODE_SUFFIXES) | \
+            _tree_sig(os.path.join(web_inf, "lib"), CODE_SUFFIXES)
+
+    @staticmethod
+    def _settled(app: DeployedApplication, key: str, current: Any) -> bool:
+        """True when *key* differs from its deployed state and has not
+        changed since the previous check."""
+        if current == app.seen.get(key):
+            app.pending.pop(key, None)
+            return False
+        if key not in app.pending or app.pending[key] != current:
+            app.pending[key] = current
+            return False
+        return True
+
+    def _new_and_stable(self, key: str, current: Any) -> bool:
+        """A new folder or descriptor: true once its state is unchanged
+        since the previous check (it is not being copied any more)."""
+        previous = self._candidates.get(key)
+        self._candidates[key] = current
+        return previous is not None and previous == current
+
+    def _warn_once(self, key: str, message: str) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            log.warning("%s", message)
+
+    # -- the background check ------------------------------------------------
+    def start_background(self) -> None:
+        """Start the background greenlet that runs :meth:`check` every
+        ``background_processor_delay`` seconds."""
+        if self._watcher is None:
+            self._stop_event.clear()
+            self._watcher = gevent.spawn(self._run_background)
+
+    def _run_background(self) -> None:
+        while not self._stop_event.wait(self.background_processor_delay):
+            try:
+                self.check()
+            except Exception:
+                log.exception("The background check of Host [%s] failed", self.host.name)
+
+    def check(self) -> None:
+        """One pass of Tomcat's ``HostConfig.check`` and of the reloadable
+        contexts' ``backgroundProcess``."""
+        auto = self.host.auto_deploy
+        for app in list(self.deployed.values()):
+            if self._stop_event.is_set():
+                return
+            try:
+                self._check_app(app, auto)
+            except Exception:
+                log.exception("Checking context [%s] failed", app.path or "/")
+        if not auto or self._stop_event.is_set():
+            return
+        seen: set[str] = set()
+        for file in self._descriptor_files():
+            seen.add(file)
+            if any(app.descriptor == file for app in self.deployed.values()):
+                continue
+            if self._new_and_stable(file, _file_sig(file)):
+                self._candidates.pop(file, None)
+                self.deploy_descriptor(file)
+        for folder in self._app_base_folders():
+            seen.add(folder)
+            try:
+                path = context_path_for(os.path.basename(folder))
+            except ConfigError:
+                continue
+            if path in self.deployed or path in self.host.contexts:
+                continue
+            if self._new_and_stable(folder, self._folder_sig(folder)):
+                self._candidates.pop(folder, None)
+                self.deploy_directory(folder)
+        for key in [k for k in self._candidates if k not in seen]:
+            del self._candidates[key]
+
+    @staticmethod
+    def _folder_sig(folder: str) -> Any:
+        entries = _tree_sig(folder)
+        return (len(entries), max((e[1] for e in entries), default=0),
+                sum(e[2] for e in entries if e[2] >= 0))
+
+    def _check_app(self, app: DeployedApplication, auto: bool) -> None:
+        if self.deployed.get(app.path) is not app:
+            return  # replaced or undeployed meanwhile
+        if auto and app.source != SERVER_XML:
+            if app.descriptor is not None and not os.path.isfile(app.descriptor):
+                log.info("Context descriptor [%s] was removed", app.descriptor)
+                self.undeploy(app.path)
+                return
+            if (app.source == DIRECTORY or self._in_app_base(app.doc_base)) and \
+                    app.seen.get("exists") and not os.path.isdir(app.doc_base):
+                log.info("Web application folder [%s] was removed", app.doc_base)
+                self.undeploy(app.path)
+                return
+        current = self._watched(app)
+        if auto:
+            for key in ("descriptor", "web.xml"):
+                if key in current and self._settled(app, key, current[key]):
+                    log.info("The %s of context [%s] changed: redeploying", key, app.path or "/")
+                    self.redeploy(app.path)
+                    return
+        if "code" in current and (app.reloadable or auto) and \
+                self._settled(app, "code", current["code"]):
+            if app.failed:
+                log.info("The code of the failed context [%s] changed: redeploying", app.path or "/")
+                self.redeploy(app.path)
+            else:
+                self.reload(app.path)
+
+    # -- undeploy, redeploy, reload ------------------------------------------
+    def _drain(self, context: StandardContext) -> None:
+        """Wait (at most ``unload_delay``) for the requests in flight on
+        *context* to finish."""
+        deadline = time.monotonic() + self.unload_delay
+        while getattr(context, "in_flight", 0) > 0 and time.monotonic() < deadline:
+            gevent.sleep(0.02)
+        if getattr(context, "in_flight", 0) > 0:
+            log.warning("Context [%s] still has %d request(s) in flight after %.0f s; stopping it "
+                        "anyway", context.display_path(), context.in_flight, self.unload_delay)
 
     def undeploy(self, path: str) -> None:
+        """Remove the context at *path*: unmapped first (new requests go
+        elsewhere), then stopped once its requests in flight finished."""
+        self.deployed.pop(path, None)
+        self.failed.pop(path or "/", None)
         context = self.host.contexts.pop(path, None)
         if context is None:
             return
+        log.info("Undeploying context [%s]", path or "/")
         self.mapper.remove_context(self.host.name, path)
-        context.stop()
+        self._drain(context)
+        self._discard(context)
+
+    def _retire(self, app: DeployedApplication) -> None:
+        """Pause the context (new requests get 503), let the requests in
+        flight finish, stop it."""
+        context = app.context
+        context.paused = True
+        self._drain(context)
+        self._discard(context)
+        self.deployed.pop(app.path, None)
+
+    def redeploy(self, path: str) -> StandardContext | None:
+        """Stop the context at *path* and deploy it again from its source
+        (re-reading its descriptor and web.xml)."""
+        app = self.deployed.get(path)
+        if app is None:
+            return None
+        log.info("Redeploying context [%s]", path or "/")
+        self._retire(app)
+        if app.source == DESCRIPTOR and app.descriptor is not None:
+            if os.path.isfile(app.descriptor):
+                return self.deploy_descriptor(app.descriptor)
+            self.undeploy(path)
+            return None
+        if not os.path.isdir(app.doc_base) and app.source == DIRECTORY:
+            self.undeploy(path)
+            return None
+        return self._deploy(path, app.doc_base, app.config, app.source, None)
+
+    def reload(self, path: str) -> StandardContext | None:
+        """Tomcat's ``StandardContext.reload``: stop the context, drop its
+        modules, start it again with fresh imports."""
+        app = self.deployed.get(path)
+        if app is None:
+            return None
+        log.info("Reloading Context with name [%s] has started", path or "/")
+        self._retire(app)
+        context = self._deploy(path, app.doc_base, app.config, app.source, app.descriptor,
+                               descriptor_sig=app.seen.get("descriptor"))
+        if context is not None:
+            log.info("Reloading Context with name [%s] is completed", path or "/")
+        return context
 
     def stop(self) -> None:
+        """Stop the background check, then undeploy every context."""
+        self._stop_event.set()
+        if self._watcher is not None:
+            self._watcher.join(timeout=self.unload_delay + 5)
+            self._watcher.kill(block=False)
+            self._watcher = None
         for path in list(self.host.contexts):
             self.undeploy(path)

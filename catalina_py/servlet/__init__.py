@@ -1,13 +1,47 @@
 """The servlet API webapps import: Jakarta Servlet names in PEP 8 spelling."""
 
+from .annotation import web_filter, web_listener, web_servlet
+from .asynchronous import AsyncContext, AsyncEvent, AsyncListener, IllegalStateError
 from .context import ServletContext
 from .cookies import Cookie
 from .exceptions import ServletException, UnavailableException
+from .filter import (
+    DispatcherType,
+    Filter,
+    FilterChain,
+    FilterConfig,
+    GenericFilter,
+    HttpFilter,
+    HttpServletRequestWrapper,
+    HttpServletResponseWrapper,
+)
 from .http import GenericServlet, HttpServlet, ServletConfig
+from .listeners import (
+    HttpSessionAttributeListener,
+    HttpSessionBindingEvent,
+    HttpSessionEvent,
+    HttpSessionIdListener,
+    HttpSessionListener,
+    ServletContextAttributeEvent,
+    ServletContextAttributeListener,
+    ServletContextEvent,
+    ServletContextListener,
+    ServletRequestAttributeEvent,
+    ServletRequestAttributeListener,
+    ServletRequestEvent,
+    ServletRequestListener,
+)
 from .request import HttpServletRequest
 from .response import HttpServletResponse
 
+# The dispatcher lives with the container (it maps paths and runs chains).
+from ..container.dispatcher import HttpServletMapping, RequestDispatcher  # noqa: E402
+
 __all__ = [
+    "AsyncContext",
+    "AsyncEvent",
+    "AsyncListener",
+    "IllegalStateError",
     "Cookie",
     "GenericServlet",
     "HttpServlet",
@@ -17,4 +51,33 @@ __all__ = [
     "ServletContext",
     "ServletException",
     "UnavailableException",
+    # listeners (listeners.py)
+    "HttpSessionAttributeListener",
+    "HttpSessionBindingEvent",
+    "HttpSessionEvent",
+    "HttpSessionIdListener",
+    "HttpSessionListener",
+    "ServletContextAttributeEvent",
+    "ServletContextAttributeListener",
+    "ServletContextEvent",
+    "ServletContextListener",
+    "ServletRequestAttributeEvent",
+    "ServletRequestAttributeListener",
+    "ServletRequestEvent",
+    "ServletRequestListener",
+    # filters, wrappers and dispatching (filter.py, container/dispatcher.py)
+    "DispatcherType",
+    "Filter",
+    "FilterChain",
+    "FilterConfig",
+    "GenericFilter",
+    "HttpFilter",
+    "HttpServletMapping",
+    "HttpServletRequestWrapper",
+    "HttpServletResponseWrapper",
+    "RequestDispatcher",
+    # annotations (annotation.py)
+    "web_filter",
+    "web_listener",
+    "web_servlet",
 ]

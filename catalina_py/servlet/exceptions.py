@@ -30,3 +30,9 @@ class BadRequestError(ServletException):
     """The request could not be read (a malformed or truncated body): 400."""
 
     status = 400
+
+
+class IllegalStateError(RuntimeError):
+    """A method was called when the object's state does not allow it, as
+    Java's ``IllegalStateException``: e.g. using an invalidated session, or
+    creating a session after the response was committed."""

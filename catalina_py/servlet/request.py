@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from .attributes import AttributeHolder
 from .cookies import Cookie, parse_cookie_header
-from .exceptions import BadRequestError, RequestTooLargeError
+from .exceptions import BadRequestError, IllegalStateError, RequestTooLargeError
 from .params import parse_form
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -54,6 +54,10 @@ class ServletInputStream(io.RawIOBase):
         return self._channel.body_finished
 
 
+#: Marks "no such attribute" for the attribute events (None is never stored).
+_NO_VALUE = object()
+
+
 class HttpServletRequest(AttributeHolder):
     """One HTTP request as the servlet API presents it."""
 
@@ -73,6 +77,22 @@ class HttpServletRequest(AttributeHolder):
     _host: Any = None
     _server_name: str | None = None
     _server_port: int | None = None
+    # Sessions (see catalina_py/session/): what the client asked for, set by
+    # the adapter through the context's manager, and the session in use.
+    _requested_session_id: str | None = None
+    _requested_session_cookie = False
+    _requested_session_url = False
+    _session: Any = None
+    # Asynchronous processing (see container/async_context.py):
+    _response: Any = None  # the response of this request (set by the adapter)
+    _async_context: Any = None  # AsyncContextImpl once start_async was called
+    # None: the wrapper's async-supported decides; a filter chain with a
+    # filter that is not async-supported sets False (Tomcat's ASYNC_SUPPORTED_ATTR).
+    _async_supported: bool | None = None
+    _dispatcher_type = "REQUEST"
+    # The HttpServletMapping of the request or of the current forward,
+    # computed on demand (container/dispatcher.py sets it while dispatching).
+    _mapping: Any = None
 
     def __init__(self, channel: Any, head: "RequestHead", request_uri: str,
                  decoded_uri: str, query_string: str | None,
@@ -276,6 +296,43 @@ class HttpServletRequest(AttributeHolder):
             self._cookies = parse_cookie_header(self._headers.get_all("cookie"))
         return list(self._cookies)
 
+    def set_attribute(self, name: str, value: Any) -> None:
+        """Bind ``value`` to ``name`` (``None`` removes it); the context's
+        ServletRequestAttributeListeners get ``attribute_added`` or
+        ``attribute_replaced`` (with the old value), as in Tomcat."""
+        if value is None:
+            self.remove_attribute(name)
+            return
+        attributes = self._attributes
+        old = attributes.get(name, _NO_VALUE)
+        attributes[name] = value
+        listeners = getattr(self._context, "_request_attribute_listeners", None)
+        if listeners:
+            if old is _NO_VALUE:
+                self._notify_attribute(listeners, "attribute_added", name, value)
+            else:
+                self._notify_attribute(listeners, "attribute_replaced", name, old)
+
+    def remove_attribute(self, name: str) -> None:
+        """Unbind ``name``; ``attribute_removed`` if it was bound."""
+        old = self._attributes.pop(name, _NO_VALUE)
+        if old is not _NO_VALUE:
+            listeners = getattr(self._context, "_request_attribute_listeners", None)
+            if listeners:
+                self._notify_attribute(listeners, "attribute_removed", name, old)
+
+    def _notify_attribute(self, listeners: list[Any], method: str, name: str, value: Any) -> None:
+        import logging
+
+        from .listeners import ServletRequestAttributeEvent
+        event = ServletRequestAttributeEvent(self._context.get_servlet_context(), self, name, value)
+        for listener in listeners:
+            try:
+                getattr(listener, method)(event)
+            except Exception:
+                logging.getLogger("catalina_py.container").exception(
+                    "Listener %s.%s raised", type(listener).__name__, method)
+
     # -- connection -----------------------------------------------------
     def get_remote_addr(self) -> str:
         return self._channel.remote_addr
@@ -329,12 +386,142 @@ class HttpServletRequest(AttributeHolder):
             self._split_host()
         return self._server_port  # type: ignore[return-value]
 
+    # -- sessions (Tomcat's Request.doGetSession and friends) --------------
+    def get_session(self, create: bool = True) -> Any:
+        """The session of this request: the one already used, else the live
+        session the client named (cookie or ``;jsessionid=``), else -- with
+        *create* -- a new one (its cookie is added to the response). None
+        without *create* when there is none. Creating a session once the
+        response is committed raises ``IllegalStateError``."""
+        session = self._session
+        if session is not None:
+            if session.is_valid():
+                return session
+            self._session = None
+        manager = None if self._context is None else getattr(self._context, "manager", None)
+        if manager is None:
+            return None
+        if self._requested_session_id is not None:
+            session = manager.find_session(self._requested_session_id)
+            if session is not None and session.is_valid():
+                session.access()
+                self._session = session
+                return session
+        if not create:
+            return None
+        if self._response is not None and self._response.is_committed():
+            raise IllegalStateError("cannot create a session after the response has been committed")
+        session = manager.create_session()
+        self._session = session
+        manager.send_session_cookie(self, session.get_id())
+        session.access()
+        return session
+
+    def get_requested_session_id(self) -> str | None:
+        """The session id the client sent (cookie or URL), valid or not."""
+        return self._requested_session_id
+
+    def is_requested_session_id_valid(self) -> bool:
+        """Whether the id the client sent names a live session of this webapp."""
+        manager = None if self._context is None else getattr(self._context, "manager", None)
+        return manager is not None and manager.is_live(self._requested_session_id)
+
+    def is_requested_session_id_from_cookie(self) -> bool:
+        return self._requested_session_cookie
+
+    def is_requested_session_id_from_url(self) -> bool:
+        return self._requested_session_url
+
+    def change_session_id(self) -> str:
+        """Give the request's session a new id (against session fixation)
+        and return it; the old id no longer finds the session. The new
+        cookie is sent; ``HttpSessionIdListener``\\ s are told."""
+        session = self.get_session(False)
+        if session is None:
+            raise IllegalStateError("change_session_id(): this request has no session")
+        manager = self._context.manager
+        new_id = manager.change_session_id(session)
+        if self._requested_session_id:
+            self._requested_session_id = new_id
+        manager.send_session_cookie(self, new_id)
+        return new_id
+
     # -- container -------------------------------------------------------
     def get_servlet_context(self) -> Any:
         return None if self._context is None else self._context.get_servlet_context()
 
     def get_dispatcher_type(self) -> str:
-        return "REQUEST"
+        """REQUEST, or ASYNC while an ``AsyncContext.dispatch`` runs, or
+        FORWARD/INCLUDE/ERROR during a RequestDispatcher dispatch."""
+        return self._dispatcher_type
+
+    def get_request_dispatcher(self, path: str) -> Any:
+        """A ``RequestDispatcher`` for *path*: absolute within this request's
+        context ("/x"), or relative to the current servlet path and path
+        info ("other", "../x"); None if the path leaves the webapp or no
+        servlet maps it."""
+        from ..container.dispatcher import get_relative_dispatcher
+        return get_relative_dispatcher(self, path)
+
+    def get_http_servlet_mapping(self) -> Any:
+        """How this request (or the current forward) was mapped to its
+        servlet: an ``HttpServletMapping``, or None when unmapped."""
+        if self._mapping is None:
+            from ..container.dispatcher import current_mapping
+            self._mapping = current_mapping(self)
+        return self._mapping
+
+    # -- asynchronous processing -----------------------------------------
+    def is_async_supported(self) -> bool:
+        """Whether the servlet and every filter of the current chain are
+        async-supported (``<async-supported>`` in web.xml)."""
+        if self._async_supported is not None:
+            return self._async_supported
+        wrapper = self._wrapper
+        return wrapper is not None and bool(getattr(wrapper, "async_supported", False))
+
+    def start_async(self, request: Any = None, response: Any = None) -> Any:
+        """Put the request in asynchronous mode: when the servlet returns
+        the response stays open until ``complete()`` or ``dispatch()`` on
+        the returned ``AsyncContext``. With *request* and *response*, those
+        (wrapped) objects are what ``get_request``/``get_response`` give.
+
+        :raises IllegalStateError: the servlet or a filter is not
+            async-supported, async is already started in this dispatch,
+            or the request has completed.
+        """
+        if not self.is_async_supported():
+            raise IllegalStateError(
+                "A filter or servlet of the current chain does not support asynchronous "
+                "operations.")
+        if (request is None) != (response is None):
+            raise ValueError("start_async() takes both a request and a response, or neither")
+        context = self._async_context
+        if context is None:
+            from ..container.async_context import AsyncContextImpl
+            context = self._async_context = AsyncContextImpl(self)
+        if request is None:
+            context.set_started(self, self._response, True)
+        else:
+            context.set_started(request, response, request is self and response is self._response)
+        return context
+
+    def is_async_started(self) -> bool:
+        """True from ``start_async`` until ``complete``/``dispatch`` took effect."""
+        context = self._async_context
+        return context is not None and context.is_async_started()
+
+    def get_async_context(self) -> Any:
+        """The ``AsyncContext`` of the current asynchronous cycle.
+
+        :raises IllegalStateError: ``start_async`` was not called.
+        """
+        context = self._async_context
+        if context is None or not context.is_async_started():
+            raise IllegalStateError("It is illegal to call get_async_context() if the current "
+                                    "request is not in asynchronous mode (is_async_started() "
+                                    "returns False)")
+        return context
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
         return iter(self._headers)

@@ -234,6 +234,37 @@ class HttpServletResponse:
                 self._cookies = []
             self._cookies.append(cookie)
 
+    def _add_session_cookie(self, cookie: Cookie) -> None:
+        """Container side: add the session cookie, replacing an earlier
+        cookie of the same name (Tomcat's ``addSessionCookieInternal``), so
+        a session created and then given a new id sends one cookie."""
+        if self._committed:
+            return
+        if self._cookies is None:
+            self._cookies = []
+        for index, existing in enumerate(self._cookies):
+            if existing.name == cookie.name:
+                self._cookies[index] = cookie
+                return
+        self._cookies.append(cookie)
+
+    # -- URL rewriting (session tracking) -------------------------------
+    def encode_url(self, url: str) -> str:
+        """*url* with ``;jsessionid=ID`` added when the request has a valid
+        session, the client did not send its id in a cookie, URL tracking
+        is on and *url* points into this web application; else *url*."""
+        request = self._request
+        manager = None if request is None or request._context is None \
+            else getattr(request._context, "manager", None)
+        return url if manager is None else manager.encode_url(request, url, redirect=False)
+
+    def encode_redirect_url(self, url: str) -> str:
+        """As :meth:`encode_url`, for a URL given to :meth:`send_redirect`."""
+        request = self._request
+        manager = None if request is None or request._context is None \
+            else getattr(request._context, "manager", None)
+        return url if manager is None else manager.encode_url(request, url, redirect=True)
+
     # -- content type and encoding ------------------------------------
     def set_content_type(self, content_type: str | None) -> None:
         """Sets the media type; a ``charset`` parameter sets the encoding

@@ -376,12 +376,27 @@ def test_mapping_to_undeclared_servlet(tmp_path) -> None:
 @pytest.mark.parametrize(
     ("body", "needle", "fragment"),
     [
-        ("<filter><filter-name>f</filter-name></filter>", "<filter>",
-         "<filter> is not supported by catalina_py yet, ignored"),
-        ("<listener><listener-class>a.L</listener-class></listener>",
-         "<listener>", "<listener> is not supported"),
-        ("<error-page><error-code>404</error-code></error-page>",
-         "<error-page>", "<error-page> is not supported"),
+        ("<security-constraint/>", "<security-constraint/>",
+         "<security-constraint> is not supported by catalina_py yet, "
+         "ignored"),
+        ("<listener><listener-class>a.L</listener-class></listener>\n"
+         "<listener><listener-class>a.L</listener-class></listener>",
+         "<listener>", "listener 'a.L' is declared twice"),
+        ("<error-page><error-code>404</error-code><location>/a</location>"
+         "</error-page>\n<error-page><error-code>404</error-code><location>"
+         "/b</location></error-page>", "<error-page>",
+         "error-page for status 404 is declared twice"),
+        ("<error-page>\n<error-code>302</error-code><location>/x</location>"
+         "</error-page>", "<error-code>302", "error-page for status 302 is "
+         "never used"),
+        ("<filter><filter-name>f</filter-name><filter-class>a.F"
+         "</filter-class>\n<dispatcher/></filter>", "<dispatcher/>",
+         "unknown element <dispatcher> in <filter>"),
+        ("<filter-mapping><filter-name>f</filter-name><url-pattern>/a"
+         "</url-pattern>\n<bogus/></filter-mapping>", "<bogus/>",
+         "unknown element <bogus> in <filter-mapping>"),
+        ("<session-config>\n<bogus/></session-config>", "<bogus/>",
+         "unknown element <bogus> in <session-config>"),
         ("<frobnicate/>", "<frobnicate/>",
          "unknown element <frobnicate> in <web-app>, ignored"),
         ("<servlet><servlet-name>s</servlet-name><servlet-class>a.B"
@@ -395,9 +410,9 @@ def test_mapping_to_undeclared_servlet(tmp_path) -> None:
         ("<context-param><param-name>a</param-name></context-param>\n"
          "<context-param><param-name>a</param-name></context-param>",
          "<context-param>", "context-param 'a' is declared twice"),
-        ("<session-config>\n<cookie-config/></session-config>",
-         "<cookie-config/>", "<cookie-config> in <session-config> is not "
-         "supported"),
+        ("<session-config><cookie-config>\n<comment>c</comment>"
+         "</cookie-config></session-config>", "<comment>",
+         "<comment> in <cookie-config> is deprecated"),
     ],
 )
 def test_warnings(tmp_path, body: str, needle: str, fragment: str) -> None:
@@ -571,7 +586,7 @@ def test_merge_without_any_welcome_list() -> None:
 
 def test_merge_keeps_app_metadata_and_warnings(tmp_path,
                                                defaults: WebXml) -> None:
-    app = parse(tmp_path, "<filter/>",
+    app = parse(tmp_path, "<security-role/>",
                 attrs='version="5.0" metadata-complete="true"')
     merged = merge_web_xml(defaults, app)
     assert (merged.version, merged.metadata_complete) == ("5.0", True)
@@ -601,3 +616,413 @@ def test_merge_reports_a_bad_mapping_in_the_defaults(tmp_path) -> None:
         merge_web_xml(parse_web_xml(path), WebXml())
     assert (info.value.file, info.value.line) == \
         (path, line_of(path, "<servlet-mapping>"))
+
+
+# --------------------------------------------------------------------------
+# Filters, listeners, error pages, session-config, encodings
+# --------------------------------------------------------------------------
+
+FILTERS = """
+    <filter>
+      <description>d</description>
+      <filter-name>log</filter-name>
+      <filter-class>app.filters.LogFilter</filter-class>
+      <init-param><param-name>level</param-name>
+        <param-value>debug</param-value></init-param>
+      <async-supported>true</async-supported>
+    </filter>
+    <filter>
+      <filter-name>gzip</filter-name>
+      <filter-class>app.Gzip</filter-class>
+    </filter>
+    <filter-mapping>
+      <filter-name>log</filter-name>
+      <url-pattern>/*</url-pattern>
+      <url-pattern>*.txt</url-pattern>
+      <servlet-name>hello</servlet-name>
+      <dispatcher>REQUEST</dispatcher>
+      <dispatcher>forward</dispatcher>
+      <dispatcher>ERROR</dispatcher>
+      <dispatcher>REQUEST</dispatcher>
+    </filter-mapping>
+    <filter-mapping>
+      <filter-name>gzip</filter-name>
+      <servlet-name>*</servlet-name>
+    </filter-mapping>
+    <filter-mapping>
+      <filter-name>log</filter-name>
+      <url-pattern>/again</url-pattern>
+      <dispatcher>ASYNC</dispatcher>
+      <dispatcher>INCLUDE</dispatcher>
+    </filter-mapping>
+"""
+
+
+def test_filters_and_filter_mappings(tmp_path) -> None:
+    web = parse(tmp_path, FILTERS)
+    assert web.warnings == []
+    log = web.filters["log"]
+    assert (log.name, log.filter_class, log.init_params,
+            log.async_supported) == ("log", "app.filters.LogFilter",
+                                     {"level": "debug"}, True)
+    assert log.location is not None and log.location.line is not None
+    assert web.filters["gzip"].async_supported is False
+    assert list(web.filters) == ["log", "gzip"]
+    first, second, third = web.filter_mappings
+    assert (first.filter_name, first.url_patterns, first.servlet_names,
+            first.dispatchers) == ("log", ["/*", "*.txt"], ["hello"],
+                                   ["REQUEST", "FORWARD", "ERROR"])
+    assert (second.filter_name, second.url_patterns, second.servlet_names,
+            second.dispatchers) == ("gzip", [], ["*"], ["REQUEST"])
+    assert (third.url_patterns, third.dispatchers) == \
+        (["/again"], ["ASYNC", "INCLUDE"])
+    validate_web_xml(web)
+
+
+def test_listeners_keep_declaration_order(tmp_path) -> None:
+    web = parse(tmp_path, """
+        <listener><description>x</description>
+          <listener-class>app.B</listener-class></listener>
+        <listener><listener-class> app.A </listener-class></listener>
+    """)
+    assert [listener.listener_class for listener in web.listeners] == \
+        ["app.B", "app.A"]
+    assert web.listeners[0].location.line == 3
+
+
+def test_error_pages(tmp_path) -> None:
+    web = parse(tmp_path, """
+        <error-page><error-code>404</error-code>
+          <location>/errors/404.html</location></error-page>
+        <error-page><exception-type>app.errors.Boom</exception-type>
+          <location>/errors/boom</location></error-page>
+        <error-page><location>/errors/any</location></error-page>
+        <error-page><exception-type>ValueError</exception-type>
+          <location>/errors/value</location></error-page>
+    """)
+    assert [(p.location_path, p.error_code, p.exception_type)
+            for p in web.error_pages] == [
+        ("/errors/404.html", 404, None),
+        ("/errors/boom", None, "app.errors.Boom"),
+        ("/errors/any", None, None),
+        ("/errors/value", None, "ValueError"),
+    ]
+    assert web.warnings == []
+
+
+def test_duplicate_error_page_keeps_the_last(tmp_path) -> None:
+    web = parse(tmp_path, """
+        <error-page><error-code>500</error-code><location>/a</location>
+        </error-page>
+        <error-page><location>/default</location></error-page>
+        <error-page><error-code>500</error-code><location>/b</location>
+        </error-page>
+    """)
+    assert [(p.error_code, p.location_path) for p in web.error_pages] == \
+        [(None, "/default"), (500, "/b")]
+    assert len(web.warnings) == 1
+
+
+def test_session_config(tmp_path) -> None:
+    web = parse(tmp_path, """
+        <session-config>
+          <session-timeout>15</session-timeout>
+          <cookie-config>
+            <name>MYSESSION</name>
+            <domain>example.com</domain>
+            <path>/app</path>
+            <http-only>false</http-only>
+            <secure>true</secure>
+            <max-age>3600</max-age>
+            <attribute><attribute-name>SameSite</attribute-name>
+              <attribute-value>Strict</attribute-value></attribute>
+          </cookie-config>
+          <tracking-mode>URL</tracking-mode>
+          <tracking-mode>COOKIE</tracking-mode>
+          <tracking-mode>URL</tracking-mode>
+        </session-config>
+    """)
+    assert web.warnings == []
+    config = web.session_config
+    assert config.session_timeout == web.session_timeout == 15
+    cookie = config.cookie_config
+    assert (cookie.name, cookie.domain, cookie.path, cookie.http_only,
+            cookie.secure, cookie.max_age, cookie.attributes) == (
+        "MYSESSION", "example.com", "/app", False, True, 3600,
+        {"SameSite": "Strict"})
+    assert config.tracking_modes == ["URL", "COOKIE"]
+
+
+def test_session_config_defaults_are_unset(tmp_path) -> None:
+    web = parse(tmp_path, "<session-config/>")
+    assert web.session_config.session_timeout is None
+    assert web.session_config.tracking_modes is None
+    assert web.session_config.cookie_config.name is None
+    assert web.session_config.cookie_config.http_only is None
+
+
+def test_character_encodings(tmp_path) -> None:
+    web = parse(tmp_path, """
+        <request-character-encoding>ISO-8859-1</request-character-encoding>
+        <response-character-encoding> utf-8 </response-character-encoding>
+    """)
+    assert web.request_character_encoding == "ISO-8859-1"
+    assert web.response_character_encoding == "utf-8"
+    assert web.warnings == []
+
+
+@pytest.mark.parametrize(
+    ("body", "needle", "fragment"),
+    [
+        ("<filter>\n<filter-class>a.F</filter-class></filter>", "<filter>",
+         "<filter> without a <filter-name>"),
+        ("<filter>\n<filter-name>f</filter-name></filter>", "<filter>",
+         "filter 'f' has no <filter-class>"),
+        ("<filter>\n<filter-name>f</filter-name><filter-class>a-b.F"
+         "</filter-class></filter>", "<filter>",
+         "filter-class of 'f' 'a-b.F' is not a Python class name"),
+        ("<filter><filter-name>f</filter-name><filter-class>a.F"
+         "</filter-class></filter>\n<filter><filter-name>f</filter-name>"
+         "<filter-class>a.G</filter-class></filter>", "a.G",
+         "filter 'f' is declared twice"),
+        ("<filter><filter-name>f</filter-name><filter-class>a.F"
+         "</filter-class>\n<async-supported>maybe</async-supported></filter>",
+         "<async-supported>", "async-supported must be true or false"),
+        ("<filter><filter-name>f</filter-name><filter-class>a.F"
+         "</filter-class>\n<init-param><param-value>v</param-value>"
+         "</init-param></filter>", "<init-param>",
+         "<init-param> without a <param-name>"),
+        ("<filter-mapping>\n<url-pattern>/a</url-pattern></filter-mapping>",
+         "<filter-mapping>", "<filter-mapping> without a <filter-name>"),
+        ("<filter-mapping>\n<filter-name>f</filter-name></filter-mapping>",
+         "<filter-mapping>", "<filter-mapping> of 'f' has neither a "
+         "<url-pattern> nor a <servlet-name>"),
+        ("<filter-mapping><filter-name>f</filter-name><url-pattern>/a"
+         "</url-pattern>\n<dispatcher>SOMETIMES</dispatcher>"
+         "</filter-mapping>", "SOMETIMES", "unknown dispatcher 'SOMETIMES'"),
+        ("<filter-mapping><filter-name>f</filter-name>\n<url-pattern>a"
+         "</url-pattern></filter-mapping>", "<url-pattern>a",
+         "invalid url-pattern in a <filter-mapping>"),
+        ("<filter-mapping><filter-name>f</filter-name>\n<url-pattern>"
+         "</url-pattern></filter-mapping>", "<url-pattern>",
+         "the empty url-pattern is only valid in a <servlet-mapping>"),
+        ("<filter-mapping><filter-name>f</filter-name>\n<url-pattern>*"
+         "</url-pattern></filter-mapping>", "<url-pattern>",
+         "invalid url-pattern in a <filter-mapping>"),
+        ("<filter-mapping><filter-name>f</filter-name>\n<servlet-name/>"
+         "</filter-mapping>", "<servlet-name/>",
+         "empty <servlet-name> in a <filter-mapping>"),
+        ("<listener>\n</listener>", "<listener>",
+         "<listener> without a <listener-class>"),
+        ("<listener>\n<listener-class>a b</listener-class></listener>",
+         "<listener-class>", "listener-class 'a b' is not a Python class"),
+        ("<error-page>\n<error-code>404</error-code><exception-type>a.E"
+         "</exception-type><location>/x</location></error-page>",
+         "<error-page>", "has both an <error-code> and an <exception-type>"),
+        ("<error-page>\n<error-code>404</error-code></error-page>",
+         "<error-page>", "<error-page> without a <location>"),
+        ("<error-page><error-code>404</error-code>\n<location>x.html"
+         "</location></error-page>", "<location>",
+         "error-page location 'x.html' must start with '/'"),
+        ("<error-page>\n<error-code>four</error-code><location>/x"
+         "</location></error-page>", "<error-code>",
+         "error-code must be an integer, got 'four'"),
+        ("<error-page>\n<error-code>999</error-code><location>/x"
+         "</location></error-page>", "<error-code>",
+         "error-code 999 is not an HTTP status code"),
+        ("<error-page>\n<exception-type>java.lang.Throw able"
+         "</exception-type><location>/x</location></error-page>",
+         "<exception-type>", "is not a Python class name"),
+        ("<session-config>\n<tracking-mode>SSL</tracking-mode>"
+         "</session-config>", "<tracking-mode>",
+         "session tracking mode SSL is not supported"),
+        ("<session-config>\n<tracking-mode>cookie</tracking-mode>"
+         "</session-config>", "<tracking-mode>",
+         "unknown session tracking mode 'cookie'"),
+        ("<session-config><cookie-config>\n<name>a b</name>"
+         "</cookie-config></session-config>", "<name>",
+         "invalid session cookie name 'a b'"),
+        ("<session-config><cookie-config>\n<http-only>sure</http-only>"
+         "</cookie-config></session-config>", "<http-only>",
+         "http-only must be true or false"),
+        ("<session-config><cookie-config>\n<max-age>1h</max-age>"
+         "</cookie-config></session-config>", "<max-age>",
+         "max-age must be an integer"),
+        ("<session-config><cookie-config>\n<attribute><attribute-value>x"
+         "</attribute-value></attribute></cookie-config></session-config>",
+         "<attribute>", "needs an <attribute-name>"),
+        ("<request-character-encoding>\nno-such-charset"
+         "</request-character-encoding>", "<request-character-encoding>",
+         "unknown character encoding 'no-such-charset'"),
+        ("<response-character-encoding>\nklingon"
+         "</response-character-encoding>", "<response-character-encoding>",
+         "unknown character encoding 'klingon'"),
+    ],
+)
+def test_new_element_errors(tmp_path, body: str, needle: str,
+                            fragment: str) -> None:
+    path = write(tmp_path, web_app(body))
+    with pytest.raises(ConfigError) as info:
+        parse_web_xml(path)
+    assert_error(info.value, path, line_of(path, needle), fragment)
+
+
+def test_filter_mapping_to_undeclared_filter(tmp_path) -> None:
+    path = write(tmp_path, web_app("""
+        <filter><filter-name>f</filter-name><filter-class>a.F</filter-class>
+        </filter>
+        <filter-mapping><filter-name>ghost</filter-name>
+          <url-pattern>/*</url-pattern></filter-mapping>"""))
+    web = parse_web_xml(path)  # checked after merging
+    with pytest.raises(ConfigError) as info:
+        validate_web_xml(web)
+    assert_error(info.value, path, line_of(path, "<filter-mapping>"),
+                 "<filter-mapping> names filter 'ghost', which is not "
+                 "declared (declared filters: f)")
+    with pytest.raises(ConfigError):
+        merge_web_xml(WebXml(), web)
+
+
+def test_filter_mapping_to_unknown_servlet_warns_after_merge(tmp_path
+                                                             ) -> None:
+    web = parse(tmp_path, """
+        <filter><filter-name>f</filter-name><filter-class>a.F</filter-class>
+        </filter>
+        <filter-mapping><filter-name>f</filter-name>
+          <servlet-name>nobody</servlet-name>
+          <servlet-name>*</servlet-name></filter-mapping>""")
+    merged = merge_web_xml(WebXml(), web)
+    [warning] = merged.warnings
+    assert "names servlet 'nobody', which is not declared" in \
+        warning.message
+
+
+# --------------------------------------------------------------------------
+# Merge rules of the new elements
+# --------------------------------------------------------------------------
+
+GLOBAL_EXTRAS = """
+    <filter><filter-name>shared</filter-name>
+      <filter-class>g.Shared</filter-class>
+      <init-param><param-name>a</param-name><param-value>g</param-value>
+      </init-param>
+      <init-param><param-name>b</param-name><param-value>g</param-value>
+      </init-param></filter>
+    <filter><filter-name>global</filter-name>
+      <filter-class>g.Global</filter-class></filter>
+    <filter-mapping><filter-name>shared</filter-name>
+      <url-pattern>/g/*</url-pattern></filter-mapping>
+    <filter-mapping><filter-name>global</filter-name>
+      <url-pattern>/*</url-pattern></filter-mapping>
+    <listener><listener-class>g.L1</listener-class></listener>
+    <listener><listener-class>shared.L</listener-class></listener>
+    <error-page><error-code>404</error-code><location>/g404</location>
+    </error-page>
+    <error-page><error-code>500</error-code><location>/g500</location>
+    </error-page>
+    <error-page><exception-type>ValueError</exception-type>
+      <location>/gvalue</location></error-page>
+    <error-page><location>/gdefault</location></error-page>
+    <session-config>
+      <session-timeout>30</session-timeout>
+      <cookie-config><name>GLOBALID</name><path>/g</path>
+        <http-only>true</http-only>
+        <attribute><attribute-name>SameSite</attribute-name>
+          <attribute-value>Lax</attribute-value></attribute>
+        <attribute><attribute-name>Partitioned</attribute-name>
+          <attribute-value>true</attribute-value></attribute>
+      </cookie-config>
+      <tracking-mode>COOKIE</tracking-mode>
+    </session-config>
+    <request-character-encoding>UTF-8</request-character-encoding>
+    <response-character-encoding>UTF-8</response-character-encoding>
+"""
+
+
+def test_merge_filters_listeners_error_pages(tmp_path) -> None:
+    defaults = parse(tmp_path, GLOBAL_EXTRAS, name="defaults.xml")
+    app = parse(tmp_path, """
+        <filter><filter-name>shared</filter-name>
+          <filter-class>a.Shared</filter-class>
+          <init-param><param-name>a</param-name><param-value>app
+          </param-value></init-param></filter>
+        <filter><filter-name>mine</filter-name>
+          <filter-class>a.Mine</filter-class></filter>
+        <filter-mapping><filter-name>mine</filter-name>
+          <url-pattern>/m</url-pattern></filter-mapping>
+        <filter-mapping><filter-name>shared</filter-name>
+          <url-pattern>/s</url-pattern></filter-mapping>
+        <listener><listener-class>a.L</listener-class></listener>
+        <listener><listener-class>shared.L</listener-class></listener>
+        <error-page><error-code>404</error-code><location>/a404</location>
+        </error-page>
+        <error-page><exception-type>ValueError</exception-type>
+          <location>/avalue</location></error-page>
+    """)
+    merged = merge_web_xml(defaults, app)
+    shared = merged.filters["shared"]
+    assert shared.filter_class == "a.Shared"
+    assert shared.init_params == {"a": "app", "b": "g"}
+    assert merged.filters["global"].filter_class == "g.Global"
+    # the app's mappings first; the defaults' only for filters the app
+    # does not map itself
+    assert [(m.filter_name, m.url_patterns)
+            for m in merged.filter_mappings] == [
+        ("mine", ["/m"]), ("shared", ["/s"]), ("global", ["/*"])]
+    assert [listener.listener_class for listener in merged.listeners] == \
+        ["a.L", "shared.L", "g.L1"]
+    assert [(p.error_code, p.exception_type, p.location_path)
+            for p in merged.error_pages] == [
+        (404, None, "/a404"), (None, "ValueError", "/avalue"),
+        (500, None, "/g500"), (None, None, "/gdefault")]
+    assert merged.defaults is defaults
+
+
+def test_merge_session_config_per_field(tmp_path) -> None:
+    defaults = parse(tmp_path, GLOBAL_EXTRAS, name="defaults.xml")
+    app = parse(tmp_path, """
+        <session-config>
+          <cookie-config><name>APPID</name><secure>true</secure>
+            <http-only>false</http-only>
+            <attribute><attribute-name>SameSite</attribute-name>
+              <attribute-value>Strict</attribute-value></attribute>
+          </cookie-config>
+        </session-config>
+        <response-character-encoding>ISO-8859-1
+        </response-character-encoding>
+    """)
+    merged = merge_web_xml(defaults, app)
+    config = merged.session_config
+    assert config.session_timeout == merged.session_timeout == 30
+    cookie = config.cookie_config
+    assert (cookie.name, cookie.path, cookie.secure, cookie.http_only,
+            cookie.domain, cookie.max_age) == ("APPID", "/g", True, False,
+                                               None, None)
+    assert cookie.attributes == {"SameSite": "Strict", "Partitioned": "true"}
+    assert config.tracking_modes == ["COOKIE"]
+    assert merged.request_character_encoding == "UTF-8"
+    assert merged.response_character_encoding == "ISO-8859-1"
+
+
+def test_merge_app_tracking_modes_and_timeout_win(tmp_path) -> None:
+    defaults = parse(tmp_path, GLOBAL_EXTRAS, name="defaults.xml")
+    app = parse(tmp_path, """
+        <session-config><session-timeout>0</session-timeout>
+          <tracking-mode>URL</tracking-mode></session-config>""")
+    merged = merge_web_xml(defaults, app)
+    assert merged.session_config.tracking_modes == ["URL"]
+    assert merged.session_timeout == merged.session_config.session_timeout \
+        == 0
+
+
+def test_merge_new_elements_does_not_modify_arguments(tmp_path) -> None:
+    defaults = parse(tmp_path, GLOBAL_EXTRAS, name="defaults.xml")
+    app = parse(tmp_path, FILTERS)
+    before = (copy.deepcopy(defaults), copy.deepcopy(app))
+    merged = merge_web_xml(defaults, app)
+    merged.filters["log"].init_params["x"] = "1"
+    merged.filter_mappings[0].url_patterns.append("/more")
+    merged.session_config.cookie_config.attributes["x"] = "1"
+    merged.listeners.clear()
+    merged.error_pages.clear()
+    assert (defaults, app) == before

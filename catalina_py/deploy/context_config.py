@@ -1,0 +1,298 @@
+"""``ContextConfig``: builds a webapp's effective deployment descriptor,
+as Tomcat's ``ContextConfig.webConfig`` does.
+
+1. parse ``WEB-INF/web.xml`` (if there is one);
+2. unless it says ``metadata-complete="true"``, scan the Python modules
+   under ``WEB-INF/classes`` for classes decorated with ``@web_servlet``,
+   ``@web_filter`` and ``@web_listener``
+   (:mod:`catalina_py.servlet.annotation`) and merge them into the
+   application's descriptor: web.xml wins for a servlet or filter of the
+   same name (the annotation only adds what web.xml leaves out);
+3. merge the global ``conf/web.xml`` under the result
+   (:func:`~catalina_py.config.web_xml.merge_web_xml`).
+
+The scan imports modules through the webapp's loader, which the context
+creates when it starts.  Deployment therefore happens in two steps:
+``HostConfig`` calls :func:`build_web_xml` without a loader (steps 1 and
+3: the descriptor is checked before anything starts, and the context gets
+its MIME types and welcome files), then ``StandardContext.start_internal``
+calls :func:`configure_context` right after creating its loader (Tomcat's
+``CONFIGURE_START_EVENT``), which redoes the merge with the annotated
+classes when there are any.
+
+Tomcat reads annotations from class files without initialising the
+classes.  Python cannot see a decorator without running the module, so
+the scan imports a module only if its source mentions one of the
+decorator names (``web_servlet``, ``web_filter``, ``web_listener``); any
+other module stays unimported until a servlet needs it.  A module that
+fails to import fails the deployment with the cause.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import traceback
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from ..config.web_xml import (
+    FilterDef,
+    FilterMapping,
+    ListenerDef,
+    ServletDef,
+    WebXml,
+    merge_web_xml,
+    parse_web_xml,
+)
+from ..errors import ConfigError, ConfigWarning
+from ..servlet.annotation import (
+    get_web_filter,
+    get_web_listener,
+    get_web_servlet,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..container.context import StandardContext
+
+__all__ = [
+    "AnnotatedClass",
+    "apply_annotations",
+    "build_web_xml",
+    "configure_context",
+    "scan_annotations",
+]
+
+#: Source text that marks a module worth importing during the scan.
+_MARKERS = ("web_servlet", "web_filter", "web_listener")
+
+
+class AnnotatedClass:
+    """A decorated class found by the scan: ``name`` is how the webapp's
+    loader resolves it (``module.Class``, relative to WEB-INF/classes)."""
+
+    __slots__ = ("name", "cls")
+
+    def __init__(self, name: str, cls: type) -> None:
+        self.name = name
+        self.cls = cls
+
+    def __repr__(self) -> str:
+        return f"AnnotatedClass({self.name!r})"
+
+
+def _module_names(classes_dir: str) -> Iterator[tuple[str, str]]:
+    """``(dotted module name, file)`` of the Python sources under
+    ``classes_dir``, sorted, skipping hidden folders, ``__pycache__`` and
+    names that are not identifiers."""
+    for root, dirs, files in os.walk(classes_dir):
+        dirs[:] = sorted(d for d in dirs if d.isidentifier())
+        relative = os.path.relpath(root, classes_dir)
+        parts = [] if relative == "." else relative.split(os.sep)
+        for file in sorted(files):
+            stem, ext = os.path.splitext(file)
+            if ext != ".py" or not stem.isidentifier():
+                continue
+            if stem == "__init__":
+                if parts:
+                    yield ".".join(parts), os.path.join(root, file)
+                continue
+            yield ".".join([*parts, stem]), os.path.join(root, file)
+
+
+def _mentions_a_decorator(path: str) -> bool:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            source = handle.read()
+    except OSError:
+        return True  # let the import report the problem
+    return any(marker in source for marker in _MARKERS)
+
+
+def _import_error(path: str, exc: BaseException) -> ConfigError:
+    """A ConfigError located in the webapp module the import failed in."""
+    line = None
+    if isinstance(exc, SyntaxError) and exc.filename == path:
+        line = exc.lineno
+    else:
+        for frame in traceback.extract_tb(exc.__traceback__):
+            if os.path.realpath(frame.filename) == os.path.realpath(path):
+                line = frame.lineno
+    return ConfigError(
+        f"cannot import {os.path.basename(path)} while scanning "
+        f"WEB-INF/classes for annotations: {type(exc).__name__}: {exc}",
+        path, line, "a module that imports without errors")
+
+
+def scan_annotations(loader: Any) -> list[AnnotatedClass]:
+    """The classes decorated with ``@web_servlet``, ``@web_filter`` or
+    ``@web_listener`` in the modules under ``loader.classes_dir``, by
+    module name, then in definition order within a module.
+
+    Modules are imported as ``{loader.package}.{module}`` (the webapp's
+    own namespace).  Only classes defined at the top level of the module
+    scanned count (a decorated class imported from elsewhere is found in
+    its own module).  Raises :class:`ConfigError` if a module cannot be
+    imported.
+    """
+    classes_dir = loader.classes_dir
+    if not os.path.isdir(classes_dir):
+        return []
+    found: list[AnnotatedClass] = []
+    for module_name, path in sorted(_module_names(classes_dir)):
+        if not _mentions_a_decorator(path):
+            continue
+        try:
+            module = importlib.import_module(f"{loader.package}.{module_name}")
+        except Exception as exc:
+            raise _import_error(path, exc) from exc
+        for attr, value in list(vars(module).items()):
+            if not isinstance(value, type) or value.__name__ != attr \
+                    or value.__qualname__ != attr \
+                    or value.__module__ != module.__name__:
+                continue
+            if get_web_servlet(value) or get_web_filter(value) \
+                    or get_web_listener(value):
+                found.append(AnnotatedClass(f"{module_name}.{attr}", value))
+    return found
+
+
+def _servlet(web: WebXml, found: AnnotatedClass) -> None:
+    """Tomcat's ``processAnnotationWebServlet``."""
+    info = get_web_servlet(found.cls)
+    assert info is not None
+    name = info.name or found.name
+    definition = web.servlets.get(name)
+    if definition is None:
+        if not info.url_patterns:
+            web.warnings.append(ConfigWarning.at(
+                info.location, f"@web_servlet {found.name} has no "
+                "url-pattern and web.xml does not declare a servlet "
+                f"'{name}': ignored"))
+            return
+        web.servlets[name] = ServletDef(
+            name, found.name, dict(info.init_params), info.load_on_startup,
+            info.async_supported, info.location)
+    else:
+        for key, value in info.init_params.items():
+            definition.init_params.setdefault(key, value)
+        if definition.load_on_startup is None:
+            definition.load_on_startup = info.load_on_startup
+    if info.url_patterns and name not in web.servlet_mappings.values():
+        for pattern in info.url_patterns:
+            other = web.servlet_mappings.get(pattern)
+            if other is not None and other != name:
+                first = web.mapping_locations.get(pattern)
+                raise ConfigError.at(
+                    info.location, f"url-pattern '{pattern}' of "
+                    f"@web_servlet {found.name} is already mapped to "
+                    f"servlet '{other}' (at {first})",
+                    "each url-pattern mapped to one servlet only")
+            web.servlet_mappings[pattern] = name
+            if info.location is not None:
+                web.mapping_locations[pattern] = info.location
+
+
+def _filter(web: WebXml, found: AnnotatedClass) -> None:
+    """Tomcat's ``processAnnotationWebFilter``."""
+    info = get_web_filter(found.cls)
+    assert info is not None
+    name = info.filter_name or found.name
+    definition = web.filters.get(name)
+    if definition is None:
+        web.filters[name] = FilterDef(name, found.name,
+                                      dict(info.init_params),
+                                      info.async_supported, info.location)
+        if info.url_patterns or info.servlet_names:
+            web.filter_mappings.append(FilterMapping(
+                name, list(info.url_patterns), list(info.servlet_names),
+                list(info.dispatcher_types or ("REQUEST",)), info.location))
+        return
+    for key, value in info.init_params.items():
+        definition.init_params.setdefault(key, value)
+    # web.xml declares the filter: its first mapping gets the annotation's
+    # url-patterns only if it has none.  (Tomcat also adds the
+    # annotation's dispatchers when the mapping "has none", which cannot
+    # happen here: a mapping without <dispatcher> is REQUEST.)
+    mapping = next((m for m in web.filter_mappings if m.filter_name == name),
+                   None)
+    if mapping is not None and info.url_patterns and not mapping.url_patterns:
+        mapping.url_patterns.extend(info.url_patterns)
+
+
+def _listener(web: WebXml, found: AnnotatedClass) -> None:
+    """Tomcat's ``addListener`` for ``@WebListener``: after web.xml's,
+    each class once."""
+    info = get_web_listener(found.cls)
+    assert info is not None
+    if any(listener.listener_class == found.name
+           for listener in web.listeners):
+        return
+    web.listeners.append(ListenerDef(found.name, info.location))
+
+
+def apply_annotations(web: WebXml, classes: list[AnnotatedClass]) -> WebXml:
+    """Merge the decorated ``classes`` into the application's own
+    descriptor ``web`` (modified in place and returned), as Tomcat merges
+    ``@WebServlet``, ``@WebFilter`` and ``@WebListener`` into web.xml:
+
+    * a servlet/filter not in web.xml is added with the annotation's
+      settings and url-patterns (a servlet without url-patterns is
+      skipped with a warning);
+    * for a servlet/filter web.xml declares (same name), web.xml wins: the
+      annotation adds only the init-params (and load-on-startup) web.xml
+      does not set, and its url-patterns only if web.xml maps the servlet
+      nowhere (a filter: if its first mapping has no url-pattern);
+    * listeners are appended after web.xml's.
+
+    Raises :class:`ConfigError` when an annotation maps a url-pattern that
+    another servlet already has.
+    """
+    for found in classes:
+        if get_web_servlet(found.cls) is not None:
+            _servlet(web, found)
+        if get_web_filter(found.cls) is not None:
+            _filter(web, found)
+        if get_web_listener(found.cls) is not None:
+            _listener(web, found)
+    return web
+
+
+def _app_web_xml(doc_base: str) -> WebXml:
+    path = os.path.join(doc_base, "WEB-INF", "web.xml")
+    if os.path.isfile(path):
+        return parse_web_xml(path)
+    return WebXml(file=None)
+
+
+def build_web_xml(doc_base: str, global_web_xml: WebXml,
+                  loader: Any = None) -> WebXml:
+    """The effective descriptor of the webapp at ``doc_base``: its
+    ``WEB-INF/web.xml`` (if any), plus its annotated classes when
+    ``loader`` is given and the descriptor is not metadata-complete, over
+    ``global_web_xml``.  Raises :class:`ConfigError`."""
+    app = _app_web_xml(doc_base)
+    if loader is not None and not app.metadata_complete:
+        apply_annotations(app, scan_annotations(loader))
+    return merge_web_xml(global_web_xml, app)
+
+
+def configure_context(context: "StandardContext") -> None:
+    """Complete ``context.web_xml`` with the webapp's annotated classes;
+    called by ``StandardContext.start_internal`` once its loader exists.
+
+    Does nothing when the descriptor is metadata-complete or no module
+    declares a decorated class; otherwise re-reads ``WEB-INF/web.xml``,
+    merges the annotations into it and the global defaults the context's
+    descriptor was merged over (:attr:`WebXml.defaults`) under it.
+    """
+    web = context.web_xml
+    if web.metadata_complete or context.loader is None:
+        return
+    classes = scan_annotations(context.loader)
+    if not classes:
+        return
+    app = _app_web_xml(context.doc_base)
+    apply_annotations(app, classes)
+    defaults = web.defaults if web.defaults is not None else WebXml()
+    context.web_xml = merge_web_xml(defaults, app)

@@ -1,0 +1,3 @@
+"""A module of webapp 'libapp' that hello.py imports absolutely."""
+
+NAME = "libapp"

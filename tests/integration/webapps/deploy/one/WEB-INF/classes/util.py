@@ -1,0 +1,3 @@
+"""A module of webapp 'one' that hello.py imports absolutely."""
+
+NAME = "one"

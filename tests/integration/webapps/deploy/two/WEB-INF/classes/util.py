@@ -1,0 +1,3 @@
+"""A module of webapp 'two' that hello.py imports absolutely."""
+
+NAME = "two"

@@ -1,0 +1,3 @@
+class NotAListener:
+    def context_initialized(self, event):
+        pass

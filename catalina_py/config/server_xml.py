@@ -89,7 +89,7 @@ CONNECTOR_PASSTHROUGH_ATTRIBUTES: frozenset[str] = frozenset()
 
 #: Tomcat ``<Context>`` attributes accepted silently into
 #: :attr:`ContextConfig.attributes`.  Add a name here once it is honoured.
-CONTEXT_PASSTHROUGH_ATTRIBUTES: frozenset[str] = frozenset()
+CONTEXT_PASSTHROUGH_ATTRIBUTES: frozenset[str] = frozenset({"crossContext"})
 
 # Attributes modelled as fields, per element.
 _SERVER_ATTRS = frozenset({"port", "shutdown", "address"})

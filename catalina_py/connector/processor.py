@@ -66,10 +66,13 @@ class Http11Processor:
         # Monotonic time after which a blocked read or write is given up
         # (0: not blocked); enforced by Endpoint's timeout sweeper.
         self.deadline = 0.0
-        # gevent's own wait-for-readable of this socket, when available.
+        # gevent's own wait-for-readable of this socket and the raw socket
+        # under it, when available (a gevent socket; not a test double).
         wait = getattr(sock, "_wait", None)
         event = getattr(sock, "_read_event", None)
-        self._wait_readable = (lambda: wait(event)) if wait is not None and event is not None else None
+        self._raw = getattr(sock, "_sock", None)
+        self._wait_readable = ((lambda: wait(event))
+                               if wait is not None and event is not None and self._raw is not None else None)
         # Per-request state:
         self.head: Any = None
         self.version = "HTTP/1.1"
@@ -157,9 +160,15 @@ class Http11Processor:
             if self.idle and self._wait_readable is not None:
                 # Right after a response the next request has almost never
                 # arrived yet: wait for it first instead of paying for a
-                # recv that fails with EAGAIN (and its exception).
+                # recv that fails with EAGAIN (and its exception); then the
+                # raw socket can be read directly.
                 self._wait_readable()
-            data = self.sock.recv(_RECV_SIZE)
+                try:
+                    data = self._raw.recv(_RECV_SIZE)
+                except BlockingIOError:  # woken, but nothing to read after all
+                    data = self.sock.recv(_RECV_SIZE)
+            else:
+                data = self.sock.recv(_RECV_SIZE)
         except socket.timeout:
             return False  # keepAliveTimeout or connectionTimeout: close quietly
         finally:
@@ -328,12 +337,23 @@ class Http11Processor:
             self._send(LAST_CHUNK)
 
     def _send(self, data: bytes | bytearray) -> None:
-        timeout = self.endpoint.config.connection_timeout
-        self.deadline = _monotonic() + timeout if timeout is not None else 0.0
         try:
-            sent = self.sock.send(data)
-            if sent < len(data):  # the socket buffer is full: wait for room
-                self.sock.sendall(memoryview(data)[sent:])
+            sent = 0
+            raw = self._raw
+            if raw is not None:
+                # The common case: the socket buffer takes it all at once,
+                # straight from the raw (non-blocking) socket.
+                try:
+                    sent = raw.send(data)
+                except BlockingIOError:
+                    sent = 0
+                if sent == len(data):
+                    return
+            # The buffer is full: wait for room, bounded by connectionTimeout
+            # (enforced by the endpoint's sweeper).
+            timeout = self.endpoint.config.connection_timeout
+            self.deadline = _monotonic() + timeout if timeout is not None else 0.0
+            self.sock.sendall(memoryview(data)[sent:] if sent else data)
         except OSError as exc:
             self.keep_alive = False
             raise ClientAbortError(f"the client went away while the response was sent: {exc}") from exc

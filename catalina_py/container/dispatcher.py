@@ -44,7 +44,6 @@ __all__ = [
     "HttpServletMapping",
     "RequestDispatcher",
     "find_error_page",
-    "get_context_dispatcher",
     "get_named_dispatcher",
     "get_request_dispatcher",
     "process_error_page",

@@ -12,6 +12,7 @@ from ..connector.errors import ClientAbortError
 from ..lifecycle import LifecycleBase
 from ..servlet.exceptions import ServletException
 from ..servlet.http import ServletConfig
+from .filter_chain import ApplicationFilterChain
 from .pipeline import Pipeline, ValveBase
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -42,7 +43,11 @@ class StandardWrapperValve(ValveBase):
                 servlet.service(request, response)
             else:  # the filters mapped to this path and servlet, then the servlet
                 path = request._servlet_path + (request._path_info or "")
-                filter_map.create_chain(path, wrapper.name, "REQUEST", servlet).do_filter(request, response)
+                filters = filter_map.filters_for(path, wrapper.name, "REQUEST")
+                if filters:
+                    ApplicationFilterChain(filters, servlet).do_filter(request, response)
+                else:
+                    servlet.service(request, response)
         except ClientAbortError:
             request._channel.keep_alive = False
         except ServletException as exc:

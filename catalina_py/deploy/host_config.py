@@ -308,6 +308,9 @@ class HostConfig:
             context = StandardContext(self.host, path, doc_base, web_xml,
                                       reloadable=bool(config and config.reloadable))
             context.work_dir = self.work_dir_for(path)
+            context.mapper = self.mapper
+            context.cross_context = (config is not None and
+                                     config.attributes.get("crossContext", "false").lower() == "true")
             if config is not None and self.make_valve is not None:
                 for valve_config in config.valves:
                     context.pipeline.add_valve(self.make_valve(valve_config))

@@ -11,6 +11,7 @@ without files).
 
 from __future__ import annotations
 
+import codecs
 import html
 import os
 import stat
@@ -59,10 +60,16 @@ class DefaultServlet(HttpServlet):
     @staticmethod
     def relative_path(request: Any) -> str:
         """The path inside the webapp: the path info for a prefix mapping,
-        else the servlet path (Tomcat's ``getRelativePath``)."""
-        path = request.get_path_info()
-        if path is None:
-            path = request.get_servlet_path()
+        else the servlet path (Tomcat's ``getRelativePath``). When included,
+        the included paths (``jakarta.servlet.include.*``), not the caller's."""
+        if request.get_attribute("jakarta.servlet.include.request_uri") is not None:
+            path = request.get_attribute("jakarta.servlet.include.path_info")
+            if path is None:
+                path = request.get_attribute("jakarta.servlet.include.servlet_path")
+        else:
+            path = request.get_path_info()
+            if path is None:
+                path = request.get_servlet_path()
         return path or "/"
 
     def _serve(self, request: Any, response: Any, content: bool) -> None:
@@ -145,15 +152,34 @@ class DefaultServlet(HttpServlet):
         response.set_content_length(conditional.multipart_length(boundary, part_type, ranges.ranges, length))
         if not content:
             return
-        out = response.get_output_stream()
+        out = self._output(response)
         with open(full, "rb") as fh:
             for start, end in ranges.ranges:
                 out.write(conditional.multipart_part_header(boundary, part_type, start, end, length))
                 self._copy_range(fh, out, start, end)
             out.write(conditional.multipart_end(boundary))
 
+    @staticmethod
+    def _output(response: Any) -> Any:
+        """The response's byte stream; or, when the including servlet already
+        took the writer, an adapter that decodes the file's bytes (as UTF-8,
+        incrementally, so a character split between blocks survives) onto
+        it, as Tomcat's DefaultServlet falls back to the writer."""
+        try:
+            return response.get_output_stream()
+        except RuntimeError:
+            writer = response.get_writer()
+            decoder = codecs.getincrementaldecoder("utf-8")("replace")
+
+            class _Decoding:
+                @staticmethod
+                def write(data: bytes) -> None:
+                    writer.write(decoder.decode(data))
+
+            return _Decoding()
+
     def _copy(self, full: str, response: Any, ranges: list[tuple[int, int]]) -> None:
-        out = response.get_output_stream()
+        out = self._output(response)
         with open(full, "rb") as fh:
             for start, end in ranges:
                 self._copy_range(fh, out, start, end)

@@ -18,6 +18,7 @@ def server(tmp_path_factory):
         "dispatch": TEST_WEBAPPS / "dispatch",
         "dispatch_badfilter": TEST_WEBAPPS / "dispatch_badfilter",
         "examples": REPO / "webapps" / "examples",
+        "plain": TEST_WEBAPPS / "testapp",  # a webapp without error pages
     })
     process.start()
     yield process
@@ -265,7 +266,7 @@ def test_error_page_that_sends_an_error_does_not_loop(server):
 
 
 def test_webapp_without_error_pages_keeps_the_default_report(server):
-    response = get(server, "/examples/no-such-file")
+    response = get(server, "/plain/no-such-file")
     assert response.status_code == 404
     assert "HTTP Status 404" in response.text
 
@@ -284,3 +285,12 @@ def test_servlet_context_resources_and_get_context(server):
     assert body["stream_outside"] is False
     assert body["paths"] == ["/WEB-INF/", "/static/"]
     assert body["outside_dispatcher"] is True
+
+
+def test_include_of_a_static_file_serves_the_included_file(server):
+    # The DefaultServlet must read the include.* paths, not the caller's.
+    response = get(server, "/dispatch/include/a", params={"to": "/static/a.txt"})
+    assert response.status_code == 200
+    text = response.text
+    assert text.startswith("before|")
+    assert (server.base / "webapps" / "dispatch" / "static" / "a.txt").read_text() in text

@@ -98,7 +98,8 @@ _CONNECTOR_ATTRS = frozenset({
     "port", "address", "protocol", "connectionTimeout", "keepAliveTimeout",
     "maxKeepAliveRequests", "maxHttpHeaderSize", "maxPostSize",
     "maxConnections", "maxThreads", "URIEncoding", "redirectPort",
-    "maxSwallowSize",
+    "maxSwallowSize", "webSocketPingInterval", "webSocketPingTimeout",
+    "webSocketCloseTimeout",
 })
 _ENGINE_ATTRS = frozenset({"name", "defaultHost"})
 _HOST_ATTRS = frozenset({
@@ -271,6 +272,14 @@ class ConnectorConfig:
     uri_encoding: str = "UTF-8"
     redirect_port: int = 443
     max_swallow_size: int = 2097152
+    #: catalina_py's WebSocket heartbeat (seconds, not ms): a ping every
+    #: ``web_socket_ping_interval`` (0 disables), a session whose pong does
+    #: not come within ``web_socket_ping_timeout`` is dropped, and a close
+    #: we start waits ``web_socket_close_timeout`` for the peer's reply
+    #: (see docs/websocket.md).
+    web_socket_ping_interval: float = 25.0
+    web_socket_ping_timeout: float = 10.0
+    web_socket_close_timeout: float = 10.0
     extra: Mapping[str, str] = field(default_factory=_frozen_map)
     location: Location | None = None
 
@@ -571,6 +580,22 @@ class _Attributes:
                 f"{number}", hint)
         return number
 
+    def seconds(self, name: str, default: float) -> float:
+        """A non-negative duration in seconds (decimals allowed)."""
+        value = self.values.get(name)
+        if value is None:
+            return default
+        try:
+            number = float(value.strip())
+        except ValueError:
+            number = -1.0
+        if not (number >= 0.0 and number != float("inf")):
+            raise self.error(
+                name, f"attribute {name} of <{self.tag}> must be a "
+                f"number of seconds, got '{value}'",
+                "a duration in seconds such as 25 or 0.5 (0 disables)")
+        return number
+
     def port(self, name: str, default: int | None, *,
              allow_disabled: bool = False) -> int | None:
         """A TCP port attribute (0..65535, optionally -1 for disabled)."""
@@ -817,6 +842,9 @@ class _Reader:
             max_swallow_size=attrs.integer(
                 "maxSwallowSize", 2097152,
                 hint="a size in bytes, or -1 for no limit"),
+            web_socket_ping_interval=attrs.seconds("webSocketPingInterval", 25.0),
+            web_socket_ping_timeout=attrs.seconds("webSocketPingTimeout", 10.0),
+            web_socket_close_timeout=attrs.seconds("webSocketCloseTimeout", 10.0),
             extra=_frozen_map(extra),
             location=attrs.location,
         )

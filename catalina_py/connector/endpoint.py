@@ -56,6 +56,10 @@ class ConnectorSettings:
     max_threads: int
     uri_encoding: str
     redirect_port: int
+    #: WebSocket heartbeat and close handshake bounds, in seconds.
+    web_socket_ping_interval: float = 25.0
+    web_socket_ping_timeout: float = 10.0
+    web_socket_close_timeout: float = 10.0
 
     @classmethod
     def from_config(cls, config: "ConnectorConfig") -> "ConnectorSettings":
@@ -75,6 +79,9 @@ class ConnectorSettings:
             max_threads=config.max_threads,
             uri_encoding=config.uri_encoding,
             redirect_port=config.redirect_port,
+            web_socket_ping_interval=config.web_socket_ping_interval,
+            web_socket_ping_timeout=config.web_socket_ping_timeout,
+            web_socket_close_timeout=config.web_socket_close_timeout,
         )
 
 
@@ -93,6 +100,9 @@ class Endpoint:
         size = config.max_connections if config.max_connections > 0 else None
         self.pool = gevent.pool.Pool(size)
         self.processors: set[Http11Processor] = set()
+        #: The upgraded connections (servlet/upgrade.WebConnection), told
+        #: when the server stops gracefully.
+        self.upgraded: set[Any] = set()
         self.request_slots = gevent.lock.BoundedSemaphore(max(1, config.max_threads))
         self._sweeper: gevent.Greenlet | None = None
 
@@ -177,6 +187,13 @@ class Endpoint:
         for processor in list(self.processors):
             if processor.idle:
                 self._kill(processor)
+        for connection in list(self.upgraded):
+            # WebSockets send 1001 Going Away and wait for the reply (bounded).
+            try:
+                connection.handler.server_stopping(connection)
+            except Exception:
+                log.exception("Upgrade handler failed to stop")
+                connection.close()
         if not self.pool.join(timeout=grace):
             log.warning("Connections still busy after %.1f s; closing them", grace)
             self.pool.kill(timeout=2)
@@ -210,28 +227,6 @@ class Connector:
 
     def start(self) -> None:
         self.endpoint.start()
-
-    def sweep_interval(self) -> float:
-        """How often blocked connections are checked against their deadline:
-        a quarter of the shortest timeout, between 50 ms and 1 s."""
-        timeouts = [t for t in (self.config.connection_timeout, self.config.keep_alive_timeout)
-                    if t is not None]
-        if not timeouts:
-            return 1.0
-        return min(1.0, max(0.05, min(timeouts) / 4))
-
-    def _sweep_timeouts(self) -> None:
-        """Tomcat's Poller timeout check: close connections whose read or
-        write has been blocked past connectionTimeout/keepAliveTimeout."""
-        interval = self.sweep_interval()
-        while True:
-            gevent.sleep(interval)
-            now = time.monotonic()
-            for processor in list(self.processors):
-                deadline = processor.deadline
-                if deadline and now >= deadline and processor.greenlet is not None:
-                    processor.deadline = 0.0
-                    processor.greenlet.kill(socket.timeout("timed out"), block=False)
 
     def pause(self) -> None:
         self.endpoint.pause()

@@ -44,6 +44,13 @@ _LINGER_MAX_BYTES = 1 << 20
 class Http11Processor:
     """Serves the requests of one accepted connection, in order."""
 
+    #: Set by ``request.upgrade()`` (an ``UpgradeToken``): once the 101 is
+    #: sent the connection is handed to the token's handler (``_upgrade``).
+    upgrade_token: Any = None
+    #: The ``WebConnection`` once the connection was upgraded.
+    upgraded: Any = None
+    _upgrade_sent = False
+
     def __init__(self, endpoint: "Endpoint", sock: socket.socket, address: Any) -> None:
         config = endpoint.config
         self.endpoint = endpoint
@@ -133,6 +140,9 @@ class Http11Processor:
             self._continue_sent = False
             self._pending = b""
             adapter.service(self, event)
+            if self.upgrade_token is not None:
+                self._upgrade()
+                return
             if not self.keep_alive or not self._finish_request():
                 self.linger = not self.body_finished or self.parser.has_buffered_data
                 return
@@ -142,6 +152,35 @@ class Http11Processor:
                 self.idle = True
                 if not self._fill():
                     return
+
+    def _upgrade(self) -> None:
+        """Tomcat's ``UPGRADING`` hand-off: the 101 was committed, so the
+        socket and the bytes the parser read past the request go to the
+        upgrade handler, which owns them from now on; this greenlet (and
+        with it the connection's ``maxConnections`` slot) waits until the
+        handler closes the connection, then calls ``destroy``."""
+        token = self.upgrade_token
+        if not self._upgrade_sent:
+            # The servlet called upgrade() but the response went out with
+            # another status (an error): nothing to hand over; close.
+            self.keep_alive = False
+            return
+        from ..servlet.upgrade import WebConnection
+        handler = token.handler
+        connection = WebConnection(self.sock, self.parser.leftover, self, handler)
+        self.upgraded = connection
+        upgraded = self.endpoint.upgraded
+        upgraded.add(connection)
+        try:
+            handler.init(connection)
+            connection.wait_closed()
+        finally:
+            upgraded.discard(connection)
+            connection.close()
+            try:
+                handler.destroy()
+            except Exception:
+                log.exception("Upgrade handler %s raised in destroy()", type(handler).__name__)
 
     def _fill(self) -> bool:
         """Receive more bytes into the parser; False when the connection ends."""
@@ -287,6 +326,14 @@ class Http11Processor:
         status = response._status
         headers = response._header_items()
         declared = response._content_length
+        if status == 101 and self.upgrade_token is not None:
+            # Switching protocols: no body, no keep-alive headers; the
+            # connection is handed over once the servlet returns.
+            if "date" not in response._headers:
+                headers.append(("Date", http_date_now()))
+            self._send(build_response_head(101, headers))
+            self._upgrade_sent = True
+            return
         if status in _STATUS_DROPS_CONNECTION or response._headers.has_token("connection", "close"):
             self.keep_alive = False
         elif self.endpoint.stopping:

@@ -39,6 +39,11 @@ class StandardContextValve(ValveBase):
             # Failed to deploy, or paused for a reload: 503, not ROOT's 404.
             response.send_error(503)
             return
+        # WebSocket endpoints are matched before the servlets (Tomcat's
+        # WsFilter); only webapps with endpoints have a ws_filter.
+        ws_filter = context.ws_filter
+        if ws_filter is not None and ws_filter(request, response):
+            return
         if context._request_listeners:
             self._invoke_with_listeners(context, request, response)
             return
@@ -145,6 +150,12 @@ class StandardContext(LifecycleBase):
         #: The session manager (catalina_py.session.StandardManager), created
         #: and started with the context, saved and stopped with it.
         self.manager: Any = None
+        #: The WebSocket ServerContainer (created when the context starts)
+        #: and its handshake check, set once the context has an endpoint.
+        self.ws_container: Any = None
+        self.ws_filter: Any = None
+        #: The @server_endpoint classes the annotation scan found.
+        self.ws_endpoint_classes: list[type] = []
 
     def lifecycle_name(self) -> str:
         return f"StandardContext[{self.display_path()}]"
@@ -208,6 +219,9 @@ class StandardContext(LifecycleBase):
             self.add_servlet(name, definition.servlet_class, definition.init_params,
                              definition.load_on_startup).start()
         self.pipeline.start()
+        # WebSocket endpoints: the scanned ones now, listeners may add more.
+        from ..websocket.server import install_server_container
+        install_server_container(self, self.ws_endpoint_classes)
         self.listener_start()
         # The manager starts after the listeners (restored sessions may need
         # them) and before the filters, as in Tomcat.
@@ -225,6 +239,10 @@ class StandardContext(LifecycleBase):
     def stop_internal(self) -> None:
         """Servlets destroyed, then filters, then ``context_destroyed`` in
         reverse order, then the webapp's modules unloaded."""
+        if self.ws_container is not None:
+            self.ws_container.stop()
+            self.ws_container = None
+            self.ws_filter = None
         for wrapper in self.wrappers.values():
             wrapper.stop()
         self.stop_filters()

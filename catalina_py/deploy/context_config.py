@@ -51,6 +51,7 @@ from ..servlet.annotation import (
     get_web_listener,
     get_web_servlet,
 )
+from ..websocket.endpoint import get_server_endpoint
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..container.context import StandardContext
@@ -64,7 +65,7 @@ __all__ = [
 ]
 
 #: Source text that marks a module worth importing during the scan.
-_MARKERS = ("web_servlet", "web_filter", "web_listener")
+_MARKERS = ("web_servlet", "web_filter", "web_listener", "server_endpoint")
 
 
 class AnnotatedClass:
@@ -152,7 +153,7 @@ def scan_annotations(loader: Any) -> list[AnnotatedClass]:
                     or value.__module__ != module.__name__:
                 continue
             if get_web_servlet(value) or get_web_filter(value) \
-                    or get_web_listener(value):
+                    or get_web_listener(value) or get_server_endpoint(value):
                 found.append(AnnotatedClass(f"{module_name}.{attr}", value))
     return found
 
@@ -287,9 +288,13 @@ def configure_context(context: "StandardContext") -> None:
     descriptor was merged over (:attr:`WebXml.defaults`) under it.
     """
     web = context.web_xml
+    context.ws_endpoint_classes = []
     if web.metadata_complete or context.loader is None:
         return
     classes = scan_annotations(context.loader)
+    # @server_endpoint classes are deployed by the context's ServerContainer.
+    context.ws_endpoint_classes = [found.cls for found in classes
+                                   if get_server_endpoint(found.cls) is not None]
     if not classes:
         return
     app = _app_web_xml(context.doc_base)

@@ -523,6 +523,34 @@ class HttpServletRequest(AttributeHolder):
                                     "returns False)")
         return context
 
+    # -- HTTP upgrade (Servlet 3.1; see docs/upgrade.md) -------------------
+    def upgrade(self, handler_class: type) -> Any:
+        """Switch this connection to another protocol once the servlet
+        returns: the response becomes ``101 Switching Protocols`` (with the
+        headers the servlet sets, such as ``Upgrade``), and after it is
+        sent the connection's processor calls ``handler.init(connection)``
+        with the raw connection. Returns the new handler instance (Tomcat's
+        ``Request.upgrade``, which leaves an ``UpgradeToken`` on the
+        connection).
+
+        :raises IllegalStateError: the response is committed, the request
+            is in asynchronous mode or was already upgraded.
+        :raises TypeError: *handler_class* is not an HttpUpgradeHandler.
+        """
+        from .upgrade import HttpUpgradeHandler, UpgradeToken
+        if not (isinstance(handler_class, type) and issubclass(handler_class, HttpUpgradeHandler)):
+            raise TypeError(f"upgrade() needs an HttpUpgradeHandler subclass, got {handler_class!r}")
+        response = self._response
+        if getattr(self._channel, "upgrade_token", None) is not None:
+            raise IllegalStateError("the request was already upgraded")
+        if response is None or response.is_committed() or self.is_async_started():
+            raise IllegalStateError("upgrade() is not possible once the response is committed "
+                                "or in asynchronous mode")
+        handler = handler_class()
+        self._channel.upgrade_token = UpgradeToken(handler, self._context)
+        response.set_status(101)
+        return handler
+
     def __iter__(self) -> Iterator[tuple[str, str]]:
         return iter(self._headers)
 

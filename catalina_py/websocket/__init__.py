@@ -1,0 +1,35 @@
+"""WebSocket (RFC 6455, RFC 7692) for catalina_py: a sans-I/O protocol core
+(``frames``, ``protocol``, ``handshake``, ``permessage_deflate``), the
+upgrade hand-off from the HTTP connector, and the Jakarta-WebSocket-style
+endpoint API (``@server_endpoint``, ``@on_message``, ``Session``)."""
+
+from .endpoint import (CloseReason, DeploymentError, Endpoint, ServerEndpointConfig,
+                       ServerEndpointConfigurator, on_close, on_error, on_message, on_open,
+                       server_endpoint)
+from .frames import CloseCode
+from .server import SERVER_CONTAINER_ATTRIBUTE, ServerContainer
+from .session import SendFuture, SessionClosedError, SlowConsumerError, WsSession
+
+#: Jakarta's name for the session class.
+Session = WsSession
+
+__all__ = [
+    "CloseCode",
+    "CloseReason",
+    "DeploymentError",
+    "Endpoint",
+    "SERVER_CONTAINER_ATTRIBUTE",
+    "SendFuture",
+    "ServerContainer",
+    "ServerEndpointConfig",
+    "ServerEndpointConfigurator",
+    "Session",
+    "SessionClosedError",
+    "SlowConsumerError",
+    "WsSession",
+    "on_close",
+    "on_error",
+    "on_message",
+    "on_open",
+    "server_endpoint",
+]

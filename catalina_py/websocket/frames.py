@@ -1,0 +1,313 @@
+"""WebSocket frames (RFC 6455 section 5): wire bytes <-> :class:`Frame`.
+
+This module is pure: no sockets, no clock. :func:`serialize_frame` turns a
+:class:`Frame` into wire bytes (masked when a mask key is given, which only a
+client does); :class:`FrameParser` is fed bytes as they arrive and hands back
+complete frames, checking every frame-level rule of RFC 6455 as soon as the
+header is complete (before the payload is buffered):
+
+* client-to-server frames must be masked (``require_mask``);
+* RSV1 only when an extension (permessage-deflate) allows it, and then only
+  on the first frame of a data message; RSV2/RSV3 never;
+* opcodes other than 0, 1, 2, 8, 9, 10 are rejected;
+* control frames carry at most 125 bytes and are never fragmented;
+* a continuation frame needs a started message, and a new data frame must
+  not start while a fragmented message is in progress;
+* a 64-bit length with its most significant bit set is rejected;
+* an optional ``max_frame_size`` stops oversized frames with 1009.
+
+Non-minimal length encodings (e.g. a 5-byte payload announced with the
+16-bit form) are accepted, as both Apache Tomcat (``WsFrameBase``) and
+python-websockets do: RFC 6455 asks senders to use the minimal form but
+gives receivers no instruction to fail the connection over it.
+
+Every violation raises :class:`ProtocolError` carrying the close code the
+connection must be failed with.
+"""
+
+from __future__ import annotations
+
+import enum
+import struct
+from dataclasses import dataclass
+from typing import NoReturn
+
+__all__ = [
+    "Opcode", "CloseCode", "Frame", "FrameHeader", "ProtocolError",
+    "FrameParser", "serialize_frame", "apply_mask", "is_control",
+    "is_valid_close_code", "MAX_CONTROL_PAYLOAD",
+]
+
+#: Largest payload a control frame (close, ping, pong) may carry.
+MAX_CONTROL_PAYLOAD = 125
+
+
+class Opcode(enum.IntEnum):
+    """Frame opcodes defined by RFC 6455 section 5.2."""
+
+    CONTINUATION = 0
+    TEXT = 1
+    BINARY = 2
+    CLOSE = 8
+    PING = 9
+    PONG = 10
+
+
+_KNOWN_OPCODES = frozenset(int(op) for op in Opcode)
+
+
+class CloseCode:
+    """Close status codes (RFC 6455 section 7.4.1 and the IANA registry).
+
+    Plain ints so they can be compared with and passed as ``int``. 1005 and
+    1006 are never sent on the wire: they only report "no code in the close
+    frame" and "the TCP connection dropped without a close frame".
+    """
+
+    NORMAL_CLOSURE = 1000
+    GOING_AWAY = 1001
+    PROTOCOL_ERROR = 1002
+    UNSUPPORTED_DATA = 1003
+    NO_STATUS_RECEIVED = 1005
+    ABNORMAL_CLOSURE = 1006
+    INVALID_PAYLOAD = 1007
+    POLICY_VIOLATION = 1008
+    MESSAGE_TOO_BIG = 1009
+    MANDATORY_EXTENSION = 1010
+    INTERNAL_ERROR = 1011
+    SERVICE_RESTART = 1012
+    TRY_AGAIN_LATER = 1013
+    BAD_GATEWAY = 1014
+
+
+def is_valid_close_code(code: int) -> bool:
+    """True if ``code`` may appear in a close frame on the wire.
+
+    Allowed: 1000-1003 and 1007-1014 (registered codes) and 3000-4999
+    (libraries and applications). Everything else (below 1000, 1004,
+    1005, 1006, 1015, 1016-2999, 5000 and up) is reserved or must never be
+    sent, and a peer that sends it is failed with 1002.
+    """
+    return (1000 <= code <= 1003 or 1007 <= code <= 1014
+            or 3000 <= code <= 4999)
+
+
+def is_control(opcode: int) -> bool:
+    """True for control opcodes (close, ping, pong: the 0x8 bit set)."""
+    return opcode >= 8
+
+
+class ProtocolError(Exception):
+    """A violation of the WebSocket protocol by the peer.
+
+    ``code`` is the close code to fail the connection with (1002 protocol
+    error, 1007 invalid payload, 1009 message too big, ...); ``reason`` a
+    short text for the close frame and the log.
+    """
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(f"{code}: {reason}")
+        self.code = code
+        self.reason = reason
+
+
+@dataclass(slots=True)
+class Frame:
+    """One WebSocket frame, payload already unmasked."""
+
+    opcode: int
+    payload: bytes
+    fin: bool = True
+    rsv1: bool = False
+    rsv2: bool = False
+    rsv3: bool = False
+
+
+@dataclass(slots=True)
+class FrameHeader:
+    """The parsed and validated header of the next frame.
+
+    Returned by :meth:`FrameParser.next_header` so a caller can apply its
+    own size limits before the payload is buffered.
+    """
+
+    opcode: int
+    fin: bool
+    rsv1: bool
+    length: int
+    mask_key: bytes | None
+    header_size: int
+
+
+def apply_mask(data: bytes, mask_key: bytes) -> bytes:
+    """XOR ``data`` with the repeating 4-byte ``mask_key`` (RFC 6455 5.3).
+
+    Masking and unmasking are the same operation. The XOR is done on two
+    big integers, so its cost is a few C-level passes over the payload
+    rather than a Python loop per byte.
+    """
+    if len(mask_key) != 4:
+        raise ValueError("a mask key is 4 bytes")
+    n = len(data)
+    if n == 0:
+        return b""
+    repeated = (mask_key * (n // 4 + 1))[:n]
+    value = int.from_bytes(data, "big") ^ int.from_bytes(repeated, "big")
+    return value.to_bytes(n, "big")
+
+
+def serialize_frame(frame: Frame, mask_key: bytes | None = None) -> bytes:
+    """Encode ``frame`` for the wire.
+
+    A server sends unmasked frames (``mask_key`` None); a client passes a
+    fresh random 4-byte key. The length uses the minimal of the 7, 16 and
+    64-bit forms.
+    """
+    payload = frame.payload
+    first = ((0x80 if frame.fin else 0) | (0x40 if frame.rsv1 else 0)
+             | (0x20 if frame.rsv2 else 0) | (0x10 if frame.rsv3 else 0)
+             | (int(frame.opcode) & 0x0F))
+    mask_bit = 0x80 if mask_key is not None else 0
+    length = len(payload)
+    if length < 126:
+        header = struct.pack("!BB", first, mask_bit | length)
+    elif length < 0x10000:
+        header = struct.pack("!BBH", first, mask_bit | 126, length)
+    else:
+        header = struct.pack("!BBQ", first, mask_bit | 127, length)
+    if mask_key is None:
+        return header + payload
+    return header + mask_key + apply_mask(payload, mask_key)
+
+
+class FrameParser:
+    """Incremental frame decoder: :meth:`feed` bytes, pull :meth:`next_frame`.
+
+    ``require_mask`` (server side, the default) fails unmasked frames with
+    1002; a client-side parser passes ``False`` (and then rejects *masked*
+    frames, which a server must never send). ``allow_rsv1`` is set when
+    permessage-deflate was negotiated. ``max_frame_size`` (None: no bound)
+    fails any frame announcing a larger payload with 1009 before it is
+    buffered. Once a :class:`ProtocolError` was raised the parser stays
+    failed and raises it again.
+    """
+
+    def __init__(self, require_mask: bool = True, allow_rsv1: bool = False,
+                 max_frame_size: int | None = None) -> None:
+        self.require_mask = require_mask
+        self.allow_rsv1 = allow_rsv1
+        self.max_frame_size = max_frame_size
+        self._buffer = bytearray()
+        self._header: FrameHeader | None = None
+        self._in_message = False  # a fragmented data message is open
+        self._error: ProtocolError | None = None
+
+    @property
+    def in_message(self) -> bool:
+        """True between a non-final data frame and the final continuation."""
+        return self._in_message
+
+    def feed(self, data: bytes) -> None:
+        """Append received bytes (any split, down to one byte at a time)."""
+        self._buffer += data
+
+    def buffered(self) -> int:
+        """Number of received bytes not yet returned as frames."""
+        return len(self._buffer)
+
+    def next_header(self) -> FrameHeader | None:
+        """Parse and validate the next frame's header without consuming it.
+
+        Returns None while the header is incomplete. Raises
+        :class:`ProtocolError` for any header-level violation.
+        """
+        if self._error is not None:
+            raise self._error
+        if self._header is None:
+            try:
+                self._header = self._parse_header()
+            except ProtocolError as exc:
+                self._error = exc
+                raise
+        return self._header
+
+    def next_frame(self) -> Frame | None:
+        """Return the next complete frame, or None if more bytes are needed."""
+        header = self.next_header()
+        if header is None:
+            return None
+        end = header.header_size + header.length
+        if len(self._buffer) < end:
+            return None
+        payload = bytes(self._buffer[header.header_size:end])
+        del self._buffer[:end]
+        self._header = None
+        if header.mask_key is not None:
+            payload = apply_mask(payload, header.mask_key)
+        if not is_control(header.opcode):
+            self._in_message = not header.fin
+        return Frame(header.opcode, payload, header.fin, header.rsv1)
+
+    def _fail(self, reason: str,
+              code: int = CloseCode.PROTOCOL_ERROR) -> NoReturn:
+        raise ProtocolError(code, reason)
+
+    def _parse_header(self) -> FrameHeader | None:
+        buf = self._buffer
+        if len(buf) < 2:
+            return None
+        first, second = buf[0], buf[1]
+        fin = bool(first & 0x80)
+        rsv1 = bool(first & 0x40)
+        opcode = first & 0x0F
+        masked = bool(second & 0x80)
+        length = second & 0x7F
+
+        # Checks that need only the first two bytes: fail as early as we can.
+        if opcode not in _KNOWN_OPCODES:
+            self._fail(f"unknown opcode {opcode:#x}")
+        if first & 0x30:
+            self._fail("RSV2/RSV3 set without a negotiated extension")
+        control = is_control(opcode)
+        if rsv1:
+            if not self.allow_rsv1:
+                self._fail("RSV1 set without a negotiated extension")
+            if control or opcode == Opcode.CONTINUATION:
+                self._fail("RSV1 set on a control or continuation frame")
+        if control:
+            if not fin:
+                self._fail("fragmented control frame")
+            if length > MAX_CONTROL_PAYLOAD:
+                self._fail("control frame payload larger than 125 bytes")
+        elif opcode == Opcode.CONTINUATION:
+            if not self._in_message:
+                self._fail("continuation frame without a message to continue")
+        elif self._in_message:
+            self._fail("new data frame inside a fragmented message")
+        if masked != self.require_mask:
+            self._fail("client frame not masked" if self.require_mask
+                       else "server frame masked")
+
+        size = 2
+        if length == 126:
+            if len(buf) < 4:
+                return None
+            length = int.from_bytes(buf[2:4], "big")
+            size = 4
+        elif length == 127:
+            if len(buf) < 10:
+                return None
+            if buf[2] & 0x80:
+                self._fail("64-bit payload length with the top bit set")
+            length = int.from_bytes(buf[2:10], "big")
+            size = 10
+        if self.max_frame_size is not None and length > self.max_frame_size:
+            self._fail(f"frame of {length} bytes exceeds the limit of "
+                       f"{self.max_frame_size}", CloseCode.MESSAGE_TOO_BIG)
+        mask_key = None
+        if masked:
+            if len(buf) < size + 4:
+                return None
+            mask_key = bytes(buf[size:size + 4])
+            size += 4
+        return FrameHeader(opcode, fin, rsv1, length, mask_key, size)

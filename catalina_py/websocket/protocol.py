@@ -1,0 +1,386 @@
+"""Sans-I/O server side of a WebSocket connection (RFC 6455, RFC 7692).
+
+:class:`WsProtocol` is a state machine that never touches a socket or a
+clock: the caller feeds it received bytes with :meth:`WsProtocol.receive_data`
+and gets back *events* (whole messages, pings, pongs, the peer's close, a
+protocol failure); it writes whatever :meth:`WsProtocol.data_to_send`
+returns (automatic pongs and close frames) and the bytes returned by the
+``send_*`` methods.
+
+States::
+
+    OPEN ---send_close()---> CLOSING ---peer's close---> CLOSED
+      |                                                    ^
+      +--- peer's close (echo queued) / violation / EOF ---+
+
+In CLOSED the caller flushes :meth:`data_to_send` and closes TCP; further
+received data is ignored and every ``send_*`` raises :class:`WsClosedError`.
+
+Limits: ``max_text_message_size`` / ``max_binary_message_size`` bound a
+message's payload in **bytes** (after inflating, for compressed messages)
+and are checked as each fragment's header arrives, so an oversized message
+is refused with 1009 before it is buffered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+from .frames import (CloseCode, Frame, FrameParser, Opcode, ProtocolError,
+                     is_valid_close_code, serialize_frame)
+from .permessage_deflate import PerMessageDeflate
+from .utf8 import Utf8Validator
+
+__all__ = [
+    "WsProtocol", "WsClosedError", "Event", "TextMessage", "BinaryMessage",
+    "Ping", "Pong", "CloseReceived", "ConnectionFailed",
+    "MAX_CLOSE_REASON_BYTES", "encode_close_payload",
+]
+
+#: A close frame's payload is at most 125 bytes: 2 for the code.
+MAX_CLOSE_REASON_BYTES = 123
+
+OPEN = "OPEN"
+CLOSING = "CLOSING"
+CLOSED = "CLOSED"
+
+
+class WsClosedError(Exception):
+    """Sending is no longer allowed (a close frame was sent, or the
+    connection is closed)."""
+
+
+@dataclass(slots=True)
+class TextMessage:
+    """A complete text message (all fragments, decoded)."""
+
+    data: str
+
+
+@dataclass(slots=True)
+class BinaryMessage:
+    """A complete binary message (all fragments joined)."""
+
+    data: bytes
+
+
+@dataclass(slots=True)
+class Ping:
+    """A ping from the peer (already answered with a pong)."""
+
+    payload: bytes
+
+
+@dataclass(slots=True)
+class Pong:
+    """A pong from the peer (an answer to our ping, or unsolicited)."""
+
+    payload: bytes
+
+
+@dataclass(slots=True)
+class CloseReceived:
+    """The peer's close frame; ``code`` 1005 if it carried no payload."""
+
+    code: int
+    reason: str
+
+
+@dataclass(slots=True)
+class ConnectionFailed:
+    """The connection failed: a protocol violation by the peer (a close
+    frame with ``code`` is already queued in ``data_to_send``) or, with
+    1006, TCP closed without a close frame."""
+
+    code: int
+    reason: str
+
+
+Event = Union[TextMessage, BinaryMessage, Ping, Pong, CloseReceived,
+              ConnectionFailed]
+
+
+def truncate_reason(reason: str) -> bytes:
+    """UTF-8 encode a close reason, keeping it within 123 bytes.
+
+    A longer reason is cut at a code-point boundary to at most 120 bytes
+    and ``...`` appended (as Tomcat does), so a long exception message
+    never makes sending the close frame itself fail.
+    """
+    raw = reason.encode("utf-8")
+    if len(raw) <= MAX_CLOSE_REASON_BYTES:
+        return raw
+    cut = raw[:MAX_CLOSE_REASON_BYTES - 3]
+    return cut.decode("utf-8", "ignore").encode("utf-8") + b"..."
+
+
+def encode_close_payload(code: int, reason: str = "") -> bytes:
+    """The payload of a close frame: 2-byte code + reason (truncated).
+
+    Raises ValueError for a code that must not be sent (see
+    :func:`is_valid_close_code`).
+    """
+    if not is_valid_close_code(code):
+        raise ValueError(f"close code {code} may not be sent")
+    return code.to_bytes(2, "big") + truncate_reason(reason)
+
+
+def _decode_close_payload(payload: bytes) -> tuple[int, str]:
+    """Parse a received close payload; ProtocolError for invalid ones."""
+    if not payload:
+        return CloseCode.NO_STATUS_RECEIVED, ""
+    if len(payload) == 1:
+        raise ProtocolError(CloseCode.PROTOCOL_ERROR,
+                            "close frame with a 1-byte payload")
+    code = int.from_bytes(payload[:2], "big")
+    if not is_valid_close_code(code):
+        raise ProtocolError(CloseCode.PROTOCOL_ERROR,
+                            f"invalid close code {code}")
+    try:
+        reason = payload[2:].decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProtocolError(CloseCode.INVALID_PAYLOAD,
+                            "close reason is not valid UTF-8") from None
+    return code, reason
+
+
+class WsProtocol:
+    """The server side of one WebSocket connection, without I/O.
+
+    ``max_text_message_size`` and ``max_binary_message_size`` are the
+    largest message payloads accepted (bytes); ``deflate`` is the
+    negotiated :class:`PerMessageDeflate`, or None.
+    """
+
+    def __init__(self, max_text_message_size: int = 8192 * 8,
+                 max_binary_message_size: int = 8192 * 8,
+                 deflate: PerMessageDeflate | None = None) -> None:
+        self.max_text_message_size = max_text_message_size
+        self.max_binary_message_size = max_binary_message_size
+        self.deflate = deflate
+        self.state: str = OPEN
+        #: Code and reason of the peer's close frame, once received.
+        self.close_received: tuple[int, str] | None = None
+        #: Code and reason we sent (or queued) in our close frame.
+        self.close_sent: tuple[int, str] | None = None
+        self._parser = FrameParser(require_mask=True,
+                                   allow_rsv1=deflate is not None)
+        self._outgoing = bytearray()
+        # The incoming data message being assembled.
+        self._msg_opcode: int | None = None
+        self._msg_compressed = False
+        self._msg_parts: list[bytes] = []
+        self._msg_size = 0          # payload bytes so far (after inflate)
+        self._msg_wire_size = 0     # wire bytes so far (compressed)
+        self._utf8 = Utf8Validator()
+        self._text_parts: list[str] = []
+        # The outgoing fragmented message, if one is open.
+        self._send_opcode: int | None = None
+
+    # -- receiving -----------------------------------------------------------
+
+    def receive_data(self, data: bytes) -> list[Event]:
+        """Feed received bytes; return the events they completed.
+
+        ``b""`` means the peer closed TCP: unless the close handshake is
+        over this yields ``ConnectionFailed(1006)``. In CLOSED, data is
+        ignored.
+        """
+        if self.state == CLOSED:
+            return []
+        if not data:
+            self.state = CLOSED
+            return [ConnectionFailed(CloseCode.ABNORMAL_CLOSURE,
+                                     "connection closed without a close "
+                                     "frame")]
+        self._parser.feed(data)
+        events: list[Event] = []
+        try:
+            while self.state != CLOSED:
+                header = self._parser.next_header()
+                if header is None:
+                    break
+                if header.opcode < 8:
+                    self._check_size(header.opcode, header.length,
+                                     header.rsv1)
+                frame = self._parser.next_frame()
+                if frame is None:
+                    break
+                self._handle_frame(frame, events)
+        except ProtocolError as exc:
+            self._fail(exc.code, exc.reason, events)
+        return events
+
+    def _limit(self, opcode: int) -> int:
+        return (self.max_text_message_size if opcode == Opcode.TEXT
+                else self.max_binary_message_size)
+
+    def _check_size(self, opcode: int, length: int, rsv1: bool) -> None:
+        """Refuse (1009) a data frame that would take its message over the
+        limit, before its payload is buffered."""
+        if opcode == Opcode.CONTINUATION:
+            opcode = self._msg_opcode  # type: ignore[assignment]
+            compressed = self._msg_compressed
+            wire = self._msg_wire_size
+            size = self._msg_size
+        else:
+            compressed, wire, size = rsv1, 0, 0
+        limit = self._limit(opcode)
+        if compressed:
+            # Deflate can expand incompressible data slightly; allow the
+            # worst case on the wire, the inflated size is checked exactly.
+            bound = limit + (limit >> 10) + 64
+            if wire + length > bound:
+                raise ProtocolError(
+                    CloseCode.MESSAGE_TOO_BIG,
+                    f"compressed message exceeds {bound} bytes")
+        elif size + length > limit:
+            raise ProtocolError(CloseCode.MESSAGE_TOO_BIG,
+                                f"message exceeds the limit of {limit} bytes")
+
+    def _handle_frame(self, frame: Frame, events: list[Event]) -> None:
+        opcode = frame.opcode
+        if opcode == Opcode.PING:
+            if self.state == OPEN:
+                self._outgoing += serialize_frame(
+                    Frame(Opcode.PONG, frame.payload))
+            events.append(Ping(frame.payload))
+        elif opcode == Opcode.PONG:
+            events.append(Pong(frame.payload))
+        elif opcode == Opcode.CLOSE:
+            self._handle_close(frame.payload, events)
+        else:
+            self._handle_data(frame, events)
+
+    def _handle_close(self, payload: bytes, events: list[Event]) -> None:
+        code, reason = _decode_close_payload(payload)
+        self.close_received = (code, reason)
+        if self.state == OPEN:
+            # Echo: same code, or an empty close if the peer sent none.
+            echo = payload[:2]
+            self._outgoing += serialize_frame(Frame(Opcode.CLOSE, echo))
+            self.close_sent = (code, "")
+        self.state = CLOSED
+        events.append(CloseReceived(code, reason))
+
+    def _handle_data(self, frame: Frame, events: list[Event]) -> None:
+        if frame.opcode != Opcode.CONTINUATION:
+            self._msg_opcode = frame.opcode
+            self._msg_compressed = frame.rsv1
+            self._msg_parts = []
+            self._text_parts = []
+            self._msg_size = 0
+            self._msg_wire_size = 0
+            self._utf8.reset()
+        opcode = self._msg_opcode
+        payload = frame.payload
+        self._msg_wire_size += len(payload)
+        if self._msg_compressed:
+            assert self.deflate is not None  # the parser checked RSV1
+            limit = self._limit(opcode)  # type: ignore[arg-type]
+            remaining = limit - self._msg_size
+            payload = self.deflate.decompress_fragment(payload, frame.fin,
+                                                       remaining)
+        self._msg_size += len(payload)
+        if opcode == Opcode.TEXT:
+            try:
+                self._text_parts.append(self._utf8.feed(payload))
+                if frame.fin:
+                    self._text_parts.append(self._utf8.finish())
+            except UnicodeDecodeError:
+                raise ProtocolError(CloseCode.INVALID_PAYLOAD,
+                                    "text message is not valid UTF-8"
+                                    ) from None
+            if frame.fin:
+                events.append(TextMessage("".join(self._text_parts)))
+                self._text_parts = []
+        else:
+            self._msg_parts.append(payload)
+            if frame.fin:
+                events.append(BinaryMessage(b"".join(self._msg_parts)))
+                self._msg_parts = []
+        if frame.fin:
+            self._msg_opcode = None
+
+    def _fail(self, code: int, reason: str, events: list[Event]) -> None:
+        """Fail the connection: queue a close (unless one was sent already)
+        and report ConnectionFailed."""
+        if self.state == OPEN:
+            self._outgoing += serialize_frame(
+                Frame(Opcode.CLOSE, encode_close_payload(code, reason)))
+            self.close_sent = (code, reason)
+        self.state = CLOSED
+        self._msg_parts = []
+        self._text_parts = []
+        events.append(ConnectionFailed(code, reason))
+
+    # -- sending -------------------------------------------------------------
+
+    def data_to_send(self) -> bytes:
+        """Bytes the protocol queued itself (pongs, close replies, the close
+        after a violation); empty if none. Each call drains the queue."""
+        data = bytes(self._outgoing)
+        self._outgoing.clear()
+        return data
+
+    def _check_open(self) -> None:
+        if self.state != OPEN:
+            raise WsClosedError(f"cannot send: the connection is "
+                                f"{self.state}")
+
+    def _send_data(self, opcode: int, payload: bytes, fin: bool) -> bytes:
+        self._check_open()
+        if self._send_opcode is None:
+            frame_opcode = opcode
+        elif self._send_opcode == opcode:
+            frame_opcode = Opcode.CONTINUATION
+        else:
+            raise ValueError("another fragmented message is being sent")
+        rsv1 = False
+        if self.deflate is not None:
+            payload = self.deflate.compress_fragment(payload, fin)
+            rsv1 = frame_opcode != Opcode.CONTINUATION
+        self._send_opcode = None if fin else opcode
+        return serialize_frame(Frame(frame_opcode, payload, fin, rsv1))
+
+    def send_text(self, text: str, fin: bool = True) -> bytes:
+        """Frame (part of) a text message; ``fin=False`` leaves the message
+        open for further ``send_text`` calls. With fragments, each part
+        must itself be a str (a code point is never split)."""
+        return self._send_data(Opcode.TEXT, text.encode("utf-8"), fin)
+
+    def send_binary(self, data: bytes, fin: bool = True) -> bytes:
+        """Frame (part of) a binary message (see :meth:`send_text`)."""
+        return self._send_data(Opcode.BINARY, bytes(data), fin)
+
+    def _control_payload(self, payload: bytes) -> bytes:
+        if len(payload) > 125:
+            raise ValueError("control frame payloads are at most 125 bytes")
+        return bytes(payload)
+
+    def send_ping(self, payload: bytes = b"") -> bytes:
+        """Frame a ping (payload at most 125 bytes)."""
+        self._check_open()
+        return serialize_frame(Frame(Opcode.PING,
+                                     self._control_payload(payload)))
+
+    def send_pong(self, payload: bytes = b"") -> bytes:
+        """Frame an unsolicited pong (a heartbeat; pings are answered
+        automatically)."""
+        self._check_open()
+        return serialize_frame(Frame(Opcode.PONG,
+                                     self._control_payload(payload)))
+
+    def send_close(self, code: int = 1000, reason: str = "") -> bytes:
+        """Frame our close and move OPEN -> CLOSING.
+
+        ``reason`` longer than 123 UTF-8 bytes is truncated (see
+        :func:`truncate_reason`); an unsendable ``code`` (1005, 1006,
+        1015, reserved ranges) raises ValueError.
+        """
+        self._check_open()
+        payload = encode_close_payload(code, reason)
+        self.state = CLOSING
+        self.close_sent = (code, reason)
+        return serialize_frame(Frame(Opcode.CLOSE, payload))

@@ -249,8 +249,11 @@ def origin_error(origin: str, host: str | None) -> HandshakeError:
     body = (f"WebSocket handshake refused: Origin {origin!r} does not match "
             f"this server (Host {host!r}).\n"
             "If a reverse proxy sits in front of this server it must forward "
-            "the original Host header; for nginx:\n"
-            "    proxy_set_header Host $host;\n"
+            "the original Host header, port included; for nginx:\n"
+            "    proxy_set_header Host $http_host;\n"
+            "($host drops the port, which only works on ports 80 and 443.)\n"
+            "If the proxy terminates TLS, it must also send X-Forwarded-Proto "
+            "for a RemoteIpValve to read, so the schemes match.\n"
             "Otherwise list the origin in the endpoint's allowed origins.\n")
     return HandshakeError(403, "Forbidden", body)
 

@@ -162,7 +162,7 @@ def test_origin_error() -> None:
     error = origin_error("http://evil.com", "example.com")
     assert error.status == 403
     assert "http://evil.com" in error.body and "example.com" in error.body
-    assert "proxy_set_header Host $host;" in error.body
+    assert "proxy_set_header Host $http_host;" in error.body
 
 
 def test_response_headers() -> None:

@@ -65,6 +65,8 @@ TOMCAT_VALVES: dict[str, str] = {
         "catalina_py.container.valves.access_log.AccessLogValve",
     "org.apache.catalina.valves.ErrorReportValve":
         "catalina_py.container.valves.error_report.ErrorReportValve",
+    "org.apache.catalina.valves.RemoteIpValve":
+        "catalina_py.container.valves.remote_ip.RemoteIpValve",
 }
 
 #: Values of ``<Connector protocol>`` meaning HTTP/1.1 (normalised to

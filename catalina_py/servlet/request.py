@@ -77,6 +77,15 @@ class HttpServletRequest(AttributeHolder):
     _host: Any = None
     _server_name: str | None = None
     _server_port: int | None = None
+    # What a valve (RemoteIpValve) says the connection is, in place of the
+    # socket's own values; None (the default) means the connection's value.
+    # get_server_name/get_server_port are changed through _server_name and
+    # _server_port above.
+    _remote_addr_override: str | None = None
+    _remote_host_override: str | None = None
+    _scheme_override: str | None = None
+    _secure_override: bool | None = None
+    _local_port_override: int | None = None
     # Sessions (see catalina_py/session/): what the client asked for, set by
     # the adapter through the context's manager, and the session in use.
     _requested_session_id: str | None = None
@@ -335,10 +344,10 @@ class HttpServletRequest(AttributeHolder):
 
     # -- connection -----------------------------------------------------
     def get_remote_addr(self) -> str:
-        return self._channel.remote_addr
+        return self._remote_addr_override or self._channel.remote_addr
 
     def get_remote_host(self) -> str:
-        return self._channel.remote_addr
+        return self._remote_host_override or self._remote_addr_override or self._channel.remote_addr
 
     def get_remote_port(self) -> int:
         return self._channel.remote_port
@@ -347,13 +356,15 @@ class HttpServletRequest(AttributeHolder):
         return self._channel.local_addr
 
     def get_local_port(self) -> int:
-        return self._channel.local_port
+        override = self._local_port_override
+        return self._channel.local_port if override is None else override
 
     def get_scheme(self) -> str:
-        return self._channel.scheme
+        return self._scheme_override or self._channel.scheme
 
     def is_secure(self) -> bool:
-        return self._channel.scheme == "https"
+        secure = self._secure_override
+        return self._channel.scheme == "https" if secure is None else secure
 
     def _split_host(self) -> None:
         host = self._headers.get("host") or ""

@@ -30,7 +30,6 @@ import tempfile
 import time
 import uuid
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 

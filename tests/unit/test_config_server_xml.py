@@ -571,9 +571,9 @@ CONNECTOR = '<Connector port="8080" {}/>'
          "attribute docBase of <Context> is empty"),
         # Valves
         (server(host_body='<Valve className="org.apache.catalina.valves.'
-                          'RemoteIpValve"/>'),
+                          'StuckThreadDetectionValve"/>'),
          "<Valve", "unknown valve class 'org.apache.catalina.valves."
-         "RemoteIpValve', known: org.apache.catalina.valves.AccessLogValve"),
+         "StuckThreadDetectionValve', known: org.apache.catalina.valves.AccessLogValve"),
         (server(host_body='<Valve className="AccessLogValve"/>'), "<Valve",
          "unknown valve class 'AccessLogValve', known:"),
         (server(host_body='<Valve directory="logs"/>'), "<Valve",

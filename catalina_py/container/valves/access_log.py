@@ -253,7 +253,8 @@ class _ClfCache:
 # -- the elements -------------------------------------------------------------
 
 def _remote_addr(rq: Any, rs: Any, el: float, now: float) -> str:
-    return rq._channel.remote_addr or "-"
+    # The client a RemoteIpValve found, else the socket's peer.
+    return getattr(rq, "_remote_addr_override", None) or rq._channel.remote_addr or "-"
 
 
 def _local_addr(rq: Any, rs: Any, el: float, now: float) -> str:

@@ -89,7 +89,7 @@ class CoyoteAdapter:
             # The requested session id (;jsessionid= or the session cookie);
             # nothing to do for a request carrying neither.
             manager = getattr(context, "manager", None)
-            if manager is not None and (parsed.path_params or "cookie" in head.headers):
+            if manager is not None and (parsed.path_params or "cookie" in head.headers._index):
                 manager.parse_requested_session_id(request, parsed.path_params)
         if mapping.redirect_path is not None:
             # Tomcat's context-root redirect (/examples -> /examples/).
@@ -160,6 +160,14 @@ class CoyoteAdapter:
             # Tomcat's Request.recycle -> Session.endAccess: the session is
             # no longer new and its last accessed time is now.
             session.end_access()
+        # Tomcat recycles these objects; here the request, the response and
+        # its writer refer to each other, and unless the cycles are broken
+        # every request leaves garbage for the cyclic GC (measured: its
+        # pauses cost a fifth of the throughput and most of the p99).
+        request._response = None
+        response._request = None
+        response._writer = None
+        response._stream = None
 
     # -- errors found before the pipeline --------------------------------------
     def log_bad_request(self, processor: "Http11Processor", exc: "HttpParseError") -> None:

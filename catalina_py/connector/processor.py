@@ -334,7 +334,10 @@ class Http11Processor:
             self._send(build_response_head(101, headers))
             self._upgrade_sent = True
             return
-        if status in _STATUS_DROPS_CONNECTION or response._headers.has_token("connection", "close"):
+        # The servlet's own headers (lower-cased names); usually none.
+        own = response._headers._index
+        servlet_close = bool(own) and "connection" in own and response._headers.has_token("connection", "close")
+        if status in _STATUS_DROPS_CONNECTION or servlet_close:
             self.keep_alive = False
         elif self.endpoint.stopping:
             self.keep_alive = False
@@ -357,11 +360,11 @@ class Http11Processor:
         else:
             self.keep_alive = False  # HTTP/1.0: the end of the body is the close
         if not self.keep_alive:
-            if not response._headers.has_token("connection", "close"):
+            if not servlet_close:
                 headers.append(("Connection", "close"))
         elif self.version == "HTTP/1.0":
             headers.append(("Connection", "keep-alive"))
-        if "date" not in response._headers:
+        if "date" not in own:
             headers.append(("Date", http_date_now()))
         head = build_response_head(status, headers)
         if body and not self._head_only and status not in _NO_BODY_STATUSES:

@@ -368,10 +368,20 @@ class Mapper:
         contexts = entry.contexts
         if not contexts:
             return md
-        found = _longest(contexts, path, entry.context_depth)
-        if found is None:
-            return md
-        ctx: _Context = found[1]
+        if entry.context_depth == 1:
+            # The common layout (ROOT and one-segment contexts): one look-up
+            # of the first segment, then ROOT.
+            slash = path.find("/", 1)
+            ctx = contexts.get(path if slash < 0 else path[:slash])
+            if ctx is None:
+                ctx = contexts.get("")
+                if ctx is None:
+                    return md
+        else:
+            found = _longest(contexts, path, entry.context_depth)
+            if found is None:
+                return md
+            ctx = found[1]
         md.context = ctx.obj
         md.context_path = ctx.path
         self._map_wrapper(ctx, path[len(ctx.path):], md)

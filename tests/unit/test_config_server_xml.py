@@ -4,7 +4,6 @@ every validation error of conf/server.xml."""
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import os
 import textwrap
 import uuid
@@ -147,10 +146,6 @@ def test_shipped_server_xml_loads_without_warnings_dummy_valves(
         "suffix": ".txt", "pattern": '%h %l %u %t "%r" %s %b'}
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("catalina_py.container.valves.access_log")
-    is None,
-    reason="catalina_py.container.valves.access_log is not written yet")
 def test_shipped_server_xml_loads_with_real_valves() -> None:
     config, warnings = load_configuration(ROOT)
     assert warnings == []

@@ -101,7 +101,7 @@ _CONNECTOR_ATTRS = frozenset({
     "maxKeepAliveRequests", "maxHttpHeaderSize", "maxPostSize",
     "maxConnections", "maxThreads", "URIEncoding", "redirectPort",
     "maxSwallowSize", "webSocketPingInterval", "webSocketPingTimeout",
-    "webSocketCloseTimeout",
+    "webSocketCloseTimeout", "scheme", "secure", "proxyName", "proxyPort",
 })
 _ENGINE_ATTRS = frozenset({"name", "defaultHost"})
 _HOST_ATTRS = frozenset({
@@ -132,9 +132,9 @@ _TOMCAT_CONNECTOR_ATTRS = frozenset({
     "maxPartHeaderSize", "maxQueueSize", "maxSavePostSize", "maxTrailerSize",
     "minSpareThreads", "noCompressionEncodings", "noCompressionUserAgents",
     "parseBodyMethods", "pollerThreadPriority", "processorCache",
-    "proxyName", "proxyPort", "rejectIllegalHeader", "rejectSuspiciousURIs",
+    "rejectIllegalHeader", "rejectSuspiciousURIs",
     "relaxedPathChars", "relaxedQueryChars", "restrictedUserAgents",
-    "scheme", "secure", "selectorTimeout", "sendReasonPhrase", "server",
+    "selectorTimeout", "sendReasonPhrase", "server",
     "serverRemoveAppProvidedValues", "sslImplementationName", "sslProtocol",
     "tcpNoDelay", "threadPriority", "threadsMaxIdleTime", "throwOnFailure",
     "unixDomainSocketPath", "unixDomainSocketPathPermissions", "useAsyncIO",
@@ -282,6 +282,14 @@ class ConnectorConfig:
     web_socket_ping_interval: float = 25.0
     web_socket_ping_timeout: float = 10.0
     web_socket_close_timeout: float = 10.0
+    #: What requests report when a proxy in front terminates TLS or
+    #: listens under another name, as Tomcat's Connector attributes:
+    #: ``get_scheme()``/``is_secure()``, and ``get_server_name()``/
+    #: ``get_server_port()`` when proxyName/proxyPort are set.
+    scheme: str = "http"
+    secure: bool = False
+    proxy_name: str | None = None
+    proxy_port: int = 0
     extra: Mapping[str, str] = field(default_factory=_frozen_map)
     location: Location | None = None
 
@@ -815,6 +823,9 @@ class _Reader:
             raise attrs.error("URIEncoding", f"unknown URIEncoding "
                               f"'{encoding}'", 'a character set name such as'
                               ' "UTF-8" or "ISO-8859-1"') from None
+        scheme = (attrs.get("scheme") or "http").lower()
+        if scheme not in ("http", "https"):
+            raise attrs.error("scheme", f"unsupported scheme '{scheme}'", '"http" or "https"')
         config = ConnectorConfig(
             port=port,
             address=address,
@@ -847,6 +858,10 @@ class _Reader:
             web_socket_ping_interval=attrs.seconds("webSocketPingInterval", 25.0),
             web_socket_ping_timeout=attrs.seconds("webSocketPingTimeout", 10.0),
             web_socket_close_timeout=attrs.seconds("webSocketCloseTimeout", 10.0),
+            scheme=scheme,
+            secure=attrs.boolean("secure", False),
+            proxy_name=attrs.get("proxyName") or None,
+            proxy_port=attrs.port("proxyPort", 0),
             extra=_frozen_map(extra),
             location=attrs.location,
         )

@@ -60,6 +60,10 @@ class ConnectorSettings:
     web_socket_ping_interval: float = 25.0
     web_socket_ping_timeout: float = 10.0
     web_socket_close_timeout: float = 10.0
+    scheme: str = "http"
+    secure: bool = False
+    proxy_name: str | None = None
+    proxy_port: int = 0
 
     @classmethod
     def from_config(cls, config: "ConnectorConfig") -> "ConnectorSettings":
@@ -82,17 +86,23 @@ class ConnectorSettings:
             web_socket_ping_interval=config.web_socket_ping_interval,
             web_socket_ping_timeout=config.web_socket_ping_timeout,
             web_socket_close_timeout=config.web_socket_close_timeout,
+            scheme=config.scheme,
+            secure=config.secure,
+            proxy_name=config.proxy_name,
+            proxy_port=config.proxy_port,
         )
 
 
 class Endpoint:
     """Accepts connections on one address and runs an Http11Processor for each."""
 
-    scheme = "http"
 
     def __init__(self, config: ConnectorSettings, adapter: "CoyoteAdapter", location: Any = None) -> None:
         self.config = config
         self.adapter = adapter
+        #: What requests on this connector report (Connector scheme/secure).
+        self.scheme = config.scheme
+        self.secure = config.secure
         self.location = location
         self.stopping = False
         self.listener: socket.socket | None = None

@@ -61,6 +61,9 @@ class Http11Processor:
         self.local_addr = local[0] if isinstance(local, tuple) else str(local)
         self.local_port = local[1] if isinstance(local, tuple) else 0
         self.scheme = endpoint.scheme
+        self.secure = endpoint.secure
+        self.proxy_name = config.proxy_name
+        self.proxy_port = config.proxy_port
         self.uri_encoding = config.uri_encoding
         self.max_post_size = config.max_post_size
         self.parser = RequestParser(max_header_size=config.max_http_header_size)

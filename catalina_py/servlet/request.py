@@ -364,7 +364,7 @@ class HttpServletRequest(AttributeHolder):
 
     def is_secure(self) -> bool:
         secure = self._secure_override
-        return self._channel.scheme == "https" if secure is None else secure
+        return self._channel.secure if secure is None else secure
 
     def _split_host(self) -> None:
         host = self._headers.get("host") or ""
@@ -384,6 +384,12 @@ class HttpServletRequest(AttributeHolder):
             port = self._channel.local_port
         if port is None:
             port = 443 if self.get_scheme() == "https" else 80
+        # Connector proxyName/proxyPort: what a proxy in front is known by.
+        channel = self._channel
+        if channel.proxy_name:
+            name = channel.proxy_name
+        if channel.proxy_port:
+            port = channel.proxy_port
         self._server_name, self._server_port = name, port
 
     def get_server_name(self) -> str:

@@ -715,3 +715,26 @@ def test_missing_file(tmp_path) -> None:
         load_server_xml(path, {})
     assert info.value.file == path
     assert "cannot read file" in str(info.value)
+
+
+def test_connector_proxy_attributes(tmp_path) -> None:
+    xml = tmp_path / "server.xml"
+    xml.write_text('''<Server port="-1"><Service name="S">
+      <Connector port="8080" scheme="HTTPS" secure="true" proxyName="www.example.com" proxyPort="443"/>
+      <Connector port="8081"/>
+      <Engine name="E" defaultHost="h"><Host name="h"/></Engine></Service></Server>''')
+    config, warnings = server_xml.load_server_xml(str(xml), {})
+    proxied, plain = config.services[0].connectors
+    assert (proxied.scheme, proxied.secure, proxied.proxy_name, proxied.proxy_port) == \
+        ("https", True, "www.example.com", 443)
+    assert (plain.scheme, plain.secure, plain.proxy_name, plain.proxy_port) == ("http", False, None, 0)
+    assert not [w for w in warnings if "scheme" in w.message or "proxy" in w.message]
+
+
+def test_connector_scheme_must_be_http_or_https(tmp_path) -> None:
+    xml = tmp_path / "server.xml"
+    xml.write_text('<Server port="-1"><Service name="S">\n<Connector port="8080" scheme="ftp"/>\n'
+                   '<Engine name="E" defaultHost="h"><Host name="h"/></Engine></Service></Server>')
+    with pytest.raises(ConfigError) as info:
+        server_xml.load_server_xml(str(xml), {})
+    assert "server.xml:2" in str(info.value) and "scheme" in str(info.value)

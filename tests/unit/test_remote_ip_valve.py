@@ -19,9 +19,12 @@ class FakeChannel:
     uri_encoding = "utf-8"
     local_addr, local_port, remote_port = "127.0.0.1", 8080, 40000
 
+    proxy_name, proxy_port = None, 0  # Connector proxyName/proxyPort unset
+
     def __init__(self, remote_addr: str, scheme: str = "http") -> None:
         self.remote_addr = remote_addr
         self.scheme = scheme
+        self.secure = scheme == "https"
 
 
 class Recorder(ValveBase):

@@ -19,6 +19,7 @@ class FakeChannel:
 
     uri_encoding = "utf-8"
     remote_addr, remote_port, local_addr, local_port, scheme = "10.0.0.1", 5555, "127.0.0.1", 8080, "http"
+    secure, proxy_name, proxy_port = False, None, 0
 
     def __init__(self, body: bytes = b"", max_post_size: int = 2 * 1024 * 1024) -> None:
         self.body = body

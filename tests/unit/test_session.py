@@ -91,8 +91,11 @@ class FakeChannel:
     uri_encoding = "utf-8"
     remote_addr, remote_port, local_addr, local_port = "10.0.0.1", 5555, "127.0.0.1", 8080
 
+    proxy_name, proxy_port = None, 0  # Connector proxyName/proxyPort unset
+
     def __init__(self, scheme="http"):
         self.scheme = scheme
+        self.secure = scheme == "https"
         self.commits = []
 
     def commit(self, response, body):

@@ -15,7 +15,7 @@ everything else is delegated to the wrapped object.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 if TYPE_CHECKING:  # pragma: no cover
     from .context import ServletContext
@@ -160,6 +160,8 @@ class _Wrapper:
     so a subclass overrides only what it changes."""
 
     __slots__ = ("_wrapped",)
+    #: The wrapper class whose chain is_wrapper_for() follows.
+    _kind: ClassVar[type]
 
     def __init__(self, wrapped: Any) -> None:
         if wrapped is None:
@@ -175,6 +177,23 @@ class _Wrapper:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} of {self._wrapped!r}>"
 
+    def _rewrap(self, wrapped: Any) -> None:
+        if wrapped is None:
+            raise ValueError("cannot wrap None")
+        object.__setattr__(self, "_wrapped", wrapped)
+
+    def is_wrapper_for(self, wrapped: Any) -> bool:
+        """Whether *wrapped* (an object or, given a class, an instance of it)
+        is somewhere below this wrapper (through wrappers of the same kind)."""
+        kind = type(self)._kind
+        current = self._wrapped
+        while True:
+            if current is wrapped or (isinstance(wrapped, type) and isinstance(current, wrapped)):
+                return True
+            if not isinstance(current, kind):
+                return False
+            current = current._wrapped
+
 
 class HttpServletRequestWrapper(_Wrapper):
     """A request that delegates to another one
@@ -189,20 +208,7 @@ class HttpServletRequestWrapper(_Wrapper):
 
     def set_request(self, request: Any) -> None:
         """Wrap *request* instead (ValueError for None)."""
-        if request is None:
-            raise ValueError("cannot wrap None")
-        object.__setattr__(self, "_wrapped", request)
-
-    def is_wrapper_for(self, wrapped: Any) -> bool:
-        """Whether *wrapped* (an object or, given a class, an instance of it)
-        is somewhere below this wrapper."""
-        current = self._wrapped
-        while True:
-            if current is wrapped or (isinstance(wrapped, type) and isinstance(current, wrapped)):
-                return True
-            if not isinstance(current, HttpServletRequestWrapper):
-                return False
-            current = current.get_request()
+        self._rewrap(request)
 
 
 class HttpServletResponseWrapper(_Wrapper):
@@ -218,20 +224,12 @@ class HttpServletResponseWrapper(_Wrapper):
 
     def set_response(self, response: Any) -> None:
         """Wrap *response* instead (ValueError for None)."""
-        if response is None:
-            raise ValueError("cannot wrap None")
-        object.__setattr__(self, "_wrapped", response)
+        self._rewrap(response)
 
-    def is_wrapper_for(self, wrapped: Any) -> bool:
-        """Whether *wrapped* (an object or, given a class, an instance of it)
-        is somewhere below this wrapper."""
-        current = self._wrapped
-        while True:
-            if current is wrapped or (isinstance(wrapped, type) and isinstance(current, wrapped)):
-                return True
-            if not isinstance(current, HttpServletResponseWrapper):
-                return False
-            current = current.get_response()
+
+# is_wrapper_for() follows only wrappers of its own kind.
+HttpServletRequestWrapper._kind = HttpServletRequestWrapper
+HttpServletResponseWrapper._kind = HttpServletResponseWrapper
 
 
 def unwrap_request(request: Any) -> Any:

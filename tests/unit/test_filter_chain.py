@@ -518,3 +518,19 @@ def test_servlet_context_resources(tmp_path):
 
 def test_dispatcher_type_constants():
     assert DispatcherType.ALL == ("REQUEST", "FORWARD", "INCLUDE", "ERROR", "ASYNC")
+
+
+def test_response_wrapper_chain_and_kinds_do_not_mix():
+    from catalina_py.servlet.filter import HttpServletResponseWrapper
+
+    base = Base()
+    inner = HttpServletResponseWrapper(base)
+    outer = HttpServletResponseWrapper(inner)
+    assert outer.get_response() is inner and outer.is_wrapper_for(base) and outer.is_wrapper_for(inner)
+    outer.set_response(base)
+    assert outer.get_response() is base and not outer.is_wrapper_for(inner)
+    with pytest.raises(ValueError):
+        outer.set_response(None)
+    # A request wrapper inside a response wrapper is not followed.
+    mixed = HttpServletResponseWrapper(HttpServletRequestWrapper(base))
+    assert not mixed.is_wrapper_for(base)

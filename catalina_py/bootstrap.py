@@ -187,6 +187,10 @@ def _parse_args(argv: list[str]) -> tuple[argparse.Namespace, dict[str, str]]:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["run", "start", "stop", "configtest", "version"])
     parser.add_argument("--log-level", default=os.environ.get("CATALINA_LOG_LEVEL", "INFO"))
+    parser.add_argument("--trace", action="store_true",
+                        default=os.environ.get("CATALINA_TRACE", "") not in ("", "0", "false"),
+                        help="run: log each connection's steps (accept, parse, map, servlet, response, "
+                             "upgrade, frames, close); also CATALINA_TRACE=1")
     parser.add_argument("--wait", type=float, default=30.0,
                         help="start/stop: seconds to wait for the server to come up or go away")
     return parser.parse_args(rest), defines
@@ -356,6 +360,9 @@ def main(argv: list[str] | None = None) -> int:
     from gevent import monkey
     monkey.patch_all()
     _configure_logging(args.log_level)
+    if args.trace:
+        from . import trace
+        trace.enable()
     catalina = Catalina(layout)
     try:
         return catalina.run()

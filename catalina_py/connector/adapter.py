@@ -14,6 +14,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+from .. import trace
 from ..container.uri import UriError, parse_uri, split_target
 from ..servlet.request import HttpServletRequest
 from ..servlet.response import HttpServletResponse
@@ -91,6 +92,8 @@ class CoyoteAdapter:
             manager = getattr(context, "manager", None)
             if manager is not None and (parsed.path_params or "cookie" in head.headers._index):
                 manager.parse_requested_session_id(request, parsed.path_params)
+        if processor.trace_id:
+            trace.trace(processor.trace_id, "map", _describe_mapping(mapping))
         if mapping.redirect_path is not None:
             # Tomcat's context-root redirect (/examples -> /examples/).
             location = mapping.redirect_path + ("?" + parsed.query if parsed.query else "")
@@ -178,3 +181,17 @@ class CoyoteAdapter:
         from ..container.valves.error_report import error_page_html
         return error_page_html(status, REASONS.get(status, ""), html.escape(reason), None,
                                self.server_info).encode("utf-8")
+
+
+def _describe_mapping(mapping: Any) -> str:
+    """The Mapper's answer, for the trace."""
+    if mapping.context is None:
+        return "no context"
+    context = mapping.context_path or "/ (ROOT)"
+    if mapping.redirect_path is not None:
+        return f"context {context}: redirect to {mapping.redirect_path}"
+    wrapper = mapping.wrapper
+    name = wrapper.name if wrapper is not None else "none"
+    return (f"context {context}, servlet {name} ({mapping.match_type} match "
+            f"{mapping.match_pattern!r}: servlet path {mapping.servlet_path!r}, "
+            f"path info {mapping.path_info!r})")

@@ -23,6 +23,7 @@ import gevent.pool
 import gevent.socket
 from gevent.server import StreamServer
 
+from .. import trace
 from ..errors import ConfigError
 from .processor import Http11Processor
 
@@ -156,6 +157,11 @@ class Endpoint:
             pass
         processor = Http11Processor(self, sock, address)
         processor.greenlet = gevent.getcurrent()
+        if trace.ENABLED:
+            processor.trace_id = trace.new_connection()
+            trace.trace(processor.trace_id, "accept",
+                        f"{processor.remote_addr}:{processor.remote_port} -> "
+                        f"{processor.local_addr}:{processor.local_port}")
         self.processors.add(processor)
         try:
             processor.run()

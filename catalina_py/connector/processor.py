@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from gevent import GreenletExit
 
+from .. import trace
 from .errors import ClientAbortError
 from .http11.errors import HttpParseError
 from .http11.parser import CLOSED, NEED_DATA, Data, EndOfMessage, RequestParser
@@ -73,6 +74,8 @@ class Http11Processor:
         self.idle = True  # waiting for the first byte of a request
         self.requests_served = 0
         self.greenlet: Any = None
+        #: Connection number in the trace lines (0: tracing is off).
+        self.trace_id = 0
         # Monotonic time after which a blocked read or write is given up
         # (0: not blocked); enforced by Endpoint's timeout sweeper.
         self.deadline = 0.0
@@ -130,6 +133,10 @@ class Http11Processor:
             self.idle = False
             self.requests_served += 1
             self.head = event
+            if self.trace_id:
+                trace.trace(self.trace_id, "parse",
+                            f"{event.method} {event.target} {event.version} "
+                            f"({len(event.headers)} headers, body: {event.body})")
             self.version = event.version
             self.keep_alive = (event.keep_alive and not endpoint.stopping
                                and (max_requests < 0 or self.requests_served < max_requests))
@@ -171,6 +178,11 @@ class Http11Processor:
         from ..servlet.upgrade import WebConnection
         handler = token.handler
         connection = WebConnection(self.sock, self.parser.leftover, self, handler)
+        connection.trace_id = self.trace_id
+        if self.trace_id:
+            trace.trace(self.trace_id, "upgrade",
+                        f"101 sent; the socket and {len(self.parser.leftover)} bytes read past the "
+                        f"request go to {type(handler).__name__}")
         self.upgraded = connection
         upgraded = self.endpoint.upgraded
         upgraded.add(connection)
@@ -241,6 +253,8 @@ class Http11Processor:
                 return False
 
     def _close(self) -> None:
+        if self.trace_id:
+            trace.trace(self.trace_id, "close", f"after {self.requests_served} request(s)")
         sock = self.sock
         if self.linger:
             self._lingering_close()
@@ -370,6 +384,10 @@ class Http11Processor:
         if "date" not in own:
             headers.append(("Date", http_date_now()))
         head = build_response_head(status, headers)
+        if self.trace_id:
+            trace.trace(self.trace_id, "response",
+                        f"{status} ({'chunked' if self._chunked else 'length ' + str(len(body or b''))}"
+                        f"{'' if self.keep_alive else ', then close'})")
         if body and not self._head_only and status not in _NO_BODY_STATUSES:
             self.bytes_sent = len(body)
             self._send(head + body)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import gevent.lock
 
+from .. import trace
 from ..connector.errors import ClientAbortError
 from ..lifecycle import LifecycleBase
 from ..servlet.exceptions import ServletException
@@ -37,6 +38,9 @@ class StandardWrapperValve(ValveBase):
             request.set_attribute(ERROR_EXCEPTION, exc)
             response.send_error(getattr(exc, "status", 500) if isinstance(exc, ServletException) else 500)
             return
+        trace_id = request._channel.trace_id
+        if trace_id:
+            trace.trace(trace_id, "servlet", f"{type(servlet).__name__}.service() ({request.get_method()})")
         try:
             filter_map = wrapper.context.filter_map
             if filter_map is None:  # no filter mappings: the servlet alone

@@ -85,6 +85,8 @@ class WebConnection:
         self._channel = channel
         self.handler = handler
         self._closed = gevent.event.Event()
+        #: The connection's number in trace lines (0: tracing is off).
+        self.trace_id = 0
 
     def get_socket(self) -> socket.socket:
         """The connection's (gevent) socket."""

@@ -30,6 +30,7 @@ import gevent
 import gevent.event
 import gevent.lock
 
+from .. import trace
 from ..servlet.upgrade import HttpUpgradeHandler, WebConnection
 from .endpoint import CloseReason
 from .frames import CloseCode
@@ -55,6 +56,7 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
 
     def __init__(self) -> None:
         self.config: "ServerEndpointConfig | None" = None
+        self._trace_id = 0
         self.protocol: WsProtocol = WsProtocol()
         self.session: WsSession | None = None
         self.endpoint: "Endpoint | None" = None
@@ -100,6 +102,9 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
             raise RuntimeError("WsHttpUpgradeHandler.init() without pre_init()")
         self.connection = connection
         self._sock = connection.get_socket()
+        self._trace_id = getattr(connection, "trace_id", 0)
+        if self._trace_id:
+            trace.trace(self._trace_id, "open", f"WebSocket session on {self.config.path}")
         config = self.config
         try:
             self.endpoint = config.create_endpoint()
@@ -140,6 +145,9 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
                     return
             events = protocol.receive_data(data)
             self._flush_protocol()
+            if self._trace_id:
+                for event in events:
+                    trace.trace(self._trace_id, "frame in", _describe_event(event))
             for event in events:
                 self._dispatch(event)
                 if self._finished:
@@ -289,6 +297,10 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
                 data = protocol.send_text(payload) if text else protocol.send_binary(payload)
             except WsClosedError:
                 raise SessionClosedError("the session is closed") from None
+            if self._trace_id:
+                trace.trace(self._trace_id, "frame out",
+                            f"{'text' if text else 'binary'} message, {len(payload)} "
+                            f"{'characters' if text else 'bytes'}")
             self._write(data)
         self._last_active = _monotonic()
 
@@ -399,3 +411,16 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
             self.send_control("ping", payload)
         except OSError:
             pass
+
+
+def _describe_event(event: Any) -> str:
+    """A protocol event, for the trace."""
+    kind = type(event).__name__
+    if isinstance(event, TextMessage):
+        return f"text message, {len(event.data)} characters"
+    if isinstance(event, BinaryMessage):
+        return f"binary message, {len(event.data)} bytes"
+    code = getattr(event, "code", None)
+    if code is not None:
+        return f"{kind} {code} {getattr(event, 'reason', '')!r}"
+    return f"{kind} {len(getattr(event, 'payload', b''))} bytes"

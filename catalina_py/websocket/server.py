@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import gevent
 
+from .. import trace
 from . import handshake as hs
 from .endpoint import (DEFAULT_BUFFER_SIZE, DeploymentError, ServerEndpointConfig,
                        get_server_endpoint)
@@ -241,6 +242,12 @@ class ServerContainer:
             self._refuse(response, hs.HandshakeError(500, "Internal Server Error",
                                                      f"The WebSocket handshake failed: {type(exc).__name__}\n"))
             return True
+        trace_id = request._channel.trace_id
+        if trace_id:
+            trace.trace(trace_id, "handshake",
+                        f"endpoint {config.endpoint_class.__name__} at {config.path}: key accepted, "
+                        f"origin {request._headers.get('Origin')!r} allowed, subprotocol {subprotocol!r}, "
+                        f"extensions {extensions!r}")
         from .processor import WsHttpUpgradeHandler
         handler = request.upgrade(WsHttpUpgradeHandler)
         handler.pre_init(config, self, handshake_request, path_parameters, subprotocol, deflate,

@@ -89,7 +89,8 @@ class Catalina:
         if not os.path.isfile(server_xml):
             raise ConfigError(f"no configuration file at {server_xml}",
                               hint="CATALINA_BASE must contain conf/server.xml")
-        config, warnings = load_server_xml(server_xml, self.layout.all_properties())
+        properties = self.layout.all_properties()
+        config, warnings = load_server_xml(server_xml, properties)
         self.warnings.extend(str(w) for w in warnings)
         global_web_xml = parse_web_xml(self.layout.conf("web.xml"))
 
@@ -114,7 +115,7 @@ class Catalina:
                 deployer = HostConfig(host, host.app_base, mapper, global_web_xml,
                                       host_config.contexts, self._make_valve,
                                       catalina_base=self.layout.base,
-                                      properties=self.layout.all_properties(),
+                                      properties=properties,
                                       deploy_on_startup=host_config.deploy_on_startup,
                                       background_processor_delay=host_config.background_processor_delay)
                 service.host_configs.append(deployer)

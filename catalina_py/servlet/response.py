@@ -106,7 +106,6 @@ class HttpServletResponse:
     _message: str | None = None
     _content_type: str | None = None
     _charset: str | None = None
-    _charset_set = False
     _content_length = -1
     _buffer_size = DEFAULT_BUFFER_SIZE
     _committed = False
@@ -275,7 +274,6 @@ class HttpServletResponse:
             self._content_type = None
             if self._writer is None:
                 self._charset = None
-                self._charset_set = False
             return
         if ";" not in content_type:  # the common case: no parameters
             self._content_type = content_type.strip()
@@ -292,7 +290,6 @@ class HttpServletResponse:
         self._content_type = ";".join([media.strip()] + kept)
         if charset and self._writer is None:
             self._charset = charset
-            self._charset_set = True
 
     def get_content_type(self) -> str | None:
         if self._content_type is None:
@@ -311,7 +308,6 @@ class HttpServletResponse:
             import codecs
             codecs.lookup(encoding)
         self._charset = encoding
-        self._charset_set = encoding is not None
 
     def get_character_encoding(self) -> str:
         return self._charset or self.default_charset

@@ -1,0 +1,364 @@
+"""The event stream: what every stage of the container reports, as typed
+events, to one observer interface.
+
+A connection's life is told as a sequence of small frozen records, one per
+decision: accepted, bytes read, head parsed, mapped, each valve and filter
+entered and left, servlet called, response committed (with the framing
+chosen and why), keep-alive decided (and why), the upgrade handshake, each
+WebSocket frame, the close, and the connection closed. The connection
+trace (``trace.py``), the live inspector and tests subscribe to it; the
+container itself never depends on anybody listening.
+
+Cost: emitting sites are written ``if BUS.active: BUS.emit(Event(...))``,
+so with no subscriber an event costs one attribute test and the record is
+never built. This module does no I/O and imports only the standard library.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Protocol
+
+__all__ = [
+    "BUS",
+    "BytesReceived",
+    "BytesSent",
+    "ConnectionAccepted",
+    "ConnectionClosed",
+    "Event",
+    "EventBus",
+    "FilterEntered",
+    "FilterLeft",
+    "FrameReceived",
+    "FrameSent",
+    "HandshakeCheck",
+    "HandshakeAccepted",
+    "HandshakeRefused",
+    "KeepAliveDecided",
+    "Observer",
+    "RequestCompleted",
+    "RequestHeadParsed",
+    "RequestMapped",
+    "ResponseCommitted",
+    "ServletCalled",
+    "ServletReturned",
+    "Upgraded",
+    "ValveEntered",
+    "ValveLeft",
+    "WebSocketClosed",
+    "WebSocketOpened",
+    "next_connection_id",
+]
+
+log = logging.getLogger("catalina_py.events")
+
+_connection_ids = itertools.count(1)
+
+
+def next_connection_id() -> int:
+    """A process-wide number for a newly accepted connection (1, 2, ...)."""
+    return next(_connection_ids)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """Base of every event: which connection (0 when none) and when
+    (``time.time()``, seconds since the epoch)."""
+
+    connection: int
+    at: float = field(default_factory=time.time)
+
+
+# -- the connection ------------------------------------------------------------
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConnectionAccepted(Event):
+    """``Endpoint`` accepted a connection into its pool."""
+
+    connector: str
+    remote_addr: str
+    remote_port: int
+    local_addr: str
+    local_port: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BytesReceived(Event):
+    """Bytes read from the socket (HTTP and, after an upgrade, frames)."""
+
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BytesSent(Event):
+    """Bytes written to the socket."""
+
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConnectionClosed(Event):
+    """The socket was closed; totals for the whole connection."""
+
+    duration: float
+    requests: int
+    bytes_in: int
+    bytes_out: int
+    reason: str
+
+
+# -- one HTTP request ----------------------------------------------------------
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestHeadParsed(Event):
+    """``Http11Processor`` parsed a request head (line and headers as read)."""
+
+    method: str
+    target: str
+    version: str
+    headers: tuple[tuple[str, str], ...]
+    #: How the body is framed: "none", "length" or "chunked".
+    body: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestMapped(Event):
+    """``CoyoteAdapter`` asked the Mapper: which host, context and wrapper,
+    and the rule that matched (``match_type``: exact, prefix, extension,
+    default, welcome, context-root redirect or none)."""
+
+    host: str
+    context_path: str | None
+    wrapper: str | None
+    match_type: str
+    match_pattern: str
+    servlet_path: str
+    path_info: str | None
+    redirect: str | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ValveEntered(Event):
+    """A Valve of a container's pipeline was invoked."""
+
+    container: str
+    valve: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ValveLeft(Event):
+    """A Valve returned (``elapsed`` includes everything after it)."""
+
+    container: str
+    valve: str
+    elapsed: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FilterEntered(Event):
+    """A servlet filter's ``do_filter`` was called."""
+
+    filter: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FilterLeft(Event):
+    """A servlet filter's ``do_filter`` returned."""
+
+    filter: str
+    elapsed: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServletCalled(Event):
+    """``StandardWrapperValve`` called ``servlet.service()``."""
+
+    servlet: str
+    servlet_class: str
+    method: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServletReturned(Event):
+    """``servlet.service()`` returned or raised (``error``: the exception's
+    type name, or None)."""
+
+    servlet: str
+    elapsed: float
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResponseCommitted(Event):
+    """The status line and headers went out. ``framing`` is one of
+    "content-length", "chunked", "close-delimited", "no-body" or
+    "switching-protocols"; ``reason`` says why it was chosen."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    framing: str
+    content_length: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeepAliveDecided(Event):
+    """After a response: does the connection serve another request?"""
+
+    keep_alive: bool
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestCompleted(Event):
+    """The response is complete. Carries the request and response objects
+    (the servlet API's) for subscribers such as the access log, which
+    need every field; valid only during the call."""
+
+    request: object
+    response: object
+    elapsed: float
+
+
+# -- the upgrade and WebSocket -------------------------------------------------
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HandshakeCheck(Event):
+    """One check of the WebSocket handshake (method, Upgrade, Connection,
+    version, key, origin, subprotocol, extensions) and its outcome."""
+
+    check: str
+    passed: bool
+    detail: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HandshakeAccepted(Event):
+    """The handshake passed: the key, the ``Sec-WebSocket-Accept`` computed
+    from it, and what was negotiated."""
+
+    endpoint: str
+    path: str
+    key: str
+    accept: str
+    subprotocol: str | None
+    extensions: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HandshakeRefused(Event):
+    """The handshake failed with this status (400, 403, 426)."""
+
+    status: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Upgraded(Event):
+    """The 101 was sent and the socket handed to the upgrade handler, with
+    the bytes already read past the request."""
+
+    handler: str
+    leftover: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebSocketOpened(Event):
+    """The endpoint's ``on_open`` is about to run."""
+
+    endpoint: str
+    path: str
+    session_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FrameReceived(Event):
+    """A frame read and decoded (``opcode`` by name: text, binary,
+    continuation, ping, pong, close). ``payload`` is the unmasked payload,
+    possibly truncated to what the subscriber needs: ``length`` is the whole."""
+
+    opcode: str
+    fin: bool
+    rsv1: bool
+    masked: bool
+    length: int
+    payload: bytes
+    description: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FrameSent(Event):
+    """A frame written; as ``FrameReceived``."""
+
+    opcode: str
+    fin: bool
+    rsv1: bool
+    masked: bool
+    length: int
+    payload: bytes
+    description: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebSocketClosed(Event):
+    """The WebSocket session ended: the close code and reason, and who
+    started it ("server", "client" or "abnormal" when no close frame)."""
+
+    code: int
+    reason: str
+    initiator: str
+
+
+# -- observers -----------------------------------------------------------------
+class Observer(Protocol):
+    """Anything that wants the event stream: one method."""
+
+    def on_event(self, event: Event) -> None:
+        """Called synchronously, in the greenlet of the stage that emits;
+        must be quick and must not raise (an exception is logged and
+        dropped)."""
+
+
+class EventBus:
+    """Fans each event out to the subscribed observers.
+
+    ``active`` is true while anybody is subscribed: emitting sites test it
+    before they build an event, which is what makes an unobserved stream
+    free."""
+
+    __slots__ = ("active", "_observers")
+
+    def __init__(self) -> None:
+        self.active = False
+        self._observers: tuple[Observer, ...] = ()
+
+    def subscribe(self, observer: Observer) -> None:
+        """Start delivering events to *observer* (once, however often called)."""
+        if observer not in self._observers:
+            self._observers = (*self._observers, observer)
+        self.active = True
+
+    def unsubscribe(self, observer: Observer) -> None:
+        """Stop delivering events to *observer*; unknown observers are ignored."""
+        self._observers = tuple(o for o in self._observers if o is not observer)
+        self.active = bool(self._observers)
+
+    @property
+    def observers(self) -> tuple[Observer, ...]:
+        """The subscribed observers, in subscription order."""
+        return self._observers
+
+    def emit(self, event: Event) -> None:
+        """Deliver *event* to every observer; one that raises is logged and
+        the others still get it."""
+        for observer in self._observers:
+            try:
+                observer.on_event(event)
+            except Exception:
+                log.exception("Event observer %r failed on %s", observer, type(event).__name__)
+
+
+#: The process's event stream. One per process, as ``logging``'s root
+#: logger is: every Server, Connector and webapp of the process reports to it.
+BUS = EventBus()

@@ -1,13 +1,16 @@
 """The event stream: what every stage of the container reports, as typed
 events, to one observer interface.
 
-A connection's life is told as a sequence of small frozen records, one per
+A connection's life is told as a sequence of small typed records, one per
 decision: accepted, bytes read, head parsed, mapped, each valve and filter
 entered and left, servlet called, response committed (with the framing
 chosen and why), keep-alive decided (and why), the upgrade handshake, each
 WebSocket frame, the close, and the connection closed. The connection
 trace (``trace.py``), the live inspector and tests subscribe to it; the
 container itself never depends on anybody listening.
+
+Events are plain slotted records (not frozen: a frozen dataclass costs
+three times as much to build); subscribers treat them as read-only.
 
 Cost: emitting sites are written ``if BUS.active: BUS.emit(Event(...))``,
 so with no subscriber an event costs one attribute test and the record is
@@ -63,7 +66,7 @@ def next_connection_id() -> int:
     return next(_connection_ids)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, eq=False)
 class Event:
     """Base of every event: which connection (0 when none) and when
     (``time.time()``, seconds since the epoch)."""
@@ -73,7 +76,7 @@ class Event:
 
 
 # -- the connection ------------------------------------------------------------
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, eq=False)
 class ConnectionAccepted(Event):
     """``Endpoint`` accepted a connection into its pool."""
 
@@ -84,21 +87,21 @@ class ConnectionAccepted(Event):
     local_port: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, eq=False)
 class BytesReceived(Event):
     """Bytes read from the socket (HTTP and, after an upgrade, frames)."""
 
     data: bytes
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, eq=False)
 class BytesSent(Event):
     """Bytes written to the socket."""
 
     data: bytes
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, eq=False)
 class ConnectionClosed(Event):
     """The socket was closed; totals for the whole connection."""
 
@@ -110,7 +113,7 @@ class ConnectionClosed(Event):
 
 
 # -- one HTTP request ----------------------------------------------------------
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, eq=False)
 class RequestHeadParsed(Event):
     """``Http11Processor`` parsed a request head (line and headers as read)."""
 
@@ -122,7 +125,7 @@ class RequestHeadParsed(Event):
     body: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, eq=False)
 class RequestMapped(Event):
     """``CoyoteAdapter`` asked the Mapper: which host, context and wrapper,
     and the rule that matched (``match_type``: exact, prefix, extension,
@@ -139,7 +142,7 @@ class RequestMapped(Event):
     reason: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, eq=False)
 class ValveEntered(Event):
     """A Valve of a container's pipeline was invoked."""
 
@@ -147,7 +150,7 @@ class ValveEntered(Event):
     valve: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, eq=False)
 class ValveLeft(Event):
     """A Valve returned (``elapsed`` includes everything after it)."""
 
@@ -156,14 +159,14 @@ class ValveLeft(Event):
     elapsed: float
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, eq=False)
 class FilterEntered(Event):
     """A servlet filter's ``do_filter`` was called."""
 
     filter: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, eq=False)
 class FilterLeft(Event):
     """A servlet filter's ``do_filter`` returned."""
 
@@ -171,7 +174,7 @@ class FilterLeft(Event):
     elapsed: float
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, eq=False)
 class ServletCalled(Event):
     """``StandardWrapperValve`` called ``servlet.service()``."""
 
@@ -180,7 +183,7 @@ class ServletCalled(Event):
     method: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, eq=False)
 class ServletReturned(Event):
     """``servlet.service()`` returned or raised (``error``: the exception's
     type name, or None)."""
@@ -190,7 +193,7 @@ class ServletReturned(Event):
     error: str | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, eq=False)
 class ResponseCommitted(Event):
     """The status line and headers went out. ``framing`` is one of
     "content-length", "chunked", "close-delimited", "no-body" or
@@ -203,7 +206,7 @@ class ResponseCommitted(Event):
     reason: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, eq=False)
 class KeepAliveDecided(Event):
     """After a response: does the connection serve another request?"""
 
@@ -211,7 +214,7 @@ class KeepAliveDecided(Event):
     reason: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, eq=False)
 class RequestCompleted(Event):
     """The response is complete. Carries the request and response objects
     (the servlet API's) for subscribers such as the access log, which
@@ -223,7 +226,7 @@ class RequestCompleted(Event):
 
 
 # -- the upgrade and WebSocket -------------------------------------------------
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, eq=False)
 class HandshakeCheck(Event):
     """One check of the WebSocket handshake (method, Upgrade, Connection,
     version, key, origin, subprotocol, extensions) and its outcome."""
@@ -233,7 +236,7 @@ class HandshakeCheck(Event):
     detail: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, eq=False)
 class HandshakeAccepted(Event):
     """The handshake passed: the key, the ``Sec-WebSocket-Accept`` computed
     from it, and what was negotiated."""
@@ -246,7 +249,7 @@ class HandshakeAccepted(Event):
     extensions: str | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, eq=False)
 class HandshakeRefused(Event):
     """The handshake failed with this status (400, 403, 426)."""
 
@@ -254,7 +257,7 @@ class HandshakeRefused(Event):
     reason: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, eq=False)
 class Upgraded(Event):
     """The 101 was sent and the socket handed to the upgrade handler, with
     the bytes already read past the request."""
@@ -263,7 +266,7 @@ class Upgraded(Event):
     leftover: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, eq=False)
 class WebSocketOpened(Event):
     """The endpoint's ``on_open`` is about to run."""
 
@@ -272,7 +275,7 @@ class WebSocketOpened(Event):
     session_id: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, eq=False)
 class FrameReceived(Event):
     """A frame read and decoded (``opcode`` by name: text, binary,
     continuation, ping, pong, close). ``payload`` is the unmasked payload,
@@ -287,7 +290,7 @@ class FrameReceived(Event):
     description: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, eq=False)
 class FrameSent(Event):
     """A frame written; as ``FrameReceived``."""
 
@@ -300,7 +303,7 @@ class FrameSent(Event):
     description: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, eq=False)
 class WebSocketClosed(Event):
     """The WebSocket session ended: the close code and reason, and who
     started it ("server", "client" or "abnormal" when no close frame)."""

@@ -76,7 +76,7 @@ class Catalina:
     def load(self) -> Any:
         """Read and check every configuration file and build the component
         tree; raises ConfigError before anything listens."""
-        from .config.server_xml import load_server_xml, resolve_app_base, resolve_class
+        from .config import load_server_xml, resolve_app_base, resolve_class
         from .config.web_xml import parse_web_xml
         from .connector.adapter import CoyoteAdapter
         from .connector.endpoint import Connector
@@ -129,7 +129,7 @@ class Catalina:
         return server
 
     def _make_valve(self, valve_config: Any) -> Any:
-        from .config.server_xml import resolve_class
+        from .config import resolve_class
         cls = resolve_class(valve_config.python_class)
         valve = cls()
         if hasattr(valve, "catalina_base"):
@@ -264,7 +264,7 @@ def cmd_start(layout: Layout, defines: dict[str, str], wait: float) -> int:
 def cmd_stop(layout: Layout, defines: dict[str, str], wait: float) -> int:
     """Send the shutdown command (SIGTERM when the port is disabled) and wait
     for the process to exit."""
-    from .config.server_xml import load_server_xml
+    from .config import load_server_xml
     pidfile = pid_file(layout)
     pid = _read_pid(pidfile)
     try:

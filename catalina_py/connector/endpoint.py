@@ -28,7 +28,7 @@ from ..errors import ConfigError
 from .processor import Http11Processor
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..config.server_xml import ConnectorConfig
+    from ..config.connector_spec import ConnectorSpec
     from .adapter import CoyoteAdapter
 
 log = logging.getLogger("catalina_py.connector")
@@ -67,7 +67,7 @@ class ConnectorSettings:
     proxy_port: int = 0
 
     @classmethod
-    def from_config(cls, config: "ConnectorConfig") -> "ConnectorSettings":
+    def from_config(cls, config: "ConnectorSpec") -> "ConnectorSettings":
         keep_alive_ms = config.keep_alive_timeout_ms
         if keep_alive_ms is None:
             keep_alive_ms = config.connection_timeout_ms
@@ -233,7 +233,7 @@ class Connector:
     """A ``<Connector>``: its settings, its endpoint and the adapter to the
     Service's Engine."""
 
-    def __init__(self, config: "ConnectorConfig", adapter: "CoyoteAdapter") -> None:
+    def __init__(self, config: "ConnectorSpec", adapter: "CoyoteAdapter") -> None:
         self.config = config
         self.settings = ConnectorSettings.from_config(config)
         self.endpoint = Endpoint(self.settings, adapter, config.location)

@@ -47,7 +47,7 @@ from ..container.context import StandardContext
 from ..errors import ConfigError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..config.server_xml import ContextConfig
+    from ..config.context_spec import ContextSpec
     from ..container.host import StandardHost
     from ..container.mapper import Mapper
 
@@ -123,7 +123,7 @@ class DeployedApplication:
     context: StandardContext
     failed: bool = False
     descriptor: str | None = None
-    config: "ContextConfig | None" = None
+    config: "ContextSpec | None" = None
     #: watched key -> signature when deployed (descriptor, web.xml, code)
     seen: dict[str, Any] = field(default_factory=dict)
     #: watched key -> changed signature seen once, waiting for a second look
@@ -149,7 +149,7 @@ class HostConfig:
     """
 
     def __init__(self, host: "StandardHost", app_base: str, mapper: "Mapper",
-                 global_web_xml: WebXml, context_configs: tuple["ContextConfig", ...] = (),
+                 global_web_xml: WebXml, context_configs: tuple["ContextSpec", ...] = (),
                  make_valve: Callable[[Any], Any] | None = None, *,
                  catalina_base: str | None = None, properties: Mapping[str, str] | None = None,
                  deploy_on_startup: bool = True, background_processor_delay: float = 1.0,
@@ -197,7 +197,7 @@ class HostConfig:
         return os.path.join(self.catalina_base, "work", self.engine_name, self.host.name,
                             base_name_for(path))
 
-    def _doc_base_of(self, config: "ContextConfig") -> str:
+    def _doc_base_of(self, config: "ContextSpec") -> str:
         doc_base = os.path.expanduser(config.doc_base)
         if not os.path.isabs(doc_base):
             doc_base = os.path.join(self.app_base, doc_base)
@@ -249,7 +249,7 @@ class HostConfig:
 
     def deploy_descriptor(self, file: str) -> StandardContext | None:
         """Deploy the webapp a context descriptor names."""
-        from ..config.server_xml import load_context_descriptor
+        from ..config.context_spec import load_context_descriptor
         name = os.path.basename(file)[:-len(".xml")]
         try:
             path = context_path_for(name)
@@ -285,12 +285,12 @@ class HostConfig:
             return None
         return self._deploy(path, folder, None, DIRECTORY, None)
 
-    def deploy(self, path: str, doc_base: str, config: "ContextConfig | None" = None) -> StandardContext | None:
+    def deploy(self, path: str, doc_base: str, config: "ContextSpec | None" = None) -> StandardContext | None:
         """Deploy one webapp; returns None (and logs why) if it fails, in
         which case an unavailable placeholder answers 503 at *path*."""
         return self._deploy(path, doc_base, config, SERVER_XML if config is not None else DIRECTORY, None)
 
-    def _deploy(self, path: str, doc_base: str, config: "ContextConfig | None", source: str,
+    def _deploy(self, path: str, doc_base: str, config: "ContextSpec | None", source: str,
                 descriptor: str | None, error: Exception | None = None,
                 descriptor_sig: Any = None) -> StandardContext | None:
         display = path or "/"
@@ -351,7 +351,7 @@ class HostConfig:
         except Exception:
             log.exception("Stopping the failed context [%s] raised", context.display_path())
 
-    def _failed(self, path: str, doc_base: str, config: "ContextConfig | None", source: str,
+    def _failed(self, path: str, doc_base: str, config: "ContextSpec | None", source: str,
                 descriptor: str | None, descriptor_sig: Any, cause: str,
                 exc: BaseException | None) -> None:
         display = path or "/"

@@ -287,7 +287,7 @@ def test_context_path_naming_rules():
 
 
 def test_load_context_descriptor(tmp_path):
-    from catalina_py.config.server_xml import load_context_descriptor
+    from catalina_py.config.context_spec import load_context_descriptor
     from catalina_py.errors import ConfigError
     good = tmp_path / "a#b.xml"
     good.write_text('<Context path="/x" docBase="${app.dir}" reloadable="true"/>')

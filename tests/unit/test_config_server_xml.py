@@ -10,16 +10,15 @@ import uuid
 
 import pytest
 
-from catalina_py.config import load_configuration
-from catalina_py.config import server_xml
+from catalina_py.config import connector_spec, load_configuration, server_xml, valve_spec
+from catalina_py.config.connector_spec import ConnectorSpec
 from catalina_py.config.server_xml import (
-    ConnectorConfig,
-    ServerConfig,
+    ServerSpec,
     load_server_xml,
     resolve_app_base,
-    resolve_class,
     resolve_doc_base,
 )
+from catalina_py.config.valve_spec import resolve_class
 from catalina_py.errors import ConfigError, ConfigWarning
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -49,8 +48,8 @@ def valve_module(tmp_path, monkeypatch) -> str:
         NUMBER = 42
     """))
     monkeypatch.syspath_prepend(str(directory))
-    for tomcat_name in list(server_xml.TOMCAT_VALVES):
-        monkeypatch.setitem(server_xml.TOMCAT_VALVES, tomcat_name,
+    for tomcat_name in list(valve_spec.TOMCAT_VALVES):
+        monkeypatch.setitem(valve_spec.TOMCAT_VALVES, tomcat_name,
                             f"{name}.DummyValve")
     return name
 
@@ -98,7 +97,7 @@ def server(body: str = "", *, connectors: str | None = None,
 
 
 def load(tmp_path, text: str, props: dict[str, str] | None = None
-         ) -> tuple[ServerConfig, list[ConfigWarning]]:
+         ) -> tuple[ServerSpec, list[ConfigWarning]]:
     """Write and load a server.xml."""
     return load_server_xml(write(tmp_path, text), props or {})
 
@@ -150,7 +149,7 @@ def test_shipped_server_xml_loads_with_real_valves() -> None:
     config, warnings = load_configuration(ROOT)
     assert warnings == []
     valve = config.services[0].engine.hosts[0].valves[0]
-    assert valve.python_class == server_xml.TOMCAT_VALVES[ACCESS_LOG]
+    assert valve.python_class == valve_spec.TOMCAT_VALVES[ACCESS_LOG]
 
 
 # --------------------------------------------------------------------------
@@ -173,7 +172,7 @@ def test_tomcat_defaults(tmp_path) -> None:
         (8005, "SHUTDOWN", "localhost")
     assert config.listeners == ()
     connector = config.services[0].connectors[0]
-    assert connector == ConnectorConfig(port=8080,
+    assert connector == ConnectorSpec(port=8080,
                                         location=connector.location)
     assert connector.address is None
     assert connector.connection_timeout_ms == 60000
@@ -430,7 +429,7 @@ def test_unsupported_connector_attribute_is_kept_in_extra(tmp_path) -> None:
 
 
 def test_passthrough_attribute_is_silent(tmp_path, monkeypatch) -> None:
-    monkeypatch.setattr(server_xml, "CONNECTOR_PASSTHROUGH_ATTRIBUTES",
+    monkeypatch.setattr(connector_spec, "CONNECTOR_PASSTHROUGH_ATTRIBUTES",
                         frozenset({"server"}))
     config, warnings = load(tmp_path, server(
         connectors='<Connector port="8080" server="Me"/>'))
@@ -599,7 +598,7 @@ def test_valve_class_must_be_an_importable_class(
 
 
 def test_tomcat_valve_whose_module_is_missing(tmp_path, monkeypatch) -> None:
-    monkeypatch.setitem(server_xml.TOMCAT_VALVES, ACCESS_LOG,
+    monkeypatch.setitem(valve_spec.TOMCAT_VALVES, ACCESS_LOG,
                         "no_such_module_xyz.AccessLogValve")
     assert_error_at(tmp_path, server(
         host_body=f'<Valve className="{ACCESS_LOG}"/>'), "<Valve",

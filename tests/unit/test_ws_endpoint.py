@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import gevent
 import pytest
 
-from catalina_py.config.server_xml import ConnectorConfig
+from catalina_py.config.connector_spec import ConnectorSpec
 from catalina_py.websocket import (
     CloseReason,
     DeploymentError,
@@ -154,7 +154,7 @@ def test_container_maps_endpoints_and_enables_the_filter():
 
 
 def test_connector_websocket_attributes_default():
-    config = ConnectorConfig(port=0)
+    config = ConnectorSpec(port=0)
     assert config.web_socket_ping_interval == 25.0
     assert config.web_socket_ping_timeout == 10.0
     assert config.web_socket_close_timeout == 10.0

@@ -1,0 +1,236 @@
+"""``<Connector>`` elements: where to listen and the HTTP/1.1 limits.
+
+:class:`ConnectorSpec` is what the connector is built from; the WebSocket
+heartbeat defaults (:data:`DEFAULT_WS_PING_INTERVAL`,
+:data:`DEFAULT_WS_PING_TIMEOUT`, :data:`DEFAULT_WS_CLOSE_TIMEOUT`) are
+defined here only, for every layer that needs them.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from catalina_py.config.valve_spec import frozen_map
+from catalina_py.config.xml import Element, XmlReader
+from catalina_py.errors import Location
+
+__all__ = [
+    "CONNECTOR_PASSTHROUGH_ATTRIBUTES",
+    "ConnectorSpec",
+    "DEFAULT_WS_CLOSE_TIMEOUT",
+    "DEFAULT_WS_PING_INTERVAL",
+    "DEFAULT_WS_PING_TIMEOUT",
+    "HTTP11_PROTOCOL_ALIASES",
+    "read_connector",
+]
+
+#: Seconds between two WebSocket pings of a session (0 disables them).
+DEFAULT_WS_PING_INTERVAL = 25.0
+#: Seconds a WebSocket session waits for the pong of its ping.
+DEFAULT_WS_PING_TIMEOUT = 10.0
+#: Seconds a close we start waits for the peer's close frame.
+DEFAULT_WS_CLOSE_TIMEOUT = 10.0
+
+#: Values of ``<Connector protocol>`` meaning HTTP/1.1 (normalised to
+#: ``"HTTP/1.1"``).  Tomcat's NIO2 handler is accepted as an alias too.
+HTTP11_PROTOCOL_ALIASES = frozenset({
+    "HTTP/1.1",
+    "org.apache.coyote.http11.Http11NioProtocol",
+    "org.apache.coyote.http11.Http11Nio2Protocol",
+})
+
+_AJP_PROTOCOLS = frozenset({
+    "AJP/1.3",
+    "org.apache.coyote.ajp.AjpNioProtocol",
+    "org.apache.coyote.ajp.AjpNio2Protocol",
+    "org.apache.coyote.ajp.AjpAprProtocol",
+})
+
+#: Tomcat ``<Connector>`` attributes that catalina_py accepts *silently*
+#: into :attr:`ConnectorSpec.extra` although they are not modelled as
+#: fields.  Add a name here once some component honours it.
+CONNECTOR_PASSTHROUGH_ATTRIBUTES: frozenset[str] = frozenset()
+
+_CONNECTOR_ATTRS = frozenset({
+    "port", "address", "protocol", "connectionTimeout", "keepAliveTimeout",
+    "maxKeepAliveRequests", "maxHttpHeaderSize", "maxPostSize",
+    "maxConnections", "maxThreads", "URIEncoding", "redirectPort",
+    "maxSwallowSize", "webSocketPingInterval", "webSocketPingTimeout",
+    "webSocketCloseTimeout", "scheme", "secure", "proxyName", "proxyPort",
+})
+
+# Attributes Tomcat documents but catalina_py does not implement: reported
+# as "not supported" rather than as a possible typo.
+_TOMCAT_CONNECTOR_ATTRS = frozenset({
+    "SSLEnabled", "acceptCount", "acceptorThreadPriority", "allowBackslash",
+    "allowHostHeaderMismatch", "allowTrace", "allowedTrailerHeaders",
+    "asyncTimeout", "bindOnInit", "compressibleMimeType", "compression",
+    "compressionMinSize", "connectionLinger", "connectionUploadTimeout",
+    "continueResponseTiming", "defaultSSLHostConfigName",
+    "disableUploadTimeout", "discardFacades", "enableLookups",
+    "encodedReverseSolidusHandling", "encodedSolidusHandling",
+    "enforceEncodingInGetWriter", "executor",
+    "executorTerminationTimeoutMillis", "maxCookieCount", "maxExtensionSize",
+    "maxHeaderCount", "maxHttpRequestHeaderSize",
+    "maxHttpResponseHeaderSize", "maxParameterCount", "maxPartCount",
+    "maxPartHeaderSize", "maxQueueSize", "maxSavePostSize", "maxTrailerSize",
+    "minSpareThreads", "noCompressionEncodings", "noCompressionUserAgents",
+    "parseBodyMethods", "pollerThreadPriority", "processorCache",
+    "rejectIllegalHeader", "rejectSuspiciousURIs",
+    "relaxedPathChars", "relaxedQueryChars", "restrictedUserAgents",
+    "selectorTimeout", "sendReasonPhrase", "server",
+    "serverRemoveAppProvidedValues", "sslImplementationName", "sslProtocol",
+    "tcpNoDelay", "threadPriority", "threadsMaxIdleTime", "throwOnFailure",
+    "unixDomainSocketPath", "unixDomainSocketPathPermissions", "useAsyncIO",
+    "useBodyEncodingForURI", "useIPVHosts", "useInheritedChannel",
+    "useKeepAliveResponseHeader", "useSendfile", "useVirtualThreads",
+    "xpoweredBy", "keystoreFile", "keystorePass", "keystoreType",
+    "clientAuth", "ciphers", "truststoreFile", "truststorePass",
+})
+
+# Child elements Tomcat knows but catalina_py ignores (with a warning).
+_TOMCAT_CONNECTOR_CHILDREN = frozenset({"SSLHostConfig", "UpgradeProtocol",
+                                        "Listener"})
+
+
+@dataclass(frozen=True)
+class ConnectorSpec:
+    """An HTTP ``<Connector>``: where to listen and the protocol limits.
+
+    Times are in milliseconds.  As in Tomcat, a ``connection_timeout_ms``
+    of ``-1`` (or ``0``) means no timeout, and ``keep_alive_timeout_ms`` of
+    ``None`` means "same as ``connection_timeout_ms``" (see
+    :attr:`effective_keep_alive_timeout_ms`).  ``max_keep_alive_requests``
+    of ``-1`` is unlimited, ``1`` disables keep-alive.  A negative
+    ``max_post_size`` or ``max_swallow_size`` means unlimited,
+    ``max_connections`` of ``-1`` means unlimited.  ``address`` ``None``
+    means all interfaces.  ``extra`` keeps Tomcat attributes that are
+    accepted but not modelled.
+    """
+
+    port: int
+    address: str | None = None
+    #: Always ``"HTTP/1.1"`` (the aliases are normalised; AJP is refused).
+    protocol: str = "HTTP/1.1"
+    connection_timeout_ms: int = 60000
+    keep_alive_timeout_ms: int | None = None
+    max_keep_alive_requests: int = 100
+    max_http_header_size: int = 8192
+    max_post_size: int = 2097152
+    max_connections: int = 8192
+    max_threads: int = 200
+    uri_encoding: str = "UTF-8"
+    #: Recorded only: Tomcat redirects to it for a CONFIDENTIAL
+    #: ``<security-constraint>``, which catalina_py does not implement.
+    redirect_port: int = 443
+    max_swallow_size: int = 2097152
+    #: catalina_py's WebSocket heartbeat (seconds, not ms): a ping every
+    #: ``web_socket_ping_interval`` (0 disables), a session whose pong does
+    #: not come within ``web_socket_ping_timeout`` is dropped, and a close
+    #: we start waits ``web_socket_close_timeout`` for the peer's reply
+    #: (see docs/websocket.md).
+    web_socket_ping_interval: float = DEFAULT_WS_PING_INTERVAL
+    web_socket_ping_timeout: float = DEFAULT_WS_PING_TIMEOUT
+    web_socket_close_timeout: float = DEFAULT_WS_CLOSE_TIMEOUT
+    #: What requests report when a proxy in front terminates TLS or
+    #: listens under another name, as Tomcat's Connector attributes:
+    #: ``get_scheme()``/``is_secure()``, and ``get_server_name()``/
+    #: ``get_server_port()`` when proxyName/proxyPort are set.
+    scheme: str = "http"
+    secure: bool = False
+    proxy_name: str | None = None
+    proxy_port: int = 0
+    extra: Mapping[str, str] = field(default_factory=frozen_map)
+    location: Location | None = None
+
+    @property
+    def effective_keep_alive_timeout_ms(self) -> int:
+        """The keep-alive timeout in force (else the connection one)."""
+        if self.keep_alive_timeout_ms is None:
+            return self.connection_timeout_ms
+        return self.keep_alive_timeout_ms
+
+
+def read_connector(reader: XmlReader, element: Element) -> ConnectorSpec:
+    """Read an HTTP/1.1 ``<Connector>`` (port conflicts are the caller's
+    business: it knows the other listening sockets)."""
+    attrs = reader.attributes(element, "Connector")
+    protocol = (attrs.get("protocol") or "HTTP/1.1").strip()
+    if protocol in _AJP_PROTOCOLS:
+        raise attrs.error("protocol", "the AJP protocol is not supported"
+                          " by catalina_py", 'protocol="HTTP/1.1"')
+    if protocol not in HTTP11_PROTOCOL_ALIASES:
+        raise attrs.error("protocol",
+                          f"unsupported Connector protocol '{protocol}'",
+                          'protocol="HTTP/1.1" (or Tomcat\'s '
+                          '"org.apache.coyote.http11.Http11NioProtocol")')
+    extra = attrs.check_names(_CONNECTOR_ATTRS, _TOMCAT_CONNECTOR_ATTRS,
+                              CONNECTOR_PASSTHROUGH_ATTRIBUTES)
+    attrs.required("port", 'port="8080"')
+    port = attrs.port("port", 0)
+    address = attrs.get("address")
+    if address is not None:
+        address = address.strip()
+        if not address:
+            raise attrs.error("address", "attribute address of "
+                              "<Connector> is empty",
+                              "an IP address or host name, or no address "
+                              "attribute to listen on all interfaces")
+    timeout_hint = "a time in milliseconds, or -1 for no timeout"
+    encoding = (attrs.get("URIEncoding") or "UTF-8").strip()
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise attrs.error("URIEncoding", f"unknown URIEncoding "
+                          f"'{encoding}'", 'a character set name such as'
+                          ' "UTF-8" or "ISO-8859-1"') from None
+    scheme = (attrs.get("scheme") or "http").lower()
+    if scheme not in ("http", "https"):
+        raise attrs.error("scheme", f"unsupported scheme '{scheme}'", '"http" or "https"')
+    spec = ConnectorSpec(
+        port=port,
+        address=address,
+        protocol="HTTP/1.1",
+        connection_timeout_ms=attrs.integer(
+            "connectionTimeout", 60000, minimum=-1, hint=timeout_hint),
+        keep_alive_timeout_ms=attrs.optional_integer(
+            "keepAliveTimeout", minimum=-1, hint=timeout_hint),
+        max_keep_alive_requests=attrs.integer(
+            "maxKeepAliveRequests", 100, minimum=-1,
+            hint="a number of requests, 1 to disable keep-alive or -1 "
+                 "for no limit"),
+        max_http_header_size=attrs.integer(
+            "maxHttpHeaderSize", 8192, minimum=1,
+            hint="a positive size in bytes"),
+        max_post_size=attrs.integer(
+            "maxPostSize", 2097152,
+            hint="a size in bytes, or -1 for no limit"),
+        max_connections=attrs.integer(
+            "maxConnections", 8192, minimum=1, allowed=(-1,),
+            hint="a positive number of connections, or -1 for no limit"),
+        max_threads=attrs.integer(
+            "maxThreads", 200, minimum=1,
+            hint="a positive number of threads"),
+        uri_encoding=encoding,
+        redirect_port=attrs.port("redirectPort", 443),
+        max_swallow_size=attrs.integer(
+            "maxSwallowSize", 2097152,
+            hint="a size in bytes, or -1 for no limit"),
+        web_socket_ping_interval=attrs.seconds("webSocketPingInterval",
+                                               DEFAULT_WS_PING_INTERVAL),
+        web_socket_ping_timeout=attrs.seconds("webSocketPingTimeout",
+                                              DEFAULT_WS_PING_TIMEOUT),
+        web_socket_close_timeout=attrs.seconds("webSocketCloseTimeout",
+                                               DEFAULT_WS_CLOSE_TIMEOUT),
+        scheme=scheme,
+        secure=attrs.boolean("secure", False),
+        proxy_name=attrs.get("proxyName") or None,
+        proxy_port=attrs.port("proxyPort", 0),
+        extra=frozen_map(extra),
+        location=attrs.location,
+    )
+    for _ in reader.children(element, "Connector", (), _TOMCAT_CONNECTOR_CHILDREN):
+        pass
+    return spec

@@ -16,8 +16,12 @@ from catalina_py.config.xml import Element, XmlReader, read_xml
 from catalina_py.errors import ConfigError, ConfigWarning, Location
 
 __all__ = [
+    "CONTEXT_ATTRIBUTES",
+    "CONTEXT_CHILDREN",
     "CONTEXT_PASSTHROUGH_ATTRIBUTES",
     "ContextSpec",
+    "TOMCAT_CONTEXT_ATTRIBUTES",
+    "TOMCAT_CONTEXT_CHILDREN",
     "default_doc_base",
     "load_context_descriptor",
     "read_context",
@@ -27,11 +31,12 @@ __all__ = [
 #: :attr:`ContextSpec.attributes`.  Add a name here once it is honoured.
 CONTEXT_PASSTHROUGH_ATTRIBUTES: frozenset[str] = frozenset({"crossContext"})
 
-_CONTEXT_ATTRS = frozenset({"path", "docBase", "reloadable"})
+#: ``<Context>`` attributes modelled by :class:`ContextSpec`.
+CONTEXT_ATTRIBUTES = frozenset({"path", "docBase", "reloadable"})
 
-# Attributes Tomcat documents but catalina_py does not implement: reported
-# as "not supported" rather than as a possible typo.
-_TOMCAT_CONTEXT_ATTRS = frozenset({
+#: ``<Context>`` attributes Tomcat documents but catalina_py does not
+#: implement: reported as "not supported" rather than as a possible typo.
+TOMCAT_CONTEXT_ATTRIBUTES = frozenset({
     "addWebinfClassesResources", "allowCasualMultipartParsing",
     "allowMultipleLeadingForwardSlashInPath", "altDDName",
     "alwaysAccessSession", "antiResourceLocking", "backgroundProcessorDelay",
@@ -57,10 +62,10 @@ _TOMCAT_CONTEXT_ATTRS = frozenset({
     "xmlValidation",
 })
 
-# Child elements: the ones modelled, and the ones Tomcat knows but
-# catalina_py ignores (with a warning).
-_CONTEXT_CHILDREN = frozenset({"Valve"})
-_TOMCAT_CONTEXT_CHILDREN = frozenset({
+#: ``<Context>`` children modelled, and the ones Tomcat knows but
+#: catalina_py ignores (with a warning).
+CONTEXT_CHILDREN = frozenset({"Valve"})
+TOMCAT_CONTEXT_CHILDREN = frozenset({
     "Listener", "Loader", "Manager", "Parameter",
     "Environment", "Resources", "Resource", "ResourceLink",
     "ResourceEnvRef", "Transaction", "WatchedResource",
@@ -98,7 +103,7 @@ def default_doc_base(path: str) -> str:
 def read_context(reader: XmlReader, element: Element) -> ContextSpec:
     """Read ``<Context>``: path, docBase, reloadable and valves."""
     attrs = reader.attributes(element, "Context")
-    extra = attrs.check_names(_CONTEXT_ATTRS, _TOMCAT_CONTEXT_ATTRS,
+    extra = attrs.check_names(CONTEXT_ATTRIBUTES, TOMCAT_CONTEXT_ATTRIBUTES,
                               CONTEXT_PASSTHROUGH_ATTRIBUTES)
     path_hint = ('path="" for the root context, or "/name" (starting '
                  'and not ending with "/")')
@@ -122,8 +127,8 @@ def read_context(reader: XmlReader, element: Element) -> ContextSpec:
                           "empty", "a directory, absolute or relative to"
                           " the Host's appBase")
     valves = [read_valve(reader, child)
-              for child in reader.children(element, "Context", _CONTEXT_CHILDREN,
-                                           _TOMCAT_CONTEXT_CHILDREN)]
+              for child in reader.children(element, "Context", CONTEXT_CHILDREN,
+                                           TOMCAT_CONTEXT_CHILDREN)]
     return ContextSpec(path, doc_base, attrs.boolean("reloadable", False),
                        tuple(valves), frozen_map(extra), attrs.location)
 

@@ -171,7 +171,7 @@ class WebXml:
     mapping_locations: dict[str, Location] = field(default_factory=dict)
     warnings: list[ConfigWarning] = field(default_factory=list)
     #: The global descriptor this one was merged over (set by
-    #: :func:`merge_web_xml`), kept so that the annotation scan made when
+    #: :func:`~catalina_py.config.web_xml_merge.merge_web_xml`), kept so that the annotation scan made when
     #: the context starts can redo the merge in Tomcat's order
     #: (application + annotations first, then the defaults under them).
     defaults: "WebXml | None" = field(default=None, repr=False,

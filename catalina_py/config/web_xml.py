@@ -29,7 +29,6 @@ JSP configuration...) produce :class:`ConfigWarning` entries in
 
 from __future__ import annotations
 
-import codecs
 import re
 
 from lxml import etree
@@ -104,9 +103,6 @@ _SERVLET_UNSUPPORTED = frozenset({
 
 _FILTER_IGNORED = frozenset({"description", "display-name", "icon"})
 
-# A dotted Python name: ``module.Class``, ``pkg.module.Class`` or a
-# built-in exception name such as ``ValueError``.
-_DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 # RFC 6265 cookie-name: an RFC 7230 token.
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
@@ -423,7 +419,7 @@ class _Parser(XmlReader):
                              "<filter-class>",
                              "<filter-class>package.module.Class"
                              "</filter-class>")
-        self.dotted(element, filter_class, f"filter-class of '{name}'")
+        self.check_dotted(element, filter_class, f"filter-class of '{name}'")
         if name in self.web.filters:
             first = self.web.filters[name].location
             raise self.error(element, f"filter '{name}' is declared twice "
@@ -498,7 +494,7 @@ class _Parser(XmlReader):
                              "<listener-class>",
                              "<listener-class>package.module.Class"
                              "</listener-class>")
-        self.dotted(child if child is not None else element, listener_class,
+        self.check_dotted(child if child is not None else element, listener_class,
                     "listener-class")
         if any(existing.listener_class == listener_class
                for existing in self.web.listeners):
@@ -546,7 +542,7 @@ class _Parser(XmlReader):
                           " and above")
         if exception is not None:
             assert exception_element is not None
-            self.dotted(exception_element, exception, "exception-type")
+            self.check_dotted(exception_element, exception, "exception-type")
         page = ErrorPage(location, code, exception, self.location(element))
         key = error_page_key(page)
         for index, existing in enumerate(self.web.error_pages):
@@ -557,33 +553,16 @@ class _Parser(XmlReader):
                 break
         self.web.error_pages.append(page)
 
-    def encoding(self, element: Element, what: str) -> str:
-        """A character encoding name Python knows."""
-        name = self.text(element)
-        try:
-            codecs.lookup(name)
-        except LookupError:
-            raise self.error(element, f"unknown character encoding "
-                             f"'{name}' in <{what}>",
-                             f"<{what}>UTF-8</{what}> (an encoding name "
-                             "such as UTF-8 or ISO-8859-1)") from None
-        return name
-
     def request_encoding(self, element: Element) -> None:
         """``<request-character-encoding>``."""
-        self.web.request_character_encoding = self.encoding(
+        self.web.request_character_encoding = self.text_encoding(
             element, "request-character-encoding")
 
     def response_encoding(self, element: Element) -> None:
         """``<response-character-encoding>``."""
-        self.web.response_character_encoding = self.encoding(
+        self.web.response_character_encoding = self.text_encoding(
             element, "response-character-encoding")
 
-    def dotted(self, element: Element, name: str, what: str) -> None:
-        """Check that ``name`` is a dotted Python name."""
-        if not _DOTTED.fullmatch(name):
-            raise self.error(element, f"{what} '{name}' is not a Python "
-                             "class name", "package.module.ClassName")
 
 
 def _describe_key(key: int | str) -> str:

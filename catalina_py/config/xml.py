@@ -20,6 +20,7 @@ attribute, the element, its path from the root, and the closest known name.
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping
@@ -45,6 +46,9 @@ Element: TypeAlias = etree._Element  # reach: lxml's public element class is nam
 ElementTree: TypeAlias = etree._ElementTree  # reach: lxml's public tree class is named _ElementTree
 
 _INTEGER = re.compile(r"[+-]?[0-9]+")
+# A dotted Python name: ``module.Class``, ``pkg.module.Class`` or a
+# built-in exception name such as ``ValueError``.
+_DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 _SIZE = re.compile(r"([0-9]+)\s*([kKmMgG]?)[bB]?")
 _SIZE_UNITS = {"": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
 _PORT_HINT = "an integer port number from 0 to 65535"
@@ -249,6 +253,26 @@ class XmlReader:
                              f"'{text}'", hint)
         return int(text)
 
+
+    def text_encoding(self, element: Element, what: str) -> str:
+        """The text of ``element`` (called ``<what>`` in the messages): a
+        character encoding name Python knows."""
+        name = self.text(element)
+        try:
+            codecs.lookup(name)
+        except LookupError:
+            raise self.error(element, f"unknown character encoding "
+                             f"'{name}' in <{what}>",
+                             f"<{what}>UTF-8</{what}> (an encoding name "
+                             "such as UTF-8 or ISO-8859-1)") from None
+        return name
+
+    def check_dotted(self, element: Element, name: str, what: str) -> None:
+        """Check that ``name`` (read from ``element``) is a dotted Python
+        name such as ``package.module.ClassName``."""
+        if not _DOTTED.fullmatch(name):
+            raise self.error(element, f"{what} '{name}' is not a Python "
+                             "class name", "package.module.ClassName")
 
 class Attributes:
     """The attributes of one element, substituted, with typed readers.

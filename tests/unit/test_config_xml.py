@@ -198,3 +198,17 @@ def test_text_readers(tmp_path) -> None:
     with pytest.raises(ConfigError) as info:
         reader.text_integer(element, "x", "n", "an integer")
     assert (info.value.line, info.value.hint) == (2, "an integer")
+
+
+def test_text_encoding_and_dotted_names(tmp_path) -> None:
+    reader, root = reader_for(tmp_path, "<Root>\n<enc>latin-1</enc>\n<bad>klingon</bad>\n</Root>\n")
+    assert reader.text_encoding(root[0], "enc") == "latin-1"
+    with pytest.raises(ConfigError) as info:
+        reader.text_encoding(root[1], "bad")
+    assert (info.value.line, info.value.message) == (3, "unknown character encoding 'klingon' in <bad>")
+    reader.check_dotted(root[0], "package.module.Class", "listener-class")
+    reader.check_dotted(root[0], "ValueError", "exception-type")
+    with pytest.raises(ConfigError) as info:
+        reader.check_dotted(root[0], "com/example/Cls", "listener-class")
+    assert info.value.message == "listener-class 'com/example/Cls' is not a Python class name"
+    assert info.value.line == 2

@@ -1,4 +1,5 @@
-"""Tests for catalina_py.container.valves.access_log (Tomcat's AccessLogValve).
+"""Tests for catalina_py.container.valves.access_log, access_log_pattern, access_log_dates
+and access_log_file (Tomcat's AccessLogValve).
 
 No sockets: small fake request/response/channel objects carry what the
 valve reads, and the valve's ``clock`` is replaced so tests move time.
@@ -15,8 +16,10 @@ import pytest
 
 from catalina_py.connector.errors import ClientAbortError
 from catalina_py.connector.http11.headers import Headers
-from catalina_py.container.valves import access_log as al
-from catalina_py.container.valves.access_log import AccessLogValve, compile_date_format, escape
+from catalina_py.container.valves import access_log_file as al
+from catalina_py.container.valves.access_log import AccessLogValve
+from catalina_py.container.valves.access_log_dates import compile_date_format
+from catalina_py.container.valves.access_log_pattern import escape
 from catalina_py.errors import ConfigError
 
 # 2026-11-22 03:04:05 UTC

@@ -9,7 +9,7 @@ import pytest
 from catalina_py.config.server_xml import TOMCAT_VALVES, resolve_valve_class
 from catalina_py.connector.http11.parser import RequestParser
 from catalina_py.container.pipeline import ValveBase
-from catalina_py.container.valves.access_log import compile_pattern
+from catalina_py.container.valves.access_log_pattern import compile_pattern
 from catalina_py.container.valves.remote_ip import RemoteIpValve, compile_proxies
 from catalina_py.errors import ConfigError
 from catalina_py.servlet.request import HttpServletRequest

@@ -1,52 +1,29 @@
 """``AccessLogValve``: one line per request, as Tomcat's ``AccessLogValve``.
 
 The line is described by a *pattern* of ``%`` codes, compiled once by
-:mod:`.access_log_pattern`; it goes to a daily file, buffered, written by
-:mod:`.access_log_file`. This module is the valve that joins them: its
+:mod:`.access_log_pattern` (its dates by :mod:`.access_log_dates`); it goes
+to a daily file, buffered, written by :mod:`.access_log_file`. This module is the valve that joins them: its
 server.xml attributes, its lifecycle, and the two ways a completed request
 reaches it -- :meth:`AccessLogValve.on_event` with the event stream's
 ``RequestCompleted``, and :meth:`AccessLogValve.log_access` (the same, with
 the request, response and elapsed time as arguments). The valve's
 ``invoke`` just passes the request on.
-
-The names this package exported before the split (``compile_pattern``,
-``compile_date_format``, ``escape``, ``COMMON_PATTERN``,
-``COMBINED_PATTERN``, ``FLUSH_THRESHOLD``) are re-exported here.
 """
 
 from __future__ import annotations
 
 import codecs
-import logging
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, cast
 
 from ...events import RequestCompleted
 from ...lifecycle import LifecycleState
 from ..pipeline import ValveBase, to_bool
-from .access_log_file import FLUSH_THRESHOLD, AccessLogFile
-from .access_log_pattern import (
-    COMBINED_PATTERN,
-    COMMON_PATTERN,
-    Element,
-    LoggedRequest,
-    LoggedResponse,
-    compile_date_format,
-    compile_pattern,
-    escape,
-)
+from .access_log_dates import compile_date_format
+from .access_log_file import AccessLogFile
+from .access_log_pattern import Element, LoggedRequest, LoggedResponse, compile_pattern
 
-log = logging.getLogger("catalina_py.container.valves.access_log")
-
-__all__ = [
-    "COMBINED_PATTERN",
-    "COMMON_PATTERN",
-    "FLUSH_THRESHOLD",
-    "AccessLogValve",
-    "compile_date_format",
-    "compile_pattern",
-    "escape",
-]
+__all__ = ["AccessLogValve"]
 
 
 # -- attribute converters -------------------------------------------------------
@@ -70,17 +47,13 @@ def _encoding(value: str) -> str:
     return value
 
 
-def _accepted(value: str) -> str:
-    return value
-
-
 class _FileSetting:
     """A valve attribute that is really its :class:`AccessLogFile`'s."""
 
-    def __set_name__(self, owner: type, name: str) -> None:
+    def __set_name__(self, _owner: type, name: str) -> None:
         self.name = name
 
-    def __get__(self, valve: AccessLogValve | None, owner: type) -> Any:  # Any: str, bool or int by name
+    def __get__(self, valve: AccessLogValve | None, _owner: type) -> Any:  # Any: str, bool or int by name
         if valve is None:
             return self
         return getattr(valve.log_file, self.name)
@@ -122,7 +95,7 @@ class AccessLogValve(ValveBase):
         "conditionUnless": str,
         "conditionIf": str,
         "requestAttributesEnabled": to_bool,
-        "locale": _accepted,
+        "locale": str,
         "ipv6Canonical": to_bool,
         "maxLogMessageBufferSize": int,
     }

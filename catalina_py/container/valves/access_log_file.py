@@ -22,7 +22,7 @@ from typing import BinaryIO
 
 import gevent
 
-from .access_log_pattern import compile_date_format
+from .access_log_dates import compile_date_format
 
 log = logging.getLogger("catalina_py.container.valves.access_log")
 

@@ -6,9 +6,8 @@ meanings; ``common`` and ``combined`` are aliases) is compiled once into a
 ``%``-format template and a tuple of small functions, one per variable
 code; constant codes such as ``%l`` are folded into the template. The
 Common Log Format time (``%t``) and ``%{...}t`` formats are computed once per
-second and cached. Also here: :func:`escape` (Tomcat's ``escapeAndAppend``)
-and :func:`compile_date_format` (Java ``SimpleDateFormat``), which the log
-file uses for its date stamp.
+second and cached (the formats themselves are :mod:`.access_log_dates`).
+Also here: :func:`escape`, Tomcat's ``escapeAndAppend``.
 
 Elements read the request and response through their public methods only
 (:class:`LoggedRequest` and :class:`LoggedResponse` say which).
@@ -18,13 +17,13 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import gevent
 
 from ...connector.errors import ClientAbortError
+from .access_log_dates import clf, compile_date_format
 
 log = logging.getLogger("catalina_py.container.valves.access_log")
 
@@ -34,7 +33,6 @@ __all__ = [
     "Element",
     "LoggedRequest",
     "LoggedResponse",
-    "compile_date_format",
     "compile_pattern",
     "escape",
 ]
@@ -45,22 +43,6 @@ _ALIASES = {"common": COMMON_PATTERN, "combined": COMBINED_PATTERN}
 
 #: Request attribute holding what a servlet raised (for ``%X``).
 _ERROR_EXCEPTION = "jakarta.servlet.error.exception"
-
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 class _Cookie(Protocol):
@@ -172,146 +154,6 @@ def _escape_nonempty(value: str) -> str:
     return _NEEDS_ESCAPE.sub(_escape_char, value)
 
 
-# -- time formats -------------------------------------------------------------
-
-
-def _tz_offset(tm: time.struct_time, colon: bool = False) -> str:
-    offset = tm.tm_gmtoff or 0
-    sign = "-" if offset < 0 else "+"
-    hours, minutes = divmod(abs(offset) // 60, 60)
-    return f"{sign}{hours:02d}:{minutes:02d}" if colon else f"{sign}{hours:02d}{minutes:02d}"
-
-
-def _clf(seconds: int) -> str:
-    """``[22/Nov/2026:03:04:05 +0000]`` in the local time zone."""
-    tm = time.localtime(seconds)
-    return "[%02d/%s/%04d:%02d:%02d:%02d %s]" % (
-        tm.tm_mday,
-        _MONTHS[tm.tm_mon - 1][:3],
-        tm.tm_year,
-        tm.tm_hour,
-        tm.tm_min,
-        tm.tm_sec,
-        _tz_offset(tm),
-    )
-
-
-def _sdf_field(letter: str, count: int) -> Callable[[time.struct_time, int], str]:
-    """The formatter of one Java ``SimpleDateFormat`` field: *letter*
-    repeated *count* times. Gets the local time and the milliseconds."""
-
-    def num(get: Callable[[time.struct_time], int]) -> Callable[[time.struct_time, int], str]:
-        width = count
-        return lambda tm, ms: str(get(tm)).zfill(width)
-
-    if letter == "y":
-        if count == 2:
-            return lambda tm, ms: "%02d" % (tm.tm_year % 100)
-        return num(lambda tm: tm.tm_year)
-    if letter == "M":
-        if count >= 4:
-            return lambda tm, ms: _MONTHS[tm.tm_mon - 1]
-        if count == 3:
-            return lambda tm, ms: _MONTHS[tm.tm_mon - 1][:3]
-        return num(lambda tm: tm.tm_mon)
-    if letter == "E":
-        if count >= 4:
-            return lambda tm, ms: _DAYS[tm.tm_wday]
-        return lambda tm, ms: _DAYS[tm.tm_wday][:3]
-    simple: dict[str, Callable[[time.struct_time], int]] = {
-        "d": lambda tm: tm.tm_mday,
-        "D": lambda tm: tm.tm_yday,
-        "H": lambda tm: tm.tm_hour,
-        "k": lambda tm: tm.tm_hour or 24,
-        "K": lambda tm: tm.tm_hour % 12,
-        "h": lambda tm: tm.tm_hour % 12 or 12,
-        "m": lambda tm: tm.tm_min,
-        "s": lambda tm: tm.tm_sec,
-        "u": lambda tm: tm.tm_wday + 1,
-    }
-    if letter in simple:
-        return num(simple[letter])
-    if letter == "S":
-        # Tomcat's reading of S: "SSS" is the zero-padded milliseconds,
-        # a lone "S" the plain number.
-        if count >= 3:
-            return lambda tm, ms: "%03d" % ms
-        return lambda tm, ms: str(ms)
-    if letter == "a":
-        return lambda tm, ms: "AM" if tm.tm_hour < 12 else "PM"
-    if letter == "G":
-        return lambda tm, ms: "AD"
-    if letter == "z":
-        return lambda tm, ms: tm.tm_zone or _tz_offset(tm)
-    if letter == "Z":
-        return lambda tm, ms: _tz_offset(tm)
-    if letter == "X":
-
-        def iso(tm: time.struct_time, ms: int) -> str:
-            if not tm.tm_gmtoff:
-                return "Z"
-            text = _tz_offset(tm, colon=count >= 3)
-            return text[:3] if count == 1 else text
-
-        return iso
-    raise ValueError(f"unsupported date format letter {letter!r}")
-
-
-def compile_date_format(fmt: str) -> Callable[[float], str]:
-    """Compile a Java ``SimpleDateFormat`` pattern (the common subset:
-    ``G y M d D E u H k K h a m s S z Z X`` and ``'quoted text'``) into a
-    function of a timestamp, formatted in the local time zone. Results are
-    cached per second unless the pattern shows milliseconds. Raises
-    ValueError for letters it does not know."""
-    parts: list[str | Callable[[time.struct_time, int], str]] = []
-    uses_ms = False
-    i, n = 0, len(fmt)
-    while i < n:
-        ch = fmt[i]
-        if ch == "'":
-            end = fmt.find("'", i + 1)
-            if end == i + 1:  # '' is a literal quote
-                parts.append("'")
-                i += 2
-                continue
-            if end < 0:
-                raise ValueError(f"unterminated quote in date format {fmt!r}")
-            parts.append(fmt[i + 1 : end].replace("''", "'"))
-            i = end + 1
-            continue
-        if ch.isascii() and ch.isalpha():
-            j = i
-            while j < n and fmt[j] == ch:
-                j += 1
-            parts.append(_sdf_field(ch, j - i))
-            uses_ms = uses_ms or ch == "S"
-            i = j
-            continue
-        parts.append(ch)
-        i += 1
-    plan = tuple(parts)
-
-    def render(timestamp: float) -> str:
-        seconds, ms = divmod(round(timestamp * 1000), 1000)
-        tm = time.localtime(seconds)
-        return "".join(p if isinstance(p, str) else p(tm, ms) for p in plan)
-
-    if uses_ms:
-        return render
-    last_second: int | None = None
-    last_text = ""
-
-    def cached(timestamp: float) -> str:
-        nonlocal last_second, last_text
-        seconds = int(timestamp)
-        if seconds != last_second:
-            last_second = seconds
-            last_text = render(seconds)
-        return last_text
-
-    return cached
-
-
 class _ClfCache:
     """The ``%t`` text of the last second asked for (one entry is enough:
     lines arrive in time order)."""
@@ -326,7 +168,7 @@ class _ClfCache:
         seconds = int(now - elapsed)  # the request's start, as Tomcat logs
         if seconds != self.second:
             self.second = seconds
-            self.text = _clf(seconds)
+            self.text = clf(seconds)
         return self.text
 
 

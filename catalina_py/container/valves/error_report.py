@@ -24,7 +24,7 @@ itself failed.
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ... import __version__
@@ -272,7 +272,7 @@ class ErrorReportValve(ValveBase):
     the server; default true).
     """
 
-    ATTRIBUTES: ClassVar[Mapping[str, Any]] = {
+    ATTRIBUTES: ClassVar[Mapping[str, Callable[[str], Any]]] = {  # Any: each converter its own type
         "showReport": to_bool,
         "showServerInfo": to_bool,
     }

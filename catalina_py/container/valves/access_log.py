@@ -158,9 +158,10 @@ class AccessLogValve(ValveBase):
             return
         if self._compiled_for is not self.pattern:
             self._compile()
-        now = self.clock()
+        log_file = self.log_file
+        now = log_file.clock()
         line = self._template % tuple([e(request, response, elapsed, now) for e in self._elements])
-        self.log_file.add(line, now)
+        log_file.add(line, now)
 
     def format_line(
         self, request: LoggedRequest, response: LoggedResponse, elapsed: float, now: float | None = None

@@ -680,3 +680,38 @@ def test_the_file_settings_live_on_the_log_file(tmp_path: Any) -> None:
     assert valve.log_file.prefix == "acc" and valve.log_file.rotatable is False
     assert valve.log_file.catalina_base == str(tmp_path)
     assert valve.current_file() == os.path.join(str(tmp_path), "logs", "acc.txt")
+
+
+def test_the_real_request_and_response() -> None:
+    """The elements read HttpServletRequest/HttpServletResponse through their
+    public methods only (the connection through its container-side views)."""
+    from catalina_py.connector.http11.parser import RequestParser
+    from catalina_py.servlet.request import HttpServletRequest
+    from catalina_py.servlet.response import HttpServletResponse
+
+    channel = SimpleNamespace(
+        uri_encoding="utf-8",
+        remote_addr="10.0.0.7",
+        remote_port=54321,
+        local_addr="10.0.0.1",
+        local_port=8080,
+        bytes_sent=1234,
+        keep_alive=True,
+        abort_after_response=False,
+        scheme="http",
+        secure=False,
+        proxy_name=None,
+        proxy_port=0,
+        connection_id=17,
+    )
+    parser = RequestParser()
+    parser.feed(b"GET /app/x?a=1 HTTP/1.1\r\nHost: example.org:8080\r\n\r\n")
+    request = HttpServletRequest(channel, parser.next_event(), "/app/x", "/app/x", "a=1")
+    response = HttpServletResponse(channel, request)
+    request.set_local_port(443)  # a RemoteIpValve's changeLocalPort: %p still shows the socket's port
+    assert (
+        line('%h %A %p %{remote}p "%r" %s %b %X %{c}L', request, response)
+        == '10.0.0.7 10.0.0.1 8080 54321 "GET /app/x?a=1 HTTP/1.1" 200 1234 + 17'
+    )
+    channel.abort_after_response = True
+    assert line("%X", request, response) == "X"

@@ -403,6 +403,83 @@ class HttpServletRequest(AttributeHolder):
             self._split_host()
         return self._server_port  # type: ignore[return-value]
 
+    # -- container side: the connection as valves see and change it ---------
+    # CONTRACT (valves branch): public, container-facing methods so that the
+    # valves (RemoteIpValve, AccessLogValve) never read or write the
+    # request's private fields or its channel; not part of the servlet API.
+    def get_context(self) -> Any:
+        """The ``StandardContext`` the request was mapped to, or None (Tomcat's
+        ``Request.getContext``). Any: the container type lives above this API."""
+        return self._context
+
+    def get_host(self) -> Any:
+        """The ``StandardHost`` the request was mapped to, or None. Any: as
+        :meth:`get_context`."""
+        return self._host
+
+    def set_remote_addr(self, addr: str) -> None:
+        """What ``get_remote_addr()`` returns from now on (Tomcat's
+        ``Request.setRemoteAddr``; RemoteIpValve)."""
+        self._remote_addr_override = addr
+
+    def set_remote_host(self, host: str) -> None:
+        """What ``get_remote_host()`` returns from now on."""
+        self._remote_host_override = host
+
+    def set_scheme(self, scheme: str, secure: bool) -> None:
+        """What ``get_scheme()`` and ``is_secure()`` return from now on."""
+        self._scheme_override = scheme
+        self._secure_override = secure
+
+    def set_server_name(self, name: str) -> None:
+        """What ``get_server_name()`` returns from now on (the Host header
+        is parsed first, so the port it names is kept)."""
+        if self._server_name is None:
+            self._split_host()
+        self._server_name = name
+
+    def set_server_port(self, port: int) -> None:
+        """What ``get_server_port()`` returns from now on (the Host header
+        is parsed first, so the name it names is kept)."""
+        if self._server_port is None:
+            self._split_host()
+        self._server_port = port
+
+    def set_local_port(self, port: int) -> None:
+        """What ``get_local_port()`` returns from now on."""
+        self._local_port_override = port
+
+    def get_mime_headers(self) -> Headers:
+        """The request's header fields, mutable (Tomcat's
+        ``getCoyoteRequest().getMimeHeaders()``): RemoteIpValve rewrites
+        ``X-Forwarded-For`` in place."""
+        return self._headers
+
+    def get_socket_local_port(self) -> int:
+        """The port the connection was accepted on, whatever a valve set
+        with ``set_local_port`` (the access log's ``%p``)."""
+        return self._channel.local_port
+
+    def get_bytes_sent(self) -> int:
+        """Body bytes of the response sent so far on the connection."""
+        return self._channel.bytes_sent
+
+    def is_keep_alive(self) -> bool:
+        """Whether the connection will serve another request after this one."""
+        return self._channel.keep_alive
+
+    def is_connection_aborted(self) -> bool:
+        """Whether the response was cut off after it was committed (a
+        servlet failed): the connection is closed without completing it."""
+        return self._channel.abort_after_response
+
+    def get_servlet_connection(self) -> _ServletConnection:
+        """The connection this request arrived on (Jakarta 6's
+        ``ServletRequest.getServletConnection``)."""
+        # CONTRACT 5: the servlet branch owns the real implementation; this
+        # is the part the access log's %{c}L needs.
+        return _ServletConnection(self._channel)
+
     # -- sessions (Tomcat's Request.doGetSession and friends) --------------
     def get_session(self, create: bool = True) -> Any:
         """The session of this request: the one already used, else the live
@@ -576,3 +653,18 @@ class HttpServletRequest(AttributeHolder):
 
 
 __all__ = ["HttpServletRequest", "ServletInputStream"]
+
+
+class _ServletConnection:
+    """``jakarta.servlet.ServletConnection`` of a request (the part the
+    access log uses)."""
+
+    __slots__ = ("_channel",)
+
+    def __init__(self, channel: Any) -> None:
+        self._channel = channel
+
+    def get_connection_id(self) -> str:
+        """The connection's number as text (the event stream's ``connection``)."""
+        ident = getattr(self._channel, "connection_id", None)  # set on every channel after the http branch
+        return str(ident) if ident is not None else "%x" % id(self._channel)

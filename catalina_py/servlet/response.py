@@ -115,6 +115,7 @@ class HttpServletResponse:
     _cookies: list[Cookie] | None = None
     _suspended = False
     _bytes_written = 0  # body bytes handed over by the servlet
+    _error_reported = False  # an ErrorReportValve wrote the page
     #: The charset of get_writer() when none was set (the context's
     #: response-character-encoding).
     default_charset = "UTF-8"
@@ -406,7 +407,11 @@ class HttpServletResponse:
         if final:
             self._buffer.clear()
 
-    def _header_items(self) -> list[tuple[str, str]]:
+    # CONTRACT (valves branch): header_items, reset_for_error,
+    # get_buffered_size and the error-reported mark are the container-side
+    # public names the valves use; the _header_items/_reset_for_error
+    # aliases stay until every other caller has moved.
+    def header_items(self) -> list[tuple[str, str]]:
         """All header fields to send, the special ones included."""
         items = self._headers.items()
         ctype = self.get_content_type()
@@ -428,7 +433,7 @@ class HttpServletResponse:
                 self._buffer.clear()
             self._channel.end_body()
 
-    def _reset_for_error(self) -> None:
+    def reset_for_error(self) -> None:
         """Used by the error report: drop body and content headers, keep status."""
         self._buffer.clear()
         self._content_length = -1
@@ -437,6 +442,22 @@ class HttpServletResponse:
         self._writer = None
         self._stream = None
         self._suspended = False
+
+    _header_items = header_items
+    _reset_for_error = reset_for_error
+
+    def get_buffered_size(self) -> int:
+        """Body bytes written into the buffer and not sent yet."""
+        return len(self._buffer)
+
+    def is_error_reported(self) -> bool:
+        """Whether an error page was written for this response already (a
+        second ErrorReportValve must not write another)."""
+        return self._error_reported
+
+    def mark_error_reported(self) -> None:
+        """Record that the error page of this response has been written."""
+        self._error_reported = True
 
     def __repr__(self) -> str:
         return f"<HttpServletResponse {self._status}>"

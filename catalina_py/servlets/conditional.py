@@ -20,21 +20,31 @@ from dataclasses import dataclass, field
 from ..connector.http11.writer import http_date
 
 __all__ = [
-    "MIME_BOUNDARY", "make_etag", "http_date", "parse_http_date",
-    "check_conditions", "RangeResult", "parse_range", "content_range",
-    "unsatisfied_content_range", "multipart_content_type",
-    "multipart_part_header", "multipart_end", "multipart_length",
+    "MIME_BOUNDARY",
+    "make_etag",
+    "http_date",
+    "parse_http_date",
+    "check_conditions",
+    "RangeResult",
+    "parse_range",
+    "content_range",
+    "unsatisfied_content_range",
+    "multipart_content_type",
+    "multipart_part_header",
+    "multipart_end",
+    "multipart_length",
 ]
 
 #: The boundary Tomcat's DefaultServlet uses for multipart/byteranges.
 MIME_BOUNDARY = "CATALINA_MIME_BOUNDARY"
 
-_LONG_MAX = 2 ** 63 - 1
+_LONG_MAX = 2**63 - 1
 
 
 # --------------------------------------------------------------------------
 # ETags
 # --------------------------------------------------------------------------
+
 
 def make_etag(length: int, last_modified_ms: int) -> str:
     """Tomcat's default (weak) ETag: ``W/"<length>-<lastModifiedMillis>"``."""
@@ -76,20 +86,16 @@ def _split_etag(etag: str) -> tuple[bool, str]:
 # HTTP dates
 # --------------------------------------------------------------------------
 
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun",
-           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _MONTH_NUM = {m.lower(): i + 1 for i, m in enumerate(_MONTHS)}
 _DAY_NAMES = "mon|tue|wed|thu|fri|sat|sun"
 _LONG_DAY_NAMES = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
 _MONTH_NAMES = "|".join(m.lower() for m in _MONTHS)
 _TIME = r"(\d\d):(\d\d):(\d\d)"
 
-_IMF_RE = re.compile(
-    rf"(?:{_DAY_NAMES}), (\d\d) ({_MONTH_NAMES}) (\d{{4}}) {_TIME} gmt", re.I)
-_RFC850_RE = re.compile(
-    rf"(?:{_LONG_DAY_NAMES}), (\d\d)-({_MONTH_NAMES})-(\d\d) {_TIME} gmt", re.I)
-_ASCTIME_RE = re.compile(
-    rf"(?:{_DAY_NAMES}) ({_MONTH_NAMES}) ( \d|\d\d?) {_TIME} (\d{{4}})", re.I)
+_IMF_RE = re.compile(rf"(?:{_DAY_NAMES}), (\d\d) ({_MONTH_NAMES}) (\d{{4}}) {_TIME} gmt", re.I)
+_RFC850_RE = re.compile(rf"(?:{_LONG_DAY_NAMES}), (\d\d)-({_MONTH_NAMES})-(\d\d) {_TIME} gmt", re.I)
+_ASCTIME_RE = re.compile(rf"(?:{_DAY_NAMES}) ({_MONTH_NAMES}) ( \d|\d\d?) {_TIME} (\d{{4}})", re.I)
 
 
 def parse_http_date(value: str | None, now: float | None = None) -> float | None:
@@ -152,8 +158,10 @@ def _to_ms(seconds: float) -> int:
 # Conditional requests
 # --------------------------------------------------------------------------
 
-def check_conditions(method: str, headers_get: Callable[[str], str | None],
-                     etag: str | None, last_modified: float) -> int | None:
+
+def check_conditions(
+    method: str, headers_get: Callable[[str], str | None], etag: str | None, last_modified: float
+) -> int | None:
     """Evaluate the preconditions, as Tomcat's ``checkIfHeaders``.
 
     RFC 9110 section 13.2.2 order: If-Match, else If-Unmodified-Since; then
@@ -240,6 +248,7 @@ def _if_none_match_matches(value: str, etag: str | None) -> bool | None:
 # Ranges
 # --------------------------------------------------------------------------
 
+
 @dataclass(slots=True)
 class RangeResult:
     """What to send for a (possible) Range request.
@@ -259,18 +268,21 @@ class RangeResult:
     @property
     def status(self) -> int:
         """The HTTP status this result calls for."""
-        return {"full": 200, "partial": 206, "unsatisfiable": 416,
-                "bad_request": 400}[self.kind]
+        return {"full": 200, "partial": 206, "unsatisfiable": 416, "bad_request": 400}[self.kind]
 
 
-_TCHARS = frozenset("!#$%&'*+-.^_`|~0123456789"
-                    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_TCHARS = frozenset("!#$%&'*+-.^_`|~0123456789" "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _DIGITS = frozenset("0123456789")
 
 
-def parse_range(range_header: str | None, if_range: str | None, length: int,
-                etag: str | None, last_modified: float,
-                method: str = "GET") -> RangeResult:
+def parse_range(
+    range_header: str | None,
+    if_range: str | None,
+    length: int,
+    etag: str | None,
+    last_modified: float,
+    method: str = "GET",
+) -> RangeResult:
     """Decide between a full, partial, 416 or 400 answer; Tomcat's ``parseRange``.
 
     In Tomcat's order:
@@ -321,8 +333,7 @@ def _check_if_range(value: str, etag: str | None, last_modified: float) -> bool 
     value = value.strip()
     if len(value) > 2 and (value[0] == '"' or value[2] == '"'):
         weak = value.startswith('W/"')
-        if ((not weak and value[0] != '"') or value[-1] != '"'
-                or value.find('"', 3 if weak else 1) != len(value) - 1):
+        if (not weak and value[0] != '"') or value[-1] != '"' or value.find('"', 3 if weak else 1) != len(value) - 1:
             return None  # not a single entity-tag
         return not weak and etag is not None and etag == value
     date = parse_http_date(value)
@@ -394,8 +405,7 @@ def _read_long(value: str, pos: int) -> tuple[int | None, int]:
     return (number if number <= _LONG_MAX else None), pos
 
 
-def _resolve(entries: Sequence[tuple[int, int]],
-             length: int) -> list[tuple[int, int]] | None:
+def _resolve(entries: Sequence[tuple[int, int]], length: int) -> list[tuple[int, int]] | None:
     """Resolve parsed ranges against ``length``; ``None`` if unsatisfiable.
 
     Mirrors Tomcat's ``validate``: every range must be satisfiable, and with
@@ -445,18 +455,18 @@ def unsatisfied_content_range(length: int) -> str:
 #   then:           CRLF "--" boundary "--"
 # --------------------------------------------------------------------------
 
+
 def multipart_content_type(boundary: str = MIME_BOUNDARY) -> str:
     """The response Content-Type for a multi-range answer."""
     return f"multipart/byteranges; boundary={boundary}"
 
 
-def multipart_part_header(boundary: str, content_type: str | None,
-                          start: int, end: int, length: int) -> bytes:
+def multipart_part_header(boundary: str, content_type: str | None, start: int, end: int, length: int) -> bytes:
     """The bytes written before one part's data (``content_type`` may be None)."""
     type_line = f"Content-Type: {content_type}\r\n" if content_type else ""
-    return (f"\r\n--{boundary}\r\n{type_line}"
-            f"Content-Range: {content_range(start, end, length)}\r\n\r\n"
-            ).encode("latin-1")
+    return (f"\r\n--{boundary}\r\n{type_line}" f"Content-Range: {content_range(start, end, length)}\r\n\r\n").encode(
+        "latin-1"
+    )
 
 
 def multipart_end(boundary: str) -> bytes:
@@ -464,8 +474,7 @@ def multipart_end(boundary: str) -> bytes:
     return f"\r\n--{boundary}--".encode("latin-1")
 
 
-def multipart_length(boundary: str, content_type: str | None,
-                     ranges: Sequence[tuple[int, int]], length: int) -> int:
+def multipart_length(boundary: str, content_type: str | None, ranges: Sequence[tuple[int, int]], length: int) -> int:
     """The exact Content-Length of the multipart body for ``ranges``."""
     total = len(multipart_end(boundary))
     for start, end in ranges:

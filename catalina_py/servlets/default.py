@@ -15,13 +15,24 @@ import codecs
 import html
 import os
 import stat
-from typing import Any
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 from urllib.parse import quote
 
 from ..servlet.http import HttpServlet
 from . import conditional
 
+if TYPE_CHECKING:  # pragma: no cover
+    from ..servlet.request import HttpServletRequest
+    from ..servlet.response import HttpServletResponse
+
 BLOCK_SIZE = 64 * 1024
+
+
+class _ByteSink(Protocol):
+    """Where file bytes go: the response's output stream, or the writer
+    adapter of :meth:`DefaultServlet._output`."""
+
+    def write(self, data: bytes) -> object: ...
 
 
 class DefaultServlet(HttpServlet):
@@ -29,36 +40,37 @@ class DefaultServlet(HttpServlet):
 
     def on_init(self) -> None:
         self.listings = (self.get_init_parameter("listings") or "false").lower() == "true"
-        self.context = self.get_servlet_context()._context
+        #: The webapp's ServletContext: its files (get_real_path) and MIME types.
+        self.context = self.get_servlet_context()
 
     # -- methods ----------------------------------------------------------
-    def do_get(self, request: Any, response: Any) -> None:
+    def do_get(self, request: HttpServletRequest, response: HttpServletResponse) -> None:
         self._serve(request, response, content=True)
 
-    def do_head(self, request: Any, response: Any) -> None:
+    def do_head(self, request: HttpServletRequest, response: HttpServletResponse) -> None:
         self._serve(request, response, content=False)
 
-    def do_post(self, request: Any, response: Any) -> None:
+    def do_post(self, request: HttpServletRequest, response: HttpServletResponse) -> None:
         # As Tomcat: a POST to a static resource is answered like a GET.
         self._serve(request, response, content=True)
 
-    def do_put(self, request: Any, response: Any) -> None:
+    def do_put(self, request: HttpServletRequest, response: HttpServletResponse) -> None:
         self._read_only(request, response)
 
-    def do_delete(self, request: Any, response: Any) -> None:
+    def do_delete(self, request: HttpServletRequest, response: HttpServletResponse) -> None:
         self._read_only(request, response)
 
-    def _read_only(self, request: Any, response: Any) -> None:
+    def _read_only(self, request: HttpServletRequest, response: HttpServletResponse) -> None:
         # readonly="true" (the default): writing methods are not allowed.
         response.set_header("Allow", "GET, HEAD, POST, OPTIONS")
         response.send_error(405, f"HTTP method {request.get_method()} is not supported by this URL")
 
-    def do_options(self, request: Any, response: Any) -> None:
+    def do_options(self, request: HttpServletRequest, response: HttpServletResponse) -> None:
         response.set_header("Allow", "GET, HEAD, POST, OPTIONS")
 
     # -- serving ------------------------------------------------------------
     @staticmethod
-    def relative_path(request: Any) -> str:
+    def relative_path(request: HttpServletRequest) -> str:
         """The path inside the webapp: the path info for a prefix mapping,
         else the servlet path (Tomcat's ``getRelativePath``). When included,
         the included paths (``jakarta.servlet.include.*``), not the caller's."""
@@ -72,18 +84,18 @@ class DefaultServlet(HttpServlet):
                 path = request.get_servlet_path()
         return path or "/"
 
-    def _serve(self, request: Any, response: Any, content: bool) -> None:
+    def _serve(self, request: HttpServletRequest, response: HttpServletResponse, content: bool) -> None:
         path = self.relative_path(request)
         upper = path.upper()
         if upper.startswith(("/WEB-INF/", "/META-INF/")) or upper in ("/WEB-INF", "/META-INF"):
             response.send_error(404)
             return
-        full = self.context.resolve_path(path)
+        full = self.context.get_real_path(path)
         try:
             st = os.stat(full) if full is not None else None
         except OSError:
             st = None
-        if st is None:
+        if full is None or st is None:
             response.send_error(404, request.get_request_uri())
             return
         if stat.S_ISDIR(st.st_mode):
@@ -102,8 +114,15 @@ class DefaultServlet(HttpServlet):
             return
         self._serve_file(request, response, path, full, st, content)
 
-    def _serve_file(self, request: Any, response: Any, path: str, full: str,
-                    st: os.stat_result, content: bool) -> None:
+    def _serve_file(
+        self,
+        request: HttpServletRequest,
+        response: HttpServletResponse,
+        path: str,
+        full: str,
+        st: os.stat_result,
+        content: bool,
+    ) -> None:
         length = st.st_size
         last_modified_ms = int(st.st_mtime * 1000)
         last_modified = last_modified_ms / 1000.0
@@ -120,8 +139,9 @@ class DefaultServlet(HttpServlet):
                 response.send_error(status)
             return
         content_type = self.context.get_mime_type(path)
-        ranges = conditional.parse_range(headers_get("range"), headers_get("if-range"),
-                                         length, etag, last_modified, method=request.get_method())
+        ranges = conditional.parse_range(
+            headers_get("range"), headers_get("if-range"), length, etag, last_modified, method=request.get_method()
+        )
         if ranges.kind == "bad_request":
             response.send_error(400, "Invalid If-Range header")
             return
@@ -160,7 +180,7 @@ class DefaultServlet(HttpServlet):
             out.write(conditional.multipart_end(boundary))
 
     @staticmethod
-    def _output(response: Any) -> Any:
+    def _output(response: HttpServletResponse) -> _ByteSink:
         """The response's byte stream; or, when the including servlet already
         took the writer, an adapter that decodes the file's bytes (as UTF-8,
         incrementally, so a character split between blocks survives) onto
@@ -178,14 +198,14 @@ class DefaultServlet(HttpServlet):
 
             return _Decoding()
 
-    def _copy(self, full: str, response: Any, ranges: list[tuple[int, int]]) -> None:
+    def _copy(self, full: str, response: HttpServletResponse, ranges: list[tuple[int, int]]) -> None:
         out = self._output(response)
         with open(full, "rb") as fh:
             for start, end in ranges:
                 self._copy_range(fh, out, start, end)
 
     @staticmethod
-    def _copy_range(fh: Any, out: Any, start: int, end: int) -> None:
+    def _copy_range(fh: BinaryIO, out: _ByteSink, start: int, end: int) -> None:
         fh.seek(start)
         remaining = end - start + 1
         while remaining > 0:
@@ -195,7 +215,7 @@ class DefaultServlet(HttpServlet):
             out.write(block)
             remaining -= len(block)
 
-    def _listing(self, request: Any, response: Any, full: str, content: bool) -> None:
+    def _listing(self, request: HttpServletRequest, response: HttpServletResponse, full: str, content: bool) -> None:
         """A plain HTML listing, only when ``listings`` is true."""
         uri = request.get_request_uri()
         entries = []
@@ -205,8 +225,10 @@ class DefaultServlet(HttpServlet):
             suffix = "/" if os.path.isdir(os.path.join(full, name)) else ""
             entries.append(f'<li><a href="{quote(name)}{suffix}">{html.escape(name)}{suffix}</a></li>')
         title = html.escape(f"Directory Listing For [{uri}]")
-        body = (f"<!doctype html><html><head><title>{title}</title></head><body>"
-                f"<h1>{title}</h1><ul>{''.join(entries)}</ul></body></html>")
+        body = (
+            f"<!doctype html><html><head><title>{title}</title></head><body>"
+            f"<h1>{title}</h1><ul>{''.join(entries)}</ul></body></html>"
+        )
         response.set_content_type("text/html;charset=UTF-8")
         if content:
             response.get_writer().write(body)

@@ -67,8 +67,9 @@ def test_unsatisfiable_range_is_416(catalina):
 
 
 def test_if_range_mismatch_gives_whole_file(catalina):
-    response = requests.get(url(catalina, "/hello.txt"),
-                            headers={"Range": "bytes=0-4", "If-Range": 'W/"1-1"'}, timeout=10)
+    response = requests.get(
+        url(catalina, "/hello.txt"), headers={"Range": "bytes=0-4", "If-Range": 'W/"1-1"'}, timeout=10
+    )
     assert response.status_code == 200
     assert response.text == "Hello, static world.\n"
 
@@ -108,10 +109,12 @@ def test_put_is_not_allowed(catalina):
 
 
 def test_head_and_get_over_one_connection(catalina):
-    data = (b"HEAD /testapp/static/hello.txt HTTP/1.1\r\nHost: a\r\n\r\n"
-            b"GET /testapp/static/hello.txt HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+    data = (
+        b"HEAD /testapp/static/hello.txt HTTP/1.1\r\nHost: a\r\n\r\n"
+        b"GET /testapp/static/hello.txt HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+    )
     raw = raw_request(catalina.port, data)
     head_part, _, rest = raw.partition(b"\r\n\r\n")
     assert b"Content-Length: 21" in head_part
-    (status, _, body), = parse_responses(rest)
+    ((status, _, body),) = parse_responses(rest)
     assert status == 200 and body == b"Hello, static world.\n"

@@ -22,10 +22,16 @@ FORWARDED = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}
 
 
 def ws_connect(server, **kwargs):
-    return connect(f"ws://127.0.0.1:{server.port}/examples/websocket/echo", proxy=None,
-                   open_timeout=10, close_timeout=2, compression=None,
-                   origin=f"https://127.0.0.1:{server.port}",
-                   additional_headers={"X-Forwarded-Proto": "https"}, **kwargs)
+    return connect(
+        f"ws://127.0.0.1:{server.port}/examples/websocket/echo",
+        proxy=None,
+        open_timeout=10,
+        close_timeout=2,
+        compression=None,
+        origin=f"https://127.0.0.1:{server.port}",
+        additional_headers={"X-Forwarded-Proto": "https"},
+        **kwargs,
+    )
 
 
 def wait_for_log(server, text: str, timeout: float = 5.0) -> str:
@@ -71,7 +77,6 @@ def test_websocket_from_an_https_page_through_the_proxy(proxied):
 
 def test_websocket_from_an_https_page_is_refused_without_the_valve(make_server):
     server = make_server().start()
-    with pytest.raises(InvalidStatus) as info:
-        with ws_connect(server):
-            pass
+    with pytest.raises(InvalidStatus) as info, ws_connect(server):
+        pass
     assert info.value.response.status_code == 403

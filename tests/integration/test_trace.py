@@ -34,8 +34,7 @@ def test_trace_follows_an_http_request_and_a_websocket(make_server, monkeypatch)
     monkeypatch.setenv("CATALINA_TRACE", "1")
     server = make_server(webapps={"examples": REPO / "webapps" / "examples"}).start()
     requests.get(server.url + "/examples/servlets/helloworld", headers={"Connection": "close"}, timeout=10)
-    with connect(f"ws://127.0.0.1:{server.port}/examples/websocket/echo", open_timeout=5,
-                 close_timeout=5) as ws:
+    with connect(f"ws://127.0.0.1:{server.port}/examples/websocket/echo", open_timeout=5, close_timeout=5) as ws:
         ws.send("Hello")
         assert ws.recv(timeout=5) == "Hello"
 
@@ -49,8 +48,18 @@ def test_trace_follows_an_http_request_and_a_websocket(make_server, monkeypatch)
     http, ws_steps = [by_conn[c] for c in sorted(by_conn)][:2]
     assert [s for s, _ in http] == ["accept", "parse", "map", "servlet", "response", "close"]
     assert "HelloWorldExample" in dict(http)["map"] and dict(http)["response"].startswith("200")
-    assert [s for s, _ in ws_steps] == ["accept", "parse", "map", "handshake", "upgrade", "open",
-                                        "frame in", "frame out", "frame in", "close"]
+    assert [s for s, _ in ws_steps] == [
+        "accept",
+        "parse",
+        "map",
+        "handshake",
+        "upgrade",
+        "open",
+        "frame in",
+        "frame out",
+        "frame in",
+        "close",
+    ]
     steps = dict(ws_steps)
     assert "Echo" in steps["handshake"] and "WsHttpUpgradeHandler" in steps["upgrade"]
     assert steps["frame out"] == "text message, 5 characters"

@@ -1,4 +1,5 @@
-"""Tests for catalina_py.container.valves.access_log (Tomcat's AccessLogValve).
+"""Tests for catalina_py.container.valves.access_log, access_log_pattern, access_log_dates
+and access_log_file (Tomcat's AccessLogValve).
 
 No sockets: small fake request/response/channel objects carry what the
 valve reads, and the valve's ``clock`` is replaced so tests move time.
@@ -15,8 +16,10 @@ import pytest
 
 from catalina_py.connector.errors import ClientAbortError
 from catalina_py.connector.http11.headers import Headers
-from catalina_py.container.valves import access_log as al
-from catalina_py.container.valves.access_log import AccessLogValve, compile_date_format, escape
+from catalina_py.container.valves import access_log_file as al
+from catalina_py.container.valves.access_log import AccessLogValve
+from catalina_py.container.valves.access_log_dates import compile_date_format
+from catalina_py.container.valves.access_log_pattern import escape
 from catalina_py.errors import ConfigError
 
 # 2026-11-22 03:04:05 UTC
@@ -47,11 +50,23 @@ class Clock:
 class FakeRequest:
     """What the access log reads of HttpServletRequest."""
 
-    def __init__(self, method: str = "GET", uri: str = "/app/x", query: str | None = None,
-                 version: str = "HTTP/1.1", headers: list[tuple[str, str]] | None = None,
-                 **channel: Any) -> None:
-        defaults = dict(remote_addr="10.0.0.7", remote_port=54321, local_addr="10.0.0.1",
-                        local_port=8080, bytes_sent=1234, keep_alive=True)
+    def __init__(
+        self,
+        method: str = "GET",
+        uri: str = "/app/x",
+        query: str | None = None,
+        version: str = "HTTP/1.1",
+        headers: list[tuple[str, str]] | None = None,
+        **channel: Any,
+    ) -> None:
+        defaults = dict(
+            remote_addr="10.0.0.7",
+            remote_port=54321,
+            local_addr="10.0.0.1",
+            local_port=8080,
+            bytes_sent=1234,
+            keep_alive=True,
+        )
         defaults.update(channel)
         self._channel = SimpleNamespace(**defaults)
         self._head = SimpleNamespace(method=method, target=uri, version=version)
@@ -60,6 +75,47 @@ class FakeRequest:
         self._headers = Headers(headers or [("Host", "example.org:8080")])
         self._attributes: dict[str, Any] = {}
         self.cookies: list[Any] = []
+
+    def get_remote_addr(self) -> str:
+        return self._channel.remote_addr
+
+    def get_local_addr(self) -> str:
+        return self._channel.local_addr
+
+    def get_remote_port(self) -> int:
+        return self._channel.remote_port
+
+    def get_socket_local_port(self) -> int:
+        return self._channel.local_port
+
+    def get_bytes_sent(self) -> int:
+        return self._channel.bytes_sent
+
+    def is_keep_alive(self) -> bool:
+        return self._channel.keep_alive
+
+    def is_connection_aborted(self) -> bool:
+        return getattr(self._channel, "aborted", False)
+
+    def get_servlet_connection(self) -> Any:
+        channel = self._channel
+        ident = getattr(channel, "connection_id", None)
+        return SimpleNamespace(get_connection_id=lambda: str(ident) if ident is not None else "%x" % id(channel))
+
+    def get_method(self) -> str:
+        return self._head.method
+
+    def get_protocol(self) -> str:
+        return self._head.version
+
+    def get_request_uri(self) -> str:
+        return self._request_uri
+
+    def get_query_string(self) -> str | None:
+        return self._query_string
+
+    def get_session(self, create: bool = True) -> Any:
+        return None
 
     def get_headers(self, name: str) -> list[str]:
         return self._headers.get_all(name)
@@ -80,8 +136,9 @@ class FakeRequest:
 class FakeResponse:
     """What the access log reads of HttpServletResponse."""
 
-    def __init__(self, status: int = 200, headers: list[tuple[str, str]] | None = None,
-                 content_type: str | None = None) -> None:
+    def __init__(
+        self, status: int = 200, headers: list[tuple[str, str]] | None = None, content_type: str | None = None
+    ) -> None:
         self._status = status
         self._headers = Headers(headers or [])
         self.content_type = content_type
@@ -94,12 +151,14 @@ class FakeResponse:
     def get_headers(self, name: str) -> list[str]:
         return self._headers.get_all(name)
 
-    def _header_items(self) -> list[tuple[str, str]]:
+    def get_status(self) -> int:
+        return self._status
+
+    def header_items(self) -> list[tuple[str, str]]:
         return self._headers.items()
 
 
-def make_valve(tmp_path: Any, clock: Clock | None = None, start: bool = True,
-               **attrs: Any) -> AccessLogValve:
+def make_valve(tmp_path: Any, clock: Clock | None = None, start: bool = True, **attrs: Any) -> AccessLogValve:
     valve = AccessLogValve()
     valve.catalina_base = str(tmp_path)
     valve.clock = clock or Clock()
@@ -110,8 +169,7 @@ def make_valve(tmp_path: Any, clock: Clock | None = None, start: bool = True,
     return valve
 
 
-def line(pattern: str, request: Any = None, response: Any = None, elapsed: float = 0.25,
-         now: float = T0 + 0.25) -> str:
+def line(pattern: str, request: Any = None, response: Any = None, elapsed: float = 0.25, now: float = T0 + 0.25) -> str:
     valve = AccessLogValve()
     valve.pattern = pattern
     return valve.format_line(request or FakeRequest(), response or FakeResponse(), elapsed, now)
@@ -124,10 +182,13 @@ def read(path: str) -> str:
 
 # ------------------------------------------------------------------ patterns
 
+
 def test_common_pattern() -> None:
     request = FakeRequest(uri="/app/x", query="a=1&b=2")
-    assert line("common", request, FakeResponse(404)) == \
-        '10.0.0.7 - - [22/Nov/2026:03:04:05 +0000] "GET /app/x?a=1&b=2 HTTP/1.1" 404 1234'
+    assert (
+        line("common", request, FakeResponse(404))
+        == '10.0.0.7 - - [22/Nov/2026:03:04:05 +0000] "GET /app/x?a=1&b=2 HTTP/1.1" 404 1234'
+    )
 
 
 def test_combined_pattern() -> None:
@@ -140,29 +201,32 @@ def test_alias_is_exact_name_only() -> None:
     assert line("Common") == "Common"
 
 
-@pytest.mark.parametrize("code, expected", [
-    ("%a", "10.0.0.7"),
-    ("%A", "10.0.0.1"),
-    ("%b", "1234"),
-    ("%B", "1234"),
-    ("%h", "10.0.0.7"),
-    ("%H", "HTTP/1.1"),
-    ("%l", "-"),
-    ("%m", "GET"),
-    ("%p", "8080"),
-    ("%q", ""),
-    ("%r", "GET /app/x HTTP/1.1"),
-    ("%s", "200"),
-    ("%S", "-"),
-    ("%t", "[22/Nov/2026:03:04:05 +0000]"),
-    ("%u", "-"),
-    ("%U", "/app/x"),
-    ("%v", "example.org"),
-    ("%D", "250000"),
-    ("%T", "0"),
-    ("%F", "250"),
-    ("%X", "+"),
-])
+@pytest.mark.parametrize(
+    "code, expected",
+    [
+        ("%a", "10.0.0.7"),
+        ("%A", "10.0.0.1"),
+        ("%b", "1234"),
+        ("%B", "1234"),
+        ("%h", "10.0.0.7"),
+        ("%H", "HTTP/1.1"),
+        ("%l", "-"),
+        ("%m", "GET"),
+        ("%p", "8080"),
+        ("%q", ""),
+        ("%r", "GET /app/x HTTP/1.1"),
+        ("%s", "200"),
+        ("%S", "-"),
+        ("%t", "[22/Nov/2026:03:04:05 +0000]"),
+        ("%u", "-"),
+        ("%U", "/app/x"),
+        ("%v", "example.org"),
+        ("%D", "250000"),
+        ("%T", "0"),
+        ("%F", "250"),
+        ("%X", "+"),
+    ],
+)
 def test_simple_codes(code: str, expected: str) -> None:
     assert line(code) == expected
 
@@ -179,14 +243,14 @@ def test_query_string() -> None:
 
 
 def test_elapsed_units() -> None:
-    assert line("%T %{ms}T %{us}T %{ns}T %{fracsec}T %{s}T", elapsed=2.0345) == \
-        "2 2034 2034500 2034500000 2.034 2"
+    assert line("%T %{ms}T %{us}T %{ns}T %{fracsec}T %{s}T", elapsed=2.0345) == "2 2034 2034500 2034500000 2.034 2"
     assert line("%D", elapsed=1.5) == "1500000"
 
 
 def test_thread_name() -> None:
     assert line("%I")
     import gevent
+
     names = []
     greenlet = gevent.spawn(lambda: names.append(line("%I")))
     greenlet.join()
@@ -221,16 +285,22 @@ def test_request_headers_joined() -> None:
 
 
 def test_response_headers() -> None:
-    response = FakeResponse(headers=[("X-A", "1"), ("X-A", "2"), ("Set-Cookie", "s=1")],
-                            content_type="text/plain;charset=UTF-8")
-    assert line("%{x-a}o %{Content-Type}o %{Set-Cookie}o %{X-B}o", response=response) == \
-        "1,2 text/plain;charset=UTF-8 s=1 -"
+    response = FakeResponse(
+        headers=[("X-A", "1"), ("X-A", "2"), ("Set-Cookie", "s=1")], content_type="text/plain;charset=UTF-8"
+    )
+    assert (
+        line("%{x-a}o %{Content-Type}o %{Set-Cookie}o %{X-B}o", response=response)
+        == "1,2 text/plain;charset=UTF-8 s=1 -"
+    )
 
 
 def test_cookie_and_request_attribute() -> None:
     request = FakeRequest()
-    request.cookies = [SimpleNamespace(name="sid", value="1"), SimpleNamespace(name="x", value="2"),
-                       SimpleNamespace(name="sid", value="3")]
+    request.cookies = [
+        SimpleNamespace(name="sid", value="1"),
+        SimpleNamespace(name="x", value="2"),
+        SimpleNamespace(name="sid", value="3"),
+    ]
     request.set_attribute("user.id", 42)
     assert line("%{sid}c %{nope}c %{user.id}r %{nope}r", request) == "1,3 - 42 -"
 
@@ -251,14 +321,14 @@ def test_connection_identifier() -> None:
 def test_time_formats() -> None:
     # The request started at T0 (now - elapsed) and ended 0.25 s later.
     now = T0 + 1.25
-    text = line("%{sec}t %{msec}t %{msec_frac}t %{end:sec}t %{end:msec_frac}t",
-                elapsed=1.0, now=now)
+    text = line("%{sec}t %{msec}t %{msec_frac}t %{end:sec}t %{end:msec_frac}t", elapsed=1.0, now=now)
     assert text == f"{int(T0)} {int(T0 * 1000) + 250} 250 {int(T0) + 1} 250"
     assert line("%{yyyy-MM-dd HH:mm:ss}t", elapsed=0.0, now=T0) == "2026-11-22 03:04:05"
-    assert line("%{begin:dd/MMM/yyyy:HH:mm:ss.SSS Z}t", elapsed=0.0, now=T0 + 0.007) == \
-        "22/Nov/2026:03:04:05.007 +0000"
-    assert line("%{end:}t %{begin}t", elapsed=2.0, now=T0 + 2) == \
-        "[22/Nov/2026:03:04:07 +0000] [22/Nov/2026:03:04:05 +0000]"
+    assert line("%{begin:dd/MMM/yyyy:HH:mm:ss.SSS Z}t", elapsed=0.0, now=T0 + 0.007) == "22/Nov/2026:03:04:05.007 +0000"
+    assert (
+        line("%{end:}t %{begin}t", elapsed=2.0, now=T0 + 2)
+        == "[22/Nov/2026:03:04:07 +0000] [22/Nov/2026:03:04:05 +0000]"
+    )
     assert line("%{EEE, d MMMM yy 'at' h a}t", elapsed=0.0, now=T0) == "Sun, 22 November 26 at 3 AM"
 
 
@@ -286,6 +356,7 @@ def test_literals_and_unknown_codes() -> None:
 
 # ------------------------------------------------------------------ escaping
 
+
 def test_escape_function() -> None:
     assert escape(None) == "-"
     assert escape("") == "-"
@@ -293,7 +364,7 @@ def test_escape_function() -> None:
     assert escape('say "hi" \\ there') == 'say \\"hi\\" \\\\ there'
     assert escape("a\nb\rc\td\fe") == "a\\nb\\rc\\td\\fe"
     assert escape("\x00\x7f\u00e9\u20ac") == "\\u0000\\u007f\\u00e9\\u20ac"
-    assert escape("\U0001F600") == "\\ud83d\\ude00"
+    assert escape("\U0001f600") == "\\ud83d\\ude00"
 
 
 def test_headers_are_escaped() -> None:
@@ -308,6 +379,7 @@ def test_request_line_is_escaped_defensively() -> None:
 
 # ------------------------------------------------------------------ files and buffering
 
+
 def today_file(tmp_path: Any, stamp: str = "2026-11-22") -> str:
     return os.path.join(str(tmp_path), "logs", f"localhost_access_log.{stamp}.txt")
 
@@ -321,8 +393,7 @@ def test_default_file_name_and_directory(tmp_path: Any) -> None:
 
 def test_absolute_directory_and_custom_names(tmp_path: Any) -> None:
     target = tmp_path / "elsewhere"
-    valve = make_valve(tmp_path, directory=str(target), prefix="acc", suffix=".log",
-                       file_date_format="_yyyyMMdd")
+    valve = make_valve(tmp_path, directory=str(target), prefix="acc", suffix=".log", file_date_format="_yyyyMMdd")
     assert valve.current_file() == str(target / "acc_20261122.log")
     valve.stop()
 
@@ -341,9 +412,13 @@ def test_buffered_lines_reach_the_file_on_stop(tmp_path: Any) -> None:
 def test_buffer_makes_no_write_per_line(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     valve = make_valve(tmp_path)
     writes = []
-    real_write = valve._file.write
-    monkeypatch.setattr(valve, "_file", SimpleNamespace(
-        write=lambda data: writes.append(data) or real_write(data), close=valve._file.close))
+    real_file = valve.log_file._file
+    real_write = real_file.write
+    monkeypatch.setattr(
+        valve.log_file,
+        "_file",
+        SimpleNamespace(write=lambda data: writes.append(data) or real_write(data), close=real_file.close),
+    )
     for _ in range(100):
         valve.log_access(FakeRequest(), FakeResponse(), 0.001)
     assert writes == []
@@ -490,17 +565,28 @@ def test_pattern_change_recompiles(tmp_path: Any) -> None:
 
 # ------------------------------------------------------------------ configuration
 
+
 def test_configure_with_tomcat_attribute_names() -> None:
     valve = AccessLogValve()
-    warnings = valve.configure({
-        "className": "org.apache.catalina.valves.AccessLogValve",
-        "directory": "access", "prefix": "p", "suffix": ".s", "fileDateFormat": "yyyy",
-        "pattern": "combined", "rotatable": "false", "renameOnRotate": "true",
-        "buffered": "false", "encoding": "ISO-8859-1", "maxDays": "3",
-        "requestAttributesEnabled": "true", "conditionIf": "c", "bogus": "1",
-    })
-    assert (valve.directory, valve.prefix, valve.suffix, valve.file_date_format) == \
-        ("access", "p", ".s", "yyyy")
+    warnings = valve.configure(
+        {
+            "className": "org.apache.catalina.valves.AccessLogValve",
+            "directory": "access",
+            "prefix": "p",
+            "suffix": ".s",
+            "fileDateFormat": "yyyy",
+            "pattern": "combined",
+            "rotatable": "false",
+            "renameOnRotate": "true",
+            "buffered": "false",
+            "encoding": "ISO-8859-1",
+            "maxDays": "3",
+            "requestAttributesEnabled": "true",
+            "conditionIf": "c",
+            "bogus": "1",
+        }
+    )
+    assert (valve.directory, valve.prefix, valve.suffix, valve.file_date_format) == ("access", "p", ".s", "yyyy")
     assert valve.pattern == "combined" and valve.rotatable is False
     assert valve.rename_on_rotate is True and valve.buffered is False
     assert valve.encoding == "ISO-8859-1" and valve.max_days == 3
@@ -508,13 +594,16 @@ def test_configure_with_tomcat_attribute_names() -> None:
     assert len(warnings) == 1 and "bogus" in warnings[0]
 
 
-@pytest.mark.parametrize("name, value", [
-    ("fileDateFormat", "yyyy-qq"),
-    ("pattern", "%{yyyy-bb}t"),
-    ("encoding", "no-such-charset"),
-    ("maxDays", "soon"),
-    ("buffered", "maybe"),
-])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("fileDateFormat", "yyyy-qq"),
+        ("pattern", "%{yyyy-bb}t"),
+        ("encoding", "no-such-charset"),
+        ("maxDays", "soon"),
+        ("buffered", "maybe"),
+    ],
+)
 def test_configure_rejects_bad_values(name: str, value: str) -> None:
     with pytest.raises(ConfigError):
         AccessLogValve().configure({name: value})
@@ -523,10 +612,19 @@ def test_configure_rejects_bad_values(name: str, value: str) -> None:
 def test_defaults() -> None:
     valve = AccessLogValve()
     assert valve.catalina_base == os.getcwd()
-    assert (valve.directory, valve.prefix, valve.suffix, valve.file_date_format) == \
-        ("logs", "localhost_access_log", ".txt", ".yyyy-MM-dd")
-    assert (valve.pattern, valve.rotatable, valve.buffered, valve.encoding, valve.max_days) == \
-        ("common", True, True, "UTF-8", -1)
+    assert (valve.directory, valve.prefix, valve.suffix, valve.file_date_format) == (
+        "logs",
+        "localhost_access_log",
+        ".txt",
+        ".yyyy-MM-dd",
+    )
+    assert (valve.pattern, valve.rotatable, valve.buffered, valve.encoding, valve.max_days) == (
+        "common",
+        True,
+        True,
+        "UTF-8",
+        -1,
+    )
     assert valve.clock is time.time
 
 
@@ -536,3 +634,84 @@ def test_invoke_passes_the_request_on() -> None:
     valve.next = SimpleNamespace(invoke=lambda rq, rs: seen.append((rq, rs)))
     valve.invoke("rq", "rs")  # type: ignore[arg-type]
     assert seen == [("rq", "rs")]
+
+
+# ------------------------------------------------------------------ the event stream
+
+
+def test_on_event_logs_the_completed_request(tmp_path: Any) -> None:
+    from catalina_py.events import RequestCompleted
+
+    valve = make_valve(tmp_path, buffered=False, pattern="%m %U %s %D")
+    event = RequestCompleted(connection=5, request=FakeRequest(uri="/ev"), response=FakeResponse(201), elapsed=0.5)
+    valve.on_event(event)
+    valve.stop()
+    assert read(today_file(tmp_path)) == "GET /ev 201 500000" + os.linesep
+
+
+def test_on_event_and_log_access_write_the_same_line(tmp_path: Any) -> None:
+    from catalina_py.events import RequestCompleted
+
+    valve = make_valve(tmp_path)
+    request, response = FakeRequest(query="a=1"), FakeResponse(404)
+    valve.log_access(request, response, 0.25)
+    valve.on_event(RequestCompleted(connection=1, request=request, response=response, elapsed=0.25))
+    valve.stop()
+    first, second = read(today_file(tmp_path)).splitlines()
+    assert (
+        first == second == '10.0.0.7 - - [22/Nov/2026:03:04:04 +0000] "GET /app/x?a=1 HTTP/1.1" 404 1234'
+    )  # began 0.25 s earlier
+
+
+def test_on_event_follows_the_conditions(tmp_path: Any) -> None:
+    from catalina_py.events import RequestCompleted
+
+    valve = make_valve(tmp_path, condition_unless="skip", pattern="%U")
+    skipped = FakeRequest(uri="/skipped")
+    skipped.set_attribute("skip", True)
+    for request in (skipped, FakeRequest(uri="/kept")):
+        valve.on_event(RequestCompleted(connection=1, request=request, response=FakeResponse(), elapsed=0.0))
+    valve.stop()
+    assert read(today_file(tmp_path)).split() == ["/kept"]
+
+
+def test_the_file_settings_live_on_the_log_file(tmp_path: Any) -> None:
+    valve = make_valve(tmp_path, start=False, prefix="acc", rotatable=False)
+    assert valve.log_file.prefix == "acc" and valve.log_file.rotatable is False
+    assert valve.log_file.catalina_base == str(tmp_path)
+    assert valve.current_file() == os.path.join(str(tmp_path), "logs", "acc.txt")
+
+
+def test_the_real_request_and_response() -> None:
+    """The elements read HttpServletRequest/HttpServletResponse through their
+    public methods only (the connection through its container-side views)."""
+    from catalina_py.connector.http11.parser import RequestParser
+    from catalina_py.servlet.request import HttpServletRequest
+    from catalina_py.servlet.response import HttpServletResponse
+
+    channel = SimpleNamespace(
+        uri_encoding="utf-8",
+        remote_addr="10.0.0.7",
+        remote_port=54321,
+        local_addr="10.0.0.1",
+        local_port=8080,
+        bytes_sent=1234,
+        keep_alive=True,
+        abort_after_response=False,
+        scheme="http",
+        secure=False,
+        proxy_name=None,
+        proxy_port=0,
+        connection_id=17,
+    )
+    parser = RequestParser()
+    parser.feed(b"GET /app/x?a=1 HTTP/1.1\r\nHost: example.org:8080\r\n\r\n")
+    request = HttpServletRequest(channel, parser.next_event(), "/app/x", "/app/x", "a=1")
+    response = HttpServletResponse(channel, request)
+    request.set_local_port(443)  # a RemoteIpValve's changeLocalPort: %p still shows the socket's port
+    assert (
+        line('%h %A %p %{remote}p "%r" %s %b %X %{c}L', request, response)
+        == '10.0.0.7 10.0.0.1 8080 54321 "GET /app/x?a=1 HTTP/1.1" 200 1234 + 17'
+    )
+    channel.abort_after_response = True
+    assert line("%X", request, response) == "X"

@@ -7,9 +7,19 @@ import calendar
 import pytest
 
 from catalina_py.servlets.conditional import (
-    MIME_BOUNDARY, RangeResult, check_conditions, content_range, http_date,
-    make_etag, multipart_content_type, multipart_end, multipart_length,
-    multipart_part_header, parse_http_date, parse_range, unsatisfied_content_range,
+    MIME_BOUNDARY,
+    RangeResult,
+    check_conditions,
+    content_range,
+    http_date,
+    make_etag,
+    multipart_content_type,
+    multipart_end,
+    multipart_length,
+    multipart_part_header,
+    parse_http_date,
+    parse_range,
+    unsatisfied_content_range,
 )
 
 # 1994-11-06 08:49:37 UTC, the RFC's example date.
@@ -17,10 +27,10 @@ T = float(calendar.timegm((1994, 11, 6, 8, 49, 37, 0, 0, 0)))
 T_HTTP = "Sun, 06 Nov 1994 08:49:37 GMT"
 BEFORE = http_date(T - 10)
 AFTER = http_date(T + 10)
-LM = T + 0.5                       # the resource: modified half a second later
+LM = T + 0.5  # the resource: modified half a second later
 LENGTH = 1000
 ETAG = make_etag(LENGTH, round(LM * 1000))
-OPAQUE = ETAG[2:]                  # the same tag without W/
+OPAQUE = ETAG[2:]  # the same tag without W/
 
 
 def getter(**headers: str):
@@ -35,12 +45,14 @@ def cond(method="GET", etag=ETAG, lm=LM, **headers):
 
 # ------------------------------------------------------------------ ETag
 
+
 def test_make_etag():
     assert make_etag(1234, 1700000000123) == 'W/"1234-1700000000123"'
     assert make_etag(0, 0) == 'W/"0-0"'
 
 
 # ----------------------------------------------------------------- dates
+
 
 def test_http_date_format():
     assert http_date(T) == T_HTTP
@@ -49,29 +61,45 @@ def test_http_date_format():
     assert http_date(951782400) == "Tue, 29 Feb 2000 00:00:00 GMT"
 
 
-@pytest.mark.parametrize("value", [
-    "Sun, 06 Nov 1994 08:49:37 GMT",
-    "Sunday, 06-Nov-94 08:49:37 GMT",
-    "Sun Nov  6 08:49:37 1994",
-    "Sun Nov 6 08:49:37 1994",
-    "sun, 06 nov 1994 08:49:37 gmt",
-    "  Sun, 06 Nov 1994 08:49:37 GMT  ",
-    "Mon, 06 Nov 1994 08:49:37 GMT",      # the day name is not cross-checked
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Sun, 06 Nov 1994 08:49:37 GMT",
+        "Sunday, 06-Nov-94 08:49:37 GMT",
+        "Sun Nov  6 08:49:37 1994",
+        "Sun Nov 6 08:49:37 1994",
+        "sun, 06 nov 1994 08:49:37 gmt",
+        "  Sun, 06 Nov 1994 08:49:37 GMT  ",
+        "Mon, 06 Nov 1994 08:49:37 GMT",  # the day name is not cross-checked
+    ],
+)
 def test_parse_http_date_forms(value):
     assert parse_http_date(value) == T
 
 
-@pytest.mark.parametrize("value", [
-    None, "", "yesterday", "Sun, 06 Nov 1994 08:49:37", "Sun, 06 Nov 1994 08:49:37 UTC",
-    "Sun, 6 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 94 08:49:37 GMT",
-    "Sun, 32 Nov 1994 08:49:37 GMT", "Sun, 31 Nov 1994 08:49:37 GMT",
-    "Sun, 29 Feb 1995 00:00:00 GMT", "Sun, 06 Foo 1994 08:49:37 GMT",
-    "Sun, 06 Nov 1994 24:00:00 GMT", "Sun, 06 Nov 1994 08:60:00 GMT",
-    "Xyz, 06 Nov 1994 08:49:37 GMT",
-    "Sun, 06 Nov 0000 08:49:37 GMT", "1994-11-06T08:49:37Z", "784111777",
-    "Sun, 06 Nov 1994 08:49:37 GMT, Mon, 07 Nov 1994 08:49:37 GMT",
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        "",
+        "yesterday",
+        "Sun, 06 Nov 1994 08:49:37",
+        "Sun, 06 Nov 1994 08:49:37 UTC",
+        "Sun, 6 Nov 1994 08:49:37 GMT",
+        "Sun, 06 Nov 94 08:49:37 GMT",
+        "Sun, 32 Nov 1994 08:49:37 GMT",
+        "Sun, 31 Nov 1994 08:49:37 GMT",
+        "Sun, 29 Feb 1995 00:00:00 GMT",
+        "Sun, 06 Foo 1994 08:49:37 GMT",
+        "Sun, 06 Nov 1994 24:00:00 GMT",
+        "Sun, 06 Nov 1994 08:60:00 GMT",
+        "Xyz, 06 Nov 1994 08:49:37 GMT",
+        "Sun, 06 Nov 0000 08:49:37 GMT",
+        "1994-11-06T08:49:37Z",
+        "784111777",
+        "Sun, 06 Nov 1994 08:49:37 GMT, Mon, 07 Nov 1994 08:49:37 GMT",
+    ],
+)
 def test_parse_http_date_invalid(value):
     assert parse_http_date(value) is None
 
@@ -86,44 +114,49 @@ def test_rfc850_two_digit_year():
     assert parse_http_date("Saturday, 01-Jan-00 00:00:00 GMT") == 946684800
     now = calendar.timegm((2026, 1, 1, 0, 0, 0, 0, 0, 0))
     # 2076 is within 50 years of 2026, 2077 is not.
-    assert parse_http_date("Sunday, 01-Jan-76 00:00:00 GMT", now) == \
-        calendar.timegm((2076, 1, 1, 0, 0, 0, 0, 0, 0))
-    assert parse_http_date("Friday, 01-Jan-77 00:00:00 GMT", now) == \
-        calendar.timegm((1977, 1, 1, 0, 0, 0, 0, 0, 0))
+    assert parse_http_date("Sunday, 01-Jan-76 00:00:00 GMT", now) == calendar.timegm((2076, 1, 1, 0, 0, 0, 0, 0, 0))
+    assert parse_http_date("Friday, 01-Jan-77 00:00:00 GMT", now) == calendar.timegm((1977, 1, 1, 0, 0, 0, 0, 0, 0))
 
 
 # ------------------------------------------------------------ conditions
+
 
 def test_no_conditions():
     assert cond() is None
     assert cond("POST") is None
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("*", None),
-    (ETAG, 412),                     # a weak tag never matches strongly
-    (OPAQUE, 412),                   # nor does its strong twin
-    ('"other"', 412),
-    (f'"x", {ETAG}', 412),
-    ('"a" , "b"', 412),
-    ("garbage", 400),
-    ('"unterminated', 400),
-    ('"a",', 400),
-    (', "a"', 400),
-    ('"a" "b"', 400),
-    ('*, "a"', 400),
-    ("", 400),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("*", None),
+        (ETAG, 412),  # a weak tag never matches strongly
+        (OPAQUE, 412),  # nor does its strong twin
+        ('"other"', 412),
+        (f'"x", {ETAG}', 412),
+        ('"a" , "b"', 412),
+        ("garbage", 400),
+        ('"unterminated', 400),
+        ('"a",', 400),
+        (', "a"', 400),
+        ('"a" "b"', 400),
+        ('*, "a"', 400),
+        ("", 400),
+    ],
+)
 def test_if_match_weak_resource(value, expected):
     assert cond(If_Match=value) == expected
 
 
-@pytest.mark.parametrize("value, expected", [
-    ('"abc"', None),
-    ('"x", "abc"', None),
-    ('W/"abc"', 412),
-    ('"ABC"', 412),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ('"abc"', None),
+        ('"x", "abc"', None),
+        ('W/"abc"', 412),
+        ('"ABC"', 412),
+    ],
+)
 def test_if_match_strong_resource(value, expected):
     assert cond(etag='"abc"', If_Match=value) == expected
 
@@ -137,13 +170,16 @@ def test_if_match_applies_to_every_method(method):
     assert cond(method, If_Match='"nope"') == 412
 
 
-@pytest.mark.parametrize("date, expected", [
-    (BEFORE, 412),
-    (T_HTTP, None),                  # same second: not modified since
-    (http_date(T - 1), 412),         # modified 1.5 s after the date
-    (AFTER, None),
-    ("not a date", None),            # unparseable: ignored
-])
+@pytest.mark.parametrize(
+    "date, expected",
+    [
+        (BEFORE, 412),
+        (T_HTTP, None),  # same second: not modified since
+        (http_date(T - 1), 412),  # modified 1.5 s after the date
+        (AFTER, None),
+        ("not a date", None),  # unparseable: ignored
+    ],
+)
 def test_if_unmodified_since(date, expected):
     assert cond(If_Unmodified_Since=date) == expected
 
@@ -157,18 +193,21 @@ def test_if_match_takes_precedence_over_if_unmodified_since():
     assert cond(If_Match='"x"', If_Unmodified_Since=AFTER) == 412
 
 
-@pytest.mark.parametrize("value, get_status, put_status", [
-    ("*", 304, 412),
-    (ETAG, 304, 412),
-    (OPAQUE, 304, 412),              # weak comparison ignores W/
-    (f'"a", {ETAG}', 304, 412),
-    (f'"a",{OPAQUE} ,"b"', 304, 412),
-    ('"other"', None, None),
-    ('W/"other", "x"', None, None),
-    ("nonsense", 400, 400),
-    ('"a", *', 400, 400),
-    ('"a",', 400, 400),
-])
+@pytest.mark.parametrize(
+    "value, get_status, put_status",
+    [
+        ("*", 304, 412),
+        (ETAG, 304, 412),
+        (OPAQUE, 304, 412),  # weak comparison ignores W/
+        (f'"a", {ETAG}', 304, 412),
+        (f'"a",{OPAQUE} ,"b"', 304, 412),
+        ('"other"', None, None),
+        ('W/"other", "x"', None, None),
+        ("nonsense", 400, 400),
+        ('"a", *', 400, 400),
+        ('"a",', 400, 400),
+    ],
+)
 def test_if_none_match(value, get_status, put_status):
     assert cond("GET", If_None_Match=value) == get_status
     assert cond("HEAD", If_None_Match=value) == get_status
@@ -187,14 +226,17 @@ def test_if_none_match_overrides_if_modified_since():
     assert cond(If_None_Match=ETAG, If_Modified_Since=BEFORE) == 304
 
 
-@pytest.mark.parametrize("date, expected", [
-    (AFTER, 304),
-    (T_HTTP, 304),                   # same second
-    (BEFORE, None),
-    (http_date(T - 1), None),
-    ("garbage", None),
-    (f"{AFTER}, {AFTER}", None),     # a list of dates is ignored
-])
+@pytest.mark.parametrize(
+    "date, expected",
+    [
+        (AFTER, 304),
+        (T_HTTP, 304),  # same second
+        (BEFORE, None),
+        (http_date(T - 1), None),
+        ("garbage", None),
+        (f"{AFTER}, {AFTER}", None),  # a list of dates is ignored
+    ],
+)
 def test_if_modified_since(date, expected):
     assert cond("GET", If_Modified_Since=date) == expected
     assert cond("HEAD", If_Modified_Since=date) == expected
@@ -218,8 +260,7 @@ def test_combined_order():
     # If-Match failing wins over everything.
     assert cond("GET", If_Match='"x"', If_Modified_Since=AFTER) == 412
     # all pass
-    assert cond("GET", If_Match="*", If_Unmodified_Since=AFTER,
-                If_None_Match='"x"', If_Modified_Since=BEFORE) is None
+    assert cond("GET", If_Match="*", If_Unmodified_Since=AFTER, If_None_Match='"x"', If_Modified_Since=BEFORE) is None
 
 
 def test_header_names_requested():
@@ -235,65 +276,72 @@ def test_header_names_requested():
 
 # ----------------------------------------------------------------- ranges
 
+
 def rng(header, length=LENGTH, if_range=None, method="GET", etag=ETAG, lm=LM):
     return parse_range(header, if_range, length, etag, lm, method)
 
 
-@pytest.mark.parametrize("header, ranges", [
-    ("bytes=0-0", [(0, 0)]),
-    ("bytes=0-499", [(0, 499)]),
-    ("bytes=500-999", [(500, 999)]),
-    ("bytes=500-", [(500, 999)]),
-    ("bytes=999-", [(999, 999)]),
-    ("bytes=-1", [(999, 999)]),
-    ("bytes=-500", [(500, 999)]),
-    ("bytes=-1000", [(0, 999)]),
-    ("bytes=-5000", [(0, 999)]),
-    ("bytes=900-5000", [(900, 999)]),
-    ("bytes=0-", [(0, 999)]),
-    ("BYTES=1-2", [(1, 2)]),
-    ("bytes = 1 - 2 , 4 - 5", [(1, 2), (4, 5)]),
-    ("bytes=\t1-2,\t-3", [(1, 2), (997, 999)]),
-    ("bytes=0-1,2-3,4-5", [(0, 1), (2, 3), (4, 5)]),
-    ("bytes=10-20,0-5", [(10, 20), (0, 5)]),          # request order kept
-    ("bytes=0-10,5-15", [(0, 10), (5, 15)]),          # two overlapping: served as is
-    ("bytes=0-10,0-10", [(0, 10), (0, 10)]),
-    ("bytes=0-10,5-15,20-30", [(0, 10), (5, 15), (20, 30)]),
-    ("bytes=0-1,0-1,5-6", [(0, 1), (0, 1), (5, 6)]),
-    ("bytes=0-9223372036854775807", [(0, 999)]),
-])
+@pytest.mark.parametrize(
+    "header, ranges",
+    [
+        ("bytes=0-0", [(0, 0)]),
+        ("bytes=0-499", [(0, 499)]),
+        ("bytes=500-999", [(500, 999)]),
+        ("bytes=500-", [(500, 999)]),
+        ("bytes=999-", [(999, 999)]),
+        ("bytes=-1", [(999, 999)]),
+        ("bytes=-500", [(500, 999)]),
+        ("bytes=-1000", [(0, 999)]),
+        ("bytes=-5000", [(0, 999)]),
+        ("bytes=900-5000", [(900, 999)]),
+        ("bytes=0-", [(0, 999)]),
+        ("BYTES=1-2", [(1, 2)]),
+        ("bytes = 1 - 2 , 4 - 5", [(1, 2), (4, 5)]),
+        ("bytes=\t1-2,\t-3", [(1, 2), (997, 999)]),
+        ("bytes=0-1,2-3,4-5", [(0, 1), (2, 3), (4, 5)]),
+        ("bytes=10-20,0-5", [(10, 20), (0, 5)]),  # request order kept
+        ("bytes=0-10,5-15", [(0, 10), (5, 15)]),  # two overlapping: served as is
+        ("bytes=0-10,0-10", [(0, 10), (0, 10)]),
+        ("bytes=0-10,5-15,20-30", [(0, 10), (5, 15), (20, 30)]),
+        ("bytes=0-1,0-1,5-6", [(0, 1), (0, 1), (5, 6)]),
+        ("bytes=0-9223372036854775807", [(0, 999)]),
+    ],
+)
 def test_partial(header, ranges):
     result = rng(header)
     assert result == RangeResult("partial", ranges)
     assert result.status == 206
 
 
-@pytest.mark.parametrize("header", [
-    "bytes=1000-",                   # starts at the end
-    "bytes=1000-2000",
-    "bytes=-0",                      # empty suffix
-    "bytes=0-1,1000-1001",           # Tomcat: any unsatisfiable range -> 416
-    "bytes=0-10,5-15,8-20",          # three overlapping
-    "bytes=0-1,0-1,0-1",             # duplicates count as overlaps
-    "bytes=0-5,1-2,3-4,10-11",
-    # syntactically invalid: Tomcat answers 416 rather than ignoring
-    "bytes=",
-    "bytes=-",
-    "bytes=5-1",
-    "bytes=a-b",
-    "bytes=1-2,",
-    "bytes=,1-2",
-    "bytes=1-2;3-4",
-    "bytes=1-2 3-4",
-    "bytes 1-2",
-    "bytes",
-    "=1-2",
-    "",
-    "bytes=--1",
-    "bytes=1--2",
-    "bytes=0-9223372036854775808",
-    "bytes=+1-2",
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "bytes=1000-",  # starts at the end
+        "bytes=1000-2000",
+        "bytes=-0",  # empty suffix
+        "bytes=0-1,1000-1001",  # Tomcat: any unsatisfiable range -> 416
+        "bytes=0-10,5-15,8-20",  # three overlapping
+        "bytes=0-1,0-1,0-1",  # duplicates count as overlaps
+        "bytes=0-5,1-2,3-4,10-11",
+        # syntactically invalid: Tomcat answers 416 rather than ignoring
+        "bytes=",
+        "bytes=-",
+        "bytes=5-1",
+        "bytes=a-b",
+        "bytes=1-2,",
+        "bytes=,1-2",
+        "bytes=1-2;3-4",
+        "bytes=1-2 3-4",
+        "bytes 1-2",
+        "bytes",
+        "=1-2",
+        "",
+        "bytes=--1",
+        "bytes=1--2",
+        "bytes=0-9223372036854775808",
+        "bytes=+1-2",
+    ],
+)
 def test_unsatisfiable(header):
     result = rng(header)
     assert result == RangeResult("unsatisfiable", [])
@@ -322,25 +370,28 @@ def test_empty_resource_ignores_range():
     assert rng("bytes=-1", length=1) == RangeResult("partial", [(0, 0)])
 
 
-@pytest.mark.parametrize("if_range, etag, kind", [
-    (T_HTTP, ETAG, "partial"),                 # same second as LM
-    (http_date(LM), ETAG, "partial"),
-    (AFTER, ETAG, "full"),
-    (BEFORE, ETAG, "full"),
-    (ETAG, ETAG, "full"),                      # weak tags never satisfy If-Range
-    (OPAQUE, ETAG, "full"),
-    ('"abc"', '"abc"', "partial"),             # strong match
-    ('  "abc"  ', '"abc"', "partial"),
-    ('"abd"', '"abc"', "full"),
-    ('W/"abc"', '"abc"', "full"),
-    ('"abc"', None, "full"),
-    ("not a date", ETAG, "bad_request"),
-    ('"a", "b"', ETAG, "bad_request"),         # not a single entity-tag
-    ('"a"b"', ETAG, "bad_request"),
-    ('"abc', ETAG, "bad_request"),
-    ('X/"abc"', ETAG, "bad_request"),
-    ("", ETAG, "bad_request"),
-])
+@pytest.mark.parametrize(
+    "if_range, etag, kind",
+    [
+        (T_HTTP, ETAG, "partial"),  # same second as LM
+        (http_date(LM), ETAG, "partial"),
+        (AFTER, ETAG, "full"),
+        (BEFORE, ETAG, "full"),
+        (ETAG, ETAG, "full"),  # weak tags never satisfy If-Range
+        (OPAQUE, ETAG, "full"),
+        ('"abc"', '"abc"', "partial"),  # strong match
+        ('  "abc"  ', '"abc"', "partial"),
+        ('"abd"', '"abc"', "full"),
+        ('W/"abc"', '"abc"', "full"),
+        ('"abc"', None, "full"),
+        ("not a date", ETAG, "bad_request"),
+        ('"a", "b"', ETAG, "bad_request"),  # not a single entity-tag
+        ('"a"b"', ETAG, "bad_request"),
+        ('"abc', ETAG, "bad_request"),
+        ('X/"abc"', ETAG, "bad_request"),
+        ("", ETAG, "bad_request"),
+    ],
+)
 def test_if_range(if_range, etag, kind):
     result = rng("bytes=0-1", if_range=if_range, etag=etag)
     assert result.kind == kind
@@ -361,11 +412,12 @@ def test_content_range():
 
 # -------------------------------------------------------------- multipart
 
+
 def build_multipart(body: bytes, ranges, content_type, boundary=MIME_BOUNDARY) -> bytes:
     out = bytearray()
     for start, end in ranges:
         out += multipart_part_header(boundary, content_type, start, end, len(body))
-        out += body[start:end + 1]
+        out += body[start : end + 1]
     out += multipart_end(boundary)
     return bytes(out)
 
@@ -378,7 +430,8 @@ def test_multipart_exact_bytes():
         b"Content-Range: bytes 0-1/10\r\n\r\n\x00\x01"
         b"\r\n--CATALINA_MIME_BOUNDARY\r\nContent-Type: text/plain\r\n"
         b"Content-Range: bytes 8-9/10\r\n\r\n\x08\x09"
-        b"\r\n--CATALINA_MIME_BOUNDARY--")
+        b"\r\n--CATALINA_MIME_BOUNDARY--"
+    )
 
 
 def test_multipart_without_content_type():
@@ -392,14 +445,17 @@ def test_multipart_content_type():
     assert multipart_content_type("xyz") == "multipart/byteranges; boundary=xyz"
 
 
-@pytest.mark.parametrize("header, content_type, boundary", [
-    ("bytes=0-1,8-9", "text/plain", MIME_BOUNDARY),
-    ("bytes=0-0,-1", None, MIME_BOUNDARY),
-    ("bytes=0-99,100-199,900-", "application/octet-stream", "b0undary"),
-    ("bytes=-999,0-0", "text/html;charset=UTF-8", "x"),
-    ("bytes=5-5,5-5", "image/png", MIME_BOUNDARY),
-    ("bytes=0-999,0-999", "text/plain", MIME_BOUNDARY),
-])
+@pytest.mark.parametrize(
+    "header, content_type, boundary",
+    [
+        ("bytes=0-1,8-9", "text/plain", MIME_BOUNDARY),
+        ("bytes=0-0,-1", None, MIME_BOUNDARY),
+        ("bytes=0-99,100-199,900-", "application/octet-stream", "b0undary"),
+        ("bytes=-999,0-0", "text/html;charset=UTF-8", "x"),
+        ("bytes=5-5,5-5", "image/png", MIME_BOUNDARY),
+        ("bytes=0-999,0-999", "text/plain", MIME_BOUNDARY),
+    ],
+)
 def test_multipart_length_matches_bytes(header, content_type, boundary):
     body = bytes(i % 251 for i in range(LENGTH))
     result = rng(header)
@@ -411,4 +467,4 @@ def test_multipart_length_matches_bytes(header, content_type, boundary):
 def test_multipart_length_grows_with_number_widths():
     short = multipart_length("B", None, [(0, 0), (1, 1)], 10)
     long_ = multipart_length("B", None, [(0, 0), (1, 1)], 10000)
-    assert long_ - short == 2 * 3     # "/10" -> "/10000" in each part
+    assert long_ - short == 2 * 3  # "/10" -> "/10000" in each part

@@ -6,20 +6,22 @@ sockets); the request is a small fake with attributes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import SimpleNamespace
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
 from catalina_py import __version__
 from catalina_py.container.pipeline import ValveBase
-from catalina_py.container.valves.error_report import (
-    SERVER_INFO, ErrorReportValve, error_page_html, status_text)
+from catalina_py.container.valves.error_report import SERVER_INFO, ErrorReportValve, error_page_html, status_text
 from catalina_py.errors import ConfigError
 from catalina_py.servlet.response import HttpServletResponse
 
-NOT_FOUND_DESC = ("The origin server did not find a current representation for the target "
-                  "resource or is not willing to disclose that one exists.")
+NOT_FOUND_DESC = (
+    "The origin server did not find a current representation for the target "
+    "resource or is not willing to disclose that one exists."
+)
 
 
 class Channel:
@@ -33,8 +35,8 @@ class Channel:
         self.abort_after_response = False
 
     def commit(self, response: Any, body: Any) -> None:
-        self.status = response._status
-        self.headers = response._header_items()
+        self.status = response.get_status()
+        self.headers = response.header_items()
         if body is not None:
             self.body += bytes(body)
 
@@ -58,6 +60,12 @@ class FakeRequest:
         self._attributes: dict[str, Any] = {}
         self._host = host
         self._context = None
+
+    def get_context(self) -> Any:
+        return self._context
+
+    def get_host(self) -> Any:
+        return self._host
 
     def get_attribute(self, name: str) -> Any:
         return self._attributes.get(name)
@@ -91,10 +99,10 @@ def run(action: Callable[[Any, Any], None], **attrs: str) -> tuple[Channel, Http
 
 # ------------------------------------------------------------------ the page
 
+
 def test_404_page() -> None:
     page = error_page_html(404, "Not Found", None, None, "catalina_py/9")
-    assert page.startswith('<!doctype html><html lang="en"><head><title>'
-                           "HTTP Status 404 \u2013 Not Found</title>")
+    assert page.startswith('<!doctype html><html lang="en"><head><title>' "HTTP Status 404 \u2013 Not Found</title>")
     assert "<h1>HTTP Status 404 \u2013 Not Found</h1>" in page
     assert "<p><b>Type</b> Status Report</p>" in page
     assert f"<p><b>Description</b> {NOT_FOUND_DESC}</p>" in page
@@ -147,6 +155,7 @@ def test_status_text_table() -> None:
 
 
 # ------------------------------------------------------------------ the valve
+
 
 def test_send_error_gets_the_page() -> None:
     channel, _ = run(lambda rq, rs: rs.send_error(404))
@@ -221,7 +230,7 @@ def test_wrapper_style_exception_report() -> None:
     def servlet(rq: Any, rs: Any) -> None:
         exc = KeyError("k")
         rq.set_attribute("jakarta.servlet.error.exception", exc)
-        rs._reset_for_error()
+        rs.reset_for_error()
         rs.send_error(500)
 
     channel, _ = run(servlet)
@@ -281,7 +290,7 @@ def test_render_last_resort_uses_the_host_valve_settings() -> None:
     channel = Channel()
     response = HttpServletResponse(channel)
     response.get_writer().write("junk")
-    response._reset_for_error()
+    response.reset_for_error()
     response.send_error(500)
     request: Any = FakeRequest(host)
     ErrorReportValve.render(request, response, RuntimeError("x"))

@@ -9,7 +9,7 @@ import pytest
 from catalina_py.config.valve_spec import TOMCAT_VALVES, resolve_valve_class
 from catalina_py.connector.http11.parser import RequestParser
 from catalina_py.container.pipeline import ValveBase
-from catalina_py.container.valves.access_log import compile_pattern
+from catalina_py.container.valves.access_log_pattern import compile_pattern
 from catalina_py.container.valves.remote_ip import RemoteIpValve, compile_proxies
 from catalina_py.errors import ConfigError
 from catalina_py.servlet.request import HttpServletRequest
@@ -36,17 +36,22 @@ class Recorder(ValveBase):
 
     def invoke(self, request: Any, response: Any) -> None:
         self.seen = {
-            "addr": request.get_remote_addr(), "host": request.get_remote_host(),
-            "scheme": request.get_scheme(), "secure": request.is_secure(),
-            "server_name": request.get_server_name(), "port": request.get_server_port(),
-            "local_port": request.get_local_port(), "url": request.get_request_url(),
+            "addr": request.get_remote_addr(),
+            "host": request.get_remote_host(),
+            "scheme": request.get_scheme(),
+            "secure": request.is_secure(),
+            "server_name": request.get_server_name(),
+            "port": request.get_server_port(),
+            "local_port": request.get_local_port(),
+            "url": request.get_request_url(),
             "xff": request.get_headers("X-Forwarded-For"),
             "xfby": request.get_headers("X-Forwarded-By"),
         }
 
 
-def make_request(peer: str, headers: list[tuple[str, str]], scheme: str = "http",
-                 host: str = "example.org:8080") -> HttpServletRequest:
+def make_request(
+    peer: str, headers: list[tuple[str, str]], scheme: str = "http", host: str = "example.org:8080"
+) -> HttpServletRequest:
     raw = b"GET /app/x HTTP/1.1\r\nHost: " + host.encode() + b"\r\n"
     raw += b"".join(f"{n}: {v}\r\n".encode() for n, v in headers) + b"\r\n"
     parser = RequestParser()
@@ -67,6 +72,7 @@ def run(peer: str, headers: list[tuple[str, str]], **attrs: str) -> tuple[dict[s
 
 # -- the header walk ------------------------------------------------------------
 
+
 def test_defaults_are_tomcat_10_1s():
     valve = RemoteIpValve()
     assert valve.remote_ip_header == "X-Forwarded-For"
@@ -75,12 +81,31 @@ def test_defaults_are_tomcat_10_1s():
     assert valve.proxies_header == "X-Forwarded-By"
     assert (valve.http_server_port, valve.https_server_port) == (80, 443)
     assert valve.trusted_proxies is None and valve.request_attributes_enabled
-    for internal in ("10.1.2.3", "192.168.0.1", "169.254.1.1", "127.0.0.1", "100.64.0.1",
-                     "100.127.255.255", "172.16.0.1", "172.31.9.9", "::1", "0:0:0:0:0:0:0:1",
-                     "fe80::1", "fd12::1"):
+    for internal in (
+        "10.1.2.3",
+        "192.168.0.1",
+        "169.254.1.1",
+        "127.0.0.1",
+        "100.64.0.1",
+        "100.127.255.255",
+        "172.16.0.1",
+        "172.31.9.9",
+        "::1",
+        "0:0:0:0:0:0:0:1",
+        "fe80::1",
+        "fd12::1",
+    ):
         assert valve._is_internal(internal), internal
-    for external in ("203.0.113.7", "100.63.0.1", "100.128.0.1", "172.15.0.1", "172.32.0.1",
-                     "11.0.0.1", "2001:db8::1", "127.0.0.1.evil"):
+    for external in (
+        "203.0.113.7",
+        "100.63.0.1",
+        "100.128.0.1",
+        "172.15.0.1",
+        "172.32.0.1",
+        "11.0.0.1",
+        "2001:db8::1",
+        "127.0.0.1.evil",
+    ):
         assert not valve._is_internal(external), external
 
 
@@ -117,22 +142,23 @@ def test_trusted_proxies_go_to_x_forwarded_by():
     assert seen["addr"] == "140.211.11.130"
     assert seen["xff"] == [] and seen["xfby"] == ["proxy1, proxy2"]
 
-    seen, _ = run("192.168.0.10",
-                  [("X-Forwarded-For", "140.211.11.130, untrusted-proxy, proxy1")], **attrs)
+    seen, _ = run("192.168.0.10", [("X-Forwarded-For", "140.211.11.130, untrusted-proxy, proxy1")], **attrs)
     assert seen["addr"] == "untrusted-proxy"
     assert seen["xff"] == ["140.211.11.130"] and seen["xfby"] == ["proxy1"]
 
 
 def test_a_trusted_peer_is_a_proxy_of_the_chain():
-    seen, _ = run("203.0.113.1", [("X-Forwarded-For", "198.51.100.2")],
-                  trustedProxies=r"203\.0\.113\.\d+")
+    seen, _ = run("203.0.113.1", [("X-Forwarded-For", "198.51.100.2")], trustedProxies=r"203\.0\.113\.\d+")
     assert seen["addr"] == "198.51.100.2"
     assert seen["xfby"] == ["203.0.113.1"]
 
 
 def test_spoofed_headers_from_an_untrusted_peer_are_ignored():
-    headers = [("X-Forwarded-For", "10.0.0.1, 1.2.3.4"), ("X-Forwarded-Proto", "https"),
-               ("X-Forwarded-Host", "bank.example")]
+    headers = [
+        ("X-Forwarded-For", "10.0.0.1, 1.2.3.4"),
+        ("X-Forwarded-Proto", "https"),
+        ("X-Forwarded-Host", "bank.example"),
+    ]
     seen, request = run("203.0.113.66", headers, hostHeader="X-Forwarded-Host")
     assert seen["addr"] == "203.0.113.66" and seen["scheme"] == "http" and not seen["secure"]
     assert seen["port"] == 8080 and seen["server_name"] == "example.org"
@@ -143,8 +169,7 @@ def test_spoofed_headers_from_an_untrusted_peer_are_ignored():
 
 
 def test_empty_internal_proxies_trusts_no_one():
-    seen, _ = run("127.0.0.1", [("X-Forwarded-For", "1.2.3.4"), ("X-Forwarded-Proto", "https")],
-                  internalProxies="")
+    seen, _ = run("127.0.0.1", [("X-Forwarded-For", "1.2.3.4"), ("X-Forwarded-Proto", "https")], internalProxies="")
     assert seen["addr"] == "127.0.0.1" and seen["scheme"] == "http"
 
 
@@ -155,6 +180,7 @@ def test_no_forwarded_for_keeps_the_peer():
 
 
 # -- scheme, port, host -------------------------------------------------------
+
 
 def test_https_proto_makes_the_request_secure_on_443():
     seen, _ = run("127.0.0.1", [("X-Forwarded-For", "203.0.113.7"), ("X-Forwarded-Proto", "HTTPS")])
@@ -182,19 +208,34 @@ def test_a_proto_list_is_https_only_if_every_hop_was():
 
 
 def test_ports_and_custom_values():
-    seen, _ = run("127.0.0.1", [("X-Forwarded-Proto", "on"), ("X-Forwarded-Port", "8443")],
-                  protocolHeader="X-Forwarded-Ssl", protocolHeaderHttpsValue="on",
-                  portHeader="X-Forwarded-Port", changeLocalPort="true")
+    seen, _ = run(
+        "127.0.0.1",
+        [("X-Forwarded-Proto", "on"), ("X-Forwarded-Port", "8443")],
+        protocolHeader="X-Forwarded-Ssl",
+        protocolHeaderHttpsValue="on",
+        portHeader="X-Forwarded-Port",
+        changeLocalPort="true",
+    )
     # X-Forwarded-Ssl absent: scheme and ports untouched.
     assert seen["scheme"] == "http" and seen["port"] == 8080
 
-    seen, _ = run("127.0.0.1", [("X-Forwarded-Ssl", "ON"), ("X-Forwarded-Port", "8443")],
-                  protocolHeader="X-Forwarded-Ssl", protocolHeaderHttpsValue="on",
-                  portHeader="X-Forwarded-Port", changeLocalPort="true", httpsServerPort="444")
+    seen, _ = run(
+        "127.0.0.1",
+        [("X-Forwarded-Ssl", "ON"), ("X-Forwarded-Port", "8443")],
+        protocolHeader="X-Forwarded-Ssl",
+        protocolHeaderHttpsValue="on",
+        portHeader="X-Forwarded-Port",
+        changeLocalPort="true",
+        httpsServerPort="444",
+    )
     assert seen["scheme"] == "https" and seen["port"] == 8443 and seen["local_port"] == 8443
 
-    seen, _ = run("127.0.0.1", [("X-Forwarded-Proto", "https"), ("X-Forwarded-Port", "junk")],
-                  portHeader="X-Forwarded-Port", httpsServerPort="444")
+    seen, _ = run(
+        "127.0.0.1",
+        [("X-Forwarded-Proto", "https"), ("X-Forwarded-Port", "junk")],
+        portHeader="X-Forwarded-Port",
+        httpsServerPort="444",
+    )
     assert seen["port"] == 444 and seen["local_port"] == 8080
 
 
@@ -203,14 +244,18 @@ def test_protocol_header_can_be_disabled():
     assert seen["scheme"] == "http"
 
 
-@pytest.mark.parametrize("value, name", [
-    ("www.example.org", "www.example.org"),
-    ("www.example.org:8443", "www.example.org"),
-    ("[2001:db8::1]:8443", "[2001:db8::1]"),
-])
+@pytest.mark.parametrize(
+    "value, name",
+    [
+        ("www.example.org", "www.example.org"),
+        ("www.example.org:8443", "www.example.org"),
+        ("[2001:db8::1]:8443", "[2001:db8::1]"),
+    ],
+)
 def test_host_header(value, name):
-    seen, _ = run("127.0.0.1", [("X-Forwarded-Host", value), ("X-Forwarded-Proto", "https")],
-                  hostHeader="X-Forwarded-Host")
+    seen, _ = run(
+        "127.0.0.1", [("X-Forwarded-Host", value), ("X-Forwarded-Proto", "https")], hostHeader="X-Forwarded-Host"
+    )
     assert seen["server_name"] == name and seen["port"] == 443
 
 
@@ -227,9 +272,12 @@ def test_request_attributes_can_be_disabled():
 
 # -- configuration and neighbours ---------------------------------------------
 
+
 def test_registered_under_tomcats_name():
-    assert resolve_valve_class("org.apache.catalina.valves.RemoteIpValve") == \
-        "catalina_py.container.valves.remote_ip.RemoteIpValve"
+    assert (
+        resolve_valve_class("org.apache.catalina.valves.RemoteIpValve")
+        == "catalina_py.container.valves.remote_ip.RemoteIpValve"
+    )
     assert "org.apache.catalina.valves.RemoteIpValve" in TOMCAT_VALVES
 
 

@@ -24,7 +24,8 @@ itself failed.
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING, Any, ClassVar, Mapping
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ... import __version__
 from ..pipeline import ValveBase, to_bool
@@ -45,109 +46,153 @@ ERROR_EXCEPTION = "jakarta.servlet.error.exception"
 #: Reason phrase and description of each error status, in the words of
 #: Tomcat's ``LocalStrings`` (``http.NNN.reason`` / ``http.NNN.desc``).
 _STATUS_TEXTS: dict[int, tuple[str, str]] = {
-    400: ("Bad Request",
-          "The server cannot or will not process the request due to something that is "
-          "perceived to be a client error (e.g., malformed request syntax, invalid request "
-          "message framing, or deceptive request routing)."),
-    401: ("Unauthorized",
-          "The request has not been applied to the target resource because it lacks valid "
-          "authentication credentials for that resource."),
+    400: (
+        "Bad Request",
+        "The server cannot or will not process the request due to something that is "
+        "perceived to be a client error (e.g., malformed request syntax, invalid request "
+        "message framing, or deceptive request routing).",
+    ),
+    401: (
+        "Unauthorized",
+        "The request has not been applied to the target resource because it lacks valid "
+        "authentication credentials for that resource.",
+    ),
     402: ("Payment Required", "This status code is reserved for future use."),
     403: ("Forbidden", "The server understood the request but refuses to authorize it."),
-    404: ("Not Found",
-          "The origin server did not find a current representation for the target resource "
-          "or is not willing to disclose that one exists."),
-    405: ("Method Not Allowed",
-          "The method received in the request-line is known by the origin server but not "
-          "supported by the target resource."),
-    406: ("Not Acceptable",
-          "The target resource does not have a current representation that would be "
-          "acceptable to the user agent, according to the proactive negotiation header fields "
-          "received in the request, and the server is unwilling to supply a default "
-          "representation."),
-    407: ("Proxy Authentication Required",
-          "This status code is similar to 401 (Unauthorized), but it indicates that the client "
-          "needs to authenticate itself in order to use a proxy."),
-    408: ("Request Timeout",
-          "The server did not receive a complete request message within the time that it was "
-          "prepared to wait."),
-    409: ("Conflict",
-          "The request could not be completed due to a conflict with the current state of the "
-          "target resource."),
-    410: ("Gone",
-          "Access to the target resource is no longer available at the origin server and that "
-          "this condition is likely to be permanent."),
-    411: ("Length Required",
-          "The server refuses to accept the request without a defined Content-Length."),
-    412: ("Precondition Failed",
-          "One or more conditions given in the request header fields evaluated to false when "
-          "tested on the server."),
-    413: ("Payload Too Large",
-          "The server is refusing to process a request because the request payload is larger "
-          "than the server is willing or able to process."),
-    414: ("URI Too Long",
-          "The server is refusing to service the request because the request-target is longer "
-          "than the server is willing to interpret."),
-    415: ("Unsupported Media Type",
-          "The origin server is refusing to service the request because the payload is in a "
-          "format not supported by this method on the target resource."),
-    416: ("Range Not Satisfiable",
-          "None of the ranges in the request's Range header field overlap the current extent "
-          "of the selected resource or that the set of ranges requested has been rejected due "
-          "to invalid ranges or an excessive request of small or overlapping ranges."),
-    417: ("Expectation Failed",
-          "The expectation given in the request's Expect header field could not be met by at "
-          "least one of the inbound servers."),
-    421: ("Misdirected Request",
-          "The request was directed at a server that is not able to produce a response."),
-    422: ("Unprocessable Entity",
-          "The server understands the content type of the request entity, and the syntax of "
-          "the request entity is correct but was unable to process the contained "
-          "instructions."),
+    404: (
+        "Not Found",
+        "The origin server did not find a current representation for the target resource "
+        "or is not willing to disclose that one exists.",
+    ),
+    405: (
+        "Method Not Allowed",
+        "The method received in the request-line is known by the origin server but not "
+        "supported by the target resource.",
+    ),
+    406: (
+        "Not Acceptable",
+        "The target resource does not have a current representation that would be "
+        "acceptable to the user agent, according to the proactive negotiation header fields "
+        "received in the request, and the server is unwilling to supply a default "
+        "representation.",
+    ),
+    407: (
+        "Proxy Authentication Required",
+        "This status code is similar to 401 (Unauthorized), but it indicates that the client "
+        "needs to authenticate itself in order to use a proxy.",
+    ),
+    408: (
+        "Request Timeout",
+        "The server did not receive a complete request message within the time that it was " "prepared to wait.",
+    ),
+    409: (
+        "Conflict",
+        "The request could not be completed due to a conflict with the current state of the " "target resource.",
+    ),
+    410: (
+        "Gone",
+        "Access to the target resource is no longer available at the origin server and that "
+        "this condition is likely to be permanent.",
+    ),
+    411: ("Length Required", "The server refuses to accept the request without a defined Content-Length."),
+    412: (
+        "Precondition Failed",
+        "One or more conditions given in the request header fields evaluated to false when " "tested on the server.",
+    ),
+    413: (
+        "Payload Too Large",
+        "The server is refusing to process a request because the request payload is larger "
+        "than the server is willing or able to process.",
+    ),
+    414: (
+        "URI Too Long",
+        "The server is refusing to service the request because the request-target is longer "
+        "than the server is willing to interpret.",
+    ),
+    415: (
+        "Unsupported Media Type",
+        "The origin server is refusing to service the request because the payload is in a "
+        "format not supported by this method on the target resource.",
+    ),
+    416: (
+        "Range Not Satisfiable",
+        "None of the ranges in the request's Range header field overlap the current extent "
+        "of the selected resource or that the set of ranges requested has been rejected due "
+        "to invalid ranges or an excessive request of small or overlapping ranges.",
+    ),
+    417: (
+        "Expectation Failed",
+        "The expectation given in the request's Expect header field could not be met by at "
+        "least one of the inbound servers.",
+    ),
+    421: ("Misdirected Request", "The request was directed at a server that is not able to produce a response."),
+    422: (
+        "Unprocessable Entity",
+        "The server understands the content type of the request entity, and the syntax of "
+        "the request entity is correct but was unable to process the contained "
+        "instructions.",
+    ),
     423: ("Locked", "The source or destination resource of a method is locked."),
-    424: ("Failed Dependency",
-          "The method could not be performed on the resource because the requested action "
-          "depended on another action and that action failed."),
-    426: ("Upgrade Required",
-          "the server refuses to perform the request using the current protocol but might be "
-          "willing to do so after the client upgrades to a different protocol."),
+    424: (
+        "Failed Dependency",
+        "The method could not be performed on the resource because the requested action "
+        "depended on another action and that action failed.",
+    ),
+    426: (
+        "Upgrade Required",
+        "the server refuses to perform the request using the current protocol but might be "
+        "willing to do so after the client upgrades to a different protocol.",
+    ),
     428: ("Precondition Required", "The origin server requires the request to be conditional."),
-    429: ("Too Many Requests",
-          "The user has sent too many requests in a given amount of time (\"rate limiting\")."),
-    431: ("Request Header Fields Too Large",
-          "The server is unwilling to process the request because its header fields are too "
-          "large."),
+    429: ("Too Many Requests", 'The user has sent too many requests in a given amount of time ("rate limiting").'),
+    431: (
+        "Request Header Fields Too Large",
+        "The server is unwilling to process the request because its header fields are too " "large.",
+    ),
     451: ("Unavailable For Legal Reasons", "The server refused this request for legal reasons."),
-    500: ("Internal Server Error",
-          "The server encountered an unexpected condition that prevented it from fulfilling "
-          "the request."),
-    501: ("Not Implemented",
-          "The server does not support the functionality required to fulfill the request."),
-    502: ("Bad Gateway",
-          "The server, while acting as a gateway or proxy, received an invalid response from "
-          "an inbound server it accessed while attempting to fulfill the request."),
-    503: ("Service Unavailable",
-          "The server is currently unable to handle the request due to a temporary overload or "
-          "scheduled maintenance, which will likely be alleviated after some delay."),
-    504: ("Gateway Timeout",
-          "The server, while acting as a gateway or proxy, did not receive a timely response "
-          "from an upstream server it needed to access in order to complete the request."),
-    505: ("HTTP Version Not Supported",
-          "The server does not support, or refuses to support, the major version of HTTP that "
-          "was used in the request message."),
-    506: ("Variant Also Negotiates",
-          "The server has an internal configuration error: the chosen variant resource is "
-          "configured to engage in transparent content negotiation itself, and is therefore "
-          "not a proper end point in the negotiation process."),
-    507: ("Insufficient Storage",
-          "The method could not be performed on the resource because the server is unable to "
-          "store the representation needed to successfully complete the request."),
-    508: ("Loop Detected",
-          "The server terminated an operation because it encountered an infinite loop while "
-          "processing a request with \"Depth: infinity\"."),
+    500: (
+        "Internal Server Error",
+        "The server encountered an unexpected condition that prevented it from fulfilling " "the request.",
+    ),
+    501: ("Not Implemented", "The server does not support the functionality required to fulfill the request."),
+    502: (
+        "Bad Gateway",
+        "The server, while acting as a gateway or proxy, received an invalid response from "
+        "an inbound server it accessed while attempting to fulfill the request.",
+    ),
+    503: (
+        "Service Unavailable",
+        "The server is currently unable to handle the request due to a temporary overload or "
+        "scheduled maintenance, which will likely be alleviated after some delay.",
+    ),
+    504: (
+        "Gateway Timeout",
+        "The server, while acting as a gateway or proxy, did not receive a timely response "
+        "from an upstream server it needed to access in order to complete the request.",
+    ),
+    505: (
+        "HTTP Version Not Supported",
+        "The server does not support, or refuses to support, the major version of HTTP that "
+        "was used in the request message.",
+    ),
+    506: (
+        "Variant Also Negotiates",
+        "The server has an internal configuration error: the chosen variant resource is "
+        "configured to engage in transparent content negotiation itself, and is therefore "
+        "not a proper end point in the negotiation process.",
+    ),
+    507: (
+        "Insufficient Storage",
+        "The method could not be performed on the resource because the server is unable to "
+        "store the representation needed to successfully complete the request.",
+    ),
+    508: (
+        "Loop Detected",
+        "The server terminated an operation because it encountered an infinite loop while "
+        'processing a request with "Depth: infinity".',
+    ),
     510: ("Not Extended", "The policy for accessing the resource has not been met in the request"),
-    511: ("Network Authentication Required",
-          "The client needs to authenticate to gain network access."),
+    511: ("Network Authentication Required", "The client needs to authenticate to gain network access."),
 }
 
 _UNKNOWN_REASON = "Unknown Reason"
@@ -171,9 +216,14 @@ def status_text(status: int) -> tuple[str, str] | None:
     return _STATUS_TEXTS.get(status)
 
 
-def error_page_html(status: int, reason: str, message_html: str | None,
-                    exc: BaseException | None, server_info: str | None,
-                    show_report: bool = True) -> str:
+def error_page_html(
+    status: int,
+    reason: str,
+    message_html: str | None,
+    exc: BaseException | None,
+    server_info: str | None,
+    show_report: bool = True,
+) -> str:
     """The HTML error page for *status*.
 
     *reason* is the reason phrase (escaped here; "Unknown Reason" when
@@ -188,8 +238,13 @@ def error_page_html(status: int, reason: str, message_html: str | None,
     description = texts[1] if texts else _NO_DESCRIPTION
     title = f"HTTP Status {status} \u2013 {html.escape(reason or _UNKNOWN_REASON)}"
     parts = [
-        '<!doctype html><html lang="en"><head><title>', title,
-        '</title><style type="text/css">', _CSS, "</style></head><body><h1>", title, "</h1>",
+        '<!doctype html><html lang="en"><head><title>',
+        title,
+        '</title><style type="text/css">',
+        _CSS,
+        "</style></head><body><h1>",
+        title,
+        "</h1>",
     ]
     if show_report:
         parts.append('<hr class="line" /><p><b>Type</b> ')
@@ -199,8 +254,9 @@ def error_page_html(status: int, reason: str, message_html: str | None,
             parts += ["<p><b>Message</b> ", message_html, "</p>"]
         parts += ["<p><b>Description</b> ", html.escape(description, quote=False), "</p>"]
         if exc is not None and status >= 500:
-            parts.append("<p><b>Note</b> The full stack trace of the root cause is available "
-                         "in the server logs.</p>")
+            parts.append(
+                "<p><b>Note</b> The full stack trace of the root cause is available " "in the server logs.</p>"
+            )
         parts.append('<hr class="line" />')
     if server_info:
         parts += ["<h3>", html.escape(server_info), "</h3>"]
@@ -216,7 +272,7 @@ class ErrorReportValve(ValveBase):
     the server; default true).
     """
 
-    ATTRIBUTES: ClassVar[Mapping[str, Any]] = {
+    ATTRIBUTES: ClassVar[Mapping[str, Callable[[str], Any]]] = {  # Any: each converter its own type
         "showReport": to_bool,
         "showServerInfo": to_bool,
     }
@@ -226,7 +282,7 @@ class ErrorReportValve(ValveBase):
         self.show_report = True
         self.show_server_info = True
 
-    def invoke(self, request: "HttpServletRequest", response: "HttpServletResponse") -> None:
+    def invoke(self, request: HttpServletRequest, response: HttpServletResponse) -> None:
         """Run the rest of the pipeline, then report the error, if any."""
         self.next.invoke(request, response)  # type: ignore[union-attr]
         if response.is_committed():
@@ -236,27 +292,26 @@ class ErrorReportValve(ValveBase):
             # Something recorded an exception without send_error: answer 500.
             response.reset()
             response.send_error(500)
-        if not response.is_error() or _already_reported(response):
+        # A second ErrorReportValve (one at the Engine, say) writes no second page.
+        if not response.is_error() or response.is_error_reported():
             return
         self.report(request, response, exc)
 
-    def report(self, request: "HttpServletRequest", response: "HttpServletResponse",
-               exc: BaseException | None) -> None:
+    def report(self, request: HttpServletRequest, response: HttpServletResponse, exc: BaseException | None) -> None:
         """Write the page for the response's status with this valve's
         settings (nothing for a status below 400, when a body was written
         after ``send_error``, or for an unknown status without a message)."""
         _write_report(response, exc, self.show_report, self.show_server_info)
 
     @staticmethod
-    def render(request: "HttpServletRequest", response: "HttpServletResponse",
-               exc: BaseException | None = None) -> None:
+    def render(request: HttpServletRequest, response: HttpServletResponse, exc: BaseException | None = None) -> None:
         """The adapter's last resort when the pipeline itself raised: write
         the error page (500 unless ``send_error`` already set a status),
         with the settings of the host's ErrorReportValve if there is one."""
         if response.is_committed():
             return
         if not response.is_error():
-            response._reset_for_error()
+            response.reset_for_error()
             response.send_error(500)
         show_report, show_server_info = True, True
         valve = _configured_valve(request)
@@ -267,53 +322,51 @@ class ErrorReportValve(ValveBase):
 
 # -- helpers around the response ------------------------------------------------
 
-def _already_reported(response: Any) -> bool:
-    """True once a page has been written for this response (a second
-    ErrorReportValve, e.g. one at the Engine, must not write another)."""
-    return getattr(response, "_error_reported", False)
 
-
-def _content_written(response: Any) -> bool:
-    """True if something wrote a body after ``send_error`` (an error page of
-    the webapp, say): Tomcat then leaves the response as it is."""
-    return bool(getattr(response, "_buffer", b""))
-
-
-def _write_report(response: Any, exc: BaseException | None,
-                  show_report: bool, show_server_info: bool) -> None:
+def _write_report(
+    response: HttpServletResponse, exc: BaseException | None, show_report: bool, show_server_info: bool
+) -> None:
     status = response.get_status()
-    if status < 400 or _content_written(response):
+    if status < 400 or response.get_buffered_size():
+        # Something wrote a body after send_error (an error page of the
+        # webapp, say): Tomcat then leaves the response as it is.
         return
     message = response.get_message()
     texts = _STATUS_TEXTS.get(status)
     if texts is None and not message:
         return  # as Tomcat: no reason phrase and no message, no page
-    page = error_page_html(status, texts[0] if texts else "",
-                           html.escape(message) if message else None, exc,
-                           SERVER_INFO if show_server_info else None, show_report)
+    page = error_page_html(
+        status,
+        texts[0] if texts else "",
+        html.escape(message) if message else None,
+        exc,
+        SERVER_INFO if show_server_info else None,
+        show_report,
+    )
     _write_page(response, page)
 
 
-def _write_page(response: Any, page: str) -> None:
+def _write_page(response: HttpServletResponse, page: str) -> None:
     """Replace the (empty, suspended) body of an error response by *page*.
 
     ``send_error`` suspends the response so the servlet cannot write any
-    more; ``_reset_for_error`` drops the content headers and lifts the
+    more; ``reset_for_error`` drops the content headers and lifts the
     suspension, after which the page goes through the ordinary writer.
     The response is then marked as reported.
     """
-    response._reset_for_error()
+    response.reset_for_error()
     response.set_content_type("text/html;charset=utf-8")
     response.set_locale("en")
     response.get_writer().write(page)
-    response._error_reported = True
+    response.mark_error_reported()
 
 
-def _configured_valve(request: Any) -> "ErrorReportValve | None":
+def _configured_valve(request: HttpServletRequest) -> ErrorReportValve | None:
     """The ErrorReportValve of the request's context or host, if any."""
-    for container in (getattr(request, "_context", None), getattr(request, "_host", None)):
-        pipeline = getattr(container, "pipeline", None)
-        for valve in getattr(pipeline, "valves", ()):
+    for container in (request.get_context(), request.get_host()):
+        if container is None:
+            continue
+        for valve in container.pipeline.valves:
             if isinstance(valve, ErrorReportValve):
                 return valve
     return None

@@ -41,7 +41,8 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..pipeline import ValveBase, to_bool
 
@@ -57,23 +58,25 @@ _OCTET = r"\d{1,3}"
 #: Tomcat 10.1's default ``internalProxies``, in Python's regex syntax
 #: (``\p{XDigit}`` spelt out): 10/8, 192.168/16, 169.254/16, 127/8,
 #: 100.64/10, 172.16/12, ::1, fe80::/10 and fc00::/7.
-DEFAULT_INTERNAL_PROXIES = "|".join([
-    rf"10\.{_OCTET}\.{_OCTET}\.{_OCTET}",
-    rf"192\.168\.{_OCTET}\.{_OCTET}",
-    rf"169\.254\.{_OCTET}\.{_OCTET}",
-    rf"127\.{_OCTET}\.{_OCTET}\.{_OCTET}",
-    rf"100\.6[4-9]\.{_OCTET}\.{_OCTET}",
-    rf"100\.[7-9]\d\.{_OCTET}\.{_OCTET}",
-    rf"100\.1[0-1]\d\.{_OCTET}\.{_OCTET}",
-    rf"100\.12[0-7]\.{_OCTET}\.{_OCTET}",
-    rf"172\.1[6-9]\.{_OCTET}\.{_OCTET}",
-    rf"172\.2[0-9]\.{_OCTET}\.{_OCTET}",
-    rf"172\.3[0-1]\.{_OCTET}\.{_OCTET}",
-    r"0:0:0:0:0:0:0:1",
-    r"::1",
-    r"fe[89ab][0-9a-fA-F]:.*",
-    r"f[cd][0-9a-fA-F]{2}:.*",
-])
+DEFAULT_INTERNAL_PROXIES = "|".join(
+    [
+        rf"10\.{_OCTET}\.{_OCTET}\.{_OCTET}",
+        rf"192\.168\.{_OCTET}\.{_OCTET}",
+        rf"169\.254\.{_OCTET}\.{_OCTET}",
+        rf"127\.{_OCTET}\.{_OCTET}\.{_OCTET}",
+        rf"100\.6[4-9]\.{_OCTET}\.{_OCTET}",
+        rf"100\.[7-9]\d\.{_OCTET}\.{_OCTET}",
+        rf"100\.1[0-1]\d\.{_OCTET}\.{_OCTET}",
+        rf"100\.12[0-7]\.{_OCTET}\.{_OCTET}",
+        rf"172\.1[6-9]\.{_OCTET}\.{_OCTET}",
+        rf"172\.2[0-9]\.{_OCTET}\.{_OCTET}",
+        rf"172\.3[0-1]\.{_OCTET}\.{_OCTET}",
+        r"0:0:0:0:0:0:0:1",
+        r"::1",
+        r"fe[89ab][0-9a-fA-F]:.*",
+        r"f[cd][0-9a-fA-F]{2}:.*",
+    ]
+)
 
 # Java regex classes that Python's re lacks (the ones proxy lists use).
 _JAVA_CLASSES = {r"\p{XDigit}": "[0-9a-fA-F]", r"\p{Digit}": "[0-9]", r"\p{Alnum}": "[0-9a-zA-Z]"}
@@ -118,10 +121,10 @@ def _strip_port(host: str) -> str | None:
         end = host.find("]")
         if end < 0:
             return None
-        rest = host[end + 1:]
+        rest = host[end + 1 :]
         if rest and not (rest.startswith(":") and rest[1:].isdigit()):
             return None
-        return host[:end + 1]
+        return host[: end + 1]
     name, sep, port = host.rpartition(":")
     if not sep:
         return host or None
@@ -182,8 +185,7 @@ class RemoteIpValve(ValveBase):
         pattern = self.trusted_proxies
         return pattern is not None and pattern.fullmatch(address) is not None
 
-    def resolve(self, peer: str, forwarded_for: list[str]
-                ) -> tuple[str | None, list[str], list[str]] | None:
+    def resolve(self, peer: str, forwarded_for: list[str]) -> tuple[str | None, list[str], list[str]] | None:
         """The header walk. *peer* is the socket's address, *forwarded_for*
         the values of the ``remoteIpHeader`` fields in arrival order.
 
@@ -210,7 +212,7 @@ class RemoteIpValve(ValveBase):
                 continue
             break
         proxies.reverse()
-        return client, proxies, addresses[:idx + 1]
+        return client, proxies, addresses[: idx + 1]
 
     def _is_https(self, value: str) -> bool:
         expected = self.protocol_header_https_value.lower()
@@ -220,16 +222,16 @@ class RemoteIpValve(ValveBase):
         return bool(parts) and all(p.lower() == expected for p in parts)
 
     # -- the request ----------------------------------------------------------
-    def invoke(self, request: "HttpServletRequest", response: "HttpServletResponse") -> None:
-        headers = request._headers
+    def invoke(self, request: HttpServletRequest, response: HttpServletResponse) -> None:
+        headers = request.get_mime_headers()
         peer = request.get_remote_addr()
         result = self.resolve(peer, headers.get_all(self.remote_ip_header))
         if result is not None:
             client, proxies, remaining = result
             proxies_header = self.remote_ip_proxies_header or self.proxies_header
             if client is not None:
-                request._remote_addr_override = client
-                request._remote_host_override = client
+                request.set_remote_addr(client)
+                request.set_remote_host(client)
                 if proxies:
                     headers.set(proxies_header, ", ".join(proxies))
                 else:
@@ -241,14 +243,12 @@ class RemoteIpValve(ValveBase):
             if self.protocol_header:
                 values = headers.get_all(self.protocol_header)
                 if values:
-                    request.get_server_name()  # parse Host before the port is replaced
+                    request.get_server_name()  # parse Host before the scheme is replaced
                     if self._is_https(",".join(values)):
-                        request._scheme_override = "https"
-                        request._secure_override = True
+                        request.set_scheme("https", secure=True)
                         self._set_ports(request, self.https_server_port)
                     else:
-                        request._scheme_override = "http"
-                        request._secure_override = False
+                        request.set_scheme("http", secure=False)
                         self._set_ports(request, self.http_server_port)
             if self.host_header:
                 value = headers.get(self.host_header)
@@ -257,8 +257,7 @@ class RemoteIpValve(ValveBase):
                     if name is None:
                         log.debug("Invalid host %r in header %s; ignored", value, self.host_header)
                     else:
-                        request.get_server_name()
-                        request._server_name = name
+                        request.set_server_name(name)
                         # changeLocalName: the request has no get_local_name().
             request.set_attribute(REQUEST_FORWARDED_ATTRIBUTE, True)
         if self.request_attributes_enabled:
@@ -271,15 +270,15 @@ class RemoteIpValve(ValveBase):
             request.set_attribute(SERVER_PORT_ATTRIBUTE, request.get_server_port())
         self.next.invoke(request, response)  # type: ignore[union-attr]
 
-    def _set_ports(self, request: "HttpServletRequest", default: int) -> None:
+    def _set_ports(self, request: HttpServletRequest, default: int) -> None:
         port = default
         if self.port_header:
-            value = request._headers.get(self.port_header)
+            value = request.get_mime_headers().get(self.port_header)
             if value is not None:
                 try:
                     port = int(value)
                 except ValueError:
                     log.debug("Invalid port %r in header %s; ignored", value, self.port_header)
-        request._server_port = port
+        request.set_server_port(port)
         if self.change_local_port:
-            request._local_port_override = port
+            request.set_local_port(port)

@@ -531,7 +531,12 @@ def measure(server: Server, duration: float, connections: int) -> dict:
     others = max(0.0, busy - server_cpu - wrk_cpu)
     if others > 20:
         log(f"WARNING: {others:.0f}% of a CPU went to other work during the run: figures are noisy")
-    return {**parse_wrk(output), "server_cpu_pct": round(server_cpu, 1),
+    parsed = parse_wrk(output)
+    # The server's CPU per request: other processes taking turns on CPU 0 slow the server down but
+    # hardly make a request cost more, so this compares two servers better than req/s on a busy machine.
+    requests = parsed["requests"]
+    parsed["server_cpu_us_per_request"] = 1e4 * server_cpu * duration / requests if requests else None
+    return {**parsed, "server_cpu_pct": round(server_cpu, 1),
             "wrk_cpu_pct": round(wrk_cpu, 1), "others_cpu_pct": round(others, 1),
             "wrk_output": output}
 
@@ -642,24 +647,30 @@ def median(values: list[float]) -> float:
     return sorted(values)[(len(values) - 1) // 2]
 
 
-def compare_homes(rows: list[dict], homes: list[CatalinaHome]) -> dict[str, list[float]]:
-    """Prints and returns, for each home after the first, its req/s over the first home's, round by round.
+def compare_homes(rows: list[dict], homes: list[CatalinaHome]) -> dict[str, dict[str, list[float]]]:
+    """Prints and returns, for each home after the first, its req/s and its server CPU per request over
+    the first home's, round by round.
 
-    The rounds interleave the homes (A B A B ...), so each round's ratio compares runs taken under the
+    The rounds interleave the homes (A B, B A, A B ...), so each round's ratio compares runs taken under the
     same machine conditions; the median of those ratios is the before/after figure.
     """
     by_name = {r["server"]: r for r in rows if r.get("measured")}
     if len(homes) < 2:
         return {}
     base = by_name[f"catalina[{homes[0].label}]"]
-    out: dict[str, list[float]] = {}
+    out: dict[str, dict[str, list[float]]] = {}
     for home in homes[1:]:
         other = by_name[f"catalina[{home.label}]"]
         rounds = [o / b for o, b in zip(other["all_runs_rps"], base["all_runs_rps"])]
-        out[home.label] = rounds
-        per_round = ", ".join(f"{r:.3f}" for r in rounds)
-        print(f"\ncatalina[{home.label}] / catalina[{homes[0].label}] req/s per round: {per_round}; "
-              f"median {median(rounds):.3f} (medians {other['rps']:,.0f} / {base['rps']:,.0f} req/s)")
+        cpu = [o / b for o, b in zip(other["all_runs_cpu_us_per_request"], base["all_runs_cpu_us_per_request"])]
+        out[home.label] = {"rps": rounds, "cpu_per_request": cpu}
+        print(f"\ncatalina[{home.label}] / catalina[{homes[0].label}] req/s per round: "
+              f"{', '.join(f'{r:.3f}' for r in rounds)}; median {median(rounds):.3f} "
+              f"(medians {other['rps']:,.0f} / {base['rps']:,.0f} req/s)")
+        print(f"catalina[{home.label}] / catalina[{homes[0].label}] server CPU per request per round: "
+              f"{', '.join(f'{r:.3f}' for r in cpu)}; median {median(cpu):.3f} (medians "
+              f"{median(other['all_runs_cpu_us_per_request']):.1f} / "
+              f"{median(base['all_runs_cpu_us_per_request']):.1f} µs)")
     return out
 
 
@@ -761,7 +772,10 @@ def main(argv: list[str] | None = None) -> int:
                             run_wrk(server.url, warmup, args.connections, latency=False)
                 runs: dict[str, list[dict]] = {name: [] for name in servers}
                 for i in range(args.repeat):
-                    for name, server in servers.items():
+                    # Every other round in the reverse order (A B, B A, A B ...): a server that
+                    # always ran second would carry whatever the first one leaves behind.
+                    order = list(servers.items())
+                    for name, server in (order[::-1] if i % 2 else order):
                         wait_for_quiet(timeout=args.quiet_wait)
                         log(f"{name}: measuring {args.duration:g} s, {args.connections} connections"
                             + (f" (round {i + 1}/{args.repeat})" if args.repeat > 1 else ""))
@@ -773,7 +787,8 @@ def main(argv: list[str] | None = None) -> int:
                     median = sorted(runs[name], key=lambda r: r["rps"])[(len(runs[name]) - 1) // 2]
                     rows.append({"server": name, "measured": True, "url": server.url, **median,
                                  "background_cpu_busy_pct_before": background[name],
-                                 "all_runs_rps": [r["rps"] for r in runs[name]]})
+                                 "all_runs_rps": [r["rps"] for r in runs[name]],
+                                 "all_runs_cpu_us_per_request": [r["server_cpu_us_per_request"] for r in runs[name]]})
                     server.check()  # still healthy after the load
                     if args.profile and isinstance(server, CatalinaServer):
                         raw = RESULTS / f"profile-catalina-{stamp}.txt"

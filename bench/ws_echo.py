@@ -21,10 +21,11 @@ own temporary CATALINA_BASE (a copy of the checkout's conf/ and webapps/examples
 
 Before/after: --home DIR[,DIR...] runs the same scenarios against each checkout (its own .venv, created by
 its bin/catalina.sh version when missing), all servers started together and measured in alternating rounds
-(A B A B ...); the table gives each home's median run and the median of the per-round ratios to the first
-home. The idle scenario starts a fresh server for each of its runs (memory a process has once used is not
-given back, so a second run in the same process would measure nothing). Results: a table on stdout and JSON
-in bench/results/ws_echo-<timestamp>.json.
+(A B, B A, A B ...); the table gives each home's median run and the median of the per-round ratios to the first
+home, of the rate and of the server's CPU per message. --restart starts a fresh server for every echo run
+(the rounds then also sample the differences between processes). The idle scenario always starts a fresh
+server for each of its runs (memory a process has once used is not given back, so a second run in the same
+process would measure nothing). Results: a table on stdout and JSON in bench/results/ws_echo-<timestamp>.json.
 """
 
 from __future__ import annotations
@@ -39,7 +40,9 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TypeVar
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
@@ -61,6 +64,7 @@ from http_hello import (  # noqa: E402
 from ws_client import OP_BINARY, OP_TEXT, FrameParser, WsProtocolError, connect, encode_frame  # noqa: E402
 from ws_scenarios import EchoSpec, close_all, run_echo, run_idle  # noqa: E402
 
+T = TypeVar("T")
 ECHO_PATH = "/examples/websocket/echo"
 CLIENT_CPU = WRK_CPU
 SCENARIOS = {"a": "pipelined", "b": "bulk", "c": "roundtrip", "d": "idle"}
@@ -149,15 +153,14 @@ def measure_echo(server: EchoServer, spec: EchoSpec) -> dict:
     it should be; "others" well above 0 means other processes shared the two CPUs and the run is noisy.
     """
     assert server.proc is not None
-    cpu0 = process_cpu_seconds(server.proc.pid)
+    pid = server.proc.pid
     busy0 = busy_seconds()
     try:
-        result = run_echo("127.0.0.1", server.port, server.path, spec)
+        result = run_echo("127.0.0.1", server.port, server.path, spec, server_cpu=lambda: process_cpu_seconds(pid))
     except (OSError, WsProtocolError) as exc:
         raise BenchError(f"{server.name}: {spec.name}: {exc}") from exc
     # busy_seconds() also covers the handshakes and the drain around the measured seconds: approximate.
     busy = 100 * (busy_seconds() - busy0) / result["seconds"]
-    result["server_cpu_pct"] = round(100 * (process_cpu_seconds(server.proc.pid) - cpu0) / result["seconds"], 1)
     result["others_cpu_pct"] = round(max(0.0, busy - result["server_cpu_pct"] - result["client_cpu_pct"]), 1)
     if result["others_cpu_pct"] > 20:
         log(f"WARNING: {result['others_cpu_pct']:.0f}% of a CPU went to other work during the run: noisy")
@@ -166,39 +169,79 @@ def measure_echo(server: EchoServer, spec: EchoSpec) -> dict:
     return result
 
 
-def run_echo_scenarios(names: list[str], servers: list[EchoServer], args: argparse.Namespace) -> dict:
-    """Every echo scenario: a warm-up per server, then ``args.rounds`` rounds alternating the servers."""
-    runs: dict[str, dict[str, list[dict]]] = {}
-    for name in names:
-        runs[name] = {s.name: [] for s in servers}
-        for server in servers:
-            if args.warmup > 0:
-                log(f"{server.name}: {name}: warm-up {args.warmup:g} s")
-                measure_echo(server, make_spec(name, args, args.warmup))
-        for i in range(args.rounds):
-            for server in servers:
-                wait_for_quiet(timeout=args.quiet_wait)
-                log(
-                    f"{server.name}: {name}: measuring {args.duration:g} s, {args.connections} connections "
-                    f"(round {i + 1}/{args.rounds})"
-                )
-                result = measure_echo(server, make_spec(name, args, args.duration))
-                runs[name][server.name].append(result)
-                log(
-                    f"{server.name}:   {result['msgs_per_s']:,.0f} msgs/s, {result['mb_per_s']:,.1f} MB/s, "
-                    f"p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms; CPU server {result['server_cpu_pct']}%, "
-                    f"client {result['client_cpu_pct']}%, others {result['others_cpu_pct']}%"
-                )
-            for server in servers:
-                server.check()
+def run_echo_scenarios(names: list[str], homes: list[CatalinaHome], workdir: Path, args: argparse.Namespace) -> dict:
+    """Every echo scenario: ``args.rounds`` rounds alternating the homes, each run after a warm-up.
+
+    One server per home serves every round, warmed up once per scenario; with ``args.restart`` each run
+    gets a freshly started (and warmed-up) server instead, so that the rounds also sample what differs
+    from one process to the next (memory layout, string hashing), not only the machine's drift.
+    """
+    runs: dict[str, dict[str, list[dict]]] = {name: {} for name in names}
+    shared = [] if args.restart else [EchoServer(workdir / "echo", home) for home in homes]
+    try:
+        for server in shared:
+            server.start()
+            server.check()
+        for name in names:
+            for server in shared:
+                warm_up(server, name, args)
+            for i in range(args.rounds):
+                # Every other round in the reverse order (A B, B A, A B ...): a server that always ran
+                # second would carry whatever the first one leaves behind (in the machine, not in it).
+                for j, home in alternate(enumerate(homes), i):
+                    server = shared[j] if shared else EchoServer(workdir / f"{name}-{i}", home)
+                    try:
+                        if not shared:
+                            server.start()
+                            server.check()
+                            warm_up(server, name, args)
+                        wait_for_quiet(timeout=args.quiet_wait)
+                        log(
+                            f"{server.name}: {name}: measuring {args.duration:g} s, {args.connections} connections "
+                            f"(round {i + 1}/{args.rounds})"
+                        )
+                        result = measure_echo(server, make_spec(name, args, args.duration))
+                        runs[name].setdefault(server.name, []).append(result)
+                        log_result(server, result)
+                        server.check()
+                    finally:
+                        if not shared:
+                            server.stop()
+    finally:
+        for server in shared:
+            server.stop()
     return runs
+
+
+def alternate(items: Iterable[T], round_index: int) -> list[T]:
+    """``items`` in order in even rounds, reversed in odd ones (A B, B A, A B ...)."""
+    ordered = list(items)
+    return ordered[::-1] if round_index % 2 else ordered
+
+
+def warm_up(server: EchoServer, name: str, args: argparse.Namespace) -> None:
+    """A short unmeasured run of scenario ``name`` (nothing of it is kept)."""
+    if args.warmup > 0:
+        log(f"{server.name}: {name}: warm-up {args.warmup:g} s")
+        measure_echo(server, make_spec(name, args, args.warmup))
+
+
+def log_result(server: EchoServer, result: dict) -> None:
+    """One measured run on stderr, with how evenly the connections were served."""
+    log(
+        f"{server.name}:   {result['msgs_per_s']:,.0f} msgs/s, {result['mb_per_s']:,.1f} MB/s, "
+        f"p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms; {result['server_cpu_us_per_msg']:.2f} µs CPU/msg; "
+        f"CPU server {result['server_cpu_pct']}%, client {result['client_cpu_pct']}%, "
+        f"others {result['others_cpu_pct']}%; messages per connection min {result['per_connection_min']}, "
+        f"median {result['per_connection_median']}, max {result['per_connection_max']}"
+    )
 
 
 def run_idle_scenario(homes: list[CatalinaHome], workdir: Path, args: argparse.Namespace) -> dict:
     """The idle scenario, ``args.rounds`` rounds alternating the homes, each on a freshly started server."""
     runs: dict[str, list[dict]] = {}
     for i in range(args.rounds):
-        for home in homes:
+        for home in alternate(homes, i):
             server = EchoServer(workdir / f"idle-{i}", home)
             runs.setdefault(server.name, [])
             try:
@@ -238,18 +281,35 @@ def summarize(scenario: str, runs: dict[str, list[dict]]) -> list[dict]:
     key, _ = METRIC[scenario]
     rows = []
     first: list[float] | None = None
+    first_results: list[dict] = []
     for name, results in runs.items():
         values = [r[key] for r in results]
         best = sorted(results, key=lambda r: r[key])[(len(results) - 1) // 2]
         row = {"scenario": scenario, "server": name, "metric": key, **best, "all_runs": values}
         if first is None:
+            first_results = results
             first = values
         else:
             rounds = [v / f for v, f in zip(values, first, strict=True)]
             row["ratio_per_round"] = rounds
             row["ratio_median"] = median(rounds)
+            if scenario != "idle":
+                # The same for the server's CPU per message (lower is better), the figure less noisy.
+                cpu = [
+                    r["server_cpu_us_per_msg"] / f["server_cpu_us_per_msg"]
+                    for r, f in zip(results, first_results, strict=True)
+                ]
+                row["cpu_ratio_per_round"] = cpu
+                row["cpu_ratio_median"] = median(cpu)
+        if scenario != "idle":
+            row["server_cpu_us_per_msg_median"] = median([r["server_cpu_us_per_msg"] for r in results])
         rows.append(row)
     return rows
+
+
+def fmt_ratios(median_value: float, rounds: list[float]) -> str:
+    """``0.990 (0.980/0.990/1.010)``: a median ratio and the per-round ones."""
+    return f"{median_value:.3f} ({'/'.join(f'{x:.3f}' for x in rounds)})"
 
 
 def fmt(value: float | None, spec: str = ",.0f") -> str:
@@ -263,18 +323,19 @@ def print_table(rows: list[dict]) -> None:
     if echo:
         header = (
             f"{'scenario':<10} {'server':<{w}} {'msgs/s':>9} {'MB/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
-            f"{'srv CPU':>7} {'cli CPU':>7} {'others':>7}  {'vs first: median (rounds)'}"
+            f"{'µs/msg':>7} {'srv CPU':>7} {'cli CPU':>7} {'others':>7}  {'rate vs first: median (rounds)':<32} "
+            f"{'CPU/msg vs first'}"
         )
         print(header)
         print("-" * len(header))
         for r in echo:
-            ratio = ""
-            if "ratio_median" in r:
-                ratio = f"{r['ratio_median']:.3f} ({', '.join(f'{x:.3f}' for x in r['ratio_per_round'])})"
+            ratio = fmt_ratios(r["ratio_median"], r["ratio_per_round"]) if "ratio_median" in r else ""
+            cpu = fmt_ratios(r["cpu_ratio_median"], r["cpu_ratio_per_round"]) if "cpu_ratio_median" in r else ""
             print(
                 f"{r['scenario']:<10} {r['server']:<{w}} {fmt(r['msgs_per_s']):>9} {fmt(r['mb_per_s'], ',.1f'):>8} "
-                f"{fmt(r['p50_ms'], '.2f'):>7} {fmt(r['p99_ms'], '.2f'):>7} {r['server_cpu_pct']:>6}% "
-                f"{r['client_cpu_pct']:>6}% {r['others_cpu_pct']:>6}%  {ratio}"
+                f"{fmt(r['p50_ms'], '.2f'):>7} {fmt(r['p99_ms'], '.2f'):>7} "
+                f"{fmt(r['server_cpu_us_per_msg_median'], '.2f'):>7} {r['server_cpu_pct']:>6}% "
+                f"{r['client_cpu_pct']:>6}% {r['others_cpu_pct']:>6}%  {ratio:<32} {cpu}"
             )
     idle = [r for r in rows if r["scenario"] == "idle"]
     if idle:
@@ -287,9 +348,7 @@ def print_table(rows: list[dict]) -> None:
         print(header)
         print("-" * len(header))
         for r in idle:
-            ratio = ""
-            if "ratio_median" in r:
-                ratio = f"{r['ratio_median']:.3f} ({', '.join(f'{x:.3f}' for x in r['ratio_per_round'])})"
+            ratio = fmt_ratios(r["ratio_median"], r["ratio_per_round"]) if "ratio_median" in r else ""
             pongs = f"{r['pongs_ok']}/{r['pings_sent']}"
             print(
                 f"{'idle':<10} {r['server']:<{w}} {r['connections']:>6} {r['rss_per_connection_kib']:>9.1f} "
@@ -343,6 +402,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--idle-hold", type=float, default=30.0, help="seconds the idle connections are held")
     parser.add_argument("--idle-ping-every", type=float, default=10.0, help="seconds between client pings")
     parser.add_argument(
+        "--restart", action="store_true", help="a freshly started server for every echo run (not one per home)"
+    )
+    parser.add_argument(
         "--quiet-wait",
         type=float,
         default=20.0,
@@ -393,15 +455,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         echo_names = [n for n in names if n != "idle"]
         if echo_names:
-            servers = [EchoServer(workdir / "echo", home) for home in homes]
-            try:
-                for server in servers:
-                    server.start()
-                    server.check()
-                runs = run_echo_scenarios(echo_names, servers, args)
-            finally:
-                for server in servers:
-                    server.stop()
+            runs = run_echo_scenarios(echo_names, homes, workdir, args)
             for name in echo_names:
                 rows += summarize(name, runs[name])
         if "idle" in names:

@@ -18,6 +18,7 @@ import random
 import selectors
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ws_client import (
@@ -83,7 +84,7 @@ class PayloadPool:
 class EchoConn:
     """One connection of an echo scenario: what was sent, what is expected next, what is still to write."""
 
-    __slots__ = ("sock", "pool", "next_send", "next_expect", "sent_at", "out", "rbuf", "parser", "events")
+    __slots__ = ("sock", "pool", "next_send", "next_expect", "sent_at", "out", "rbuf", "parser", "events", "echoed")
 
     def __init__(self, sock: socket.socket, pool: PayloadPool, start: int) -> None:
         self.sock = sock
@@ -96,6 +97,8 @@ class EchoConn:
         #: None while the replies are exactly the frames expected (fast path); the general parser after.
         self.parser: FrameParser | None = None
         self.events = selectors.EVENT_READ
+        #: Messages echoed within the measured time (to see how evenly the server serves connections).
+        self.echoed = 0
 
     def queue(self, k: int, now: float) -> None:
         """Appends the next ``k`` messages (one slice of frames) to the output."""
@@ -230,8 +233,20 @@ def close_all(sel: selectors.BaseSelector, socks: list[socket.socket], timeout: 
     return closed
 
 
-def run_echo(host: str, port: int, path: str, spec: EchoSpec, drain_timeout: float = 10.0) -> dict:
-    """Runs one echo scenario for ``spec.duration`` seconds; returns rates and latency percentiles."""
+def run_echo(
+    host: str,
+    port: int,
+    path: str,
+    spec: EchoSpec,
+    server_cpu: Callable[[], float] | None = None,
+    drain_timeout: float = 10.0,
+) -> dict:
+    """Runs one echo scenario for ``spec.duration`` seconds; returns rates and latency percentiles.
+
+    ``server_cpu`` (the server's CPU seconds so far), read when the measured time starts and ends, gives
+    the server's CPU per message: a figure that other processes taking turns on the server's CPU disturb
+    much less than the rate (they slow the server down, they do not make a message cost more).
+    """
     pool = PayloadPool(spec.payload_size, spec.opcode, spec.pool_size)
     if spec.window > pool.count:
         raise ValueError(f"window {spec.window} larger than the payload pool {pool.count}")
@@ -248,6 +263,7 @@ def run_echo(host: str, port: int, path: str, spec: EchoSpec, drain_timeout: flo
                 conn.on_data(leftover)
         latencies: list[float] = []
         record = latencies.append
+        server_cpu0 = server_cpu() if server_cpu else 0.0
         cpu0 = time.process_time()
         start = time.perf_counter()
         end = start + spec.duration
@@ -267,6 +283,7 @@ def run_echo(host: str, port: int, path: str, spec: EchoSpec, drain_timeout: flo
                     n = conn.on_data(data)
                     if n and t < end:
                         echoed += n
+                        conn.echoed += n
                         popleft = conn.sent_at.popleft
                         for _ in range(n):
                             record(t - popleft())
@@ -278,6 +295,8 @@ def run_echo(host: str, port: int, path: str, spec: EchoSpec, drain_timeout: flo
             now = time.perf_counter()
         elapsed = now - start
         client_cpu = time.process_time() - cpu0
+        server_seconds = server_cpu() - server_cpu0 if server_cpu else None
+        per_connection = sorted(c.echoed for c in conns)
         # Drain: everything still in flight must come back (and match) too.
         drain_end = time.perf_counter() + drain_timeout
         while any(c.sent_at for c in conns):
@@ -314,6 +333,11 @@ def run_echo(host: str, port: int, path: str, spec: EchoSpec, drain_timeout: flo
         "p99_ms": _ms(percentile(latencies, 0.99)),
         "max_ms": _ms(latencies[-1] if latencies else None),
         "client_cpu_pct": round(100 * client_cpu / elapsed, 1),
+        "server_cpu_pct": None if server_seconds is None else round(100 * server_seconds / elapsed, 1),
+        "server_cpu_us_per_msg": None if server_seconds is None or not echoed else 1e6 * server_seconds / echoed,
+        "per_connection_min": per_connection[0],
+        "per_connection_median": per_connection[(len(per_connection) - 1) // 2],
+        "per_connection_max": per_connection[-1],
         "closed_cleanly": closed,
     }
 

@@ -3,6 +3,7 @@
 
     python bench/http_hello.py [--duration 10] [--connections 50]
                                [--only catalina,pywsgi,uvicorn,tomcat] [--profile]
+                               [--home DIR[,DIR...]]
 
 Servers measured one after the other, each on its own free port on 127.0.0.1:
 
@@ -18,6 +19,10 @@ wrk runs keep-alive, 1 thread, N connections: a 2 s warm-up, then the
 measured run with --latency. Every server is checked to answer 200 with
 the expected body first. Results: a table on stdout and JSON in
 bench/results/http_hello-<timestamp>.json.
+
+With --home, catalina runs once per named checkout (before/after a change:
+--only catalina --home ../before,.), each on its own .venv, in the same
+interleaved rounds; the ratio to the first home is printed per round.
 
 uvicorn, httptools, uvloop (and py-spy for --profile) are not dependencies
 of the project: they go into bench/.venv, created on first use.
@@ -58,6 +63,7 @@ WRK = shutil.which("wrk") or "/usr/bin/wrk"
 
 sys.path.insert(0, str(PEERS))
 from hello_body import CONTENT_TYPE, HELLO_BODY  # noqa: E402
+from homes import CatalinaHome, HomeError, describe, ensure_venv, parse_homes  # noqa: E402
 
 SERVER_CPU = "0"
 WRK_CPU = "1"
@@ -238,17 +244,26 @@ class Server:
 
 
 class CatalinaServer(Server):
+    """catalina_py from this checkout, or from another CATALINA_HOME (a row "catalina[label]")."""
+
     name = "catalina"
     path = "/examples/servlets/helloworld"
 
+    def __init__(self, workdir: Path, home: CatalinaHome | None = None) -> None:
+        self.home = home or CatalinaHome(REPO, "")
+        if home is not None:
+            self.name = f"catalina[{home.label}]"
+        super().__init__(workdir)
+
     def prepare(self) -> None:
         base = self.workdir / "base"
-        shutil.copytree(REPO / "conf", base / "conf")
+        home = self.home.path
+        shutil.copytree(home / "conf", base / "conf")
         (base / "logs").mkdir()
         (base / "webapps").mkdir()
-        shutil.copytree(REPO / "webapps" / "examples", base / "webapps" / "examples")
+        shutil.copytree(home / "webapps" / "examples", base / "webapps" / "examples")
         self.shutdown_port = free_port()
-        xml = (REPO / "conf" / "server.xml").read_text()
+        xml = (home / "conf" / "server.xml").read_text()
         xml, n_server = re.subn(r'(<Server\b[^>]*?\bport=")\d+(")', rf"\g<1>{self.shutdown_port}\2",
                                 xml, count=1)
 
@@ -266,10 +281,10 @@ class CatalinaServer(Server):
         self.base = base
 
     def command(self) -> list[str]:
-        return [str(PROJECT_PYTHON), "-m", "catalina_py", "run"]
+        return [str(self.home.python), "-m", "catalina_py", "run"]
 
     def env(self) -> dict[str, str]:
-        return dict(super().env(), CATALINA_HOME=str(REPO), CATALINA_BASE=str(self.base))
+        return dict(super().env(), CATALINA_HOME=str(self.home.path), CATALINA_BASE=str(self.base))
 
     def ready_marker(self) -> str:
         return "Server startup in"
@@ -516,7 +531,12 @@ def measure(server: Server, duration: float, connections: int) -> dict:
     others = max(0.0, busy - server_cpu - wrk_cpu)
     if others > 20:
         log(f"WARNING: {others:.0f}% of a CPU went to other work during the run: figures are noisy")
-    return {**parse_wrk(output), "server_cpu_pct": round(server_cpu, 1),
+    parsed = parse_wrk(output)
+    # The server's CPU per request: other processes taking turns on CPU 0 slow the server down but
+    # hardly make a request cost more, so this compares two servers better than req/s on a busy machine.
+    requests = parsed["requests"]
+    parsed["server_cpu_us_per_request"] = 1e4 * server_cpu * duration / requests if requests else None
+    return {**parsed, "server_cpu_pct": round(server_cpu, 1),
             "wrk_cpu_pct": round(wrk_cpu, 1), "others_cpu_pct": round(others, 1),
             "wrk_output": output}
 
@@ -590,7 +610,8 @@ def fmt_ms(value: float | None) -> str:
 
 def print_table(rows: list[dict]) -> None:
     base = next((r["rps"] for r in rows if r["server"] == "pywsgi" and r.get("measured")), None)
-    header = f"{'server':<10} {'req/s':>10} {'p50':>10} {'p99':>10} {'vs pywsgi':>10}  note"
+    w = max([10, *(len(r["server"]) for r in rows)])
+    header = f"{'server':<{w}} {'req/s':>10} {'p50':>10} {'p99':>10} {'vs pywsgi':>10}  note"
     print(header)
     print("-" * len(header))
     for row in rows:
@@ -599,15 +620,15 @@ def print_table(rows: list[dict]) -> None:
             note = ""
             if row["non_2xx"] or any(row["socket_errors"].values()):
                 note = f"errors: non-2xx {row['non_2xx']}, socket {row['socket_errors']}"
-            print(f"{row['server']:<10} {row['rps']:>10,.0f} {fmt_ms(row.get('p50_ms')):>10} "
+            print(f"{row['server']:<{w}} {row['rps']:>10,.0f} {fmt_ms(row.get('p50_ms')):>10} "
                   f"{fmt_ms(row.get('p99_ms')):>10} {ratio:>10}  {note}")
         else:
             ref = REFERENCE_RPS.get(row["server"])
             ref_text = f"~{ref:,} req/s measured elsewhere" if ref else ""
-            print(f"{row['server']:<10} {'-':>10} {'-':>10} {'-':>10} {'-':>10}  "
+            print(f"{row['server']:<{w}} {'-':>10} {'-':>10} {'-':>10} {'-':>10}  "
                   f"not measured: {row['reason']}; {ref_text}")
     if base:
-        cat = next((r for r in rows if r["server"] == "catalina" and r.get("measured")), None)
+        cat = next((r for r in rows if r["server"].startswith("catalina") and r.get("measured")), None)
         pyw = next((r for r in rows if r["server"] == "pywsgi" and r.get("measured")), None)
         if cat and pyw:
             # The rounds interleave the servers, so each round's ratio was
@@ -621,6 +642,38 @@ def print_table(rows: list[dict]) -> None:
                   f"{verdict} the goal of {GOAL_RATIO}x")
 
 
+def median(values: list[float]) -> float:
+    """The middle value (the lower middle one of an even count), as the rest of the script reports."""
+    return sorted(values)[(len(values) - 1) // 2]
+
+
+def compare_homes(rows: list[dict], homes: list[CatalinaHome]) -> dict[str, dict[str, list[float]]]:
+    """Prints and returns, for each home after the first, its req/s and its server CPU per request over
+    the first home's, round by round.
+
+    The rounds interleave the homes (A B, B A, A B ...), so each round's ratio compares runs taken under the
+    same machine conditions; the median of those ratios is the before/after figure.
+    """
+    by_name = {r["server"]: r for r in rows if r.get("measured")}
+    if len(homes) < 2:
+        return {}
+    base = by_name[f"catalina[{homes[0].label}]"]
+    out: dict[str, dict[str, list[float]]] = {}
+    for home in homes[1:]:
+        other = by_name[f"catalina[{home.label}]"]
+        rounds = [o / b for o, b in zip(other["all_runs_rps"], base["all_runs_rps"])]
+        cpu = [o / b for o, b in zip(other["all_runs_cpu_us_per_request"], base["all_runs_cpu_us_per_request"])]
+        out[home.label] = {"rps": rounds, "cpu_per_request": cpu}
+        print(f"\ncatalina[{home.label}] / catalina[{homes[0].label}] req/s per round: "
+              f"{', '.join(f'{r:.3f}' for r in rounds)}; median {median(rounds):.3f} "
+              f"(medians {other['rps']:,.0f} / {base['rps']:,.0f} req/s)")
+        print(f"catalina[{home.label}] / catalina[{homes[0].label}] server CPU per request per round: "
+              f"{', '.join(f'{r:.3f}' for r in cpu)}; median {median(cpu):.3f} (medians "
+              f"{median(other['all_runs_cpu_us_per_request']):.1f} / "
+              f"{median(base['all_runs_cpu_us_per_request']):.1f} µs)")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=10.0, help="measured seconds (default 10)")
@@ -632,6 +685,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="measured runs per server; the median one is reported (default 1)")
     parser.add_argument("--only", default=",".join(ALL_SERVERS),
                         help="comma-separated subset of " + ",".join(ALL_SERVERS))
+    parser.add_argument("--quiet-wait", type=float, default=60.0,
+                        help="at most this many seconds to wait for idle CPUs before each run (default 60)")
+    parser.add_argument("--home", metavar="DIR[,DIR...]",
+                        help="run catalina from each of these checkouts (CATALINA_HOMEs, each on its own "
+                             ".venv) in interleaved rounds, e.g. --home ../before,. (rows catalina[label])")
     parser.add_argument("--profile", action="store_true",
                         help="also sample catalina_py with py-spy under load (own time per function)")
     parser.add_argument("--profile-duration", type=float, default=8.0)
@@ -640,6 +698,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--duration must be in (0, 600], --warmup in [0, 60], --tomcat-warmup in [0, 120]")
     if not 1 <= args.profile_duration <= 60:
         parser.error("--profile-duration must be in [1, 60]")
+    if not 0 <= args.quiet_wait <= 600:
+        parser.error("--quiet-wait must be in [0, 600]")
     if not 1 <= args.repeat <= 10:
         parser.error("--repeat must be in [1, 10]")
     selected = [s.strip() for s in args.only.split(",") if s.strip()]
@@ -648,6 +708,16 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown servers {unknown}; choose from {ALL_SERVERS}")
     if not Path(WRK).exists():
         raise BenchError("wrk not found")
+    homes: list[CatalinaHome] = []
+    if args.home:
+        if "catalina" not in selected:
+            parser.error("--home needs catalina in --only")
+        try:
+            homes = parse_homes(args.home)
+            for home in homes:
+                ensure_venv(home)
+        except HomeError as exc:
+            raise BenchError(str(exc)) from exc
 
     if {"catalina", "pywsgi"} & set(selected):
         ensure_project_venv()
@@ -686,20 +756,27 @@ def main(argv: list[str] | None = None) -> int:
                             rows.append({"server": name, "measured": False, "reason": reason,
                                          "reference_rps": REFERENCE_RPS["tomcat"]})
                             continue
-                    server = SERVER_CLASSES[name](workdir)
-                    servers[name] = server
-                    server.start()
-                    server.check()
-                    warmup = args.tomcat_warmup if name == "tomcat" else args.warmup
-                    background[name] = wait_for_quiet()
-                    log(f"{name}: answers 200 with the {len(HELLO_BODY)}-byte body; "
-                        f"warm-up {warmup:g} s")
-                    if warmup > 0:
-                        run_wrk(server.url, warmup, args.connections, latency=False)
+                    if name == "catalina" and homes:
+                        new = [CatalinaServer(workdir, home) for home in homes]
+                    else:
+                        new = [SERVER_CLASSES[name](workdir)]
+                    for server in new:
+                        servers[server.name] = server
+                        server.start()
+                        server.check()
+                        warmup = args.tomcat_warmup if name == "tomcat" else args.warmup
+                        background[server.name] = wait_for_quiet(timeout=args.quiet_wait)
+                        log(f"{server.name}: answers 200 with the {len(HELLO_BODY)}-byte body; "
+                            f"warm-up {warmup:g} s")
+                        if warmup > 0:
+                            run_wrk(server.url, warmup, args.connections, latency=False)
                 runs: dict[str, list[dict]] = {name: [] for name in servers}
                 for i in range(args.repeat):
-                    for name, server in servers.items():
-                        wait_for_quiet()
+                    # Every other round in the reverse order (A B, B A, A B ...): a server that
+                    # always ran second would carry whatever the first one leaves behind.
+                    order = list(servers.items())
+                    for name, server in (order[::-1] if i % 2 else order):
+                        wait_for_quiet(timeout=args.quiet_wait)
                         log(f"{name}: measuring {args.duration:g} s, {args.connections} connections"
                             + (f" (round {i + 1}/{args.repeat})" if args.repeat > 1 else ""))
                         runs[name].append(measure(server, args.duration, args.connections))
@@ -710,9 +787,10 @@ def main(argv: list[str] | None = None) -> int:
                     median = sorted(runs[name], key=lambda r: r["rps"])[(len(runs[name]) - 1) // 2]
                     rows.append({"server": name, "measured": True, "url": server.url, **median,
                                  "background_cpu_busy_pct_before": background[name],
-                                 "all_runs_rps": [r["rps"] for r in runs[name]]})
+                                 "all_runs_rps": [r["rps"] for r in runs[name]],
+                                 "all_runs_cpu_us_per_request": [r["server_cpu_us_per_request"] for r in runs[name]]})
                     server.check()  # still healthy after the load
-                    if args.profile and name == "catalina":
+                    if args.profile and isinstance(server, CatalinaServer):
                         raw = RESULTS / f"profile-catalina-{stamp}.txt"
                         log(f"catalina: py-spy for {args.profile_duration:g} s under load -> {raw}")
                         profile_top = profile(server, args.profile_duration, args.connections, raw)
@@ -727,7 +805,7 @@ def main(argv: list[str] | None = None) -> int:
                             f"p99 {fmt_ms(row.get('p99_ms'))}; CPU server {row['server_cpu_pct']}%, "
                             f"wrk {row['wrk_cpu_pct']}%, others {row['others_cpu_pct']}%; exit code {code}")
         order = {name: i for i, name in enumerate(selected)}
-        rows.sort(key=lambda r: order[r["server"]])
+        rows.sort(key=lambda r: order[r["server"].partition("[")[0]])
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -736,6 +814,7 @@ def main(argv: list[str] | None = None) -> int:
           f"(after {args.warmup:g} s warm-up, Tomcat {args.tomcat_warmup:g} s); servers on CPU {SERVER_CPU}, wrk on CPU {WRK_CPU}; "
           f"{os.cpu_count()} CPUs, {cpu_model()}")
     print_table(rows)
+    home_rounds = compare_homes(rows, homes)
     if profile_top:
         print("\ncatalina_py, own time per function (py-spy samples under load):")
         for frame, samples, pct in profile_top:
@@ -761,6 +840,8 @@ def main(argv: list[str] | None = None) -> int:
                     "kernel": platform.release(), "python": platform.python_version()},
         "goal": {"catalina_over_pywsgi": GOAL_RATIO},
         "results": rows,
+        "homes": [describe(home) for home in homes],
+        "homes_ratio_per_round": home_rounds,
         "profile_catalina_own_time": [{"frame": f, "samples": s, "percent": round(p, 2)}
                                       for f, s, p in profile_top],
     }

@@ -4,7 +4,7 @@ Tomcat's ``Rfc6265CookieProcessor`` does them."""
 
 from __future__ import annotations
 
-from ..connector.http11.writer import http_date
+from ..http.writer import http_date
 
 _TOKEN_CHARS = frozenset(
     "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from catalina_py.connector.errors import ClientAbortError
-from catalina_py.connector.http11.headers import Headers
+from catalina_py.http.errors import ClientAbortError
+from catalina_py.http.headers import Headers
 from catalina_py.container.valves import access_log as al
 from catalina_py.container.valves.access_log import AccessLogValve, compile_date_format, escape
 from catalina_py.errors import ConfigError

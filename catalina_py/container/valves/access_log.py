@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping
 
 import gevent
 
-from ...connector.errors import ClientAbortError
+from ...http.errors import ClientAbortError
 from ...lifecycle import LifecycleState
 from ..pipeline import ValveBase, to_bool
 

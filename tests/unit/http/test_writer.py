@@ -8,13 +8,13 @@ import locale
 import h11
 import pytest
 
-from catalina_py.connector.http11 import writer
-from catalina_py.connector.http11.parser import (
+from catalina_py.http import writer
+from catalina_py.http.parser import (
     Data,
     EndOfMessage,
     RequestParser,
 )
-from catalina_py.connector.http11.writer import (
+from catalina_py.http.writer import (
     CONTINUE_100,
     LAST_CHUNK,
     REASONS,

@@ -12,9 +12,10 @@ Unlike Tomcat 10, which sends status lines without a reason phrase
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterable
+
+from .grammar import TOKEN_RE
 
 __all__ = [
     "CONTINUE_100",
@@ -98,7 +99,6 @@ LAST_CHUNK = b"0\r\n\r\n"
 #: The interim response sent to a client waiting on ``Expect: 100-continue``.
 CONTINUE_100 = b"HTTP/1.1 100 Continue\r\n\r\n"
 
-_TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
 # Header names already checked; bounded so it cannot grow without limit.
 _GOOD_NAMES: set[str] = set()
 _CACHE_LIMIT = 512
@@ -111,7 +111,7 @@ _STATUS_LINES: dict[int, str] = {
 def _check_name(name: str) -> None:
     if name in _GOOD_NAMES:
         return
-    if not isinstance(name, str) or _TOKEN_RE.match(name) is None:
+    if not isinstance(name, str) or TOKEN_RE.match(name) is None:
         raise ValueError(f"invalid header name {name!r}")
     if len(_GOOD_NAMES) < _CACHE_LIMIT:
         _GOOD_NAMES.add(name)

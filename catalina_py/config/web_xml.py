@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from catalina_py.http.grammar import TOKEN_RE
 from catalina_py.config.server_xml import SourceLines, read_xml
 from catalina_py.errors import ConfigError, ConfigWarning, Location
 
@@ -107,7 +108,7 @@ _INTEGER = re.compile(r"[+-]?[0-9]+")
 # built-in exception name such as ``ValueError``.
 _DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 # RFC 6265 cookie-name: an RFC 7230 token.
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_TOKEN = TOKEN_RE
 _BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 
 

@@ -32,7 +32,7 @@ from ..events import (BUS, BytesReceived, BytesSent, ConnectionClosed, KeepAlive
                       ResponseCommitted, Upgraded, next_connection_id)
 from ..http.errors import ClientAbortError, HttpParseError
 from ..http.parser import CLOSED, NEED_DATA, Data, EndOfMessage, RequestHead, RequestParser
-from ..http.plan import CHUNKED, NO_BODY, SWITCHING_PROTOCOLS, plan_response
+from ..http.plan import CHUNKED, NO_BODY, SWITCHING_PROTOCOLS, ResponsePlan, plan_response
 from ..http.writer import CONTINUE_100, LAST_CHUNK, build_error_response, build_response_head, encode_chunk, http_date
 from .upgrade import UpgradedConnection
 
@@ -102,6 +102,8 @@ class Http11Processor:
                                if wait is not None and event is not None and self._raw is not None else None)
         # Per-request state:
         self.head: RequestHead | None = None
+        #: How the current response was framed, and why (None before commit).
+        self.plan: ResponsePlan | None = None
         self.version = "HTTP/1.1"
         self.body_finished = True
         self.trailers: Headers | None = None
@@ -175,6 +177,7 @@ class Http11Processor:
             self._chunked = False
             self._continue_sent = False
             self._pending = b""
+            self.plan = None
             adapter.service(self, event)
             if self.upgrade_token is not None:
                 self._upgrade()
@@ -182,14 +185,11 @@ class Http11Processor:
             if not self.keep_alive or not self._finish_request():
                 self.linger = not self.body_finished or self.parser.has_buffered_data
                 if BUS.active:
-                    reason = ("the connection is not kept alive" if not self.keep_alive
-                              else "the rest of the request body could not be read")
-                    BUS.emit(KeepAliveDecided(connection=self.connection_id, keep_alive=False, reason=reason))
+                    self._emit_keep_alive(False)
                 self.close_reason = "not kept alive"
                 return
             if BUS.active:
-                BUS.emit(KeepAliveDecided(connection=self.connection_id, keep_alive=True,
-                                          reason="waiting for the next request"))
+                self._emit_keep_alive(True)
             parser.start_next_request()
             if not parser.has_buffered_data:
                 # Nothing pipelined: wait for the next request right away.
@@ -387,12 +387,12 @@ class Http11Processor:
             return data
         if self.body_finished:
             return b""
-        data = self._next_body_piece()
-        if data is None:
+        piece = self._next_body_piece()
+        if piece is None:
             return b""
-        if len(data) > size:
-            data, self._pending = data[:size], data[size:]
-        return data
+        if len(piece) > size:
+            piece, self._pending = piece[:size], piece[size:]
+        return piece
 
     # -- response (called by the servlet response) ---------------------------
     def commit(self, status: int, headers: Sequence[tuple[str, str]], content_length: int,
@@ -429,10 +429,9 @@ class Http11Processor:
             trace.trace(self.connection_id, "response",
                         f"{status} ({'chunked' if framing is CHUNKED else 'length ' + str(length)}"
                         f"{'' if plan.keep_alive else ', then close'})")
+        self.plan = plan
         if BUS.active:
             self._emit_commit(status, items, framing, plan.content_length, plan.framing_reason)
-            BUS.emit(KeepAliveDecided(connection=self.connection_id, keep_alive=plan.keep_alive,
-                                      reason=plan.keep_alive_reason))
         if body is not None and plan.send_body:
             self.bytes_sent = len(body)
             self._send(data + body)
@@ -443,6 +442,19 @@ class Http11Processor:
                      reason: str) -> None:
         BUS.emit(ResponseCommitted(connection=self.connection_id, status=status, headers=tuple(items),
                                    framing=framing, content_length=length, reason=reason))
+
+    def _emit_keep_alive(self, kept: bool) -> None:
+        """Tell the stream whether the connection serves another request, and why."""
+        plan = self.plan
+        if plan is not None and plan.keep_alive == kept:
+            reason = plan.keep_alive_reason
+        elif plan is None:
+            reason = "the request ended without a response"
+        elif not self.keep_alive:
+            reason = "the response could not be finished (client gone or servlet failure)"
+        else:
+            reason = "the rest of the request body could not be read"
+        BUS.emit(KeepAliveDecided(connection=self.connection_id, keep_alive=kept, reason=reason))
 
     def write_body(self, data: bytes) -> None:
         """Send a piece of a committed response's body."""

@@ -65,7 +65,7 @@ class UpgradedConnection:
 
     def is_closed(self) -> bool:
         """True once :meth:`close` was called."""
-        return self._closed.is_set()
+        return bool(self._closed.is_set())
 
     def close(self) -> None:
         """Close the connection (idempotent); the processor then calls the
@@ -84,4 +84,4 @@ class UpgradedConnection:
 
     def wait_closed(self, timeout: float | None = None) -> bool:
         """Block until :meth:`close` was called; True if it was."""
-        return self._closed.wait(timeout)
+        return bool(self._closed.wait(timeout))

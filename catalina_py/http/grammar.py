@@ -23,6 +23,7 @@ __all__ = [
     "TOKEN_RE",
     "connection_tokens",
     "is_token",
+    "list_contains",
     "parse_fields",
     "split_host",
     "split_list",
@@ -58,6 +59,12 @@ def split_list(values: Iterable[str]) -> list[str]:
             if element:
                 result.append(element)
     return result
+
+
+def list_contains(values: Iterable[str], token: str) -> bool:
+    """True if the comma-separated *values* hold *token* (lower-case),
+    compared without case: ``Connection: keep-alive, Close`` holds "close"."""
+    return any(element.lower() == token for element in split_list(values))
 
 
 def token_list(values: Iterable[str]) -> list[str] | None:
@@ -116,22 +123,23 @@ def valid_host(value: str, require_port: bool = False) -> bool:
     return True
 
 
-def split_host(value: str) -> tuple[str, int | None]:
-    """A Host header value as (name, port): the brackets of an IPv6 literal
-    removed, the port None when absent or not digits. Lenient: it is only
-    used on values the parser already accepted (or on nothing, ``""``)."""
-    name, port = value, None
+def split_host(value: str, brackets: bool = False) -> tuple[str, int | None]:
+    """A ``Host`` value (or an authority) as (name, port): an IPv6 literal
+    without its brackets (with them when *brackets*), the port None when
+    absent or not digits. Lenient: it is used on values the parser already
+    accepted (a name with more than one ":" and no brackets is taken whole)."""
     if value.startswith("["):
         end = value.find("]")
-        name = value[1:end] if end > 0 else value
-        rest = value[end + 1:] if end > 0 else ""
-        if rest.startswith(":") and rest[1:].isdigit():
-            port = int(rest[1:])
-    elif ":" in value:
-        name, _, digits = value.rpartition(":")
-        if digits.isdigit():
-            port = int(digits)
-    return name, port
+        if end <= 0:
+            return value, None
+        rest = value[end + 1:]
+        port = int(rest[1:]) if rest.startswith(":") and rest[1:].isdigit() else None
+        return (value[:end + 1] if brackets else value[1:end]), port
+    colon = value.find(":")
+    if colon < 0 or value.find(":", colon + 1) >= 0:
+        return value, None
+    digits = value[colon + 1:]
+    return value[:colon], (int(digits) if digits.isdigit() else None)
 
 
 # -- field lines (RFC 9112 5) -------------------------------------------------

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from .grammar import split_list
+from .grammar import list_contains
 
 __all__ = ["Headers"]
 
@@ -65,8 +65,7 @@ class Headers:
         values = self._index.get(name.lower())
         if not values:
             return False
-        token = token.lower()
-        return any(element.lower() == token for element in split_list(values))
+        return list_contains(values, token.lower())
 
     def names(self) -> list[str]:
         """Distinct field names in order, spelt as first seen."""

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from .grammar import list_contains
+
 __all__ = [
     "CHUNKED",
     "CLOSE_DELIMITED",
@@ -87,7 +89,7 @@ def _scan(headers: Sequence[tuple[str, str]]) -> tuple[bool, bool]:
             if name.lower() == "date":
                 date = True
         elif size == 10 and name.lower() == "connection" and not close:
-            close = any(element.strip(" \t").lower() == "close" for element in value.split(","))
+            close = list_contains((value,), "close")
     return date, close
 
 

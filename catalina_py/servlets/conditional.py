@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from ..http.grammar import TCHAR_SET
 from ..http.writer import http_date
 
 __all__ = [
@@ -263,8 +264,7 @@ class RangeResult:
                 "bad_request": 400}[self.kind]
 
 
-_TCHARS = frozenset("!#$%&'*+-.^_`|~0123456789"
-                    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_TCHARS = TCHAR_SET
 _DIGITS = frozenset("0123456789")
 
 

@@ -22,6 +22,7 @@ import logging
 import socket
 import time
 from time import monotonic as _monotonic
+from time import time as _time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -77,6 +78,7 @@ class Http11Processor:
         self.proxy_port = config.proxy_port
         self.uri_encoding = config.uri_encoding
         self.max_post_size = config.max_post_size
+        self.max_keep_alive_requests = config.max_keep_alive_requests
         #: ``maxThreads``: the container acquires one around the pipeline.
         self.request_slots = endpoint.request_slots
         self.parser = RequestParser(max_header_size=config.max_http_header_size)
@@ -138,7 +140,7 @@ class Http11Processor:
         parser = self.parser
         endpoint = self.endpoint
         adapter = endpoint.adapter
-        max_requests = endpoint.config.max_keep_alive_requests
+        max_requests = self.max_keep_alive_requests
         while True:
             try:
                 event = parser.next_event()
@@ -153,7 +155,6 @@ class Http11Processor:
                 continue
             if event is CLOSED:
                 return
-            assert type(event) is RequestHead
             # A request head: serve it.
             self.idle = False
             self.requests_served += 1
@@ -400,25 +401,23 @@ class Http11Processor:
         """Send the status line and *headers* plus the framing, ``Connection``
         and ``Date`` headers ``plan_response`` asks for; with *body* the
         response is complete and goes out in one write."""
-        head = self.head
-        assert head is not None
-        max_requests = self.endpoint.config.max_keep_alive_requests
-        plan = plan_response(method=head.method, version=self.version, keep_alive_asked=head.keep_alive,
-                             expect_continue=head.expect_continue, continue_sent=self._continue_sent,
-                             body_finished=self.body_finished, status=status, headers=headers,
-                             content_length=content_length, body=body, stopping=self.endpoint.stopping,
-                             max_requests_reached=0 <= max_requests <= self.requests_served,
-                             keep_alive_so_far=self.keep_alive, upgrade_pending=self.upgrade_token is not None)
+        head: RequestHead = self.head  # type: ignore[assignment]  # commit comes after a head
+        max_requests = self.max_keep_alive_requests
+        # (in plan_response's order: method, version, keep_alive_asked, expect_continue, continue_sent,
+        # body_finished, status, headers, content_length, body, stopping, max_requests_reached,
+        # keep_alive_so_far, upgrade_pending)
+        plan = plan_response(head.method, self.version, head.keep_alive, head.expect_continue, self._continue_sent,
+                             self.body_finished, status, headers, content_length, body, self.endpoint.stopping,
+                             0 <= max_requests <= self.requests_served, self.keep_alive,
+                             self.upgrade_token is not None)
         framing = plan.framing
-        items = [*headers, *plan.headers]
-        if plan.date_needed:
-            items.append(("Date", http_date_now()))
-        data = build_response_head(status, items)
+        date = http_date(_time()) if plan.date_needed else None
+        data = build_response_head(status, headers, trusted=plan.headers, date=date)
         if framing is SWITCHING_PROTOCOLS:
             self._send(data)
             self._upgrade_sent = True
             if BUS.active:
-                self._emit_commit(status, items, plan.framing, plan.content_length, plan.framing_reason)
+                self._emit_commit(status, headers, plan, date)
             return
         self.keep_alive = plan.keep_alive
         self._chunked = plan.chunked
@@ -431,17 +430,20 @@ class Http11Processor:
                         f"{'' if plan.keep_alive else ', then close'})")
         self.plan = plan
         if BUS.active:
-            self._emit_commit(status, items, framing, plan.content_length, plan.framing_reason)
+            self._emit_commit(status, headers, plan, date)
         if body is not None and plan.send_body:
             self.bytes_sent = len(body)
             self._send(data + body)
         else:
             self._send(data)
 
-    def _emit_commit(self, status: int, items: list[tuple[str, str]], framing: str, length: int,
-                     reason: str) -> None:
-        BUS.emit(ResponseCommitted(connection=self.connection_id, status=status, headers=tuple(items),
-                                   framing=framing, content_length=length, reason=reason))
+    def _emit_commit(self, status: int, headers: Sequence[tuple[str, str]], plan: ResponsePlan,
+                     date: str | None) -> None:
+        """Tell the stream what went out: every header field, the framing and why."""
+        items = (*headers, *plan.headers, *((("Date", date),) if date is not None else ()))
+        BUS.emit(ResponseCommitted(connection=self.connection_id, status=status, headers=items,
+                                   framing=plan.framing, content_length=plan.content_length,
+                                   reason=plan.framing_reason))
 
     def _emit_keep_alive(self, kept: bool) -> None:
         """Tell the stream whether the connection serves another request, and why."""

@@ -57,6 +57,11 @@ _CLOSE_SERVLET = "the servlet set Connection: close"
 _CLOSE_EXPECT = "the client awaits 100-continue for a body that was never asked for"
 _CLOSE_DELIMITED = "body of unknown length on HTTP/1.0: close-delimited"
 _UPGRADE = "the connection is handed to the upgrade handler"
+_COMPLETE_BODY = "complete body: its length"
+# Lengths of the field names plan_response looks for ("date", "connection").
+_SCANNED_SIZES = frozenset((4, 10))
+# Statuses off the common path: no body, or the connection is dropped.
+_SPECIAL_STATUSES = _NO_BODY_STATUSES | STATUS_DROPS_CONNECTION
 
 
 class ResponsePlan(NamedTuple):
@@ -80,28 +85,33 @@ class ResponsePlan(NamedTuple):
     keep_alive_reason: str
 
 
-def _scan(headers: Sequence[tuple[str, str]]) -> tuple[bool, bool]:
-    """(a Date header is present, the servlet set ``Connection: close``)."""
-    date = close = False
-    for name, value in headers:
-        size = len(name)
-        if size == 4:
-            if name.lower() == "date":
-                date = True
-        elif size == 10 and name.lower() == "connection" and not close:
-            close = list_contains((value,), "close")
-    return date, close
+# Builds a ResponsePlan from a tuple without NamedTuple's Python-level __new__
+# (this runs once per response).
+_new = tuple.__new__
 
 
-def plan_response(*, method: str, version: str, keep_alive_asked: bool, expect_continue: bool,
+def _common_plan(length: int, date_needed: bool) -> ResponsePlan:
+    """The plan of a complete body of *length* bytes on a persistent HTTP/1.1 connection."""
+    return _new(ResponsePlan, (CONTENT_LENGTH, (("Content-Length", str(length)),), date_needed, length > 0,
+                               False, length, True, _COMPLETE_BODY, _KEEP_HTTP11))
+
+
+# The common plans by body length (plans are immutable values): most
+# responses repeat a few lengths. Bounded: cleared when it grows past the limit.
+_COMMON_PLANS: dict[int, ResponsePlan] = {}
+_COMMON_PLANS_LIMIT = 1024
+
+
+def plan_response(method: str, version: str, keep_alive_asked: bool, expect_continue: bool,
                   continue_sent: bool, body_finished: bool, status: int, headers: Sequence[tuple[str, str]],
                   content_length: int, body: bytes | bytearray | None, stopping: bool,
                   max_requests_reached: bool, keep_alive_so_far: bool = True,
                   upgrade_pending: bool = False) -> ResponsePlan:
     """Plan the framing and the keep-alive decision of one response.
 
-    The request: *method*, *version* ("HTTP/1.1" or "HTTP/1.0"), whether
-    the client asked to keep the connection (*keep_alive_asked*), sent
+    Every argument may be passed by keyword (tests do); the connector
+    passes them in order, which is cheaper. The request: *method*,
+    *version* ("HTTP/1.1" or "HTTP/1.0"), whether the client asked to keep the connection (*keep_alive_asked*), sent
     ``Expect: 100-continue`` (*expect_continue*) and got the 100
     (*continue_sent*), and whether its body was read to the end
     (*body_finished*). The response: *status*, its own *headers* (without
@@ -113,12 +123,35 @@ def plan_response(*, method: str, version: str, keep_alive_asked: bool, expect_c
     client abort), and a ``request.upgrade()`` awaits the 101
     (*upgrade_pending*).
     """
-    date_present, servlet_close = _scan(headers)
+    date_present = servlet_close = False
+    for name, value in headers:
+        if len(name) in _SCANNED_SIZES:  # (cheap: most responses have neither field)
+            lower = name.lower()
+            if lower == "date":
+                date_present = True
+            elif lower == "connection" and not servlet_close:
+                servlet_close = list_contains((value,), "close")
+    if (body is not None and version == "HTTP/1.1" and keep_alive_asked and keep_alive_so_far and not stopping
+            and not max_requests_reached and not servlet_close and status >= 200
+            and status not in _SPECIAL_STATUSES and method != "HEAD"
+            and (body_finished or continue_sent or not expect_continue)):
+        # The common case, decided in one test (the same answer as the
+        # general rules below; tests/unit/http/test_plan.py checks it):
+        # a complete body on a persistent HTTP/1.1 connection.
+        length = len(body)
+        if not date_present:
+            plan = _COMMON_PLANS.get(length)
+            if plan is None:
+                plan = _COMMON_PLANS[length] = _common_plan(length, True)
+                if len(_COMMON_PLANS) > _COMMON_PLANS_LIMIT:
+                    _COMMON_PLANS.clear()
+            return plan
+        return _common_plan(length, False)
     if status == 101 and upgrade_pending:
         # Switching protocols: no body, no keep-alive headers; the
         # connection is handed over once the servlet returns.
-        return ResponsePlan(SWITCHING_PROTOCOLS, (), not date_present, False, False, -1, keep_alive_so_far,
-                            "101 for request.upgrade(): the connection changes protocol", _UPGRADE)
+        return _new(ResponsePlan, (SWITCHING_PROTOCOLS, (), not date_present, False, False, -1, keep_alive_so_far,
+                                   "101 for request.upgrade(): the connection changes protocol", _UPGRADE))
     http11 = version == "HTTP/1.1"
     # The keep-alive decision, first the request's side, then the response's.
     if not keep_alive_asked:
@@ -150,7 +183,7 @@ def plan_response(*, method: str, version: str, keep_alive_asked: bool, expect_c
         length = content_length if content_length >= 0 and head_only else len(body)
         framing, added = CONTENT_LENGTH, (("Content-Length", str(length)),)
         framing_reason = ("HEAD: the declared length of the GET" if head_only and content_length >= 0
-                          else "complete body: its length")
+                          else _COMPLETE_BODY)
         send_body = bool(body) and not head_only
     elif content_length >= 0:
         framing, length, added = CONTENT_LENGTH, content_length, (("Content-Length", str(content_length)),)
@@ -171,5 +204,5 @@ def plan_response(*, method: str, version: str, keep_alive_asked: bool, expect_c
             added = (*added, _CONNECTION_CLOSE)
     elif not http11:
         added = (*added, _CONNECTION_KEEP_ALIVE)
-    return ResponsePlan(framing, added, not date_present, send_body, chunked, length, keep_alive,
-                        framing_reason, why)
+    return _new(ResponsePlan, (framing, added, not date_present, send_body, chunked, length, keep_alive,
+                               framing_reason, why))

@@ -15,16 +15,16 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from .. import trace
-from ..container.uri import UriError, parse_uri, split_target
+from ..http.uri import UriError, parse_uri, split_target
 from ..servlet.request import HttpServletRequest
 from ..servlet.response import HttpServletResponse
-from .errors import ClientAbortError
-from .http11.writer import REASONS
+from ..http.errors import ClientAbortError
+from ..http.writer import REASONS
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..container.host import StandardEngine
     from ..container.mapper import Mapper
-    from .http11.errors import HttpParseError
+    from ..http.errors import HttpParseError
     from .processor import Http11Processor
 
 log = logging.getLogger("catalina_py.connector")
@@ -54,7 +54,7 @@ class CoyoteAdapter:
             path, query, absolute_host = split_target(head.target)
             if path == "*":
                 if head.method != "OPTIONS":
-                    raise UriError(400, "the asterisk target is only valid for OPTIONS")
+                    raise UriError("the asterisk target is only valid for OPTIONS")
                 parsed = None
             else:
                 parsed = parse_uri(path, query, processor.uri_encoding)
@@ -92,8 +92,8 @@ class CoyoteAdapter:
             manager = getattr(context, "manager", None)
             if manager is not None and (parsed.path_params or "cookie" in head.headers._index):
                 manager.parse_requested_session_id(request, parsed.path_params)
-        if processor.trace_id:
-            trace.trace(processor.trace_id, "map", _describe_mapping(mapping))
+        if trace.ENABLED:
+            trace.trace(processor.connection_id, "map", _describe_mapping(mapping))
         if mapping.redirect_path is not None:
             # Tomcat's context-root redirect (/examples -> /examples/).
             location = mapping.redirect_path + ("?" + parsed.query if parsed.query else "")
@@ -106,7 +106,7 @@ class CoyoteAdapter:
         return self.engine.hosts.get(self.engine.default_host.lower())
 
     def _run(self, request: HttpServletRequest, response: HttpServletResponse, start: float) -> None:
-        slots = request._channel.endpoint.request_slots
+        slots = request._channel.request_slots
         slots.acquire()
         try:
             self.engine.pipeline.first.invoke(request, response)
@@ -129,7 +129,7 @@ class CoyoteAdapter:
             # connection waits for complete(), a dispatch or the timeout.
             async_context.serve(self.engine, slots)
             async_context.finish_response()
-            if request._channel.endpoint.stopping:
+            if request._channel.stopping:
                 request._channel.keep_alive = False
             self._finish(request, response, start)
             async_context.completed()

@@ -14,7 +14,6 @@ import errno
 import logging
 import socket
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import gevent
@@ -23,13 +22,14 @@ import gevent.pool
 import gevent.socket
 from gevent.server import StreamServer
 
-from .. import trace
 from ..errors import ConfigError
+from ..events import BUS, ConnectionAccepted
 from .processor import Http11Processor
+from .upgrade import UpgradedConnection
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..config.connector_spec import ConnectorSpec
-    from .adapter import CoyoteAdapter
+    from .protocols import Adapter
 
 log = logging.getLogger("catalina_py.connector")
 
@@ -41,79 +41,27 @@ def _seconds(ms: int | None) -> float | None:
     return ms / 1000.0
 
 
-@dataclass(frozen=True)
-class ConnectorSettings:
-    """The Connector attributes the request loop reads, in the units it uses."""
-
-    port: int
-    address: str | None
-    connection_timeout: float | None
-    keep_alive_timeout: float | None
-    max_keep_alive_requests: int
-    max_http_header_size: int
-    max_post_size: int
-    max_swallow_size: int
-    max_connections: int
-    max_threads: int
-    uri_encoding: str
-    redirect_port: int
-    #: WebSocket heartbeat and close handshake bounds, in seconds.
-    web_socket_ping_interval: float = 25.0
-    web_socket_ping_timeout: float = 10.0
-    web_socket_close_timeout: float = 10.0
-    scheme: str = "http"
-    secure: bool = False
-    proxy_name: str | None = None
-    proxy_port: int = 0
-
-    @classmethod
-    def from_config(cls, config: "ConnectorSpec") -> "ConnectorSettings":
-        keep_alive_ms = config.keep_alive_timeout_ms
-        if keep_alive_ms is None:
-            keep_alive_ms = config.connection_timeout_ms
-        return cls(
-            port=config.port,
-            address=config.address,
-            connection_timeout=_seconds(config.connection_timeout_ms),
-            keep_alive_timeout=_seconds(keep_alive_ms),
-            max_keep_alive_requests=config.max_keep_alive_requests,
-            max_http_header_size=config.max_http_header_size,
-            max_post_size=config.max_post_size,
-            max_swallow_size=config.max_swallow_size,
-            max_connections=config.max_connections,
-            max_threads=config.max_threads,
-            uri_encoding=config.uri_encoding,
-            redirect_port=config.redirect_port,
-            web_socket_ping_interval=config.web_socket_ping_interval,
-            web_socket_ping_timeout=config.web_socket_ping_timeout,
-            web_socket_close_timeout=config.web_socket_close_timeout,
-            scheme=config.scheme,
-            secure=config.secure,
-            proxy_name=config.proxy_name,
-            proxy_port=config.proxy_port,
-        )
-
-
 class Endpoint:
-    """Accepts connections on one address and runs an Http11Processor for each."""
+    """Accepts connections on one address and runs an Http11Processor for each.
 
+    Reads the ``<Connector>``'s ``ConnectorSpec`` directly; only the two
+    timeouts are converted (once) to the seconds the request loop uses.
+    """
 
-    def __init__(self, config: ConnectorSettings, adapter: "CoyoteAdapter", location: Any = None) -> None:
+    def __init__(self, config: ConnectorSpec, adapter: Adapter) -> None:
         self.config = config
         self.adapter = adapter
-        #: What requests on this connector report (Connector scheme/secure).
-        self.scheme = config.scheme
-        self.secure = config.secure
-        self.location = location
+        #: connectionTimeout / keepAliveTimeout in seconds (None: no timeout).
+        self.connection_timeout = _seconds(config.connection_timeout_ms)
+        self.keep_alive_timeout = _seconds(config.effective_keep_alive_timeout_ms)
         self.stopping = False
         self.listener: socket.socket | None = None
         self.server: StreamServer | None = None
         size = config.max_connections if config.max_connections > 0 else None
         self.pool = gevent.pool.Pool(size)
         self.processors: set[Http11Processor] = set()
-        #: The upgraded connections (servlet/upgrade.WebConnection), told
-        #: when the server stops gracefully.
-        self.upgraded: set[Any] = set()
+        #: The upgraded connections, told when the server stops gracefully.
+        self.upgraded: set[UpgradedConnection] = set()
         self.request_slots = gevent.lock.BoundedSemaphore(max(1, config.max_threads))
         self._sweeper: gevent.Greenlet | None = None
 
@@ -134,10 +82,11 @@ class Endpoint:
             sock.bind((address, self.config.port))
         except OSError as exc:
             sock.close()
+            location = self.config.location
             what = "already in use" if exc.errno == errno.EADDRINUSE else exc.strerror
             raise ConfigError(
                 f"Connector cannot listen on {address or '*'}:{self.config.port}: {what}",
-                file=getattr(self.location, "file", None), line=getattr(self.location, "line", None),
+                file=location.file if location else None, line=location.line if location else None,
                 hint="a free port, or stop the process that holds it") from None
         sock.listen(1024)  # Tomcat's acceptCount is 100; gevent's default backlog is larger
         self.listener = sock
@@ -157,11 +106,10 @@ class Endpoint:
             pass
         processor = Http11Processor(self, sock, address)
         processor.greenlet = gevent.getcurrent()
-        if trace.ENABLED:
-            processor.trace_id = trace.new_connection()
-            trace.trace(processor.trace_id, "accept",
-                        f"{processor.remote_addr}:{processor.remote_port} -> "
-                        f"{processor.local_addr}:{processor.local_port}")
+        if BUS.active:
+            BUS.emit(ConnectionAccepted(connection=processor.connection_id, connector=f"http-gevent-{self.bound_port}",
+                                        remote_addr=processor.remote_addr, remote_port=processor.remote_port,
+                                        local_addr=processor.local_addr, local_port=processor.local_port))
         self.processors.add(processor)
         try:
             processor.run()
@@ -171,7 +119,7 @@ class Endpoint:
     def sweep_interval(self) -> float:
         """How often blocked connections are checked against their deadline:
         a quarter of the shortest timeout, between 50 ms and 1 s."""
-        timeouts = [t for t in (self.config.connection_timeout, self.config.keep_alive_timeout)
+        timeouts = [t for t in (self.connection_timeout, self.keep_alive_timeout)
                     if t is not None]
         if not timeouts:
             return 1.0
@@ -226,17 +174,17 @@ class Endpoint:
         if greenlet is not None:
             greenlet.kill(block=False)
         else:
-            processor._close()
+            processor.close()
 
 
 class Connector:
     """A ``<Connector>``: its settings, its endpoint and the adapter to the
-    Service's Engine."""
+    Service's Engine (any ``protocols.Adapter``; bootstrap passes the
+    container's ``CoyoteAdapter``)."""
 
-    def __init__(self, config: "ConnectorSpec", adapter: "CoyoteAdapter") -> None:
+    def __init__(self, config: ConnectorSpec, adapter: Adapter) -> None:
         self.config = config
-        self.settings = ConnectorSettings.from_config(config)
-        self.endpoint = Endpoint(self.settings, adapter, config.location)
+        self.endpoint = Endpoint(config, adapter)
 
     def bind(self) -> None:
         self.endpoint.bind()

@@ -5,9 +5,15 @@ the parser, hands each request head to the adapter (which runs the Catalina
 pipeline), writes the response the servlet produced, and then either reads
 the next (keep-alive or pipelined) request or closes the connection.
 
-It is also the *channel* the servlet request and response talk to: the
+It is also the *channel* the servlet request and response talk to
+(``container/channel.py``'s ``Channel``, implemented structurally): the
 request reads its body through ``read_body`` and the response sends through
-``commit``/``write_body``/``end_body``.
+``commit``/``write_body``/``end_body``. How a response is framed and
+whether the connection stays open is decided by ``http/plan.py``'s
+``plan_response``; the processor executes the plan.
+
+Each step is reported to the event stream (``events.BUS``) when anybody
+listens, and to the connection trace (``trace.py``) when it is on.
 """
 
 from __future__ import annotations
@@ -16,26 +22,25 @@ import logging
 import socket
 import time
 from time import monotonic as _monotonic
+from time import time as _time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from gevent import GreenletExit
 
-from .. import trace
-from .errors import ClientAbortError
-from .http11.errors import HttpParseError
-from .http11.parser import CLOSED, NEED_DATA, Data, EndOfMessage, RequestParser
-from .http11.writer import CONTINUE_100, LAST_CHUNK, build_error_response, build_response_head, encode_chunk, http_date
+from ..events import (BUS, BytesReceived, BytesSent, ConnectionClosed, KeepAliveDecided, RequestHeadParsed,
+                      ResponseCommitted, Upgraded, next_connection_id)
+from ..http.errors import ClientAbortError, HttpParseError
+from ..http.parser import CLOSED, NEED_DATA, Data, EndOfMessage, RequestHead, RequestParser
+from ..http.plan import SWITCHING_PROTOCOLS, ResponsePlan, plan_response
+from ..http.writer import CONTINUE_100, LAST_CHUNK, build_error_response, build_response_head, encode_chunk, http_date
+from .upgrade import UpgradedConnection
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .endpoint import Endpoint
+    from ..http.headers import Headers
+    from .protocols import Owner, UpgradeRequest
 
 log = logging.getLogger("catalina_py.connector")
-
-_NO_BODY_STATUSES = frozenset((204, 304))
-# Statuses after which the connection is closed, as Tomcat's
-# Http11Processor.statusDropsConnection, except 500 and 503: a servlet that
-# fails leaves the connection usable here (the request was read whole).
-_STATUS_DROPS_CONNECTION = frozenset((400, 408, 411, 413, 414, 501))
 _RECV_SIZE = 65536
 # Lingering close after an error with unread input: at most this long and this much.
 _LINGER_SECONDS = 2.0
@@ -47,35 +52,45 @@ class Http11Processor:
 
     #: Set by ``request.upgrade()`` (an ``UpgradeToken``): once the 101 is
     #: sent the connection is handed to the token's handler (``_upgrade``).
-    upgrade_token: Any = None
-    #: The ``WebConnection`` once the connection was upgraded.
-    upgraded: Any = None
+    upgrade_token: UpgradeRequest | None = None
+    #: The ``UpgradedConnection`` once the connection was upgraded.
+    upgraded: UpgradedConnection | None = None
     _upgrade_sent = False
 
-    def __init__(self, endpoint: "Endpoint", sock: socket.socket, address: Any) -> None:
+    def __init__(self, endpoint: Owner, sock: socket.socket, address: Any) -> None:
+        # address: what accept() returned, (host, port[, flow, scope]) or "" for a Unix socket.
         config = endpoint.config
         self.endpoint = endpoint
         self.sock = sock
+        #: The process-wide connection number (``events.Event.connection``,
+        #: the trace's ``[conn N]``).
+        self.connection_id = next_connection_id()
+        self.started = time.time()
         self.remote_addr = address[0] if address else ""
         self.remote_port = address[1] if address and len(address) > 1 else 0
         local = sock.getsockname()
         self.local_addr = local[0] if isinstance(local, tuple) else str(local)
         self.local_port = local[1] if isinstance(local, tuple) else 0
-        self.scheme = endpoint.scheme
-        self.secure = endpoint.secure
+        self.scheme = config.scheme
+        self.secure = config.secure
         self.proxy_name = config.proxy_name
         self.proxy_port = config.proxy_port
         self.uri_encoding = config.uri_encoding
         self.max_post_size = config.max_post_size
+        self.max_keep_alive_requests = config.max_keep_alive_requests
+        #: ``maxThreads``: the container acquires one around the pipeline.
+        self.request_slots = endpoint.request_slots
         self.parser = RequestParser(max_header_size=config.max_http_header_size)
         self.keep_alive = True
         self.abort_after_response = False
         self.linger = False  # close with a lingering close (unread input)
         self.idle = True  # waiting for the first byte of a request
         self.requests_served = 0
-        self.greenlet: Any = None
-        #: Connection number in the trace lines (0: tracing is off).
-        self.trace_id = 0
+        self.greenlet: Any = None  # the gevent Greenlet serving this connection
+        # Totals for ConnectionClosed (counted only while somebody listens).
+        self.bytes_in = 0
+        self.bytes_out = 0
+        self.close_reason = "the client closed the connection"
         # Monotonic time after which a blocked read or write is given up
         # (0: not blocked); enforced by Endpoint's timeout sweeper.
         self.deadline = 0.0
@@ -87,15 +102,22 @@ class Http11Processor:
         self._wait_readable = ((lambda: wait(event))
                                if wait is not None and event is not None and self._raw is not None else None)
         # Per-request state:
-        self.head: Any = None
+        self.head: RequestHead | None = None
+        #: How the current response was framed, and why (None before commit).
+        self.plan: ResponsePlan | None = None
         self.version = "HTTP/1.1"
         self.body_finished = True
-        self.trailers: Any = None
+        self.trailers: Headers | None = None
         self.bytes_sent = 0  # body bytes of the current response
         self._head_only = False
         self._chunked = False
         self._continue_sent = False
         self._pending = b""
+
+    @property
+    def stopping(self) -> bool:
+        """The connector is stopping: finish this request, keep nothing alive."""
+        return self.endpoint.stopping
 
     # -- the loop ----------------------------------------------------------
     def run(self) -> None:
@@ -103,25 +125,28 @@ class Http11Processor:
         try:
             self._loop()
         except GreenletExit:
-            pass
-        except (OSError, socket.timeout):
-            pass  # the client went away or stalled: nothing left to answer
+            self.close_reason = "killed (server stopping or timeout)"
+        except (OSError, socket.timeout) as exc:
+            # the client went away or stalled: nothing left to answer
+            self.close_reason = f"{type(exc).__name__}: {exc}"
         except Exception:
+            self.close_reason = "unexpected error"
             log.exception("Unexpected error on connection from %s:%s", self.remote_addr, self.remote_port)
         finally:
-            self._close()
+            self.close()
 
     def _loop(self) -> None:
         parser = self.parser
         endpoint = self.endpoint
         adapter = endpoint.adapter
-        max_requests = endpoint.config.max_keep_alive_requests
+        max_requests = self.max_keep_alive_requests
         while True:
             try:
                 event = parser.next_event()
             except HttpParseError as exc:
                 if not parser.eof:
                     self._send_parse_error(exc)
+                self.close_reason = f"bad request: {exc.status} {exc.reason}"
                 return
             if event is NEED_DATA:
                 if not self._fill():
@@ -133,10 +158,9 @@ class Http11Processor:
             self.idle = False
             self.requests_served += 1
             self.head = event
-            if self.trace_id:
-                trace.trace(self.trace_id, "parse",
-                            f"{event.method} {event.target} {event.version} "
-                            f"({len(event.headers)} headers, body: {event.body})")
+            if BUS.active:
+                BUS.emit(RequestHeadParsed(connection=self.connection_id, method=event.method, target=event.target,
+                                           version=event.version, headers=tuple(event.headers), body=event.body))
             self.version = event.version
             self.keep_alive = (event.keep_alive and not endpoint.stopping
                                and (max_requests < 0 or self.requests_served < max_requests))
@@ -149,13 +173,19 @@ class Http11Processor:
             self._chunked = False
             self._continue_sent = False
             self._pending = b""
+            self.plan = None
             adapter.service(self, event)
             if self.upgrade_token is not None:
                 self._upgrade()
                 return
             if not self.keep_alive or not self._finish_request():
                 self.linger = not self.body_finished or self.parser.has_buffered_data
+                if BUS.active:
+                    self._emit_keep_alive(False)
+                self.close_reason = "not kept alive"
                 return
+            if BUS.active:
+                self._emit_keep_alive(True)
             parser.start_next_request()
             if not parser.has_buffered_data:
                 # Nothing pipelined: wait for the next request right away.
@@ -170,20 +200,21 @@ class Http11Processor:
         with it the connection's ``maxConnections`` slot) waits until the
         handler closes the connection, then calls ``destroy``."""
         token = self.upgrade_token
-        if not self._upgrade_sent:
+        if not self._upgrade_sent or token is None:
             # The servlet called upgrade() but the response went out with
             # another status (an error): nothing to hand over; close.
             self.keep_alive = False
+            self.close_reason = "upgrade() without a 101"
             return
-        from ..servlet.upgrade import WebConnection
         handler = token.handler
-        connection = WebConnection(self.sock, self.parser.leftover, self, handler)
-        connection.trace_id = self.trace_id
-        if self.trace_id:
-            trace.trace(self.trace_id, "upgrade",
-                        f"101 sent; the socket and {len(self.parser.leftover)} bytes read past the "
-                        f"request go to {type(handler).__name__}")
+        leftover = self.parser.leftover
+        connection = UpgradedConnection(self.sock, leftover, handler, connection_id=self.connection_id,
+                                        remote_addr=self.remote_addr, remote_port=self.remote_port,
+                                        connector_config=self.endpoint.config)
+        if BUS.active:
+            BUS.emit(Upgraded(connection=self.connection_id, handler=type(handler).__name__, leftover=len(leftover)))
         self.upgraded = connection
+        self.close_reason = "upgraded connection closed"
         upgraded = self.endpoint.upgraded
         upgraded.add(connection)
         try:
@@ -199,13 +230,14 @@ class Http11Processor:
 
     def _fill(self) -> bool:
         """Receive more bytes into the parser; False when the connection ends."""
-        config = self.endpoint.config
+        endpoint = self.endpoint
         if self.idle:
-            if self.endpoint.stopping:
+            if endpoint.stopping:
+                self.close_reason = "the connector is stopping"
                 return False
-            timeout = config.keep_alive_timeout
+            timeout = endpoint.keep_alive_timeout
         else:
-            timeout = config.connection_timeout
+            timeout = endpoint.connection_timeout
         # No socket timeout: a timer per recv costs more than the recv.
         # The endpoint's sweeper closes connections blocked past their
         # deadline instead, as Tomcat's Poller does.
@@ -224,9 +256,13 @@ class Http11Processor:
             else:
                 data = self.sock.recv(_RECV_SIZE)
         except socket.timeout:
+            self.close_reason = "keepAliveTimeout" if self.idle else "connectionTimeout"
             return False  # keepAliveTimeout or connectionTimeout: close quietly
         finally:
             self.deadline = 0.0
+        if BUS.active:
+            self.bytes_in += len(data)
+            BUS.emit(BytesReceived(connection=self.connection_id, data=bytes(data)))
         self.idle = False
         self.parser.feed(data)
         return True
@@ -237,7 +273,7 @@ class Http11Processor:
         if self.body_finished:
             return True
         head = self.head
-        if head.expect_continue and not self._continue_sent:
+        if head is not None and head.expect_continue and not self._continue_sent:
             # The client is waiting for 100 before sending the body; it got
             # a final answer instead, so it may or may not send it: close.
             return False
@@ -252,9 +288,8 @@ class Http11Processor:
             if 0 <= limit < swallowed:
                 return False
 
-    def _close(self) -> None:
-        if self.trace_id:
-            trace.trace(self.trace_id, "close", f"after {self.requests_served} request(s)")
+    def close(self) -> None:
+        """Close the socket (lingering when input was left unread); the end of the connection."""
         sock = self.sock
         if self.linger:
             self._lingering_close()
@@ -262,6 +297,10 @@ class Http11Processor:
             sock.close()
         except OSError:
             pass
+        if BUS.active:
+            BUS.emit(ConnectionClosed(connection=self.connection_id, duration=time.time() - self.started,
+                                      requests=self.requests_served, bytes_in=self.bytes_in,
+                                      bytes_out=self.bytes_out, reason=self.close_reason))
 
     def _lingering_close(self) -> None:
         """Close our side, then read and drop what the client is still
@@ -287,27 +326,36 @@ class Http11Processor:
         (the framing may be unknown, so nothing after it can be trusted)."""
         log.debug("Bad request from %s: %s %s", self.remote_addr, exc.status, exc.reason)
         self.linger = True
-        self.endpoint.adapter.log_bad_request(self, exc)
+        adapter = self.endpoint.adapter
+        adapter.log_bad_request(self, exc)
         try:
-            self.sock.settimeout(self.endpoint.config.connection_timeout)
-            self.sock.sendall(build_error_response(exc.status, self.endpoint.adapter.error_body(exc.status, exc.reason),
-                                                   content_type="text/html;charset=utf-8", date=http_date_now()))
+            self.sock.settimeout(self.endpoint.connection_timeout)
+            data = build_error_response(exc.status, adapter.error_body(exc.status, exc.reason),
+                                        content_type="text/html;charset=utf-8", date=http_date_now())
+            self.sock.sendall(data)
+            if BUS.active:
+                self.bytes_out += len(data)
+                BUS.emit(BytesSent(connection=self.connection_id, data=data))
         except OSError:
             pass
 
     # -- request body (called by the servlet request) -----------------------
     def _next_body_piece(self) -> bytes | None:
-        """The next piece of the body, or None at its end."""
+        """The next piece of the body, or None at its end.
+
+        :raises HttpParseError: the body is malformed (the container answers 400).
+        :raises ClientAbortError: the client stopped sending it.
+        """
         parser = self.parser
         while True:
             try:
                 event = parser.next_event()
-            except HttpParseError as exc:
+            except HttpParseError:
                 self.keep_alive = False
-                from ..servlet.exceptions import BadRequestError
-                raise BadRequestError(exc.reason) from None
+                raise
             if event is NEED_DATA:
-                if not self._continue_sent and self.head.expect_continue:
+                head = self.head
+                if not self._continue_sent and head is not None and head.expect_continue:
                     self._continue_sent = True
                     self._send(CONTINUE_100)
                 if not self._fill():
@@ -329,70 +377,70 @@ class Http11Processor:
             return data
         if self.body_finished:
             return b""
-        data = self._next_body_piece()
-        if data is None:
+        piece = self._next_body_piece()
+        if piece is None:
             return b""
-        if len(data) > size:
-            data, self._pending = data[:size], data[size:]
-        return data
+        if len(piece) > size:
+            piece, self._pending = piece[:size], piece[size:]
+        return piece
 
     # -- response (called by the servlet response) ---------------------------
-    def commit(self, response: Any, body: bytes | bytearray | None) -> None:
-        """Send the status line and headers; with *body* the response is
-        complete and goes out in one write with a Content-Length."""
-        status = response._status
-        headers = response._header_items()
-        declared = response._content_length
-        if status == 101 and self.upgrade_token is not None:
-            # Switching protocols: no body, no keep-alive headers; the
-            # connection is handed over once the servlet returns.
-            if "date" not in response._headers:
-                headers.append(("Date", http_date_now()))
-            self._send(build_response_head(101, headers))
+    def commit(self, status: int, headers: Sequence[tuple[str, str]], content_length: int,
+               body: bytes | bytearray | None) -> None:
+        """Send the status line and *headers* plus the framing, ``Connection``
+        and ``Date`` headers ``plan_response`` asks for; with *body* the
+        response is complete and goes out in one write."""
+        head: RequestHead = self.head  # type: ignore[assignment]  # commit comes after a head
+        max_requests = self.max_keep_alive_requests
+        # (in plan_response's order: method, version, keep_alive_asked, expect_continue, continue_sent,
+        # body_finished, status, headers, content_length, body, stopping, max_requests_reached,
+        # keep_alive_so_far, upgrade_pending)
+        plan = plan_response(head.method, self.version, head.keep_alive, head.expect_continue, self._continue_sent,
+                             self.body_finished, status, headers, content_length, body, self.endpoint.stopping,
+                             0 <= max_requests <= self.requests_served, self.keep_alive,
+                             self.upgrade_token is not None)
+        framing = plan.framing
+        date = http_date(_time()) if plan.date_needed else None
+        data = build_response_head(status, headers, trusted=plan.headers, date=date)
+        if framing is SWITCHING_PROTOCOLS:
+            self._send(data)
             self._upgrade_sent = True
+            if BUS.active:
+                self._emit_commit(status, headers, plan, date)
             return
-        # The servlet's own headers (lower-cased names); usually none.
-        own = response._headers._index
-        servlet_close = bool(own) and "connection" in own and response._headers.has_token("connection", "close")
-        if status in _STATUS_DROPS_CONNECTION or servlet_close:
-            self.keep_alive = False
-        elif self.endpoint.stopping:
-            self.keep_alive = False
-        elif body is not None and not self.body_finished and self.head.expect_continue \
-                and not self._continue_sent:
-            # The body was never asked for, so the client may never send it:
-            # the connection cannot be reused (see _finish_request).
-            self.keep_alive = False
-        if status in _NO_BODY_STATUSES or status < 200:
-            body = b"" if body is not None else None
-            if body is None:
-                self._head_only = True
-        elif body is not None:
-            headers.append(("Content-Length", str(declared if declared >= 0 and self._head_only else len(body))))
-        elif declared >= 0:
-            headers.append(("Content-Length", str(declared)))
-        elif self.version == "HTTP/1.1":
-            headers.append(("Transfer-Encoding", "chunked"))
-            self._chunked = True
-        else:
-            self.keep_alive = False  # HTTP/1.0: the end of the body is the close
-        if not self.keep_alive:
-            if not servlet_close:
-                headers.append(("Connection", "close"))
-        elif self.version == "HTTP/1.0":
-            headers.append(("Connection", "keep-alive"))
-        if "date" not in own:
-            headers.append(("Date", http_date_now()))
-        head = build_response_head(status, headers)
-        if self.trace_id:
-            trace.trace(self.trace_id, "response",
-                        f"{status} ({'chunked' if self._chunked else 'length ' + str(len(body or b''))}"
-                        f"{'' if self.keep_alive else ', then close'})")
-        if body and not self._head_only and status not in _NO_BODY_STATUSES:
+        self.keep_alive = plan.keep_alive
+        self._chunked = plan.chunked
+        if body is None:
+            self._head_only = not plan.send_body
+        self.plan = plan
+        if BUS.active:
+            self._emit_commit(status, headers, plan, date)
+        if body is not None and plan.send_body:
             self.bytes_sent = len(body)
-            self._send(head + body)
+            self._send(data + body)
         else:
-            self._send(head)
+            self._send(data)
+
+    def _emit_commit(self, status: int, headers: Sequence[tuple[str, str]], plan: ResponsePlan,
+                     date: str | None) -> None:
+        """Tell the stream what went out: every header field, the framing and why."""
+        items = (*headers, *plan.headers, *((("Date", date),) if date is not None else ()))
+        BUS.emit(ResponseCommitted(connection=self.connection_id, status=status, headers=items,
+                                   framing=plan.framing, content_length=plan.content_length,
+                                   reason=plan.framing_reason))
+
+    def _emit_keep_alive(self, kept: bool) -> None:
+        """Tell the stream whether the connection serves another request, and why."""
+        plan = self.plan
+        if plan is not None and plan.keep_alive == kept:
+            reason = plan.keep_alive_reason
+        elif plan is None:
+            reason = "the request ended without a response"
+        elif not self.keep_alive:
+            reason = "the response could not be finished (client gone or servlet failure)"
+        else:
+            reason = "the rest of the request body could not be read"
+        BUS.emit(KeepAliveDecided(connection=self.connection_id, keep_alive=kept, reason=reason))
 
     def write_body(self, data: bytes) -> None:
         """Send a piece of a committed response's body."""
@@ -408,6 +456,9 @@ class Http11Processor:
             self._send(LAST_CHUNK)
 
     def _send(self, data: bytes | bytearray) -> None:
+        if BUS.active:
+            self.bytes_out += len(data)
+            BUS.emit(BytesSent(connection=self.connection_id, data=bytes(data)))
         try:
             sent = 0
             raw = self._raw
@@ -422,7 +473,7 @@ class Http11Processor:
                     return
             # The buffer is full: wait for room, bounded by connectionTimeout
             # (enforced by the endpoint's sweeper).
-            timeout = self.endpoint.config.connection_timeout
+            timeout = self.endpoint.connection_timeout
             self.deadline = _monotonic() + timeout if timeout is not None else 0.0
             self.sock.sendall(memoryview(data)[sent:] if sent else data)
         except OSError as exc:

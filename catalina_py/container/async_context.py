@@ -37,9 +37,9 @@ from urllib.parse import quote
 import gevent
 import gevent.event
 
-from ..connector.errors import ClientAbortError
+from ..http.errors import ClientAbortError
 from ..servlet.asynchronous import AsyncContext, AsyncEvent, AsyncListener, IllegalStateError
-from .uri import UriError, parse_uri
+from ..http.uri import UriError, parse_uri
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..servlet.context import ServletContext
@@ -244,7 +244,7 @@ class AsyncContextImpl(AsyncContext):
         request = self._check()
         if not callable(runnable):
             raise TypeError(f"start() needs a callable, not {type(runnable).__name__}")
-        slots = request._channel.endpoint.request_slots
+        slots = request._channel.request_slots
         gevent.spawn(self._run_runnable, runnable, slots)
 
     def _run_runnable(self, runnable: Callable[[], Any], slots: Any) -> None:

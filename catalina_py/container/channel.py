@@ -65,7 +65,12 @@ class Channel(Protocol):
         ...
 
     def read_body(self, size: int) -> bytes:
-        """Up to *size* bytes of the request body; b"" at its end."""
+        """Up to *size* bytes of the request body; b"" at its end.
+
+        Raises ``http.errors.HttpParseError`` for a malformed body (the
+        request answers it as ``BadRequestError``, 400) and
+        ``ClientAbortError`` when the client stops sending it."""
+        # CONTRACT: the connector raises HttpParseError here (it may not import the servlet API's BadRequestError).
         ...
 
     def commit(self, status: int, headers: Sequence[tuple[str, str]], content_length: int,

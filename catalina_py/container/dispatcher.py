@@ -32,7 +32,7 @@ from ..servlet.filter import (DispatcherType, HttpServletResponseWrapper, unwrap
                               unwrap_response)
 from ..servlet.params import parse_form
 from .filter_chain import run_chain
-from .uri import UriError, parse_uri
+from ..http.uri import UriError, parse_uri
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..config.web_xml import ErrorPage

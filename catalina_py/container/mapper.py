@@ -37,6 +37,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..http.grammar import split_host
+
 __all__ = ["MappingData", "Mapper"]
 
 #: MappingData.match_type values (jakarta.servlet.http.MappingMatch).
@@ -418,15 +420,7 @@ class Mapper:
     def _resolve_host(self, host: str | None) -> _Host | None:
         hosts = self._hosts
         if host:
-            name = host.lower()
-            if name.startswith("["):
-                end = name.find("]")
-                if end > 0:
-                    name = name[:end + 1]
-            else:
-                colon = name.find(":")
-                if colon >= 0 and name.find(":", colon + 1) < 0:
-                    name = name[:colon]
+            name = split_host(host.lower(), brackets=True)[0]
             entry = hosts.get(name)
             if entry is not None:
                 return entry

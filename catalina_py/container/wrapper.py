@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import gevent.lock
 
 from .. import trace
-from ..connector.errors import ClientAbortError
+from ..http.errors import ClientAbortError
 from ..lifecycle import LifecycleBase
 from ..servlet.exceptions import ServletException
 from ..servlet.http import ServletConfig
@@ -38,7 +38,7 @@ class StandardWrapperValve(ValveBase):
             request.set_attribute(ERROR_EXCEPTION, exc)
             response.send_error(getattr(exc, "status", 500) if isinstance(exc, ServletException) else 500)
             return
-        trace_id = request._channel.trace_id
+        trace_id = request._channel.connection_id if trace.ENABLED else 0
         if trace_id:
             trace.trace(trace_id, "servlet", f"{type(servlet).__name__}.service() ({request.get_method()})")
         try:

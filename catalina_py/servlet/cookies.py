@@ -4,11 +4,10 @@ Tomcat's ``Rfc6265CookieProcessor`` does them."""
 
 from __future__ import annotations
 
-from ..connector.http11.writer import http_date
+from ..http.grammar import TCHAR_SET
+from ..http.writer import http_date
 
-_TOKEN_CHARS = frozenset(
-    "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-)
+_TOKEN_CHARS = TCHAR_SET
 # RFC 6265 cookie-octet: printable US-ASCII minus DQUOTE, comma, semicolon, backslash.
 _COOKIE_OCTETS = frozenset(chr(c) for c in range(0x21, 0x7F)) - set('",;\\')
 

@@ -10,14 +10,16 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING, Any, Iterator
 
+from ..http.errors import HttpParseError
+from ..http.grammar import split_host
 from .attributes import AttributeHolder
 from .cookies import Cookie, parse_cookie_header
 from .exceptions import BadRequestError, IllegalStateError, RequestTooLargeError
 from .params import parse_form
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..connector.http11.headers import Headers
-    from ..connector.http11.parser import RequestHead
+    from ..http.headers import Headers
+    from ..http.parser import RequestHead
 
 
 class ServletInputStream(io.RawIOBase):
@@ -32,7 +34,7 @@ class ServletInputStream(io.RawIOBase):
         return True
 
     def readinto(self, buffer: Any) -> int:
-        data = self._channel.read_body(len(buffer))
+        data = _read_body(self._channel, len(buffer))
         n = len(data)
         buffer[:n] = data
         return n
@@ -40,18 +42,27 @@ class ServletInputStream(io.RawIOBase):
     def read(self, size: int = -1) -> bytes:
         if size is None or size < 0:
             return self.readall()
-        return self._channel.read_body(size)
+        return _read_body(self._channel, size)
 
     def readall(self) -> bytes:
         chunks = []
         while True:
-            data = self._channel.read_body(65536)
+            data = _read_body(self._channel, 65536)
             if not data:
                 return b"".join(chunks)
             chunks.append(data)
 
     def is_finished(self) -> bool:
         return self._channel.body_finished
+
+
+def _read_body(channel: Any, size: int) -> bytes:
+    """``channel.read_body``, with a malformed body reported as the servlet
+    API's BadRequestError (answered with 400)."""
+    try:
+        return channel.read_body(size)
+    except HttpParseError as exc:
+        raise BadRequestError(exc.reason) from None
 
 
 #: Marks "no such attribute" for the attribute events (None is never stored).
@@ -274,7 +285,7 @@ class HttpServletRequest(AttributeHolder):
         chunks = []
         total = 0
         while True:
-            data = self._channel.read_body(65536)
+            data = _read_body(self._channel, 65536)
             if not data:
                 return b"".join(chunks)
             total += len(data)
@@ -367,18 +378,7 @@ class HttpServletRequest(AttributeHolder):
         return self._channel.secure if secure is None else secure
 
     def _split_host(self) -> None:
-        host = self._headers.get("host") or ""
-        name, port = host, None
-        if host.startswith("["):
-            end = host.find("]")
-            name = host[1:end] if end > 0 else host
-            rest = host[end + 1:] if end > 0 else ""
-            if rest.startswith(":") and rest[1:].isdigit():
-                port = int(rest[1:])
-        elif ":" in host:
-            name, _, p = host.rpartition(":")
-            if p.isdigit():
-                port = int(p)
+        name, port = split_host(self._headers.get("host") or "")
         if not name:
             name = self._channel.local_addr
             port = self._channel.local_port

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from ..connector.http11.headers import Headers
+from ..http.headers import Headers
 from .cookies import Cookie, format_set_cookie
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -198,7 +198,7 @@ class HttpServletResponse:
         self.set_header(name, str(value))
 
     def set_date_header(self, name: str, timestamp: float) -> None:
-        from ..connector.http11.writer import http_date
+        from ..http.writer import http_date
         self.set_header(name, http_date(timestamp))
 
     def contains_header(self, name: str) -> bool:
@@ -403,7 +403,7 @@ class HttpServletResponse:
     def _commit(self, final: bool) -> None:
         """Hand status and headers to the connection (with the body when *final*)."""
         self._committed = True
-        self._channel.commit(self, self._buffer if final else None)
+        self._channel.commit(self._status, self._header_items(), self._content_length, self._buffer if final else None)
         if final:
             self._buffer.clear()
 

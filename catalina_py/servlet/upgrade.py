@@ -19,9 +19,10 @@ See ``docs/upgrade.md``.
 from __future__ import annotations
 
 import socket
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-import gevent.event
+if TYPE_CHECKING:  # pragma: no cover
+    from ..config.connector_spec import ConnectorSpec
 
 __all__ = ["HttpUpgradeHandler", "UpgradeToken", "WebConnection"]
 
@@ -70,75 +71,60 @@ class HttpUpgradeHandler:
         connection.close()
 
 
-class WebConnection:
-    """The upgraded connection: its socket, the bytes the HTTP parser had
-    already read past the request, and ``close``.
+class WebConnection(Protocol):
+    """The upgraded connection as a handler sees it: its socket, the bytes
+    the HTTP parser had already read past the request, and ``close``.
 
     Tomcat's ``WebConnection`` gives servlet streams; here the gevent
     socket itself is the stream (blocking calls park only this greenlet).
+    The connector implements it (``connector/upgrade.py``).
     """
 
-    def __init__(self, sock: socket.socket, leftover: bytes, channel: Any = None,
-                 handler: HttpUpgradeHandler | None = None) -> None:
-        self._sock = sock
-        self._leftover = leftover
-        self._channel = channel
-        self.handler = handler
-        self._closed = gevent.event.Event()
-        #: The connection's number in trace lines (0: tracing is off).
-        self.trace_id = 0
+    #: The process-wide connection number (``events.Event.connection``).
+    connection_id: int
+    #: The connector's settings (the WebSocket ping and close bounds).
+    connector_config: ConnectorSpec
+
+    @property
+    def remote_addr(self) -> str:
+        """The client's address."""
+        ...
+
+    @property
+    def remote_port(self) -> int:
+        """The client's port."""
+        ...
 
     def get_socket(self) -> socket.socket:
         """The connection's (gevent) socket."""
-        return self._sock
+        ...
 
     def get_leftover(self) -> bytes:
         """The bytes received after the request head, before the upgrade
         (the client may send its first frames together with the request)."""
-        return self._leftover
+        ...
 
     def take_leftover(self) -> bytes:
         """The leftover bytes, once: later calls return b""."""
-        data, self._leftover = self._leftover, b""
-        return data
+        ...
 
     def recv(self, size: int = 65536) -> bytes:
         """The leftover bytes first, then what the socket receives; b"" at EOF."""
-        if self._leftover:
-            data, self._leftover = self._leftover[:size], self._leftover[size:]
-            return data
-        return self._sock.recv(size)
+        ...
 
     def sendall(self, data: bytes) -> None:
         """Send *data* (blocks this greenlet while the socket is full)."""
-        self._sock.sendall(data)
-
-    @property
-    def remote_addr(self) -> str:
-        return getattr(self._channel, "remote_addr", "")
-
-    @property
-    def remote_port(self) -> int:
-        return getattr(self._channel, "remote_port", 0)
+        ...
 
     def is_closed(self) -> bool:
-        return self._closed.is_set()
+        """True once :meth:`close` was called."""
+        ...
 
     def close(self) -> None:
         """Close the connection (idempotent); the container then calls the
         handler's ``destroy`` and frees the connection's slot."""
-        if self._closed.is_set():
-            return
-        self._closed.set()
-        try:
-            self._sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        try:
-            self._sock.close()
-        except OSError:
-            pass
+        ...
 
     def wait_closed(self, timeout: float | None = None) -> bool:
         """Block until :meth:`close` was called; True if it was."""
-        return self._closed.wait(timeout)
+        ...

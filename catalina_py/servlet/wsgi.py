@@ -32,6 +32,7 @@ import re
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 from wsgiref.util import FileWrapper
 
+from ..http.grammar import TOKEN_RE
 from .exceptions import ServletException
 from .http import HttpServlet
 
@@ -50,7 +51,7 @@ WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 # "Connection: close" is accepted and closes the connection after the response.
 _HOP_BY_HOP = frozenset(("connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
                          "te", "trailer", "trailers", "transfer-encoding", "upgrade"))
-_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
+_TOKEN = TOKEN_RE
 _STATUS = re.compile(r"([1-9][0-9]{2}) [^\x00-\x08\x0a-\x1f\x7f]*\Z")
 
 

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from ..connector.http11.writer import http_date
+from ..http.writer import http_date
 
 __all__ = [
     "MIME_BOUNDARY",

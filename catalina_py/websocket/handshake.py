@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..http.grammar import split_list
+
 __all__ = [
     "WS_GUID", "WS_VERSION", "accept_key", "is_upgrade_request",
     "HandshakeError", "validate_request", "missing_upgrade_error",
@@ -173,13 +175,7 @@ def parse_header_list(values: list[str]) -> list[str]:
 
     ``["chat, superchat", "v2"]`` -> ``["chat", "superchat", "v2"]``.
     """
-    result: list[str] = []
-    for value in values:
-        for element in value.split(","):
-            element = element.strip(" \t")
-            if element:
-                result.append(element)
-    return result
+    return split_list(values)
 
 
 def negotiate_subprotocol(offered: list[str],

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import zlib
 
+from ..http.grammar import TCHAR_SET
 from .frames import CloseCode, ProtocolError
 
 __all__ = ["PerMessageDeflate", "parse_extension_header", "EXTENSION_NAME"]
@@ -38,8 +39,7 @@ _TAIL = b"\x00\x00\xff\xff"
 _PARAMS = frozenset({"server_no_context_takeover",
                      "client_no_context_takeover",
                      "server_max_window_bits", "client_max_window_bits"})
-_TCHARS = frozenset("!#$%&'*+-.^_`|~0123456789"
-                    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_TCHARS = TCHAR_SET
 
 
 class _SyntaxError(ValueError):

@@ -91,7 +91,7 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
         self.ping_interval = float(getattr(settings, "web_socket_ping_interval", 25.0) or 0.0)
         self.ping_timeout = float(getattr(settings, "web_socket_ping_timeout", 10.0) or 0.0)
         self.close_timeout = float(getattr(settings, "web_socket_close_timeout", 10.0) or 0.0)
-        timeout = getattr(settings, "connection_timeout", None)
+        timeout = (getattr(settings, "connection_timeout_ms", 0) or 0) / 1000
         #: A send blocked this long (the peer reads nothing) drops the connection.
         self.send_timeout: float | None = timeout if timeout and timeout > 0 else None
 
@@ -102,7 +102,7 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
             raise RuntimeError("WsHttpUpgradeHandler.init() without pre_init()")
         self.connection = connection
         self._sock = connection.get_socket()
-        self._trace_id = getattr(connection, "trace_id", 0)
+        self._trace_id = connection.connection_id if trace.ENABLED else 0
         if self._trace_id:
             trace.trace(self._trace_id, "open", f"WebSocket session on {self.config.path}")
         config = self.config

@@ -242,7 +242,7 @@ class ServerContainer:
             self._refuse(response, hs.HandshakeError(500, "Internal Server Error",
                                                      f"The WebSocket handshake failed: {type(exc).__name__}\n"))
             return True
-        trace_id = request._channel.trace_id
+        trace_id = request._channel.connection_id if trace.ENABLED else 0
         if trace_id:
             trace.trace(trace_id, "handshake",
                         f"endpoint {config.endpoint_class.__name__} at {config.path}: key accepted, "

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from catalina_py.connector.errors import ClientAbortError
-from catalina_py.connector.http11.headers import Headers
+from catalina_py.http.errors import ClientAbortError
+from catalina_py.http.headers import Headers
 from catalina_py.container.valves import access_log_file as al
 from catalina_py.container.valves.access_log import AccessLogValve
 from catalina_py.container.valves.access_log_dates import compile_date_format
@@ -685,7 +685,7 @@ def test_the_file_settings_live_on_the_log_file(tmp_path: Any) -> None:
 def test_the_real_request_and_response() -> None:
     """The elements read HttpServletRequest/HttpServletResponse through their
     public methods only (the connection through its container-side views)."""
-    from catalina_py.connector.http11.parser import RequestParser
+    from catalina_py.http.parser import RequestParser
     from catalina_py.servlet.request import HttpServletRequest
     from catalina_py.servlet.response import HttpServletResponse
 

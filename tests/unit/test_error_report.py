@@ -34,9 +34,9 @@ class Channel:
         self.keep_alive = True
         self.abort_after_response = False
 
-    def commit(self, response: Any, body: Any) -> None:
-        self.status = response.get_status()
-        self.headers = response.header_items()
+    def commit(self, status: int, headers: Any, content_length: int, body: Any) -> None:
+        self.status = status
+        self.headers = list(headers)
         if body is not None:
             self.body += bytes(body)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from catalina_py.connector.http11.headers import Headers
-from catalina_py.connector.http11.parser import RequestParser
+from catalina_py.http.headers import Headers
+from catalina_py.http.parser import RequestParser
 from catalina_py.servlet import Cookie, HttpServlet
 from catalina_py.servlet.cookies import format_set_cookie, parse_cookie_header
 from catalina_py.servlet.exceptions import RequestTooLargeError
@@ -36,8 +36,8 @@ class FakeChannel:
             self.body_finished = True
         return data
 
-    def commit(self, response, body):
-        self.commits.append((response._status, response._header_items(), None if body is None else bytes(body)))
+    def commit(self, status, headers, content_length, body):
+        self.commits.append((status, list(headers), None if body is None else bytes(body)))
 
     def write_body(self, data):
         self.written.append(bytes(data))

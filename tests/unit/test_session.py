@@ -13,9 +13,9 @@ import gevent
 import pytest
 
 from catalina_py.config.web_xml import CookieConfig, SessionConfig, WebXml
-from catalina_py.connector.http11.parser import RequestParser
+from catalina_py.http.parser import RequestParser
 from catalina_py.container.context import StandardContext
-from catalina_py.container.uri import parse_uri
+from catalina_py.http.uri import parse_uri
 from catalina_py.errors import ConfigError
 from catalina_py.servlet.exceptions import IllegalStateError
 from catalina_py.servlet.listeners import (
@@ -98,8 +98,8 @@ class FakeChannel:
         self.secure = scheme == "https"
         self.commits = []
 
-    def commit(self, response, body):
-        self.commits.append(response._header_items())
+    def commit(self, status, headers, content_length, body):
+        self.commits.append(list(headers))
 
     def write_body(self, data):
         pass

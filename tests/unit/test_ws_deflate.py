@@ -7,7 +7,7 @@ import zlib
 
 import pytest
 
-from catalina_py.connector.http11.headers import Headers
+from catalina_py.http.headers import Headers
 from catalina_py.websocket.frames import (
     Frame, Opcode, ProtocolError, serialize_frame)
 from catalina_py.websocket.handshake import (

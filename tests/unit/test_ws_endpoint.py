@@ -189,7 +189,7 @@ SERVER_XML = """<?xml version="1.0"?>
 
 def test_connector_websocket_attributes_in_server_xml(tmp_path):
     from catalina_py.config.server_xml import load_server_xml
-    from catalina_py.connector.endpoint import ConnectorSettings
+    from catalina_py.connector.endpoint import Endpoint
     from catalina_py.errors import ConfigError
     path = tmp_path / "server.xml"
     path.write_text(SERVER_XML.format(
@@ -198,7 +198,7 @@ def test_connector_websocket_attributes_in_server_xml(tmp_path):
     connector = config.services[0].connectors[0]
     assert (connector.web_socket_ping_interval, connector.web_socket_ping_timeout,
             connector.web_socket_close_timeout) == (0.5, 2.0, 0.0)
-    settings = ConnectorSettings.from_config(connector)
+    settings = Endpoint(connector, adapter=None).config  # what the connector reads (no copy)
     assert (settings.web_socket_ping_interval, settings.web_socket_ping_timeout) == (0.5, 2.0)
     path.write_text(SERVER_XML.format(attrs='webSocketPingInterval="-1"'))
     with pytest.raises(ConfigError) as info:

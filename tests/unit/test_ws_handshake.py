@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from catalina_py.connector.http11.headers import Headers
+from catalina_py.http.headers import Headers
 from catalina_py.websocket.handshake import (
     HandshakeError, accept_key, check_origin, is_upgrade_request,
     missing_upgrade_error, negotiate_subprotocol, origin_error,

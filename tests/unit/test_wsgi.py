@@ -67,8 +67,8 @@ class RecordingChannel:
         self.sent = []
         self.ended = False
 
-    def commit(self, response, body):
-        self.committed = (response.get_status(), response._header_items(), response.get_content_length())
+    def commit(self, status, headers, content_length, body):
+        self.committed = (status, list(headers), content_length)
         if body:
             self.sent.append(bytes(body))
 

@@ -22,7 +22,7 @@ from typing import Protocol
 
 import gevent
 
-from ...connector.errors import ClientAbortError
+from ...http.errors import ClientAbortError
 from .access_log_dates import clf, compile_date_format
 
 log = logging.getLogger("catalina_py.container.valves.access_log")

@@ -1,4 +1,4 @@
-"""Tests for catalina_py.container.uri (Tomcat's CoyoteAdapter URI handling)."""
+"""Tests for catalina_py.http.uri (Tomcat's CoyoteAdapter URI handling)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from catalina_py.container import uri as uri_mod
-from catalina_py.container.uri import ParsedUri, UriError, parse_uri, split_target
+from catalina_py.http import uri as uri_mod
+from catalina_py.http.uri import ParsedUri, UriError, parse_uri, split_target
 
 
 def decoded(path: str, encoding: str = "utf-8") -> str:

@@ -33,13 +33,13 @@ Design notes (speed matters, this is on every request's path):
 
 from __future__ import annotations
 
-import ipaddress
 import re
-from dataclasses import dataclass, field
-from typing import NoReturn
+from dataclasses import dataclass
 
-from catalina_py.connector.http11.errors import HttpParseError
-from catalina_py.connector.http11.headers import Headers
+from .body import ChunkedReader, Data, EndOfMessage, LengthReader
+from .errors import HttpParseError
+from .grammar import TOKEN_RE, connection_tokens, parse_fields, token_list, valid_host
+from .headers import Headers
 
 __all__ = [
     "CLOSED",
@@ -95,28 +95,10 @@ class RequestHead:
     keep_alive: bool
 
 
-@dataclass(slots=True)
-class Data:
-    """A piece of the (de-chunked) request body."""
-
-    data: bytes
-
-
-@dataclass(slots=True)
-class EndOfMessage:
-    """The body is complete; ``trailers`` holds chunked trailer fields."""
-
-    trailers: Headers = field(default_factory=Headers)
-
-
 Event = RequestHead | Data | EndOfMessage | _Sentinel
 
 
 # ------------------------------------------------------- character classes
-
-# tchar (RFC 9110 5.6.2).
-_TCHARS = r"!#$%&'*+\-.^_`|~0-9A-Za-z"
-_TOKEN_RE = re.compile(rf"[{_TCHARS}]+\Z")
 
 # Characters Tomcat's HttpParser accepts in the path (isAbsolutePathRelaxed:
 # unreserved / pct-encoded / sub-delims / ":" / "@" / "/") and in the query
@@ -132,12 +114,6 @@ _ABSOLUTE_RE = re.compile(
     rf"(?i:https?)://([^/?]*)(?:/[{_PATH_CHARS}]*)?(?:\?[{_PATH_CHARS}?]*)?\Z")
 _USERINFO_RE = re.compile(r"[A-Za-z0-9\-._~%!$&'()*+,;=:]*\Z")
 
-# Host (Tomcat's Host.parse: reg-name of letters, digits, "-" and ".",
-# IPv4, or a bracketed IPv6 literal; optional ":" port of digits).
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?"
-_HOST_RE = re.compile(
-    rf"(?:{_LABEL}(?:\.{_LABEL})*\.?|\[([0-9A-Fa-f:.]+)\])(?::([0-9]*))?\Z")
-
 _VERSION_RE = re.compile(r"HTTP/[0-9]\.[0-9]\Z")
 _WS_RE = re.compile(r"[ \t]+")
 
@@ -146,145 +122,22 @@ _WS_RE = re.compile(r"[ \t]+")
 _HEAD_ALLOWED = bytes(b for b in range(256)
                       if not ((b < 32 and b not in (9, 10, 13)) or b == 127))
 _STRAY_CR_RE = re.compile(r"\r(?!\n)")
-# In a trailer section: the same, and also LF without CR (Tomcat requires
-# CRLF in trailers).
-_BAD_TRAILER_RE = re.compile(
-    rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n")
-_BARE_LF_RE = re.compile(rb"(?<!\r)\n")
 
-_HEX_RE = re.compile(rb"[0-9A-Fa-f]+\Z")
-# chunk-ext as Tomcat's ChunkExtension state machine accepts it:
-# 1*( ";" BWS name [ BWS "=" BWS ( token / quoted-string ) ] BWS ), i.e. no
-# whitespace between the size and the first ";". Quoted strings may not
-# contain "\" nor controls other than HT.
-_BTOKEN = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
-_CHUNK_EXT_RE = re.compile(
-    rb"(?:;[ \t]*" + _BTOKEN + rb"(?:[ \t]*=[ \t]*(?:" + _BTOKEN
-    + rb"|\"[^\"\\\x00-\x08\x0a-\x1f\x7f]*\"))?[ \t]*)+\Z")
-
-_MAX_CHUNK_SIZE = 0x7FFFFFFF   # Tomcat: at most 8 hex digits, int >= 0
-_MAX_CHUNK_DIGITS = 8
 _MAX_CONTENT_LENGTH = 2 ** 63 - 1
-_MAX_PORT = 2 ** 31 - 1        # Tomcat parses the port as a Java int
 
-# Small caches of strings already validated (method names, header field
-# names, Host values). Requests repeat the same few, so a dict hit replaces a
-# regex match. Bounded so that hostile input cannot grow them.
+# Method names already validated (grammar.py keeps the field names and Host
+# values). Requests repeat the same few, so a set hit replaces a regex
+# match. Bounded so that hostile input cannot grow it.
 _CACHE_LIMIT = 512
 _GOOD_METHODS: set[str] = set()
-_FIELD_NAMES: dict[str, str] = {}          # raw name -> lower-cased name
-_GOOD_HOSTS: set[str] = set()
 
 # Parser states.
 _S_HEAD = 0
-_S_LENGTH = 1
-_S_CHUNK_SIZE = 2
-_S_CHUNK_DATA = 3
-_S_CHUNK_CRLF = 4
-_S_TRAILERS = 5
+_S_LENGTH = 1      # a LengthReader reads the body
+_S_CHUNKED = 2     # a ChunkedReader reads the body
 _S_EOM = 6         # emit EndOfMessage (body-less request) next
 _S_DONE = 7        # EndOfMessage returned; waiting for start_next_request()
 _S_ERROR = 8
-
-
-def _valid_host(value: str, require_port: bool = False) -> bool:
-    """True if ``value`` is ``host [":" port]`` as Tomcat's Host.parse allows.
-
-    ``require_port`` (for CONNECT's authority-form) insists on a port.
-    """
-    if not require_port and value in _GOOD_HOSTS:
-        return True
-    m = _HOST_RE.match(value)
-    if m is None:
-        return False
-    literal, port = m.group(1), m.group(2)
-    if literal is not None:
-        try:
-            ipaddress.IPv6Address(literal)
-        except ValueError:
-            return False
-    if port:
-        if len(port) > 10 or int(port) > _MAX_PORT:
-            return False
-    elif require_port:
-        return False
-    if not require_port and len(_GOOD_HOSTS) < _CACHE_LIMIT:
-        _GOOD_HOSTS.add(value)
-    return True
-
-
-def _parse_fields(lines: list[str], first: int, what: str,
-                  max_count: int) -> tuple[list[tuple[str, str]],
-                                           dict[str, list[str]]]:
-    """Parse ``name: value`` lines ``lines[first:]`` into items and index.
-
-    ``what`` is "header" or "trailer", for error reasons. Control characters
-    were rejected before the text was split into lines.
-    """
-    if max_count >= 0 and len(lines) - first > max_count:
-        raise HttpParseError(400, f"Too many {what} fields")
-    items: list[tuple[str, str]] = []
-    index: dict[str, list[str]] = {}
-    names = _FIELD_NAMES
-    append = items.append
-    for i in range(first, len(lines)):
-        name, colon, value = lines[i].partition(":")
-        lower = names.get(name)
-        if lower is None:
-            if not colon or not name or _TOKEN_RE.match(name) is None:
-                _bad_field(lines[i], what)
-            lower = name.lower()
-            if len(names) < _CACHE_LIMIT:
-                names[name] = lower
-        elif not colon:
-            _bad_field(lines[i], what)
-        value = value.strip(" \t")
-        append((name, value))
-        values = index.get(lower)
-        if values is None:
-            index[lower] = [value]
-        else:
-            values.append(value)
-    return items, index
-
-
-def _bad_field(line: str, what: str) -> NoReturn:
-    """Raise the error for a field line whose name part is not valid."""
-    if line[:1] in (" ", "\t"):
-        raise HttpParseError(
-            400, f"Obsolete line folding in {what} fields is not allowed")
-    colon = line.find(":")
-    if colon < 0:
-        raise HttpParseError(400, f"Invalid {what} field (no colon)")
-    if colon == 0:
-        raise HttpParseError(400, f"Empty {what} field name")
-    raise HttpParseError(400, f"Invalid {what} field name")
-
-
-def _token_list(values: list[str]) -> list[str] | None:
-    """Parse a ``#token`` list the way Tomcat's TokenList does.
-
-    Returns the lower-cased tokens, or ``None`` if an element is not a token
-    or there is no token at all. Empty elements are allowed.
-    """
-    tokens: list[str] = []
-    for value in values:
-        for element in value.split(","):
-            element = element.strip(" \t")
-            if not element:
-                continue
-            if _TOKEN_RE.match(element) is None:
-                return None
-            tokens.append(element.lower())
-    return tokens or None
-
-
-def _connection_tokens(values: list[str]) -> set[str] | tuple[str]:
-    """Lower-cased elements of the Connection header values."""
-    if len(values) == 1 and "," not in values[0]:
-        return (values[0].lower(),)
-    return {element.strip(" \t").lower()
-            for value in values for element in value.split(",")}
 
 
 def _check_request_line(line: str) -> tuple[str, str, str]:
@@ -308,7 +161,7 @@ def _check_request_line(line: str) -> tuple[str, str, str]:
             raise HttpParseError(400, "Invalid request line")
     method, target, version = parts
     if method not in _GOOD_METHODS:
-        if _TOKEN_RE.match(method) is None:
+        if TOKEN_RE.match(method) is None:
             raise HttpParseError(400, "Invalid method in request line")
         if len(_GOOD_METHODS) < _CACHE_LIMIT:
             _GOOD_METHODS.add(method)
@@ -337,7 +190,7 @@ def _check_target_form(method: str, target: str) -> None:
                 400, "Asterisk request target is only allowed for OPTIONS")
         return
     if method == "CONNECT":
-        if not _valid_host(target, require_port=True):
+        if not valid_host(target, require_port=True):
             raise HttpParseError(400, "Invalid CONNECT target")
         return
     if target[:1] == "/":
@@ -361,7 +214,7 @@ def _absolute_authority(target: str) -> str | None:
         if _USERINFO_RE.match(authority, 0, at) is None:
             return None
         authority = authority[at + 1:]
-    if not authority or not _valid_host(authority):
+    if not authority or not valid_host(authority):
         return None
     return authority
 
@@ -383,7 +236,7 @@ class RequestParser:
 
     __slots__ = (
         "_buf", "_pos", "_pending", "_eof", "_state", "_scan", "_blank",
-        "_reqline", "_remaining", "_ext_total", "_error",
+        "_reqline", "_body", "_error",
         "max_header_size", "max_trailer_size", "max_chunk_extension_size",
         "max_header_count",
     )
@@ -404,8 +257,7 @@ class RequestParser:
         self._scan = 0           # where the current search resumes
         self._blank = 0          # blank-line bytes skipped before the head
         self._reqline: tuple[str, str, str] | None = None
-        self._remaining = 0      # body bytes left (length or chunk)
-        self._ext_total = 0      # chunk-extension bytes seen so far
+        self._body: LengthReader | ChunkedReader | None = None  # the body being read
         self._error: HttpParseError | None = None
 
     # -- feeding -------------------------------------------------------------
@@ -467,8 +319,7 @@ class RequestParser:
         self._scan = self._pos
         self._blank = 0
         self._reqline = None
-        self._remaining = 0
-        self._ext_total = 0
+        self._body = None
 
     # -- events --------------------------------------------------------------
 
@@ -484,13 +335,11 @@ class RequestParser:
         try:
             if state == _S_HEAD:
                 return self._next_head()
-            if state == _S_LENGTH:
-                return self._next_length()
+            if state == _S_LENGTH or state == _S_CHUNKED:
+                return self._next_body()
             if state == _S_EOM:
                 self._state = _S_DONE
                 return EndOfMessage(Headers())
-            if _S_CHUNK_SIZE <= state <= _S_TRAILERS:
-                return self._next_chunked()
             if state == _S_DONE:
                 return NEED_DATA
         except HttpParseError as exc:
@@ -590,7 +439,7 @@ class RequestParser:
     def _finish_head(self, reqline: tuple[str, str, str],
                      lines: list[str]) -> RequestHead:
         method, target, version = reqline
-        items, index = _parse_fields(lines, 1, "header",
+        items, index = parse_fields(lines, 1, "header",
                                      self.max_header_count)
         http11 = version == "HTTP/1.1"
 
@@ -600,7 +449,7 @@ class RequestParser:
             if len(hosts) > 1:
                 raise HttpParseError(400, "More than one Host header")
             host = hosts[0]
-            if host and not _valid_host(host):
+            if host and not valid_host(host):
                 raise HttpParseError(400, "Invalid Host header")
         elif http11:
             raise HttpParseError(400, "Missing Host header")
@@ -617,7 +466,7 @@ class RequestParser:
         keep_alive = http11
         conn = index.get("connection")
         if conn is not None:
-            tokens = _connection_tokens(conn)
+            tokens = connection_tokens(conn)
             if "close" in tokens:
                 keep_alive = False
             elif "keep-alive" in tokens:
@@ -631,7 +480,7 @@ class RequestParser:
             if cl is not None:
                 raise HttpParseError(
                     400, "Both Content-Length and Transfer-Encoding present")
-            codings = _token_list(te)
+            codings = token_list(te)
             if codings is None:
                 raise HttpParseError(400, "Invalid Transfer-Encoding header")
             chunked = False
@@ -648,7 +497,8 @@ class RequestParser:
             if not http11:
                 # RFC 9112 6.1: HTTP/1.0 with Transfer-Encoding -> close.
                 keep_alive = False
-            self._state = _S_CHUNK_SIZE
+            self._body = ChunkedReader(self.max_trailer_size, self.max_chunk_extension_size)
+            self._state = _S_CHUNKED
             self._scan = self._pos
         elif cl is not None:
             if len(cl) > 1:
@@ -661,7 +511,7 @@ class RequestParser:
                 raise HttpParseError(400, "Invalid Content-Length")
             framing = "length"
             if content_length:
-                self._remaining = content_length
+                self._body = LengthReader(content_length)
                 self._state = _S_LENGTH
             else:
                 self._state = _S_EOM
@@ -679,157 +529,24 @@ class RequestParser:
                 expect = True
 
         return RequestHead(method, target, version,
-                           Headers._from_parsed(items, index), framing,
+                           Headers.from_parsed(items, index), framing,
                            content_length, expect, keep_alive)
 
-    def _next_length(self) -> Event:
-        buf = self._buf
-        pos = self._pos
-        avail = len(buf) - pos
-        if avail <= 0:
-            if self._eof:
-                raise HttpParseError(
-                    400, "Connection closed before the request body was "
-                    "complete")
-            return NEED_DATA
-        remaining = self._remaining
-        if avail >= remaining:
-            take = remaining
-            self._state = _S_EOM
+    def _next_body(self) -> Event:
+        """The next event of the body, read by the current body reader."""
+        body = self._body
+        if type(body) is LengthReader:
+            event: Event | None = body.next_event(self._buf, self._pos, self._eof)
+            self._pos = body.pos
+            if body.remaining == 0:
+                self._state = _S_EOM
+                self._body = None
         else:
-            take = avail
-        self._remaining = remaining - take
-        self._pos = pos + take
-        if pos == 0 and take == len(buf):
-            return Data(buf)
-        return Data(buf[pos:pos + take])
-
-    def _next_chunked(self) -> Event:
-        while True:
-            state = self._state
-            buf = self._buf
-            pos = self._pos
-            n = len(buf)
-            if state == _S_CHUNK_DATA:
-                avail = n - pos
-                if avail <= 0:
-                    break
-                remaining = self._remaining
-                if avail >= remaining:
-                    take = remaining
-                    self._state = _S_CHUNK_CRLF
-                else:
-                    take = avail
-                self._remaining = remaining - take
-                self._pos = pos + take
-                if pos == 0 and take == n:
-                    return Data(buf)
-                return Data(buf[pos:pos + take])
-            if state == _S_CHUNK_SIZE:
-                if not self._chunk_size_line(buf, pos, n):
-                    break
-                continue
-            if state == _S_CHUNK_CRLF:
-                avail = n - pos
-                if avail >= 2:
-                    if buf[pos] != 13 or buf[pos + 1] != 10:
-                        raise HttpParseError(
-                            400, "Chunk data not followed by CRLF")
-                    self._pos = pos + 2
-                    self._scan = pos + 2
-                    self._state = _S_CHUNK_SIZE
-                    continue
-                if avail == 1 and buf[pos] != 13:
-                    raise HttpParseError(400,
-                                         "Chunk data not followed by CRLF")
-                break
-            # _S_TRAILERS
-            trailers = self._trailer_section(buf, pos, n)
-            if trailers is None:
-                break
-            self._state = _S_DONE
-            return EndOfMessage(trailers)
-        if self._eof:
-            raise HttpParseError(
-                400, "Connection closed before the request body was complete")
-        return NEED_DATA
-
-    def _chunk_size_line(self, buf: bytes, pos: int, n: int) -> bool:
-        """Parse ``chunk-size [chunk-ext] CRLF``; False if incomplete."""
-        scan = self._scan if self._scan > pos else pos
-        lf = buf.find(b"\n", scan, n)
-        if lf < 0:
-            self._scan = n
-            # Validate what is there so that garbage fails early and the
-            # line cannot grow beyond 8 digits plus the extension limit.
-            part = buf[pos:n]
-            if part[-1:] == b"\r":
-                part = part[:-1]
-            semi = part.find(b";")
-            digits = part if semi < 0 else part[:semi]
-            if len(digits) > _MAX_CHUNK_DIGITS or (
-                    digits and _HEX_RE.match(digits) is None) or semi == 0:
-                raise HttpParseError(400, "Invalid chunk size")
-            if semi > 0 and self._ext_total + len(part) - semi \
-                    > self.max_chunk_extension_size:
-                raise HttpParseError(400, "Chunk extensions are too large")
-            return False
-        if lf == pos or buf[lf - 1] != 13:
-            raise HttpParseError(400, "Chunk size line not ended by CRLF")
-        line = buf[pos:lf - 1]
-        semi = line.find(b";")
-        digits = line if semi < 0 else line[:semi]
-        if not digits or len(digits) > _MAX_CHUNK_DIGITS \
-                or _HEX_RE.match(digits) is None:
-            raise HttpParseError(400, "Invalid chunk size")
-        size = int(digits, 16)
-        if size > _MAX_CHUNK_SIZE:
-            raise HttpParseError(400, "Invalid chunk size")
-        if semi > 0:
-            self._ext_total += len(line) - semi
-            if self._ext_total > self.max_chunk_extension_size:
-                raise HttpParseError(400, "Chunk extensions are too large")
-            if _CHUNK_EXT_RE.match(line, semi) is None:
-                raise HttpParseError(400, "Invalid chunk extension")
-        pos = lf + 1
-        self._pos = pos
-        self._scan = pos
-        if size:
-            self._remaining = size
-            self._state = _S_CHUNK_DATA
-        else:
-            self._state = _S_TRAILERS
-        return True
-
-    def _trailer_section(self, buf: bytes, pos: int,
-                         n: int) -> Headers | None:
-        """Parse the trailer section; ``None`` if it is incomplete."""
-        avail = n - pos
-        if avail <= 0:
-            return None
-        if buf[pos] == 13:
-            if avail == 1:
-                return None
-            if buf[pos + 1] == 10:
-                self._pos = pos + 2
-                return Headers()
-        limit = self.max_trailer_size
-        scan = self._scan if self._scan > pos else pos
-        end = buf.find(b"\r\n\r\n", scan, n)
-        if end < 0:
-            if avail >= limit:
-                raise HttpParseError(400, "Trailer section is too large")
-            if _BARE_LF_RE.search(buf, scan, n) is not None:
-                raise HttpParseError(
-                    400, "Trailer field line not ended by CRLF")
-            self._scan = n - 3 if n - 3 > pos else pos
-            return None
-        if end + 4 - pos > limit:
-            raise HttpParseError(400, "Trailer section is too large")
-        section = buf[pos:end]
-        if _BAD_TRAILER_RE.search(section) is not None:
-            raise HttpParseError(400, "Invalid character in trailer field")
-        lines = section.decode("latin-1").split("\r\n")
-        items, index = _parse_fields(lines, 0, "trailer", -1)
-        self._pos = end + 4
-        return Headers._from_parsed(items, index)
+            assert type(body) is ChunkedReader
+            event = body.next_event(self._buf, self._pos, self._scan, self._eof)
+            self._pos = body.pos
+            self._scan = body.scan
+            if type(event) is EndOfMessage:
+                self._state = _S_DONE
+                self._body = None
+        return NEED_DATA if event is None else event

@@ -11,9 +11,9 @@ import random
 import h11
 import pytest
 
-from catalina_py.connector.http11.errors import HttpParseError
-from catalina_py.connector.http11.headers import Headers
-from catalina_py.connector.http11.parser import (
+from catalina_py.http.errors import HttpParseError
+from catalina_py.http.headers import Headers
+from catalina_py.http.parser import (
     CLOSED,
     NEED_DATA,
     Data,

@@ -12,9 +12,10 @@ Unlike Tomcat 10, which sends status lines without a reason phrase
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterable
+
+from .grammar import TOKEN_RE
 
 __all__ = [
     "CONTINUE_100",
@@ -98,10 +99,13 @@ LAST_CHUNK = b"0\r\n\r\n"
 #: The interim response sent to a client waiting on ``Expect: 100-continue``.
 CONTINUE_100 = b"HTTP/1.1 100 Continue\r\n\r\n"
 
-_TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
 # Header names already checked; bounded so it cannot grow without limit.
 _GOOD_NAMES: set[str] = set()
 _CACHE_LIMIT = 512
+# Whole header lines already checked and formatted, by (name, value): a
+# server sends the same few (Content-Type, Server...) on every response.
+_GOOD_LINES: dict[tuple[str, str], str] = {}
+_LINE_CACHE_LIMIT = 1024
 # Pre-built status lines for the standard codes, "HTTP/1.1 200 OK\r\n".
 _STATUS_LINES: dict[int, str] = {
     code: f"HTTP/1.1 {code} {reason}\r\n" for code, reason in REASONS.items()
@@ -111,7 +115,7 @@ _STATUS_LINES: dict[int, str] = {
 def _check_name(name: str) -> None:
     if name in _GOOD_NAMES:
         return
-    if not isinstance(name, str) or _TOKEN_RE.match(name) is None:
+    if not isinstance(name, str) or TOKEN_RE.match(name) is None:
         raise ValueError(f"invalid header name {name!r}")
     if len(_GOOD_NAMES) < _CACHE_LIMIT:
         _GOOD_NAMES.add(name)
@@ -125,13 +129,17 @@ def _check_value(name: str, value: str) -> None:
 
 def build_response_head(status: int, headers: Iterable[tuple[str, str]],
                         reason: str | None = None,
-                        version: str = "HTTP/1.1") -> bytes:
+                        version: str = "HTTP/1.1", *,
+                        trusted: Iterable[tuple[str, str]] = (),
+                        date: str | None = None) -> bytes:
     """Return the status line and header fields, ending in CRLF CRLF.
 
     ``reason`` overrides the standard phrase (an unknown status without
     one gets an empty phrase). Raises ``ValueError`` for a status outside
     100-999, a header name that is not a token, a value or reason holding
-    CR/LF/NUL, or text that latin-1 cannot encode.
+    CR/LF/NUL, or text that latin-1 cannot encode. ``trusted`` fields (the
+    framing and ``Connection`` fields ``plan_response`` lists) follow
+    ``headers`` without those checks, then ``Date: date`` when given.
     """
     if type(status) is not int or not 100 <= status <= 999:
         raise ValueError(f"invalid status code {status!r}")
@@ -149,12 +157,23 @@ def build_response_head(status: int, headers: Iterable[tuple[str, str]],
         line = f"{version} {status} {reason}\r\n"
     parts = [line]
     append = parts.append
-    for name, value in headers:
-        if name not in _GOOD_NAMES:
-            _check_name(name)
-        if "\r" in value or "\n" in value or "\0" in value:
-            _check_value(name, value)
+    lines = _GOOD_LINES
+    for item in headers:
+        text = lines.get(item)
+        if text is None:
+            name, value = item
+            if name not in _GOOD_NAMES:
+                _check_name(name)
+            if "\r" in value or "\n" in value or "\0" in value:
+                _check_value(name, value)
+            text = f"{name}: {value}\r\n"
+            if len(lines) < _LINE_CACHE_LIMIT and len(text) <= 256:
+                lines[item] = text
+        append(text)
+    for name, value in trusted:
         append(f"{name}: {value}\r\n")
+    if date is not None:
+        append(f"Date: {date}\r\n")
     append("\r\n")
     return "".join(parts).encode("latin-1")
 

@@ -1,4 +1,5 @@
-"""Errors raised while parsing HTTP/1.1 requests.
+"""The errors of the HTTP layer: :class:`HttpParseError` (a request that
+cannot be read) and :class:`ClientAbortError` (the client went away).
 
 The parser never writes to a socket; when the bytes it is given cannot be a
 valid request it raises :class:`HttpParseError`, carrying the status code the
@@ -8,7 +9,7 @@ is safe to show to the client in an error page.
 
 from __future__ import annotations
 
-__all__ = ["HttpParseError"]
+__all__ = ["ClientAbortError", "HttpParseError"]
 
 
 class HttpParseError(Exception):
@@ -28,3 +29,8 @@ class HttpParseError(Exception):
 
     def __repr__(self) -> str:
         return f"HttpParseError({self.status!r}, {self.reason!r})"
+
+
+class ClientAbortError(OSError):
+    """The client went away (or stalled past the timeout) while the request
+    was being read or the response written, as Tomcat's ``ClientAbortException``."""

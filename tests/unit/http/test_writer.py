@@ -8,13 +8,13 @@ import locale
 import h11
 import pytest
 
-from catalina_py.connector.http11 import writer
-from catalina_py.connector.http11.parser import (
+from catalina_py.http import writer
+from catalina_py.http.parser import (
     Data,
     EndOfMessage,
     RequestParser,
 )
-from catalina_py.connector.http11.writer import (
+from catalina_py.http.writer import (
     CONTINUE_100,
     LAST_CHUNK,
     REASONS,
@@ -263,3 +263,10 @@ def test_http_date_is_locale_independent():
             assert http_date(784111777) == "Sun, 06 Nov 1994 08:49:37 GMT"
     finally:
         locale.setlocale(locale.LC_TIME, old)
+
+
+def test_trusted_fields_and_date_follow_the_responses_own():
+    head = build_response_head(200, [("Content-Type", "text/plain")], trusted=(("Content-Length", "5"),),
+                               date="Sun, 06 Nov 1994 08:49:37 GMT")
+    assert head == (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n"
+                    b"Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n")

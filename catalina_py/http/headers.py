@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from .grammar import list_contains
+
 __all__ = ["Headers"]
 
 
@@ -32,7 +34,7 @@ class Headers:
                 self.add(name, value)
 
     @classmethod
-    def _from_parsed(cls, items: list[tuple[str, str]],
+    def from_parsed(cls, items: list[tuple[str, str]],
                      index: dict[str, list[str]]) -> Headers:
         """Wrap lists the parser already built (no copy, no checks)."""
         headers = cls.__new__(cls)
@@ -63,12 +65,7 @@ class Headers:
         values = self._index.get(name.lower())
         if not values:
             return False
-        token = token.lower()
-        for value in values:
-            for element in value.split(","):
-                if element.strip(" \t").lower() == token:
-                    return True
-        return False
+        return list_contains(values, token.lower())
 
     def names(self) -> list[str]:
         """Distinct field names in order, spelt as first seen."""

@@ -35,6 +35,7 @@ __all__ = [
     "EventBus",
     "FilterEntered",
     "FilterLeft",
+    "FrameEvent",
     "FrameReceived",
     "FrameSent",
     "HandshakeCheck",
@@ -276,8 +277,8 @@ class WebSocketOpened(Event):
 
 
 @dataclass(slots=True, kw_only=True, eq=False)
-class FrameReceived(Event):
-    """A frame read and decoded (``opcode`` by name: text, binary,
+class FrameEvent(Event):
+    """A WebSocket frame, decoded (``opcode`` by name: text, binary,
     continuation, ping, pong, close). ``payload`` is the unmasked payload,
     possibly truncated to what the subscriber needs: ``length`` is the whole."""
 
@@ -291,16 +292,13 @@ class FrameReceived(Event):
 
 
 @dataclass(slots=True, kw_only=True, eq=False)
-class FrameSent(Event):
-    """A frame written; as ``FrameReceived``."""
+class FrameReceived(FrameEvent):
+    """A frame read from the client."""
 
-    opcode: str
-    fin: bool
-    rsv1: bool
-    masked: bool
-    length: int
-    payload: bytes
-    description: str
+
+@dataclass(slots=True, kw_only=True, eq=False)
+class FrameSent(FrameEvent):
+    """A frame written to the client."""
 
 
 @dataclass(slots=True, kw_only=True, eq=False)

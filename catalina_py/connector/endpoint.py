@@ -29,7 +29,7 @@ from .processor import Http11Processor
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..config.server_xml import ConnectorConfig
-    from .adapter import CoyoteAdapter
+    from ..container.adapter import CoyoteAdapter  # the http branch replaces this with connector/protocols.Adapter
 
 log = logging.getLogger("catalina_py.connector")
 

@@ -337,6 +337,21 @@ class Http11Processor:
         return data
 
     # -- response (called by the servlet response) ---------------------------
+    # CONTRACT: container/channel.py's names, which the http branch's processor
+    # provides itself; this block only lets the servlet branch run on the old
+    # processor and goes at the merge.
+    @property
+    def connection_id(self) -> int:
+        return self.trace_id
+
+    @property
+    def request_slots(self) -> Any:
+        return self.endpoint.request_slots
+
+    @property
+    def stopping(self) -> bool:
+        return self.endpoint.stopping
+
     def commit(self, response: Any, body: bytes | bytearray | None) -> None:
         """Send the status line and headers; with *body* the response is
         complete and goes out in one write with a Content-Length."""

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..lifecycle import LifecycleBase, LifecycleState
 from ..servlet.context import ServletContext
+from .application_context import ApplicationContext
 from .pipeline import Pipeline, ValveBase
 from .wrapper import StandardWrapper
 
@@ -170,7 +171,7 @@ class StandardContext(LifecycleBase):
     # -- resources --------------------------------------------------------
     def get_servlet_context(self) -> ServletContext:
         if self._servlet_context is None:
-            self._servlet_context = ServletContext(self)
+            self._servlet_context = ApplicationContext(self)
         return self._servlet_context
 
     def get_mime_type(self, file: str) -> str | None:

@@ -4,20 +4,24 @@ calls the servlet and turns what it raises into an error response."""
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 import gevent.lock
 
 from .. import trace
 from ..connector.errors import ClientAbortError
+from ..events import BUS, ServletCalled, ServletReturned
 from ..lifecycle import LifecycleBase
 from ..servlet.exceptions import ServletException
 from ..servlet.http import ServletConfig
-from .filter_chain import ApplicationFilterChain
+from .filter_chain import new_chain
 from .pipeline import Pipeline, ValveBase
 
 if TYPE_CHECKING:  # pragma: no cover
     from .context import StandardContext
+    from .request import Request
+    from .response import Response
 
 log = logging.getLogger("catalina_py.container")
 
@@ -28,7 +32,7 @@ ERROR_EXCEPTION = "jakarta.servlet.error.exception"
 class StandardWrapperValve(ValveBase):
     """Allocates the servlet and calls ``service``; exceptions become errors."""
 
-    def invoke(self, request: Any, response: Any) -> None:
+    def invoke(self, request: "Request", response: "Response") -> None:
         wrapper: StandardWrapper = self.container
         try:
             servlet = wrapper.allocate()
@@ -38,28 +42,48 @@ class StandardWrapperValve(ValveBase):
             request.set_attribute(ERROR_EXCEPTION, exc)
             response.send_error(getattr(exc, "status", 500) if isinstance(exc, ServletException) else 500)
             return
-        trace_id = request._channel.trace_id
-        if trace_id:
-            trace.trace(trace_id, "servlet", f"{type(servlet).__name__}.service() ({request.get_method()})")
+        if trace.ENABLED:
+            trace.trace(request.connection_id, "servlet",
+                        f"{type(servlet).__name__}.service() ({request.get_method()})")
+        if not BUS.active:
+            self._service(wrapper, servlet, request, response)
+            return
+        connection = request.connection_id
+        BUS.emit(ServletCalled(connection=connection, servlet=wrapper.name,
+                               servlet_class=type(servlet).__name__, method=request.get_method()))
+        started = time.perf_counter()
+        error = self._service(wrapper, servlet, request, response)
+        BUS.emit(ServletReturned(connection=connection, servlet=wrapper.name,
+                                 elapsed=time.perf_counter() - started,
+                                 error=None if error is None else type(error).__name__))
+
+    def _service(self, wrapper: "StandardWrapper", servlet: Any, request: "Request",
+                 response: "Response") -> BaseException | None:
+        """Call the servlet (through its filters); returns what it raised."""
         try:
             filter_map = wrapper.context.filter_map
             if filter_map is None:  # no filter mappings: the servlet alone
                 servlet.service(request, response)
             else:  # the filters mapped to this path and servlet, then the servlet
-                path = request._servlet_path + (request._path_info or "")
+                mapping = request.mapping
+                path = mapping.servlet_path + (mapping.path_info or "")
                 filters = filter_map.filters_for(path, wrapper.name, "REQUEST")
                 if filters:
-                    ApplicationFilterChain(filters, servlet).do_filter(request, response)
+                    new_chain(filters, servlet).do_filter(request, response)
                 else:
                     servlet.service(request, response)
-        except ClientAbortError:
-            request._channel.keep_alive = False
+        except ClientAbortError as exc:
+            request.disable_keep_alive()
+            return exc
         except ServletException as exc:
             self._failed(request, response, exc, exc.status)
+            return exc
         except Exception as exc:
             self._failed(request, response, exc, 500)
+            return exc
+        return None
 
-    def _failed(self, request: Any, response: Any, exc: BaseException, status: int) -> None:
+    def _failed(self, request: "Request", response: "Response", exc: BaseException, status: int) -> None:
         if status >= 500:
             log.error("Servlet.service() for servlet [%s] in context with path [%s] threw exception",
                       self.container.name, self.container.context.path, exc_info=exc)
@@ -67,10 +91,9 @@ class StandardWrapperValve(ValveBase):
         if response.is_committed():
             # Too late for an error page: the client must not mistake a
             # truncated body for a whole one, so the connection is closed.
-            request._channel.keep_alive = False
-            request._channel.abort_after_response = True
+            request.abort_connection()
             return
-        response._reset_for_error()
+        response.reset_for_error()
         response.send_error(status, str(exc) if status < 500 else None)
 
 

@@ -14,7 +14,7 @@ from ..servlet.listeners import ServletContextAttributeEvent
 from .dispatcher import ApplicationDispatcher, get_named_dispatcher, get_request_dispatcher, servlet_context_for
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .context import StandardContext
+    from .types import WebappContext as StandardContext
 
 #: Marks "no such attribute" (``None`` is never stored).
 _MISSING = object()

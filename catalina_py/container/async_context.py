@@ -47,8 +47,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..servlet.context import ServletContext
     from .channel import Slots
     from .host import StandardEngine
-    from .request import Request
-    from .response import Response
+    from .types import ContainerRequest as Request
+    from .types import ContainerResponse as Response
 
 log = logging.getLogger("catalina_py.container")
 

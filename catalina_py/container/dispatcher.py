@@ -40,11 +40,11 @@ from .uri import UriError, parse_uri
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..servlet.context import ServletContext
-    from .context import StandardContext
     from .mapper import Mapper
-    from .request import Request
-    from .response import Response
-    from .wrapper import StandardWrapper
+    from .types import ContainerRequest as Request
+    from .types import ContainerResponse as Response
+    from .types import ServletWrapper as StandardWrapper
+    from .types import WebappContext as StandardContext
 
 log = logging.getLogger("catalina_py.container")
 

@@ -28,9 +28,9 @@ from .dispatcher import get_request_dispatcher
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..config.web_xml import ErrorPage
-    from .context import StandardContext
-    from .request import Request
-    from .response import Response
+    from .types import ContainerRequest as Request
+    from .types import ContainerResponse as Response
+    from .types import WebappContext as StandardContext
 
 log = logging.getLogger("catalina_py.container")
 

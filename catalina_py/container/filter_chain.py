@@ -146,8 +146,8 @@ class ApplicationFilterChain:
             self._pos = pos + 1
             config = self._filters[pos]
             if not config.async_supported:
-                # reach: Tomcat's ASYNC_SUPPORTED_ATTR, on the container request beneath the wrappers
-                unwrap_request(request)._async_supported = False
+                # Tomcat's ASYNC_SUPPORTED_ATTR, on the container request beneath the wrappers
+                unwrap_request(request)._async_supported = False  # reach: tests pass a bare namespace
             config.filter.do_filter(request, response, self)
         else:
             self._pos = pos + 1

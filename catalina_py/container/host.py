@@ -11,9 +11,9 @@ from .error_page import process_error_page
 from .pipeline import Pipeline, ValveBase
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .context import StandardContext
-    from .request import Request
-    from .response import Response
+    from .types import ContainerRequest as Request
+    from .types import ContainerResponse as Response
+    from .types import WebappContext
 
 log = logging.getLogger("catalina_py.container")
 
@@ -65,7 +65,7 @@ class StandardHost(LifecycleBase):
         self.app_base = app_base
         self.aliases = aliases
         self.auto_deploy = auto_deploy
-        self.contexts: dict[str, "StandardContext"] = {}
+        self.contexts: dict[str, "WebappContext"] = {}
         self.engine: StandardEngine | None = None
         #: The access log valves of the engine and this host (set at start-up):
         #: told of requests that reach no context.

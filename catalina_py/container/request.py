@@ -26,6 +26,9 @@ from ..servlet.request import HttpServletRequest, ServletConnection, ServletInpu
 from ..servlet.upgrade import HttpUpgradeHandler, UpgradeToken
 from ..servlets.conditional import parse_http_date
 from .mapper import UNMAPPED, MappingData
+from .request_connection import RequestConnection
+from .request_dispatch import RequestDispatchState
+from .request_session import RequestSessions
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..connector.http11.headers import Headers
@@ -41,33 +44,10 @@ log = logging.getLogger("catalina_py.container")
 
 #: Marks "no such attribute" for the attribute events (None is never stored).
 _NO_VALUE = object()
-#: ``set_dispatch``: leave the servlet mapping as it is.
-_KEEP = object()
 
 
-class _Connection(ServletConnection):
-    """``get_servlet_connection()``: the request's channel, as Servlet 6 shows it."""
 
-    __slots__ = ("_channel", "_protocol")
-
-    def __init__(self, channel: "Channel", protocol: str) -> None:
-        self._channel = channel
-        self._protocol = protocol
-
-    def get_connection_id(self) -> str:
-        return str(self._channel.connection_id)
-
-    def get_protocol(self) -> str:
-        return self._protocol.lower()
-
-    def get_protocol_connection_id(self) -> str:
-        return ""
-
-    def is_secure(self) -> bool:
-        return self._channel.secure
-
-
-class Request(AttributeHolder, HttpServletRequest):
+class Request(RequestSessions, RequestDispatchState, AttributeHolder, HttpServletRequest):
     """One HTTP request: the servlet API over the parsed head and the
     connection's :class:`Channel`."""
 
@@ -91,12 +71,6 @@ class Request(AttributeHolder, HttpServletRequest):
     _scheme_override: str | None = None
     _secure_override: bool | None = None
     _local_port_override: int | None = None
-    # Sessions (see catalina_py/session/): what the client asked for, set by
-    # the adapter through the context's manager, and the session in use.
-    _requested_session_id: str | None = None
-    _requested_session_cookie = False
-    _requested_session_url = False
-    _session: Any = None
     # Asynchronous processing (see container/async_context.py):
     _response: "Response | None" = None  # the response of this request (set by the adapter)
     _async_context: "AsyncContextImpl | None" = None  # once start_async was called
@@ -405,68 +379,6 @@ class Request(AttributeHolder, HttpServletRequest):
             self._split_host()
         return self._server_port  # type: ignore[return-value]
 
-    # -- sessions (Tomcat's Request.doGetSession and friends) --------------
-    def get_session(self, create: bool = True) -> Any:
-        """The session of this request: the one already used, else the live
-        session the client named (cookie or ``;jsessionid=``), else -- with
-        *create* -- a new one (its cookie is added to the response). None
-        without *create* when there is none. Creating a session once the
-        response is committed raises ``IllegalStateError``."""
-        session = self._session
-        if session is not None:
-            if session.is_valid():
-                return session
-            self._session = None
-        context = self.mapping.context
-        manager = None if context is None else getattr(context, "manager", None)
-        if manager is None:
-            return None
-        if self._requested_session_id is not None:
-            session = manager.find_session(self._requested_session_id)
-            if session is not None and session.is_valid():
-                session.access()
-                self._session = session
-                return session
-        if not create:
-            return None
-        if self._response is not None and self._response.is_committed():
-            raise IllegalStateError("cannot create a session after the response has been committed")
-        session = manager.create_session()
-        self._session = session
-        manager.send_session_cookie(self, session.get_id())
-        session.access()
-        return session
-
-    def get_requested_session_id(self) -> str | None:
-        """The session id the client sent (cookie or URL), valid or not."""
-        return self._requested_session_id
-
-    def is_requested_session_id_valid(self) -> bool:
-        """Whether the id the client sent names a live session of this webapp."""
-        context = self.mapping.context
-        manager = None if context is None else getattr(context, "manager", None)
-        return manager is not None and manager.is_live(self._requested_session_id)
-
-    def is_requested_session_id_from_cookie(self) -> bool:
-        return self._requested_session_cookie
-
-    def is_requested_session_id_from_url(self) -> bool:
-        return self._requested_session_url
-
-    def change_session_id(self) -> str:
-        """Give the request's session a new id (against session fixation)
-        and return it; the old id no longer finds the session. The new
-        cookie is sent; ``HttpSessionIdListener``\\ s are told."""
-        session = self.get_session(False)
-        if session is None:
-            raise IllegalStateError("change_session_id(): this request has no session")
-        manager = self.mapping.context.manager
-        new_id = manager.change_session_id(session)
-        if self._requested_session_id:
-            self._requested_session_id = new_id
-        manager.send_session_cookie(self, new_id)
-        return new_id
-
     # -- container -------------------------------------------------------
     def get_servlet_context(self) -> "ServletContext | None":
         context = self.mapping.context
@@ -574,7 +486,7 @@ class Request(AttributeHolder, HttpServletRequest):
 
     # -- the connection (Servlet 6) and its fate ---------------------------
     def get_servlet_connection(self) -> ServletConnection:
-        return _Connection(self._channel, self._head.version)
+        return RequestConnection(self._channel, self._head.version)
 
     @property
     def connection_id(self) -> int:
@@ -624,52 +536,6 @@ class Request(AttributeHolder, HttpServletRequest):
     def uri_encoding(self) -> str:
         """The connector's ``URIEncoding`` (query strings are decoded with it)."""
         return self._uri_encoding
-
-    def dispatch_state(self) -> tuple[Any, ...]:
-        """What a dispatch changes (mapping, URIs, query, type, servlet
-        mapping), for :meth:`restore_dispatch_state`."""
-        return (self.mapping, self._request_uri, self._decoded_uri, self._query_string,
-                self._dispatcher_type, self._servlet_mapping)
-
-    def restore_dispatch_state(self, state: tuple[Any, ...]) -> None:
-        """Put back what :meth:`dispatch_state` saved."""
-        (self.mapping, self._request_uri, self._decoded_uri, self._query_string,
-         self._dispatcher_type, self._servlet_mapping) = state
-
-    def set_dispatch(self, mapping: MappingData, dispatcher_type: str, *, request_uri: str | None = None,
-                     decoded_uri: str | None = None, query_string: str | None = None,
-                     servlet_mapping: Any = _KEEP) -> None:
-        """Point the request at a dispatch target (forward, include, error
-        page, async dispatch): its mapping and type, and those of the URI,
-        query string and servlet mapping (an ``HttpServletMapping`` or None)
-        that are given."""
-        self.mapping = mapping
-        self._dispatcher_type = dispatcher_type
-        if request_uri is not None:
-            self._request_uri = request_uri
-        if decoded_uri is not None:
-            self._decoded_uri = decoded_uri
-        if query_string is not None:
-            self._query_string = query_string
-        if servlet_mapping is not _KEEP:
-            self._servlet_mapping = servlet_mapping
-
-    def swap_parameters(self, parameters: dict[str, list[str]] | None) -> dict[str, list[str]] | None:
-        """Replace the parameter map (a dispatch's merged parameters);
-        returns the one it replaces."""
-        previous, self._parameters = self._parameters, parameters
-        return previous
-
-    def set_dispatch_attribute(self, name: str, value: Any) -> Any:
-        """Set (None: remove) a ``jakarta.servlet.*`` dispatch attribute
-        without telling the attribute listeners; returns the old value."""
-        attributes = self._attributes
-        old = attributes.get(name)
-        if value is None:
-            attributes.pop(name, None)
-        else:
-            attributes[name] = value
-        return old
 
     def set_async_supported(self, supported: bool) -> None:
         """A filter that is not async-supported was passed (Tomcat's ``ASYNC_SUPPORTED_ATTR``)."""

@@ -21,7 +21,7 @@ from ..servlet.response import HttpServletResponse, ServletOutputStream, Servlet
 
 if TYPE_CHECKING:  # pragma: no cover
     from .channel import Channel
-    from .request import Request
+    from .types import ContainerRequest
 
 DEFAULT_BUFFER_SIZE = 8192
 
@@ -51,7 +51,7 @@ class Response(HttpServletResponse):
     #: response-character-encoding).
     default_charset = "UTF-8"
 
-    def __init__(self, channel: "Channel", request: "Request | None" = None) -> None:
+    def __init__(self, channel: "Channel", request: "ContainerRequest | None" = None) -> None:
         self._channel = channel
         self._request = request
         self._headers = Headers()

@@ -19,9 +19,9 @@ from .filter_chain import new_chain
 from .pipeline import Pipeline, ValveBase
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .context import StandardContext
-    from .request import Request
-    from .response import Response
+    from .types import ContainerRequest as Request
+    from .types import ContainerResponse as Response
+    from .types import WebappContext
 
 log = logging.getLogger("catalina_py.container")
 
@@ -100,7 +100,7 @@ class StandardWrapperValve(ValveBase):
 class StandardWrapper(LifecycleBase):
     """A servlet definition and its (lazily initialised) instance."""
 
-    def __init__(self, context: "StandardContext", name: str, servlet_class: str | type,
+    def __init__(self, context: "WebappContext", name: str, servlet_class: str | type,
                  init_params: dict[str, str] | None = None, load_on_startup: int | None = None) -> None:
         self.context = context
         self.name = name

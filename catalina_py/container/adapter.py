@@ -20,6 +20,7 @@ from ..connector.errors import ClientAbortError
 from ..connector.http11.writer import REASONS
 from ..events import BUS, RequestCompleted, RequestMapped
 from .mapper import MappingData
+from .pipeline import sync_observation
 from .request import Request
 from .response import Response
 from .uri import UriError, parse_uri, split_target
@@ -45,6 +46,7 @@ class CoyoteAdapter:
     def service(self, channel: "Channel", head: "RequestHead") -> None:
         """Run one request through the container and complete its response."""
         start = time.time()
+        sync_observation()  # valves observed only while the event bus has listeners
         path, query, absolute_host = head.target, None, None
         if head.method == "CONNECT":
             # A servlet container is not a forward proxy (Tomcat: 501).
@@ -56,7 +58,7 @@ class CoyoteAdapter:
             path, query, absolute_host = split_target(head.target)
             if path == "*":
                 if head.method != "OPTIONS":
-                    raise UriError(400, "the asterisk target is only valid for OPTIONS")
+                    raise UriError("the asterisk target is only valid for OPTIONS")
                 parsed = None
             else:
                 parsed = parse_uri(path, query, channel.uri_encoding)

@@ -74,10 +74,9 @@ ERROR = "ERROR"
 COMPLETED = "COMPLETED"
 
 # The states in which the request counts as "async started" (Tomcat's
-# AsyncState.isStarted) and as "async" at all (isAsync).
+# AsyncState.isStarted).
 _STARTED_STATES = frozenset((STARTING, STARTED, COMPLETE_PENDING, MUST_COMPLETE, DISPATCH_PENDING,
                              MUST_DISPATCH, TIMING_OUT, ERROR))
-_ASYNC_STATES = _STARTED_STATES | {COMPLETING, DISPATCHING}
 
 _TIMEOUT = "timeout"
 
@@ -131,9 +130,6 @@ class AsyncContextImpl(AsyncContext):
 
     def is_async_started(self) -> bool:
         return self._state in _STARTED_STATES
-
-    def is_async(self) -> bool:
-        return self._state in _ASYNC_STATES
 
     def _invalid(self, method: str) -> IllegalStateError:
         return IllegalStateError(

@@ -537,10 +537,6 @@ class Request(RequestSessions, RequestDispatchState, AttributeHolder, HttpServle
         """The connector's ``URIEncoding`` (query strings are decoded with it)."""
         return self._uri_encoding
 
-    def set_async_supported(self, supported: bool) -> None:
-        """A filter that is not async-supported was passed (Tomcat's ``ASYNC_SUPPORTED_ATTR``)."""
-        self._async_supported = supported
-
     def attach_response(self, response: "Response") -> None:
         """Join the request to its response (done by the adapter)."""
         self._response = response

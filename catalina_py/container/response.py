@@ -45,7 +45,6 @@ class Response(HttpServletResponse):
     _stream: ServletOutputStream | None = None
     _cookies: list[Cookie] | None = None
     _suspended = False
-    _bytes_written = 0  # body bytes handed over by the servlet
     _error_reported = False  # set by the error page processing and the error report
     #: The charset of get_writer() when none was set (the context's
     #: response-character-encoding).
@@ -278,7 +277,6 @@ class Response(HttpServletResponse):
         if self._suspended:
             return  # after send_error/send_redirect the body is the container's
         n = len(data)
-        self._bytes_written += n
         buffer = self._buffer
         if len(buffer) + n <= self._buffer_size:
             buffer += data

@@ -19,8 +19,8 @@ from .. import trace
 from ..connector.errors import ClientAbortError
 from ..connector.http11.writer import REASONS
 from ..events import BUS, RequestCompleted, RequestMapped
+from . import pipeline
 from .mapper import MappingData
-from .pipeline import sync_observation
 from .request import Request
 from .response import Response
 from .uri import UriError, parse_uri, split_target
@@ -46,13 +46,14 @@ class CoyoteAdapter:
     def service(self, channel: "Channel", head: "RequestHead") -> None:
         """Run one request through the container and complete its response."""
         start = time.time()
-        sync_observation()  # valves observed only while the event bus has listeners
+        if BUS.active is not pipeline.observing:  # valves observed only while the bus has listeners
+            pipeline.sync_observation()
         path, query, absolute_host = head.target, None, None
         if head.method == "CONNECT":
             # A servlet container is not a forward proxy (Tomcat: 501).
             request, response = self._unmapped(channel, head, path, None)
             response.send_error(501, "CONNECT is not supported by this server")
-            self._run(request, response, start)
+            self._run(channel, request, response, start)
             return
         try:
             path, query, absolute_host = split_target(head.target)
@@ -65,18 +66,18 @@ class CoyoteAdapter:
         except UriError as exc:
             request, response = self._unmapped(channel, head, path, query)
             response.send_error(exc.status, exc.reason)
-            self._run(request, response, start)
+            self._run(channel, request, response, start)
             return
         if parsed is None:  # OPTIONS *: what the server as a whole allows
             request = Request(channel, head, "*", "*", None)
             response = Response(channel, request)
             response.set_header("Allow", "GET, HEAD, POST, PUT, DELETE, OPTIONS")
-            self._finish(request, response, start)
+            self._finish(channel, request, response, start)
             return
         request = Request(channel, head, parsed.raw_path, parsed.decoded_path, parsed.query,
                           parsed.path_params)
         response = Response(channel, request)
-        request.attach_response(response)
+        request.response = response
         host_header = absolute_host or head.headers.get("host") or ""
         mapping = self.mapper.map(host_header, parsed.decoded_path)
         request.mapping = mapping
@@ -98,9 +99,9 @@ class CoyoteAdapter:
             # Tomcat's context-root redirect (/examples -> /examples/).
             location = mapping.redirect_path + ("?" + parsed.query if parsed.query else "")
             response.send_redirect(location)
-            self._finish(request, response, start)
+            self._finish(channel, request, response, start)
             return
-        self._run(request, response, start)
+        self._run(channel, request, response, start)
 
     def _unmapped(self, channel: "Channel", head: "RequestHead", path: str,
                   query: str | None) -> tuple[Request, Response]:
@@ -113,13 +114,13 @@ class CoyoteAdapter:
     def _default_host(self) -> "StandardHost | None":
         return self.engine.hosts.get(self.engine.default_host.lower())
 
-    def _run(self, request: Request, response: Response, start: float) -> None:
-        slots = request.request_slots
+    def _run(self, channel: "Channel", request: Request, response: Response, start: float) -> None:
+        slots = channel.request_slots
         slots.acquire()
         try:
             self.engine.pipeline.first.invoke(request, response)
         except ClientAbortError:
-            request.disable_keep_alive()
+            channel.keep_alive = False
         except Exception as exc:  # a valve failed: still answer
             log.exception("Exception in the request pipeline")
             if not response.is_committed():
@@ -128,7 +129,7 @@ class CoyoteAdapter:
                 from .valves.error_report import ErrorReportValve
                 ErrorReportValve.render(request, response, exc)
             else:
-                request.disable_keep_alive()
+                channel.keep_alive = False
         finally:
             slots.release()
         async_context = request.async_context
@@ -137,31 +138,32 @@ class CoyoteAdapter:
             # connection waits for complete(), a dispatch or the timeout.
             async_context.serve(self.engine, slots)
             async_context.finish_response()
-            if request.connector_stopping:
-                request.disable_keep_alive()
-            self._finish(request, response, start)
+            if channel.stopping:
+                channel.keep_alive = False
+            self._finish(channel, request, response, start)
             async_context.completed()
             return
-        self._finish(request, response, start)
+        self._finish(channel, request, response, start)
 
-    def _finish(self, request: Request, response: Response, start: float) -> None:
-        if request.abort_after_response:
+    def _finish(self, channel: "Channel", request: Request, response: Response, start: float) -> None:
+        if channel.abort_after_response:
             # The servlet failed after the response was committed: a last
             # chunk would tell the client the body is complete. Closing the
             # connection without it tells the truth.
-            request.disable_keep_alive()
+            channel.keep_alive = False
         else:
             try:
                 response.finish_response()
             except ClientAbortError:
-                request.disable_keep_alive()
+                channel.keep_alive = False
         mapping = request.mapping
         context = mapping.context
         host = mapping.host
         loggers = context.access_logs if context is not None else (host.access_logs if host is not None else ())
         if loggers or BUS.active:
-            event = RequestCompleted(connection=request.connection_id, request=request,
-                                     response=response, elapsed=time.time() - start)
+            now = time.time()
+            event = RequestCompleted(connection=channel.connection_id, at=now, request=request,
+                                     response=response, elapsed=now - start)
             for valve in loggers:
                 try:
                     on_event = getattr(valve, "on_event", None)

@@ -109,17 +109,18 @@ class _ObservedValve(ValveBase):
 
 #: Every pipeline, to relink when observation starts or stops.
 _PIPELINES: "weakref.WeakSet[Pipeline]" = weakref.WeakSet()
-#: Whether the pipelines are linked through observers now.
-_observing = False
+#: Whether the pipelines are linked through observers now (read it; set by
+#: :func:`sync_observation`).
+observing = False
 
 
 def sync_observation() -> None:
     """Link every pipeline through observers if anybody listens to the
     event bus, directly if nobody does (a no-op when that is already so)."""
-    global _observing
+    global observing
     active = BUS.active
-    if active != _observing:
-        _observing = active
+    if active != observing:
+        observing = active
         for pipeline in list(_PIPELINES):
             pipeline.link()
 
@@ -132,7 +133,7 @@ class Pipeline:
         self.basic = basic
         self.first: ValveBase = basic
         _PIPELINES.add(self)
-        if _observing:
+        if observing:
             self.link()
 
     def add_valve(self, valve: ValveBase) -> None:
@@ -144,7 +145,7 @@ class Pipeline:
         # A valve that does not override invoke() only forwards (an access
         # log valve does its work in log_access): the chain goes around it.
         chain = [v for v in self.valves if type(v).invoke is not ValveBase.invoke] + [self.basic]
-        links: list[ValveBase] = [_ObservedValve(v) for v in chain] if _observing else chain
+        links: list[ValveBase] = [_ObservedValve(v) for v in chain] if observing else chain
         for valve, nxt in zip(chain, links[1:]):
             valve.next = nxt
         self.basic.next = None

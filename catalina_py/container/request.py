@@ -72,8 +72,10 @@ class Request(RequestSessions, RequestDispatchState, AttributeHolder, HttpServle
     _secure_override: bool | None = None
     _local_port_override: int | None = None
     # Asynchronous processing (see container/async_context.py):
-    _response: "Response | None" = None  # the response of this request (set by the adapter)
-    _async_context: "AsyncContextImpl | None" = None  # once start_async was called
+    #: The container response of this request (set by the adapter; None once recycled).
+    response: "Response | None" = None
+    #: The async context, once ``start_async`` was called.
+    async_context: "AsyncContextImpl | None" = None
     # None: the wrapper's async-supported decides; a filter chain with a
     # filter that is not async-supported sets False (Tomcat's ASYNC_SUPPORTED_ATTR).
     _async_supported: bool | None = None
@@ -430,19 +432,19 @@ class Request(RequestSessions, RequestDispatchState, AttributeHolder, HttpServle
                 "operations.")
         if (request is None) != (response is None):
             raise ValueError("start_async() takes both a request and a response, or neither")
-        context = self._async_context
+        context = self.async_context
         if context is None:
             from .async_context import AsyncContextImpl
-            context = self._async_context = AsyncContextImpl(self)
+            context = self.async_context = AsyncContextImpl(self)
         if request is None:
-            context.set_started(self, self._response, True)
+            context.set_started(self, self.response, True)
         else:
-            context.set_started(request, response, request is self and response is self._response)
+            context.set_started(request, response, request is self and response is self.response)
         return context
 
     def is_async_started(self) -> bool:
         """True from ``start_async`` until ``complete``/``dispatch`` took effect."""
-        context = self._async_context
+        context = self.async_context
         return context is not None and context.is_async_started()
 
     def get_async_context(self) -> "AsyncContextImpl":
@@ -450,7 +452,7 @@ class Request(RequestSessions, RequestDispatchState, AttributeHolder, HttpServle
 
         :raises IllegalStateError: ``start_async`` was not called.
         """
-        context = self._async_context
+        context = self.async_context
         if context is None or not context.is_async_started():
             raise IllegalStateError("It is illegal to call get_async_context() if the current "
                                     "request is not in asynchronous mode (is_async_started() "
@@ -473,7 +475,7 @@ class Request(RequestSessions, RequestDispatchState, AttributeHolder, HttpServle
         """
         if not (isinstance(handler_class, type) and issubclass(handler_class, HttpUpgradeHandler)):
             raise TypeError(f"upgrade() needs an HttpUpgradeHandler subclass, got {handler_class!r}")
-        response = self._response
+        response = self.response
         if self._channel.upgrade_token is not None:
             raise IllegalStateError("the request was already upgraded")
         if response is None or response.is_committed() or self.is_async_started():
@@ -498,16 +500,6 @@ class Request(RequestSessions, RequestDispatchState, AttributeHolder, HttpServle
         """The connector's ``maxThreads`` slots (held while in the pipeline)."""
         return self._channel.request_slots
 
-    @property
-    def connector_stopping(self) -> bool:
-        """The connector is stopping: keep nothing alive after this request."""
-        return self._channel.stopping
-
-    @property
-    def abort_after_response(self) -> bool:
-        """Whether :meth:`abort_connection` was called."""
-        return self._channel.abort_after_response
-
     def disable_keep_alive(self) -> None:
         """The connection serves no further request (the client went away,
         or the response cannot be finished cleanly)."""
@@ -523,23 +515,9 @@ class Request(RequestSessions, RequestDispatchState, AttributeHolder, HttpServle
 
     # -- container side: the response, dispatches, the end -------------------
     @property
-    def response(self) -> "Response | None":
-        """The container response of this request (None once recycled)."""
-        return self._response
-
-    @property
-    def async_context(self) -> "AsyncContextImpl | None":
-        """The async context, once ``start_async`` was called."""
-        return self._async_context
-
-    @property
     def uri_encoding(self) -> str:
         """The connector's ``URIEncoding`` (query strings are decoded with it)."""
         return self._uri_encoding
-
-    def attach_response(self, response: "Response") -> None:
-        """Join the request to its response (done by the adapter)."""
-        self._response = response
 
     def recycle(self) -> None:
         """After the response is finished (Tomcat's ``Request.recycle``):
@@ -551,25 +529,21 @@ class Request(RequestSessions, RequestDispatchState, AttributeHolder, HttpServle
         if session is not None:
             # Session.endAccess: no longer new; last accessed now.
             session.end_access()
-        response = self._response
+        response = self.response
         if response is not None:
-            self._response = None
+            self.response = None
             response.recycle()
 
-    # Read by other modules (the session manager, the WebSocket upgrade,
-    # the context valve) under the names they had before the mapping became
-    # one value.
+    # Read by other branches' modules (the session manager, the WebSocket
+    # upgrade) under their names from before the mapping became one value;
+    # they go when those read ``response`` and ``mapping`` instead.
     @property
-    def _context(self) -> Any:
-        return self.mapping.context
+    def _response(self) -> "Response | None":
+        return self.response
 
     @property
     def _wrapper(self) -> Any:
         return self.mapping.wrapper
-
-    @property
-    def _host(self) -> Any:
-        return self.mapping.host
 
     @property
     def _decoded_path_in_context(self) -> str:

@@ -21,7 +21,7 @@ class RequestSessions:
     when the adapter asks it to parse the request."""
 
     mapping: "MappingData"
-    _response: "Response | None"
+    response: "Response | None"
     # What the client asked for (set through the context's manager), and the session in use.
     _requested_session_id: str | None = None
     _requested_session_cookie = False
@@ -52,7 +52,7 @@ class RequestSessions:
                 return session
         if not create:
             return None
-        if self._response is not None and self._response.is_committed():
+        if self.response is not None and self.response.is_committed():
             raise IllegalStateError("cannot create a session after the response has been committed")
         session = manager.create_session()
         self._session = session

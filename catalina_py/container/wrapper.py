@@ -45,21 +45,12 @@ class StandardWrapperValve(ValveBase):
         if trace.ENABLED:
             trace.trace(request.connection_id, "servlet",
                         f"{type(servlet).__name__}.service() ({request.get_method()})")
-        if not BUS.active:
-            self._service(wrapper, servlet, request, response)
-            return
-        connection = request.connection_id
-        BUS.emit(ServletCalled(connection=connection, servlet=wrapper.name,
-                               servlet_class=type(servlet).__name__, method=request.get_method()))
-        started = time.perf_counter()
-        error = self._service(wrapper, servlet, request, response)
-        BUS.emit(ServletReturned(connection=connection, servlet=wrapper.name,
-                                 elapsed=time.perf_counter() - started,
-                                 error=None if error is None else type(error).__name__))
-
-    def _service(self, wrapper: "StandardWrapper", servlet: Any, request: "Request",
-                 response: "Response") -> BaseException | None:
-        """Call the servlet (through its filters); returns what it raised."""
+        observed = BUS.active
+        if observed:
+            BUS.emit(ServletCalled(connection=request.connection_id, servlet=wrapper.name,
+                                   servlet_class=type(servlet).__name__, method=request.get_method()))
+            started = time.perf_counter()
+        error: str | None = None  # the type name only: keeping the exception would make a cycle
         try:
             filter_map = wrapper.context.filter_map
             if filter_map is None:  # no filter mappings: the servlet alone
@@ -73,15 +64,18 @@ class StandardWrapperValve(ValveBase):
                 else:
                     servlet.service(request, response)
         except ClientAbortError as exc:
+            error = type(exc).__name__
             request.disable_keep_alive()
-            return exc
         except ServletException as exc:
+            error = type(exc).__name__
             self._failed(request, response, exc, exc.status)
-            return exc
         except Exception as exc:
+            error = type(exc).__name__
             self._failed(request, response, exc, 500)
-            return exc
-        return None
+        if observed:
+            BUS.emit(ServletReturned(connection=request.connection_id, servlet=wrapper.name,
+                                     elapsed=time.perf_counter() - started,
+                                     error=error))
 
     def _failed(self, request: "Request", response: "Response", exc: BaseException, status: int) -> None:
         if status >= 500:

@@ -105,7 +105,7 @@ def test_mapping_data_gives_the_servlet_mapping():
 def test_recycle_breaks_the_links():
     request = make_request(b"GET /x HTTP/1.1\r\nHost: h\r\n\r\n")
     response = Response(request._channel, request)
-    request.attach_response(response)
+    request.response = response
     response.get_writer()
     request.recycle()
     assert request.response is None and response._request is None and response._writer is None
@@ -166,4 +166,4 @@ def test_pipelines_are_linked_through_observers_only_while_observed(recorder):
     events.BUS.unsubscribe(recorder)
     sync_observation()
     assert line.first is valve and valve.next is basic
-    assert not pipeline._observing
+    assert not pipeline.observing

@@ -120,7 +120,7 @@ def make_request(context, target="/app/page", headers=b"", scheme="http"):
     request = Request(FakeChannel(scheme), head, parsed.raw_path, parsed.decoded_path,
                       parsed.query, parsed.path_params)
     response = Response(request._channel, request)
-    request.attach_response(response)
+    request.response = response
     request.mapping = MappingData(context=context, context_path=context.path)
     if parsed.path_params or "cookie" in head.headers:
         context.manager.parse_requested_session_id(request, parsed.path_params)

@@ -89,7 +89,8 @@ class CoyoteAdapter:
             # The requested session id (;jsessionid= or the session cookie);
             # nothing to do for a request carrying neither.
             manager = getattr(context, "manager", None)
-            if manager is not None and (parsed.path_params or "cookie" in head.headers._index):  # reach: hot path, one probe
+            if manager is not None and (parsed.path_params
+                                        or "cookie" in head.headers._index):  # reach: hot path, one probe
                 manager.parse_requested_session_id(request, parsed.path_params)
         if trace.ENABLED:
             trace.trace(channel.connection_id, "map", describe_mapping(mapping))

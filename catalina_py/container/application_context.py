@@ -60,7 +60,8 @@ class ApplicationContext(AttributeHolder, ServletContext):
 
     def _notify_attribute(self, method: str, name: str, value: Any) -> None:
         event = ServletContextAttributeEvent(self, name, value)
-        for listener in self._context._context_attribute_listeners:  # reach: StandardContext keeps them
+        listeners = self._context._context_attribute_listeners  # type: ignore[attr-defined]  # reach: its list
+        for listener in listeners:
             try:
                 getattr(listener, method)(event)
             except Exception:

@@ -232,7 +232,7 @@ class AsyncContextImpl(AsyncContext):
     def _current_path(self) -> str:
         """The target of ``dispatch()`` without a path: the (supplied)
         request's URI inside its context, decoded."""
-        source = self._servlet_request if self._servlet_request is not None else self._request
+        source = self._servlet_request if self._servlet_request is not None else self._check()
         uri = source.get_request_uri()
         context_path = source.get_context_path()
         if len(context_path) > 1:
@@ -516,4 +516,4 @@ def report_error(request: "Request", response: "Response", exc: BaseException | 
             log.exception("The error page for an async request failed")
     if not response.is_committed():
         from .valves.error_report import ErrorReportValve
-        ErrorReportValve.render(request, response, exc)
+        ErrorReportValve.render(request, response, exc)  # type: ignore[arg-type]  # the container's own objects

@@ -16,15 +16,12 @@ from __future__ import annotations
 import logging
 import time
 import weakref
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping
+from typing import Any, Callable, ClassVar, Mapping
 
 from ..errors import ConfigError
 from ..events import BUS, ValveEntered, ValveLeft
 from ..lifecycle import LifecycleBase
 
-if TYPE_CHECKING:  # pragma: no cover
-    from ..servlet.request import HttpServletRequest
-    from ..servlet.response import HttpServletResponse
 
 log = logging.getLogger("catalina_py.container")
 
@@ -72,7 +69,9 @@ class ValveBase(LifecycleBase):
             setattr(self, _snake(name), value)
         return warnings
 
-    def invoke(self, request: "HttpServletRequest", response: "HttpServletResponse") -> None:
+    # Any: the container's Request/Response (types.ContainerRequest and what the valve
+    # reads of the servlet API); each valve declares what it uses.
+    def invoke(self, request: Any, response: Any) -> None:
         self.next.invoke(request, response)  # type: ignore[union-attr]
 
 

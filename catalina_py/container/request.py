@@ -252,7 +252,7 @@ class Request(RequestSessions, RequestDispatchState, AttributeHolder, HttpServle
         return params
 
     def _read_body_bounded(self, limit: int) -> bytes:
-        chunks = []
+        chunks: list[bytes] = []
         total = 0
         while True:
             data = self._channel.read_body(65536)

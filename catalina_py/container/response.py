@@ -12,7 +12,7 @@ connection on HTTP/1.0) unless the servlet set a Content-Length.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..connector.http11.headers import Headers
 from ..connector.http11.writer import http_date

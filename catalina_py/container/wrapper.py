@@ -143,7 +143,7 @@ class StandardWrapper(LifecycleBase):
     def _load(self) -> Any:
         cls = self.servlet_class
         if isinstance(cls, str):
-            cls = self.context.loader.load_class(cls)
+            cls = self.context.loader.load_class(cls)  # type: ignore[union-attr]  # started contexts have one
         servlet = cls()
         servlet.init(ServletConfig(self.name, self.init_params, self.context.get_servlet_context()))
         return servlet

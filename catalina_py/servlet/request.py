@@ -56,7 +56,7 @@ class ServletInputStream(io.RawIOBase):
         return self._source.read_body(size)
 
     def readall(self) -> bytes:
-        chunks = []
+        chunks: list[bytes] = []
         while True:
             data = self._source.read_body(65536)
             if not data:

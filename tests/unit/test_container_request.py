@@ -15,7 +15,6 @@ from catalina_py.container.application_context import ApplicationContext
 from catalina_py.container.filter_chain import new_chain
 from catalina_py.container.mapper import UNMAPPED, MappingData
 from catalina_py.container.pipeline import Pipeline, ValveBase, sync_observation
-from catalina_py.container.request import Request
 from catalina_py.container.response import Response
 from catalina_py.servlet import (HttpServletMapping, HttpServletRequest, HttpServletRequestWrapper,
                                  HttpServletResponse, RequestDispatcher, ServletConnection, ServletContext)

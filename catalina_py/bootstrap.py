@@ -78,7 +78,7 @@ class Catalina:
         tree; raises ConfigError before anything listens."""
         from .config import load_server_xml, resolve_app_base, resolve_class
         from .config.web_xml import parse_web_xml
-        from .connector.adapter import CoyoteAdapter
+        from .container.adapter import CoyoteAdapter
         from .connector.endpoint import Connector
         from .container.host import StandardEngine, StandardHost
         from .container.mapper import Mapper

@@ -29,6 +29,7 @@ thread in Tomcat.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from typing import TYPE_CHECKING, Any, Callable
@@ -39,12 +40,15 @@ import gevent.event
 
 from ..http.errors import ClientAbortError
 from ..servlet.asynchronous import AsyncContext, AsyncEvent, AsyncListener, IllegalStateError
+from ..servlet.params import parse_form
 from ..http.uri import UriError, parse_uri
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..servlet.context import ServletContext
-    from ..servlet.request import HttpServletRequest
-    from ..servlet.response import HttpServletResponse
+    from .channel import Slots
+    from .host import StandardEngine
+    from .types import ContainerRequest as Request
+    from .types import ContainerResponse as Response
 
 log = logging.getLogger("catalina_py.container")
 
@@ -70,10 +74,9 @@ ERROR = "ERROR"
 COMPLETED = "COMPLETED"
 
 # The states in which the request counts as "async started" (Tomcat's
-# AsyncState.isStarted) and as "async" at all (isAsync).
+# AsyncState.isStarted).
 _STARTED_STATES = frozenset((STARTING, STARTED, COMPLETE_PENDING, MUST_COMPLETE, DISPATCH_PENDING,
                              MUST_DISPATCH, TIMING_OUT, ERROR))
-_ASYNC_STATES = _STARTED_STATES | {COMPLETING, DISPATCHING}
 
 _TIMEOUT = "timeout"
 
@@ -101,9 +104,11 @@ class AsyncContextImpl(AsyncContext):
     """The asynchronous cycles of one request; created by the request's
     first ``start_async`` and reused by later ones (in async dispatches)."""
 
-    def __init__(self, request: "HttpServletRequest") -> None:
-        self._request: HttpServletRequest | None = request
-        self._response: HttpServletResponse = request._response
+    def __init__(self, request: "Request") -> None:
+        response = request.response
+        assert response is not None
+        self._request: Request | None = request
+        self._response: Response = response
         self._state = DISPATCHED
         self._listeners: list[_Registration] = []
         self._timeout_ms = DEFAULT_ASYNC_TIMEOUT_MS
@@ -126,14 +131,11 @@ class AsyncContextImpl(AsyncContext):
     def is_async_started(self) -> bool:
         return self._state in _STARTED_STATES
 
-    def is_async(self) -> bool:
-        return self._state in _ASYNC_STATES
-
     def _invalid(self, method: str) -> IllegalStateError:
         return IllegalStateError(
             f"Calling [{method}] is not valid for a request with Async state [{self._state}]")
 
-    def _check(self) -> "HttpServletRequest":
+    def _check(self) -> "Request":
         request = self._request
         if request is None:
             raise IllegalStateError(
@@ -207,7 +209,7 @@ class AsyncContextImpl(AsyncContext):
             path = self._current_path()
         elif not isinstance(path, str) or not path.startswith("/"):
             raise ValueError(f"dispatch(): path [{path}] does not start with a \"/\" character")
-        target = request._context if context is None else getattr(context, "_context", None)
+        target = request.mapping.context if context is None else getattr(context, "standard_context", None)
         if target is None:
             raise ValueError("dispatch(): the context is not a ServletContext of this container")
         if request.get_attribute(self.ASYNC_REQUEST_URI) is None:
@@ -230,7 +232,7 @@ class AsyncContextImpl(AsyncContext):
     def _current_path(self) -> str:
         """The target of ``dispatch()`` without a path: the (supplied)
         request's URI inside its context, decoded."""
-        source = self._servlet_request if self._servlet_request is not None else self._request
+        source = self._servlet_request if self._servlet_request is not None else self._check()
         uri = source.get_request_uri()
         context_path = source.get_context_path()
         if len(context_path) > 1:
@@ -244,13 +246,12 @@ class AsyncContextImpl(AsyncContext):
         request = self._check()
         if not callable(runnable):
             raise TypeError(f"start() needs a callable, not {type(runnable).__name__}")
-        slots = request._channel.request_slots
-        gevent.spawn(self._run_runnable, runnable, slots)
+        gevent.spawn(self._run_runnable, runnable, request.request_slots)
 
-    def _run_runnable(self, runnable: Callable[[], Any], slots: Any) -> None:
+    def _run_runnable(self, runnable: Callable[[], Any], slots: "Slots") -> None:
         # Tomcat runs these on the container's executor: they count
         # against maxThreads as requests do.
-        with slots:
+        with slots:  # type: ignore[attr-defined]  # gevent's semaphore is a context manager
             try:
                 runnable()
             except Exception as exc:
@@ -303,7 +304,7 @@ class AsyncContextImpl(AsyncContext):
             self._call(registration, method, registration.event(base, throwable))
 
     # -- the connection greenlet's side -----------------------------------
-    def serve(self, engine: Any, slots: Any) -> None:
+    def serve(self, engine: "StandardEngine", slots: Any) -> None:
         """Run by the connection greenlet after the pipeline returned with
         async started: wait for ``complete()``, run dispatches, handle the
         timeout and errors, and return when the response may be finished."""
@@ -318,7 +319,7 @@ class AsyncContextImpl(AsyncContext):
                 self._recycle()
             raise
 
-    def _serve(self, engine: Any, slots: Any) -> None:
+    def _serve(self, engine: "StandardEngine", slots: Any) -> None:
         while True:
             self._check_cycle_error(slots)
             state = self._state
@@ -401,16 +402,15 @@ class AsyncContextImpl(AsyncContext):
         if response.is_committed():
             # Too late for an error page; the body is incomplete, so the
             # client must see the connection close rather than a last chunk.
-            request._channel.keep_alive = False
-            request._channel.abort_after_response = True
+            request.abort_connection()
         else:
-            response._reset_for_error()
-            response._error_reported = False
+            response.reset_for_error()
+            response.error_reported = False
             response.send_error(500)
             report_error(request, response, exc)
         self._state = MUST_COMPLETE
 
-    def _run_dispatch(self, engine: Any, slots: Any) -> None:
+    def _run_dispatch(self, engine: "StandardEngine", slots: Any) -> None:
         """Tomcat's ``AsyncRunnable`` + ``ApplicationDispatcher`` for
         ``DispatcherType.ASYNC``: point the request at the target and run it
         through the container again."""
@@ -420,37 +420,38 @@ class AsyncContextImpl(AsyncContext):
         self._dispatch_target = None
         self._state = DISPATCHED
         path, _, query = target.partition("?")
-        host = request._host
+        current = request.mapping
+        host = current.host
+        mapper = context.mapper or (current.context.mapper if current.context is not None else None)
         try:
-            mapping = request._channel.endpoint.adapter.mapper.map_context(
-                getattr(host, "name", None), context.path, path)
+            mapping = None if mapper is None else mapper.map_context(getattr(host, "name", None),
+                                                                     context.path, path)
         except KeyError:
             mapping = None
-        request._dispatcher_type = "ASYNC"
         if mapping is None:
-            request._wrapper = None  # the context valve answers 404
+            # the context valve answers 404
+            request.set_dispatch(dataclasses.replace(current, wrapper=None), "ASYNC")
         else:
-            request._context = mapping.context
-            request._context_path = mapping.context_path
-            request._servlet_path = mapping.servlet_path
-            request._path_info = mapping.path_info
-            request._wrapper = mapping.wrapper
-            request._request_uri = mapping.context_path + quote(path, safe="/;=,:@!$&'()*+~")
-            request._decoded_uri = mapping.context_path + path
+            # The context-relative path the valves check stays the original
+            # one, as before the mapping was one value.
+            request.set_dispatch(dataclasses.replace(mapping, host=host, relative_path=current.relative_path),
+                                 "ASYNC",
+                                 request_uri=mapping.context_path + quote(path, safe="/;=,:@!$&'()*+~"),
+                                 decoded_uri=mapping.context_path + path)
         if query:
             _merge_query(request, query)
         response = self._response
-        response._suspended = False
+        response.set_suspended(False)
         with slots:
             try:
                 engine.pipeline.first.invoke(request, response)
             except ClientAbortError:
-                request._channel.keep_alive = False
+                request.disable_keep_alive()
             except Exception as exc:
                 log.error("Exception in an async dispatch to [%s]", target, exc_info=exc)
                 request.set_attribute(ERROR_EXCEPTION, exc)
                 if not response.is_committed() and not response.is_error():
-                    response._reset_for_error()
+                    response.reset_for_error()
                     response.send_error(500)
                     report_error(request, response, exc)
 
@@ -460,8 +461,8 @@ class AsyncContextImpl(AsyncContext):
         greenlet signalled with ``send_error`` gets its error page."""
         request, response = self._request, self._response
         if (request is not None and response.is_error() and not response.is_committed()
-                and not getattr(response, "_error_reported", False)):
-            response._suspended = False
+                and not response.error_reported):
+            response.set_suspended(False)
             report_error(request, response, request.get_attribute(ERROR_EXCEPTION))
 
     def completed(self) -> None:
@@ -484,26 +485,25 @@ class AsyncContextImpl(AsyncContext):
         return f"<AsyncContextImpl {self._state}>"
 
 
-def _merge_query(request: Any, query: str) -> None:
+def _merge_query(request: "Request", query: str) -> None:
     """The query string of a dispatch target replaces the request's; its
     parameters come before the original ones (Tomcat's
     ``ApplicationHttpRequest.mergeParameters``)."""
-    from ..servlet.params import parse_form
     original = request.get_parameter_map()
     merged: dict[str, list[str]] = {}
-    parse_form(query, request._uri_encoding, merged)
+    parse_form(query, request.uri_encoding, merged)
     for name, values in original.items():
         merged.setdefault(name, []).extend(values)
-    request._query_string = query
-    request._parameters = merged
+    request.set_dispatch(request.mapping, "ASYNC", query_string=query)
+    request.swap_parameters(merged)
 
 
-def report_error(request: Any, response: Any, exc: BaseException | None) -> None:
+def report_error(request: "Request", response: "Response", exc: BaseException | None) -> None:
     """Write the error page of an error response outside the pipeline:
     the webapp's error page if the host valve knows how to find one (its
     ``throwable``/``status`` methods, as Tomcat's ``StandardHostValve``),
     else the ErrorReportValve's page."""
-    host = request._host
+    host = request.mapping.host
     basic = getattr(getattr(host, "pipeline", None), "basic", None)
     handler = getattr(basic, "throwable" if exc is not None else "status", None)
     if callable(handler):
@@ -516,4 +516,4 @@ def report_error(request: Any, response: Any, exc: BaseException | None) -> None
             log.exception("The error page for an async request failed")
     if not response.is_committed():
         from .valves.error_report import ErrorReportValve
-        ErrorReportValve.render(request, response, exc)
+        ErrorReportValve.render(request, response, exc)  # type: ignore[arg-type]  # the container's own objects

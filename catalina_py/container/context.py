@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..lifecycle import LifecycleBase, LifecycleState
 from ..servlet.context import ServletContext
+from .application_context import ApplicationContext
 from .pipeline import Pipeline, ValveBase
 from .wrapper import StandardWrapper
 
@@ -28,7 +29,7 @@ class StandardContextValve(ValveBase):
 
     def invoke(self, request: Any, response: Any) -> None:
         # The servlet spec: nothing under WEB-INF or META-INF is ever served.
-        path = request._decoded_path_in_context
+        path = request.mapping.relative_path
         head = path[:10].upper()
         if (head.startswith("/WEB-INF") and (len(path) == 8 or path[8] == "/")) or \
                 (head.startswith("/META-INF") and (len(path) == 9 or path[9] == "/")):
@@ -47,7 +48,7 @@ class StandardContextValve(ValveBase):
         if context._request_listeners:
             self._invoke_with_listeners(context, request, response)
             return
-        wrapper = request._wrapper
+        wrapper = request.mapping.wrapper
         if wrapper is None:
             response.send_error(404)
             return
@@ -78,7 +79,7 @@ class StandardContextValve(ValveBase):
                     request.set_attribute(ERROR_EXCEPTION, exc)
                     response.send_error(500)
                     return
-            wrapper = request._wrapper
+            wrapper = request.mapping.wrapper
             if wrapper is None:
                 response.send_error(404)
                 return
@@ -170,7 +171,7 @@ class StandardContext(LifecycleBase):
     # -- resources --------------------------------------------------------
     def get_servlet_context(self) -> ServletContext:
         if self._servlet_context is None:
-            self._servlet_context = ServletContext(self)
+            self._servlet_context = ApplicationContext(self)
         return self._servlet_context
 
     def get_mime_type(self, file: str) -> str | None:

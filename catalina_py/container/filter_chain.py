@@ -27,8 +27,10 @@ kept in a bounded cache; a context without filter mappings has no
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
+from ..events import BUS, FilterEntered, FilterLeft
 from ..servlet.filter import DispatcherType, FilterConfig, unwrap_request
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -42,6 +44,7 @@ __all__ = [
     "ApplicationFilterConfig",
     "FilterMap",
     "match_filter_url",
+    "new_chain",
     "run_chain",
 ]
 
@@ -143,13 +146,43 @@ class ApplicationFilterChain:
             self._pos = pos + 1
             config = self._filters[pos]
             if not config.async_supported:
-                unwrap_request(request)._async_supported = False
+                # Tomcat's ASYNC_SUPPORTED_ATTR, on the container request beneath the wrappers
+                unwrap_request(request)._async_supported = False  # reach: tests pass a bare namespace
             config.filter.do_filter(request, response, self)
         else:
             self._pos = pos + 1
             if pos > len(self._filters):
                 raise RuntimeError("FilterChain.do_filter() called again after the servlet ran")
             self._servlet.service(request, response)
+
+
+class _ObservedFilterChain(ApplicationFilterChain):
+    """A chain that reports ``FilterEntered``/``FilterLeft`` for each filter
+    (built instead of the plain one while the event bus has listeners)."""
+
+    __slots__ = ()
+
+    def do_filter(self, request: Any, response: Any) -> None:
+        pos = self._pos
+        if pos >= len(self._filters):
+            ApplicationFilterChain.do_filter(self, request, response)
+            return
+        name = self._filters[pos].get_filter_name()
+        connection = getattr(unwrap_request(request), "connection_id", 0)
+        BUS.emit(FilterEntered(connection=connection, filter=name))
+        started = time.perf_counter()
+        try:
+            ApplicationFilterChain.do_filter(self, request, response)
+        finally:
+            BUS.emit(FilterLeft(connection=connection, filter=name, elapsed=time.perf_counter() - started))
+
+
+def new_chain(filters: Sequence[Any], servlet: Any) -> ApplicationFilterChain:
+    """A chain through *filters* to *servlet*: one that reports events when
+    the event bus has listeners (checked once per chain, not per filter)."""
+    if BUS.active:
+        return _ObservedFilterChain(filters, servlet)
+    return ApplicationFilterChain(filters, servlet)
 
 
 class _CompiledMapping:
@@ -228,11 +261,6 @@ class FilterMap:
             cache[key] = filters
         return filters
 
-    def create_chain(self, path: str | None, servlet_name: str | None, dispatcher: str,
-                     servlet: Any) -> ApplicationFilterChain:
-        """A fresh chain ending in *servlet*."""
-        return ApplicationFilterChain(self.filters_for(path, servlet_name, dispatcher), servlet)
-
 
 def run_chain(context: Any, path: str | None, wrapper: Any, dispatcher: str, servlet: Any,
               request: Any, response: Any) -> None:
@@ -246,4 +274,4 @@ def run_chain(context: Any, path: str | None, wrapper: Any, dispatcher: str, ser
     if not filters:
         servlet.service(request, response)
         return
-    ApplicationFilterChain(filters, servlet).do_filter(request, response)
+    new_chain(filters, servlet).do_filter(request, response)

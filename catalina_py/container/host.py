@@ -7,10 +7,13 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from ..lifecycle import LifecycleBase
+from .error_page import process_error_page
 from .pipeline import Pipeline, ValveBase
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .context import StandardContext
+    from .types import ContainerRequest as Request
+    from .types import ContainerResponse as Response
+    from .types import WebappContext
 
 log = logging.getLogger("catalina_py.container")
 
@@ -21,10 +24,10 @@ ERROR_EXCEPTION = "jakarta.servlet.error.exception"
 class StandardHostValve(ValveBase):
     """Passes the request to its context (the adapter already mapped it),
     then shows the webapp's ``<error-page>`` for an error response, as
-    Tomcat's ``StandardHostValve`` (see container/dispatcher.py)."""
+    Tomcat's ``StandardHostValve`` (see container/error_page.py)."""
 
-    def invoke(self, request: Any, response: Any) -> None:
-        context = request._context
+    def invoke(self, request: "Request", response: "Response") -> None:
+        context = request.mapping.context
         if context is None:
             if not response.is_error():
                 response.send_error(404)
@@ -37,19 +40,17 @@ class StandardHostValve(ValveBase):
             else:
                 self.status(request, response)
 
-    def status(self, request: Any, response: Any) -> bool:
+    def status(self, request: "Request", response: "Response") -> bool:
         """Show the error page for the status of an error response (or the
         default error page); True if one was shown."""
-        from .dispatcher import process_error_page
         return process_error_page(request, response)
 
-    def throwable(self, request: Any, response: Any, exc: BaseException) -> bool:
+    def throwable(self, request: "Request", response: "Response", exc: BaseException) -> bool:
         """Show the error page for *exc* (by its class and bases, then by
         the response's status); True if one was shown."""
-        from .dispatcher import process_error_page
         request.set_attribute(ERROR_EXCEPTION, exc)
         if not response.is_error() and not response.is_committed():
-            response._reset_for_error()
+            response.reset_for_error()
             response.send_error(500)
         return process_error_page(request, response)
 
@@ -64,8 +65,11 @@ class StandardHost(LifecycleBase):
         self.app_base = app_base
         self.aliases = aliases
         self.auto_deploy = auto_deploy
-        self.contexts: dict[str, "StandardContext"] = {}
+        self.contexts: dict[str, "WebappContext"] = {}
         self.engine: StandardEngine | None = None
+        #: The access log valves of the engine and this host (set at start-up):
+        #: told of requests that reach no context.
+        self.access_logs: list[Any] = []
         basic = StandardHostValve()
         basic.container = self
         self.pipeline = Pipeline(basic)
@@ -85,8 +89,8 @@ class StandardHost(LifecycleBase):
 class StandardEngineValve(ValveBase):
     """Passes the request to its host."""
 
-    def invoke(self, request: Any, response: Any) -> None:
-        host = request._host
+    def invoke(self, request: "Request", response: "Response") -> None:
+        host = request.mapping.host
         if host is None:
             response.send_error(400, "No host matches the Host header and there is no default host")
             return

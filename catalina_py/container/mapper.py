@@ -39,7 +39,7 @@ from typing import Any
 
 from ..http.grammar import split_host
 
-__all__ = ["MappingData", "Mapper"]
+__all__ = ["MappingData", "Mapper", "UNMAPPED"]
 
 #: MappingData.match_type values (jakarta.servlet.http.MappingMatch).
 EXACT = "exact"
@@ -67,6 +67,13 @@ class MappingData:
     :ivar redirect_path: set (decoded, e.g. ``"/examples/"``) when the
         client must be redirected; the caller re-encodes it and appends the
         query string.
+    :ivar relative_path: the decoded path inside the context (``"/"`` at
+        least) that was mapped.
+
+    Once on a request (``Request.mapping``) it is read-only: a dispatch
+    replaces it whole. (Not a frozen dataclass: the Mapper fills it in as
+    it applies its rules, and a frozen one costs three times as much to
+    build, once per request.)
     """
 
     host: Any = None
@@ -78,6 +85,17 @@ class MappingData:
     match_type: str = ""
     match_pattern: str = ""
     redirect_path: str | None = None
+    relative_path: str = "/"
+
+    @property
+    def wrapper_name(self) -> str | None:
+        """The name of the servlet mapped to, or None."""
+        wrapper = self.wrapper
+        return None if wrapper is None else wrapper.name
+
+
+#: The mapping of a request not mapped (yet): no host, no context.
+UNMAPPED = MappingData()
 
 
 class _Mapped:
@@ -386,7 +404,9 @@ class Mapper:
             ctx = found[1]
         md.context = ctx.obj
         md.context_path = ctx.path
-        self._map_wrapper(ctx, path[len(ctx.path):], md)
+        rel = path[len(ctx.path):]
+        md.relative_path = rel or "/"
+        self._map_wrapper(ctx, rel, md)
         return md
 
     def map_context(self, host: str | None, context_path: str, relative_path: str) -> MappingData:
@@ -400,7 +420,8 @@ class Mapper:
         ctx = entry.contexts.get("" if context_path == "/" else context_path)
         if ctx is None:
             raise KeyError(f"no context {context_path!r}")
-        md = MappingData(host=entry.obj, context=ctx.obj, context_path=ctx.path)
+        md = MappingData(host=entry.obj, context=ctx.obj, context_path=ctx.path,
+                         relative_path=relative_path or "/")
         self._map_wrapper(ctx, relative_path, md)
         return md
 

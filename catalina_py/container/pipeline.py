@@ -3,19 +3,25 @@
 A pipeline is a chain of valves that ends in the container's *basic* valve
 (the one that passes the request to the next container down). Each valve
 does its work and calls ``self.next.invoke(request, response)``.
+
+Events: while anybody listens to ``events.BUS``, every link of every
+pipeline goes through an :class:`_ObservedValve` that reports
+``ValveEntered``/``ValveLeft``; with no listener the links are the valves
+themselves, so an unobserved request pays nothing per valve. The adapter
+calls :func:`sync_observation` once per request to switch between the two.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping
+import time
+import weakref
+from typing import Any, Callable, ClassVar, Mapping
 
 from ..errors import ConfigError
+from ..events import BUS, ValveEntered, ValveLeft
 from ..lifecycle import LifecycleBase
 
-if TYPE_CHECKING:  # pragma: no cover
-    from ..servlet.request import HttpServletRequest
-    from ..servlet.response import HttpServletResponse
 
 log = logging.getLogger("catalina_py.container")
 
@@ -63,7 +69,9 @@ class ValveBase(LifecycleBase):
             setattr(self, _snake(name), value)
         return warnings
 
-    def invoke(self, request: "HttpServletRequest", response: "HttpServletResponse") -> None:
+    # Any: the container's Request/Response (types.ContainerRequest and what the valve
+    # reads of the servlet API); each valve declares what it uses.
+    def invoke(self, request: Any, response: Any) -> None:
         self.next.invoke(request, response)  # type: ignore[union-attr]
 
 
@@ -76,6 +84,46 @@ def _snake(name: str) -> str:
     return "".join(out)
 
 
+class _ObservedValve(ValveBase):
+    """A link of an observed pipeline: reports entering and leaving *valve*."""
+
+    def __init__(self, valve: ValveBase) -> None:
+        super().__init__()
+        self.valve = valve
+        container = valve.container
+        name = getattr(container, "lifecycle_name", None)
+        self.container_name = name() if callable(name) else type(container).__name__
+        self.valve_name = type(valve).__name__
+
+    def invoke(self, request: Any, response: Any) -> None:
+        connection = getattr(request, "connection_id", 0)
+        BUS.emit(ValveEntered(connection=connection, container=self.container_name, valve=self.valve_name))
+        started = time.perf_counter()
+        try:
+            self.valve.invoke(request, response)
+        finally:
+            BUS.emit(ValveLeft(connection=connection, container=self.container_name, valve=self.valve_name,
+                               elapsed=time.perf_counter() - started))
+
+
+#: Every pipeline, to relink when observation starts or stops.
+_PIPELINES: "weakref.WeakSet[Pipeline]" = weakref.WeakSet()
+#: Whether the pipelines are linked through observers now (read it; set by
+#: :func:`sync_observation`).
+observing = False
+
+
+def sync_observation() -> None:
+    """Link every pipeline through observers if anybody listens to the
+    event bus, directly if nobody does (a no-op when that is already so)."""
+    global observing
+    active = BUS.active
+    if active != observing:
+        observing = active
+        for pipeline in list(_PIPELINES):
+            pipeline.link()
+
+
 class Pipeline:
     """An ordered list of valves ending in a basic valve."""
 
@@ -83,19 +131,24 @@ class Pipeline:
         self.valves: list[ValveBase] = []
         self.basic = basic
         self.first: ValveBase = basic
+        _PIPELINES.add(self)
+        if observing:
+            self.link()
 
     def add_valve(self, valve: ValveBase) -> None:
         self.valves.append(valve)
-        self._link()
+        self.link()
 
-    def _link(self) -> None:
+    def link(self) -> None:
+        """Chain the valves (through observers while the bus is observed)."""
         # A valve that does not override invoke() only forwards (an access
         # log valve does its work in log_access): the chain goes around it.
         chain = [v for v in self.valves if type(v).invoke is not ValveBase.invoke] + [self.basic]
-        for valve, nxt in zip(chain, chain[1:]):
+        links: list[ValveBase] = [_ObservedValve(v) for v in chain] if observing else chain
+        for valve, nxt in zip(chain, links[1:]):
             valve.next = nxt
         self.basic.next = None
-        self.first = chain[0]
+        self.first = links[0]
 
     def start(self) -> None:
         for valve in self.valves:

@@ -149,11 +149,8 @@ class StandardServer(LifecycleBase):
         log.info("Received %s: stopping the Server instance.", signal.Signals(signum).name)
         self._stop_event.set()
 
-    def request_stop(self) -> None:
-        self._stop_event.set()
-
     def await_stop(self, timeout: float | None = None) -> bool:
-        """Block until a shutdown command, a signal or request_stop()."""
+        """Block until a shutdown command or a signal."""
         return self._stop_event.wait(timeout)
 
     def stop_internal(self) -> None:

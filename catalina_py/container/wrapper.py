@@ -4,20 +4,24 @@ calls the servlet and turns what it raises into an error response."""
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 import gevent.lock
 
 from .. import trace
 from ..http.errors import ClientAbortError
+from ..events import BUS, ServletCalled, ServletReturned
 from ..lifecycle import LifecycleBase
 from ..servlet.exceptions import ServletException
 from ..servlet.http import ServletConfig
-from .filter_chain import ApplicationFilterChain
+from .filter_chain import new_chain
 from .pipeline import Pipeline, ValveBase
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .context import StandardContext
+    from .types import ContainerRequest as Request
+    from .types import ContainerResponse as Response
+    from .types import WebappContext
 
 log = logging.getLogger("catalina_py.container")
 
@@ -28,7 +32,7 @@ ERROR_EXCEPTION = "jakarta.servlet.error.exception"
 class StandardWrapperValve(ValveBase):
     """Allocates the servlet and calls ``service``; exceptions become errors."""
 
-    def invoke(self, request: Any, response: Any) -> None:
+    def invoke(self, request: "Request", response: "Response") -> None:
         wrapper: StandardWrapper = self.container
         try:
             servlet = wrapper.allocate()
@@ -38,28 +42,42 @@ class StandardWrapperValve(ValveBase):
             request.set_attribute(ERROR_EXCEPTION, exc)
             response.send_error(getattr(exc, "status", 500) if isinstance(exc, ServletException) else 500)
             return
-        trace_id = request._channel.connection_id if trace.ENABLED else 0
-        if trace_id:
-            trace.trace(trace_id, "servlet", f"{type(servlet).__name__}.service() ({request.get_method()})")
+        if trace.ENABLED:
+            trace.trace(request.connection_id, "servlet",
+                        f"{type(servlet).__name__}.service() ({request.get_method()})")
+        observed = BUS.active
+        if observed:
+            BUS.emit(ServletCalled(connection=request.connection_id, servlet=wrapper.name,
+                                   servlet_class=type(servlet).__name__, method=request.get_method()))
+            started = time.perf_counter()
+        error: str | None = None  # the type name only: keeping the exception would make a cycle
         try:
             filter_map = wrapper.context.filter_map
             if filter_map is None:  # no filter mappings: the servlet alone
                 servlet.service(request, response)
             else:  # the filters mapped to this path and servlet, then the servlet
-                path = request._servlet_path + (request._path_info or "")
+                mapping = request.mapping
+                path = mapping.servlet_path + (mapping.path_info or "")
                 filters = filter_map.filters_for(path, wrapper.name, "REQUEST")
                 if filters:
-                    ApplicationFilterChain(filters, servlet).do_filter(request, response)
+                    new_chain(filters, servlet).do_filter(request, response)
                 else:
                     servlet.service(request, response)
-        except ClientAbortError:
-            request._channel.keep_alive = False
+        except ClientAbortError as exc:
+            error = type(exc).__name__
+            request.disable_keep_alive()
         except ServletException as exc:
+            error = type(exc).__name__
             self._failed(request, response, exc, exc.status)
         except Exception as exc:
+            error = type(exc).__name__
             self._failed(request, response, exc, 500)
+        if observed:
+            BUS.emit(ServletReturned(connection=request.connection_id, servlet=wrapper.name,
+                                     elapsed=time.perf_counter() - started,
+                                     error=error))
 
-    def _failed(self, request: Any, response: Any, exc: BaseException, status: int) -> None:
+    def _failed(self, request: "Request", response: "Response", exc: BaseException, status: int) -> None:
         if status >= 500:
             log.error("Servlet.service() for servlet [%s] in context with path [%s] threw exception",
                       self.container.name, self.container.context.path, exc_info=exc)
@@ -67,17 +85,16 @@ class StandardWrapperValve(ValveBase):
         if response.is_committed():
             # Too late for an error page: the client must not mistake a
             # truncated body for a whole one, so the connection is closed.
-            request._channel.keep_alive = False
-            request._channel.abort_after_response = True
+            request.abort_connection()
             return
-        response._reset_for_error()
+        response.reset_for_error()
         response.send_error(status, str(exc) if status < 500 else None)
 
 
 class StandardWrapper(LifecycleBase):
     """A servlet definition and its (lazily initialised) instance."""
 
-    def __init__(self, context: "StandardContext", name: str, servlet_class: str | type,
+    def __init__(self, context: "WebappContext", name: str, servlet_class: str | type,
                  init_params: dict[str, str] | None = None, load_on_startup: int | None = None) -> None:
         self.context = context
         self.name = name
@@ -126,7 +143,7 @@ class StandardWrapper(LifecycleBase):
     def _load(self) -> Any:
         cls = self.servlet_class
         if isinstance(cls, str):
-            cls = self.context.loader.load_class(cls)
+            cls = self.context.loader.load_class(cls)  # type: ignore[union-attr]  # started contexts have one
         servlet = cls()
         servlet.init(ServletConfig(self.name, self.init_params, self.context.get_servlet_context()))
         return servlet

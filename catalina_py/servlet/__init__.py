@@ -31,11 +31,9 @@ from .listeners import (
     ServletRequestEvent,
     ServletRequestListener,
 )
-from .request import HttpServletRequest
-from .response import HttpServletResponse
-
-# The dispatcher lives with the container (it maps paths and runs chains).
-from ..container.dispatcher import HttpServletMapping, RequestDispatcher  # noqa: E402
+from .mapping import HttpServletMapping, RequestDispatcher
+from .request import HttpServletRequest, ServletConnection, ServletInputStream
+from .response import HttpServletResponse, ServletOutputStream, ServletWriter
 
 __all__ = [
     "AsyncContext",
@@ -48,8 +46,12 @@ __all__ = [
     "HttpServletRequest",
     "HttpServletResponse",
     "ServletConfig",
+    "ServletConnection",
     "ServletContext",
     "ServletException",
+    "ServletInputStream",
+    "ServletOutputStream",
+    "ServletWriter",
     "UnavailableException",
     # listeners (listeners.py)
     "HttpSessionAttributeListener",
@@ -65,7 +67,7 @@ __all__ = [
     "ServletRequestAttributeListener",
     "ServletRequestEvent",
     "ServletRequestListener",
-    # filters, wrappers and dispatching (filter.py, container/dispatcher.py)
+    # filters, wrappers and dispatching (filter.py, mapping.py)
     "DispatcherType",
     "Filter",
     "FilterChain",

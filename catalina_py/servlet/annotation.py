@@ -103,7 +103,7 @@ def _caller_location() -> Location | None:
     """The file and line of the code applying the decorator (two frames
     up: the decorator factory's caller)."""
     try:
-        frame = sys._getframe(2)
+        frame = sys._getframe(2)  # reach: the stdlib's way to the decorator's caller
     except ValueError:  # pragma: no cover - no such frame
         return None
     return Location(frame.f_code.co_filename, frame.f_lineno)

@@ -1,165 +1,128 @@
-"""``ServletContext``: what a webapp sees of its own context."""
+"""``ServletContext``: what a webapp sees of its own context (the interface,
+``jakarta.servlet.ServletContext`` in PEP 8 spelling).
+
+The container's implementation is
+``catalina_py.container.application_context.ApplicationContext`` (Tomcat's
+``ApplicationContext``).
+"""
 
 from __future__ import annotations
 
-import logging
-import os
-from typing import TYPE_CHECKING, Any
-
-from .attributes import AttributeHolder
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..container.context import StandardContext
+    from .mapping import RequestDispatcher
 
-#: Marks "no such attribute" (``None`` is never stored).
-_MISSING = object()
+__all__ = ["ServletContext"]
 
 
-class ServletContext(AttributeHolder):
-    """The webapp-facing view of a :class:`StandardContext` (Tomcat's
-    ``ApplicationContextFacade``)."""
+class ServletContext(ABC):
+    """The webapp's view of its context: attributes, init parameters,
+    resources and dispatchers."""
 
-    def __init__(self, context: "StandardContext") -> None:
-        self._context = context
-        self._attributes: dict[str, Any] = {}
-        self._logger = logging.getLogger(f"catalina_py.webapp.{context.name or 'ROOT'}")
+    # -- attributes ------------------------------------------------------
+    @abstractmethod
+    def get_attribute(self, name: str) -> Any:
+        """The attribute bound to *name*, or None."""
 
-    # -- attributes, with ServletContextAttributeListener events ---------
+    @abstractmethod
+    def get_attribute_names(self) -> list[str]:
+        """The names of the bound attributes."""
+
+    @abstractmethod
     def set_attribute(self, name: str, value: Any) -> None:
         """Bind ``value`` to ``name`` (``None`` removes it) and notify the
         ServletContextAttributeListeners: ``attribute_added``, or
-        ``attribute_replaced`` with the *old* value, as Tomcat's
-        ``ApplicationContext.setAttribute`` does."""
-        if not isinstance(name, str):
-            raise TypeError(f"attribute name must be a str, got {type(name).__name__}")
-        if value is None:
-            self.remove_attribute(name)
-            return
-        old = self._attributes.get(name, _MISSING)
-        self._attributes[name] = value
-        if getattr(self._context, "_context_attribute_listeners", None):
-            self._notify_attribute("attribute_added" if old is _MISSING else "attribute_replaced",
-                                   name, value if old is _MISSING else old)
+        ``attribute_replaced`` with the *old* value."""
 
+    @abstractmethod
     def remove_attribute(self, name: str) -> None:
         """Unbind ``name``; ``attribute_removed`` (with the removed value)
         if it was bound."""
-        old = self._attributes.pop(name, _MISSING)
-        if old is not _MISSING and getattr(self._context, "_context_attribute_listeners", None):
-            self._notify_attribute("attribute_removed", name, old)
 
-    def _notify_attribute(self, method: str, name: str, value: Any) -> None:
-        from .listeners import ServletContextAttributeEvent
-        event = ServletContextAttributeEvent(self, name, value)
-        for listener in self._context._context_attribute_listeners:
-            try:
-                getattr(listener, method)(event)
-            except Exception:
-                logging.getLogger("catalina_py.container").exception(
-                    "Listener %s.%s of context [%s] raised", type(listener).__name__, method,
-                    self._context.display_path())
-
+    # -- the webapp --------------------------------------------------------
+    @abstractmethod
     def get_context_path(self) -> str:
-        return self._context.path
+        """The context path (``""`` for ROOT)."""
 
+    @abstractmethod
     def get_servlet_context_name(self) -> str | None:
-        return self._context.web_xml.display_name
+        """The ``<display-name>`` of web.xml."""
 
+    @abstractmethod
     def get_init_parameter(self, name: str) -> str | None:
-        return self._context.web_xml.context_params.get(name)
+        """A ``<context-param>``, or None."""
 
+    @abstractmethod
     def get_init_parameter_names(self) -> list[str]:
-        return list(self._context.web_xml.context_params)
+        """The names of the ``<context-param>``\\ s."""
 
+    @abstractmethod
     def get_mime_type(self, file: str) -> str | None:
-        return self._context.get_mime_type(file)
+        """The MIME type of the file name *file*, or None."""
 
+    @abstractmethod
     def get_real_path(self, path: str) -> str | None:
         """The file for a webapp path, or None if it would leave the webapp."""
-        return self._context.resolve_path(path)
 
-    # -- resources and dispatchers (Tomcat's ApplicationContext) ----------
+    # -- resources and dispatchers -------------------------------------------
+    @abstractmethod
     def get_resource(self, path: str) -> str | None:
         """A ``file://`` URL of the webapp resource at *path* ("/x/y.txt"),
         or None if there is none or it would be outside the webapp.
 
         :raises ValueError: *path* does not start with ``/``.
         """
-        if not isinstance(path, str) or not path.startswith("/"):
-            raise ValueError(f"a resource path must start with '/' (got {path!r})")
-        full = self._context.resolve_path(path)
-        if full is None or not os.path.exists(full):
-            return None
-        import pathlib
-        url = pathlib.Path(full).as_uri()
-        return url + "/" if os.path.isdir(full) and not url.endswith("/") else url
 
-    def get_resource_as_stream(self, path: str) -> Any:
+    @abstractmethod
+    def get_resource_as_stream(self, path: str) -> BinaryIO | None:
         """The webapp file at *path* opened for binary reading (the caller
         closes it), or None if *path* is not a file inside the webapp."""
-        if not isinstance(path, str) or not path.startswith("/"):
-            return None
-        full = self._context.resolve_path(path)
-        if full is None or not os.path.isfile(full):
-            return None
-        try:
-            return open(full, "rb")
-        except OSError:
-            return None
 
+    @abstractmethod
     def get_resource_paths(self, path: str) -> set[str] | None:
         """The resources directly inside the webapp folder *path*, as
         webapp paths (folders end with ``/``); None if it is not a folder.
 
         :raises ValueError: *path* does not start with ``/``.
         """
-        if not isinstance(path, str) or not path.startswith("/"):
-            raise ValueError(f"a resource path must start with '/' (got {path!r})")
-        full = self._context.resolve_path(path)
-        if full is None or not os.path.isdir(full):
-            return None
-        prefix = path if path.endswith("/") else path + "/"
-        result = set()
-        for name in os.listdir(full):
-            entry = self._context.resolve_path(prefix + name)
-            if entry is None:  # a symlink out of the webapp
-                continue
-            result.add(prefix + name + ("/" if os.path.isdir(entry) else ""))
-        return result
 
-    def get_request_dispatcher(self, path: str) -> Any:
+    @abstractmethod
+    def get_request_dispatcher(self, path: str) -> RequestDispatcher | None:
         """A ``RequestDispatcher`` for the context-relative *path* (a query
         string may follow), or None if it leaves the webapp or nothing maps it.
 
         :raises ValueError: *path* does not start with ``/``.
         """
-        from ..container.dispatcher import get_request_dispatcher
-        return get_request_dispatcher(self._context, path)
 
-    def get_named_dispatcher(self, name: str) -> Any:
+    @abstractmethod
+    def get_named_dispatcher(self, name: str) -> RequestDispatcher | None:
         """A ``RequestDispatcher`` for the servlet called *name*, or None."""
-        from ..container.dispatcher import get_named_dispatcher
-        return get_named_dispatcher(self._context, name)
 
-    def get_context(self, uripath: str) -> "ServletContext | None":
+    @abstractmethod
+    def get_context(self, uripath: str) -> ServletContext | None:
         """The ServletContext of the webapp on this host that serves
         *uripath* ("/other/x"): this one always, another one only when
         this context is declared with ``crossContext="true"``; else None."""
-        from ..container.dispatcher import servlet_context_for
-        return servlet_context_for(self._context, uripath)
 
+    # -- the container -------------------------------------------------------
+    @abstractmethod
     def get_server_info(self) -> str:
-        from .. import __version__
-        return f"catalina_py/{__version__}"
+        """``catalina_py/<version>``."""
 
+    @abstractmethod
     def get_major_version(self) -> int:
-        return 6
+        """The Servlet API's major version (6)."""
 
+    @abstractmethod
     def get_minor_version(self) -> int:
-        return 0
+        """The Servlet API's minor version."""
 
+    @abstractmethod
     def log(self, message: str, exc: BaseException | None = None) -> None:
-        self._logger.info(message, exc_info=exc)
+        """Write *message* (and *exc*) to the webapp's log."""
 
+    @abstractmethod
     def get_doc_base(self) -> str:
-        return os.fspath(self._context.doc_base)
+        """The webapp's folder (not in the Jakarta API; Tomcat's docBase)."""

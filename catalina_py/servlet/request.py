@@ -1,580 +1,337 @@
-"""``HttpServletRequest``: what a servlet sees of one HTTP request.
+"""``HttpServletRequest``: what a servlet sees of one HTTP request (the
+interface, ``jakarta.servlet.http.HttpServletRequest`` in PEP 8 spelling).
 
-Tomcat keeps a Coyote request (raw bytes), a Catalina request and a facade;
-here one object plays all three, with the container's fields kept private
-(``_``-prefixed) and the servlet API as its public methods in PEP 8 spelling.
+Webapps program against this class (and ``isinstance`` with it); the
+container's implementation is ``catalina_py.container.request.Request``
+(Tomcat's ``org.apache.catalina.connector.Request``). Request wrappers
+(``HttpServletRequestWrapper``) delegate to whatever they wrap.
 """
 
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING, Any, Iterator
-
-from ..http.errors import HttpParseError
-from ..http.grammar import split_host
-from .attributes import AttributeHolder
-from .cookies import Cookie, parse_cookie_header
-from .exceptions import BadRequestError, IllegalStateError, RequestTooLargeError
-from .params import parse_form
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any, Iterator, Protocol
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..http.headers import Headers
-    from ..http.parser import RequestHead
+    from .asynchronous import AsyncContext
+    from .context import ServletContext
+    from .cookies import Cookie
+    from .mapping import HttpServletMapping, RequestDispatcher
+
+__all__ = ["BodySource", "HttpServletRequest", "ServletConnection", "ServletInputStream"]
+
+
+class BodySource(Protocol):
+    """Where a :class:`ServletInputStream` reads the request body from."""
+
+    #: The body was read to its end.
+    body_finished: bool
+
+    def read_body(self, size: int) -> bytes:
+        """Up to *size* bytes of the body; b"" at its end."""
+        ...
 
 
 class ServletInputStream(io.RawIOBase):
     """The request body as a binary stream (de-chunked, bounded by the
     message framing). Reading it may send ``100 Continue`` first."""
 
-    def __init__(self, channel: Any) -> None:
+    def __init__(self, source: BodySource) -> None:
         super().__init__()
-        self._channel = channel
+        self._source = source
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: Any) -> int:
-        data = _read_body(self._channel, len(buffer))
+    def readinto(self, buffer: Any) -> int:  # Any: any writable buffer (bytearray, memoryview)
+        data = self._source.read_body(len(buffer))
         n = len(data)
         buffer[:n] = data
         return n
 
-    def read(self, size: int = -1) -> bytes:
+    def read(self, size: int | None = -1) -> bytes:
         if size is None or size < 0:
             return self.readall()
-        return _read_body(self._channel, size)
+        return self._source.read_body(size)
 
     def readall(self) -> bytes:
-        chunks = []
+        chunks: list[bytes] = []
         while True:
-            data = _read_body(self._channel, 65536)
+            data = self._source.read_body(65536)
             if not data:
                 return b"".join(chunks)
             chunks.append(data)
 
     def is_finished(self) -> bool:
-        return self._channel.body_finished
+        """Whether the whole body has been read."""
+        return self._source.body_finished
 
 
-def _read_body(channel: Any, size: int) -> bytes:
-    """``channel.read_body``, with a malformed body reported as the servlet
-    API's BadRequestError (answered with 400)."""
-    try:
-        return channel.read_body(size)
-    except HttpParseError as exc:
-        raise BadRequestError(exc.reason) from None
+class ServletConnection(ABC):
+    """The connection a request arrived on (Jakarta Servlet 6's
+    ``jakarta.servlet.ServletConnection``)."""
+
+    @abstractmethod
+    def get_connection_id(self) -> str:
+        """The container's number for this connection, as text (the same for
+        every request of a keep-alive connection)."""
+
+    @abstractmethod
+    def get_protocol(self) -> str:
+        """The protocol the connection speaks: ``"http/1.1"`` (or ``"http/1.0"``)."""
+
+    @abstractmethod
+    def get_protocol_connection_id(self) -> str:
+        """The protocol's own connection id: ``""`` for HTTP/1.x, which has none."""
+
+    @abstractmethod
+    def is_secure(self) -> bool:
+        """Whether the connection is secure (the connector's ``secure``)."""
 
 
-#: Marks "no such attribute" for the attribute events (None is never stored).
-_NO_VALUE = object()
-
-
-class HttpServletRequest(AttributeHolder):
+class HttpServletRequest(ABC):
     """One HTTP request as the servlet API presents it."""
 
-    # Defaults shared by every request until set (fewer stores per request).
-    _parameters: dict[str, list[str]] | None = None
-    _cookies: list[Cookie] | None = None
-    _char_encoding: str | None = None
-    _input: ServletInputStream | None = None
-    _reader: io.TextIOWrapper | None = None
-    # Set by the adapter once the request is mapped:
-    _context: Any = None
-    _context_path = ""
-    _servlet_path = ""
-    _path_info: str | None = None
-    _decoded_path_in_context = "/"
-    _wrapper: Any = None
-    _host: Any = None
-    _server_name: str | None = None
-    _server_port: int | None = None
-    # What a valve (RemoteIpValve) says the connection is, in place of the
-    # socket's own values; None (the default) means the connection's value.
-    # get_server_name/get_server_port are changed through _server_name and
-    # _server_port above.
-    _remote_addr_override: str | None = None
-    _remote_host_override: str | None = None
-    _scheme_override: str | None = None
-    _secure_override: bool | None = None
-    _local_port_override: int | None = None
-    # Sessions (see catalina_py/session/): what the client asked for, set by
-    # the adapter through the context's manager, and the session in use.
-    _requested_session_id: str | None = None
-    _requested_session_cookie = False
-    _requested_session_url = False
-    _session: Any = None
-    # Asynchronous processing (see container/async_context.py):
-    _response: Any = None  # the response of this request (set by the adapter)
-    _async_context: Any = None  # AsyncContextImpl once start_async was called
-    # None: the wrapper's async-supported decides; a filter chain with a
-    # filter that is not async-supported sets False (Tomcat's ASYNC_SUPPORTED_ATTR).
-    _async_supported: bool | None = None
-    _dispatcher_type = "REQUEST"
-    # The HttpServletMapping of the request or of the current forward,
-    # computed on demand (container/dispatcher.py sets it while dispatching).
-    _mapping: Any = None
-
-    def __init__(self, channel: Any, head: "RequestHead", request_uri: str,
-                 decoded_uri: str, query_string: str | None,
-                 path_params: dict[str, str] | None = None) -> None:
-        self._channel = channel
-        self._head = head
-        self._headers: Headers = head.headers
-        self._request_uri = request_uri
-        self._decoded_uri = decoded_uri
-        self._query_string = query_string
-        self._path_params = path_params or {}
-        self._attributes: dict[str, Any] = {}
-        self._uri_encoding: str = channel.uri_encoding
-
     # -- request line ---------------------------------------------------
+    @abstractmethod
     def get_method(self) -> str:
-        return self._head.method
+        """The method of the request line (``"GET"``, ``"POST"`` ...)."""
 
+    @abstractmethod
     def get_protocol(self) -> str:
-        return self._head.version
+        """The protocol of the request line (``"HTTP/1.1"``)."""
 
+    @abstractmethod
     def get_request_uri(self) -> str:
         """The path part of the request line, not decoded (path parameters kept)."""
-        return self._request_uri
 
+    @abstractmethod
     def get_request_url(self) -> str:
         """Scheme, host, port and request URI, without the query string."""
-        scheme = self.get_scheme()
-        port = self.get_server_port()
-        default = (scheme == "http" and port == 80) or (scheme == "https" and port == 443)
-        host = self.get_server_name()
-        if ":" in host:
-            host = f"[{host}]"
-        return f"{scheme}://{host}{'' if default else ':' + str(port)}{self._request_uri}"
 
+    @abstractmethod
     def get_context_path(self) -> str:
-        return self._context_path
+        """The path of the webapp (``""`` for ROOT, else ``"/name"``)."""
 
+    @abstractmethod
     def get_servlet_path(self) -> str:
-        return self._servlet_path
+        """The part of the path that selected the servlet."""
 
+    @abstractmethod
     def get_path_info(self) -> str | None:
-        return self._path_info
+        """The rest of the path after the servlet path; None when there is none."""
 
+    @abstractmethod
     def get_path_translated(self) -> str | None:
-        if self._path_info is None or self._context is None:
-            return None
-        return self._context.get_servlet_context().get_real_path(self._path_info)
+        """The file the path info names inside the webapp, or None."""
 
+    @abstractmethod
     def get_query_string(self) -> str | None:
-        return self._query_string
+        """The query string of the request line (not decoded), or None."""
 
+    @abstractmethod
     def get_path_parameter(self, name: str) -> str | None:
         """A ``;name=value`` path parameter (Tomcat keeps these for ``jsessionid``)."""
-        return self._path_params.get(name)
 
     # -- headers --------------------------------------------------------
+    @abstractmethod
     def get_header(self, name: str) -> str | None:
-        return self._headers.get(name)
+        """The first value of the header *name* (case-insensitive), or None."""
 
+    @abstractmethod
     def get_headers(self, name: str) -> list[str]:
-        return self._headers.get_all(name)
+        """Every value of the header *name*, in order."""
 
+    @abstractmethod
     def get_header_names(self) -> list[str]:
-        return self._headers.names()
+        """The names of the request's headers."""
 
+    @abstractmethod
     def get_int_header(self, name: str) -> int:
-        value = self._headers.get(name)
-        return -1 if value is None else int(value)
+        """The header as an int, -1 if absent; ValueError if not a number."""
 
+    @abstractmethod
     def get_date_header(self, name: str) -> float:
         """Seconds since the epoch, or -1 if absent; ValueError if malformed."""
-        from ..servlets.conditional import parse_http_date
-        value = self._headers.get(name)
-        if value is None:
-            return -1
-        parsed = parse_http_date(value)
-        if parsed is None:
-            raise ValueError(f"{name}: {value!r} is not an HTTP date")
-        return parsed
 
+    @abstractmethod
     def get_content_type(self) -> str | None:
-        return self._headers.get("content-type")
+        """The Content-Type header, or None."""
 
+    @abstractmethod
     def get_content_length(self) -> int:
         """The declared body length, or -1 if unknown (chunked or none)."""
-        length = self._head.content_length
-        return -1 if length is None else length
 
+    @abstractmethod
     def get_character_encoding(self) -> str | None:
         """The charset of the body: set by ``set_character_encoding``, else
         the ``charset`` of Content-Type, else the context's request encoding."""
-        if self._char_encoding:
-            return self._char_encoding
-        ctype = self.get_content_type()
-        if ctype:
-            for param in ctype.split(";")[1:]:
-                key, _, value = param.strip().partition("=")
-                if key.lower() == "charset" and value:
-                    return value.strip('"')
-        if self._context is not None:
-            return self._context.request_character_encoding
-        return None
 
+    @abstractmethod
     def set_character_encoding(self, encoding: str) -> None:
-        """Only has an effect before the body or parameters were read."""
-        import codecs
-        codecs.lookup(encoding)  # LookupError for an unknown charset
-        if self._reader is None and self._parameters is None:
-            self._char_encoding = encoding
+        """Only has an effect before the body or parameters were read;
+        LookupError for an unknown charset."""
 
+    @abstractmethod
     def get_locale(self) -> str | None:
-        value = self._headers.get("accept-language")
-        if not value:
-            return None
-        return value.split(",")[0].split(";")[0].strip() or None
+        """The first language of Accept-Language, or None."""
 
     # -- body -----------------------------------------------------------
+    @abstractmethod
     def get_input_stream(self) -> ServletInputStream:
-        if self._reader is not None:
-            raise RuntimeError("get_reader() has already been called for this request")
-        if self._input is None:
-            self._input = ServletInputStream(self._channel)
-        return self._input
+        """The body as bytes (not together with :meth:`get_reader`)."""
 
+    @abstractmethod
     def get_reader(self) -> io.TextIOWrapper:
-        if self._reader is None:
-            if self._input is not None:
-                raise RuntimeError("get_input_stream() has already been called for this request")
-            stream = io.BufferedReader(ServletInputStream(self._channel))
-            self._reader = io.TextIOWrapper(
-                stream, encoding=self.get_character_encoding() or "utf-8", errors="replace")
-        return self._reader
+        """The body as text, in the request's character encoding."""
 
+    @abstractmethod
     def get_trailer_fields(self) -> dict[str, str]:
         """Trailer fields of a chunked body, once the body has been read."""
-        trailers = self._channel.trailers
-        if trailers is None:
-            return {}
-        return {name.lower(): value for name, value in trailers}
 
+    @abstractmethod
     def is_trailer_fields_ready(self) -> bool:
-        return self._channel.body_finished
+        """Whether the trailer fields can be read (the body is finished)."""
 
     # -- parameters -----------------------------------------------------
-    def _parse_parameters(self) -> dict[str, list[str]]:
-        params: dict[str, list[str]] = {}
-        query_encoding = self._uri_encoding
-        if self._query_string:
-            parse_form(self._query_string, query_encoding, params)
-        # Tomcat reads form bodies only for POST (Connector parseBodyMethods).
-        if self._head.method == "POST":
-            ctype = (self.get_content_type() or "").split(";")[0].strip().lower()
-            if ctype == "application/x-www-form-urlencoded":
-                if self._input is not None or self._reader is not None:
-                    return params  # the servlet consumed the body itself
-                limit = self._channel.max_post_size
-                length = self._head.content_length
-                if limit >= 0 and length is not None and length > limit:
-                    raise RequestTooLargeError(
-                        f"the form body ({length} bytes) is larger than the "
-                        f"Connector's maxPostSize ({limit} bytes)")
-                body = self._read_body_bounded(limit)
-                if length is not None and len(body) < length:
-                    raise BadRequestError("the request body ended before Content-Length")
-                parse_form(body, self.get_character_encoding() or "utf-8", params)
-        return params
-
-    def _read_body_bounded(self, limit: int) -> bytes:
-        chunks = []
-        total = 0
-        while True:
-            data = _read_body(self._channel, 65536)
-            if not data:
-                return b"".join(chunks)
-            total += len(data)
-            if 0 <= limit < total:
-                raise RequestTooLargeError(
-                    f"the form body is larger than the Connector's maxPostSize ({limit} bytes)")
-            chunks.append(data)
-
+    @abstractmethod
     def get_parameter_map(self) -> dict[str, list[str]]:
-        if self._parameters is None:
-            self._parameters = self._parse_parameters()
-        return self._parameters
+        """Query string and (for a POST form) body parameters."""
 
+    @abstractmethod
     def get_parameter(self, name: str) -> str | None:
-        values = self.get_parameter_map().get(name)
-        return values[0] if values else None
+        """The first value of the parameter *name*, or None."""
 
+    @abstractmethod
     def get_parameter_values(self, name: str) -> list[str] | None:
-        values = self.get_parameter_map().get(name)
-        return list(values) if values else None
+        """Every value of the parameter *name*, or None."""
 
+    @abstractmethod
     def get_parameter_names(self) -> list[str]:
-        return list(self.get_parameter_map())
+        """The names of the parameters."""
 
     # -- cookies, attributes -------------------------------------------
+    @abstractmethod
     def get_cookies(self) -> list[Cookie]:
-        if self._cookies is None:
-            self._cookies = parse_cookie_header(self._headers.get_all("cookie"))
-        return list(self._cookies)
+        """The cookies the client sent."""
 
+    @abstractmethod
+    def get_attribute(self, name: str) -> Any:
+        """The attribute bound to *name*, or None."""
+
+    @abstractmethod
+    def get_attribute_names(self) -> list[str]:
+        """The names of the bound attributes."""
+
+    @abstractmethod
     def set_attribute(self, name: str, value: Any) -> None:
-        """Bind ``value`` to ``name`` (``None`` removes it); the context's
-        ServletRequestAttributeListeners get ``attribute_added`` or
-        ``attribute_replaced`` (with the old value), as in Tomcat."""
-        if value is None:
-            self.remove_attribute(name)
-            return
-        attributes = self._attributes
-        old = attributes.get(name, _NO_VALUE)
-        attributes[name] = value
-        listeners = getattr(self._context, "_request_attribute_listeners", None)
-        if listeners:
-            if old is _NO_VALUE:
-                self._notify_attribute(listeners, "attribute_added", name, value)
-            else:
-                self._notify_attribute(listeners, "attribute_replaced", name, old)
+        """Bind *value* to *name* (``None`` removes it); the context's
+        ServletRequestAttributeListeners are told."""
 
+    @abstractmethod
     def remove_attribute(self, name: str) -> None:
-        """Unbind ``name``; ``attribute_removed`` if it was bound."""
-        old = self._attributes.pop(name, _NO_VALUE)
-        if old is not _NO_VALUE:
-            listeners = getattr(self._context, "_request_attribute_listeners", None)
-            if listeners:
-                self._notify_attribute(listeners, "attribute_removed", name, old)
-
-    def _notify_attribute(self, listeners: list[Any], method: str, name: str, value: Any) -> None:
-        import logging
-
-        from .listeners import ServletRequestAttributeEvent
-        event = ServletRequestAttributeEvent(self._context.get_servlet_context(), self, name, value)
-        for listener in listeners:
-            try:
-                getattr(listener, method)(event)
-            except Exception:
-                logging.getLogger("catalina_py.container").exception(
-                    "Listener %s.%s raised", type(listener).__name__, method)
+        """Unbind *name*."""
 
     # -- connection -----------------------------------------------------
+    @abstractmethod
     def get_remote_addr(self) -> str:
-        return self._remote_addr_override or self._channel.remote_addr
+        """The client's address (or what a RemoteIpValve says it is)."""
 
+    @abstractmethod
     def get_remote_host(self) -> str:
-        return self._remote_host_override or self._remote_addr_override or self._channel.remote_addr
+        """The client's host name (its address: no reverse lookups)."""
 
+    @abstractmethod
     def get_remote_port(self) -> int:
-        return self._channel.remote_port
+        """The client's port."""
 
+    @abstractmethod
     def get_local_addr(self) -> str:
-        return self._channel.local_addr
+        """The address the request was received on."""
 
+    @abstractmethod
     def get_local_port(self) -> int:
-        override = self._local_port_override
-        return self._channel.local_port if override is None else override
+        """The port the request was received on."""
 
+    @abstractmethod
     def get_scheme(self) -> str:
-        return self._scheme_override or self._channel.scheme
+        """``"http"`` or ``"https"``."""
 
+    @abstractmethod
     def is_secure(self) -> bool:
-        secure = self._secure_override
-        return self._channel.secure if secure is None else secure
+        """Whether the request came over a secure channel."""
 
-    def _split_host(self) -> None:
-        name, port = split_host(self._headers.get("host") or "")
-        if not name:
-            name = self._channel.local_addr
-            port = self._channel.local_port
-        if port is None:
-            port = 443 if self.get_scheme() == "https" else 80
-        # Connector proxyName/proxyPort: what a proxy in front is known by.
-        channel = self._channel
-        if channel.proxy_name:
-            name = channel.proxy_name
-        if channel.proxy_port:
-            port = channel.proxy_port
-        self._server_name, self._server_port = name, port
-
+    @abstractmethod
     def get_server_name(self) -> str:
         """The host the client addressed (Host header), as Tomcat reports it."""
-        if self._server_name is None:
-            self._split_host()
-        return self._server_name  # type: ignore[return-value]
 
+    @abstractmethod
     def get_server_port(self) -> int:
-        if self._server_port is None:
-            self._split_host()
-        return self._server_port  # type: ignore[return-value]
+        """The port the client addressed."""
 
-    # -- container side: the connection as valves see and change it ---------
-    # CONTRACT (valves branch): public, container-facing methods so that the
-    # valves (RemoteIpValve, AccessLogValve) never read or write the
-    # request's private fields or its channel; not part of the servlet API.
-    def get_context(self) -> Any:
-        """The ``StandardContext`` the request was mapped to, or None (Tomcat's
-        ``Request.getContext``). Any: the container type lives above this API."""
-        return self._context
+    @abstractmethod
+    def get_servlet_connection(self) -> ServletConnection:
+        """The connection this request arrived on (Servlet 6)."""
 
-    def get_host(self) -> Any:
-        """The ``StandardHost`` the request was mapped to, or None. Any: as
-        :meth:`get_context`."""
-        return self._host
-
-    def set_remote_addr(self, addr: str) -> None:
-        """What ``get_remote_addr()`` returns from now on (Tomcat's
-        ``Request.setRemoteAddr``; RemoteIpValve)."""
-        self._remote_addr_override = addr
-
-    def set_remote_host(self, host: str) -> None:
-        """What ``get_remote_host()`` returns from now on."""
-        self._remote_host_override = host
-
-    def set_scheme(self, scheme: str, secure: bool) -> None:
-        """What ``get_scheme()`` and ``is_secure()`` return from now on."""
-        self._scheme_override = scheme
-        self._secure_override = secure
-
-    def set_server_name(self, name: str) -> None:
-        """What ``get_server_name()`` returns from now on (the Host header
-        is parsed first, so the port it names is kept)."""
-        if self._server_name is None:
-            self._split_host()
-        self._server_name = name
-
-    def set_server_port(self, port: int) -> None:
-        """What ``get_server_port()`` returns from now on (the Host header
-        is parsed first, so the name it names is kept)."""
-        if self._server_port is None:
-            self._split_host()
-        self._server_port = port
-
-    def set_local_port(self, port: int) -> None:
-        """What ``get_local_port()`` returns from now on."""
-        self._local_port_override = port
-
-    def get_mime_headers(self) -> Headers:
-        """The request's header fields, mutable (Tomcat's
-        ``getCoyoteRequest().getMimeHeaders()``): RemoteIpValve rewrites
-        ``X-Forwarded-For`` in place."""
-        return self._headers
-
-    def get_socket_local_port(self) -> int:
-        """The port the connection was accepted on, whatever a valve set
-        with ``set_local_port`` (the access log's ``%p``)."""
-        return self._channel.local_port
-
-    def get_bytes_sent(self) -> int:
-        """Body bytes of the response sent so far on the connection."""
-        return self._channel.bytes_sent
-
-    def is_keep_alive(self) -> bool:
-        """Whether the connection will serve another request after this one."""
-        return self._channel.keep_alive
-
-    def is_connection_aborted(self) -> bool:
-        """Whether the response was cut off after it was committed (a
-        servlet failed): the connection is closed without completing it."""
-        return self._channel.abort_after_response
-
-    def get_servlet_connection(self) -> _ServletConnection:
-        """The connection this request arrived on (Jakarta 6's
-        ``ServletRequest.getServletConnection``)."""
-        # CONTRACT 5: the servlet branch owns the real implementation; this
-        # is the part the access log's %{c}L needs.
-        return _ServletConnection(self._channel)
-
-    # -- sessions (Tomcat's Request.doGetSession and friends) --------------
+    # -- sessions -------------------------------------------------------
+    @abstractmethod
     def get_session(self, create: bool = True) -> Any:
-        """The session of this request: the one already used, else the live
-        session the client named (cookie or ``;jsessionid=``), else -- with
-        *create* -- a new one (its cookie is added to the response). None
-        without *create* when there is none. Creating a session once the
-        response is committed raises ``IllegalStateError``."""
-        session = self._session
-        if session is not None:
-            if session.is_valid():
-                return session
-            self._session = None
-        manager = None if self._context is None else getattr(self._context, "manager", None)
-        if manager is None:
-            return None
-        if self._requested_session_id is not None:
-            session = manager.find_session(self._requested_session_id)
-            if session is not None and session.is_valid():
-                session.access()
-                self._session = session
-                return session
-        if not create:
-            return None
-        if self._response is not None and self._response.is_committed():
-            raise IllegalStateError("cannot create a session after the response has been committed")
-        session = manager.create_session()
-        self._session = session
-        manager.send_session_cookie(self, session.get_id())
-        session.access()
-        return session
+        """The request's ``HttpSession``; with *create* a new one when there
+        is none (None without *create*). ``IllegalStateError`` when a
+        session would be created after the response was committed."""
 
+    @abstractmethod
     def get_requested_session_id(self) -> str | None:
         """The session id the client sent (cookie or URL), valid or not."""
-        return self._requested_session_id
 
+    @abstractmethod
     def is_requested_session_id_valid(self) -> bool:
         """Whether the id the client sent names a live session of this webapp."""
-        manager = None if self._context is None else getattr(self._context, "manager", None)
-        return manager is not None and manager.is_live(self._requested_session_id)
 
+    @abstractmethod
     def is_requested_session_id_from_cookie(self) -> bool:
-        return self._requested_session_cookie
+        """Whether the requested session id came in a cookie."""
 
+    @abstractmethod
     def is_requested_session_id_from_url(self) -> bool:
-        return self._requested_session_url
+        """Whether the requested session id came as ``;jsessionid=``."""
 
+    @abstractmethod
     def change_session_id(self) -> str:
         """Give the request's session a new id (against session fixation)
-        and return it; the old id no longer finds the session. The new
-        cookie is sent; ``HttpSessionIdListener``\\ s are told."""
-        session = self.get_session(False)
-        if session is None:
-            raise IllegalStateError("change_session_id(): this request has no session")
-        manager = self._context.manager
-        new_id = manager.change_session_id(session)
-        if self._requested_session_id:
-            self._requested_session_id = new_id
-        manager.send_session_cookie(self, new_id)
-        return new_id
+        and return it."""
 
     # -- container -------------------------------------------------------
-    def get_servlet_context(self) -> Any:
-        return None if self._context is None else self._context.get_servlet_context()
+    @abstractmethod
+    def get_servlet_context(self) -> ServletContext | None:
+        """The ServletContext of the webapp the request was mapped to."""
 
+    @abstractmethod
     def get_dispatcher_type(self) -> str:
         """REQUEST, or ASYNC while an ``AsyncContext.dispatch`` runs, or
         FORWARD/INCLUDE/ERROR during a RequestDispatcher dispatch."""
-        return self._dispatcher_type
 
-    def get_request_dispatcher(self, path: str) -> Any:
+    @abstractmethod
+    def get_request_dispatcher(self, path: str) -> RequestDispatcher | None:
         """A ``RequestDispatcher`` for *path*: absolute within this request's
         context ("/x"), or relative to the current servlet path and path
         info ("other", "../x"); None if the path leaves the webapp or no
         servlet maps it."""
-        from ..container.dispatcher import get_relative_dispatcher
-        return get_relative_dispatcher(self, path)
 
-    def get_http_servlet_mapping(self) -> Any:
+    @abstractmethod
+    def get_http_servlet_mapping(self) -> HttpServletMapping | None:
         """How this request (or the current forward) was mapped to its
         servlet: an ``HttpServletMapping``, or None when unmapped."""
-        if self._mapping is None:
-            from ..container.dispatcher import current_mapping
-            self._mapping = current_mapping(self)
-        return self._mapping
 
     # -- asynchronous processing -----------------------------------------
+    @abstractmethod
     def is_async_supported(self) -> bool:
         """Whether the servlet and every filter of the current chain are
         async-supported (``<async-supported>`` in web.xml)."""
-        if self._async_supported is not None:
-            return self._async_supported
-        wrapper = self._wrapper
-        return wrapper is not None and bool(getattr(wrapper, "async_supported", False))
 
-    def start_async(self, request: Any = None, response: Any = None) -> Any:
+    @abstractmethod
+    def start_async(self, request: Any = None, response: Any = None) -> AsyncContext:
         """Put the request in asynchronous mode: when the servlet returns
         the response stays open until ``complete()`` or ``dispatch()`` on
         the returned ``AsyncContext``. With *request* and *response*, those
@@ -584,87 +341,32 @@ class HttpServletRequest(AttributeHolder):
             async-supported, async is already started in this dispatch,
             or the request has completed.
         """
-        if not self.is_async_supported():
-            raise IllegalStateError(
-                "A filter or servlet of the current chain does not support asynchronous "
-                "operations.")
-        if (request is None) != (response is None):
-            raise ValueError("start_async() takes both a request and a response, or neither")
-        context = self._async_context
-        if context is None:
-            from ..container.async_context import AsyncContextImpl
-            context = self._async_context = AsyncContextImpl(self)
-        if request is None:
-            context.set_started(self, self._response, True)
-        else:
-            context.set_started(request, response, request is self and response is self._response)
-        return context
 
+    @abstractmethod
     def is_async_started(self) -> bool:
         """True from ``start_async`` until ``complete``/``dispatch`` took effect."""
-        context = self._async_context
-        return context is not None and context.is_async_started()
 
-    def get_async_context(self) -> Any:
+    @abstractmethod
+    def get_async_context(self) -> AsyncContext:
         """The ``AsyncContext`` of the current asynchronous cycle.
 
         :raises IllegalStateError: ``start_async`` was not called.
         """
-        context = self._async_context
-        if context is None or not context.is_async_started():
-            raise IllegalStateError("It is illegal to call get_async_context() if the current "
-                                    "request is not in asynchronous mode (is_async_started() "
-                                    "returns False)")
-        return context
 
     # -- HTTP upgrade (Servlet 3.1; see docs/upgrade.md) -------------------
+    @abstractmethod
     def upgrade(self, handler_class: type) -> Any:
         """Switch this connection to another protocol once the servlet
         returns: the response becomes ``101 Switching Protocols`` (with the
         headers the servlet sets, such as ``Upgrade``), and after it is
-        sent the connection's processor calls ``handler.init(connection)``
-        with the raw connection. Returns the new handler instance (Tomcat's
-        ``Request.upgrade``, which leaves an ``UpgradeToken`` on the
-        connection).
+        sent the connection calls ``handler.init(connection)`` with the raw
+        connection. Returns the new handler instance.
 
         :raises IllegalStateError: the response is committed, the request
             is in asynchronous mode or was already upgraded.
         :raises TypeError: *handler_class* is not an HttpUpgradeHandler.
         """
-        from .upgrade import HttpUpgradeHandler, UpgradeToken
-        if not (isinstance(handler_class, type) and issubclass(handler_class, HttpUpgradeHandler)):
-            raise TypeError(f"upgrade() needs an HttpUpgradeHandler subclass, got {handler_class!r}")
-        response = self._response
-        if getattr(self._channel, "upgrade_token", None) is not None:
-            raise IllegalStateError("the request was already upgraded")
-        if response is None or response.is_committed() or self.is_async_started():
-            raise IllegalStateError("upgrade() is not possible once the response is committed "
-                                "or in asynchronous mode")
-        handler = handler_class()
-        self._channel.upgrade_token = UpgradeToken(handler, self._context)
-        response.set_status(101)
-        return handler
 
+    @abstractmethod
     def __iter__(self) -> Iterator[tuple[str, str]]:
-        return iter(self._headers)
-
-    def __repr__(self) -> str:
-        return f"<HttpServletRequest {self._head.method} {self._request_uri}>"
-
-
-__all__ = ["HttpServletRequest", "ServletInputStream"]
-
-
-class _ServletConnection:
-    """``jakarta.servlet.ServletConnection`` of a request (the part the
-    access log uses)."""
-
-    __slots__ = ("_channel",)
-
-    def __init__(self, channel: Any) -> None:
-        self._channel = channel
-
-    def get_connection_id(self) -> str:
-        """The connection's number as text (the event stream's ``connection``)."""
-        ident = getattr(self._channel, "connection_id", None)  # set on every channel after the http branch
-        return str(ident) if ident is not None else "%x" % id(self._channel)
+        """The header fields as (name, value) pairs."""

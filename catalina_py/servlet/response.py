@@ -1,44 +1,53 @@
-"""``HttpServletResponse``: what a servlet writes.
+"""``HttpServletResponse``: what a servlet writes (the interface,
+``jakarta.servlet.http.HttpServletResponse`` in PEP 8 spelling).
 
-The body goes through a buffer (8 KiB by default, as Tomcat's
-``bufferSize``). A response that fits the buffer is sent whole, with a
-``Content-Length``, in one write. A response that outgrows the buffer or is
-flushed before the servlet returns is *committed* early: its head goes out
-and the body follows chunked on HTTP/1.1 (or delimited by closing the
-connection on HTTP/1.0) unless the servlet set a Content-Length.
+Webapps program against this class; the container's implementation is
+``catalina_py.container.response.Response``, which buffers the body
+(``bufferSize``, 8 KiB by default) and commits the response when the
+buffer fills, when it is flushed or when the servlet returns.
 """
 
 from __future__ import annotations
 
-import time
-from typing import TYPE_CHECKING, Any
-
-from ..http.headers import Headers
-from .cookies import Cookie, format_set_cookie
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any, Iterable, Protocol
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .request import HttpServletRequest
+    from .cookies import Cookie
 
-DEFAULT_BUFFER_SIZE = 8192
+__all__ = ["BodySink", "HttpServletResponse", "ServletOutputStream", "ServletWriter"]
+
+
+class BodySink(Protocol):
+    """Where :class:`ServletOutputStream` and :class:`ServletWriter` write
+    to: the response's buffer."""
+
+    def write_bytes(self, data: bytes | bytearray | memoryview) -> None:
+        """Add *data* to the body (buffered; committing when the buffer fills)."""
+        ...
+
+    def flush_buffer(self) -> None:
+        """Commit the response now and send what is buffered."""
+        ...
 
 
 class ServletOutputStream:
     """The response body as a binary stream."""
 
-    __slots__ = ("_response",)
+    __slots__ = ("_sink",)
 
-    def __init__(self, response: "HttpServletResponse") -> None:
-        self._response = response
+    def __init__(self, sink: BodySink) -> None:
+        self._sink = sink
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
-        self._response._write(data)
+        self._sink.write_bytes(data)
         return len(data)
 
     def flush(self) -> None:
-        self._response.flush_buffer()
+        self._sink.flush_buffer()
 
     def close(self) -> None:
-        self._response.flush_buffer()
+        self._sink.flush_buffer()
 
     def writable(self) -> bool:
         return True
@@ -48,14 +57,14 @@ class ServletWriter:
     """The response body as text, encoded with the response's character
     encoding (Tomcat's ``PrintWriter``). ``print(..., file=writer)`` works."""
 
-    __slots__ = ("_response", "_encoding")
+    __slots__ = ("_sink", "_encoding")
 
-    def __init__(self, response: "HttpServletResponse", encoding: str) -> None:
-        self._response = response
+    def __init__(self, sink: BodySink, encoding: str) -> None:
+        self._sink = sink
         self._encoding = encoding
 
     def write(self, text: str) -> int:
-        self._response._write(text.encode(self._encoding, "replace"))
+        self._sink.write_bytes(text.encode(self._encoding, "replace"))
         return len(text)
 
     def print(self, *values: Any, sep: str = " ", end: str = "") -> None:
@@ -64,18 +73,18 @@ class ServletWriter:
     def println(self, *values: Any) -> None:
         self.print(*values, end="\n")
 
-    def writelines(self, lines: Any) -> None:
+    def writelines(self, lines: Iterable[str]) -> None:
         for line in lines:
             self.write(line)
 
     def flush(self) -> None:
-        self._response.flush_buffer()
+        self._sink.flush_buffer()
 
     def close(self) -> None:
-        self._response.flush_buffer()
+        self._sink.flush_buffer()
 
 
-class HttpServletResponse:
+class HttpServletResponse(ABC):
     """One HTTP response as the servlet API presents it."""
 
     # Status codes, as the constants of jakarta.servlet.http.HttpServletResponse.
@@ -101,363 +110,131 @@ class HttpServletResponse:
     SC_NOT_IMPLEMENTED = 501
     SC_SERVICE_UNAVAILABLE = 503
 
-    # Defaults shared by every response until set (fewer stores per response).
-    _status = 200
-    _message: str | None = None
-    _content_type: str | None = None
-    _charset: str | None = None
-    _content_length = -1
-    _buffer_size = DEFAULT_BUFFER_SIZE
-    _committed = False
-    _error = False
-    _writer: ServletWriter | None = None
-    _stream: ServletOutputStream | None = None
-    _cookies: list[Cookie] | None = None
-    _suspended = False
-    _bytes_written = 0  # body bytes handed over by the servlet
-    _error_reported = False  # an ErrorReportValve wrote the page
-    #: The charset of get_writer() when none was set (the context's
-    #: response-character-encoding).
-    default_charset = "UTF-8"
-
-    def __init__(self, channel: Any, request: "HttpServletRequest | None" = None) -> None:
-        self._channel = channel
-        self._request = request
-        self._headers = Headers()
-        self._buffer = bytearray()
-
     # -- status ----------------------------------------------------------
+    @abstractmethod
     def set_status(self, status: int) -> None:
-        if self._committed:
-            return
-        if not 100 <= status <= 999:
-            raise ValueError(f"invalid HTTP status {status}")
-        self._status = status
+        """Set the status code (ignored once committed; ValueError outside 100-999)."""
 
+    @abstractmethod
     def get_status(self) -> int:
-        return self._status
+        """The status code."""
 
+    @abstractmethod
     def send_error(self, status: int, message: str | None = None) -> None:
         """Answer with an error page (rendered by the ErrorReportValve or an
         error page of the webapp); the servlet must not write afterwards."""
-        if self._committed:
-            raise RuntimeError("cannot send_error() after the response has been committed")
-        self.set_status(status)
-        self._message = message
-        self._error = True
-        self.reset_buffer()
-        self._suspended = True
 
+    @abstractmethod
     def send_redirect(self, location: str, status: int = 302) -> None:
-        """Redirect to *location*, made absolute as the Servlet 6 spec allows
-        relative locations but Tomcat resolves them against the request."""
-        if self._committed:
-            raise RuntimeError("cannot send_redirect() after the response has been committed")
-        if self._request is not None and "://" not in location and not location.startswith("//"):
-            if not location.startswith("/"):
-                base = self._request.get_request_uri()
-                location = base[:base.rfind("/") + 1] + location
-        self.reset_buffer()
-        self.set_status(status)
-        self.set_header("Location", location)
-        self._suspended = True
-
-    def get_message(self) -> str | None:
-        return self._message
-
-    def is_error(self) -> bool:
-        return self._error
+        """Redirect to *location*, made absolute against the request URI."""
 
     # -- headers ---------------------------------------------------------
-    def _special_header(self, name: str, value: str) -> bool:
-        lower = name.lower()
-        if lower == "content-type":
-            self.set_content_type(value)
-            return True
-        if lower == "content-length":
-            self.set_content_length(int(value))
-            return True
-        return False
-
+    @abstractmethod
     def set_header(self, name: str, value: str | None) -> None:
-        if self._committed:
-            return
-        if value is None:
-            self._headers.remove(name)
-            return
-        if not self._special_header(name, value):
-            self._headers.set(name, str(value))
+        """Set the header *name* (None removes it)."""
 
+    @abstractmethod
     def add_header(self, name: str, value: str) -> None:
-        if self._committed:
-            return
-        if not self._special_header(name, value):
-            self._headers.add(name, str(value))
+        """Add a value to the header *name*."""
 
+    @abstractmethod
     def set_int_header(self, name: str, value: int) -> None:
-        self.set_header(name, str(value))
+        """Set the header *name* to a number."""
 
+    @abstractmethod
     def set_date_header(self, name: str, timestamp: float) -> None:
-        from ..http.writer import http_date
-        self.set_header(name, http_date(timestamp))
+        """Set the header *name* to an HTTP date (seconds since the epoch)."""
 
+    @abstractmethod
     def contains_header(self, name: str) -> bool:
-        lower = name.lower()
-        if lower == "content-type":
-            return self._content_type is not None
-        if lower == "content-length":
-            return self._content_length >= 0
-        return name in self._headers
+        """Whether the header *name* is set."""
 
+    @abstractmethod
     def get_header(self, name: str) -> str | None:
-        lower = name.lower()
-        if lower == "content-type":
-            return self.get_content_type()
-        if lower == "content-length":
-            return str(self._content_length) if self._content_length >= 0 else None
-        return self._headers.get(name)
+        """The first value of the header *name*, or None."""
 
+    @abstractmethod
     def get_headers(self, name: str) -> list[str]:
-        return self._headers.get_all(name)
+        """Every value of the header *name*."""
 
+    @abstractmethod
     def get_header_names(self) -> list[str]:
-        names = self._headers.names()
-        if self._content_type is not None:
-            names.append("Content-Type")
-        if self._content_length >= 0:
-            names.append("Content-Length")
-        return names
+        """The names of the headers set."""
 
+    @abstractmethod
     def add_cookie(self, cookie: Cookie) -> None:
-        if not self._committed:
-            if self._cookies is None:
-                self._cookies = []
-            self._cookies.append(cookie)
-
-    def _add_session_cookie(self, cookie: Cookie) -> None:
-        """Container side: add the session cookie, replacing an earlier
-        cookie of the same name (Tomcat's ``addSessionCookieInternal``), so
-        a session created and then given a new id sends one cookie."""
-        if self._committed:
-            return
-        if self._cookies is None:
-            self._cookies = []
-        for index, existing in enumerate(self._cookies):
-            if existing.name == cookie.name:
-                self._cookies[index] = cookie
-                return
-        self._cookies.append(cookie)
+        """Send a ``Set-Cookie`` for *cookie*."""
 
     # -- URL rewriting (session tracking) -------------------------------
+    @abstractmethod
     def encode_url(self, url: str) -> str:
         """*url* with ``;jsessionid=ID`` added when the request has a valid
         session, the client did not send its id in a cookie, URL tracking
         is on and *url* points into this web application; else *url*."""
-        request = self._request
-        manager = None if request is None or request._context is None \
-            else getattr(request._context, "manager", None)
-        return url if manager is None else manager.encode_url(request, url, redirect=False)
 
+    @abstractmethod
     def encode_redirect_url(self, url: str) -> str:
         """As :meth:`encode_url`, for a URL given to :meth:`send_redirect`."""
-        request = self._request
-        manager = None if request is None or request._context is None \
-            else getattr(request._context, "manager", None)
-        return url if manager is None else manager.encode_url(request, url, redirect=True)
 
     # -- content type and encoding ------------------------------------
+    @abstractmethod
     def set_content_type(self, content_type: str | None) -> None:
         """Sets the media type; a ``charset`` parameter sets the encoding
         too (ignored once ``get_writer`` has been called, as the spec says)."""
-        if self._committed:
-            return
-        if content_type is None:
-            self._content_type = None
-            if self._writer is None:
-                self._charset = None
-            return
-        if ";" not in content_type:  # the common case: no parameters
-            self._content_type = content_type.strip()
-            return
-        media, _, params = content_type.partition(";")
-        charset = None
-        kept = []
-        for param in params.split(";"):
-            key, _, value = param.strip().partition("=")
-            if key.lower() == "charset" and value:
-                charset = value.strip().strip('"')
-            elif key:
-                kept.append(param.strip())
-        self._content_type = ";".join([media.strip()] + kept)
-        if charset and self._writer is None:
-            self._charset = charset
 
+    @abstractmethod
     def get_content_type(self) -> str | None:
-        if self._content_type is None:
-            return None
-        charset = self._charset
-        if charset is None and self._writer is not None:
-            charset = self.default_charset
-        if charset is not None:
-            return f"{self._content_type};charset={charset}"
-        return self._content_type
+        """The media type with its charset, or None."""
 
+    @abstractmethod
     def set_character_encoding(self, encoding: str | None) -> None:
-        if self._committed or self._writer is not None:
-            return
-        if encoding is not None:
-            import codecs
-            codecs.lookup(encoding)
-        self._charset = encoding
+        """The charset of the body (not once the writer was obtained)."""
 
+    @abstractmethod
     def get_character_encoding(self) -> str:
-        return self._charset or self.default_charset
+        """The charset of the body (the context's default when none was set)."""
 
+    @abstractmethod
     def set_content_length(self, length: int) -> None:
-        if self._committed:
-            return
-        if length < 0:
-            raise ValueError("content length must not be negative")
-        self._content_length = length
+        """Declare the body's length."""
 
+    @abstractmethod
     def get_content_length(self) -> int:
-        return self._content_length
+        """The declared length, -1 when none."""
 
+    @abstractmethod
     def set_locale(self, locale: str) -> None:
-        self.set_header("Content-Language", locale)
+        """Set Content-Language."""
 
     # -- body -------------------------------------------------------------
+    @abstractmethod
     def get_output_stream(self) -> ServletOutputStream:
-        if self._writer is not None:
-            raise RuntimeError("get_writer() has already been called for this response")
-        if self._stream is None:
-            self._stream = ServletOutputStream(self)
-        return self._stream
+        """The body as bytes (not together with :meth:`get_writer`)."""
 
+    @abstractmethod
     def get_writer(self) -> ServletWriter:
-        if self._stream is not None:
-            raise RuntimeError("get_output_stream() has already been called for this response")
-        if self._writer is None:
-            if self._charset is None:
-                self._charset = self.default_charset
-            self._writer = ServletWriter(self, self._charset)
-        return self._writer
+        """The body as text, in the response's character encoding."""
 
-    def _write(self, data: bytes | bytearray | memoryview) -> None:
-        if self._suspended:
-            return  # after send_error/send_redirect the body is the container's
-        n = len(data)
-        self._bytes_written += n
-        buffer = self._buffer
-        if len(buffer) + n <= self._buffer_size:
-            buffer += data
-            return
-        if not self._committed:
-            self._commit(final=False)
-        if buffer:
-            self._channel.write_body(bytes(buffer))
-            buffer.clear()
-        if n:
-            self._channel.write_body(bytes(data))
-
+    @abstractmethod
     def flush_buffer(self) -> None:
         """Commit the response now and send what is buffered."""
-        if not self._committed:
-            self._commit(final=False)
-        if self._buffer:
-            self._channel.write_body(bytes(self._buffer))
-            self._buffer.clear()
 
+    @abstractmethod
     def set_buffer_size(self, size: int) -> None:
-        if self._committed or self._buffer:
-            raise RuntimeError("set_buffer_size() after content was written")
-        self._buffer_size = max(0, size)
+        """The buffer size (before anything was written)."""
 
+    @abstractmethod
     def get_buffer_size(self) -> int:
-        return self._buffer_size
+        """The buffer size in bytes."""
 
+    @abstractmethod
     def reset_buffer(self) -> None:
-        if self._committed:
-            raise RuntimeError("cannot reset the buffer of a committed response")
-        self._buffer.clear()
+        """Drop the buffered body (not once committed)."""
 
+    @abstractmethod
     def reset(self) -> None:
         """Forget status, headers and buffered body (not once committed)."""
-        if self._committed:
-            raise RuntimeError("cannot reset a committed response")
-        self._status = 200
-        self._message = None
-        self._headers = Headers()
-        self._content_type = None
-        self._charset = None
-        self._content_length = -1
-        self._cookies = None
-        self._buffer.clear()
-        self._error = False
-        self._suspended = False
 
+    @abstractmethod
     def is_committed(self) -> bool:
-        return self._committed
-
-    # -- container side ------------------------------------------------
-    def _commit(self, final: bool) -> None:
-        """Hand status and headers to the connection (with the body when *final*)."""
-        self._committed = True
-        self._channel.commit(self._status, self._header_items(), self._content_length, self._buffer if final else None)
-        if final:
-            self._buffer.clear()
-
-    # CONTRACT (valves branch): header_items, reset_for_error,
-    # get_buffered_size and the error-reported mark are the container-side
-    # public names the valves use; the _header_items/_reset_for_error
-    # aliases stay until every other caller has moved.
-    def header_items(self) -> list[tuple[str, str]]:
-        """All header fields to send, the special ones included."""
-        items = self._headers.items()
-        ctype = self.get_content_type()
-        if ctype is not None:
-            items.append(("Content-Type", ctype))
-        if self._cookies:
-            now = time.time()
-            for cookie in self._cookies:
-                items.append(("Set-Cookie", format_set_cookie(cookie, now)))
-        return items
-
-    def _finish(self) -> None:
-        """Complete the response after the pipeline has run."""
-        if not self._committed:
-            self._commit(final=True)
-        else:
-            if self._buffer:
-                self._channel.write_body(bytes(self._buffer))
-                self._buffer.clear()
-            self._channel.end_body()
-
-    def reset_for_error(self) -> None:
-        """Used by the error report: drop body and content headers, keep status."""
-        self._buffer.clear()
-        self._content_length = -1
-        self._content_type = None
-        self._charset = None
-        self._writer = None
-        self._stream = None
-        self._suspended = False
-
-    _header_items = header_items
-    _reset_for_error = reset_for_error
-
-    def get_buffered_size(self) -> int:
-        """Body bytes written into the buffer and not sent yet."""
-        return len(self._buffer)
-
-    def is_error_reported(self) -> bool:
-        """Whether an error page was written for this response already (a
-        second ErrorReportValve must not write another)."""
-        return self._error_reported
-
-    def mark_error_reported(self) -> None:
-        """Record that the error page of this response has been written."""
-        self._error_reported = True
-
-    def __repr__(self) -> str:
-        return f"<HttpServletResponse {self._status}>"
+        """Whether the status and headers have been sent."""

@@ -210,6 +210,12 @@ def test_options_asterisk(catalina):
     assert status == 200 and "GET" in headers["allow"]
 
 
+def test_asterisk_target_is_400_for_other_methods(catalina):
+    raw = raw_request(catalina.port, b"GET * HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+    (status, _, _), = parse_responses(raw)
+    assert status == 400
+
+
 def test_web_inf_and_meta_inf_are_never_served(catalina):
     for path in ["/testapp/WEB-INF/web.xml", "/testapp/WEB-INF/secret/data.txt", "/testapp/web-inf/web.xml",
                  "/testapp/META-INF/MANIFEST.MF", "/testapp/static/../WEB-INF/web.xml",

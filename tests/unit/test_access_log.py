@@ -686,8 +686,8 @@ def test_the_real_request_and_response() -> None:
     """The elements read HttpServletRequest/HttpServletResponse through their
     public methods only (the connection through its container-side views)."""
     from catalina_py.http.parser import RequestParser
-    from catalina_py.servlet.request import HttpServletRequest
-    from catalina_py.servlet.response import HttpServletResponse
+    from catalina_py.container.request import Request as HttpServletRequest
+    from catalina_py.container.response import Response as HttpServletResponse
 
     channel = SimpleNamespace(
         uri_encoding="utf-8",

@@ -1,6 +1,6 @@
 """Tests for catalina_py.container.valves.error_report (Tomcat's ErrorReportValve).
 
-The response is the real HttpServletResponse over a recording channel (no
+The response is the real Response over a recording channel (no
 sockets); the request is a small fake with attributes.
 """
 
@@ -16,7 +16,7 @@ from catalina_py import __version__
 from catalina_py.container.pipeline import ValveBase
 from catalina_py.container.valves.error_report import SERVER_INFO, ErrorReportValve, error_page_html, status_text
 from catalina_py.errors import ConfigError
-from catalina_py.servlet.response import HttpServletResponse
+from catalina_py.container.response import Response
 
 NOT_FOUND_DESC = (
     "The origin server did not find a current representation for the target "
@@ -85,15 +85,15 @@ class Servlet(ValveBase):
         self.action(request, response)
 
 
-def run(action: Callable[[Any, Any], None], **attrs: str) -> tuple[Channel, HttpServletResponse]:
+def run(action: Callable[[Any, Any], None], **attrs: str) -> tuple[Channel, Response]:
     """Invoke an ErrorReportValve in front of *action*; finish the response."""
     valve = ErrorReportValve()
     valve.configure(attrs)
     valve.next = Servlet(action)
     channel = Channel()
-    response = HttpServletResponse(channel)
+    response = Response(channel)
     valve.invoke(FakeRequest(), response)  # type: ignore[arg-type]
-    response._finish()
+    response.finish_response()
     return channel, response
 
 
@@ -276,9 +276,9 @@ def test_second_valve_does_not_write_twice() -> None:
     outer.show_server_info = False
     outer.next = inner
     channel = Channel()
-    response = HttpServletResponse(channel)
+    response = Response(channel)
     outer.invoke(FakeRequest(), response)  # type: ignore[arg-type]
-    response._finish()
+    response.finish_response()
     assert channel.body.count(b"<h1>") == 1
     assert b"<h3>" in channel.body  # the inner valve's page stayed
 
@@ -288,13 +288,13 @@ def test_render_last_resort_uses_the_host_valve_settings() -> None:
     host_valve.show_server_info = False
     host = SimpleNamespace(pipeline=SimpleNamespace(valves=[host_valve]))
     channel = Channel()
-    response = HttpServletResponse(channel)
+    response = Response(channel)
     response.get_writer().write("junk")
     response.reset_for_error()
     response.send_error(500)
     request: Any = FakeRequest(host)
     ErrorReportValve.render(request, response, RuntimeError("x"))
-    response._finish()
+    response.finish_response()
     assert channel.status == 500
     assert b"Internal Server Error" in channel.body and b"junk" not in channel.body
     assert b"<h3>" not in channel.body
@@ -302,16 +302,16 @@ def test_render_last_resort_uses_the_host_valve_settings() -> None:
 
 def test_render_without_send_error_answers_500() -> None:
     channel = Channel()
-    response = HttpServletResponse(channel)
+    response = Response(channel)
     ErrorReportValve.render(FakeRequest(), response, None)  # type: ignore[arg-type]
-    response._finish()
+    response.finish_response()
     assert channel.status == 500
     assert f"<h3>{SERVER_INFO}</h3>".encode() in channel.body
 
 
 def test_render_on_committed_response_does_nothing() -> None:
     channel = Channel()
-    response = HttpServletResponse(channel)
+    response = Response(channel)
     response.flush_buffer()
     ErrorReportValve.render(FakeRequest(), response, None)  # type: ignore[arg-type]
     assert channel.status == 200 and channel.body == b""

@@ -9,16 +9,16 @@ import pytest
 
 from catalina_py.config.web_xml import ErrorPage, FilterDef, FilterMapping, WebXml
 from catalina_py.container.context import StandardContext
-from catalina_py.container.dispatcher import (HttpServletMapping, RequestDispatcher, find_error_page,
-                                              get_named_dispatcher, get_request_dispatcher,
-                                              servlet_context_for)
+from catalina_py.container.dispatcher import (ApplicationDispatcher, get_named_dispatcher,
+                                              get_request_dispatcher, servlet_context_for)
+from catalina_py.container.error_page import find_error_page
 from catalina_py.container.filter_chain import (ApplicationFilterChain, FilterMap,
                                                 match_filter_url)
 from catalina_py.container.mapper import MappingData
 from catalina_py.lifecycle import LifecycleState
-from catalina_py.servlet import (DispatcherType, Filter, GenericFilter, HttpFilter,
+from catalina_py.servlet import (DispatcherType, Filter, GenericFilter, HttpFilter, HttpServletMapping,
                                  HttpServletRequestWrapper, HttpServletResponseWrapper,
-                                 ServletException)
+                                 RequestDispatcher, ServletException)
 
 # -- url-pattern matching ------------------------------------------------------------------
 
@@ -445,7 +445,7 @@ def test_named_dispatcher(tmp_path):
     assert get_named_dispatcher(context, "two") is None
     assert get_named_dispatcher(context, None) is None
     with pytest.raises(ValueError):
-        RequestDispatcher(context)
+        ApplicationDispatcher(context)
 
 
 def test_http_servlet_mapping_from_mapping_data():

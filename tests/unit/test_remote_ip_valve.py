@@ -12,7 +12,7 @@ from catalina_py.container.pipeline import ValveBase
 from catalina_py.container.valves.access_log_pattern import compile_pattern
 from catalina_py.container.valves.remote_ip import RemoteIpValve, compile_proxies
 from catalina_py.errors import ConfigError
-from catalina_py.servlet.request import HttpServletRequest
+from catalina_py.container.request import Request
 
 
 class FakeChannel:
@@ -51,16 +51,16 @@ class Recorder(ValveBase):
 
 def make_request(
     peer: str, headers: list[tuple[str, str]], scheme: str = "http", host: str = "example.org:8080"
-) -> HttpServletRequest:
+) -> Request:
     raw = b"GET /app/x HTTP/1.1\r\nHost: " + host.encode() + b"\r\n"
     raw += b"".join(f"{n}: {v}\r\n".encode() for n, v in headers) + b"\r\n"
     parser = RequestParser()
     parser.feed(raw)
     head = parser.next_event()
-    return HttpServletRequest(FakeChannel(peer, scheme), head, "/app/x", "/app/x", None)
+    return Request(FakeChannel(peer, scheme), head, "/app/x", "/app/x", None)
 
 
-def run(peer: str, headers: list[tuple[str, str]], **attrs: str) -> tuple[dict[str, Any], HttpServletRequest]:
+def run(peer: str, headers: list[tuple[str, str]], **attrs: str) -> tuple[dict[str, Any], Request]:
     valve = RemoteIpValve()
     assert valve.configure(attrs) == []
     recorder = Recorder()

@@ -10,8 +10,8 @@ from catalina_py.servlet import Cookie, HttpServlet
 from catalina_py.servlet.cookies import format_set_cookie, parse_cookie_header
 from catalina_py.servlet.exceptions import RequestTooLargeError
 from catalina_py.servlet.params import parse_form
-from catalina_py.servlet.request import HttpServletRequest
-from catalina_py.servlet.response import HttpServletResponse
+from catalina_py.container.request import Request
+from catalina_py.container.response import Response
 
 
 class FakeChannel:
@@ -46,12 +46,12 @@ class FakeChannel:
         self.ended = True
 
 
-def make_request(raw: bytes, body: bytes = b"", **channel_args) -> HttpServletRequest:
+def make_request(raw: bytes, body: bytes = b"", **channel_args) -> Request:
     parser = RequestParser()
     parser.feed(raw)
     head = parser.next_event()
     path, _, query = head.target.partition("?")
-    return HttpServletRequest(FakeChannel(body, **channel_args), head, path, path, query or None)
+    return Request(FakeChannel(body, **channel_args), head, path, path, query or None)
 
 
 def test_parameters_merge_query_and_form_body():
@@ -140,17 +140,17 @@ def test_parse_form_details():
 
 def test_small_response_sent_whole_with_writer_charset():
     channel = FakeChannel()
-    response = HttpServletResponse(channel)
+    response = Response(channel)
     response.set_content_type("text/html")
     response.get_writer().write("h\u00e9")
-    response._finish()
+    response.finish_response()
     (status, headers, body), = channel.commits
     assert status == 200 and body == "h\u00e9".encode()
     assert ("Content-Type", "text/html;charset=UTF-8") in headers
 
 
 def test_content_type_charset_parameter_sets_encoding():
-    response = HttpServletResponse(FakeChannel())
+    response = Response(FakeChannel())
     response.set_content_type("text/plain; charset=ISO-8859-1")
     assert response.get_character_encoding() == "ISO-8859-1"
     assert response.get_content_type() == "text/plain;charset=ISO-8859-1"
@@ -158,21 +158,21 @@ def test_content_type_charset_parameter_sets_encoding():
 
 def test_outgrowing_the_buffer_commits_and_streams():
     channel = FakeChannel()
-    response = HttpServletResponse(channel)
+    response = Response(channel)
     out = response.get_output_stream()
     out.write(b"a" * 8000)
     assert not response.is_committed()
     out.write(b"b" * 1000)
     assert response.is_committed()
     assert channel.commits[0][2] is None  # streamed: head first, body after
-    response._finish()
+    response.finish_response()
     assert b"".join(channel.written) == b"a" * 8000 + b"b" * 1000
     assert channel.ended
 
 
 def test_headers_ignored_after_commit_and_send_error_after_commit_fails():
     channel = FakeChannel()
-    response = HttpServletResponse(channel)
+    response = Response(channel)
     response.flush_buffer()
     response.set_header("X-Late", "1")
     assert "X-Late" not in dict(channel.commits[0][1])
@@ -181,7 +181,7 @@ def test_headers_ignored_after_commit_and_send_error_after_commit_fails():
 
 
 def test_send_error_suspends_writes():
-    response = HttpServletResponse(FakeChannel())
+    response = Response(FakeChannel())
     response.get_writer().write("before")
     response.send_error(404, "gone")
     response.get_writer().write("after")
@@ -198,7 +198,7 @@ class OnlyGet(HttpServlet):
                                              ("DELETE", 405), ("OPTIONS", 200), ("TRACE", 405), ("PATCH", 501)])
 def test_http_servlet_dispatch(method, status):
     request = make_request(f"{method} / HTTP/1.1\r\nHost: h\r\n\r\n".encode())
-    response = HttpServletResponse(request._channel, request)
+    response = Response(request._channel, request)
     OnlyGet().service(request, response)
     assert response.get_status() == status
     if status == 405:

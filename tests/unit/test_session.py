@@ -23,8 +23,9 @@ from catalina_py.servlet.listeners import (
     HttpSessionIdListener,
     HttpSessionListener,
 )
-from catalina_py.servlet.request import HttpServletRequest
-from catalina_py.servlet.response import HttpServletResponse
+from catalina_py.container.mapper import MappingData
+from catalina_py.container.request import Request
+from catalina_py.container.response import Response
 from catalina_py.session import (
     HttpSessionBindingListener,
     StandardManager,
@@ -116,19 +117,18 @@ def make_request(context, target="/app/page", headers=b"", scheme="http"):
     head = parser.next_event()
     path, _, query = head.target.partition("?")
     parsed = parse_uri(path, query or None, "utf-8")
-    request = HttpServletRequest(FakeChannel(scheme), head, parsed.raw_path, parsed.decoded_path,
-                                 parsed.query, parsed.path_params)
-    response = HttpServletResponse(request._channel, request)
-    request._response = response
-    request._context = context
-    request._context_path = context.path
+    request = Request(FakeChannel(scheme), head, parsed.raw_path, parsed.decoded_path,
+                      parsed.query, parsed.path_params)
+    response = Response(request._channel, request)
+    request.response = response
+    request.mapping = MappingData(context=context, context_path=context.path)
     if parsed.path_params or "cookie" in head.headers:
         context.manager.parse_requested_session_id(request, parsed.path_params)
     return request, response
 
 
 def set_cookies(response):
-    return [value for name, value in response._header_items() if name == "Set-Cookie"]
+    return [value for name, value in response.header_items() if name == "Set-Cookie"]
 
 
 # -- StandardSession and StandardManager -------------------------------------------
@@ -613,8 +613,8 @@ def test_request_without_manager_has_no_session(tmp_path):
     parser = RequestParser()
     parser.feed(b"GET /app/x HTTP/1.1\r\nHost: h\r\n\r\n")
     head = parser.next_event()
-    request = HttpServletRequest(FakeChannel(), head, "/app/x", "/app/x", None)
-    request._context = context  # no manager
+    request = Request(FakeChannel(), head, "/app/x", "/app/x", None)
+    request.mapping = MappingData(context=context)  # no manager
     assert request.get_session() is None
     assert not request.is_requested_session_id_valid()
-    assert HttpServletResponse(request._channel, request).encode_url("/app/x") == "/app/x"
+    assert Response(request._channel, request).encode_url("/app/x") == "/app/x"

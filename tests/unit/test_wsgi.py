@@ -10,7 +10,7 @@ from wsgiref.validate import WSGIWarning, validator
 
 import pytest
 
-from catalina_py.servlet.response import HttpServletResponse
+from catalina_py.container.response import Response
 from catalina_py.servlet.wsgi import (WsgiErrors, WsgiInput, WsgiResponder, build_environ,
                                       load_application, run_application)
 
@@ -60,7 +60,7 @@ class FakeRequest:
 
 
 class RecordingChannel:
-    """What HttpServletResponse sends, recorded."""
+    """What Response sends, recorded."""
 
     def __init__(self):
         self.committed = None
@@ -82,9 +82,9 @@ class RecordingChannel:
 def serve(app, request=None, **kwargs):
     request = request or FakeRequest(**kwargs)
     channel = RecordingChannel()
-    response = HttpServletResponse(channel)
+    response = Response(channel)
     run_application(app, build_environ(request), response)
-    response._finish()
+    response.finish_response()
     return response, channel
 
 
@@ -175,7 +175,7 @@ def test_generator_body_is_flushed_block_by_block():
             produced.append(i)
             yield f"{i}".encode()
     channel = RecordingChannel()
-    response = HttpServletResponse(channel)
+    response = Response(channel)
     responder_sent = []
     original = channel.write_body
     channel.write_body = lambda data: (responder_sent.append((len(produced), data)), original(data))
@@ -293,13 +293,13 @@ def test_no_start_response_at_all_is_an_error():
     ("200 OK", [("Content-Length", "ten")], ValueError),
 ])
 def test_bad_status_and_headers_are_refused(status, headers, error):
-    responder = WsgiResponder(HttpServletResponse(RecordingChannel()))
+    responder = WsgiResponder(Response(RecordingChannel()))
     with pytest.raises(error):
         responder.start_response(status, headers)
 
 
 def test_connection_close_is_allowed():
-    response = HttpServletResponse(RecordingChannel())
+    response = Response(RecordingChannel())
     WsgiResponder(response).start_response("200 OK", [("Connection", "close")])
     assert response.get_header("Connection") == "close"
 

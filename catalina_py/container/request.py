@@ -1,0 +1,640 @@
+"""``Request``: the container's ``HttpServletRequest`` (Tomcat's
+``org.apache.catalina.connector.Request``).
+
+Tomcat keeps a Coyote request (raw bytes), a Catalina request and a facade;
+here one object plays the first two, with the container's fields kept
+private (``_``-prefixed), the servlet API as its public methods and the
+container's own operations as public methods outside that API (mapping,
+dispatch paths, the connection's fate). It reaches its connection only
+through the :class:`~catalina_py.container.channel.Channel` protocol.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import logging
+from typing import TYPE_CHECKING, Any, Iterator
+
+from ..http.errors import HttpParseError
+from ..http.grammar import split_host
+from ..servlet.attributes import AttributeHolder
+from ..servlet.cookies import Cookie, parse_cookie_header
+from ..servlet.exceptions import BadRequestError, IllegalStateError, RequestTooLargeError
+from ..servlet.listeners import ServletRequestAttributeEvent
+from ..servlet.mapping import HttpServletMapping
+from ..servlet.params import parse_form
+from ..servlet.request import HttpServletRequest, ServletConnection, ServletInputStream
+from ..servlet.upgrade import HttpUpgradeHandler, UpgradeToken
+from ..servlets.conditional import parse_http_date
+from .mapper import UNMAPPED, MappingData
+from .request_connection import RequestConnection
+from .request_dispatch import RequestDispatchState
+from .request_session import RequestSessions
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..http.headers import Headers
+    from ..http.parser import RequestHead
+    from ..servlet.context import ServletContext
+    from .async_context import AsyncContextImpl
+    from .channel import Channel, Slots
+    from .dispatcher import ApplicationDispatcher
+    from .response import Response
+
+log = logging.getLogger("catalina_py.container")
+
+
+#: Marks "no such attribute" for the attribute events (None is never stored).
+_NO_VALUE = object()
+
+
+class ChannelBody:
+    """The request body as the servlet API's ``BodySource``: the channel's
+    body reader, with a malformed body (bad chunk framing) reported as the
+    servlet API's ``BadRequestError``, which the container answers with 400."""
+
+    __slots__ = ("_channel",)
+
+    def __init__(self, channel: "Channel") -> None:
+        self._channel = channel
+
+    @property
+    def body_finished(self) -> bool:
+        return self._channel.body_finished
+
+    def read_body(self, size: int) -> bytes:
+        try:
+            return self._channel.read_body(size)
+        except HttpParseError as exc:
+            raise BadRequestError(exc.reason) from None
+
+
+class Request(RequestSessions, RequestDispatchState, AttributeHolder, HttpServletRequest):
+    """One HTTP request: the servlet API over the parsed head and the
+    connection's :class:`Channel`."""
+
+    # Defaults shared by every request until set (fewer stores per request).
+    _parameters: dict[str, list[str]] | None = None
+    _cookies: list[Cookie] | None = None
+    _char_encoding: str | None = None
+    _input: ServletInputStream | None = None
+    _reader: io.TextIOWrapper | None = None
+    #: Where the Mapper sent the request (host, context, wrapper, paths):
+    #: set by the adapter, replaced whole while a dispatch runs; read-only.
+    mapping: MappingData = UNMAPPED
+    _server_name: str | None = None
+    _server_port: int | None = None
+    # What a valve (RemoteIpValve) says the connection is, in place of the
+    # socket's own values; None (the default) means the connection's value.
+    # get_server_name/get_server_port are changed through _server_name and
+    # _server_port above.
+    _remote_addr_override: str | None = None
+    _remote_host_override: str | None = None
+    _scheme_override: str | None = None
+    _secure_override: bool | None = None
+    _local_port_override: int | None = None
+    # Asynchronous processing (see container/async_context.py):
+    #: The container response of this request (set by the adapter; None once recycled).
+    response: "Response | None" = None
+    #: The async context, once ``start_async`` was called.
+    async_context: "AsyncContextImpl | None" = None
+    # None: the wrapper's async-supported decides; a filter chain with a
+    # filter that is not async-supported sets False (Tomcat's ASYNC_SUPPORTED_ATTR).
+    _async_supported: bool | None = None
+    _dispatcher_type = "REQUEST"
+    # The HttpServletMapping of the request or of the current forward,
+    # computed on demand (container/dispatcher.py sets it while dispatching).
+    _servlet_mapping: HttpServletMapping | None = None
+
+    def __init__(self, channel: "Channel", head: "RequestHead", request_uri: str,
+                 decoded_uri: str, query_string: str | None,
+                 path_params: dict[str, str] | None = None) -> None:
+        self._channel = channel
+        self._head = head
+        self._headers: Headers = head.headers
+        self._request_uri = request_uri
+        self._decoded_uri = decoded_uri
+        self._query_string = query_string
+        self._path_params = path_params or {}
+        self._attributes: dict[str, Any] = {}
+        self._uri_encoding: str = channel.uri_encoding
+
+    # -- request line ---------------------------------------------------
+    def get_method(self) -> str:
+        return self._head.method
+
+    def get_protocol(self) -> str:
+        return self._head.version
+
+    def get_request_uri(self) -> str:
+        """The path part of the request line, not decoded (path parameters kept)."""
+        return self._request_uri
+
+    def get_request_url(self) -> str:
+        """Scheme, host, port and request URI, without the query string."""
+        scheme = self.get_scheme()
+        port = self.get_server_port()
+        default = (scheme == "http" and port == 80) or (scheme == "https" and port == 443)
+        host = self.get_server_name()
+        if ":" in host:
+            host = f"[{host}]"
+        return f"{scheme}://{host}{'' if default else ':' + str(port)}{self._request_uri}"
+
+    def get_context_path(self) -> str:
+        return self.mapping.context_path
+
+    def get_servlet_path(self) -> str:
+        return self.mapping.servlet_path
+
+    def get_path_info(self) -> str | None:
+        return self.mapping.path_info
+
+    def get_path_translated(self) -> str | None:
+        mapping = self.mapping
+        if mapping.path_info is None or mapping.context is None:
+            return None
+        return mapping.context.get_servlet_context().get_real_path(mapping.path_info)
+
+    def get_query_string(self) -> str | None:
+        return self._query_string
+
+    def get_path_parameter(self, name: str) -> str | None:
+        """A ``;name=value`` path parameter (Tomcat keeps these for ``jsessionid``)."""
+        return self._path_params.get(name)
+
+    # -- headers --------------------------------------------------------
+    def get_header(self, name: str) -> str | None:
+        return self._headers.get(name)
+
+    def get_headers(self, name: str) -> list[str]:
+        return self._headers.get_all(name)
+
+    def get_header_names(self) -> list[str]:
+        return self._headers.names()
+
+    def get_int_header(self, name: str) -> int:
+        value = self._headers.get(name)
+        return -1 if value is None else int(value)
+
+    def get_date_header(self, name: str) -> float:
+        """Seconds since the epoch, or -1 if absent; ValueError if malformed."""
+        value = self._headers.get(name)
+        if value is None:
+            return -1
+        parsed = parse_http_date(value)
+        if parsed is None:
+            raise ValueError(f"{name}: {value!r} is not an HTTP date")
+        return parsed
+
+    def get_content_type(self) -> str | None:
+        return self._headers.get("content-type")
+
+    def get_content_length(self) -> int:
+        """The declared body length, or -1 if unknown (chunked or none)."""
+        length = self._head.content_length
+        return -1 if length is None else length
+
+    def get_character_encoding(self) -> str | None:
+        """The charset of the body: set by ``set_character_encoding``, else
+        the ``charset`` of Content-Type, else the context's request encoding."""
+        if self._char_encoding:
+            return self._char_encoding
+        ctype = self.get_content_type()
+        if ctype:
+            for param in ctype.split(";")[1:]:
+                key, _, value = param.strip().partition("=")
+                if key.lower() == "charset" and value:
+                    return value.strip('"')
+        context = self.mapping.context
+        if context is not None:
+            return context.request_character_encoding
+        return None
+
+    def set_character_encoding(self, encoding: str) -> None:
+        """Only has an effect before the body or parameters were read."""
+        codecs.lookup(encoding)  # LookupError for an unknown charset
+        if self._reader is None and self._parameters is None:
+            self._char_encoding = encoding
+
+    def get_locale(self) -> str | None:
+        value = self._headers.get("accept-language")
+        if not value:
+            return None
+        return value.split(",")[0].split(";")[0].strip() or None
+
+    # -- body -----------------------------------------------------------
+    def get_input_stream(self) -> ServletInputStream:
+        if self._reader is not None:
+            raise RuntimeError("get_reader() has already been called for this request")
+        if self._input is None:
+            self._input = ServletInputStream(ChannelBody(self._channel))
+        return self._input
+
+    def get_reader(self) -> io.TextIOWrapper:
+        if self._reader is None:
+            if self._input is not None:
+                raise RuntimeError("get_input_stream() has already been called for this request")
+            stream = io.BufferedReader(ServletInputStream(ChannelBody(self._channel)))
+            self._reader = io.TextIOWrapper(
+                stream, encoding=self.get_character_encoding() or "utf-8", errors="replace")
+        return self._reader
+
+    def get_trailer_fields(self) -> dict[str, str]:
+        """Trailer fields of a chunked body, once the body has been read."""
+        trailers = self._channel.trailers
+        if trailers is None:
+            return {}
+        return {name.lower(): value for name, value in trailers}
+
+    def is_trailer_fields_ready(self) -> bool:
+        return self._channel.body_finished
+
+    # -- parameters -----------------------------------------------------
+    def _parse_parameters(self) -> dict[str, list[str]]:
+        params: dict[str, list[str]] = {}
+        query_encoding = self._uri_encoding
+        if self._query_string:
+            parse_form(self._query_string, query_encoding, params)
+        # Tomcat reads form bodies only for POST (Connector parseBodyMethods).
+        if self._head.method == "POST":
+            ctype = (self.get_content_type() or "").split(";")[0].strip().lower()
+            if ctype == "application/x-www-form-urlencoded":
+                if self._input is not None or self._reader is not None:
+                    return params  # the servlet consumed the body itself
+                limit = self._channel.max_post_size
+                length = self._head.content_length
+                if limit >= 0 and length is not None and length > limit:
+                    raise RequestTooLargeError(
+                        f"the form body ({length} bytes) is larger than the "
+                        f"Connector's maxPostSize ({limit} bytes)")
+                body = self._read_body_bounded(limit)
+                if length is not None and len(body) < length:
+                    raise BadRequestError("the request body ended before Content-Length")
+                parse_form(body, self.get_character_encoding() or "utf-8", params)
+        return params
+
+    def _read_body_bounded(self, limit: int) -> bytes:
+        chunks: list[bytes] = []
+        total = 0
+        body = ChannelBody(self._channel)
+        while True:
+            data = body.read_body(65536)
+            if not data:
+                return b"".join(chunks)
+            total += len(data)
+            if 0 <= limit < total:
+                raise RequestTooLargeError(
+                    f"the form body is larger than the Connector's maxPostSize ({limit} bytes)")
+            chunks.append(data)
+
+    def get_parameter_map(self) -> dict[str, list[str]]:
+        if self._parameters is None:
+            self._parameters = self._parse_parameters()
+        return self._parameters
+
+    def get_parameter(self, name: str) -> str | None:
+        values = self.get_parameter_map().get(name)
+        return values[0] if values else None
+
+    def get_parameter_values(self, name: str) -> list[str] | None:
+        values = self.get_parameter_map().get(name)
+        return list(values) if values else None
+
+    def get_parameter_names(self) -> list[str]:
+        return list(self.get_parameter_map())
+
+    # -- cookies, attributes -------------------------------------------
+    def get_cookies(self) -> list[Cookie]:
+        if self._cookies is None:
+            self._cookies = parse_cookie_header(self._headers.get_all("cookie"))
+        return list(self._cookies)
+
+    def set_attribute(self, name: str, value: Any) -> None:
+        """Bind ``value`` to ``name`` (``None`` removes it); the context's
+        ServletRequestAttributeListeners get ``attribute_added`` or
+        ``attribute_replaced`` (with the old value), as in Tomcat."""
+        if value is None:
+            self.remove_attribute(name)
+            return
+        attributes = self._attributes
+        old = attributes.get(name, _NO_VALUE)
+        attributes[name] = value
+        listeners = getattr(self.mapping.context, "_request_attribute_listeners", None)
+        if listeners:
+            if old is _NO_VALUE:
+                self._notify_attribute(listeners, "attribute_added", name, value)
+            else:
+                self._notify_attribute(listeners, "attribute_replaced", name, old)
+
+    def remove_attribute(self, name: str) -> None:
+        """Unbind ``name``; ``attribute_removed`` if it was bound."""
+        old = self._attributes.pop(name, _NO_VALUE)
+        if old is not _NO_VALUE:
+            listeners = getattr(self.mapping.context, "_request_attribute_listeners", None)
+            if listeners:
+                self._notify_attribute(listeners, "attribute_removed", name, old)
+
+    def _notify_attribute(self, listeners: list[Any], method: str, name: str, value: Any) -> None:
+        event = ServletRequestAttributeEvent(self.mapping.context.get_servlet_context(), self, name, value)
+        for listener in listeners:
+            try:
+                getattr(listener, method)(event)
+            except Exception:
+                log.exception(
+                    "Listener %s.%s raised", type(listener).__name__, method)
+
+    # -- connection -----------------------------------------------------
+    def get_remote_addr(self) -> str:
+        return self._remote_addr_override or self._channel.remote_addr
+
+    def get_remote_host(self) -> str:
+        return self._remote_host_override or self._remote_addr_override or self._channel.remote_addr
+
+    def get_remote_port(self) -> int:
+        return self._channel.remote_port
+
+    def get_local_addr(self) -> str:
+        return self._channel.local_addr
+
+    def get_local_port(self) -> int:
+        override = self._local_port_override
+        return self._channel.local_port if override is None else override
+
+    def get_scheme(self) -> str:
+        return self._scheme_override or self._channel.scheme
+
+    def is_secure(self) -> bool:
+        secure = self._secure_override
+        return self._channel.secure if secure is None else secure
+
+    def _split_host(self) -> None:
+        name, port = split_host(self._headers.get("host") or "")
+        if not name:
+            name = self._channel.local_addr
+            port = self._channel.local_port
+        if port is None:
+            port = 443 if self.get_scheme() == "https" else 80
+        # Connector proxyName/proxyPort: what a proxy in front is known by.
+        channel = self._channel
+        if channel.proxy_name:
+            name = channel.proxy_name
+        if channel.proxy_port:
+            port = channel.proxy_port
+        self._server_name, self._server_port = name, port
+
+    def get_server_name(self) -> str:
+        """The host the client addressed (Host header), as Tomcat reports it."""
+        if self._server_name is None:
+            self._split_host()
+        return self._server_name  # type: ignore[return-value]
+
+    def get_server_port(self) -> int:
+        if self._server_port is None:
+            self._split_host()
+        return self._server_port  # type: ignore[return-value]
+
+    # -- container -------------------------------------------------------
+    def get_servlet_context(self) -> "ServletContext | None":
+        context = self.mapping.context
+        return None if context is None else context.get_servlet_context()
+
+    def get_dispatcher_type(self) -> str:
+        """REQUEST, or ASYNC while an ``AsyncContext.dispatch`` runs, or
+        FORWARD/INCLUDE/ERROR during a RequestDispatcher dispatch."""
+        return self._dispatcher_type
+
+    def get_request_dispatcher(self, path: str) -> "ApplicationDispatcher | None":
+        """A ``RequestDispatcher`` for *path*: absolute within this request's
+        context ("/x"), or relative to the current servlet path and path
+        info ("other", "../x"); None if the path leaves the webapp or no
+        servlet maps it."""
+        from .dispatcher import get_relative_dispatcher
+        return get_relative_dispatcher(self, path)
+
+    def get_http_servlet_mapping(self) -> HttpServletMapping | None:
+        """How this request (or the current forward) was mapped to its
+        servlet: an ``HttpServletMapping``, or None when unmapped."""
+        if self._servlet_mapping is None:
+            from .dispatcher import current_mapping
+            self._servlet_mapping = current_mapping(self)
+        return self._servlet_mapping
+
+    # -- asynchronous processing -----------------------------------------
+    def is_async_supported(self) -> bool:
+        """Whether the servlet and every filter of the current chain are
+        async-supported (``<async-supported>`` in web.xml)."""
+        if self._async_supported is not None:
+            return self._async_supported
+        wrapper = self.mapping.wrapper
+        return wrapper is not None and bool(getattr(wrapper, "async_supported", False))
+
+    def start_async(self, request: Any = None, response: Any = None) -> "AsyncContextImpl":
+        """Put the request in asynchronous mode: when the servlet returns
+        the response stays open until ``complete()`` or ``dispatch()`` on
+        the returned ``AsyncContext``. With *request* and *response*, those
+        (wrapped) objects are what ``get_request``/``get_response`` give.
+
+        :raises IllegalStateError: the servlet or a filter is not
+            async-supported, async is already started in this dispatch,
+            or the request has completed.
+        """
+        if not self.is_async_supported():
+            raise IllegalStateError(
+                "A filter or servlet of the current chain does not support asynchronous "
+                "operations.")
+        if (request is None) != (response is None):
+            raise ValueError("start_async() takes both a request and a response, or neither")
+        context = self.async_context
+        if context is None:
+            from .async_context import AsyncContextImpl
+            context = self.async_context = AsyncContextImpl(self)
+        if request is None:
+            context.set_started(self, self.response, True)
+        else:
+            context.set_started(request, response, request is self and response is self.response)
+        return context
+
+    def is_async_started(self) -> bool:
+        """True from ``start_async`` until ``complete``/``dispatch`` took effect."""
+        context = self.async_context
+        return context is not None and context.is_async_started()
+
+    def get_async_context(self) -> "AsyncContextImpl":
+        """The ``AsyncContext`` of the current asynchronous cycle.
+
+        :raises IllegalStateError: ``start_async`` was not called.
+        """
+        context = self.async_context
+        if context is None or not context.is_async_started():
+            raise IllegalStateError("It is illegal to call get_async_context() if the current "
+                                    "request is not in asynchronous mode (is_async_started() "
+                                    "returns False)")
+        return context
+
+    # -- HTTP upgrade (Servlet 3.1; see docs/upgrade.md) -------------------
+    def upgrade(self, handler_class: type) -> Any:
+        """Switch this connection to another protocol once the servlet
+        returns: the response becomes ``101 Switching Protocols`` (with the
+        headers the servlet sets, such as ``Upgrade``), and after it is
+        sent the connection's processor calls ``handler.init(connection)``
+        with the raw connection. Returns the new handler instance (Tomcat's
+        ``Request.upgrade``, which leaves an ``UpgradeToken`` on the
+        connection).
+
+        :raises IllegalStateError: the response is committed, the request
+            is in asynchronous mode or was already upgraded.
+        :raises TypeError: *handler_class* is not an HttpUpgradeHandler.
+        """
+        if not (isinstance(handler_class, type) and issubclass(handler_class, HttpUpgradeHandler)):
+            raise TypeError(f"upgrade() needs an HttpUpgradeHandler subclass, got {handler_class!r}")
+        response = self.response
+        if self._channel.upgrade_token is not None:
+            raise IllegalStateError("the request was already upgraded")
+        if response is None or response.is_committed() or self.is_async_started():
+            raise IllegalStateError("upgrade() is not possible once the response is committed "
+                                "or in asynchronous mode")
+        handler = handler_class()
+        self._channel.upgrade_token = UpgradeToken(handler, self.mapping.context)
+        response.set_status(101)
+        return handler
+
+    # -- the connection (Servlet 6) and its fate ---------------------------
+    def get_servlet_connection(self) -> ServletConnection:
+        return RequestConnection(self._channel, self._head.version)
+
+    @property
+    def connection_id(self) -> int:
+        """The connection's number (``events.Event.connection``)."""
+        return self._channel.connection_id
+
+    @property
+    def request_slots(self) -> "Slots":
+        """The connector's ``maxThreads`` slots (held while in the pipeline)."""
+        return self._channel.request_slots
+
+    def disable_keep_alive(self) -> None:
+        """The connection serves no further request (the client went away,
+        or the response cannot be finished cleanly)."""
+        self._channel.keep_alive = False
+
+    def abort_connection(self) -> None:
+        """The servlet failed after the response was committed: the response
+        is cut off (no last chunk) and the connection closed, so the client
+        cannot mistake a truncated body for a whole one."""
+        channel = self._channel
+        channel.keep_alive = False
+        channel.abort_after_response = True
+
+    # -- container side: the connection as valves see and change it ---------
+    # Public, container-facing methods (not the servlet API) so that the
+    # valves (RemoteIpValve, AccessLogValve, ErrorReportValve) never read or
+    # write the request's private fields or its channel.
+    def get_context(self) -> Any:
+        """The ``StandardContext`` the request was mapped to, or None
+        (Tomcat's ``Request.getContext``)."""
+        return self.mapping.context
+
+    def get_host(self) -> Any:
+        """The ``StandardHost`` the request was mapped to, or None."""
+        return self.mapping.host
+
+    def set_remote_addr(self, addr: str) -> None:
+        """What ``get_remote_addr()`` returns from now on (Tomcat's
+        ``Request.setRemoteAddr``; RemoteIpValve)."""
+        self._remote_addr_override = addr
+
+    def set_remote_host(self, host: str) -> None:
+        """What ``get_remote_host()`` returns from now on."""
+        self._remote_host_override = host
+
+    def set_scheme(self, scheme: str, secure: bool) -> None:
+        """What ``get_scheme()`` and ``is_secure()`` return from now on."""
+        self._scheme_override = scheme
+        self._secure_override = secure
+
+    def set_server_name(self, name: str) -> None:
+        """What ``get_server_name()`` returns from now on (the Host header
+        is parsed first, so the port it names is kept)."""
+        if self._server_name is None:
+            self._split_host()
+        self._server_name = name
+
+    def set_server_port(self, port: int) -> None:
+        """What ``get_server_port()`` returns from now on (the Host header
+        is parsed first, so the name it names is kept)."""
+        if self._server_port is None:
+            self._split_host()
+        self._server_port = port
+
+    def set_local_port(self, port: int) -> None:
+        """What ``get_local_port()`` returns from now on."""
+        self._local_port_override = port
+
+    def get_mime_headers(self) -> "Headers":
+        """The request's header fields, mutable (Tomcat's
+        ``getCoyoteRequest().getMimeHeaders()``): RemoteIpValve rewrites
+        ``X-Forwarded-For`` in place."""
+        return self._headers
+
+    def get_socket_local_port(self) -> int:
+        """The port the connection was accepted on, whatever a valve set
+        with ``set_local_port`` (the access log's ``%p``)."""
+        return self._channel.local_port
+
+    def get_bytes_sent(self) -> int:
+        """Body bytes of the response sent so far on the connection."""
+        return self._channel.bytes_sent
+
+    def is_keep_alive(self) -> bool:
+        """Whether the connection will serve another request after this one."""
+        return self._channel.keep_alive
+
+    def is_connection_aborted(self) -> bool:
+        """Whether the response was cut off after it was committed (a
+        servlet failed): the connection is closed without completing it."""
+        return self._channel.abort_after_response
+
+    # -- container side: the response, dispatches, the end -------------------
+    @property
+    def uri_encoding(self) -> str:
+        """The connector's ``URIEncoding`` (query strings are decoded with it)."""
+        return self._uri_encoding
+
+    def recycle(self) -> None:
+        """After the response is finished (Tomcat's ``Request.recycle``):
+        the session's access ends, and the links between request, response
+        and writer are broken so that no reference cycle outlives the
+        request (measured: the cyclic GC's pauses would cost a fifth of the
+        throughput and most of the p99)."""
+        session = self._session
+        if session is not None:
+            # Session.endAccess: no longer new; last accessed now.
+            session.end_access()
+        response = self.response
+        if response is not None:
+            self.response = None
+            response.recycle()
+
+    # Read by other branches' modules (the session manager, the WebSocket
+    # upgrade) under their names from before the mapping became one value;
+    # they go when those read ``response`` and ``mapping`` instead.
+    @property
+    def _response(self) -> "Response | None":
+        return self.response
+
+    @property
+    def _wrapper(self) -> Any:
+        return self.mapping.wrapper
+
+    @property
+    def _decoded_path_in_context(self) -> str:
+        return self.mapping.relative_path
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._headers)
+
+    def __repr__(self) -> str:
+        return f"<Request {self._head.method} {self._request_uri}>"
+
+
+__all__ = ["Request"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import inspect
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from .uri_template import UriTemplate
+from .core.uri_template import UriTemplate
 
 if TYPE_CHECKING:  # pragma: no cover
     from .session import WsSession

@@ -33,14 +33,14 @@ import gevent.lock
 from .. import trace
 from ..servlet.upgrade import HttpUpgradeHandler, WebConnection
 from .endpoint import CloseReason
-from .frames import CloseCode
-from .protocol import (BinaryMessage, CloseReceived, ConnectionFailed, Ping, Pong, TextMessage,
+from .core.frames import CloseCode
+from .core.protocol import (BinaryMessage, CloseReceived, ConnectionFailed, Ping, Pong, TextMessage,
                        WsClosedError, WsProtocol)
 from .session import SessionClosedError, WsSession
 
 if TYPE_CHECKING:  # pragma: no cover
     from .endpoint import Endpoint, ServerEndpointConfig
-    from .permessage_deflate import PerMessageDeflate
+    from .core.permessage_deflate import PerMessageDeflate
 
 __all__ = ["WsHttpUpgradeHandler"]
 

@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any
 import gevent
 
 from .. import trace
-from . import handshake as hs
+from .core import handshake as hs
 from .endpoint import (DEFAULT_BUFFER_SIZE, DeploymentError, ServerEndpointConfig,
                        get_server_endpoint)
-from .permessage_deflate import PerMessageDeflate
-from .uri_template import EndpointMap, UriTemplateError
+from .core.permessage_deflate import PerMessageDeflate
+from .core.uri_template import EndpointMap, UriTemplateError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .session import WsSession

@@ -1,4 +1,4 @@
-"""Tests for catalina_py.websocket.frames: the RFC 6455 frame codec."""
+"""Tests for catalina_py.websocket.core.frames: the RFC 6455 frame codec."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import struct
 
 import pytest
 
-from catalina_py.websocket.frames import (
+from catalina_py.websocket.core.frames import (
     CloseCode, Frame, FrameParser, Opcode, ProtocolError, apply_mask,
     is_valid_close_code, serialize_frame)
 

@@ -1,4 +1,4 @@
-"""Tests for catalina_py.websocket.protocol: the sans-I/O server connection."""
+"""Tests for catalina_py.websocket.core.protocol: the sans-I/O server connection."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import os
 
 import pytest
 
-from catalina_py.websocket.frames import (
+from catalina_py.websocket.core.frames import (
     Frame, FrameParser, Opcode, serialize_frame)
-from catalina_py.websocket.protocol import (
+from catalina_py.websocket.core.protocol import (
     BinaryMessage, CloseReceived, ConnectionFailed, Ping, Pong, TextMessage,
     WsClosedError, WsProtocol, truncate_reason)
 

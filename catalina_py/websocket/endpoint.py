@@ -11,19 +11,20 @@ one instance of the webapp's class is created per session, as in Jakarta.
 from __future__ import annotations
 
 import inspect
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+import logging
+from typing import Any, Callable, Protocol, Sequence
 
+from .core.handshake import negotiate_subprotocol
 from .core.uri_template import UriTemplate
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .session import WsSession
 
 __all__ = [
     "CloseReason",
     "DeploymentError",
     "Endpoint",
     "PojoEndpoint",
+    "PojoHandler",
     "ServerEndpointConfig",
+    "SessionApi",
     "ServerEndpointConfigurator",
     "get_server_endpoint",
     "on_close",
@@ -35,6 +36,24 @@ __all__ = [
 
 #: Tomcat's default for both message buffers (Constants.DEFAULT_BUFFER_SIZE).
 DEFAULT_BUFFER_SIZE = 8192 * 8
+
+
+log = logging.getLogger("catalina_py.websocket")
+
+#: A POJO ``@on_message`` method bound to its instance: ``(session, message) -> reply or None``
+#: (Any: the message is str or bytes, the reply whatever the method returns).
+PojoHandler = Callable[[Any, Any], Any]
+
+
+class SessionApi(Protocol):
+    """What an endpoint is given of its session (``WsSession`` is one): the
+    endpoint API does not depend on the session's implementation."""
+
+    def get_id(self) -> str:
+        """The session's id."""
+
+    def set_pojo_handlers(self, text: PojoHandler | None, binary: PojoHandler | None) -> None:
+        """Deliver messages to a POJO's @on_message methods (replies are sent back)."""
 
 
 class DeploymentError(ValueError):
@@ -78,13 +97,13 @@ class Endpoint:
     """A programmatic endpoint: one instance per session. Add message
     handlers in ``on_open`` with ``session.add_message_handler``."""
 
-    def on_open(self, session: "WsSession", config: "ServerEndpointConfig") -> None:
+    def on_open(self, session: SessionApi, config: "ServerEndpointConfig") -> None:
         raise NotImplementedError
 
-    def on_close(self, session: "WsSession", close_reason: CloseReason) -> None:
+    def on_close(self, session: SessionApi, close_reason: CloseReason) -> None:
         """The session has closed (once per session)."""
 
-    def on_error(self, session: "WsSession", error: BaseException) -> None:
+    def on_error(self, session: SessionApi, error: BaseException) -> None:
         """An error: an exception raised by the endpoint's code, or an I/O
         failure of the connection."""
 
@@ -110,10 +129,7 @@ class ServerEndpointConfigurator:
     def get_negotiated_subprotocol(self, supported: Sequence[str], requested: Sequence[str]) -> str | None:
         """The subprotocol to use: the first the client asked for that the
         endpoint supports (the client's order, as Tomcat)."""
-        for offered in requested:
-            if offered in supported:
-                return offered
-        return None
+        return negotiate_subprotocol(list(requested), supported)
 
     def get_endpoint_instance(self, endpoint_class: type) -> Any:
         """A new instance of the endpoint class, one per session."""
@@ -194,7 +210,8 @@ class ServerEndpointConfig:
         """The Endpoint driving one new session."""
         instance = self.configurator.get_endpoint_instance(self.endpoint_class)
         if self.pojo is None:
-            return instance
+            endpoint: Endpoint = instance  # an Endpoint subclass (checked in __init__)
+            return endpoint
         return PojoEndpoint(instance, self.pojo)
 
     def __repr__(self) -> str:
@@ -315,11 +332,11 @@ class PojoEndpoint(Endpoint):
         self.instance = instance
         self.methods = methods
 
-    def on_open(self, session: "WsSession", config: ServerEndpointConfig) -> None:
+    def on_open(self, session: SessionApi, config: ServerEndpointConfig) -> None:
         methods = self.methods
         instance = self.instance
         if methods.text is not None or methods.binary is not None:
-            session._set_pojo_handlers(self._handler(methods.text), self._handler(methods.binary))
+            session.set_pojo_handlers(self._handler(methods.text), self._handler(methods.binary))
         if methods.open is not None:
             method = getattr(instance, methods.open)
             if methods.open_args >= 2:
@@ -327,23 +344,22 @@ class PojoEndpoint(Endpoint):
             else:
                 method(session)
 
-    def _handler(self, name: str | None) -> Callable[["WsSession", Any], Any] | None:
+    def _handler(self, name: str | None) -> PojoHandler | None:
         if name is None:
             return None
         method = getattr(self.instance, name)
         return lambda session, message: method(session, message)
 
-    def on_close(self, session: "WsSession", close_reason: CloseReason) -> None:
+    def on_close(self, session: SessionApi, close_reason: CloseReason) -> None:
         if self.methods.close is not None:
             getattr(self.instance, self.methods.close)(session, close_reason)
 
-    def on_error(self, session: "WsSession", error: BaseException) -> None:
+    def on_error(self, session: SessionApi, error: BaseException) -> None:
         if self.methods.error is not None:
             getattr(self.instance, self.methods.error)(session, error)
         else:
             # Tomcat logs an error no @OnError method handles.
-            import logging
-            logging.getLogger("catalina_py.websocket").error(
+            log.error(
                 "No @on_error method on %s for an error of session %s",
                 type(self.instance).__name__, session.get_id(), exc_info=error)
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 import socket
 import time
-from typing import Any, Protocol
+from typing import Protocol
 
 import gevent
 import gevent.event

@@ -1,4 +1,4 @@
-"""Endpoint paths and templates (catalina_py/websocket/uri_template.py)."""
+"""Endpoint paths and templates (catalina_py/websocket/core/uri_template.py)."""
 
 import pytest
 

@@ -45,6 +45,20 @@ _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 _SCHEME_ALIASES = {"ws": "http", "wss": "https"}
 
 
+class HeaderFields(Protocol):
+    """The request's header fields as the handshake checks read them (the
+    connector's ``Headers``)."""
+
+    def get(self, name: str) -> str | None:
+        """The first value of *name*, or None."""
+
+    def get_all(self, name: str) -> list[str]:
+        """Every value of *name* in arrival order."""
+
+    def has_token(self, name: str, token: str) -> bool:
+        """True if the comma-separated values of *name* contain *token*."""
+
+
 def accept_key(key: str) -> str:
     """The ``Sec-WebSocket-Accept`` value for a client's ``Sec-WebSocket-Key``.
 
@@ -96,20 +110,6 @@ def _valid_key(key: str) -> bool:
     except (binascii.Error, UnicodeEncodeError, ValueError):
         return False
     return len(raw) == 16
-
-
-class HeaderFields(Protocol):
-    """The request's header fields as the handshake checks read them (the
-    connector's ``Headers``)."""
-
-    def get(self, name: str) -> str | None:
-        """The first value of *name*, or None."""
-
-    def get_all(self, name: str) -> list[str]:
-        """Every value of *name* in arrival order."""
-
-    def has_token(self, name: str, token: str) -> bool:
-        """True if the comma-separated values of *name* contain *token*."""
 
 
 #: ``report(check, passed, detail)``: told the outcome of each handshake check.

@@ -16,6 +16,7 @@ from typing import Any, Callable, Protocol, Sequence
 
 from .core.handshake import negotiate_subprotocol
 from .core.uri_template import UriTemplate
+from .handshake_request import HandshakeRequest, HandshakeResponse
 
 __all__ = [
     "CloseReason",
@@ -121,7 +122,8 @@ class ServerEndpointConfigurator:
     def check_origin(self, origin: str | None) -> bool:
         return True
 
-    def modify_handshake(self, config: "ServerEndpointConfig", request: Any, response: Any) -> None:
+    def modify_handshake(self, config: ServerEndpointConfig, request: HandshakeRequest,
+                         response: HandshakeResponse) -> None:
         """Called after the checks passed, before the 101 is sent: may read
         ``request`` (a HandshakeRequest), add to ``response.get_headers()``
         and to ``config.get_user_properties()``."""
@@ -131,6 +133,7 @@ class ServerEndpointConfigurator:
         endpoint supports (the client's order, as Tomcat)."""
         return negotiate_subprotocol(list(requested), supported)
 
+    # Any: an instance of the webapp's class, an Endpoint or an annotated (POJO) one.
     def get_endpoint_instance(self, endpoint_class: type) -> Any:
         """A new instance of the endpoint class, one per session."""
         return endpoint_class()
@@ -178,7 +181,7 @@ class ServerEndpointConfig:
         self.max_text_message_size = max_text_message_size
         self.max_binary_message_size = max_binary_message_size
         self.max_idle_timeout = max_idle_timeout
-        self.user_properties: dict[str, Any] = {}
+        self.user_properties: dict[str, Any] = {}  # Any: whatever the webapp stores
         #: How sessions are driven: the class itself for an Endpoint
         #: subclass, else the POJO method table.
         self.pojo: PojoMethods | None = None
@@ -328,7 +331,7 @@ class PojoMethods:
 class PojoEndpoint(Endpoint):
     """Drives an annotated instance as an Endpoint (Tomcat's ``PojoEndpointServer``)."""
 
-    def __init__(self, instance: Any, methods: PojoMethods) -> None:
+    def __init__(self, instance: object, methods: PojoMethods) -> None:
         self.instance = instance
         self.methods = methods
 
@@ -387,7 +390,7 @@ def server_endpoint(path: str, subprotocols: Sequence[str] = (),
     return decorate
 
 
-def get_server_endpoint(cls: Any) -> ServerEndpointConfig | None:
+def get_server_endpoint(cls: object) -> ServerEndpointConfig | None:
     """The configuration ``@server_endpoint`` put on *cls* (not inherited)."""
     if not isinstance(cls, type):
         return None

@@ -6,15 +6,61 @@ API, kept here, in one place, each marked ``# CONTRACT``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from .. import trace
+from ..servlet.upgrade import HttpUpgradeHandler
 from .core.handshake import HeaderFields
 
-__all__ = ["HandshakeRequest", "HandshakeResponse", "HeaderFields", "connection_id", "mapped_servlet_class",
-           "path_in_context", "request_headers", "trace_id"]
+__all__ = ["HandshakeHttpResponse", "HandshakeRequest", "HandshakeResponse", "HeaderFields", "UpgradeRequest",
+           "connection_id", "mapped_servlet_class", "path_in_context", "request_headers", "trace_id"]
+
+_H = TypeVar("_H", bound=HttpUpgradeHandler)
 
 
+class UpgradeRequest(Protocol):
+    """What the handshake reads of the servlet request (``HttpServletRequest`` is one)."""
+
+    def get_method(self) -> str: ...
+
+    def get_protocol(self) -> str: ...
+
+    def get_scheme(self) -> str: ...
+
+    def get_header_names(self) -> list[str]: ...
+
+    def get_headers(self, name: str) -> list[str]: ...
+
+    def get_request_uri(self) -> str: ...
+
+    def get_query_string(self) -> str | None: ...
+
+    def get_parameter_map(self) -> dict[str, list[str]]: ...
+
+    # Any: the HTTP session is the container's object (untyped in the servlet API).
+    def get_session(self, create: bool = True) -> Any: ...
+
+    def upgrade(self, handler_class: type[_H]) -> _H: ...
+
+
+class _TextSink(Protocol):
+    def write(self, text: str, /) -> object: ...
+
+
+class HandshakeHttpResponse(Protocol):
+    """What the handshake sets on the servlet response (``HttpServletResponse`` is one)."""
+
+    def set_status(self, status: int) -> None: ...
+
+    def add_header(self, name: str, value: str) -> None: ...
+
+    def set_content_type(self, content_type: str) -> None: ...
+
+    def get_writer(self) -> _TextSink: ...
+
+
+
+# Any (in the four accessors below): they read past the servlet API, which has no type for these fields.
 def request_headers(request: Any) -> HeaderFields:
     """The request's header fields, whole (the servlet API gives them one
     name at a time; the checks need the token search)."""
@@ -58,7 +104,7 @@ class HandshakeRequest:
     """What ``modify_handshake`` and the session see of the handshake
     request (Jakarta's ``HandshakeRequest``), captured before the upgrade."""
 
-    def __init__(self, request: Any) -> None:
+    def __init__(self, request: UpgradeRequest) -> None:
         self._headers: dict[str, list[str]] = {}
         for name in request.get_header_names():
             self._headers.setdefault(name.lower(), []).extend(request.get_headers(name))
@@ -67,7 +113,7 @@ class HandshakeRequest:
         self._parameters = {k: list(v) for k, v in request.get_parameter_map().items()}
         # Any: the HTTP session is the container's (servlet API) object, untyped there.
         self._http_session: Any = request.get_session(False)
-        self._request: Any = request
+        self._request = request
 
     def get_headers(self) -> dict[str, list[str]]:
         """Header values by lower-case name."""
@@ -94,7 +140,7 @@ class HandshakeRequest:
         """The HTTP session of the handshake request, or None."""
         return self._http_session
 
-    def get_servlet_request(self) -> Any:
+    def get_servlet_request(self) -> UpgradeRequest:
         """The servlet request (valid during the handshake only)."""
         return self._request
 

@@ -24,8 +24,8 @@ from .core import handshake as hs
 from .core.permessage_deflate import PerMessageDeflate
 from .core.uri_template import EndpointMap, UriTemplateError
 from .endpoint import DEFAULT_BUFFER_SIZE, DeploymentError, ServerEndpointConfig, get_server_endpoint
-from .handshake_request import (HandshakeRequest, HandshakeResponse, connection_id, mapped_servlet_class,
-                                path_in_context, request_headers, trace_id)
+from .handshake_request import (HandshakeHttpResponse, HandshakeRequest, HandshakeResponse, UpgradeRequest,
+                                connection_id, mapped_servlet_class, path_in_context, request_headers, trace_id)
 from .processor import WsHttpUpgradeHandler
 from .session import WsSession
 
@@ -178,8 +178,7 @@ class ServerContainer:
                 gevent.spawn(session.close, 1001, "the web application is stopping")
 
     # -- the handshake (WsFilter + UpgradeUtil) --------------------------------------
-    # Any: request and response are the servlet API's HttpServletRequest/Response (untyped there).
-    def handshake(self, request: Any, response: Any) -> bool:
+    def handshake(self, request: UpgradeRequest, response: HandshakeHttpResponse) -> bool:
         """Answer the request if it is for an endpoint; False to let the
         servlets have it."""
         path = path_in_context(request)
@@ -247,7 +246,7 @@ class ServerContainer:
                 response.add_header(name, value)
         return True
 
-    def _servlet_would_answer(self, request: Any, path: str) -> bool:
+    def _servlet_would_answer(self, request: UpgradeRequest, path: str) -> bool:
         """A plain GET on an endpoint path goes to the servlets when one of
         them would answer it: a servlet other than the default one, or the
         default servlet with a file at that path."""
@@ -258,7 +257,7 @@ class ServerContainer:
             return True
         return self.context.resource_exists(path)
 
-    def _check_origin(self, config: ServerEndpointConfig, request: Any, headers: hs.HeaderFields,
+    def _check_origin(self, config: ServerEndpointConfig, request: UpgradeRequest, headers: hs.HeaderFields,
                       report: hs.CheckReport | None) -> None:
         origin = headers.get("Origin")
         host = headers.get("Host")
@@ -277,7 +276,7 @@ class ServerContainer:
             raise hs.origin_error(origin or "", host)
 
     @staticmethod
-    def _refuse(response: Any, error: hs.HandshakeError, number: int) -> None:
+    def _refuse(response: HandshakeHttpResponse, error: hs.HandshakeError, number: int) -> None:
         """Status, headers and the plain-text reason (not an HTML error page)."""
         if BUS.active:
             BUS.emit(HandshakeRefused(connection=number, status=error.status,

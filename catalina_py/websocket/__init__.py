@@ -6,7 +6,7 @@ endpoint API (``@server_endpoint``, ``@on_message``, ``Session``)."""
 from .endpoint import (CloseReason, DeploymentError, Endpoint, ServerEndpointConfig,
                        ServerEndpointConfigurator, on_close, on_error, on_message, on_open,
                        server_endpoint)
-from .frames import CloseCode
+from .core.frames import CloseCode
 from .server import SERVER_CONTAINER_ATTRIBUTE, ServerContainer
 from .session import SendFuture, SessionClosedError, SlowConsumerError, WsSession
 

@@ -11,19 +11,21 @@ one instance of the webapp's class is created per session, as in Jakarta.
 from __future__ import annotations
 
 import inspect
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+import logging
+from typing import Any, Callable, Protocol, Sequence
 
-from .uri_template import UriTemplate
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .session import WsSession
+from .core.handshake import negotiate_subprotocol
+from .core.uri_template import UriTemplate
+from .handshake_request import HandshakeRequest, HandshakeResponse
 
 __all__ = [
     "CloseReason",
     "DeploymentError",
     "Endpoint",
     "PojoEndpoint",
+    "PojoHandler",
     "ServerEndpointConfig",
+    "SessionApi",
     "ServerEndpointConfigurator",
     "get_server_endpoint",
     "on_close",
@@ -35,6 +37,24 @@ __all__ = [
 
 #: Tomcat's default for both message buffers (Constants.DEFAULT_BUFFER_SIZE).
 DEFAULT_BUFFER_SIZE = 8192 * 8
+
+
+log = logging.getLogger("catalina_py.websocket")
+
+#: A POJO ``@on_message`` method bound to its instance: ``(session, message) -> reply or None``
+#: (Any: the message is str or bytes, the reply whatever the method returns).
+PojoHandler = Callable[[Any, Any], Any]
+
+
+class SessionApi(Protocol):
+    """What an endpoint is given of its session (``WsSession`` is one): the
+    endpoint API does not depend on the session's implementation."""
+
+    def get_id(self) -> str:
+        """The session's id."""
+
+    def set_pojo_handlers(self, text: PojoHandler | None, binary: PojoHandler | None) -> None:
+        """Deliver messages to a POJO's @on_message methods (replies are sent back)."""
 
 
 class DeploymentError(ValueError):
@@ -78,13 +98,13 @@ class Endpoint:
     """A programmatic endpoint: one instance per session. Add message
     handlers in ``on_open`` with ``session.add_message_handler``."""
 
-    def on_open(self, session: "WsSession", config: "ServerEndpointConfig") -> None:
+    def on_open(self, session: SessionApi, config: "ServerEndpointConfig") -> None:
         raise NotImplementedError
 
-    def on_close(self, session: "WsSession", close_reason: CloseReason) -> None:
+    def on_close(self, session: SessionApi, close_reason: CloseReason) -> None:
         """The session has closed (once per session)."""
 
-    def on_error(self, session: "WsSession", error: BaseException) -> None:
+    def on_error(self, session: SessionApi, error: BaseException) -> None:
         """An error: an exception raised by the endpoint's code, or an I/O
         failure of the connection."""
 
@@ -102,7 +122,8 @@ class ServerEndpointConfigurator:
     def check_origin(self, origin: str | None) -> bool:
         return True
 
-    def modify_handshake(self, config: "ServerEndpointConfig", request: Any, response: Any) -> None:
+    def modify_handshake(self, config: ServerEndpointConfig, request: HandshakeRequest,
+                         response: HandshakeResponse) -> None:
         """Called after the checks passed, before the 101 is sent: may read
         ``request`` (a HandshakeRequest), add to ``response.get_headers()``
         and to ``config.get_user_properties()``."""
@@ -110,11 +131,9 @@ class ServerEndpointConfigurator:
     def get_negotiated_subprotocol(self, supported: Sequence[str], requested: Sequence[str]) -> str | None:
         """The subprotocol to use: the first the client asked for that the
         endpoint supports (the client's order, as Tomcat)."""
-        for offered in requested:
-            if offered in supported:
-                return offered
-        return None
+        return negotiate_subprotocol(list(requested), supported)
 
+    # Any: an instance of the webapp's class, an Endpoint or an annotated (POJO) one.
     def get_endpoint_instance(self, endpoint_class: type) -> Any:
         """A new instance of the endpoint class, one per session."""
         return endpoint_class()
@@ -162,7 +181,7 @@ class ServerEndpointConfig:
         self.max_text_message_size = max_text_message_size
         self.max_binary_message_size = max_binary_message_size
         self.max_idle_timeout = max_idle_timeout
-        self.user_properties: dict[str, Any] = {}
+        self.user_properties: dict[str, Any] = {}  # Any: whatever the webapp stores
         #: How sessions are driven: the class itself for an Endpoint
         #: subclass, else the POJO method table.
         self.pojo: PojoMethods | None = None
@@ -194,7 +213,8 @@ class ServerEndpointConfig:
         """The Endpoint driving one new session."""
         instance = self.configurator.get_endpoint_instance(self.endpoint_class)
         if self.pojo is None:
-            return instance
+            endpoint: Endpoint = instance  # an Endpoint subclass (checked in __init__)
+            return endpoint
         return PojoEndpoint(instance, self.pojo)
 
     def __repr__(self) -> str:
@@ -311,15 +331,15 @@ class PojoMethods:
 class PojoEndpoint(Endpoint):
     """Drives an annotated instance as an Endpoint (Tomcat's ``PojoEndpointServer``)."""
 
-    def __init__(self, instance: Any, methods: PojoMethods) -> None:
+    def __init__(self, instance: object, methods: PojoMethods) -> None:
         self.instance = instance
         self.methods = methods
 
-    def on_open(self, session: "WsSession", config: ServerEndpointConfig) -> None:
+    def on_open(self, session: SessionApi, config: ServerEndpointConfig) -> None:
         methods = self.methods
         instance = self.instance
         if methods.text is not None or methods.binary is not None:
-            session._set_pojo_handlers(self._handler(methods.text), self._handler(methods.binary))
+            session.set_pojo_handlers(self._handler(methods.text), self._handler(methods.binary))
         if methods.open is not None:
             method = getattr(instance, methods.open)
             if methods.open_args >= 2:
@@ -327,23 +347,22 @@ class PojoEndpoint(Endpoint):
             else:
                 method(session)
 
-    def _handler(self, name: str | None) -> Callable[["WsSession", Any], Any] | None:
+    def _handler(self, name: str | None) -> PojoHandler | None:
         if name is None:
             return None
         method = getattr(self.instance, name)
         return lambda session, message: method(session, message)
 
-    def on_close(self, session: "WsSession", close_reason: CloseReason) -> None:
+    def on_close(self, session: SessionApi, close_reason: CloseReason) -> None:
         if self.methods.close is not None:
             getattr(self.instance, self.methods.close)(session, close_reason)
 
-    def on_error(self, session: "WsSession", error: BaseException) -> None:
+    def on_error(self, session: SessionApi, error: BaseException) -> None:
         if self.methods.error is not None:
             getattr(self.instance, self.methods.error)(session, error)
         else:
             # Tomcat logs an error no @OnError method handles.
-            import logging
-            logging.getLogger("catalina_py.websocket").error(
+            log.error(
                 "No @on_error method on %s for an error of session %s",
                 type(self.instance).__name__, session.get_id(), exc_info=error)
 
@@ -371,7 +390,7 @@ def server_endpoint(path: str, subprotocols: Sequence[str] = (),
     return decorate
 
 
-def get_server_endpoint(cls: Any) -> ServerEndpointConfig | None:
+def get_server_endpoint(cls: object) -> ServerEndpointConfig | None:
     """The configuration ``@server_endpoint`` put on *cls* (not inherited)."""
     if not isinstance(cls, type):
         return None

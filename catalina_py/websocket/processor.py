@@ -9,8 +9,13 @@ layer).
   ``webSocketPingInterval`` and drops a peer whose pong does not come
   within ``webSocketPingTimeout``; closes idle sessions (1001); bounds the
   wait for the peer's close reply (``webSocketCloseTimeout``).
-* **One lock around every send**: user messages, pings, the protocol's
-  own pongs and close frames, so frames never interleave.
+* **One writer** (:class:`~catalina_py.websocket.writer.FrameWriter`):
+  user messages, pings, the protocol's own pongs and close frames all go
+  through it, under one lock, so frames never interleave.
+
+The session state (:class:`~catalina_py.websocket.core.protocol.WsState`)
+is moved here only (:meth:`WsHttpUpgradeHandler._move`); the session
+reads it through :class:`~catalina_py.websocket.session.SessionLink`.
 
 Close codes the endpoint's ``on_close`` sees: the peer's code for a close
 it started; ours for a close we started (fired when our close frame goes
@@ -24,30 +29,44 @@ from __future__ import annotations
 import logging
 import socket
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Protocol
 
 import gevent
 import gevent.event
-import gevent.lock
 
 from .. import trace
+from ..events import BUS, WebSocketClosed, WebSocketOpened
 from ..servlet.upgrade import HttpUpgradeHandler, WebConnection
-from .endpoint import CloseReason
-from .frames import CloseCode
-from .protocol import (BinaryMessage, CloseReceived, ConnectionFailed, Ping, Pong, TextMessage,
-                       WsClosedError, WsProtocol)
-from .session import SessionClosedError, WsSession
+from .core.frames import CloseCode, Frame, Opcode
+from .core.permessage_deflate import PerMessageDeflate
+from .core.protocol import (BinaryMessage, CloseReceived, ConnectionFailed, Event, Ping, Pong, TextMessage,
+                            WsClosedError, WsProtocol, WsState)
+from .endpoint import CloseReason, Endpoint, ServerEndpointConfig
+from .handshake_request import HandshakeRequest
+from .session import SessionClosedError, SessionRegistry, WsSession
+from .settings import WsSettings, settings_for
+from .writer import FrameWriter, emit_frame_received
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .endpoint import Endpoint, ServerEndpointConfig
-    from .permessage_deflate import PerMessageDeflate
-
-__all__ = ["WsHttpUpgradeHandler"]
+__all__ = ["HandlerRegistry", "WsHttpUpgradeHandler"]
 
 log = logging.getLogger("catalina_py.websocket")
 
-_RECV_SIZE = 65536
 _monotonic = time.monotonic
+
+
+class HandlerRegistry(SessionRegistry, Protocol):
+    """What the handler needs of the context's ServerContainer: the
+    sessions' book-keeping and the container-wide defaults."""
+
+    default_max_text_message_size: int
+    default_max_binary_message_size: int
+    default_max_session_idle_timeout: float
+
+    def register(self, session: WsSession) -> None:
+        """A session opened."""
+
+    def unregister(self, session: WsSession) -> None:
+        """A session closed (idempotent)."""
 
 
 class WsHttpUpgradeHandler(HttpUpgradeHandler):
@@ -55,17 +74,26 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
     :meth:`pre_init` (Tomcat's ``preInit``) before the servlet returns."""
 
     def __init__(self) -> None:
-        self.config: "ServerEndpointConfig | None" = None
-        self._trace_id = 0
-        self.protocol: WsProtocol = WsProtocol()
+        self.config: ServerEndpointConfig | None = None
+        self._registry: HandlerRegistry | None = None
+        self._handshake: HandshakeRequest | None = None
+        self._path_parameters: dict[str, str] = {}
+        self._subprotocol: str | None = None
+        self._idle_timeout = 0.0
+        self._protocol: WsProtocol = WsProtocol()
+        self._state = WsState.CONNECTING
+        self._settings: WsSettings = settings_for(None)
         self.session: WsSession | None = None
-        self.endpoint: "Endpoint | None" = None
+        self.endpoint: Endpoint | None = None
         self.connection: WebConnection | None = None
-        self._sock: Any = None
-        self._send_lock = gevent.lock.RLock()
+        self._sock: socket.socket | None = None
+        self._writer: FrameWriter | None = None
+        self._connection_id = 0
+        self._trace_id = 0
         self._wake_event = gevent.event.Event()
         self._watchdog: gevent.Greenlet | None = None
         self._finished = False
+        self._close_fired = False
         self._abort_reason: str | None = None
         self._last_active = _monotonic()
         self._close_deadline = 0.0
@@ -74,77 +102,107 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
         self._ping_count = 0
         self._next_ping = 0.0
 
-    def pre_init(self, config: "ServerEndpointConfig", registry: Any, handshake: Any,
+    def pre_init(self, config: ServerEndpointConfig, registry: HandlerRegistry, handshake: HandshakeRequest,
                  path_parameters: dict[str, str], subprotocol: str | None,
-                 deflate: "PerMessageDeflate | None", settings: Any) -> None:
+                 deflate: PerMessageDeflate | None) -> None:
         """Everything the handshake decided, before the 101 goes out."""
         self.config = config
-        self.registry = registry
-        self.handshake = handshake
-        self.path_parameters = path_parameters
-        self.subprotocol = subprotocol
-        self.idle_timeout = float(config.max_idle_timeout if config.max_idle_timeout is not None
-                                  else registry.default_max_session_idle_timeout)
+        self._registry = registry
+        self._handshake = handshake
+        self._path_parameters = path_parameters
+        self._subprotocol = subprotocol
+        self._idle_timeout = float(config.max_idle_timeout if config.max_idle_timeout is not None
+                                   else registry.default_max_session_idle_timeout)
         text_limit = config.max_text_message_size or registry.default_max_text_message_size
         binary_limit = config.max_binary_message_size or registry.default_max_binary_message_size
-        self.protocol = WsProtocol(text_limit, binary_limit, deflate)
-        self.ping_interval = float(getattr(settings, "web_socket_ping_interval", 25.0) or 0.0)
-        self.ping_timeout = float(getattr(settings, "web_socket_ping_timeout", 10.0) or 0.0)
-        self.close_timeout = float(getattr(settings, "web_socket_close_timeout", 10.0) or 0.0)
-        timeout = (getattr(settings, "connection_timeout_ms", 0) or 0) / 1000
-        #: A send blocked this long (the peer reads nothing) drops the connection.
-        self.send_timeout: float | None = timeout if timeout and timeout > 0 else None
+        self._protocol = WsProtocol(text_limit, binary_limit, deflate)
+
+    # -- SessionLink ---------------------------------------------------------
+    @property
+    def state(self) -> WsState:
+        """The session's state: CONNECTING until ``init``, then OPEN,
+        CLOSING (our close is out, or on_close fired before the end), CLOSED."""
+        return self._state
+
+    @property
+    def protocol(self) -> WsProtocol:
+        """The connection's protocol state machine."""
+        return self._protocol
+
+    @property
+    def settings(self) -> WsSettings:
+        """The connector's WebSocket settings (known from ``init`` on)."""
+        return self._settings
+
+    def _move(self, state: WsState) -> None:
+        """The one place the session's state changes."""
+        self._state = state
+
+    def idle_timeout_changed(self) -> None:
+        """The session's idle timeout changed: the watchdog re-arms."""
+        self._wake()
 
     # -- the connection's greenlet -----------------------------------------
     def init(self, connection: WebConnection) -> None:
         """Open the session, then read until the connection ends."""
-        if self.config is None:
+        config, registry = self.config, self._registry
+        if config is None or registry is None or self._handshake is None:
             raise RuntimeError("WsHttpUpgradeHandler.init() without pre_init()")
         self.connection = connection
-        self._sock = connection.get_socket()
+        self._settings = settings_for(connection.connector_config)
+        sock = self._sock = connection.get_socket()
+        self._connection_id = connection.connection_id
         self._trace_id = connection.connection_id if trace.ENABLED else 0
+        self._writer = FrameWriter(sock, self._protocol, self._settings.send_timeout, self.abort,
+                                   self._connection_id, self._trace_id)
         if self._trace_id:
-            trace.trace(self._trace_id, "open", f"WebSocket session on {self.config.path}")
-        config = self.config
+            trace.trace(self._trace_id, "open", f"WebSocket session on {config.path}")
         try:
             self.endpoint = config.create_endpoint()
         except Exception:
             log.exception("Cannot create the endpoint %s", config.endpoint_class.__name__)
-            self._send_raw(self._try(lambda: self.protocol.send_close(CloseCode.INTERNAL_ERROR,
-                                                                      "endpoint unavailable")))
+            self._writer.send_close(CloseCode.INTERNAL_ERROR, "endpoint unavailable")
             self._finished = True
+            self._move(WsState.CLOSED)
             connection.close()
             return
-        session = self.session = WsSession(self, self.endpoint, config, self.handshake,
-                                           self.path_parameters, self.subprotocol, self.registry)
-        self.registry.register(session)
+        session = self.session = WsSession(self, config, self._handshake, self._path_parameters,
+                                           self._subprotocol, registry, self._idle_timeout)
+        self._move(WsState.OPEN)
+        registry.register(session)
         try:
             self._last_active = _monotonic()
+            if BUS.active:
+                BUS.emit(WebSocketOpened(connection=self._connection_id, endpoint=config.endpoint_class.__name__,
+                                         path=config.path, session_id=session.get_id()))
             try:
                 self.endpoint.on_open(session, config)
             except Exception as exc:
                 self._user_error(exc, "on_open")
             if not self._finished:
                 self._watchdog = gevent.spawn(self._keepalive)
-                self._read_loop()
+                self._read_loop(connection, sock)
         finally:
             self._finish()
 
-    def _read_loop(self) -> None:
-        protocol = self.protocol
-        sock = self._sock
-        pending = self.connection.take_leftover() if self.connection is not None else b""
-        while protocol.state != "CLOSED":
+    def _read_loop(self, connection: WebConnection, sock: socket.socket) -> None:
+        protocol = self._protocol
+        writer = self._writer
+        assert writer is not None
+        recv_size = self._settings.recv_size
+        pending = connection.take_leftover()
+        while protocol.state != WsState.CLOSED:
             if pending:
                 data, pending = pending, b""
             else:
                 try:
-                    data = sock.recv(_RECV_SIZE)
+                    data = sock.recv(recv_size)
                 except OSError as exc:
                     self._connection_lost(exc)
                     return
+            protocol.on_frame = self._frame_received if BUS.active else None
             events = protocol.receive_data(data)
-            self._flush_protocol()
+            writer.flush()
             if self._trace_id:
                 for event in events:
                     trace.trace(self._trace_id, "frame in", _describe_event(event))
@@ -153,16 +211,18 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
                 if self._finished:
                     return
 
-    def _dispatch(self, event: Any) -> None:
-        kind = type(event)
+    def _frame_received(self, frame: Frame) -> None:
+        emit_frame_received(self._connection_id, frame)
+
+    def _dispatch(self, event: Event) -> None:
         session = self.session
         assert session is not None
-        if kind is TextMessage or kind is BinaryMessage:
+        if isinstance(event, (TextMessage, BinaryMessage)):
             self._last_active = _monotonic()
             if not session.is_open():
                 return  # our close is out: messages in flight are dropped
-            text = kind is TextMessage
-            handler = session._text_handler if text else session._binary_handler
+            text = isinstance(event, TextMessage)
+            handler = session.message_handler(text)
             if handler is None:
                 what = "text" if text else "binary"
                 self.close_session(CloseCode.UNSUPPORTED_DATA, f"this endpoint takes no {what} messages")
@@ -171,31 +231,30 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
                 handler(event.data)
             except Exception as exc:
                 self._user_error(exc, "on_message")
-        elif kind is Pong:
+        elif isinstance(event, Pong):
             if self._pong_deadline and event.payload == self._ping_payload:
                 self._pong_deadline = 0.0
                 self._wake()
-        elif kind is Ping:
+        elif isinstance(event, Ping):
             pass  # answered by the protocol (flushed before dispatch)
-        elif kind is CloseReceived:
-            code = event.code
-            self._fire_close(CloseReason(code, event.reason))
+        elif isinstance(event, CloseReceived):
+            self._fire_close(CloseReason(event.code, event.reason), "client")
             self._finished = True
-        elif kind is ConnectionFailed:
+        elif isinstance(event, ConnectionFailed):
             if event.code == CloseCode.ABNORMAL_CLOSURE:
                 self._fire_close(CloseReason(CloseCode.ABNORMAL_CLOSURE,
-                                             self._abort_reason or event.reason))
+                                             self._abort_reason or event.reason), "abnormal")
             else:
                 log.debug("WebSocket session %s: protocol error %s %s", session.get_id(),
                           event.code, event.reason)
-                self._fire_close(CloseReason(event.code, event.reason))
+                self._fire_close(CloseReason(event.code, event.reason), "server")
             self._finished = True
 
     def _connection_lost(self, exc: BaseException) -> None:
         """recv failed: our own abort, or a reset (Tomcat: onError, then 1006)."""
         if self._abort_reason is None and self.session is not None and self.session.is_open():
             self._call_on_error(exc)
-        self._fire_close(CloseReason(CloseCode.ABNORMAL_CLOSURE, self._abort_reason or str(exc)))
+        self._fire_close(CloseReason(CloseCode.ABNORMAL_CLOSURE, self._abort_reason or str(exc)), "abnormal")
         self._finished = True
 
     def _user_error(self, exc: BaseException, where: str) -> None:
@@ -206,22 +265,30 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
         self.close_session(CloseCode.INTERNAL_ERROR, f"{type(exc).__name__} in {where}")
 
     def _call_on_error(self, exc: BaseException) -> None:
+        if self.endpoint is None or self.session is None:
+            return
         try:
-            self.endpoint.on_error(self.session, exc)  # type: ignore[union-attr]
+            self.endpoint.on_error(self.session, exc)
         except Exception:
             log.exception("WebSocket endpoint %s raised in on_error", type(self.endpoint).__name__)
 
-    def _fire_close(self, reason: CloseReason) -> None:
-        """``on_close`` once per session."""
+    def _fire_close(self, reason: CloseReason, initiator: str) -> None:
+        """``on_close`` once per session (and ``WebSocketClosed``)."""
         session = self.session
-        if session is None or session._close_fired:
+        if session is None or self._close_fired:
             return
-        session._close_fired = True
-        session._state = "CLOSED" if self.protocol.state == "CLOSED" else "CLOSING"
-        self.registry.unregister(session)
-        session._fail_queued()
+        self._close_fired = True
+        self._move(WsState.CLOSED if self._protocol.state == WsState.CLOSED else WsState.CLOSING)
+        if self._registry is not None:
+            self._registry.unregister(session)
+        session.fail_pending_sends()
+        if BUS.active:
+            BUS.emit(WebSocketClosed(connection=self._connection_id, code=reason.code, reason=reason.reason,
+                                     initiator=initiator))
+        if self.endpoint is None:
+            return
         try:
-            self.endpoint.on_close(session, reason)  # type: ignore[union-attr]
+            self.endpoint.on_close(session, reason)
         except Exception:
             log.exception("WebSocket endpoint %s raised in on_close", type(self.endpoint).__name__)
 
@@ -230,10 +297,12 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
         self._finished = True
         session = self.session
         if session is not None:
-            if not session._close_fired:
-                self._fire_close(CloseReason(CloseCode.ABNORMAL_CLOSURE, self._abort_reason or "connection ended"))
-            session._state = "CLOSED"
-            self.registry.unregister(session)
+            if not self._close_fired:
+                self._fire_close(CloseReason(CloseCode.ABNORMAL_CLOSURE, self._abort_reason or "connection ended"),
+                                 "abnormal")
+            self._move(WsState.CLOSED)
+            if self._registry is not None:
+                self._registry.unregister(session)
         watchdog, self._watchdog = self._watchdog, None
         if watchdog is not None and watchdog is not gevent.getcurrent():
             watchdog.kill(block=False)
@@ -247,25 +316,14 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
         session = self.session
         if session is None or not session.is_open():
             return
-        session._state = "CLOSING"
-        with self._send_lock:
-            try:
-                data = self.protocol.send_close(code, reason)
-            except WsClosedError:
-                data = b""
-            except ValueError:
-                # A code that may not be sent on the wire (1005, 1006, 1015,
-                # reserved): the peer gets 1000, on_close sees the code given.
-                data = self.protocol.send_close(CloseCode.NORMAL_CLOSURE, reason)
-            if data:
-                try:
-                    self._write(data)
-                except OSError:
-                    pass
-        self._close_deadline = _monotonic() + (self.close_timeout or 0.0)
+        self._move(WsState.CLOSING)
+        if self._writer is not None:
+            self._writer.send_close(code, reason)
+        close_timeout = self._settings.close_timeout
+        self._close_deadline = _monotonic() + (close_timeout or 0.0)
         self._wake()
-        self._fire_close(CloseReason(code, reason))
-        if self.close_timeout <= 0:
+        self._fire_close(CloseReason(code, reason), "server")
+        if close_timeout <= 0:
             self.abort("close handshake not awaited")
 
     def abort(self, reason: str) -> None:
@@ -288,68 +346,27 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
         elif self.session is None:
             connection.close()
 
-    # -- sending -------------------------------------------------------------
-    def send_data(self, text: bool, payload: Any) -> None:
-        """A whole message, framed and written under the send lock."""
-        with self._send_lock:
-            protocol = self.protocol
-            try:
-                data = protocol.send_text(payload) if text else protocol.send_binary(payload)
-            except WsClosedError:
-                raise SessionClosedError("the session is closed") from None
-            if self._trace_id:
-                trace.trace(self._trace_id, "frame out",
-                            f"{'text' if text else 'binary'} message, {len(payload)} "
-                            f"{'characters' if text else 'bytes'}")
-            self._write(data)
+    # -- sending (SessionLink) -----------------------------------------------
+    def send_message(self, text: bool, payload: str | bytes) -> None:
+        """A whole message, through the writer."""
+        writer = self._writer
+        if writer is None:
+            raise SessionClosedError("the session is not open")
+        try:
+            writer.send_message(text, payload)
+        except WsClosedError:
+            raise SessionClosedError("the session is closed") from None
         self._last_active = _monotonic()
 
-    def send_control(self, kind: str, payload: bytes) -> None:
-        with self._send_lock:
-            protocol = self.protocol
-            try:
-                data = protocol.send_ping(payload) if kind == "ping" else protocol.send_pong(payload)
-            except WsClosedError:
-                raise SessionClosedError("the session is closed") from None
-            self._write(data)
-
-    def _flush_protocol(self) -> None:
-        """What the protocol queued itself (pongs, close replies)."""
-        data = self.protocol.data_to_send()
-        if data:
-            with self._send_lock:
-                try:
-                    self._write(data)
-                except OSError:
-                    pass
-
-    def _write(self, data: bytes) -> None:
-        """Write under the lock; a failure or a send blocked past the send
-        timeout aborts the connection and raises OSError."""
-        sock = self._sock
+    def send_control(self, opcode: Opcode, payload: bytes) -> None:
+        """A ping or pong, through the writer."""
+        writer = self._writer
+        if writer is None:
+            raise SessionClosedError("the session is not open")
         try:
-            if self.send_timeout is None:
-                sock.sendall(data)
-            else:
-                with gevent.Timeout(self.send_timeout, socket.timeout("send timed out")):
-                    sock.sendall(data)
-        except (OSError, socket.timeout) as exc:
-            self.abort(f"send failed: {exc}")
-            raise OSError(f"WebSocket send failed: {exc}") from exc
-
-    def _send_raw(self, data: bytes) -> None:
-        if data and self._sock is not None:
-            try:
-                self._sock.sendall(data)
-            except OSError:
-                pass
-
-    @staticmethod
-    def _try(make: Any) -> bytes:
-        try:
-            return make()
-        except Exception:
-            return b""
+            writer.send_control(opcode, payload)
+        except WsClosedError:
+            raise SessionClosedError("the session is closed") from None
 
     # -- the keepalive greenlet ------------------------------------------------
     def _wake(self) -> None:
@@ -357,32 +374,33 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
 
     def _keepalive(self) -> None:
         """Pings, pong deadline, idle timeout and close-reply deadline."""
+        settings = self._settings
         try:
-            self._next_ping = _monotonic() + self.ping_interval
+            self._next_ping = _monotonic() + settings.ping_interval
             while not self._finished:
                 now = _monotonic()
                 wake_at = float("inf")
                 session = self.session
                 if session is None:
                     return
-                if session._state == "CLOSING" or self.protocol.state == "CLOSING":
+                if self._state == WsState.CLOSING or self._protocol.state == WsState.CLOSING:
                     if self._close_deadline and now >= self._close_deadline:
                         self.abort("no close reply within the close timeout")
                         return
                     if self._close_deadline:
                         wake_at = self._close_deadline
-                elif session._state == "OPEN":
-                    idle = session._max_idle_timeout
+                elif self._state == WsState.OPEN:
+                    idle = session.get_max_idle_timeout()
                     if idle > 0:
                         expires = self._last_active + idle
                         if now >= expires:
                             self.close_session(CloseCode.GOING_AWAY, "session idle timeout")
                             continue
                         wake_at = min(wake_at, expires)
-                    if self.ping_interval > 0:
+                    if settings.ping_interval > 0:
                         if self._pong_deadline:
                             if now >= self._pong_deadline:
-                                self.abort(f"no pong within {self.ping_timeout:g} s of a ping")
+                                self.abort(f"no pong within {settings.ping_timeout:g} s of a ping")
                                 return
                             wake_at = min(wake_at, self._pong_deadline)
                         elif now >= self._next_ping:
@@ -400,27 +418,27 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
             log.exception("WebSocket keepalive failed")
 
     def _ping(self) -> None:
+        settings = self._settings
         self._ping_count += 1
         payload = self._ping_count.to_bytes(4, "big")
         now = _monotonic()
-        self._next_ping = now + self.ping_interval
-        if self.ping_timeout > 0:
+        self._next_ping = now + settings.ping_interval
+        if settings.ping_timeout > 0:
             self._ping_payload = payload
-            self._pong_deadline = now + self.ping_timeout
+            self._pong_deadline = now + settings.ping_timeout
         try:
-            self.send_control("ping", payload)
+            self.send_control(Opcode.PING, payload)
         except OSError:
             pass
 
 
-def _describe_event(event: Any) -> str:
+def _describe_event(event: Event) -> str:
     """A protocol event, for the trace."""
     kind = type(event).__name__
     if isinstance(event, TextMessage):
         return f"text message, {len(event.data)} characters"
     if isinstance(event, BinaryMessage):
         return f"binary message, {len(event.data)} bytes"
-    code = getattr(event, "code", None)
-    if code is not None:
-        return f"{kind} {code} {getattr(event, 'reason', '')!r}"
-    return f"{kind} {len(getattr(event, 'payload', b''))} bytes"
+    if isinstance(event, (CloseReceived, ConnectionFailed)):
+        return f"{kind} {event.code} {event.reason!r}"
+    return f"{kind} {len(event.payload)} bytes"

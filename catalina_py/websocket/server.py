@@ -14,22 +14,24 @@ request; other webapps pay one attribute check.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, Sequence
 
 import gevent
 
 from .. import trace
-from . import handshake as hs
-from .endpoint import (DEFAULT_BUFFER_SIZE, DeploymentError, ServerEndpointConfig,
-                       get_server_endpoint)
-from .permessage_deflate import PerMessageDeflate
-from .uri_template import EndpointMap, UriTemplateError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .session import WsSession
+from ..events import BUS, HandshakeAccepted, HandshakeCheck, HandshakeRefused
+from .core import handshake as hs
+from .core.permessage_deflate import PerMessageDeflate
+from .core.uri_template import EndpointMap, UriTemplateError
+from .endpoint import DEFAULT_BUFFER_SIZE, DeploymentError, ServerEndpointConfig, get_server_endpoint
+from .handshake_request import (ContainerUpgradeRequest, HandshakeHttpResponse, HandshakeRequest, HandshakeResponse,
+                                UpgradeRequest,
+                                connection_id, mapped_servlet_class, path_in_context, request_headers, trace_id)
+from .processor import WsHttpUpgradeHandler
+from .session import WsSession
 
 __all__ = ["SERVER_CONTAINER_ATTRIBUTE", "ALLOWED_ORIGINS_PARAM", "HandshakeRequest",
-           "HandshakeResponse", "ServerContainer", "install_server_container"]
+           "HandshakeResponse", "ServerContainer", "WsContext", "install_server_container"]
 
 log = logging.getLogger("catalina_py.websocket")
 
@@ -42,70 +44,39 @@ ALLOWED_ORIGINS_PARAM = "catalina_py.websocket.allowed_origins"
 _DEFAULT_SERVLET = "catalina_py.servlets.default.DefaultServlet"
 
 
-class HandshakeRequest:
-    """What ``modify_handshake`` and the session see of the handshake
-    request (Jakarta's ``HandshakeRequest``), captured before the upgrade."""
+class WsContext(Protocol):
+    """What the ServerContainer needs of its web application's context
+    (``StandardContext`` is one)."""
 
-    def __init__(self, request: Any) -> None:
-        self._headers: dict[str, list[str]] = {}
-        for name, value in request._headers:
-            self._headers.setdefault(name.lower(), []).append(value)
-        self._request_uri = request.get_request_uri()
-        self._query_string = request.get_query_string()
-        self._parameters = {k: list(v) for k, v in request.get_parameter_map().items()}
-        self._http_session = request.get_session(False)
-        self._request = request
+    path: str
+    #: The WsFilter hook the context's valve calls (None: no endpoints).
+    ws_filter: Any  # Any: Callable[[request, response], bool], assigned here, called by the container
+    ws_container: Any  # Any: this ServerContainer, kept for the context's stop
 
-    def get_headers(self) -> dict[str, list[str]]:
-        """Header values by lower-case name."""
-        return self._headers
+    def resource_exists(self, path: str) -> bool:
+        """True if a real file is at *path* in the webapp."""
 
-    def get_header(self, name: str) -> str | None:
-        values = self._headers.get(name.lower())
-        return values[0] if values else None
-
-    def get_request_uri(self) -> str:
-        return self._request_uri
-
-    def get_query_string(self) -> str | None:
-        return self._query_string
-
-    def get_parameter_map(self) -> dict[str, list[str]]:
-        return {k: list(v) for k, v in self._parameters.items()}
-
-    def get_http_session(self) -> Any:
-        return self._http_session
-
-    def get_servlet_request(self) -> Any:
-        """The servlet request (valid during the handshake only)."""
-        return self._request
+    # Any: the servlet API's ServletContext (untyped there).
+    def get_servlet_context(self) -> Any:
+        """The context's ServletContext."""
 
 
-class HandshakeResponse:
-    """Headers ``modify_handshake`` adds to the 101 response."""
-
-    def __init__(self) -> None:
-        self._headers: dict[str, list[str]] = {}
-
-    def get_headers(self) -> dict[str, list[str]]:
-        return self._headers
-
-
-def _is_default_servlet(wrapper: Any) -> bool:
-    cls = wrapper.servlet_class
+def _is_default_servlet(cls: str | type) -> bool:
+    """The container's DefaultServlet (or a subclass), known by name: the
+    WebSocket layer does not import the servlets."""
     if isinstance(cls, str):
         return cls == _DEFAULT_SERVLET
-    from ..servlets.default import DefaultServlet
-    return isinstance(cls, type) and issubclass(cls, DefaultServlet)
+    return isinstance(cls, type) and any(f"{k.__module__}.{k.__qualname__}" == _DEFAULT_SERVLET
+                                         for k in cls.__mro__)
 
 
 class ServerContainer:
     """The endpoints of one context, their open sessions, and the handshake."""
 
-    def __init__(self, context: Any) -> None:
+    def __init__(self, context: WsContext) -> None:
         self.context = context
         self._map: EndpointMap[ServerEndpointConfig] = EndpointMap()
-        self._sessions: dict[int, set["WsSession"]] = {}
+        self._sessions: dict[int, set[WsSession]] = {}
         self.default_max_text_message_size = DEFAULT_BUFFER_SIZE
         self.default_max_binary_message_size = DEFAULT_BUFFER_SIZE
         self.default_max_session_idle_timeout = 0.0
@@ -148,12 +119,6 @@ class ServerContainer:
                   self.context.path, config.path)
         return config
 
-    def get_endpoints(self) -> list[ServerEndpointConfig]:
-        configs = list(self._map.exact.values())
-        for bucket in self._map.templates.values():
-            configs.extend(value for _, _, value in bucket)
-        return configs
-
     def find_mapping(self, path: str) -> tuple[ServerEndpointConfig, dict[str, str]] | None:
         """The endpoint for a path within the context (exact paths first,
         then templates with as many segments), with its path parameters."""
@@ -161,38 +126,49 @@ class ServerContainer:
 
     # Jakarta container defaults
     def set_default_max_text_message_buffer_size(self, size: int) -> None:
+        """The text message limit of endpoints that set none (bytes)."""
         self.default_max_text_message_size = int(size)
 
     def get_default_max_text_message_buffer_size(self) -> int:
+        """The text message limit of endpoints that set none (bytes)."""
         return self.default_max_text_message_size
 
     def set_default_max_binary_message_buffer_size(self, size: int) -> None:
+        """The binary message limit of endpoints that set none (bytes)."""
         self.default_max_binary_message_size = int(size)
 
     def get_default_max_binary_message_buffer_size(self) -> int:
+        """The binary message limit of endpoints that set none (bytes)."""
         return self.default_max_binary_message_size
 
     def set_default_max_session_idle_timeout(self, seconds: float) -> None:
+        """The idle timeout of endpoints that set none (seconds, 0: never)."""
         self.default_max_session_idle_timeout = float(seconds)
 
     def get_default_max_session_idle_timeout(self) -> float:
+        """The idle timeout of endpoints that set none (seconds, 0: never)."""
         return self.default_max_session_idle_timeout
 
     # -- sessions ----------------------------------------------------------------
-    def register(self, session: "WsSession") -> None:
-        self._sessions.setdefault(id(session._config), set()).add(session)
+    def register(self, session: WsSession) -> None:
+        """A session opened."""
+        self._sessions.setdefault(id(session.get_endpoint_config()), set()).add(session)
 
-    def unregister(self, session: "WsSession") -> None:
-        sessions = self._sessions.get(id(session._config))
+    def unregister(self, session: WsSession) -> None:
+        """A session closed (idempotent)."""
+        key = id(session.get_endpoint_config())
+        sessions = self._sessions.get(key)
         if sessions is not None:
             sessions.discard(session)
             if not sessions:
-                del self._sessions[id(session._config)]
+                del self._sessions[key]
 
-    def open_sessions(self, config: ServerEndpointConfig) -> set["WsSession"]:
+    def open_sessions(self, config: ServerEndpointConfig) -> set[WsSession]:
+        """The open sessions of an endpoint."""
         return {s for s in self._sessions.get(id(config), ()) if s.is_open()}
 
-    def all_sessions(self) -> list["WsSession"]:
+    def all_sessions(self) -> list[WsSession]:
+        """Every session still registered, open or closing."""
         return [s for sessions in self._sessions.values() for s in sessions]
 
     def stop(self) -> None:
@@ -203,10 +179,10 @@ class ServerContainer:
                 gevent.spawn(session.close, 1001, "the web application is stopping")
 
     # -- the handshake (WsFilter + UpgradeUtil) --------------------------------------
-    def handshake(self, request: Any, response: Any) -> bool:
+    def handshake(self, request: ContainerUpgradeRequest, response: HandshakeHttpResponse) -> bool:
         """Answer the request if it is for an endpoint; False to let the
         servlets have it."""
-        path = request._decoded_path_in_context
+        path = path_in_context(request)
         heads = self._heads
         if heads is not None:
             end = path.find("/", 1)
@@ -216,79 +192,96 @@ class ServerContainer:
         if match is None:
             return False
         config, path_parameters = match
-        headers = request._headers
+        headers = request_headers(request)
         method = request.get_method()
+        number = connection_id(request) if BUS.active else 0
         if not hs.is_upgrade_request(method, headers):
             if self._servlet_would_answer(request, path):
                 return False
-            self._refuse(response, hs.missing_upgrade_error(headers))
+            self._refuse(response, hs.missing_upgrade_error(headers), number)
             return True
+        report = _reporter(number) if BUS.active else None
         try:
-            key = hs.validate_request(method, request.get_protocol(), headers)
-            self._check_origin(config, request)
+            key = hs.validate_request(method, request.get_protocol(), headers, report)
+            self._check_origin(config, request, headers, report)
             offered = hs.parse_header_list(headers.get_all("Sec-WebSocket-Protocol"))
             subprotocol = None
             if offered and config.subprotocols:
                 subprotocol = config.configurator.get_negotiated_subprotocol(config.subprotocols, offered)
+            if report is not None:
+                report("subprotocol", True, f"offered {offered!r}, chosen {subprotocol!r}")
             deflate, extensions = PerMessageDeflate.negotiate(headers.get_all("Sec-WebSocket-Extensions"))
+            if report is not None:
+                report("extensions", True, f"offered {headers.get_all('Sec-WebSocket-Extensions')!r}, "
+                                           f"accepted {extensions!r}")
             handshake_request = HandshakeRequest(request)
             handshake_response = HandshakeResponse()
             config.configurator.modify_handshake(config, handshake_request, handshake_response)
         except hs.HandshakeError as exc:
-            self._refuse(response, exc)
+            self._refuse(response, exc, number)
             return True
         except Exception as exc:
             log.exception("WebSocket handshake for %s failed", config.endpoint_class.__name__)
             self._refuse(response, hs.HandshakeError(500, "Internal Server Error",
-                                                     f"The WebSocket handshake failed: {type(exc).__name__}\n"))
+                                                     f"The WebSocket handshake failed: {type(exc).__name__}\n"),
+                         number)
             return True
-        trace_id = request._channel.connection_id if trace.ENABLED else 0
-        if trace_id:
-            trace.trace(trace_id, "handshake",
+        tid = trace_id(request)
+        if tid:
+            trace.trace(tid, "handshake",
                         f"endpoint {config.endpoint_class.__name__} at {config.path}: key accepted, "
-                        f"origin {request._headers.get('Origin')!r} allowed, subprotocol {subprotocol!r}, "
+                        f"origin {headers.get('Origin')!r} allowed, subprotocol {subprotocol!r}, "
                         f"extensions {extensions!r}")
-        from .processor import WsHttpUpgradeHandler
         handler = request.upgrade(WsHttpUpgradeHandler)
-        handler.pre_init(config, self, handshake_request, path_parameters, subprotocol, deflate,
-                         request._channel.endpoint.config)
-        for name, value in hs.response_headers(key, subprotocol, extensions):
+        handler.pre_init(config, self, handshake_request, path_parameters, subprotocol, deflate)
+        accept_headers = hs.response_headers(key, subprotocol, extensions)
+        if BUS.active:
+            accept = next((v for n, v in accept_headers if n == "Sec-WebSocket-Accept"), "")
+            BUS.emit(HandshakeAccepted(connection=number, endpoint=config.endpoint_class.__name__,
+                                       path=config.path, key=key, accept=accept, subprotocol=subprotocol,
+                                       extensions=extensions))
+        for name, value in accept_headers:
             response.add_header(name, value)
         for name, values in handshake_response.get_headers().items():
             for value in values:
                 response.add_header(name, value)
         return True
 
-    def _servlet_would_answer(self, request: Any, path: str) -> bool:
+    def _servlet_would_answer(self, request: ContainerUpgradeRequest, path: str) -> bool:
         """A plain GET on an endpoint path goes to the servlets when one of
         them would answer it: a servlet other than the default one, or the
         default servlet with a file at that path."""
-        wrapper = request._wrapper
-        if wrapper is None:
+        servlet_class = mapped_servlet_class(request)
+        if servlet_class is None:
             return False
-        if not _is_default_servlet(wrapper):
+        if not _is_default_servlet(servlet_class):
             return True
         return self.context.resource_exists(path)
 
-    def _check_origin(self, config: ServerEndpointConfig, request: Any) -> None:
-        headers = request._headers
+    def _check_origin(self, config: ServerEndpointConfig, request: UpgradeRequest, headers: hs.HeaderFields,
+                      report: hs.CheckReport | None) -> None:
         origin = headers.get("Origin")
         host = headers.get("Host")
         if config.checks_origin:
             allowed = bool(config.configurator.check_origin(origin))
         else:
-            origins = config.allowed_origins
+            origins: Sequence[str] | None = config.allowed_origins
             if origins is None:
-                param = self.context.web_xml.context_params.get(ALLOWED_ORIGINS_PARAM)
+                param = self.context.get_servlet_context().get_init_parameter(ALLOWED_ORIGINS_PARAM)
                 if param is not None:
                     origins = [o.strip() for o in param.split(",") if o.strip()]
             allowed = hs.check_origin(origin, host, request.get_scheme(), origins)
+        if report is not None:
+            report("origin", allowed, f"Origin: {origin} (Host: {host})")
         if not allowed:
             raise hs.origin_error(origin or "", host)
 
     @staticmethod
-    def _refuse(response: Any, error: hs.HandshakeError) -> None:
+    def _refuse(response: HandshakeHttpResponse, error: hs.HandshakeError, number: int) -> None:
         """Status, headers and the plain-text reason (not an HTML error page)."""
+        if BUS.active:
+            BUS.emit(HandshakeRefused(connection=number, status=error.status,
+                                      reason=(error.body or error.reason).split("\n", 1)[0]))
         response.set_status(error.status)
         for name, value in error.headers:
             response.add_header(name, value)
@@ -296,7 +289,14 @@ class ServerContainer:
         response.get_writer().write(error.body or f"{error.status} {error.reason}\n")
 
 
-def install_server_container(context: Any, endpoint_classes: list[type] = ()) -> ServerContainer:
+def _reporter(number: int) -> hs.CheckReport:
+    """A check report that emits ``HandshakeCheck`` (built only while somebody listens)."""
+    def report(check: str, passed: bool, detail: str) -> None:
+        BUS.emit(HandshakeCheck(connection=number, check=check, passed=passed, detail=detail))
+    return report
+
+
+def install_server_container(context: WsContext, endpoint_classes: Sequence[type] = ()) -> ServerContainer:
     """Give a starting context its ServerContainer (as the ServletContext
     attribute) and deploy the annotated endpoint classes the scan found."""
     container = ServerContainer(context)

@@ -1,10 +1,11 @@
 """``WsSession``: one open WebSocket connection as the endpoint sees it
 (Jakarta's ``Session``, Tomcat's ``WsSession``), and its two remotes.
 
-Every frame the session sends goes through :meth:`WsSession._send_frames`,
-under one lock per session, so frames of messages sent from many
-greenlets at once (a broadcast) never interleave. The I/O itself belongs
-to the connection's :class:`~catalina_py.websocket.processor.WsHttpUpgradeHandler`.
+The session does no I/O: every send goes to its :class:`SessionLink` (the
+connection's upgrade handler, which hands it to the connection's one
+:class:`~catalina_py.websocket.writer.FrameWriter`), and its state is the
+link's. The two know each other only through ``SessionLink`` (what the
+session asks of the connection) and the session's public methods.
 """
 
 from __future__ import annotations
@@ -12,19 +13,22 @@ from __future__ import annotations
 import collections
 import itertools
 import logging
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable, Protocol
 
 import gevent
 import gevent.event
 
-from .endpoint import CloseReason
+from ..servlet.exceptions import IllegalStateError
+from .core.frames import Opcode
+from .core.protocol import WsProtocol, WsState
+from .endpoint import CloseReason, PojoHandler, ServerEndpointConfig
+from .handshake_request import HandshakeRequest
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .endpoint import Endpoint, ServerEndpointConfig
-    from .processor import WsHttpUpgradeHandler
+__all__ = ["AsyncRemote", "BasicRemote", "SendFuture", "SessionClosedError", "SessionLink", "SessionRegistry",
+           "SlowConsumerError", "WsSession", "DEFAULT_MAX_QUEUED_BYTES"]
 
-__all__ = ["AsyncRemote", "BasicRemote", "SendFuture", "SessionClosedError", "SlowConsumerError",
-           "WsSession", "DEFAULT_MAX_QUEUED_BYTES"]
+#: A message handler: called with each whole message (str or bytes).
+MessageHandler = Callable[[Any], Any]
 
 log = logging.getLogger("catalina_py.websocket")
 
@@ -33,6 +37,9 @@ log = logging.getLogger("catalina_py.websocket")
 DEFAULT_MAX_QUEUED_BYTES = 1 << 20
 
 _ids = itertools.count(1)
+
+#: Which handlers ``add_message_handler`` sets, by message type.
+_KINDS: dict[type | None, tuple[str, ...]] = {None: ("text", "binary"), str: ("text",), bytes: ("binary",)}
 
 
 class SessionClosedError(OSError):
@@ -43,6 +50,38 @@ class SlowConsumerError(OSError):
     """An async send would queue more than the session's bound."""
 
 
+class SessionLink(Protocol):
+    """What a session asks of the connection it runs on (implemented by
+    :class:`~catalina_py.websocket.processor.WsHttpUpgradeHandler`)."""
+
+    @property
+    def state(self) -> WsState:
+        """The session's state (moved by the link alone)."""
+
+    @property
+    def protocol(self) -> WsProtocol:
+        """The connection's protocol state machine (for its message limits)."""
+
+    def send_message(self, text: bool, payload: str | bytes) -> None:
+        """Write a whole message (blocks while the peer is not reading)."""
+
+    def send_control(self, opcode: Opcode, payload: bytes) -> None:
+        """Write a ping or pong."""
+
+    def close_session(self, code: int, reason: str) -> None:
+        """Start the close handshake with this code and reason."""
+
+    def idle_timeout_changed(self) -> None:
+        """The session's max idle timeout changed: re-arm the timer."""
+
+
+class SessionRegistry(Protocol):
+    """Where a session finds its siblings (the context's ServerContainer)."""
+
+    def open_sessions(self, config: ServerEndpointConfig) -> set["WsSession"]:
+        """The open sessions of an endpoint."""
+
+
 class SendFuture:
     """The result of an async send: ``result(timeout)`` blocks the calling
     greenlet until the message was written (or raises why it was not)."""
@@ -50,10 +89,12 @@ class SendFuture:
     __slots__ = ("_result",)
 
     def __init__(self) -> None:
-        self._result = gevent.event.AsyncResult()
+        # Any: gevent has no type stubs.
+        self._result: Any = gevent.event.AsyncResult()
 
     def done(self) -> bool:
-        return self._result.ready()
+        """True once the send finished (written or failed)."""
+        return bool(self._result.ready())
 
     def result(self, timeout: float | None = None) -> None:
         """None once sent; raises the error, or ``gevent.Timeout`` after
@@ -65,7 +106,7 @@ class SendFuture:
             result.wait(timeout)
             if not result.ready():
                 raise gevent.Timeout(timeout)
-        return result.get(block=False)
+        result.get(block=False)
 
     def exception(self, timeout: float | None = None) -> BaseException | None:
         """The send's error, or None; safe in a done callback (no waiting
@@ -73,9 +114,11 @@ class SendFuture:
         result = self._result
         if not result.ready():
             result.wait(timeout)
-        return result.exception
+        error: BaseException | None = result.exception
+        return error
 
     def add_done_callback(self, callback: Callable[["SendFuture"], Any]) -> None:
+        """Call ``callback(future)`` once the send finished."""
         self._result.rawlink(lambda _: callback(self))
 
     def _set(self) -> None:
@@ -95,18 +138,22 @@ class BasicRemote:
         self._session = session
 
     def send_text(self, text: str) -> None:
+        """Send a text message."""
         if not isinstance(text, str):
             raise TypeError(f"send_text() takes a str, not {type(text).__name__}")
         self._session._send_message(True, text)
 
     def send_binary(self, data: bytes) -> None:
+        """Send a binary message."""
         self._session._send_message(False, bytes(data))
 
     def send_ping(self, payload: bytes = b"") -> None:
-        self._session._send_control("ping", bytes(payload))
+        """Send a ping (payload at most 125 bytes)."""
+        self._session._send_control(Opcode.PING, bytes(payload))
 
     def send_pong(self, payload: bytes = b"") -> None:
-        self._session._send_control("pong", bytes(payload))
+        """Send an unsolicited pong (a heartbeat)."""
+        self._session._send_control(Opcode.PONG, bytes(payload))
 
     def send_object(self, data: Any) -> None:
         """str as text, bytes-like as binary."""
@@ -128,15 +175,18 @@ class AsyncRemote:
         self._session = session
 
     def send_text(self, text: str) -> SendFuture:
+        """Queue a text message."""
         if not isinstance(text, str):
             raise TypeError(f"send_text() takes a str, not {type(text).__name__}")
         return self._session._queue_message(True, text, len(text))
 
     def send_binary(self, data: bytes) -> SendFuture:
+        """Queue a binary message."""
         data = bytes(data)
         return self._session._queue_message(False, data, len(data))
 
     def send_object(self, data: Any) -> SendFuture:
+        """str as text, bytes-like as binary."""
         return self.send_text(data) if isinstance(data, str) else self.send_binary(data)
 
 
@@ -146,44 +196,46 @@ class WsSession:
     #: Bound on bytes waiting in the async remote's queue.
     max_queued_bytes = DEFAULT_MAX_QUEUED_BYTES
 
-    def __init__(self, handler: "WsHttpUpgradeHandler", endpoint: "Endpoint",
-                 config: "ServerEndpointConfig", handshake: Any, path_parameters: dict[str, str],
-                 subprotocol: str | None, registry: Any) -> None:
+    def __init__(self, link: SessionLink, config: ServerEndpointConfig, handshake: HandshakeRequest,
+                 path_parameters: dict[str, str], subprotocol: str | None, registry: SessionRegistry,
+                 max_idle_timeout: float) -> None:
         self._id = format(next(_ids), "x")
-        self._handler = handler
-        self._endpoint = endpoint
+        self._link = link
         self._config = config
         self._handshake = handshake
         self._path_parameters = dict(path_parameters)
         self._subprotocol = subprotocol
         self._registry = registry
+        # Any: user properties hold whatever the webapp puts there.
         self._user_properties: dict[str, Any] = dict(config.user_properties)
-        #: "OPEN", "CLOSING" (our close sent or being sent) or "CLOSED".
-        self._state = "OPEN"
-        self._close_fired = False
-        self._max_idle_timeout = float(getattr(handler, "idle_timeout", 0.0) or 0.0)
-        self._text_handler: Callable[[str], Any] | None = None
-        self._binary_handler: Callable[[bytes], Any] | None = None
+        self._max_idle_timeout = float(max_idle_timeout or 0.0)
+        self._text_handler: MessageHandler | None = None
+        self._binary_handler: MessageHandler | None = None
         self._basic = BasicRemote(self)
         self._async = AsyncRemote(self)
-        self._queue: collections.deque[tuple[bool, Any, int, SendFuture]] = collections.deque()
+        self._queue: collections.deque[tuple[bool, str | bytes, int, SendFuture]] = collections.deque()
         self._queued_bytes = 0
         self._writer: gevent.Greenlet | None = None
 
     # -- identity and handshake ------------------------------------------
     def get_id(self) -> str:
+        """The session's id (unique in the process)."""
         return self._id
 
     def get_request_uri(self) -> str:
+        """The request URI of the handshake."""
         return self._handshake.get_request_uri()
 
     def get_query_string(self) -> str | None:
+        """The query string of the handshake, or None."""
         return self._handshake.get_query_string()
 
     def get_request_parameter_map(self) -> dict[str, list[str]]:
+        """The request parameters of the handshake."""
         return self._handshake.get_parameter_map()
 
     def get_path_parameters(self) -> dict[str, str]:
+        """The values of the endpoint path's ``{variables}``."""
         return dict(self._path_parameters)
 
     def get_http_session(self) -> Any:
@@ -191,12 +243,15 @@ class WsSession:
         return self._handshake.get_http_session()
 
     def get_negotiated_subprotocol(self) -> str | None:
+        """The subprotocol agreed in the handshake, or None."""
         return self._subprotocol
 
     def get_user_properties(self) -> dict[str, Any]:
+        """The session's own properties (a copy of the endpoint config's at open)."""
         return self._user_properties
 
-    def get_endpoint_config(self) -> "ServerEndpointConfig":
+    def get_endpoint_config(self) -> ServerEndpointConfig:
+        """The configuration of the session's endpoint."""
         return self._config
 
     def get_open_sessions(self) -> set["WsSession"]:
@@ -210,55 +265,64 @@ class WsSession:
         return self._max_idle_timeout
 
     def set_max_idle_timeout(self, seconds: float) -> None:
+        """Set the idle timeout (seconds, 0: never)."""
         if seconds < 0:
             raise ValueError("max idle timeout must be >= 0 seconds")
         self._max_idle_timeout = float(seconds)
-        self._handler._wake()
+        self._link.idle_timeout_changed()
 
     def get_max_text_message_buffer_size(self) -> int:
-        return self._handler.protocol.max_text_message_size
+        """The largest text message accepted (bytes)."""
+        return self._link.protocol.max_text_message_size
 
     def set_max_text_message_buffer_size(self, size: int) -> None:
+        """Set the largest text message accepted (bytes)."""
         if size <= 0:
             raise ValueError("buffer size must be positive")
-        self._handler.protocol.max_text_message_size = int(size)
+        self._link.protocol.max_text_message_size = int(size)
 
     def get_max_binary_message_buffer_size(self) -> int:
-        return self._handler.protocol.max_binary_message_size
+        """The largest binary message accepted (bytes)."""
+        return self._link.protocol.max_binary_message_size
 
     def set_max_binary_message_buffer_size(self, size: int) -> None:
+        """Set the largest binary message accepted (bytes)."""
         if size <= 0:
             raise ValueError("buffer size must be positive")
-        self._handler.protocol.max_binary_message_size = int(size)
+        self._link.protocol.max_binary_message_size = int(size)
 
     # -- message handlers ---------------------------------------------------
-    def add_message_handler(self, handler: Callable[[Any], Any], message_type: type | None = None) -> None:
+    def add_message_handler(self, handler: MessageHandler, message_type: type | None = None) -> None:
         """Call ``handler(message)`` for each whole message: text (str)
         when *message_type* is ``str``, binary (bytes) when ``bytes``,
         both when None. One handler per kind, as Jakarta."""
-        kinds = {None: ("text", "binary"), str: ("text",), bytes: ("binary",)}.get(message_type)
+        kinds = _KINDS.get(message_type)
         if kinds is None:
             raise TypeError("message_type must be str, bytes or None")
-        for kind in kinds:
-            if getattr(self, f"_{kind}_handler") is not None:
-                from ..servlet.exceptions import IllegalStateError
+        text, binary = "text" in kinds, "binary" in kinds
+        for kind, wanted, current in (("text", text, self._text_handler), ("binary", binary, self._binary_handler)):
+            if wanted and current is not None:
                 raise IllegalStateError(f"a {kind} message handler is already registered")
-        for kind in kinds:
-            setattr(self, f"_{kind}_handler", handler)
+        if text:
+            self._text_handler = handler
+        if binary:
+            self._binary_handler = handler
 
-    def remove_message_handler(self, handler: Callable[[Any], Any]) -> None:
+    def remove_message_handler(self, handler: MessageHandler) -> None:
+        """Stop calling *handler* (for whichever kinds it was registered)."""
         if self._text_handler is handler:
             self._text_handler = None
         if self._binary_handler is handler:
             self._binary_handler = None
 
-    def get_message_handlers(self) -> set[Callable[[Any], Any]]:
+    def get_message_handlers(self) -> set[MessageHandler]:
+        """The registered message handlers."""
         return {h for h in (self._text_handler, self._binary_handler) if h is not None}
 
-    def _set_pojo_handlers(self, text: Callable[["WsSession", Any], Any] | None,
-                           binary: Callable[["WsSession", Any], Any] | None) -> None:
-        """POJO @on_message methods: what they return is sent back."""
-        def wrap(method: Callable[["WsSession", Any], Any]) -> Callable[[Any], Any]:
+    def set_pojo_handlers(self, text: PojoHandler | None, binary: PojoHandler | None) -> None:
+        """For ``PojoEndpoint``: the @on_message methods, as the message
+        handlers; what they return (not None) is sent back."""
+        def wrap(method: PojoHandler) -> MessageHandler:
             def deliver(message: Any) -> None:
                 reply = method(self, message)
                 if reply is not None and self.is_open():
@@ -267,39 +331,51 @@ class WsSession:
         self._text_handler = wrap(text) if text is not None else None
         self._binary_handler = wrap(binary) if binary is not None else None
 
+    def message_handler(self, text: bool) -> MessageHandler | None:
+        """The handler for text (True) or binary messages, or None (for the
+        upgrade handler, which delivers them)."""
+        return self._text_handler if text else self._binary_handler
+
     # -- state ----------------------------------------------------------------
+    def get_state(self) -> WsState:
+        """OPEN, CLOSING (our close sent or being sent) or CLOSED."""
+        return self._link.state
+
     def is_open(self) -> bool:
-        return self._state == "OPEN"
+        """True until the close handshake starts."""
+        return self._link.state is WsState.OPEN
 
     def get_basic_remote(self) -> BasicRemote:
+        """The blocking sender."""
         return self._basic
 
     def get_async_remote(self) -> AsyncRemote:
+        """The queueing sender."""
         return self._async
 
-    def close(self, code: int = 1000, reason: str = "") -> None:
+    def close(self, code: int | CloseReason = 1000, reason: str = "") -> None:
         """Start the close handshake: our close frame is sent, ``on_close``
         runs with this reason, and the connection ends when the peer's
         close arrives (or after the connector's ``webSocketCloseTimeout``)."""
         if isinstance(code, CloseReason):
-            code, reason = code.get_close_code(), code.get_reason_phrase()
-        self._handler.close_session(int(code), reason)
+            reason = code.get_reason_phrase()
+            code = code.get_close_code()
+        self._link.close_session(int(code), reason)
 
     # -- sending (used by the remotes) -------------------------------------
-    def _send_message(self, text: bool, payload: Any) -> None:
-        if self._state != "OPEN":
+    def _send_message(self, text: bool, payload: str | bytes) -> None:
+        if self._link.state is not WsState.OPEN:
             raise SessionClosedError(f"session {self._id} is closed")
-        handler = self._handler
-        handler.send_data(text, payload)
+        self._link.send_message(text, payload)
 
-    def _send_control(self, kind: str, payload: bytes) -> None:
-        if self._state != "OPEN":
+    def _send_control(self, opcode: Opcode, payload: bytes) -> None:
+        if self._link.state is not WsState.OPEN:
             raise SessionClosedError(f"session {self._id} is closed")
-        self._handler.send_control(kind, payload)
+        self._link.send_control(opcode, payload)
 
-    def _queue_message(self, text: bool, payload: Any, size: int) -> SendFuture:
+    def _queue_message(self, text: bool, payload: str | bytes, size: int) -> SendFuture:
         future = SendFuture()
-        if self._state != "OPEN":
+        if self._link.state is not WsState.OPEN:
             future._fail(SessionClosedError(f"session {self._id} is closed"))
             return future
         if self._queue and self._queued_bytes + size > self.max_queued_bytes:
@@ -307,7 +383,7 @@ class WsSession:
                 f"session {self._id}: {self._queued_bytes} bytes already queued, the bound is "
                 f"{self.max_queued_bytes}; closing the session (1008)")
             future._fail(error)
-            gevent.spawn(self._handler.close_session, 1008, "slow consumer")
+            gevent.spawn(self._link.close_session, 1008, "slow consumer")
             return future
         self._queue.append((text, payload, size, future))
         self._queued_bytes += size
@@ -330,15 +406,16 @@ class WsSession:
         finally:
             self._writer = None
 
-    def _fail_queued(self) -> None:
-        """The session ended: the messages still queued fail."""
+    def fail_pending_sends(self) -> None:
+        """The session ended: the async messages still queued fail (called
+        by the upgrade handler)."""
         while self._queue:
             _, _, size, future = self._queue.popleft()
             self._queued_bytes -= size
             future._fail(SessionClosedError(f"session {self._id} closed before the message was sent"))
 
     def __repr__(self) -> str:
-        return f"<WsSession {self._id} {self._config.path} {self._state}>"
+        return f"<WsSession {self._id} {self._config.path} {self._link.state.name}>"
 
     def __hash__(self) -> int:
         return id(self)

@@ -55,9 +55,9 @@ MAX_REACHES = 40
 #: Ratchets while issue 8's restructuring lands branch by branch: the counts
 #: measured on main may only go down. The final targets are 0, 0 and
 #: MAX_REACHES justified; lower these numbers as each branch lands.
-RATCHET_CIRCLES = 4
+RATCHET_CIRCLES = 2
 RATCHET_UPWARD = 3
-RATCHET_UNJUSTIFIED = 49
+RATCHET_UNJUSTIFIED = 24
 
 STDLIB = frozenset(sys.stdlib_module_names) | {"__future__"}
 

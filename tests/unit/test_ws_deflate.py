@@ -1,4 +1,4 @@
-"""Tests for catalina_py.websocket.permessage_deflate (RFC 7692)."""
+"""Tests for catalina_py.websocket.core.permessage_deflate (RFC 7692)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ import zlib
 import pytest
 
 from catalina_py.http.headers import Headers
-from catalina_py.websocket.frames import (
+from catalina_py.websocket.core.frames import (
     Frame, Opcode, ProtocolError, serialize_frame)
-from catalina_py.websocket.handshake import (
+from catalina_py.websocket.core.handshake import (
     response_headers, validate_request)
-from catalina_py.websocket.permessage_deflate import (
+from catalina_py.websocket.core.permessage_deflate import (
     PerMessageDeflate, parse_extension_header)
-from catalina_py.websocket.protocol import (
+from catalina_py.websocket.core.protocol import (
     BinaryMessage, ConnectionFailed, TextMessage, WsProtocol)
 
 

@@ -86,7 +86,7 @@ class FakeSession:
         self.handlers = None
         self.sent = []
 
-    def _set_pojo_handlers(self, text, binary):
+    def set_pojo_handlers(self, text, binary):
         self.handlers = (text, binary)
 
 

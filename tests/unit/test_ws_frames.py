@@ -1,4 +1,4 @@
-"""Tests for catalina_py.websocket.frames: the RFC 6455 frame codec."""
+"""Tests for catalina_py.websocket.core.frames: the RFC 6455 frame codec."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import struct
 
 import pytest
 
-from catalina_py.websocket.frames import (
+from catalina_py.websocket.core.frames import (
     CloseCode, Frame, FrameParser, Opcode, ProtocolError, apply_mask,
     is_valid_close_code, serialize_frame)
 
@@ -236,3 +236,20 @@ def test_our_server_frames_parse_in_websockets(size: int) -> None:
     parsed = _ws_parse(data, mask=False)
     assert [(int(f.opcode), bytes(f.data), f.fin) for f in parsed] == [
         (2, payload, False), (0, b"end", True)]
+
+
+def test_peek_frames_reads_what_we_serialized():
+    from catalina_py.websocket.core.frames import peek_frames
+    data = (serialize_frame(Frame(Opcode.TEXT, b"x" * 300, fin=False))
+            + serialize_frame(Frame(Opcode.PING, b"hi"), mask_key=b"abcd"))
+    first, second = peek_frames(data, 256)
+    assert (first.opcode, first.fin, first.masked, first.length, len(first.payload)) == (Opcode.TEXT, False, False,
+                                                                                         300, 256)
+    assert (second.opcode, second.masked, second.payload) == (Opcode.PING, True, b"hi")
+
+
+def test_describe_frame():
+    from catalina_py.websocket.writer import describe_frame
+    assert describe_frame(Opcode.TEXT, True, 5, b"hello") == "text frame, 5 bytes"
+    assert describe_frame(Opcode.BINARY, False, 3, b"abc") == "binary frame, 3 bytes (more to come)"
+    assert describe_frame(Opcode.CLOSE, True, 5, b"\x03\xe8bye") == "close 1000 'bye'"

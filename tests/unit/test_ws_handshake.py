@@ -1,4 +1,4 @@
-"""Tests for catalina_py.websocket.handshake: the RFC 6455 handshake."""
+"""Tests for catalina_py.websocket.core.handshake: the RFC 6455 handshake."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import base64
 import pytest
 
 from catalina_py.http.headers import Headers
-from catalina_py.websocket.handshake import (
+from catalina_py.websocket.core.handshake import (
     HandshakeError, accept_key, check_origin, is_upgrade_request,
     missing_upgrade_error, negotiate_subprotocol, origin_error,
     parse_header_list, response_headers, validate_request)

@@ -1,4 +1,4 @@
-"""Tests for catalina_py.websocket.protocol: the sans-I/O server connection."""
+"""Tests for catalina_py.websocket.core.protocol: the sans-I/O server connection."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import os
 
 import pytest
 
-from catalina_py.websocket.frames import (
+from catalina_py.websocket.core.frames import (
     Frame, FrameParser, Opcode, serialize_frame)
-from catalina_py.websocket.protocol import (
+from catalina_py.websocket.core.protocol import (
     BinaryMessage, CloseReceived, ConnectionFailed, Ping, Pong, TextMessage,
-    WsClosedError, WsProtocol, truncate_reason)
+    WsClosedError, WsProtocol, WsState, truncate_reason)
 
 
 def c(opcode: int, payload: bytes = b"", fin: bool = True,
@@ -39,7 +39,7 @@ def test_text_and_binary() -> None:
                                 + c(Opcode.BINARY, b"\x00\x01"))
     assert events == [TextMessage("héllo"), BinaryMessage(b"\x00\x01")]
     assert proto.data_to_send() == b""
-    assert proto.state == "OPEN"
+    assert proto.state == WsState.OPEN
 
 
 def test_empty_messages() -> None:
@@ -114,7 +114,7 @@ def test_utf8_invalid_fails_fast_before_fin(first: bytes,
     events = proto.receive_data(c(Opcode.CONTINUATION, second, fin=False))
     assert events[-1].__class__ is ConnectionFailed
     assert events[-1].code == 1007
-    assert proto.state == "CLOSED"
+    assert proto.state == WsState.CLOSED
     (close,) = server_frames(proto.data_to_send())
     assert close.opcode == Opcode.CLOSE and close.payload[:2] == b"\x03\xef"
 
@@ -175,7 +175,7 @@ def test_violations(name: str, data: bytes, code: int) -> None:
     events = proto.receive_data(data)
     assert isinstance(events[-1], ConnectionFailed)
     assert events[-1].code == code
-    assert proto.state == "CLOSED"
+    assert proto.state == WsState.CLOSED
     (close,) = server_frames(proto.data_to_send())
     assert close.opcode == Opcode.CLOSE
     assert int.from_bytes(close.payload[:2], "big") == code
@@ -192,7 +192,7 @@ def test_valid_close_codes_echoed(code: int) -> None:
     proto = WsProtocol()
     events = proto.receive_data(close_frame(code, "ciao ✓".encode()))
     assert events == [CloseReceived(code, "ciao ✓")]
-    assert proto.state == "CLOSED"
+    assert proto.state == WsState.CLOSED
     assert server_frames(proto.data_to_send()) == [
         Frame(Opcode.CLOSE, code.to_bytes(2, "big"))]
 
@@ -216,7 +216,7 @@ def test_empty_close_echoed_empty() -> None:
     proto = WsProtocol()
     assert proto.receive_data(c(Opcode.CLOSE)) == [CloseReceived(1005, "")]
     assert server_frames(proto.data_to_send()) == [Frame(Opcode.CLOSE, b"")]
-    assert proto.state == "CLOSED"
+    assert proto.state == WsState.CLOSED
 
 
 def test_client_initiated_close_then_data_ignored() -> None:
@@ -237,7 +237,7 @@ def test_server_initiated_close() -> None:
     proto = WsProtocol()
     frame = proto.send_close(1000, "done")
     assert server_frames(frame) == [Frame(Opcode.CLOSE, b"\x03\xe8done")]
-    assert proto.state == "CLOSING"
+    assert proto.state == WsState.CLOSING
     with pytest.raises(WsClosedError):
         proto.send_text("no more")
     # Data and pings still arrive while closing; pings are not answered.
@@ -246,7 +246,7 @@ def test_server_initiated_close() -> None:
         TextMessage("late"), Ping(b"p")]
     assert proto.data_to_send() == b""
     assert proto.receive_data(close_frame(1000)) == [CloseReceived(1000, "")]
-    assert proto.state == "CLOSED"
+    assert proto.state == WsState.CLOSED
     assert proto.data_to_send() == b""  # no second close
 
 
@@ -255,7 +255,7 @@ def test_violation_while_closing_sends_no_second_close() -> None:
     proto.send_close()
     events = proto.receive_data(c(3))
     assert events[0].code == 1002
-    assert proto.state == "CLOSED"
+    assert proto.state == WsState.CLOSED
     assert proto.data_to_send() == b""
 
 
@@ -263,7 +263,7 @@ def test_eof() -> None:
     proto = WsProtocol()
     assert proto.receive_data(b"") == [ConnectionFailed(
         1006, "connection closed without a close frame")]
-    assert proto.state == "CLOSED"
+    assert proto.state == WsState.CLOSED
     assert proto.data_to_send() == b""
     assert proto.receive_data(b"") == []
 
@@ -297,7 +297,7 @@ def test_send_close_invalid_code(code: int) -> None:
     proto = WsProtocol()
     with pytest.raises(ValueError):
         proto.send_close(code)
-    assert proto.state == "OPEN"
+    assert proto.state == WsState.OPEN
 
 
 def test_close_reason_truncated_safely() -> None:
@@ -340,7 +340,7 @@ def test_websockets_client_conversation() -> None:
     assert client.close_rcvd.code == 1001
     events = proto.receive_data(b"".join(client.data_to_send()))
     assert events == [CloseReceived(1001, "going")]
-    assert proto.state == "CLOSED"
+    assert proto.state == WsState.CLOSED
 
 
 def test_websockets_client_close_echoed() -> None:

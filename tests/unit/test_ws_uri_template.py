@@ -1,8 +1,8 @@
-"""Endpoint paths and templates (catalina_py/websocket/uri_template.py)."""
+"""Endpoint paths and templates (catalina_py/websocket/core/uri_template.py)."""
 
 import pytest
 
-from catalina_py.websocket.uri_template import EndpointMap, UriTemplate, UriTemplateError
+from catalina_py.websocket.core.uri_template import EndpointMap, UriTemplate, UriTemplateError
 
 
 def test_exact_path_has_no_variables():

@@ -28,8 +28,9 @@ every message with a fresh LZ77 window.
 from __future__ import annotations
 
 import zlib
+from typing import Protocol
 
-from ..http.grammar import TCHAR_SET
+from ...http.grammar import TCHAR_SET
 from .frames import CloseCode, ProtocolError
 
 __all__ = ["PerMessageDeflate", "parse_extension_header", "EXTENSION_NAME"]
@@ -40,6 +41,26 @@ _PARAMS = frozenset({"server_no_context_takeover",
                      "client_no_context_takeover",
                      "server_max_window_bits", "client_max_window_bits"})
 _TCHARS = TCHAR_SET
+
+
+class _Compressor(Protocol):
+    """What we use of a ``zlib.compressobj``."""
+
+    def compress(self, data: bytes, /) -> bytes: ...
+
+    def flush(self, mode: int = ..., /) -> bytes: ...
+
+
+class _Decompressor(Protocol):
+    """What we use of a ``zlib.decompressobj``."""
+
+    @property
+    def unconsumed_tail(self) -> bytes: ...
+
+    @property
+    def eof(self) -> bool: ...
+
+    def decompress(self, data: bytes, max_length: int = ..., /) -> bytes: ...
 
 
 class _SyntaxError(ValueError):
@@ -170,8 +191,8 @@ class PerMessageDeflate:
         self.server_max_window_bits = server_max_window_bits
         self.client_max_window_bits = client_max_window_bits
         self.compress_level = compress_level
-        self._encoder: zlib._Compress | None = None
-        self._decoder: zlib._Decompress | None = None
+        self._encoder: _Compressor | None = None
+        self._decoder: _Decompressor | None = None
         self._encoding = False  # a fragmented outgoing message is open
         self._decoding = False  # a fragmented incoming message is open
 
@@ -249,7 +270,7 @@ class PerMessageDeflate:
                     c_nct = True
             elif key == "server_max_window_bits":
                 bits = _window_bits(value, allow_empty=False)
-                s_bits = bits  # type: ignore[assignment]
+                s_bits = bits
             else:
                 c_bits = _window_bits(value, allow_empty=True)
         return s_nct, c_nct, s_bits, c_bits
@@ -330,6 +351,6 @@ class PerMessageDeflate:
             self._decoder = None
         return out
 
-    def _new_decoder(self) -> zlib._Decompress:
+    def _new_decoder(self) -> _Decompressor:
         bits = max(9, self.client_max_window_bits or 15)
         return zlib.decompressobj(-bits)

@@ -35,7 +35,7 @@ from typing import NoReturn
 __all__ = [
     "Opcode", "CloseCode", "Frame", "FrameHeader", "ProtocolError",
     "FrameParser", "serialize_frame", "apply_mask", "is_control",
-    "is_valid_close_code", "MAX_CONTROL_PAYLOAD",
+    "is_valid_close_code", "MAX_CONTROL_PAYLOAD", "WireFrame", "peek_frames",
 ]
 
 #: Largest payload a control frame (close, ping, pong) may carry.
@@ -180,6 +180,52 @@ def serialize_frame(frame: Frame, mask_key: bytes | None = None) -> bytes:
     return header + mask_key + apply_mask(payload, mask_key)
 
 
+@dataclass(slots=True)
+class WireFrame:
+    """What :func:`peek_frames` reads of one frame in a buffer: its header
+    fields and (the first bytes of) its unmasked payload; ``length`` is the
+    whole payload's."""
+
+    opcode: int
+    fin: bool
+    rsv1: bool
+    masked: bool
+    length: int
+    payload: bytes
+
+
+def peek_frames(data: bytes, max_payload: int = 256) -> list[WireFrame]:
+    """The frames in *data* (well-formed frames, such as the bytes we
+    serialized ourselves), each payload cut to *max_payload* bytes; a
+    truncated last frame is reported with what is there. No validation:
+    this is for describing frames (the event stream), not for parsing a
+    peer's bytes (that is :class:`FrameParser`)."""
+    frames: list[WireFrame] = []
+    view = memoryview(data)
+    pos, end = 0, len(data)
+    while pos + 2 <= end:
+        first, second = view[pos], view[pos + 1]
+        length = second & 0x7F
+        pos += 2
+        if length == 126:
+            length = int.from_bytes(view[pos:pos + 2], "big")
+            pos += 2
+        elif length == 127:
+            length = int.from_bytes(view[pos:pos + 8], "big")
+            pos += 8
+        masked = bool(second & 0x80)
+        mask_key = b""
+        if masked:
+            mask_key = bytes(view[pos:pos + 4])
+            pos += 4
+        payload = bytes(view[pos:pos + min(length, max_payload)])
+        if masked and len(mask_key) == 4:
+            payload = apply_mask(payload, mask_key)
+        frames.append(WireFrame(first & 0x0F, bool(first & 0x80), bool(first & 0x40), masked, length, payload))
+        pos += length
+    return frames
+
+
 class FrameParser:
     """Incremental frame decoder: :meth:`feed` bytes, pull :meth:`next_frame`.
 
@@ -201,11 +247,6 @@ class FrameParser:
         self._header: FrameHeader | None = None
         self._in_message = False  # a fragmented data message is open
         self._error: ProtocolError | None = None
-
-    @property
-    def in_message(self) -> bool:
-        """True between a non-final data frame and the final continuation."""
-        return self._in_message
 
     def feed(self, data: bytes) -> None:
         """Append received bytes (any split, down to one byte at a time)."""

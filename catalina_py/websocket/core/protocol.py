@@ -24,8 +24,9 @@ is refused with 1009 before it is buffered.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
-from typing import Union
+from typing import Callable, Union
 
 from .frames import (CloseCode, Frame, FrameParser, Opcode, ProtocolError,
                      is_valid_close_code, serialize_frame)
@@ -33,7 +34,7 @@ from .permessage_deflate import PerMessageDeflate
 from .utf8 import Utf8Validator
 
 __all__ = [
-    "WsProtocol", "WsClosedError", "Event", "TextMessage", "BinaryMessage",
+    "WsProtocol", "WsState", "WsClosedError", "Event", "TextMessage", "BinaryMessage",
     "Ping", "Pong", "CloseReceived", "ConnectionFailed",
     "MAX_CLOSE_REASON_BYTES", "encode_close_payload",
 ]
@@ -41,9 +42,25 @@ __all__ = [
 #: A close frame's payload is at most 125 bytes: 2 for the code.
 MAX_CLOSE_REASON_BYTES = 123
 
-OPEN = "OPEN"
-CLOSING = "CLOSING"
-CLOSED = "CLOSED"
+
+
+class WsState(enum.IntEnum):
+    """The state of a WebSocket connection, for the protocol and the
+    session alike (ordered: a later state is greater).
+
+    ``CONNECTING``: the handshake is not done (a handler before ``init``);
+    ``OPEN``: messages flow both ways; ``CLOSING``: our close frame is out
+    (or being sent), the peer's reply is awaited; ``CLOSED``: done."""
+
+    CONNECTING = 0
+    OPEN = 1
+    CLOSING = 2
+    CLOSED = 3
+
+
+OPEN = WsState.OPEN
+CLOSING = WsState.CLOSING
+CLOSED = WsState.CLOSED
 
 
 class WsClosedError(Exception):
@@ -159,7 +176,7 @@ class WsProtocol:
         self.max_text_message_size = max_text_message_size
         self.max_binary_message_size = max_binary_message_size
         self.deflate = deflate
-        self.state: str = OPEN
+        self.state: WsState = OPEN
         #: Code and reason of the peer's close frame, once received.
         self.close_received: tuple[int, str] | None = None
         #: Code and reason we sent (or queued) in our close frame.
@@ -177,6 +194,9 @@ class WsProtocol:
         self._text_parts: list[str] = []
         # The outgoing fragmented message, if one is open.
         self._send_opcode: int | None = None
+        #: Called with each frame received, decoded, before it is handled
+        #: (the event stream's ``FrameReceived``); None costs nothing.
+        self.on_frame: Callable[[Frame], None] | None = None
 
     # -- receiving -----------------------------------------------------------
 
@@ -207,6 +227,8 @@ class WsProtocol:
                 frame = self._parser.next_frame()
                 if frame is None:
                     break
+                if self.on_frame is not None:
+                    self.on_frame(frame)
                 self._handle_frame(frame, events)
         except ProtocolError as exc:
             self._fail(exc.code, exc.reason, events)
@@ -327,7 +349,7 @@ class WsProtocol:
     def _check_open(self) -> None:
         if self.state != OPEN:
             raise WsClosedError(f"cannot send: the connection is "
-                                f"{self.state}")
+                                f"{self.state.name}")
 
     def _send_data(self, opcode: int, payload: bytes, fin: bool) -> bytes:
         self._check_open()

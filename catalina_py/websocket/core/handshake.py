@@ -17,15 +17,15 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Protocol
 from urllib.parse import urlsplit
 
-from ..http.grammar import split_list
+from ...http.grammar import split_list
 
 __all__ = [
     "WS_GUID", "WS_VERSION", "accept_key", "is_upgrade_request",
-    "HandshakeError", "validate_request", "missing_upgrade_error",
+    "HandshakeError", "HeaderFields", "CheckReport", "validate_request", "missing_upgrade_error",
     "negotiate_subprotocol", "parse_header_list", "check_origin",
     "origin_error", "response_headers",
 ]
@@ -47,6 +47,20 @@ _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 _SCHEME_ALIASES = {"ws": "http", "wss": "https"}
 
 
+class HeaderFields(Protocol):
+    """The request's header fields as the handshake checks read them (the
+    connector's ``Headers``)."""
+
+    def get(self, name: str) -> str | None:
+        """The first value of *name*, or None."""
+
+    def get_all(self, name: str) -> list[str]:
+        """Every value of *name* in arrival order."""
+
+    def has_token(self, name: str, token: str) -> bool:
+        """True if the comma-separated values of *name* contain *token*."""
+
+
 def accept_key(key: str) -> str:
     """The ``Sec-WebSocket-Accept`` value for a client's ``Sec-WebSocket-Key``.
 
@@ -57,7 +71,7 @@ def accept_key(key: str) -> str:
     return base64.b64encode(digest).decode("ascii")
 
 
-def is_upgrade_request(method: str, headers: Any) -> bool:
+def is_upgrade_request(method: str, headers: HeaderFields) -> bool:
     """True if this request asks for a WebSocket upgrade at all.
 
     A GET whose ``Upgrade`` header contains the token ``websocket`` (any
@@ -100,7 +114,11 @@ def _valid_key(key: str) -> bool:
     return len(raw) == 16
 
 
-def validate_request(method: str, version: str, headers: Any) -> str:
+#: ``report(check, passed, detail)``: told the outcome of each handshake check.
+CheckReport = Callable[[str, bool, str], None]
+
+
+def validate_request(method: str, version: str, headers: HeaderFields, report: CheckReport | None = None) -> str:
     """Check an upgrade request and return its ``Sec-WebSocket-Key``.
 
     Raises :class:`HandshakeError`:
@@ -112,40 +130,61 @@ def validate_request(method: str, version: str, headers: Any) -> str:
       ``Sec-WebSocket-Version: 13`` (RFC 6455 section 4.4);
     * ``Sec-WebSocket-Key`` missing, repeated, or not base64 of 16 bytes
       -> 400.
+
+    *report*, when given, is told each check as it is made (``method``,
+    ``http-version``, ``upgrade``, ``connection``, ``version``, ``key``):
+    the failed one last.
     """
+    def refuse(check: str, error: HandshakeError) -> HandshakeError:
+        if report is not None:
+            report(check, False, error.body.split("\n", 1)[0])
+        return error
+
     if method != "GET":
-        raise _bad_request(f"A WebSocket handshake must use GET, not "
-                           f"{method}.\n")
+        raise refuse("method", _bad_request(f"A WebSocket handshake must use GET, not "
+                                            f"{method}.\n"))
+    if report is not None:
+        report("method", True, method)
     if version != "HTTP/1.1":
-        raise _bad_request(f"A WebSocket handshake needs HTTP/1.1, not "
-                           f"{version}.\n" + _PROXY_HINT)
+        raise refuse("http-version", _bad_request(f"A WebSocket handshake needs HTTP/1.1, not "
+                                                  f"{version}.\n" + _PROXY_HINT))
+    if report is not None:
+        report("http-version", True, version)
     if not headers.has_token("Upgrade", "websocket"):
-        raise _bad_request("The Upgrade header does not name websocket.\n"
-                           + _PROXY_HINT)
+        raise refuse("upgrade", _bad_request("The Upgrade header does not name websocket.\n"
+                                             + _PROXY_HINT))
+    if report is not None:
+        report("upgrade", True, f"Upgrade: {headers.get('Upgrade')}")
     if not headers.has_token("Connection", "upgrade"):
-        raise _bad_request("The Connection header does not contain the "
-                           "upgrade token.\n" + _PROXY_HINT)
+        raise refuse("connection", _bad_request("The Connection header does not contain the "
+                                                "upgrade token.\n" + _PROXY_HINT))
+    if report is not None:
+        report("connection", True, f"Connection: {headers.get('Connection')}")
     versions = headers.get_all("Sec-WebSocket-Version")
     if len(versions) != 1 or versions[0].strip() != WS_VERSION:
         shown = ", ".join(versions) if versions else "none"
-        raise HandshakeError(
+        raise refuse("version", HandshakeError(
             426, "Upgrade Required",
             f"Unsupported Sec-WebSocket-Version ({shown}); this server "
             f"supports version {WS_VERSION}.\n",
-            [("Sec-WebSocket-Version", WS_VERSION)])
+            [("Sec-WebSocket-Version", WS_VERSION)]))
+    if report is not None:
+        report("version", True, f"Sec-WebSocket-Version: {WS_VERSION}")
     keys = headers.get_all("Sec-WebSocket-Key")
     if not keys:
-        raise _bad_request("The Sec-WebSocket-Key header is missing.\n")
+        raise refuse("key", _bad_request("The Sec-WebSocket-Key header is missing.\n"))
     if len(keys) > 1:
-        raise _bad_request("More than one Sec-WebSocket-Key header.\n")
+        raise refuse("key", _bad_request("More than one Sec-WebSocket-Key header.\n"))
     key = keys[0].strip()
     if not _valid_key(key):
-        raise _bad_request("The Sec-WebSocket-Key header is not the base64 "
-                           "encoding of 16 bytes.\n")
+        raise refuse("key", _bad_request("The Sec-WebSocket-Key header is not the base64 "
+                                         "encoding of 16 bytes.\n"))
+    if report is not None:
+        report("key", True, f"Sec-WebSocket-Key: {key}")
     return key
 
 
-def missing_upgrade_error(headers: Any) -> HandshakeError:
+def missing_upgrade_error(headers: HeaderFields) -> HandshakeError:
     """The 426 answer to a plain GET on a WebSocket endpoint's path.
 
     Names which of ``Upgrade`` / ``Connection`` were missing (the usual

@@ -1,0 +1,163 @@
+"""What the WebSocket side reads of the servlet request that asks for an
+upgrade: ``HandshakeRequest`` (Jakarta's, captured before the upgrade),
+``HandshakeResponse``, and the few accessors that reach past the servlet
+API (through the container request's public, container-side methods).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, TypeVar
+
+from .. import trace
+from ..servlet.upgrade import HttpUpgradeHandler
+from ..container.mapper import MappingData
+from .core.handshake import HeaderFields
+
+__all__ = ["ContainerUpgradeRequest", "HandshakeHttpResponse", "HandshakeRequest", "HandshakeResponse", "HeaderFields", "UpgradeRequest",
+           "connection_id", "mapped_servlet_class", "path_in_context", "request_headers", "trace_id"]
+
+_H = TypeVar("_H", bound=HttpUpgradeHandler)
+
+
+class UpgradeRequest(Protocol):
+    """What the handshake reads of the servlet request (``HttpServletRequest`` is one)."""
+
+    def get_method(self) -> str: ...
+
+    def get_protocol(self) -> str: ...
+
+    def get_scheme(self) -> str: ...
+
+    def get_header_names(self) -> list[str]: ...
+
+    def get_headers(self, name: str) -> list[str]: ...
+
+    def get_request_uri(self) -> str: ...
+
+    def get_query_string(self) -> str | None: ...
+
+    def get_parameter_map(self) -> dict[str, list[str]]: ...
+
+    # Any: the HTTP session is the container's object (untyped in the servlet API).
+    def get_session(self, create: bool = True) -> Any: ...
+
+    def upgrade(self, handler_class: type[_H]) -> _H: ...
+
+
+class _TextSink(Protocol):
+    def write(self, text: str, /) -> object: ...
+
+
+class HandshakeHttpResponse(Protocol):
+    """What the handshake sets on the servlet response (``HttpServletResponse`` is one)."""
+
+    def set_status(self, status: int) -> None: ...
+
+    def add_header(self, name: str, value: str) -> None: ...
+
+    def set_content_type(self, content_type: str) -> None: ...
+
+    def get_writer(self) -> _TextSink: ...
+
+
+
+class ContainerUpgradeRequest(UpgradeRequest, Protocol):
+    """The container's request (``container/request.py``'s ``Request``) as
+    the endpoint filter reads it: the servlet API plus three public,
+    container-side views the checks need (the header fields whole, for the
+    token search; the mapping; the connection's number)."""
+
+    #: Where the Mapper sent the request (the path in the context, the servlet).
+    mapping: MappingData
+
+    @property
+    def connection_id(self) -> int: ...
+
+    def get_mime_headers(self) -> HeaderFields: ...
+
+
+def request_headers(request: ContainerUpgradeRequest) -> HeaderFields:
+    """The request's header fields, whole (the servlet API gives them one
+    name at a time; the checks need the token search)."""
+    return request.get_mime_headers()
+
+
+def path_in_context(request: ContainerUpgradeRequest) -> str:
+    """The decoded request path within its context ("/chat/lobby")."""
+    return request.mapping.relative_path
+
+
+def mapped_servlet_class(request: ContainerUpgradeRequest) -> str | type | None:
+    """The class (or its dotted name) of the servlet the request was mapped
+    to; None when it was mapped to none."""
+    wrapper = request.mapping.wrapper
+    if wrapper is None:
+        return None
+    cls: str | type = wrapper.servlet_class
+    return cls
+
+
+def connection_id(request: ContainerUpgradeRequest) -> int:
+    """The number of the request's connection in the event stream."""
+    return request.connection_id
+
+
+def trace_id(request: ContainerUpgradeRequest) -> int:
+    """The connection's number for trace lines; 0 when tracing is off."""
+    return request.connection_id if trace.ENABLED else 0
+
+
+class HandshakeRequest:
+    """What ``modify_handshake`` and the session see of the handshake
+    request (Jakarta's ``HandshakeRequest``), captured before the upgrade."""
+
+    def __init__(self, request: UpgradeRequest) -> None:
+        self._headers: dict[str, list[str]] = {}
+        for name in request.get_header_names():
+            self._headers.setdefault(name.lower(), []).extend(request.get_headers(name))
+        self._request_uri: str = request.get_request_uri()
+        self._query_string: str | None = request.get_query_string()
+        self._parameters = {k: list(v) for k, v in request.get_parameter_map().items()}
+        # Any: the HTTP session is the container's (servlet API) object, untyped there.
+        self._http_session: Any = request.get_session(False)
+        self._request = request
+
+    def get_headers(self) -> dict[str, list[str]]:
+        """Header values by lower-case name."""
+        return self._headers
+
+    def get_header(self, name: str) -> str | None:
+        """The first value of header *name*, or None."""
+        values = self._headers.get(name.lower())
+        return values[0] if values else None
+
+    def get_request_uri(self) -> str:
+        """The request URI of the handshake (path, not decoded)."""
+        return self._request_uri
+
+    def get_query_string(self) -> str | None:
+        """The handshake's query string, or None."""
+        return self._query_string
+
+    def get_parameter_map(self) -> dict[str, list[str]]:
+        """The request parameters of the handshake (a copy)."""
+        return {k: list(v) for k, v in self._parameters.items()}
+
+    def get_http_session(self) -> Any:
+        """The HTTP session of the handshake request, or None."""
+        return self._http_session
+
+    def get_servlet_request(self) -> UpgradeRequest:
+        """The servlet request (valid during the handshake only)."""
+        return self._request
+
+
+class HandshakeResponse:
+    """Headers ``modify_handshake`` adds to the 101 response."""
+
+    def __init__(self) -> None:
+        self._headers: dict[str, list[str]] = {}
+
+    def get_headers(self) -> dict[str, list[str]]:
+        """Header values by name; add to the lists to send more."""
+        return self._headers

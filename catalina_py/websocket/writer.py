@@ -1,0 +1,165 @@
+"""``FrameWriter``: the one output path of a WebSocket connection.
+
+Every frame the server sends (messages from the basic and async remotes,
+pings, pongs, the protocol's own pongs and close replies, our close)
+goes through :meth:`FrameWriter.write_frames`, under one lock, so frames of
+messages sent from many greenlets at once never interleave. The writer
+owns the socket's sending side; the reader (the upgrade handler's
+greenlet) never writes.
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import Callable, Protocol
+
+import gevent
+import gevent.lock
+
+from .. import trace
+from ..events import BUS, FrameReceived, FrameSent
+from .core.frames import Frame, Opcode, peek_frames
+from .core.protocol import WsClosedError, WsProtocol
+
+__all__ = ["FrameWriter", "SendSocket", "WriteFailed", "describe_frame", "emit_frame_received"]
+
+#: Payload bytes an event carries at most.
+_EVENT_PAYLOAD = 256
+
+
+class SendSocket(Protocol):
+    """The sending side of a (gevent) socket."""
+
+    def sendall(self, data: bytes, /) -> None:
+        """Send every byte (blocks this greenlet while the socket is full)."""
+
+
+class WriteFailed(OSError):
+    """The socket refused a write (or it was blocked past the send
+    timeout); the connection is being aborted."""
+
+
+def describe_frame(opcode: int, fin: bool, length: int, payload: bytes) -> str:
+    """One frame in words, for the event stream: ``text frame, 5 bytes``,
+    ``close 1000 'bye'``."""
+    try:
+        name = Opcode(opcode).name.lower()
+    except ValueError:
+        name = f"opcode {opcode}"
+    if opcode == Opcode.CLOSE and len(payload) >= 2:
+        reason = payload[2:].decode("utf-8", "replace")
+        return f"close {int.from_bytes(payload[:2], 'big')} {reason!r}"
+    more = "" if fin else " (more to come)"
+    return f"{name} frame, {length} bytes{more}"
+
+
+def emit_frame_received(connection: int, frame: Frame) -> None:
+    """``FrameReceived`` for a frame the protocol decoded (called only while
+    somebody listens)."""
+    payload = frame.payload
+    BUS.emit(FrameReceived(
+        connection=connection, opcode=_opcode_name(frame.opcode), fin=frame.fin, rsv1=frame.rsv1,
+        masked=True, length=len(payload), payload=payload[:_EVENT_PAYLOAD],
+        description=describe_frame(frame.opcode, frame.fin, len(payload), payload)))
+
+
+def _opcode_name(opcode: int) -> str:
+    try:
+        return Opcode(opcode).name.lower()
+    except ValueError:
+        return str(opcode)
+
+
+class FrameWriter:
+    """Frames and writes under one lock; a failed write calls *on_failure*
+    (which aborts the connection) and raises :class:`WriteFailed`."""
+
+    __slots__ = ("_sock", "_protocol", "_send_timeout", "_on_failure", "_lock", "connection_id", "trace_id")
+
+    def __init__(self, sock: SendSocket, protocol: WsProtocol, send_timeout: float | None,
+                 on_failure: Callable[[str], None], connection_id: int = 0, trace_id: int = 0) -> None:
+        self._sock = sock
+        self._protocol = protocol
+        self._send_timeout = send_timeout
+        self._on_failure = on_failure
+        self._lock = gevent.lock.RLock()
+        #: The connection's number in events, and in trace lines (0: off).
+        self.connection_id = connection_id
+        self.trace_id = trace_id
+
+    def send_message(self, text: bool, payload: str | bytes) -> None:
+        """A whole message. Raises WsClosedError once our close is out."""
+        with self._lock:
+            protocol = self._protocol
+            if text:
+                assert isinstance(payload, str)
+                data = protocol.send_text(payload)
+            else:
+                assert not isinstance(payload, str)
+                data = protocol.send_binary(payload)
+            if self.trace_id:
+                trace.trace(self.trace_id, "frame out",
+                            f"{'text' if text else 'binary'} message, {len(payload)} "
+                            f"{'characters' if text else 'bytes'}")
+            self._write(data)
+
+    def send_control(self, opcode: Opcode, payload: bytes) -> None:
+        """A ping or an unsolicited pong. Raises WsClosedError once our
+        close is out."""
+        with self._lock:
+            protocol = self._protocol
+            data = protocol.send_ping(payload) if opcode == Opcode.PING else protocol.send_pong(payload)
+            self._write(data)
+
+    def send_close(self, code: int, reason: str) -> bool:
+        """Our close frame (1000 on the wire for a code that may not be
+        sent); False when a close was already sent. A write failure is
+        swallowed (the connection is being aborted anyway)."""
+        with self._lock:
+            protocol = self._protocol
+            try:
+                data = protocol.send_close(code, reason)
+            except WsClosedError:
+                return False
+            except ValueError:
+                # A code that may not be sent on the wire (1005, 1006, 1015,
+                # reserved): the peer gets 1000.
+                data = protocol.send_close(1000, reason)
+            try:
+                self._write(data)
+            except OSError:
+                pass
+            return True
+
+    def flush(self) -> None:
+        """What the protocol queued itself (pongs, close replies, the close
+        after a violation); a failure is swallowed (the reader sees it)."""
+        data = self._protocol.data_to_send()
+        if data:
+            with self._lock:
+                try:
+                    self._write(data)
+                except OSError:
+                    pass
+
+    def _write(self, data: bytes) -> None:
+        """The only ``sendall`` of the connection (the lock is held)."""
+        sock = self._sock
+        try:
+            if self._send_timeout is None:
+                sock.sendall(data)
+            else:
+                with gevent.Timeout(self._send_timeout, socket.timeout("send timed out")):
+                    sock.sendall(data)
+        except (OSError, socket.timeout) as exc:
+            self._on_failure(f"send failed: {exc}")
+            raise WriteFailed(f"WebSocket send failed: {exc}") from exc
+        if BUS.active:
+            self._emit_sent(data)
+
+    def _emit_sent(self, data: bytes) -> None:
+        for frame in peek_frames(data, _EVENT_PAYLOAD):
+            BUS.emit(FrameSent(
+                connection=self.connection_id, opcode=_opcode_name(frame.opcode), fin=frame.fin,
+                rsv1=frame.rsv1, masked=frame.masked, length=frame.length, payload=frame.payload,
+                description=describe_frame(frame.opcode, frame.fin, frame.length, frame.payload)))

@@ -449,6 +449,37 @@ class HttpServletRequest(AttributeHolder):
     def is_requested_session_id_from_url(self) -> bool:
         return self._requested_session_url
 
+    # CONTRACT: deploy branch needs this (session tracking, catalina_py/session/tracking.py)
+    def set_requested_session_id(self, session_id: str, *, from_cookie: bool | None = None,
+                                 from_url: bool | None = None) -> None:
+        """Container side: record the session id the client sent, and (when
+        given) whether it came in a cookie or the URL (Tomcat's
+        ``setRequestedSessionId``/``Cookie``/``URL``); set by the manager
+        while the adapter maps the request."""
+        self._requested_session_id = session_id
+        if from_cookie is not None:
+            self._requested_session_cookie = from_cookie
+        if from_url is not None:
+            self._requested_session_url = from_url
+
+    # CONTRACT: deploy branch needs this (StandardContextValve, catalina_py/container/context.py)
+    def get_wrapper(self) -> Any:
+        """Container side: the wrapper (servlet) the request is mapped to,
+        None when nothing matched (Tomcat's ``Request.getWrapper``)."""
+        return self._wrapper
+
+    # CONTRACT: deploy branch needs this (StandardContextValve, catalina_py/container/context.py)
+    def get_decoded_path_in_context(self) -> str:
+        """Container side: the decoded, normalised path after the context
+        path ("/" at least), which the Mapper matched."""
+        return self._decoded_path_in_context
+
+    # CONTRACT: deploy branch needs this (session tracking, catalina_py/session/tracking.py)
+    def get_response(self) -> Any:
+        """Container side: the response of this request, None once it has
+        ended (Tomcat's ``Request.getResponse``)."""
+        return self._response
+
     def change_session_id(self) -> str:
         """Give the request's session a new id (against session fixation)
         and return it; the old id no longer finds the session. The new

@@ -233,7 +233,8 @@ class HttpServletResponse:
                 self._cookies = []
             self._cookies.append(cookie)
 
-    def _add_session_cookie(self, cookie: Cookie) -> None:
+    # CONTRACT: deploy branch needs this (session tracking, catalina_py/session/tracking.py)
+    def add_session_cookie(self, cookie: Cookie) -> None:
         """Container side: add the session cookie, replacing an earlier
         cookie of the same name (Tomcat's ``addSessionCookieInternal``), so
         a session created and then given a new id sends one cookie."""

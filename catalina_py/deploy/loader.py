@@ -230,7 +230,7 @@ class WebappLoader:
                     name == self.package or name.startswith(self.package + ".")):
                 raise ImportError(f"a webapp cannot import the modules of another webapp ({name})",
                                   name=name)
-        return builtins.__import__(name, globals, locals, fromlist, level)
+        return builtins.__import__(name, globals, locals, fromlist or (), level)
 
     def load_class(self, dotted: str) -> Any:
         """Resolve ``module.Class`` from the webapp's class path, or a

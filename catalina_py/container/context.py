@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import TYPE_CHECKING, Any, Callable, Protocol, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ..errors import ConfigError
 from ..lifecycle import LifecycleBase, LifecycleError, LifecycleState
@@ -69,12 +70,12 @@ class ContextConfigurator(Protocol):
     lifecycle listener and the ``ServletContainerInitializer`` classes), so the
     container needs no knowledge of deployment or WebSocket."""
 
-    def configure_start(self, context: "StandardContext") -> None:
+    def configure_start(self, context: StandardContext) -> None:
         """First thing in :meth:`StandardContext.start_internal` (Tomcat's
         ``CONFIGURE_START_EVENT``): give the context its loader and complete
         its descriptor, before its servlets are created."""
 
-    def on_startup(self, context: "StandardContext") -> None:
+    def on_startup(self, context: StandardContext) -> None:
         """Once the servlets and the pipeline are started, before the
         listeners (``ServletContainerInitializer.onStartup``)."""
 
@@ -94,9 +95,9 @@ WebSocketFilter = Callable[["HttpServletRequest", "HttpServletResponse"], bool]
 class StandardContextValve(ValveBase):
     """Refuses the protected folders, then hands over to the wrapper."""
 
-    container: "StandardContext"
+    container: StandardContext
 
-    def invoke(self, request: "HttpServletRequest", response: "HttpServletResponse") -> None:
+    def invoke(self, request: HttpServletRequest, response: HttpServletResponse) -> None:
         # The servlet spec: nothing under WEB-INF or META-INF is ever served.
         path = request.get_decoded_path_in_context()
         head = path[:10].upper()
@@ -128,8 +129,8 @@ class StandardContextValve(ValveBase):
         finally:
             context.in_flight -= 1
 
-    def _invoke_with_listeners(self, context: "StandardContext", request: "HttpServletRequest",
-                               response: "HttpServletResponse") -> None:
+    def _invoke_with_listeners(self, context: StandardContext, request: HttpServletRequest,
+                               response: HttpServletResponse) -> None:
         """The same, between ``request_initialized`` (in order) and
         ``request_destroyed`` (in reverse order), as Tomcat's
         ``fireRequestInitEvent``/``fireRequestDestroyEvent``: a listener
@@ -168,7 +169,7 @@ class StandardContextValve(ValveBase):
 class StandardContext(LifecycleBase):
     """A web application mapped at ``path`` ("" for ROOT)."""
 
-    def __init__(self, host: "StandardHost", path: str, doc_base: str, web_xml: "WebXml",
+    def __init__(self, host: StandardHost, path: str, doc_base: str, web_xml: WebXml,
                  name: str | None = None) -> None:
         self.host = host
         self.path = path
@@ -216,7 +217,7 @@ class StandardContext(LifecycleBase):
         #: The Service's Mapper, used by RequestDispatcher to map paths
         #: (set by whoever registers the context with it; otherwise learnt
         #: from the first request that dispatches, see container/dispatcher.py).
-        self.mapper: "Mapper | None" = None
+        self.mapper: Mapper | None = None
         #: server.xml ``<Context crossContext="true">``: whether
         #: ``ServletContext.get_context`` may return other webapps.
         self.cross_context = False
@@ -416,6 +417,17 @@ class StandardContext(LifecycleBase):
         self._request_listeners = []
         self._request_attribute_listeners = []
         self._context_attribute_listeners = []
+
+    @property
+    def request_attribute_listeners(self) -> list[ServletRequestAttributeListener]:
+        """The ServletRequestAttributeListeners (empty when there are none:
+        the request tests this before building an event)."""
+        return self._request_attribute_listeners
+
+    @property
+    def context_attribute_listeners(self) -> list[ServletContextAttributeListener]:
+        """The ServletContextAttributeListeners (empty when there are none)."""
+        return self._context_attribute_listeners
 
     def listeners_of(self, interface: type[_Listener]) -> list[_Listener]:
         """The webapp's listener instances implementing *interface*, in

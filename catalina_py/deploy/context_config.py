@@ -284,7 +284,7 @@ def build_web_xml(doc_base: str, global_web_xml: WebXml,
     return merge_web_xml(global_web_xml, app)
 
 
-def configure_context(context: "StandardContext", loader: WebappLoader) -> list[type]:
+def configure_context(context: StandardContext, loader: WebappLoader) -> list[type]:
     """Complete ``context.web_xml`` with the webapp's annotated classes,
     imported through *loader*; returns the ``@server_endpoint`` classes
     found (for the context's WebSocket ServerContainer).
@@ -319,13 +319,13 @@ class WebappConfigurator:
         #: The @server_endpoint classes the last scan found.
         self.endpoint_classes: list[type] = []
 
-    def configure_start(self, context: "StandardContext") -> None:
+    def configure_start(self, context: StandardContext) -> None:
         """The loader, then the annotation scan (before the servlets)."""
         loader = WebappLoader(context.doc_base, context.name, context.work_dir)
         context.loader = loader
         self.endpoint_classes = configure_context(context, loader)
 
-    def on_startup(self, context: "StandardContext") -> None:
+    def on_startup(self, context: StandardContext) -> None:
         """The context's ServerContainer (before the listeners, which may
         add endpoints)."""
         install_server_container(context, self.endpoint_classes)

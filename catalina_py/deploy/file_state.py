@@ -7,7 +7,6 @@ half-way). Pure functions over ``os.stat``; no deployment here."""
 from __future__ import annotations
 
 import os
-from typing import Union
 
 __all__ = ["CODE_SUFFIXES", "FileSig", "Signature", "TreeSig", "code_sig", "file_sig", "folder_sig",
            "settled", "tree_sig"]
@@ -17,11 +16,11 @@ __all__ = ["CODE_SUFFIXES", "FileSig", "Signature", "TreeSig", "code_sig", "file
 CODE_SUFFIXES = (".py", ".whl", ".zip")
 
 #: (mtime in ns, size) of a file; None when it does not exist.
-FileSig = Union[tuple[int, int], None]
+FileSig = tuple[int, int] | None
 #: Every file (and folder) of a tree with its mtime and size (-1 for a folder).
 TreeSig = frozenset[tuple[str, int, int]]
 #: Any watched state: a file's, a tree's, a folder summary, or whether a folder exists.
-Signature = Union[FileSig, TreeSig, tuple[int, int, int], bool]
+Signature = FileSig | TreeSig | tuple[int, int, int] | bool
 
 
 def file_sig(path: str) -> FileSig:

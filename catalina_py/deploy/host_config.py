@@ -36,8 +36,9 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import gevent
 import gevent.event
@@ -74,7 +75,7 @@ class DeployedApplication:
     context: StandardContext
     failed: bool = False
     descriptor: str | None = None
-    config: "ContextConfig | None" = None
+    config: ContextConfig | None = None
     #: watched key -> signature when deployed (descriptor, web.xml, code, exists)
     seen: dict[str, Signature] = field(default_factory=dict)
     #: watched key -> changed signature seen once, waiting for a second look
@@ -99,9 +100,9 @@ class HostConfig:
         requests in flight on the old context to finish.
     """
 
-    def __init__(self, host: "StandardHost", app_base: str, mapper: "Mapper",
-                 global_web_xml: WebXml, context_configs: tuple["ContextConfig", ...] = (),
-                 make_valve: Callable[["ValveConfig"], ValveBase] | None = None, *,
+    def __init__(self, host: StandardHost, app_base: str, mapper: Mapper,
+                 global_web_xml: WebXml, context_configs: tuple[ContextConfig, ...] = (),
+                 make_valve: Callable[[ValveConfig], ValveBase] | None = None, *,
                  catalina_base: str | None = None, properties: Mapping[str, str] | None = None,
                  deploy_on_startup: bool = True, background_processor_delay: float = 1.0,
                  unload_delay: float = 10.0) -> None:
@@ -148,7 +149,7 @@ class HostConfig:
         return os.path.join(self.catalina_base, "work", self.engine_name, self.host.name,
                             base_name_for(path))
 
-    def _doc_base_of(self, config: "ContextConfig") -> str:
+    def _doc_base_of(self, config: ContextConfig) -> str:
         doc_base = os.path.expanduser(config.doc_base)
         if not os.path.isabs(doc_base):
             doc_base = os.path.join(self.app_base, doc_base)
@@ -236,12 +237,12 @@ class HostConfig:
             return None
         return self._deploy(path, folder, None, DIRECTORY, None)
 
-    def deploy(self, path: str, doc_base: str, config: "ContextConfig | None" = None) -> StandardContext | None:
+    def deploy(self, path: str, doc_base: str, config: ContextConfig | None = None) -> StandardContext | None:
         """Deploy one webapp; returns None (and logs why) if it fails, in
         which case an unavailable placeholder answers 503 at *path*."""
         return self._deploy(path, doc_base, config, SERVER_XML if config is not None else DIRECTORY, None)
 
-    def _deploy(self, path: str, doc_base: str, config: "ContextConfig | None", source: str,
+    def _deploy(self, path: str, doc_base: str, config: ContextConfig | None, source: str,
                 descriptor: str | None, error: Exception | None = None,
                 descriptor_sig: Signature = None) -> StandardContext | None:
         display = path or "/"
@@ -305,7 +306,7 @@ class HostConfig:
         except Exception:
             log.exception("Stopping the failed context [%s] raised", context.display_path())
 
-    def _failed(self, path: str, doc_base: str, config: "ContextConfig | None", source: str,
+    def _failed(self, path: str, doc_base: str, config: ContextConfig | None, source: str,
                 descriptor: str | None, descriptor_sig: Signature, cause: str,
                 exc: BaseException | None) -> None:
         display = path or "/"
@@ -330,7 +331,7 @@ class HostConfig:
     def _web_xml(self, doc_base: str) -> WebXml:
         """WEB-INF/web.xml merged over conf/web.xml, checked before the
         context is built; the annotation scan completes it when the
-        context starts (``context_config.configure_context``)."""
+        context starts (``context_config.WebappConfigurator``)."""
         return build_web_xml(doc_base, self.global_web_xml)
 
     # -- what is watched -----------------------------------------------------

@@ -87,7 +87,7 @@ class ManagedContext(SessionContext, Protocol):
     :meth:`StandardManager.for_context`) its descriptor and work folder."""
 
     path: str
-    web_xml: "WebXml"
+    web_xml: WebXml
     work_dir: str | None
 
     def display_path(self) -> str:
@@ -141,7 +141,7 @@ class StandardManager(LifecycleBase):
         self._sweeper: gevent.Greenlet | None = None
 
     @classmethod
-    def for_context(cls, context: ManagedContext) -> "StandardManager":
+    def for_context(cls, context: ManagedContext) -> StandardManager:
         """A manager configured from the context's merged web.xml and its
         ``work_dir`` (no persistence when the context has none)."""
         web_xml = context.web_xml

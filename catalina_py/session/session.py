@@ -26,7 +26,6 @@ from ..servlet.listeners import (
     HttpSessionIdListener,
     HttpSessionListener,
 )
-
 from .store import SavedSession
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -40,7 +39,7 @@ class SessionContext(Protocol):
     def fire(self, interface: type, method: str, event: Any, *args: Any, reverse: bool = False) -> None:
         """Call *method* on every listener implementing *interface*."""
 
-    def get_servlet_context(self) -> "ServletContext":
+    def get_servlet_context(self) -> ServletContext:
         """The web application's ServletContext."""
 
 
@@ -60,7 +59,7 @@ class SessionOwner(Protocol):
     def max_inactive_interval(self) -> int:
         """Seconds of inactivity before a new session expires."""
 
-    def remove(self, session: "StandardSession", expired: bool = False) -> None:
+    def remove(self, session: StandardSession, expired: bool = False) -> None:
         """Forget *session* (it expired or was invalidated)."""
 
 
@@ -133,7 +132,7 @@ class StandardSession:
         self._check_valid("is_new")
         return self._is_new
 
-    def get_servlet_context(self) -> "ServletContext":
+    def get_servlet_context(self) -> ServletContext:
         """The ServletContext of the web application the session belongs to."""
         return self._manager.context.get_servlet_context()
 
@@ -264,7 +263,7 @@ class StandardSession:
             is_new=self._is_new, attributes=attributes)
 
     @classmethod
-    def from_saved(cls, manager: SessionOwner, saved: SavedSession) -> "StandardSession":
+    def from_saved(cls, manager: SessionOwner, saved: SavedSession) -> StandardSession:
         """Container side: a session restored from a saved record (no
         listener is told: it goes on from before the restart)."""
         session = cls(manager, saved.id, saved.creation_time)

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Callable, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
 from ..errors import ConfigError
@@ -72,7 +73,7 @@ class TrackedRequest(Protocol):
 
     def get_request_uri(self) -> str: ...
 
-    def get_session(self, create: bool = True) -> "StandardSession | None": ...
+    def get_session(self, create: bool = True) -> StandardSession | None: ...
 
     def get_requested_session_id(self) -> str | None: ...
 
@@ -95,7 +96,7 @@ class SessionTracking:
     :param tracking_modes: "COOKIE" and/or "URL" (None: both).
     """
 
-    def __init__(self, context_path: str, cookie_config: "CookieConfig",
+    def __init__(self, context_path: str, cookie_config: CookieConfig,
                  tracking_modes: list[str] | tuple[str, ...] | None = None) -> None:
         self.context_path = context_path
         self.cookie_config = cookie_config
@@ -188,7 +189,7 @@ class SessionTracking:
         return self._to_encoded(url, session.get_id())
 
     def _encodeable_session(self, request: TrackedRequest, url: str,
-                            absolute: str) -> "StandardSession | None":
+                            absolute: str) -> StandardSession | None:
         """The session to encode into *absolute*, or None when it must not
         be (Tomcat's ``isEncodeable`` and ``doIsEncodeable``): no valid
         session, the id came in a cookie, URL tracking off, or the URL

@@ -3,31 +3,101 @@
 A context owns its merged deployment descriptor, its servlets (wrappers),
 its code loader and its ServletContext, and registers its servlet mappings
 with the Service's Mapper when it starts.
+
+What a context knows of deployment and WebSocket it learns from outside,
+as in Tomcat: its :class:`ContextConfigurator` objects (``deploy/`` adds one,
+as Tomcat's ``ContextConfig`` listens for ``CONFIGURE_START_EVENT`` and
+runs the ``ServletContainerInitializer`` classes such as ``WsSci``) give it its
+loader, complete its descriptor and install its WebSocket ServerContainer
+while it starts. The container itself imports neither ``deploy/`` nor
+``websocket/``.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from ..lifecycle import LifecycleBase, LifecycleState
+from ..errors import ConfigError
+from ..lifecycle import LifecycleBase, LifecycleError, LifecycleState
 from ..servlet.context import ServletContext
+from ..servlet.listeners import (
+    LISTENER_INTERFACES,
+    EventListener,
+    ServletContextAttributeListener,
+    ServletContextEvent,
+    ServletContextListener,
+    ServletRequestAttributeListener,
+    ServletRequestEvent,
+    ServletRequestListener,
+)
+from ..session.manager import StandardManager
+from .filter_chain import ApplicationFilterConfig, FilterMap
 from .application_context import ApplicationContext
 from .pipeline import Pipeline, ValveBase
-from .wrapper import StandardWrapper
+from .wrapper import ERROR_EXCEPTION, StandardWrapper
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..config.web_xml import WebXml
+    from .types import ContainerRequest, ContainerResponse
     from .host import StandardHost
+    from .mapper import Mapper
 
 log = logging.getLogger("catalina_py.container")
+
+_Listener = TypeVar("_Listener", bound=EventListener)
+
+__all__ = ["ContextConfigurator", "Loader", "StandardContext", "StandardContextValve", "Stoppable",
+           "WebSocketFilter"]
+
+
+class Loader(Protocol):
+    """The code loader of a webapp (Tomcat's ``Loader``; catalina_py's is
+    ``deploy.loader.WebappLoader``): resolves the classes web.xml names."""
+
+    def load_class(self, dotted: str) -> Any:
+        """``module.Class`` from the webapp's class path. Any: whatever the
+        webapp's module holds under that name (a class, usually)."""
+
+    def unload(self) -> None:
+        """Forget every module the webapp imported."""
+
+
+class ContextConfigurator(Protocol):
+    """Configures a starting context from outside (Tomcat's ``ContextConfig``
+    lifecycle listener and the ``ServletContainerInitializer`` classes), so the
+    container needs no knowledge of deployment or WebSocket."""
+
+    def configure_start(self, context: StandardContext) -> None:
+        """First thing in :meth:`StandardContext.start_internal` (Tomcat's
+        ``CONFIGURE_START_EVENT``): give the context its loader and complete
+        its descriptor, before its servlets are created."""
+
+    def on_startup(self, context: StandardContext) -> None:
+        """Once the servlets and the pipeline are started, before the
+        listeners (``ServletContainerInitializer.onStartup``)."""
+
+
+class Stoppable(Protocol):
+    """Something a context stops with itself (its WebSocket ServerContainer)."""
+
+    def stop(self) -> None:
+        """Release what it holds."""
+
+
+#: The WebSocket handshake check the context runs before its servlets
+#: (Tomcat's WsFilter): True when it answered the request.
+WebSocketFilter = Callable[["ContainerRequest", "ContainerResponse"], bool]
 
 
 class StandardContextValve(ValveBase):
     """Refuses the protected folders, then hands over to the wrapper."""
 
-    def invoke(self, request: Any, response: Any) -> None:
+    container: StandardContext
+
+    def invoke(self, request: ContainerRequest, response: ContainerResponse) -> None:
         # The servlet spec: nothing under WEB-INF or META-INF is ever served.
         path = request.mapping.relative_path
         head = path[:10].upper()
@@ -59,14 +129,13 @@ class StandardContextValve(ValveBase):
         finally:
             context.in_flight -= 1
 
-    def _invoke_with_listeners(self, context: "StandardContext", request: Any, response: Any) -> None:
+    def _invoke_with_listeners(self, context: StandardContext, request: ContainerRequest,
+                               response: ContainerResponse) -> None:
         """The same, between ``request_initialized`` (in order) and
         ``request_destroyed`` (in reverse order), as Tomcat's
         ``fireRequestInitEvent``/``fireRequestDestroyEvent``: a listener
         raising in ``request_initialized`` is logged, the request is not
         processed and answers 500."""
-        from ..servlet.listeners import ServletRequestEvent
-        from .wrapper import ERROR_EXCEPTION
         listeners = context._request_listeners
         event = ServletRequestEvent(context.get_servlet_context(), request)
         try:
@@ -100,34 +169,38 @@ class StandardContextValve(ValveBase):
 class StandardContext(LifecycleBase):
     """A web application mapped at ``path`` ("" for ROOT)."""
 
-    def __init__(self, host: "StandardHost", path: str, doc_base: str, web_xml: "WebXml",
-                 name: str | None = None, reloadable: bool = False) -> None:
+    def __init__(self, host: StandardHost, path: str, doc_base: str, web_xml: WebXml,
+                 name: str | None = None) -> None:
         self.host = host
         self.path = path
         self.name = name if name is not None else path
         self.doc_base = os.path.realpath(doc_base)
         self.web_xml = web_xml
-        self.reloadable = reloadable
         self.wrappers: dict[str, StandardWrapper] = {}
         self.mime_mappings: dict[str, str] = dict(web_xml.mime_mappings)
         self.welcome_files: list[str] = list(web_xml.welcome_files or [])
-        self.request_character_encoding: str | None = getattr(web_xml, "request_character_encoding", None)
-        self.response_character_encoding: str = getattr(web_xml, "response_character_encoding", None) or "UTF-8"
-        self.loader: Any = None
+        self.request_character_encoding: str | None = web_xml.request_character_encoding
+        self.response_character_encoding: str = web_xml.response_character_encoding or "UTF-8"
+        #: The webapp's code loader, given by a configurator when it starts.
+        self.loader: Loader | None = None
+        #: What configures the context while it starts (see ContextConfigurator).
+        self.configurators: list[ContextConfigurator] = []
         self._servlet_context: ServletContext | None = None
         basic = StandardContextValve()
         basic.container = self
         self.pipeline = Pipeline(basic)
+        #: The access log valves of the host and of this context (Any: the
+        #: valves' classes live in container/valves, which imports this module).
         self.access_logs: list[Any] = []
         #: Instances of the webapp's listener classes, in declaration order.
-        self.listeners: list[Any] = []
+        self.listeners: list[EventListener] = []
         #: The listeners of each kind fired per request or attribute change,
         #: computed by listener_start (empty lists cost one test per event).
-        self._request_listeners: list[Any] = []
-        self._request_attribute_listeners: list[Any] = []
-        self._context_attribute_listeners: list[Any] = []
+        self._request_listeners: list[ServletRequestListener] = []
+        self._request_attribute_listeners: list[ServletRequestAttributeListener] = []
+        self._context_attribute_listeners: list[ServletContextAttributeListener] = []
         #: ServletContextListeners whose context_initialized was called.
-        self._initialized_listeners: list[Any] = []
+        self._initialized_listeners: list[ServletContextListener] = []
         #: Requests inside the wrapper pipeline now (see StandardContextValve).
         self.in_flight = 0
         #: True while the context is being reloaded: requests get 503.
@@ -138,25 +211,24 @@ class StandardContext(LifecycleBase):
         #: The started ``<filter>`` definitions by name (ApplicationFilterConfig)
         #: and the chain builder of the filter mappings (None when the webapp
         #: maps no filter: its servlets are then called directly).
-        self.filter_configs: dict[str, Any] = {}
-        self.filter_map: Any = None
+        self.filter_configs: dict[str, ApplicationFilterConfig] = {}
+        self.filter_map: FilterMap | None = None
         self._filters_started = False
         #: The Service's Mapper, used by RequestDispatcher to map paths
         #: (set by whoever registers the context with it; otherwise learnt
         #: from the first request that dispatches, see container/dispatcher.py).
-        self.mapper: Any = None
+        self.mapper: Mapper | None = None
         #: server.xml ``<Context crossContext="true">``: whether
         #: ``ServletContext.get_context`` may return other webapps.
         self.cross_context = False
         #: The session manager (catalina_py.session.StandardManager), created
         #: and started with the context, saved and stopped with it.
-        self.manager: Any = None
-        #: The WebSocket ServerContainer (created when the context starts)
-        #: and its handshake check, set once the context has an endpoint.
-        self.ws_container: Any = None
-        self.ws_filter: Any = None
-        #: The @server_endpoint classes the annotation scan found.
-        self.ws_endpoint_classes: list[type] = []
+        self.manager: StandardManager | None = None
+        #: The WebSocket ServerContainer (installed by a configurator when
+        #: the context starts) and its handshake check, set once the context
+        #: has an endpoint.
+        self.ws_container: Stoppable | None = None
+        self.ws_filter: WebSocketFilter | None = None
 
     def lifecycle_name(self) -> str:
         return f"StandardContext[{self.display_path()}]"
@@ -206,27 +278,26 @@ class StandardContext(LifecycleBase):
         return wrapper
 
     def start_internal(self) -> None:
-        """Tomcat's ``StandardContext.startInternal`` order: loader; the
-        annotation scan (``ContextConfig.configureStart``, which needs the
-        loader); servlets; listeners instantiated, then
+        """Tomcat's ``StandardContext.startInternal`` order: the
+        configurators' ``configure_start`` (the loader, then the annotation
+        scan, ``ContextConfig.configureStart``); servlets; the
+        configurators' ``on_startup`` (WebSocket); listeners instantiated, then
         ``context_initialized`` in order; filters ``init``-ed;
         load-on-startup servlets. Anything that raises fails the start
         (HostConfig then stops the context, which undoes what started)."""
-        from ..deploy.context_config import configure_context
-        from ..deploy.loader import WebappLoader
-        self.loader = WebappLoader(self.doc_base, self.name, self.work_dir)
-        configure_context(self)
+        for configurator in self.configurators:
+            configurator.configure_start(self)
         for name, definition in self.web_xml.servlets.items():
             self.add_servlet(name, definition.servlet_class, definition.init_params,
                              definition.load_on_startup).start()
         self.pipeline.start()
-        # WebSocket endpoints: the scanned ones now, listeners may add more.
-        from ..websocket.server import install_server_container
-        install_server_container(self, self.ws_endpoint_classes)
+        # ServletContainerInitializers: the WebSocket ServerContainer with the
+        # scanned endpoints now; the listeners may add more.
+        for configurator in self.configurators:
+            configurator.on_startup(self)
         self.listener_start()
         # The manager starts after the listeners (restored sessions may need
         # them) and before the filters, as in Tomcat.
-        from ..session.manager import StandardManager
         self.manager = StandardManager.for_context(self)
         self.manager.start()
         # load-on-startup: non-negative values, lowest first, as the spec says.
@@ -265,8 +336,7 @@ class StandardContext(LifecycleBase):
         to start. Calling it again while started does nothing."""
         if self._filters_started:
             return
-        from .filter_chain import ApplicationFilterConfig, FilterMap
-        configs: dict[str, Any] = {}
+        configs: dict[str, ApplicationFilterConfig] = {}
         try:
             for name, definition in self.web_xml.filters.items():
                 config = ApplicationFilterConfig(definition, self.get_servlet_context(), self.loader)
@@ -301,13 +371,11 @@ class StandardContext(LifecycleBase):
         listener interface, or whose ``context_initialized`` raises fails
         the start: the error propagates (LifecycleError, caused by what the
         listener raised)."""
-        from ..errors import ConfigError
-        from ..lifecycle import LifecycleError
-        from ..servlet.listeners import (LISTENER_INTERFACES, ServletContextAttributeListener,
-                                         ServletContextEvent, ServletContextListener,
-                                         ServletRequestAttributeListener, ServletRequestListener)
-        instances = []
+        instances: list[EventListener] = []
         for definition in self.web_xml.listeners:
+            if self.loader is None:
+                raise LifecycleError(f"context [{self.display_path()}] has no loader to load the "
+                                     f"listener class '{definition.listener_class}'")
             cls = self.loader.load_class(definition.listener_class)
             if not isinstance(cls, type) or not issubclass(cls, LISTENER_INTERFACES):
                 names = ", ".join(i.__name__ for i in LISTENER_INTERFACES)
@@ -336,7 +404,6 @@ class StandardContext(LifecycleBase):
         """Tomcat's ``listenerStop``: ``context_destroyed`` in reverse order
         on the listeners whose ``context_initialized`` was called (what
         one raises is logged), then forget every listener."""
-        from ..servlet.listeners import ServletContextEvent
         initialized, self._initialized_listeners = self._initialized_listeners, []
         if initialized:
             event = ServletContextEvent(self.get_servlet_context())
@@ -351,12 +418,24 @@ class StandardContext(LifecycleBase):
         self._request_attribute_listeners = []
         self._context_attribute_listeners = []
 
-    def listeners_of(self, interface: type) -> list[Any]:
+    @property
+    def request_attribute_listeners(self) -> list[ServletRequestAttributeListener]:
+        """The ServletRequestAttributeListeners (empty when there are none:
+        the request tests this before building an event)."""
+        return self._request_attribute_listeners
+
+    @property
+    def context_attribute_listeners(self) -> list[ServletContextAttributeListener]:
+        """The ServletContextAttributeListeners (empty when there are none)."""
+        return self._context_attribute_listeners
+
+    def listeners_of(self, interface: type[_Listener]) -> list[_Listener]:
         """The webapp's listener instances implementing *interface*, in
         declaration order."""
         return [listener for listener in self.listeners if isinstance(listener, interface)]
 
-    def fire(self, interface: type, method: str, event: Any, *args: Any, reverse: bool = False) -> None:
+    def fire(self, interface: type[EventListener], method: str, event: Any, *args: Any,
+             reverse: bool = False) -> None:
         """Call ``method(event, *args)`` on every listener implementing
         *interface* (in reverse order for the ``*_destroyed`` events). A
         listener that raises is logged; the others are still called."""

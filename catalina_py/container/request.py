@@ -594,6 +594,21 @@ class Request(RequestSessions, RequestDispatchState, AttributeHolder, HttpServle
         servlet failed): the connection is closed without completing it."""
         return self._channel.abort_after_response
 
+    def get_wrapper(self) -> Any:
+        """Container side: the wrapper (servlet) the request is mapped to,
+        None when nothing matched (Tomcat's ``Request.getWrapper``)."""
+        return self.mapping.wrapper
+
+    def get_decoded_path_in_context(self) -> str:
+        """Container side: the decoded, normalised path after the context
+        path ("/" at least), which the Mapper matched."""
+        return self.mapping.relative_path
+
+    def get_response(self) -> "Response | None":
+        """Container side: the response of this request, None once it has
+        ended (Tomcat's ``Request.getResponse``)."""
+        return self.response
+
     # -- container side: the response, dispatches, the end -------------------
     @property
     def uri_encoding(self) -> str:

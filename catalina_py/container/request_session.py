@@ -76,6 +76,18 @@ class RequestSessions:
     def is_requested_session_id_from_url(self) -> bool:
         return self._requested_session_url
 
+    def set_requested_session_id(self, session_id: str, *, from_cookie: bool | None = None,
+                                 from_url: bool | None = None) -> None:
+        """Container side: record the session id the client sent, and (when
+        given) whether it came in a cookie or the URL (Tomcat's
+        ``setRequestedSessionId``/``Cookie``/``URL``); set by the manager
+        while the adapter maps the request."""
+        self._requested_session_id = session_id
+        if from_cookie is not None:
+            self._requested_session_cookie = from_cookie
+        if from_url is not None:
+            self._requested_session_url = from_url
+
     def change_session_id(self) -> str:
         """Give the request's session a new id (against session fixation)
         and return it; the old id no longer finds the session. The new

@@ -163,7 +163,7 @@ class Response(HttpServletResponse):
                 self._cookies = []
             self._cookies.append(cookie)
 
-    def _add_session_cookie(self, cookie: Cookie) -> None:
+    def add_session_cookie(self, cookie: Cookie) -> None:
         """Container side: add the session cookie, replacing an earlier
         cookie of the same name (Tomcat's ``addSessionCookieInternal``), so
         a session created and then given a new id sends one cookie."""

@@ -11,14 +11,17 @@ as Tomcat's ``ContextConfig.webConfig`` does.
 3. merge the global ``conf/web.xml`` under the result
    (:func:`~catalina_py.config.web_xml.merge_web_xml`).
 
-The scan imports modules through the webapp's loader, which the context
-creates when it starts.  Deployment therefore happens in two steps:
+The scan imports modules through the webapp's loader, which is created
+when the context starts.  Deployment therefore happens in two steps:
 ``HostConfig`` calls :func:`build_web_xml` without a loader (steps 1 and
 3: the descriptor is checked before anything starts, and the context gets
-its MIME types and welcome files), then ``StandardContext.start_internal``
-calls :func:`configure_context` right after creating its loader (Tomcat's
-``CONFIGURE_START_EVENT``), which redoes the merge with the annotated
-classes when there are any.
+its MIME types and welcome files) and gives the context a
+:class:`WebappConfigurator`; when ``StandardContext.start_internal`` calls
+its ``configure_start`` (Tomcat's ``CONFIGURE_START_EVENT``), it creates
+the loader and calls :func:`configure_context`, which redoes the merge with
+the annotated classes when there are any.  Its ``on_startup`` then installs
+the context's WebSocket ServerContainer with the ``@server_endpoint``
+classes the scan found (Tomcat's ``WsSci``), before the listeners run.
 
 Tomcat reads annotations from class files without initialising the
 classes.  Python cannot see a decorator without running the module, so
@@ -34,7 +37,7 @@ import importlib
 import os
 import traceback
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..config.web_xml import (
     FilterDef,
@@ -52,12 +55,15 @@ from ..servlet.annotation import (
     get_web_servlet,
 )
 from ..websocket.endpoint import get_server_endpoint
+from ..websocket.server import install_server_container
+from .loader import WebappLoader
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..container.context import StandardContext
 
 __all__ = [
     "AnnotatedClass",
+    "WebappConfigurator",
     "apply_annotations",
     "build_web_xml",
     "configure_context",
@@ -125,7 +131,7 @@ def _import_error(path: str, exc: BaseException) -> ConfigError:
         path, line, "a module that imports without errors")
 
 
-def scan_annotations(loader: Any) -> list[AnnotatedClass]:
+def scan_annotations(loader: WebappLoader) -> list[AnnotatedClass]:
     """The classes decorated with ``@web_servlet``, ``@web_filter`` or
     ``@web_listener`` in the modules under ``loader.classes_dir``, by
     module name, then in definition order within a module.
@@ -267,7 +273,7 @@ def _app_web_xml(doc_base: str) -> WebXml:
 
 
 def build_web_xml(doc_base: str, global_web_xml: WebXml,
-                  loader: Any = None) -> WebXml:
+                  loader: WebappLoader | None = None) -> WebXml:
     """The effective descriptor of the webapp at ``doc_base``: its
     ``WEB-INF/web.xml`` (if any), plus its annotated classes when
     ``loader`` is given and the descriptor is not metadata-complete, over
@@ -278,9 +284,10 @@ def build_web_xml(doc_base: str, global_web_xml: WebXml,
     return merge_web_xml(global_web_xml, app)
 
 
-def configure_context(context: "StandardContext") -> None:
-    """Complete ``context.web_xml`` with the webapp's annotated classes;
-    called by ``StandardContext.start_internal`` once its loader exists.
+def configure_context(context: StandardContext, loader: WebappLoader) -> list[type]:
+    """Complete ``context.web_xml`` with the webapp's annotated classes,
+    imported through *loader*; returns the ``@server_endpoint`` classes
+    found (for the context's WebSocket ServerContainer).
 
     Does nothing when the descriptor is metadata-complete or no module
     declares a decorated class; otherwise re-reads ``WEB-INF/web.xml``,
@@ -288,16 +295,37 @@ def configure_context(context: "StandardContext") -> None:
     descriptor was merged over (:attr:`WebXml.defaults`) under it.
     """
     web = context.web_xml
-    context.ws_endpoint_classes = []
-    if web.metadata_complete or context.loader is None:
-        return
-    classes = scan_annotations(context.loader)
-    # @server_endpoint classes are deployed by the context's ServerContainer.
-    context.ws_endpoint_classes = [found.cls for found in classes
-                                   if get_server_endpoint(found.cls) is not None]
+    if web.metadata_complete:
+        return []
+    classes = scan_annotations(loader)
+    endpoints = [found.cls for found in classes if get_server_endpoint(found.cls) is not None]
     if not classes:
-        return
+        return endpoints
     app = _app_web_xml(context.doc_base)
     apply_annotations(app, classes)
     defaults = web.defaults if web.defaults is not None else WebXml()
     context.web_xml = merge_web_xml(defaults, app)
+    return endpoints
+
+
+class WebappConfigurator:
+    """What deployment does to a context while it starts (a
+    :class:`~catalina_py.container.context.ContextConfigurator`, as Tomcat's
+    ``ContextConfig`` and ``WsSci``): gives it a :class:`WebappLoader`,
+    completes its descriptor with the annotated classes, and installs its
+    WebSocket ServerContainer with the scanned endpoints."""
+
+    def __init__(self) -> None:
+        #: The @server_endpoint classes the last scan found.
+        self.endpoint_classes: list[type] = []
+
+    def configure_start(self, context: StandardContext) -> None:
+        """The loader, then the annotation scan (before the servlets)."""
+        loader = WebappLoader(context.doc_base, context.name, context.work_dir)
+        context.loader = loader
+        self.endpoint_classes = configure_context(context, loader)
+
+    def on_startup(self, context: StandardContext) -> None:
+        """The context's ServerContainer (before the listeners, which may
+        add endpoints)."""
+        install_server_container(context, self.endpoint_classes)

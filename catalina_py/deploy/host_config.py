@@ -36,18 +36,24 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import gevent
 import gevent.event
 
 from ..config.web_xml import WebXml, merge_web_xml
 from ..container.context import StandardContext
+from ..container.pipeline import ValveBase
 from ..errors import ConfigError
+from .context_config import WebappConfigurator, build_web_xml
+from .file_state import Signature, code_sig, file_sig, folder_sig, settled
+from .naming import base_name_for, context_path_for
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..config.context_spec import ContextSpec
+    from ..config.valve_spec import ValveSpec
     from ..container.host import StandardHost
     from ..container.mapper import Mapper
 
@@ -57,59 +63,6 @@ log = logging.getLogger("catalina_py.deploy")
 SERVER_XML = "server.xml"
 DESCRIPTOR = "descriptor"
 DIRECTORY = "directory"
-
-#: Files under WEB-INF/classes and WEB-INF/lib whose change reloads a
-#: reloadable context (Tomcat: class files and jars).
-CODE_SUFFIXES = (".py", ".whl", ".zip")
-
-
-def context_path_for(name: str) -> str:
-    """Tomcat's naming rule for a folder or descriptor base name:
-    ``ROOT`` -> "", ``a#b`` -> "/a/b"."""
-    if "##" in name:
-        raise ConfigError(f"'{name}': parallel deployment versions (name##version) are not "
-                          "supported by catalina_py")
-    if name == "ROOT":
-        return ""
-    if not name or "" in name.split("#"):
-        raise ConfigError(f"'{name}' gives no valid context path (an empty path segment)")
-    return "/" + name.replace("#", "/")
-
-
-def base_name_for(path: str) -> str:
-    """The inverse of :func:`context_path_for`: "" -> ``ROOT``, "/a/b" -> ``a#b``."""
-    return "ROOT" if path == "" else path[1:].replace("/", "#")
-
-
-def _file_sig(path: str) -> tuple[int, int] | None:
-    """(mtime, size) of a file, None when it does not exist."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_mtime_ns, st.st_size)
-
-
-def _tree_sig(root: str, suffixes: tuple[str, ...] | None = None) -> frozenset[tuple[str, int, int]]:
-    """Every file under *root* (with one of *suffixes*, if given) with its
-    mtime and size; folders count too when no suffix filter is given, so a
-    removed file or folder changes the signature."""
-    entries = set()
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if d != "__pycache__"]
-        if suffixes is None:
-            sig = _file_sig(folder)
-            if sig is not None:
-                entries.add((folder, sig[0], -1))
-        for name in files:
-            if suffixes is not None and not name.lower().endswith(suffixes):
-                continue
-            full = os.path.join(folder, name)
-            sig = _file_sig(full)
-            if sig is not None:
-                entries.add((full, *sig))
-    return frozenset(entries)
-
 
 @dataclass
 class DeployedApplication:
@@ -123,11 +76,11 @@ class DeployedApplication:
     context: StandardContext
     failed: bool = False
     descriptor: str | None = None
-    config: "ContextSpec | None" = None
-    #: watched key -> signature when deployed (descriptor, web.xml, code)
-    seen: dict[str, Any] = field(default_factory=dict)
+    config: ContextSpec | None = None
+    #: watched key -> signature when deployed (descriptor, web.xml, code, exists)
+    seen: dict[str, Signature] = field(default_factory=dict)
     #: watched key -> changed signature seen once, waiting for a second look
-    pending: dict[str, Any] = field(default_factory=dict)
+    pending: dict[str, Signature] = field(default_factory=dict)
 
     @property
     def reloadable(self) -> bool:
@@ -148,9 +101,9 @@ class HostConfig:
         requests in flight on the old context to finish.
     """
 
-    def __init__(self, host: "StandardHost", app_base: str, mapper: "Mapper",
-                 global_web_xml: WebXml, context_configs: tuple["ContextSpec", ...] = (),
-                 make_valve: Callable[[Any], Any] | None = None, *,
+    def __init__(self, host: StandardHost, app_base: str, mapper: Mapper,
+                 global_web_xml: WebXml, context_configs: tuple[ContextSpec, ...] = (),
+                 make_valve: Callable[[ValveSpec], ValveBase] | None = None, *,
                  catalina_base: str | None = None, properties: Mapping[str, str] | None = None,
                  deploy_on_startup: bool = True, background_processor_delay: float = 1.0,
                  unload_delay: float = 10.0) -> None:
@@ -172,7 +125,7 @@ class HostConfig:
         #: context path -> what was deployed there
         self.deployed: dict[str, DeployedApplication] = {}
         #: new folders/descriptors seen once, waiting to be stable
-        self._candidates: dict[str, Any] = {}
+        self._candidates: dict[str, Signature] = {}
         self._warned: set[str] = set()
         self._stop_event = gevent.event.Event()
         self._watcher: gevent.Greenlet | None = None
@@ -180,7 +133,7 @@ class HostConfig:
     # -- locations -----------------------------------------------------------
     @property
     def engine_name(self) -> str:
-        engine = getattr(self.host, "engine", None)
+        engine = self.host.engine
         return engine.name if engine is not None else "Catalina"
 
     @property
@@ -197,7 +150,7 @@ class HostConfig:
         return os.path.join(self.catalina_base, "work", self.engine_name, self.host.name,
                             base_name_for(path))
 
-    def _doc_base_of(self, config: "ContextSpec") -> str:
+    def _doc_base_of(self, config: ContextSpec) -> str:
         doc_base = os.path.expanduser(config.doc_base)
         if not os.path.isabs(doc_base):
             doc_base = os.path.join(self.app_base, doc_base)
@@ -262,7 +215,7 @@ class HostConfig:
                                   f"{self.deployed[path].descriptor or self.deployed[path].source}")
             return None
         log.info("Deploying deployment descriptor [%s]", file)
-        sig = _file_sig(file)
+        sig = file_sig(file)
         try:
             config, warnings = load_context_descriptor(file, path, self.properties)
         except ConfigError as exc:
@@ -285,14 +238,14 @@ class HostConfig:
             return None
         return self._deploy(path, folder, None, DIRECTORY, None)
 
-    def deploy(self, path: str, doc_base: str, config: "ContextSpec | None" = None) -> StandardContext | None:
+    def deploy(self, path: str, doc_base: str, config: ContextSpec | None = None) -> StandardContext | None:
         """Deploy one webapp; returns None (and logs why) if it fails, in
         which case an unavailable placeholder answers 503 at *path*."""
         return self._deploy(path, doc_base, config, SERVER_XML if config is not None else DIRECTORY, None)
 
-    def _deploy(self, path: str, doc_base: str, config: "ContextSpec | None", source: str,
+    def _deploy(self, path: str, doc_base: str, config: ContextSpec | None, source: str,
                 descriptor: str | None, error: Exception | None = None,
-                descriptor_sig: Any = None) -> StandardContext | None:
+                descriptor_sig: Signature = None) -> StandardContext | None:
         display = path or "/"
         started = time.monotonic()
         if descriptor is None:
@@ -305,8 +258,8 @@ class HostConfig:
                 raise ConfigError(f"the docBase [{doc_base}] of context [{display}] does not exist "
                                   "or is not a directory")
             web_xml = self._web_xml(doc_base)
-            context = StandardContext(self.host, path, doc_base, web_xml,
-                                      reloadable=bool(config and config.reloadable))
+            context = StandardContext(self.host, path, doc_base, web_xml)
+            context.configurators.append(WebappConfigurator())
             context.work_dir = self.work_dir_for(path)
             context.mapper = self.mapper
             context.cross_context = (config is not None and
@@ -318,11 +271,13 @@ class HostConfig:
             context.start()
         except ConfigError as exc:
             self._discard(context)
-            return self._failed(path, doc_base, config, source, descriptor, descriptor_sig, str(exc), None)
+            self._failed(path, doc_base, config, source, descriptor, descriptor_sig, str(exc), None)
+            return None
         except Exception as exc:
             self._discard(context)
-            return self._failed(path, doc_base, config, source, descriptor, descriptor_sig,
-                                f"{type(exc).__name__}: {exc}", exc)
+            self._failed(path, doc_base, config, source, descriptor, descriptor_sig,
+                         f"{type(exc).__name__}: {exc}", exc)
+            return None
         self.failed.pop(display, None)
         self._register(path, context)
         app = DeployedApplication(path, doc_base, source, context, descriptor=descriptor, config=config)
@@ -331,7 +286,8 @@ class HostConfig:
                  (time.monotonic() - started) * 1000)
         return context
 
-    def _host_access_logs(self) -> list[Any]:
+    def _host_access_logs(self) -> list[Any]:  # Any: access log valves, as StandardContext.access_logs
+        # The host's access_logs are set by bootstrap (none on a bare StandardHost).
         return list(getattr(self.host, "access_logs", []))
 
     def _register(self, path: str, context: StandardContext) -> None:
@@ -351,8 +307,8 @@ class HostConfig:
         except Exception:
             log.exception("Stopping the failed context [%s] raised", context.display_path())
 
-    def _failed(self, path: str, doc_base: str, config: "ContextSpec | None", source: str,
-                descriptor: str | None, descriptor_sig: Any, cause: str,
+    def _failed(self, path: str, doc_base: str, config: ContextSpec | None, source: str,
+                descriptor: str | None, descriptor_sig: Signature, cause: str,
                 exc: BaseException | None) -> None:
         display = path or "/"
         self.failed[display] = cause
@@ -372,17 +328,15 @@ class HostConfig:
         app = DeployedApplication(path, doc_base, source, placeholder, failed=True,
                                   descriptor=descriptor, config=config)
         self._remember(app, descriptor_sig)
-        return None
 
     def _web_xml(self, doc_base: str) -> WebXml:
         """WEB-INF/web.xml merged over conf/web.xml, checked before the
         context is built; the annotation scan completes it when the
-        context starts (``context_config.configure_context``)."""
-        from .context_config import build_web_xml
+        context starts (``context_config.WebappConfigurator``)."""
         return build_web_xml(doc_base, self.global_web_xml)
 
     # -- what is watched -----------------------------------------------------
-    def _remember(self, app: DeployedApplication, descriptor_sig: Any) -> None:
+    def _remember(self, app: DeployedApplication, descriptor_sig: Signature) -> None:
         """Record the watched files' state as deployed."""
         app.seen = self._watched(app)
         app.seen["exists"] = os.path.isdir(app.doc_base)
@@ -391,35 +345,17 @@ class HostConfig:
             app.seen["descriptor"] = descriptor_sig
         self.deployed[app.path] = app
 
-    def _watched(self, app: DeployedApplication) -> dict[str, Any]:
-        watched: dict[str, Any] = {
-            "web.xml": _file_sig(os.path.join(app.doc_base, "WEB-INF", "web.xml")),
+    def _watched(self, app: DeployedApplication) -> dict[str, Signature]:
+        watched: dict[str, Signature] = {
+            "web.xml": file_sig(os.path.join(app.doc_base, "WEB-INF", "web.xml")),
         }
         if app.descriptor is not None:
-            watched["descriptor"] = _file_sig(app.descriptor)
+            watched["descriptor"] = file_sig(app.descriptor)
         if app.reloadable or app.failed:
-            watched["code"] = self._code_sig(app.doc_base)
+            watched["code"] = code_sig(app.doc_base)
         return watched
 
-    @staticmethod
-    def _code_sig(doc_base: str) -> frozenset[tuple[str, int, int]]:
-        web_inf = os.path.join(doc_base, "WEB-INF")
-        return _tree_sig(os.path.join(web_inf, "classes"), CODE_SUFFIXES) | \
-            _tree_sig(os.path.join(web_inf, "lib"), CODE_SUFFIXES)
-
-    @staticmethod
-    def _settled(app: DeployedApplication, key: str, current: Any) -> bool:
-        """True when *key* differs from its deployed state and has not
-        changed since the previous check."""
-        if current == app.seen.get(key):
-            app.pending.pop(key, None)
-            return False
-        if key not in app.pending or app.pending[key] != current:
-            app.pending[key] = current
-            return False
-        return True
-
-    def _new_and_stable(self, key: str, current: Any) -> bool:
+    def _new_and_stable(self, key: str, current: Signature) -> bool:
         """A new folder or descriptor: true once its state is unchanged
         since the previous check (it is not being copied any more)."""
         previous = self._candidates.get(key)
@@ -464,7 +400,7 @@ class HostConfig:
             seen.add(file)
             if any(app.descriptor == file for app in self.deployed.values()):
                 continue
-            if self._new_and_stable(file, _file_sig(file)):
+            if self._new_and_stable(file, file_sig(file)):
                 self._candidates.pop(file, None)
                 self.deploy_descriptor(file)
         for folder in self._app_base_folders():
@@ -475,17 +411,11 @@ class HostConfig:
                 continue
             if path in self.deployed or path in self.host.contexts:
                 continue
-            if self._new_and_stable(folder, self._folder_sig(folder)):
+            if self._new_and_stable(folder, folder_sig(folder)):
                 self._candidates.pop(folder, None)
                 self.deploy_directory(folder)
         for key in [k for k in self._candidates if k not in seen]:
             del self._candidates[key]
-
-    @staticmethod
-    def _folder_sig(folder: str) -> Any:
-        entries = _tree_sig(folder)
-        return (len(entries), max((e[1] for e in entries), default=0),
-                sum(e[2] for e in entries if e[2] >= 0))
 
     def _check_app(self, app: DeployedApplication, auto: bool) -> None:
         if self.deployed.get(app.path) is not app:
@@ -503,12 +433,12 @@ class HostConfig:
         current = self._watched(app)
         if auto:
             for key in ("descriptor", "web.xml"):
-                if key in current and self._settled(app, key, current[key]):
+                if key in current and settled(app.seen, app.pending, key, current[key]):
                     log.info("The %s of context [%s] changed: redeploying", key, app.path or "/")
                     self.redeploy(app.path)
                     return
         if "code" in current and (app.reloadable or auto) and \
-                self._settled(app, "code", current["code"]):
+                settled(app.seen, app.pending, "code", current["code"]):
             if app.failed:
                 log.info("The code of the failed context [%s] changed: redeploying", app.path or "/")
                 self.redeploy(app.path)
@@ -520,9 +450,9 @@ class HostConfig:
         """Wait (at most ``unload_delay``) for the requests in flight on
         *context* to finish."""
         deadline = time.monotonic() + self.unload_delay
-        while getattr(context, "in_flight", 0) > 0 and time.monotonic() < deadline:
+        while context.in_flight > 0 and time.monotonic() < deadline:
             gevent.sleep(0.02)
-        if getattr(context, "in_flight", 0) > 0:
+        if context.in_flight > 0:
             log.warning("Context [%s] still has %d request(s) in flight after %.0f s; stopping it "
                         "anyway", context.display_path(), context.in_flight, self.unload_delay)
 

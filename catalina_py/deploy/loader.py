@@ -40,7 +40,8 @@ import sys
 import tempfile
 import types
 import zipfile
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 log = logging.getLogger("catalina_py.deploy")
 
@@ -58,7 +59,7 @@ _CONTAINER_TOPS = frozenset({"catalina_py", "__future__"})
 _NATIVE_SUFFIXES = tuple(importlib.machinery.EXTENSION_SUFFIXES) + (".so", ".pyd", ".dylib")
 
 #: package name -> its loader, for the finder.
-_LOADERS: dict[str, "WebappLoader"] = {}
+_LOADERS: dict[str, WebappLoader] = {}
 
 
 def _ensure_root() -> None:
@@ -71,7 +72,7 @@ def _ensure_root() -> None:
         sys.meta_path.insert(0, _WebappFinder())
 
 
-def _owner(fullname: str) -> "WebappLoader | None":
+def _owner(fullname: str) -> WebappLoader | None:
     """The loader whose package holds the module *fullname*, if any."""
     if not fullname.startswith(_PREFIX + "."):
         return None
@@ -88,7 +89,7 @@ class _WebappSourceLoader(importlib.machinery.SourceFileLoader):
     a ``.pyc`` keyed by mtime in seconds would miss -- is still reloaded.
     """
 
-    def __init__(self, fullname: str, path: str, webapp: "WebappLoader") -> None:
+    def __init__(self, fullname: str, path: str, webapp: WebappLoader) -> None:
         super().__init__(fullname, path)
         self.webapp = webapp
 
@@ -230,7 +231,7 @@ class WebappLoader:
                     name == self.package or name.startswith(self.package + ".")):
                 raise ImportError(f"a webapp cannot import the modules of another webapp ({name})",
                                   name=name)
-        return builtins.__import__(name, globals, locals, fromlist, level)
+        return builtins.__import__(name, globals, locals, fromlist or (), level)
 
     def load_class(self, dotted: str) -> Any:
         """Resolve ``module.Class`` from the webapp's class path, or a

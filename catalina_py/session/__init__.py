@@ -20,11 +20,11 @@ HttpSession = StandardSession
 
 __all__ = [
     "DEFAULT_SWEEP_SECONDS",
-    "HttpSession",
-    "HttpSessionBindingListener",
     "MAX_ACTIVE_PARAM",
     "SESSIONS_FILE",
     "SWEEP_PARAM",
+    "HttpSession",
+    "HttpSessionBindingListener",
     "StandardManager",
     "StandardSession",
     "TooManyActiveSessionsError",

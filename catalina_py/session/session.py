@@ -13,8 +13,9 @@ lookup) and regularly by the manager's background sweep, as Tomcat does.
 
 from __future__ import annotations
 
+import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..servlet.exceptions import IllegalStateError
 from ..servlet.listeners import (
@@ -25,9 +26,41 @@ from ..servlet.listeners import (
     HttpSessionIdListener,
     HttpSessionListener,
 )
+from .store import SavedSession
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .manager import StandardManager
+    from ..servlet.context import ServletContext
+
+
+class SessionContext(Protocol):
+    """What a session and its manager need of their web application (the
+    StandardContext): its listeners and its ServletContext."""
+
+    def fire(self, interface: type, method: str, event: Any, *args: Any, reverse: bool = False) -> None:
+        """Call *method* on every listener implementing *interface*."""
+
+    def get_servlet_context(self) -> ServletContext:
+        """The web application's ServletContext."""
+
+
+class SessionOwner(Protocol):
+    """What a session needs of the manager that made it (the
+    StandardManager), so that this module does not import the manager."""
+
+    @property
+    def context(self) -> SessionContext:
+        """The web application the sessions belong to."""
+
+    @property
+    def log(self) -> logging.Logger:
+        """Where a session logs what its attribute listeners raise."""
+
+    @property
+    def max_inactive_interval(self) -> int:
+        """Seconds of inactivity before a new session expires."""
+
+    def remove(self, session: StandardSession, expired: bool = False) -> None:
+        """Forget *session* (it expired or was invalidated)."""
 
 
 class HttpSessionBindingListener(EventListener):
@@ -50,7 +83,7 @@ class StandardSession:
     webapp: it calls ``request.get_session()``).
     """
 
-    def __init__(self, manager: "StandardManager", session_id: str,
+    def __init__(self, manager: SessionOwner, session_id: str,
                  creation_time: float | None = None) -> None:
         now = time.time() if creation_time is None else creation_time
         self._manager = manager
@@ -99,7 +132,7 @@ class StandardSession:
         self._check_valid("is_new")
         return self._is_new
 
-    def get_servlet_context(self) -> Any:
+    def get_servlet_context(self) -> ServletContext:
         """The ServletContext of the web application the session belongs to."""
         return self._manager.context.get_servlet_context()
 
@@ -204,17 +237,42 @@ class StandardSession:
         self._this_accessed_time = now
         self._last_accessed_time = now
 
-    def get_idle_time(self) -> float:
-        """Seconds since a request last used the session."""
-        return time.time() - self._this_accessed_time
-
-    def _set_id(self, new_id: str, old_id: str | None) -> None:
-        """Called by the manager when it changes the id; fires
-        ``HttpSessionIdListener.session_id_changed``."""
+    def set_id(self, new_id: str, old_id: str | None) -> None:
+        """Container side, called by the manager when it changes the id (as
+        Tomcat's ``StandardSession.setId``); fires
+        ``HttpSessionIdListener.session_id_changed`` when *old_id* is given."""
         self._id = new_id
         if old_id is not None:
             self._manager.context.fire(HttpSessionIdListener, "session_id_changed",
                                        HttpSessionEvent(self), old_id)
+
+    # -- persistence (container side, see StandardManager.unload/load) -------
+    def attribute_items(self) -> list[tuple[str, Any]]:
+        """Container side: every (name, value) bound, without the validity
+        check of :meth:`get_attribute_names` (used when saving)."""
+        return list(self._attributes.items())
+
+    def to_saved(self, attributes: dict[str, Any]) -> SavedSession:
+        """Container side: this session's state as a :class:`SavedSession`
+        record, with *attributes* (the plain-data ones the manager kept)."""
+        return SavedSession(
+            id=self._id, creation_time=self._creation_time,
+            last_accessed_time=self._last_accessed_time,
+            this_accessed_time=self._this_accessed_time,
+            max_inactive_interval=self._max_inactive_interval,
+            is_new=self._is_new, attributes=attributes)
+
+    @classmethod
+    def from_saved(cls, manager: SessionOwner, saved: SavedSession) -> StandardSession:
+        """Container side: a session restored from a saved record (no
+        listener is told: it goes on from before the restart)."""
+        session = cls(manager, saved.id, saved.creation_time)
+        session._last_accessed_time = saved.last_accessed_time
+        session._this_accessed_time = saved.this_accessed_time
+        session._max_inactive_interval = saved.max_inactive_interval
+        session._is_new = saved.is_new
+        session._attributes = dict(saved.attributes)
+        return session
 
     # -- helpers -------------------------------------------------------------
     def _check_valid(self, method: str) -> None:
@@ -233,4 +291,4 @@ class StandardSession:
         return f"<StandardSession {self._id[:8]}... {state}>"
 
 
-__all__ = ["HttpSessionBindingListener", "StandardSession"]
+__all__ = ["HttpSessionBindingListener", "SessionContext", "SessionOwner", "StandardSession"]

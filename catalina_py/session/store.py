@@ -193,7 +193,7 @@ def _read_entry(index: int, entry: Any) -> SavedSession:
         raise SessionFileError(f"{where}: \"id\" is not a session id")
     times = []
     for key in ("creation_time", "last_accessed_time", "this_accessed_time"):
-        value = entry.get(key)
+        value: Any = entry.get(key)  # Any: a JSON value, checked next
         if type(value) not in (int, float) or not math.isfinite(value):
             raise SessionFileError(f"{where}: \"{key}\" is not a number")
         times.append(float(value))

@@ -275,7 +275,7 @@ def test_auto_deploy_false_ignores_new_folders(make_server, auto):
 # -- in process: naming rules and descriptor parsing -------------------------
 
 def test_context_path_naming_rules():
-    from catalina_py.deploy.host_config import base_name_for, context_path_for
+    from catalina_py.deploy.naming import base_name_for, context_path_for
     from catalina_py.errors import ConfigError
     assert context_path_for("ROOT") == ""
     assert context_path_for("shop") == "/shop"

@@ -11,6 +11,7 @@ import pytest
 from catalina_py.config.web_xml import WebXml, merge_web_xml, parse_web_xml
 from catalina_py.deploy.context_config import (
     AnnotatedClass,
+    WebappConfigurator,
     apply_annotations,
     build_web_xml,
     scan_annotations,
@@ -556,6 +557,7 @@ def start_context(tmp_path, listeners: list[str]):
         f'version="6.0">{body}</web-app>'))
     web = build_web_xml(str(base), WebXml())
     context = StandardContext(None, "/lc", str(base), web)  # type: ignore[arg-type]
+    context.configurators.append(WebappConfigurator())
     return context
 
 

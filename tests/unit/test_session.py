@@ -29,6 +29,7 @@ from catalina_py.container.response import Response
 from catalina_py.session import (
     HttpSessionBindingListener,
     StandardManager,
+    StandardSession,
     TooManyActiveSessionsError,
 )
 from catalina_py.session.store import (
@@ -618,3 +619,91 @@ def test_request_without_manager_has_no_session(tmp_path):
     assert request.get_session() is None
     assert not request.is_requested_session_id_valid()
     assert Response(request._channel, request).encode_url("/app/x") == "/app/x"
+
+
+# -- persistence records and the tracking rules, without a server -------------------
+def test_a_session_round_trips_through_its_saved_record(manager):
+    session = manager.create_session()
+    session.set_attribute("n", 3)
+    session.set_max_inactive_interval(77)
+    saved = session.to_saved({"n": 3})
+    assert (saved.id, saved.max_inactive_interval, saved.is_new, saved.attributes) == \
+        (session.get_id(), 77, True, {"n": 3})
+    assert saved.creation_time == session.get_creation_time()
+    assert session.attribute_items() == [("n", 3)]
+    again = StandardSession.from_saved(manager, saved)
+    assert again.get_id() == session.get_id() and again.get_attribute("n") == 3
+    assert again.get_max_inactive_interval() == 77 and again.is_new()
+    assert again.get_creation_time() == session.get_creation_time()
+
+
+def test_set_id_tells_the_id_listeners_only_with_an_old_id(manager, recorder):
+    session = manager.create_session()
+    recorder.events.clear()
+    session.set_id("NEW", None)
+    assert recorder.events == [] and session.get_id() == "NEW"
+    session.set_id("NEWER", "NEW")
+    assert recorder.events == [("id_changed", "NEW", "NEWER")]
+
+
+class TrackedFake:
+    """A request as SessionTracking sees it (the TrackedRequest protocol)."""
+
+    def __init__(self, cookies=()):
+        from catalina_py.servlet.cookies import Cookie
+        self.cookies = [Cookie(name, value) for name, value in cookies]
+        self.calls = []
+        self.requested = None
+        self.from_cookie = False
+
+    def get_header(self, name):
+        return "x" if name == "cookie" and self.cookies else None
+
+    def get_cookies(self):
+        return list(self.cookies)
+
+    def get_requested_session_id(self):
+        return self.requested
+
+    def is_requested_session_id_from_cookie(self):
+        return self.from_cookie
+
+    def set_requested_session_id(self, session_id, *, from_cookie=None, from_url=None):
+        self.calls.append((session_id, from_cookie, from_url))
+        self.requested = session_id
+        if from_cookie is not None:
+            self.from_cookie = from_cookie
+
+
+def test_tracking_takes_the_url_id_then_the_first_live_cookie():
+    from catalina_py.session.tracking import SessionTracking
+    tracking = SessionTracking("/app", CookieConfig())
+    request = TrackedFake([("JSESSIONID", "DEAD"), ("other", "x"), ("JSESSIONID", "LIVE"),
+                           ("JSESSIONID", "LATER")])
+    tracking.parse_requested_session_id(request, {"jsessionid": "URL"}, lambda sid: sid == "LIVE")
+    assert request.calls == [("URL", None, True), ("DEAD", True, False), ("LIVE", None, None)]
+    assert request.requested == "LIVE"
+
+
+def test_tracking_modes_are_checked_once():
+    from catalina_py.session.tracking import SessionTracking, check_tracking_modes
+    assert check_tracking_modes(None) == ("COOKIE", "URL")
+    assert check_tracking_modes(["url", "SSL", "URL", " cookie "]) == ("URL", "COOKIE")
+    with pytest.raises(ConfigError):
+        check_tracking_modes(["COOKIES"])
+    tracking = SessionTracking("", CookieConfig(name="SID"), ["COOKIE"])
+    assert (tracking.session_cookie_name, tracking.uri_param_name) == ("SID", "SID")
+    assert tracking.cookie_tracking and not tracking.url_tracking
+    assert tracking.create_session_cookie("ABC", secure=False).get_path() == "/"
+
+
+def test_request_records_the_requested_session_id_and_its_source(context):
+    request, response = make_request(context)
+    assert request.get_response() is response
+    request.set_requested_session_id("A", from_url=True)
+    assert (request.get_requested_session_id(), request.is_requested_session_id_from_url(),
+            request.is_requested_session_id_from_cookie()) == ("A", True, False)
+    request.set_requested_session_id("B", from_cookie=True, from_url=False)
+    request.set_requested_session_id("C")
+    assert (request.get_requested_session_id(), request.is_requested_session_id_from_url(),
+            request.is_requested_session_id_from_cookie()) == ("C", False, True)

@@ -1,0 +1,63 @@
+"""deploy/file_state.py and deploy/naming.py: what HostConfig watches and how
+names give context paths, on a temporary folder (no server)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from catalina_py.deploy.file_state import code_sig, file_sig, folder_sig, settled, tree_sig
+from catalina_py.deploy.naming import base_name_for, context_path_for
+from catalina_py.errors import ConfigError
+
+
+def test_file_sig_is_mtime_and_size_or_none(tmp_path):
+    path = tmp_path / "a.txt"
+    assert file_sig(str(path)) is None
+    path.write_text("abc")
+    st = os.stat(path)
+    assert file_sig(str(path)) == (st.st_mtime_ns, 3)
+
+
+def test_code_sig_sees_only_code_under_web_inf(tmp_path):
+    classes = tmp_path / "WEB-INF" / "classes"
+    (classes / "__pycache__").mkdir(parents=True)
+    (classes / "__pycache__" / "m.py").write_text("x")
+    (classes / "notes.txt").write_text("x")
+    assert code_sig(str(tmp_path)) == frozenset()
+    (classes / "m.py").write_text("x = 1")
+    (tmp_path / "WEB-INF" / "lib").mkdir()
+    (tmp_path / "WEB-INF" / "lib" / "dep.WHL").write_text("zip")
+    assert sorted(os.path.basename(e[0]) for e in code_sig(str(tmp_path))) == ["dep.WHL", "m.py"]
+
+
+def test_tree_and_folder_sig_count_folders_and_sizes(tmp_path):
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "f").write_text("12345")
+    entries = tree_sig(str(tmp_path))
+    assert {e[2] for e in entries} == {-1, 5}
+    count, newest, size = folder_sig(str(tmp_path))
+    assert (count, size) == (3, 5) and newest > 0
+
+
+def test_a_change_settles_after_two_equal_looks():
+    seen: dict = {"web.xml": (1, 1)}
+    pending: dict = {}
+    assert not settled(seen, pending, "web.xml", (1, 1)) and pending == {}
+    assert not settled(seen, pending, "web.xml", (2, 1))
+    assert not settled(seen, pending, "web.xml", (3, 1))  # still changing
+    assert settled(seen, pending, "web.xml", (3, 1))
+    assert not settled(seen, pending, "web.xml", (1, 1)) and pending == {}  # back as deployed
+
+
+@pytest.mark.parametrize(("name", "path"), [("ROOT", ""), ("examples", "/examples"), ("a#b", "/a/b")])
+def test_context_names(name, path):
+    assert context_path_for(name) == path
+    assert base_name_for(path) == name
+
+
+@pytest.mark.parametrize("name", ["", "a##1", "a#", "#b"])
+def test_bad_context_names(name):
+    with pytest.raises(ConfigError):
+        context_path_for(name)

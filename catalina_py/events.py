@@ -42,6 +42,9 @@ __all__ = [
     "HandshakeAccepted",
     "HandshakeRefused",
     "KeepAliveDecided",
+    "MessageEvent",
+    "MessageReceived",
+    "MessageSent",
     "Observer",
     "RequestCompleted",
     "RequestHeadParsed",
@@ -299,6 +302,28 @@ class FrameReceived(FrameEvent):
 @dataclass(slots=True, kw_only=True, eq=False)
 class FrameSent(FrameEvent):
     """A frame written to the client."""
+
+
+@dataclass(slots=True, kw_only=True, eq=False)
+class MessageEvent(Event):
+    """A whole WebSocket message as the endpoint sees it: reassembled from
+    its fragments and decompressed (the frame events show the wire form).
+    ``length`` counts characters of a text message, bytes of a binary one;
+    ``payload`` is its start (UTF-8 for text), possibly truncated."""
+
+    kind: str
+    length: int
+    payload: bytes
+
+
+@dataclass(slots=True, kw_only=True, eq=False)
+class MessageReceived(MessageEvent):
+    """A message delivered to the endpoint."""
+
+
+@dataclass(slots=True, kw_only=True, eq=False)
+class MessageSent(MessageEvent):
+    """A message the endpoint sent."""
 
 
 @dataclass(slots=True, kw_only=True, eq=False)

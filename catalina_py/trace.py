@@ -8,9 +8,9 @@ Off by default. Turn it on with ``bin/catalina.sh run --trace`` or
 (``logs/catalina.out`` for a background server).
 
 The lines are written by :class:`TraceObserver`, a subscriber of the event
-stream (:data:`catalina_py.events.BUS`): :func:`enable` subscribes it. The
-older direct hook, :func:`trace`, still writes a line of its own for the
-stages that call it.
+stream (:data:`catalina_py.events.BUS`): :func:`enable` subscribes it. No
+stage writes a trace line itself: each reports an event, and this module
+turns the events into lines.
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ from .events import (
     ConnectionClosed,
     Event,
     FrameReceived,
-    FrameSent,
     HandshakeAccepted,
+    MessageReceived,
+    MessageSent,
     RequestHeadParsed,
     RequestMapped,
     ResponseCommitted,
@@ -87,24 +88,11 @@ def _header(headers: tuple[tuple[str, str], ...], wanted: str) -> str | None:
     return None
 
 
-class _Message:
-    """A fragmented WebSocket message being received: its opcode and parts."""
-
-    __slots__ = ("opcode", "length", "payload")
-
-    def __init__(self, opcode: str) -> None:
-        self.opcode = opcode
-        self.length = 0
-        self.payload = bytearray()
-
-
-def _describe_message(opcode: str, length: int, payload: bytes) -> str:
+def _describe_message(kind: str, length: int) -> str:
     """``text message, 5 characters`` / ``binary message, 3 bytes``: a whole
-    message as the trace names it (characters counted when the payload is
-    all there, else its byte length)."""
-    if opcode == "text":
-        chars = len(payload.decode("utf-8", "replace")) if len(payload) == length else length
-        return f"text message, {chars} characters"
+    message as the trace names it."""
+    if kind == "text":
+        return f"text message, {length} characters"
     return f"binary message, {length} bytes"
 
 
@@ -124,13 +112,13 @@ class TraceObserver:
 
     Keeps a little per-connection state, dropped when the connection
     closes: the ``Origin`` of the last request head (the handshake line
-    names it) and a fragmented message being received (one line per
-    message, as the protocol delivers it).
+    names it). Messages get one line each, in and out (from the message
+    events: reassembled and decompressed); of the frames, only the control
+    frames received get a line of their own.
     """
 
     def __init__(self) -> None:
         self._origins: dict[int, str | None] = {}
-        self._messages: dict[int, _Message] = {}
 
     def on_event(self, event: Event) -> None:
         """Write the line of *event*, if it has one."""
@@ -173,16 +161,18 @@ class TraceObserver:
             )
         elif isinstance(event, WebSocketOpened):
             trace(conn, "open", f"WebSocket session on {event.path}")
+        elif isinstance(event, MessageReceived):
+            trace(conn, "frame in", _describe_message(event.kind, event.length))
+        elif isinstance(event, MessageSent):
+            trace(conn, "frame out", _describe_message(event.kind, event.length))
         elif isinstance(event, FrameReceived):
-            self._frame_in(event)
-        elif isinstance(event, FrameSent):
-            # Today's line is per message the application sends; control
-            # frames (pong, close) the session sends itself are not traced.
-            if event.opcode in ("text", "binary"):
-                trace(conn, "frame out", _describe_message(event.opcode, event.length, event.payload))
+            # Data frames are told by their message; control frames here.
+            # The control frames the session sends itself (pong, close
+            # reply) get no line.
+            if event.opcode in ("close", "ping", "pong"):
+                trace(conn, "frame in", _describe_control(event.opcode, event.length, event.payload))
         elif isinstance(event, ConnectionClosed):
             self._origins.pop(conn, None)
-            self._messages.pop(conn, None)
             trace(conn, "close", f"after {event.requests} request(s)")
 
     @staticmethod
@@ -199,25 +189,6 @@ class TraceObserver:
             f"{event.match_pattern!r}: servlet path {event.servlet_path!r}, "
             f"path info {event.path_info!r})"
         )
-
-    def _frame_in(self, event: FrameReceived) -> None:
-        """One line per message received (fragments joined) and per control frame."""
-        conn = event.connection
-        opcode = event.opcode
-        if opcode in ("close", "ping", "pong"):
-            trace(conn, "frame in", _describe_control(opcode, event.length, event.payload))
-            return
-        if opcode == "continuation":
-            message = self._messages.get(conn)
-            if message is None:
-                return  # a continuation without a start: the protocol fails the connection
-        else:
-            message = self._messages[conn] = _Message(opcode)
-        message.length += event.length
-        message.payload += event.payload
-        if event.fin:
-            del self._messages[conn]
-            trace(conn, "frame in", _describe_message(message.opcode, message.length, bytes(message.payload)))
 
 
 #: The observer :func:`enable` subscribes.

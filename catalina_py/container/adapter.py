@@ -15,7 +15,6 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-from .. import trace
 from ..http.errors import ClientAbortError
 from ..http.writer import REASONS
 from ..events import BUS, RequestCompleted, RequestMapped
@@ -92,8 +91,6 @@ class CoyoteAdapter:
             if manager is not None and (parsed.path_params
                                         or "cookie" in head.headers._index):  # reach: hot path, one probe
                 manager.parse_requested_session_id(request, parsed.path_params)
-        if trace.ENABLED:
-            trace.trace(channel.connection_id, "map", describe_mapping(mapping))
         if BUS.active:
             BUS.emit(mapped_event(channel.connection_id, host_header, mapping))
         if mapping.redirect_path is not None:

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 import gevent.lock
 
-from .. import trace
 from ..http.errors import ClientAbortError
 from ..events import BUS, ServletCalled, ServletReturned
 from ..lifecycle import LifecycleBase
@@ -42,9 +41,6 @@ class StandardWrapperValve(ValveBase):
             request.set_attribute(ERROR_EXCEPTION, exc)
             response.send_error(getattr(exc, "status", 500) if isinstance(exc, ServletException) else 500)
             return
-        if trace.ENABLED:
-            trace.trace(request.connection_id, "servlet",
-                        f"{type(servlet).__name__}.service() ({request.get_method()})")
         observed = BUS.active
         if observed:
             BUS.emit(ServletCalled(connection=request.connection_id, servlet=wrapper.name,

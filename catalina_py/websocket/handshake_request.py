@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from typing import Any, Protocol, TypeVar
 
-from .. import trace
 from ..servlet.upgrade import HttpUpgradeHandler
 from ..container.mapper import MappingData
 from .core.handshake import HeaderFields
 
 __all__ = ["ContainerUpgradeRequest", "HandshakeHttpResponse", "HandshakeRequest", "HandshakeResponse", "HeaderFields", "UpgradeRequest",
-           "connection_id", "mapped_servlet_class", "path_in_context", "request_headers", "trace_id"]
+           "connection_id", "mapped_servlet_class", "path_in_context", "request_headers"]
 
 _H = TypeVar("_H", bound=HttpUpgradeHandler)
 
@@ -102,9 +101,6 @@ def connection_id(request: ContainerUpgradeRequest) -> int:
     return request.connection_id
 
 
-def trace_id(request: ContainerUpgradeRequest) -> int:
-    """The connection's number for trace lines; 0 when tracing is off."""
-    return request.connection_id if trace.ENABLED else 0
 
 
 class HandshakeRequest:

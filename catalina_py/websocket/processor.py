@@ -34,8 +34,7 @@ from typing import Protocol
 import gevent
 import gevent.event
 
-from .. import trace
-from ..events import BUS, WebSocketClosed, WebSocketOpened
+from ..events import BUS, MessageReceived, WebSocketClosed, WebSocketOpened
 from ..servlet.upgrade import HttpUpgradeHandler, WebConnection
 from .core.frames import CloseCode, Frame, Opcode
 from .core.permessage_deflate import PerMessageDeflate
@@ -45,7 +44,7 @@ from .endpoint import CloseReason, Endpoint, ServerEndpointConfig
 from .handshake_request import HandshakeRequest
 from .session import SessionClosedError, SessionRegistry, WsSession
 from .settings import WsSettings, settings_for
-from .writer import FrameWriter, emit_frame_received
+from .writer import FrameWriter, emit_frame_received, message_event
 
 __all__ = ["HandlerRegistry", "WsHttpUpgradeHandler"]
 
@@ -89,7 +88,6 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
         self._sock: socket.socket | None = None
         self._writer: FrameWriter | None = None
         self._connection_id = 0
-        self._trace_id = 0
         self._wake_event = gevent.event.Event()
         self._watchdog: gevent.Greenlet | None = None
         self._finished = False
@@ -152,11 +150,8 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
         self._settings = settings_for(connection.connector_config)
         sock = self._sock = connection.get_socket()
         self._connection_id = connection.connection_id
-        self._trace_id = connection.connection_id if trace.ENABLED else 0
         self._writer = FrameWriter(sock, self._protocol, self._settings.send_timeout, self.abort,
-                                   self._connection_id, self._trace_id)
-        if self._trace_id:
-            trace.trace(self._trace_id, "open", f"WebSocket session on {config.path}")
+                                   self._connection_id)
         try:
             self.endpoint = config.create_endpoint()
         except Exception:
@@ -203,9 +198,6 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
             protocol.on_frame = self._frame_received if BUS.active else None
             events = protocol.receive_data(data)
             writer.flush()
-            if self._trace_id:
-                for event in events:
-                    trace.trace(self._trace_id, "frame in", _describe_event(event))
             for event in events:
                 self._dispatch(event)
                 if self._finished:
@@ -222,6 +214,8 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
             if not session.is_open():
                 return  # our close is out: messages in flight are dropped
             text = isinstance(event, TextMessage)
+            if BUS.active:
+                BUS.emit(message_event(MessageReceived, self._connection_id, event.data))
             handler = session.message_handler(text)
             if handler is None:
                 what = "text" if text else "binary"
@@ -431,14 +425,3 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
         except OSError:
             pass
 
-
-def _describe_event(event: Event) -> str:
-    """A protocol event, for the trace."""
-    kind = type(event).__name__
-    if isinstance(event, TextMessage):
-        return f"text message, {len(event.data)} characters"
-    if isinstance(event, BinaryMessage):
-        return f"binary message, {len(event.data)} bytes"
-    if isinstance(event, (CloseReceived, ConnectionFailed)):
-        return f"{kind} {event.code} {event.reason!r}"
-    return f"{kind} {len(event.payload)} bytes"

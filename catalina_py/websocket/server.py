@@ -18,7 +18,6 @@ from typing import Any, Protocol, Sequence
 
 import gevent
 
-from .. import trace
 from ..events import BUS, HandshakeAccepted, HandshakeCheck, HandshakeRefused
 from .core import handshake as hs
 from .core.permessage_deflate import PerMessageDeflate
@@ -26,7 +25,7 @@ from .core.uri_template import EndpointMap, UriTemplateError
 from .endpoint import DEFAULT_BUFFER_SIZE, DeploymentError, ServerEndpointConfig, get_server_endpoint
 from .handshake_request import (ContainerUpgradeRequest, HandshakeHttpResponse, HandshakeRequest, HandshakeResponse,
                                 UpgradeRequest,
-                                connection_id, mapped_servlet_class, path_in_context, request_headers, trace_id)
+                                connection_id, mapped_servlet_class, path_in_context, request_headers)
 from .processor import WsHttpUpgradeHandler
 from .session import WsSession
 
@@ -226,12 +225,6 @@ class ServerContainer:
                                                      f"The WebSocket handshake failed: {type(exc).__name__}\n"),
                          number)
             return True
-        tid = trace_id(request)
-        if tid:
-            trace.trace(tid, "handshake",
-                        f"endpoint {config.endpoint_class.__name__} at {config.path}: key accepted, "
-                        f"origin {headers.get('Origin')!r} allowed, subprotocol {subprotocol!r}, "
-                        f"extensions {extensions!r}")
         handler = request.upgrade(WsHttpUpgradeHandler)
         handler.pre_init(config, self, handshake_request, path_parameters, subprotocol, deflate)
         accept_headers = hs.response_headers(key, subprotocol, extensions)

@@ -16,8 +16,7 @@ from typing import Callable, Protocol
 import gevent
 import gevent.lock
 
-from .. import trace
-from ..events import BUS, FrameReceived, FrameSent
+from ..events import BUS, FrameReceived, FrameSent, MessageReceived, MessageSent
 from .core.frames import Frame, Opcode, peek_frames
 from .core.protocol import WsClosedError, WsProtocol
 
@@ -63,6 +62,15 @@ def emit_frame_received(connection: int, frame: Frame) -> None:
         description=describe_frame(frame.opcode, frame.fin, len(payload), payload)))
 
 
+def message_event(cls: type[MessageReceived] | type[MessageSent], connection: int,
+                  payload: str | bytes) -> MessageReceived | MessageSent:
+    """The event of a whole message (text as ``str``, binary as ``bytes``)."""
+    if isinstance(payload, str):
+        return cls(connection=connection, kind="text", length=len(payload),
+                   payload=payload[:_EVENT_PAYLOAD].encode("utf-8", "surrogatepass"))
+    return cls(connection=connection, kind="binary", length=len(payload), payload=bytes(payload[:_EVENT_PAYLOAD]))
+
+
 def _opcode_name(opcode: int) -> str:
     try:
         return Opcode(opcode).name.lower()
@@ -74,10 +82,10 @@ class FrameWriter:
     """Frames and writes under one lock; a failed write calls *on_failure*
     (which aborts the connection) and raises :class:`WriteFailed`."""
 
-    __slots__ = ("_sock", "_protocol", "_send_timeout", "_on_failure", "_lock", "connection_id", "trace_id")
+    __slots__ = ("_sock", "_protocol", "_send_timeout", "_on_failure", "_lock", "connection_id")
 
     def __init__(self, sock: SendSocket, protocol: WsProtocol, send_timeout: float | None,
-                 on_failure: Callable[[str], None], connection_id: int = 0, trace_id: int = 0) -> None:
+                 on_failure: Callable[[str], None], connection_id: int = 0) -> None:
         self._sock = sock
         self._protocol = protocol
         self._send_timeout = send_timeout
@@ -85,7 +93,6 @@ class FrameWriter:
         self._lock = gevent.lock.RLock()
         #: The connection's number in events, and in trace lines (0: off).
         self.connection_id = connection_id
-        self.trace_id = trace_id
 
     def send_message(self, text: bool, payload: str | bytes) -> None:
         """A whole message. Raises WsClosedError once our close is out."""
@@ -97,11 +104,9 @@ class FrameWriter:
             else:
                 assert not isinstance(payload, str)
                 data = protocol.send_binary(payload)
-            if self.trace_id:
-                trace.trace(self.trace_id, "frame out",
-                            f"{'text' if text else 'binary'} message, {len(payload)} "
-                            f"{'characters' if text else 'bytes'}")
             self._write(data)
+        if BUS.active:
+            BUS.emit(message_event(MessageSent, self.connection_id, payload))
 
     def send_control(self, opcode: Opcode, payload: bytes) -> None:
         """A ping or an unsolicited pong. Raises WsClosedError once our

@@ -16,6 +16,8 @@ from catalina_py.events import (
     FrameReceived,
     FrameSent,
     HandshakeAccepted,
+    MessageReceived,
+    MessageSent,
     RequestHeadParsed,
     RequestMapped,
     ResponseCommitted,
@@ -183,8 +185,10 @@ def test_a_websocket(caplog: pytest.LogCaptureFixture) -> None:
         ),
         Upgraded(connection=3, handler="WsHttpUpgradeHandler", leftover=0),
         WebSocketOpened(connection=3, endpoint="EchoEndpoint", path="/websocket/echo", session_id="0"),
-        frame(FrameReceived, 3, "text", b"Hello"),
+        frame(FrameReceived, 3, "text", b"Hello"),  # the message tells it
+        MessageReceived(connection=3, kind="text", length=5, payload=b"Hello"),
         frame(FrameSent, 3, "text", b"Hello"),
+        MessageSent(connection=3, kind="text", length=5, payload=b"Hello"),
         frame(FrameReceived, 3, "close", (1000).to_bytes(2, "big") + b"bye"),
         frame(FrameSent, 3, "close", (1000).to_bytes(2, "big")),  # the session's own reply: no line
         WebSocketClosed(connection=3, code=1000, reason="bye", initiator="client"),
@@ -204,18 +208,22 @@ def test_a_websocket(caplog: pytest.LogCaptureFixture) -> None:
     ]
 
 
-def test_frames_in(caplog: pytest.LogCaptureFixture) -> None:
+def test_frames_and_messages(caplog: pytest.LogCaptureFixture) -> None:
+    """A line per message (as the endpoint got it, whatever its frames) and
+    per control frame received; data frames and frames sent add none."""
     observer = trace.TraceObserver()
     observer.on_event(frame(FrameReceived, 2, "text", "h\u00e9".encode(), fin=False))
     observer.on_event(frame(FrameReceived, 2, "ping", b"abcd"))  # between fragments
     observer.on_event(frame(FrameReceived, 2, "continuation", b"llo"))
-    observer.on_event(frame(FrameReceived, 2, "binary", b"\x00\x01\x02"))
-    observer.on_event(frame(FrameReceived, 2, "binary", b"\x00" * 16, length=1000))  # payload truncated
-    observer.on_event(frame(FrameReceived, 2, "text", b"abc", length=2000))
+    observer.on_event(MessageReceived(connection=2, kind="text", length=5, payload="h\u00e9llo".encode()))
+    observer.on_event(MessageReceived(connection=2, kind="binary", length=3, payload=b"\x00\x01\x02"))
+    observer.on_event(MessageReceived(connection=2, kind="binary", length=1000, payload=b"\x00" * 16))  # truncated
+    observer.on_event(MessageReceived(connection=2, kind="text", length=2000, payload=b"abc"))
     observer.on_event(frame(FrameReceived, 2, "pong", b""))
     observer.on_event(frame(FrameReceived, 2, "close", b""))
     observer.on_event(frame(FrameReceived, 2, "continuation", b"stray"))  # no message: no line
     observer.on_event(frame(FrameSent, 2, "binary", b"xyz"))
+    observer.on_event(MessageSent(connection=2, kind="binary", length=3, payload=b"xyz"))
     observer.on_event(frame(FrameSent, 2, "pong", b"abcd"))
     assert [line.split("frame ", 1)[1] for line in written(caplog)] == [
         "in  Ping 4 bytes",

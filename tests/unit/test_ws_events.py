@@ -15,6 +15,8 @@ from catalina_py.events import (
     BUS,
     FrameReceived,
     FrameSent,
+    MessageReceived,
+    MessageSent,
     HandshakeAccepted,
     HandshakeCheck,
     HandshakeRefused,
@@ -172,8 +174,8 @@ def test_no_event_is_built_without_a_subscriber(monkeypatch):
     import catalina_py.websocket.server as server
     import catalina_py.websocket.writer as writer
     for module, names in ((server, ("HandshakeCheck", "HandshakeAccepted", "HandshakeRefused")),
-                          (processor, ("WebSocketOpened", "WebSocketClosed")),
-                          (writer, ("FrameReceived", "FrameSent"))):
+                          (processor, ("WebSocketOpened", "WebSocketClosed", "MessageReceived")),
+                          (writer, ("FrameReceived", "FrameSent", "MessageSent"))):
         for name in names:
             monkeypatch.setattr(module, name, lambda _name=name, **fields: built.append(_name))
     assert not BUS.active
@@ -205,6 +207,8 @@ def test_frames_open_and_close_are_reported(observer):
     assert [(f.opcode, f.masked, f.payload) for f in sent] == [("text", False, b"hello"),
                                                               ("close", False, b"\x03\xe8")]
     assert sent[0].description == "text frame, 5 bytes"
+    assert [(m.kind, m.length, m.payload) for m in observer.of(MessageReceived)] == [("text", 5, b"hello")]
+    assert [(m.kind, m.length, m.payload) for m in observer.of(MessageSent)] == [("text", 5, b"hello")]
     (closed,) = observer.of(WebSocketClosed)
     assert (closed.code, closed.reason, closed.initiator) == (1000, "bye", "client")
 

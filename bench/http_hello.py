@@ -93,17 +93,24 @@ def free_port() -> int:
 
 def ensure_project_venv() -> None:
     """The project's .venv with catalina_py installed (bin/catalina.sh creates it)."""
+
     def ok() -> bool:
         if not PROJECT_PYTHON.exists():
             return False
-        probe = subprocess.run([str(PROJECT_PYTHON), "-c", "import catalina_py, gevent"],
-                               cwd="/", capture_output=True, timeout=60)
+        probe = subprocess.run(
+            [str(PROJECT_PYTHON), "-c", "import catalina_py, gevent"], cwd="/", capture_output=True, timeout=60
+        )
         return probe.returncode == 0
+
     if ok():
         return
     log("project .venv missing or incomplete: running bin/catalina.sh version")
-    subprocess.run([str(REPO / "bin" / "catalina.sh"), "version"], check=True, timeout=900,
-                   env=dict(os.environ, CATALINA_HOME=str(REPO)))
+    subprocess.run(
+        [str(REPO / "bin" / "catalina.sh"), "version"],
+        check=True,
+        timeout=900,
+        env=dict(os.environ, CATALINA_HOME=str(REPO)),
+    )
     if not ok():
         raise BenchError(f"{PROJECT_PYTHON} cannot import catalina_py and gevent")
 
@@ -111,6 +118,7 @@ def ensure_project_venv() -> None:
 def ensure_bench_venv(packages: list[str]) -> None:
     """bench/.venv with uvicorn, httptools, uvloop (and py-spy)."""
     modules = {"uvicorn": "uvicorn", "httptools": "httptools", "uvloop": "uvloop"}
+
     def missing() -> list[str]:
         if not BENCH_PYTHON.exists():
             return list(packages)
@@ -120,11 +128,13 @@ def ensure_bench_venv(packages: list[str]) -> None:
                 if not (BENCH_VENV / "bin" / "py-spy").exists():
                     out.append(package)
                 continue
-            probe = subprocess.run([str(BENCH_PYTHON), "-c", f"import {modules[package]}"],
-                                   capture_output=True, timeout=60)
+            probe = subprocess.run(
+                [str(BENCH_PYTHON), "-c", f"import {modules[package]}"], capture_output=True, timeout=60
+            )
             if probe.returncode != 0:
                 out.append(package)
         return out
+
     need = missing()
     if not need:
         return
@@ -133,8 +143,11 @@ def ensure_bench_venv(packages: list[str]) -> None:
         base_python = PROJECT_PYTHON if PROJECT_PYTHON.exists() else Path(sys.executable)
         subprocess.run([str(base_python), "-m", "venv", str(BENCH_VENV)], check=True, timeout=300)
     log(f"installing {' '.join(need)} into {BENCH_VENV}")
-    subprocess.run([str(BENCH_PYTHON), "-m", "pip", "install", "--quiet",
-                    "--disable-pip-version-check", *need], check=True, timeout=900)
+    subprocess.run(
+        [str(BENCH_PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *need],
+        check=True,
+        timeout=900,
+    )
     if missing():
         raise BenchError(f"could not install {missing()} into {BENCH_VENV}")
 
@@ -183,9 +196,14 @@ class Server:
         self.prepare()
         self._output = open(self.output_path, "ab")
         # taskset execs the server, so proc.pid is the server's own PID.
-        self.proc = subprocess.Popen(["taskset", "-c", SERVER_CPU, *self.command()],
-                                     cwd=self.workdir, env=self.env(), stdin=subprocess.DEVNULL,
-                                     stdout=self._output, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            ["taskset", "-c", SERVER_CPU, *self.command()],
+            cwd=self.workdir,
+            env=self.env(),
+            stdin=subprocess.DEVNULL,
+            stdout=self._output,
+            stderr=subprocess.STDOUT,
+        )
         log(f"{self.name}: started PID {self.proc.pid} on port {self.port}")
         deadline = time.monotonic() + timeout
         marker = self.ready_marker()
@@ -199,8 +217,7 @@ class Server:
                 except OSError:
                     pass
             time.sleep(0.05)
-        raise BenchError(f"{self.name} did not accept on port {self.port} within {timeout} s:\n"
-                         f"{self.output()}")
+        raise BenchError(f"{self.name} did not accept on port {self.port} within {timeout} s:\n" f"{self.output()}")
 
     def check(self) -> None:
         """One GET: must be 200 with exactly the hello body, on a keep-alive connection."""
@@ -211,12 +228,13 @@ class Server:
                 response = conn.getresponse()
                 body = response.read()
                 if response.status != 200 or body != HELLO_BODY:
-                    raise BenchError(f"{self.name}: GET {self.url} answered {response.status} "
-                                     f"with {len(body)} bytes {body[:200]!r}; expected 200 and "
-                                     f"{len(HELLO_BODY)} bytes {HELLO_BODY!r}")
+                    raise BenchError(
+                        f"{self.name}: GET {self.url} answered {response.status} "
+                        f"with {len(body)} bytes {body[:200]!r}; expected 200 and "
+                        f"{len(HELLO_BODY)} bytes {HELLO_BODY!r}"
+                    )
                 if response.will_close:
-                    raise BenchError(f"{self.name}: the response closes the connection "
-                                     f"(no keep-alive)")
+                    raise BenchError(f"{self.name}: the response closes the connection " f"(no keep-alive)")
             content_type = response.getheader("Content-Type", "")
             if content_type.replace(" ", "").lower() != CONTENT_TYPE.decode().lower():
                 log(f"{self.name}: note: Content-Type is {content_type!r}")
@@ -264,14 +282,14 @@ class CatalinaServer(Server):
         shutil.copytree(home / "webapps" / "examples", base / "webapps" / "examples")
         self.shutdown_port = free_port()
         xml = (home / "conf" / "server.xml").read_text()
-        xml, n_server = re.subn(r'(<Server\b[^>]*?\bport=")\d+(")', rf"\g<1>{self.shutdown_port}\2",
-                                xml, count=1)
+        xml, n_server = re.subn(r'(<Server\b[^>]*?\bport=")\d+(")', rf"\g<1>{self.shutdown_port}\2", xml, count=1)
 
         def connector(match: re.Match) -> str:
             tag = re.sub(r'\bport="\d+"', f'port="{self.port}"', match.group(0), count=1)
             if re.search(r'\baddress="', tag):
                 return re.sub(r'\baddress="[^"]*"', 'address="127.0.0.1"', tag)
             return tag.replace("<Connector", '<Connector address="127.0.0.1"', 1)
+
         xml, n_connector = re.subn(r"<Connector\b[^>]*>", connector, xml, count=1)
         if not (n_server and n_connector):
             raise BenchError("conf/server.xml: could not find the Server and Connector ports")
@@ -312,9 +330,25 @@ class UvicornServer(Server):
 
     def command(self) -> list[str]:
         # No --workers: one process, no supervisor, so the PID is the worker.
-        return [str(BENCH_PYTHON), "-m", "uvicorn", "--app-dir", str(PEERS), "asgi_hello:app",
-                "--host", "127.0.0.1", "--port", str(self.port), "--loop", "uvloop",
-                "--http", "httptools", "--no-access-log", "--log-level", "warning"]
+        return [
+            str(BENCH_PYTHON),
+            "-m",
+            "uvicorn",
+            "--app-dir",
+            str(PEERS),
+            "asgi_hello:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ]
 
 
 TOMCAT_SERVER_XML = """<?xml version="1.0" encoding="UTF-8"?>
@@ -361,7 +395,7 @@ class TomcatServer(Server):
     def available() -> str | None:
         """None when Tomcat 10 and javac are here, else why not."""
         if not (TOMCAT_HOME / "bin" / "bootstrap.jar").exists():
-            return (f"{TOMCAT_HOME} not found (apt-get install tomcat10-common libtomcat10-java)")
+            return f"{TOMCAT_HOME} not found (apt-get install tomcat10-common libtomcat10-java)"
         if not (TOMCAT_HOME / "lib" / "servlet-api.jar").exists():
             return f"{TOMCAT_HOME}/lib/servlet-api.jar not found"
         if not (shutil.which("java") and shutil.which("javac")):
@@ -374,28 +408,47 @@ class TomcatServer(Server):
             (base / sub).mkdir(parents=True)
         self.shutdown_port = free_port()
         (base / "conf" / "server.xml").write_text(
-            TOMCAT_SERVER_XML.format(port=self.port, shutdown_port=self.shutdown_port))
+            TOMCAT_SERVER_XML.format(port=self.port, shutdown_port=self.shutdown_port)
+        )
         (base / "conf" / "catalina.properties").write_text(TOMCAT_CATALINA_PROPERTIES)
         (base / "conf" / "web.xml").write_text(
             '<?xml version="1.0" encoding="UTF-8"?>\n'
-            '<web-app xmlns="https://jakarta.ee/xml/ns/jakartaee" version="6.0"/>\n')
+            '<web-app xmlns="https://jakarta.ee/xml/ns/jakartaee" version="6.0"/>\n'
+        )
         webinf = base / "webapps" / "examples" / "WEB-INF"
         (webinf / "classes").mkdir(parents=True)
         (webinf / "web.xml").write_text(TOMCAT_WEB_XML)
         compiled = subprocess.run(
-            ["javac", "--release", "17", "-cp", str(TOMCAT_HOME / "lib" / "servlet-api.jar"),
-             "-d", str(webinf / "classes"), str(PEERS / "tomcat" / "HelloWorld.java")],
-            capture_output=True, text=True, timeout=120)
+            [
+                "javac",
+                "--release",
+                "17",
+                "-cp",
+                str(TOMCAT_HOME / "lib" / "servlet-api.jar"),
+                "-d",
+                str(webinf / "classes"),
+                str(PEERS / "tomcat" / "HelloWorld.java"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         if compiled.returncode != 0:
             raise BenchError(f"javac failed:\n{compiled.stdout}{compiled.stderr}")
         self.base = base
 
     def command(self) -> list[str]:
         bin_dir = TOMCAT_HOME / "bin"
-        return ["java", "-Djava.io.tmpdir=" + str(self.base / "temp"),
-                "-Dcatalina.home=" + str(TOMCAT_HOME), "-Dcatalina.base=" + str(self.base),
-                "-cp", f"{bin_dir / 'bootstrap.jar'}:{bin_dir / 'tomcat-juli.jar'}",
-                "org.apache.catalina.startup.Bootstrap", "start"]
+        return [
+            "java",
+            "-Djava.io.tmpdir=" + str(self.base / "temp"),
+            "-Dcatalina.home=" + str(TOMCAT_HOME),
+            "-Dcatalina.base=" + str(self.base),
+            "-cp",
+            f"{bin_dir / 'bootstrap.jar'}:{bin_dir / 'tomcat-juli.jar'}",
+            "org.apache.catalina.startup.Bootstrap",
+            "start",
+        ]
 
     def ready_marker(self) -> str:
         return "Server startup in"
@@ -408,8 +461,7 @@ class TomcatServer(Server):
         return {"access_log_lines": lines, "java": java_version()}
 
 
-SERVER_CLASSES = {"catalina": CatalinaServer, "pywsgi": PywsgiServer,
-                  "uvicorn": UvicornServer, "tomcat": TomcatServer}
+SERVER_CLASSES = {"catalina": CatalinaServer, "pywsgi": PywsgiServer, "uvicorn": UvicornServer, "tomcat": TomcatServer}
 
 
 # --------------------------------------------------------------------------
@@ -472,8 +524,7 @@ def children_cpu_seconds() -> float:
 
 
 def run_wrk(url: str, duration: float, connections: int, latency: bool) -> str:
-    cmd = ["taskset", "-c", WRK_CPU, WRK, "-t1", f"-c{connections}", f"-d{duration:g}s",
-           "--timeout", "5s"]
+    cmd = ["taskset", "-c", WRK_CPU, WRK, "-t1", f"-c{connections}", f"-d{duration:g}s", "--timeout", "5s"]
     if latency:
         cmd.append("--latency")
     cmd.append(url)
@@ -504,8 +555,11 @@ def parse_wrk(output: str) -> dict:
         if match:
             result[f"p{pct}_ms"] = _to_ms(match.group(1))
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
-    result["socket_errors"] = ({k: int(v) for k, v in zip(("connect", "read", "write", "timeout"),
-                                                         errors.groups())} if errors else {})
+    result["socket_errors"] = (
+        {k: int(v) for k, v in zip(("connect", "read", "write", "timeout"), errors.groups(), strict=False)}
+        if errors
+        else {}
+    )
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     result["non_2xx"] = int(non2xx.group(1)) if non2xx else 0
     return result
@@ -536,9 +590,13 @@ def measure(server: Server, duration: float, connections: int) -> dict:
     # hardly make a request cost more, so this compares two servers better than req/s on a busy machine.
     requests = parsed["requests"]
     parsed["server_cpu_us_per_request"] = 1e4 * server_cpu * duration / requests if requests else None
-    return {**parsed, "server_cpu_pct": round(server_cpu, 1),
-            "wrk_cpu_pct": round(wrk_cpu, 1), "others_cpu_pct": round(others, 1),
-            "wrk_output": output}
+    return {
+        **parsed,
+        "server_cpu_pct": round(server_cpu, 1),
+        "wrk_cpu_pct": round(wrk_cpu, 1),
+        "others_cpu_pct": round(others, 1),
+        "wrk_output": output,
+    }
 
 
 # --------------------------------------------------------------------------
@@ -550,11 +608,29 @@ def profile(server: Server, duration: float, connections: int, raw_path: Path) -
     py_spy = BENCH_VENV / "bin" / "py-spy"
     # Blocking mode (py-spy pauses the process for each sample): --nonblocking
     # fails on most samples of a busy gevent process and biases the result.
-    spy = subprocess.Popen(["taskset", "-c", WRK_CPU, str(py_spy), "record",
-                            "--pid", str(server.proc.pid), "--duration", f"{int(duration)}",
-                            "--rate", "200", "--function", "--format", "raw",
-                            "--output", str(raw_path)],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    spy = subprocess.Popen(
+        [
+            "taskset",
+            "-c",
+            WRK_CPU,
+            str(py_spy),
+            "record",
+            "--pid",
+            str(server.proc.pid),
+            "--duration",
+            f"{int(duration)}",
+            "--rate",
+            "200",
+            "--function",
+            "--format",
+            "raw",
+            "--output",
+            str(raw_path),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         time.sleep(0.5)
         run_wrk(server.url, duration + 1, connections, latency=False)
@@ -620,13 +696,17 @@ def print_table(rows: list[dict]) -> None:
             note = ""
             if row["non_2xx"] or any(row["socket_errors"].values()):
                 note = f"errors: non-2xx {row['non_2xx']}, socket {row['socket_errors']}"
-            print(f"{row['server']:<{w}} {row['rps']:>10,.0f} {fmt_ms(row.get('p50_ms')):>10} "
-                  f"{fmt_ms(row.get('p99_ms')):>10} {ratio:>10}  {note}")
+            print(
+                f"{row['server']:<{w}} {row['rps']:>10,.0f} {fmt_ms(row.get('p50_ms')):>10} "
+                f"{fmt_ms(row.get('p99_ms')):>10} {ratio:>10}  {note}"
+            )
         else:
             ref = REFERENCE_RPS.get(row["server"])
             ref_text = f"~{ref:,} req/s measured elsewhere" if ref else ""
-            print(f"{row['server']:<{w}} {'-':>10} {'-':>10} {'-':>10} {'-':>10}  "
-                  f"not measured: {row['reason']}; {ref_text}")
+            print(
+                f"{row['server']:<{w}} {'-':>10} {'-':>10} {'-':>10} {'-':>10}  "
+                f"not measured: {row['reason']}; {ref_text}"
+            )
     if base:
         cat = next((r for r in rows if r["server"].startswith("catalina") and r.get("measured")), None)
         pyw = next((r for r in rows if r["server"] == "pywsgi" and r.get("measured")), None)
@@ -634,12 +714,14 @@ def print_table(rows: list[dict]) -> None:
             # The rounds interleave the servers, so each round's ratio was
             # measured under the same machine conditions; their median is
             # the figure that drifting machine speed disturbs least.
-            rounds = [c / p for c, p in zip(cat["all_runs_rps"], pyw["all_runs_rps"])]
+            rounds = [c / p for c, p in zip(cat["all_runs_rps"], pyw["all_runs_rps"], strict=False)]
             ratio = sorted(rounds)[(len(rounds) - 1) // 2]
             verdict = "meets" if ratio >= GOAL_RATIO else "does NOT meet"
             per_round = ", ".join(f"{r:.2f}" for r in rounds)
-            print(f"\ncatalina_py / pywsgi per round: {per_round}; median {ratio:.2f}x: "
-                  f"{verdict} the goal of {GOAL_RATIO}x")
+            print(
+                f"\ncatalina_py / pywsgi per round: {per_round}; median {ratio:.2f}x: "
+                f"{verdict} the goal of {GOAL_RATIO}x"
+            )
 
 
 def median(values: list[float]) -> float:
@@ -661,16 +743,23 @@ def compare_homes(rows: list[dict], homes: list[CatalinaHome]) -> dict[str, dict
     out: dict[str, dict[str, list[float]]] = {}
     for home in homes[1:]:
         other = by_name[f"catalina[{home.label}]"]
-        rounds = [o / b for o, b in zip(other["all_runs_rps"], base["all_runs_rps"])]
-        cpu = [o / b for o, b in zip(other["all_runs_cpu_us_per_request"], base["all_runs_cpu_us_per_request"])]
+        rounds = [o / b for o, b in zip(other["all_runs_rps"], base["all_runs_rps"], strict=False)]
+        cpu = [
+            o / b
+            for o, b in zip(other["all_runs_cpu_us_per_request"], base["all_runs_cpu_us_per_request"], strict=False)
+        ]
         out[home.label] = {"rps": rounds, "cpu_per_request": cpu}
-        print(f"\ncatalina[{home.label}] / catalina[{homes[0].label}] req/s per round: "
-              f"{', '.join(f'{r:.3f}' for r in rounds)}; median {median(rounds):.3f} "
-              f"(medians {other['rps']:,.0f} / {base['rps']:,.0f} req/s)")
-        print(f"catalina[{home.label}] / catalina[{homes[0].label}] server CPU per request per round: "
-              f"{', '.join(f'{r:.3f}' for r in cpu)}; median {median(cpu):.3f} (medians "
-              f"{median(other['all_runs_cpu_us_per_request']):.1f} / "
-              f"{median(base['all_runs_cpu_us_per_request']):.1f} µs)")
+        print(
+            f"\ncatalina[{home.label}] / catalina[{homes[0].label}] req/s per round: "
+            f"{', '.join(f'{r:.3f}' for r in rounds)}; median {median(rounds):.3f} "
+            f"(medians {other['rps']:,.0f} / {base['rps']:,.0f} req/s)"
+        )
+        print(
+            f"catalina[{home.label}] / catalina[{homes[0].label}] server CPU per request per round: "
+            f"{', '.join(f'{r:.3f}' for r in cpu)}; median {median(cpu):.3f} (medians "
+            f"{median(other['all_runs_cpu_us_per_request']):.1f} / "
+            f"{median(base['all_runs_cpu_us_per_request']):.1f} µs)"
+        )
     return out
 
 
@@ -678,20 +767,34 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=10.0, help="measured seconds (default 10)")
     parser.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds (default 2)")
-    parser.add_argument("--tomcat-warmup", type=float, default=10.0,
-                        help="warm-up seconds for Tomcat, whose JIT needs longer (default 10)")
+    parser.add_argument(
+        "--tomcat-warmup",
+        type=float,
+        default=10.0,
+        help="warm-up seconds for Tomcat, whose JIT needs longer (default 10)",
+    )
     parser.add_argument("--connections", type=int, default=50, help="wrk connections (default 50)")
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="measured runs per server; the median one is reported (default 1)")
-    parser.add_argument("--only", default=",".join(ALL_SERVERS),
-                        help="comma-separated subset of " + ",".join(ALL_SERVERS))
-    parser.add_argument("--quiet-wait", type=float, default=60.0,
-                        help="at most this many seconds to wait for idle CPUs before each run (default 60)")
-    parser.add_argument("--home", metavar="DIR[,DIR...]",
-                        help="run catalina from each of these checkouts (CATALINA_HOMEs, each on its own "
-                             ".venv) in interleaved rounds, e.g. --home ../before,. (rows catalina[label])")
-    parser.add_argument("--profile", action="store_true",
-                        help="also sample catalina_py with py-spy under load (own time per function)")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="measured runs per server; the median one is reported (default 1)"
+    )
+    parser.add_argument(
+        "--only", default=",".join(ALL_SERVERS), help="comma-separated subset of " + ",".join(ALL_SERVERS)
+    )
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=60.0,
+        help="at most this many seconds to wait for idle CPUs before each run (default 60)",
+    )
+    parser.add_argument(
+        "--home",
+        metavar="DIR[,DIR...]",
+        help="run catalina from each of these checkouts (CATALINA_HOMEs, each on its own "
+        ".venv) in interleaved rounds, e.g. --home ../before,. (rows catalina[label])",
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="also sample catalina_py with py-spy under load (own time per function)"
+    )
     parser.add_argument("--profile-duration", type=float, default=8.0)
     args = parser.parse_args(argv)
     if not 0 < args.duration <= 600 or not 0 <= args.warmup <= 60 or not 0 <= args.tomcat_warmup <= 120:
@@ -738,8 +841,10 @@ def main(argv: list[str] | None = None) -> int:
         # Two groups, each started, warmed up and measured on its own: the
         # Python servers the goal compares, then the others (a JVM that is
         # still compiling after its warm-up must not share CPU 0 with them).
-        groups = [[n for n in selected if n in ("catalina", "pywsgi")],
-                  [n for n in selected if n not in ("catalina", "pywsgi")]]
+        groups = [
+            [n for n in selected if n in ("catalina", "pywsgi")],
+            [n for n in selected if n not in ("catalina", "pywsgi")],
+        ]
         for group in (g for g in groups if g):
             # All servers are started first and the measured runs interleave
             # (round 1: every server, round 2: every server, ...), so a machine
@@ -753,8 +858,14 @@ def main(argv: list[str] | None = None) -> int:
                         reason = TomcatServer.available()
                         if reason:
                             log(f"tomcat: skipped: {reason}")
-                            rows.append({"server": name, "measured": False, "reason": reason,
-                                         "reference_rps": REFERENCE_RPS["tomcat"]})
+                            rows.append(
+                                {
+                                    "server": name,
+                                    "measured": False,
+                                    "reason": reason,
+                                    "reference_rps": REFERENCE_RPS["tomcat"],
+                                }
+                            )
                             continue
                     if name == "catalina" and homes:
                         new = [CatalinaServer(workdir, home) for home in homes]
@@ -766,8 +877,9 @@ def main(argv: list[str] | None = None) -> int:
                         server.check()
                         warmup = args.tomcat_warmup if name == "tomcat" else args.warmup
                         background[server.name] = wait_for_quiet(timeout=args.quiet_wait)
-                        log(f"{server.name}: answers 200 with the {len(HELLO_BODY)}-byte body; "
-                            f"warm-up {warmup:g} s")
+                        log(
+                            f"{server.name}: answers 200 with the {len(HELLO_BODY)}-byte body; " f"warm-up {warmup:g} s"
+                        )
                         if warmup > 0:
                             run_wrk(server.url, warmup, args.connections, latency=False)
                 runs: dict[str, list[dict]] = {name: [] for name in servers}
@@ -775,20 +887,31 @@ def main(argv: list[str] | None = None) -> int:
                     # Every other round in the reverse order (A B, B A, A B ...): a server that
                     # always ran second would carry whatever the first one leaves behind.
                     order = list(servers.items())
-                    for name, server in (order[::-1] if i % 2 else order):
+                    for name, server in order[::-1] if i % 2 else order:
                         wait_for_quiet(timeout=args.quiet_wait)
-                        log(f"{name}: measuring {args.duration:g} s, {args.connections} connections"
-                            + (f" (round {i + 1}/{args.repeat})" if args.repeat > 1 else ""))
+                        log(
+                            f"{name}: measuring {args.duration:g} s, {args.connections} connections"
+                            + (f" (round {i + 1}/{args.repeat})" if args.repeat > 1 else "")
+                        )
                         runs[name].append(measure(server, args.duration, args.connections))
-                        log(f"{name}:   {runs[name][-1]['rps']:,.0f} req/s, CPU server "
-                            f"{runs[name][-1]['server_cpu_pct']}%, others {runs[name][-1]['others_cpu_pct']}%")
+                        log(
+                            f"{name}:   {runs[name][-1]['rps']:,.0f} req/s, CPU server "
+                            f"{runs[name][-1]['server_cpu_pct']}%, others {runs[name][-1]['others_cpu_pct']}%"
+                        )
                 for name, server in servers.items():
                     # The run with the median req/s is the result; all runs are kept in the JSON.
                     median = sorted(runs[name], key=lambda r: r["rps"])[(len(runs[name]) - 1) // 2]
-                    rows.append({"server": name, "measured": True, "url": server.url, **median,
-                                 "background_cpu_busy_pct_before": background[name],
-                                 "all_runs_rps": [r["rps"] for r in runs[name]],
-                                 "all_runs_cpu_us_per_request": [r["server_cpu_us_per_request"] for r in runs[name]]})
+                    rows.append(
+                        {
+                            "server": name,
+                            "measured": True,
+                            "url": server.url,
+                            **median,
+                            "background_cpu_busy_pct_before": background[name],
+                            "all_runs_rps": [r["rps"] for r in runs[name]],
+                            "all_runs_cpu_us_per_request": [r["server_cpu_us_per_request"] for r in runs[name]],
+                        }
+                    )
                     server.check()  # still healthy after the load
                     if args.profile and isinstance(server, CatalinaServer):
                         raw = RESULTS / f"profile-catalina-{stamp}.txt"
@@ -801,23 +924,27 @@ def main(argv: list[str] | None = None) -> int:
                     if row is not None:
                         row.update(server.notes())
                         row["exit_code"] = code
-                        log(f"{name}: {row['rps']:,.0f} req/s, p50 {fmt_ms(row.get('p50_ms'))}, "
+                        log(
+                            f"{name}: {row['rps']:,.0f} req/s, p50 {fmt_ms(row.get('p50_ms'))}, "
                             f"p99 {fmt_ms(row.get('p99_ms'))}; CPU server {row['server_cpu_pct']}%, "
-                            f"wrk {row['wrk_cpu_pct']}%, others {row['others_cpu_pct']}%; exit code {code}")
+                            f"wrk {row['wrk_cpu_pct']}%, others {row['others_cpu_pct']}%; exit code {code}"
+                        )
         order = {name: i for i, name in enumerate(selected)}
         rows.sort(key=lambda r: order[r["server"].partition("[")[0]])
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
     print()
-    print(f"wrk keep-alive, 1 thread, {args.connections} connections, {args.duration:g} s "
-          f"(after {args.warmup:g} s warm-up, Tomcat {args.tomcat_warmup:g} s); servers on CPU {SERVER_CPU}, wrk on CPU {WRK_CPU}; "
-          f"{os.cpu_count()} CPUs, {cpu_model()}")
+    print(
+        f"wrk keep-alive, 1 thread, {args.connections} connections, {args.duration:g} s "
+        f"(after {args.warmup:g} s warm-up, Tomcat {args.tomcat_warmup:g} s); servers on CPU {SERVER_CPU}, wrk on CPU {WRK_CPU}; "
+        f"{os.cpu_count()} CPUs, {cpu_model()}"
+    )
     print_table(rows)
     home_rounds = compare_homes(rows, homes)
     if profile_top:
         print("\ncatalina_py, own time per function (py-spy samples under load):")
-        for frame, samples, pct in profile_top:
+        for frame, _samples, pct in profile_top:
             print(f"  {pct:5.1f}%  {frame}")
 
     base = next((r["rps"] for r in rows if r["server"] == "pywsgi" and r.get("measured")), None)
@@ -825,25 +952,35 @@ def main(argv: list[str] | None = None) -> int:
     for row in rows:
         if row.get("measured") and base:
             row["ratio_to_pywsgi"] = row["rps"] / base
-            rounds = [a / b for a, b in zip(row["all_runs_rps"], pyw["all_runs_rps"])]
+            rounds = [a / b for a, b in zip(row["all_runs_rps"], pyw["all_runs_rps"], strict=False)]
             row["ratio_to_pywsgi_per_round"] = rounds
             row["ratio_to_pywsgi_median_of_rounds"] = sorted(rounds)[(len(rounds) - 1) // 2]
     result = {
         "benchmark": "http_hello",
         "timestamp": stamp,
-        "settings": {"duration_s": args.duration, "repeat": args.repeat, "warmup_s": args.warmup,
-                     "tomcat_warmup_s": args.tomcat_warmup,
-                     "connections": args.connections, "wrk_threads": 1, "keep_alive": True,
-                     "server_cpu": SERVER_CPU, "wrk_cpu": WRK_CPU,
-                     "body_bytes": len(HELLO_BODY)},
-        "machine": {"cpus": os.cpu_count(), "cpu_model": cpu_model(),
-                    "kernel": platform.release(), "python": platform.python_version()},
+        "settings": {
+            "duration_s": args.duration,
+            "repeat": args.repeat,
+            "warmup_s": args.warmup,
+            "tomcat_warmup_s": args.tomcat_warmup,
+            "connections": args.connections,
+            "wrk_threads": 1,
+            "keep_alive": True,
+            "server_cpu": SERVER_CPU,
+            "wrk_cpu": WRK_CPU,
+            "body_bytes": len(HELLO_BODY),
+        },
+        "machine": {
+            "cpus": os.cpu_count(),
+            "cpu_model": cpu_model(),
+            "kernel": platform.release(),
+            "python": platform.python_version(),
+        },
         "goal": {"catalina_over_pywsgi": GOAL_RATIO},
         "results": rows,
         "homes": [describe(home) for home in homes],
         "homes_ratio_per_round": home_rounds,
-        "profile_catalina_own_time": [{"frame": f, "samples": s, "percent": round(p, 2)}
-                                      for f, s, p in profile_top],
+        "profile_catalina_own_time": [{"frame": f, "samples": s, "percent": round(p, 2)} for f, s, p in profile_top],
     }
     out_path = RESULTS / f"http_hello-{stamp}.json"
     out_path.write_text(json.dumps(result, indent=2) + "\n")

@@ -83,6 +83,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from gevent import monkey
+
     monkey.patch_all()
     sys.path.insert(0, HOME)
     base = make_base()
@@ -95,8 +96,9 @@ def main() -> int:
     catalina.start()
     try:
         endpoint = catalina.server.services[0].connectors[0].endpoint
-        request = (f"GET {args.path} HTTP/1.1\r\nHost: localhost:8080\r\nUser-Agent: bench\r\n"
-                   "Accept: */*\r\n\r\n").encode()
+        request = (
+            f"GET {args.path} HTTP/1.1\r\nHost: localhost:8080\r\nUser-Agent: bench\r\n" "Accept: */*\r\n\r\n"
+        ).encode()
         # Warm up, then measure.
         Http11Processor(endpoint, LoopSocket(request, 2000), ("127.0.0.1", 40000)).run()
         # One connection for all requests: lift maxKeepAliveRequests.
@@ -117,9 +119,11 @@ def main() -> int:
         if served != args.requests or sock.sent < served:
             print(f"only {served} of {args.requests} requests were served", file=sys.stderr)
             return 1
-        print(f"{served} requests to {args.path}: {elapsed * 1e6 / served:.2f} us per request "
-              f"({served / elapsed:,.0f} req/s if the network were free), "
-              f"{cpu * 1e6 / served:.2f} us of process CPU time (steadier on a busy machine)")
+        print(
+            f"{served} requests to {args.path}: {elapsed * 1e6 / served:.2f} us per request "
+            f"({served / elapsed:,.0f} req/s if the network were free), "
+            f"{cpu * 1e6 / served:.2f} us of process CPU time (steadier on a busy machine)"
+        )
         if profiler:
             pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
     finally:

@@ -45,7 +45,7 @@ class Layout:
     properties: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_environment(cls, defines: dict[str, str] | None = None) -> "Layout":
+    def from_environment(cls, defines: dict[str, str] | None = None) -> Layout:
         home = os.environ.get("CATALINA_HOME") or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         base = os.environ.get("CATALINA_BASE") or home
         return cls(os.path.abspath(home), os.path.abspath(base), dict(defines or {}))
@@ -61,6 +61,7 @@ class Layout:
     def all_properties(self) -> dict[str, str]:
         """Properties for ``${name}``: built-ins, -D options, conf/catalina.properties."""
         from .config.properties import build_properties
+
         return build_properties(self.home, self.base, self.properties)
 
 
@@ -78,8 +79,8 @@ class Catalina:
         tree; raises ConfigError before anything listens."""
         from .config import load_server_xml, resolve_app_base, resolve_class
         from .config.web_xml import parse_web_xml
-        from .container.adapter import CoyoteAdapter
         from .connector.endpoint import Connector
+        from .container.adapter import CoyoteAdapter
         from .container.host import StandardEngine, StandardHost
         from .container.mapper import Mapper
         from .container.server import StandardServer, StandardService
@@ -87,8 +88,9 @@ class Catalina:
 
         server_xml = os.path.join(self.layout.base, "conf", "server.xml")
         if not os.path.isfile(server_xml):
-            raise ConfigError(f"no configuration file at {server_xml}",
-                              hint="CATALINA_BASE must contain conf/server.xml")
+            raise ConfigError(
+                f"no configuration file at {server_xml}", hint="CATALINA_BASE must contain conf/server.xml"
+            )
         properties = self.layout.all_properties()
         config, warnings = load_server_xml(server_xml, properties)
         self.warnings.extend(str(w) for w in warnings)
@@ -103,8 +105,12 @@ class Catalina:
                 engine.pipeline.add_valve(self._make_valve(valve_config))
             service = StandardService(service_config.name, engine, mapper)
             for host_config in engine_config.hosts:
-                host = StandardHost(host_config.name, resolve_app_base(host_config, self.layout.base),
-                                    host_config.aliases, host_config.auto_deploy)
+                host = StandardHost(
+                    host_config.name,
+                    resolve_app_base(host_config, self.layout.base),
+                    host_config.aliases,
+                    host_config.auto_deploy,
+                )
                 for valve_config in host_config.valves:
                     host.pipeline.add_valve(self._make_valve(valve_config))
                 if not any(type(v).__name__ == "ErrorReportValve" for v in host.pipeline.valves):
@@ -112,12 +118,18 @@ class Catalina:
                 host.access_logs = engine.pipeline.access_logs() + host.pipeline.access_logs()
                 engine.add_host(host)
                 mapper.add_host(host.name, host, host.aliases)
-                deployer = HostConfig(host, host.app_base, mapper, global_web_xml,
-                                      host_config.contexts, self._make_valve,
-                                      catalina_base=self.layout.base,
-                                      properties=properties,
-                                      deploy_on_startup=host_config.deploy_on_startup,
-                                      background_processor_delay=host_config.background_processor_delay)
+                deployer = HostConfig(
+                    host,
+                    host.app_base,
+                    mapper,
+                    global_web_xml,
+                    host_config.contexts,
+                    self._make_valve,
+                    catalina_base=self.layout.base,
+                    properties=properties,
+                    deploy_on_startup=host_config.deploy_on_startup,
+                    background_processor_delay=host_config.background_processor_delay,
+                )
                 service.host_configs.append(deployer)
             mapper.set_default_host(engine_config.default_host)
             adapter = CoyoteAdapter(engine, mapper)
@@ -130,6 +142,7 @@ class Catalina:
 
     def _make_valve(self, valve_config: Any) -> Any:
         from .config import resolve_class
+
         cls = resolve_class(valve_config.python_class)
         valve = cls()
         if hasattr(valve, "catalina_base"):
@@ -140,8 +153,7 @@ class Catalina:
     # -- running ------------------------------------------------------------
     def start(self) -> None:
         """Bind everything, then start (the server serves when this returns)."""
-        log.info("Server version name:   catalina_py/%s (behaves as Apache Tomcat %s)",
-                 __version__, TOMCAT_REFERENCE)
+        log.info("Server version name:   catalina_py/%s (behaves as Apache Tomcat %s)", __version__, TOMCAT_REFERENCE)
         log.info("Python version:        %s %s", platform.python_implementation(), platform.python_version())
         log.info("CATALINA_HOME:         %s", self.layout.home)
         log.info("CATALINA_BASE:         %s", self.layout.base)
@@ -184,16 +196,21 @@ def _parse_args(argv: list[str]) -> tuple[argparse.Namespace, dict[str, str]]:
             defines[name] = value
         else:
             rest.append(arg)
-    parser = argparse.ArgumentParser(prog="catalina-py", description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="catalina-py", description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("command", choices=["run", "start", "stop", "configtest", "version"])
     parser.add_argument("--log-level", default=os.environ.get("CATALINA_LOG_LEVEL", "INFO"))
-    parser.add_argument("--trace", action="store_true",
-                        default=os.environ.get("CATALINA_TRACE", "") not in ("", "0", "false"),
-                        help="run: log each connection's steps (accept, parse, map, servlet, response, "
-                             "upgrade, frames, close); also CATALINA_TRACE=1")
-    parser.add_argument("--wait", type=float, default=30.0,
-                        help="start/stop: seconds to wait for the server to come up or go away")
+    parser.add_argument(
+        "--trace",
+        action="store_true",
+        default=os.environ.get("CATALINA_TRACE", "") not in ("", "0", "false"),
+        help="run: log each connection's steps (accept, parse, map, servlet, response, "
+        "upgrade, frames, close); also CATALINA_TRACE=1",
+    )
+    parser.add_argument(
+        "--wait", type=float, default=30.0, help="start/stop: seconds to wait for the server to come up or go away"
+    )
     return parser.parse_args(rest), defines
 
 
@@ -238,8 +255,9 @@ def cmd_start(layout: Layout, defines: dict[str, str], wait: float) -> int:
     env = dict(os.environ, CATALINA_HOME=layout.home, CATALINA_BASE=layout.base)
     args = [sys.executable, "-m", "catalina_py"] + [f"-D{k}={v}" for k, v in defines.items()] + ["run"]
     with open(out_path, "ab") as out, open(os.devnull, "rb") as devnull:
-        proc = subprocess.Popen(args, stdin=devnull, stdout=out, stderr=subprocess.STDOUT, env=env,
-                                start_new_session=True, cwd=layout.base)
+        proc = subprocess.Popen(
+            args, stdin=devnull, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True, cwd=layout.base
+        )
     with open(pidfile, "w") as fh:
         fh.write(f"{proc.pid}\n")
     deadline = time.monotonic() + wait
@@ -265,6 +283,7 @@ def cmd_stop(layout: Layout, defines: dict[str, str], wait: float) -> int:
     """Send the shutdown command (SIGTERM when the port is disabled) and wait
     for the process to exit."""
     from .config import load_server_xml
+
     pidfile = pid_file(layout)
     pid = _read_pid(pidfile)
     try:
@@ -279,8 +298,10 @@ def cmd_stop(layout: Layout, defines: dict[str, str], wait: float) -> int:
                 conn.sendall(config.shutdown.encode("utf-8"))
             sent = True
         except OSError as exc:
-            print(f"Could not contact {config.address}:{config.port} ({exc.strerror or exc}). "
-                  "The server may not be running.")
+            print(
+                f"Could not contact {config.address}:{config.port} ({exc.strerror or exc}). "
+                "The server may not be running."
+            )
     if not sent:
         if pid is None or not _alive(pid):
             print("No running catalina_py found (no shutdown port answered, no live PID file).")
@@ -321,6 +342,7 @@ def check_webapps(host_config: Any) -> None:
     """Parse every webapp's web.xml and merge it over conf/web.xml, as
     deployment will (without starting anything)."""
     from .config.web_xml import merge_web_xml, parse_web_xml
+
     base = host_config.app_base
     if not os.path.isdir(base):
         return
@@ -334,6 +356,7 @@ def cmd_version(layout: Layout) -> int:
     import gevent
     import greenlet
     import lxml.etree
+
     print(f"Server version: catalina_py/{__version__}")
     print(f"Behaves as:     Apache Tomcat {TOMCAT_REFERENCE}")
     print(f"Python:         {platform.python_implementation()} {platform.python_version()}")
@@ -359,10 +382,12 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_stop(layout, defines, args.wait)
     # run
     from gevent import monkey
+
     monkey.patch_all()
     _configure_logging(args.log_level)
     if args.trace:
         from . import trace
+
         trace.enable()
     catalina = Catalina(layout)
     try:

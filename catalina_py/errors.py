@@ -57,9 +57,7 @@ class ConfigError(Exception):
         self.hint = hint
 
     @classmethod
-    def at(
-        cls, location: Location | None, message: str, hint: str | None = None
-    ) -> "ConfigError":
+    def at(cls, location: Location | None, message: str, hint: str | None = None) -> ConfigError:
         """Build an error located at ``location`` (which may be ``None``)."""
         if location is None:
             return cls(message, hint=hint)
@@ -81,7 +79,7 @@ class ConfigWarning:
     message: str
 
     @classmethod
-    def at(cls, location: Location | None, message: str) -> "ConfigWarning":
+    def at(cls, location: Location | None, message: str) -> ConfigWarning:
         """Build a warning located at ``location`` (which may be ``None``)."""
         if location is None:
             return cls(None, None, message)

@@ -43,9 +43,14 @@ def free_port() -> int:
 class CatalinaProcess:
     """One server process on 127.0.0.1 with its own CATALINA_BASE."""
 
-    def __init__(self, base: Path, webapps: dict[str, Path] | None = None,
-                 connector_attrs: str = "", server_xml: str | None = None,
-                 log_pattern: str = "common") -> None:
+    def __init__(
+        self,
+        base: Path,
+        webapps: dict[str, Path] | None = None,
+        connector_attrs: str = "",
+        server_xml: str | None = None,
+        log_pattern: str = "common",
+    ) -> None:
         self.base = base
         self.port = free_port()
         self.shutdown_port = free_port()
@@ -53,12 +58,20 @@ class CatalinaProcess:
         (base / "logs").mkdir(exist_ok=True)
         (base / "webapps").mkdir(exist_ok=True)
         text = server_xml or SERVER_XML
-        (base / "conf" / "server.xml").write_text(text.format(
-            port=self.port, shutdown_port=self.shutdown_port,
-            connector_attrs=connector_attrs, log_pattern=log_pattern))
+        (base / "conf" / "server.xml").write_text(
+            text.format(
+                port=self.port,
+                shutdown_port=self.shutdown_port,
+                connector_attrs=connector_attrs,
+                log_pattern=log_pattern,
+            )
+        )
         if webapps is None:
-            webapps = {"ROOT": REPO / "webapps" / "ROOT", "examples": REPO / "webapps" / "examples",
-                       "testapp": TEST_WEBAPPS / "testapp"}
+            webapps = {
+                "ROOT": REPO / "webapps" / "ROOT",
+                "examples": REPO / "webapps" / "examples",
+                "testapp": TEST_WEBAPPS / "testapp",
+            }
         for name, source in webapps.items():
             shutil.copytree(source, base / "webapps" / name)
         self.proc: subprocess.Popen | None = None
@@ -68,14 +81,18 @@ class CatalinaProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30.0) -> "CatalinaProcess":
-        env = dict(os.environ, CATALINA_HOME=str(REPO), CATALINA_BASE=str(self.base),
-                   PYTHONUNBUFFERED="1")
+    def start(self, timeout: float = 30.0) -> CatalinaProcess:
+        env = dict(os.environ, CATALINA_HOME=str(REPO), CATALINA_BASE=str(self.base), PYTHONUNBUFFERED="1")
         # Only the output of this start counts (see restart()).
         offset = len(self.output())
         self._out = open(self.output_path, "ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "catalina_py", "run"], cwd=self.base,
-                                     env=env, stdout=self._out, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "catalina_py", "run"],
+            cwd=self.base,
+            env=env,
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -118,7 +135,7 @@ class CatalinaProcess:
         self._out.close()
         return self.proc.returncode
 
-    def restart(self, timeout: float = 30.0) -> "CatalinaProcess":
+    def restart(self, timeout: float = 30.0) -> CatalinaProcess:
         """Stop the server gracefully (shutdown port), then start a new
         process on the same CATALINA_BASE, ports and webapps."""
         self.stop()
@@ -142,6 +159,6 @@ def raw_request(port: int, data: bytes, timeout: float = 5.0, read_until_close: 
                 chunks.append(chunk)
                 if not read_until_close:
                     break
-        except socket.timeout:
+        except TimeoutError:
             pass
         return b"".join(chunks)

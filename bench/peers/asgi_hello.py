@@ -13,8 +13,7 @@ from hello_body import CONTENT_TYPE, HELLO_BODY  # noqa: E402
 START = {
     "type": "http.response.start",
     "status": 200,
-    "headers": [(b"content-type", CONTENT_TYPE),
-                (b"content-length", str(len(HELLO_BODY)).encode())],
+    "headers": [(b"content-type", CONTENT_TYPE), (b"content-length", str(len(HELLO_BODY)).encode())],
 }
 BODY = {"type": "http.response.body", "body": HELLO_BODY}
 

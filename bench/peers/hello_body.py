@@ -5,6 +5,7 @@ It is the exact page the examples webapp's hello servlet writes
 peer sends a response of the same size.
 """
 
-HELLO_BODY = (b"<!doctype html><html><head><title>Hello World!</title></head>"
-              b"<body><h1>Hello World!</h1></body></html>")
+HELLO_BODY = (
+    b"<!doctype html><html><head><title>Hello World!</title></head>" b"<body><h1>Hello World!</h1></body></html>"
+)
 CONTENT_TYPE = b"text/html;charset=UTF-8"

@@ -17,8 +17,7 @@ from gevent import pywsgi
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from hello_body import CONTENT_TYPE, HELLO_BODY  # noqa: E402
 
-HEADERS = [("Content-Type", CONTENT_TYPE.decode("latin-1")),
-           ("Content-Length", str(len(HELLO_BODY)))]
+HEADERS = [("Content-Type", CONTENT_TYPE.decode("latin-1")), ("Content-Length", str(len(HELLO_BODY)))]
 
 
 def app(environ, start_response):

@@ -120,7 +120,6 @@ def load_configuration(
     ``catalina_home`` defaults to ``catalina_base``; ``defines`` are the
     ``-Dname=value`` options of the launcher (see :func:`parse_defines`).
     """
-    properties = build_properties(catalina_home or catalina_base,
-                                  catalina_base, defines)
+    properties = build_properties(catalina_home or catalina_base, catalina_base, defines)
     path = os.path.join(properties["catalina.base"], "conf", "server.xml")
     return load_server_xml(path, properties)

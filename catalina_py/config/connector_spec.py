@@ -35,64 +35,135 @@ DEFAULT_WS_CLOSE_TIMEOUT = 10.0
 
 #: Values of ``<Connector protocol>`` meaning HTTP/1.1 (normalised to
 #: ``"HTTP/1.1"``).  Tomcat's NIO2 handler is accepted as an alias too.
-HTTP11_PROTOCOL_ALIASES = frozenset({
-    "HTTP/1.1",
-    "org.apache.coyote.http11.Http11NioProtocol",
-    "org.apache.coyote.http11.Http11Nio2Protocol",
-})
+HTTP11_PROTOCOL_ALIASES = frozenset(
+    {
+        "HTTP/1.1",
+        "org.apache.coyote.http11.Http11NioProtocol",
+        "org.apache.coyote.http11.Http11Nio2Protocol",
+    }
+)
 
-_AJP_PROTOCOLS = frozenset({
-    "AJP/1.3",
-    "org.apache.coyote.ajp.AjpNioProtocol",
-    "org.apache.coyote.ajp.AjpNio2Protocol",
-    "org.apache.coyote.ajp.AjpAprProtocol",
-})
+_AJP_PROTOCOLS = frozenset(
+    {
+        "AJP/1.3",
+        "org.apache.coyote.ajp.AjpNioProtocol",
+        "org.apache.coyote.ajp.AjpNio2Protocol",
+        "org.apache.coyote.ajp.AjpAprProtocol",
+    }
+)
 
 #: Tomcat ``<Connector>`` attributes that catalina_py accepts *silently*
 #: into :attr:`ConnectorSpec.extra` although they are not modelled as
 #: fields.  Add a name here once some component honours it.
 CONNECTOR_PASSTHROUGH_ATTRIBUTES: frozenset[str] = frozenset()
 
-_CONNECTOR_ATTRS = frozenset({
-    "port", "address", "protocol", "connectionTimeout", "keepAliveTimeout",
-    "maxKeepAliveRequests", "maxHttpHeaderSize", "maxPostSize",
-    "maxConnections", "maxThreads", "URIEncoding", "redirectPort",
-    "maxSwallowSize", "webSocketPingInterval", "webSocketPingTimeout",
-    "webSocketCloseTimeout", "scheme", "secure", "proxyName", "proxyPort",
-})
+_CONNECTOR_ATTRS = frozenset(
+    {
+        "port",
+        "address",
+        "protocol",
+        "connectionTimeout",
+        "keepAliveTimeout",
+        "maxKeepAliveRequests",
+        "maxHttpHeaderSize",
+        "maxPostSize",
+        "maxConnections",
+        "maxThreads",
+        "URIEncoding",
+        "redirectPort",
+        "maxSwallowSize",
+        "webSocketPingInterval",
+        "webSocketPingTimeout",
+        "webSocketCloseTimeout",
+        "scheme",
+        "secure",
+        "proxyName",
+        "proxyPort",
+    }
+)
 
 # Attributes Tomcat documents but catalina_py does not implement: reported
 # as "not supported" rather than as a possible typo.
-_TOMCAT_CONNECTOR_ATTRS = frozenset({
-    "SSLEnabled", "acceptCount", "acceptorThreadPriority", "allowBackslash",
-    "allowHostHeaderMismatch", "allowTrace", "allowedTrailerHeaders",
-    "asyncTimeout", "bindOnInit", "compressibleMimeType", "compression",
-    "compressionMinSize", "connectionLinger", "connectionUploadTimeout",
-    "continueResponseTiming", "defaultSSLHostConfigName",
-    "disableUploadTimeout", "discardFacades", "enableLookups",
-    "encodedReverseSolidusHandling", "encodedSolidusHandling",
-    "enforceEncodingInGetWriter", "executor",
-    "executorTerminationTimeoutMillis", "maxCookieCount", "maxExtensionSize",
-    "maxHeaderCount", "maxHttpRequestHeaderSize",
-    "maxHttpResponseHeaderSize", "maxParameterCount", "maxPartCount",
-    "maxPartHeaderSize", "maxQueueSize", "maxSavePostSize", "maxTrailerSize",
-    "minSpareThreads", "noCompressionEncodings", "noCompressionUserAgents",
-    "parseBodyMethods", "pollerThreadPriority", "processorCache",
-    "rejectIllegalHeader", "rejectSuspiciousURIs",
-    "relaxedPathChars", "relaxedQueryChars", "restrictedUserAgents",
-    "selectorTimeout", "sendReasonPhrase", "server",
-    "serverRemoveAppProvidedValues", "sslImplementationName", "sslProtocol",
-    "tcpNoDelay", "threadPriority", "threadsMaxIdleTime", "throwOnFailure",
-    "unixDomainSocketPath", "unixDomainSocketPathPermissions", "useAsyncIO",
-    "useBodyEncodingForURI", "useIPVHosts", "useInheritedChannel",
-    "useKeepAliveResponseHeader", "useSendfile", "useVirtualThreads",
-    "xpoweredBy", "keystoreFile", "keystorePass", "keystoreType",
-    "clientAuth", "ciphers", "truststoreFile", "truststorePass",
-})
+_TOMCAT_CONNECTOR_ATTRS = frozenset(
+    {
+        "SSLEnabled",
+        "acceptCount",
+        "acceptorThreadPriority",
+        "allowBackslash",
+        "allowHostHeaderMismatch",
+        "allowTrace",
+        "allowedTrailerHeaders",
+        "asyncTimeout",
+        "bindOnInit",
+        "compressibleMimeType",
+        "compression",
+        "compressionMinSize",
+        "connectionLinger",
+        "connectionUploadTimeout",
+        "continueResponseTiming",
+        "defaultSSLHostConfigName",
+        "disableUploadTimeout",
+        "discardFacades",
+        "enableLookups",
+        "encodedReverseSolidusHandling",
+        "encodedSolidusHandling",
+        "enforceEncodingInGetWriter",
+        "executor",
+        "executorTerminationTimeoutMillis",
+        "maxCookieCount",
+        "maxExtensionSize",
+        "maxHeaderCount",
+        "maxHttpRequestHeaderSize",
+        "maxHttpResponseHeaderSize",
+        "maxParameterCount",
+        "maxPartCount",
+        "maxPartHeaderSize",
+        "maxQueueSize",
+        "maxSavePostSize",
+        "maxTrailerSize",
+        "minSpareThreads",
+        "noCompressionEncodings",
+        "noCompressionUserAgents",
+        "parseBodyMethods",
+        "pollerThreadPriority",
+        "processorCache",
+        "rejectIllegalHeader",
+        "rejectSuspiciousURIs",
+        "relaxedPathChars",
+        "relaxedQueryChars",
+        "restrictedUserAgents",
+        "selectorTimeout",
+        "sendReasonPhrase",
+        "server",
+        "serverRemoveAppProvidedValues",
+        "sslImplementationName",
+        "sslProtocol",
+        "tcpNoDelay",
+        "threadPriority",
+        "threadsMaxIdleTime",
+        "throwOnFailure",
+        "unixDomainSocketPath",
+        "unixDomainSocketPathPermissions",
+        "useAsyncIO",
+        "useBodyEncodingForURI",
+        "useIPVHosts",
+        "useInheritedChannel",
+        "useKeepAliveResponseHeader",
+        "useSendfile",
+        "useVirtualThreads",
+        "xpoweredBy",
+        "keystoreFile",
+        "keystorePass",
+        "keystoreType",
+        "clientAuth",
+        "ciphers",
+        "truststoreFile",
+        "truststorePass",
+    }
+)
 
 # Child elements Tomcat knows but catalina_py ignores (with a warning).
-_TOMCAT_CONNECTOR_CHILDREN = frozenset({"SSLHostConfig", "UpgradeProtocol",
-                                        "Listener"})
+_TOMCAT_CONNECTOR_CHILDREN = frozenset({"SSLHostConfig", "UpgradeProtocol", "Listener"})
 
 
 @dataclass(frozen=True)
@@ -159,33 +230,35 @@ def read_connector(reader: XmlReader, element: Element) -> ConnectorSpec:
     attrs = reader.attributes(element, "Connector")
     protocol = (attrs.get("protocol") or "HTTP/1.1").strip()
     if protocol in _AJP_PROTOCOLS:
-        raise attrs.error("protocol", "the AJP protocol is not supported"
-                          " by catalina_py", 'protocol="HTTP/1.1"')
+        raise attrs.error("protocol", "the AJP protocol is not supported" " by catalina_py", 'protocol="HTTP/1.1"')
     if protocol not in HTTP11_PROTOCOL_ALIASES:
-        raise attrs.error("protocol",
-                          f"unsupported Connector protocol '{protocol}'",
-                          'protocol="HTTP/1.1" (or Tomcat\'s '
-                          '"org.apache.coyote.http11.Http11NioProtocol")')
-    extra = attrs.check_names(_CONNECTOR_ATTRS, _TOMCAT_CONNECTOR_ATTRS,
-                              CONNECTOR_PASSTHROUGH_ATTRIBUTES)
+        raise attrs.error(
+            "protocol",
+            f"unsupported Connector protocol '{protocol}'",
+            'protocol="HTTP/1.1" (or Tomcat\'s ' '"org.apache.coyote.http11.Http11NioProtocol")',
+        )
+    extra = attrs.check_names(_CONNECTOR_ATTRS, _TOMCAT_CONNECTOR_ATTRS, CONNECTOR_PASSTHROUGH_ATTRIBUTES)
     attrs.required("port", 'port="8080"')
     port = attrs.port("port", 0)
     address = attrs.get("address")
     if address is not None:
         address = address.strip()
         if not address:
-            raise attrs.error("address", "attribute address of "
-                              "<Connector> is empty",
-                              "an IP address or host name, or no address "
-                              "attribute to listen on all interfaces")
+            raise attrs.error(
+                "address",
+                "attribute address of " "<Connector> is empty",
+                "an IP address or host name, or no address " "attribute to listen on all interfaces",
+            )
     timeout_hint = "a time in milliseconds, or -1 for no timeout"
     encoding = (attrs.get("URIEncoding") or "UTF-8").strip()
     try:
         codecs.lookup(encoding)
     except LookupError:
-        raise attrs.error("URIEncoding", f"unknown URIEncoding "
-                          f"'{encoding}'", 'a character set name such as'
-                          ' "UTF-8" or "ISO-8859-1"') from None
+        raise attrs.error(
+            "URIEncoding",
+            f"unknown URIEncoding " f"'{encoding}'",
+            "a character set name such as" ' "UTF-8" or "ISO-8859-1"',
+        ) from None
     scheme = (attrs.get("scheme") or "http").lower()
     if scheme not in ("http", "https"):
         raise attrs.error("scheme", f"unsupported scheme '{scheme}'", '"http" or "https"')
@@ -193,37 +266,30 @@ def read_connector(reader: XmlReader, element: Element) -> ConnectorSpec:
         port=port,
         address=address,
         protocol="HTTP/1.1",
-        connection_timeout_ms=attrs.integer(
-            "connectionTimeout", 60000, minimum=-1, hint=timeout_hint),
-        keep_alive_timeout_ms=attrs.optional_integer(
-            "keepAliveTimeout", minimum=-1, hint=timeout_hint),
+        connection_timeout_ms=attrs.integer("connectionTimeout", 60000, minimum=-1, hint=timeout_hint),
+        keep_alive_timeout_ms=attrs.optional_integer("keepAliveTimeout", minimum=-1, hint=timeout_hint),
         max_keep_alive_requests=attrs.integer(
-            "maxKeepAliveRequests", 100, minimum=-1,
-            hint="a number of requests, 1 to disable keep-alive or -1 "
-                 "for no limit"),
-        max_http_header_size=attrs.integer(
-            "maxHttpHeaderSize", 8192, minimum=1,
-            hint="a positive size in bytes"),
-        max_post_size=attrs.integer(
-            "maxPostSize", 2097152,
-            hint="a size in bytes, or -1 for no limit"),
+            "maxKeepAliveRequests",
+            100,
+            minimum=-1,
+            hint="a number of requests, 1 to disable keep-alive or -1 " "for no limit",
+        ),
+        max_http_header_size=attrs.integer("maxHttpHeaderSize", 8192, minimum=1, hint="a positive size in bytes"),
+        max_post_size=attrs.integer("maxPostSize", 2097152, hint="a size in bytes, or -1 for no limit"),
         max_connections=attrs.integer(
-            "maxConnections", 8192, minimum=1, allowed=(-1,),
-            hint="a positive number of connections, or -1 for no limit"),
-        max_threads=attrs.integer(
-            "maxThreads", 200, minimum=1,
-            hint="a positive number of threads"),
+            "maxConnections",
+            8192,
+            minimum=1,
+            allowed=(-1,),
+            hint="a positive number of connections, or -1 for no limit",
+        ),
+        max_threads=attrs.integer("maxThreads", 200, minimum=1, hint="a positive number of threads"),
         uri_encoding=encoding,
         redirect_port=attrs.port("redirectPort", 443),
-        max_swallow_size=attrs.integer(
-            "maxSwallowSize", 2097152,
-            hint="a size in bytes, or -1 for no limit"),
-        web_socket_ping_interval=attrs.seconds("webSocketPingInterval",
-                                               DEFAULT_WS_PING_INTERVAL),
-        web_socket_ping_timeout=attrs.seconds("webSocketPingTimeout",
-                                              DEFAULT_WS_PING_TIMEOUT),
-        web_socket_close_timeout=attrs.seconds("webSocketCloseTimeout",
-                                               DEFAULT_WS_CLOSE_TIMEOUT),
+        max_swallow_size=attrs.integer("maxSwallowSize", 2097152, hint="a size in bytes, or -1 for no limit"),
+        web_socket_ping_interval=attrs.seconds("webSocketPingInterval", DEFAULT_WS_PING_INTERVAL),
+        web_socket_ping_timeout=attrs.seconds("webSocketPingTimeout", DEFAULT_WS_PING_TIMEOUT),
+        web_socket_close_timeout=attrs.seconds("webSocketCloseTimeout", DEFAULT_WS_CLOSE_TIMEOUT),
         scheme=scheme,
         secure=attrs.boolean("secure", False),
         proxy_name=attrs.get("proxyName") or None,

@@ -36,43 +36,94 @@ CONTEXT_ATTRIBUTES = frozenset({"path", "docBase", "reloadable"})
 
 #: ``<Context>`` attributes Tomcat documents but catalina_py does not
 #: implement: reported as "not supported" rather than as a possible typo.
-TOMCAT_CONTEXT_ATTRIBUTES = frozenset({
-    "addWebinfClassesResources", "allowCasualMultipartParsing",
-    "allowMultipleLeadingForwardSlashInPath", "altDDName",
-    "alwaysAccessSession", "antiResourceLocking", "backgroundProcessorDelay",
-    "className", "clearReferencesHttpClientKeepAliveThread",
-    "clearReferencesRmiTargets", "clearReferencesStopThreads",
-    "clearReferencesStopTimerThreads", "clearReferencesThreadLocals",
-    "containerSciFilter", "contextGetResourceRequiresSlash", "cookies",
-    "copyXML", "createUploadTargets", "crossContext",
-    "dispatcherWrapsSameObject", "dispatchersUseEncodedPaths",
-    "encodedReverseSolidusHandling", "encodedSolidusHandling",
-    "failCtxIfServletStartFails", "fireRequestListenersOnForwards",
-    "ignoreAnnotations", "jndiExceptionOnFailedWrite", "logEffectiveWebXml",
-    "mapperContextRootRedirectEnabled", "mapperDirectoryRedirectEnabled",
-    "override", "parallelAnnotationScanning", "preemptiveAuthentication",
-    "privileged", "renewThreadsWhenStoppingContext", "resourceOnlyServlets",
-    "sendRedirectBody", "sessionCookieDomain", "sessionCookieName",
-    "sessionCookiePath", "sessionCookiePathUsesTrailingSlash",
-    "skipMemoryLeakChecksOnJvmShutdown", "suspendWrappedResponseAfterForward",
-    "swallowAbortedUploads", "swallowOutput", "tldValidation",
-    "unloadDelay", "unpackWAR", "useHttpOnly", "useNaming", "usePartitioned",
-    "useRelativeRedirects", "validateClientProvidedNewSessionId",
-    "workDir", "wrapperClass", "xmlBlockExternal", "xmlNamespaceAware",
-    "xmlValidation",
-})
+TOMCAT_CONTEXT_ATTRIBUTES = frozenset(
+    {
+        "addWebinfClassesResources",
+        "allowCasualMultipartParsing",
+        "allowMultipleLeadingForwardSlashInPath",
+        "altDDName",
+        "alwaysAccessSession",
+        "antiResourceLocking",
+        "backgroundProcessorDelay",
+        "className",
+        "clearReferencesHttpClientKeepAliveThread",
+        "clearReferencesRmiTargets",
+        "clearReferencesStopThreads",
+        "clearReferencesStopTimerThreads",
+        "clearReferencesThreadLocals",
+        "containerSciFilter",
+        "contextGetResourceRequiresSlash",
+        "cookies",
+        "copyXML",
+        "createUploadTargets",
+        "crossContext",
+        "dispatcherWrapsSameObject",
+        "dispatchersUseEncodedPaths",
+        "encodedReverseSolidusHandling",
+        "encodedSolidusHandling",
+        "failCtxIfServletStartFails",
+        "fireRequestListenersOnForwards",
+        "ignoreAnnotations",
+        "jndiExceptionOnFailedWrite",
+        "logEffectiveWebXml",
+        "mapperContextRootRedirectEnabled",
+        "mapperDirectoryRedirectEnabled",
+        "override",
+        "parallelAnnotationScanning",
+        "preemptiveAuthentication",
+        "privileged",
+        "renewThreadsWhenStoppingContext",
+        "resourceOnlyServlets",
+        "sendRedirectBody",
+        "sessionCookieDomain",
+        "sessionCookieName",
+        "sessionCookiePath",
+        "sessionCookiePathUsesTrailingSlash",
+        "skipMemoryLeakChecksOnJvmShutdown",
+        "suspendWrappedResponseAfterForward",
+        "swallowAbortedUploads",
+        "swallowOutput",
+        "tldValidation",
+        "unloadDelay",
+        "unpackWAR",
+        "useHttpOnly",
+        "useNaming",
+        "usePartitioned",
+        "useRelativeRedirects",
+        "validateClientProvidedNewSessionId",
+        "workDir",
+        "wrapperClass",
+        "xmlBlockExternal",
+        "xmlNamespaceAware",
+        "xmlValidation",
+    }
+)
 
 #: ``<Context>`` children modelled, and the ones Tomcat knows but
 #: catalina_py ignores (with a warning).
 CONTEXT_CHILDREN = frozenset({"Valve"})
-TOMCAT_CONTEXT_CHILDREN = frozenset({
-    "Listener", "Loader", "Manager", "Parameter",
-    "Environment", "Resources", "Resource", "ResourceLink",
-    "ResourceEnvRef", "Transaction", "WatchedResource",
-    "WrapperLifecycle", "WrapperListener", "JarScanner",
-    "CookieProcessor", "Realm", "InstanceListener",
-    "SessionIdGenerator",
-})
+TOMCAT_CONTEXT_CHILDREN = frozenset(
+    {
+        "Listener",
+        "Loader",
+        "Manager",
+        "Parameter",
+        "Environment",
+        "Resources",
+        "Resource",
+        "ResourceLink",
+        "ResourceEnvRef",
+        "Transaction",
+        "WatchedResource",
+        "WrapperLifecycle",
+        "WrapperListener",
+        "JarScanner",
+        "CookieProcessor",
+        "Realm",
+        "InstanceListener",
+        "SessionIdGenerator",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -103,39 +154,38 @@ def default_doc_base(path: str) -> str:
 def read_context(reader: XmlReader, element: Element) -> ContextSpec:
     """Read ``<Context>``: path, docBase, reloadable and valves."""
     attrs = reader.attributes(element, "Context")
-    extra = attrs.check_names(CONTEXT_ATTRIBUTES, TOMCAT_CONTEXT_ATTRIBUTES,
-                              CONTEXT_PASSTHROUGH_ATTRIBUTES)
-    path_hint = ('path="" for the root context, or "/name" (starting '
-                 'and not ending with "/")')
+    extra = attrs.check_names(CONTEXT_ATTRIBUTES, TOMCAT_CONTEXT_ATTRIBUTES, CONTEXT_PASSTHROUGH_ATTRIBUTES)
+    path_hint = 'path="" for the root context, or "/name" (starting ' 'and not ending with "/")'
     if "path" not in attrs:
-        raise ConfigError.at(
-            attrs.location, "<Context> is missing the required attribute"
-            " path", path_hint)
+        raise ConfigError.at(attrs.location, "<Context> is missing the required attribute" " path", path_hint)
     path = attrs.values["path"]
     if path != "" and (not path.startswith("/") or path.endswith("/")):
         if path == "/":
             suggestion = 'path="" (the root context)'
         else:
             suggestion = f'path="/{path.strip("/")}"'
-        raise attrs.error("path", f"invalid <Context> path '{path}'",
-                          suggestion)
+        raise attrs.error("path", f"invalid <Context> path '{path}'", suggestion)
     doc_base = attrs.get("docBase")
     if doc_base is None:
         doc_base = default_doc_base(path)
     elif not doc_base.strip():
-        raise attrs.error("docBase", "attribute docBase of <Context> is "
-                          "empty", "a directory, absolute or relative to"
-                          " the Host's appBase")
-    valves = [read_valve(reader, child)
-              for child in reader.children(element, "Context", CONTEXT_CHILDREN,
-                                           TOMCAT_CONTEXT_CHILDREN)]
-    return ContextSpec(path, doc_base, attrs.boolean("reloadable", False),
-                       tuple(valves), frozen_map(extra), attrs.location)
+        raise attrs.error(
+            "docBase",
+            "attribute docBase of <Context> is " "empty",
+            "a directory, absolute or relative to" " the Host's appBase",
+        )
+    valves = [
+        read_valve(reader, child)
+        for child in reader.children(element, "Context", CONTEXT_CHILDREN, TOMCAT_CONTEXT_CHILDREN)
+    ]
+    return ContextSpec(
+        path, doc_base, attrs.boolean("reloadable", False), tuple(valves), frozen_map(extra), attrs.location
+    )
 
 
-def load_context_descriptor(path: str, context_path: str,
-                            properties: Mapping[str, str]
-                            ) -> tuple[ContextSpec, list[ConfigWarning]]:
+def load_context_descriptor(
+    path: str, context_path: str, properties: Mapping[str, str]
+) -> tuple[ContextSpec, list[ConfigWarning]]:
     """Read a context descriptor (``conf/<Engine>/<Host>/<name>.xml``).
 
     Its root is a ``<Context>`` as in ``server.xml``, except that the file
@@ -147,14 +197,19 @@ def load_context_descriptor(path: str, context_path: str,
     root = tree.getroot()
     if root.tag != "Context":
         raise ConfigError(
-            f"the root element of a context descriptor must be <Context>, "
-            f"found <{root.tag}>", path, lines.start_line(root),
-            '<Context docBase="/path/to/webapp" reloadable="false">')
+            f"the root element of a context descriptor must be <Context>, " f"found <{root.tag}>",
+            path,
+            lines.start_line(root),
+            '<Context docBase="/path/to/webapp" reloadable="false">',
+        )
     reader = XmlReader(path, lines, properties=properties)
     written = root.get("path")
     if written is not None and written != context_path:
-        reader.warn(root, f"the path attribute '{written}' of a context "
-                    f"descriptor is ignored: the file name gives the path "
-                    f"'{context_path}'")
+        reader.warn(
+            root,
+            f"the path attribute '{written}' of a context "
+            f"descriptor is ignored: the file name gives the path "
+            f"'{context_path}'",
+        )
     root.set("path", context_path)
     return read_context(reader, root), reader.warnings

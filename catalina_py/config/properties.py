@@ -45,6 +45,7 @@ _SIMPLE_ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}
 # .properties files
 # --------------------------------------------------------------------------
 
+
 def _logical_lines(text: str) -> Iterable[tuple[int, str]]:
     """Yield ``(first line number, logical line)`` pairs of a properties text.
 
@@ -91,13 +92,14 @@ def _unescape(text: str, file: str | None, line: int) -> str:
         char = text[i]
         i += 1
         if char == "u":
-            digits = text[i:i + 4]
-            if len(digits) != 4 or not all(
-                    c in "0123456789abcdefABCDEF" for c in digits):
+            digits = text[i : i + 4]
+            if len(digits) != 4 or not all(c in "0123456789abcdefABCDEF" for c in digits):
                 raise ConfigError(
-                    f"malformed \\u escape '\\u{digits}'", file, line,
-                    hint="\\u followed by exactly four hexadecimal digits, "
-                         "e.g. \\u00e9")
+                    f"malformed \\u escape '\\u{digits}'",
+                    file,
+                    line,
+                    hint="\\u followed by exactly four hexadecimal digits, " "e.g. \\u00e9",
+                )
             out.append(chr(int(digits, 16)))
             i += 4
         else:
@@ -161,8 +163,7 @@ def load_properties(path: str) -> dict[str, str]:
     except FileNotFoundError:
         return {}
     except OSError as exc:
-        raise ConfigError(f"cannot read properties file: {exc.strerror}",
-                          path) from exc
+        raise ConfigError(f"cannot read properties file: {exc.strerror}", path) from exc
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -183,8 +184,7 @@ def parse_defines(options: Iterable[str]) -> dict[str, str]:
         body = option[2:] if option.startswith("-D") else option
         name, _, value = body.partition("=")
         if not name:
-            raise ConfigError(f"invalid property definition '{option}'",
-                              hint="-Dname=value")
+            raise ConfigError(f"invalid property definition '{option}'", hint="-Dname=value")
         result[name] = value
     return result
 
@@ -215,9 +215,8 @@ def build_properties(
 # ${name} substitution
 # --------------------------------------------------------------------------
 
-def substitute_with_unknown(
-    text: str, props: Mapping[str, str]
-) -> tuple[str, list[str]]:
+
+def substitute_with_unknown(text: str, props: Mapping[str, str]) -> tuple[str, list[str]]:
     """Replace ``${name}`` references and report the undefined names.
 
     Follows Tomcat's ``IntrospectionUtils.replaceProperties``:
@@ -249,12 +248,12 @@ def substitute_with_unknown(
             out.append(text[pos:])
             prev = len(text)
             break
-        name = text[pos + 2:end]
+        name = text[pos + 2 : end]
         value = props.get(name)
         if value is None:
             column = name.find(":-")
             if column >= 0:
-                value = props.get(name[:column], name[column + 2:])
+                value = props.get(name[:column], name[column + 2 :])
             else:
                 unknown.append(name)
                 value = "${" + name + "}"

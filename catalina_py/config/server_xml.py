@@ -49,40 +49,63 @@ __all__ = [
 _SERVER_ATTRS = frozenset({"port", "shutdown", "address"})
 _SERVICE_ATTRS = frozenset({"name"})
 _ENGINE_ATTRS = frozenset({"name", "defaultHost"})
-_HOST_ATTRS = frozenset({
-    "name", "appBase", "autoDeploy", "deployOnStartup", "unpackWARs",
-    "backgroundProcessorDelay",
-})
+_HOST_ATTRS = frozenset(
+    {
+        "name",
+        "appBase",
+        "autoDeploy",
+        "deployOnStartup",
+        "unpackWARs",
+        "backgroundProcessorDelay",
+    }
+)
 
 # Attributes Tomcat documents for each element but catalina_py does not
 # implement: reported as "not supported" rather than as a possible typo.
-_TOMCAT_SERVER_ATTRS = frozenset({
-    "className", "portOffset", "utilityThreads", "utilityThreadsAsDaemon",
-    "periodicEventDelay",
-})
+_TOMCAT_SERVER_ATTRS = frozenset(
+    {
+        "className",
+        "portOffset",
+        "utilityThreads",
+        "utilityThreadsAsDaemon",
+        "periodicEventDelay",
+    }
+)
 _TOMCAT_SERVICE_ATTRS = frozenset({"className", "gracefulStopAwaitMillis"})
-_TOMCAT_ENGINE_ATTRS = frozenset({
-    "className", "backgroundProcessorDelay", "jvmRoute", "startStopThreads",
-})
-_TOMCAT_HOST_ATTRS = frozenset({
-    "className", "copyXML", "createDirs",
-    "deployIgnore", "deployXML", "errorReportValveClass",
-    "failCtxIfServletStartFails", "legacyAppBase", "startStopThreads",
-    "undeployOldVersions", "workDir", "xmlBase", "xmlNamespaceAware",
-    "xmlValidation",
-})
+_TOMCAT_ENGINE_ATTRS = frozenset(
+    {
+        "className",
+        "backgroundProcessorDelay",
+        "jvmRoute",
+        "startStopThreads",
+    }
+)
+_TOMCAT_HOST_ATTRS = frozenset(
+    {
+        "className",
+        "copyXML",
+        "createDirs",
+        "deployIgnore",
+        "deployXML",
+        "errorReportValveClass",
+        "failCtxIfServletStartFails",
+        "legacyAppBase",
+        "startStopThreads",
+        "undeployOldVersions",
+        "workDir",
+        "xmlBase",
+        "xmlNamespaceAware",
+        "xmlValidation",
+    }
+)
 
 # Child elements: the ones modelled, and the ones Tomcat knows but
 # catalina_py ignores (with a warning), per parent element.
 _CHILDREN: dict[str, tuple[frozenset[str], frozenset[str]]] = {
-    "Server": (frozenset({"Service", "Listener"}),
-               frozenset({"GlobalNamingResources"})),
-    "Service": (frozenset({"Connector", "Engine"}),
-                frozenset({"Listener", "Executor"})),
-    "Engine": (frozenset({"Host", "Valve"}),
-               frozenset({"Listener", "Realm", "Cluster"})),
-    "Host": (frozenset({"Alias", "Context", "Valve"}),
-             frozenset({"Listener", "Realm", "Cluster"})),
+    "Server": (frozenset({"Service", "Listener"}), frozenset({"GlobalNamingResources"})),
+    "Service": (frozenset({"Connector", "Engine"}), frozenset({"Listener", "Executor"})),
+    "Engine": (frozenset({"Host", "Valve"}), frozenset({"Listener", "Realm", "Cluster"})),
+    "Host": (frozenset({"Alias", "Context", "Valve"}), frozenset({"Listener", "Realm", "Cluster"})),
 }
 
 _WILDCARD_ADDRESSES = frozenset({"0.0.0.0", "::", "[::]"})
@@ -91,6 +114,7 @@ _WILDCARD_ADDRESSES = frozenset({"0.0.0.0", "::", "[::]"})
 # --------------------------------------------------------------------------
 # Specs
 # --------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ListenerSpec:
@@ -157,6 +181,7 @@ class ServerSpec:
 # Paths
 # --------------------------------------------------------------------------
 
+
 def resolve_app_base(host: HostSpec, catalina_base: str) -> str:
     """Absolute directory of ``host``'s appBase (relative to CATALINA_BASE)."""
     path = os.path.expanduser(host.app_base)
@@ -165,8 +190,7 @@ def resolve_app_base(host: HostSpec, catalina_base: str) -> str:
     return os.path.normpath(os.path.abspath(path))
 
 
-def resolve_doc_base(context: ContextSpec, host: HostSpec,
-                     catalina_base: str) -> str:
+def resolve_doc_base(context: ContextSpec, host: HostSpec, catalina_base: str) -> str:
     """Absolute docBase of ``context`` (relative to the Host's appBase)."""
     path = os.path.expanduser(context.doc_base)
     if not os.path.isabs(path):
@@ -177,6 +201,7 @@ def resolve_doc_base(context: ContextSpec, host: HostSpec,
 # --------------------------------------------------------------------------
 # Listening sockets
 # --------------------------------------------------------------------------
+
 
 @dataclass
 class _Bound:
@@ -218,12 +243,12 @@ def _describe_address(address: str | None) -> str:
 # Reading
 # --------------------------------------------------------------------------
 
+
 class _ServerXmlReader(XmlReader):
     """One ``server.xml`` read: the shared reader plus the listening
     sockets declared so far (the shutdown port and the connectors)."""
 
-    def __init__(self, file: str, lines: SourceLines,
-                 properties: Mapping[str, str]) -> None:
+    def __init__(self, file: str, lines: SourceLines, properties: Mapping[str, str]) -> None:
         super().__init__(file, lines, properties=properties)
         self.bound: list[_Bound] = []
 
@@ -239,16 +264,15 @@ class _ServerXmlReader(XmlReader):
         if new.port == 0:  # an ephemeral port never clashes
             return
         for old in self.bound:
-            if old.port == new.port and _addresses_clash(old.address,
-                                                         new.address):
+            if old.port == new.port and _addresses_clash(old.address, new.address):
                 raise ConfigError.at(
                     new.location,
                     f"{new.what} port {new.port} on "
                     f"{_describe_address(new.address)} conflicts with "
                     f"{old.what} at {old.location} (port {old.port} on "
                     f"{_describe_address(old.address)})",
-                    "a different port, or distinct specific addresses, for "
-                    "each listening socket")
+                    "a different port, or distinct specific addresses, for " "each listening socket",
+                )
         self.bound.append(new)
 
     def server(self, root: Element) -> ServerSpec:
@@ -258,15 +282,12 @@ class _ServerXmlReader(XmlReader):
         port = attrs.port("port", 8005, allow_disabled=True)
         shutdown = attrs.get("shutdown", "SHUTDOWN") or ""
         if not shutdown:
-            raise attrs.error("shutdown", "attribute shutdown of <Server> is "
-                              "empty", 'shutdown="SHUTDOWN"')
+            raise attrs.error("shutdown", "attribute shutdown of <Server> is " "empty", 'shutdown="SHUTDOWN"')
         address = attrs.get("address", "localhost") or ""
         if not address.strip():
-            raise attrs.error("address", "attribute address of <Server> is "
-                              "empty", 'address="localhost"')
+            raise attrs.error("address", "attribute address of <Server> is " "empty", 'address="localhost"')
         if port > 0:
-            self.bound.append(_Bound(port, address, "the shutdown port of "
-                                     "<Server>", attrs.location))
+            self.bound.append(_Bound(port, address, "the shutdown port of " "<Server>", attrs.location))
         listeners: list[ListenerSpec] = []
         services: list[ServiceSpec] = []
         names: dict[str, Location] = {}
@@ -278,27 +299,24 @@ class _ServerXmlReader(XmlReader):
             if service.name in names:
                 raise ConfigError.at(
                     service.location,
-                    f"duplicate <Service> name '{service.name}' (first "
-                    f"declared at {names[service.name]})",
-                    "a unique name for each <Service>")
+                    f"duplicate <Service> name '{service.name}' (first " f"declared at {names[service.name]})",
+                    "a unique name for each <Service>",
+                )
             names[service.name] = service.location
             services.append(service)
         if not services:
-            self.warn(attrs.location, "no <Service> in <Server>: the server "
-                      "will not accept any request")
-        return ServerSpec(port=port, shutdown=shutdown, address=address,
-                          services=tuple(services),
-                          listeners=tuple(listeners))
+            self.warn(attrs.location, "no <Service> in <Server>: the server " "will not accept any request")
+        return ServerSpec(
+            port=port, shutdown=shutdown, address=address, services=tuple(services), listeners=tuple(listeners)
+        )
 
     def listener(self, element: Element) -> ListenerSpec:
         """Read a Server-level ``<Listener>`` (kept, with a warning)."""
         attrs = self.attributes(element, "Listener")
         class_name = attrs.required("className", 'className="..."')
-        self.warn(attrs.location, f"<Listener> {class_name} is not supported"
-                  " by catalina_py, ignored")
+        self.warn(attrs.location, f"<Listener> {class_name} is not supported" " by catalina_py, ignored")
         self.no_children(element, "Listener")
-        return ListenerSpec(class_name, frozen_map(attrs.others("className")),
-                            attrs.location)
+        return ListenerSpec(class_name, frozen_map(attrs.others("className")), attrs.location)
 
     def service(self, element: Element) -> ServiceSpec:
         """Read ``<Service>``: its connectors and exactly one engine."""
@@ -311,35 +329,36 @@ class _ServerXmlReader(XmlReader):
             if child.tag == "Connector":
                 connector = read_connector(self, child)
                 assert connector.location is not None
-                self.bind(_Bound(connector.port, connector.address,
-                                 "<Connector>", connector.location))
+                self.bind(_Bound(connector.port, connector.address, "<Connector>", connector.location))
                 connectors.append(connector)
             else:
                 if engines:
                     raise self.error(
-                        child, f"<Service name=\"{name}\"> has more than one "
-                        "<Engine>", "exactly one <Engine> per <Service>")
+                        child,
+                        f'<Service name="{name}"> has more than one ' "<Engine>",
+                        "exactly one <Engine> per <Service>",
+                    )
                 engines.append(self.engine(child))
         if not engines:
             raise ConfigError.at(
-                attrs.location, f"<Service name=\"{name}\"> has no <Engine>",
-                "exactly one <Engine name=\"...\" defaultHost=\"...\"> per "
-                "<Service>")
+                attrs.location,
+                f'<Service name="{name}"> has no <Engine>',
+                'exactly one <Engine name="..." defaultHost="..."> per ' "<Service>",
+            )
         if not connectors:
-            self.warn(attrs.location, f"<Service name=\"{name}\"> has no "
-                      "<Connector>: it will not accept any request")
-        return ServiceSpec(name, tuple(connectors), engines[0],
-                           attrs.location)
+            self.warn(attrs.location, f'<Service name="{name}"> has no ' "<Connector>: it will not accept any request")
+        return ServiceSpec(name, tuple(connectors), engines[0], attrs.location)
 
     def engine(self, element: Element) -> EngineSpec:
         """Read ``<Engine>``: its valves and hosts."""
         attrs = self.attributes(element, "Engine")
         attrs.check_names(_ENGINE_ATTRS, _TOMCAT_ENGINE_ATTRS)
-        name = attrs.required("name", '<Engine name="Catalina" '
-                              'defaultHost="localhost">')
-        default_host = attrs.required(
-            "defaultHost", 'defaultHost="localhost" naming one of the '
-            '<Host> elements').strip().lower()
+        name = attrs.required("name", '<Engine name="Catalina" ' 'defaultHost="localhost">')
+        default_host = (
+            attrs.required("defaultHost", 'defaultHost="localhost" naming one of the ' "<Host> elements")
+            .strip()
+            .lower()
+        )
         valves: list[ValveSpec] = []
         hosts: list[HostSpec] = []
         seen: dict[str, tuple[str, Location]] = {}
@@ -353,34 +372,32 @@ class _ServerXmlReader(XmlReader):
                     kind, where = seen[alias]
                     raise ConfigError.at(
                         host.location,
-                        f"duplicate host name '{alias}': already used as a "
-                        f"{kind} at {where}",
-                        "a unique name and aliases for each <Host>")
-                seen[alias] = ("<Host> name" if alias == host.name
-                               else "<Alias>", host.location)
+                        f"duplicate host name '{alias}': already used as a " f"{kind} at {where}",
+                        "a unique name and aliases for each <Host>",
+                    )
+                seen[alias] = ("<Host> name" if alias == host.name else "<Alias>", host.location)
             hosts.append(host)
         if default_host not in {host.name for host in hosts}:
             names = ", ".join(host.name for host in hosts) or "none"
             raise attrs.error(
                 "defaultHost",
-                f"defaultHost '{default_host}' of <Engine> names no <Host> "
-                f"(hosts: {names})",
-                "defaultHost equal to the name of one of the Engine's "
-                "<Host> elements")
-        return EngineSpec(name, default_host, tuple(valves), tuple(hosts),
-                          attrs.location)
+                f"defaultHost '{default_host}' of <Engine> names no <Host> " f"(hosts: {names})",
+                "defaultHost equal to the name of one of the Engine's " "<Host> elements",
+            )
+        return EngineSpec(name, default_host, tuple(valves), tuple(hosts), attrs.location)
 
     def host(self, element: Element) -> HostSpec:
         """Read ``<Host>``: aliases, valves and contexts."""
         attrs = self.attributes(element, "Host")
         attrs.check_names(_HOST_ATTRS, _TOMCAT_HOST_ATTRS)
-        name = attrs.required("name", '<Host name="localhost" '
-                              'appBase="webapps">').strip().lower()
+        name = attrs.required("name", '<Host name="localhost" ' 'appBase="webapps">').strip().lower()
         app_base = attrs.get("appBase", "webapps") or ""
         if not app_base.strip():
-            raise attrs.error("appBase", "attribute appBase of <Host> is "
-                              "empty", 'appBase="webapps" (relative to '
-                              'CATALINA_BASE) or an absolute directory')
+            raise attrs.error(
+                "appBase",
+                "attribute appBase of <Host> is " "empty",
+                'appBase="webapps" (relative to ' "CATALINA_BASE) or an absolute directory",
+            )
         aliases: list[str] = []
         valves: list[ValveSpec] = []
         contexts: list[ContextSpec] = []
@@ -396,9 +413,10 @@ class _ServerXmlReader(XmlReader):
                     raise ConfigError.at(
                         context.location,
                         f"duplicate <Context> path '{context.path}' in "
-                        f"<Host name=\"{name}\"> (first declared at "
+                        f'<Host name="{name}"> (first declared at '
                         f"{paths[context.path]})",
-                        "a unique path for each <Context> of a <Host>")
+                        "a unique path for each <Context> of a <Host>",
+                    )
                 paths[context.path] = context.location
                 contexts.append(context)
         return HostSpec(
@@ -407,33 +425,28 @@ class _ServerXmlReader(XmlReader):
             auto_deploy=attrs.boolean("autoDeploy", True),
             deploy_on_startup=attrs.boolean("deployOnStartup", True),
             unpack_wars=attrs.boolean("unpackWARs", True),
-            aliases=tuple(alias for alias in dict.fromkeys(aliases)
-                          if alias != name),
+            aliases=tuple(alias for alias in dict.fromkeys(aliases) if alias != name),
             valves=tuple(valves),
             contexts=tuple(contexts),
             location=attrs.location,
             background_processor_delay=attrs.integer(
-                "backgroundProcessorDelay", 1, minimum=1,
-                hint="a number of seconds, 1 or more"),
+                "backgroundProcessorDelay", 1, minimum=1, hint="a number of seconds, 1 or more"
+            ),
         )
 
     def alias(self, element: Element) -> str:
         """Read ``<Alias>``: another name of the enclosing Host."""
         location = self.location(element)
         for name in element.attrib:
-            self.warn(location, f"unknown attribute {name!s} on <Alias>, "
-                      "ignored")
+            self.warn(location, f"unknown attribute {name!s} on <Alias>, " "ignored")
         self.no_children(element, "Alias")
-        alias = self.substituted(element, element.text or "",
-                                 "<Alias>").strip().lower()
+        alias = self.substituted(element, element.text or "", "<Alias>").strip().lower()
         if not alias:
-            raise ConfigError.at(location, "<Alias> is empty",
-                                 "<Alias>www.example.com</Alias>")
+            raise ConfigError.at(location, "<Alias> is empty", "<Alias>www.example.com</Alias>")
         return alias
 
 
-def load_server_xml(path: str, properties: Mapping[str, str]
-                    ) -> tuple[ServerSpec, list[ConfigWarning]]:
+def load_server_xml(path: str, properties: Mapping[str, str]) -> tuple[ServerSpec, list[ConfigWarning]]:
     """Read, substitute and validate ``server.xml``.
 
     ``properties`` supplies the ``${name}`` values (see
@@ -446,7 +459,9 @@ def load_server_xml(path: str, properties: Mapping[str, str]
     if root.tag != "Server":
         raise ConfigError(
             f"the root element must be <Server>, found <{root.tag}>",
-            path, lines.start_line(root),
-            '<Server port="8005" shutdown="SHUTDOWN">')
+            path,
+            lines.start_line(root),
+            '<Server port="8005" shutdown="SHUTDOWN">',
+        )
     reader = _ServerXmlReader(path, lines, properties)
     return reader.server(root), reader.warnings

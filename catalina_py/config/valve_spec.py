@@ -29,12 +29,9 @@ __all__ = [
 #: implementing each.  Any other ``className`` must be a Python dotted path
 #: (``package.module.ClassName``).
 TOMCAT_VALVES: dict[str, str] = {
-    "org.apache.catalina.valves.AccessLogValve":
-        "catalina_py.container.valves.access_log.AccessLogValve",
-    "org.apache.catalina.valves.ErrorReportValve":
-        "catalina_py.container.valves.error_report.ErrorReportValve",
-    "org.apache.catalina.valves.RemoteIpValve":
-        "catalina_py.container.valves.remote_ip.RemoteIpValve",
+    "org.apache.catalina.valves.AccessLogValve": "catalina_py.container.valves.access_log.AccessLogValve",
+    "org.apache.catalina.valves.ErrorReportValve": "catalina_py.container.valves.error_report.ErrorReportValve",
+    "org.apache.catalina.valves.RemoteIpValve": "catalina_py.container.valves.remote_ip.RemoteIpValve",
 }
 
 
@@ -69,29 +66,23 @@ def resolve_class(dotted: str) -> type:
     """
     module_name, _, attr = dotted.rpartition(".")
     if not module_name or not attr:
-        raise ImportError(f"'{dotted}' is not a dotted path "
-                          "package.module.ClassName")
+        raise ImportError(f"'{dotted}' is not a dotted path " "package.module.ClassName")
     try:
         module = importlib.import_module(module_name)
     except ImportError:
         raise
     except Exception as exc:  # the module exists but is broken
-        raise ImportError(
-            f"importing module '{module_name}' failed: "
-            f"{type(exc).__name__}: {exc}") from exc
+        raise ImportError(f"importing module '{module_name}' failed: " f"{type(exc).__name__}: {exc}") from exc
     try:
         value = getattr(module, attr)
     except AttributeError:
-        raise ImportError(
-            f"module '{module_name}' has no attribute '{attr}'") from None
+        raise ImportError(f"module '{module_name}' has no attribute '{attr}'") from None
     if not isinstance(value, type):
-        raise TypeError(f"'{dotted}' is not a class "
-                        f"(it is a {type(value).__name__})")
+        raise TypeError(f"'{dotted}' is not a class " f"(it is a {type(value).__name__})")
     return value
 
 
-def resolve_valve_class(class_name: str, location: Location | None = None
-                        ) -> str:
+def resolve_valve_class(class_name: str, location: Location | None = None) -> str:
     """Map a ``<Valve className>`` to an importable Python dotted path.
 
     Tomcat names are looked up in :data:`TOMCAT_VALVES`; anything else
@@ -102,17 +93,14 @@ def resolve_valve_class(class_name: str, location: Location | None = None
     known = ", ".join(sorted(TOMCAT_VALVES))
     if class_name in TOMCAT_VALVES:
         dotted = TOMCAT_VALVES[class_name]
-    elif (class_name.startswith(("org.apache.", "jakarta.", "javax.",
-                                 "java."))
-          or "." not in class_name):
-        suggestion = [name for name in TOMCAT_VALVES
-                      if name.rsplit(".", 1)[-1] == class_name]
-        hint = (f"className=\"{suggestion[0]}\"" if suggestion else
-                "one of the known Tomcat valves, or the dotted path of a "
-                "Python class (package.module.ClassName)")
-        raise ConfigError.at(
-            location, f"unknown valve class '{class_name}', known: {known}",
-            hint)
+    elif class_name.startswith(("org.apache.", "jakarta.", "javax.", "java.")) or "." not in class_name:
+        suggestion = [name for name in TOMCAT_VALVES if name.rsplit(".", 1)[-1] == class_name]
+        hint = (
+            f'className="{suggestion[0]}"'
+            if suggestion
+            else "one of the known Tomcat valves, or the dotted path of a " "Python class (package.module.ClassName)"
+        )
+        raise ConfigError.at(location, f"unknown valve class '{class_name}', known: {known}", hint)
     else:
         dotted = class_name
     try:
@@ -122,8 +110,8 @@ def resolve_valve_class(class_name: str, location: Location | None = None
         raise ConfigError.at(
             location,
             f"cannot load valve class '{class_name}'{via}: {exc}",
-            "the dotted path of an importable Python class "
-            "(package.module.ClassName)") from exc
+            "the dotted path of an importable Python class " "(package.module.ClassName)",
+        ) from exc
     return dotted
 
 
@@ -131,10 +119,8 @@ def read_valve(reader: XmlReader, element: Element) -> ValveSpec:
     """Read ``<Valve>`` and check its class can be loaded."""
     attrs = reader.attributes(element, "Valve")
     class_name = attrs.required(
-        "className",
-        'className="org.apache.catalina.valves.AccessLogValve" or a '
-        'Python dotted path').strip()
+        "className", 'className="org.apache.catalina.valves.AccessLogValve" or a ' "Python dotted path"
+    ).strip()
     python_class = resolve_valve_class(class_name, attrs.location)
     reader.no_children(element, "Valve")
-    return ValveSpec(class_name, python_class,
-                     frozen_map(attrs.others("className")), attrs.location)
+    return ValveSpec(class_name, python_class, frozen_map(attrs.others("className")), attrs.location)

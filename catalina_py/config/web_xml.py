@@ -77,29 +77,61 @@ __all__ = [
 ]
 
 # <web-app> children that only describe the application: accepted silently.
-_DESCRIPTIVE = frozenset({
-    "description", "icon", "distributable", "module-name",
-})
+_DESCRIPTIVE = frozenset(
+    {
+        "description",
+        "icon",
+        "distributable",
+        "module-name",
+    }
+)
 
 # <web-app> children defined by the Servlet specification that catalina_py
 # does not implement yet: a warning each.
-_UNSUPPORTED = frozenset({
-    "security-constraint", "login-config", "security-role", "env-entry",
-    "ejb-ref", "ejb-local-ref", "resource-ref", "resource-env-ref",
-    "message-destination-ref", "message-destination", "service-ref",
-    "persistence-context-ref", "persistence-unit-ref", "post-construct",
-    "pre-destroy", "data-source", "locale-encoding-mapping-list",
-    "jsp-config", "deny-uncovered-http-methods", "absolute-ordering",
-    "administered-object", "connection-factory", "jms-connection-factory",
-    "jms-destination", "mail-session", "context-service",
-    "managed-executor", "managed-scheduled-executor",
-    "managed-thread-factory", "taglib",
-})
+_UNSUPPORTED = frozenset(
+    {
+        "security-constraint",
+        "login-config",
+        "security-role",
+        "env-entry",
+        "ejb-ref",
+        "ejb-local-ref",
+        "resource-ref",
+        "resource-env-ref",
+        "message-destination-ref",
+        "message-destination",
+        "service-ref",
+        "persistence-context-ref",
+        "persistence-unit-ref",
+        "post-construct",
+        "pre-destroy",
+        "data-source",
+        "locale-encoding-mapping-list",
+        "jsp-config",
+        "deny-uncovered-http-methods",
+        "absolute-ordering",
+        "administered-object",
+        "connection-factory",
+        "jms-connection-factory",
+        "jms-destination",
+        "mail-session",
+        "context-service",
+        "managed-executor",
+        "managed-scheduled-executor",
+        "managed-thread-factory",
+        "taglib",
+    }
+)
 
 _SERVLET_IGNORED = frozenset({"description", "display-name", "icon"})
-_SERVLET_UNSUPPORTED = frozenset({
-    "enabled", "run-as", "security-role-ref", "multipart-config",
-})
+_SERVLET_UNSUPPORTED = frozenset(
+    {
+        "enabled",
+        "run-as",
+        "security-role-ref",
+        "multipart-config",
+    }
+)
 
 _FILTER_IGNORED = frozenset({"description", "display-name", "icon"})
 
@@ -110,12 +142,12 @@ _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # Parsing
 # --------------------------------------------------------------------------
 
+
 class _Parser(XmlReader):
     """One descriptor read: the shared reader, filling a :class:`WebXml`
     (whose ``warnings`` are the reader's)."""
 
-    def __init__(self, file: str, namespace: str,
-                 lines: SourceLines) -> None:
+    def __init__(self, file: str, namespace: str, lines: SourceLines) -> None:
         super().__init__(file, lines, namespace=namespace)
         self.web = WebXml(file=file)
         self.web.warnings = self.warnings
@@ -128,8 +160,7 @@ class _Parser(XmlReader):
         web.version = root.get("version")
         complete = root.get("metadata-complete")
         if complete is not None:
-            web.metadata_complete = self.text_boolean(root, complete,
-                                                 "metadata-complete")
+            web.metadata_complete = self.text_boolean(root, complete, "metadata-complete")
         handlers = {
             "display-name": self.display_name,
             "context-param": self.context_param,
@@ -152,11 +183,9 @@ class _Parser(XmlReader):
             elif name in _DESCRIPTIVE:
                 continue
             elif name in _UNSUPPORTED:
-                self.warn(child, f"<{name}> is not supported by catalina_py"
-                          " yet, ignored")
+                self.warn(child, f"<{name}> is not supported by catalina_py" " yet, ignored")
             else:
-                self.warn(child, f"unknown element <{name}> in <web-app>, "
-                          "ignored")
+                self.warn(child, f"unknown element <{name}> in <web-app>, " "ignored")
         return web
 
     def display_name(self, element: Element) -> None:
@@ -169,17 +198,18 @@ class _Parser(XmlReader):
         name, _ = self.child_text(element, "param-name")
         value, _ = self.child_text(element, "param-value")
         if not name:
-            raise self.error(element, f"<{what}> without a <param-name>",
-                             f"<{what}><param-name>name</param-name>"
-                             f"<param-value>value</param-value></{what}>")
+            raise self.error(
+                element,
+                f"<{what}> without a <param-name>",
+                f"<{what}><param-name>name</param-name>" f"<param-value>value</param-value></{what}>",
+            )
         return name, value or ""
 
     def context_param(self, element: Element) -> None:
         """``<context-param>``."""
         name, value = self.param(element, "context-param")
         if name in self.web.context_params:
-            self.warn(element, f"context-param '{name}' is declared twice; "
-                      "the last value is used")
+            self.warn(element, f"context-param '{name}' is declared twice; " "the last value is used")
         self.web.context_params[name] = value
 
     def servlet(self, element: Element) -> None:
@@ -203,43 +233,45 @@ class _Parser(XmlReader):
             elif child_name == "load-on-startup":
                 if text:
                     load_on_startup = self.text_integer(
-                        child, text, "load-on-startup",
-                        "<load-on-startup>1</load-on-startup> (an integer;"
-                        " lower values are loaded first)")
+                        child,
+                        text,
+                        "load-on-startup",
+                        "<load-on-startup>1</load-on-startup> (an integer;" " lower values are loaded first)",
+                    )
             elif child_name == "async-supported":
-                async_supported = self.text_boolean(child, text,
-                                               "async-supported")
+                async_supported = self.text_boolean(child, text, "async-supported")
             elif child_name in _SERVLET_IGNORED:
                 continue
             elif child_name in _SERVLET_UNSUPPORTED:
-                self.warn(child, f"<{child_name}> in <servlet> is not "
-                          "supported by catalina_py yet, ignored")
+                self.warn(child, f"<{child_name}> in <servlet> is not " "supported by catalina_py yet, ignored")
             else:
-                self.warn(child, f"unknown element <{child_name}> in "
-                          "<servlet>, ignored")
+                self.warn(child, f"unknown element <{child_name}> in " "<servlet>, ignored")
         if not name:
-            raise self.error(element, "<servlet> without a <servlet-name>",
-                             "<servlet-name>name</servlet-name> in every "
-                             "<servlet>")
+            raise self.error(
+                element, "<servlet> without a <servlet-name>", "<servlet-name>name</servlet-name> in every " "<servlet>"
+            )
         if not servlet_class:
             if jsp_file:
-                raise self.error(element, f"servlet '{name}' uses "
-                                 "<jsp-file>: JSP is not supported by "
-                                 "catalina_py",
-                                 "<servlet-class>package.module.Class"
-                                 "</servlet-class>")
-            raise self.error(element, f"servlet '{name}' has no "
-                             "<servlet-class>",
-                             "<servlet-class>package.module.Class"
-                             "</servlet-class>")
+                raise self.error(
+                    element,
+                    f"servlet '{name}' uses " "<jsp-file>: JSP is not supported by " "catalina_py",
+                    "<servlet-class>package.module.Class" "</servlet-class>",
+                )
+            raise self.error(
+                element,
+                f"servlet '{name}' has no " "<servlet-class>",
+                "<servlet-class>package.module.Class" "</servlet-class>",
+            )
         if name in self.web.servlets:
             first = self.web.servlets[name].location
-            raise self.error(element, f"servlet '{name}' is declared twice "
-                             f"(first at {first})",
-                             "a unique <servlet-name> for each <servlet>")
+            raise self.error(
+                element,
+                f"servlet '{name}' is declared twice " f"(first at {first})",
+                "a unique <servlet-name> for each <servlet>",
+            )
         self.web.servlets[name] = ServletDef(
-            name, servlet_class, init_params, load_on_startup,
-            async_supported, self.location(element))
+            name, servlet_class, init_params, load_on_startup, async_supported, self.location(element)
+        )
 
     def servlet_mapping(self, element: Element) -> None:
         """``<servlet-mapping>``: one servlet, one or more url-patterns."""
@@ -251,32 +283,34 @@ class _Parser(XmlReader):
             elif child_name == "url-pattern":
                 patterns.append((self.text(child), child))
             else:
-                self.warn(child, f"unknown element <{child_name}> in "
-                          "<servlet-mapping>, ignored")
+                self.warn(child, f"unknown element <{child_name}> in " "<servlet-mapping>, ignored")
         if not name:
-            raise self.error(element, "<servlet-mapping> without a "
-                             "<servlet-name>",
-                             "<servlet-name> naming a declared servlet")
+            raise self.error(
+                element, "<servlet-mapping> without a " "<servlet-name>", "<servlet-name> naming a declared servlet"
+            )
         if not patterns:
-            raise self.error(element, f"<servlet-mapping> of '{name}' has "
-                             "no <url-pattern>", URL_PATTERN_HINT)
+            raise self.error(element, f"<servlet-mapping> of '{name}' has " "no <url-pattern>", URL_PATTERN_HINT)
         for pattern, child in patterns:
             problem = url_pattern_error(pattern)
             if problem is not None:
-                raise self.error(child, f"invalid url-pattern for servlet "
-                                 f"'{name}': {problem}", URL_PATTERN_HINT)
+                raise self.error(child, f"invalid url-pattern for servlet " f"'{name}': {problem}", URL_PATTERN_HINT)
             if is_suspicious_pattern(pattern):
-                self.warn(child, f"suspicious url-pattern '{pattern}': the "
-                          "'*' is matched literally (only a trailing '/*' "
-                          "or a leading '*.' are wildcards)")
+                self.warn(
+                    child,
+                    f"suspicious url-pattern '{pattern}': the "
+                    "'*' is matched literally (only a trailing '/*' "
+                    "or a leading '*.' are wildcards)",
+                )
             if pattern in self.web.servlet_mappings:
                 other = self.web.servlet_mappings[pattern]
                 first = self.web.mapping_locations[pattern]
-                raise self.error(child, f"url-pattern '{pattern}' is mapped "
-                                 f"to both servlet '{other}' (at {first}) "
-                                 f"and servlet '{name}'",
-                                 "each url-pattern mapped to one servlet "
-                                 "only")
+                raise self.error(
+                    child,
+                    f"url-pattern '{pattern}' is mapped "
+                    f"to both servlet '{other}' (at {first}) "
+                    f"and servlet '{name}'",
+                    "each url-pattern mapped to one servlet " "only",
+                )
             self.web.servlet_mappings[pattern] = name
             self.web.mapping_locations[pattern] = self.location(child)
 
@@ -284,18 +318,14 @@ class _Parser(XmlReader):
         """``<mime-mapping>``: extension (lower-cased, no dot) -> type."""
         extension, _ = self.child_text(element, "extension")
         mime_type, _ = self.child_text(element, "mime-type")
-        hint = ("<mime-mapping><extension>html</extension><mime-type>"
-                "text/html</mime-type></mime-mapping>")
+        hint = "<mime-mapping><extension>html</extension><mime-type>" "text/html</mime-type></mime-mapping>"
         if extension and extension.startswith("."):
-            self.warn(element, f"mime-mapping extension '{extension}' "
-                      "should be written without the leading dot")
+            self.warn(element, f"mime-mapping extension '{extension}' " "should be written without the leading dot")
             extension = extension[1:]
         if not extension:
-            raise self.error(element, "<mime-mapping> without an "
-                             "<extension>", hint)
+            raise self.error(element, "<mime-mapping> without an " "<extension>", hint)
         if not mime_type:
-            raise self.error(element, f"<mime-mapping> of '{extension}' "
-                             "without a <mime-type>", hint)
+            raise self.error(element, f"<mime-mapping> of '{extension}' " "without a <mime-type>", hint)
         self.web.mime_mappings[extension.lower()] = mime_type
 
     def welcome_file_list(self, element: Element) -> None:
@@ -306,8 +336,7 @@ class _Parser(XmlReader):
             files = self.web.welcome_files = []
         for child_name, child in self.elements(element):
             if child_name != "welcome-file":
-                self.warn(child, f"unknown element <{child_name}> in "
-                          "<welcome-file-list>, ignored")
+                self.warn(child, f"unknown element <{child_name}> in " "<welcome-file-list>, ignored")
                 continue
             name = self.text(child)
             if name and name not in files:
@@ -321,42 +350,40 @@ class _Parser(XmlReader):
                 text = self.text(child)
                 if text:
                     timeout = self.text_integer(
-                        child, text, "session-timeout",
-                        "<session-timeout>30</session-timeout> (minutes; "
-                        "0 or less: sessions never expire)")
+                        child,
+                        text,
+                        "session-timeout",
+                        "<session-timeout>30</session-timeout> (minutes; " "0 or less: sessions never expire)",
+                    )
                     config.session_timeout = timeout
                     self.web.session_timeout = timeout
             elif child_name == "cookie-config":
                 self.cookie_config(child, config.cookie_config)
             elif child_name == "tracking-mode":
                 mode = self.text(child)
-                hint = ("<tracking-mode>COOKIE</tracking-mode> or "
-                        "<tracking-mode>URL</tracking-mode>")
+                hint = "<tracking-mode>COOKIE</tracking-mode> or " "<tracking-mode>URL</tracking-mode>"
                 if mode == "SSL":
-                    raise self.error(child, "session tracking mode SSL is "
-                                     "not supported by catalina_py", hint)
+                    raise self.error(child, "session tracking mode SSL is " "not supported by catalina_py", hint)
                 if mode not in TRACKING_MODES:
-                    raise self.error(child, f"unknown session tracking mode "
-                                     f"'{mode}'", hint)
+                    raise self.error(child, f"unknown session tracking mode " f"'{mode}'", hint)
                 if config.tracking_modes is None:
                     config.tracking_modes = []
                 if mode not in config.tracking_modes:
                     config.tracking_modes.append(mode)
             else:
-                self.warn(child, f"unknown element <{child_name}> in "
-                          "<session-config>, ignored")
+                self.warn(child, f"unknown element <{child_name}> in " "<session-config>, ignored")
 
-    def cookie_config(self, element: Element,
-                      cookie: CookieConfig) -> None:
+    def cookie_config(self, element: Element, cookie: CookieConfig) -> None:
         """``<cookie-config>``: the session cookie's name and attributes."""
         for child_name, child in self.elements(element):
             text = self.text(child)
             if child_name == "name":
                 if not _TOKEN.fullmatch(text):
-                    raise self.error(child, f"invalid session cookie name "
-                                     f"'{text}'", "a cookie name made of "
-                                     "letters, digits and !#$%&'*+-.^_`|~ "
-                                     "(no spaces, no '=' or ';')")
+                    raise self.error(
+                        child,
+                        f"invalid session cookie name " f"'{text}'",
+                        "a cookie name made of " "letters, digits and !#$%&'*+-.^_`|~ " "(no spaces, no '=' or ';')",
+                    )
                 cookie.name = text
             elif child_name == "domain":
                 cookie.domain = text
@@ -368,25 +395,24 @@ class _Parser(XmlReader):
                 cookie.secure = self.text_boolean(child, text, "secure")
             elif child_name == "max-age":
                 cookie.max_age = self.text_integer(
-                    child, text, "max-age",
-                    "<max-age>3600</max-age> (seconds; -1: until the "
-                    "browser closes)")
+                    child, text, "max-age", "<max-age>3600</max-age> (seconds; -1: until the " "browser closes)"
+                )
             elif child_name == "attribute":
                 name, _ = self.child_text(child, "attribute-name")
                 value, _ = self.child_text(child, "attribute-value")
                 if not name or not _TOKEN.fullmatch(name):
-                    raise self.error(child, "<attribute> in <cookie-config> "
-                                     "needs an <attribute-name> token",
-                                     "<attribute><attribute-name>SameSite"
-                                     "</attribute-name><attribute-value>"
-                                     "Lax</attribute-value></attribute>")
+                    raise self.error(
+                        child,
+                        "<attribute> in <cookie-config> " "needs an <attribute-name> token",
+                        "<attribute><attribute-name>SameSite"
+                        "</attribute-name><attribute-value>"
+                        "Lax</attribute-value></attribute>",
+                    )
                 cookie.attributes[name] = value or ""
             elif child_name == "comment":
-                self.warn(child, "<comment> in <cookie-config> is "
-                          "deprecated (RFC 6265 has no comment), ignored")
+                self.warn(child, "<comment> in <cookie-config> is " "deprecated (RFC 6265 has no comment), ignored")
             else:
-                self.warn(child, f"unknown element <{child_name}> in "
-                          "<cookie-config>, ignored")
+                self.warn(child, f"unknown element <{child_name}> in " "<cookie-config>, ignored")
 
     def filter(self, element: Element) -> None:
         """``<filter>``."""
@@ -403,31 +429,30 @@ class _Parser(XmlReader):
                 key, value = self.param(child, "init-param")
                 init_params[key] = value
             elif child_name == "async-supported":
-                async_supported = self.text_boolean(child, text,
-                                               "async-supported")
+                async_supported = self.text_boolean(child, text, "async-supported")
             elif child_name in _FILTER_IGNORED:
                 continue
             else:
-                self.warn(child, f"unknown element <{child_name}> in "
-                          "<filter>, ignored")
+                self.warn(child, f"unknown element <{child_name}> in " "<filter>, ignored")
         if not name:
-            raise self.error(element, "<filter> without a <filter-name>",
-                             "<filter-name>name</filter-name> in every "
-                             "<filter>")
+            raise self.error(
+                element, "<filter> without a <filter-name>", "<filter-name>name</filter-name> in every " "<filter>"
+            )
         if not filter_class:
-            raise self.error(element, f"filter '{name}' has no "
-                             "<filter-class>",
-                             "<filter-class>package.module.Class"
-                             "</filter-class>")
+            raise self.error(
+                element,
+                f"filter '{name}' has no " "<filter-class>",
+                "<filter-class>package.module.Class" "</filter-class>",
+            )
         self.check_dotted(element, filter_class, f"filter-class of '{name}'")
         if name in self.web.filters:
             first = self.web.filters[name].location
-            raise self.error(element, f"filter '{name}' is declared twice "
-                             f"(first at {first})",
-                             "a unique <filter-name> for each <filter>")
-        self.web.filters[name] = FilterDef(
-            name, filter_class, init_params, async_supported,
-            self.location(element))
+            raise self.error(
+                element,
+                f"filter '{name}' is declared twice " f"(first at {first})",
+                "a unique <filter-name> for each <filter>",
+            )
+        self.web.filters[name] = FilterDef(name, filter_class, init_params, async_supported, self.location(element))
 
     def filter_mapping(self, element: Element) -> None:
         """``<filter-mapping>``: a filter, url-patterns and/or servlet
@@ -443,103 +468,105 @@ class _Parser(XmlReader):
             elif child_name == "url-pattern":
                 problem = url_pattern_error(text)
                 if problem is None and text == "":
-                    problem = ("the empty url-pattern is only valid in a "
-                               "<servlet-mapping>")
+                    problem = "the empty url-pattern is only valid in a " "<servlet-mapping>"
                 if problem is not None:
-                    raise self.error(child, f"invalid url-pattern in a "
-                                     f"<filter-mapping>: {problem}",
-                                     '"/exact/path", "/prefix/*", "/*", '
-                                     '"*.extension" or "/"')
+                    raise self.error(
+                        child,
+                        f"invalid url-pattern in a " f"<filter-mapping>: {problem}",
+                        '"/exact/path", "/prefix/*", "/*", ' '"*.extension" or "/"',
+                    )
                 if is_suspicious_pattern(text):
-                    self.warn(child, f"suspicious url-pattern '{text}': the"
-                              " '*' is matched literally (only a trailing "
-                              "'/*' or a leading '*.' are wildcards)")
+                    self.warn(
+                        child,
+                        f"suspicious url-pattern '{text}': the"
+                        " '*' is matched literally (only a trailing "
+                        "'/*' or a leading '*.' are wildcards)",
+                    )
                 if text not in patterns:
                     patterns.append(text)
             elif child_name == "servlet-name":
                 if not text:
-                    raise self.error(child, "empty <servlet-name> in a "
-                                     "<filter-mapping>",
-                                     "the name of a declared servlet, or *"
-                                     " for every servlet")
+                    raise self.error(
+                        child,
+                        "empty <servlet-name> in a " "<filter-mapping>",
+                        "the name of a declared servlet, or *" " for every servlet",
+                    )
                 if text not in servlet_names:
                     servlet_names.append(text)
             elif child_name == "dispatcher":
                 dispatcher = text.upper()
                 if dispatcher not in DISPATCHER_TYPES:
-                    raise self.error(child, f"unknown dispatcher '{text}'",
-                                     "one of " + ", ".join(DISPATCHER_TYPES))
+                    raise self.error(child, f"unknown dispatcher '{text}'", "one of " + ", ".join(DISPATCHER_TYPES))
                 if dispatcher not in dispatchers:
                     dispatchers.append(dispatcher)
             else:
-                self.warn(child, f"unknown element <{child_name}> in "
-                          "<filter-mapping>, ignored")
+                self.warn(child, f"unknown element <{child_name}> in " "<filter-mapping>, ignored")
         if not name:
-            raise self.error(element, "<filter-mapping> without a "
-                             "<filter-name>",
-                             "<filter-name> naming a declared filter")
+            raise self.error(
+                element, "<filter-mapping> without a " "<filter-name>", "<filter-name> naming a declared filter"
+            )
         if not patterns and not servlet_names:
-            raise self.error(element, f"<filter-mapping> of '{name}' has "
-                             "neither a <url-pattern> nor a <servlet-name>",
-                             "at least one <url-pattern> or <servlet-name>")
-        self.web.filter_mappings.append(FilterMapping(
-            name, patterns, servlet_names, dispatchers or ["REQUEST"],
-            self.location(element)))
+            raise self.error(
+                element,
+                f"<filter-mapping> of '{name}' has " "neither a <url-pattern> nor a <servlet-name>",
+                "at least one <url-pattern> or <servlet-name>",
+            )
+        self.web.filter_mappings.append(
+            FilterMapping(name, patterns, servlet_names, dispatchers or ["REQUEST"], self.location(element))
+        )
 
     def listener(self, element: Element) -> None:
         """``<listener>``: one listener class, in declaration order."""
         listener_class, child = self.child_text(element, "listener-class")
         if not listener_class:
-            raise self.error(element, "<listener> without a "
-                             "<listener-class>",
-                             "<listener-class>package.module.Class"
-                             "</listener-class>")
-        self.check_dotted(child if child is not None else element, listener_class,
-                    "listener-class")
-        if any(existing.listener_class == listener_class
-               for existing in self.web.listeners):
-            self.warn(element, f"listener '{listener_class}' is declared "
-                      "twice; it is instantiated once")
+            raise self.error(
+                element,
+                "<listener> without a " "<listener-class>",
+                "<listener-class>package.module.Class" "</listener-class>",
+            )
+        self.check_dotted(child if child is not None else element, listener_class, "listener-class")
+        if any(existing.listener_class == listener_class for existing in self.web.listeners):
+            self.warn(element, f"listener '{listener_class}' is declared " "twice; it is instantiated once")
             return
-        self.web.listeners.append(ListenerDef(listener_class,
-                                              self.location(element)))
+        self.web.listeners.append(ListenerDef(listener_class, self.location(element)))
 
     def error_page(self, element: Element) -> None:
         """``<error-page>``: error-code or exception-type (or neither: the
         default error page) and a location starting with ``/``."""
         code_text, code_element = self.child_text(element, "error-code")
-        exception, exception_element = self.child_text(element,
-                                                       "exception-type")
+        exception, exception_element = self.child_text(element, "exception-type")
         location, location_element = self.child_text(element, "location")
-        hint = ("<error-page><error-code>404</error-code><location>"
-                "/errors/404.html</location></error-page>, or "
-                "<exception-type>package.module.Error</exception-type> "
-                "instead of <error-code>")
+        hint = (
+            "<error-page><error-code>404</error-code><location>"
+            "/errors/404.html</location></error-page>, or "
+            "<exception-type>package.module.Error</exception-type> "
+            "instead of <error-code>"
+        )
         if code_text is not None and exception is not None:
-            raise self.error(element, "<error-page> has both an "
-                             "<error-code> and an <exception-type>", hint)
+            raise self.error(element, "<error-page> has both an " "<error-code> and an <exception-type>", hint)
         if not location:
-            raise self.error(element, "<error-page> without a <location>",
-                             hint)
+            raise self.error(element, "<error-page> without a <location>", hint)
         if not location.startswith("/"):
-            raise self.error(location_element if location_element
-                             is not None else element,
-                             f"error-page location '{location}' must start"
-                             " with '/'", "a path inside the webapp, such "
-                             "as /errors/404.html")
+            raise self.error(
+                location_element if location_element is not None else element,
+                f"error-page location '{location}' must start" " with '/'",
+                "a path inside the webapp, such " "as /errors/404.html",
+            )
         code: int | None = None
         if code_text is not None:
             assert code_element is not None
-            code = self.text_integer(code_element, code_text, "error-code",
-                                "an HTTP status code such as 404 or 500")
+            code = self.text_integer(code_element, code_text, "error-code", "an HTTP status code such as 404 or 500")
             if not 100 <= code <= 599:
-                raise self.error(code_element, f"error-code {code} is not "
-                                 "an HTTP status code",
-                                 "a status code between 400 and 599")
+                raise self.error(
+                    code_element,
+                    f"error-code {code} is not " "an HTTP status code",
+                    "a status code between 400 and 599",
+                )
             if code < 400:
-                self.warn(code_element, f"error-page for status {code} is "
-                          "never used: error pages apply to statuses of 400"
-                          " and above")
+                self.warn(
+                    code_element,
+                    f"error-page for status {code} is " "never used: error pages apply to statuses of 400" " and above",
+                )
         if exception is not None:
             assert exception_element is not None
             self.check_dotted(exception_element, exception, "exception-type")
@@ -547,30 +574,24 @@ class _Parser(XmlReader):
         key = error_page_key(page)
         for index, existing in enumerate(self.web.error_pages):
             if error_page_key(existing) == key:
-                self.warn(element, f"error-page for {_describe_key(key)} is "
-                          "declared twice; the last one is used")
+                self.warn(element, f"error-page for {_describe_key(key)} is " "declared twice; the last one is used")
                 del self.web.error_pages[index]
                 break
         self.web.error_pages.append(page)
 
     def request_encoding(self, element: Element) -> None:
         """``<request-character-encoding>``."""
-        self.web.request_character_encoding = self.text_encoding(
-            element, "request-character-encoding")
+        self.web.request_character_encoding = self.text_encoding(element, "request-character-encoding")
 
     def response_encoding(self, element: Element) -> None:
         """``<response-character-encoding>``."""
-        self.web.response_character_encoding = self.text_encoding(
-            element, "response-character-encoding")
-
+        self.web.response_character_encoding = self.text_encoding(element, "response-character-encoding")
 
 
 def _describe_key(key: int | str) -> str:
     if isinstance(key, int):
         return f"status {key}"
     return f"exception '{key}'" if key else "the default error page"
-
-
 
 
 def parse_web_xml(path: str) -> WebXml:
@@ -583,6 +604,8 @@ def parse_web_xml(path: str) -> WebXml:
     if qname.localname != "web-app" or namespace not in WEB_XML_NAMESPACES:
         raise ConfigError(
             f"the root element must be <web-app>, found <{root.tag}>",
-            path, lines.start_line(root),
-            f'<web-app xmlns="{JAKARTA_NAMESPACE}" version="6.0">')
+            path,
+            lines.start_line(root),
+            f'<web-app xmlns="{JAKARTA_NAMESPACE}" version="6.0">',
+        )
     return _Parser(path, namespace, lines).web_app(root)

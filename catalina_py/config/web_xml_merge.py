@@ -42,7 +42,8 @@ def validate_web_xml(web: WebXml) -> None:
                 web.mapping_locations.get(pattern),
                 f"url-pattern '{pattern}' is mapped to servlet '{name}', "
                 f"which is not declared (declared servlets: {declared})",
-                "a <servlet-name> declared by a <servlet> element")
+                "a <servlet-name> declared by a <servlet> element",
+            )
     for mapping in web.filter_mappings:
         if mapping.filter_name not in web.filters:
             declared = ", ".join(sorted(web.filters)) or "none"
@@ -50,7 +51,8 @@ def validate_web_xml(web: WebXml) -> None:
                 mapping.location,
                 f"<filter-mapping> names filter '{mapping.filter_name}', "
                 f"which is not declared (declared filters: {declared})",
-                "a <filter-name> declared by a <filter> element")
+                "a <filter-name> declared by a <filter> element",
+            )
 
 
 def _merge_servlet(default: ServletDef, app: ServletDef) -> ServletDef:
@@ -59,20 +61,20 @@ def _merge_servlet(default: ServletDef, app: ServletDef) -> ServletDef:
     return dataclasses.replace(
         app,
         init_params={**default.init_params, **app.init_params},
-        load_on_startup=(app.load_on_startup
-                         if app.load_on_startup is not None
-                         else default.load_on_startup),
+        load_on_startup=(app.load_on_startup if app.load_on_startup is not None else default.load_on_startup),
     )
 
 
 def _copy_mapping(mapping: FilterMapping) -> FilterMapping:
-    return dataclasses.replace(mapping, url_patterns=list(mapping.url_patterns),
-                               servlet_names=list(mapping.servlet_names),
-                               dispatchers=list(mapping.dispatchers))
+    return dataclasses.replace(
+        mapping,
+        url_patterns=list(mapping.url_patterns),
+        servlet_names=list(mapping.servlet_names),
+        dispatchers=list(mapping.dispatchers),
+    )
 
 
-def _merge_filters(defaults: WebXml, app: WebXml
-                   ) -> tuple[dict[str, FilterDef], list[FilterMapping]]:
+def _merge_filters(defaults: WebXml, app: WebXml) -> tuple[dict[str, FilterDef], list[FilterMapping]]:
     """Filters and filter mappings, as ``WebXml.merge`` does: an app filter
     with a default one's name wins (its unset init-params come from the
     default); the defaults' mappings are appended after the app's, except
@@ -86,12 +88,10 @@ def _merge_filters(defaults: WebXml, app: WebXml
         filters[name] = dataclasses.replace(definition, init_params=params)
     for name, definition in defaults.filters.items():
         if name not in filters:
-            filters[name] = dataclasses.replace(
-                definition, init_params=dict(definition.init_params))
+            filters[name] = dataclasses.replace(definition, init_params=dict(definition.init_params))
     mappings = [_copy_mapping(m) for m in app.filter_mappings]
     app_mapped = {m.filter_name for m in app.filter_mappings}
-    mappings.extend(_copy_mapping(m) for m in defaults.filter_mappings
-                    if m.filter_name not in app_mapped)
+    mappings.extend(_copy_mapping(m) for m in defaults.filter_mappings if m.filter_name not in app_mapped)
     return filters, mappings
 
 
@@ -100,8 +100,7 @@ def _merge_error_pages(defaults: WebXml, app: WebXml) -> list[ErrorPage]:
     exception types (and default page) the app does not handle."""
     pages = [dataclasses.replace(page) for page in app.error_pages]
     keys = {error_page_key(page) for page in app.error_pages}
-    pages.extend(dataclasses.replace(page) for page in defaults.error_pages
-                 if error_page_key(page) not in keys)
+    pages.extend(dataclasses.replace(page) for page in defaults.error_pages if error_page_key(page) not in keys)
     return pages
 
 
@@ -129,14 +128,17 @@ def _merge_session_config(defaults: WebXml, app: WebXml) -> SessionConfig:
         max_age=_first(app_cookie.max_age, default_cookie.max_age),
         attributes={**default_cookie.attributes, **app_cookie.attributes},
     )
-    modes = (app.session_config.tracking_modes
-             if app.session_config.tracking_modes is not None
-             else defaults.session_config.tracking_modes)
+    modes = (
+        app.session_config.tracking_modes
+        if app.session_config.tracking_modes is not None
+        else defaults.session_config.tracking_modes
+    )
     timeout = _timeout(app)
     return SessionConfig(
         session_timeout=timeout if timeout is not None else _timeout(defaults),
         cookie_config=cookie,
-        tracking_modes=None if modes is None else list(modes))
+        tracking_modes=None if modes is None else list(modes),
+    )
 
 
 def _unknown_filter_targets(web: WebXml) -> list[ConfigWarning]:
@@ -145,10 +147,14 @@ def _unknown_filter_targets(web: WebXml) -> list[ConfigWarning]:
     for mapping in web.filter_mappings:
         for name in mapping.servlet_names:
             if name != "*" and name not in web.servlets:
-                warnings.append(ConfigWarning.at(
-                    mapping.location, f"<filter-mapping> of filter "
-                    f"'{mapping.filter_name}' names servlet '{name}', which "
-                    "is not declared; it never applies to it"))
+                warnings.append(
+                    ConfigWarning.at(
+                        mapping.location,
+                        f"<filter-mapping> of filter "
+                        f"'{mapping.filter_name}' names servlet '{name}', which "
+                        "is not declared; it never applies to it",
+                    )
+                )
     return warnings
 
 
@@ -186,16 +192,13 @@ def merge_web_xml(defaults: WebXml, app: WebXml) -> WebXml:
         if name in app.servlets:
             servlets[name] = _merge_servlet(servlet, app.servlets[name])
         else:
-            servlets[name] = dataclasses.replace(
-                servlet, init_params=dict(servlet.init_params))
+            servlets[name] = dataclasses.replace(servlet, init_params=dict(servlet.init_params))
     for name, servlet in app.servlets.items():
         if name not in servlets:
-            servlets[name] = dataclasses.replace(
-                servlet, init_params=dict(servlet.init_params))
+            servlets[name] = dataclasses.replace(servlet, init_params=dict(servlet.init_params))
 
     mappings = dict(app.servlet_mappings)
-    locations = {pattern: app.mapping_locations[pattern]
-                 for pattern in mappings if pattern in app.mapping_locations}
+    locations = {pattern: app.mapping_locations[pattern] for pattern in mappings if pattern in app.mapping_locations}
     app_mapped_names = set(app.servlet_mappings.values())
     for pattern, name in defaults.servlet_mappings.items():
         if pattern in mappings or name in app_mapped_names:
@@ -214,15 +217,14 @@ def merge_web_xml(defaults: WebXml, app: WebXml) -> WebXml:
     filters, filter_mappings = _merge_filters(defaults, app)
     listeners = [dataclasses.replace(listener) for listener in app.listeners]
     listed = {listener.listener_class for listener in listeners}
-    listeners.extend(dataclasses.replace(listener)
-                     for listener in defaults.listeners
-                     if listener.listener_class not in listed)
+    listeners.extend(
+        dataclasses.replace(listener) for listener in defaults.listeners if listener.listener_class not in listed
+    )
     session_config = _merge_session_config(defaults, app)
 
     merged = WebXml(
         file=app.file,
-        display_name=(app.display_name if app.display_name is not None
-                      else defaults.display_name),
+        display_name=(app.display_name if app.display_name is not None else defaults.display_name),
         context_params={**defaults.context_params, **app.context_params},
         servlets=servlets,
         servlet_mappings=mappings,
@@ -239,11 +241,13 @@ def merge_web_xml(defaults: WebXml, app: WebXml) -> WebXml:
         request_character_encoding=(
             app.request_character_encoding
             if app.request_character_encoding is not None
-            else defaults.request_character_encoding),
+            else defaults.request_character_encoding
+        ),
         response_character_encoding=(
             app.response_character_encoding
             if app.response_character_encoding is not None
-            else defaults.response_character_encoding),
+            else defaults.response_character_encoding
+        ),
         mapping_locations=locations,
         warnings=[*defaults.warnings, *app.warnings],
         defaults=defaults,

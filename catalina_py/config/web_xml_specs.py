@@ -39,11 +39,12 @@ JAKARTA_NAMESPACE = "https://jakarta.ee/xml/ns/jakartaee"
 #: Accepted namespaces of the ``<web-app>`` root; ``""`` means none.
 WEB_XML_NAMESPACES: tuple[str, ...] = (
     JAKARTA_NAMESPACE,
-    "http://xmlns.jcp.org/xml/ns/javaee",   # Servlet 3.1 / 4.0
-    "http://java.sun.com/xml/ns/javaee",    # Servlet 2.5 / 3.0
-    "http://java.sun.com/xml/ns/j2ee",      # Servlet 2.4
-    "",                                     # Servlet 2.2 / 2.3 (DTD)
+    "http://xmlns.jcp.org/xml/ns/javaee",  # Servlet 3.1 / 4.0
+    "http://java.sun.com/xml/ns/javaee",  # Servlet 2.5 / 3.0
+    "http://java.sun.com/xml/ns/j2ee",  # Servlet 2.4
+    "",  # Servlet 2.2 / 2.3 (DTD)
 )
+
 
 @dataclass
 class ServletDef:
@@ -174,8 +175,7 @@ class WebXml:
     #: :func:`~catalina_py.config.web_xml_merge.merge_web_xml`), kept so that the annotation scan made when
     #: the context starts can redo the merge in Tomcat's order
     #: (application + annotations first, then the defaults under them).
-    defaults: "WebXml | None" = field(default=None, repr=False,
-                                      compare=False)
+    defaults: WebXml | None = field(default=None, repr=False, compare=False)
 
 
 # --------------------------------------------------------------------------
@@ -183,8 +183,7 @@ class WebXml:
 # --------------------------------------------------------------------------
 
 #: The url-pattern forms, for the hint of a message about a bad one.
-URL_PATTERN_HINT = ('"/exact/path", "/prefix/*", "*.extension", "/" (default '
-                    'servlet) or "" (context root only)')
+URL_PATTERN_HINT = '"/exact/path", "/prefix/*", "*.extension", "/" (default ' 'servlet) or "" (context root only)'
 
 
 def url_pattern_error(pattern: str) -> str | None:
@@ -200,15 +199,16 @@ def url_pattern_error(pattern: str) -> str | None:
         return None
     if pattern.startswith("*."):
         if "/" in pattern:
-            return (f"extension url-pattern '{pattern}' must not contain "
-                    "'/'")
+            return f"extension url-pattern '{pattern}' must not contain " "'/'"
         if len(pattern) == 2:
             return "extension url-pattern '*.' has no extension"
         return None
     if pattern.startswith("/"):
         if "*." in pattern:
-            return (f"url-pattern '{pattern}' mixes a path and an extension;"
-                    " the Servlet specification has no such pattern")
+            return (
+                f"url-pattern '{pattern}' mixes a path and an extension;"
+                " the Servlet specification has no such pattern"
+            )
         return None
     return f"url-pattern '{pattern}' must start with '/' or '*.'"
 

@@ -50,7 +50,7 @@ _INTEGER = re.compile(r"[+-]?[0-9]+")
 # built-in exception name such as ``ValueError``.
 _DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 _SIZE = re.compile(r"([0-9]+)\s*([kKmMgG]?)[bB]?")
-_SIZE_UNITS = {"": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
+_SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 _PORT_HINT = "an integer port number from 0 to 65535"
 
 
@@ -78,8 +78,7 @@ class SourceLines:
         if end is None or not isinstance(element.tag, str):
             return end
         qname = etree.QName(element)
-        name = (f"{element.prefix}:{qname.localname}" if element.prefix
-                else qname.localname)
+        name = f"{element.prefix}:{qname.localname}" if element.prefix else qname.localname
         pattern = re.compile("<" + re.escape(name) + r"(?=[\s/>]|$)")
         # A start tag holds no "<" (not even in attribute values), so the
         # nearest line at or above ``end`` that opens this tag is its start.
@@ -100,17 +99,17 @@ def read_xml(path: str, root_hint: str) -> tuple[ElementTree, SourceLines]:
         with open(path, "rb") as handle:
             data = handle.read()
     except OSError as exc:
-        raise ConfigError(f"cannot read file: {exc.strerror or exc}",
-                          path) from exc
-    parser = etree.XMLParser(resolve_entities=False, no_network=True,
-                             load_dtd=False, huge_tree=False)
+        raise ConfigError(f"cannot read file: {exc.strerror or exc}", path) from exc
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
     try:
         root = etree.fromstring(data, parser, base_url=path)
     except etree.XMLSyntaxError as exc:
-        raise ConfigError(f"not well-formed XML: {exc.msg}", path,
-                          exc.lineno or None,
-                          "a well-formed XML document with a "
-                          f"{root_hint} root element") from exc
+        raise ConfigError(
+            f"not well-formed XML: {exc.msg}",
+            path,
+            exc.lineno or None,
+            "a well-formed XML document with a " f"{root_hint} root element",
+        ) from exc
     tree = root.getroottree()
     return tree, SourceLines(tree, data)
 
@@ -125,9 +124,9 @@ class XmlReader:
     (``""``: elements in no namespace).
     """
 
-    def __init__(self, file: str, lines: SourceLines, *,
-                 properties: Mapping[str, str] | None = None,
-                 namespace: str = "") -> None:
+    def __init__(
+        self, file: str, lines: SourceLines, *, properties: Mapping[str, str] | None = None, namespace: str = ""
+    ) -> None:
         self.file = file
         self.lines = lines
         self.properties = properties
@@ -155,8 +154,7 @@ class XmlReader:
         location = where if isinstance(where, Location) else self.location(where)
         self.warnings.append(ConfigWarning.at(location, message))
 
-    def error(self, where: Element | Location, message: str,
-              hint: str) -> ConfigError:
+    def error(self, where: Element | Location, message: str, hint: str) -> ConfigError:
         """A :class:`ConfigError` at an element or a location (to raise)."""
         location = where if isinstance(where, Location) else self.location(where)
         return ConfigError.at(location, message, hint)
@@ -182,8 +180,9 @@ class XmlReader:
             if name is not None:
                 yield name, child
 
-    def children(self, element: Element, tag: str, modelled: Collection[str],
-                 tomcat: Collection[str] = ()) -> Iterator[Element]:
+    def children(
+        self, element: Element, tag: str, modelled: Collection[str], tomcat: Collection[str] = ()
+    ) -> Iterator[Element]:
         """Yield the child elements of ``element`` (called ``tag`` in the
         messages) whose name is in ``modelled``; warn about and skip the
         others: those in ``tomcat`` (known to Tomcat) as not supported, any
@@ -192,13 +191,15 @@ class XmlReader:
             if name in modelled:
                 yield child
             elif name in tomcat:
-                self.warn(child, f"<{name}> in <{tag}> is not supported by "
-                          "catalina_py, ignored")
+                self.warn(child, f"<{name}> in <{tag}> is not supported by " "catalina_py, ignored")
             else:
                 expected = ", ".join(sorted(modelled)) or "no child elements"
-                self.warn(child, f"unknown element <{etree.QName(child).localname}>"
-                          f" in <{tag}>, ignored (expected: {expected})"
-                          f" [{{{self.path_of(element)}}}]")
+                self.warn(
+                    child,
+                    f"unknown element <{etree.QName(child).localname}>"
+                    f" in <{tag}>, ignored (expected: {expected})"
+                    f" [{{{self.path_of(element)}}}]",
+                )
 
     def no_children(self, element: Element, tag: str) -> None:
         """Warn about every child element of an element that has none."""
@@ -210,8 +211,7 @@ class XmlReader:
         """The trimmed text content of ``element``."""
         return "".join(str(text) for text in element.itertext()).strip()
 
-    def child_text(self, element: Element, name: str
-                   ) -> tuple[str | None, Element | None]:
+    def child_text(self, element: Element, name: str) -> tuple[str | None, Element | None]:
         """Text and element of the first child called ``name``."""
         for child_name, child in self.elements(element):
             if child_name == name:
@@ -225,8 +225,7 @@ class XmlReader:
             return text
         value, unknown = substitute_with_unknown(text, self.properties)
         for prop in dict.fromkeys(unknown):
-            self.warn(element, f"property ${{{prop}}} used in {what} is not"
-                      " defined; the value is used as written")
+            self.warn(element, f"property ${{{prop}}} used in {what} is not" " defined; the value is used as written")
         return value
 
     def attributes(self, element: Element, tag: str) -> Attributes:
@@ -238,21 +237,16 @@ class XmlReader:
 
     def text_boolean(self, element: Element, text: str, what: str) -> bool:
         """An ``xsd:boolean`` text (``true``, ``false``, ``1``, ``0``)."""
-        value = {"true": True, "1": True, "false": False, "0": False}.get(
-            text.strip().lower())
+        value = {"true": True, "1": True, "false": False, "0": False}.get(text.strip().lower())
         if value is None:
-            raise self.error(element, f"{what} must be true or false, got "
-                             f"'{text}'", f"{what} true or false")
+            raise self.error(element, f"{what} must be true or false, got " f"'{text}'", f"{what} true or false")
         return value
 
-    def text_integer(self, element: Element, text: str, what: str,
-                     hint: str) -> int:
+    def text_integer(self, element: Element, text: str, what: str, hint: str) -> int:
         """An integer text."""
         if not _INTEGER.fullmatch(text):
-            raise self.error(element, f"{what} must be an integer, got "
-                             f"'{text}'", hint)
+            raise self.error(element, f"{what} must be an integer, got " f"'{text}'", hint)
         return int(text)
-
 
     def text_encoding(self, element: Element, what: str) -> str:
         """The text of ``element`` (called ``<what>`` in the messages): a
@@ -261,18 +255,19 @@ class XmlReader:
         try:
             codecs.lookup(name)
         except LookupError:
-            raise self.error(element, f"unknown character encoding "
-                             f"'{name}' in <{what}>",
-                             f"<{what}>UTF-8</{what}> (an encoding name "
-                             "such as UTF-8 or ISO-8859-1)") from None
+            raise self.error(
+                element,
+                f"unknown character encoding " f"'{name}' in <{what}>",
+                f"<{what}>UTF-8</{what}> (an encoding name " "such as UTF-8 or ISO-8859-1)",
+            ) from None
         return name
 
     def check_dotted(self, element: Element, name: str, what: str) -> None:
         """Check that ``name`` (read from ``element``) is a dotted Python
         name such as ``package.module.ClassName``."""
         if not _DOTTED.fullmatch(name):
-            raise self.error(element, f"{what} '{name}' is not a Python "
-                             "class name", "package.module.ClassName")
+            raise self.error(element, f"{what} '{name}' is not a Python " "class name", "package.module.ClassName")
+
 
 class Attributes:
     """The attributes of one element, substituted, with typed readers.
@@ -299,10 +294,12 @@ class Attributes:
             if unknown:
                 self.unknown[name] = unknown
                 for prop in dict.fromkeys(unknown):
-                    reader.warn(self.location,
-                                f"property ${{{prop}}} used in attribute "
-                                f"{name} of <{tag}> is not defined; the "
-                                "value is used as written")
+                    reader.warn(
+                        self.location,
+                        f"property ${{{prop}}} used in attribute "
+                        f"{name} of <{tag}> is not defined; the "
+                        "value is used as written",
+                    )
 
     def __contains__(self, name: object) -> bool:
         return name in self.values
@@ -326,44 +323,47 @@ class Attributes:
         """The value of a mandatory, non-empty attribute."""
         value = self.values.get(name)
         if value is None:
-            raise ConfigError.at(
-                self.location,
-                f"<{self.tag}> is missing the required attribute {name}",
-                hint)
+            raise ConfigError.at(self.location, f"<{self.tag}> is missing the required attribute {name}", hint)
         if not value.strip():
-            raise self.error(name, f"attribute {name} of <{self.tag}> is "
-                             "empty", hint)
+            raise self.error(name, f"attribute {name} of <{self.tag}> is " "empty", hint)
         return value
 
-    def integer(self, name: str, default: int, *,
-                minimum: int | None = None, maximum: int | None = None,
-                allowed: Iterable[int] = (), hint: str) -> int:
+    def integer(
+        self,
+        name: str,
+        default: int,
+        *,
+        minimum: int | None = None,
+        maximum: int | None = None,
+        allowed: Iterable[int] = (),
+        hint: str,
+    ) -> int:
         """An integer attribute in ``minimum..maximum`` (or one of
         ``allowed``)."""
-        value = self.optional_integer(name, minimum=minimum, maximum=maximum,
-                                      allowed=allowed, hint=hint)
+        value = self.optional_integer(name, minimum=minimum, maximum=maximum, allowed=allowed, hint=hint)
         return default if value is None else value
 
-    def optional_integer(self, name: str, *, minimum: int | None = None,
-                         maximum: int | None = None,
-                         allowed: Iterable[int] = (), hint: str) -> int | None:
+    def optional_integer(
+        self,
+        name: str,
+        *,
+        minimum: int | None = None,
+        maximum: int | None = None,
+        allowed: Iterable[int] = (),
+        hint: str,
+    ) -> int | None:
         """As :meth:`integer`, ``None`` when the attribute is absent."""
         value = self.values.get(name)
         if value is None:
             return None
         text = value.strip()
         if not _INTEGER.fullmatch(text):
-            raise self.error(
-                name, f"attribute {name} of <{self.tag}> must be an "
-                f"integer, got '{value}'", hint)
+            raise self.error(name, f"attribute {name} of <{self.tag}> must be an " f"integer, got '{value}'", hint)
         number = int(text)
         if number in tuple(allowed):
             return number
-        if ((minimum is not None and number < minimum)
-                or (maximum is not None and number > maximum)):
-            raise self.error(
-                name, f"attribute {name} of <{self.tag}> is out of range: "
-                f"{number}", hint)
+        if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
+            raise self.error(name, f"attribute {name} of <{self.tag}> is out of range: " f"{number}", hint)
         return number
 
     def size(self, name: str, default: int, *, hint: str) -> int:
@@ -377,9 +377,7 @@ class Attributes:
             return -1
         match = _SIZE.fullmatch(text)
         if match is None:
-            raise self.error(
-                name, f"attribute {name} of <{self.tag}> must be a size in "
-                f"bytes, got '{value}'", hint)
+            raise self.error(name, f"attribute {name} of <{self.tag}> must be a size in " f"bytes, got '{value}'", hint)
         return int(match.group(1)) * _SIZE_UNITS[match.group(2).lower()]
 
     def seconds(self, name: str, default: float) -> float:
@@ -393,18 +391,16 @@ class Attributes:
             number = -1.0
         if not (number >= 0.0 and number != float("inf")):
             raise self.error(
-                name, f"attribute {name} of <{self.tag}> must be a "
-                f"number of seconds, got '{value}'",
-                "a duration in seconds such as 25 or 0.5 (0 disables)")
+                name,
+                f"attribute {name} of <{self.tag}> must be a " f"number of seconds, got '{value}'",
+                "a duration in seconds such as 25 or 0.5 (0 disables)",
+            )
         return number
 
-    def port(self, name: str, default: int, *,
-             allow_disabled: bool = False) -> int:
+    def port(self, name: str, default: int, *, allow_disabled: bool = False) -> int:
         """A TCP port attribute (0..65535, optionally -1 for disabled)."""
         hint = _PORT_HINT + (", or -1 to disable" if allow_disabled else "")
-        return self.integer(name, default, minimum=0, maximum=65535,
-                            allowed=(-1,) if allow_disabled else (),
-                            hint=hint)
+        return self.integer(name, default, minimum=0, maximum=65535, allowed=(-1,) if allow_disabled else (), hint=hint)
 
     def boolean(self, name: str, default: bool) -> bool:
         """A boolean attribute: ``true`` or ``false``, any case."""
@@ -414,12 +410,13 @@ class Attributes:
         lowered = value.strip().lower()
         if lowered not in ("true", "false"):
             raise self.error(
-                name, f"attribute {name} of <{self.tag}> must be true or "
-                f"false, got '{value}'", f'{name}="true" or {name}="false"')
+                name,
+                f"attribute {name} of <{self.tag}> must be true or " f"false, got '{value}'",
+                f'{name}="true" or {name}="false"',
+            )
         return lowered == "true"
 
-    def enum(self, name: str, default: str, choices: Collection[str], *,
-             case_sensitive: bool = False) -> str:
+    def enum(self, name: str, default: str, choices: Collection[str], *, case_sensitive: bool = False) -> str:
         """One of ``choices`` (compared without case unless
         ``case_sensitive``; returned as listed in ``choices``)."""
         value = self.values.get(name)
@@ -427,16 +424,16 @@ class Attributes:
             return default
         text = value.strip()
         for choice in choices:
-            if text == choice or (not case_sensitive
-                                  and text.lower() == choice.lower()):
+            if text == choice or (not case_sensitive and text.lower() == choice.lower()):
                 return choice
         wanted = " or ".join(f'"{choice}"' for choice in choices)
-        raise self.error(name, f"attribute {name} of <{self.tag}> must be "
-                         f"{wanted}, got '{value}'", f"{name}={wanted}")
+        raise self.error(
+            name, f"attribute {name} of <{self.tag}> must be " f"{wanted}, got '{value}'", f"{name}={wanted}"
+        )
 
-    def check_names(self, modelled: Collection[str],
-                    tomcat: Collection[str] = (),
-                    passthrough: Collection[str] = ()) -> dict[str, str]:
+    def check_names(
+        self, modelled: Collection[str], tomcat: Collection[str] = (), passthrough: Collection[str] = ()
+    ) -> dict[str, str]:
         """Warn about attributes that are not modelled.
 
         An attribute in ``tomcat`` (documented by Tomcat, not implemented)
@@ -454,18 +451,18 @@ class Attributes:
                 kept[name] = value
             elif name in tomcat:
                 kept[name] = value
-                self.reader.warn(self.location,
-                                 f"attribute {name} of <{self.tag}> is not "
-                                 "supported by catalina_py, ignored")
+                self.reader.warn(
+                    self.location, f"attribute {name} of <{self.tag}> is not " "supported by catalina_py, ignored"
+                )
             else:
-                message = (f"unknown attribute {name} on <{self.tag}>, "
-                           "ignored")
-                close = difflib.get_close_matches(
-                    name, sorted({*modelled, *tomcat, *passthrough}), n=1)
+                message = f"unknown attribute {name} on <{self.tag}>, " "ignored"
+                close = difflib.get_close_matches(name, sorted({*modelled, *tomcat, *passthrough}), n=1)
                 if close:
                     message += f" (did you mean {close[0]}?)"
-                message += (f" [{{{self.reader.path_of(self.element)}}} "
-                            f"Setting property '{name}' did not find a "
-                            "matching property.]")
+                message += (
+                    f" [{{{self.reader.path_of(self.element)}}} "
+                    f"Setting property '{name}' did not find a "
+                    "matching property.]"
+                )
                 self.reader.warn(self.location, message)
         return kept

@@ -86,8 +86,10 @@ class Endpoint:
             what = "already in use" if exc.errno == errno.EADDRINUSE else exc.strerror
             raise ConfigError(
                 f"Connector cannot listen on {address or '*'}:{self.config.port}: {what}",
-                file=location.file if location else None, line=location.line if location else None,
-                hint="a free port, or stop the process that holds it") from None
+                file=location.file if location else None,
+                line=location.line if location else None,
+                hint="a free port, or stop the process that holds it",
+            ) from None
         sock.listen(1024)  # Tomcat's acceptCount is 100; gevent's default backlog is larger
         self.listener = sock
 
@@ -97,7 +99,7 @@ class Endpoint:
         self.server = StreamServer(self.listener, self._handle, spawn=self.pool)
         self.server.start()
         self._sweeper = gevent.spawn(self._sweep_timeouts)
-        log.info("Starting ProtocolHandler [\"http-gevent-%s\"]", self.bound_port)
+        log.info('Starting ProtocolHandler ["http-gevent-%s"]', self.bound_port)
 
     def _handle(self, sock: socket.socket, address: Any) -> None:
         try:
@@ -107,9 +109,16 @@ class Endpoint:
         processor = Http11Processor(self, sock, address)
         processor.greenlet = gevent.getcurrent()
         if BUS.active:
-            BUS.emit(ConnectionAccepted(connection=processor.connection_id, connector=f"http-gevent-{self.bound_port}",
-                                        remote_addr=processor.remote_addr, remote_port=processor.remote_port,
-                                        local_addr=processor.local_addr, local_port=processor.local_port))
+            BUS.emit(
+                ConnectionAccepted(
+                    connection=processor.connection_id,
+                    connector=f"http-gevent-{self.bound_port}",
+                    remote_addr=processor.remote_addr,
+                    remote_port=processor.remote_port,
+                    local_addr=processor.local_addr,
+                    local_port=processor.local_port,
+                )
+            )
         self.processors.add(processor)
         try:
             processor.run()
@@ -119,8 +128,7 @@ class Endpoint:
     def sweep_interval(self) -> float:
         """How often blocked connections are checked against their deadline:
         a quarter of the shortest timeout, between 50 ms and 1 s."""
-        timeouts = [t for t in (self.connection_timeout, self.keep_alive_timeout)
-                    if t is not None]
+        timeouts = [t for t in (self.connection_timeout, self.keep_alive_timeout) if t is not None]
         if not timeouts:
             return 1.0
         return min(1.0, max(0.05, min(timeouts) / 4))
@@ -136,7 +144,7 @@ class Endpoint:
                 deadline = processor.deadline
                 if deadline and now >= deadline and processor.greenlet is not None:
                     processor.deadline = 0.0
-                    processor.greenlet.kill(socket.timeout("timed out"), block=False)
+                    processor.greenlet.kill(TimeoutError("timed out"), block=False)
 
     def pause(self) -> None:
         """Stop accepting new connections (the listener stays bound)."""

@@ -21,15 +21,24 @@ from __future__ import annotations
 import logging
 import socket
 import time
+from collections.abc import Sequence
 from time import monotonic as _monotonic
 from time import time as _time
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from gevent import GreenletExit
 
-from ..events import (BUS, BytesReceived, BytesSent, ConnectionClosed, KeepAliveDecided, RequestHeadParsed,
-                      ResponseCommitted, Upgraded, next_connection_id)
+from ..events import (
+    BUS,
+    BytesReceived,
+    BytesSent,
+    ConnectionClosed,
+    KeepAliveDecided,
+    RequestHeadParsed,
+    ResponseCommitted,
+    Upgraded,
+    next_connection_id,
+)
 from ..http.errors import ClientAbortError, HttpParseError
 from ..http.parser import CLOSED, NEED_DATA, Data, EndOfMessage, RequestHead, RequestParser
 from ..http.plan import SWITCHING_PROTOCOLS, ResponsePlan, plan_response
@@ -99,8 +108,9 @@ class Http11Processor:
         wait = getattr(sock, "_wait", None)
         event = getattr(sock, "_read_event", None)
         self._raw = getattr(sock, "_sock", None)
-        self._wait_readable = ((lambda: wait(event))
-                               if wait is not None and event is not None and self._raw is not None else None)
+        self._wait_readable = (
+            (lambda: wait(event)) if wait is not None and event is not None and self._raw is not None else None
+        )
         # Per-request state:
         self.head: RequestHead | None = None
         #: How the current response was framed, and why (None before commit).
@@ -126,7 +136,7 @@ class Http11Processor:
             self._loop()
         except GreenletExit:
             self.close_reason = "killed (server stopping or timeout)"
-        except (OSError, socket.timeout) as exc:
+        except (TimeoutError, OSError) as exc:
             # the client went away or stalled: nothing left to answer
             self.close_reason = f"{type(exc).__name__}: {exc}"
         except Exception:
@@ -159,11 +169,20 @@ class Http11Processor:
             self.requests_served += 1
             self.head = event
             if BUS.active:
-                BUS.emit(RequestHeadParsed(connection=self.connection_id, method=event.method, target=event.target,
-                                           version=event.version, headers=tuple(event.headers), body=event.body))
+                BUS.emit(
+                    RequestHeadParsed(
+                        connection=self.connection_id,
+                        method=event.method,
+                        target=event.target,
+                        version=event.version,
+                        headers=tuple(event.headers),
+                        body=event.body,
+                    )
+                )
             self.version = event.version
-            self.keep_alive = (event.keep_alive and not endpoint.stopping
-                               and (max_requests < 0 or self.requests_served < max_requests))
+            self.keep_alive = (
+                event.keep_alive and not endpoint.stopping and (max_requests < 0 or self.requests_served < max_requests)
+            )
             # A request without a body is finished as soon as its head is
             # read (its empty EndOfMessage need not be fetched).
             self.body_finished = event.body == "none"
@@ -208,9 +227,15 @@ class Http11Processor:
             return
         handler = token.handler
         leftover = self.parser.leftover
-        connection = UpgradedConnection(self.sock, leftover, handler, connection_id=self.connection_id,
-                                        remote_addr=self.remote_addr, remote_port=self.remote_port,
-                                        connector_config=self.endpoint.config)
+        connection = UpgradedConnection(
+            self.sock,
+            leftover,
+            handler,
+            connection_id=self.connection_id,
+            remote_addr=self.remote_addr,
+            remote_port=self.remote_port,
+            connector_config=self.endpoint.config,
+        )
         if BUS.active:
             BUS.emit(Upgraded(connection=self.connection_id, handler=type(handler).__name__, leftover=len(leftover)))
         self.upgraded = connection
@@ -255,7 +280,7 @@ class Http11Processor:
                     data = self.sock.recv(_RECV_SIZE)
             else:
                 data = self.sock.recv(_RECV_SIZE)
-        except socket.timeout:
+        except TimeoutError:
             self.close_reason = "keepAliveTimeout" if self.idle else "connectionTimeout"
             return False  # keepAliveTimeout or connectionTimeout: close quietly
         finally:
@@ -298,9 +323,16 @@ class Http11Processor:
         except OSError:
             pass
         if BUS.active:
-            BUS.emit(ConnectionClosed(connection=self.connection_id, duration=time.time() - self.started,
-                                      requests=self.requests_served, bytes_in=self.bytes_in,
-                                      bytes_out=self.bytes_out, reason=self.close_reason))
+            BUS.emit(
+                ConnectionClosed(
+                    connection=self.connection_id,
+                    duration=time.time() - self.started,
+                    requests=self.requests_served,
+                    bytes_in=self.bytes_in,
+                    bytes_out=self.bytes_out,
+                    reason=self.close_reason,
+                )
+            )
 
     def _lingering_close(self) -> None:
         """Close our side, then read and drop what the client is still
@@ -330,8 +362,12 @@ class Http11Processor:
         adapter.log_bad_request(self, exc)
         try:
             self.sock.settimeout(self.endpoint.connection_timeout)
-            data = build_error_response(exc.status, adapter.error_body(exc.status, exc.reason),
-                                        content_type="text/html;charset=utf-8", date=http_date_now())
+            data = build_error_response(
+                exc.status,
+                adapter.error_body(exc.status, exc.reason),
+                content_type="text/html;charset=utf-8",
+                date=http_date_now(),
+            )
             self.sock.sendall(data)
             if BUS.active:
                 self.bytes_out += len(data)
@@ -385,8 +421,9 @@ class Http11Processor:
         return piece
 
     # -- response (called by the servlet response) ---------------------------
-    def commit(self, status: int, headers: Sequence[tuple[str, str]], content_length: int,
-               body: bytes | bytearray | None) -> None:
+    def commit(
+        self, status: int, headers: Sequence[tuple[str, str]], content_length: int, body: bytes | bytearray | None
+    ) -> None:
         """Send the status line and *headers* plus the framing, ``Connection``
         and ``Date`` headers ``plan_response`` asks for; with *body* the
         response is complete and goes out in one write."""
@@ -395,10 +432,22 @@ class Http11Processor:
         # (in plan_response's order: method, version, keep_alive_asked, expect_continue, continue_sent,
         # body_finished, status, headers, content_length, body, stopping, max_requests_reached,
         # keep_alive_so_far, upgrade_pending)
-        plan = plan_response(head.method, self.version, head.keep_alive, head.expect_continue, self._continue_sent,
-                             self.body_finished, status, headers, content_length, body, self.endpoint.stopping,
-                             0 <= max_requests <= self.requests_served, self.keep_alive,
-                             self.upgrade_token is not None)
+        plan = plan_response(
+            head.method,
+            self.version,
+            head.keep_alive,
+            head.expect_continue,
+            self._continue_sent,
+            self.body_finished,
+            status,
+            headers,
+            content_length,
+            body,
+            self.endpoint.stopping,
+            0 <= max_requests <= self.requests_served,
+            self.keep_alive,
+            self.upgrade_token is not None,
+        )
         framing = plan.framing
         date = http_date(_time()) if plan.date_needed else None
         data = build_response_head(status, headers, trusted=plan.headers, date=date)
@@ -421,13 +470,21 @@ class Http11Processor:
         else:
             self._send(data)
 
-    def _emit_commit(self, status: int, headers: Sequence[tuple[str, str]], plan: ResponsePlan,
-                     date: str | None) -> None:
+    def _emit_commit(
+        self, status: int, headers: Sequence[tuple[str, str]], plan: ResponsePlan, date: str | None
+    ) -> None:
         """Tell the stream what went out: every header field, the framing and why."""
         items = (*headers, *plan.headers, *((("Date", date),) if date is not None else ()))
-        BUS.emit(ResponseCommitted(connection=self.connection_id, status=status, headers=items,
-                                   framing=plan.framing, content_length=plan.content_length,
-                                   reason=plan.framing_reason))
+        BUS.emit(
+            ResponseCommitted(
+                connection=self.connection_id,
+                status=status,
+                headers=items,
+                framing=plan.framing,
+                content_length=plan.content_length,
+                reason=plan.framing_reason,
+            )
+        )
 
     def _emit_keep_alive(self, kept: bool) -> None:
         """Tell the stream whether the connection serves another request, and why."""

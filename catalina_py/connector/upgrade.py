@@ -24,9 +24,17 @@ __all__ = ["UpgradedConnection"]
 class UpgradedConnection:
     """One upgraded connection; implements ``servlet.upgrade.WebConnection``."""
 
-    def __init__(self, sock: socket.socket, leftover: bytes, handler: UpgradeHandler, *,
-                 connection_id: int, remote_addr: str, remote_port: int,
-                 connector_config: ConnectorSpec) -> None:
+    def __init__(
+        self,
+        sock: socket.socket,
+        leftover: bytes,
+        handler: UpgradeHandler,
+        *,
+        connection_id: int,
+        remote_addr: str,
+        remote_port: int,
+        connector_config: ConnectorSpec,
+    ) -> None:
         self._sock = sock
         self._leftover = leftover
         self.handler = handler

@@ -15,14 +15,14 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-from ..http.errors import ClientAbortError
-from ..http.writer import REASONS
 from ..events import BUS, RequestCompleted, RequestMapped
+from ..http.errors import ClientAbortError
+from ..http.uri import UriError, parse_uri, split_target
+from ..http.writer import REASONS
 from . import pipeline
 from .mapper import MappingData
 from .request import Request
 from .response import Response
-from ..http.uri import UriError, parse_uri, split_target
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..http.errors import HttpParseError
@@ -37,12 +37,12 @@ log = logging.getLogger("catalina_py.connector")
 class CoyoteAdapter:
     """Joins a Connector to the Engine of its Service."""
 
-    def __init__(self, engine: "StandardEngine", mapper: "Mapper") -> None:
+    def __init__(self, engine: StandardEngine, mapper: Mapper) -> None:
         self.engine = engine
         self.mapper = mapper
         self.server_info = "catalina_py"
 
-    def service(self, channel: "Channel", head: "RequestHead") -> None:
+    def service(self, channel: Channel, head: RequestHead) -> None:
         """Run one request through the container and complete its response."""
         start = time.time()
         if BUS.active is not pipeline.observing:  # valves observed only while the bus has listeners
@@ -73,8 +73,7 @@ class CoyoteAdapter:
             response.set_header("Allow", "GET, HEAD, POST, PUT, DELETE, OPTIONS")
             self._finish(channel, request, response, start)
             return
-        request = Request(channel, head, parsed.raw_path, parsed.decoded_path, parsed.query,
-                          parsed.path_params)
+        request = Request(channel, head, parsed.raw_path, parsed.decoded_path, parsed.query, parsed.path_params)
         response = Response(channel, request)
         request.response = response
         host_header = absolute_host or head.headers.get("host") or ""
@@ -88,8 +87,8 @@ class CoyoteAdapter:
             # The requested session id (;jsessionid= or the session cookie);
             # nothing to do for a request carrying neither.
             manager = getattr(context, "manager", None)
-            if manager is not None and (parsed.path_params
-                                        or "cookie" in head.headers._index):  # reach: hot path, one probe
+            index = head.headers._index  # reach: hot path: one dict probe, no lower()
+            if manager is not None and (parsed.path_params or "cookie" in index):
                 manager.parse_requested_session_id(request, parsed.path_params)
         if BUS.active:
             BUS.emit(mapped_event(channel.connection_id, host_header, mapping))
@@ -101,18 +100,17 @@ class CoyoteAdapter:
             return
         self._run(channel, request, response, start)
 
-    def _unmapped(self, channel: "Channel", head: "RequestHead", path: str,
-                  query: str | None) -> tuple[Request, Response]:
+    def _unmapped(self, channel: Channel, head: RequestHead, path: str, query: str | None) -> tuple[Request, Response]:
         """A request answered before mapping (by the default host's valves)."""
         request = Request(channel, head, path, path, query)
         response = Response(channel, request)
         request.mapping = MappingData(host=self._default_host())
         return request, response
 
-    def _default_host(self) -> "StandardHost | None":
+    def _default_host(self) -> StandardHost | None:
         return self.engine.hosts.get(self.engine.default_host.lower())
 
-    def _run(self, channel: "Channel", request: Request, response: Response, start: float) -> None:
+    def _run(self, channel: Channel, request: Request, response: Response, start: float) -> None:
         slots = channel.request_slots
         slots.acquire()
         try:
@@ -125,6 +123,7 @@ class CoyoteAdapter:
                 response.reset_for_error()
                 response.send_error(500)
                 from .valves.error_report import ErrorReportValve
+
                 ErrorReportValve.render(request, response, exc)
             else:
                 channel.keep_alive = False
@@ -143,7 +142,7 @@ class CoyoteAdapter:
             return
         self._finish(channel, request, response, start)
 
-    def _finish(self, channel: "Channel", request: Request, response: Response, start: float) -> None:
+    def _finish(self, channel: Channel, request: Request, response: Response, start: float) -> None:
         if channel.abort_after_response:
             # The servlet failed after the response was committed: a last
             # chunk would tell the client the body is complete. Closing the
@@ -160,8 +159,9 @@ class CoyoteAdapter:
         loggers = context.access_logs if context is not None else (host.access_logs if host is not None else ())
         if loggers or BUS.active:
             now = time.time()
-            event = RequestCompleted(connection=channel.connection_id, at=now, request=request,
-                                     response=response, elapsed=now - start)
+            event = RequestCompleted(
+                connection=channel.connection_id, at=now, request=request, response=response, elapsed=now - start
+            )
             for valve in loggers:
                 try:
                     on_event = getattr(valve, "on_event", None)
@@ -178,14 +178,16 @@ class CoyoteAdapter:
         request.recycle()
 
     # -- errors found before the pipeline --------------------------------------
-    def log_bad_request(self, channel: "Channel", exc: "HttpParseError") -> None:
+    def log_bad_request(self, channel: Channel, exc: HttpParseError) -> None:
         log.info("Error parsing HTTP request header from %s: %s", channel.remote_addr, exc.reason)
 
     def error_body(self, status: int, reason: str) -> bytes:
         """The HTML page for a request that could not even be parsed."""
         from .valves.error_report import error_page_html
-        return error_page_html(status, REASONS.get(status, ""), html.escape(reason), None,
-                               self.server_info).encode("utf-8")
+
+        return error_page_html(status, REASONS.get(status, ""), html.escape(reason), None, self.server_info).encode(
+            "utf-8"
+        )
 
 
 def describe_mapping(mapping: MappingData) -> str:
@@ -196,9 +198,11 @@ def describe_mapping(mapping: MappingData) -> str:
     if mapping.redirect_path is not None:
         return f"context {context}: redirect to {mapping.redirect_path}"
     name = mapping.wrapper_name or "none"
-    return (f"context {context}, servlet {name} ({mapping.match_type} match "
-            f"{mapping.match_pattern!r}: servlet path {mapping.servlet_path!r}, "
-            f"path info {mapping.path_info!r})")
+    return (
+        f"context {context}, servlet {name} ({mapping.match_type} match "
+        f"{mapping.match_pattern!r}: servlet path {mapping.servlet_path!r}, "
+        f"path info {mapping.path_info!r})"
+    )
 
 
 def mapped_event(connection: int, host_header: str, mapping: MappingData) -> RequestMapped:
@@ -214,4 +218,5 @@ def mapped_event(connection: int, host_header: str, mapping: MappingData) -> Req
         servlet_path=mapping.servlet_path,
         path_info=mapping.path_info,
         redirect=mapping.redirect_path,
-        reason=describe_mapping(mapping))
+        reason=describe_mapping(mapping),
+    )

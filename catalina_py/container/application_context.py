@@ -24,13 +24,13 @@ class ApplicationContext(AttributeHolder, ServletContext):
     """The webapp-facing view of a :class:`StandardContext` (Tomcat's
     ``ApplicationContext`` and its facade)."""
 
-    def __init__(self, context: "StandardContext") -> None:
+    def __init__(self, context: StandardContext) -> None:
         self._context = context
         self._attributes: dict[str, Any] = {}
         self._logger = logging.getLogger(f"catalina_py.webapp.{context.name or 'ROOT'}")
 
     @property
-    def standard_context(self) -> "StandardContext":
+    def standard_context(self) -> StandardContext:
         """The container's context this is the view of."""
         return self._context
 
@@ -48,8 +48,9 @@ class ApplicationContext(AttributeHolder, ServletContext):
         old = self._attributes.get(name, _MISSING)
         self._attributes[name] = value
         if getattr(self._context, "_context_attribute_listeners", None):
-            self._notify_attribute("attribute_added" if old is _MISSING else "attribute_replaced",
-                                   name, value if old is _MISSING else old)
+            self._notify_attribute(
+                "attribute_added" if old is _MISSING else "attribute_replaced", name, value if old is _MISSING else old
+            )
 
     def remove_attribute(self, name: str) -> None:
         """Unbind ``name``; ``attribute_removed`` (with the removed value)
@@ -66,8 +67,11 @@ class ApplicationContext(AttributeHolder, ServletContext):
                 getattr(listener, method)(event)
             except Exception:
                 logging.getLogger("catalina_py.container").exception(
-                    "Listener %s.%s of context [%s] raised", type(listener).__name__, method,
-                    self._context.display_path())
+                    "Listener %s.%s of context [%s] raised",
+                    type(listener).__name__,
+                    method,
+                    self._context.display_path(),
+                )
 
     def get_context_path(self) -> str:
         return self._context.path
@@ -101,6 +105,7 @@ class ApplicationContext(AttributeHolder, ServletContext):
         if full is None or not os.path.exists(full):
             return None
         import pathlib
+
         url = pathlib.Path(full).as_uri()
         return url + "/" if os.path.isdir(full) and not url.endswith("/") else url
 
@@ -149,7 +154,7 @@ class ApplicationContext(AttributeHolder, ServletContext):
         """A ``RequestDispatcher`` for the servlet called *name*, or None."""
         return get_named_dispatcher(self._context, name)
 
-    def get_context(self, uripath: str) -> "ServletContext | None":
+    def get_context(self, uripath: str) -> ServletContext | None:
         """The ServletContext of the webapp on this host that serves
         *uripath* ("/other/x"): this one always, another one only when
         this context is declared with ``crossContext="true"``; else None."""

@@ -32,16 +32,17 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import gevent
 import gevent.event
 
 from ..http.errors import ClientAbortError
+from ..http.uri import UriError, parse_uri
 from ..servlet.asynchronous import AsyncContext, AsyncEvent, AsyncListener, IllegalStateError
 from ..servlet.params import parse_form
-from ..http.uri import UriError, parse_uri
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..servlet.context import ServletContext
@@ -75,8 +76,9 @@ COMPLETED = "COMPLETED"
 
 # The states in which the request counts as "async started" (Tomcat's
 # AsyncState.isStarted).
-_STARTED_STATES = frozenset((STARTING, STARTED, COMPLETE_PENDING, MUST_COMPLETE, DISPATCH_PENDING,
-                             MUST_DISPATCH, TIMING_OUT, ERROR))
+_STARTED_STATES = frozenset(
+    (STARTING, STARTED, COMPLETE_PENDING, MUST_COMPLETE, DISPATCH_PENDING, MUST_DISPATCH, TIMING_OUT, ERROR)
+)
 
 _TIMEOUT = "timeout"
 
@@ -94,17 +96,19 @@ class _Registration:
     def event(self, base: AsyncEvent, throwable: BaseException | None = None) -> AsyncEvent:
         if self.request is None and throwable is None:
             return base
-        return AsyncEvent(base.get_async_context(),
-                          self.request if self.request is not None else base.get_supplied_request(),
-                          self.response if self.response is not None else base.get_supplied_response(),
-                          throwable)
+        return AsyncEvent(
+            base.get_async_context(),
+            self.request if self.request is not None else base.get_supplied_request(),
+            self.response if self.response is not None else base.get_supplied_response(),
+            throwable,
+        )
 
 
 class AsyncContextImpl(AsyncContext):
     """The asynchronous cycles of one request; created by the request's
     first ``start_async`` and reused by later ones (in async dispatches)."""
 
-    def __init__(self, request: "Request") -> None:
+    def __init__(self, request: Request) -> None:
         response = request.response
         assert response is not None
         self._request: Request | None = request
@@ -132,14 +136,12 @@ class AsyncContextImpl(AsyncContext):
         return self._state in _STARTED_STATES
 
     def _invalid(self, method: str) -> IllegalStateError:
-        return IllegalStateError(
-            f"Calling [{method}] is not valid for a request with Async state [{self._state}]")
+        return IllegalStateError(f"Calling [{method}] is not valid for a request with Async state [{self._state}]")
 
-    def _check(self) -> "Request":
+    def _check(self) -> Request:
         request = self._request
         if request is None:
-            raise IllegalStateError(
-                "The request associated with the AsyncContext has already completed processing.")
+            raise IllegalStateError("The request associated with the AsyncContext has already completed processing.")
         return request
 
     # -- called by HttpServletRequest.start_async -------------------------
@@ -166,16 +168,16 @@ class AsyncContextImpl(AsyncContext):
         self._check()
         if self._servlet_request is None:
             raise IllegalStateError(
-                "Illegal call to get_request() after complete() or any of the dispatch() methods "
-                "has been called")
+                "Illegal call to get_request() after complete() or any of the dispatch() methods " "has been called"
+            )
         return self._servlet_request
 
     def get_response(self) -> Any:
         self._check()
         if self._servlet_response is None:
             raise IllegalStateError(
-                "Illegal call to get_response() after complete() or any of the dispatch() methods "
-                "has been called")
+                "Illegal call to get_response() after complete() or any of the dispatch() methods " "has been called"
+            )
         return self._servlet_response
 
     def has_original_request_and_response(self) -> bool:
@@ -195,12 +197,13 @@ class AsyncContextImpl(AsyncContext):
         else:
             raise self._invalid("complete()")
 
-    def dispatch(self, path: str | None = None, context: "ServletContext | None" = None) -> None:
+    def dispatch(self, path: str | None = None, context: ServletContext | None = None) -> None:
         request = self._check()
         if self._dispatch_target is not None:
             raise IllegalStateError(
                 "Asynchronous dispatch operation has already been called. Additional asynchronous "
-                "dispatch operation within the same asynchronous cycle is not allowed.")
+                "dispatch operation within the same asynchronous cycle is not allowed."
+            )
         if self._state not in (STARTING, STARTED, TIMING_OUT, ERROR):
             raise self._invalid("dispatch()")
         if path is None:
@@ -208,7 +211,7 @@ class AsyncContextImpl(AsyncContext):
                 raise ValueError("dispatch(): a context needs a path")
             path = self._current_path()
         elif not isinstance(path, str) or not path.startswith("/"):
-            raise ValueError(f"dispatch(): path [{path}] does not start with a \"/\" character")
+            raise ValueError(f'dispatch(): path [{path}] does not start with a "/" character')
         target = request.mapping.context if context is None else getattr(context, "standard_context", None)
         if target is None:
             raise ValueError("dispatch(): the context is not a ServletContext of this container")
@@ -236,7 +239,7 @@ class AsyncContextImpl(AsyncContext):
         uri = source.get_request_uri()
         context_path = source.get_context_path()
         if len(context_path) > 1:
-            uri = uri[len(context_path):]
+            uri = uri[len(context_path) :]
         try:
             return parse_uri(uri or "/", None, "UTF-8").decoded_path
         except UriError as exc:
@@ -248,7 +251,7 @@ class AsyncContextImpl(AsyncContext):
             raise TypeError(f"start() needs a callable, not {type(runnable).__name__}")
         gevent.spawn(self._run_runnable, runnable, request.request_slots)
 
-    def _run_runnable(self, runnable: Callable[[], Any], slots: "Slots") -> None:
+    def _run_runnable(self, runnable: Callable[[], Any], slots: Slots) -> None:
         # Tomcat runs these on the container's executor: they count
         # against maxThreads as requests do.
         with slots:  # type: ignore[attr-defined]  # gevent's semaphore is a context manager
@@ -295,8 +298,9 @@ class AsyncContextImpl(AsyncContext):
         try:
             getattr(registration.listener, method)(event)
         except Exception:
-            log.warning("%s() failed for listener of type [%s]", method,
-                        type(registration.listener).__name__, exc_info=True)
+            log.warning(
+                "%s() failed for listener of type [%s]", method, type(registration.listener).__name__, exc_info=True
+            )
 
     def _fire(self, method: str, throwable: BaseException | None = None) -> None:
         base = self._event or AsyncEvent(self)
@@ -304,7 +308,7 @@ class AsyncContextImpl(AsyncContext):
             self._call(registration, method, registration.event(base, throwable))
 
     # -- the connection greenlet's side -----------------------------------
-    def serve(self, engine: "StandardEngine", slots: Any) -> None:
+    def serve(self, engine: StandardEngine, slots: Any) -> None:
         """Run by the connection greenlet after the pipeline returned with
         async started: wait for ``complete()``, run dispatches, handle the
         timeout and errors, and return when the response may be finished."""
@@ -314,12 +318,16 @@ class AsyncContextImpl(AsyncContext):
             # The connection greenlet was killed (shutdown, a write
             # blocked past connectionTimeout): tell the listeners, end.
             if self._request is not None and self._state != COMPLETED:
-                self._fire("on_error", exc if isinstance(exc, Exception) else
-                           ClientAbortError("the connection was closed while the request was async"))
+                self._fire(
+                    "on_error",
+                    exc
+                    if isinstance(exc, Exception)
+                    else ClientAbortError("the connection was closed while the request was async"),
+                )
                 self._recycle()
             raise
 
-    def _serve(self, engine: "StandardEngine", slots: Any) -> None:
+    def _serve(self, engine: StandardEngine, slots: Any) -> None:
         while True:
             self._check_cycle_error(slots)
             state = self._state
@@ -410,7 +418,7 @@ class AsyncContextImpl(AsyncContext):
             report_error(request, response, exc)
         self._state = MUST_COMPLETE
 
-    def _run_dispatch(self, engine: "StandardEngine", slots: Any) -> None:
+    def _run_dispatch(self, engine: StandardEngine, slots: Any) -> None:
         """Tomcat's ``AsyncRunnable`` + ``ApplicationDispatcher`` for
         ``DispatcherType.ASYNC``: point the request at the target and run it
         through the container again."""
@@ -424,8 +432,7 @@ class AsyncContextImpl(AsyncContext):
         host = current.host
         mapper = context.mapper or (current.context.mapper if current.context is not None else None)
         try:
-            mapping = None if mapper is None else mapper.map_context(getattr(host, "name", None),
-                                                                     context.path, path)
+            mapping = None if mapper is None else mapper.map_context(getattr(host, "name", None), context.path, path)
         except KeyError:
             mapping = None
         if mapping is None:
@@ -434,10 +441,12 @@ class AsyncContextImpl(AsyncContext):
         else:
             # The context-relative path the valves check stays the original
             # one, as before the mapping was one value.
-            request.set_dispatch(dataclasses.replace(mapping, host=host, relative_path=current.relative_path),
-                                 "ASYNC",
-                                 request_uri=mapping.context_path + quote(path, safe="/;=,:@!$&'()*+~"),
-                                 decoded_uri=mapping.context_path + path)
+            request.set_dispatch(
+                dataclasses.replace(mapping, host=host, relative_path=current.relative_path),
+                "ASYNC",
+                request_uri=mapping.context_path + quote(path, safe="/;=,:@!$&'()*+~"),
+                decoded_uri=mapping.context_path + path,
+            )
         if query:
             _merge_query(request, query)
         response = self._response
@@ -460,8 +469,7 @@ class AsyncContextImpl(AsyncContext):
         """Before the adapter finishes the response: an error a non-container
         greenlet signalled with ``send_error`` gets its error page."""
         request, response = self._request, self._response
-        if (request is not None and response.is_error() and not response.is_committed()
-                and not response.error_reported):
+        if request is not None and response.is_error() and not response.is_committed() and not response.error_reported:
             response.set_suspended(False)
             report_error(request, response, request.get_attribute(ERROR_EXCEPTION))
 
@@ -485,7 +493,7 @@ class AsyncContextImpl(AsyncContext):
         return f"<AsyncContextImpl {self._state}>"
 
 
-def _merge_query(request: "Request", query: str) -> None:
+def _merge_query(request: Request, query: str) -> None:
     """The query string of a dispatch target replaces the request's; its
     parameters come before the original ones (Tomcat's
     ``ApplicationHttpRequest.mergeParameters``)."""
@@ -498,7 +506,7 @@ def _merge_query(request: "Request", query: str) -> None:
     request.swap_parameters(merged)
 
 
-def report_error(request: "Request", response: "Response", exc: BaseException | None) -> None:
+def report_error(request: Request, response: Response, exc: BaseException | None) -> None:
     """Write the error page of an error response outside the pipeline:
     the webapp's error page if the host valve knows how to find one (its
     ``throwable``/``status`` methods, as Tomcat's ``StandardHostValve``),
@@ -516,4 +524,5 @@ def report_error(request: "Request", response: "Response", exc: BaseException | 
             log.exception("The error page for an async request failed")
     if not response.is_committed():
         from .valves.error_report import ErrorReportValve
+
         ErrorReportValve.render(request, response, exc)  # type: ignore[arg-type]  # the container's own objects

@@ -73,8 +73,9 @@ class Channel(Protocol):
         # CONTRACT: the connector raises HttpParseError here (it may not import the servlet API's BadRequestError).
         ...
 
-    def commit(self, status: int, headers: Sequence[tuple[str, str]], content_length: int,
-               body: bytes | bytearray | None) -> None:
+    def commit(
+        self, status: int, headers: Sequence[tuple[str, str]], content_length: int, body: bytes | bytearray | None
+    ) -> None:
         """Send the status line and *headers* (the response's, in order;
         the connector adds the framing, ``Connection`` and ``Date``).
         *content_length* is the declared length (-1: none); with *body* the

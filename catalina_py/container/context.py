@@ -34,23 +34,22 @@ from ..servlet.listeners import (
     ServletRequestListener,
 )
 from ..session.manager import StandardManager
-from .filter_chain import ApplicationFilterConfig, FilterMap
 from .application_context import ApplicationContext
+from .filter_chain import ApplicationFilterConfig, FilterMap
 from .pipeline import Pipeline, ValveBase
 from .wrapper import ERROR_EXCEPTION, StandardWrapper
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..config.web_xml import WebXml
-    from .types import ContainerRequest, ContainerResponse
     from .host import StandardHost
     from .mapper import Mapper
+    from .types import ContainerRequest, ContainerResponse
 
 log = logging.getLogger("catalina_py.container")
 
 _Listener = TypeVar("_Listener", bound=EventListener)
 
-__all__ = ["ContextConfigurator", "Loader", "StandardContext", "StandardContextValve", "Stoppable",
-           "WebSocketFilter"]
+__all__ = ["ContextConfigurator", "Loader", "StandardContext", "StandardContextValve", "Stoppable", "WebSocketFilter"]
 
 
 class Loader(Protocol):
@@ -101,8 +100,9 @@ class StandardContextValve(ValveBase):
         # The servlet spec: nothing under WEB-INF or META-INF is ever served.
         path = request.mapping.relative_path
         head = path[:10].upper()
-        if (head.startswith("/WEB-INF") and (len(path) == 8 or path[8] == "/")) or \
-                (head.startswith("/META-INF") and (len(path) == 9 or path[9] == "/")):
+        if (head.startswith("/WEB-INF") and (len(path) == 8 or path[8] == "/")) or (
+            head.startswith("/META-INF") and (len(path) == 9 or path[9] == "/")
+        ):
             response.send_error(404)
             return
         context = self.container
@@ -129,8 +129,9 @@ class StandardContextValve(ValveBase):
         finally:
             context.in_flight -= 1
 
-    def _invoke_with_listeners(self, context: StandardContext, request: ContainerRequest,
-                               response: ContainerResponse) -> None:
+    def _invoke_with_listeners(
+        self, context: StandardContext, request: ContainerRequest, response: ContainerResponse
+    ) -> None:
         """The same, between ``request_initialized`` (in order) and
         ``request_destroyed`` (in reverse order), as Tomcat's
         ``fireRequestInitEvent``/``fireRequestDestroyEvent``: a listener
@@ -143,8 +144,11 @@ class StandardContextValve(ValveBase):
                 try:
                     listener.request_initialized(event)
                 except Exception as exc:
-                    log.error("Exception sending request initialized lifecycle event to listener "
-                              "instance of class [%s]", type(listener).__name__, exc_info=exc)
+                    log.error(
+                        "Exception sending request initialized lifecycle event to listener " "instance of class [%s]",
+                        type(listener).__name__,
+                        exc_info=exc,
+                    )
                     request.set_attribute(ERROR_EXCEPTION, exc)
                     response.send_error(500)
                     return
@@ -162,15 +166,17 @@ class StandardContextValve(ValveBase):
                 try:
                     listener.request_destroyed(event)
                 except Exception as exc:
-                    log.error("Exception sending request destroyed lifecycle event to listener "
-                              "instance of class [%s]", type(listener).__name__, exc_info=exc)
+                    log.error(
+                        "Exception sending request destroyed lifecycle event to listener " "instance of class [%s]",
+                        type(listener).__name__,
+                        exc_info=exc,
+                    )
 
 
 class StandardContext(LifecycleBase):
     """A web application mapped at ``path`` ("" for ROOT)."""
 
-    def __init__(self, host: StandardHost, path: str, doc_base: str, web_xml: WebXml,
-                 name: str | None = None) -> None:
+    def __init__(self, host: StandardHost, path: str, doc_base: str, web_xml: WebXml, name: str | None = None) -> None:
         self.host = host
         self.path = path
         self.name = name if name is not None else path
@@ -250,7 +256,7 @@ class StandardContext(LifecycleBase):
         dot = file.rfind(".")
         if dot < 0 or "/" in file[dot:]:
             return None
-        return self.mime_mappings.get(file[dot + 1:].lower())
+        return self.mime_mappings.get(file[dot + 1 :].lower())
 
     def resolve_path(self, path: str) -> str | None:
         """The file system path of a webapp-relative path, or None when the
@@ -271,8 +277,13 @@ class StandardContext(LifecycleBase):
         return full is not None and os.path.isfile(full)
 
     # -- lifecycle --------------------------------------------------------
-    def add_servlet(self, name: str, servlet_class: str | type, init_params: dict[str, str] | None = None,
-                    load_on_startup: int | None = None) -> StandardWrapper:
+    def add_servlet(
+        self,
+        name: str,
+        servlet_class: str | type,
+        init_params: dict[str, str] | None = None,
+        load_on_startup: int | None = None,
+    ) -> StandardWrapper:
         wrapper = StandardWrapper(self, name, servlet_class, init_params, load_on_startup)
         self.wrappers[name] = wrapper
         return wrapper
@@ -288,8 +299,7 @@ class StandardContext(LifecycleBase):
         for configurator in self.configurators:
             configurator.configure_start(self)
         for name, definition in self.web_xml.servlets.items():
-            self.add_servlet(name, definition.servlet_class, definition.init_params,
-                             definition.load_on_startup).start()
+            self.add_servlet(name, definition.servlet_class, definition.init_params, definition.load_on_startup).start()
         self.pipeline.start()
         # ServletContainerInitializers: the WebSocket ServerContainer with the
         # scanned endpoints now; the listeners may add more.
@@ -301,9 +311,10 @@ class StandardContext(LifecycleBase):
         self.manager = StandardManager.for_context(self)
         self.manager.start()
         # load-on-startup: non-negative values, lowest first, as the spec says.
-        startup = sorted((w for w in self.wrappers.values()
-                          if w.load_on_startup is not None and w.load_on_startup >= 0),
-                         key=lambda w: w.load_on_startup)  # type: ignore[arg-type,return-value]
+        startup = sorted(
+            (w for w in self.wrappers.values() if w.load_on_startup is not None and w.load_on_startup >= 0),
+            key=lambda w: w.load_on_startup,
+        )  # type: ignore[arg-type,return-value]
         self.start_filters()
         for wrapper in startup:
             wrapper.allocate()
@@ -374,15 +385,18 @@ class StandardContext(LifecycleBase):
         instances: list[EventListener] = []
         for definition in self.web_xml.listeners:
             if self.loader is None:
-                raise LifecycleError(f"context [{self.display_path()}] has no loader to load the "
-                                     f"listener class '{definition.listener_class}'")
+                raise LifecycleError(
+                    f"context [{self.display_path()}] has no loader to load the "
+                    f"listener class '{definition.listener_class}'"
+                )
             cls = self.loader.load_class(definition.listener_class)
             if not isinstance(cls, type) or not issubclass(cls, LISTENER_INTERFACES):
                 names = ", ".join(i.__name__ for i in LISTENER_INTERFACES)
-                raise ConfigError.at(definition.location,
-                                     f"listener class '{definition.listener_class}' implements no "
-                                     "listener interface",
-                                     f"a subclass of one of {names} (catalina_py.servlet.listeners)")
+                raise ConfigError.at(
+                    definition.location,
+                    f"listener class '{definition.listener_class}' implements no " "listener interface",
+                    f"a subclass of one of {names} (catalina_py.servlet.listeners)",
+                )
             instances.append(cls())
         self.listeners = instances
         # Precomputed so that requests and attribute changes cost nothing
@@ -398,7 +412,8 @@ class StandardContext(LifecycleBase):
             except Exception as exc:
                 raise LifecycleError(
                     f"{type(listener).__module__}.{type(listener).__qualname__}"
-                    f".context_initialized() raised {type(exc).__name__}: {exc}") from exc
+                    f".context_initialized() raised {type(exc).__name__}: {exc}"
+                ) from exc
 
     def listener_stop(self) -> None:
         """Tomcat's ``listenerStop``: ``context_destroyed`` in reverse order
@@ -411,8 +426,11 @@ class StandardContext(LifecycleBase):
                 try:
                     listener.context_destroyed(event)
                 except Exception:
-                    log.exception("Listener %s.context_destroyed of context [%s] raised",
-                                  type(listener).__name__, self.display_path())
+                    log.exception(
+                        "Listener %s.context_destroyed of context [%s] raised",
+                        type(listener).__name__,
+                        self.display_path(),
+                    )
         self.listeners = []
         self._request_listeners = []
         self._request_attribute_listeners = []
@@ -434,8 +452,7 @@ class StandardContext(LifecycleBase):
         declaration order."""
         return [listener for listener in self.listeners if isinstance(listener, interface)]
 
-    def fire(self, interface: type[EventListener], method: str, event: Any, *args: Any,
-             reverse: bool = False) -> None:
+    def fire(self, interface: type[EventListener], method: str, event: Any, *args: Any, reverse: bool = False) -> None:
         """Call ``method(event, *args)`` on every listener implementing
         *interface* (in reverse order for the ``*_destroyed`` events). A
         listener that raises is logged; the others are still called."""
@@ -446,11 +463,14 @@ class StandardContext(LifecycleBase):
             try:
                 getattr(listener, method)(event, *args)
             except Exception:
-                log.exception("Listener %s.%s of context [%s] raised", type(listener).__name__,
-                              method, self.display_path())
+                log.exception(
+                    "Listener %s.%s of context [%s] raised", type(listener).__name__, method, self.display_path()
+                )
 
     def servlet_mappings(self) -> list[tuple[str, StandardWrapper]]:
         """(url-pattern, wrapper) pairs for the Mapper."""
-        return [(pattern, self.wrappers[name])
-                for pattern, name in self.web_xml.servlet_mappings.items()
-                if name in self.wrappers]
+        return [
+            (pattern, self.wrappers[name])
+            for pattern, name in self.web_xml.servlet_mappings.items()
+            if name in self.wrappers
+        ]

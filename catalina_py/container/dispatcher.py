@@ -23,20 +23,31 @@ from __future__ import annotations
 import dataclasses
 import logging
 import urllib.parse
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
+from ..http.uri import UriError, parse_uri
 from ..servlet.exceptions import IllegalStateError, ServletException
-from ..servlet.filter import (DispatcherType, HttpServletResponseWrapper, unwrap_request,
-                              unwrap_response)
-from ..servlet.mapping import (FORWARD_CONTEXT_PATH, FORWARD_MAPPING, FORWARD_PATH_INFO,
-                               FORWARD_QUERY_STRING, FORWARD_REQUEST_URI, FORWARD_SERVLET_PATH,
-                               INCLUDE_CONTEXT_PATH, INCLUDE_MAPPING, INCLUDE_PATH_INFO,
-                               INCLUDE_QUERY_STRING, INCLUDE_REQUEST_URI, INCLUDE_SERVLET_PATH,
-                               HttpServletMapping, RequestDispatcher)
+from ..servlet.filter import DispatcherType, HttpServletResponseWrapper, unwrap_request, unwrap_response
+from ..servlet.mapping import (
+    FORWARD_CONTEXT_PATH,
+    FORWARD_MAPPING,
+    FORWARD_PATH_INFO,
+    FORWARD_QUERY_STRING,
+    FORWARD_REQUEST_URI,
+    FORWARD_SERVLET_PATH,
+    INCLUDE_CONTEXT_PATH,
+    INCLUDE_MAPPING,
+    INCLUDE_PATH_INFO,
+    INCLUDE_QUERY_STRING,
+    INCLUDE_REQUEST_URI,
+    INCLUDE_SERVLET_PATH,
+    HttpServletMapping,
+    RequestDispatcher,
+)
 from ..servlet.params import parse_form
 from .filter_chain import run_chain
 from .mapper import MappingData
-from ..http.uri import UriError, parse_uri
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..servlet.context import ServletContext
@@ -63,7 +74,8 @@ _PATH_SAFE = "/!$&'()*+,;=:@-._~"
 
 # -- finding the Mapper -----------------------------------------------------------
 
-def _mapper_of(context: "StandardContext", request: Any = None) -> "Mapper | None":
+
+def _mapper_of(context: StandardContext, request: Any = None) -> Mapper | None:
     """The Service's Mapper for *context*: the one it was given, else the
     one of the context that *request* was mapped to on the same host
     (remembered on the context); None when neither is known."""
@@ -77,7 +89,7 @@ def _mapper_of(context: "StandardContext", request: Any = None) -> "Mapper | Non
     return mapper
 
 
-def current_mapping(request: "Request") -> HttpServletMapping | None:
+def current_mapping(request: Request) -> HttpServletMapping | None:
     """The mapping of the container request *request* as the Mapper
     made it (computed again on demand for the current path)."""
     mapping = request.mapping
@@ -96,13 +108,15 @@ def current_mapping(request: "Request") -> HttpServletMapping | None:
 
 # -- creating dispatchers ---------------------------------------------------------
 
+
 def _encode_path(path: str) -> str:
     """*path* with the characters a URI path may not hold %-encoded."""
     return urllib.parse.quote(path, safe=_PATH_SAFE + "%")
 
 
-def get_request_dispatcher(context: "StandardContext", path: str | None,
-                           request: Any = None) -> "ApplicationDispatcher | None":
+def get_request_dispatcher(
+    context: StandardContext, path: str | None, request: Any = None
+) -> ApplicationDispatcher | None:
     """A dispatcher for the context-relative *path* (which may carry a
     query string), as ``ServletContext.getRequestDispatcher``.
 
@@ -115,8 +129,10 @@ def get_request_dispatcher(context: "StandardContext", path: str | None,
     if not isinstance(path, str):
         raise TypeError(f"a dispatcher path must be a str, got {type(path).__name__}")
     if not path.startswith("/"):
-        raise ValueError(f"a dispatcher path must start with '/' (got {path!r}); "
-                         "use the request's get_request_dispatcher for relative paths")
+        raise ValueError(
+            f"a dispatcher path must start with '/' (got {path!r}); "
+            "use the request's get_request_dispatcher for relative paths"
+        )
     path, question, query = path.partition("?")
     query_string = query if question else None
     try:
@@ -126,15 +142,14 @@ def get_request_dispatcher(context: "StandardContext", path: str | None,
         return None
     decoded = parsed.decoded_path
     request_uri = _encode_path(context.path) + _encode_path(decoded)
-    dispatcher = ApplicationDispatcher(context, path=decoded, request_uri=request_uri,
-                                       query_string=query_string)
+    dispatcher = ApplicationDispatcher(context, path=decoded, request_uri=request_uri, query_string=query_string)
     mapper = _mapper_of(context, request)
     if mapper is not None and not dispatcher._map(mapper):
         return None
     return dispatcher
 
 
-def get_relative_dispatcher(request: Any, path: str | None) -> "ApplicationDispatcher | None":
+def get_relative_dispatcher(request: Any, path: str | None) -> ApplicationDispatcher | None:
     """``HttpServletRequest.getRequestDispatcher``: *path* absolute within
     the request's context, or relative to the request's servlet path and
     path info (those of the included resource during an include)."""
@@ -152,11 +167,11 @@ def get_relative_dispatcher(request: Any, path: str | None) -> "ApplicationDispa
         else:
             path_info = base.get_attribute(INCLUDE_PATH_INFO)
         current = servlet_path + (path_info or "")
-        path = _encode_path(current[:current.rfind("/") + 1] or "/") + path
+        path = _encode_path(current[: current.rfind("/") + 1] or "/") + path
     return get_request_dispatcher(context, path, request)
 
 
-def get_named_dispatcher(context: "StandardContext", name: str | None) -> "ApplicationDispatcher | None":
+def get_named_dispatcher(context: StandardContext, name: str | None) -> ApplicationDispatcher | None:
     """A dispatcher for the servlet called *name*, or None if there is none."""
     if name is None:
         return None
@@ -166,7 +181,7 @@ def get_named_dispatcher(context: "StandardContext", name: str | None) -> "Appli
     return ApplicationDispatcher(context, wrapper=wrapper, name=name)
 
 
-def servlet_context_for(context: "StandardContext", uripath: str | None) -> "ServletContext | None":
+def servlet_context_for(context: StandardContext, uripath: str | None) -> ServletContext | None:
     """``ServletContext.getContext``: the ServletContext of the context on
     the same host that maps *uripath* (the longest context path that is a
     prefix of it on a segment boundary, else ROOT), if *context* allows
@@ -183,7 +198,7 @@ def servlet_context_for(context: "StandardContext", uripath: str | None) -> "Ser
             break
         if not candidate:
             break
-        candidate = candidate[:candidate.rfind("/")]
+        candidate = candidate[: candidate.rfind("/")]
     if child is None or not child.is_available():
         return None
     if child is context or context.cross_context:
@@ -193,17 +208,25 @@ def servlet_context_for(context: "StandardContext", uripath: str | None) -> "Ser
 
 # -- the dispatcher -----------------------------------------------------------------
 
+
 class ApplicationDispatcher(RequestDispatcher):
     """The container's ``RequestDispatcher`` for a path or a named servlet
     of one context (Tomcat's ``ApplicationDispatcher``)."""
 
-    def __init__(self, context: "StandardContext", *, path: str | None = None,
-                 request_uri: str | None = None, query_string: str | None = None,
-                 wrapper: "StandardWrapper | None" = None, name: str | None = None) -> None:
+    def __init__(
+        self,
+        context: StandardContext,
+        *,
+        path: str | None = None,
+        request_uri: str | None = None,
+        query_string: str | None = None,
+        wrapper: StandardWrapper | None = None,
+        name: str | None = None,
+    ) -> None:
         if (path is None) == (name is None):
             raise ValueError("a RequestDispatcher needs either a path or a servlet name")
         self._context = context
-        self._path = path              # decoded, context-relative, no query
+        self._path = path  # decoded, context-relative, no query
         self._request_uri = request_uri
         self._query_string = query_string
         self._name = name
@@ -216,7 +239,7 @@ class ApplicationDispatcher(RequestDispatcher):
         return f"<ApplicationDispatcher {self._context.display_path()} {target}>"
 
     # -- mapping --------------------------------------------------------------
-    def _map(self, mapper: "Mapper") -> bool:
+    def _map(self, mapper: Mapper) -> bool:
         """Map the path with the Service's Mapper; False if nothing maps it."""
         assert self._path is not None
         try:
@@ -230,14 +253,15 @@ class ApplicationDispatcher(RequestDispatcher):
         self._mapping = HttpServletMapping.from_mapping_data(md)
         return True
 
-    def _target(self, request: Any) -> "StandardWrapper":
+    def _target(self, request: Any) -> StandardWrapper:
         """The wrapper to dispatch to, mapping the path now if that could not
         be done when the dispatcher was created."""
         if self._wrapper is None:
             mapper = _mapper_of(self._context, request)
             if mapper is None or not self._map(mapper):
-                exc = ServletException(f"no servlet of context [{self._context.display_path()}] "
-                                       f"maps the path [{self._path}]")
+                exc = ServletException(
+                    f"no servlet of context [{self._context.display_path()}] " f"maps the path [{self._path}]"
+                )
                 exc.status = 404
                 raise exc
         assert self._wrapper is not None
@@ -267,14 +291,23 @@ class ApplicationDispatcher(RequestDispatcher):
                     saved.set_attribute(FORWARD_MAPPING, base.get_http_servlet_mapping())
                 md = self._md
                 mapping = MappingData(
-                    host=base.mapping.host, context=self._context, context_path=self._context.path,
-                    wrapper=wrapper, servlet_path=md.servlet_path if md is not None else "",
+                    host=base.mapping.host,
+                    context=self._context,
+                    context_path=self._context.path,
+                    wrapper=wrapper,
+                    servlet_path=md.servlet_path if md is not None else "",
                     path_info=md.path_info if md is not None else None,
                     match_type=md.match_type if md is not None else "",
                     match_pattern=md.match_pattern if md is not None else "",
-                    relative_path=self._path or "/")
-                base.set_dispatch(mapping, dispatcher_type, request_uri=self._request_uri,
-                                  query_string=self._query_string, servlet_mapping=self._mapping)
+                    relative_path=self._path or "/",
+                )
+                base.set_dispatch(
+                    mapping,
+                    dispatcher_type,
+                    request_uri=self._request_uri,
+                    query_string=self._query_string,
+                    servlet_mapping=self._mapping,
+                )
                 if self._query_string is not None:
                     saved.merge_parameters(self._query_string)
             else:
@@ -285,7 +318,7 @@ class ApplicationDispatcher(RequestDispatcher):
         self._close_after_forward(base, unwrap_response(response), dispatcher_type)
 
     @staticmethod
-    def _close_after_forward(request: "Request", response: "Response", dispatcher_type: str) -> None:
+    def _close_after_forward(request: Request, response: Response, dispatcher_type: str) -> None:
         """The spec: when ``forward`` returns, the response has been sent,
         committed and closed, so nothing the caller does afterwards (write,
         status, headers) reaches the client. An error response (and an
@@ -294,8 +327,7 @@ class ApplicationDispatcher(RequestDispatcher):
         write it; an asynchronous request stays open."""
         if request.is_async_started():
             return
-        if dispatcher_type != DispatcherType.ERROR and not response.is_error() \
-                and not response.is_committed():
+        if dispatcher_type != DispatcherType.ERROR and not response.is_error() and not response.is_committed():
             response.commit_whole()  # whole: with its Content-Length
         response.set_suspended(True)
 
@@ -316,15 +348,16 @@ class ApplicationDispatcher(RequestDispatcher):
                 saved.set_attribute(INCLUDE_MAPPING, self._mapping)
                 if self._query_string is not None:
                     saved.merge_parameters(self._query_string)
-            base.set_dispatch(dataclasses.replace(base.mapping, context=self._context, wrapper=wrapper),
-                              DispatcherType.INCLUDE)
+            base.set_dispatch(
+                dataclasses.replace(base.mapping, context=self._context, wrapper=wrapper), DispatcherType.INCLUDE
+            )
             self._invoke(wrapper, DispatcherType.INCLUDE, request, included)
         finally:
             undo()
             saved.restore()
 
     # -- the call ---------------------------------------------------------------
-    def _invoke(self, wrapper: "StandardWrapper", dispatcher_type: str, request: Any, response: Any) -> None:
+    def _invoke(self, wrapper: StandardWrapper, dispatcher_type: str, request: Any, response: Any) -> None:
         servlet = wrapper.allocate()
         run_chain(wrapper.context, self._path, wrapper, dispatcher_type, servlet, request, response)
 
@@ -332,7 +365,7 @@ class ApplicationDispatcher(RequestDispatcher):
 class _RequestState:
     """What a dispatch changes on the container request, to put back."""
 
-    def __init__(self, request: "Request") -> None:
+    def __init__(self, request: Request) -> None:
         self.request = request
         self.state = request.dispatch_state()
         self.parameters: Any = _UNSET

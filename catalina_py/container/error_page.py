@@ -22,8 +22,14 @@ from typing import TYPE_CHECKING, Any
 
 from ..servlet.exceptions import ServletException
 from ..servlet.filter import DispatcherType, HttpServletResponseWrapper
-from ..servlet.mapping import (ERROR_EXCEPTION, ERROR_EXCEPTION_TYPE, ERROR_MESSAGE,
-                               ERROR_REQUEST_URI, ERROR_SERVLET_NAME, ERROR_STATUS_CODE)
+from ..servlet.mapping import (
+    ERROR_EXCEPTION,
+    ERROR_EXCEPTION_TYPE,
+    ERROR_MESSAGE,
+    ERROR_REQUEST_URI,
+    ERROR_SERVLET_NAME,
+    ERROR_STATUS_CODE,
+)
 from .dispatcher import get_request_dispatcher
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -37,10 +43,10 @@ log = logging.getLogger("catalina_py.container")
 __all__ = ["find_error_page", "process_error_page"]
 
 #: context -> {exception class: error page}, resolved on first use.
-_EXCEPTION_PAGES: "weakref.WeakKeyDictionary[Any, dict[type, ErrorPage]]" = weakref.WeakKeyDictionary()
+_EXCEPTION_PAGES: weakref.WeakKeyDictionary[Any, dict[type, ErrorPage]] = weakref.WeakKeyDictionary()
 
 
-def _resolve_exception_type(context: "StandardContext", name: str) -> type | None:
+def _resolve_exception_type(context: StandardContext, name: str) -> type | None:
     """The class an ``<exception-type>`` names: a builtin by its bare name
     ("ValueError"), else a dotted path imported through the webapp's loader
     ("errors.QuotaError", "builtins.KeyError")."""
@@ -54,17 +60,20 @@ def _resolve_exception_type(context: "StandardContext", name: str) -> type | Non
                 module, _, attr = name.rpartition(".")
                 found = getattr(importlib.import_module(module), attr)
         except (ImportError, AttributeError) as exc:
-            log.warning("error-page of context [%s]: exception type [%s] cannot be imported (%s)",
-                        context.display_path(), name, exc)
+            log.warning(
+                "error-page of context [%s]: exception type [%s] cannot be imported (%s)",
+                context.display_path(),
+                name,
+                exc,
+            )
             return None
     if not (isinstance(found, type) and issubclass(found, BaseException)):
-        log.warning("error-page of context [%s]: [%s] is not an exception class",
-                    context.display_path(), name)
+        log.warning("error-page of context [%s]: [%s] is not an exception class", context.display_path(), name)
         return None
     return found
 
 
-def _exception_pages(context: "StandardContext") -> dict[type, "ErrorPage"]:
+def _exception_pages(context: StandardContext) -> dict[type, ErrorPage]:
     pages = _EXCEPTION_PAGES.get(context)
     if pages is None:
         pages = {}
@@ -77,8 +86,9 @@ def _exception_pages(context: "StandardContext") -> dict[type, "ErrorPage"]:
     return pages
 
 
-def find_error_page(context: "StandardContext", *, exception: BaseException | None = None,
-                    status: int | None = None) -> "ErrorPage | None":
+def find_error_page(
+    context: StandardContext, *, exception: BaseException | None = None, status: int | None = None
+) -> ErrorPage | None:
     """The ``<error-page>`` for *exception* (its class, then its bases,
     nearest first) or for *status* (the page for that code, else the
     default page, which names neither a code nor a type)."""
@@ -125,7 +135,7 @@ class _ErrorPageResponse(HttpServletResponseWrapper):
         response.restore_error(status, message)
 
 
-def process_error_page(request: "Request", response: "Response") -> bool:
+def process_error_page(request: Request, response: Response) -> bool:
     """After the context pipeline (``StandardHostValve.status`` and
     ``throwable``): if the response is an uncommitted error and the webapp
     has an error page for it, forward to that page with the dispatcher type
@@ -168,12 +178,14 @@ def process_error_page(request: "Request", response: "Response") -> bool:
     try:
         dispatcher = get_request_dispatcher(context, page.location_path, request)
     except ValueError as exc:
-        log.error("error-page location [%s] of context [%s] is invalid: %s", page.location_path,
-                  context.display_path(), exc)
+        log.error(
+            "error-page location [%s] of context [%s] is invalid: %s", page.location_path, context.display_path(), exc
+        )
         return False
     if dispatcher is None:
-        log.error("No servlet maps the error-page location [%s] of context [%s]",
-                  page.location_path, context.display_path())
+        log.error(
+            "No servlet maps the error-page location [%s] of context [%s]", page.location_path, context.display_path()
+        )
         return False
     # Reset the body but keep the error's status and message (Tomcat's
     # resetBuffer(true) and setContentLength(-1)).
@@ -183,8 +195,9 @@ def process_error_page(request: "Request", response: "Response") -> bool:
     try:
         dispatcher.forward_as(request, page_response, DispatcherType.ERROR)
     except Exception:
-        log.exception("Exception processing the error page [%s] of context [%s]",
-                      page.location_path, context.display_path())
+        log.exception(
+            "Exception processing the error page [%s] of context [%s]", page.location_path, context.display_path()
+        )
         failed = True
     response.set_suspended(False)
     if failed or page_response.failed:

@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ..events import BUS, FilterEntered, FilterLeft
 from ..servlet.filter import DispatcherType, FilterConfig, unwrap_request
@@ -69,7 +70,7 @@ def match_filter_url(pattern: str, path: str | None) -> bool:
     if pattern.startswith("*."):
         slash = path.rfind("/")
         dot = path.rfind(".")
-        return 0 <= slash < dot < len(path) - 1 and path[dot + 1:] == pattern[2:]
+        return 0 <= slash < dot < len(path) - 1 and path[dot + 1 :] == pattern[2:]
     return False
 
 
@@ -78,8 +79,7 @@ class ApplicationFilterConfig(FilterConfig):
     instance, created and ``init``-ed by :meth:`start`, destroyed by
     :meth:`stop`."""
 
-    def __init__(self, definition: "FilterDef", servlet_context: "ServletContext | None",
-                 loader: Any = None) -> None:
+    def __init__(self, definition: FilterDef, servlet_context: ServletContext | None, loader: Any = None) -> None:
         super().__init__(definition.name, definition.init_params, servlet_context)
         self.definition = definition
         self._loader = loader
@@ -98,12 +98,13 @@ class ApplicationFilterConfig(FilterConfig):
             cls = self._loader.load_class(cls)
         if not isinstance(cls, type):
             raise TypeError(f"filter [{self.definition.name}]: {cls!r} is not a class")
-        self.async_supported = bool(self.definition.async_supported
-                                    or getattr(cls, "async_supported", False))
+        self.async_supported = bool(self.definition.async_supported or getattr(cls, "async_supported", False))
         instance = cls()
         if not callable(getattr(instance, "do_filter", None)):
-            raise TypeError(f"filter [{self.definition.name}]: {cls.__qualname__} has no "
-                            "do_filter(request, response, chain) method")
+            raise TypeError(
+                f"filter [{self.definition.name}]: {cls.__qualname__} has no "
+                "do_filter(request, response, chain) method"
+            )
         init = getattr(instance, "init", None)
         if callable(init):
             init(self)
@@ -190,7 +191,7 @@ class _CompiledMapping:
 
     __slots__ = ("config", "url_patterns", "servlet_names", "all_servlets", "dispatchers")
 
-    def __init__(self, config: ApplicationFilterConfig, mapping: "FilterMapping") -> None:
+    def __init__(self, config: ApplicationFilterConfig, mapping: FilterMapping) -> None:
         self.config = config
         self.url_patterns = tuple(mapping.url_patterns)
         self.servlet_names = frozenset(mapping.servlet_names)
@@ -207,19 +208,19 @@ class FilterMap:
         Tomcat does.
     """
 
-    def __init__(self, configs: dict[str, ApplicationFilterConfig],
-                 mappings: Iterable["FilterMapping"]) -> None:
+    def __init__(self, configs: dict[str, ApplicationFilterConfig], mappings: Iterable[FilterMapping]) -> None:
         compiled = []
         for mapping in mappings:
             config = configs.get(mapping.filter_name)
             if config is None:
-                log.warning("No filter named [%s] is declared; its filter-mapping is ignored",
-                            mapping.filter_name)
+                log.warning("No filter named [%s] is declared; its filter-mapping is ignored", mapping.filter_name)
                 continue
             bad = [d for d in mapping.dispatchers if d.upper() not in DispatcherType.ALL]
             if bad:
-                raise ValueError(f"filter-mapping of [{mapping.filter_name}]: unknown dispatcher "
-                                 f"{bad[0]!r}; expected one of {', '.join(DispatcherType.ALL)}")
+                raise ValueError(
+                    f"filter-mapping of [{mapping.filter_name}]: unknown dispatcher "
+                    f"{bad[0]!r}; expected one of {', '.join(DispatcherType.ALL)}"
+                )
             compiled.append(_CompiledMapping(config, mapping))
         self._mappings = tuple(compiled)
         self._cache: dict[tuple[str | None, str, str | None], tuple[Any, ...]] = {}
@@ -227,8 +228,9 @@ class FilterMap:
     def __bool__(self) -> bool:
         return bool(self._mappings)
 
-    def configs_for(self, path: str | None, servlet_name: str | None,
-                    dispatcher: str) -> tuple[ApplicationFilterConfig, ...]:
+    def configs_for(
+        self, path: str | None, servlet_name: str | None, dispatcher: str
+    ) -> tuple[ApplicationFilterConfig, ...]:
         """The filter configs of the chain for *path* (context-relative,
         decoded; None for a named dispatch), *servlet_name* and
         *dispatcher*, in the order they run."""
@@ -242,28 +244,34 @@ class FilterMap:
                         break
         if servlet_name is not None:
             for mapping in mappings:
-                if dispatcher in mapping.dispatchers and mapping.config not in selected and \
-                        (mapping.all_servlets or servlet_name in mapping.servlet_names):
+                if (
+                    dispatcher in mapping.dispatchers
+                    and mapping.config not in selected
+                    and (mapping.all_servlets or servlet_name in mapping.servlet_names)
+                ):
                     selected.append(mapping.config)
         return tuple(selected)
 
-    def filters_for(self, path: str | None, servlet_name: str | None,
-                    dispatcher: str) -> tuple[ApplicationFilterConfig, ...]:
+    def filters_for(
+        self, path: str | None, servlet_name: str | None, dispatcher: str
+    ) -> tuple[ApplicationFilterConfig, ...]:
         """The started filters of the chain, from the cache when possible."""
         key = (servlet_name, dispatcher, path)
         cache = self._cache
         filters = cache.get(key)
         if filters is None:
-            filters = tuple(config for config in self.configs_for(path, servlet_name, dispatcher)
-                            if config.filter is not None)
+            filters = tuple(
+                config for config in self.configs_for(path, servlet_name, dispatcher) if config.filter is not None
+            )
             if len(cache) >= CHAIN_CACHE_SIZE:
                 cache.clear()
             cache[key] = filters
         return filters
 
 
-def run_chain(context: Any, path: str | None, wrapper: Any, dispatcher: str, servlet: Any,
-              request: Any, response: Any) -> None:
+def run_chain(
+    context: Any, path: str | None, wrapper: Any, dispatcher: str, servlet: Any, request: Any, response: Any
+) -> None:
     """Call *servlet* for *request* through the filters of *context* that
     select it (directly when the context has no filter mappings)."""
     filter_map = context.filter_map

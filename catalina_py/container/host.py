@@ -26,7 +26,7 @@ class StandardHostValve(ValveBase):
     then shows the webapp's ``<error-page>`` for an error response, as
     Tomcat's ``StandardHostValve`` (see container/error_page.py)."""
 
-    def invoke(self, request: "Request", response: "Response") -> None:
+    def invoke(self, request: Request, response: Response) -> None:
         context = request.mapping.context
         if context is None:
             if not response.is_error():
@@ -40,12 +40,12 @@ class StandardHostValve(ValveBase):
             else:
                 self.status(request, response)
 
-    def status(self, request: "Request", response: "Response") -> bool:
+    def status(self, request: Request, response: Response) -> bool:
         """Show the error page for the status of an error response (or the
         default error page); True if one was shown."""
         return process_error_page(request, response)
 
-    def throwable(self, request: "Request", response: "Response", exc: BaseException) -> bool:
+    def throwable(self, request: Request, response: Response, exc: BaseException) -> bool:
         """Show the error page for *exc* (by its class and bases, then by
         the response's status); True if one was shown."""
         request.set_attribute(ERROR_EXCEPTION, exc)
@@ -59,13 +59,12 @@ class StandardHost(LifecycleBase):
     """A virtual host: its contexts and its pipeline (where the access log
     and the error report valve live in Tomcat's default configuration)."""
 
-    def __init__(self, name: str, app_base: str, aliases: tuple[str, ...] = (),
-                 auto_deploy: bool = True) -> None:
+    def __init__(self, name: str, app_base: str, aliases: tuple[str, ...] = (), auto_deploy: bool = True) -> None:
         self.name = name
         self.app_base = app_base
         self.aliases = aliases
         self.auto_deploy = auto_deploy
-        self.contexts: dict[str, "WebappContext"] = {}
+        self.contexts: dict[str, WebappContext] = {}
         self.engine: StandardEngine | None = None
         #: The access log valves of the engine and this host (set at start-up):
         #: told of requests that reach no context.
@@ -89,7 +88,7 @@ class StandardHost(LifecycleBase):
 class StandardEngineValve(ValveBase):
     """Passes the request to its host."""
 
-    def invoke(self, request: "Request", response: "Response") -> None:
+    def invoke(self, request: Request, response: Response) -> None:
         host = request.mapping.host
         if host is None:
             response.send_error(400, "No host matches the Host header and there is no default host")

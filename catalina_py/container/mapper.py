@@ -112,11 +112,21 @@ class _Mapped:
 class _Context:
     """A context and its wrapper tables."""
 
-    __slots__ = ("path", "obj", "welcome_files", "resource_exists", "exact",
-                 "prefix", "prefix_depth", "extension", "default")
+    __slots__ = (
+        "path",
+        "obj",
+        "welcome_files",
+        "resource_exists",
+        "exact",
+        "prefix",
+        "prefix_depth",
+        "extension",
+        "default",
+    )
 
-    def __init__(self, path: str, obj: Any, welcome_files: Sequence[str],
-                 resource_exists: Callable[[str], bool] | None) -> None:
+    def __init__(
+        self, path: str, obj: Any, welcome_files: Sequence[str], resource_exists: Callable[[str], bool] | None
+    ) -> None:
         self.path = path
         self.obj = obj
         self.welcome_files: tuple[str, ...] = tuple(welcome_files)
@@ -177,7 +187,7 @@ def _longest(table: dict[str, Any], path: str, depth: int) -> tuple[str, Any] | 
             return probe, hit
         if not probe:
             return None
-        probe = probe[:probe.rfind("/")]
+        probe = probe[: probe.rfind("/")]
 
 
 def _validate_pattern(pattern: str) -> None:
@@ -279,9 +289,14 @@ class Mapper:
 
     # ---------------------------------------------------------- contexts
 
-    def add_context(self, host_name: str, path: str, context: Any,
-                    welcome_files: Sequence[str] = (),
-                    resource_exists: Callable[[str], bool] | None = None) -> None:
+    def add_context(
+        self,
+        host_name: str,
+        path: str,
+        context: Any,
+        welcome_files: Sequence[str] = (),
+        resource_exists: Callable[[str], bool] | None = None,
+    ) -> None:
         """Add (or replace, keeping nothing) the context at ``path``.
 
         :param path: ``""`` (or ``"/"``) for ROOT, else ``/name[/more]``
@@ -312,8 +327,7 @@ class Mapper:
         entry.contexts.pop("" if path == "/" else path, None)
         entry.context_depth = max((p.count("/") for p in entry.contexts), default=0)
 
-    def set_welcome_files(self, host_name: str, context_path: str,
-                          welcome_files: Sequence[str]) -> None:
+    def set_welcome_files(self, host_name: str, context_path: str, welcome_files: Sequence[str]) -> None:
         """Replace a context's welcome-file list."""
         self._context(host_name, context_path).welcome_files = tuple(welcome_files)
 
@@ -326,8 +340,9 @@ class Mapper:
 
     # ---------------------------------------------------------- wrappers
 
-    def add_wrapper(self, host_name: str, context_path: str, pattern: str,
-                    wrapper: Any, resource_only: bool = False) -> None:
+    def add_wrapper(
+        self, host_name: str, context_path: str, pattern: str, wrapper: Any, resource_only: bool = False
+    ) -> None:
         """Map ``pattern`` (a web.xml url-pattern) to ``wrapper``.
 
         A pattern already mapped is re-pointed to the new wrapper, as
@@ -404,7 +419,7 @@ class Mapper:
             ctx = found[1]
         md.context = ctx.obj
         md.context_path = ctx.path
-        rel = path[len(ctx.path):]
+        rel = path[len(ctx.path) :]
         md.relative_path = rel or "/"
         self._map_wrapper(ctx, rel, md)
         return md
@@ -420,8 +435,7 @@ class Mapper:
         ctx = entry.contexts.get("" if context_path == "/" else context_path)
         if ctx is None:
             raise KeyError(f"no context {context_path!r}")
-        md = MappingData(host=entry.obj, context=ctx.obj, context_path=ctx.path,
-                         relative_path=relative_path or "/")
+        md = MappingData(host=entry.obj, context=ctx.obj, context_path=ctx.path, relative_path=relative_path or "/")
         self._map_wrapper(ctx, relative_path, md)
         return md
 
@@ -477,9 +491,8 @@ class Mapper:
             return
 
         # Rule 4 -- welcome files, for directory requests.
-        if rel[-1] == "/" and ctx.welcome_files:
-            if _map_welcome(ctx, rel, md):
-                return
+        if rel[-1] == "/" and ctx.welcome_files and _map_welcome(ctx, rel, md):
+            return
 
         # Rule 7 -- default servlet.
         if ctx.default is not None:
@@ -509,19 +522,18 @@ def _map_prefix(ctx: _Context, path: str, md: MappingData) -> bool:
     name, hit = found
     md.wrapper = hit.wrapper
     md.servlet_path = name
-    md.path_info = path[len(name):] or None
+    md.path_info = path[len(name) :] or None
     md.match_type = PREFIX
     md.match_pattern = hit.pattern
     return True
 
 
-def _map_extension(ctx: _Context, path: str, md: MappingData,
-                   resource_expected: bool) -> bool:
+def _map_extension(ctx: _Context, path: str, md: MappingData, resource_expected: bool) -> bool:
     """Rule 3 on ``path``; record the match and return whether there was one."""
     dot = path.rfind(".")
     if dot < 0 or dot < path.rfind("/"):
         return False
-    hit = ctx.extension.get(path[dot + 1:])
+    hit = ctx.extension.get(path[dot + 1 :])
     if hit is None or (hit.resource_only and not resource_expected):
         return False
     md.wrapper = hit.wrapper

@@ -16,12 +16,12 @@ from __future__ import annotations
 import logging
 import time
 import weakref
-from typing import Any, Callable, ClassVar, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 
 from ..errors import ConfigError
 from ..events import BUS, ValveEntered, ValveLeft
 from ..lifecycle import LifecycleBase
-
 
 log = logging.getLogger("catalina_py.container")
 
@@ -58,14 +58,17 @@ class ValveBase(LifecycleBase):
                 continue
             converter = self.ATTRIBUTES.get(name)
             if converter is None:
-                warnings.append(f"{file}:{line}: {type(self).__name__} has no attribute "
-                                f"{name!r}; ignored (known: {', '.join(sorted(self.ATTRIBUTES)) or 'none'})")
+                warnings.append(
+                    f"{file}:{line}: {type(self).__name__} has no attribute "
+                    f"{name!r}; ignored (known: {', '.join(sorted(self.ATTRIBUTES)) or 'none'})"
+                )
                 continue
             try:
                 value = converter(raw)
             except (ValueError, TypeError) as exc:
-                raise ConfigError(f"invalid value {raw!r} for {type(self).__name__}.{name}: {exc}",
-                                  file=file, line=line) from None
+                raise ConfigError(
+                    f"invalid value {raw!r} for {type(self).__name__}.{name}: {exc}", file=file, line=line
+                ) from None
             setattr(self, _snake(name), value)
         return warnings
 
@@ -102,12 +105,18 @@ class _ObservedValve(ValveBase):
         try:
             self.valve.invoke(request, response)
         finally:
-            BUS.emit(ValveLeft(connection=connection, container=self.container_name, valve=self.valve_name,
-                               elapsed=time.perf_counter() - started))
+            BUS.emit(
+                ValveLeft(
+                    connection=connection,
+                    container=self.container_name,
+                    valve=self.valve_name,
+                    elapsed=time.perf_counter() - started,
+                )
+            )
 
 
 #: Every pipeline, to relink when observation starts or stops.
-_PIPELINES: "weakref.WeakSet[Pipeline]" = weakref.WeakSet()
+_PIPELINES: weakref.WeakSet[Pipeline] = weakref.WeakSet()
 #: Whether the pipelines are linked through observers now (read it; set by
 #: :func:`sync_observation`).
 observing = False
@@ -145,7 +154,7 @@ class Pipeline:
         # log valve does its work in log_access): the chain goes around it.
         chain = [v for v in self.valves if type(v).invoke is not ValveBase.invoke] + [self.basic]
         links: list[ValveBase] = [_ObservedValve(v) for v in chain] if observing else chain
-        for valve, nxt in zip(chain, links[1:]):
+        for valve, nxt in zip(chain, links[1:], strict=False):
             valve.next = nxt
         self.basic.next = None
         self.first = links[0]

@@ -14,7 +14,8 @@ from __future__ import annotations
 import codecs
 import io
 import logging
-from typing import TYPE_CHECKING, Any, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from ..http.errors import HttpParseError
 from ..http.grammar import split_host
@@ -55,7 +56,7 @@ class ChannelBody:
 
     __slots__ = ("_channel",)
 
-    def __init__(self, channel: "Channel") -> None:
+    def __init__(self, channel: Channel) -> None:
         self._channel = channel
 
     @property
@@ -95,9 +96,9 @@ class Request(RequestSessions, RequestDispatchState, AttributeHolder, HttpServle
     _local_port_override: int | None = None
     # Asynchronous processing (see container/async_context.py):
     #: The container response of this request (set by the adapter; None once recycled).
-    response: "Response | None" = None
+    response: Response | None = None
     #: The async context, once ``start_async`` was called.
-    async_context: "AsyncContextImpl | None" = None
+    async_context: AsyncContextImpl | None = None
     # None: the wrapper's async-supported decides; a filter chain with a
     # filter that is not async-supported sets False (Tomcat's ASYNC_SUPPORTED_ATTR).
     _async_supported: bool | None = None
@@ -106,9 +107,15 @@ class Request(RequestSessions, RequestDispatchState, AttributeHolder, HttpServle
     # computed on demand (container/dispatcher.py sets it while dispatching).
     _servlet_mapping: HttpServletMapping | None = None
 
-    def __init__(self, channel: "Channel", head: "RequestHead", request_uri: str,
-                 decoded_uri: str, query_string: str | None,
-                 path_params: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        channel: Channel,
+        head: RequestHead,
+        request_uri: str,
+        decoded_uri: str,
+        query_string: str | None,
+        path_params: dict[str, str] | None = None,
+    ) -> None:
         self._channel = channel
         self._head = head
         self._headers: Headers = head.headers
@@ -235,8 +242,7 @@ class Request(RequestSessions, RequestDispatchState, AttributeHolder, HttpServle
             if self._input is not None:
                 raise RuntimeError("get_input_stream() has already been called for this request")
             stream = io.BufferedReader(ServletInputStream(ChannelBody(self._channel)))
-            self._reader = io.TextIOWrapper(
-                stream, encoding=self.get_character_encoding() or "utf-8", errors="replace")
+            self._reader = io.TextIOWrapper(stream, encoding=self.get_character_encoding() or "utf-8", errors="replace")
         return self._reader
 
     def get_trailer_fields(self) -> dict[str, str]:
@@ -265,8 +271,8 @@ class Request(RequestSessions, RequestDispatchState, AttributeHolder, HttpServle
                 length = self._head.content_length
                 if limit >= 0 and length is not None and length > limit:
                     raise RequestTooLargeError(
-                        f"the form body ({length} bytes) is larger than the "
-                        f"Connector's maxPostSize ({limit} bytes)")
+                        f"the form body ({length} bytes) is larger than the " f"Connector's maxPostSize ({limit} bytes)"
+                    )
                 body = self._read_body_bounded(limit)
                 if length is not None and len(body) < length:
                     raise BadRequestError("the request body ended before Content-Length")
@@ -283,8 +289,7 @@ class Request(RequestSessions, RequestDispatchState, AttributeHolder, HttpServle
                 return b"".join(chunks)
             total += len(data)
             if 0 <= limit < total:
-                raise RequestTooLargeError(
-                    f"the form body is larger than the Connector's maxPostSize ({limit} bytes)")
+                raise RequestTooLargeError(f"the form body is larger than the Connector's maxPostSize ({limit} bytes)")
             chunks.append(data)
 
     def get_parameter_map(self) -> dict[str, list[str]]:
@@ -340,8 +345,7 @@ class Request(RequestSessions, RequestDispatchState, AttributeHolder, HttpServle
             try:
                 getattr(listener, method)(event)
             except Exception:
-                log.exception(
-                    "Listener %s.%s raised", type(listener).__name__, method)
+                log.exception("Listener %s.%s raised", type(listener).__name__, method)
 
     # -- connection -----------------------------------------------------
     def get_remote_addr(self) -> str:
@@ -394,7 +398,7 @@ class Request(RequestSessions, RequestDispatchState, AttributeHolder, HttpServle
         return self._server_port  # type: ignore[return-value]
 
     # -- container -------------------------------------------------------
-    def get_servlet_context(self) -> "ServletContext | None":
+    def get_servlet_context(self) -> ServletContext | None:
         context = self.mapping.context
         return None if context is None else context.get_servlet_context()
 
@@ -403,12 +407,13 @@ class Request(RequestSessions, RequestDispatchState, AttributeHolder, HttpServle
         FORWARD/INCLUDE/ERROR during a RequestDispatcher dispatch."""
         return self._dispatcher_type
 
-    def get_request_dispatcher(self, path: str) -> "ApplicationDispatcher | None":
+    def get_request_dispatcher(self, path: str) -> ApplicationDispatcher | None:
         """A ``RequestDispatcher`` for *path*: absolute within this request's
         context ("/x"), or relative to the current servlet path and path
         info ("other", "../x"); None if the path leaves the webapp or no
         servlet maps it."""
         from .dispatcher import get_relative_dispatcher
+
         return get_relative_dispatcher(self, path)
 
     def get_http_servlet_mapping(self) -> HttpServletMapping | None:
@@ -416,6 +421,7 @@ class Request(RequestSessions, RequestDispatchState, AttributeHolder, HttpServle
         servlet: an ``HttpServletMapping``, or None when unmapped."""
         if self._servlet_mapping is None:
             from .dispatcher import current_mapping
+
             self._servlet_mapping = current_mapping(self)
         return self._servlet_mapping
 
@@ -428,7 +434,7 @@ class Request(RequestSessions, RequestDispatchState, AttributeHolder, HttpServle
         wrapper = self.mapping.wrapper
         return wrapper is not None and bool(getattr(wrapper, "async_supported", False))
 
-    def start_async(self, request: Any = None, response: Any = None) -> "AsyncContextImpl":
+    def start_async(self, request: Any = None, response: Any = None) -> AsyncContextImpl:
         """Put the request in asynchronous mode: when the servlet returns
         the response stays open until ``complete()`` or ``dispatch()`` on
         the returned ``AsyncContext``. With *request* and *response*, those
@@ -440,13 +446,14 @@ class Request(RequestSessions, RequestDispatchState, AttributeHolder, HttpServle
         """
         if not self.is_async_supported():
             raise IllegalStateError(
-                "A filter or servlet of the current chain does not support asynchronous "
-                "operations.")
+                "A filter or servlet of the current chain does not support asynchronous " "operations."
+            )
         if (request is None) != (response is None):
             raise ValueError("start_async() takes both a request and a response, or neither")
         context = self.async_context
         if context is None:
             from .async_context import AsyncContextImpl
+
             context = self.async_context = AsyncContextImpl(self)
         if request is None:
             context.set_started(self, self.response, True)
@@ -459,16 +466,18 @@ class Request(RequestSessions, RequestDispatchState, AttributeHolder, HttpServle
         context = self.async_context
         return context is not None and context.is_async_started()
 
-    def get_async_context(self) -> "AsyncContextImpl":
+    def get_async_context(self) -> AsyncContextImpl:
         """The ``AsyncContext`` of the current asynchronous cycle.
 
         :raises IllegalStateError: ``start_async`` was not called.
         """
         context = self.async_context
         if context is None or not context.is_async_started():
-            raise IllegalStateError("It is illegal to call get_async_context() if the current "
-                                    "request is not in asynchronous mode (is_async_started() "
-                                    "returns False)")
+            raise IllegalStateError(
+                "It is illegal to call get_async_context() if the current "
+                "request is not in asynchronous mode (is_async_started() "
+                "returns False)"
+            )
         return context
 
     # -- HTTP upgrade (Servlet 3.1; see docs/upgrade.md) -------------------
@@ -491,8 +500,9 @@ class Request(RequestSessions, RequestDispatchState, AttributeHolder, HttpServle
         if self._channel.upgrade_token is not None:
             raise IllegalStateError("the request was already upgraded")
         if response is None or response.is_committed() or self.is_async_started():
-            raise IllegalStateError("upgrade() is not possible once the response is committed "
-                                "or in asynchronous mode")
+            raise IllegalStateError(
+                "upgrade() is not possible once the response is committed " "or in asynchronous mode"
+            )
         handler = handler_class()
         self._channel.upgrade_token = UpgradeToken(handler, self.mapping.context)
         response.set_status(101)
@@ -508,7 +518,7 @@ class Request(RequestSessions, RequestDispatchState, AttributeHolder, HttpServle
         return self._channel.connection_id
 
     @property
-    def request_slots(self) -> "Slots":
+    def request_slots(self) -> Slots:
         """The connector's ``maxThreads`` slots (held while in the pipeline)."""
         return self._channel.request_slots
 
@@ -570,7 +580,7 @@ class Request(RequestSessions, RequestDispatchState, AttributeHolder, HttpServle
         """What ``get_local_port()`` returns from now on."""
         self._local_port_override = port
 
-    def get_mime_headers(self) -> "Headers":
+    def get_mime_headers(self) -> Headers:
         """The request's header fields, mutable (Tomcat's
         ``getCoyoteRequest().getMimeHeaders()``): RemoteIpValve rewrites
         ``X-Forwarded-For`` in place."""
@@ -604,7 +614,7 @@ class Request(RequestSessions, RequestDispatchState, AttributeHolder, HttpServle
         path ("/" at least), which the Mapper matched."""
         return self.mapping.relative_path
 
-    def get_response(self) -> "Response | None":
+    def get_response(self) -> Response | None:
         """Container side: the response of this request, None once it has
         ended (Tomcat's ``Request.getResponse``)."""
         return self.response
@@ -634,7 +644,7 @@ class Request(RequestSessions, RequestDispatchState, AttributeHolder, HttpServle
     # upgrade) under their names from before the mapping became one value;
     # they go when those read ``response`` and ``mapping`` instead.
     @property
-    def _response(self) -> "Response | None":
+    def _response(self) -> Response | None:
         return self.response
 
     @property

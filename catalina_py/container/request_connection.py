@@ -18,7 +18,7 @@ class RequestConnection(ServletConnection):
 
     __slots__ = ("_channel", "_protocol")
 
-    def __init__(self, channel: "Channel", protocol: str) -> None:
+    def __init__(self, channel: Channel, protocol: str) -> None:
         self._channel = channel
         self._protocol = protocol
 

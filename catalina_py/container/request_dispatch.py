@@ -20,29 +20,48 @@ _KEEP = object()
 class RequestDispatchState:
     """Mixed into ``Request``: the container side of dispatching."""
 
-    mapping: "MappingData"
+    mapping: MappingData
     _request_uri: str
     _decoded_uri: str
     _query_string: str | None
     _dispatcher_type: str
-    _servlet_mapping: "HttpServletMapping | None"
+    _servlet_mapping: HttpServletMapping | None
     _parameters: dict[str, list[str]] | None
     _attributes: dict[str, Any]
 
     def dispatch_state(self) -> tuple[Any, ...]:
         """What a dispatch changes (mapping, URIs, query, type, servlet
         mapping), for :meth:`restore_dispatch_state`."""
-        return (self.mapping, self._request_uri, self._decoded_uri, self._query_string,
-                self._dispatcher_type, self._servlet_mapping)
+        return (
+            self.mapping,
+            self._request_uri,
+            self._decoded_uri,
+            self._query_string,
+            self._dispatcher_type,
+            self._servlet_mapping,
+        )
 
     def restore_dispatch_state(self, state: tuple[Any, ...]) -> None:
         """Put back what :meth:`dispatch_state` saved."""
-        (self.mapping, self._request_uri, self._decoded_uri, self._query_string,
-         self._dispatcher_type, self._servlet_mapping) = state
+        (
+            self.mapping,
+            self._request_uri,
+            self._decoded_uri,
+            self._query_string,
+            self._dispatcher_type,
+            self._servlet_mapping,
+        ) = state
 
-    def set_dispatch(self, mapping: MappingData, dispatcher_type: str, *, request_uri: str | None = None,
-                     decoded_uri: str | None = None, query_string: str | None = None,
-                     servlet_mapping: Any = _KEEP) -> None:
+    def set_dispatch(
+        self,
+        mapping: MappingData,
+        dispatcher_type: str,
+        *,
+        request_uri: str | None = None,
+        decoded_uri: str | None = None,
+        query_string: str | None = None,
+        servlet_mapping: Any = _KEEP,
+    ) -> None:
         """Point the request at a dispatch target (forward, include, error
         page, async dispatch): its mapping and type, and those of the URI,
         query string and servlet mapping (an ``HttpServletMapping`` or None)

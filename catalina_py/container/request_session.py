@@ -20,8 +20,8 @@ class RequestSessions:
     The session manager (``catalina_py/session/``) sets the requested id
     when the adapter asks it to parse the request."""
 
-    mapping: "MappingData"
-    response: "Response | None"
+    mapping: MappingData
+    response: Response | None
     # What the client asked for (set through the context's manager), and the session in use.
     _requested_session_id: str | None = None
     _requested_session_cookie = False
@@ -76,8 +76,9 @@ class RequestSessions:
     def is_requested_session_id_from_url(self) -> bool:
         return self._requested_session_url
 
-    def set_requested_session_id(self, session_id: str, *, from_cookie: bool | None = None,
-                                 from_url: bool | None = None) -> None:
+    def set_requested_session_id(
+        self, session_id: str, *, from_cookie: bool | None = None, from_url: bool | None = None
+    ) -> None:
         """Container side: record the session id the client sent, and (when
         given) whether it came in a cookie or the URL (Tomcat's
         ``setRequestedSessionId``/``Cookie``/``URL``); set by the manager

@@ -50,7 +50,7 @@ class Response(HttpServletResponse):
     #: response-character-encoding).
     default_charset = "UTF-8"
 
-    def __init__(self, channel: "Channel", request: "ContainerRequest | None" = None) -> None:
+    def __init__(self, channel: Channel, request: ContainerRequest | None = None) -> None:
         self._channel = channel
         self._request = request
         self._headers = Headers()
@@ -83,10 +83,14 @@ class Response(HttpServletResponse):
         relative locations but Tomcat resolves them against the request."""
         if self._committed:
             raise RuntimeError("cannot send_redirect() after the response has been committed")
-        if self._request is not None and "://" not in location and not location.startswith("//"):
-            if not location.startswith("/"):
-                base = self._request.get_request_uri()
-                location = base[:base.rfind("/") + 1] + location
+        if (
+            self._request is not None
+            and "://" not in location
+            and not location.startswith("//")
+            and not location.startswith("/")
+        ):
+            base = self._request.get_request_uri()
+            location = base[: base.rfind("/") + 1] + location
         self.reset_buffer()
         self.set_status(status)
         self.set_header("Location", location)
@@ -236,6 +240,7 @@ class Response(HttpServletResponse):
             return
         if encoding is not None:
             import codecs
+
             codecs.lookup(encoding)
         self._charset = encoding
 
@@ -332,8 +337,7 @@ class Response(HttpServletResponse):
     def _commit(self, final: bool) -> None:
         """Hand status and headers to the connection (with the body when *final*)."""
         self._committed = True
-        self._channel.commit(self._status, self.header_items(), self._content_length,
-                             self._buffer if final else None)
+        self._channel.commit(self._status, self.header_items(), self._content_length, self._buffer if final else None)
         if final:
             self._buffer.clear()
 

@@ -87,9 +87,12 @@ class StandardServer(LifecycleBase):
             except OSError as exc:
                 sock.close()
                 from ..errors import ConfigError
-                raise ConfigError(f"the shutdown port {self.address}:{self.port} cannot be bound: "
-                                  f"{exc.strerror} (is another instance running?)",
-                                  hint='Server port="-1" disables it, or choose a free port') from None
+
+                raise ConfigError(
+                    f"the shutdown port {self.address}:{self.port} cannot be bound: "
+                    f"{exc.strerror} (is another instance running?)",
+                    hint='Server port="-1" disables it, or choose a free port',
+                ) from None
             sock.listen(5)
             self._shutdown_socket = sock
         for service in self.services:
@@ -137,8 +140,11 @@ class StandardServer(LifecycleBase):
                 log.info("A valid shutdown command was received via the shutdown port. Stopping the Server instance.")
                 self._stop_event.set()
                 return
-            log.warning("Invalid shutdown command [%s] received from %s and ignored",
-                        received[:64].decode("latin-1", "replace"), peer[0])
+            log.warning(
+                "Invalid shutdown command [%s] received from %s and ignored",
+                received[:64].decode("latin-1", "replace"),
+                peer[0],
+            )
 
     def install_signal_handlers(self) -> None:
         """SIGTERM and SIGINT stop the server gracefully, as the shutdown command does."""

@@ -20,11 +20,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..servlet.mapping import HttpServletMapping
     from .channel import Slots
     from .filter_chain import FilterMap
-    from .mapper import MappingData, Mapper
+    from .mapper import Mapper, MappingData
     from .pipeline import Pipeline
 
-__all__ = ["ClassLoader", "ContainerRequest", "ContainerResponse", "ServletWrapper", "VirtualHost",
-           "WebappContext"]
+__all__ = ["ClassLoader", "ContainerRequest", "ContainerResponse", "ServletWrapper", "VirtualHost", "WebappContext"]
 
 
 class ClassLoader(Protocol):
@@ -182,9 +181,16 @@ class ContainerRequest(Protocol):
 
     def restore_dispatch_state(self, state: tuple[Any, ...]) -> None: ...
 
-    def set_dispatch(self, mapping: MappingData, dispatcher_type: str, *, request_uri: str | None = None,
-                     decoded_uri: str | None = None, query_string: str | None = None,
-                     servlet_mapping: Any = ...) -> None: ...
+    def set_dispatch(
+        self,
+        mapping: MappingData,
+        dispatcher_type: str,
+        *,
+        request_uri: str | None = None,
+        decoded_uri: str | None = None,
+        query_string: str | None = None,
+        servlet_mapping: Any = ...,
+    ) -> None: ...
 
     def swap_parameters(self, parameters: dict[str, list[str]] | None) -> dict[str, list[str]] | None: ...
 

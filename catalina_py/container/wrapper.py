@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import gevent.lock
 
-from ..http.errors import ClientAbortError
 from ..events import BUS, ServletCalled, ServletReturned
+from ..http.errors import ClientAbortError
 from ..lifecycle import LifecycleBase
 from ..servlet.exceptions import ServletException
 from ..servlet.http import ServletConfig
@@ -31,20 +31,30 @@ ERROR_EXCEPTION = "jakarta.servlet.error.exception"
 class StandardWrapperValve(ValveBase):
     """Allocates the servlet and calls ``service``; exceptions become errors."""
 
-    def invoke(self, request: "Request", response: "Response") -> None:
+    def invoke(self, request: Request, response: Response) -> None:
         wrapper: StandardWrapper = self.container
         try:
             servlet = wrapper.allocate()
         except Exception as exc:  # the servlet could not be loaded or initialised
-            log.error("Allocate exception for servlet [%s] of context [%s]",
-                      wrapper.name, wrapper.context.display_path(), exc_info=exc)
+            log.error(
+                "Allocate exception for servlet [%s] of context [%s]",
+                wrapper.name,
+                wrapper.context.display_path(),
+                exc_info=exc,
+            )
             request.set_attribute(ERROR_EXCEPTION, exc)
             response.send_error(getattr(exc, "status", 500) if isinstance(exc, ServletException) else 500)
             return
         observed = BUS.active
         if observed:
-            BUS.emit(ServletCalled(connection=request.connection_id, servlet=wrapper.name,
-                                   servlet_class=type(servlet).__name__, method=request.get_method()))
+            BUS.emit(
+                ServletCalled(
+                    connection=request.connection_id,
+                    servlet=wrapper.name,
+                    servlet_class=type(servlet).__name__,
+                    method=request.get_method(),
+                )
+            )
             started = time.perf_counter()
         error: str | None = None  # the type name only: keeping the exception would make a cycle
         try:
@@ -69,14 +79,23 @@ class StandardWrapperValve(ValveBase):
             error = type(exc).__name__
             self._failed(request, response, exc, 500)
         if observed:
-            BUS.emit(ServletReturned(connection=request.connection_id, servlet=wrapper.name,
-                                     elapsed=time.perf_counter() - started,
-                                     error=error))
+            BUS.emit(
+                ServletReturned(
+                    connection=request.connection_id,
+                    servlet=wrapper.name,
+                    elapsed=time.perf_counter() - started,
+                    error=error,
+                )
+            )
 
-    def _failed(self, request: "Request", response: "Response", exc: BaseException, status: int) -> None:
+    def _failed(self, request: Request, response: Response, exc: BaseException, status: int) -> None:
         if status >= 500:
-            log.error("Servlet.service() for servlet [%s] in context with path [%s] threw exception",
-                      self.container.name, self.container.context.path, exc_info=exc)
+            log.error(
+                "Servlet.service() for servlet [%s] in context with path [%s] threw exception",
+                self.container.name,
+                self.container.context.path,
+                exc_info=exc,
+            )
         request.set_attribute(ERROR_EXCEPTION, exc)
         if response.is_committed():
             # Too late for an error page: the client must not mistake a
@@ -90,8 +109,14 @@ class StandardWrapperValve(ValveBase):
 class StandardWrapper(LifecycleBase):
     """A servlet definition and its (lazily initialised) instance."""
 
-    def __init__(self, context: "WebappContext", name: str, servlet_class: str | type,
-                 init_params: dict[str, str] | None = None, load_on_startup: int | None = None) -> None:
+    def __init__(
+        self,
+        context: WebappContext,
+        name: str,
+        servlet_class: str | type,
+        init_params: dict[str, str] | None = None,
+        load_on_startup: int | None = None,
+    ) -> None:
         self.context = context
         self.name = name
         self.servlet_class = servlet_class

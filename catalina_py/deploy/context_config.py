@@ -128,7 +128,10 @@ def _import_error(path: str, exc: BaseException) -> ConfigError:
     return ConfigError(
         f"cannot import {os.path.basename(path)} while scanning "
         f"WEB-INF/classes for annotations: {type(exc).__name__}: {exc}",
-        path, line, "a module that imports without errors")
+        path,
+        line,
+        "a module that imports without errors",
+    )
 
 
 def scan_annotations(loader: WebappLoader) -> list[AnnotatedClass]:
@@ -154,12 +157,14 @@ def scan_annotations(loader: WebappLoader) -> list[AnnotatedClass]:
         except Exception as exc:
             raise _import_error(path, exc) from exc
         for attr, value in list(vars(module).items()):
-            if not isinstance(value, type) or value.__name__ != attr \
-                    or value.__qualname__ != attr \
-                    or value.__module__ != module.__name__:
+            if (
+                not isinstance(value, type)
+                or value.__name__ != attr
+                or value.__qualname__ != attr
+                or value.__module__ != module.__name__
+            ):
                 continue
-            if get_web_servlet(value) or get_web_filter(value) \
-                    or get_web_listener(value) or get_server_endpoint(value):
+            if get_web_servlet(value) or get_web_filter(value) or get_web_listener(value) or get_server_endpoint(value):
                 found.append(AnnotatedClass(f"{module_name}.{attr}", value))
     return found
 
@@ -172,14 +177,18 @@ def _servlet(web: WebXml, found: AnnotatedClass) -> None:
     definition = web.servlets.get(name)
     if definition is None:
         if not info.url_patterns:
-            web.warnings.append(ConfigWarning.at(
-                info.location, f"@web_servlet {found.name} has no "
-                "url-pattern and web.xml does not declare a servlet "
-                f"'{name}': ignored"))
+            web.warnings.append(
+                ConfigWarning.at(
+                    info.location,
+                    f"@web_servlet {found.name} has no "
+                    "url-pattern and web.xml does not declare a servlet "
+                    f"'{name}': ignored",
+                )
+            )
             return
         web.servlets[name] = ServletDef(
-            name, found.name, dict(info.init_params), info.load_on_startup,
-            info.async_supported, info.location)
+            name, found.name, dict(info.init_params), info.load_on_startup, info.async_supported, info.location
+        )
     else:
         for key, value in info.init_params.items():
             definition.init_params.setdefault(key, value)
@@ -191,10 +200,12 @@ def _servlet(web: WebXml, found: AnnotatedClass) -> None:
             if other is not None and other != name:
                 first = web.mapping_locations.get(pattern)
                 raise ConfigError.at(
-                    info.location, f"url-pattern '{pattern}' of "
+                    info.location,
+                    f"url-pattern '{pattern}' of "
                     f"@web_servlet {found.name} is already mapped to "
                     f"servlet '{other}' (at {first})",
-                    "each url-pattern mapped to one servlet only")
+                    "each url-pattern mapped to one servlet only",
+                )
             web.servlet_mappings[pattern] = name
             if info.location is not None:
                 web.mapping_locations[pattern] = info.location
@@ -207,13 +218,17 @@ def _filter(web: WebXml, found: AnnotatedClass) -> None:
     name = info.filter_name or found.name
     definition = web.filters.get(name)
     if definition is None:
-        web.filters[name] = FilterDef(name, found.name,
-                                      dict(info.init_params),
-                                      info.async_supported, info.location)
+        web.filters[name] = FilterDef(name, found.name, dict(info.init_params), info.async_supported, info.location)
         if info.url_patterns or info.servlet_names:
-            web.filter_mappings.append(FilterMapping(
-                name, list(info.url_patterns), list(info.servlet_names),
-                list(info.dispatcher_types or ("REQUEST",)), info.location))
+            web.filter_mappings.append(
+                FilterMapping(
+                    name,
+                    list(info.url_patterns),
+                    list(info.servlet_names),
+                    list(info.dispatcher_types or ("REQUEST",)),
+                    info.location,
+                )
+            )
         return
     for key, value in info.init_params.items():
         definition.init_params.setdefault(key, value)
@@ -221,8 +236,7 @@ def _filter(web: WebXml, found: AnnotatedClass) -> None:
     # url-patterns only if it has none.  (Tomcat also adds the
     # annotation's dispatchers when the mapping "has none", which cannot
     # happen here: a mapping without <dispatcher> is REQUEST.)
-    mapping = next((m for m in web.filter_mappings if m.filter_name == name),
-                   None)
+    mapping = next((m for m in web.filter_mappings if m.filter_name == name), None)
     if mapping is not None and info.url_patterns and not mapping.url_patterns:
         mapping.url_patterns.extend(info.url_patterns)
 
@@ -232,8 +246,7 @@ def _listener(web: WebXml, found: AnnotatedClass) -> None:
     each class once."""
     info = get_web_listener(found.cls)
     assert info is not None
-    if any(listener.listener_class == found.name
-           for listener in web.listeners):
+    if any(listener.listener_class == found.name for listener in web.listeners):
         return
     web.listeners.append(ListenerDef(found.name, info.location))
 
@@ -272,8 +285,7 @@ def _app_web_xml(doc_base: str) -> WebXml:
     return WebXml(file=None)
 
 
-def build_web_xml(doc_base: str, global_web_xml: WebXml,
-                  loader: WebappLoader | None = None) -> WebXml:
+def build_web_xml(doc_base: str, global_web_xml: WebXml, loader: WebappLoader | None = None) -> WebXml:
     """The effective descriptor of the webapp at ``doc_base``: its
     ``WEB-INF/web.xml`` (if any), plus its annotated classes when
     ``loader`` is given and the descriptor is not metadata-complete, over

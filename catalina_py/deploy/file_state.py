@@ -8,8 +8,17 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["CODE_SUFFIXES", "FileSig", "Signature", "TreeSig", "code_sig", "file_sig", "folder_sig",
-           "settled", "tree_sig"]
+__all__ = [
+    "CODE_SUFFIXES",
+    "FileSig",
+    "Signature",
+    "TreeSig",
+    "code_sig",
+    "file_sig",
+    "folder_sig",
+    "settled",
+    "tree_sig",
+]
 
 #: Files under WEB-INF/classes and WEB-INF/lib whose change reloads a
 #: reloadable context (Tomcat: class files and jars).
@@ -57,20 +66,19 @@ def code_sig(doc_base: str) -> TreeSig:
     """The code of a webapp: the :data:`CODE_SUFFIXES` files under
     WEB-INF/classes and WEB-INF/lib."""
     web_inf = os.path.join(doc_base, "WEB-INF")
-    return tree_sig(os.path.join(web_inf, "classes"), CODE_SUFFIXES) | \
-        tree_sig(os.path.join(web_inf, "lib"), CODE_SUFFIXES)
+    return tree_sig(os.path.join(web_inf, "classes"), CODE_SUFFIXES) | tree_sig(
+        os.path.join(web_inf, "lib"), CODE_SUFFIXES
+    )
 
 
 def folder_sig(folder: str) -> tuple[int, int, int]:
     """A summary of a whole folder tree (entries, newest mtime, total size),
     enough to tell whether a new webapp folder is still being copied."""
     entries = tree_sig(folder)
-    return (len(entries), max((e[1] for e in entries), default=0),
-            sum(e[2] for e in entries if e[2] >= 0))
+    return (len(entries), max((e[1] for e in entries), default=0), sum(e[2] for e in entries if e[2] >= 0))
 
 
-def settled(seen: dict[str, Signature], pending: dict[str, Signature], key: str,
-            current: Signature) -> bool:
+def settled(seen: dict[str, Signature], pending: dict[str, Signature], key: str, current: Signature) -> bool:
     """True when *key*'s *current* state differs from the one *seen* at
     deployment and has not changed since the previous check (kept in
     *pending*, which this updates)."""

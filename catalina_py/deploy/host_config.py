@@ -64,6 +64,7 @@ SERVER_XML = "server.xml"
 DESCRIPTOR = "descriptor"
 DIRECTORY = "directory"
 
+
 @dataclass
 class DeployedApplication:
     """What HostConfig knows about one deployed (or failed) webapp: where
@@ -101,12 +102,21 @@ class HostConfig:
         requests in flight on the old context to finish.
     """
 
-    def __init__(self, host: StandardHost, app_base: str, mapper: Mapper,
-                 global_web_xml: WebXml, context_configs: tuple[ContextSpec, ...] = (),
-                 make_valve: Callable[[ValveSpec], ValveBase] | None = None, *,
-                 catalina_base: str | None = None, properties: Mapping[str, str] | None = None,
-                 deploy_on_startup: bool = True, background_processor_delay: float = 1.0,
-                 unload_delay: float = 10.0) -> None:
+    def __init__(
+        self,
+        host: StandardHost,
+        app_base: str,
+        mapper: Mapper,
+        global_web_xml: WebXml,
+        context_configs: tuple[ContextSpec, ...] = (),
+        make_valve: Callable[[ValveSpec], ValveBase] | None = None,
+        *,
+        catalina_base: str | None = None,
+        properties: Mapping[str, str] | None = None,
+        deploy_on_startup: bool = True,
+        background_processor_delay: float = 1.0,
+        unload_delay: float = 10.0,
+    ) -> None:
         if background_processor_delay <= 0:
             raise ValueError("background_processor_delay must be positive")
         self.host = host
@@ -147,8 +157,7 @@ class HostConfig:
         """``<CATALINA_BASE>/work/<Engine>/<Host>/<base name>`` of a context."""
         if self.catalina_base is None:
             return None
-        return os.path.join(self.catalina_base, "work", self.engine_name, self.host.name,
-                            base_name_for(path))
+        return os.path.join(self.catalina_base, "work", self.engine_name, self.host.name, base_name_for(path))
 
     def _doc_base_of(self, config: ContextSpec) -> str:
         doc_base = os.path.expanduser(config.doc_base)
@@ -179,9 +188,11 @@ class HostConfig:
         base = self.config_base
         if base is None or not os.path.isdir(base):
             return []
-        return [os.path.join(base, name) for name in sorted(os.listdir(base))
-                if name.endswith(".xml") and not name.startswith(".")
-                and os.path.isfile(os.path.join(base, name))]
+        return [
+            os.path.join(base, name)
+            for name in sorted(os.listdir(base))
+            if name.endswith(".xml") and not name.startswith(".") and os.path.isfile(os.path.join(base, name))
+        ]
 
     def _app_base_folders(self) -> list[str]:
         """The folders of appBase that no server.xml Context or descriptor
@@ -190,8 +201,7 @@ class HostConfig:
             names = sorted(os.listdir(self.app_base))
         except OSError:
             return []
-        owned = {os.path.realpath(app.doc_base) for app in self.deployed.values()
-                 if app.source != DIRECTORY}
+        owned = {os.path.realpath(app.doc_base) for app in self.deployed.values() if app.source != DIRECTORY}
         folders = []
         for name in names:
             full = os.path.join(self.app_base, name)
@@ -203,16 +213,20 @@ class HostConfig:
     def deploy_descriptor(self, file: str) -> StandardContext | None:
         """Deploy the webapp a context descriptor names."""
         from ..config.context_spec import load_context_descriptor
-        name = os.path.basename(file)[:-len(".xml")]
+
+        name = os.path.basename(file)[: -len(".xml")]
         try:
             path = context_path_for(name)
         except ConfigError as exc:
             self._warn_once(file, f"Context descriptor [{file}] ignored: {exc}")
             return None
         if path in self.deployed:
-            self._warn_once(file, f"Context descriptor [{file}] ignored: the context path "
-                                  f"[{path or '/'}] is already deployed from "
-                                  f"{self.deployed[path].descriptor or self.deployed[path].source}")
+            self._warn_once(
+                file,
+                f"Context descriptor [{file}] ignored: the context path "
+                f"[{path or '/'}] is already deployed from "
+                f"{self.deployed[path].descriptor or self.deployed[path].source}",
+            )
             return None
         log.info("Deploying deployment descriptor [%s]", file)
         sig = file_sig(file)
@@ -220,12 +234,10 @@ class HostConfig:
             config, warnings = load_context_descriptor(file, path, self.properties)
         except ConfigError as exc:
             doc_base = os.path.join(self.app_base, name)
-            return self._deploy(path, doc_base, None, DESCRIPTOR, file, error=exc,
-                                descriptor_sig=sig)
+            return self._deploy(path, doc_base, None, DESCRIPTOR, file, error=exc, descriptor_sig=sig)
         for warning in warnings:
             log.warning("%s", warning)
-        return self._deploy(path, self._doc_base_of(config), config, DESCRIPTOR, file,
-                            descriptor_sig=sig)
+        return self._deploy(path, self._doc_base_of(config), config, DESCRIPTOR, file, descriptor_sig=sig)
 
     def deploy_directory(self, folder: str) -> StandardContext | None:
         """Deploy a folder of appBase at the path its name gives."""
@@ -243,9 +255,16 @@ class HostConfig:
         which case an unavailable placeholder answers 503 at *path*."""
         return self._deploy(path, doc_base, config, SERVER_XML if config is not None else DIRECTORY, None)
 
-    def _deploy(self, path: str, doc_base: str, config: ContextSpec | None, source: str,
-                descriptor: str | None, error: Exception | None = None,
-                descriptor_sig: Signature = None) -> StandardContext | None:
+    def _deploy(
+        self,
+        path: str,
+        doc_base: str,
+        config: ContextSpec | None,
+        source: str,
+        descriptor: str | None,
+        error: Exception | None = None,
+        descriptor_sig: Signature = None,
+    ) -> StandardContext | None:
         display = path or "/"
         started = time.monotonic()
         if descriptor is None:
@@ -255,15 +274,17 @@ class HostConfig:
             if error is not None:
                 raise error
             if not os.path.isdir(doc_base):
-                raise ConfigError(f"the docBase [{doc_base}] of context [{display}] does not exist "
-                                  "or is not a directory")
+                raise ConfigError(
+                    f"the docBase [{doc_base}] of context [{display}] does not exist " "or is not a directory"
+                )
             web_xml = self._web_xml(doc_base)
             context = StandardContext(self.host, path, doc_base, web_xml)
             context.configurators.append(WebappConfigurator())
             context.work_dir = self.work_dir_for(path)
             context.mapper = self.mapper
-            context.cross_context = (config is not None and
-                                     config.attributes.get("crossContext", "false").lower() == "true")
+            context.cross_context = (
+                config is not None and config.attributes.get("crossContext", "false").lower() == "true"
+            )
             if config is not None and self.make_valve is not None:
                 for valve_config in config.valves:
                     context.pipeline.add_valve(self.make_valve(valve_config))
@@ -275,15 +296,17 @@ class HostConfig:
             return None
         except Exception as exc:
             self._discard(context)
-            self._failed(path, doc_base, config, source, descriptor, descriptor_sig,
-                         f"{type(exc).__name__}: {exc}", exc)
+            self._failed(
+                path, doc_base, config, source, descriptor, descriptor_sig, f"{type(exc).__name__}: {exc}", exc
+            )
             return None
         self.failed.pop(display, None)
         self._register(path, context)
         app = DeployedApplication(path, doc_base, source, context, descriptor=descriptor, config=config)
         self._remember(app, descriptor_sig)
-        log.info("Deployment of web application [%s] has finished in [%d] ms", display,
-                 (time.monotonic() - started) * 1000)
+        log.info(
+            "Deployment of web application [%s] has finished in [%d] ms", display, (time.monotonic() - started) * 1000
+        )
         return context
 
     def _host_access_logs(self) -> list[Any]:  # Any: access log valves, as StandardContext.access_logs
@@ -292,8 +315,7 @@ class HostConfig:
 
     def _register(self, path: str, context: StandardContext) -> None:
         self.host.contexts[path] = context
-        self.mapper.add_context(self.host.name, path, context, context.welcome_files,
-                                context.resource_exists)
+        self.mapper.add_context(self.host.name, path, context, context.welcome_files, context.resource_exists)
         for pattern, wrapper in context.servlet_mappings():
             self.mapper.add_wrapper(self.host.name, path, pattern, wrapper)
 
@@ -307,17 +329,23 @@ class HostConfig:
         except Exception:
             log.exception("Stopping the failed context [%s] raised", context.display_path())
 
-    def _failed(self, path: str, doc_base: str, config: ContextSpec | None, source: str,
-                descriptor: str | None, descriptor_sig: Signature, cause: str,
-                exc: BaseException | None) -> None:
+    def _failed(
+        self,
+        path: str,
+        doc_base: str,
+        config: ContextSpec | None,
+        source: str,
+        descriptor: str | None,
+        descriptor_sig: Signature,
+        cause: str,
+        exc: BaseException | None,
+    ) -> None:
         display = path or "/"
         self.failed[display] = cause
-        log.error("Context [%s] failed to start and will not serve requests: %s", display, cause,
-                  exc_info=exc)
+        log.error("Context [%s] failed to start and will not serve requests: %s", display, cause, exc_info=exc)
         # An unavailable placeholder: requests for the path get 503 from the
         # error report valve instead of ROOT's 404.
-        placeholder = StandardContext(self.host, path, doc_base,
-                                      merge_web_xml(self.global_web_xml, WebXml(file=None)))
+        placeholder = StandardContext(self.host, path, doc_base, merge_web_xml(self.global_web_xml, WebXml(file=None)))
         placeholder.access_logs = self._host_access_logs()
         try:
             self.host.contexts[path] = placeholder
@@ -325,8 +353,9 @@ class HostConfig:
         except (KeyError, ValueError) as err:
             self.host.contexts.pop(path, None)
             log.warning("No placeholder for context [%s]: %s", display, err)
-        app = DeployedApplication(path, doc_base, source, placeholder, failed=True,
-                                  descriptor=descriptor, config=config)
+        app = DeployedApplication(
+            path, doc_base, source, placeholder, failed=True, descriptor=descriptor, config=config
+        )
         self._remember(app, descriptor_sig)
 
     def _web_xml(self, doc_base: str) -> WebXml:
@@ -425,8 +454,11 @@ class HostConfig:
                 log.info("Context descriptor [%s] was removed", app.descriptor)
                 self.undeploy(app.path)
                 return
-            if (app.source == DIRECTORY or self._in_app_base(app.doc_base)) and \
-                    app.seen.get("exists") and not os.path.isdir(app.doc_base):
+            if (
+                (app.source == DIRECTORY or self._in_app_base(app.doc_base))
+                and app.seen.get("exists")
+                and not os.path.isdir(app.doc_base)
+            ):
                 log.info("Web application folder [%s] was removed", app.doc_base)
                 self.undeploy(app.path)
                 return
@@ -437,8 +469,7 @@ class HostConfig:
                     log.info("The %s of context [%s] changed: redeploying", key, app.path or "/")
                     self.redeploy(app.path)
                     return
-        if "code" in current and (app.reloadable or auto) and \
-                settled(app.seen, app.pending, "code", current["code"]):
+        if "code" in current and (app.reloadable or auto) and settled(app.seen, app.pending, "code", current["code"]):
             if app.failed:
                 log.info("The code of the failed context [%s] changed: redeploying", app.path or "/")
                 self.redeploy(app.path)
@@ -453,8 +484,12 @@ class HostConfig:
         while context.in_flight > 0 and time.monotonic() < deadline:
             gevent.sleep(0.02)
         if context.in_flight > 0:
-            log.warning("Context [%s] still has %d request(s) in flight after %.0f s; stopping it "
-                        "anyway", context.display_path(), context.in_flight, self.unload_delay)
+            log.warning(
+                "Context [%s] still has %d request(s) in flight after %.0f s; stopping it " "anyway",
+                context.display_path(),
+                context.in_flight,
+                self.unload_delay,
+            )
 
     def undeploy(self, path: str) -> None:
         """Remove the context at *path*: unmapped first (new requests go
@@ -504,8 +539,9 @@ class HostConfig:
             return None
         log.info("Reloading Context with name [%s] has started", path or "/")
         self._retire(app)
-        context = self._deploy(path, app.doc_base, app.config, app.source, app.descriptor,
-                               descriptor_sig=app.seen.get("descriptor"))
+        context = self._deploy(
+            path, app.doc_base, app.config, app.source, app.descriptor, descriptor_sig=app.seen.get("descriptor")
+        )
         if context is not None:
             log.info("Reloading Context with name [%s] is completed", path or "/")
         return context

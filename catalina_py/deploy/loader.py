@@ -76,7 +76,7 @@ def _owner(fullname: str) -> WebappLoader | None:
     """The loader whose package holds the module *fullname*, if any."""
     if not fullname.startswith(_PREFIX + "."):
         return None
-    rest = fullname[len(_PREFIX) + 1:]
+    rest = fullname[len(_PREFIX) + 1 :]
     return _LOADERS.get(f"{_PREFIX}.{rest.partition('.')[0]}")
 
 
@@ -106,8 +106,9 @@ class _WebappFinder(importlib.abc.MetaPathFinder):
     """Finds the modules of the webapp packages on their class path and
     gives their source modules a :class:`_WebappSourceLoader`."""
 
-    def find_spec(self, fullname: str, path: Sequence[str] | None,
-                  target: types.ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: types.ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
         webapp = _owner(fullname)
         if webapp is None or fullname == webapp.package:
             return None
@@ -117,9 +118,12 @@ class _WebappFinder(importlib.abc.MetaPathFinder):
         if isinstance(spec.loader, importlib.machinery.SourceFileLoader) and spec.origin:
             spec.loader = _WebappSourceLoader(fullname, spec.origin, webapp)
         elif isinstance(spec.loader, importlib.machinery.ExtensionFileLoader):
-            raise ImportError(f"{spec.origin}: native extension modules cannot be loaded from a "
-                              "webapp's class path (they cannot be isolated or unloaded); install "
-                              "them into the container's environment instead", name=fullname)
+            raise ImportError(
+                f"{spec.origin}: native extension modules cannot be loaded from a "
+                "webapp's class path (they cannot be isolated or unloaded); install "
+                "them into the container's environment instead",
+                name=fullname,
+            )
         return spec
 
 
@@ -169,9 +173,11 @@ class WebappLoader:
     def _extract_archives(self) -> list[str]:
         """Extract every wheel and zip of WEB-INF/lib (sorted by name) and
         return the class path entries they provide."""
-        archives = sorted(name for name in os.listdir(self.lib_dir)
-                          if name.lower().endswith(ARCHIVE_SUFFIXES)
-                          and os.path.isfile(os.path.join(self.lib_dir, name)))
+        archives = sorted(
+            name
+            for name in os.listdir(self.lib_dir)
+            if name.lower().endswith(ARCHIVE_SUFFIXES) and os.path.isfile(os.path.join(self.lib_dir, name))
+        )
         if not archives:
             return []
         if self.work_dir is None:
@@ -214,9 +220,14 @@ class WebappLoader:
         self._local[top] = found
         return found
 
-    def _import(self, name: str, globals: dict[str, Any] | None = None,
-                locals: dict[str, Any] | None = None, fromlist: Sequence[str] | None = (),
-                level: int = 0) -> types.ModuleType:
+    def _import(
+        self,
+        name: str,
+        globals: dict[str, Any] | None = None,
+        locals: dict[str, Any] | None = None,
+        fromlist: Sequence[str] | None = (),
+        level: int = 0,
+    ) -> types.ModuleType:
         """The ``__import__`` of webapp code: absolute imports of the
         webapp's own modules resolve inside its package."""
         if level == 0 and name:
@@ -227,10 +238,8 @@ class WebappLoader:
                     return builtins.__import__(full, globals, locals, fromlist, 0)
                 importlib.import_module(full)
                 return sys.modules[f"{self.package}.{top}"]
-            if name.startswith(_PREFIX + ".") and not (
-                    name == self.package or name.startswith(self.package + ".")):
-                raise ImportError(f"a webapp cannot import the modules of another webapp ({name})",
-                                  name=name)
+            if name.startswith(_PREFIX + ".") and not (name == self.package or name.startswith(self.package + ".")):
+                raise ImportError(f"a webapp cannot import the modules of another webapp ({name})", name=name)
         return builtins.__import__(name, globals, locals, fromlist or (), level)
 
     def load_class(self, dotted: str) -> Any:
@@ -278,11 +287,12 @@ def extract_archive(archive: str, target: str) -> None:
                 name = member.filename
                 parts = name.replace("\\", "/").split("/")
                 if name.startswith(("/", "\\")) or ".." in parts or ":" in parts[0]:
-                    raise ImportError(f"{archive}: member {name!r} would be extracted outside "
-                                      "the work directory")
+                    raise ImportError(f"{archive}: member {name!r} would be extracted outside " "the work directory")
                 if name.lower().endswith(_NATIVE_SUFFIXES):
-                    raise ImportError(f"{archive}: contains the native extension {name!r}; only "
-                                      "pure-Python wheels and zips can be loaded from WEB-INF/lib")
+                    raise ImportError(
+                        f"{archive}: contains the native extension {name!r}; only "
+                        "pure-Python wheels and zips can be loaded from WEB-INF/lib"
+                    )
             os.makedirs(target, exist_ok=True)
             zipped.extractall(target)
     except zipfile.BadZipFile as exc:

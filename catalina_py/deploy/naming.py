@@ -12,8 +12,7 @@ def context_path_for(name: str) -> str:
     """Tomcat's naming rule for a folder or descriptor base name:
     ``ROOT`` -> "", ``a#b`` -> "/a/b"."""
     if "##" in name:
-        raise ConfigError(f"'{name}': parallel deployment versions (name##version) are not "
-                          "supported by catalina_py")
+        raise ConfigError(f"'{name}': parallel deployment versions (name##version) are not " "supported by catalina_py")
     if name == "ROOT":
         return ""
     if not name or "" in name.split("#"):

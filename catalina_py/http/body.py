@@ -42,8 +42,8 @@ _HEX_RE = re.compile(rb"[0-9A-Fa-f]+\Z")
 # whitespace between the size and the first ";". Quoted strings may not
 # contain "\" nor controls other than HT.
 _CHUNK_EXT_RE = re.compile(
-    rb"(?:;[ \t]*" + BTOKEN + rb"(?:[ \t]*=[ \t]*(?:" + BTOKEN
-    + rb"|\"[^\"\\\x00-\x08\x0a-\x1f\x7f]*\"))?[ \t]*)+\Z")
+    rb"(?:;[ \t]*" + BTOKEN + rb"(?:[ \t]*=[ \t]*(?:" + BTOKEN + rb"|\"[^\"\\\x00-\x08\x0a-\x1f\x7f]*\"))?[ \t]*)+\Z"
+)
 # In a trailer section: the controls forbidden in a head, and also LF
 # without CR (Tomcat requires CRLF in trailers).
 _BAD_TRAILER_RE = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n")
@@ -80,7 +80,7 @@ class LengthReader:
         self.pos = pos + take
         if pos == 0 and take == len(buf):
             return Data(buf)
-        return Data(buf[pos:pos + take])
+        return Data(buf[pos : pos + take])
 
 
 # Chunked reader states.
@@ -134,7 +134,7 @@ class ChunkedReader:
                 self.pos = pos + take
                 if pos == 0 and take == n:
                     return Data(buf)
-                return Data(buf[pos:pos + take])
+                return Data(buf[pos : pos + take])
             if state == _SIZE:
                 if not self._size_line(buf, pos, n):
                     break
@@ -181,7 +181,7 @@ class ChunkedReader:
             return False
         if lf == pos or buf[lf - 1] != 13:
             raise HttpParseError(400, "Chunk size line not ended by CRLF")
-        line = buf[pos:lf - 1]
+        line = buf[pos : lf - 1]
         semi = line.find(b";")
         digits = line if semi < 0 else line[:semi]
         if not digits or len(digits) > _MAX_CHUNK_DIGITS or _HEX_RE.match(digits) is None:

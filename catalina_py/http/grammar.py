@@ -132,13 +132,13 @@ def split_host(value: str, brackets: bool = False) -> tuple[str, int | None]:
         end = value.find("]")
         if end <= 0:
             return value, None
-        rest = value[end + 1:]
+        rest = value[end + 1 :]
         port = int(rest[1:]) if rest.startswith(":") and rest[1:].isdigit() else None
-        return (value[:end + 1] if brackets else value[1:end]), port
+        return (value[: end + 1] if brackets else value[1:end]), port
     colon = value.find(":")
     if colon < 0 or value.find(":", colon + 1) >= 0:
         return value, None
-    digits = value[colon + 1:]
+    digits = value[colon + 1 :]
     return value[:colon], (int(digits) if digits.isdigit() else None)
 
 
@@ -147,8 +147,9 @@ def split_host(value: str, brackets: bool = False) -> tuple[str, int | None]:
 _FIELD_NAMES: dict[str, str] = {}
 
 
-def parse_fields(lines: list[str], first: int, what: str,
-                 max_count: int) -> tuple[list[tuple[str, str]], dict[str, list[str]]]:
+def parse_fields(
+    lines: list[str], first: int, what: str, max_count: int
+) -> tuple[list[tuple[str, str]], dict[str, list[str]]]:
     """Parse ``name: value`` lines ``lines[first:]`` into the ordered items
     and the index by lower-cased name.
 

@@ -34,8 +34,7 @@ class Headers:
                 self.add(name, value)
 
     @classmethod
-    def from_parsed(cls, items: list[tuple[str, str]],
-                     index: dict[str, list[str]]) -> Headers:
+    def from_parsed(cls, items: list[tuple[str, str]], index: dict[str, list[str]]) -> Headers:
         """Wrap lists the parser already built (no copy, no checks)."""
         headers = cls.__new__(cls)
         headers._items = items
@@ -140,5 +139,4 @@ class Headers:
         lower = name.lower()
         if self._index.pop(lower, None) is None:
             return
-        self._items = [item for item in self._items
-                       if item[0].lower() != lower]
+        self._items = [item for item in self._items if item[0].lower() != lower]

@@ -110,8 +110,7 @@ _QUERY_RE = re.compile(rf"[{_PATH_CHARS}?]*\Z")
 # HttpParser.isNotRequestTarget: controls, SP, " # < > \ ^ ` { | } and
 # (Java bytes being signed) anything outside US-ASCII.
 _TARGET_CHARS_RE = re.compile(r"[^\x00-\x20\"#<>\\^`{|}\x7f-\U0010ffff]+\Z")
-_ABSOLUTE_RE = re.compile(
-    rf"(?i:https?)://([^/?]*)(?:/[{_PATH_CHARS}]*)?(?:\?[{_PATH_CHARS}?]*)?\Z")
+_ABSOLUTE_RE = re.compile(rf"(?i:https?)://([^/?]*)(?:/[{_PATH_CHARS}]*)?(?:\?[{_PATH_CHARS}?]*)?\Z")
 _USERINFO_RE = re.compile(r"[A-Za-z0-9\-._~%!$&'()*+,;=:]*\Z")
 
 _VERSION_RE = re.compile(r"HTTP/[0-9]\.[0-9]\Z")
@@ -119,11 +118,10 @@ _WS_RE = re.compile(r"[ \t]+")
 
 # Every byte except the controls forbidden in a head (all but HT, CR, LF):
 # ``head.translate(None, _HEAD_ALLOWED)`` leaves only the forbidden ones.
-_HEAD_ALLOWED = bytes(b for b in range(256)
-                      if not ((b < 32 and b not in (9, 10, 13)) or b == 127))
+_HEAD_ALLOWED = bytes(b for b in range(256) if not ((b < 32 and b not in (9, 10, 13)) or b == 127))
 _STRAY_CR_RE = re.compile(r"\r(?!\n)")
 
-_MAX_CONTENT_LENGTH = 2 ** 63 - 1
+_MAX_CONTENT_LENGTH = 2**63 - 1
 
 # Method names already validated (grammar.py keeps the field names and Host
 # values). Requests repeat the same few, so a set hit replaces a regex
@@ -133,10 +131,10 @@ _GOOD_METHODS: set[str] = set()
 
 # Parser states.
 _S_HEAD = 0
-_S_LENGTH = 1      # a LengthReader reads the body
-_S_CHUNKED = 2     # a ChunkedReader reads the body
-_S_EOM = 6         # emit EndOfMessage (body-less request) next
-_S_DONE = 7        # EndOfMessage returned; waiting for start_next_request()
+_S_LENGTH = 1  # a LengthReader reads the body
+_S_CHUNKED = 2  # a ChunkedReader reads the body
+_S_EOM = 6  # emit EndOfMessage (body-less request) next
+_S_DONE = 7  # EndOfMessage returned; waiting for start_next_request()
 _S_ERROR = 8
 
 
@@ -155,8 +153,7 @@ def _check_request_line(line: str) -> tuple[str, str, str]:
             # an HTTP/0.9 request): Tomcat rejects both.
             raise HttpParseError(400, "Invalid request line")
         if len(parts) == 2:
-            raise HttpParseError(
-                400, "HTTP/0.9 requests (no HTTP version) are not supported")
+            raise HttpParseError(400, "HTTP/0.9 requests (no HTTP version) are not supported")
         if len(parts) != 3:
             raise HttpParseError(400, "Invalid request line")
     method, target, version = parts
@@ -186,8 +183,7 @@ def _check_target_form(method: str, target: str) -> None:
     """Validate a request target that is not in origin-form."""
     if target == "*":
         if method != "OPTIONS":
-            raise HttpParseError(
-                400, "Asterisk request target is only allowed for OPTIONS")
+            raise HttpParseError(400, "Asterisk request target is only allowed for OPTIONS")
         return
     if method == "CONNECT":
         if not valid_host(target, require_port=True):
@@ -213,7 +209,7 @@ def _absolute_authority(target: str) -> str | None:
     if at >= 0:
         if _USERINFO_RE.match(authority, 0, at) is None:
             return None
-        authority = authority[at + 1:]
+        authority = authority[at + 1 :]
     if not authority or not valid_host(authority):
         return None
     return authority
@@ -235,27 +231,40 @@ class RequestParser:
     """
 
     __slots__ = (
-        "_buf", "_pos", "_pending", "_eof", "_state", "_scan", "_blank",
-        "_reqline", "_body", "_error",
-        "max_header_size", "max_trailer_size", "max_chunk_extension_size",
+        "_buf",
+        "_pos",
+        "_pending",
+        "_eof",
+        "_state",
+        "_scan",
+        "_blank",
+        "_reqline",
+        "_body",
+        "_error",
+        "max_header_size",
+        "max_trailer_size",
+        "max_chunk_extension_size",
         "max_header_count",
     )
 
-    def __init__(self, max_header_size: int = 8192,
-                 max_trailer_size: int = 8192,
-                 max_chunk_extension_size: int = 8192,
-                 max_header_count: int = 100) -> None:
+    def __init__(
+        self,
+        max_header_size: int = 8192,
+        max_trailer_size: int = 8192,
+        max_chunk_extension_size: int = 8192,
+        max_header_count: int = 100,
+    ) -> None:
         self.max_header_size = max_header_size
         self.max_trailer_size = max_trailer_size
         self.max_chunk_extension_size = max_chunk_extension_size
         self.max_header_count = max_header_count
-        self._buf = b""          # received bytes; _buf[_pos:] unconsumed
+        self._buf = b""  # received bytes; _buf[_pos:] unconsumed
         self._pos = 0
-        self._pending: list[bytes] = []   # fed, not yet merged into _buf
+        self._pending: list[bytes] = []  # fed, not yet merged into _buf
         self._eof = False
         self._state = _S_HEAD
-        self._scan = 0           # where the current search resumes
-        self._blank = 0          # blank-line bytes skipped before the head
+        self._scan = 0  # where the current search resumes
+        self._blank = 0  # blank-line bytes skipped before the head
         self._reqline: tuple[str, str, str] | None = None
         self._body: LengthReader | ChunkedReader | None = None  # the body being read
         self._error: HttpParseError | None = None
@@ -290,7 +299,7 @@ class RequestParser:
     @property
     def leftover(self) -> bytes:
         """The bytes buffered but not consumed (handed to an upgrade)."""
-        rest = self._buf[self._pos:]
+        rest = self._buf[self._pos :]
         if self._pending:
             return b"".join([rest, *self._pending])
         return rest
@@ -313,8 +322,7 @@ class RequestParser:
         its empty EndOfMessage and call this right after the head.
         """
         if self._state != _S_DONE and self._state != _S_EOM:
-            raise RuntimeError(
-                "start_next_request() called before EndOfMessage")
+            raise RuntimeError("start_next_request() called before EndOfMessage")
         self._state = _S_HEAD
         self._scan = self._pos
         self._blank = 0
@@ -335,7 +343,7 @@ class RequestParser:
         try:
             if state == _S_HEAD:
                 return self._next_head()
-            if state == _S_LENGTH or state == _S_CHUNKED:
+            if state in (_S_LENGTH, _S_CHUNKED):
                 return self._next_body()
             if state == _S_EOM:
                 self._state = _S_DONE
@@ -357,7 +365,7 @@ class RequestParser:
         if pos < n and (buf[pos] == 13 or buf[pos] == 10):
             # Blank lines before the request line are skipped (Tomcat does);
             # they count towards the head size limit.
-            chunk = buf[pos:pos + limit + 1]
+            chunk = buf[pos : pos + limit + 1]
             skipped = len(chunk) - len(chunk.lstrip(b"\r\n"))
             pos += skipped
             self._pos = pos
@@ -386,16 +394,12 @@ class RequestParser:
                 lf = buf.find(b"\n", pos)
                 if lf >= 0:
                     if lf - pos + blank >= limit:
-                        raise HttpParseError(400,
-                                             "Request header is too large")
-                    self._reqline = _check_request_line(
-                        buf[pos:lf].decode("latin-1").removesuffix("\r"))
+                        raise HttpParseError(400, "Request header is too large")
+                    self._reqline = _check_request_line(buf[pos:lf].decode("latin-1").removesuffix("\r"))
             if n - pos + blank >= limit:
                 raise HttpParseError(400, "Request header is too large")
             if self._eof:
-                raise HttpParseError(
-                    400, "Connection closed before the request head was "
-                    "complete")
+                raise HttpParseError(400, "Connection closed before the request head was " "complete")
             return NEED_DATA
 
         raw = buf[pos:end]
@@ -430,17 +434,14 @@ class RequestParser:
             crlf = len(lines) - 1
             if text.count("\n") != crlf or text.count("\r") != crlf:
                 if _STRAY_CR_RE.search(text) is not None:
-                    raise HttpParseError(
-                        400, "Invalid character in header field")
+                    raise HttpParseError(400, "Invalid character in header field")
                 # Bare LF line endings, which Tomcat accepts in the head.
                 lines = text.replace("\r\n", "\n").split("\n")
         return self._finish_head(reqline, lines)
 
-    def _finish_head(self, reqline: tuple[str, str, str],
-                     lines: list[str]) -> RequestHead:
+    def _finish_head(self, reqline: tuple[str, str, str], lines: list[str]) -> RequestHead:
         method, target, version = reqline
-        items, index = parse_fields(lines, 1, "header",
-                                     self.max_header_count)
+        items, index = parse_fields(lines, 1, "header", self.max_header_count)
         http11 = version == "HTTP/1.1"
 
         # Host (Http11Processor.prepareRequest, AbstractProcessor.parseHost).
@@ -453,14 +454,11 @@ class RequestParser:
                 raise HttpParseError(400, "Invalid Host header")
         elif http11:
             raise HttpParseError(400, "Missing Host header")
-        if target[0] != "/" and method != "CONNECT" and target != "*" \
-                and http11:
+        if target[0] != "/" and method != "CONNECT" and target != "*" and http11:
             authority = _absolute_authority(target)
             # hosts is not None here: a missing Host was rejected above.
-            if authority is None or hosts is None \
-                    or authority.lower() != hosts[0].lower():
-                raise HttpParseError(
-                    400, "Host header does not match the request target")
+            if authority is None or hosts is None or authority.lower() != hosts[0].lower():
+                raise HttpParseError(400, "Host header does not match the request target")
 
         # Connection.
         keep_alive = http11
@@ -478,21 +476,18 @@ class RequestParser:
         content_length: int | None = None
         if te is not None:
             if cl is not None:
-                raise HttpParseError(
-                    400, "Both Content-Length and Transfer-Encoding present")
+                raise HttpParseError(400, "Both Content-Length and Transfer-Encoding present")
             codings = token_list(te)
             if codings is None:
                 raise HttpParseError(400, "Invalid Transfer-Encoding header")
             chunked = False
             for coding in codings:
                 if chunked:
-                    raise HttpParseError(
-                        400, "chunked must be the last transfer coding")
+                    raise HttpParseError(400, "chunked must be the last transfer coding")
                 if coding == "chunked":
                     chunked = True
                 else:
-                    raise HttpParseError(
-                        501, "Unsupported transfer coding")
+                    raise HttpParseError(501, "Unsupported transfer coding")
             framing = "chunked"
             if not http11:
                 # RFC 9112 6.1: HTTP/1.0 with Transfer-Encoding -> close.
@@ -528,9 +523,9 @@ class RequestParser:
                     raise HttpParseError(417, "Unsupported expectation")
                 expect = True
 
-        return RequestHead(method, target, version,
-                           Headers.from_parsed(items, index), framing,
-                           content_length, expect, keep_alive)
+        return RequestHead(
+            method, target, version, Headers.from_parsed(items, index), framing, content_length, expect, keep_alive
+        )
 
     def _next_body(self) -> Event:
         """The next event of the body, read by the current body reader."""

@@ -92,8 +92,20 @@ _new = tuple.__new__
 
 def _common_plan(length: int, date_needed: bool) -> ResponsePlan:
     """The plan of a complete body of *length* bytes on a persistent HTTP/1.1 connection."""
-    return _new(ResponsePlan, (CONTENT_LENGTH, (("Content-Length", str(length)),), date_needed, length > 0,
-                               False, length, True, _COMPLETE_BODY, _KEEP_HTTP11))
+    return _new(
+        ResponsePlan,
+        (
+            CONTENT_LENGTH,
+            (("Content-Length", str(length)),),
+            date_needed,
+            length > 0,
+            False,
+            length,
+            True,
+            _COMPLETE_BODY,
+            _KEEP_HTTP11,
+        ),
+    )
 
 
 # The common plans by body length (plans are immutable values): most
@@ -102,11 +114,22 @@ _COMMON_PLANS: dict[int, ResponsePlan] = {}
 _COMMON_PLANS_LIMIT = 1024
 
 
-def plan_response(method: str, version: str, keep_alive_asked: bool, expect_continue: bool,
-                  continue_sent: bool, body_finished: bool, status: int, headers: Sequence[tuple[str, str]],
-                  content_length: int, body: bytes | bytearray | None, stopping: bool,
-                  max_requests_reached: bool, keep_alive_so_far: bool = True,
-                  upgrade_pending: bool = False) -> ResponsePlan:
+def plan_response(
+    method: str,
+    version: str,
+    keep_alive_asked: bool,
+    expect_continue: bool,
+    continue_sent: bool,
+    body_finished: bool,
+    status: int,
+    headers: Sequence[tuple[str, str]],
+    content_length: int,
+    body: bytes | bytearray | None,
+    stopping: bool,
+    max_requests_reached: bool,
+    keep_alive_so_far: bool = True,
+    upgrade_pending: bool = False,
+) -> ResponsePlan:
     """Plan the framing and the keep-alive decision of one response.
 
     Every argument may be passed by keyword (tests do); the connector
@@ -131,10 +154,19 @@ def plan_response(method: str, version: str, keep_alive_asked: bool, expect_cont
                 date_present = True
             elif lower == "connection" and not servlet_close:
                 servlet_close = list_contains((value,), "close")
-    if (body is not None and version == "HTTP/1.1" and keep_alive_asked and keep_alive_so_far and not stopping
-            and not max_requests_reached and not servlet_close and status >= 200
-            and status not in _SPECIAL_STATUSES and method != "HEAD"
-            and (body_finished or continue_sent or not expect_continue)):
+    if (
+        body is not None
+        and version == "HTTP/1.1"
+        and keep_alive_asked
+        and keep_alive_so_far
+        and not stopping
+        and not max_requests_reached
+        and not servlet_close
+        and status >= 200
+        and status not in _SPECIAL_STATUSES
+        and method != "HEAD"
+        and (body_finished or continue_sent or not expect_continue)
+    ):
         # The common case, decided in one test (the same answer as the
         # general rules below; tests/unit/http/test_plan.py checks it):
         # a complete body on a persistent HTTP/1.1 connection.
@@ -150,8 +182,20 @@ def plan_response(method: str, version: str, keep_alive_asked: bool, expect_cont
     if status == 101 and upgrade_pending:
         # Switching protocols: no body, no keep-alive headers; the
         # connection is handed over once the servlet returns.
-        return _new(ResponsePlan, (SWITCHING_PROTOCOLS, (), not date_present, False, False, -1, keep_alive_so_far,
-                                   "101 for request.upgrade(): the connection changes protocol", _UPGRADE))
+        return _new(
+            ResponsePlan,
+            (
+                SWITCHING_PROTOCOLS,
+                (),
+                not date_present,
+                False,
+                False,
+                -1,
+                keep_alive_so_far,
+                "101 for request.upgrade(): the connection changes protocol",
+                _UPGRADE,
+            ),
+        )
     http11 = version == "HTTP/1.1"
     # The keep-alive decision, first the request's side, then the response's.
     if not keep_alive_asked:
@@ -182,8 +226,7 @@ def plan_response(method: str, version: str, keep_alive_asked: bool, expect_cont
     elif body is not None:
         length = content_length if content_length >= 0 and head_only else len(body)
         framing, added = CONTENT_LENGTH, (("Content-Length", str(length)),)
-        framing_reason = ("HEAD: the declared length of the GET" if head_only and content_length >= 0
-                          else _COMPLETE_BODY)
+        framing_reason = "HEAD: the declared length of the GET" if head_only and content_length >= 0 else _COMPLETE_BODY
         send_body = bool(body) and not head_only
     elif content_length >= 0:
         framing, length, added = CONTENT_LENGTH, content_length, (("Content-Length", str(content_length)),)
@@ -204,5 +247,6 @@ def plan_response(method: str, version: str, keep_alive_asked: bool, expect_cont
             added = (*added, _CONNECTION_CLOSE)
     elif not http11:
         added = (*added, _CONNECTION_KEEP_ALIVE)
-    return _new(ResponsePlan, (framing, added, not date_present, send_body, chunked, length, keep_alive,
-                               framing_reason, why))
+    return _new(
+        ResponsePlan, (framing, added, not date_present, send_body, chunked, length, keep_alive, framing_reason, why)
+    )

@@ -136,9 +136,8 @@ def split_target(
 
     qpos = target.find("?")
     if qpos >= 0:
-        path, query = target[:qpos], target[qpos + 1:]
-        query_re = (_charset_re(_QUERY_CHARS, relaxed_query_chars)
-                    if relaxed_query_chars else _QUERY_RE)
+        path, query = target[:qpos], target[qpos + 1 :]
+        query_re = _charset_re(_QUERY_CHARS, relaxed_query_chars) if relaxed_query_chars else _QUERY_RE
         if query_re.fullmatch(query) is None:
             raise UriError("invalid character in query")
     else:
@@ -148,8 +147,7 @@ def split_target(
     if not path.startswith("/"):
         path, host = _split_absolute(path)
 
-    path_re = (_charset_re(_PATH_CHARS, relaxed_path_chars)
-               if relaxed_path_chars else _PATH_RE)
+    path_re = _charset_re(_PATH_CHARS, relaxed_path_chars) if relaxed_path_chars else _PATH_RE
     if path_re.fullmatch(path) is None:
         raise UriError("invalid character in path")
     return path, query, host
@@ -175,7 +173,7 @@ def _split_absolute(uri: str) -> tuple[str, str]:
     if at >= 0:
         if _USERINFO_RE.fullmatch(authority[:at]) is None:
             raise UriError("invalid userinfo in absolute-form target")
-        authority = authority[at + 1:]
+        authority = authority[at + 1 :]
     if not authority:
         raise UriError("empty host in absolute-form target")
     return path, authority
@@ -207,8 +205,7 @@ def _check_encoding(encoding: str) -> str:
     return encoding
 
 
-def parse_uri(path: str, query: str | None = None,
-              encoding: str = "utf-8") -> ParsedUri:
+def parse_uri(path: str, query: str | None = None, encoding: str = "utf-8") -> ParsedUri:
     """Decode and normalise a request path the way Tomcat 10.1 does.
 
     :param path: the path part of the request-target as sent (see
@@ -221,9 +218,16 @@ def parse_uri(path: str, query: str | None = None,
     """
     # Fast path: nothing to strip, decode or normalise.  A dot segment
     # always starts with "/." once "//" and "\" are known to be absent.
-    if (path[:1] == "/" and "%" not in path and ";" not in path
-            and "/." not in path and "//" not in path and "\\" not in path
-            and "\x00" not in path and path.isascii()):
+    if (
+        path[:1] == "/"
+        and "%" not in path
+        and ";" not in path
+        and "/." not in path
+        and "//" not in path
+        and "\\" not in path
+        and "\x00" not in path
+        and path.isascii()
+    ):
         if encoding != "utf-8":
             _check_encoding(encoding)
         return ParsedUri(path, path, {}, query)
@@ -265,11 +269,11 @@ def _strip_path_parameters(path: str) -> tuple[str, dict[str, str]]:
     while semicolon >= 0:
         match = _PARAM_END_RE.search(path, semicolon + 1)
         if match is None:
-            value = path[semicolon + 1:]
+            value = path[semicolon + 1 :]
             path = path[:semicolon]
         else:
-            value = path[semicolon + 1:match.start()]
-            path = path[:semicolon] + path[match.start():]
+            value = path[semicolon + 1 : match.start()]
+            path = path[:semicolon] + path[match.start() :]
         name, eq, val = value.partition("=")
         if eq:
             params[name] = val

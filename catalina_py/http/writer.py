@@ -107,9 +107,7 @@ _CACHE_LIMIT = 512
 _GOOD_LINES: dict[tuple[str, str], str] = {}
 _LINE_CACHE_LIMIT = 1024
 # Pre-built status lines for the standard codes, "HTTP/1.1 200 OK\r\n".
-_STATUS_LINES: dict[int, str] = {
-    code: f"HTTP/1.1 {code} {reason}\r\n" for code, reason in REASONS.items()
-}
+_STATUS_LINES: dict[int, str] = {code: f"HTTP/1.1 {code} {reason}\r\n" for code, reason in REASONS.items()}
 
 
 def _check_name(name: str) -> None:
@@ -123,15 +121,18 @@ def _check_name(name: str) -> None:
 
 def _check_value(name: str, value: str) -> None:
     if "\r" in value or "\n" in value or "\0" in value:
-        raise ValueError(
-            f"header {name!r} has a value containing CR, LF or NUL")
+        raise ValueError(f"header {name!r} has a value containing CR, LF or NUL")
 
 
-def build_response_head(status: int, headers: Iterable[tuple[str, str]],
-                        reason: str | None = None,
-                        version: str = "HTTP/1.1", *,
-                        trusted: Iterable[tuple[str, str]] = (),
-                        date: str | None = None) -> bytes:
+def build_response_head(
+    status: int,
+    headers: Iterable[tuple[str, str]],
+    reason: str | None = None,
+    version: str = "HTTP/1.1",
+    *,
+    trusted: Iterable[tuple[str, str]] = (),
+    date: str | None = None,
+) -> bytes:
     """Return the status line and header fields, ending in CRLF CRLF.
 
     ``reason`` overrides the standard phrase (an unknown status without
@@ -188,10 +189,13 @@ def encode_chunk(data: bytes) -> bytes:
     return b"%x\r\n%s\r\n" % (len(data), data)
 
 
-def build_error_response(status: int, body: bytes = b"",
-                         content_type: str = "text/plain;charset=UTF-8",
-                         close: bool = True,
-                         date: str | None = None) -> bytes:
+def build_error_response(
+    status: int,
+    body: bytes = b"",
+    content_type: str = "text/plain;charset=UTF-8",
+    close: bool = True,
+    date: str | None = None,
+) -> bytes:
     """A complete minimal response for a request that failed to parse.
 
     Used by the connector before any servlet runs (400, 413, 417, 501,
@@ -211,8 +215,7 @@ def build_error_response(status: int, body: bytes = b"",
 
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep",
-           "Oct", "Nov", "Dec")
+_MONTHS = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 # (whole second, formatted) of the last call: a server formats the same
 # second many times in a row.
 _date_cache: tuple[int, str] = (-1, "")
@@ -231,8 +234,10 @@ def http_date(timestamp: float) -> str:
     if cached[0] == second:
         return cached[1]
     t = time.gmtime(second)
-    text = (f"{_DAYS[t.tm_wday]}, {t.tm_mday:02d} {_MONTHS[t.tm_mon]} "
-            f"{t.tm_year:04d} {t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} "
-            "GMT")
+    text = (
+        f"{_DAYS[t.tm_wday]}, {t.tm_mday:02d} {_MONTHS[t.tm_mon]} "
+        f"{t.tm_year:04d} {t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} "
+        "GMT"
+    )
     _date_cache = (second, text)
     return text

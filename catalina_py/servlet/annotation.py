@@ -99,6 +99,7 @@ class WebListenerInfo:
 # Argument checks
 # --------------------------------------------------------------------------
 
+
 def _caller_location() -> Location | None:
     """The file and line of the code applying the decorator (two frames
     up: the decorator factory's caller)."""
@@ -118,28 +119,24 @@ def _strings(value: str | Iterable[str] | None, what: str) -> tuple[str, ...]:
     try:
         items = list(value)
     except TypeError:
-        raise TypeError(f"{what} must be a string or a list of strings, "
-                        f"got {type(value).__name__}") from None
+        raise TypeError(f"{what} must be a string or a list of strings, " f"got {type(value).__name__}") from None
     result: list[str] = []
     for item in items:
         if not isinstance(item, str):
-            raise TypeError(f"{what} must contain strings, got "
-                            f"{type(item).__name__} {item!r}")
+            raise TypeError(f"{what} must contain strings, got " f"{type(item).__name__} {item!r}")
         if item not in result:
             result.append(item)
     return tuple(result)
 
 
-def _url_patterns(annotation: str, value: Any, url_patterns: Any,
-                  for_filter: bool) -> tuple[str, ...]:
+def _url_patterns(annotation: str, value: Any, url_patterns: Any, for_filter: bool) -> tuple[str, ...]:
     """``value`` or ``url_patterns`` (not both, as Tomcat insists), each
     checked against the Servlet specification's url-pattern syntax."""
     from ..config.web_xml import url_pattern_error
+
     if value is not None and url_patterns is not None:
-        raise ValueError(f"@{annotation} takes value or url_patterns, not "
-                         "both")
-    patterns = _strings(value if value is not None else url_patterns,
-                        "url_patterns")
+        raise ValueError(f"@{annotation} takes value or url_patterns, not " "both")
+    patterns = _strings(value if value is not None else url_patterns, "url_patterns")
     for pattern in patterns:
         problem = url_pattern_error(pattern)
         if problem is None and for_filter and pattern == "":
@@ -153,12 +150,10 @@ def _init_params(value: Mapping[str, str] | None) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise TypeError("init_params must be a dict of str to str, got "
-                        f"{type(value).__name__}")
+        raise TypeError("init_params must be a dict of str to str, got " f"{type(value).__name__}")
     for key, item in value.items():
         if not isinstance(key, str) or not key or not isinstance(item, str):
-            raise TypeError("init_params must map non-empty str names to "
-                            f"str values, got {key!r}: {item!r}")
+            raise TypeError("init_params must map non-empty str names to " f"str values, got {key!r}: {item!r}")
     return dict(value)
 
 
@@ -178,8 +173,7 @@ def _check_bool(value: Any, what: str) -> bool:
 
 def _check_class(cls: Any, annotation: str) -> None:
     if not isinstance(cls, type):
-        raise TypeError(f"@{annotation} decorates a class, not "
-                        f"{type(cls).__name__} {cls!r}")
+        raise TypeError(f"@{annotation} decorates a class, not " f"{type(cls).__name__} {cls!r}")
 
 
 def _dispatchers(value: Any) -> tuple[str, ...] | None:
@@ -187,14 +181,12 @@ def _dispatchers(value: Any) -> tuple[str, ...] | None:
     accepted), or None when not given."""
     if value is None:
         return None
-    items = [value] if isinstance(value, str) or hasattr(value, "name") \
-        else list(value)
+    items = [value] if isinstance(value, str) or hasattr(value, "name") else list(value)
     result: list[str] = []
     for item in items:
         name = getattr(item, "name", item)
         if not isinstance(name, str) or name.upper() not in _DISPATCHERS:
-            raise ValueError(f"unknown dispatcher type {item!r}; expected "
-                             "one of " + ", ".join(_DISPATCHERS))
+            raise ValueError(f"unknown dispatcher type {item!r}; expected " "one of " + ", ".join(_DISPATCHERS))
         if name.upper() not in result:
             result.append(name.upper())
     return tuple(result)
@@ -204,12 +196,16 @@ def _dispatchers(value: Any) -> tuple[str, ...] | None:
 # Decorators
 # --------------------------------------------------------------------------
 
-def web_servlet(value: str | Iterable[str] | None = None, *,
-                url_patterns: str | Iterable[str] | None = None,
-                name: str | None = None,
-                init_params: Mapping[str, str] | None = None,
-                load_on_startup: int | None = None,
-                async_supported: bool = False) -> Callable[[C], C]:
+
+def web_servlet(
+    value: str | Iterable[str] | None = None,
+    *,
+    url_patterns: str | Iterable[str] | None = None,
+    name: str | None = None,
+    init_params: Mapping[str, str] | None = None,
+    load_on_startup: int | None = None,
+    async_supported: bool = False,
+) -> Callable[[C], C]:
     """Declare a servlet class: ``@web_servlet("/hello")`` or
     ``@web_servlet(url_patterns=["/a", "/b/*"], name="ab")``.
 
@@ -224,35 +220,39 @@ def web_servlet(value: str | Iterable[str] | None = None, *,
     patterns = _url_patterns("web_servlet", value, url_patterns, False)
     info_name = _optional_name(name, "name")
     params = _init_params(init_params)
-    if load_on_startup is not None and (
-            isinstance(load_on_startup, bool)
-            or not isinstance(load_on_startup, int)):
-        raise TypeError("load_on_startup must be an int or None, got "
-                        f"{load_on_startup!r}")
+    if load_on_startup is not None and (isinstance(load_on_startup, bool) or not isinstance(load_on_startup, int)):
+        raise TypeError("load_on_startup must be an int or None, got " f"{load_on_startup!r}")
     _check_bool(async_supported, "async_supported")
     location = _caller_location()
 
     def decorate(cls: C) -> C:
         _check_class(cls, "web_servlet")
         if not callable(getattr(cls, "service", None)):
-            raise TypeError(f"@web_servlet class {cls.__qualname__} is not "
-                            "a servlet (it has no service() method); "
-                            "subclass catalina_py.servlet.HttpServlet")
-        setattr(cls, WEB_SERVLET_ATTR, WebServletInfo(
-            patterns, info_name, params, load_on_startup, async_supported,
-            location))
+            raise TypeError(
+                f"@web_servlet class {cls.__qualname__} is not "
+                "a servlet (it has no service() method); "
+                "subclass catalina_py.servlet.HttpServlet"
+            )
+        setattr(
+            cls,
+            WEB_SERVLET_ATTR,
+            WebServletInfo(patterns, info_name, params, load_on_startup, async_supported, location),
+        )
         return cls
 
     return decorate
 
 
-def web_filter(value: str | Iterable[str] | None = None, *,
-               url_patterns: str | Iterable[str] | None = None,
-               servlet_names: str | Iterable[str] | None = None,
-               dispatcher_types: Any = None,
-               filter_name: str | None = None,
-               init_params: Mapping[str, str] | None = None,
-               async_supported: bool = False) -> Callable[[C], C]:
+def web_filter(
+    value: str | Iterable[str] | None = None,
+    *,
+    url_patterns: str | Iterable[str] | None = None,
+    servlet_names: str | Iterable[str] | None = None,
+    dispatcher_types: Any = None,
+    filter_name: str | None = None,
+    init_params: Mapping[str, str] | None = None,
+    async_supported: bool = False,
+) -> Callable[[C], C]:
     """Declare a filter class: ``@web_filter("/*")`` or
     ``@web_filter(servlet_names=["hello"], dispatcher_types=["REQUEST",
     "FORWARD"])``.
@@ -276,11 +276,12 @@ def web_filter(value: str | Iterable[str] | None = None, *,
     def decorate(cls: C) -> C:
         _check_class(cls, "web_filter")
         if not callable(getattr(cls, "do_filter", None)):
-            raise TypeError(f"@web_filter class {cls.__qualname__} is not a "
-                            "filter (it has no do_filter() method)")
-        setattr(cls, WEB_FILTER_ATTR, WebFilterInfo(
-            patterns, names, dispatchers, info_name, params,
-            async_supported, location))
+            raise TypeError(f"@web_filter class {cls.__qualname__} is not a " "filter (it has no do_filter() method)")
+        setattr(
+            cls,
+            WEB_FILTER_ATTR,
+            WebFilterInfo(patterns, names, dispatchers, info_name, params, async_supported, location),
+        )
         return cls
 
     return decorate
@@ -306,28 +307,30 @@ def web_listener(target: Any = "", /) -> Any:
 
     def decorate(cls: C, description: str = "") -> C:
         from .listeners import LISTENER_INTERFACES
+
         _check_class(cls, "web_listener")
         if not issubclass(cls, LISTENER_INTERFACES):
             names = ", ".join(i.__name__ for i in LISTENER_INTERFACES)
-            raise TypeError(f"@web_listener class {cls.__qualname__} "
-                            "implements no listener interface; subclass "
-                            f"one of {names} (catalina_py.servlet."
-                            "listeners)")
-        setattr(cls, WEB_LISTENER_ATTR, WebListenerInfo(description,
-                                                        location))
+            raise TypeError(
+                f"@web_listener class {cls.__qualname__} "
+                "implements no listener interface; subclass "
+                f"one of {names} (catalina_py.servlet."
+                "listeners)"
+            )
+        setattr(cls, WEB_LISTENER_ATTR, WebListenerInfo(description, location))
         return cls
 
     if isinstance(target, type):
         return decorate(target)
     if not isinstance(target, str):
-        raise TypeError("@web_listener takes a class or a description "
-                        f"string, got {type(target).__name__}")
+        raise TypeError("@web_listener takes a class or a description " f"string, got {type(target).__name__}")
     return lambda cls: decorate(cls, target)
 
 
 # --------------------------------------------------------------------------
 # Reading the metadata
 # --------------------------------------------------------------------------
+
 
 def get_web_servlet(cls: type) -> WebServletInfo | None:
     """The ``@web_servlet`` metadata of ``cls`` itself (not inherited)."""

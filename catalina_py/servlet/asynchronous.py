@@ -17,7 +17,8 @@ holds what webapps program against.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from .exceptions import IllegalStateError
 
@@ -32,14 +33,19 @@ class AsyncEvent:
     response supplied with the listener (or to ``start_async``), and for
     ``on_error`` the exception."""
 
-    def __init__(self, async_context: "AsyncContext", supplied_request: Any = None,
-                 supplied_response: Any = None, throwable: BaseException | None = None) -> None:
+    def __init__(
+        self,
+        async_context: AsyncContext,
+        supplied_request: Any = None,
+        supplied_response: Any = None,
+        throwable: BaseException | None = None,
+    ) -> None:
         self._async_context = async_context
         self._supplied_request = supplied_request
         self._supplied_response = supplied_response
         self._throwable = throwable
 
-    def get_async_context(self) -> "AsyncContext":
+    def get_async_context(self) -> AsyncContext:
         return self._async_context
 
     def get_supplied_request(self) -> Any:
@@ -105,7 +111,7 @@ class AsyncContext:
         the container's own request and response."""
         raise NotImplementedError
 
-    def dispatch(self, path: str | None = None, context: "ServletContext | None" = None) -> None:
+    def dispatch(self, path: str | None = None, context: ServletContext | None = None) -> None:
         """Hand the request back to the container, to *path* (relative to
         *context*, by default the request's) or to the request's URI."""
         raise NotImplementedError

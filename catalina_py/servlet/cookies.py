@@ -15,8 +15,7 @@ _COOKIE_OCTETS = frozenset(chr(c) for c in range(0x21, 0x7F)) - set('",;\\')
 class Cookie:
     """An HTTP cookie, named like ``jakarta.servlet.http.Cookie``."""
 
-    __slots__ = ("name", "value", "max_age", "domain", "path", "secure",
-                 "http_only", "attributes")
+    __slots__ = ("name", "value", "max_age", "domain", "path", "secure", "http_only", "attributes")
 
     def __init__(self, name: str, value: str) -> None:
         if not name or any(c not in _TOKEN_CHARS for c in name):

@@ -64,8 +64,7 @@ class FilterConfig:
     """A filter's name, init parameters and context, handed to
     :meth:`Filter.init` (``jakarta.servlet.FilterConfig``)."""
 
-    def __init__(self, name: str, init_params: dict[str, str] | None,
-                 servlet_context: "ServletContext | None") -> None:
+    def __init__(self, name: str, init_params: dict[str, str] | None, servlet_context: ServletContext | None) -> None:
         self._name = name
         self._init_params = dict(init_params or {})
         self._servlet_context = servlet_context
@@ -79,7 +78,7 @@ class FilterConfig:
     def get_init_parameter_names(self) -> list[str]:
         return list(self._init_params)
 
-    def get_servlet_context(self) -> "ServletContext | None":
+    def get_servlet_context(self) -> ServletContext | None:
         return self._servlet_context
 
 
@@ -133,7 +132,7 @@ class GenericFilter(Filter):
     def get_init_parameter_names(self) -> list[str]:
         return self.get_filter_config().get_init_parameter_names()
 
-    def get_servlet_context(self) -> "ServletContext | None":
+    def get_servlet_context(self) -> ServletContext | None:
         return self.get_filter_config().get_servlet_context()
 
 
@@ -142,12 +141,14 @@ class HttpFilter(GenericFilter):
     override :meth:`do_http_filter`; the default passes the request on."""
 
     def do_filter(self, request: Any, response: Any, chain: FilterChain) -> None:
-        if not callable(getattr(request, "get_method", None)) or \
-                not callable(getattr(response, "send_error", None)):
+        if not callable(getattr(request, "get_method", None)) or not callable(getattr(response, "send_error", None)):
             from .exceptions import ServletException
-            raise ServletException(f"HttpFilter {type(self).__name__} was given a non-HTTP "
-                                   f"request or response ({type(request).__name__}, "
-                                   f"{type(response).__name__})")
+
+            raise ServletException(
+                f"HttpFilter {type(self).__name__} was given a non-HTTP "
+                f"request or response ({type(request).__name__}, "
+                f"{type(response).__name__})"
+            )
         self.do_http_filter(request, response, chain)
 
     def do_http_filter(self, request: Any, response: Any, chain: FilterChain) -> None:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
 class ServletConfig:
     """A servlet's name, init parameters and context (``jakarta.servlet.ServletConfig``)."""
 
-    def __init__(self, name: str, init_params: dict[str, str], context: "ServletContext") -> None:
+    def __init__(self, name: str, init_params: dict[str, str], context: ServletContext) -> None:
         self._name = name
         self._init_params = dict(init_params)
         self._context = context
@@ -32,7 +32,7 @@ class ServletConfig:
     def get_init_parameter_names(self) -> list[str]:
         return list(self._init_params)
 
-    def get_servlet_context(self) -> "ServletContext":
+    def get_servlet_context(self) -> ServletContext:
         return self._context
 
 
@@ -57,7 +57,7 @@ class GenericServlet:
         assert self._config is not None, "servlet used before init()"
         return self._config
 
-    def get_servlet_context(self) -> "ServletContext":
+    def get_servlet_context(self) -> ServletContext:
         return self.get_servlet_config().get_servlet_context()
 
     def get_init_parameter(self, name: str) -> str | None:
@@ -79,7 +79,7 @@ _METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "TRACE")
 class HttpServlet(GenericServlet):
     """Base class for HTTP servlets; override the ``do_*`` methods you need."""
 
-    def service(self, request: "HttpServletRequest", response: "HttpServletResponse") -> None:
+    def service(self, request: HttpServletRequest, response: HttpServletResponse) -> None:
         method = request.get_method()
         if method == "GET":
             self.do_get(request, response)
@@ -99,7 +99,7 @@ class HttpServlet(GenericServlet):
             # Tomcat answers 501 for a method HttpServlet does not know.
             response.send_error(501, f"Method {method} is not implemented by this servlet")
 
-    def _not_allowed(self, request: "HttpServletRequest", response: "HttpServletResponse") -> None:
+    def _not_allowed(self, request: HttpServletRequest, response: HttpServletResponse) -> None:
         response.set_header("Allow", self._allowed_methods())
         method = request.get_method()
         response.send_error(405, f"HTTP method {method} is not supported by this URL")
@@ -123,31 +123,31 @@ class HttpServlet(GenericServlet):
         # Tomcat disables TRACE by default (Connector allowTrace="false").
         return False
 
-    def do_get(self, request: "HttpServletRequest", response: "HttpServletResponse") -> None:
+    def do_get(self, request: HttpServletRequest, response: HttpServletResponse) -> None:
         self._not_allowed(request, response)
 
-    def do_head(self, request: "HttpServletRequest", response: "HttpServletResponse") -> None:
+    def do_head(self, request: HttpServletRequest, response: HttpServletResponse) -> None:
         """Runs ``do_get`` and sends only its head (the connection drops the body)."""
         if self._implements("do_get"):
             self.do_get(request, response)
         else:
             self._not_allowed(request, response)
 
-    def do_post(self, request: "HttpServletRequest", response: "HttpServletResponse") -> None:
+    def do_post(self, request: HttpServletRequest, response: HttpServletResponse) -> None:
         self._not_allowed(request, response)
 
-    def do_put(self, request: "HttpServletRequest", response: "HttpServletResponse") -> None:
+    def do_put(self, request: HttpServletRequest, response: HttpServletResponse) -> None:
         self._not_allowed(request, response)
 
-    def do_delete(self, request: "HttpServletRequest", response: "HttpServletResponse") -> None:
+    def do_delete(self, request: HttpServletRequest, response: HttpServletResponse) -> None:
         self._not_allowed(request, response)
 
-    def do_options(self, request: "HttpServletRequest", response: "HttpServletResponse") -> None:
+    def do_options(self, request: HttpServletRequest, response: HttpServletResponse) -> None:
         response.set_header("Allow", self._allowed_methods())
 
-    def do_trace(self, request: "HttpServletRequest", response: "HttpServletResponse") -> None:
+    def do_trace(self, request: HttpServletRequest, response: HttpServletResponse) -> None:
         self._not_allowed(request, response)
 
-    def get_last_modified(self, request: "HttpServletRequest") -> float:
+    def get_last_modified(self, request: HttpServletRequest) -> float:
         """Seconds since the epoch the resource last changed, or -1 if unknown."""
         return -1

@@ -21,10 +21,10 @@ if TYPE_CHECKING:  # pragma: no cover
 class ServletContextEvent:
     """A webapp started or is stopping."""
 
-    def __init__(self, context: "ServletContext") -> None:
+    def __init__(self, context: ServletContext) -> None:
         self._context = context
 
-    def get_servlet_context(self) -> "ServletContext":
+    def get_servlet_context(self) -> ServletContext:
         return self._context
 
 
@@ -32,7 +32,7 @@ class ServletContextAttributeEvent(ServletContextEvent):
     """An attribute of the ServletContext was added, removed or replaced
     (``get_value`` is the old value for removed and replaced)."""
 
-    def __init__(self, context: "ServletContext", name: str, value: Any) -> None:
+    def __init__(self, context: ServletContext, name: str, value: Any) -> None:
         super().__init__(context)
         self._name = name
         self._value = value
@@ -47,7 +47,7 @@ class ServletContextAttributeEvent(ServletContextEvent):
 class ServletRequestEvent(ServletContextEvent):
     """A request enters or leaves the webapp."""
 
-    def __init__(self, context: "ServletContext", request: Any) -> None:
+    def __init__(self, context: ServletContext, request: Any) -> None:
         super().__init__(context)
         self._request = request
 
@@ -58,7 +58,7 @@ class ServletRequestEvent(ServletContextEvent):
 class ServletRequestAttributeEvent(ServletRequestEvent):
     """An attribute of a request was added, removed or replaced."""
 
-    def __init__(self, context: "ServletContext", request: Any, name: str, value: Any) -> None:
+    def __init__(self, context: ServletContext, request: Any, name: str, value: Any) -> None:
         super().__init__(context, request)
         self._name = name
         self._value = value
@@ -164,7 +164,11 @@ class HttpSessionIdListener(EventListener):
 
 #: Listener interfaces a ``<listener>`` class must implement at least one of.
 LISTENER_INTERFACES = (
-    ServletContextListener, ServletContextAttributeListener, ServletRequestListener,
-    ServletRequestAttributeListener, HttpSessionListener, HttpSessionAttributeListener,
+    ServletContextListener,
+    ServletContextAttributeListener,
+    ServletRequestListener,
+    ServletRequestAttributeListener,
+    HttpSessionListener,
+    HttpSessionAttributeListener,
     HttpSessionIdListener,
 )

@@ -45,18 +45,22 @@ class HttpServletMapping:
 
     __slots__ = ("_match_value", "_pattern", "_servlet_name", "_mapping_match")
 
-    _MATCHES = {"exact": "EXACT", "prefix": "PATH", "extension": "EXTENSION",
-                "default": "DEFAULT", "context_root": "CONTEXT_ROOT"}
+    _MATCHES = {
+        "exact": "EXACT",
+        "prefix": "PATH",
+        "extension": "EXTENSION",
+        "default": "DEFAULT",
+        "context_root": "CONTEXT_ROOT",
+    }
 
-    def __init__(self, match_value: str, pattern: str, servlet_name: str,
-                 mapping_match: str | None) -> None:
+    def __init__(self, match_value: str, pattern: str, servlet_name: str, mapping_match: str | None) -> None:
         self._match_value = match_value
         self._pattern = pattern
         self._servlet_name = servlet_name
         self._mapping_match = mapping_match
 
     @classmethod
-    def from_mapping_data(cls, md: MappingResult) -> "HttpServletMapping":
+    def from_mapping_data(cls, md: MappingResult) -> HttpServletMapping:
         """Build the mapping from a mapping result (the Mapper's ``MappingData``)."""
         name = md.wrapper_name or ""
         match = cls._MATCHES.get(md.match_type)
@@ -89,8 +93,10 @@ class HttpServletMapping:
         return self._mapping_match
 
     def __repr__(self) -> str:
-        return (f"<HttpServletMapping {self._mapping_match} pattern={self._pattern!r} "
-                f"value={self._match_value!r} servlet={self._servlet_name!r}>")
+        return (
+            f"<HttpServletMapping {self._mapping_match} pattern={self._pattern!r} "
+            f"value={self._match_value!r} servlet={self._servlet_name!r}>"
+        )
 
 
 # -- attribute names (jakarta.servlet.RequestDispatcher) ----------------------

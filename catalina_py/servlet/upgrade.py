@@ -33,7 +33,7 @@ class UpgradeToken:
 
     __slots__ = ("handler", "context")
 
-    def __init__(self, handler: "HttpUpgradeHandler", context: Any) -> None:
+    def __init__(self, handler: HttpUpgradeHandler, context: Any) -> None:
         self.handler = handler
         self.context = context
 
@@ -50,7 +50,7 @@ class HttpUpgradeHandler:
     returns.
     """
 
-    def init(self, connection: "WebConnection") -> None:
+    def init(self, connection: WebConnection) -> None:
         """The upgrade has happened: *connection* is the raw connection.
 
         Runs in the connection's greenlet; the connection stays open after
@@ -62,7 +62,7 @@ class HttpUpgradeHandler:
         """The connection has been closed (by the handler, the peer or the
         server stopping). Called once."""
 
-    def server_stopping(self, connection: "WebConnection") -> None:
+    def server_stopping(self, connection: WebConnection) -> None:
         """The server is stopping gracefully (catalina_py's addition: Tomcat
         has no such hook for upgraded connections). The default closes the
         connection; the WebSocket handler sends ``1001 Going Away`` first.

@@ -29,7 +29,8 @@ from __future__ import annotations
 import io
 import logging
 import re
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 from wsgiref.util import FileWrapper
 
 from ..http.grammar import TOKEN_RE
@@ -40,8 +41,15 @@ if TYPE_CHECKING:  # pragma: no cover
     from .request import HttpServletRequest
     from .response import HttpServletResponse
 
-__all__ = ["WsgiServlet", "WsgiInput", "WsgiErrors", "WsgiResponder", "build_environ",
-           "load_application", "run_application"]
+__all__ = [
+    "WsgiServlet",
+    "WsgiInput",
+    "WsgiErrors",
+    "WsgiResponder",
+    "build_environ",
+    "load_application",
+    "run_application",
+]
 
 log = logging.getLogger("catalina_py.wsgi")
 
@@ -49,13 +57,25 @@ WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 
 # Hop-by-hop fields (RFC 9110 7.6.1) an application must not set (PEP 3333);
 # "Connection: close" is accepted and closes the connection after the response.
-_HOP_BY_HOP = frozenset(("connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
-                         "te", "trailer", "trailers", "transfer-encoding", "upgrade"))
+_HOP_BY_HOP = frozenset(
+    (
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+    )
+)
 _TOKEN = TOKEN_RE
 _STATUS = re.compile(r"([1-9][0-9]{2}) [^\x00-\x08\x0a-\x1f\x7f]*\Z")
 
 
 # -- the application --------------------------------------------------------------
+
 
 def load_application(spec: str, loader: Any = None) -> WsgiApp:
     """Resolve ``module:callable`` (the callable may be a dotted attribute
@@ -77,6 +97,7 @@ def load_application(spec: str, loader: Any = None) -> WsgiApp:
         obj = loader.load_class(f"{module_name}.{attrs[0]}")
     else:
         import importlib
+
         module = importlib.import_module(module_name)
         try:
             obj = getattr(module, attrs[0])
@@ -93,6 +114,7 @@ def load_application(spec: str, loader: Any = None) -> WsgiApp:
 
 
 # -- environ ------------------------------------------------------------------------
+
 
 class WsgiInput:
     """``wsgi.input``: the request body (de-chunked, ending where the
@@ -111,7 +133,7 @@ class WsgiInput:
     def readlines(self, hint: int | None = -1) -> list[bytes]:
         return self._buffered.readlines(-1 if hint is None else hint)
 
-    def __iter__(self) -> "WsgiInput":
+    def __iter__(self) -> WsgiInput:
         return self
 
     def __next__(self) -> bytes:
@@ -156,8 +178,7 @@ def _as_latin1(text: str, encoding: str) -> str:
     return text.encode(encoding, "surrogateescape").decode("latin-1")
 
 
-def build_environ(request: "HttpServletRequest", default_mapping: bool = False,
-                  errors: Any = None) -> dict[str, Any]:
+def build_environ(request: HttpServletRequest, default_mapping: bool = False, errors: Any = None) -> dict[str, Any]:
     """The PEP 3333 environ of *request*.
 
     With *default_mapping* (the servlet was reached through its ``/``
@@ -183,8 +204,8 @@ def build_environ(request: "HttpServletRequest", default_mapping: bool = False,
         "SERVER_PROTOCOL": request.get_protocol(),
         "REMOTE_ADDR": request.get_remote_addr(),
         "REMOTE_PORT": str(request.get_remote_port()),
-        "REQUEST_URI": request.get_request_uri() + (
-            "?" + request.get_query_string() if request.get_query_string() else ""),
+        "REQUEST_URI": request.get_request_uri()
+        + ("?" + request.get_query_string() if request.get_query_string() else ""),
         "wsgi.version": (1, 0),
         "wsgi.url_scheme": request.get_scheme(),
         "wsgi.input": WsgiInput(request.get_input_stream()),
@@ -218,18 +239,20 @@ def build_environ(request: "HttpServletRequest", default_mapping: bool = False,
 
 # -- the response side ---------------------------------------------------------------
 
+
 class WsgiResponder:
     """``start_response``, ``write`` and the body of one WSGI call, on a
     servlet response."""
 
-    def __init__(self, response: "HttpServletResponse") -> None:
+    def __init__(self, response: HttpServletResponse) -> None:
         self._response = response
         self._stream = response.get_output_stream()
         self.status: str | None = None
         self.headers_sent = False  # a non-empty block was handed over
 
-    def start_response(self, status: str, headers: list[tuple[str, str]],
-                       exc_info: Any = None) -> Callable[[bytes], None]:
+    def start_response(
+        self, status: str, headers: list[tuple[str, str]], exc_info: Any = None
+    ) -> Callable[[bytes], None]:
         """PEP 3333 ``start_response``: record status and headers on the
         response. With *exc_info* after the headers were sent, the
         exception is raised again; before, the new status and headers
@@ -316,7 +339,7 @@ class WsgiResponder:
             self._response.flush_buffer()
 
 
-def run_application(app: WsgiApp, environ: dict[str, Any], response: "HttpServletResponse") -> None:
+def run_application(app: WsgiApp, environ: dict[str, Any], response: HttpServletResponse) -> None:
     """Call *app* and write what it produces to *response*; the result's
     ``close()`` is called in every case."""
     responder = WsgiResponder(response)
@@ -337,6 +360,7 @@ def run_application(app: WsgiApp, environ: dict[str, Any], response: "HttpServle
 
 # -- the servlet ------------------------------------------------------------------------
 
+
 class WsgiServlet(HttpServlet):
     """Serves a WSGI application named by the init-param ``application``
     (``module:callable``); every method goes to the application."""
@@ -348,7 +372,8 @@ class WsgiServlet(HttpServlet):
         if not spec:
             raise ServletException(
                 f"servlet [{self.get_servlet_name()}]: the init-param 'application' "
-                "(module:callable of a WSGI application) is missing")
+                "(module:callable of a WSGI application) is missing"
+            )
         context = self.get_servlet_context()
         container = getattr(context, "_context", None)
         loader = getattr(container, "loader", None)
@@ -356,8 +381,8 @@ class WsgiServlet(HttpServlet):
             self.application = load_application(spec, loader)
         except (ImportError, ValueError, TypeError) as exc:
             raise ServletException(
-                f"servlet [{self.get_servlet_name()}]: cannot load the WSGI application "
-                f"{spec!r}: {exc}") from exc
+                f"servlet [{self.get_servlet_name()}]: cannot load the WSGI application " f"{spec!r}: {exc}"
+            ) from exc
         self._exact: set[str] = set()
         self._extensions: set[str] = set()
         self._has_default = False
@@ -373,7 +398,7 @@ class WsgiServlet(HttpServlet):
                 self._exact.add(pattern)
         self._logger = logging.getLogger(f"catalina_py.wsgi.{self.get_servlet_name()}")
 
-    def is_default_mapping(self, request: "HttpServletRequest") -> bool:
+    def is_default_mapping(self, request: HttpServletRequest) -> bool:
         """Whether *request* reached this servlet through its ``/``
         mapping (the servlet path is then the whole path in the context)."""
         if not self._has_default or request.get_path_info() is not None:
@@ -383,7 +408,7 @@ class WsgiServlet(HttpServlet):
             return False
         return not any(servlet_path.endswith(ext) for ext in self._extensions)
 
-    def service(self, request: "HttpServletRequest", response: "HttpServletResponse") -> None:
+    def service(self, request: HttpServletRequest, response: HttpServletResponse) -> None:
         assert self.application is not None, "WsgiServlet used before init()"
         environ = build_environ(request, self.is_default_mapping(request), WsgiErrors(self._logger))
         try:

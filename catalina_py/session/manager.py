@@ -113,10 +113,17 @@ class StandardManager(LifecycleBase):
     :param tracking_modes: "COOKIE" and/or "URL" (None: both).
     """
 
-    def __init__(self, context: ManagedContext, *, max_inactive_interval: int = DEFAULT_SESSION_TIMEOUT * 60,
-                 sweep_seconds: float = DEFAULT_SWEEP_SECONDS, max_active_sessions: int = -1,
-                 pathname: str | None = None, cookie_config: CookieConfig | None = None,
-                 tracking_modes: list[str] | tuple[str, ...] | None = None) -> None:
+    def __init__(
+        self,
+        context: ManagedContext,
+        *,
+        max_inactive_interval: int = DEFAULT_SESSION_TIMEOUT * 60,
+        sweep_seconds: float = DEFAULT_SWEEP_SECONDS,
+        max_active_sessions: int = -1,
+        pathname: str | None = None,
+        cookie_config: CookieConfig | None = None,
+        tracking_modes: list[str] | tuple[str, ...] | None = None,
+    ) -> None:
         if sweep_seconds < 0:
             raise ValueError(f"sweep_seconds must be 0 or more, not {sweep_seconds}")
         if max_active_sessions < -1:
@@ -128,9 +135,9 @@ class StandardManager(LifecycleBase):
         self.max_active_sessions = max_active_sessions
         self.pathname = pathname
         #: The session cookie and URL rules (``<cookie-config>``, ``<tracking-mode>``).
-        self.tracking = SessionTracking(context.path,
-                                        cookie_config if cookie_config is not None else CookieConfig(),
-                                        tracking_modes)
+        self.tracking = SessionTracking(
+            context.path, cookie_config if cookie_config is not None else CookieConfig(), tracking_modes
+        )
         self.sessions: dict[str, StandardSession] = {}
         #: Statistics, as ManagerBase's: sessions created, expired, refused
         #: and the highest number live at once.
@@ -152,16 +159,22 @@ class StandardManager(LifecycleBase):
         if timeout is None:
             timeout = DEFAULT_SESSION_TIMEOUT
         params = web_xml.context_params
-        sweep = _number_param(params, SWEEP_PARAM, DEFAULT_SWEEP_SECONDS, float, 0,
-                              "a number of seconds, 0 or more, e.g. 10 or 0.5")
-        max_active = _number_param(params, MAX_ACTIVE_PARAM, -1, int, -1,
-                                   "an integer: -1 (no limit) or the largest number of live sessions")
+        sweep = _number_param(
+            params, SWEEP_PARAM, DEFAULT_SWEEP_SECONDS, float, 0, "a number of seconds, 0 or more, e.g. 10 or 0.5"
+        )
+        max_active = _number_param(
+            params, MAX_ACTIVE_PARAM, -1, int, -1, "an integer: -1 (no limit) or the largest number of live sessions"
+        )
         work_dir = context.work_dir
-        return cls(context, max_inactive_interval=int(timeout) * 60, sweep_seconds=sweep,
-                   max_active_sessions=max_active,
-                   pathname=os.path.join(work_dir, SESSIONS_FILE) if work_dir else None,
-                   cookie_config=session_config.cookie_config,
-                   tracking_modes=session_config.tracking_modes)
+        return cls(
+            context,
+            max_inactive_interval=int(timeout) * 60,
+            sweep_seconds=sweep,
+            max_active_sessions=max_active,
+            pathname=os.path.join(work_dir, SESSIONS_FILE) if work_dir else None,
+            cookie_config=session_config.cookie_config,
+            tracking_modes=session_config.tracking_modes,
+        )
 
     def lifecycle_name(self) -> str:
         return f"StandardManager[{self._context_name()}]"
@@ -183,7 +196,8 @@ class StandardManager(LifecycleBase):
             self.rejected_sessions += 1
             raise TooManyActiveSessionsError(
                 f"context [{self._context_name()}] already has the largest number of "
-                f"live sessions allowed ({self.max_active_sessions})")
+                f"live sessions allowed ({self.max_active_sessions})"
+            )
         if session_id is None:
             session_id = self.generate_session_id()
         elif session_id in self.sessions:
@@ -293,9 +307,15 @@ class StandardManager(LifecycleBase):
                     # The reason is worth adding when it is inside the value.
                     kind = _type_name(value)
                     detail = "" if problem == f"a {kind} is not plain data" else f" ({problem})"
-                    log.warning("Session [%s...] of context [%s]: the attribute [%s] of type [%s] "
-                                "is not plain JSON data and was not saved%s",
-                                session.get_id()[:8], self._context_name(), name, kind, detail)
+                    log.warning(
+                        "Session [%s...] of context [%s]: the attribute [%s] of type [%s] "
+                        "is not plain JSON data and was not saved%s",
+                        session.get_id()[:8],
+                        self._context_name(),
+                        name,
+                        kind,
+                        detail,
+                    )
                     continue
                 attributes[name] = value
             saved.append(session.to_saved(attributes))
@@ -305,8 +325,7 @@ class StandardManager(LifecycleBase):
         write_sessions_file(self.pathname, saved, time.time())
         for session in written:
             session.expire(notify=False)
-        log.info("Saved %d session(s) of context [%s] to [%s]", len(saved), self._context_name(),
-                 self.pathname)
+        log.info("Saved %d session(s) of context [%s] to [%s]", len(saved), self._context_name(), self.pathname)
         return len(saved)
 
     def load(self) -> int:
@@ -320,8 +339,7 @@ class StandardManager(LifecycleBase):
         try:
             entries = read_sessions_file(path)
         except (SessionFileError, OSError) as exc:
-            log.warning("Ignoring the saved sessions file [%s] of context [%s]: %s", path,
-                        self._context_name(), exc)
+            log.warning("Ignoring the saved sessions file [%s] of context [%s]: %s", path, self._context_name(), exc)
             entries = []
         finally:
             try:
@@ -338,8 +356,7 @@ class StandardManager(LifecycleBase):
             self.add(StandardSession.from_saved(self, entry))
             restored += 1
         if entries:
-            log.info("Restored %d of %d saved session(s) of context [%s]", restored, len(entries),
-                     self._context_name())
+            log.info("Restored %d of %d saved session(s) of context [%s]", restored, len(entries), self._context_name())
         return restored
 
     # -- tracking: cookies and URLs (see catalina_py.session.tracking) ----------
@@ -356,8 +373,7 @@ class StandardManager(LifecycleBase):
         """Add (or replace) the session cookie on the request's response."""
         self.tracking.send_session_cookie(request, session_id)
 
-    def parse_requested_session_id(self, request: TrackedRequest,
-                                   path_params: dict[str, str] | None) -> None:
+    def parse_requested_session_id(self, request: TrackedRequest, path_params: dict[str, str] | None) -> None:
         """Set the request's requested session id from its URL and cookies."""
         self.tracking.parse_requested_session_id(request, path_params, self.is_live)
 
@@ -378,8 +394,9 @@ class StandardManager(LifecycleBase):
 _Number = TypeVar("_Number", int, float)
 
 
-def _number_param(params: dict[str, str], name: str, default: _Number, kind: type[_Number], minimum: float,
-                  hint: str) -> _Number:
+def _number_param(
+    params: dict[str, str], name: str, default: _Number, kind: type[_Number], minimum: float, hint: str
+) -> _Number:
     text = params.get(name)
     if text is None:
         return default

@@ -83,8 +83,7 @@ class StandardSession:
     webapp: it calls ``request.get_session()``).
     """
 
-    def __init__(self, manager: SessionOwner, session_id: str,
-                 creation_time: float | None = None) -> None:
+    def __init__(self, manager: SessionOwner, session_id: str, creation_time: float | None = None) -> None:
         now = time.time() if creation_time is None else creation_time
         self._manager = manager
         self._id = session_id
@@ -166,11 +165,9 @@ class StandardSession:
             self._call(old, "value_unbound", HttpSessionBindingEvent(self, name, old))
         context = self._manager.context
         if old is None:
-            context.fire(HttpSessionAttributeListener, "attribute_added",
-                         HttpSessionBindingEvent(self, name, value))
+            context.fire(HttpSessionAttributeListener, "attribute_added", HttpSessionBindingEvent(self, name, value))
         else:
-            context.fire(HttpSessionAttributeListener, "attribute_replaced",
-                         HttpSessionBindingEvent(self, name, old))
+            context.fire(HttpSessionAttributeListener, "attribute_replaced", HttpSessionBindingEvent(self, name, old))
 
     def remove_attribute(self, name: str) -> None:
         """Unbind *name* (nothing happens if it is not bound); fires
@@ -217,8 +214,7 @@ class StandardSession:
         try:
             context = self._manager.context
             if notify:
-                context.fire(HttpSessionListener, "session_destroyed", HttpSessionEvent(self),
-                             reverse=True)
+                context.fire(HttpSessionListener, "session_destroyed", HttpSessionEvent(self), reverse=True)
             self._manager.remove(self, expired=True)
         finally:
             self._valid = False
@@ -243,8 +239,7 @@ class StandardSession:
         ``HttpSessionIdListener.session_id_changed`` when *old_id* is given."""
         self._id = new_id
         if old_id is not None:
-            self._manager.context.fire(HttpSessionIdListener, "session_id_changed",
-                                       HttpSessionEvent(self), old_id)
+            self._manager.context.fire(HttpSessionIdListener, "session_id_changed", HttpSessionEvent(self), old_id)
 
     # -- persistence (container side, see StandardManager.unload/load) -------
     def attribute_items(self) -> list[tuple[str, Any]]:
@@ -256,11 +251,14 @@ class StandardSession:
         """Container side: this session's state as a :class:`SavedSession`
         record, with *attributes* (the plain-data ones the manager kept)."""
         return SavedSession(
-            id=self._id, creation_time=self._creation_time,
+            id=self._id,
+            creation_time=self._creation_time,
             last_accessed_time=self._last_accessed_time,
             this_accessed_time=self._this_accessed_time,
             max_inactive_interval=self._max_inactive_interval,
-            is_new=self._is_new, attributes=attributes)
+            is_new=self._is_new,
+            attributes=attributes,
+        )
 
     @classmethod
     def from_saved(cls, manager: SessionOwner, saved: SavedSession) -> StandardSession:
@@ -283,8 +281,9 @@ class StandardSession:
         try:
             getattr(target, method)(event)
         except Exception:
-            self._manager.log.exception("%s.%s raised for session attribute [%s]",
-                                        type(target).__name__, method, event.get_name())
+            self._manager.log.exception(
+                "%s.%s raised for session attribute [%s]", type(target).__name__, method, event.get_name()
+            )
 
     def __repr__(self) -> str:
         state = "valid" if self._valid else "invalid"

@@ -190,20 +190,20 @@ def _read_entry(index: int, entry: Any) -> SavedSession:
         raise SessionFileError(f"{where} is not a JSON object")
     session_id = entry.get("id")
     if not isinstance(session_id, str) or not _SESSION_ID.fullmatch(session_id):
-        raise SessionFileError(f"{where}: \"id\" is not a session id")
+        raise SessionFileError(f'{where}: "id" is not a session id')
     times = []
     for key in ("creation_time", "last_accessed_time", "this_accessed_time"):
         value: Any = entry.get(key)  # Any: a JSON value, checked next
         if type(value) not in (int, float) or not math.isfinite(value):
-            raise SessionFileError(f"{where}: \"{key}\" is not a number")
+            raise SessionFileError(f'{where}: "{key}" is not a number')
         times.append(float(value))
     interval = entry.get("max_inactive_interval")
     if type(interval) is not int:
-        raise SessionFileError(f"{where}: \"max_inactive_interval\" is not an integer")
+        raise SessionFileError(f'{where}: "max_inactive_interval" is not an integer')
     is_new = entry.get("is_new", False)
     if type(is_new) is not bool:
-        raise SessionFileError(f"{where}: \"is_new\" is not a boolean")
+        raise SessionFileError(f'{where}: "is_new" is not a boolean')
     attributes = entry.get("attributes", {})
     if not isinstance(attributes, dict):
-        raise SessionFileError(f"{where}: \"attributes\" is not a JSON object")
+        raise SessionFileError(f'{where}: "attributes" is not a JSON object')
     return SavedSession(session_id, times[0], times[1], times[2], interval, is_new, attributes)

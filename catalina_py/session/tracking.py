@@ -82,8 +82,9 @@ class TrackedRequest(Protocol):
     def get_response(self) -> TrackedResponse | None:
         """The response of this request (None once it has ended)."""
 
-    def set_requested_session_id(self, session_id: str, *, from_cookie: bool | None = None,
-                                 from_url: bool | None = None) -> None:
+    def set_requested_session_id(
+        self, session_id: str, *, from_cookie: bool | None = None, from_url: bool | None = None
+    ) -> None:
         """Record the session id the client sent (and where it came from)."""
 
 
@@ -96,8 +97,9 @@ class SessionTracking:
     :param tracking_modes: "COOKIE" and/or "URL" (None: both).
     """
 
-    def __init__(self, context_path: str, cookie_config: CookieConfig,
-                 tracking_modes: list[str] | tuple[str, ...] | None = None) -> None:
+    def __init__(
+        self, context_path: str, cookie_config: CookieConfig, tracking_modes: list[str] | tuple[str, ...] | None = None
+    ) -> None:
         self.context_path = context_path
         self.cookie_config = cookie_config
         self.tracking_modes = check_tracking_modes(tracking_modes)
@@ -111,8 +113,10 @@ class SessionTracking:
         try:
             Cookie(self.session_cookie_name, "x")
         except ValueError:
-            raise ConfigError(f"the session cookie name {name!r} is not a valid cookie name",
-                              hint="an RFC 6265 token such as JSESSIONID") from None
+            raise ConfigError(
+                f"the session cookie name {name!r} is not a valid cookie name",
+                hint="an RFC 6265 token such as JSESSIONID",
+            ) from None
 
     # -- cookies ---------------------------------------------------------------
     def create_session_cookie(self, session_id: str, secure: bool) -> Cookie:
@@ -144,8 +148,9 @@ class SessionTracking:
             return
         response.add_session_cookie(self.create_session_cookie(session_id, request.is_secure()))
 
-    def parse_requested_session_id(self, request: TrackedRequest, path_params: dict[str, str] | None,
-                                   is_live: Callable[[str | None], bool]) -> None:
+    def parse_requested_session_id(
+        self, request: TrackedRequest, path_params: dict[str, str] | None, is_live: Callable[[str | None], bool]
+    ) -> None:
         """Set the request's requested session id from the URL path
         parameter (URL tracking) and then the session cookie, which wins
         (cookie tracking), as ``CoyoteAdapter.postParseRequest`` and
@@ -188,8 +193,7 @@ class SessionTracking:
                 url += "/"
         return self._to_encoded(url, session.get_id())
 
-    def _encodeable_session(self, request: TrackedRequest, url: str,
-                            absolute: str) -> StandardSession | None:
+    def _encodeable_session(self, request: TrackedRequest, url: str, absolute: str) -> StandardSession | None:
         """The session to encode into *absolute*, or None when it must not
         be (Tomcat's ``isEncodeable`` and ``doIsEncodeable``): no valid
         session, the id came in a cookie, URL tracking off, or the URL
@@ -220,7 +224,7 @@ class SessionTracking:
         # Unlike Tomcat, /examples2 is not inside /examples.
         if context_path and len(file) > len(context_path) and file[len(context_path)] not in "/;?":
             return None
-        if f";{self.uri_param_name}={session.get_id()}" in file[len(context_path):]:
+        if f";{self.uri_param_name}={session.get_id()}" in file[len(context_path) :]:
             return None
         return session
 
@@ -256,7 +260,7 @@ class SessionTracking:
         base = f"{scheme}://{name}" + ("" if default else f":{port}")
         if not location.startswith("/"):
             uri = request.get_request_uri()
-            location = uri[:uri.rfind("/") + 1] + location
+            location = uri[: uri.rfind("/") + 1] + location
         return base + _normalize(location)
 
 

@@ -3,10 +3,19 @@
 upgrade hand-off from the HTTP connector, and the Jakarta-WebSocket-style
 endpoint API (``@server_endpoint``, ``@on_message``, ``Session``)."""
 
-from .endpoint import (CloseReason, DeploymentError, Endpoint, ServerEndpointConfig,
-                       ServerEndpointConfigurator, on_close, on_error, on_message, on_open,
-                       server_endpoint)
 from .core.frames import CloseCode
+from .endpoint import (
+    CloseReason,
+    DeploymentError,
+    Endpoint,
+    ServerEndpointConfig,
+    ServerEndpointConfigurator,
+    on_close,
+    on_error,
+    on_message,
+    on_open,
+    server_endpoint,
+)
 from .server import SERVER_CONTAINER_ATTRIBUTE, ServerContainer
 from .session import SendFuture, SessionClosedError, SlowConsumerError, WsSession
 

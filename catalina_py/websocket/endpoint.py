@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import inspect
 import logging
-from typing import Any, Callable, Protocol, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 from .core.handshake import negotiate_subprotocol
 from .core.uri_template import UriTemplate
@@ -98,7 +99,7 @@ class Endpoint:
     """A programmatic endpoint: one instance per session. Add message
     handlers in ``on_open`` with ``session.add_message_handler``."""
 
-    def on_open(self, session: SessionApi, config: "ServerEndpointConfig") -> None:
+    def on_open(self, session: SessionApi, config: ServerEndpointConfig) -> None:
         raise NotImplementedError
 
     def on_close(self, session: SessionApi, close_reason: CloseReason) -> None:
@@ -122,8 +123,9 @@ class ServerEndpointConfigurator:
     def check_origin(self, origin: str | None) -> bool:
         return True
 
-    def modify_handshake(self, config: ServerEndpointConfig, request: HandshakeRequest,
-                         response: HandshakeResponse) -> None:
+    def modify_handshake(
+        self, config: ServerEndpointConfig, request: HandshakeRequest, response: HandshakeResponse
+    ) -> None:
         """Called after the checks passed, before the 101 is sent: may read
         ``request`` (a HandshakeRequest), add to ``response.get_headers()``
         and to ``config.get_user_properties()``."""
@@ -146,12 +148,17 @@ def _overrides_check_origin(configurator: ServerEndpointConfigurator) -> bool:
 class ServerEndpointConfig:
     """How one endpoint is deployed: its path, class and limits."""
 
-    def __init__(self, endpoint_class: type, path: str, subprotocols: Sequence[str] = (),
-                 configurator: ServerEndpointConfigurator | None = None,
-                 allowed_origins: Sequence[str] | None = None,
-                 max_text_message_size: int | None = None,
-                 max_binary_message_size: int | None = None,
-                 max_idle_timeout: float | None = None) -> None:
+    def __init__(
+        self,
+        endpoint_class: type,
+        path: str,
+        subprotocols: Sequence[str] = (),
+        configurator: ServerEndpointConfigurator | None = None,
+        allowed_origins: Sequence[str] | None = None,
+        max_text_message_size: int | None = None,
+        max_binary_message_size: int | None = None,
+        max_idle_timeout: float | None = None,
+    ) -> None:
         if not isinstance(endpoint_class, type):
             raise DeploymentError(f"endpoint class expected, got {endpoint_class!r}")
         try:
@@ -162,8 +169,10 @@ class ServerEndpointConfig:
             subprotocols = [subprotocols]
         if isinstance(allowed_origins, str):
             allowed_origins = [o.strip() for o in allowed_origins.split(",") if o.strip()]
-        for name, value in (("max_text_message_size", max_text_message_size),
-                            ("max_binary_message_size", max_binary_message_size)):
+        for name, value in (
+            ("max_text_message_size", max_text_message_size),
+            ("max_binary_message_size", max_binary_message_size),
+        ):
             if value is not None and (not isinstance(value, int) or value <= 0):
                 raise DeploymentError(f"{name} must be a positive number of bytes, got {value!r}")
         if max_idle_timeout is not None and max_idle_timeout < 0:
@@ -232,6 +241,7 @@ def _role(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
             raise TypeError(f"@{name} decorates a method")
         setattr(function, _ROLE, name)
         return function
+
     decorate.__name__ = name
     return decorate
 
@@ -264,7 +274,7 @@ def _positional_count(function: Callable[..., Any]) -> int:
 
 
 def _message_kind(function: Callable[..., Any]) -> str:
-    """"text", "binary" or "both", from the annotation of the message parameter."""
+    """ "text", "binary" or "both", from the annotation of the message parameter."""
     try:
         parameters = list(inspect.signature(function, eval_str=True).parameters.values())
     except Exception:
@@ -297,7 +307,7 @@ class PojoMethods:
         self.binary: str | None = None
 
     @classmethod
-    def of(cls, endpoint_class: type) -> "PojoMethods":
+    def of(cls, endpoint_class: type) -> PojoMethods:
         methods = cls()
         seen: set[str] = set()
         for klass in endpoint_class.__mro__:
@@ -315,8 +325,8 @@ class PojoMethods:
                     for k in kinds:
                         if getattr(methods, k) is not None:
                             raise DeploymentError(
-                                f"{where}: two @on_message methods take {k} messages "
-                                f"({getattr(methods, k)} too)")
+                                f"{where}: two @on_message methods take {k} messages " f"({getattr(methods, k)} too)"
+                            )
                         setattr(methods, k, attr)
                     continue
                 slot = role[3:]  # open, close, error
@@ -364,15 +374,21 @@ class PojoEndpoint(Endpoint):
             # Tomcat logs an error no @OnError method handles.
             log.error(
                 "No @on_error method on %s for an error of session %s",
-                type(self.instance).__name__, session.get_id(), exc_info=error)
+                type(self.instance).__name__,
+                session.get_id(),
+                exc_info=error,
+            )
 
 
-def server_endpoint(path: str, subprotocols: Sequence[str] = (),
-                    configurator: ServerEndpointConfigurator | None = None,
-                    allowed_origins: Sequence[str] | None = None,
-                    max_text_message_size: int | None = None,
-                    max_binary_message_size: int | None = None,
-                    max_idle_timeout: float | None = None) -> Callable[[type], type]:
+def server_endpoint(
+    path: str,
+    subprotocols: Sequence[str] = (),
+    configurator: ServerEndpointConfigurator | None = None,
+    allowed_origins: Sequence[str] | None = None,
+    max_text_message_size: int | None = None,
+    max_binary_message_size: int | None = None,
+    max_idle_timeout: float | None = None,
+) -> Callable[[type], type]:
     """Declare a class as a WebSocket endpoint at *path* (``/chat/{room}``
     templates allowed). The class is found by the deployment's annotation
     scan of ``WEB-INF/classes`` (or registered with
@@ -381,9 +397,16 @@ def server_endpoint(path: str, subprotocols: Sequence[str] = (),
     def decorate(cls: type) -> type:
         if not isinstance(cls, type):
             raise TypeError("@server_endpoint decorates a class")
-        config = ServerEndpointConfig(cls, path, subprotocols, configurator, allowed_origins,
-                                      max_text_message_size, max_binary_message_size,
-                                      max_idle_timeout)
+        config = ServerEndpointConfig(
+            cls,
+            path,
+            subprotocols,
+            configurator,
+            allowed_origins,
+            max_text_message_size,
+            max_binary_message_size,
+            max_idle_timeout,
+        )
         setattr(cls, _CONFIG, config)
         return cls
 

@@ -8,12 +8,22 @@ from __future__ import annotations
 
 from typing import Any, Protocol, TypeVar
 
-from ..servlet.upgrade import HttpUpgradeHandler
 from ..container.mapper import MappingData
+from ..servlet.upgrade import HttpUpgradeHandler
 from .core.handshake import HeaderFields
 
-__all__ = ["ContainerUpgradeRequest", "HandshakeHttpResponse", "HandshakeRequest", "HandshakeResponse", "HeaderFields", "UpgradeRequest",
-           "connection_id", "mapped_servlet_class", "path_in_context", "request_headers"]
+__all__ = [
+    "ContainerUpgradeRequest",
+    "HandshakeHttpResponse",
+    "HandshakeRequest",
+    "HandshakeResponse",
+    "HeaderFields",
+    "UpgradeRequest",
+    "connection_id",
+    "mapped_servlet_class",
+    "path_in_context",
+    "request_headers",
+]
 
 _H = TypeVar("_H", bound=HttpUpgradeHandler)
 
@@ -59,7 +69,6 @@ class HandshakeHttpResponse(Protocol):
     def get_writer(self) -> _TextSink: ...
 
 
-
 class ContainerUpgradeRequest(UpgradeRequest, Protocol):
     """The container's request (``container/request.py``'s ``Request``) as
     the endpoint filter reads it: the servlet API plus three public,
@@ -99,8 +108,6 @@ def mapped_servlet_class(request: ContainerUpgradeRequest) -> str | type | None:
 def connection_id(request: ContainerUpgradeRequest) -> int:
     """The number of the request's connection in the event stream."""
     return request.connection_id
-
-
 
 
 class HandshakeRequest:

@@ -38,8 +38,18 @@ from ..events import BUS, MessageReceived, WebSocketClosed, WebSocketOpened
 from ..servlet.upgrade import HttpUpgradeHandler, WebConnection
 from .core.frames import CloseCode, Frame, Opcode
 from .core.permessage_deflate import PerMessageDeflate
-from .core.protocol import (BinaryMessage, CloseReceived, ConnectionFailed, Event, Ping, Pong, TextMessage,
-                            WsClosedError, WsProtocol, WsState)
+from .core.protocol import (
+    BinaryMessage,
+    CloseReceived,
+    ConnectionFailed,
+    Event,
+    Ping,
+    Pong,
+    TextMessage,
+    WsClosedError,
+    WsProtocol,
+    WsState,
+)
 from .endpoint import CloseReason, Endpoint, ServerEndpointConfig
 from .handshake_request import HandshakeRequest
 from .session import SessionClosedError, SessionRegistry, WsSession
@@ -100,17 +110,26 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
         self._ping_count = 0
         self._next_ping = 0.0
 
-    def pre_init(self, config: ServerEndpointConfig, registry: HandlerRegistry, handshake: HandshakeRequest,
-                 path_parameters: dict[str, str], subprotocol: str | None,
-                 deflate: PerMessageDeflate | None) -> None:
+    def pre_init(
+        self,
+        config: ServerEndpointConfig,
+        registry: HandlerRegistry,
+        handshake: HandshakeRequest,
+        path_parameters: dict[str, str],
+        subprotocol: str | None,
+        deflate: PerMessageDeflate | None,
+    ) -> None:
         """Everything the handshake decided, before the 101 goes out."""
         self.config = config
         self._registry = registry
         self._handshake = handshake
         self._path_parameters = path_parameters
         self._subprotocol = subprotocol
-        self._idle_timeout = float(config.max_idle_timeout if config.max_idle_timeout is not None
-                                   else registry.default_max_session_idle_timeout)
+        self._idle_timeout = float(
+            config.max_idle_timeout
+            if config.max_idle_timeout is not None
+            else registry.default_max_session_idle_timeout
+        )
         text_limit = config.max_text_message_size or registry.default_max_text_message_size
         binary_limit = config.max_binary_message_size or registry.default_max_binary_message_size
         self._protocol = WsProtocol(text_limit, binary_limit, deflate)
@@ -150,8 +169,7 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
         self._settings = settings_for(connection.connector_config)
         sock = self._sock = connection.get_socket()
         self._connection_id = connection.connection_id
-        self._writer = FrameWriter(sock, self._protocol, self._settings.send_timeout, self.abort,
-                                   self._connection_id)
+        self._writer = FrameWriter(sock, self._protocol, self._settings.send_timeout, self.abort, self._connection_id)
         try:
             self.endpoint = config.create_endpoint()
         except Exception:
@@ -161,15 +179,22 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
             self._move(WsState.CLOSED)
             connection.close()
             return
-        session = self.session = WsSession(self, config, self._handshake, self._path_parameters,
-                                           self._subprotocol, registry, self._idle_timeout)
+        session = self.session = WsSession(
+            self, config, self._handshake, self._path_parameters, self._subprotocol, registry, self._idle_timeout
+        )
         self._move(WsState.OPEN)
         registry.register(session)
         try:
             self._last_active = _monotonic()
             if BUS.active:
-                BUS.emit(WebSocketOpened(connection=self._connection_id, endpoint=config.endpoint_class.__name__,
-                                         path=config.path, session_id=session.get_id()))
+                BUS.emit(
+                    WebSocketOpened(
+                        connection=self._connection_id,
+                        endpoint=config.endpoint_class.__name__,
+                        path=config.path,
+                        session_id=session.get_id(),
+                    )
+                )
             try:
                 self.endpoint.on_open(session, config)
             except Exception as exc:
@@ -236,11 +261,11 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
             self._finished = True
         elif isinstance(event, ConnectionFailed):
             if event.code == CloseCode.ABNORMAL_CLOSURE:
-                self._fire_close(CloseReason(CloseCode.ABNORMAL_CLOSURE,
-                                             self._abort_reason or event.reason), "abnormal")
+                self._fire_close(
+                    CloseReason(CloseCode.ABNORMAL_CLOSURE, self._abort_reason or event.reason), "abnormal"
+                )
             else:
-                log.debug("WebSocket session %s: protocol error %s %s", session.get_id(),
-                          event.code, event.reason)
+                log.debug("WebSocket session %s: protocol error %s %s", session.get_id(), event.code, event.reason)
                 self._fire_close(CloseReason(event.code, event.reason), "server")
             self._finished = True
 
@@ -277,8 +302,11 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
             self._registry.unregister(session)
         session.fail_pending_sends()
         if BUS.active:
-            BUS.emit(WebSocketClosed(connection=self._connection_id, code=reason.code, reason=reason.reason,
-                                     initiator=initiator))
+            BUS.emit(
+                WebSocketClosed(
+                    connection=self._connection_id, code=reason.code, reason=reason.reason, initiator=initiator
+                )
+            )
         if self.endpoint is None:
             return
         try:
@@ -292,8 +320,9 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
         session = self.session
         if session is not None:
             if not self._close_fired:
-                self._fire_close(CloseReason(CloseCode.ABNORMAL_CLOSURE, self._abort_reason or "connection ended"),
-                                 "abnormal")
+                self._fire_close(
+                    CloseReason(CloseCode.ABNORMAL_CLOSURE, self._abort_reason or "connection ended"), "abnormal"
+                )
             self._move(WsState.CLOSED)
             if self._registry is not None:
                 self._registry.unregister(session)
@@ -424,4 +453,3 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
             self.send_control(Opcode.PING, payload)
         except OSError:
             pass
-

@@ -14,7 +14,8 @@ request; other webapps pay one attribute check.
 from __future__ import annotations
 
 import logging
-from typing import Any, Protocol, Sequence
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 import gevent
 
@@ -23,14 +24,29 @@ from .core import handshake as hs
 from .core.permessage_deflate import PerMessageDeflate
 from .core.uri_template import EndpointMap, UriTemplateError
 from .endpoint import DEFAULT_BUFFER_SIZE, DeploymentError, ServerEndpointConfig, get_server_endpoint
-from .handshake_request import (ContainerUpgradeRequest, HandshakeHttpResponse, HandshakeRequest, HandshakeResponse,
-                                UpgradeRequest,
-                                connection_id, mapped_servlet_class, path_in_context, request_headers)
+from .handshake_request import (
+    ContainerUpgradeRequest,
+    HandshakeHttpResponse,
+    HandshakeRequest,
+    HandshakeResponse,
+    UpgradeRequest,
+    connection_id,
+    mapped_servlet_class,
+    path_in_context,
+    request_headers,
+)
 from .processor import WsHttpUpgradeHandler
 from .session import WsSession
 
-__all__ = ["SERVER_CONTAINER_ATTRIBUTE", "ALLOWED_ORIGINS_PARAM", "HandshakeRequest",
-           "HandshakeResponse", "ServerContainer", "WsContext", "install_server_container"]
+__all__ = [
+    "SERVER_CONTAINER_ATTRIBUTE",
+    "ALLOWED_ORIGINS_PARAM",
+    "HandshakeRequest",
+    "HandshakeResponse",
+    "ServerContainer",
+    "WsContext",
+    "install_server_container",
+]
 
 log = logging.getLogger("catalina_py.websocket")
 
@@ -65,8 +81,7 @@ def _is_default_servlet(cls: str | type) -> bool:
     WebSocket layer does not import the servlets."""
     if isinstance(cls, str):
         return cls == _DEFAULT_SERVLET
-    return isinstance(cls, type) and any(f"{k.__module__}.{k.__qualname__}" == _DEFAULT_SERVLET
-                                         for k in cls.__mro__)
+    return isinstance(cls, type) and any(f"{k.__module__}.{k.__qualname__}" == _DEFAULT_SERVLET for k in cls.__mro__)
 
 
 class ServerContainer:
@@ -96,12 +111,19 @@ class ServerContainer:
             if declared is None:
                 raise DeploymentError(
                     f"{endpoint!r} has no @server_endpoint: register an Endpoint subclass with "
-                    "ServerEndpointConfig(endpoint_class, path)")
+                    "ServerEndpointConfig(endpoint_class, path)"
+                )
             # A copy per deployment: user properties are not shared between webapps.
             config = ServerEndpointConfig(
-                declared.endpoint_class, declared.path, declared.subprotocols, declared.configurator,
-                declared.allowed_origins, declared.max_text_message_size,
-                declared.max_binary_message_size, declared.max_idle_timeout)
+                declared.endpoint_class,
+                declared.path,
+                declared.subprotocols,
+                declared.configurator,
+                declared.allowed_origins,
+                declared.max_text_message_size,
+                declared.max_binary_message_size,
+                declared.max_idle_timeout,
+            )
             config.user_properties.update(declared.user_properties)
         try:
             self._map.add(config.path, config)
@@ -114,8 +136,7 @@ class ServerContainer:
             else:
                 self._heads.add(first)
         self.context.ws_filter = self.handshake
-        log.debug("WebSocket endpoint %s at %s%s", config.endpoint_class.__name__,
-                  self.context.path, config.path)
+        log.debug("WebSocket endpoint %s at %s%s", config.endpoint_class.__name__, self.context.path, config.path)
         return config
 
     def find_mapping(self, path: str) -> tuple[ServerEndpointConfig, dict[str, str]] | None:
@@ -211,8 +232,11 @@ class ServerContainer:
                 report("subprotocol", True, f"offered {offered!r}, chosen {subprotocol!r}")
             deflate, extensions = PerMessageDeflate.negotiate(headers.get_all("Sec-WebSocket-Extensions"))
             if report is not None:
-                report("extensions", True, f"offered {headers.get_all('Sec-WebSocket-Extensions')!r}, "
-                                           f"accepted {extensions!r}")
+                report(
+                    "extensions",
+                    True,
+                    f"offered {headers.get_all('Sec-WebSocket-Extensions')!r}, " f"accepted {extensions!r}",
+                )
             handshake_request = HandshakeRequest(request)
             handshake_response = HandshakeResponse()
             config.configurator.modify_handshake(config, handshake_request, handshake_response)
@@ -221,18 +245,30 @@ class ServerContainer:
             return True
         except Exception as exc:
             log.exception("WebSocket handshake for %s failed", config.endpoint_class.__name__)
-            self._refuse(response, hs.HandshakeError(500, "Internal Server Error",
-                                                     f"The WebSocket handshake failed: {type(exc).__name__}\n"),
-                         number)
+            self._refuse(
+                response,
+                hs.HandshakeError(
+                    500, "Internal Server Error", f"The WebSocket handshake failed: {type(exc).__name__}\n"
+                ),
+                number,
+            )
             return True
         handler = request.upgrade(WsHttpUpgradeHandler)
         handler.pre_init(config, self, handshake_request, path_parameters, subprotocol, deflate)
         accept_headers = hs.response_headers(key, subprotocol, extensions)
         if BUS.active:
             accept = next((v for n, v in accept_headers if n == "Sec-WebSocket-Accept"), "")
-            BUS.emit(HandshakeAccepted(connection=number, endpoint=config.endpoint_class.__name__,
-                                       path=config.path, key=key, accept=accept, subprotocol=subprotocol,
-                                       extensions=extensions))
+            BUS.emit(
+                HandshakeAccepted(
+                    connection=number,
+                    endpoint=config.endpoint_class.__name__,
+                    path=config.path,
+                    key=key,
+                    accept=accept,
+                    subprotocol=subprotocol,
+                    extensions=extensions,
+                )
+            )
         for name, value in accept_headers:
             response.add_header(name, value)
         for name, values in handshake_response.get_headers().items():
@@ -251,8 +287,13 @@ class ServerContainer:
             return True
         return self.context.resource_exists(path)
 
-    def _check_origin(self, config: ServerEndpointConfig, request: UpgradeRequest, headers: hs.HeaderFields,
-                      report: hs.CheckReport | None) -> None:
+    def _check_origin(
+        self,
+        config: ServerEndpointConfig,
+        request: UpgradeRequest,
+        headers: hs.HeaderFields,
+        report: hs.CheckReport | None,
+    ) -> None:
         origin = headers.get("Origin")
         host = headers.get("Host")
         if config.checks_origin:
@@ -273,8 +314,11 @@ class ServerContainer:
     def _refuse(response: HandshakeHttpResponse, error: hs.HandshakeError, number: int) -> None:
         """Status, headers and the plain-text reason (not an HTML error page)."""
         if BUS.active:
-            BUS.emit(HandshakeRefused(connection=number, status=error.status,
-                                      reason=(error.body or error.reason).split("\n", 1)[0]))
+            BUS.emit(
+                HandshakeRefused(
+                    connection=number, status=error.status, reason=(error.body or error.reason).split("\n", 1)[0]
+                )
+            )
         response.set_status(error.status)
         for name, value in error.headers:
             response.add_header(name, value)
@@ -284,8 +328,10 @@ class ServerContainer:
 
 def _reporter(number: int) -> hs.CheckReport:
     """A check report that emits ``HandshakeCheck`` (built only while somebody listens)."""
+
     def report(check: str, passed: bool, detail: str) -> None:
         BUS.emit(HandshakeCheck(connection=number, check=check, passed=passed, detail=detail))
+
     return report
 
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 import collections
 import itertools
 import logging
-from typing import Any, Callable, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import gevent
 import gevent.event
@@ -24,8 +25,17 @@ from .core.protocol import WsProtocol, WsState
 from .endpoint import CloseReason, PojoHandler, ServerEndpointConfig
 from .handshake_request import HandshakeRequest
 
-__all__ = ["AsyncRemote", "BasicRemote", "SendFuture", "SessionClosedError", "SessionLink", "SessionRegistry",
-           "SlowConsumerError", "WsSession", "DEFAULT_MAX_QUEUED_BYTES"]
+__all__ = [
+    "AsyncRemote",
+    "BasicRemote",
+    "SendFuture",
+    "SessionClosedError",
+    "SessionLink",
+    "SessionRegistry",
+    "SlowConsumerError",
+    "WsSession",
+    "DEFAULT_MAX_QUEUED_BYTES",
+]
 
 #: A message handler: called with each whole message (str or bytes).
 MessageHandler = Callable[[Any], Any]
@@ -78,7 +88,7 @@ class SessionLink(Protocol):
 class SessionRegistry(Protocol):
     """Where a session finds its siblings (the context's ServerContainer)."""
 
-    def open_sessions(self, config: ServerEndpointConfig) -> set["WsSession"]:
+    def open_sessions(self, config: ServerEndpointConfig) -> set[WsSession]:
         """The open sessions of an endpoint."""
 
 
@@ -117,7 +127,7 @@ class SendFuture:
         error: BaseException | None = result.exception
         return error
 
-    def add_done_callback(self, callback: Callable[["SendFuture"], Any]) -> None:
+    def add_done_callback(self, callback: Callable[[SendFuture], Any]) -> None:
         """Call ``callback(future)`` once the send finished."""
         self._result.rawlink(lambda _: callback(self))
 
@@ -134,7 +144,7 @@ class BasicRemote:
 
     __slots__ = ("_session",)
 
-    def __init__(self, session: "WsSession") -> None:
+    def __init__(self, session: WsSession) -> None:
         self._session = session
 
     def send_text(self, text: str) -> None:
@@ -171,7 +181,7 @@ class AsyncRemote:
 
     __slots__ = ("_session",)
 
-    def __init__(self, session: "WsSession") -> None:
+    def __init__(self, session: WsSession) -> None:
         self._session = session
 
     def send_text(self, text: str) -> SendFuture:
@@ -196,9 +206,16 @@ class WsSession:
     #: Bound on bytes waiting in the async remote's queue.
     max_queued_bytes = DEFAULT_MAX_QUEUED_BYTES
 
-    def __init__(self, link: SessionLink, config: ServerEndpointConfig, handshake: HandshakeRequest,
-                 path_parameters: dict[str, str], subprotocol: str | None, registry: SessionRegistry,
-                 max_idle_timeout: float) -> None:
+    def __init__(
+        self,
+        link: SessionLink,
+        config: ServerEndpointConfig,
+        handshake: HandshakeRequest,
+        path_parameters: dict[str, str],
+        subprotocol: str | None,
+        registry: SessionRegistry,
+        max_idle_timeout: float,
+    ) -> None:
         self._id = format(next(_ids), "x")
         self._link = link
         self._config = config
@@ -254,7 +271,7 @@ class WsSession:
         """The configuration of the session's endpoint."""
         return self._config
 
-    def get_open_sessions(self) -> set["WsSession"]:
+    def get_open_sessions(self) -> set[WsSession]:
         """The open sessions of the same endpoint (this one included)."""
         return self._registry.open_sessions(self._config)
 
@@ -322,12 +339,15 @@ class WsSession:
     def set_pojo_handlers(self, text: PojoHandler | None, binary: PojoHandler | None) -> None:
         """For ``PojoEndpoint``: the @on_message methods, as the message
         handlers; what they return (not None) is sent back."""
+
         def wrap(method: PojoHandler) -> MessageHandler:
             def deliver(message: Any) -> None:
                 reply = method(self, message)
                 if reply is not None and self.is_open():
                     self._basic.send_object(reply)
+
             return deliver
+
         self._text_handler = wrap(text) if text is not None else None
         self._binary_handler = wrap(binary) if binary is not None else None
 
@@ -381,7 +401,8 @@ class WsSession:
         if self._queue and self._queued_bytes + size > self.max_queued_bytes:
             error = SlowConsumerError(
                 f"session {self._id}: {self._queued_bytes} bytes already queued, the bound is "
-                f"{self.max_queued_bytes}; closing the session (1008)")
+                f"{self.max_queued_bytes}; closing the session (1008)"
+            )
             future._fail(error)
             gevent.spawn(self._link.close_session, 1008, "slow consumer")
             return future

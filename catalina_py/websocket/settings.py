@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..config.connector_spec import (DEFAULT_WS_CLOSE_TIMEOUT, DEFAULT_WS_PING_INTERVAL,
-                                     DEFAULT_WS_PING_TIMEOUT, ConnectorSpec)
+from ..config.connector_spec import (
+    DEFAULT_WS_CLOSE_TIMEOUT,
+    DEFAULT_WS_PING_INTERVAL,
+    DEFAULT_WS_PING_TIMEOUT,
+    ConnectorSpec,
+)
 
 __all__ = ["WsSettings", "settings_for"]
 
@@ -38,7 +42,7 @@ class WsSettings:
     recv_size: int = 65536
 
     @classmethod
-    def from_connector(cls, config: ConnectorSpec) -> "WsSettings":
+    def from_connector(cls, config: ConnectorSpec) -> WsSettings:
         """Read a connector's configuration (its times are in milliseconds
         for connectionTimeout, seconds for the WebSocket timers)."""
         timeout_ms = config.connection_timeout_ms

@@ -10,8 +10,8 @@ greenlet) never writes.
 
 from __future__ import annotations
 
-import socket
-from typing import Callable, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
 import gevent
 import gevent.lock
@@ -56,18 +56,31 @@ def emit_frame_received(connection: int, frame: Frame) -> None:
     """``FrameReceived`` for a frame the protocol decoded (called only while
     somebody listens)."""
     payload = frame.payload
-    BUS.emit(FrameReceived(
-        connection=connection, opcode=_opcode_name(frame.opcode), fin=frame.fin, rsv1=frame.rsv1,
-        masked=True, length=len(payload), payload=payload[:_EVENT_PAYLOAD],
-        description=describe_frame(frame.opcode, frame.fin, len(payload), payload)))
+    BUS.emit(
+        FrameReceived(
+            connection=connection,
+            opcode=_opcode_name(frame.opcode),
+            fin=frame.fin,
+            rsv1=frame.rsv1,
+            masked=True,
+            length=len(payload),
+            payload=payload[:_EVENT_PAYLOAD],
+            description=describe_frame(frame.opcode, frame.fin, len(payload), payload),
+        )
+    )
 
 
-def message_event(cls: type[MessageReceived] | type[MessageSent], connection: int,
-                  payload: str | bytes) -> MessageReceived | MessageSent:
+def message_event(
+    cls: type[MessageReceived] | type[MessageSent], connection: int, payload: str | bytes
+) -> MessageReceived | MessageSent:
     """The event of a whole message (text as ``str``, binary as ``bytes``)."""
     if isinstance(payload, str):
-        return cls(connection=connection, kind="text", length=len(payload),
-                   payload=payload[:_EVENT_PAYLOAD].encode("utf-8", "surrogatepass"))
+        return cls(
+            connection=connection,
+            kind="text",
+            length=len(payload),
+            payload=payload[:_EVENT_PAYLOAD].encode("utf-8", "surrogatepass"),
+        )
     return cls(connection=connection, kind="binary", length=len(payload), payload=bytes(payload[:_EVENT_PAYLOAD]))
 
 
@@ -84,8 +97,14 @@ class FrameWriter:
 
     __slots__ = ("_sock", "_protocol", "_send_timeout", "_on_failure", "_lock", "connection_id")
 
-    def __init__(self, sock: SendSocket, protocol: WsProtocol, send_timeout: float | None,
-                 on_failure: Callable[[str], None], connection_id: int = 0) -> None:
+    def __init__(
+        self,
+        sock: SendSocket,
+        protocol: WsProtocol,
+        send_timeout: float | None,
+        on_failure: Callable[[str], None],
+        connection_id: int = 0,
+    ) -> None:
         self._sock = sock
         self._protocol = protocol
         self._send_timeout = send_timeout
@@ -154,9 +173,9 @@ class FrameWriter:
             if self._send_timeout is None:
                 sock.sendall(data)
             else:
-                with gevent.Timeout(self._send_timeout, socket.timeout("send timed out")):
+                with gevent.Timeout(self._send_timeout, TimeoutError("send timed out")):
                     sock.sendall(data)
-        except (OSError, socket.timeout) as exc:
+        except (TimeoutError, OSError) as exc:
             self._on_failure(f"send failed: {exc}")
             raise WriteFailed(f"WebSocket send failed: {exc}") from exc
         if BUS.active:
@@ -164,7 +183,15 @@ class FrameWriter:
 
     def _emit_sent(self, data: bytes) -> None:
         for frame in peek_frames(data, _EVENT_PAYLOAD):
-            BUS.emit(FrameSent(
-                connection=self.connection_id, opcode=_opcode_name(frame.opcode), fin=frame.fin,
-                rsv1=frame.rsv1, masked=frame.masked, length=frame.length, payload=frame.payload,
-                description=describe_frame(frame.opcode, frame.fin, frame.length, frame.payload)))
+            BUS.emit(
+                FrameSent(
+                    connection=self.connection_id,
+                    opcode=_opcode_name(frame.opcode),
+                    fin=frame.fin,
+                    rsv1=frame.rsv1,
+                    masked=frame.masked,
+                    length=frame.length,
+                    payload=frame.payload,
+                    description=describe_frame(frame.opcode, frame.fin, frame.length, frame.payload),
+                )
+            )

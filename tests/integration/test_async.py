@@ -16,9 +16,12 @@ from tests.server import TEST_WEBAPPS
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     from tests.server import CatalinaProcess
-    process = CatalinaProcess(tmp_path_factory.mktemp("async_base"),
-                              webapps={"async": TEST_WEBAPPS / "async"},
-                              connector_attrs='maxThreads="2"')
+
+    process = CatalinaProcess(
+        tmp_path_factory.mktemp("async_base"),
+        webapps={"async": TEST_WEBAPPS / "async"},
+        connector_attrs='maxThreads="2"',
+    )
     process.start()
     yield process
     process.stop()
@@ -79,9 +82,13 @@ def test_dispatch_to_path_with_query(server):
     assert info["query_string"] == "x=new"
     assert info["x"] == ["new", "old"]  # the target's parameters first
     assert info["carried"] == "from the first pass"
-    assert info["async"] == {"request_uri": "/async/dispatch/first", "context_path": "/async",
-                             "servlet_path": "/dispatch", "path_info": "/first",
-                             "query_string": "key=d1&to=/target/t%3Fx%3Dnew&x=old"}
+    assert info["async"] == {
+        "request_uri": "/async/dispatch/first",
+        "context_path": "/async",
+        "servlet_path": "/dispatch",
+        "path_info": "/first",
+        "query_string": "key=d1&to=/target/t%3Fx%3Dnew&x=old",
+    }
     assert info["async_started"] is False
     assert events(server, "d1") == ["complete"]
 
@@ -136,21 +143,22 @@ def test_state_rules(server):
     assert out["supported"] is True and out["started"] is True and out["same_context"] is True
     assert out["timeout"] == 30000 and out["original"] is True
     assert out["get_before"].startswith("IllegalStateError")
-    assert out["second_start"] == ("IllegalStateError: Calling [start_async()] is not valid for a "
-                                   "request with Async state [STARTING]")
+    assert out["second_start"] == (
+        "IllegalStateError: Calling [start_async()] is not valid for a " "request with Async state [STARTING]"
+    )
     assert out["relative_dispatch"].startswith("ValueError")
     time.sleep(0.5)
     recorded = events(server, "st")
-    assert recorded[0] == ("late: The request associated with the AsyncContext has already "
-                           "completed processing.")
+    assert recorded[0] == ("late: The request associated with the AsyncContext has already " "completed processing.")
     assert json.loads(recorded[1])["second_complete"].startswith("IllegalStateError")
 
 
 def test_not_async_supported_servlet_cannot_start(server):
     out = requests.get(url(server, "/notasync"), timeout=5).json()
     assert out["supported"] is False
-    assert out["start"] == ("IllegalStateError: A filter or servlet of the current chain does not "
-                            "support asynchronous operations.")
+    assert out["start"] == (
+        "IllegalStateError: A filter or servlet of the current chain does not " "support asynchronous operations."
+    )
 
 
 def test_long_poll_two_clients_get_the_message(server):
@@ -166,7 +174,7 @@ def test_long_poll_two_clients_get_the_message(server):
     assert not results
     # maxThreads is 2 and two requests are parked: the slots were released.
     assert requests.get(url(server, "/sync"), timeout=5).text == "sync"
-    r = requests.post(url(server, "/poll"), data="news for all".encode(), timeout=5)
+    r = requests.post(url(server, "/poll"), data=b"news for all", timeout=5)
     assert r.text == "delivered to 2"
     for t in threads:
         t.join(5)
@@ -182,8 +190,10 @@ def test_long_poll_timeout_answers_204(server):
 
 def test_keep_alive_continues_after_async_response(server):
     with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
-        sock.sendall(b"GET /async/complete?delay=0.1 HTTP/1.1\r\nHost: x\r\n\r\n"
-                     b"GET /async/sync HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        sock.sendall(
+            b"GET /async/complete?delay=0.1 HTTP/1.1\r\nHost: x\r\n\r\n"
+            b"GET /async/sync HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
         data = b""
         while True:
             chunk = sock.recv(65536)
@@ -199,7 +209,7 @@ def test_access_log_has_the_async_response(server):
     body = requests.get(url(server, "/complete?delay=0.05&key=log"), timeout=5).content
     deadline = time.monotonic() + 3
     while time.monotonic() < deadline:
-        lines = [l for l in server.access_log().splitlines() if "key=log" in l]
+        lines = [line for line in server.access_log().splitlines() if "key=log" in line]
         if lines:
             break
         time.sleep(0.05)

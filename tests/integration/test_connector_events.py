@@ -9,8 +9,18 @@ import gevent.socket
 
 from catalina_py.config.connector_spec import ConnectorSpec
 from catalina_py.connector.endpoint import Connector
-from catalina_py.events import (BUS, BytesReceived, BytesSent, ConnectionAccepted, ConnectionClosed, Event,
-                                KeepAliveDecided, RequestHeadParsed, ResponseCommitted, Upgraded)
+from catalina_py.events import (
+    BUS,
+    BytesReceived,
+    BytesSent,
+    ConnectionAccepted,
+    ConnectionClosed,
+    Event,
+    KeepAliveDecided,
+    RequestHeadParsed,
+    ResponseCommitted,
+    Upgraded,
+)
 
 
 class Recorder:
@@ -86,8 +96,10 @@ def test_a_request_over_loopback_is_told_as_events() -> None:
     recorder = Recorder()
     BUS.subscribe(recorder)
     try:
-        request = (b"GET /a HTTP/1.1\r\nHost: localhost\r\n\r\n"
-                   b"GET /stream HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        request = (
+            b"GET /a HTTP/1.1\r\nHost: localhost\r\n\r\n"
+            b"GET /stream HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+        )
         answer = exchange(port, request)
         with gevent.Timeout(5):
             while not recorder.of(ConnectionClosed):
@@ -147,6 +159,7 @@ def test_no_event_is_built_without_a_subscriber() -> None:
     connector.start()
     try:
         assert exchange(connector.port, b"GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n").startswith(
-            b"HTTP/1.1 200 ")
+            b"HTTP/1.1 200 "
+        )
     finally:
         connector.stop(grace=1)

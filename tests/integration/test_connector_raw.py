@@ -37,7 +37,7 @@ def parse_responses(data: bytes) -> list[tuple[int, dict[str, str], bytes]]:
                     _, _, rest = rest.partition(b"\r\n")
                     break
                 body += rest[:size]
-                rest = rest[size + 2:]
+                rest = rest[size + 2 :]
             data = rest
         else:
             body, data = rest, b""
@@ -50,8 +50,12 @@ def get(path: str, extra: str = "") -> bytes:
 
 
 def test_pipelined_requests_answered_in_order(catalina):
-    data = (get("/testapp/info/one") + get("/testapp/behave/big?n=20000") + get("/testapp/info/three")
-            + get("/testapp/exact", "Connection: close\r\n"))
+    data = (
+        get("/testapp/info/one")
+        + get("/testapp/behave/big?n=20000")
+        + get("/testapp/info/three")
+        + get("/testapp/exact", "Connection: close\r\n")
+    )
     responses = parse_responses(raw_request(catalina.port, data))
     assert [r[0] for r in responses] == [200, 200, 200, 200]
     assert b'"/one"' in responses[0][2]
@@ -62,10 +66,13 @@ def test_pipelined_requests_answered_in_order(catalina):
 
 def test_pipelined_post_bodies(catalina):
     body1, body2 = b"a" * 3000, b"b" * 10
-    data = (f"POST /testapp/echo HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body1)}\r\n\r\n".encode() + body1
-            + b"POST /testapp/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-            + b"5;ext=1\r\nbbbbb\r\n5\r\nbbbbb\r\n0\r\nX-Sum: 10\r\n\r\n"
-            + get("/testapp/exact", "Connection: close\r\n"))
+    data = (
+        f"POST /testapp/echo HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body1)}\r\n\r\n".encode()
+        + body1
+        + b"POST /testapp/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + b"5;ext=1\r\nbbbbb\r\n5\r\nbbbbb\r\n0\r\nX-Sum: 10\r\n\r\n"
+        + get("/testapp/exact", "Connection: close\r\n")
+    )
     responses = parse_responses(raw_request(catalina.port, data))
     assert responses[0][2] == body1
     assert responses[1][2] == body2
@@ -74,8 +81,11 @@ def test_pipelined_post_bodies(catalina):
 
 
 def test_unread_body_is_swallowed_for_keep_alive(catalina):
-    data = (b"POST /testapp/exact HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n" + b"z" * 5000
-            + get("/testapp/info/after", "Connection: close\r\n"))
+    data = (
+        b"POST /testapp/exact HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n"
+        + b"z" * 5000
+        + get("/testapp/info/after", "Connection: close\r\n")
+    )
     responses = parse_responses(raw_request(catalina.port, data))
     assert [r[0] for r in responses] == [200, 200]
     assert b'"/after"' in responses[1][2]
@@ -83,10 +93,9 @@ def test_unread_body_is_swallowed_for_keep_alive(catalina):
 
 def test_http10_closes_by_default_and_keeps_alive_on_request(catalina):
     raw = raw_request(catalina.port, b"GET /testapp/exact HTTP/1.0\r\n\r\n")
-    (status, headers, _), = parse_responses(raw)
+    ((status, headers, _),) = parse_responses(raw)
     assert status == 200 and headers["connection"] == "close"
-    data = (b"GET /testapp/exact HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
-            b"GET /testapp/exact HTTP/1.0\r\n\r\n")
+    data = b"GET /testapp/exact HTTP/1.0\r\nConnection: keep-alive\r\n\r\n" b"GET /testapp/exact HTTP/1.0\r\n\r\n"
     responses = parse_responses(raw_request(catalina.port, data))
     assert len(responses) == 2
     assert responses[0][1]["connection"] == "keep-alive"
@@ -102,8 +111,7 @@ def test_http10_streamed_response_is_close_delimited(catalina):
 
 def test_expect_100_continue(catalina):
     with socket.create_connection(("127.0.0.1", catalina.port), timeout=5) as sock:
-        sock.sendall(b"POST /testapp/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
-                     b"Expect: 100-continue\r\n\r\n")
+        sock.sendall(b"POST /testapp/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n" b"Expect: 100-continue\r\n\r\n")
         interim = sock.recv(1024)
         assert interim.startswith(b"HTTP/1.1 100 ")
         assert interim.endswith(b"\r\n\r\n")
@@ -115,8 +123,9 @@ def test_expect_100_continue(catalina):
 
 def test_expect_100_not_sent_when_body_unread(catalina):
     with socket.create_connection(("127.0.0.1", catalina.port), timeout=5) as sock:
-        sock.sendall(b"POST /testapp/exact HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
-                     b"Expect: 100-continue\r\n\r\n")
+        sock.sendall(
+            b"POST /testapp/exact HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n" b"Expect: 100-continue\r\n\r\n"
+        )
         data = b""
         while True:
             chunk = sock.recv(65536)
@@ -129,12 +138,12 @@ def test_expect_100_not_sent_when_body_unread(catalina):
 
 
 MALFORMED = [
-    (b"GET /x HTTP/1.1\r\n\r\n", 400),                                     # no Host on 1.1
-    (b"GET /x HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),                # two Hosts
-    (b"GARBAGE\r\n\r\n", 400),                                             # request line
-    (b"GET /x HTTP/1.1\r\nHost: a\r\nBad Header: v\r\n\r\n", 400),        # space in name
-    (b"GET /x HTTP/1.1\r\nHost: a\r\nName : v\r\n\r\n", 400),              # space before colon
-    (b"GET /x HTTP/1.1\r\nHost: a\r\nX: a\r\n folded\r\n\r\n", 400),       # obs-fold
+    (b"GET /x HTTP/1.1\r\n\r\n", 400),  # no Host on 1.1
+    (b"GET /x HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),  # two Hosts
+    (b"GARBAGE\r\n\r\n", 400),  # request line
+    (b"GET /x HTTP/1.1\r\nHost: a\r\nBad Header: v\r\n\r\n", 400),  # space in name
+    (b"GET /x HTTP/1.1\r\nHost: a\r\nName : v\r\n\r\n", 400),  # space before colon
+    (b"GET /x HTTP/1.1\r\nHost: a\r\nX: a\r\n folded\r\n\r\n", 400),  # obs-fold
     (b"GET /x HTTP/2.0\r\nHost: a\r\n\r\n", 505),
     (b"GET /x HTTP/1.2\r\nHost: a\r\n\r\n", 505),
     (b"GET /x HTTX/1.1\r\nHost: a\r\n\r\n", 400),
@@ -165,8 +174,10 @@ def test_extra_spaces_in_request_line_are_tolerated_as_tomcat_does(catalina):
 
 
 def test_bad_chunk_size_gets_400(catalina):
-    raw = raw_request(catalina.port, b"POST /testapp/echo HTTP/1.1\r\nHost: a\r\n"
-                                     b"Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n")
+    raw = raw_request(
+        catalina.port,
+        b"POST /testapp/echo HTTP/1.1\r\nHost: a\r\n" b"Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
+    )
     assert raw.startswith(b"HTTP/1.1 400 "), raw[:200]
     assert b"Connection: close" in raw
 
@@ -184,9 +195,11 @@ def test_server_survives_malformed_input(catalina):
 
 
 def test_absolute_form_target(catalina):
-    raw = raw_request(catalina.port, b"GET http://localhost/testapp/info/abs?q=1 HTTP/1.1\r\n"
-                                     b"Host: localhost\r\nConnection: close\r\n\r\n")
-    (status, _, body), = parse_responses(raw)
+    raw = raw_request(
+        catalina.port,
+        b"GET http://localhost/testapp/info/abs?q=1 HTTP/1.1\r\n" b"Host: localhost\r\nConnection: close\r\n\r\n",
+    )
+    ((status, _, body),) = parse_responses(raw)
     assert status == 200
     assert b'"path_info": "/abs"' in body and b'"query_string": "q=1"' in body
 
@@ -206,20 +219,27 @@ def test_connect_is_not_implemented(catalina):
 
 def test_options_asterisk(catalina):
     raw = raw_request(catalina.port, b"OPTIONS * HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
-    (status, headers, _), = parse_responses(raw)
+    ((status, headers, _),) = parse_responses(raw)
     assert status == 200 and "GET" in headers["allow"]
 
 
 def test_asterisk_target_is_400_for_other_methods(catalina):
     raw = raw_request(catalina.port, b"GET * HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
-    (status, _, _), = parse_responses(raw)
+    ((status, _, _),) = parse_responses(raw)
     assert status == 400
 
 
 def test_web_inf_and_meta_inf_are_never_served(catalina):
-    for path in ["/testapp/WEB-INF/web.xml", "/testapp/WEB-INF/secret/data.txt", "/testapp/web-inf/web.xml",
-                 "/testapp/META-INF/MANIFEST.MF", "/testapp/static/../WEB-INF/web.xml",
-                 "/testapp/%57EB-INF/web.xml", "/testapp/WEB-INF;x=1/web.xml", "/testapp//WEB-INF/web.xml"]:
+    for path in [
+        "/testapp/WEB-INF/web.xml",
+        "/testapp/WEB-INF/secret/data.txt",
+        "/testapp/web-inf/web.xml",
+        "/testapp/META-INF/MANIFEST.MF",
+        "/testapp/static/../WEB-INF/web.xml",
+        "/testapp/%57EB-INF/web.xml",
+        "/testapp/WEB-INF;x=1/web.xml",
+        "/testapp//WEB-INF/web.xml",
+    ]:
         raw = raw_request(catalina.port, get(path, "Connection: close\r\n"))
         assert raw.startswith(b"HTTP/1.1 404 ") or raw.startswith(b"HTTP/1.1 400 "), (path, raw[:100])
         assert b"<servlet>" not in raw and b"secret" not in raw.partition(b"\r\n\r\n")[2]
@@ -228,9 +248,11 @@ def test_web_inf_and_meta_inf_are_never_served(catalina):
 def test_form_over_max_post_size_is_413(make_server):
     server = make_server(connector_attrs='maxPostSize="100"').start()
     body = b"a=" + b"x" * 200
-    raw = raw_request(server.port, b"POST /testapp/behave/form HTTP/1.1\r\nHost: a\r\n"
-                      b"Content-Type: application/x-www-form-urlencoded\r\n"
-                      + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+    raw = raw_request(
+        server.port,
+        b"POST /testapp/behave/form HTTP/1.1\r\nHost: a\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\n" + f"Content-Length: {len(body)}\r\n\r\n".encode() + body,
+    )
     assert raw.startswith(b"HTTP/1.1 413 "), raw[:200]
 
 

@@ -29,8 +29,9 @@ def endpoint(tmp_path, monkeypatch):
     base = tmp_path / "base"
     (base / "conf").mkdir(parents=True)
     (base / "logs").mkdir()
-    (base / "conf" / "server.xml").write_text(SERVER_XML.format(
-        port=free_port(), shutdown_port=-1, connector_attrs="", log_pattern="common"))
+    (base / "conf" / "server.xml").write_text(
+        SERVER_XML.format(port=free_port(), shutdown_port=-1, connector_attrs="", log_pattern="common")
+    )
     shutil.copytree(REPO / "webapps" / "examples", base / "webapps" / "examples")
     monkeypatch.setenv("CATALINA_BASE", str(base))
     monkeypatch.setenv("CATALINA_HOME", str(REPO))
@@ -46,6 +47,7 @@ def endpoint(tmp_path, monkeypatch):
 
 def serve(endpoint, path: str) -> None:
     from catalina_py.connector.processor import Http11Processor
+
     request = f"GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".encode()
     Http11Processor(endpoint, LoopSocket(request, 1), ("127.0.0.1", 1)).run()
 
@@ -59,8 +61,11 @@ def test_one_request_tells_its_way_through_the_container(endpoint):
         events.BUS.unsubscribe(recorder)
         pipeline.sync_observation()
     kinds = [type(e).__name__ for e in recorder.events]
-    container = [k for k in kinds if k in ("RequestMapped", "ValveEntered", "ValveLeft", "ServletCalled",
-                                            "ServletReturned", "RequestCompleted")]
+    container = [
+        k
+        for k in kinds
+        if k in ("RequestMapped", "ValveEntered", "ValveLeft", "ServletCalled", "ServletReturned", "RequestCompleted")
+    ]
     assert container[0] == "RequestMapped" and container[-1] == "RequestCompleted"
     assert container.count("ValveEntered") == container.count("ValveLeft") >= 4
     assert container.index("ServletCalled") < container.index("ServletReturned")
@@ -76,8 +81,11 @@ def test_one_request_tells_its_way_through_the_container(endpoint):
     assert (called.servlet, called.method) == ("HelloWorldExample", "GET")
     returned = next(e for e in recorder.events if isinstance(e, events.ServletReturned))
     assert returned.error is None and returned.elapsed >= 0
-    completed = recorder.events[-1] if isinstance(recorder.events[-1], events.RequestCompleted) else \
-        next(e for e in recorder.events if isinstance(e, events.RequestCompleted))
+    completed = (
+        recorder.events[-1]
+        if isinstance(recorder.events[-1], events.RequestCompleted)
+        else next(e for e in recorder.events if isinstance(e, events.RequestCompleted))
+    )
     assert completed.response.get_status() == 200
     assert completed.connection == mapped.connection
 

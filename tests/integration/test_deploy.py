@@ -54,8 +54,9 @@ def wait_for(server, path: str, predicate, timeout: float = 8.0) -> requests.Res
             last = exc
         time.sleep(0.1)
     detail = last if not isinstance(last, requests.Response) else f"{last.status_code} {last.text[:200]}"
-    raise AssertionError(f"{path} did not answer as expected within {timeout} s: {detail}\n"
-                         f"{server.output()[-3000:]}")
+    raise AssertionError(
+        f"{path} did not answer as expected within {timeout} s: {detail}\n" f"{server.output()[-3000:]}"
+    )
 
 
 def status_is(code: int):
@@ -70,16 +71,17 @@ def make_wheel(path: Path, package: str, value: str) -> None:
     """A minimal pure-Python wheel (a zip with the package and its dist-info)."""
     with zipfile.ZipFile(path, "w") as wheel:
         wheel.writestr(f"{package}/__init__.py", f"VALUE = {value!r}\n")
-        wheel.writestr(f"{package}-1.0.dist-info/METADATA",
-                       f"Metadata-Version: 2.1\nName: {package}\nVersion: 1.0\n")
-        wheel.writestr(f"{package}-1.0.dist-info/WHEEL",
-                       "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        wheel.writestr(f"{package}-1.0.dist-info/METADATA", f"Metadata-Version: 2.1\nName: {package}\nVersion: 1.0\n")
+        wheel.writestr(
+            f"{package}-1.0.dist-info/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        )
         wheel.writestr(f"{package}-1.0.dist-info/RECORD", "")
 
 
 def test_two_webapps_with_same_module_names(make_server):
-    server = make_server(webapps={"one": APPS / "one", "two": APPS / "two"},
-                         server_xml=server_xml(auto_deploy=False)).start()
+    server = make_server(
+        webapps={"one": APPS / "one", "two": APPS / "two"}, server_xml=server_xml(auto_deploy=False)
+    ).start()
     assert get(server, "/one/hello").text == "hello from one"
     assert get(server, "/two/hello").text == "hello from two"
     # Each webapp's `import util` is its own module, under its own package.
@@ -95,10 +97,14 @@ def test_two_webapps_with_same_module_names(make_server):
 
 
 def test_lib_folder_and_wheel_importable_by_their_webapp_only(make_server, tmp_path):
-    server = make_server(webapps={"libapp": APPS / "libapp", "one": APPS / "one"},
-                         server_xml=server_xml(auto_deploy=False))
-    make_wheel(server.base / "webapps" / "libapp" / "WEB-INF" / "lib" / "tinywheel-1.0-py3-none-any.whl",
-               "tinywheel", "from-the-wheel")
+    server = make_server(
+        webapps={"libapp": APPS / "libapp", "one": APPS / "one"}, server_xml=server_xml(auto_deploy=False)
+    )
+    make_wheel(
+        server.base / "webapps" / "libapp" / "WEB-INF" / "lib" / "tinywheel-1.0-py3-none-any.whl",
+        "tinywheel",
+        "from-the-wheel",
+    )
     server.start()
     assert get(server, "/libapp/import?module=greeting").text.endswith(".greeting greeting-from-lib")
     assert get(server, "/libapp/import?module=tinywheel").text.endswith(".tinywheel from-the-wheel")
@@ -110,9 +116,10 @@ def test_lib_folder_and_wheel_importable_by_their_webapp_only(make_server, tmp_p
 
 
 def test_broken_webapp_answers_503_beside_a_good_one(make_server):
-    server = make_server(webapps={"broken": APPS / "broken", "one": APPS / "one",
-                                  "ROOT": APPS / "two"},
-                         server_xml=server_xml(auto_deploy=False)).start()
+    server = make_server(
+        webapps={"broken": APPS / "broken", "one": APPS / "one", "ROOT": APPS / "two"},
+        server_xml=server_xml(auto_deploy=False),
+    ).start()
     assert get(server, "/broken/boom").status_code == 503
     assert get(server, "/broken/anything/else").status_code == 503
     assert get(server, "/one/hello").text == "hello from one"
@@ -141,8 +148,7 @@ def test_web_xml_change_redeploys(make_server):
     assert get(server, "/one/hello").status_code == 200
     assert get(server, "/one/greeting").status_code == 404
     web_xml = server.base / "webapps" / "one" / "WEB-INF" / "web.xml"
-    text = web_xml.read_text().replace("<url-pattern>/hello</url-pattern>",
-                                       "<url-pattern>/greeting</url-pattern>")
+    text = web_xml.read_text().replace("<url-pattern>/hello</url-pattern>", "<url-pattern>/greeting</url-pattern>")
     web_xml.write_text(text)
     wait_for(server, "/one/greeting", text_is("hello from one"))
     assert get(server, "/one/hello").status_code == 404
@@ -178,7 +184,8 @@ def test_context_descriptor_deploys_and_follows_its_file(make_server, tmp_path):
     descriptors = server.base / "conf" / "Catalina" / "localhost"
     descriptors.mkdir(parents=True)
     (descriptors / "shop#v1.xml").write_text(
-        f'<?xml version="1.0"?>\n<Context path="/ignored" docBase="{doc_base}"/>\n')
+        f'<?xml version="1.0"?>\n<Context path="/ignored" docBase="{doc_base}"/>\n'
+    )
     server.start()
     assert get(server, "/shop/v1/hello").text == "hello from two"
     assert "is ignored: the file name gives the path" in server.output()
@@ -189,7 +196,8 @@ def test_context_descriptor_deploys_and_follows_its_file(make_server, tmp_path):
     wait_for(server, "/hello", status_is(404))
     # A descriptor pointing at another docBase redeploys there.
     (descriptors / "shop#v1.xml").write_text(
-        f'<Context docBase="{server.base / "webapps" / "one"}" reloadable="true"/>\n')
+        f'<Context docBase="{server.base / "webapps" / "one"}" reloadable="true"/>\n'
+    )
     wait_for(server, "/shop/v1/hello", text_is("hello from one"))
 
 
@@ -208,8 +216,11 @@ def test_broken_webapp_is_retried_after_it_is_fixed(make_server):
     server = make_server(webapps={"broken": APPS / "broken"}, server_xml=server_xml()).start()
     assert get(server, "/broken/boom").status_code == 503
     boom = server.base / "webapps" / "broken" / "WEB-INF" / "classes" / "boom.py"
-    boom.write_text(boom.read_text().replace("import a_module_that_does_not_exist  # noqa: F401\n", "")
-                    .replace('"unreachable"', '"fixed"'))
+    boom.write_text(
+        boom.read_text()
+        .replace("import a_module_that_does_not_exist  # noqa: F401\n", "")
+        .replace('"unreachable"', '"fixed"')
+    )
     wait_for(server, "/broken/boom", text_is("fixed"))
 
 
@@ -274,9 +285,11 @@ def test_auto_deploy_false_ignores_new_folders(make_server, auto):
 
 # -- in process: naming rules and descriptor parsing -------------------------
 
+
 def test_context_path_naming_rules():
     from catalina_py.deploy.naming import base_name_for, context_path_for
     from catalina_py.errors import ConfigError
+
     assert context_path_for("ROOT") == ""
     assert context_path_for("shop") == "/shop"
     assert context_path_for("a#b#c") == "/a/b/c"
@@ -289,6 +302,7 @@ def test_context_path_naming_rules():
 def test_load_context_descriptor(tmp_path):
     from catalina_py.config.context_spec import load_context_descriptor
     from catalina_py.errors import ConfigError
+
     good = tmp_path / "a#b.xml"
     good.write_text('<Context path="/x" docBase="${app.dir}" reloadable="true"/>')
     config, warnings = load_context_descriptor(str(good), "/a/b", {"app.dir": "/srv/app"})

@@ -14,12 +14,16 @@ from tests.server import REPO, TEST_WEBAPPS
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     from tests.server import CatalinaProcess
-    process = CatalinaProcess(tmp_path_factory.mktemp("dispatch_base"), webapps={
-        "dispatch": TEST_WEBAPPS / "dispatch",
-        "dispatch_badfilter": TEST_WEBAPPS / "dispatch_badfilter",
-        "examples": REPO / "webapps" / "examples",
-        "plain": TEST_WEBAPPS / "testapp",  # a webapp without error pages
-    })
+
+    process = CatalinaProcess(
+        tmp_path_factory.mktemp("dispatch_base"),
+        webapps={
+            "dispatch": TEST_WEBAPPS / "dispatch",
+            "dispatch_badfilter": TEST_WEBAPPS / "dispatch_badfilter",
+            "examples": REPO / "webapps" / "examples",
+            "plain": TEST_WEBAPPS / "testapp",  # a webapp without error pages
+        },
+    )
     process.start()
     yield process
     process.stop()
@@ -30,6 +34,7 @@ def get(server, path: str, **kwargs) -> requests.Response:
 
 
 # -- filter order and dispatcher types ------------------------------------------------
+
 
 def test_url_pattern_filters_run_before_servlet_name_filters(server):
     body = get(server, "/dispatch/chain/x").json()
@@ -66,7 +71,7 @@ def test_include_only_filter_runs_on_include(server):
 def test_filters_may_pass_wrappers_down_the_chain(server):
     response = get(server, "/dispatch/wrapped/forward", params={"to": "/target/w"})
     body = response.json()
-    assert body["wrapped"] == "request-wrapper"   # the request wrapper is seen after the forward
+    assert body["wrapped"] == "request-wrapper"  # the request wrapper is seen after the forward
     assert response.headers["X-Content-Type-Seen"] == "application/json"
     assert body["servlet_path"] == "/target"
 
@@ -78,6 +83,7 @@ def test_filter_init_failure_keeps_the_context_from_starting(server):
 
 
 # -- forward ----------------------------------------------------------------------------
+
 
 def test_forward_presents_new_paths_and_original_attributes(server):
     response = get(server, "/dispatch/forward/a", params={"to": "/target/b?q=new&p=first", "p": "second"})
@@ -101,7 +107,7 @@ def test_forward_presents_new_paths_and_original_attributes(server):
 
 def test_forward_discards_the_buffer_and_closes_the_response(server):
     response = get(server, "/dispatch/forward/a", params={"to": "/target/b"})
-    assert response.status_code == 200                  # not the 299 set after forward
+    assert response.status_code == 200  # not the 299 set after forward
     assert response.headers["X-Before-Forward"] == "kept"
     assert "X-After-Forward" not in response.headers
     assert "discarded before forward" not in response.text
@@ -129,8 +135,7 @@ def test_servlet_context_dispatcher(server):
 
 def test_forward_after_commit_raises_illegal_state(server):
     response = get(server, "/dispatch/commit")
-    assert response.text == ("committed|IllegalStateError: Cannot forward after the response "
-                             "has been committed")
+    assert response.text == ("committed|IllegalStateError: Cannot forward after the response " "has been committed")
 
 
 def test_named_forward_keeps_paths_and_sets_no_attributes(server):
@@ -149,13 +154,14 @@ def test_unknown_named_dispatcher_is_none(server):
 
 # -- include ----------------------------------------------------------------------------
 
+
 def test_include_attributes_and_unchanged_paths(server):
     response = get(server, "/dispatch/include/a", params={"to": "/target/inc?z=9"})
     text = response.text
     assert text.startswith("before|{")
-    included = json.loads(text[len("before|"):text.index("}|after") + 1])
+    included = json.loads(text[len("before|") : text.index("}|after") + 1])
     assert included["dispatcher_type"] == "INCLUDE"
-    assert included["servlet_path"] == "/include"        # the caller's paths
+    assert included["servlet_path"] == "/include"  # the caller's paths
     assert included["path_info"] == "/a"
     attrs = included["attributes"]
     assert attrs["jakarta.servlet.include.request_uri"] == "/dispatch/target/inc"
@@ -165,9 +171,11 @@ def test_include_attributes_and_unchanged_paths(server):
     assert attrs["jakarta.servlet.include.context_path"] == "/dispatch"
     assert included["include_mapping"] == ["PATH", "/target/*", "inc", "describe"]
     assert included["params"]["z"] == ["9"]
-    tail = text[text.index("}|after") + 1:]
-    assert tail == ("|after|outer-path=/include/a|outer-query=to=%2Ftarget%2Finc%3Fz%3D9"
-                    "|outer-type=REQUEST|include-attr-after=None")
+    tail = text[text.index("}|after") + 1 :]
+    assert tail == (
+        "|after|outer-path=/include/a|outer-query=to=%2Ftarget%2Finc%3Fz%3D9"
+        "|outer-type=REQUEST|include-attr-after=None"
+    )
 
 
 def test_included_servlet_cannot_change_status_or_headers(server):
@@ -188,6 +196,7 @@ def test_named_include(server):
 
 
 # -- error pages ------------------------------------------------------------------------
+
 
 def test_error_page_by_status_code(server):
     response = get(server, "/dispatch/nothing-here")
@@ -273,9 +282,10 @@ def test_webapp_without_error_pages_keeps_the_default_report(server):
 
 # -- ServletContext ------------------------------------------------------------------------
 
+
 def test_servlet_context_resources_and_get_context(server):
     body = get(server, "/dispatch/ctx").json()
-    assert body["other"] is False            # crossContext is false by default
+    assert body["other"] is False  # crossContext is false by default
     assert body["own_is_self"] is True
     assert body["resource"].startswith("file://")
     assert body["resource"].endswith("/webapps/dispatch/static/a.txt")

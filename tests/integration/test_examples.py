@@ -13,18 +13,19 @@ def url(catalina, path: str) -> str:
 
 
 def test_request_parameters_from_query_and_form(catalina):
-    text = requests.get(url(catalina, "servlets/requestparams?firstname=Ada&colour=red&colour=blue"),
-                        timeout=10).text
+    text = requests.get(url(catalina, "servlets/requestparams?firstname=Ada&colour=red&colour=blue"), timeout=10).text
     assert "First name: <b>Ada</b>" in text and "Colours: <b>red, blue</b>" in text
-    text = requests.post(url(catalina, "servlets/requestparams"),
-                         data={"firstname": "Grace", "lastname": "<Hopper>"}, timeout=10).text
+    text = requests.post(
+        url(catalina, "servlets/requestparams"), data={"firstname": "Grace", "lastname": "<Hopper>"}, timeout=10
+    ).text
     assert "First name: <b>Grace</b>" in text and "&lt;Hopper&gt;" in text
 
 
 def test_cookie_example_sets_and_lists(catalina):
     with requests.Session() as browser:
-        response = browser.post(url(catalina, "servlets/cookies"),
-                                data={"cookiename": "flavour", "cookievalue": "ginger"}, timeout=10)
+        response = browser.post(
+            url(catalina, "servlets/cookies"), data={"cookiename": "flavour", "cookievalue": "ginger"}, timeout=10
+        )
         assert "Set cookie <b>flavour=ginger</b>" in response.text
         assert "<td>flavour</td><td>ginger</td>" in browser.get(url(catalina, "servlets/cookies"), timeout=10).text
 
@@ -86,6 +87,13 @@ def test_wsgi_app_through_the_bridge(catalina):
 
 def test_root_page_links_every_example(catalina):
     text = requests.get(catalina.url + "/", timeout=10).text
-    for link in ["servlets/requestparams", "servlets/cookies", "servlets/sessions", "servlets/dispatch",
-                 "servlets/fail", "clock.html", "wsgi/"]:
+    for link in [
+        "servlets/requestparams",
+        "servlets/cookies",
+        "servlets/sessions",
+        "servlets/dispatch",
+        "servlets/fail",
+        "clock.html",
+        "wsgi/",
+    ]:
         assert f'href="/examples/{link}' in text

@@ -41,8 +41,10 @@ def test_in_flight_request_finishes_and_idle_connection_closes(make_server):
     result = {}
 
     def slow():
-        result["raw"] = raw_request(server.port, b"GET /testapp/behave/sleep?s=1.5 HTTP/1.1\r\nHost: a\r\n\r\n",
-                                    timeout=10)
+        result["raw"] = raw_request(
+            server.port, b"GET /testapp/behave/sleep?s=1.5 HTTP/1.1\r\nHost: a\r\n\r\n", timeout=10
+        )
+
     thread = threading.Thread(target=slow)
     thread.start()
     time.sleep(0.5)

@@ -54,14 +54,17 @@ def test_request_events_wrap_each_request(make_server):
         "request_initialized:/descriptor/events",
     ]
     # the second url-pattern of the same servlet-mapping
-    assert get(server, "/descriptor/events.json").json()[-1] == \
-        "request_initialized:/descriptor/events.json"
+    assert get(server, "/descriptor/events.json").json()[-1] == "request_initialized:/descriptor/events.json"
 
 
 def test_context_attribute_events(make_server):
     server = make_server(webapps=APPS).start()
-    for query in ("op=set&name=colour&value=red", "op=set&name=colour&value=blue",
-                  "op=remove&name=colour", "op=remove&name=colour"):
+    for query in (
+        "op=set&name=colour&value=red",
+        "op=set&name=colour&value=blue",
+        "op=remove&name=colour",
+        "op=remove&name=colour",
+    ):
         assert get(server, "/descriptor/attr?" + query).text == "ok"
     log = [entry for entry in events(server) if entry.startswith("attribute_")]
     assert log == [
@@ -108,12 +111,14 @@ def test_stop_order_servlets_filters_then_listeners_reversed(make_server):
 
 
 def test_failing_webapps_do_not_stop_the_others(make_server):
-    server = make_server(webapps={
-        "examples": REPO / "webapps" / "examples",
-        "badlistener": TEST_WEBAPPS / "descriptor_badlistener",
-        "notlistener": TEST_WEBAPPS / "descriptor_notlistener",
-        "importerror": TEST_WEBAPPS / "descriptor_importerror",
-    }).start()
+    server = make_server(
+        webapps={
+            "examples": REPO / "webapps" / "examples",
+            "badlistener": TEST_WEBAPPS / "descriptor_badlistener",
+            "notlistener": TEST_WEBAPPS / "descriptor_notlistener",
+            "importerror": TEST_WEBAPPS / "descriptor_importerror",
+        }
+    ).start()
     assert get(server, "/examples/servlets/helloworld").status_code == 200
     for path in ("/badlistener/x", "/notlistener/", "/importerror/broken"):
         assert get(server, path).status_code == 503, path

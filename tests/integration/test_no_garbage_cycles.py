@@ -51,9 +51,11 @@ def test_requests_leave_no_reference_cycles(tmp_path, monkeypatch):
     base = tmp_path / "base"
     (base / "conf").mkdir(parents=True)
     (base / "logs").mkdir()
-    (base / "conf" / "server.xml").write_text(SERVER_XML.format(
-        port=free_port(), shutdown_port=-1, connector_attrs='maxKeepAliveRequests="-1"',
-        log_pattern="common"))
+    (base / "conf" / "server.xml").write_text(
+        SERVER_XML.format(
+            port=free_port(), shutdown_port=-1, connector_attrs='maxKeepAliveRequests="-1"', log_pattern="common"
+        )
+    )
     shutil.copytree(REPO / "webapps" / "examples", base / "webapps" / "examples")
     monkeypatch.setenv("CATALINA_BASE", str(base))
     monkeypatch.setenv("CATALINA_HOME", str(REPO))
@@ -64,8 +66,12 @@ def test_requests_leave_no_reference_cycles(tmp_path, monkeypatch):
     catalina.start()
     try:
         endpoint = catalina.server.services[0].connectors[0].endpoint
-        paths = ["/examples/servlets/helloworld", "/examples/servlets/requestinfo/x?a=1",
-                 "/examples/index.html", "/examples/no-such-page"]
+        paths = [
+            "/examples/servlets/helloworld",
+            "/examples/servlets/requestinfo/x?a=1",
+            "/examples/index.html",
+            "/examples/no-such-page",
+        ]
         # Warm up first (lazy servlet init, caches), then count.
         for path in paths:
             request = f"GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode()

@@ -49,12 +49,15 @@ def test_request_info_servlet(catalina):
     assert "<th>Servlet path</th><td>/servlets/requestinfo</td>" in response.text
 
 
-@pytest.mark.parametrize("path, servlet_path, path_info", [
-    ("/testapp/info/x/y", "/info", "/x/y"),
-    ("/testapp/info", "/info", None),
-    ("/testapp/exact", "/exact", None),
-    ("/testapp/some/thing.do", "/some/thing.do", None),
-])
+@pytest.mark.parametrize(
+    "path, servlet_path, path_info",
+    [
+        ("/testapp/info/x/y", "/info", "/x/y"),
+        ("/testapp/info", "/info", None),
+        ("/testapp/exact", "/exact", None),
+        ("/testapp/some/thing.do", "/some/thing.do", None),
+    ],
+)
 def test_mapping_paths(catalina, path, servlet_path, path_info):
     data = get_json(catalina, path)
     assert data["context_path"] == "/testapp"
@@ -64,8 +67,9 @@ def test_mapping_paths(catalina, path, servlet_path, path_info):
 
 
 def test_request_fields(catalina):
-    data = get_json(catalina, "/testapp/info/p?a=1&a=2&b=%C3%A9&c",
-                    headers={"X-Test": "yes", "Cookie": "k1=v1; k2=\"v2\""})
+    data = get_json(
+        catalina, "/testapp/info/p?a=1&a=2&b=%C3%A9&c", headers={"X-Test": "yes", "Cookie": 'k1=v1; k2="v2"'}
+    )
     assert data["method"] == "GET"
     assert data["protocol"] == "HTTP/1.1"
     assert data["query_string"] == "a=1&a=2&b=%C3%A9&c"
@@ -89,8 +93,9 @@ def test_path_parameter_is_stripped_before_mapping(catalina):
 
 
 def test_form_post_parameters(catalina):
-    response = requests.post(catalina.url + "/testapp/behave/form?q=1",
-                             data={"name": "J\u00f6rg", "x": ["1", "2"]}, timeout=10)
+    response = requests.post(
+        catalina.url + "/testapp/behave/form?q=1", data={"name": "J\u00f6rg", "x": ["1", "2"]}, timeout=10
+    )
     assert response.json() == {"q": ["1"], "name": ["J\u00f6rg"], "x": ["1", "2"]}
 
 
@@ -106,6 +111,7 @@ def test_post_chunked_body_echo(catalina):
     def gen():
         for i in range(20):
             yield (f"chunk-{i};" * 100).encode()
+
     response = requests.post(catalina.url + "/testapp/echo", data=gen(), timeout=10)
     expected = b"".join((f"chunk-{i};" * 100).encode() for i in range(20))
     assert response.content == expected
@@ -122,9 +128,8 @@ def test_servlet_exception_gives_500_error_page_and_server_goes_on(catalina):
 
 
 def test_exception_after_commit_closes_connection(catalina):
-    with requests.Session() as session:
-        with pytest.raises(requests.exceptions.ChunkedEncodingError):
-            session.get(catalina.url + "/testapp/behave/raise_after_commit", timeout=10)
+    with requests.Session() as session, pytest.raises(requests.exceptions.ChunkedEncodingError):
+        session.get(catalina.url + "/testapp/behave/raise_after_commit", timeout=10)
     assert requests.get(catalina.url + "/testapp/exact", timeout=10).status_code == 200
 
 
@@ -233,14 +238,15 @@ def test_access_log_has_common_lines(catalina):
     requests.get(catalina.url + "/testapp/exact?logme=1", timeout=10)
     # The log is buffered; it is flushed at least once a second.
     import time
+
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
-        if "GET /testapp/exact?logme=1 HTTP/1.1\" 200" in catalina.access_log():
+        if 'GET /testapp/exact?logme=1 HTTP/1.1" 200' in catalina.access_log():
             break
         time.sleep(0.2)
         requests.get(catalina.url + "/testapp/exact", timeout=10)
     assert "127.0.0.1 - - [" in catalina.access_log()
-    assert "\"GET /testapp/exact?logme=1 HTTP/1.1\" 200 " in catalina.access_log()
+    assert '"GET /testapp/exact?logme=1 HTTP/1.1" 200 ' in catalina.access_log()
 
 
 def test_json_of_get_is_valid(catalina):

@@ -17,8 +17,9 @@ SESSIONS_APP = TEST_WEBAPPS / "sessions"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    server = CatalinaProcess(tmp_path_factory.mktemp("sessions_base"), webapps={"sessions": SESSIONS_APP},
-                             log_pattern="%S %r %s")
+    server = CatalinaProcess(
+        tmp_path_factory.mktemp("sessions_base"), webapps={"sessions": SESSIONS_APP}, log_pattern="%S %r %s"
+    )
     server.start()
     yield server
     server.stop()
@@ -40,8 +41,15 @@ def test_counter_with_a_cookie(server):
     assert body["count"] == 1 and body["new"] is True
     second = client.get(server.url + "/sessions/s/counter", timeout=10)
     assert "Set-Cookie" not in second.headers
-    assert second.json() == {"id": body["id"], "requested": body["id"], "requested_valid": True,
-                             "from_cookie": True, "from_url": False, "count": 2, "new": False}
+    assert second.json() == {
+        "id": body["id"],
+        "requested": body["id"],
+        "requested_valid": True,
+        "from_cookie": True,
+        "from_url": False,
+        "count": 2,
+        "new": False,
+    }
     # The access log's %S shows the session id.
     deadline = time.monotonic() + 5
     while f"{body['id']} GET /sessions/s/counter HTTP/1.1 200" not in server.access_log():
@@ -52,9 +60,11 @@ def test_counter_with_a_cookie(server):
 def test_url_rewriting_without_cookies(server):
     link = requests.get(server.url + "/sessions/s/link", timeout=10)
     sid = link.json()["url"].split("jsessionid=")[1].split("?")[0]
-    assert link.json() == {"url": f"counter;jsessionid={sid}?x=1",
-                           "redirect": f"/sessions/s/counter;jsessionid={sid}",
-                           "foreign": "/other/page"}
+    assert link.json() == {
+        "url": f"counter;jsessionid={sid}?x=1",
+        "redirect": f"/sessions/s/counter;jsessionid={sid}",
+        "foreign": "/other/page",
+    }
     # A client without cookies follows the rewritten URL.
     body = get(server, f"/sessions/s/counter;jsessionid={sid}?x=1")
     assert body["id"] == sid and body["from_url"] and not body["from_cookie"]
@@ -64,8 +74,7 @@ def test_url_rewriting_without_cookies(server):
     with_cookie = get(server, "/sessions/s/link", cookies={"JSESSIONID": sid})
     assert with_cookie["url"] == "counter?x=1"
     # encode_redirect_url for a redirect.
-    redirect = requests.get(server.url + f"/sessions/s/redirect;jsessionid={sid}", timeout=10,
-                            allow_redirects=False)
+    redirect = requests.get(server.url + f"/sessions/s/redirect;jsessionid={sid}", timeout=10, allow_redirects=False)
     assert redirect.status_code == 302
     assert redirect.headers["Location"].endswith(f"/sessions/s/counter;jsessionid={sid}")
 
@@ -74,8 +83,9 @@ def test_unknown_id_gets_a_new_session_only_when_asked(server):
     body = get(server, "/sessions/s/peek", cookies={"JSESSIONID": "0123456789ABCDEF0123456789ABCDEF"})
     assert body["id"] is None and body["requested"] == "0123456789ABCDEF0123456789ABCDEF"
     assert body["requested_valid"] is False
-    response = requests.get(server.url + "/sessions/s/counter", timeout=10,
-                            cookies={"JSESSIONID": "0123456789ABCDEF0123456789ABCDEF"})
+    response = requests.get(
+        server.url + "/sessions/s/counter", timeout=10, cookies={"JSESSIONID": "0123456789ABCDEF0123456789ABCDEF"}
+    )
     assert response.json()["id"] != "0123456789ABCDEF0123456789ABCDEF"
     assert response.headers["Set-Cookie"].startswith(f"JSESSIONID={response.json()['id']};")
 
@@ -83,8 +93,7 @@ def test_unknown_id_gets_a_new_session_only_when_asked(server):
 def test_invalidate(server):
     client = requests.Session()
     sid = client.get(server.url + "/sessions/s/counter", timeout=10).json()["id"]
-    assert client.get(server.url + "/sessions/s/invalidate", timeout=10).json() == \
-        {"invalidated": sid, "after": False}
+    assert client.get(server.url + "/sessions/s/invalidate", timeout=10).json() == {"invalidated": sid, "after": False}
     peek = client.get(server.url + "/sessions/s/peek", timeout=10).json()
     assert peek["id"] is None and peek["requested"] == sid and peek["requested_valid"] is False
     events = get(server, "/sessions/s/events")
@@ -132,8 +141,10 @@ def test_session_survives_a_graceful_restart(make_server):
     server.restart()  # SHUTDOWN on the shutdown port, then a new process on the same base
     saved_file = server.base / "work" / "Catalina" / "localhost" / "sessions" / "SESSIONS.json"
     output = server.output()
-    assert f"Session [{sid[:8]}...] of context [/sessions]: the attribute [opaque] of type " \
-           "[catalina_py.webapps." in output
+    assert (
+        f"Session [{sid[:8]}...] of context [/sessions]: the attribute [opaque] of type "
+        "[catalina_py.webapps." in output
+    )
     assert "sessionapp.Opaque] is not plain JSON data and was not saved" in output
     assert not saved_file.exists()  # read at start, then deleted
     body = client.get(server.url + "/sessions/s/peek", timeout=10).json()
@@ -152,8 +163,9 @@ def test_malformed_sessions_file_is_ignored_with_a_warning(make_server):
     server = make_server(webapps={"sessions": SESSIONS_APP})
     work = server.base / "work" / "Catalina" / "localhost" / "sessions"
     work.mkdir(parents=True)
-    (work / "SESSIONS.json").write_text(json.dumps({"format": "catalina_py.sessions", "version": 1,
-                                                    "sessions": [{"id": "X"}]}))
+    (work / "SESSIONS.json").write_text(
+        json.dumps({"format": "catalina_py.sessions", "version": 1, "sessions": [{"id": "X"}]})
+    )
     server.start()
     assert "Ignoring the saved sessions file" in server.output()
     assert not (work / "SESSIONS.json").exists()

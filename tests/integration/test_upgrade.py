@@ -15,16 +15,16 @@ from tests.server import TEST_WEBAPPS, CatalinaProcess
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    proc = CatalinaProcess(tmp_path_factory.mktemp("upgrade_base"),
-                           webapps={"up": TEST_WEBAPPS / "wsupgrade"})
+    proc = CatalinaProcess(tmp_path_factory.mktemp("upgrade_base"), webapps={"up": TEST_WEBAPPS / "wsupgrade"})
     proc.start()
     yield proc
     proc.stop()
 
 
 def request_bytes(path: str, upgrade: str = "linecase") -> bytes:
-    return (f"GET /up{path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: {upgrade}\r\n"
-            "Connection: Upgrade\r\n\r\n").encode()
+    return (
+        f"GET /up{path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: {upgrade}\r\n" "Connection: Upgrade\r\n\r\n"
+    ).encode()
 
 
 class LineClient:

@@ -34,9 +34,10 @@ QUIET = 0.5
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory):
     """ROOT and examples on a server used by this module only."""
-    process = CatalinaProcess(tmp_path_factory.mktemp("ws_examples"),
-                              webapps={"ROOT": REPO / "webapps" / "ROOT",
-                                       "examples": REPO / "webapps" / "examples"})
+    process = CatalinaProcess(
+        tmp_path_factory.mktemp("ws_examples"),
+        webapps={"ROOT": REPO / "webapps" / "ROOT", "examples": REPO / "webapps" / "examples"},
+    )
     process.start()
     yield process
     process.stop()
@@ -62,8 +63,7 @@ def open_ws(server: CatalinaProcess, path: str, **kwargs):
     server (a browser on the example pages sends exactly that), no proxy
     from the environment, short timeouts."""
     kwargs.setdefault("origin", server.url)
-    return connect(ws_url(server, path), proxy=None, open_timeout=WAIT, close_timeout=2,
-                   compression=None, **kwargs)
+    return connect(ws_url(server, path), proxy=None, open_timeout=WAIT, close_timeout=2, compression=None, **kwargs)
 
 
 def recv_json(ws, timeout: float = WAIT) -> dict:
@@ -87,6 +87,7 @@ def load_example(name: str):
 
 
 # -- the pages ---------------------------------------------------------------
+
 
 @pytest.mark.parametrize("page", ["echo.html", "chat.html", "drawboard.html"])
 def test_pages_are_served_and_open_a_websocket(server, page):
@@ -120,6 +121,7 @@ def test_index_pages_link_the_examples(server):
 
 
 # -- echo ----------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("endpoint", ["echo", "echoAsync"])
 def test_echo_round_trips_text_and_binary(server, endpoint):
@@ -155,12 +157,12 @@ def test_echo_refuses_a_message_over_its_limit(server):
 
 def test_echo_rejects_a_foreign_origin(server):
     # The examples rely on the container's same-origin default.
-    with pytest.raises(InvalidHandshake):
-        with open_ws(server, "echo", origin="http://evil.example"):
-            pass
+    with pytest.raises(InvalidHandshake), open_ws(server, "echo", origin="http://evil.example"):
+        pass
 
 
 # -- chat ----------------------------------------------------------------------
+
 
 def test_chat_between_three_clients(server):
     with contextlib.ExitStack() as stack:
@@ -266,8 +268,7 @@ class FakeSession:
 def test_chat_broadcast_goes_on_past_a_failing_send():
     chat = load_example("chat")
     room = []
-    room += [FakeSession("a", room=room), FakeSession("b", fail=True, room=room),
-             FakeSession("c", room=room)]
+    room += [FakeSession("a", room=room), FakeSession("b", fail=True, room=room), FakeSession("c", room=room)]
     assert chat.broadcast(room[0], "hi", include_self=True) == 2
     assert room[0].received == ["hi"] and room[2].received == ["hi"]
     assert room[1].closed is not None  # the broken client is let go
@@ -276,6 +277,7 @@ def test_chat_broadcast_goes_on_past_a_failing_send():
 
 
 # -- drawboard -------------------------------------------------------------------
+
 
 def stroke(x0=10, y0=20, x1=30, y1=40, color="#1e90ff", width=3):
     return {"x0": x0, "y0": y0, "x1": x1, "y1": y1, "color": color, "width": width}
@@ -325,21 +327,24 @@ def test_drawboard_history_live_strokes_and_user_count(server):
         wait_users(alice, 1)
 
 
-@pytest.mark.parametrize("bad", [
-    "not json",
-    json.dumps([1, 2, 3]),
-    json.dumps(stroke(x0=-1)),
-    json.dumps(stroke(y1=100_000)),
-    json.dumps(stroke(x1="30")),
-    json.dumps(stroke(y0=True)),
-    json.dumps(stroke(color="red")),
-    json.dumps(stroke(color="#12345")),
-    json.dumps(stroke(color="#1234567")),
-    json.dumps(stroke(width=0)),
-    json.dumps(stroke(width=1000)),
-    json.dumps({k: v for k, v in stroke().items() if k != "y0"}),
-    '{"x0": NaN, "y0": 1, "x1": 2, "y1": 3, "color": "#000000", "width": 1}',
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "not json",
+        json.dumps([1, 2, 3]),
+        json.dumps(stroke(x0=-1)),
+        json.dumps(stroke(y1=100_000)),
+        json.dumps(stroke(x1="30")),
+        json.dumps(stroke(y0=True)),
+        json.dumps(stroke(color="red")),
+        json.dumps(stroke(color="#12345")),
+        json.dumps(stroke(color="#1234567")),
+        json.dumps(stroke(width=0)),
+        json.dumps(stroke(width=1000)),
+        json.dumps({k: v for k, v in stroke().items() if k != "y0"}),
+        '{"x0": NaN, "y0": 1, "x1": 2, "y1": 3, "color": "#000000", "width": 1}',
+    ],
+)
 def test_drawboard_drops_invalid_strokes(server, bad):
     with open_ws(server, "drawboard") as alice, open_ws(server, "drawboard") as bob:
         recv_type(bob, "history")

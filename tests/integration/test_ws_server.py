@@ -53,11 +53,14 @@ def wait_for(predicate, timeout: float = 5.0, interval: float = 0.05):
 
 
 # -- raw client helpers -----------------------------------------------------
-def handshake_bytes(port: int, path: str, extra: str = "", version: str = "13",
-                    connection: str = "Upgrade", key: str = KEY) -> bytes:
-    return (f"GET /ws{path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-            f"Connection: {connection}\r\nSec-WebSocket-Key: {key}\r\n"
-            f"Sec-WebSocket-Version: {version}\r\n{extra}\r\n").encode()
+def handshake_bytes(
+    port: int, path: str, extra: str = "", version: str = "13", connection: str = "Upgrade", key: str = KEY
+) -> bytes:
+    return (
+        f"GET /ws{path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+        f"Connection: {connection}\r\nSec-WebSocket-Key: {key}\r\n"
+        f"Sec-WebSocket-Version: {version}\r\n{extra}\r\n"
+    ).encode()
 
 
 def frame(opcode: int, payload: bytes, fin: bool = True, mask: bool = True) -> bytes:
@@ -126,7 +129,7 @@ class RawClient:
                     return True
         except ConnectionResetError:
             return True
-        except socket.timeout:
+        except TimeoutError:
             return False
 
     def send(self, data: bytes) -> None:
@@ -201,8 +204,9 @@ def test_plain_get_goes_to_a_servlet_or_static_file_that_answers_it(server):
 
 
 def test_foreign_origin_is_403_with_a_body_showing_origin_and_host(server):
-    status, _, body = raw_http(server.port, handshake_bytes(server.port, "/echo",
-                                                            extra="Origin: http://evil.example\r\n"))
+    status, _, body = raw_http(
+        server.port, handshake_bytes(server.port, "/echo", extra="Origin: http://evil.example\r\n")
+    )
     assert status == 403
     assert "http://evil.example" in body and f"127.0.0.1:{server.port}" in body
     assert "proxy_set_header Host" in body
@@ -220,19 +224,22 @@ def test_endpoint_allowed_origins_replace_same_origin(server):
     with connect(ws_url(server, "/strict"), origin="http://only.example") as client:
         client.send("ok")
         assert client.recv() == "ok"
-    status, _, _ = raw_http(server.port, handshake_bytes(
-        server.port, "/strict", extra=f"Origin: http://127.0.0.1:{server.port}\r\n"))
+    status, _, _ = raw_http(
+        server.port, handshake_bytes(server.port, "/strict", extra=f"Origin: http://127.0.0.1:{server.port}\r\n")
+    )
     assert status == 403
 
 
 def test_configurator_checks_origin_and_modifies_the_handshake(server):
-    with connect(ws_url(server, "/configured"), origin="http://configurator.example",
-                 user_agent_header="probe/1") as client:
+    with connect(
+        ws_url(server, "/configured"), origin="http://configurator.example", user_agent_header="probe/1"
+    ) as client:
         assert client.response.headers["X-Handshake"] == "modified"
         client.send("agent?")
         assert client.recv() == "probe/1"
-    status, _, _ = raw_http(server.port, handshake_bytes(
-        server.port, "/configured", extra=f"Origin: http://127.0.0.1:{server.port}\r\n"))
+    status, _, _ = raw_http(
+        server.port, handshake_bytes(server.port, "/configured", extra=f"Origin: http://127.0.0.1:{server.port}\r\n")
+    )
     assert status == 403
 
 
@@ -244,15 +251,17 @@ def test_context_init_param_allows_origins(tmp_path):
         '<web-app xmlns="https://jakarta.ee/xml/ns/jakartaee" version="6.0">\n'
         "  <context-param><param-name>catalina_py.websocket.allowed_origins</param-name>\n"
         "    <param-value>http://a.example, http://b.example</param-value></context-param>\n"
-        "</web-app>\n")
+        "</web-app>\n"
+    )
     proc = CatalinaProcess(tmp_path / "base", webapps={"ws": webapp})
     proc.start()
     try:
         with connect(ws_url(proc, "/echo"), origin="http://b.example") as client:
             client.send("b")
             assert client.recv() == "b"
-        status, _, _ = raw_http(proc.port, handshake_bytes(
-            proc.port, "/echo", extra=f"Origin: http://127.0.0.1:{proc.port}\r\n"))
+        status, _, _ = raw_http(
+            proc.port, handshake_bytes(proc.port, "/echo", extra=f"Origin: http://127.0.0.1:{proc.port}\r\n")
+        )
         assert status == 403
     finally:
         proc.stop()
@@ -329,8 +338,9 @@ def test_server_close_sends_its_code_and_waits_for_the_reply(server):
 
 
 def test_server_close_without_reply_ends_after_the_close_timeout(tmp_path):
-    proc = CatalinaProcess(tmp_path / "base", webapps={"ws": TEST_WEBAPPS / "ws"},
-                           connector_attrs='webSocketCloseTimeout="0.5"')
+    proc = CatalinaProcess(
+        tmp_path / "base", webapps={"ws": TEST_WEBAPPS / "ws"}, connector_attrs='webSocketCloseTimeout="0.5"'
+    )
     proc.start()
     try:
         client = RawClient(proc.port, "/echo")
@@ -377,8 +387,12 @@ def test_user_exception_is_on_error_then_1011_and_the_server_goes_on(server):
         with pytest.raises(ConnectionClosed) as info:
             client.recv()
         assert info.value.rcvd.code == 1011
-    assert wait_for(lambda: any(e.get("endpoint") == "fail" and e.get("event") == "error"
-                                and "boom" in e.get("error", "") for e in events(server)))
+    assert wait_for(
+        lambda: any(
+            e.get("endpoint") == "fail" and e.get("event") == "error" and "boom" in e.get("error", "")
+            for e in events(server)
+        )
+    )
     with connect(ws_url(server, "/fail")) as client:
         client.send("fine")
         assert client.recv() == "fine"
@@ -421,8 +435,12 @@ def test_slow_consumer_fails_the_send_and_closes_1008(server):
     assert wait_for(lambda: any(e.get("event") == "flood" for e in events(server)))
     flood = [e for e in events(server) if e.get("event") == "flood"][-1]
     assert flood["failed"] > 0
-    assert wait_for(lambda: any(e.get("endpoint") == "flood" and e.get("code") == 1008
-                                and e.get("reason") == "slow consumer" for e in events(server)))
+    assert wait_for(
+        lambda: any(
+            e.get("endpoint") == "flood" and e.get("code") == 1008 and e.get("reason") == "slow consumer"
+            for e in events(server)
+        )
+    )
     client.close()
 
 
@@ -437,7 +455,7 @@ def test_many_abrupt_disconnects_leave_nothing_behind(server):
     baseline_fds = _fd_count(server.proc.pid)
     baseline_greenlets = stats()["greenlets"]
     clients = []
-    for i in range(60):
+    for _ in range(60):
         client = RawClient(server.port, "/echo")
         client.send(frame(1, b"hello"))
         assert client.read_frame() == (1, b"hello")
@@ -451,18 +469,25 @@ def test_many_abrupt_disconnects_leave_nothing_behind(server):
             client.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         client.close()
     assert wait_for(lambda: stats()["sessions"] == 0, timeout=10), stats()
-    assert wait_for(lambda: _fd_count(server.proc.pid) <= baseline_fds, timeout=10), \
-        (_fd_count(server.proc.pid), baseline_fds)
-    assert wait_for(lambda: stats()["greenlets"] <= baseline_greenlets + 2, timeout=10), \
-        (stats()["greenlets"], baseline_greenlets)
+    assert wait_for(lambda: _fd_count(server.proc.pid) <= baseline_fds, timeout=10), (
+        _fd_count(server.proc.pid),
+        baseline_fds,
+    )
+    assert wait_for(lambda: stats()["greenlets"] <= baseline_greenlets + 2, timeout=10), (
+        stats()["greenlets"],
+        baseline_greenlets,
+    )
     closes = [e for e in events(server) if e.get("event") == "close" and e.get("code") == 1006]
     assert len(closes) >= 60
 
 
 # -- heartbeats and stop ------------------------------------------------------
 def test_heartbeat_keeps_answering_clients_and_drops_silent_ones(tmp_path):
-    proc = CatalinaProcess(tmp_path / "base", webapps={"ws": TEST_WEBAPPS / "ws"},
-                           connector_attrs='webSocketPingInterval="0.2" webSocketPingTimeout="0.4"')
+    proc = CatalinaProcess(
+        tmp_path / "base",
+        webapps={"ws": TEST_WEBAPPS / "ws"},
+        connector_attrs='webSocketPingInterval="0.2" webSocketPingTimeout="0.4"',
+    )
     proc.start()
     try:
         with connect(ws_url(proc, "/echo")) as client:  # websockets answers pings itself
@@ -476,8 +501,7 @@ def test_heartbeat_keeps_answering_clients_and_drops_silent_ones(tmp_path):
         assert silent.at_eof(timeout=5)
         assert time.monotonic() - started < 0.2 + 0.4 + 1.5
         silent.close()
-        assert wait_for(lambda: any(e.get("code") == 1006 and "pong" in e.get("reason", "")
-                                    for e in events(proc)))
+        assert wait_for(lambda: any(e.get("code") == 1006 and "pong" in e.get("reason", "") for e in events(proc)))
     finally:
         proc.stop()
 

@@ -14,8 +14,8 @@ from tests.server import TEST_WEBAPPS
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     from tests.server import CatalinaProcess
-    process = CatalinaProcess(tmp_path_factory.mktemp("wsgi_base"),
-                              webapps={"wsgi": TEST_WEBAPPS / "wsgi"})
+
+    process = CatalinaProcess(tmp_path_factory.mktemp("wsgi_base"), webapps={"wsgi": TEST_WEBAPPS / "wsgi"})
     process.start()
     yield process
     process.stop()
@@ -40,8 +40,7 @@ def test_head_sends_no_body(server):
 
 def test_echo_post_body(server):
     body = bytes(range(256)) * 300
-    r = requests.post(url(server, "/echo"), data=body, timeout=5,
-                      headers={"Content-Type": "application/x-test"})
+    r = requests.post(url(server, "/echo"), data=body, timeout=5, headers={"Content-Type": "application/x-test"})
     assert r.status_code == 200
     assert r.content == body
     assert r.headers["Content-Type"] == "application/x-test"
@@ -71,9 +70,12 @@ def test_streaming_blocks_arrive_as_produced(server):
 
 
 def test_environ_prefix_mapping(server):
-    r = requests.get(url(server, "/env/a%C3%A9b%20c?q=1&r=2"), timeout=5,
-                     headers={"X-Custom": "one", "X_Under_Score": "dropped"},
-                     cookies={"a": "1"})
+    r = requests.get(
+        url(server, "/env/a%C3%A9b%20c?q=1&r=2"),
+        timeout=5,
+        headers={"X-Custom": "one", "X_Under_Score": "dropped"},
+        cookies={"a": "1"},
+    )
     env = r.json()
     assert env["SCRIPT_NAME"] == "/wsgi/env"
     assert env["PATH_INFO"] == "/a\u00c3\u00a9b c"  # UTF-8 bytes as latin-1 (PEP 3333)
@@ -96,8 +98,7 @@ def test_environ_default_mapping(server):
 
 
 def test_environ_post_content_headers(server):
-    env = requests.post(url(server, "/env/x"), data=b"abc", timeout=5,
-                        headers={"Content-Type": "text/plain"}).json()
+    env = requests.post(url(server, "/env/x"), data=b"abc", timeout=5, headers={"Content-Type": "text/plain"}).json()
     assert (env["CONTENT_TYPE"], env["CONTENT_LENGTH"]) == ("text/plain", "3")
 
 
@@ -106,14 +107,17 @@ def test_wsgi_errors_goes_to_the_log(server):
     assert "environ dumped" in server.output()
 
 
-@pytest.mark.parametrize("path, data, expected", [
-    ("/valid/x", None, b"valid /wsgi/valid /x"),
-    ("/valid/lines", b"l1\nl2\nl3", b"first=l1\nrest=l2\n|l3"),
-    ("/valid/readlines", b"l1\nl2\nl3", b"l1\n|l2\n|l3"),
-    ("/valid/read", b"xyz", b"xyz"),
-    ("/valid/stream", None, b"one two three"),
-    ("/valid/write", None, b"written valid /wsgi/valid /write"),
-])
+@pytest.mark.parametrize(
+    "path, data, expected",
+    [
+        ("/valid/x", None, b"valid /wsgi/valid /x"),
+        ("/valid/lines", b"l1\nl2\nl3", b"first=l1\nrest=l2\n|l3"),
+        ("/valid/readlines", b"l1\nl2\nl3", b"l1\n|l2\n|l3"),
+        ("/valid/read", b"xyz", b"xyz"),
+        ("/valid/stream", None, b"one two three"),
+        ("/valid/write", None, b"written valid /wsgi/valid /write"),
+    ],
+)
 def test_under_wsgiref_validator(server, path, data, expected):
     method = "POST" if data is not None else "GET"
     r = requests.request(method, url(server, path), data=data, timeout=5)

@@ -41,9 +41,16 @@ PAGE_TIMEOUT = 60.0
 #: Flags chromium needs on this machine (no sandbox as root, no GPU, and
 #: no background connections, which the closed network refuses).
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-dev-shm-usage", "--remote-debugging-pipe",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--remote-debugging-pipe",
 ]
 
 _ON_CI = os.environ.get("CI", "").lower() == "true"
@@ -61,9 +68,11 @@ def _find_chromium() -> str | None:
 CHROMIUM = _find_chromium()
 
 if CHROMIUM is None and not _ON_CI:
-    pytest.skip("chromium is not installed (looked on PATH and /usr/bin/chromium); "
-                "apt-get install chromium to run the browser interop tests",
-                allow_module_level=True)
+    pytest.skip(
+        "chromium is not installed (looked on PATH and /usr/bin/chromium); "
+        "apt-get install chromium to run the browser interop tests",
+        allow_module_level=True,
+    )
 
 
 class Chromium:
@@ -78,7 +87,7 @@ class Chromium:
         self._next_id = 0
         self._buffer = b""
 
-    def __enter__(self) -> "Chromium":
+    def __enter__(self) -> Chromium:
         self._profile = tempfile.TemporaryDirectory(prefix="chromium-profile-")
         # Our ends: we write commands to to_browser_w, read from from_browser_r.
         to_browser_r, self._to_browser = os.pipe()
@@ -99,9 +108,13 @@ class Chromium:
         self._stderr = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
             [self.binary, *CHROMIUM_FLAGS, f"--user-data-dir={self._profile.name}", "about:blank"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._stderr,
-            close_fds=False, preexec_fn=child_fds,
-            start_new_session=True)
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=self._stderr,
+            close_fds=False,
+            preexec_fn=child_fds,
+            start_new_session=True,
+        )
         os.close(to_browser_r)
         os.close(from_browser_w)
         return self
@@ -139,8 +152,7 @@ class Chromium:
         self._stderr.seek(0)
         return self._stderr.read().decode(errors="replace")[-4000:]
 
-    def call(self, method: str, params: dict | None = None, session: str | None = None,
-             timeout: float = 10.0) -> dict:
+    def call(self, method: str, params: dict | None = None, session: str | None = None, timeout: float = 10.0) -> dict:
         """Sends one command and returns its result (events are skipped)."""
         self._next_id += 1
         message: dict = {"id": self._next_id, "method": method, "params": params or {}}
@@ -174,8 +186,7 @@ class Chromium:
         ``#selftest`` element holds a verdict (or when ``timeout`` ends)."""
         deadline = time.monotonic() + timeout
         target = self.call("Target.createTarget", {"url": url})["targetId"]
-        session = self.call("Target.attachToTarget",
-                            {"targetId": target, "flatten": True})["sessionId"]
+        session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         try:
             return self._poll_self_test(session, deadline)
         finally:
@@ -191,9 +202,12 @@ class Chromium:
         })()"""
         while True:
             try:
-                result = self.call("Runtime.evaluate",
-                                   {"expression": expression, "returnByValue": True},
-                                   session=session, timeout=max(0.1, deadline - time.monotonic()))
+                result = self.call(
+                    "Runtime.evaluate",
+                    {"expression": expression, "returnByValue": True},
+                    session=session,
+                    timeout=max(0.1, deadline - time.monotonic()),
+                )
                 dom = result.get("result", {}).get("value")
                 if dom:
                     return dom
@@ -201,9 +215,11 @@ class Chromium:
                 if "closed its pipe" in str(exc):
                     raise
             if time.monotonic() >= deadline:
-                html = self.call("Runtime.evaluate",
-                                 {"expression": "document.documentElement.outerHTML",
-                                  "returnByValue": True}, session=session)
+                html = self.call(
+                    "Runtime.evaluate",
+                    {"expression": "document.documentElement.outerHTML", "returnByValue": True},
+                    session=session,
+                )
                 return html.get("result", {}).get("value") or ""
             time.sleep(0.05)
 

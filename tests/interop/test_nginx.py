@@ -58,8 +58,11 @@ NGINX = _find_nginx()
 _ON_CI = os.environ.get("CI", "").lower() == "true"
 
 if NGINX is None and not _ON_CI:
-    pytest.skip("nginx is not installed (looked on PATH and in /usr/sbin, /usr/local/sbin); "
-                "install it to run the reverse-proxy interop tests", allow_module_level=True)
+    pytest.skip(
+        "nginx is not installed (looked on PATH and in /usr/sbin, /usr/local/sbin); "
+        "install it to run the reverse-proxy interop tests",
+        allow_module_level=True,
+    )
 
 #: nginx's proxy_read_timeout in these tests, seconds.
 READ_TIMEOUT = 3
@@ -146,16 +149,18 @@ class Stack:
         proxy's own address, no keepalive pings of its own, no proxy from
         the environment."""
         kwargs.setdefault("origin", f"http://127.0.0.1:{port}")
-        return connect(f"ws://127.0.0.1:{port}{path}", ping_interval=None, proxy=None,
-                       open_timeout=10, close_timeout=5, **kwargs)
+        return connect(
+            f"ws://127.0.0.1:{port}{path}", ping_interval=None, proxy=None, open_timeout=10, close_timeout=5, **kwargs
+        )
 
 
 def _wait_for_port(port: int, proc: subprocess.Popen, error_log: Path, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"nginx exited with {proc.returncode}:\n"
-                               + (error_log.read_text() if error_log.exists() else ""))
+            raise RuntimeError(
+                f"nginx exited with {proc.returncode}:\n" + (error_log.read_text() if error_log.exists() else "")
+            )
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return
@@ -175,23 +180,33 @@ def make_stack(make_server, tmp_path):
 
     def factory(ping_interval: float = 1) -> Stack:
         attrs = f'webSocketPingInterval="{ping_interval:g}"'
-        servers = [make_server(webapps={"examples": REPO / "webapps" / "examples"},
-                               connector_attrs=attrs) for _ in range(2)]
+        servers = [
+            make_server(webapps={"examples": REPO / "webapps" / "examples"}, connector_attrs=attrs) for _ in range(2)
+        ]
         for server in servers:
             server.start()
         base = tmp_path / "nginx"
         base.mkdir()
         good, plain, nohost = free_port(), free_port(), free_port()
         conf = base / "nginx.conf"
-        conf.write_text(NGINX_CONF.format(
-            user="user root;" if os.geteuid() == 0 else "",
-            base=base, p1=servers[0].port, p2=servers[1].port,
-            good=good, plain=plain, nohost=nohost, read_timeout=READ_TIMEOUT))
+        conf.write_text(
+            NGINX_CONF.format(
+                user="user root;" if os.geteuid() == 0 else "",
+                base=base,
+                p1=servers[0].port,
+                p2=servers[1].port,
+                good=good,
+                plain=plain,
+                nohost=nohost,
+                read_timeout=READ_TIMEOUT,
+            )
+        )
         error_log = base / "error.log"
         proc = subprocess.Popen(
-            [NGINX, "-p", str(base), "-c", str(conf), "-e", str(error_log),
-             "-g", f"daemon off; pid {base}/nginx.pid;"],
-            stdout=subprocess.DEVNULL, stderr=open(base / "nginx.stderr", "wb"))
+            [NGINX, "-p", str(base), "-c", str(conf), "-e", str(error_log), "-g", f"daemon off; pid {base}/nginx.pid;"],
+            stdout=subprocess.DEVNULL,
+            stderr=open(base / "nginx.stderr", "wb"),
+        )
         procs.append(proc)
         for port in (good, plain, nohost):
             _wait_for_port(port, proc, error_log)
@@ -232,6 +247,7 @@ def _wait_until(predicate, timeout: float = 5.0) -> bool:
 
 # -- HTTP ----------------------------------------------------------------------------
 
+
 def test_http_through_nginx_reaches_both_instances(stack, http):
     for _ in range(3):
         hello = http.get(stack.url(stack.good, "/examples/servlets/helloworld"), timeout=10)
@@ -241,8 +257,9 @@ def test_http_through_nginx_reaches_both_instances(stack, http):
         assert static.status_code == 200
         assert "catalina_py examples" in static.text
     # nginx's default round robin: six requests, three to each instance.
-    assert _wait_until(lambda: all(s.access_log().count("GET /examples/") >= 1 for s in stack.servers)), \
-        [s.access_log() for s in stack.servers]
+    assert _wait_until(lambda: all(s.access_log().count("GET /examples/") >= 1 for s in stack.servers)), [
+        s.access_log() for s in stack.servers
+    ]
     total = sum(s.access_log().count("GET /examples/") for s in stack.servers)
     assert total == 6
 
@@ -269,6 +286,7 @@ def test_forwarded_headers_reach_the_container(stack, http):
 
 # -- WebSocket -----------------------------------------------------------------------
 
+
 def test_websocket_echo_through_nginx(stack):
     with stack.ws(stack.good) as ws:
         ws.send("Hello through nginx")
@@ -286,9 +304,8 @@ def test_websocket_echo_through_nginx(stack):
 
 
 def test_misconfigured_proxy_gets_426_naming_the_headers(stack):
-    with pytest.raises(InvalidStatus) as caught:
-        with stack.ws(stack.plain):
-            pass
+    with pytest.raises(InvalidStatus) as caught, stack.ws(stack.plain):
+        pass
     response = caught.value.response
     assert response.status_code == 426
     body = response.body.decode()
@@ -302,9 +319,8 @@ def test_misconfigured_proxy_gets_426_naming_the_headers(stack):
 
 def test_host_not_forwarded_refuses_browser_origin_with_403(stack):
     origin = f"http://127.0.0.1:{stack.nohost}"
-    with pytest.raises(InvalidStatus) as caught:
-        with stack.ws(stack.nohost, origin=origin):
-            pass
+    with pytest.raises(InvalidStatus) as caught, stack.ws(stack.nohost, origin=origin):
+        pass
     response = caught.value.response
     assert response.status_code == 403
     body = response.body.decode()
@@ -318,6 +334,7 @@ def test_host_not_forwarded_refuses_browser_origin_with_403(stack):
 
 
 # -- heartbeats vs proxy_read_timeout -----------------------------------------------
+
 
 def test_server_pings_keep_idle_websocket_open_past_proxy_read_timeout(stack):
     with stack.ws(stack.good) as ws:

@@ -23,8 +23,9 @@ def make_base(tmp_path: Path, xml: str | None = None) -> tuple[Path, int]:
     base = tmp_path / "base"
     (base / "conf").mkdir(parents=True)
     port = free_port()
-    (base / "conf" / "server.xml").write_text((xml or SERVER_XML).format(
-        port=port, shutdown_port=free_port(), connector_attrs="", log_pattern="common"))
+    (base / "conf" / "server.xml").write_text(
+        (xml or SERVER_XML).format(port=port, shutdown_port=free_port(), connector_attrs="", log_pattern="common")
+    )
     shutil.copytree(REPO / "webapps" / "examples", base / "webapps" / "examples")
     return base, port
 
@@ -85,16 +86,21 @@ def test_configtest_reports_malformed_xml(tmp_path):
 def test_configtest_reports_broken_webapp_web_xml(tmp_path):
     base, _ = make_base(tmp_path)
     web_xml = base / "webapps" / "examples" / "WEB-INF" / "web.xml"
-    web_xml.write_text(web_xml.read_text().replace("<servlet-name>HelloWorldExample</servlet-name>\n    <url-pattern>",
-                                                   "<servlet-name>Nobody</servlet-name>\n    <url-pattern>"))
+    web_xml.write_text(
+        web_xml.read_text().replace(
+            "<servlet-name>HelloWorldExample</servlet-name>\n    <url-pattern>",
+            "<servlet-name>Nobody</servlet-name>\n    <url-pattern>",
+        )
+    )
     result = run([sys.executable, "-m", "catalina_py", "configtest"], base)
     assert result.returncode != 0
     assert "web.xml" in result.stderr and "Nobody" in result.stderr
 
 
 def test_run_with_broken_config_exits_before_listening(tmp_path):
-    xml = SERVER_XML.replace('className="org.apache.catalina.valves.AccessLogValve"',
-                             'className="org.apache.catalina.valves.NoSuchValve"')
+    xml = SERVER_XML.replace(
+        'className="org.apache.catalina.valves.AccessLogValve"', 'className="org.apache.catalina.valves.NoSuchValve"'
+    )
     base, port = make_base(tmp_path, xml)
     result = run([sys.executable, "-m", "catalina_py", "run"], base, timeout=60)
     assert result.returncode == 1

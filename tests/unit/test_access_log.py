@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 
-from catalina_py.http.errors import ClientAbortError
-from catalina_py.http.headers import Headers
 from catalina_py.container.valves import access_log_file as al
 from catalina_py.container.valves.access_log import AccessLogValve
 from catalina_py.container.valves.access_log_dates import compile_date_format
 from catalina_py.container.valves.access_log_pattern import escape
 from catalina_py.errors import ConfigError
+from catalina_py.http.errors import ClientAbortError
+from catalina_py.http.headers import Headers
 
 # 2026-11-22 03:04:05 UTC
 T0 = 1795316645.0
@@ -685,9 +685,9 @@ def test_the_file_settings_live_on_the_log_file(tmp_path: Any) -> None:
 def test_the_real_request_and_response() -> None:
     """The elements read HttpServletRequest/HttpServletResponse through their
     public methods only (the connection through its container-side views)."""
-    from catalina_py.http.parser import RequestParser
     from catalina_py.container.request import Request as HttpServletRequest
     from catalina_py.container.response import Response as HttpServletResponse
+    from catalina_py.http.parser import RequestParser
 
     channel = SimpleNamespace(
         uri_encoding="utf-8",

@@ -45,19 +45,24 @@ class Filter:
 # Decorators
 # --------------------------------------------------------------------------
 
+
 def test_web_servlet_records_metadata_and_returns_the_class() -> None:
     class S(HttpServlet):
         pass
 
-    decorated = web_servlet(url_patterns=["/a", "/b/*", "/a"], name="s",
-                            init_params={"k": "v"}, load_on_startup=2,
-                            async_supported=True)(S)
+    decorated = web_servlet(
+        url_patterns=["/a", "/b/*", "/a"], name="s", init_params={"k": "v"}, load_on_startup=2, async_supported=True
+    )(S)
     assert decorated is S
     info = get_web_servlet(S)
     assert info is not None
-    assert (info.url_patterns, info.name, dict(info.init_params),
-            info.load_on_startup, info.async_supported) == (
-        ("/a", "/b/*"), "s", {"k": "v"}, 2, True)
+    assert (info.url_patterns, info.name, dict(info.init_params), info.load_on_startup, info.async_supported) == (
+        ("/a", "/b/*"),
+        "s",
+        {"k": "v"},
+        2,
+        True,
+    )
     assert info.location is not None and info.location.file == __file__
     assert WEB_SERVLET_ATTR in vars(S)
 
@@ -87,23 +92,16 @@ def test_metadata_is_not_inherited() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error", "fragment"),
     [
-        ({"value": "/a", "url_patterns": "/b"}, ValueError,
-         "value or url_patterns, not both"),
+        ({"value": "/a", "url_patterns": "/b"}, ValueError, "value or url_patterns, not both"),
         ({"value": "a"}, ValueError, "must start with '/' or"),
         ({"value": ["/a", 3]}, TypeError, "must contain strings"),
         ({"value": 3}, TypeError, "string or a list of strings"),
-        ({"value": "/a", "load_on_startup": "1"}, TypeError,
-         "load_on_startup must be an int"),
-        ({"value": "/a", "load_on_startup": True}, TypeError,
-         "load_on_startup must be an int"),
-        ({"value": "/a", "init_params": {"k": 1}}, TypeError,
-         "init_params must map"),
-        ({"value": "/a", "init_params": ["k"]}, TypeError,
-         "init_params must be a dict"),
-        ({"value": "/a", "name": " "}, ValueError,
-         "name must be a non-empty string"),
-        ({"value": "/a", "async_supported": "yes"}, TypeError,
-         "async_supported must be True or False"),
+        ({"value": "/a", "load_on_startup": "1"}, TypeError, "load_on_startup must be an int"),
+        ({"value": "/a", "load_on_startup": True}, TypeError, "load_on_startup must be an int"),
+        ({"value": "/a", "init_params": {"k": 1}}, TypeError, "init_params must map"),
+        ({"value": "/a", "init_params": ["k"]}, TypeError, "init_params must be a dict"),
+        ({"value": "/a", "name": " "}, ValueError, "name must be a non-empty string"),
+        ({"value": "/a", "async_supported": "yes"}, TypeError, "async_supported must be True or False"),
     ],
 )
 def test_web_servlet_bad_arguments(kwargs, error, fragment) -> None:
@@ -119,20 +117,27 @@ def test_web_servlet_needs_a_servlet_class() -> None:
 
 
 def test_web_filter_records_metadata() -> None:
-    @web_filter(url_patterns=["/*"], servlet_names="hello",
-                dispatcher_types=["request", "ERROR", "REQUEST"],
-                filter_name="f", init_params={"a": "b"},
-                async_supported=True)
+    @web_filter(
+        url_patterns=["/*"],
+        servlet_names="hello",
+        dispatcher_types=["request", "ERROR", "REQUEST"],
+        filter_name="f",
+        init_params={"a": "b"},
+        async_supported=True,
+    )
     class F(Filter):
         pass
 
     info = get_web_filter(F)
     assert info is not None
-    assert (info.url_patterns, info.servlet_names, info.dispatcher_types,
-            info.filter_name, dict(info.init_params),
-            info.async_supported) == (("/*",), ("hello",),
-                                      ("REQUEST", "ERROR"), "f",
-                                      {"a": "b"}, True)
+    assert (
+        info.url_patterns,
+        info.servlet_names,
+        info.dispatcher_types,
+        info.filter_name,
+        dict(info.init_params),
+        info.async_supported,
+    ) == (("/*",), ("hello",), ("REQUEST", "ERROR"), "f", {"a": "b"}, True)
 
 
 def test_web_filter_defaults() -> None:
@@ -150,10 +155,8 @@ def test_web_filter_defaults() -> None:
     [
         ({"value": ""}, ValueError, "only valid for a servlet"),
         ({"value": "/a", "url_patterns": "/b"}, ValueError, "not both"),
-        ({"value": "/a", "dispatcher_types": ["SOMETIMES"]}, ValueError,
-         "unknown dispatcher type"),
-        ({"value": "/a", "dispatcher_types": [1]}, ValueError,
-         "unknown dispatcher type"),
+        ({"value": "/a", "dispatcher_types": ["SOMETIMES"]}, ValueError, "unknown dispatcher type"),
+        ({"value": "/a", "dispatcher_types": [1]}, ValueError, "unknown dispatcher type"),
         ({"servlet_names": [""]}, ValueError, "empty name"),
         ({"value": "/a", "filter_name": ""}, ValueError, "filter_name"),
     ],
@@ -199,14 +202,14 @@ def test_web_listener_needs_a_listener_interface() -> None:
 # Merging annotations into web.xml (Tomcat's processAnnotationWeb*)
 # --------------------------------------------------------------------------
 
+
 def found(name: str, cls: type) -> AnnotatedClass:
     return AnnotatedClass(name, cls)
 
 
 def descriptor(tmp_path, body: str) -> WebXml:
     path = tmp_path / "web.xml"
-    path.write_text('<web-app xmlns="https://jakarta.ee/xml/ns/jakartaee" '
-                    f'version="6.0">{body}</web-app>')
+    path.write_text('<web-app xmlns="https://jakarta.ee/xml/ns/jakartaee" ' f'version="6.0">{body}</web-app>')
     return parse_web_xml(str(path))
 
 
@@ -217,25 +220,26 @@ def test_annotated_servlet_is_added(tmp_path) -> None:
 
     web = apply_annotations(WebXml(), [found("mod.S", S)])
     servlet = web.servlets["mod.S"]  # named after its class
-    assert (servlet.servlet_class, servlet.load_on_startup,
-            servlet.init_params) == ("mod.S", 3, {"x": "1"})
+    assert (servlet.servlet_class, servlet.load_on_startup, servlet.init_params) == ("mod.S", 3, {"x": "1"})
     assert web.servlet_mappings == {"/a": "mod.S", "/b": "mod.S"}
     assert web.mapping_locations["/a"].file == __file__
 
 
 def test_web_xml_wins_for_the_same_servlet_name(tmp_path) -> None:
-    @web_servlet(["/annotated"], name="s", load_on_startup=3,
-                 init_params={"x": "annotation", "y": "annotation"})
+    @web_servlet(["/annotated"], name="s", load_on_startup=3, init_params={"x": "annotation", "y": "annotation"})
     class S(HttpServlet):
         pass
 
-    web = descriptor(tmp_path, """
+    web = descriptor(
+        tmp_path,
+        """
         <servlet><servlet-name>s</servlet-name>
           <servlet-class>mod.Other</servlet-class>
           <init-param><param-name>x</param-name><param-value>xml
           </param-value></init-param></servlet>
         <servlet-mapping><servlet-name>s</servlet-name>
-          <url-pattern>/xml</url-pattern></servlet-mapping>""")
+          <url-pattern>/xml</url-pattern></servlet-mapping>""",
+    )
     apply_annotations(web, [found("mod.S", S)])
     servlet = web.servlets["s"]
     assert servlet.servlet_class == "mod.Other"
@@ -245,16 +249,18 @@ def test_web_xml_wins_for_the_same_servlet_name(tmp_path) -> None:
     assert web.servlet_mappings == {"/xml": "s"}
 
 
-def test_annotation_patterns_used_when_web_xml_maps_nothing(tmp_path
-                                                            ) -> None:
+def test_annotation_patterns_used_when_web_xml_maps_nothing(tmp_path) -> None:
     @web_servlet("/annotated", name="s", load_on_startup=3)
     class S(HttpServlet):
         pass
 
-    web = descriptor(tmp_path, """
+    web = descriptor(
+        tmp_path,
+        """
         <servlet><servlet-name>s</servlet-name>
           <servlet-class>mod.S</servlet-class>
-          <load-on-startup>1</load-on-startup></servlet>""")
+          <load-on-startup>1</load-on-startup></servlet>""",
+    )
     apply_annotations(web, [found("mod.S", S)])
     assert web.servlet_mappings == {"/annotated": "s"}
     assert web.servlets["s"].load_on_startup == 1
@@ -265,13 +271,17 @@ def test_annotation_pattern_taken_by_another_servlet(tmp_path) -> None:
     class S(HttpServlet):
         pass
 
-    web = descriptor(tmp_path, """
+    web = descriptor(
+        tmp_path,
+        """
         <servlet><servlet-name>x</servlet-name>
           <servlet-class>mod.X</servlet-class></servlet>
         <servlet-mapping><servlet-name>x</servlet-name>
-          <url-pattern>/taken</url-pattern></servlet-mapping>""")
-    with pytest.raises(ConfigError, match="url-pattern '/taken' of "
-                       "@web_servlet mod.S is already mapped to servlet 'x'"):
+          <url-pattern>/taken</url-pattern></servlet-mapping>""",
+    )
+    with pytest.raises(
+        ConfigError, match="url-pattern '/taken' of " "@web_servlet mod.S is already mapped to servlet 'x'"
+    ):
         apply_annotations(web, [found("mod.S", S)])
 
 
@@ -286,8 +296,7 @@ def test_servlet_without_patterns_and_web_xml_is_ignored() -> None:
 
 
 def test_annotated_filter_added_with_mapping() -> None:
-    @web_filter("/*", servlet_names=["*"], dispatcher_types=["FORWARD"],
-                init_params={"a": "1"})
+    @web_filter("/*", servlet_names=["*"], dispatcher_types=["FORWARD"], init_params={"a": "1"})
     class F(Filter):
         pass
 
@@ -299,36 +308,36 @@ def test_annotated_filter_added_with_mapping() -> None:
     class Unmapped(Filter):
         pass
 
-    web = apply_annotations(WebXml(), [found("f.F", F), found("f.G", G),
-                                       found("f.Unmapped", Unmapped)])
+    web = apply_annotations(WebXml(), [found("f.F", F), found("f.G", G), found("f.Unmapped", Unmapped)])
     assert web.filters["f.F"].init_params == {"a": "1"}
     assert "f.Unmapped" in web.filters
-    assert [(m.filter_name, m.url_patterns, m.servlet_names, m.dispatchers)
-            for m in web.filter_mappings] == [
+    assert [(m.filter_name, m.url_patterns, m.servlet_names, m.dispatchers) for m in web.filter_mappings] == [
         ("f.F", ["/*"], ["*"], ["FORWARD"]),
-        ("f.G", [], ["hello"], ["REQUEST"])]
+        ("f.G", [], ["hello"], ["REQUEST"]),
+    ]
 
 
 def test_web_xml_wins_for_the_same_filter_name(tmp_path) -> None:
-    @web_filter("/annotated/*", filter_name="f",
-                init_params={"a": "annotation", "b": "annotation"})
+    @web_filter("/annotated/*", filter_name="f", init_params={"a": "annotation", "b": "annotation"})
     class F(Filter):
         pass
 
-    web = descriptor(tmp_path, """
+    web = descriptor(
+        tmp_path,
+        """
         <filter><filter-name>f</filter-name><filter-class>x.F</filter-class>
           <init-param><param-name>a</param-name><param-value>xml
           </param-value></init-param></filter>
         <filter-mapping><filter-name>f</filter-name>
-          <servlet-name>s</servlet-name></filter-mapping>""")
+          <servlet-name>s</servlet-name></filter-mapping>""",
+    )
     apply_annotations(web, [found("mod.F", F)])
     definition = web.filters["f"]
     assert definition.filter_class == "x.F"
     assert definition.init_params == {"a": "xml", "b": "annotation"}
     # the web.xml mapping has no url-pattern: it gets the annotation's
     [mapping] = web.filter_mappings
-    assert (mapping.url_patterns, mapping.servlet_names) == \
-        (["/annotated/*"], ["s"])
+    assert (mapping.url_patterns, mapping.servlet_names) == (["/annotated/*"], ["s"])
 
 
 def test_annotated_listeners_come_after_web_xml_ones(tmp_path) -> None:
@@ -336,39 +345,43 @@ def test_annotated_listeners_come_after_web_xml_ones(tmp_path) -> None:
     class L(ServletContextListener):
         pass
 
-    web = descriptor(tmp_path, """
+    web = descriptor(
+        tmp_path,
+        """
         <listener><listener-class>x.First</listener-class></listener>
-        <listener><listener-class>mod.L</listener-class></listener>""")
+        <listener><listener-class>mod.L</listener-class></listener>""",
+    )
     apply_annotations(web, [found("mod.L", L), found("mod.L", L)])
-    assert [listener.listener_class for listener in web.listeners] == \
-        ["x.First", "mod.L"]
+    assert [listener.listener_class for listener in web.listeners] == ["x.First", "mod.L"]
     web = apply_annotations(WebXml(), [found("mod.L", L)])
-    assert [listener.listener_class for listener in web.listeners] == \
-        ["mod.L"]
+    assert [listener.listener_class for listener in web.listeners] == ["mod.L"]
 
 
-def test_annotated_servlet_at_slash_replaces_the_default_servlet(
-        tmp_path) -> None:
+def test_annotated_servlet_at_slash_replaces_the_default_servlet(tmp_path) -> None:
     """Annotations are merged into the application's descriptor *before*
     conf/web.xml, so an annotated "/" wins over the default servlet."""
+
     @web_servlet("/")
     class Root(HttpServlet):
         pass
 
-    defaults = descriptor(tmp_path, """
+    defaults = descriptor(
+        tmp_path,
+        """
         <servlet><servlet-name>default</servlet-name>
           <servlet-class>catalina_py.servlets.default.DefaultServlet
           </servlet-class></servlet>
         <servlet-mapping><servlet-name>default</servlet-name>
-          <url-pattern>/</url-pattern></servlet-mapping>""")
-    merged = merge_web_xml(defaults,
-                           apply_annotations(WebXml(), [found("m.Root", Root)]))
+          <url-pattern>/</url-pattern></servlet-mapping>""",
+    )
+    merged = merge_web_xml(defaults, apply_annotations(WebXml(), [found("m.Root", Root)]))
     assert merged.servlet_mappings["/"] == "m.Root"
 
 
 # --------------------------------------------------------------------------
 # Scanning WEB-INF/classes
 # --------------------------------------------------------------------------
+
 
 def make_webapp(tmp_path, files: dict[str, str], web_xml: str | None = None):
     base = tmp_path / "app"
@@ -415,10 +428,12 @@ SERVLETS = """
 
 
 def test_scan_finds_decorated_classes(tmp_path, loaders) -> None:
-    base = make_webapp(tmp_path, {
-        "servlets.py": SERVLETS,
-        "pkg/__init__.py": "",
-        "pkg/listen.py": """
+    base = make_webapp(
+        tmp_path,
+        {
+            "servlets.py": SERVLETS,
+            "pkg/__init__.py": "",
+            "pkg/listen.py": """
             from catalina_py.servlet.annotation import web_listener
             from catalina_py.servlet.listeners import ServletContextListener
             from servlets import One  # imported: found in its own module
@@ -427,14 +442,14 @@ def test_scan_finds_decorated_classes(tmp_path, loaders) -> None:
             class L(ServletContextListener):
                 pass
         """,
-        "untouched.py": "raise RuntimeError('never imported')\n",
-        "__pycache__/junk.py": "raise RuntimeError('skipped')\n",
-        "not-a-module.py": "raise RuntimeError('skipped')\n",
-    })
+            "untouched.py": "raise RuntimeError('never imported')\n",
+            "__pycache__/junk.py": "raise RuntimeError('skipped')\n",
+            "not-a-module.py": "raise RuntimeError('skipped')\n",
+        },
+    )
     loader = loaders(base)
     classes = scan_annotations(loader)
-    assert [c.name for c in classes] == ["pkg.listen.L", "servlets.One",
-                                         "servlets.Two"]
+    assert [c.name for c in classes] == ["pkg.listen.L", "servlets.One", "servlets.Two"]
     # what the scan names, the loader resolves to the same class
     for c in classes:
         assert loader.load_class(c.name) is c.cls
@@ -442,11 +457,16 @@ def test_scan_finds_decorated_classes(tmp_path, loaders) -> None:
 
 
 def test_scan_import_error_fails_with_location(tmp_path, loaders) -> None:
-    base = make_webapp(tmp_path, {"broken.py": """
+    base = make_webapp(
+        tmp_path,
+        {
+            "broken.py": """
         from catalina_py.servlet.annotation import web_servlet
 
         x = 1 / 0
-    """})
+    """
+        },
+    )
     with pytest.raises(ConfigError) as info:
         scan_annotations(loaders(base))
     error = info.value
@@ -463,13 +483,18 @@ def test_scan_syntax_error(tmp_path, loaders) -> None:
 
 
 def test_scan_decorator_misuse_fails(tmp_path, loaders) -> None:
-    base = make_webapp(tmp_path, {"m.py": """
+    base = make_webapp(
+        tmp_path,
+        {
+            "m.py": """
         from catalina_py.servlet.annotation import web_servlet
 
         @web_servlet("no-slash")
         class S:
             pass
-    """})
+    """
+        },
+    )
     with pytest.raises(ConfigError, match="invalid url-pattern"):
         scan_annotations(loaders(base))
 
@@ -486,9 +511,11 @@ def test_build_web_xml(tmp_path, loaders) -> None:
 
 
 def test_metadata_complete_disables_the_scan(tmp_path, loaders) -> None:
-    base = make_webapp(tmp_path, {"servlets.py": SERVLETS}, web_xml=(
-        '<web-app xmlns="https://jakarta.ee/xml/ns/jakartaee" '
-        'version="6.0" metadata-complete="true"/>'))
+    base = make_webapp(
+        tmp_path,
+        {"servlets.py": SERVLETS},
+        web_xml=('<web-app xmlns="https://jakarta.ee/xml/ns/jakartaee" ' 'version="6.0" metadata-complete="true"/>'),
+    )
     loader = loaders(base)
     web = build_web_xml(str(base), WebXml(), loader)
     assert web.servlets == {} and web.metadata_complete
@@ -550,11 +577,13 @@ LIFECYCLE = """
 
 def start_context(tmp_path, listeners: list[str]):
     from catalina_py.container.context import StandardContext
-    body = "".join(f"<listener><listener-class>{name}</listener-class>"
-                   "</listener>" for name in listeners)
-    base = make_webapp(tmp_path, {"lc.py": LIFECYCLE}, web_xml=(
-        '<web-app xmlns="https://jakarta.ee/xml/ns/jakartaee" '
-        f'version="6.0">{body}</web-app>'))
+
+    body = "".join(f"<listener><listener-class>{name}</listener-class>" "</listener>" for name in listeners)
+    base = make_webapp(
+        tmp_path,
+        {"lc.py": LIFECYCLE},
+        web_xml=('<web-app xmlns="https://jakarta.ee/xml/ns/jakartaee" ' f'version="6.0">{body}</web-app>'),
+    )
     web = build_web_xml(str(base), WebXml())
     context = StandardContext(None, "/lc", str(base), web)  # type: ignore[arg-type]
     context.configurators.append(WebappConfigurator())
@@ -570,10 +599,8 @@ def test_context_listeners_order_and_attribute_events(tmp_path) -> None:
         servlet_context.set_attribute("a", 2)
         servlet_context.set_attribute("a", None)
         servlet_context.remove_attribute("a")
-        assert calls == ["init:First", "init:Last", "added:a=1",
-                         "replaced:a=1", "removed:a=2"]
-        assert [type(x).__name__ for x in context.listeners] == \
-            ["First", "Last"]
+        assert calls == ["init:First", "init:Last", "added:a=1", "replaced:a=1", "removed:a=2"]
+        assert [type(x).__name__ for x in context.listeners] == ["First", "Last"]
     finally:
         context.stop()
     assert calls[-2:] == ["destroyed:Last", "destroyed:First"]
@@ -582,23 +609,21 @@ def test_context_listeners_order_and_attribute_events(tmp_path) -> None:
 
 def test_failing_context_initialized_fails_the_start(tmp_path) -> None:
     from catalina_py.lifecycle import LifecycleError, LifecycleState
+
     context = start_context(tmp_path, ["lc.First", "lc.Failing"])
-    with pytest.raises(LifecycleError, match="Failing.context_initialized"
-                       r"\(\) raised ValueError: no way") as info:
+    with pytest.raises(LifecycleError, match="Failing.context_initialized" r"\(\) raised ValueError: no way") as info:
         context.start()
     assert isinstance(info.value.__cause__, ValueError)
     assert context.state is LifecycleState.FAILED
     calls = context.loader.load_class("lc.CALLS")
     context.stop()  # what HostConfig does with a context that failed
     # Last was never initialised: only the others are destroyed, reversed
-    assert calls == ["init:First", "init:Failing", "destroyed:Failing",
-                     "destroyed:First"]
+    assert calls == ["init:First", "init:Failing", "destroyed:Failing", "destroyed:First"]
 
 
 def test_listener_class_without_interface_fails_the_start(tmp_path) -> None:
     context = start_context(tmp_path, ["lc.Plain"])
-    with pytest.raises(ConfigError, match="listener class 'lc.Plain' "
-                       "implements no listener interface") as info:
+    with pytest.raises(ConfigError, match="listener class 'lc.Plain' " "implements no listener interface") as info:
         context.start()
     assert info.value.file is not None and info.value.line == 1
     context.stop()

@@ -25,7 +25,13 @@ def test_a_connector_spec_defaults_to_them() -> None:
 
 def test_the_package_exports_them() -> None:
     assert config.DEFAULT_WS_PING_INTERVAL is DEFAULT_WS_PING_INTERVAL
-    assert {"DEFAULT_WS_PING_INTERVAL", "DEFAULT_WS_PING_TIMEOUT", "DEFAULT_WS_CLOSE_TIMEOUT",
-            "ConnectorSpec", "HostSpec", "ContextSpec"} <= set(config.__all__)
+    assert {
+        "DEFAULT_WS_PING_INTERVAL",
+        "DEFAULT_WS_PING_TIMEOUT",
+        "DEFAULT_WS_CLOSE_TIMEOUT",
+        "ConnectorSpec",
+        "HostSpec",
+        "ContextSpec",
+    } <= set(config.__all__)
     for name in config.__all__:
         assert hasattr(config, name), name

@@ -17,10 +17,10 @@ from catalina_py.config.properties import (
 )
 from catalina_py.errors import ConfigError
 
-
 # --------------------------------------------------------------------------
 # .properties syntax
 # --------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("text", "expected"),
@@ -76,7 +76,7 @@ def test_missing_properties_file_gives_empty_dict(tmp_path) -> None:
 
 def test_load_properties_utf8_latin1_and_bom(tmp_path) -> None:
     utf8 = tmp_path / "utf8.properties"
-    utf8.write_bytes("\ufeffname=café\n".encode("utf-8"))
+    utf8.write_bytes("\ufeffname=café\n".encode())
     latin = tmp_path / "latin.properties"
     latin.write_bytes("name=café\n".encode("iso-8859-1"))
     assert load_properties(str(utf8)) == {"name": "café"}
@@ -84,8 +84,7 @@ def test_load_properties_utf8_latin1_and_bom(tmp_path) -> None:
 
 
 def test_shipped_catalina_properties_loads() -> None:
-    root = os.path.dirname(os.path.dirname(os.path.dirname(
-        os.path.abspath(__file__))))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     path = os.path.join(root, "conf", "catalina.properties")
     assert os.path.exists(path)
     assert isinstance(load_properties(path), dict)
@@ -95,9 +94,9 @@ def test_shipped_catalina_properties_loads() -> None:
 # -D options and precedence
 # --------------------------------------------------------------------------
 
+
 def test_parse_defines() -> None:
-    assert parse_defines(["-Da=1", "-Db=x=y", "-Dempty", "c=3"]) == {
-        "a": "1", "b": "x=y", "empty": "", "c": "3"}
+    assert parse_defines(["-Da=1", "-Db=x=y", "-Dempty", "c=3"]) == {"a": "1", "b": "x=y", "empty": "", "c": "3"}
 
 
 @pytest.mark.parametrize("option", ["-D", "-D=value", "=value"])
@@ -111,11 +110,8 @@ def test_build_properties_precedence(tmp_path) -> None:
     base = tmp_path / "base"
     (base / "conf").mkdir(parents=True)
     home.mkdir()
-    (base / "conf" / "catalina.properties").write_text(
-        "from.file=file\nboth=file\ncatalina.base=/nope\n")
-    props = build_properties(str(home), str(base),
-                             {"both": "define", "only.define": "d",
-                              "catalina.home": "/nope"})
+    (base / "conf" / "catalina.properties").write_text("from.file=file\nboth=file\ncatalina.base=/nope\n")
+    props = build_properties(str(home), str(base), {"both": "define", "only.define": "d", "catalina.home": "/nope"})
     assert props["from.file"] == "file"
     assert props["both"] == "define"
     assert props["only.define"] == "d"

@@ -10,23 +10,21 @@ from catalina_py.config.xml import Attributes, XmlReader, read_xml
 from catalina_py.errors import ConfigError, Location
 
 
-def reader_for(tmp_path, text: str, properties=None,
-               namespace: str = "") -> tuple[XmlReader, object]:
+def reader_for(tmp_path, text: str, properties=None, namespace: str = "") -> tuple[XmlReader, object]:
     """A reader over ``text`` written to a file, and the root element."""
     path = tmp_path / "conf.xml"
     path.write_text(text, encoding="utf-8")
     tree, lines = read_xml(str(path), "<Root>")
-    return (XmlReader(str(path), lines, properties=properties,
-                      namespace=namespace), tree.getroot())
+    return (XmlReader(str(path), lines, properties=properties, namespace=namespace), tree.getroot())
 
 
 def attrs_of(tmp_path, attributes: str, properties=None) -> Attributes:
-    reader, root = reader_for(tmp_path, f"<Root>\n  <Item\n    {attributes}/>\n</Root>\n",
-                              properties)
+    reader, root = reader_for(tmp_path, f"<Root>\n  <Item\n    {attributes}/>\n</Root>\n", properties)
     return reader.attributes(root[0], "Item")
 
 
 # -- parsing -----------------------------------------------------------------
+
 
 def test_malformed_xml_is_an_error_with_file_and_line(tmp_path) -> None:
     path = tmp_path / "bad.xml"
@@ -48,15 +46,14 @@ def test_missing_file_is_an_error_naming_it(tmp_path) -> None:
 
 
 def test_entities_are_not_expanded(tmp_path) -> None:
-    reader, root = reader_for(tmp_path, '<?xml version="1.0"?>\n'
-                              '<!DOCTYPE Root [<!ENTITY x "expanded">]>\n'
-                              "<Root>&x;</Root>\n")
+    reader, root = reader_for(
+        tmp_path, '<?xml version="1.0"?>\n' '<!DOCTYPE Root [<!ENTITY x "expanded">]>\n' "<Root>&x;</Root>\n"
+    )
     assert "expanded" not in reader.text(root)
 
 
 def test_location_is_the_line_where_a_tag_begins(tmp_path) -> None:
-    reader, root = reader_for(tmp_path, '<Root>\n  <Item a="1"\n        b="2"\n'
-                              '        c="3"/>\n</Root>\n')
+    reader, root = reader_for(tmp_path, '<Root>\n  <Item a="1"\n        b="2"\n' '        c="3"/>\n</Root>\n')
     assert reader.location(root[0]) == Location(reader.file, 2)
 
 
@@ -67,16 +64,15 @@ def test_path_of_names_the_ancestors(tmp_path) -> None:
 
 # -- warnings ----------------------------------------------------------------
 
+
 def test_unknown_attribute_is_warned_with_a_suggestion_and_the_path(tmp_path) -> None:
     attrs = attrs_of(tmp_path, 'naem="x" size="1"')
     kept = attrs.check_names({"name", "size"})
     assert kept == {}
     [warning] = attrs.reader.warnings
     assert (warning.file, warning.line) == (attrs.reader.file, 2)
-    assert warning.message.startswith("unknown attribute naem on <Item>, ignored "
-                                      "(did you mean name?)")
-    assert "{Root/Item} Setting property 'naem' did not find a matching property." \
-        in warning.message
+    assert warning.message.startswith("unknown attribute naem on <Item>, ignored " "(did you mean name?)")
+    assert "{Root/Item} Setting property 'naem' did not find a matching property." in warning.message
 
 
 def test_tomcat_attribute_is_not_supported_and_kept(tmp_path) -> None:
@@ -84,8 +80,7 @@ def test_tomcat_attribute_is_not_supported_and_kept(tmp_path) -> None:
     kept = attrs.check_names({"name"}, tomcat={"compression"}, passthrough={"quiet"})
     assert kept == {"compression": "on", "quiet": "1"}
     [warning] = attrs.reader.warnings
-    assert warning.message == ("attribute compression of <Item> is not supported by "
-                               "catalina_py, ignored")
+    assert warning.message == ("attribute compression of <Item> is not supported by " "catalina_py, ignored")
 
 
 def test_children_warn_about_unknown_and_unsupported_elements(tmp_path) -> None:
@@ -93,17 +88,14 @@ def test_children_warn_about_unknown_and_unsupported_elements(tmp_path) -> None:
     found = list(reader.children(root, "Root", {"Item"}, {"Realm"}))
     assert [child.tag for child in found] == ["Item"]
     first, second = reader.warnings
-    assert (first.line, first.message) == (
-        4, "<Realm> in <Root> is not supported by catalina_py, ignored")
+    assert (first.line, first.message) == (4, "<Realm> in <Root> is not supported by catalina_py, ignored")
     assert second.line == 5
-    assert second.message.startswith("unknown element <Bogus> in <Root>, ignored "
-                                     "(expected: Item)")
+    assert second.message.startswith("unknown element <Bogus> in <Root>, ignored " "(expected: Item)")
 
 
 def test_namespaced_elements_are_named_by_local_name(tmp_path) -> None:
     ns = "urn:example"
-    reader, root = reader_for(tmp_path, f'<r xmlns="{ns}"><a/><b xmlns="urn:other"/></r>',
-                              namespace=ns)
+    reader, root = reader_for(tmp_path, f'<r xmlns="{ns}"><a/><b xmlns="urn:other"/></r>', namespace=ns)
     assert [name for name, _ in reader.elements(root)] == ["a", "{urn:other}b"]
 
 
@@ -111,8 +103,7 @@ def test_undefined_property_is_warned_and_noted_in_errors(tmp_path) -> None:
     attrs = attrs_of(tmp_path, 'port="${http.port}" name="${who}"', {"who": "me"})
     assert attrs.get("name") == "me"
     [warning] = attrs.reader.warnings
-    assert "property ${http.port} used in attribute port of <Item> is not defined" \
-        in warning.message
+    assert "property ${http.port} used in attribute port of <Item> is not defined" in warning.message
     with pytest.raises(ConfigError) as info:
         attrs.port("port", 80)
     assert "(property ${http.port} is not defined)" in info.value.message
@@ -127,9 +118,9 @@ def test_without_properties_values_are_as_written(tmp_path) -> None:
 
 # -- typed readers -----------------------------------------------------------
 
+
 def test_typed_readers_return_values_and_defaults(tmp_path) -> None:
-    attrs = attrs_of(tmp_path, 'n=" 12 " b="TRUE" s="0.5" p="8080" z="64K" e="HTTPS"'
-                     ' big="2mb" free="-1" name="x"')
+    attrs = attrs_of(tmp_path, 'n=" 12 " b="TRUE" s="0.5" p="8080" z="64K" e="HTTPS"' ' big="2mb" free="-1" name="x"')
     assert attrs.integer("n", 0, hint="a number") == 12
     assert attrs.integer("absent", 7, hint="a number") == 7
     assert attrs.optional_integer("absent", hint="a number") is None
@@ -150,23 +141,19 @@ def test_typed_readers_return_values_and_defaults(tmp_path) -> None:
 @pytest.mark.parametrize(
     ("attribute", "read", "fragment"),
     [
-        ('n="twelve"', lambda a: a.integer("n", 0, hint="h"),
-         "attribute n of <Item> must be an integer, got 'twelve'"),
-        ('n="0"', lambda a: a.integer("n", 1, minimum=1, hint="h"),
-         "attribute n of <Item> is out of range: 0"),
+        ('n="twelve"', lambda a: a.integer("n", 0, hint="h"), "attribute n of <Item> must be an integer, got 'twelve'"),
+        ('n="0"', lambda a: a.integer("n", 1, minimum=1, hint="h"), "attribute n of <Item> is out of range: 0"),
         ('p="70000"', lambda a: a.port("p", 80), "attribute p of <Item> is out of range"),
-        ('b="yes"', lambda a: a.boolean("b", False),
-         "attribute b of <Item> must be true or false, got 'yes'"),
-        ('s="-1"', lambda a: a.seconds("s", 1.0),
-         "attribute s of <Item> must be a number of seconds"),
-        ('z="lots"', lambda a: a.size("z", 0, hint="h"),
-         "attribute z of <Item> must be a size in bytes"),
-        ('e="ftp"', lambda a: a.enum("e", "http", ("http", "https")),
-         "attribute e of <Item> must be \"http\" or \"https\", got 'ftp'"),
-        ('other="1"', lambda a: a.required("name", "name=\"x\""),
-         "<Item> is missing the required attribute name"),
-        ('name=" "', lambda a: a.required("name", "name=\"x\""),
-         "attribute name of <Item> is empty"),
+        ('b="yes"', lambda a: a.boolean("b", False), "attribute b of <Item> must be true or false, got 'yes'"),
+        ('s="-1"', lambda a: a.seconds("s", 1.0), "attribute s of <Item> must be a number of seconds"),
+        ('z="lots"', lambda a: a.size("z", 0, hint="h"), "attribute z of <Item> must be a size in bytes"),
+        (
+            'e="ftp"',
+            lambda a: a.enum("e", "http", ("http", "https")),
+            'attribute e of <Item> must be "http" or "https", got \'ftp\'',
+        ),
+        ('other="1"', lambda a: a.required("name", 'name="x"'), "<Item> is missing the required attribute name"),
+        ('name=" "', lambda a: a.required("name", 'name="x"'), "attribute name of <Item> is empty"),
     ],
 )
 def test_typed_readers_raise_located_errors(tmp_path, attribute, read, fragment) -> None:

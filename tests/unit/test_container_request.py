@@ -16,8 +16,15 @@ from catalina_py.container.filter_chain import new_chain
 from catalina_py.container.mapper import UNMAPPED, MappingData
 from catalina_py.container.pipeline import Pipeline, ValveBase, sync_observation
 from catalina_py.container.response import Response
-from catalina_py.servlet import (HttpServletMapping, HttpServletRequest, HttpServletRequestWrapper,
-                                 HttpServletResponse, RequestDispatcher, ServletConnection, ServletContext)
+from catalina_py.servlet import (
+    HttpServletMapping,
+    HttpServletRequest,
+    HttpServletRequestWrapper,
+    HttpServletResponse,
+    RequestDispatcher,
+    ServletConnection,
+    ServletContext,
+)
 from tests.unit.test_servlet_api import FakeChannel, make_request
 
 
@@ -39,8 +46,7 @@ def recorder():
 
 
 def test_the_api_classes_are_interfaces():
-    for interface in (HttpServletRequest, HttpServletResponse, ServletContext, RequestDispatcher,
-                      ServletConnection):
+    for interface in (HttpServletRequest, HttpServletResponse, ServletContext, RequestDispatcher, ServletConnection):
         with pytest.raises(TypeError):
             interface()  # type: ignore[abstract]
 
@@ -75,10 +81,8 @@ def test_an_unmapped_request_has_empty_paths():
 
 def test_the_paths_come_from_the_mapping():
     request = make_request(b"GET /app/s/x HTTP/1.1\r\nHost: h\r\n\r\n")
-    request.mapping = MappingData(context_path="/app", servlet_path="/s", path_info="/x",
-                                  relative_path="/s/x")
-    assert (request.get_context_path(), request.get_servlet_path(), request.get_path_info()) == \
-        ("/app", "/s", "/x")
+    request.mapping = MappingData(context_path="/app", servlet_path="/s", path_info="/x", relative_path="/s/x")
+    assert (request.get_context_path(), request.get_servlet_path(), request.get_path_info()) == ("/app", "/s", "/x")
 
 
 def test_a_dispatch_is_put_back_whole():
@@ -87,16 +91,23 @@ def test_a_dispatch_is_put_back_whole():
     saved = request.dispatch_state()
     target = dataclasses.replace(request.mapping, servlet_path="/t", path_info="/u")
     request.set_dispatch(target, "FORWARD", request_uri="/app/t/u", query_string="b=2")
-    assert (request.get_servlet_path(), request.get_request_uri(), request.get_query_string(),
-            request.get_dispatcher_type()) == ("/t", "/app/t/u", "b=2", "FORWARD")
+    assert (
+        request.get_servlet_path(),
+        request.get_request_uri(),
+        request.get_query_string(),
+        request.get_dispatcher_type(),
+    ) == ("/t", "/app/t/u", "b=2", "FORWARD")
     request.restore_dispatch_state(saved)
-    assert (request.get_servlet_path(), request.get_request_uri(), request.get_query_string(),
-            request.get_dispatcher_type()) == ("/s", "/app/s", "a=1", "REQUEST")
+    assert (
+        request.get_servlet_path(),
+        request.get_request_uri(),
+        request.get_query_string(),
+        request.get_dispatcher_type(),
+    ) == ("/s", "/app/s", "a=1", "REQUEST")
 
 
 def test_mapping_data_gives_the_servlet_mapping():
-    md = MappingData(wrapper=types.SimpleNamespace(name="w"), servlet_path="/a", match_type="exact",
-                     match_pattern="/a")
+    md = MappingData(wrapper=types.SimpleNamespace(name="w"), servlet_path="/a", match_type="exact", match_pattern="/a")
     assert md.wrapper_name == "w" and MappingData().wrapper_name is None
     assert HttpServletMapping.from_mapping_data(md).get_mapping_match() == "EXACT"
 
@@ -129,7 +140,11 @@ def test_filter_chain_events_only_with_a_subscriber(recorder):
     new_chain([_config("a"), _config("b")], servlet).do_filter(request, None)
     assert served == [1]
     assert [(type(e).__name__, e.filter) for e in recorder.events] == [
-        ("FilterEntered", "a"), ("FilterEntered", "b"), ("FilterLeft", "b"), ("FilterLeft", "a")]
+        ("FilterEntered", "a"),
+        ("FilterEntered", "b"),
+        ("FilterLeft", "b"),
+        ("FilterLeft", "a"),
+    ]
     assert all(e.connection == 3 for e in recorder.events)
     events.BUS.unsubscribe(recorder)
     recorder.events.clear()
@@ -160,8 +175,11 @@ def test_pipelines_are_linked_through_observers_only_while_observed(recorder):
     line.first.invoke(types.SimpleNamespace(connection_id=5), out)
     assert out == ["basic"]
     assert [(type(e).__name__, e.container, e.valve) for e in recorder.events] == [
-        ("ValveEntered", "StandardHost[h]", "Passing"), ("ValveEntered", "StandardHost[h]", "Basic"),
-        ("ValveLeft", "StandardHost[h]", "Basic"), ("ValveLeft", "StandardHost[h]", "Passing")]
+        ("ValveEntered", "StandardHost[h]", "Passing"),
+        ("ValveEntered", "StandardHost[h]", "Basic"),
+        ("ValveLeft", "StandardHost[h]", "Basic"),
+        ("ValveLeft", "StandardHost[h]", "Passing"),
+    ]
     events.BUS.unsubscribe(recorder)
     sync_observation()
     assert line.first is valve and valve.next is basic

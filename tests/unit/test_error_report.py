@@ -14,9 +14,9 @@ import pytest
 
 from catalina_py import __version__
 from catalina_py.container.pipeline import ValveBase
+from catalina_py.container.response import Response
 from catalina_py.container.valves.error_report import SERVER_INFO, ErrorReportValve, error_page_html, status_text
 from catalina_py.errors import ConfigError
-from catalina_py.container.response import Response
 
 NOT_FOUND_DESC = (
     "The origin server did not find a current representation for the target "

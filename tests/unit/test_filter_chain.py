@@ -9,47 +9,62 @@ import pytest
 
 from catalina_py.config.web_xml import ErrorPage, FilterDef, FilterMapping, WebXml
 from catalina_py.container.context import StandardContext
-from catalina_py.container.dispatcher import (ApplicationDispatcher, get_named_dispatcher,
-                                              get_request_dispatcher, servlet_context_for)
+from catalina_py.container.dispatcher import (
+    ApplicationDispatcher,
+    get_named_dispatcher,
+    get_request_dispatcher,
+    servlet_context_for,
+)
 from catalina_py.container.error_page import find_error_page
-from catalina_py.container.filter_chain import (ApplicationFilterChain, FilterMap,
-                                                match_filter_url)
+from catalina_py.container.filter_chain import ApplicationFilterChain, FilterMap, match_filter_url
 from catalina_py.container.mapper import MappingData
 from catalina_py.lifecycle import LifecycleState
-from catalina_py.servlet import (DispatcherType, Filter, GenericFilter, HttpFilter, HttpServletMapping,
-                                 HttpServletRequestWrapper, HttpServletResponseWrapper,
-                                 RequestDispatcher, ServletException)
+from catalina_py.servlet import (
+    DispatcherType,
+    Filter,
+    GenericFilter,
+    HttpFilter,
+    HttpServletMapping,
+    HttpServletRequestWrapper,
+    HttpServletResponseWrapper,
+    RequestDispatcher,
+    ServletException,
+)
 
 # -- url-pattern matching ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("pattern, path, expected", [
-    ("/a/b", "/a/b", True),
-    ("/a/b", "/a/b/", False),
-    ("/a/b", "/a/bc", False),
-    ("/a/*", "/a", True),
-    ("/a/*", "/a/", True),
-    ("/a/*", "/a/b/c", True),
-    ("/a/*", "/ab", False),
-    ("/*", "/", True),
-    ("/*", "/anything/at/all.html", True),
-    ("*.jsp", "/x/y.jsp", True),
-    ("*.jsp", "/x.jsp/y", False),
-    ("*.jsp", "/x/y.jspx", False),
-    ("*.jsp", "/x/.jsp", True),
-    ("*.jsp", "/x/y.", False),
-    ("/", "/", True),           # only an exact match: no default match for filters
-    ("/", "/x", False),
-    ("*", "/x", True),
-    ("*", None, True),          # "*" also selects named dispatches
-    ("/*", None, False),
-    ("/a", None, False),
-])
+@pytest.mark.parametrize(
+    "pattern, path, expected",
+    [
+        ("/a/b", "/a/b", True),
+        ("/a/b", "/a/b/", False),
+        ("/a/b", "/a/bc", False),
+        ("/a/*", "/a", True),
+        ("/a/*", "/a/", True),
+        ("/a/*", "/a/b/c", True),
+        ("/a/*", "/ab", False),
+        ("/*", "/", True),
+        ("/*", "/anything/at/all.html", True),
+        ("*.jsp", "/x/y.jsp", True),
+        ("*.jsp", "/x.jsp/y", False),
+        ("*.jsp", "/x/y.jspx", False),
+        ("*.jsp", "/x/.jsp", True),
+        ("*.jsp", "/x/y.", False),
+        ("/", "/", True),  # only an exact match: no default match for filters
+        ("/", "/x", False),
+        ("*", "/x", True),
+        ("*", None, True),  # "*" also selects named dispatches
+        ("/*", None, False),
+        ("/a", None, False),
+    ],
+)
 def test_match_filter_url(pattern, path, expected):
     assert match_filter_url(pattern, path) is expected
 
 
 # -- chain building ---------------------------------------------------------------------------
+
 
 def configs(*names):
     out = {}
@@ -65,13 +80,16 @@ def names(filter_configs):
 
 def test_url_matches_before_servlet_name_matches_in_mapping_order():
     cfg = configs("byName1", "url2", "byName3", "url4", "other")
-    fmap = FilterMap(cfg, [
-        FilterMapping("byName1", servlet_names=["hello"]),
-        FilterMapping("url2", url_patterns=["/x/*"]),
-        FilterMapping("byName3", servlet_names=["hello", "other"]),
-        FilterMapping("url4", url_patterns=["*.do", "/x/y"]),
-        FilterMapping("other", url_patterns=["/z/*"], servlet_names=["nope"]),
-    ])
+    fmap = FilterMap(
+        cfg,
+        [
+            FilterMapping("byName1", servlet_names=["hello"]),
+            FilterMapping("url2", url_patterns=["/x/*"]),
+            FilterMapping("byName3", servlet_names=["hello", "other"]),
+            FilterMapping("url4", url_patterns=["*.do", "/x/y"]),
+            FilterMapping("other", url_patterns=["/z/*"], servlet_names=["nope"]),
+        ],
+    )
     assert names(fmap.configs_for("/x/y", "hello", "REQUEST")) == ["url2", "url4", "byName1", "byName3"]
     assert names(fmap.configs_for("/q.do", "other", "REQUEST")) == ["url4", "byName3"]
     assert names(fmap.configs_for("/none", "none", "REQUEST")) == []
@@ -79,23 +97,29 @@ def test_url_matches_before_servlet_name_matches_in_mapping_order():
 
 def test_a_filter_selected_twice_runs_once_at_its_first_place():
     cfg = configs("a", "b")
-    fmap = FilterMap(cfg, [
-        FilterMapping("b", servlet_names=["s"]),
-        FilterMapping("a", url_patterns=["/*"]),
-        FilterMapping("b", url_patterns=["/x"]),
-        FilterMapping("a", servlet_names=["s"]),
-    ])
+    fmap = FilterMap(
+        cfg,
+        [
+            FilterMapping("b", servlet_names=["s"]),
+            FilterMapping("a", url_patterns=["/*"]),
+            FilterMapping("b", url_patterns=["/x"]),
+            FilterMapping("a", servlet_names=["s"]),
+        ],
+    )
     assert names(fmap.configs_for("/x", "s", "REQUEST")) == ["a", "b"]
 
 
 def test_dispatcher_types_select_mappings():
     cfg = configs("req", "fwd", "both", "err")
-    fmap = FilterMap(cfg, [
-        FilterMapping("req", url_patterns=["/*"]),  # REQUEST by default
-        FilterMapping("fwd", url_patterns=["/*"], dispatchers=["FORWARD"]),
-        FilterMapping("both", url_patterns=["/*"], dispatchers=["FORWARD", "INCLUDE"]),
-        FilterMapping("err", servlet_names=["*"], dispatchers=["ERROR"]),
-    ])
+    fmap = FilterMap(
+        cfg,
+        [
+            FilterMapping("req", url_patterns=["/*"]),  # REQUEST by default
+            FilterMapping("fwd", url_patterns=["/*"], dispatchers=["FORWARD"]),
+            FilterMapping("both", url_patterns=["/*"], dispatchers=["FORWARD", "INCLUDE"]),
+            FilterMapping("err", servlet_names=["*"], dispatchers=["ERROR"]),
+        ],
+    )
     assert names(fmap.configs_for("/p", "s", "REQUEST")) == ["req"]
     assert names(fmap.configs_for("/p", "s", "FORWARD")) == ["fwd", "both"]
     assert names(fmap.configs_for("/p", "s", "INCLUDE")) == ["both"]
@@ -105,18 +129,20 @@ def test_dispatcher_types_select_mappings():
 
 def test_named_dispatch_has_no_path():
     cfg = configs("all", "slash", "named")
-    fmap = FilterMap(cfg, [
-        FilterMapping("all", url_patterns=["*"], dispatchers=["FORWARD"]),
-        FilterMapping("slash", url_patterns=["/*"], dispatchers=["FORWARD"]),
-        FilterMapping("named", servlet_names=["target"], dispatchers=["FORWARD"]),
-    ])
+    fmap = FilterMap(
+        cfg,
+        [
+            FilterMapping("all", url_patterns=["*"], dispatchers=["FORWARD"]),
+            FilterMapping("slash", url_patterns=["/*"], dispatchers=["FORWARD"]),
+            FilterMapping("named", servlet_names=["target"], dispatchers=["FORWARD"]),
+        ],
+    )
     assert names(fmap.configs_for(None, "target", "FORWARD")) == ["all", "named"]
 
 
 def test_unknown_filter_is_skipped_and_bad_dispatcher_rejected():
     cfg = configs("a")
-    fmap = FilterMap(cfg, [FilterMapping("missing", url_patterns=["/*"]),
-                           FilterMapping("a", url_patterns=["/*"])])
+    fmap = FilterMap(cfg, [FilterMapping("missing", url_patterns=["/*"]), FilterMapping("a", url_patterns=["/*"])])
     assert names(fmap.configs_for("/", None, "REQUEST")) == ["a"]
     assert not FilterMap(cfg, [FilterMapping("missing", url_patterns=["/*"])])
     with pytest.raises(ValueError, match="unknown dispatcher 'SOMETIMES'"):
@@ -125,6 +151,7 @@ def test_unknown_filter_is_skipped_and_bad_dispatcher_rejected():
 
 def test_chains_are_cached_and_the_cache_is_bounded(monkeypatch):
     from catalina_py.container import filter_chain
+
     monkeypatch.setattr(filter_chain, "CHAIN_CACHE_SIZE", 4)
     cfg = configs("a")
     fmap = FilterMap(cfg, [FilterMapping("a", url_patterns=["/x/*"])])
@@ -137,6 +164,7 @@ def test_chains_are_cached_and_the_cache_is_bounded(monkeypatch):
 
 
 # -- running a chain ----------------------------------------------------------------------
+
 
 class Servlet:
     def __init__(self):
@@ -235,9 +263,13 @@ def make_context(tmp_path, web_xml) -> StandardContext:
 
 def test_start_and_stop_filters(tmp_path):
     events.clear()
-    web = WebXml(filters={"one": FilterDef("one", LifeFilter, {"p": "1"}),  # type: ignore[arg-type]
-                          "two": FilterDef("two", LifeFilter)},  # type: ignore[arg-type]
-                 filter_mappings=[FilterMapping("two", url_patterns=["/*"])])
+    web = WebXml(
+        filters={
+            "one": FilterDef("one", LifeFilter, {"p": "1"}),  # type: ignore[arg-type]
+            "two": FilterDef("two", LifeFilter),
+        },  # type: ignore[arg-type]
+        filter_mappings=[FilterMapping("two", url_patterns=["/*"])],
+    )
     context = make_context(tmp_path, web)
     context.start_filters()
     context.start_filters()  # a second call does nothing
@@ -260,8 +292,12 @@ def test_no_mappings_means_no_filter_map(tmp_path):
 
 def test_failing_init_destroys_started_filters_and_raises(tmp_path):
     events.clear()
-    web = WebXml(filters={"one": FilterDef("one", LifeFilter),  # type: ignore[arg-type]
-                          "bad": FilterDef("bad", FailingFilter)})  # type: ignore[arg-type]
+    web = WebXml(
+        filters={
+            "one": FilterDef("one", LifeFilter),  # type: ignore[arg-type]
+            "bad": FilterDef("bad", FailingFilter),
+        }
+    )  # type: ignore[arg-type]
     context = make_context(tmp_path, web)
     with pytest.raises(RuntimeError, match="no"):
         context.start_filters()
@@ -271,6 +307,7 @@ def test_failing_init_destroys_started_filters_and_raises(tmp_path):
 
 def test_filter_class_loaded_by_name_through_the_webapp_loader(tmp_path):
     from catalina_py.deploy.loader import WebappLoader
+
     classes = tmp_path / "WEB-INF" / "classes"
     classes.mkdir(parents=True)
     (classes / "myfilters.py").write_text(
@@ -278,9 +315,9 @@ def test_filter_class_loaded_by_name_through_the_webapp_loader(tmp_path):
         "    def init(self, config):\n"
         "        self.name = config.get_filter_name()\n"
         "    def do_filter(self, request, response, chain):\n"
-        "        chain.do_filter(request, response)\n")
-    web = WebXml(filters={"up": FilterDef("up", "myfilters.Upper"),
-                          "bad": FilterDef("bad", "myfilters.Missing")})
+        "        chain.do_filter(request, response)\n"
+    )
+    web = WebXml(filters={"up": FilterDef("up", "myfilters.Upper"), "bad": FilterDef("bad", "myfilters.Missing")})
     context = make_context(tmp_path, web)
     context.loader = WebappLoader(str(tmp_path), "/app")
     try:
@@ -301,6 +338,7 @@ def test_a_class_without_do_filter_is_refused(tmp_path):
 
 
 # -- wrappers --------------------------------------------------------------------------------
+
 
 class Base:
     _private = "container field"
@@ -347,6 +385,7 @@ def test_response_wrapper_delegates():
 
 # -- error pages --------------------------------------------------------------------------
 
+
 class AppError(Exception):
     pass
 
@@ -389,6 +428,7 @@ def test_no_default_page_means_none(tmp_path):
 
 # -- dispatcher creation, mapping, cross-context ----------------------------------------------
 
+
 class FakeMapper:
     def __init__(self, wrapper):
         self.wrapper = wrapper
@@ -398,8 +438,14 @@ class FakeMapper:
         self.calls.append((host, context_path, path))
         if path.startswith("/unmapped"):
             return MappingData(context_path=context_path)
-        return MappingData(wrapper=self.wrapper, context_path=context_path, servlet_path="/s",
-                           path_info=path[2:] or None, match_type="prefix", match_pattern="/s/*")
+        return MappingData(
+            wrapper=self.wrapper,
+            context_path=context_path,
+            servlet_path="/s",
+            path_info=path[2:] or None,
+            match_type="prefix",
+            match_pattern="/s/*",
+        )
 
 
 def started_context(tmp_path, path="/app", host=None):
@@ -451,23 +497,40 @@ def test_named_dispatcher(tmp_path):
 def test_http_servlet_mapping_from_mapping_data():
     wrapper = types.SimpleNamespace(name="w")
     cases = [
-        (MappingData(wrapper=wrapper, servlet_path="/a/b", match_type="exact", match_pattern="/a/b"),
-         ("EXACT", "/a/b", "a/b")),
-        (MappingData(wrapper=wrapper, servlet_path="/p", path_info="/x/y", match_type="prefix",
-                     match_pattern="/p/*"), ("PATH", "/p/*", "x/y")),
-        (MappingData(wrapper=wrapper, servlet_path="/p", match_type="prefix", match_pattern="/p/*"),
-         ("PATH", "/p/*", "")),
-        (MappingData(wrapper=wrapper, servlet_path="/d/page.jsp", match_type="extension",
-                     match_pattern="*.jsp"), ("EXTENSION", "*.jsp", "d/page")),
-        (MappingData(wrapper=wrapper, servlet_path="/x", match_type="default", match_pattern="/"),
-         ("DEFAULT", "/", "")),
-        (MappingData(wrapper=wrapper, servlet_path="", path_info="/", match_type="context_root",
-                     match_pattern=""), ("CONTEXT_ROOT", "", "")),
+        (
+            MappingData(wrapper=wrapper, servlet_path="/a/b", match_type="exact", match_pattern="/a/b"),
+            ("EXACT", "/a/b", "a/b"),
+        ),
+        (
+            MappingData(
+                wrapper=wrapper, servlet_path="/p", path_info="/x/y", match_type="prefix", match_pattern="/p/*"
+            ),
+            ("PATH", "/p/*", "x/y"),
+        ),
+        (
+            MappingData(wrapper=wrapper, servlet_path="/p", match_type="prefix", match_pattern="/p/*"),
+            ("PATH", "/p/*", ""),
+        ),
+        (
+            MappingData(wrapper=wrapper, servlet_path="/d/page.jsp", match_type="extension", match_pattern="*.jsp"),
+            ("EXTENSION", "*.jsp", "d/page"),
+        ),
+        (
+            MappingData(wrapper=wrapper, servlet_path="/x", match_type="default", match_pattern="/"),
+            ("DEFAULT", "/", ""),
+        ),
+        (
+            MappingData(wrapper=wrapper, servlet_path="", path_info="/", match_type="context_root", match_pattern=""),
+            ("CONTEXT_ROOT", "", ""),
+        ),
     ]
     for md, (match, pattern, value) in cases:
         mapping = HttpServletMapping.from_mapping_data(md)
-        assert (mapping.get_mapping_match(), mapping.get_pattern(), mapping.get_match_value()) == \
-            (match, pattern, value)
+        assert (mapping.get_mapping_match(), mapping.get_pattern(), mapping.get_match_value()) == (
+            match,
+            pattern,
+            value,
+        )
         assert mapping.get_servlet_name() == "w"
 
 

@@ -44,6 +44,7 @@ def test_missing_class_and_bad_name(tmp_path):
 def test_container_classes_resolve_outside_webapp(tmp_path):
     loader = WebappLoader(str(make_app(tmp_path, "app", "x")), "/app")
     from catalina_py.servlets.default import DefaultServlet
+
     assert loader.load_class("catalina_py.servlets.default.DefaultServlet") is DefaultServlet
 
 
@@ -70,24 +71,38 @@ def make_wheel(path, package, value):
     with zipfile.ZipFile(path, "w") as wheel:
         wheel.writestr(f"{package}/__init__.py", "from .inner import VALUE\n")
         wheel.writestr(f"{package}/inner.py", f"VALUE = {value!r}\n")
-        wheel.writestr(f"{package}-1.0.dist-info/METADATA",
-                       f"Metadata-Version: 2.1\nName: {package}\nVersion: 1.0\n")
-        wheel.writestr(f"{package}-1.0.dist-info/WHEEL",
-                       "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        wheel.writestr(f"{package}-1.0.dist-info/METADATA", f"Metadata-Version: 2.1\nName: {package}\nVersion: 1.0\n")
+        wheel.writestr(
+            f"{package}-1.0.dist-info/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        )
         wheel.writestr(f"{package}-1.0.dist-info/RECORD", "")
 
 
-HELLO = ("import util\nfrom util import NAME\nimport pkg.sub\n"
-         "class Hello:\n    text = util.NAME + '/' + NAME + '/' + pkg.sub.WHO\n")
+HELLO = (
+    "import util\nfrom util import NAME\nimport pkg.sub\n"
+    "class Hello:\n    text = util.NAME + '/' + NAME + '/' + pkg.sub.WHO\n"
+)
 
 
 def test_absolute_import_of_own_modules(tmp_path):
-    apps = [WebappLoader(str(make_webapp(tmp_path, name, {
-        "WEB-INF/classes/hello.py": HELLO,
-        "WEB-INF/classes/util.py": f"NAME = {name!r}\n",
-        "WEB-INF/classes/pkg/__init__.py": "",
-        "WEB-INF/classes/pkg/sub.py": f"WHO = 'sub-{name}'\n",
-    })), f"/{name}") for name in ("one", "two")]
+    apps = [
+        WebappLoader(
+            str(
+                make_webapp(
+                    tmp_path,
+                    name,
+                    {
+                        "WEB-INF/classes/hello.py": HELLO,
+                        "WEB-INF/classes/util.py": f"NAME = {name!r}\n",
+                        "WEB-INF/classes/pkg/__init__.py": "",
+                        "WEB-INF/classes/pkg/sub.py": f"WHO = 'sub-{name}'\n",
+                    },
+                )
+            ),
+            f"/{name}",
+        )
+        for name in ("one", "two")
+    ]
     try:
         assert apps[0].load_class("hello.Hello").text == "one/one/sub-one"
         assert apps[1].load_class("hello.Hello").text == "two/two/sub-two"
@@ -100,10 +115,19 @@ def test_absolute_import_of_own_modules(tmp_path):
 
 
 def test_absolute_import_falls_back_to_normal_modules(tmp_path):
-    loader = WebappLoader(str(make_webapp(tmp_path, "app", {
-        "WEB-INF/classes/hello.py": "import json\nimport catalina_py.servlet\n"
-                                    "class Hello:\n    text = json.dumps([catalina_py.servlet.__name__])\n",
-    })), "/app")
+    loader = WebappLoader(
+        str(
+            make_webapp(
+                tmp_path,
+                "app",
+                {
+                    "WEB-INF/classes/hello.py": "import json\nimport catalina_py.servlet\n"
+                    "class Hello:\n    text = json.dumps([catalina_py.servlet.__name__])\n",
+                },
+            )
+        ),
+        "/app",
+    )
     try:
         assert loader.load_class("hello.Hello").text == '["catalina_py.servlet"]'
     finally:
@@ -111,11 +135,20 @@ def test_absolute_import_falls_back_to_normal_modules(tmp_path):
 
 
 def test_webapp_cannot_shadow_the_container_api(tmp_path):
-    loader = WebappLoader(str(make_webapp(tmp_path, "app", {
-        "WEB-INF/classes/catalina_py/__init__.py": "HACKED = True\n",
-        "WEB-INF/classes/hello.py": "import catalina_py\nclass Hello:\n"
-                                    "    text = str(getattr(catalina_py, 'HACKED', False))\n",
-    })), "/app")
+    loader = WebappLoader(
+        str(
+            make_webapp(
+                tmp_path,
+                "app",
+                {
+                    "WEB-INF/classes/catalina_py/__init__.py": "HACKED = True\n",
+                    "WEB-INF/classes/hello.py": "import catalina_py\nclass Hello:\n"
+                    "    text = str(getattr(catalina_py, 'HACKED', False))\n",
+                },
+            )
+        ),
+        "/app",
+    )
     try:
         assert loader.load_class("hello.Hello").text == "False"
     finally:
@@ -123,14 +156,17 @@ def test_webapp_cannot_shadow_the_container_api(tmp_path):
 
 
 def test_webapp_cannot_import_another_webapps_modules(tmp_path):
-    other = WebappLoader(str(make_webapp(tmp_path, "other", {
-        "WEB-INF/classes/secret.py": "KEY = 'other'\n"})), "/other")
+    other = WebappLoader(
+        str(make_webapp(tmp_path, "other", {"WEB-INF/classes/secret.py": "KEY = 'other'\n"})), "/other"
+    )
     __import__(f"{other.package}.secret")
-    probe = (f"try:\n    import {other.package}.secret\n    RESULT = 'leaked'\n"
-             "except ImportError:\n    RESULT = 'refused'\n"
-             "try:\n    import secret\n    RESULT2 = 'leaked'\n"
-             "except ImportError:\n    RESULT2 = 'refused'\n"
-             "class Hello:\n    text = RESULT + ',' + RESULT2\n")
+    probe = (
+        f"try:\n    import {other.package}.secret\n    RESULT = 'leaked'\n"
+        "except ImportError:\n    RESULT = 'refused'\n"
+        "try:\n    import secret\n    RESULT2 = 'leaked'\n"
+        "except ImportError:\n    RESULT2 = 'refused'\n"
+        "class Hello:\n    text = RESULT + ',' + RESULT2\n"
+    )
     loader = WebappLoader(str(make_webapp(tmp_path, "app", {"WEB-INF/classes/hello.py": probe})), "/app")
     try:
         assert loader.load_class("hello.Hello").text == "refused,refused"
@@ -140,11 +176,15 @@ def test_webapp_cannot_import_another_webapps_modules(tmp_path):
 
 
 def test_unload_drops_every_module_including_lib(tmp_path):
-    base = make_webapp(tmp_path, "app", {
-        "WEB-INF/classes/hello.py": "import util, greeting\nclass Hello:\n    text = greeting.WORD\n",
-        "WEB-INF/classes/util.py": "",
-        "WEB-INF/lib/greeting/__init__.py": "WORD = 'hi'\n",
-    })
+    base = make_webapp(
+        tmp_path,
+        "app",
+        {
+            "WEB-INF/classes/hello.py": "import util, greeting\nclass Hello:\n    text = greeting.WORD\n",
+            "WEB-INF/classes/util.py": "",
+            "WEB-INF/lib/greeting/__init__.py": "WORD = 'hi'\n",
+        },
+    )
     loader = WebappLoader(str(base), "/app")
     assert loader.load_class("hello.Hello").text == "hi"
     assert {f"{loader.package}.{m}" for m in ("hello", "util", "greeting")} <= set(sys.modules)
@@ -154,19 +194,32 @@ def test_unload_drops_every_module_including_lib(tmp_path):
 
 
 def test_wheel_and_zip_in_lib_are_extracted_to_the_work_dir(tmp_path):
-    base = make_webapp(tmp_path, "app", {
-        "WEB-INF/classes/hello.py": "import tinywheel\nfrom zipped import X\n"
-                                    "class Hello:\n    text = f'{tinywheel.VALUE}-{X}'\n",
-    })
+    base = make_webapp(
+        tmp_path,
+        "app",
+        {
+            "WEB-INF/classes/hello.py": "import tinywheel\nfrom zipped import X\n"
+            "class Hello:\n    text = f'{tinywheel.VALUE}-{X}'\n",
+        },
+    )
     make_wheel(base / "WEB-INF" / "lib" / "tinywheel-1.0-py3-none-any.whl", "tinywheel", "wheel!")
     with zipfile.ZipFile(base / "WEB-INF" / "lib" / "extra.zip", "w") as zipped:
         zipped.writestr("zipped.py", "X = 42\n")
     work = tmp_path / "work"
     loader = WebappLoader(str(base), "/app", str(work))
-    other = WebappLoader(str(make_webapp(tmp_path, "other", {
-        "WEB-INF/classes/hello.py": "try:\n    import tinywheel\n    T = 'leaked'\n"
-                                    "except ImportError:\n    T = 'absent'\nclass Hello:\n    text = T\n",
-    })), "/other")
+    other = WebappLoader(
+        str(
+            make_webapp(
+                tmp_path,
+                "other",
+                {
+                    "WEB-INF/classes/hello.py": "try:\n    import tinywheel\n    T = 'leaked'\n"
+                    "except ImportError:\n    T = 'absent'\nclass Hello:\n    text = T\n",
+                },
+            )
+        ),
+        "/other",
+    )
     try:
         assert loader.load_class("hello.Hello").text == "wheel!-42"
         assert (work / "lib" / "tinywheel-1.0-py3-none-any.whl" / "tinywheel" / "inner.py").is_file()

@@ -26,30 +26,37 @@ def summary(md: MappingData) -> tuple:
 
 # ----------------------------------------------------- spec 12.2.2 example
 
+
 @pytest.fixture
 def spec_mapper() -> Mapper:
     mapper = make_mapper("")
-    for pattern, name in [("/foo/bar/*", "servlet1"), ("/baz/*", "servlet2"),
-                          ("/catalog", "servlet3"), ("*.bop", "servlet4")]:
+    for pattern, name in [
+        ("/foo/bar/*", "servlet1"),
+        ("/baz/*", "servlet2"),
+        ("/catalog", "servlet3"),
+        ("*.bop", "servlet4"),
+    ]:
         mapper.add_wrapper(HOST, "", pattern, name)
     return mapper
 
 
-@pytest.mark.parametrize("path, wrapper, servlet_path, path_info, match_type", [
-    ("/foo/bar/index.html", "servlet1", "/foo/bar", "/index.html", "prefix"),
-    ("/foo/bar/index.bop", "servlet1", "/foo/bar", "/index.bop", "prefix"),
-    ("/baz", "servlet2", "/baz", None, "prefix"),
-    ("/baz/index.html", "servlet2", "/baz", "/index.html", "prefix"),
-    ("/catalog", "servlet3", "/catalog", None, "exact"),
-    ("/catalog/index.html", None, "", None, ""),          # "default" servlet: none here
-    ("/catalog/racecar.bop", "servlet4", "/catalog/racecar.bop", None, "extension"),
-    ("/index.bop", "servlet4", "/index.bop", None, "extension"),
-])
+@pytest.mark.parametrize(
+    "path, wrapper, servlet_path, path_info, match_type",
+    [
+        ("/foo/bar/index.html", "servlet1", "/foo/bar", "/index.html", "prefix"),
+        ("/foo/bar/index.bop", "servlet1", "/foo/bar", "/index.bop", "prefix"),
+        ("/baz", "servlet2", "/baz", None, "prefix"),
+        ("/baz/index.html", "servlet2", "/baz", "/index.html", "prefix"),
+        ("/catalog", "servlet3", "/catalog", None, "exact"),
+        ("/catalog/index.html", None, "", None, ""),  # "default" servlet: none here
+        ("/catalog/racecar.bop", "servlet4", "/catalog/racecar.bop", None, "extension"),
+        ("/index.bop", "servlet4", "/index.bop", None, "extension"),
+    ],
+)
 def test_spec_example_table(spec_mapper, path, wrapper, servlet_path, path_info, match_type):
     md = spec_mapper.map(HOST, path)
     assert md.context == "ctx:"
-    assert (md.wrapper, md.servlet_path, md.path_info, md.match_type) == (
-        wrapper, servlet_path, path_info, match_type)
+    assert (md.wrapper, md.servlet_path, md.path_info, md.match_type) == (wrapper, servlet_path, path_info, match_type)
 
 
 def test_spec_example_with_default_servlet(spec_mapper):
@@ -59,6 +66,7 @@ def test_spec_example_with_default_servlet(spec_mapper):
 
 
 # ------------------------------------------------- servlet_path / path_info
+
 
 @pytest.fixture
 def app() -> Mapper:
@@ -75,34 +83,34 @@ def app() -> Mapper:
     return mapper
 
 
-@pytest.mark.parametrize("path, expected", [
-    # exact beats prefix
-    ("/examples/servlets/hello", ("hello", "/servlets/hello", None, "exact", "/servlets/hello")),
-    ("/examples/servlets/hello/", ("servlets", "/servlets", "/hello/", "prefix", "/servlets/*")),
-    ("/examples/servlets/hello2", ("servlets", "/servlets", "/hello2", "prefix", "/servlets/*")),
-    # longest prefix wins
-    ("/examples/servlets/admin",
-     ("admin", "/servlets/admin", None, "prefix", "/servlets/admin/*")),
-    ("/examples/servlets/admin/a/b",
-     ("admin", "/servlets/admin", "/a/b", "prefix", "/servlets/admin/*")),
-    ("/examples/servlets/administrator",
-     ("servlets", "/servlets", "/administrator", "prefix", "/servlets/*")),
-    ("/examples/servlets", ("servlets", "/servlets", None, "prefix", "/servlets/*")),
-    ("/examples/servlets/", ("servlets", "/servlets", "/", "prefix", "/servlets/*")),
-    # prefix beats extension
-    ("/examples/x/page.jsp", ("x", "/x", "/page.jsp", "prefix", "/x/*")),
-    ("/examples/xy/page.jsp", ("jsp", "/xy/page.jsp", None, "extension", "*.jsp")),
-    ("/examples/page.jsp", ("jsp", "/page.jsp", None, "extension", "*.jsp")),
-    ("/examples/a.jsp/b", ("default", "/a.jsp/b", None, "default", "/")),
-    ("/examples/.jsp", ("jsp", "/.jsp", None, "extension", "*.jsp")),
-    ("/examples/f.tar.gz", ("default", "/f.tar.gz", None, "default", "/")),
-    ("/examples/page.JSP", ("default", "/page.JSP", None, "default", "/")),
-    # default
-    ("/examples/other", ("default", "/other", None, "default", "/")),
-    ("/examples/a/b/c.html", ("default", "/a/b/c.html", None, "default", "/")),
-    # context-root pattern ""
-    ("/examples/", ("root", "", "/", "context_root", "")),
-])
+@pytest.mark.parametrize(
+    "path, expected",
+    [
+        # exact beats prefix
+        ("/examples/servlets/hello", ("hello", "/servlets/hello", None, "exact", "/servlets/hello")),
+        ("/examples/servlets/hello/", ("servlets", "/servlets", "/hello/", "prefix", "/servlets/*")),
+        ("/examples/servlets/hello2", ("servlets", "/servlets", "/hello2", "prefix", "/servlets/*")),
+        # longest prefix wins
+        ("/examples/servlets/admin", ("admin", "/servlets/admin", None, "prefix", "/servlets/admin/*")),
+        ("/examples/servlets/admin/a/b", ("admin", "/servlets/admin", "/a/b", "prefix", "/servlets/admin/*")),
+        ("/examples/servlets/administrator", ("servlets", "/servlets", "/administrator", "prefix", "/servlets/*")),
+        ("/examples/servlets", ("servlets", "/servlets", None, "prefix", "/servlets/*")),
+        ("/examples/servlets/", ("servlets", "/servlets", "/", "prefix", "/servlets/*")),
+        # prefix beats extension
+        ("/examples/x/page.jsp", ("x", "/x", "/page.jsp", "prefix", "/x/*")),
+        ("/examples/xy/page.jsp", ("jsp", "/xy/page.jsp", None, "extension", "*.jsp")),
+        ("/examples/page.jsp", ("jsp", "/page.jsp", None, "extension", "*.jsp")),
+        ("/examples/a.jsp/b", ("default", "/a.jsp/b", None, "default", "/")),
+        ("/examples/.jsp", ("jsp", "/.jsp", None, "extension", "*.jsp")),
+        ("/examples/f.tar.gz", ("default", "/f.tar.gz", None, "default", "/")),
+        ("/examples/page.JSP", ("default", "/page.JSP", None, "default", "/")),
+        # default
+        ("/examples/other", ("default", "/other", None, "default", "/")),
+        ("/examples/a/b/c.html", ("default", "/a/b/c.html", None, "default", "/")),
+        # context-root pattern ""
+        ("/examples/", ("root", "", "/", "context_root", "")),
+    ],
+)
 def test_mapping_rules(app, path, expected):
     md = app.map(HOST, path)
     assert md.context == "ctx:/examples"
@@ -112,8 +120,13 @@ def test_mapping_rules(app, path, expected):
 
 
 def test_servlet_path_plus_path_info_is_the_relative_path(app):
-    for path in ["/examples/servlets/a/b", "/examples/page.jsp", "/examples/x",
-                 "/examples/q/r", "/examples/servlets/admin/z"]:
+    for path in [
+        "/examples/servlets/a/b",
+        "/examples/page.jsp",
+        "/examples/x",
+        "/examples/q/r",
+        "/examples/servlets/admin/z",
+    ]:
         md = app.map(HOST, path)
         assert md.context_path + md.servlet_path + (md.path_info or "") == path
 
@@ -153,16 +166,20 @@ def test_deep_prefix_patterns():
 
 # -------------------------------------------------------------- contexts
 
-@pytest.mark.parametrize("path, context, context_path", [
-    ("/", "ctx:", ""),
-    ("/examplesfoo", "ctx:", ""),
-    ("/examples/x", "ctx:/examples", "/examples"),
-    ("/examples/", "ctx:/examples", "/examples"),
-    ("/examples/deep", "ctx:/examples/deep", "/examples/deep"),
-    ("/examples/deep/x/y", "ctx:/examples/deep", "/examples/deep"),
-    ("/examples/deeper", "ctx:/examples", "/examples"),
-    ("/other/examples/x", "ctx:", ""),
-])
+
+@pytest.mark.parametrize(
+    "path, context, context_path",
+    [
+        ("/", "ctx:", ""),
+        ("/examplesfoo", "ctx:", ""),
+        ("/examples/x", "ctx:/examples", "/examples"),
+        ("/examples/", "ctx:/examples", "/examples"),
+        ("/examples/deep", "ctx:/examples/deep", "/examples/deep"),
+        ("/examples/deep/x/y", "ctx:/examples/deep", "/examples/deep"),
+        ("/examples/deeper", "ctx:/examples", "/examples"),
+        ("/other/examples/x", "ctx:", ""),
+    ],
+)
 def test_context_selection(path, context, context_path):
     mapper = make_mapper("", "/examples", "/examples/deep")
     md = mapper.map(HOST, path)
@@ -219,9 +236,9 @@ def test_remove_and_replace_context():
     assert mapper.map(HOST, "/examples/x").context == "ctx:"
     mapper.add_context(HOST, "/examples", "new")
     assert mapper.map(HOST, "/examples/x").context == "new"
-    mapper.remove_context(HOST, "/")          # "/" names ROOT
+    mapper.remove_context(HOST, "/")  # "/" names ROOT
     assert mapper.map(HOST, "/zzz").context is None
-    mapper.remove_context(HOST, "/absent")    # no error
+    mapper.remove_context(HOST, "/absent")  # no error
     mapper.remove_context("no-such-host", "/absent")
 
 
@@ -246,6 +263,7 @@ def test_add_context_unknown_host():
 
 # ----------------------------------------------------------------- hosts
 
+
 @pytest.fixture
 def hosts() -> Mapper:
     mapper = Mapper()
@@ -258,23 +276,26 @@ def hosts() -> Mapper:
     return mapper
 
 
-@pytest.mark.parametrize("header, host", [
-    ("localhost", "local"),
-    ("LOCALHOST:8080", "local"),
-    ("127.0.0.1:80", "local"),
-    ("[::1]:8080", "local"),
-    ("[::1]", "local"),
-    ("www.example.com", "example"),
-    ("WWW.EXAMPLE.COM:443", "example"),
-    ("example.com", "example"),
-    ("a.wild.org", "wild"),
-    ("B.Wild.Org:1", "wild"),
-    ("a.b.wild.org", "local"),        # one label only, then default
-    ("wild.org", "local"),
-    ("unknown.net", "local"),
-    ("", "local"),
-    (None, "local"),
-])
+@pytest.mark.parametrize(
+    "header, host",
+    [
+        ("localhost", "local"),
+        ("LOCALHOST:8080", "local"),
+        ("127.0.0.1:80", "local"),
+        ("[::1]:8080", "local"),
+        ("[::1]", "local"),
+        ("www.example.com", "example"),
+        ("WWW.EXAMPLE.COM:443", "example"),
+        ("example.com", "example"),
+        ("a.wild.org", "wild"),
+        ("B.Wild.Org:1", "wild"),
+        ("a.b.wild.org", "local"),  # one label only, then default
+        ("wild.org", "local"),
+        ("unknown.net", "local"),
+        ("", "local"),
+        (None, "local"),
+    ],
+)
 def test_host_selection(hosts, header, host):
     md = hosts.map(header, "/")
     assert md.host == host
@@ -322,9 +343,9 @@ def test_alias_conflicts(hosts):
 
 # --------------------------------------------------------- welcome files
 
+
 def welcome_mapper(files: set[str]) -> Mapper:
-    mapper = make_mapper("", "/app", welcome=("index.html", "index.jsp", "index.do"),
-                         exists=lambda p: p in files)
+    mapper = make_mapper("", "/app", welcome=("index.html", "index.jsp", "index.do"), exists=lambda p: p in files)
     return mapper
 
 
@@ -335,38 +356,34 @@ def test_welcome_physical_file_goes_to_default_servlet():
     md = mapper.map(HOST, "/app/")
     # /app's resource_exists sees context-relative paths: "/index.html" exists.
     assert summary(md) == ("default", "/index.html", None, "default", "/")
-    assert summary(mapper.map(HOST, "/dir/")) == (
-        "rootdefault", "/dir/index.html", None, "default", "/")
+    assert summary(mapper.map(HOST, "/dir/")) == ("rootdefault", "/dir/index.html", None, "default", "/")
 
 
 def test_welcome_physical_file_by_extension():
     mapper = welcome_mapper({"/index.jsp"})
     mapper.add_wrapper(HOST, "/app", "*.jsp", "jsp", resource_only=True)
     mapper.add_wrapper(HOST, "/app", "/", "default")
-    assert summary(mapper.map(HOST, "/app/")) == (
-        "jsp", "/index.jsp", None, "extension", "*.jsp")
+    assert summary(mapper.map(HOST, "/app/")) == ("jsp", "/index.jsp", None, "extension", "*.jsp")
 
 
 def test_welcome_order_is_respected():
     mapper = welcome_mapper({"/index.html", "/index.jsp"})
     mapper.add_wrapper(HOST, "/app", "*.jsp", "jsp")
     mapper.add_wrapper(HOST, "/app", "/", "default")
-    assert mapper.map(HOST, "/app/").wrapper == "default"   # index.html first
+    assert mapper.map(HOST, "/app/").wrapper == "default"  # index.html first
 
 
 def test_welcome_exact_match_rule_4a():
     mapper = welcome_mapper(set())
     mapper.add_wrapper(HOST, "/app", "/sub/index.jsp", "exact")
     mapper.add_wrapper(HOST, "/app", "/", "default")
-    assert summary(mapper.map(HOST, "/app/sub/")) == (
-        "exact", "/sub/index.jsp", None, "exact", "/sub/index.jsp")
+    assert summary(mapper.map(HOST, "/app/sub/")) == ("exact", "/sub/index.jsp", None, "exact", "/sub/index.jsp")
 
 
 def test_welcome_prefix_match_rule_4b():
     mapper = welcome_mapper(set())
     mapper.add_wrapper(HOST, "/app", "/sub/index.html/*", "pfx")
-    assert summary(mapper.map(HOST, "/app/sub/")) == (
-        "pfx", "/sub/index.html", None, "prefix", "/sub/index.html/*")
+    assert summary(mapper.map(HOST, "/app/sub/")) == ("pfx", "/sub/index.html", None, "prefix", "/sub/index.html/*")
 
 
 def test_welcome_without_file_rule_4d():
@@ -375,8 +392,7 @@ def test_welcome_without_file_rule_4d():
     mapper.add_wrapper(HOST, "/app", "*.do", "action")
     mapper.add_wrapper(HOST, "/app", "*.jsp", "jsp", resource_only=True)
     mapper.add_wrapper(HOST, "/app", "/", "default")
-    assert summary(mapper.map(HOST, "/app/")) == (
-        "action", "/index.do", None, "extension", "*.do")
+    assert summary(mapper.map(HOST, "/app/")) == ("action", "/index.do", None, "extension", "*.do")
 
 
 def test_welcome_resource_only_not_used_without_file():
@@ -408,8 +424,7 @@ def test_welcome_without_resource_callback():
 
 def test_welcome_exists_callback_receives_relative_paths():
     seen = []
-    mapper = make_mapper("/app", welcome=("a.html", "b.html"),
-                         exists=lambda p: seen.append(p) or False)
+    mapper = make_mapper("/app", welcome=("a.html", "b.html"), exists=lambda p: seen.append(p) or False)
     mapper.add_wrapper(HOST, "/app", "/", "default")
     mapper.map(HOST, "/app/dir/")
     assert seen == ["/dir/a.html", "/dir/b.html"]
@@ -432,6 +447,7 @@ def test_bad_welcome_file(welcome):
 
 # -------------------------------------------------------------- wrappers
 
+
 @pytest.mark.parametrize("pattern", ["foo", "*.jsp/x", "/a/*.jsp", "/a\nb", "**"])
 def test_invalid_patterns(pattern):
     mapper = make_mapper("")
@@ -446,16 +462,23 @@ def test_duplicate_pattern_replaces():
     assert mapper.map(HOST, "/a").wrapper == "second"
 
 
-@pytest.mark.parametrize("pattern, path", [
-    ("/a", "/a"), ("/p/*", "/p/x"), ("*.ext", "/f.ext"), ("/", "/zz"), ("", "/"),
-])
+@pytest.mark.parametrize(
+    "pattern, path",
+    [
+        ("/a", "/a"),
+        ("/p/*", "/p/x"),
+        ("*.ext", "/f.ext"),
+        ("/", "/zz"),
+        ("", "/"),
+    ],
+)
 def test_remove_wrapper(pattern, path):
     mapper = make_mapper("")
     mapper.add_wrapper(HOST, "", pattern, "w")
     assert mapper.map(HOST, path).wrapper == "w"
     mapper.remove_wrapper(HOST, "", pattern)
     assert mapper.map(HOST, path).wrapper is None
-    mapper.remove_wrapper(HOST, "", pattern)     # again: no error
+    mapper.remove_wrapper(HOST, "", pattern)  # again: no error
     mapper.remove_wrapper(HOST, "/none", pattern)
 
 

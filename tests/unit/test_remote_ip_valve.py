@@ -7,12 +7,12 @@ from typing import Any
 import pytest
 
 from catalina_py.config.valve_spec import TOMCAT_VALVES, resolve_valve_class
-from catalina_py.http.parser import RequestParser
 from catalina_py.container.pipeline import ValveBase
+from catalina_py.container.request import Request
 from catalina_py.container.valves.access_log_pattern import compile_pattern
 from catalina_py.container.valves.remote_ip import RemoteIpValve, compile_proxies
 from catalina_py.errors import ConfigError
-from catalina_py.container.request import Request
+from catalina_py.http.parser import RequestParser
 
 
 class FakeChannel:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from catalina_py.container.request import Request
+from catalina_py.container.response import Response
 from catalina_py.http.headers import Headers
 from catalina_py.http.parser import RequestParser
 from catalina_py.servlet import Cookie, HttpServlet
 from catalina_py.servlet.cookies import format_set_cookie, parse_cookie_header
 from catalina_py.servlet.exceptions import RequestTooLargeError
 from catalina_py.servlet.params import parse_form
-from catalina_py.container.request import Request
-from catalina_py.container.response import Response
 
 
 class FakeChannel:
@@ -56,8 +56,11 @@ def make_request(raw: bytes, body: bytes = b"", **channel_args) -> Request:
 
 def test_parameters_merge_query_and_form_body():
     body = b"b=2&a=3&c=%E2%82%AC+x"
-    request = make_request(b"POST /p?a=1 HTTP/1.1\r\nHost: h\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                           b"Content-Length: %d\r\n\r\n" % len(body), body)
+    request = make_request(
+        b"POST /p?a=1 HTTP/1.1\r\nHost: h\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        b"Content-Length: %d\r\n\r\n" % len(body),
+        body,
+    )
     assert request.get_parameter_map() == {"a": ["1", "3"], "b": ["2"], "c": ["\u20ac x"]}
     assert request.get_parameter("a") == "1"
     assert request.get_parameter_values("a") == ["1", "3"]
@@ -68,15 +71,20 @@ def test_parameters_merge_query_and_form_body():
 def test_form_body_not_parsed_for_get_or_other_types():
     request = make_request(b"GET /p?x=1 HTTP/1.1\r\nHost: h\r\n\r\n", b"y=2")
     assert request.get_parameter_map() == {"x": ["1"]}
-    request = make_request(b"POST /p HTTP/1.1\r\nHost: h\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\n",
-                           b"y=2")
+    request = make_request(
+        b"POST /p HTTP/1.1\r\nHost: h\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\n", b"y=2"
+    )
     assert request.get_parameter_map() == {}
     assert request.get_reader().read() == "y=2"
 
 
 def test_form_over_max_post_size_raises_413():
-    request = make_request(b"POST /p HTTP/1.1\r\nHost: h\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                           b"Content-Length: 20\r\n\r\n", b"a=" + b"x" * 18, max_post_size=10)
+    request = make_request(
+        b"POST /p HTTP/1.1\r\nHost: h\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        b"Content-Length: 20\r\n\r\n",
+        b"a=" + b"x" * 18,
+        max_post_size=10,
+    )
     with pytest.raises(RequestTooLargeError) as info:
         request.get_parameter("a")
     assert info.value.status == 413
@@ -91,16 +99,23 @@ def test_reader_and_stream_are_exclusive():
 
 def test_reader_decodes_with_charset_from_content_type():
     body = "caf\u00e9".encode("latin-1")
-    request = make_request(b"POST /p HTTP/1.1\r\nHost: h\r\nContent-Type: text/plain; charset=ISO-8859-1\r\n"
-                           b"Content-Length: 4\r\n\r\n", body)
+    request = make_request(
+        b"POST /p HTTP/1.1\r\nHost: h\r\nContent-Type: text/plain; charset=ISO-8859-1\r\n" b"Content-Length: 4\r\n\r\n",
+        body,
+    )
     assert request.get_character_encoding() == "ISO-8859-1"
     assert request.get_reader().read() == "caf\u00e9"
 
 
-@pytest.mark.parametrize("host, name, port", [
-    ("example.com", "example.com", 80), ("example.com:8443", "example.com", 8443),
-    ("[::1]:9000", "::1", 9000), ("[::1]", "::1", 80),
-])
+@pytest.mark.parametrize(
+    "host, name, port",
+    [
+        ("example.com", "example.com", 80),
+        ("example.com:8443", "example.com", 8443),
+        ("[::1]:9000", "::1", 9000),
+        ("[::1]", "::1", 80),
+    ],
+)
 def test_server_name_and_port_from_host(host, name, port):
     request = make_request(f"GET / HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
     assert (request.get_server_name(), request.get_server_port()) == (name, port)
@@ -144,7 +159,7 @@ def test_small_response_sent_whole_with_writer_charset():
     response.set_content_type("text/html")
     response.get_writer().write("h\u00e9")
     response.finish_response()
-    (status, headers, body), = channel.commits
+    ((status, headers, body),) = channel.commits
     assert status == 200 and body == "h\u00e9".encode()
     assert ("Content-Type", "text/html;charset=UTF-8") in headers
 
@@ -194,8 +209,19 @@ class OnlyGet(HttpServlet):
         response.get_writer().write("ok")
 
 
-@pytest.mark.parametrize("method, status", [("GET", 200), ("HEAD", 200), ("POST", 405), ("PUT", 405),
-                                             ("DELETE", 405), ("OPTIONS", 200), ("TRACE", 405), ("PATCH", 501)])
+@pytest.mark.parametrize(
+    "method, status",
+    [
+        ("GET", 200),
+        ("HEAD", 200),
+        ("POST", 405),
+        ("PUT", 405),
+        ("DELETE", 405),
+        ("OPTIONS", 200),
+        ("TRACE", 405),
+        ("PATCH", 501),
+    ],
+)
 def test_http_servlet_dispatch(method, status):
     request = make_request(f"{method} / HTTP/1.1\r\nHost: h\r\n\r\n".encode())
     response = Response(request._channel, request)

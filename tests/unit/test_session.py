@@ -13,19 +13,19 @@ import gevent
 import pytest
 
 from catalina_py.config.web_xml import CookieConfig, SessionConfig, WebXml
-from catalina_py.http.parser import RequestParser
 from catalina_py.container.context import StandardContext
-from catalina_py.http.uri import parse_uri
+from catalina_py.container.mapper import MappingData
+from catalina_py.container.request import Request
+from catalina_py.container.response import Response
 from catalina_py.errors import ConfigError
+from catalina_py.http.parser import RequestParser
+from catalina_py.http.uri import parse_uri
 from catalina_py.servlet.exceptions import IllegalStateError
 from catalina_py.servlet.listeners import (
     HttpSessionAttributeListener,
     HttpSessionIdListener,
     HttpSessionListener,
 )
-from catalina_py.container.mapper import MappingData
-from catalina_py.container.request import Request
-from catalina_py.container.response import Response
 from catalina_py.session import (
     HttpSessionBindingListener,
     StandardManager,
@@ -81,8 +81,9 @@ def recorder():
 @pytest.fixture
 def manager(tmp_path, recorder):
     context = make_context(tmp_path, listeners=[recorder])
-    manager = StandardManager(context, max_inactive_interval=600, sweep_seconds=0,
-                              pathname=str(tmp_path / "work" / "SESSIONS.json"))
+    manager = StandardManager(
+        context, max_inactive_interval=600, sweep_seconds=0, pathname=str(tmp_path / "work" / "SESSIONS.json")
+    )
     context.manager = manager
     manager.start()
     yield manager
@@ -118,8 +119,7 @@ def make_request(context, target="/app/page", headers=b"", scheme="http"):
     head = parser.next_event()
     path, _, query = head.target.partition("?")
     parsed = parse_uri(path, query or None, "utf-8")
-    request = Request(FakeChannel(scheme), head, parsed.raw_path, parsed.decoded_path,
-                      parsed.query, parsed.path_params)
+    request = Request(FakeChannel(scheme), head, parsed.raw_path, parsed.decoded_path, parsed.query, parsed.path_params)
     response = Response(request._channel, request)
     request.response = response
     request.mapping = MappingData(context=context, context_path=context.path)
@@ -162,8 +162,13 @@ def test_attribute_events_carry_new_then_old_values(manager, recorder):
     session.remove_attribute("a")
     session.set_attribute("b", None)  # None removes, as the spec says
     session.remove_attribute("never-set")  # no event
-    assert recorder.events == [("added", "a", 1), ("replaced", "a", 1), ("added", "b", "x"),
-                               ("removed", "a", 2), ("removed", "b", "x")]
+    assert recorder.events == [
+        ("added", "a", 1),
+        ("replaced", "a", 1),
+        ("added", "b", "x"),
+        ("removed", "a", 2),
+        ("removed", "b", "x"),
+    ]
     assert session.get_attribute_names() == []
     with pytest.raises(TypeError):
         session.set_attribute(None, 1)  # type: ignore[arg-type]
@@ -199,10 +204,16 @@ def test_invalidate_fires_destroyed_before_attributes_go(manager, recorder):
     assert sorted(recorder.events[1:]) == [("removed", "cart", [1, 2]), ("removed", "user", "ann")]
     assert manager.find_session(sid) is None
     assert session.get_id() == sid  # still answers, as Tomcat
-    for call in (session.invalidate, session.is_new, session.get_creation_time,
-                 session.get_last_accessed_time, session.get_attribute_names,
-                 lambda: session.get_attribute("user"), lambda: session.set_attribute("a", 1),
-                 lambda: session.remove_attribute("a")):
+    for call in (
+        session.invalidate,
+        session.is_new,
+        session.get_creation_time,
+        session.get_last_accessed_time,
+        session.get_attribute_names,
+        lambda: session.get_attribute("user"),
+        lambda: session.set_attribute("a", 1),
+        lambda: session.remove_attribute("a"),
+    ):
         with pytest.raises(IllegalStateError):
             call()
     assert manager.expired_sessions == 1
@@ -292,8 +303,10 @@ def test_stop_without_persistence_expires_with_listeners(tmp_path, recorder):
 
 # -- configuration -------------------------------------------------------------------
 def test_for_context_reads_descriptor_and_context_params(tmp_path):
-    web = WebXml(session_config=SessionConfig(session_timeout=2), context_params={
-        "catalina_py.session.sweep_seconds": "0.5", "catalina_py.session.max_active_sessions": "7"})
+    web = WebXml(
+        session_config=SessionConfig(session_timeout=2),
+        context_params={"catalina_py.session.sweep_seconds": "0.5", "catalina_py.session.max_active_sessions": "7"},
+    )
     context = make_context(tmp_path, web_xml=web)
     context.work_dir = str(tmp_path / "work")
     manager = StandardManager.for_context(context)
@@ -301,20 +314,25 @@ def test_for_context_reads_descriptor_and_context_params(tmp_path):
     assert manager.sweep_seconds == 0.5 and manager.max_active_sessions == 7
     assert manager.pathname == str(tmp_path / "work" / "SESSIONS.json")
     # The older field, then the default of 30 minutes; no work dir: no file.
-    assert StandardManager.for_context(make_context(tmp_path, web_xml=WebXml(session_timeout=5))) \
-        .max_inactive_interval == 300
+    assert (
+        StandardManager.for_context(make_context(tmp_path, web_xml=WebXml(session_timeout=5))).max_inactive_interval
+        == 300
+    )
     default = StandardManager.for_context(make_context(tmp_path))
     assert default.max_inactive_interval == 1800 and default.pathname is None
     assert default.tracking_modes == ("COOKIE", "URL")
 
 
-@pytest.mark.parametrize("name, value", [
-    ("catalina_py.session.sweep_seconds", "soon"),
-    ("catalina_py.session.sweep_seconds", "-1"),
-    ("catalina_py.session.sweep_seconds", "inf"),
-    ("catalina_py.session.max_active_sessions", "1.5"),
-    ("catalina_py.session.max_active_sessions", "-3"),
-])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("catalina_py.session.sweep_seconds", "soon"),
+        ("catalina_py.session.sweep_seconds", "-1"),
+        ("catalina_py.session.sweep_seconds", "inf"),
+        ("catalina_py.session.max_active_sessions", "1.5"),
+        ("catalina_py.session.max_active_sessions", "-3"),
+    ],
+)
 def test_bad_context_params_are_config_errors(tmp_path, name, value):
     context = make_context(tmp_path, web_xml=WebXml(context_params={name: value}))
     with pytest.raises(ConfigError, match=re.escape(name)):
@@ -348,8 +366,7 @@ def test_unload_saves_plain_data_and_reports_the_rest(manager, recorder, caplog)
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 4
     prefix = session.get_id()[:8]
-    for name, kind in (("object", "test_session.Opaque"), ("pair", "tuple"), ("nan", "float"),
-                       ("intkeys", "dict")):
+    for name, kind in (("object", "test_session.Opaque"), ("pair", "tuple"), ("nan", "float"), ("intkeys", "dict")):
         assert any(f"[{prefix}...]" in w and f"[{name}]" in w and kind in w for w in warnings), name
     # Saved sessions end without listeners being told (they live on).
     assert recorder.events == []
@@ -384,19 +401,22 @@ def test_load_restores_unexpired_sessions_and_deletes_the_file(manager, recorder
     assert not os.path.exists(manager.pathname)
 
 
-@pytest.mark.parametrize("content", [
-    "not json",
-    "[]",
-    '{"format": "other", "version": 1, "sessions": []}',
-    '{"format": "catalina_py.sessions", "version": 2, "sessions": []}',
-    '{"format": "catalina_py.sessions", "version": 1, "sessions": [{"id": 5}]}',
-    '{"format": "catalina_py.sessions", "version": 1, "sessions": [{"id": "a b", "creation_time": 1,'
-    ' "last_accessed_time": 1, "this_accessed_time": 1, "max_inactive_interval": 1}]}',
-    '{"format": "catalina_py.sessions", "version": 1, "sessions": [{"id": "AB", "creation_time": NaN,'
-    ' "last_accessed_time": 1, "this_accessed_time": 1, "max_inactive_interval": 1}]}',
-    "\x80\x03cos\nsystem\n(S'echo pwned'\ntR.",  # a pickle: never run, just not JSON
-    "[" * 100000,
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "not json",
+        "[]",
+        '{"format": "other", "version": 1, "sessions": []}',
+        '{"format": "catalina_py.sessions", "version": 2, "sessions": []}',
+        '{"format": "catalina_py.sessions", "version": 1, "sessions": [{"id": 5}]}',
+        '{"format": "catalina_py.sessions", "version": 1, "sessions": [{"id": "a b", "creation_time": 1,'
+        ' "last_accessed_time": 1, "this_accessed_time": 1, "max_inactive_interval": 1}]}',
+        '{"format": "catalina_py.sessions", "version": 1, "sessions": [{"id": "AB", "creation_time": NaN,'
+        ' "last_accessed_time": 1, "this_accessed_time": 1, "max_inactive_interval": 1}]}',
+        "\x80\x03cos\nsystem\n(S'echo pwned'\ntR.",  # a pickle: never run, just not JSON
+        "[" * 100000,
+    ],
+)
 def test_malformed_file_warns_and_starts_without_sessions(tmp_path, content, caplog):
     path = tmp_path / "SESSIONS.json"
     path.write_text(content, encoding="utf-8", errors="surrogateescape")
@@ -413,9 +433,11 @@ def test_malformed_file_warns_and_starts_without_sessions(tmp_path, content, cap
 
 def test_read_sessions_file_checks_types(tmp_path):
     path = tmp_path / "s.json"
-    path.write_text('{"format": "catalina_py.sessions", "version": 1, "sessions": [{"id": "AB",'
-                    ' "creation_time": 1, "last_accessed_time": 2, "this_accessed_time": 2,'
-                    ' "max_inactive_interval": 1.5}]}')
+    path.write_text(
+        '{"format": "catalina_py.sessions", "version": 1, "sessions": [{"id": "AB",'
+        ' "creation_time": 1, "last_accessed_time": 2, "this_accessed_time": 2,'
+        ' "max_inactive_interval": 1.5}]}'
+    )
     with pytest.raises(SessionFileError, match="max_inactive_interval"):
         read_sessions_file(str(path))
 
@@ -506,8 +528,9 @@ def test_url_id_and_cookie_precedence(context):
     assert request.is_requested_session_id_from_url()
     assert request.get_session(False) is live
     # The cookie overrides the URL.
-    request, _ = make_request(context, target="/app/page;jsessionid=URLID",
-                              headers=f"Cookie: JSESSIONID={live.get_id()}\r\n".encode())
+    request, _ = make_request(
+        context, target="/app/page;jsessionid=URLID", headers=f"Cookie: JSESSIONID={live.get_id()}\r\n".encode()
+    )
     assert request.get_requested_session_id() == live.get_id()
     assert request.is_requested_session_id_from_cookie() and not request.is_requested_session_id_from_url()
     # Several session cookies: the first unless it names no live session.
@@ -534,8 +557,15 @@ def test_tracking_modes_restrict_where_the_id_comes_from(tmp_path):
 
 def test_cookie_config_shapes_the_cookie_and_the_parameter_name(tmp_path):
     context = make_context(tmp_path, path="")
-    config = CookieConfig(name="SID", path="/shop", http_only=False, secure=True, max_age=60,
-                          domain="Example.COM", attributes={"SameSite": "Lax"})
+    config = CookieConfig(
+        name="SID",
+        path="/shop",
+        http_only=False,
+        secure=True,
+        max_age=60,
+        domain="Example.COM",
+        attributes={"SameSite": "Lax"},
+    )
     context.manager = StandardManager(context, sweep_seconds=0, cookie_config=config)
     request, response = make_request(context, target="/x")
     session = request.get_session()
@@ -590,8 +620,17 @@ def test_encode_url_rules(context):
     assert response.encode_redirect_url("/app/r") == f"/app/r{tok}"
     # Not encodeable: another context, host, port or scheme; a fragment;
     # already encoded; a path climbing above the root.
-    for url in ("/other/x", "/application/x", "http://other.com:8080/app/x", "http://example.com/app/x",
-                "https://example.com:8080/app/x", "#top", f"/app/x{tok}", "../../../x", "mailto:a@b"):
+    for url in (
+        "/other/x",
+        "/application/x",
+        "http://other.com:8080/app/x",
+        "http://example.com/app/x",
+        "https://example.com:8080/app/x",
+        "#top",
+        f"/app/x{tok}",
+        "../../../x",
+        "mailto:a@b",
+    ):
         assert response.encode_url(url) == url, url
 
 
@@ -627,8 +666,12 @@ def test_a_session_round_trips_through_its_saved_record(manager):
     session.set_attribute("n", 3)
     session.set_max_inactive_interval(77)
     saved = session.to_saved({"n": 3})
-    assert (saved.id, saved.max_inactive_interval, saved.is_new, saved.attributes) == \
-        (session.get_id(), 77, True, {"n": 3})
+    assert (saved.id, saved.max_inactive_interval, saved.is_new, saved.attributes) == (
+        session.get_id(),
+        77,
+        True,
+        {"n": 3},
+    )
     assert saved.creation_time == session.get_creation_time()
     assert session.attribute_items() == [("n", 3)]
     again = StandardSession.from_saved(manager, saved)
@@ -651,6 +694,7 @@ class TrackedFake:
 
     def __init__(self, cookies=()):
         from catalina_py.servlet.cookies import Cookie
+
         self.cookies = [Cookie(name, value) for name, value in cookies]
         self.calls = []
         self.requested = None
@@ -677,9 +721,9 @@ class TrackedFake:
 
 def test_tracking_takes_the_url_id_then_the_first_live_cookie():
     from catalina_py.session.tracking import SessionTracking
+
     tracking = SessionTracking("/app", CookieConfig())
-    request = TrackedFake([("JSESSIONID", "DEAD"), ("other", "x"), ("JSESSIONID", "LIVE"),
-                           ("JSESSIONID", "LATER")])
+    request = TrackedFake([("JSESSIONID", "DEAD"), ("other", "x"), ("JSESSIONID", "LIVE"), ("JSESSIONID", "LATER")])
     tracking.parse_requested_session_id(request, {"jsessionid": "URL"}, lambda sid: sid == "LIVE")
     assert request.calls == [("URL", None, True), ("DEAD", True, False), ("LIVE", None, None)]
     assert request.requested == "LIVE"
@@ -687,6 +731,7 @@ def test_tracking_takes_the_url_id_then_the_first_live_cookie():
 
 def test_tracking_modes_are_checked_once():
     from catalina_py.session.tracking import SessionTracking, check_tracking_modes
+
     assert check_tracking_modes(None) == ("COOKIE", "URL")
     assert check_tracking_modes(["url", "SSL", "URL", " cookie "]) == ("URL", "COOKIE")
     with pytest.raises(ConfigError):
@@ -701,9 +746,15 @@ def test_request_records_the_requested_session_id_and_its_source(context):
     request, response = make_request(context)
     assert request.get_response() is response
     request.set_requested_session_id("A", from_url=True)
-    assert (request.get_requested_session_id(), request.is_requested_session_id_from_url(),
-            request.is_requested_session_id_from_cookie()) == ("A", True, False)
+    assert (
+        request.get_requested_session_id(),
+        request.is_requested_session_id_from_url(),
+        request.is_requested_session_id_from_cookie(),
+    ) == ("A", True, False)
     request.set_requested_session_id("B", from_cookie=True, from_url=False)
     request.set_requested_session_id("C")
-    assert (request.get_requested_session_id(), request.is_requested_session_id_from_url(),
-            request.is_requested_session_id_from_cookie()) == ("C", False, True)
+    assert (
+        request.get_requested_session_id(),
+        request.is_requested_session_id_from_url(),
+        request.is_requested_session_id_from_cookie(),
+    ) == ("C", False, True)

@@ -22,8 +22,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "catalina_py"
 
@@ -104,9 +102,7 @@ def imports(module: Module, known: dict[str, Module]) -> Iterator[tuple[str, int
 
 
 def graph(known: dict[str, Module]) -> dict[str, set[str]]:
-    return {
-        name: {t for t, _ in imports(mod, known) if t in known and t != name} for name, mod in known.items()
-    }
+    return {name: {t for t, _ in imports(mod, known) if t in known and t != name} for name, mod in known.items()}
 
 
 def circles(edges: dict[str, set[str]]) -> list[list[str]]:
@@ -169,8 +165,9 @@ def upward_imports(known: dict[str, Module]) -> list[str]:
                 continue
             if target == "catalina_py" or name.startswith(target + "."):
                 continue  # a module's own package face
-            wrong.append(f"{mod.path.relative_to(ROOT)}:{line}: {name} (layer {rank}) imports {target} "
-                         f"(layer {target_rank})")
+            wrong.append(
+                f"{mod.path.relative_to(ROOT)}:{line}: {name} (layer {rank}) imports {target} " f"(layer {target_rank})"
+            )
     return wrong
 
 
@@ -184,8 +181,11 @@ def private_reaches(known: dict[str, Module]) -> list[tuple[str, int, str, bool]
         for node in ast.walk(mod.tree):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 own.add(node.name)
-            elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
-                    and node.value.id in ("self", "cls"):
+            elif (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in ("self", "cls")
+            ):
                 own.add(node.attr)
             elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                 own.add(node.id)
@@ -265,5 +265,7 @@ if __name__ == "__main__":  # pragma: no cover - a report for developers
     reaches = private_reaches(KNOWN)
     for path, line, what, ok in reaches:
         print(f"reach: {path}:{line}: {what}{'' if ok else '  (not justified)'}")
-    print(f"{len(circles(edges))} circles, {len(upward_imports(KNOWN))} upward imports, "
-          f"{len(reaches)} reaches ({sum(1 for r in reaches if not r[3])} not justified)")
+    print(
+        f"{len(circles(edges))} circles, {len(upward_imports(KNOWN))} upward imports, "
+        f"{len(reaches)} reaches ({sum(1 for r in reaches if not r[3])} not justified)"
+    )

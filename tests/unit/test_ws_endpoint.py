@@ -63,6 +63,7 @@ def test_server_endpoint_records_its_config():
 
 def test_two_on_message_methods_for_the_same_kind_are_refused():
     with pytest.raises(DeploymentError):
+
         @server_endpoint("/x")
         class Twice:
             @on_message
@@ -102,8 +103,7 @@ def test_pojo_endpoint_dispatches_to_the_decorated_methods():
     endpoint.on_close(session, CloseReason(1000, "done"))
     error = ValueError("x")
     endpoint.on_error(session, error)
-    assert endpoint.instance.calls == [("open", session), ("close", CloseReason(1000, "done")),
-                                       ("error", error)]
+    assert endpoint.instance.calls == [("open", session), ("close", CloseReason(1000, "done")), ("error", error)]
     assert config.create_endpoint().instance is not endpoint.instance  # one per session
 
 
@@ -191,13 +191,18 @@ def test_connector_websocket_attributes_in_server_xml(tmp_path):
     from catalina_py.config.server_xml import load_server_xml
     from catalina_py.connector.endpoint import Endpoint
     from catalina_py.errors import ConfigError
+
     path = tmp_path / "server.xml"
-    path.write_text(SERVER_XML.format(
-        attrs='webSocketPingInterval="0.5" webSocketPingTimeout="2" webSocketCloseTimeout="0"'))
+    path.write_text(
+        SERVER_XML.format(attrs='webSocketPingInterval="0.5" webSocketPingTimeout="2" webSocketCloseTimeout="0"')
+    )
     config, warnings = load_server_xml(str(path), {})
     connector = config.services[0].connectors[0]
-    assert (connector.web_socket_ping_interval, connector.web_socket_ping_timeout,
-            connector.web_socket_close_timeout) == (0.5, 2.0, 0.0)
+    assert (
+        connector.web_socket_ping_interval,
+        connector.web_socket_ping_timeout,
+        connector.web_socket_close_timeout,
+    ) == (0.5, 2.0, 0.0)
     settings = Endpoint(connector, adapter=None).config  # what the connector reads (no copy)
     assert (settings.web_socket_ping_interval, settings.web_socket_ping_timeout) == (0.5, 2.0)
     path.write_text(SERVER_XML.format(attrs='webSocketPingInterval="-1"'))

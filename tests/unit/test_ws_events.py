@@ -10,19 +10,19 @@ from types import SimpleNamespace
 import pytest
 
 from catalina_py.container.mapper import MappingData
-from catalina_py.http.headers import Headers
 from catalina_py.events import (
     BUS,
     FrameReceived,
     FrameSent,
-    MessageReceived,
-    MessageSent,
     HandshakeAccepted,
     HandshakeCheck,
     HandshakeRefused,
+    MessageReceived,
+    MessageSent,
     WebSocketClosed,
     WebSocketOpened,
 )
+from catalina_py.http.headers import Headers
 from catalina_py.websocket import ServerContainer, server_endpoint
 from catalina_py.websocket.core.frames import Opcode
 from catalina_py.websocket.core.handshake import accept_key
@@ -120,17 +120,27 @@ class FakeResponse:
 
 
 def container():
-    context = SimpleNamespace(path="/app", ws_filter=None, resource_exists=lambda path: False,
-                              get_servlet_context=lambda: SimpleNamespace(get_init_parameter=lambda name: None))
+    context = SimpleNamespace(
+        path="/app",
+        ws_filter=None,
+        resource_exists=lambda path: False,
+        get_servlet_context=lambda: SimpleNamespace(get_init_parameter=lambda name: None),
+    )
     server = ServerContainer(context)
     server.add_endpoint(Chat)
     return server
 
 
 def handshake_headers(**extra):
-    headers = [("Host", "example"), ("Upgrade", "websocket"), ("Connection", "Upgrade"),
-               ("Sec-WebSocket-Version", "13"), ("Sec-WebSocket-Key", KEY), ("Origin", "http://example"),
-               ("Sec-WebSocket-Protocol", "chat")]
+    headers = [
+        ("Host", "example"),
+        ("Upgrade", "websocket"),
+        ("Connection", "Upgrade"),
+        ("Sec-WebSocket-Version", "13"),
+        ("Sec-WebSocket-Key", KEY),
+        ("Origin", "http://example"),
+        ("Sec-WebSocket-Protocol", "chat"),
+    ]
     return headers + list(extra.items())
 
 
@@ -138,9 +148,17 @@ def test_an_accepted_handshake_reports_each_check_and_the_accept(observer):
     request, response = FakeRequest(handshake_headers()), FakeResponse()
     assert container().handshake(request, response)
     checks = [(e.check, e.passed) for e in observer.of(HandshakeCheck)]
-    assert checks == [("method", True), ("http-version", True), ("upgrade", True), ("connection", True),
-                      ("version", True), ("key", True), ("origin", True), ("subprotocol", True),
-                      ("extensions", True)]
+    assert checks == [
+        ("method", True),
+        ("http-version", True),
+        ("upgrade", True),
+        ("connection", True),
+        ("version", True),
+        ("key", True),
+        ("origin", True),
+        ("subprotocol", True),
+        ("extensions", True),
+    ]
     (accepted,) = observer.of(HandshakeAccepted)
     assert (accepted.key, accepted.accept, accepted.subprotocol) == (KEY, accept_key(KEY), "chat")
     assert accepted.accept == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" and accepted.connection == 3
@@ -173,9 +191,12 @@ def test_no_event_is_built_without_a_subscriber(monkeypatch):
     import catalina_py.websocket.processor as processor
     import catalina_py.websocket.server as server
     import catalina_py.websocket.writer as writer
-    for module, names in ((server, ("HandshakeCheck", "HandshakeAccepted", "HandshakeRefused")),
-                          (processor, ("WebSocketOpened", "WebSocketClosed", "MessageReceived")),
-                          (writer, ("FrameReceived", "FrameSent", "MessageSent"))):
+
+    for module, names in (
+        (server, ("HandshakeCheck", "HandshakeAccepted", "HandshakeRefused")),
+        (processor, ("WebSocketOpened", "WebSocketClosed", "MessageReceived")),
+        (writer, ("FrameReceived", "FrameSent", "MessageSent")),
+    ):
         for name in names:
             monkeypatch.setattr(module, name, lambda _name=name, **fields: built.append(_name))
     assert not BUS.active
@@ -201,11 +222,12 @@ def test_frames_open_and_close_are_reported(observer):
     assert opened.connection == 7 and opened.path == "/t" and opened.session_id == handler.session.get_id()
     received = observer.of(FrameReceived)
     assert [(f.opcode, f.fin, f.masked, f.length, f.payload) for f in received] == [
-        ("text", True, True, 5, b"hello"), ("close", True, True, 5, b"\x03\xe8bye")]
+        ("text", True, True, 5, b"hello"),
+        ("close", True, True, 5, b"\x03\xe8bye"),
+    ]
     assert received[1].description == "close 1000 'bye'"
     sent = observer.of(FrameSent)
-    assert [(f.opcode, f.masked, f.payload) for f in sent] == [("text", False, b"hello"),
-                                                              ("close", False, b"\x03\xe8")]
+    assert [(f.opcode, f.masked, f.payload) for f in sent] == [("text", False, b"hello"), ("close", False, b"\x03\xe8")]
     assert sent[0].description == "text frame, 5 bytes"
     assert [(m.kind, m.length, m.payload) for m in observer.of(MessageReceived)] == [("text", 5, b"hello")]
     assert [(m.kind, m.length, m.payload) for m in observer.of(MessageSent)] == [("text", 5, b"hello")]

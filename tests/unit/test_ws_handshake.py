@@ -8,9 +8,17 @@ import pytest
 
 from catalina_py.http.headers import Headers
 from catalina_py.websocket.core.handshake import (
-    HandshakeError, accept_key, check_origin, is_upgrade_request,
-    missing_upgrade_error, negotiate_subprotocol, origin_error,
-    parse_header_list, response_headers, validate_request)
+    HandshakeError,
+    accept_key,
+    check_origin,
+    is_upgrade_request,
+    missing_upgrade_error,
+    negotiate_subprotocol,
+    origin_error,
+    parse_header_list,
+    response_headers,
+    validate_request,
+)
 
 KEY = "dGhlIHNhbXBsZSBub25jZQ=="
 
@@ -32,24 +40,27 @@ def test_accept_key_rfc_sample() -> None:
 
 
 def test_accept_key_matches_websockets() -> None:
-    from websockets.utils import accept_key as ws_accept, generate_key
+    from websockets.utils import accept_key as ws_accept
+    from websockets.utils import generate_key
+
     for _ in range(5):
         key = generate_key()
         assert accept_key(key) == ws_accept(key)
 
 
-@pytest.mark.parametrize("method, upgrade, expected", [
-    ("GET", "websocket", True),
-    ("GET", "WebSocket", True),
-    ("GET", "h2c, websocket", True),
-    ("POST", "websocket", False),
-    ("GET", "h2c", False),
-    ("GET", None, False),
-])
-def test_is_upgrade_request(method: str, upgrade: str | None,
-                            expected: bool) -> None:
-    assert is_upgrade_request(method, good_headers(Upgrade=upgrade)) is \
-        expected
+@pytest.mark.parametrize(
+    "method, upgrade, expected",
+    [
+        ("GET", "websocket", True),
+        ("GET", "WebSocket", True),
+        ("GET", "h2c, websocket", True),
+        ("POST", "websocket", False),
+        ("GET", "h2c", False),
+        ("GET", None, False),
+    ],
+)
+def test_is_upgrade_request(method: str, upgrade: str | None, expected: bool) -> None:
+    assert is_upgrade_request(method, good_headers(Upgrade=upgrade)) is expected
 
 
 def test_validate_request_ok() -> None:
@@ -58,23 +69,23 @@ def test_validate_request_ok() -> None:
     assert validate_request("GET", "HTTP/1.1", headers) == KEY
 
 
-@pytest.mark.parametrize("method, version, overrides, status", [
-    ("POST", "HTTP/1.1", {}, 400),
-    ("GET", "HTTP/1.0", {}, 400),
-    ("GET", "HTTP/1.1", {"Upgrade": "h2c"}, 400),
-    ("GET", "HTTP/1.1", {"Connection": "keep-alive"}, 400),
-    ("GET", "HTTP/1.1", {"Connection": None}, 400),
-    ("GET", "HTTP/1.1", {"Sec_WebSocket_Version": "8"}, 426),
-    ("GET", "HTTP/1.1", {"Sec_WebSocket_Version": None}, 426),
-    ("GET", "HTTP/1.1", {"Sec_WebSocket_Key": None}, 400),
-    ("GET", "HTTP/1.1", {"Sec_WebSocket_Key": "not base64!!"}, 400),
-    ("GET", "HTTP/1.1",
-     {"Sec_WebSocket_Key": base64.b64encode(b"x" * 15).decode()}, 400),
-    ("GET", "HTTP/1.1",
-     {"Sec_WebSocket_Key": base64.b64encode(b"x" * 17).decode()}, 400),
-])
-def test_validate_request_errors(method: str, version: str,
-                                 overrides: dict, status: int) -> None:
+@pytest.mark.parametrize(
+    "method, version, overrides, status",
+    [
+        ("POST", "HTTP/1.1", {}, 400),
+        ("GET", "HTTP/1.0", {}, 400),
+        ("GET", "HTTP/1.1", {"Upgrade": "h2c"}, 400),
+        ("GET", "HTTP/1.1", {"Connection": "keep-alive"}, 400),
+        ("GET", "HTTP/1.1", {"Connection": None}, 400),
+        ("GET", "HTTP/1.1", {"Sec_WebSocket_Version": "8"}, 426),
+        ("GET", "HTTP/1.1", {"Sec_WebSocket_Version": None}, 426),
+        ("GET", "HTTP/1.1", {"Sec_WebSocket_Key": None}, 400),
+        ("GET", "HTTP/1.1", {"Sec_WebSocket_Key": "not base64!!"}, 400),
+        ("GET", "HTTP/1.1", {"Sec_WebSocket_Key": base64.b64encode(b"x" * 15).decode()}, 400),
+        ("GET", "HTTP/1.1", {"Sec_WebSocket_Key": base64.b64encode(b"x" * 17).decode()}, 400),
+    ],
+)
+def test_validate_request_errors(method: str, version: str, overrides: dict, status: int) -> None:
     with pytest.raises(HandshakeError) as info:
         validate_request(method, version, good_headers(**overrides))
     assert info.value.status == status
@@ -109,52 +120,56 @@ def test_missing_upgrade_error() -> None:
     assert "proxy_set_header Upgrade $http_upgrade;" in error.body
     assert 'proxy_set_header Connection "upgrade";' in error.body
     # Only Connection missing: Upgrade is not named as missing.
-    error = missing_upgrade_error(Headers([("Upgrade", "websocket"),
-                                           ("Connection", "close")]))
+    error = missing_upgrade_error(Headers([("Upgrade", "websocket"), ("Connection", "close")]))
     assert "Upgrade: websocket" not in error.body.split(".\n")[1]
     assert "got Connection: close" in error.body
 
 
 def test_parse_header_list() -> None:
-    assert parse_header_list(["chat, superchat", " v2 ,,", ""]) == [
-        "chat", "superchat", "v2"]
+    assert parse_header_list(["chat, superchat", " v2 ,,", ""]) == ["chat", "superchat", "v2"]
     assert parse_header_list([]) == []
 
 
-@pytest.mark.parametrize("offered, supported, expected", [
-    (["chat", "superchat"], ["superchat", "chat"], "chat"),
-    (["superchat", "chat"], ["chat", "superchat"], "superchat"),
-    (["v1"], ["v2"], None),
-    ([], ["v2"], None),
-    (["Chat"], ["chat"], None),
-])
-def test_negotiate_subprotocol(offered: list[str], supported: list[str],
-                               expected: str | None) -> None:
+@pytest.mark.parametrize(
+    "offered, supported, expected",
+    [
+        (["chat", "superchat"], ["superchat", "chat"], "chat"),
+        (["superchat", "chat"], ["chat", "superchat"], "superchat"),
+        (["v1"], ["v2"], None),
+        ([], ["v2"], None),
+        (["Chat"], ["chat"], None),
+    ],
+)
+def test_negotiate_subprotocol(offered: list[str], supported: list[str], expected: str | None) -> None:
     assert negotiate_subprotocol(offered, supported) == expected
 
 
-@pytest.mark.parametrize("origin, host, scheme, allowed, expected", [
-    (None, "example.com", "http", None, True),
-    ("http://example.com", "example.com", "http", None, True),
-    ("http://example.com:80", "example.com", "http", None, True),
-    ("http://example.com", "example.com:80", "http", None, True),
-    ("https://example.com", "example.com:443", "https", None, True),
-    ("HTTP://Example.COM", "example.com", "http", None, True),
-    ("http://localhost:8080", "localhost:8080", "http", None, True),
-    ("https://example.com", "example.com", "http", None, False),
-    ("http://example.com:8080", "example.com", "http", None, False),
-    ("http://evil.com", "example.com", "http", None, False),
-    ("http://example.com", None, "http", None, False),
-    ("null", "example.com", "http", None, False),
-    ("http://[::1]:8080", "[::1]:8080", "http", None, True),
-    ("http://evil.com", "example.com", "http", ["*"], True),
-    ("http://a.com", "example.com", "http", ["http://a.com:80"], True),
-    ("http://b.com", "example.com", "http", ["http://a.com"], False),
-    ("http://example.com", "example.com", "http", ["http://a.com"], False),
-    (None, None, "http", ["http://a.com"], True),
-])
-def test_check_origin(origin: str | None, host: str | None, scheme: str,
-                      allowed: list[str] | None, expected: bool) -> None:
+@pytest.mark.parametrize(
+    "origin, host, scheme, allowed, expected",
+    [
+        (None, "example.com", "http", None, True),
+        ("http://example.com", "example.com", "http", None, True),
+        ("http://example.com:80", "example.com", "http", None, True),
+        ("http://example.com", "example.com:80", "http", None, True),
+        ("https://example.com", "example.com:443", "https", None, True),
+        ("HTTP://Example.COM", "example.com", "http", None, True),
+        ("http://localhost:8080", "localhost:8080", "http", None, True),
+        ("https://example.com", "example.com", "http", None, False),
+        ("http://example.com:8080", "example.com", "http", None, False),
+        ("http://evil.com", "example.com", "http", None, False),
+        ("http://example.com", None, "http", None, False),
+        ("null", "example.com", "http", None, False),
+        ("http://[::1]:8080", "[::1]:8080", "http", None, True),
+        ("http://evil.com", "example.com", "http", ["*"], True),
+        ("http://a.com", "example.com", "http", ["http://a.com:80"], True),
+        ("http://b.com", "example.com", "http", ["http://a.com"], False),
+        ("http://example.com", "example.com", "http", ["http://a.com"], False),
+        (None, None, "http", ["http://a.com"], True),
+    ],
+)
+def test_check_origin(
+    origin: str | None, host: str | None, scheme: str, allowed: list[str] | None, expected: bool
+) -> None:
     assert check_origin(origin, host, scheme, allowed) is expected
 
 
@@ -167,35 +182,31 @@ def test_origin_error() -> None:
 
 def test_response_headers() -> None:
     assert response_headers(KEY, None, None) == [
-        ("Upgrade", "websocket"), ("Connection", "Upgrade"),
-        ("Sec-WebSocket-Accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")]
+        ("Upgrade", "websocket"),
+        ("Connection", "Upgrade"),
+        ("Sec-WebSocket-Accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="),
+    ]
     headers = response_headers(KEY, "chat", "permessage-deflate")
-    assert headers[3:] == [("Sec-WebSocket-Protocol", "chat"),
-                           ("Sec-WebSocket-Extensions",
-                            "permessage-deflate")]
+    assert headers[3:] == [("Sec-WebSocket-Protocol", "chat"), ("Sec-WebSocket-Extensions", "permessage-deflate")]
 
 
 def test_websockets_client_request_validates_and_accepts_response() -> None:
     """A python-websockets client's request passes our validation and it
     accepts our 101 response (subprotocol included)."""
     from websockets.client import ClientProtocol
-    from websockets.http11 import Response
     from websockets.datastructures import Headers as WsHeaders
+    from websockets.http11 import Response
     from websockets.protocol import State
     from websockets.uri import parse_uri
 
-    client = ClientProtocol(parse_uri("ws://example.com/chat"),
-                            subprotocols=["v2", "v1"])
+    client = ClientProtocol(parse_uri("ws://example.com/chat"), subprotocols=["v2", "v1"])
     request = client.connect()
     headers = Headers(list(request.headers.raw_items()))
     assert is_upgrade_request("GET", headers)
     key = validate_request("GET", "HTTP/1.1", headers)
-    protocol = negotiate_subprotocol(
-        parse_header_list(headers.get_all("Sec-WebSocket-Protocol")),
-        ["v1", "v2"])
+    protocol = negotiate_subprotocol(parse_header_list(headers.get_all("Sec-WebSocket-Protocol")), ["v1", "v2"])
     assert protocol == "v2"
-    response = Response(101, "Switching Protocols",
-                        WsHeaders(response_headers(key, protocol, None)))
+    response = Response(101, "Switching Protocols", WsHeaders(response_headers(key, protocol, None)))
     client.send_request(request)
     client.receive_data(response.serialize())
     assert client.state is State.OPEN

@@ -95,8 +95,12 @@ class Client:
 
 
 def connector(**overrides):
-    values = dict(web_socket_ping_interval=0.0, web_socket_ping_timeout=0.0, web_socket_close_timeout=1.0,
-                  connection_timeout_ms=5000)
+    values = dict(
+        web_socket_ping_interval=0.0,
+        web_socket_ping_timeout=0.0,
+        web_socket_close_timeout=1.0,
+        connection_timeout_ms=5000,
+    )
     values.update(overrides)
     return SimpleNamespace(**values)
 
@@ -180,7 +184,8 @@ def test_ping_is_answered_with_a_pong():
 def test_server_pings_and_drops_a_peer_that_does_not_answer():
     endpoint, seen = recording_endpoint()
     handler, greenlet, client, connection = run(
-        endpoint, connector(web_socket_ping_interval=0.05, web_socket_ping_timeout=0.2))
+        endpoint, connector(web_socket_ping_interval=0.05, web_socket_ping_timeout=0.2)
+    )
     frame = client.recv()
     assert frame.opcode == Opcode.PING and len(frame.payload) == 4
     client.send(Opcode.PONG, frame.payload)  # answered: the session lives on

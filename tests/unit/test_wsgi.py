@@ -11,15 +11,31 @@ from wsgiref.validate import WSGIWarning, validator
 import pytest
 
 from catalina_py.container.response import Response
-from catalina_py.servlet.wsgi import (WsgiErrors, WsgiInput, WsgiResponder, build_environ,
-                                      load_application, run_application)
+from catalina_py.servlet.wsgi import (
+    WsgiErrors,
+    WsgiInput,
+    WsgiResponder,
+    build_environ,
+    load_application,
+    run_application,
+)
 
 
 class FakeRequest:
     """The part of HttpServletRequest the bridge reads."""
 
-    def __init__(self, method="GET", context_path="/ctx", servlet_path="/app", path_info="/x",
-                 query=None, headers=(), body=b"", content_length=None, uri_encoding="UTF-8"):
+    def __init__(
+        self,
+        method="GET",
+        context_path="/ctx",
+        servlet_path="/app",
+        path_info="/x",
+        query=None,
+        headers=(),
+        body=b"",
+        content_length=None,
+        uri_encoding="UTF-8",
+    ):
         self.method = method
         self.context_path = context_path
         self.servlet_path = servlet_path
@@ -30,20 +46,47 @@ class FakeRequest:
         self.content_length = len(body) if content_length is None and body else (content_length or -1)
         self._uri_encoding = uri_encoding
 
-    def get_method(self): return self.method
-    def get_context_path(self): return self.context_path
-    def get_servlet_path(self): return self.servlet_path
-    def get_path_info(self): return self.path_info
-    def get_query_string(self): return self.query
-    def get_request_uri(self): return self.context_path + self.servlet_path + (self.path_info or "")
-    def get_content_length(self): return self.content_length
-    def get_server_name(self): return "example.org"
-    def get_server_port(self): return 8080
-    def get_protocol(self): return "HTTP/1.1"
-    def get_remote_addr(self): return "10.0.0.1"
-    def get_remote_port(self): return 5555
-    def get_scheme(self): return "http"
-    def get_input_stream(self): return self.body
+    def get_method(self):
+        return self.method
+
+    def get_context_path(self):
+        return self.context_path
+
+    def get_servlet_path(self):
+        return self.servlet_path
+
+    def get_path_info(self):
+        return self.path_info
+
+    def get_query_string(self):
+        return self.query
+
+    def get_request_uri(self):
+        return self.context_path + self.servlet_path + (self.path_info or "")
+
+    def get_content_length(self):
+        return self.content_length
+
+    def get_server_name(self):
+        return "example.org"
+
+    def get_server_port(self):
+        return 8080
+
+    def get_protocol(self):
+        return "HTTP/1.1"
+
+    def get_remote_addr(self):
+        return "10.0.0.1"
+
+    def get_remote_port(self):
+        return 5555
+
+    def get_scheme(self):
+        return "http"
+
+    def get_input_stream(self):
+        return self.body
 
     def get_content_type(self):
         return next((v for n, v in self.headers if n.lower() == "content-type"), None)
@@ -90,6 +133,7 @@ def serve(app, request=None, **kwargs):
 
 # -- environ -----------------------------------------------------------------------
 
+
 def test_environ_prefix_mapping():
     env = build_environ(FakeRequest(query="a=1&b=%20", headers=[("X-Thing", "1"), ("Accept", "*/*")]))
     assert env["SCRIPT_NAME"] == "/ctx/app" and env["PATH_INFO"] == "/x"
@@ -120,9 +164,20 @@ def test_environ_paths_are_bytes_as_latin1():
 
 
 def test_environ_headers():
-    env = build_environ(FakeRequest(headers=[
-        ("Content-Type", "text/plain"), ("Content-Length", "3"), ("Cookie", "a=1"), ("cookie", "b=2"),
-        ("X-Multi", "1"), ("X-Multi", "2"), ("X_Smuggled", "no")], body=b"abc"))
+    env = build_environ(
+        FakeRequest(
+            headers=[
+                ("Content-Type", "text/plain"),
+                ("Content-Length", "3"),
+                ("Cookie", "a=1"),
+                ("cookie", "b=2"),
+                ("X-Multi", "1"),
+                ("X-Multi", "2"),
+                ("X_Smuggled", "no"),
+            ],
+            body=b"abc",
+        )
+    )
     assert env["CONTENT_TYPE"] == "text/plain" and env["CONTENT_LENGTH"] == "3"
     assert "HTTP_CONTENT_TYPE" not in env and "HTTP_CONTENT_LENGTH" not in env
     assert env["HTTP_COOKIE"] == "a=1; b=2"
@@ -154,10 +209,12 @@ def test_wsgi_errors_logs_lines(caplog):
 
 # -- start_response and body ---------------------------------------------------------
 
+
 def test_list_body_is_buffered_with_content_length():
     def app(environ, start_response):
         start_response("201 Created", [("Content-Type", "text/plain"), ("X-A", "1")])
         return [b"hello ", b"world"]
+
     response, channel = serve(app)
     status, headers, length = channel.committed
     assert status == 201
@@ -174,6 +231,7 @@ def test_generator_body_is_flushed_block_by_block():
         for i in range(3):
             produced.append(i)
             yield f"{i}".encode()
+
     channel = RecordingChannel()
     response = Response(channel)
     responder_sent = []
@@ -197,6 +255,7 @@ def test_empty_blocks_do_not_commit_and_close_is_called():
     def app(environ, start_response):
         start_response("204 No Content", [])
         return Result()
+
     response, channel = serve(app)
     assert closed == [True]
     assert channel.committed[0] == 204 and channel.sent == []
@@ -216,6 +275,7 @@ def test_close_is_called_when_iteration_fails():
     def app(environ, start_response):
         start_response("200 OK", [])
         return Result()
+
     with pytest.raises(RuntimeError, match="boom"):
         serve(app)
     assert closed == [True]
@@ -226,6 +286,7 @@ def test_write_callable_sends_immediately():
         write = start_response("200 OK", [("Content-Type", "text/plain")])
         write(b"early ")
         return [b"late"]
+
     response, channel = serve(app)
     assert channel.sent[0] == b"early "
     assert b"".join(channel.sent) == b"early late"
@@ -239,6 +300,7 @@ def test_exc_info_before_body_replaces_status_and_headers():
         except ValueError:
             start_response("500 Internal Server Error", [("X-New", "1")], sys.exc_info())
         return [b"error"]
+
     response, channel = serve(app)
     status, headers, _ = channel.committed
     assert status == 500
@@ -254,6 +316,7 @@ def test_exc_info_after_body_reraises():
         except KeyError:
             start_response("500 Internal Server Error", [], sys.exc_info())
         yield b"never"
+
     with pytest.raises(KeyError, match="late"):
         serve(app)
 
@@ -263,6 +326,7 @@ def test_second_start_response_without_exc_info_is_an_error():
         start_response("200 OK", [])
         start_response("200 OK", [])
         return []
+
     with pytest.raises(RuntimeError, match="again without exc_info"):
         serve(app)
 
@@ -270,6 +334,7 @@ def test_second_start_response_without_exc_info_is_an_error():
 def test_body_before_start_response_is_an_error():
     def app(environ, start_response):
         yield b"too soon"
+
     with pytest.raises(RuntimeError, match="before calling start_response"):
         serve(app)
 
@@ -279,19 +344,22 @@ def test_no_start_response_at_all_is_an_error():
         serve(lambda environ, start_response: [])
 
 
-@pytest.mark.parametrize("status, headers, error", [
-    ("200", [], ValueError),
-    ("OK 200", [], ValueError),
-    (200, [], TypeError),
-    ("200 OK", (("A", "b"),), TypeError),
-    ("200 OK", [("A", 1)], TypeError),
-    ("200 OK", [("Bad Name", "x")], ValueError),
-    ("200 OK", [("X-A", "a\r\nInjected: 1")], ValueError),
-    ("200 OK", [("X-A", "\u20ac")], ValueError),
-    ("200 OK", [("Transfer-Encoding", "chunked")], ValueError),
-    ("200 OK", [("Connection", "upgrade")], ValueError),
-    ("200 OK", [("Content-Length", "ten")], ValueError),
-])
+@pytest.mark.parametrize(
+    "status, headers, error",
+    [
+        ("200", [], ValueError),
+        ("OK 200", [], ValueError),
+        (200, [], TypeError),
+        ("200 OK", (("A", "b"),), TypeError),
+        ("200 OK", [("A", 1)], TypeError),
+        ("200 OK", [("Bad Name", "x")], ValueError),
+        ("200 OK", [("X-A", "a\r\nInjected: 1")], ValueError),
+        ("200 OK", [("X-A", "\u20ac")], ValueError),
+        ("200 OK", [("Transfer-Encoding", "chunked")], ValueError),
+        ("200 OK", [("Connection", "upgrade")], ValueError),
+        ("200 OK", [("Content-Length", "ten")], ValueError),
+    ],
+)
 def test_bad_status_and_headers_are_refused(status, headers, error):
     responder = WsgiResponder(Response(RecordingChannel()))
     with pytest.raises(error):
@@ -308,6 +376,7 @@ def test_str_body_is_refused():
     def app(environ, start_response):
         start_response("200 OK", [])
         return ["text"]
+
     with pytest.raises(TypeError, match="must produce bytes"):
         serve(app)
 
@@ -316,12 +385,14 @@ def test_content_length_from_the_application():
     def app(environ, start_response):
         start_response("200 OK", [("Content-Length", "5")])
         return iter([b"12", b"345"])
+
     response, channel = serve(app)
     assert response.get_content_length() == 5
     assert b"".join(channel.sent) == b"12345"
 
 
 # -- wsgiref.validate --------------------------------------------------------------
+
 
 def test_bridge_satisfies_wsgiref_validator():
     def app(environ, start_response):
@@ -332,15 +403,21 @@ def test_bridge_satisfies_wsgiref_validator():
         write = start_response("200 OK", [("Content-Type", "text/plain")])
         write(b"w:")
         return iter([first, rest])
+
     with warnings.catch_warnings():
         warnings.simplefilter("error", WSGIWarning)
-        request = FakeRequest(method="POST", body=b"line1\nline2", query="x=1",
-                              headers=[("Content-Type", "text/plain"), ("Content-Length", "11")])
+        request = FakeRequest(
+            method="POST",
+            body=b"line1\nline2",
+            query="x=1",
+            headers=[("Content-Type", "text/plain"), ("Content-Length", "11")],
+        )
         response, channel = serve(validator(app), request=request)
     assert b"".join(channel.sent) == b"w:line1\nline2"
 
 
 # -- loading -----------------------------------------------------------------------
+
 
 class FakeLoader:
     def __init__(self, objects):
@@ -359,15 +436,23 @@ def test_load_application_through_the_loader():
 
     class Holder:
         inner = staticmethod(app)
+
     loader = FakeLoader({"site.app": app, "site.Holder": Holder})
     assert load_application("site:app", loader) is app
     assert load_application("site:Holder.inner", loader) is app
 
 
-@pytest.mark.parametrize("spec, error", [
-    ("site.app", ValueError), ("site:", ValueError), (":app", ValueError), ("site:a..b", ValueError),
-    ("site:nothing", ImportError), ("site:value", TypeError),
-])
+@pytest.mark.parametrize(
+    "spec, error",
+    [
+        ("site.app", ValueError),
+        ("site:", ValueError),
+        (":app", ValueError),
+        ("site:a..b", ValueError),
+        ("site:nothing", ImportError),
+        ("site:value", TypeError),
+    ],
+)
 def test_load_application_errors(spec, error):
     with pytest.raises(error):
         load_application(spec, FakeLoader({"site.value": 42}))

@@ -33,9 +33,19 @@ from dataclasses import dataclass
 from typing import NoReturn
 
 __all__ = [
-    "Opcode", "CloseCode", "Frame", "FrameHeader", "ProtocolError",
-    "FrameParser", "serialize_frame", "apply_mask", "is_control",
-    "is_valid_close_code", "MAX_CONTROL_PAYLOAD", "WireFrame", "peek_frames",
+    "Opcode",
+    "CloseCode",
+    "Frame",
+    "FrameHeader",
+    "ProtocolError",
+    "FrameParser",
+    "serialize_frame",
+    "apply_mask",
+    "is_control",
+    "is_valid_close_code",
+    "MAX_CONTROL_PAYLOAD",
+    "WireFrame",
+    "peek_frames",
 ]
 
 #: Largest payload a control frame (close, ping, pong) may carry.
@@ -88,8 +98,7 @@ def is_valid_close_code(code: int) -> bool:
     1005, 1006, 1015, 1016-2999, 5000 and up) is reserved or must never be
     sent, and a peer that sends it is failed with 1002.
     """
-    return (1000 <= code <= 1003 or 1007 <= code <= 1014
-            or 3000 <= code <= 4999)
+    return 1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999
 
 
 def is_control(opcode: int) -> bool:
@@ -164,9 +173,13 @@ def serialize_frame(frame: Frame, mask_key: bytes | None = None) -> bytes:
     64-bit forms.
     """
     payload = frame.payload
-    first = ((0x80 if frame.fin else 0) | (0x40 if frame.rsv1 else 0)
-             | (0x20 if frame.rsv2 else 0) | (0x10 if frame.rsv3 else 0)
-             | (int(frame.opcode) & 0x0F))
+    first = (
+        (0x80 if frame.fin else 0)
+        | (0x40 if frame.rsv1 else 0)
+        | (0x20 if frame.rsv2 else 0)
+        | (0x10 if frame.rsv3 else 0)
+        | (int(frame.opcode) & 0x0F)
+    )
     mask_bit = 0x80 if mask_key is not None else 0
     length = len(payload)
     if length < 126:
@@ -208,17 +221,17 @@ def peek_frames(data: bytes, max_payload: int = 256) -> list[WireFrame]:
         length = second & 0x7F
         pos += 2
         if length == 126:
-            length = int.from_bytes(view[pos:pos + 2], "big")
+            length = int.from_bytes(view[pos : pos + 2], "big")
             pos += 2
         elif length == 127:
-            length = int.from_bytes(view[pos:pos + 8], "big")
+            length = int.from_bytes(view[pos : pos + 8], "big")
             pos += 8
         masked = bool(second & 0x80)
         mask_key = b""
         if masked:
-            mask_key = bytes(view[pos:pos + 4])
+            mask_key = bytes(view[pos : pos + 4])
             pos += 4
-        payload = bytes(view[pos:pos + min(length, max_payload)])
+        payload = bytes(view[pos : pos + min(length, max_payload)])
         if masked and len(mask_key) == 4:
             payload = apply_mask(payload, mask_key)
         frames.append(WireFrame(first & 0x0F, bool(first & 0x80), bool(first & 0x40), masked, length, payload))
@@ -238,8 +251,7 @@ class FrameParser:
     failed and raises it again.
     """
 
-    def __init__(self, require_mask: bool = True, allow_rsv1: bool = False,
-                 max_frame_size: int | None = None) -> None:
+    def __init__(self, require_mask: bool = True, allow_rsv1: bool = False, max_frame_size: int | None = None) -> None:
         self.require_mask = require_mask
         self.allow_rsv1 = allow_rsv1
         self.max_frame_size = max_frame_size
@@ -280,7 +292,7 @@ class FrameParser:
         end = header.header_size + header.length
         if len(self._buffer) < end:
             return None
-        payload = bytes(self._buffer[header.header_size:end])
+        payload = bytes(self._buffer[header.header_size : end])
         del self._buffer[:end]
         self._header = None
         if header.mask_key is not None:
@@ -289,8 +301,7 @@ class FrameParser:
             self._in_message = not header.fin
         return Frame(header.opcode, payload, header.fin, header.rsv1)
 
-    def _fail(self, reason: str,
-              code: int = CloseCode.PROTOCOL_ERROR) -> NoReturn:
+    def _fail(self, reason: str, code: int = CloseCode.PROTOCOL_ERROR) -> NoReturn:
         raise ProtocolError(code, reason)
 
     def _parse_header(self) -> FrameHeader | None:
@@ -326,8 +337,7 @@ class FrameParser:
         elif self._in_message:
             self._fail("new data frame inside a fragmented message")
         if masked != self.require_mask:
-            self._fail("client frame not masked" if self.require_mask
-                       else "server frame masked")
+            self._fail("client frame not masked" if self.require_mask else "server frame masked")
 
         size = 2
         if length == 126:
@@ -343,12 +353,13 @@ class FrameParser:
             length = int.from_bytes(buf[2:10], "big")
             size = 10
         if self.max_frame_size is not None and length > self.max_frame_size:
-            self._fail(f"frame of {length} bytes exceeds the limit of "
-                       f"{self.max_frame_size}", CloseCode.MESSAGE_TOO_BIG)
+            self._fail(
+                f"frame of {length} bytes exceeds the limit of " f"{self.max_frame_size}", CloseCode.MESSAGE_TOO_BIG
+            )
         mask_key = None
         if masked:
             if len(buf) < size + 4:
                 return None
-            mask_key = bytes(buf[size:size + 4])
+            mask_key = bytes(buf[size : size + 4])
             size += 4
         return FrameHeader(opcode, fin, rsv1, length, mask_key, size)

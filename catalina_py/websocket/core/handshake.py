@@ -24,10 +24,20 @@ from urllib.parse import urlsplit
 from ...http.grammar import split_list
 
 __all__ = [
-    "WS_GUID", "WS_VERSION", "accept_key", "is_upgrade_request",
-    "HandshakeError", "HeaderFields", "CheckReport", "validate_request", "missing_upgrade_error",
-    "negotiate_subprotocol", "parse_header_list", "check_origin",
-    "origin_error", "response_headers",
+    "WS_GUID",
+    "WS_VERSION",
+    "accept_key",
+    "is_upgrade_request",
+    "HandshakeError",
+    "HeaderFields",
+    "CheckReport",
+    "validate_request",
+    "missing_upgrade_error",
+    "negotiate_subprotocol",
+    "parse_header_list",
+    "check_origin",
+    "origin_error",
+    "response_headers",
 ]
 
 #: The fixed GUID appended to the client key (RFC 6455 section 1.3).
@@ -40,7 +50,7 @@ _PROXY_HINT = (
     "upgrade; for nginx:\n"
     "    proxy_http_version 1.1;\n"
     "    proxy_set_header Upgrade $http_upgrade;\n"
-    "    proxy_set_header Connection \"upgrade\";\n"
+    '    proxy_set_header Connection "upgrade";\n'
 )
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
@@ -90,8 +100,7 @@ class HandshakeError(Exception):
     debugging a proxy).
     """
 
-    def __init__(self, status: int, reason: str, body: str = "",
-                 headers: list[tuple[str, str]] | None = None) -> None:
+    def __init__(self, status: int, reason: str, body: str = "", headers: list[tuple[str, str]] | None = None) -> None:
         super().__init__(f"{status} {reason}")
         self.status = status
         self.reason = reason
@@ -135,39 +144,44 @@ def validate_request(method: str, version: str, headers: HeaderFields, report: C
     ``http-version``, ``upgrade``, ``connection``, ``version``, ``key``):
     the failed one last.
     """
+
     def refuse(check: str, error: HandshakeError) -> HandshakeError:
         if report is not None:
             report(check, False, error.body.split("\n", 1)[0])
         return error
 
     if method != "GET":
-        raise refuse("method", _bad_request(f"A WebSocket handshake must use GET, not "
-                                            f"{method}.\n"))
+        raise refuse("method", _bad_request(f"A WebSocket handshake must use GET, not " f"{method}.\n"))
     if report is not None:
         report("method", True, method)
     if version != "HTTP/1.1":
-        raise refuse("http-version", _bad_request(f"A WebSocket handshake needs HTTP/1.1, not "
-                                                  f"{version}.\n" + _PROXY_HINT))
+        raise refuse(
+            "http-version", _bad_request(f"A WebSocket handshake needs HTTP/1.1, not " f"{version}.\n" + _PROXY_HINT)
+        )
     if report is not None:
         report("http-version", True, version)
     if not headers.has_token("Upgrade", "websocket"):
-        raise refuse("upgrade", _bad_request("The Upgrade header does not name websocket.\n"
-                                             + _PROXY_HINT))
+        raise refuse("upgrade", _bad_request("The Upgrade header does not name websocket.\n" + _PROXY_HINT))
     if report is not None:
         report("upgrade", True, f"Upgrade: {headers.get('Upgrade')}")
     if not headers.has_token("Connection", "upgrade"):
-        raise refuse("connection", _bad_request("The Connection header does not contain the "
-                                                "upgrade token.\n" + _PROXY_HINT))
+        raise refuse(
+            "connection", _bad_request("The Connection header does not contain the " "upgrade token.\n" + _PROXY_HINT)
+        )
     if report is not None:
         report("connection", True, f"Connection: {headers.get('Connection')}")
     versions = headers.get_all("Sec-WebSocket-Version")
     if len(versions) != 1 or versions[0].strip() != WS_VERSION:
         shown = ", ".join(versions) if versions else "none"
-        raise refuse("version", HandshakeError(
-            426, "Upgrade Required",
-            f"Unsupported Sec-WebSocket-Version ({shown}); this server "
-            f"supports version {WS_VERSION}.\n",
-            [("Sec-WebSocket-Version", WS_VERSION)]))
+        raise refuse(
+            "version",
+            HandshakeError(
+                426,
+                "Upgrade Required",
+                f"Unsupported Sec-WebSocket-Version ({shown}); this server " f"supports version {WS_VERSION}.\n",
+                [("Sec-WebSocket-Version", WS_VERSION)],
+            ),
+        )
     if report is not None:
         report("version", True, f"Sec-WebSocket-Version: {WS_VERSION}")
     keys = headers.get_all("Sec-WebSocket-Key")
@@ -177,8 +191,7 @@ def validate_request(method: str, version: str, headers: HeaderFields, report: C
         raise refuse("key", _bad_request("More than one Sec-WebSocket-Key header.\n"))
     key = keys[0].strip()
     if not _valid_key(key):
-        raise refuse("key", _bad_request("The Sec-WebSocket-Key header is not the base64 "
-                                         "encoding of 16 bytes.\n"))
+        raise refuse("key", _bad_request("The Sec-WebSocket-Key header is not the base64 " "encoding of 16 bytes.\n"))
     if report is not None:
         report("key", True, f"Sec-WebSocket-Key: {key}")
     return key
@@ -193,20 +206,18 @@ def missing_upgrade_error(headers: HeaderFields) -> HandshakeError:
     missing = []
     if not headers.has_token("Upgrade", "websocket"):
         upgrade = headers.get("Upgrade")
-        missing.append("Upgrade: websocket" + (
-            f" (got Upgrade: {upgrade})" if upgrade else " (absent)"))
+        missing.append("Upgrade: websocket" + (f" (got Upgrade: {upgrade})" if upgrade else " (absent)"))
     if not headers.has_token("Connection", "upgrade"):
         connection = headers.get("Connection")
-        missing.append("Connection: upgrade" + (
-            f" (got Connection: {connection})" if connection
-            else " (absent)"))
-    body = ("This URL is a WebSocket endpoint; it needs a WebSocket "
-            "handshake.\nMissing from the request: "
-            + ("; ".join(missing) if missing else "nothing (but the "
-               "request was not an upgrade)")
-            + ".\n" + _PROXY_HINT)
-    return HandshakeError(426, "Upgrade Required", body,
-                          [("Upgrade", "websocket")])
+        missing.append("Connection: upgrade" + (f" (got Connection: {connection})" if connection else " (absent)"))
+    body = (
+        "This URL is a WebSocket endpoint; it needs a WebSocket "
+        "handshake.\nMissing from the request: "
+        + ("; ".join(missing) if missing else "nothing (but the " "request was not an upgrade)")
+        + ".\n"
+        + _PROXY_HINT
+    )
+    return HandshakeError(426, "Upgrade Required", body, [("Upgrade", "websocket")])
 
 
 def parse_header_list(values: list[str]) -> list[str]:
@@ -217,8 +228,7 @@ def parse_header_list(values: list[str]) -> list[str]:
     return split_list(values)
 
 
-def negotiate_subprotocol(offered: list[str],
-                          supported: Sequence[str]) -> str | None:
+def negotiate_subprotocol(offered: list[str], supported: Sequence[str]) -> str | None:
     """The first of the client's offers (in its order) the endpoint supports.
 
     Subprotocol names are compared case-sensitively. None when nothing
@@ -232,8 +242,7 @@ def negotiate_subprotocol(offered: list[str],
     return None
 
 
-def _origin_tuple(scheme: str, host: str, port: int | None
-                  ) -> tuple[str, str, int | None]:
+def _origin_tuple(scheme: str, host: str, port: int | None) -> tuple[str, str, int | None]:
     scheme = scheme.lower()
     if port is None:
         port = _DEFAULT_PORTS.get(scheme)
@@ -252,8 +261,9 @@ def _parse_origin(origin: str) -> tuple[str, str, int | None] | None:
     return _origin_tuple(parts.scheme, parts.hostname, port)
 
 
-def check_origin(origin: str | None, host: str | None, scheme: str,
-                 allowed_origins: Sequence[str] | None = None) -> bool:
+def check_origin(
+    origin: str | None, host: str | None, scheme: str, allowed_origins: Sequence[str] | None = None
+) -> bool:
     """Decide whether a handshake's ``Origin`` is acceptable.
 
     * No ``Origin`` header (a non-browser client): allowed.
@@ -272,8 +282,7 @@ def check_origin(origin: str | None, host: str | None, scheme: str,
             return True
         if parsed is None:
             return False
-        return any(_parse_origin(allowed) == parsed
-                   for allowed in allowed_origins)
+        return any(_parse_origin(allowed) == parsed for allowed in allowed_origins)
     if parsed is None or not host:
         return False
     return parsed == _parse_origin(f"{scheme}://{host}")
@@ -281,20 +290,21 @@ def check_origin(origin: str | None, host: str | None, scheme: str,
 
 def origin_error(origin: str, host: str | None) -> HandshakeError:
     """The 403 for a refused ``Origin``, showing what was compared."""
-    body = (f"WebSocket handshake refused: Origin {origin!r} does not match "
-            f"this server (Host {host!r}).\n"
-            "If a reverse proxy sits in front of this server it must forward "
-            "the original Host header, port included; for nginx:\n"
-            "    proxy_set_header Host $http_host;\n"
-            "($host drops the port, which only works on ports 80 and 443.)\n"
-            "If the proxy terminates TLS, it must also send X-Forwarded-Proto "
-            "for a RemoteIpValve to read, so the schemes match.\n"
-            "Otherwise list the origin in the endpoint's allowed origins.\n")
+    body = (
+        f"WebSocket handshake refused: Origin {origin!r} does not match "
+        f"this server (Host {host!r}).\n"
+        "If a reverse proxy sits in front of this server it must forward "
+        "the original Host header, port included; for nginx:\n"
+        "    proxy_set_header Host $http_host;\n"
+        "($host drops the port, which only works on ports 80 and 443.)\n"
+        "If the proxy terminates TLS, it must also send X-Forwarded-Proto "
+        "for a RemoteIpValve to read, so the schemes match.\n"
+        "Otherwise list the origin in the endpoint's allowed origins.\n"
+    )
     return HandshakeError(403, "Forbidden", body)
 
 
-def response_headers(key: str, subprotocol: str | None,
-                     extensions: str | None) -> list[tuple[str, str]]:
+def response_headers(key: str, subprotocol: str | None, extensions: str | None) -> list[tuple[str, str]]:
     """Headers of the ``101 Switching Protocols`` response.
 
     ``extensions`` is the negotiated ``Sec-WebSocket-Extensions`` value

@@ -37,9 +37,9 @@ __all__ = ["PerMessageDeflate", "parse_extension_header", "EXTENSION_NAME"]
 
 EXTENSION_NAME = "permessage-deflate"
 _TAIL = b"\x00\x00\xff\xff"
-_PARAMS = frozenset({"server_no_context_takeover",
-                     "client_no_context_takeover",
-                     "server_max_window_bits", "client_max_window_bits"})
+_PARAMS = frozenset(
+    {"server_no_context_takeover", "client_no_context_takeover", "server_max_window_bits", "client_max_window_bits"}
+)
 _TCHARS = TCHAR_SET
 
 
@@ -119,8 +119,7 @@ def _param_value(text: str) -> str:
     return _token(text)
 
 
-def parse_extension_header(values: list[str]
-                           ) -> list[tuple[str, list[tuple[str, str | None]]]]:
+def parse_extension_header(values: list[str]) -> list[tuple[str, list[tuple[str, str | None]]]]:
     """Parse ``Sec-WebSocket-Extensions`` values into offers.
 
     Returns ``[(name, [(param, value or None), ...]), ...]`` in order;
@@ -142,8 +141,7 @@ def parse_extension_header(values: list[str]
                 params: list[tuple[str, str | None]] = []
                 for piece in pieces[1:]:
                     key, eq, raw = piece.partition("=")
-                    params.append((_token(key).lower(),
-                                   _param_value(raw) if eq else None))
+                    params.append((_token(key).lower(), _param_value(raw) if eq else None))
             except _SyntaxError:
                 continue
             offers.append((name, params))
@@ -174,17 +172,17 @@ class PerMessageDeflate:
     ``client_no_context_takeover``.
     """
 
-    def __init__(self, server_no_context_takeover: bool = False,
-                 client_no_context_takeover: bool = False,
-                 server_max_window_bits: int | None = None,
-                 client_max_window_bits: int | None = None,
-                 compress_level: int = zlib.Z_DEFAULT_COMPRESSION) -> None:
-        if server_max_window_bits is not None and not (
-                9 <= server_max_window_bits <= 15):
-            raise ValueError("server_max_window_bits must be 9..15 "
-                             "(zlib cannot deflate with 8)")
-        if client_max_window_bits is not None and not (
-                8 <= client_max_window_bits <= 15):
+    def __init__(
+        self,
+        server_no_context_takeover: bool = False,
+        client_no_context_takeover: bool = False,
+        server_max_window_bits: int | None = None,
+        client_max_window_bits: int | None = None,
+        compress_level: int = zlib.Z_DEFAULT_COMPRESSION,
+    ) -> None:
+        if server_max_window_bits is not None and not (9 <= server_max_window_bits <= 15):
+            raise ValueError("server_max_window_bits must be 9..15 " "(zlib cannot deflate with 8)")
+        if client_max_window_bits is not None and not (8 <= client_max_window_bits <= 15):
             raise ValueError("client_max_window_bits must be 8..15")
         self.server_no_context_takeover = server_no_context_takeover
         self.client_no_context_takeover = client_no_context_takeover
@@ -202,13 +200,16 @@ class PerMessageDeflate:
     # -- negotiation -----------------------------------------------------
 
     @classmethod
-    def negotiate(cls, offer_header_values: list[str], *,
-                  server_no_context_takeover: bool = False,
-                  client_no_context_takeover: bool = False,
-                  server_max_window_bits: int | None = None,
-                  client_max_window_bits: int | None = None,
-                  compress_level: int = zlib.Z_DEFAULT_COMPRESSION,
-                  ) -> tuple[PerMessageDeflate | None, str | None]:
+    def negotiate(
+        cls,
+        offer_header_values: list[str],
+        *,
+        server_no_context_takeover: bool = False,
+        client_no_context_takeover: bool = False,
+        server_max_window_bits: int | None = None,
+        client_max_window_bits: int | None = None,
+        compress_level: int = zlib.Z_DEFAULT_COMPRESSION,
+    ) -> tuple[PerMessageDeflate | None, str | None]:
         """Accept the first acceptable permessage-deflate offer.
 
         ``offer_header_values`` are the request's
@@ -218,11 +219,9 @@ class PerMessageDeflate:
         and the cap). Returns ``(extension, response header value)``, or
         ``(None, None)`` when no offer is acceptable.
         """
-        if server_max_window_bits is not None and not (
-                9 <= server_max_window_bits <= 15):
+        if server_max_window_bits is not None and not (9 <= server_max_window_bits <= 15):
             raise ValueError("server_max_window_bits must be 9..15")
-        if client_max_window_bits is not None and not (
-                8 <= client_max_window_bits <= 15):
+        if client_max_window_bits is not None and not (8 <= client_max_window_bits <= 15):
             raise ValueError("client_max_window_bits must be 8..15")
         for name, params in parse_extension_header(offer_header_values):
             if name != EXTENSION_NAME:
@@ -235,22 +234,19 @@ class PerMessageDeflate:
             s_nct = s_nct or server_no_context_takeover
             c_nct = c_nct or client_no_context_takeover
             if server_max_window_bits is not None:
-                s_bits = (server_max_window_bits if s_bits is None
-                          else min(s_bits, server_max_window_bits))
+                s_bits = server_max_window_bits if s_bits is None else min(s_bits, server_max_window_bits)
             if s_bits == 8:
                 continue  # cannot honour it; see the module docstring
             if c_bits is True:
                 c_bits = client_max_window_bits  # may stay None: 15
             elif c_bits is not None and client_max_window_bits is not None:
                 c_bits = min(c_bits, client_max_window_bits)
-            extension = cls(s_nct, c_nct, s_bits, c_bits or None,
-                            compress_level)
+            extension = cls(s_nct, c_nct, s_bits, c_bits or None, compress_level)
             return extension, extension.response_header()
         return None, None
 
     @staticmethod
-    def _read_offer(params: list[tuple[str, str | None]]
-                    ) -> tuple[bool, bool, int | None, int | bool | None]:
+    def _read_offer(params: list[tuple[str, str | None]]) -> tuple[bool, bool, int | None, int | bool | None]:
         seen: set[str] = set()
         s_nct = c_nct = False
         s_bits: int | None = None
@@ -283,11 +279,9 @@ class PerMessageDeflate:
         if self.client_no_context_takeover:
             parts.append("client_no_context_takeover")
         if self.server_max_window_bits is not None:
-            parts.append("server_max_window_bits="
-                         f"{self.server_max_window_bits}")
+            parts.append("server_max_window_bits=" f"{self.server_max_window_bits}")
         if self.client_max_window_bits is not None:
-            parts.append("client_max_window_bits="
-                         f"{self.client_max_window_bits}")
+            parts.append("client_max_window_bits=" f"{self.client_max_window_bits}")
         return "; ".join(parts)
 
     # -- codec -------------------------------------------------------------
@@ -302,13 +296,9 @@ class PerMessageDeflate:
         The payloads of a message's fragments concatenate to the
         compressed message; only the last (``fin``) loses the 4-octet tail.
         """
-        if self._encoder is None or (not self._encoding
-                                     and self.server_no_context_takeover):
-            self._encoder = zlib.compressobj(
-                self.compress_level, zlib.DEFLATED,
-                -(self.server_max_window_bits or 15))
-        out = self._encoder.compress(data) + self._encoder.flush(
-            zlib.Z_SYNC_FLUSH)
+        if self._encoder is None or (not self._encoding and self.server_no_context_takeover):
+            self._encoder = zlib.compressobj(self.compress_level, zlib.DEFLATED, -(self.server_max_window_bits or 15))
+        out = self._encoder.compress(data) + self._encoder.flush(zlib.Z_SYNC_FLUSH)
         self._encoding = not fin
         if fin and out.endswith(_TAIL):
             out = out[:-4]
@@ -323,16 +313,14 @@ class PerMessageDeflate:
         """
         return self.decompress_fragment(data, True, max_size)
 
-    def decompress_fragment(self, data: bytes, fin: bool,
-                            max_size: int) -> bytes:
+    def decompress_fragment(self, data: bytes, fin: bool, max_size: int) -> bytes:
         """Inflate the next fragment of a compressed message.
 
         ``max_size`` bounds the output of *this call* (the caller passes
         what is left of the message limit), so a bomb is stopped after at
         most ``max_size + 1`` inflated bytes.
         """
-        if self._decoder is None or (not self._decoding
-                                     and self.client_no_context_takeover):
+        if self._decoder is None or (not self._decoding and self.client_no_context_takeover):
             self._decoder = self._new_decoder()
         self._decoding = not fin
         if fin:
@@ -340,12 +328,9 @@ class PerMessageDeflate:
         try:
             out = self._decoder.decompress(data, max_size + 1)
         except zlib.error as exc:
-            raise ProtocolError(CloseCode.INVALID_PAYLOAD,
-                                f"invalid deflate data: {exc}") from None
+            raise ProtocolError(CloseCode.INVALID_PAYLOAD, f"invalid deflate data: {exc}") from None
         if len(out) > max_size or self._decoder.unconsumed_tail:
-            raise ProtocolError(
-                CloseCode.MESSAGE_TOO_BIG,
-                f"compressed message inflates beyond {max_size} bytes")
+            raise ProtocolError(CloseCode.MESSAGE_TOO_BIG, f"compressed message inflates beyond {max_size} bytes")
         if self._decoder.eof:
             # The peer ended the deflate stream (BFINAL); start afresh.
             self._decoder = None

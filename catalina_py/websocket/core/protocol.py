@@ -25,23 +25,30 @@ is refused with 1009 before it is buffered.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Union
 
-from .frames import (CloseCode, Frame, FrameParser, Opcode, ProtocolError,
-                     is_valid_close_code, serialize_frame)
+from .frames import CloseCode, Frame, FrameParser, Opcode, ProtocolError, is_valid_close_code, serialize_frame
 from .permessage_deflate import PerMessageDeflate
 from .utf8 import Utf8Validator
 
 __all__ = [
-    "WsProtocol", "WsState", "WsClosedError", "Event", "TextMessage", "BinaryMessage",
-    "Ping", "Pong", "CloseReceived", "ConnectionFailed",
-    "MAX_CLOSE_REASON_BYTES", "encode_close_payload",
+    "WsProtocol",
+    "WsState",
+    "WsClosedError",
+    "Event",
+    "TextMessage",
+    "BinaryMessage",
+    "Ping",
+    "Pong",
+    "CloseReceived",
+    "ConnectionFailed",
+    "MAX_CLOSE_REASON_BYTES",
+    "encode_close_payload",
 ]
 
 #: A close frame's payload is at most 125 bytes: 2 for the code.
 MAX_CLOSE_REASON_BYTES = 123
-
 
 
 class WsState(enum.IntEnum):
@@ -114,8 +121,7 @@ class ConnectionFailed:
     reason: str
 
 
-Event = Union[TextMessage, BinaryMessage, Ping, Pong, CloseReceived,
-              ConnectionFailed]
+Event = TextMessage | BinaryMessage | Ping | Pong | CloseReceived | ConnectionFailed
 
 
 def truncate_reason(reason: str) -> bytes:
@@ -128,7 +134,7 @@ def truncate_reason(reason: str) -> bytes:
     raw = reason.encode("utf-8")
     if len(raw) <= MAX_CLOSE_REASON_BYTES:
         return raw
-    cut = raw[:MAX_CLOSE_REASON_BYTES - 3]
+    cut = raw[: MAX_CLOSE_REASON_BYTES - 3]
     return cut.decode("utf-8", "ignore").encode("utf-8") + b"..."
 
 
@@ -148,17 +154,14 @@ def _decode_close_payload(payload: bytes) -> tuple[int, str]:
     if not payload:
         return CloseCode.NO_STATUS_RECEIVED, ""
     if len(payload) == 1:
-        raise ProtocolError(CloseCode.PROTOCOL_ERROR,
-                            "close frame with a 1-byte payload")
+        raise ProtocolError(CloseCode.PROTOCOL_ERROR, "close frame with a 1-byte payload")
     code = int.from_bytes(payload[:2], "big")
     if not is_valid_close_code(code):
-        raise ProtocolError(CloseCode.PROTOCOL_ERROR,
-                            f"invalid close code {code}")
+        raise ProtocolError(CloseCode.PROTOCOL_ERROR, f"invalid close code {code}")
     try:
         reason = payload[2:].decode("utf-8")
     except UnicodeDecodeError:
-        raise ProtocolError(CloseCode.INVALID_PAYLOAD,
-                            "close reason is not valid UTF-8") from None
+        raise ProtocolError(CloseCode.INVALID_PAYLOAD, "close reason is not valid UTF-8") from None
     return code, reason
 
 
@@ -170,9 +173,12 @@ class WsProtocol:
     negotiated :class:`PerMessageDeflate`, or None.
     """
 
-    def __init__(self, max_text_message_size: int = 8192 * 8,
-                 max_binary_message_size: int = 8192 * 8,
-                 deflate: PerMessageDeflate | None = None) -> None:
+    def __init__(
+        self,
+        max_text_message_size: int = 8192 * 8,
+        max_binary_message_size: int = 8192 * 8,
+        deflate: PerMessageDeflate | None = None,
+    ) -> None:
         self.max_text_message_size = max_text_message_size
         self.max_binary_message_size = max_binary_message_size
         self.deflate = deflate
@@ -181,15 +187,14 @@ class WsProtocol:
         self.close_received: tuple[int, str] | None = None
         #: Code and reason we sent (or queued) in our close frame.
         self.close_sent: tuple[int, str] | None = None
-        self._parser = FrameParser(require_mask=True,
-                                   allow_rsv1=deflate is not None)
+        self._parser = FrameParser(require_mask=True, allow_rsv1=deflate is not None)
         self._outgoing = bytearray()
         # The incoming data message being assembled.
         self._msg_opcode: int | None = None
         self._msg_compressed = False
         self._msg_parts: list[bytes] = []
-        self._msg_size = 0          # payload bytes so far (after inflate)
-        self._msg_wire_size = 0     # wire bytes so far (compressed)
+        self._msg_size = 0  # payload bytes so far (after inflate)
+        self._msg_wire_size = 0  # wire bytes so far (compressed)
         self._utf8 = Utf8Validator()
         self._text_parts: list[str] = []
         # The outgoing fragmented message, if one is open.
@@ -211,9 +216,7 @@ class WsProtocol:
             return []
         if not data:
             self.state = CLOSED
-            return [ConnectionFailed(CloseCode.ABNORMAL_CLOSURE,
-                                     "connection closed without a close "
-                                     "frame")]
+            return [ConnectionFailed(CloseCode.ABNORMAL_CLOSURE, "connection closed without a close " "frame")]
         self._parser.feed(data)
         events: list[Event] = []
         try:
@@ -222,8 +225,7 @@ class WsProtocol:
                 if header is None:
                     break
                 if header.opcode < 8:
-                    self._check_size(header.opcode, header.length,
-                                     header.rsv1)
+                    self._check_size(header.opcode, header.length, header.rsv1)
                 frame = self._parser.next_frame()
                 if frame is None:
                     break
@@ -235,8 +237,7 @@ class WsProtocol:
         return events
 
     def _limit(self, opcode: int) -> int:
-        return (self.max_text_message_size if opcode == Opcode.TEXT
-                else self.max_binary_message_size)
+        return self.max_text_message_size if opcode == Opcode.TEXT else self.max_binary_message_size
 
     def _check_size(self, opcode: int, length: int, rsv1: bool) -> None:
         """Refuse (1009) a data frame that would take its message over the
@@ -254,19 +255,15 @@ class WsProtocol:
             # worst case on the wire, the inflated size is checked exactly.
             bound = limit + (limit >> 10) + 64
             if wire + length > bound:
-                raise ProtocolError(
-                    CloseCode.MESSAGE_TOO_BIG,
-                    f"compressed message exceeds {bound} bytes")
+                raise ProtocolError(CloseCode.MESSAGE_TOO_BIG, f"compressed message exceeds {bound} bytes")
         elif size + length > limit:
-            raise ProtocolError(CloseCode.MESSAGE_TOO_BIG,
-                                f"message exceeds the limit of {limit} bytes")
+            raise ProtocolError(CloseCode.MESSAGE_TOO_BIG, f"message exceeds the limit of {limit} bytes")
 
     def _handle_frame(self, frame: Frame, events: list[Event]) -> None:
         opcode = frame.opcode
         if opcode == Opcode.PING:
             if self.state == OPEN:
-                self._outgoing += serialize_frame(
-                    Frame(Opcode.PONG, frame.payload))
+                self._outgoing += serialize_frame(Frame(Opcode.PONG, frame.payload))
             events.append(Ping(frame.payload))
         elif opcode == Opcode.PONG:
             events.append(Pong(frame.payload))
@@ -302,8 +299,7 @@ class WsProtocol:
             assert self.deflate is not None  # the parser checked RSV1
             limit = self._limit(opcode)  # type: ignore[arg-type]
             remaining = limit - self._msg_size
-            payload = self.deflate.decompress_fragment(payload, frame.fin,
-                                                       remaining)
+            payload = self.deflate.decompress_fragment(payload, frame.fin, remaining)
         self._msg_size += len(payload)
         if opcode == Opcode.TEXT:
             try:
@@ -311,9 +307,7 @@ class WsProtocol:
                 if frame.fin:
                     self._text_parts.append(self._utf8.finish())
             except UnicodeDecodeError:
-                raise ProtocolError(CloseCode.INVALID_PAYLOAD,
-                                    "text message is not valid UTF-8"
-                                    ) from None
+                raise ProtocolError(CloseCode.INVALID_PAYLOAD, "text message is not valid UTF-8") from None
             if frame.fin:
                 events.append(TextMessage("".join(self._text_parts)))
                 self._text_parts = []
@@ -329,8 +323,7 @@ class WsProtocol:
         """Fail the connection: queue a close (unless one was sent already)
         and report ConnectionFailed."""
         if self.state == OPEN:
-            self._outgoing += serialize_frame(
-                Frame(Opcode.CLOSE, encode_close_payload(code, reason)))
+            self._outgoing += serialize_frame(Frame(Opcode.CLOSE, encode_close_payload(code, reason)))
             self.close_sent = (code, reason)
         self.state = CLOSED
         self._msg_parts = []
@@ -348,8 +341,7 @@ class WsProtocol:
 
     def _check_open(self) -> None:
         if self.state != OPEN:
-            raise WsClosedError(f"cannot send: the connection is "
-                                f"{self.state.name}")
+            raise WsClosedError(f"cannot send: the connection is " f"{self.state.name}")
 
     def _send_data(self, opcode: int, payload: bytes, fin: bool) -> bytes:
         self._check_open()
@@ -384,15 +376,13 @@ class WsProtocol:
     def send_ping(self, payload: bytes = b"") -> bytes:
         """Frame a ping (payload at most 125 bytes)."""
         self._check_open()
-        return serialize_frame(Frame(Opcode.PING,
-                                     self._control_payload(payload)))
+        return serialize_frame(Frame(Opcode.PING, self._control_payload(payload)))
 
     def send_pong(self, payload: bytes = b"") -> bytes:
         """Frame an unsolicited pong (a heartbeat; pings are answered
         automatically)."""
         self._check_open()
-        return serialize_frame(Frame(Opcode.PONG,
-                                     self._control_payload(payload)))
+        return serialize_frame(Frame(Opcode.PONG, self._control_payload(payload)))
 
     def send_close(self, code: int = 1000, reason: str = "") -> bytes:
         """Frame our close and move OPEN -> CLOSING.

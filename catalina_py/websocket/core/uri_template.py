@@ -61,7 +61,8 @@ class UriTemplate:
             elif "{" in segment or "}" in segment:
                 raise UriTemplateError(
                     f"endpoint path {path!r}: a variable must be a whole segment such as "
-                    f"'{{name}}', not {segment!r}")
+                    f"'{{name}}', not {segment!r}"
+                )
             else:
                 normalized.append(segment)
                 segments.append(segment)
@@ -85,7 +86,7 @@ class UriTemplate:
             return None
         values: dict[str, str] = {}
         index = 0
-        for literal, part in zip(self.segments, parts):
+        for literal, part in zip(self.segments, parts, strict=False):
             if literal is None:
                 if part == "":
                     return None
@@ -118,8 +119,7 @@ class EndpointMap(Generic[T]):
         bucket = self.templates.setdefault(template.segment_count, [])
         for normalized, other, _ in bucket:
             if normalized == template.normalized:
-                raise UriTemplateError(
-                    f"endpoint paths {other.path!r} and {path!r} are the same template")
+                raise UriTemplateError(f"endpoint paths {other.path!r} and {path!r} are the same template")
         bucket.append((template.normalized, template, value))
         bucket.sort(key=lambda item: item[0])
         return template

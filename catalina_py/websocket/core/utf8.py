@@ -70,8 +70,7 @@ class Utf8Validator:
         text = self._decoder.decode(data, False)
         pending = self._decoder.getstate()[0]
         if pending and not is_valid_prefix(pending):
-            raise UnicodeDecodeError("utf-8", pending, 0, len(pending),
-                                     "invalid continuation byte")
+            raise UnicodeDecodeError("utf-8", pending, 0, len(pending), "invalid continuation byte")
         return text
 
     def finish(self) -> str:

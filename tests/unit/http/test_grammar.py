@@ -6,8 +6,18 @@ from __future__ import annotations
 import pytest
 
 from catalina_py.http.errors import HttpParseError
-from catalina_py.http.grammar import (TCHAR_SET, TOKEN_RE, connection_tokens, is_token, list_contains, parse_fields,
-                                      split_host, split_list, token_list, valid_host)
+from catalina_py.http.grammar import (
+    TCHAR_SET,
+    TOKEN_RE,
+    connection_tokens,
+    is_token,
+    list_contains,
+    parse_fields,
+    split_host,
+    split_list,
+    token_list,
+    valid_host,
+)
 
 
 def test_token_and_tchar_agree() -> None:
@@ -39,16 +49,19 @@ def test_connection_tokens() -> None:
     assert connection_tokens(["keep-alive, Upgrade", "x"]) == {"keep-alive", "upgrade", "x"}
 
 
-@pytest.mark.parametrize("value, name, port, bracketed", [
-    ("example.com", "example.com", None, "example.com"),
-    ("example.com:8080", "example.com", 8080, "example.com"),
-    ("[::1]:8443", "::1", 8443, "[::1]"),
-    ("[::1]", "::1", None, "[::1]"),
-    ("host:", "host", None, "host"),
-    ("host:abc", "host", None, "host"),
-    ("", "", None, ""),
-    ("[::1", "[::1", None, "[::1"),
-])
+@pytest.mark.parametrize(
+    "value, name, port, bracketed",
+    [
+        ("example.com", "example.com", None, "example.com"),
+        ("example.com:8080", "example.com", 8080, "example.com"),
+        ("[::1]:8443", "::1", 8443, "[::1]"),
+        ("[::1]", "::1", None, "[::1]"),
+        ("host:", "host", None, "host"),
+        ("host:abc", "host", None, "host"),
+        ("", "", None, ""),
+        ("[::1", "[::1", None, "[::1"),
+    ],
+)
 def test_split_host(value: str, name: str, port: int | None, bracketed: str) -> None:
     assert split_host(value) == (name, port)
     assert split_host(value, brackets=True) == (bracketed, port)

@@ -12,20 +12,53 @@ import itertools
 
 import pytest
 
-from catalina_py.http.plan import (CHUNKED, CLOSE_DELIMITED, CONTENT_LENGTH, NO_BODY, STATUS_DROPS_CONNECTION,
-                                   SWITCHING_PROTOCOLS, ResponsePlan, plan_response)
+from catalina_py.http.plan import (
+    CHUNKED,
+    CLOSE_DELIMITED,
+    CONTENT_LENGTH,
+    NO_BODY,
+    STATUS_DROPS_CONNECTION,
+    SWITCHING_PROTOCOLS,
+    ResponsePlan,
+    plan_response,
+)
 
 
 def plan(**kwargs: object) -> ResponsePlan:
-    args: dict[str, object] = dict(method="GET", version="HTTP/1.1", keep_alive_asked=True, expect_continue=False,
-                                   continue_sent=False, body_finished=True, status=200, headers=[],
-                                   content_length=-1, body=b"hello", stopping=False, max_requests_reached=False)
+    args: dict[str, object] = dict(
+        method="GET",
+        version="HTTP/1.1",
+        keep_alive_asked=True,
+        expect_continue=False,
+        continue_sent=False,
+        body_finished=True,
+        status=200,
+        headers=[],
+        content_length=-1,
+        body=b"hello",
+        stopping=False,
+        max_requests_reached=False,
+    )
     args.update(kwargs)
     return plan_response(**args)  # type: ignore[arg-type]
 
 
-def _reference(method, version, keep_alive_asked, expect_continue, continue_sent, body_finished, status, headers,
-               content_length, body, stopping, max_requests_reached, keep_alive_so_far, upgrade_pending):
+def _reference(
+    method,
+    version,
+    keep_alive_asked,
+    expect_continue,
+    continue_sent,
+    body_finished,
+    status,
+    headers,
+    content_length,
+    body,
+    stopping,
+    max_requests_reached,
+    keep_alive_so_far,
+    upgrade_pending,
+):
     """The old Http11Processor.commit, minus the I/O: (added headers, date
     needed, body sent, keep-alive, later writes dropped, chunked)."""
     own = {name.lower() for name, _ in headers}
@@ -35,12 +68,17 @@ def _reference(method, version, keep_alive_asked, expect_continue, continue_sent
     if status == 101 and upgrade_pending:
         return [], "date" not in own, False, keep_alive, head_only, False
     servlet_close = "connection" in own and any(
-        e.strip(" \t").lower() == "close" for n, v in headers if n.lower() == "connection" for e in v.split(","))
-    if status in (400, 408, 411, 413, 414, 501) or servlet_close:
-        keep_alive = False
-    elif stopping:
-        keep_alive = False
-    elif body is not None and not body_finished and expect_continue and not continue_sent:
+        e.strip(" \t").lower() == "close" for n, v in headers if n.lower() == "connection" for e in v.split(",")
+    )
+    if (
+        status in (400, 408, 411, 413, 414, 501)
+        or servlet_close
+        or stopping
+        or body is not None
+        and not body_finished
+        and expect_continue
+        and not continue_sent
+    ):
         keep_alive = False
     chunked = False
     if status in (204, 304) or status < 200:
@@ -48,8 +86,7 @@ def _reference(method, version, keep_alive_asked, expect_continue, continue_sent
         if body is None:
             head_only = True
     elif body is not None:
-        added.append(("Content-Length",
-                      str(content_length if content_length >= 0 and head_only else len(body))))
+        added.append(("Content-Length", str(content_length if content_length >= 0 and head_only else len(body))))
     elif content_length >= 0:
         added.append(("Content-Length", str(content_length)))
     elif version == "HTTP/1.1":
@@ -79,22 +116,87 @@ HEADER_SETS = [
 
 def test_plan_matches_the_old_commit_on_every_combination() -> None:
     count = 0
-    for (method, version, asked, expect, sent, finished, status, headers, length, body, stopping, maxed, so_far,
-         upgrade) in itertools.product(
-            ("GET", "HEAD"), ("HTTP/1.1", "HTTP/1.0"), (True, False), (True, False), (True, False),
-            (True, False), (100, 101, 200, 204, 304, 400, 404, 413, 500, 501), HEADER_SETS, (-1, 0, 7),
-            (None, b"", b"body", bytearray(b"xy")), (False, True), (False, True), (True, False), (False, True)):
+    for (
+        method,
+        version,
+        asked,
+        expect,
+        sent,
+        finished,
+        status,
+        headers,
+        length,
+        body,
+        stopping,
+        maxed,
+        so_far,
+        upgrade,
+    ) in itertools.product(
+        ("GET", "HEAD"),
+        ("HTTP/1.1", "HTTP/1.0"),
+        (True, False),
+        (True, False),
+        (True, False),
+        (True, False),
+        (100, 101, 200, 204, 304, 400, 404, 413, 500, 501),
+        HEADER_SETS,
+        (-1, 0, 7),
+        (None, b"", b"body", bytearray(b"xy")),
+        (False, True),
+        (False, True),
+        (True, False),
+        (False, True),
+    ):
         if sent and not expect:
             continue  # a 100 is only sent to a client that asked for it
-        p = plan_response(method=method, version=version, keep_alive_asked=asked, expect_continue=expect,
-                          continue_sent=sent, body_finished=finished, status=status, headers=headers,
-                          content_length=length, body=body, stopping=stopping, max_requests_reached=maxed,
-                          keep_alive_so_far=so_far, upgrade_pending=upgrade)
+        p = plan_response(
+            method=method,
+            version=version,
+            keep_alive_asked=asked,
+            expect_continue=expect,
+            continue_sent=sent,
+            body_finished=finished,
+            status=status,
+            headers=headers,
+            content_length=length,
+            body=body,
+            stopping=stopping,
+            max_requests_reached=maxed,
+            keep_alive_so_far=so_far,
+            upgrade_pending=upgrade,
+        )
         added, date, sends, keep_alive, head_only, chunked = _reference(
-            method, version, asked, expect, sent, finished, status, headers, length, body, stopping, maxed,
-            so_far, upgrade)
-        where = (method, version, asked, expect, sent, finished, status, headers, length, body, stopping, maxed,
-                 so_far, upgrade)
+            method,
+            version,
+            asked,
+            expect,
+            sent,
+            finished,
+            status,
+            headers,
+            length,
+            body,
+            stopping,
+            maxed,
+            so_far,
+            upgrade,
+        )
+        where = (
+            method,
+            version,
+            asked,
+            expect,
+            sent,
+            finished,
+            status,
+            headers,
+            length,
+            body,
+            stopping,
+            maxed,
+            so_far,
+            upgrade,
+        )
         assert list(p.headers) == added, where
         assert p.date_needed == date, where
         assert p.chunked == chunked, where

@@ -27,34 +27,68 @@ def rejected(path: str, encoding: str = "utf-8") -> UriError:
 
 # --------------------------------------------------------------- split_target
 
-@pytest.mark.parametrize("target, expected", [
-    ("/", ("/", None, None)),
-    ("/examples/hello", ("/examples/hello", None, None)),
-    ("/a?b=c", ("/a", "b=c", None)),
-    ("/a?", ("/a", "", None)),
-    ("/a?b?c=/d", ("/a", "b?c=/d", None)),
-    ("/a;jsessionid=1?x", ("/a;jsessionid=1", "x", None)),
-    ("/%7Euser/", ("/%7Euser/", None, None)),
-    ("*", ("*", None, None)),
-    ("http://h:8080/p?q", ("/p", "q", "h:8080")),
-    ("http://h", ("/", None, "h")),
-    ("http://h?q=1", ("/", "q=1", "h")),
-    ("HTTPS://Example.COM/x/y", ("/x/y", None, "Example.COM")),
-    ("http://user:pw@h/p", ("/p", None, "h")),
-    ("http://h/p@q", ("/p@q", None, "h")),
-    ("http://[::1]:80/p", ("/p", None, "[::1]:80")),
-])
+
+@pytest.mark.parametrize(
+    "target, expected",
+    [
+        ("/", ("/", None, None)),
+        ("/examples/hello", ("/examples/hello", None, None)),
+        ("/a?b=c", ("/a", "b=c", None)),
+        ("/a?", ("/a", "", None)),
+        ("/a?b?c=/d", ("/a", "b?c=/d", None)),
+        ("/a;jsessionid=1?x", ("/a;jsessionid=1", "x", None)),
+        ("/%7Euser/", ("/%7Euser/", None, None)),
+        ("*", ("*", None, None)),
+        ("http://h:8080/p?q", ("/p", "q", "h:8080")),
+        ("http://h", ("/", None, "h")),
+        ("http://h?q=1", ("/", "q=1", "h")),
+        ("HTTPS://Example.COM/x/y", ("/x/y", None, "Example.COM")),
+        ("http://user:pw@h/p", ("/p", None, "h")),
+        ("http://h/p@q", ("/p@q", None, "h")),
+        ("http://[::1]:80/p", ("/p", None, "[::1]:80")),
+    ],
+)
 def test_split_target_forms(target, expected):
     assert split_target(target) == expected
 
 
-@pytest.mark.parametrize("target", [
-    "", "/a#frag", "/a?b#c", "#", "a/b", "ftp://h/p", "http:/h/p", "httpx://h/",
-    "h:80", "http:///p", "http://us er@h/p",
-    "/a b", "/a\tb", "/a\x00", "/a\x7f", "/a\r\n", "/é", "/a\\b", "/a\"b",
-    "/a<b", "/a>b", "/a^b", "/a`b", "/a{b", "/a|b", "/a}b", "/a[b", "/a]b",
-    "/a?b c", "/a?é", "/a?x[0]=1", "/a?x|y",
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "",
+        "/a#frag",
+        "/a?b#c",
+        "#",
+        "a/b",
+        "ftp://h/p",
+        "http:/h/p",
+        "httpx://h/",
+        "h:80",
+        "http:///p",
+        "http://us er@h/p",
+        "/a b",
+        "/a\tb",
+        "/a\x00",
+        "/a\x7f",
+        "/a\r\n",
+        "/é",
+        "/a\\b",
+        '/a"b',
+        "/a<b",
+        "/a>b",
+        "/a^b",
+        "/a`b",
+        "/a{b",
+        "/a|b",
+        "/a}b",
+        "/a[b",
+        "/a]b",
+        "/a?b c",
+        "/a?é",
+        "/a?x[0]=1",
+        "/a?x|y",
+    ],
+)
 def test_split_target_rejects(target):
     with pytest.raises(UriError) as info:
         split_target(target)
@@ -70,31 +104,35 @@ def test_split_target_relaxed_chars():
 
 # -------------------------------------------------------------- the basics
 
+
 def test_fast_path_result():
     parsed = parse_uri("/examples/hello", "a=1")
     assert parsed == ParsedUri("/examples/hello", "/examples/hello", {}, "a=1")
 
 
-@pytest.mark.parametrize("path, expected", [
-    ("/", "/"),
-    ("/index.html", "/index.html"),
-    ("/a/b/", "/a/b/"),
-    ("/a+b", "/a+b"),                 # '+' is not a space in a path
-    ("/a%20b", "/a b"),
-    ("/a%2Bb", "/a+b"),
-    ("/%7euser", "/~user"),
-    ("/%7Euser", "/~user"),           # mixed-case escapes
-    ("/a%25b", "/a%b"),               # %25 decodes once only
-    ("/a%252fb", "/a%2fb"),
-    ("/caf%C3%A9", "/café"),
-    ("/caf%c3%a9", "/café"),
-    ("/%E2%82%AC", "/€"),
-    ("/.hidden", "/.hidden"),
-    ("/a/...", "/a/..."),
-    ("/a/..b", "/a/..b"),
-    ("/a./b", "/a./b"),
-    ("/x.y/z", "/x.y/z"),
-])
+@pytest.mark.parametrize(
+    "path, expected",
+    [
+        ("/", "/"),
+        ("/index.html", "/index.html"),
+        ("/a/b/", "/a/b/"),
+        ("/a+b", "/a+b"),  # '+' is not a space in a path
+        ("/a%20b", "/a b"),
+        ("/a%2Bb", "/a+b"),
+        ("/%7euser", "/~user"),
+        ("/%7Euser", "/~user"),  # mixed-case escapes
+        ("/a%25b", "/a%b"),  # %25 decodes once only
+        ("/a%252fb", "/a%2fb"),
+        ("/caf%C3%A9", "/café"),
+        ("/caf%c3%a9", "/café"),
+        ("/%E2%82%AC", "/€"),
+        ("/.hidden", "/.hidden"),
+        ("/a/...", "/a/..."),
+        ("/a/..b", "/a/..b"),
+        ("/a./b", "/a./b"),
+        ("/x.y/z", "/x.y/z"),
+    ],
+)
 def test_decoding(path, expected):
     assert decoded(path) == expected
 
@@ -111,92 +149,105 @@ def test_asterisk():
 
 # ----------------------------------------------------------- normalisation
 
-@pytest.mark.parametrize("path, expected", [
-    ("//a//b", "/a/b"),
-    ("///", "/"),
-    ("/a///b/", "/a/b/"),
-    ("/a/./b", "/a/b"),
-    ("/./a", "/a"),
-    ("/a/././b", "/a/b"),
-    ("/a/./", "/a/"),
-    ("/a/.", "/a"),                   # the helper slash is removed again
-    ("/.", "/"),
-    ("/a/..", "/"),
-    ("/a/b/..", "/a"),
-    ("/a/b/../", "/a/"),
-    ("/a/b/../c", "/a/c"),
-    ("/a/b/../../c", "/c"),
-    ("/a/b/c/../../d/./e/..", "/a/d"),
-    ("/a//../b", "/b"),
-    ("/a/.//b", "/a/b"),
-    ("/a/b/./..", "/a"),
-])
+
+@pytest.mark.parametrize(
+    "path, expected",
+    [
+        ("//a//b", "/a/b"),
+        ("///", "/"),
+        ("/a///b/", "/a/b/"),
+        ("/a/./b", "/a/b"),
+        ("/./a", "/a"),
+        ("/a/././b", "/a/b"),
+        ("/a/./", "/a/"),
+        ("/a/.", "/a"),  # the helper slash is removed again
+        ("/.", "/"),
+        ("/a/..", "/"),
+        ("/a/b/..", "/a"),
+        ("/a/b/../", "/a/"),
+        ("/a/b/../c", "/a/c"),
+        ("/a/b/../../c", "/c"),
+        ("/a/b/c/../../d/./e/..", "/a/d"),
+        ("/a//../b", "/b"),
+        ("/a/.//b", "/a/b"),
+        ("/a/b/./..", "/a"),
+    ],
+)
 def test_normalisation(path, expected):
     assert decoded(path) == expected
 
 
-@pytest.mark.parametrize("path", [
-    "/..",
-    "/../",
-    "/../x",
-    "/a/../../x",
-    "/a/b/../../../x",
-    "/./../x",
-    "//../x",
-    "/a/../..",
-    "/%2e%2e/x",
-    "/%2E%2E/x",
-    "/%2e./x",
-    "/.%2E/x",
-    "/a/%2e%2e/%2e%2e/x",
-    "/a/%2e%2e/%2e%2e",
-    "/..;x=1/a",                      # path parameters are gone before ".."
-    "/a/..;/../x",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/..",
+        "/../",
+        "/../x",
+        "/a/../../x",
+        "/a/b/../../../x",
+        "/./../x",
+        "//../x",
+        "/a/../..",
+        "/%2e%2e/x",
+        "/%2E%2E/x",
+        "/%2e./x",
+        "/.%2E/x",
+        "/a/%2e%2e/%2e%2e/x",
+        "/a/%2e%2e/%2e%2e",
+        "/..;x=1/a",  # path parameters are gone before ".."
+        "/a/..;/../x",
+    ],
+)
 def test_traversal_above_root_rejected(path):
     rejected(path)
 
 
-@pytest.mark.parametrize("path, expected", [
-    ("/a/%2e%2e/x", "/x"),
-    ("/a/%2e/x", "/a/x"),
-    ("/a/b/%2e%2e", "/a"),
-    ("/a/..;jsessionid=1/b", "/b"),   # Tomcat strips ";..." from every segment
-])
+@pytest.mark.parametrize(
+    "path, expected",
+    [
+        ("/a/%2e%2e/x", "/x"),
+        ("/a/%2e/x", "/a/x"),
+        ("/a/b/%2e%2e", "/a"),
+        ("/a/..;jsessionid=1/b", "/b"),  # Tomcat strips ";..." from every segment
+    ],
+)
 def test_encoded_dots_resolved(path, expected):
     assert decoded(path) == expected
 
 
-@pytest.mark.parametrize("path", [
-    "/a/..%2fx",                      # encodedSolidusHandling="reject"
-    "/a%2f..%2fx",
-    "/a%2Fb",
-    "/%2f",
-    "/a%5cb",                         # %5c decodes to '\', then allowBackslash=false
-    "/a%5C..%5Cb",
-    "/a\\b",
-    "\\..\\x",
-    "/a/\\..\\",
-    "/a%00b",                         # NUL
-    "/a\x00b",
-    "/a%",                            # invalid escapes
-    "/a%2",
-    "/a%zz",
-    "/a%2g",
-    "/a%%41",
-    "/%g0",
-    "/a%c3",                          # invalid UTF-8
-    "/a%ff",
-    "/a%c3%28",
-    "/a%c0%ae%c0%ae/x",               # overlong UTF-8 '.'
-    "/a%e2%82",
-    "/a%ed%a0%80",                    # UTF-16 surrogate in UTF-8
-    "",
-    "a/b",
-    "%2fa",
-    ";x=1/a",
-    "/é",                             # non-ASCII never comes off the wire
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/a/..%2fx",  # encodedSolidusHandling="reject"
+        "/a%2f..%2fx",
+        "/a%2Fb",
+        "/%2f",
+        "/a%5cb",  # %5c decodes to '\', then allowBackslash=false
+        "/a%5C..%5Cb",
+        "/a\\b",
+        "\\..\\x",
+        "/a/\\..\\",
+        "/a%00b",  # NUL
+        "/a\x00b",
+        "/a%",  # invalid escapes
+        "/a%2",
+        "/a%zz",
+        "/a%2g",
+        "/a%%41",
+        "/%g0",
+        "/a%c3",  # invalid UTF-8
+        "/a%ff",
+        "/a%c3%28",
+        "/a%c0%ae%c0%ae/x",  # overlong UTF-8 '.'
+        "/a%e2%82",
+        "/a%ed%a0%80",  # UTF-16 surrogate in UTF-8
+        "",
+        "a/b",
+        "%2fa",
+        ";x=1/a",
+        "/é",  # non-ASCII never comes off the wire
+    ],
+)
 def test_rejected(path):
     rejected(path)
 
@@ -209,21 +260,25 @@ def test_error_has_status_and_reason():
 
 # --------------------------------------------------------- path parameters
 
-@pytest.mark.parametrize("path, expected_path, expected_params", [
-    ("/a;jsessionid=ABC", "/a", {"jsessionid": "ABC"}),
-    ("/app/page.jsp;jsessionid=ABC", "/app/page.jsp", {"jsessionid": "ABC"}),
-    ("/a;x=1/b;y=2", "/a/b", {"x": "1", "y": "2"}),
-    ("/a;x=1;y=2/b", "/a/b", {"x": "1", "y": "2"}),
-    ("/a;x=1;x=2", "/a", {"x": "2"}),
-    ("/a;novalue/b", "/a/b", {}),
-    ("/a;/b", "/a/b", {}),
-    ("/a;x=/b", "/a/b", {"x": ""}),
-    ("/a;x=1=2", "/a", {"x": "1=2"}),
-    ("/a;x=%41", "/a", {"x": "%41"}),    # parameters stay raw
-    ("/;x=1", "/", {"x": "1"}),
-    ("/a%3bx=1", "/a;x=1", {}),          # an encoded ';' is data
-    ("/a;x=%2f/b", "/a/b", {"x": "%2f"}),  # stripped before %2f is checked
-])
+
+@pytest.mark.parametrize(
+    "path, expected_path, expected_params",
+    [
+        ("/a;jsessionid=ABC", "/a", {"jsessionid": "ABC"}),
+        ("/app/page.jsp;jsessionid=ABC", "/app/page.jsp", {"jsessionid": "ABC"}),
+        ("/a;x=1/b;y=2", "/a/b", {"x": "1", "y": "2"}),
+        ("/a;x=1;y=2/b", "/a/b", {"x": "1", "y": "2"}),
+        ("/a;x=1;x=2", "/a", {"x": "2"}),
+        ("/a;novalue/b", "/a/b", {}),
+        ("/a;/b", "/a/b", {}),
+        ("/a;x=/b", "/a/b", {"x": ""}),
+        ("/a;x=1=2", "/a", {"x": "1=2"}),
+        ("/a;x=%41", "/a", {"x": "%41"}),  # parameters stay raw
+        ("/;x=1", "/", {"x": "1"}),
+        ("/a%3bx=1", "/a;x=1", {}),  # an encoded ';' is data
+        ("/a;x=%2f/b", "/a/b", {"x": "%2f"}),  # stripped before %2f is checked
+    ],
+)
 def test_path_parameters(path, expected_path, expected_params):
     parsed = parse_uri(path, None)
     assert parsed.decoded_path == expected_path
@@ -239,6 +294,7 @@ def test_raw_path_keeps_everything():
 
 
 # --------------------------------------------------------------- encodings
+
 
 def test_other_ascii_superset_encoding():
     assert decoded("/caf%E9", "iso-8859-1") == "/café"
@@ -262,6 +318,7 @@ def test_non_ascii_superset_encoding_refused(encoding):
 
 # ----------------------------------------------------- fast path equivalence
 
+
 def _tomcat_normalize(path: str) -> str | None:
     """An independent, literal rendering of Tomcat's string-replace algorithm."""
     if not path or path[0] != "/" or "\\" in path or "\x00" in path:
@@ -274,13 +331,13 @@ def _tomcat_normalize(path: str) -> str | None:
         appended = True
     while "/./" in path:
         i = path.index("/./")
-        path = path[:i] + path[i + 2:]
+        path = path[:i] + path[i + 2 :]
     while "/../" in path:
         i = path.index("/../")
         if i == 0:
             return None
         j = path.rindex("/", 0, i)
-        path = path[:j] + path[i + 3:]
+        path = path[:j] + path[i + 3 :]
     if appended and len(path) > 1 and path.endswith("/"):
         path = path[:-1]
     return path
@@ -291,8 +348,7 @@ _ALPHABET = ["/", "/", "/", ".", ".", "a", "b", "%2e", "%2E", ";x=1", "%41", "c.
 
 def _random_paths(count: int, seed: int) -> list[str]:
     rnd = random.Random(seed)
-    return ["/" + "".join(rnd.choice(_ALPHABET) for _ in range(rnd.randint(0, 9)))
-            for _ in range(count)]
+    return ["/" + "".join(rnd.choice(_ALPHABET) for _ in range(rnd.randint(0, 9))) for _ in range(count)]
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -330,9 +386,18 @@ def test_random_paths_encoded_vs_plain(seed):
 
 
 FAST_PATHS = [
-    "/", "/examples", "/examples/", "/examples/hello", "/index.html",
-    "/a/b/c/d.e.f", "/a-b_c~d/e!f$g&h'i(j)k*l+m,n=o:p@q", "/x.", "/WEB-INF/web.xml",
-    "/a/b.", "/~user/", "/deep" * 20 + "/",
+    "/",
+    "/examples",
+    "/examples/",
+    "/examples/hello",
+    "/index.html",
+    "/a/b/c/d.e.f",
+    "/a-b_c~d/e!f$g&h'i(j)k*l+m,n=o:p@q",
+    "/x.",
+    "/WEB-INF/web.xml",
+    "/a/b.",
+    "/~user/",
+    "/deep" * 20 + "/",
 ]
 
 

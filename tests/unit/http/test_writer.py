@@ -28,8 +28,7 @@ from catalina_py.http.writer import (
 def _h11_response(data: bytes, method: bytes = b"GET") -> list:
     """Parse ``data`` as the response to a ``method`` request with h11."""
     client = h11.Connection(h11.CLIENT)
-    client.send(h11.Request(method=method, target="/",
-                            headers=[("Host", "x")]))
+    client.send(h11.Request(method=method, target="/", headers=[("Host", "x")]))
     client.send(h11.EndOfMessage())
     client.receive_data(data)
     events = []
@@ -47,36 +46,38 @@ def _h11_response(data: bytes, method: bytes = b"GET") -> list:
 
 
 def test_basic_head():
-    head = build_response_head(200, [("Content-Type", "text/plain"),
-                                     ("Content-Length", "5")])
-    assert head == (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
-                    b"Content-Length: 5\r\n\r\n")
-    resp, = [e for e in _h11_response(head + b"hello")
-             if isinstance(e, h11.Response)]
+    head = build_response_head(200, [("Content-Type", "text/plain"), ("Content-Length", "5")])
+    assert head == (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n" b"Content-Length: 5\r\n\r\n")
+    (resp,) = [e for e in _h11_response(head + b"hello") if isinstance(e, h11.Response)]
     assert resp.status_code == 200 and resp.reason == b"OK"
 
 
 def test_head_accepts_any_iterable_and_repeats():
-    head = build_response_head(
-        404, iter([("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")]))
-    assert head == (b"HTTP/1.1 404 Not Found\r\nSet-Cookie: a=1\r\n"
-                    b"Set-Cookie: b=2\r\n\r\n")
+    head = build_response_head(404, iter([("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")]))
+    assert head == (b"HTTP/1.1 404 Not Found\r\nSet-Cookie: a=1\r\n" b"Set-Cookie: b=2\r\n\r\n")
 
 
 def test_head_without_headers():
     assert build_response_head(204, []) == b"HTTP/1.1 204 No Content\r\n\r\n"
 
 
-@pytest.mark.parametrize("status,reason", [
-    (200, "OK"), (206, "Partial Content"), (304, "Not Modified"),
-    (400, "Bad Request"), (413, "Content Too Large"),
-    (417, "Expectation Failed"), (431, "Request Header Fields Too Large"),
-    (501, "Not Implemented"), (505, "HTTP Version Not Supported"),
-])
+@pytest.mark.parametrize(
+    "status,reason",
+    [
+        (200, "OK"),
+        (206, "Partial Content"),
+        (304, "Not Modified"),
+        (400, "Bad Request"),
+        (413, "Content Too Large"),
+        (417, "Expectation Failed"),
+        (431, "Request Header Fields Too Large"),
+        (501, "Not Implemented"),
+        (505, "HTTP Version Not Supported"),
+    ],
+)
 def test_standard_reason_phrases(status, reason):
     assert REASONS[status] == reason
-    assert build_response_head(status, []).startswith(
-        f"HTTP/1.1 {status} {reason}\r\n".encode())
+    assert build_response_head(status, []).startswith(f"HTTP/1.1 {status} {reason}\r\n".encode())
 
 
 def test_reason_table_is_sane():
@@ -86,13 +87,10 @@ def test_reason_table_is_sane():
 
 
 def test_custom_reason_unknown_status_and_http10():
-    assert build_response_head(200, [], reason="Fine").startswith(
-        b"HTTP/1.1 200 Fine\r\n")
+    assert build_response_head(200, [], reason="Fine").startswith(b"HTTP/1.1 200 Fine\r\n")
     assert build_response_head(299, []).startswith(b"HTTP/1.1 299 \r\n")
-    assert build_response_head(200, [], version="HTTP/1.0").startswith(
-        b"HTTP/1.0 200 OK\r\n")
-    assert build_response_head(200, [], reason="").startswith(
-        b"HTTP/1.1 200 \r\n")
+    assert build_response_head(200, [], version="HTTP/1.0").startswith(b"HTTP/1.0 200 OK\r\n")
+    assert build_response_head(200, [], reason="").startswith(b"HTTP/1.1 200 \r\n")
 
 
 def test_latin1_values_are_encoded_as_latin1():
@@ -100,19 +98,36 @@ def test_latin1_values_are_encoded_as_latin1():
     assert b"X-Name: caf\xe9\r\n" in head
 
 
-@pytest.mark.parametrize("name", [
-    "", "Bad Name", "Bad:Name", "Bad\r\nX-Injected", "N\u00e9", "(x)",
-    "a/b", "a\tb", 7,
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "",
+        "Bad Name",
+        "Bad:Name",
+        "Bad\r\nX-Injected",
+        "N\u00e9",
+        "(x)",
+        "a/b",
+        "a\tb",
+        7,
+    ],
+)
 def test_invalid_header_names_rejected(name):
     with pytest.raises(ValueError):
         build_response_head(200, [(name, "v")])
 
 
-@pytest.mark.parametrize("value", [
-    "a\r\nX-Injected: 1", "a\nb", "a\rb", "a\x00b",
-    "\r\n\r\nHTTP/1.1 200 OK", "\u20ac",
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "a\r\nX-Injected: 1",
+        "a\nb",
+        "a\rb",
+        "a\x00b",
+        "\r\n\r\nHTTP/1.1 200 OK",
+        "\u20ac",
+    ],
+)
 def test_invalid_header_values_rejected(value):
     with pytest.raises(ValueError):
         build_response_head(200, [("X-Value", value)])
@@ -138,12 +153,15 @@ def test_tab_in_value_allowed():
 # ---------------------------------------------------------------- chunking
 
 
-@pytest.mark.parametrize("data,expected", [
-    (b"", b""),
-    (b"a", b"1\r\na\r\n"),
-    (b"x" * 26, b"1a\r\n" + b"x" * 26 + b"\r\n"),
-    (b"y" * 4096, b"1000\r\n" + b"y" * 4096 + b"\r\n"),
-])
+@pytest.mark.parametrize(
+    "data,expected",
+    [
+        (b"", b""),
+        (b"a", b"1\r\na\r\n"),
+        (b"x" * 26, b"1a\r\n" + b"x" * 26 + b"\r\n"),
+        (b"y" * 4096, b"1000\r\n" + b"y" * 4096 + b"\r\n"),
+    ],
+)
 def test_encode_chunk(data, expected):
     assert encode_chunk(data) == expected
 
@@ -157,8 +175,7 @@ def test_chunks_round_trip_through_our_parser():
     pieces = [b"hello", b" ", b"x" * 300, b"", b"\r\n0\r\n"]
     body = b"".join(encode_chunk(p) for p in pieces) + LAST_CHUNK
     p = RequestParser()
-    p.feed(b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
-           + body)
+    p.feed(b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" + body)
     p.next_event()
     got = b""
     while True:
@@ -180,8 +197,7 @@ def test_chunked_response_parsed_by_h11():
 
 
 def test_continue_100_parsed_by_h11():
-    events = _h11_response(CONTINUE_100 + build_response_head(
-        200, [("Content-Length", "0")]))
+    events = _h11_response(CONTINUE_100 + build_response_head(200, [("Content-Length", "0")]))
     assert isinstance(events[0], h11.InformationalResponse)
     assert events[0].status_code == 100
 
@@ -207,8 +223,7 @@ def test_build_error_response_defaults():
 
 def test_build_error_response_options():
     date = http_date(0)
-    data = build_error_response(505, b"<p>x</p>", content_type="text/html",
-                                close=False, date=date)
+    data = build_error_response(505, b"<p>x</p>", content_type="text/html", close=False, date=date)
     assert b"Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n" in data
     assert b"Content-Type: text/html\r\n" in data
     assert b"Connection" not in data
@@ -227,13 +242,16 @@ def test_build_error_response_without_body():
 # ---------------------------------------------------------------- http_date
 
 
-@pytest.mark.parametrize("ts,expected", [
-    (784111777, "Sun, 06 Nov 1994 08:49:37 GMT"),
-    (784111777.999, "Sun, 06 Nov 1994 08:49:37 GMT"),
-    (0, "Thu, 01 Jan 1970 00:00:00 GMT"),
-    (951782400, "Tue, 29 Feb 2000 00:00:00 GMT"),
-    (4102444799, "Thu, 31 Dec 2099 23:59:59 GMT"),
-])
+@pytest.mark.parametrize(
+    "ts,expected",
+    [
+        (784111777, "Sun, 06 Nov 1994 08:49:37 GMT"),
+        (784111777.999, "Sun, 06 Nov 1994 08:49:37 GMT"),
+        (0, "Thu, 01 Jan 1970 00:00:00 GMT"),
+        (951782400, "Tue, 29 Feb 2000 00:00:00 GMT"),
+        (4102444799, "Thu, 31 Dec 2099 23:59:59 GMT"),
+    ],
+)
 def test_http_date_known_values(ts, expected):
     assert http_date(ts) == expected
 
@@ -266,7 +284,10 @@ def test_http_date_is_locale_independent():
 
 
 def test_trusted_fields_and_date_follow_the_responses_own():
-    head = build_response_head(200, [("Content-Type", "text/plain")], trusted=(("Content-Length", "5"),),
-                               date="Sun, 06 Nov 1994 08:49:37 GMT")
-    assert head == (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n"
-                    b"Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n")
+    head = build_response_head(
+        200, [("Content-Type", "text/plain")], trusted=(("Content-Length", "5"),), date="Sun, 06 Nov 1994 08:49:37 GMT"
+    )
+    assert head == (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n"
+        b"Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n"
+    )

@@ -159,10 +159,12 @@ class Catalina:
         log.info("CATALINA_BASE:         %s", self.layout.base)
         if self.server is None:
             self.load()
+        server = self.server
+        assert server is not None  # load() sets it or raises
         for warning in self.warnings:
             log.warning("%s", warning)
-        self.server.bind()
-        self.server.start()
+        server.bind()
+        server.start()
 
     def stop(self) -> None:
         if self.server is not None:

@@ -107,7 +107,8 @@ class Http11Processor:
         # under it, when available (a gevent socket; not a test double).
         wait = getattr(sock, "_wait", None)
         event = getattr(sock, "_read_event", None)
-        self._raw = getattr(sock, "_sock", None)
+        # Any: gevent ships no types; set together with _wait_readable.
+        self._raw: Any = getattr(sock, "_sock", None)
         self._wait_readable = (
             (lambda: wait(event)) if wait is not None and event is not None and self._raw is not None else None
         )
@@ -164,7 +165,9 @@ class Http11Processor:
                 continue
             if event is CLOSED:
                 return
-            # A request head: serve it.
+            # A request head: serve it (between requests the parser yields
+            # nothing else).
+            assert isinstance(event, RequestHead)
             self.idle = False
             self.requests_served += 1
             self.head = event

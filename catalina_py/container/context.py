@@ -313,8 +313,8 @@ class StandardContext(LifecycleBase):
         # load-on-startup: non-negative values, lowest first, as the spec says.
         startup = sorted(
             (w for w in self.wrappers.values() if w.load_on_startup is not None and w.load_on_startup >= 0),
-            key=lambda w: w.load_on_startup,
-        )  # type: ignore[arg-type,return-value]
+            key=lambda w: w.load_on_startup or 0,
+        )
         self.start_filters()
         for wrapper in startup:
             wrapper.allocate()

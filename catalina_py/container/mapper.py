@@ -407,11 +407,12 @@ class Mapper:
             # The common layout (ROOT and one-segment contexts): one look-up
             # of the first segment, then ROOT.
             slash = path.find("/", 1)
-            ctx = contexts.get(path if slash < 0 else path[:slash])
-            if ctx is None:
-                ctx = contexts.get("")
-                if ctx is None:
+            first = contexts.get(path if slash < 0 else path[:slash])
+            if first is None:
+                first = contexts.get("")
+                if first is None:
                     return md
+            ctx: _Context = first
         else:
             found = _longest(contexts, path, entry.context_depth)
             if found is None:

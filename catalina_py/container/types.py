@@ -91,6 +91,9 @@ class WebappContext(Protocol):
     @mapper.setter
     def mapper(self, mapper: Mapper | None) -> None: ...
 
+    #: Requests inside the context's pipeline now (an undeploy waits for them).
+    in_flight: int
+
     def display_path(self) -> str: ...
 
     def is_available(self) -> bool: ...

@@ -162,9 +162,14 @@ class StandardWrapper(LifecycleBase):
             return self.instance
 
     def _load(self) -> Any:
-        cls = self.servlet_class
-        if isinstance(cls, str):
-            cls = self.context.loader.load_class(cls)  # type: ignore[union-attr]  # started contexts have one
+        spec = self.servlet_class
+        if isinstance(spec, str):
+            loader = self.context.loader
+            if loader is None:  # a started context always has one
+                raise RuntimeError(f"no loader to load servlet class {spec!r}")
+            cls = loader.load_class(spec)
+        else:
+            cls = spec
         servlet = cls()
         servlet.init(ServletConfig(self.name, self.init_params, self.context.get_servlet_context()))
         return servlet

@@ -56,6 +56,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..config.valve_spec import ValveSpec
     from ..container.host import StandardHost
     from ..container.mapper import Mapper
+    from ..container.types import WebappContext
 
 log = logging.getLogger("catalina_py.deploy")
 
@@ -319,7 +320,7 @@ class HostConfig:
         for pattern, wrapper in context.servlet_mappings():
             self.mapper.add_wrapper(self.host.name, path, pattern, wrapper)
 
-    def _discard(self, context: StandardContext | None) -> None:
+    def _discard(self, context: WebappContext | StandardContext | None) -> None:
         """Stop a context that failed to start (servlets destroyed, modules
         unloaded); what it raises is logged, never propagated."""
         if context is None:
@@ -477,7 +478,7 @@ class HostConfig:
                 self.reload(app.path)
 
     # -- undeploy, redeploy, reload ------------------------------------------
-    def _drain(self, context: StandardContext) -> None:
+    def _drain(self, context: WebappContext | StandardContext) -> None:
         """Wait (at most ``unload_delay``) for the requests in flight on
         *context* to finish."""
         deadline = time.monotonic() + self.unload_delay

@@ -309,6 +309,7 @@ def web_listener(target: Any = "", /) -> Any:
         from .listeners import LISTENER_INTERFACES
 
         _check_class(cls, "web_listener")
+        declared: C = cls  # issubclass below narrows cls; the decorator returns it as given
         if not issubclass(cls, LISTENER_INTERFACES):
             names = ", ".join(i.__name__ for i in LISTENER_INTERFACES)
             raise TypeError(
@@ -317,8 +318,8 @@ def web_listener(target: Any = "", /) -> Any:
                 f"one of {names} (catalina_py.servlet."
                 "listeners)"
             )
-        setattr(cls, WEB_LISTENER_ATTR, WebListenerInfo(description, location))
-        return cls
+        setattr(declared, WEB_LISTENER_ATTR, WebListenerInfo(description, location))
+        return declared
 
     if isinstance(target, type):
         return decorate(target)

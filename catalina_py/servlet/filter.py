@@ -162,7 +162,7 @@ class _Wrapper:
 
     __slots__ = ("_wrapped",)
     #: The wrapper class whose chain is_wrapper_for() follows.
-    _kind: ClassVar[type]
+    _kind: ClassVar[type[_Wrapper]]
 
     def __init__(self, wrapped: Any) -> None:
         if wrapped is None:

@@ -26,8 +26,10 @@ __all__ = ["BodySource", "HttpServletRequest", "ServletConnection", "ServletInpu
 class BodySource(Protocol):
     """Where a :class:`ServletInputStream` reads the request body from."""
 
-    #: The body was read to its end.
-    body_finished: bool
+    @property
+    def body_finished(self) -> bool:
+        """The body was read to its end."""
+        ...
 
     def read_body(self, size: int) -> bytes:
         """Up to *size* bytes of the body; b"" at its end."""

@@ -204,8 +204,7 @@ def build_environ(request: HttpServletRequest, default_mapping: bool = False, er
         "SERVER_PROTOCOL": request.get_protocol(),
         "REMOTE_ADDR": request.get_remote_addr(),
         "REMOTE_PORT": str(request.get_remote_port()),
-        "REQUEST_URI": request.get_request_uri()
-        + ("?" + request.get_query_string() if request.get_query_string() else ""),
+        "REQUEST_URI": request.get_request_uri() + (f"?{query}" if (query := request.get_query_string()) else ""),
         "wsgi.version": (1, 0),
         "wsgi.url_scheme": request.get_scheme(),
         "wsgi.input": WsgiInput(request.get_input_stream()),

@@ -25,14 +25,56 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from ... import __version__
 from ..pipeline import ValveBase, to_bool
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ...servlet.request import HttpServletRequest
-    from ...servlet.response import HttpServletResponse
+    from ...servlet.response import ServletWriter
+
+
+class ReportedRequest(Protocol):
+    """What the valve reads of the container's request."""
+
+    def get_attribute(self, name: str) -> Any: ...
+
+    # Any: the StandardContext / StandardHost, which sit above this module.
+    def get_context(self) -> Any: ...
+
+    def get_host(self) -> Any: ...
+
+
+class ReportedResponse(Protocol):
+    """What the valve reads and writes of the container's response (the
+    servlet API and the container-side error state of ``container/response.py``)."""
+
+    def is_committed(self) -> bool: ...
+
+    def is_error(self) -> bool: ...
+
+    def get_status(self) -> int: ...
+
+    def get_message(self) -> str | None: ...
+
+    def send_error(self, status: int, message: str | None = None) -> None: ...
+
+    def reset(self) -> None: ...
+
+    def reset_for_error(self) -> None: ...
+
+    def get_buffered_size(self) -> int: ...
+
+    def is_error_reported(self) -> bool: ...
+
+    def mark_error_reported(self) -> None: ...
+
+    def set_content_type(self, content_type: str | None) -> None: ...
+
+    def set_locale(self, locale: str) -> None: ...
+
+    def get_writer(self) -> ServletWriter: ...
+
 
 __all__ = ["ErrorReportValve", "error_page_html", "status_text", "SERVER_INFO"]
 
@@ -282,7 +324,7 @@ class ErrorReportValve(ValveBase):
         self.show_report = True
         self.show_server_info = True
 
-    def invoke(self, request: HttpServletRequest, response: HttpServletResponse) -> None:
+    def invoke(self, request: ReportedRequest, response: ReportedResponse) -> None:
         """Run the rest of the pipeline, then report the error, if any."""
         self.next.invoke(request, response)  # type: ignore[union-attr]
         if response.is_committed():
@@ -297,14 +339,14 @@ class ErrorReportValve(ValveBase):
             return
         self.report(request, response, exc)
 
-    def report(self, request: HttpServletRequest, response: HttpServletResponse, exc: BaseException | None) -> None:
+    def report(self, request: ReportedRequest, response: ReportedResponse, exc: BaseException | None) -> None:
         """Write the page for the response's status with this valve's
         settings (nothing for a status below 400, when a body was written
         after ``send_error``, or for an unknown status without a message)."""
         _write_report(response, exc, self.show_report, self.show_server_info)
 
     @staticmethod
-    def render(request: HttpServletRequest, response: HttpServletResponse, exc: BaseException | None = None) -> None:
+    def render(request: ReportedRequest, response: ReportedResponse, exc: BaseException | None = None) -> None:
         """The adapter's last resort when the pipeline itself raised: write
         the error page (500 unless ``send_error`` already set a status),
         with the settings of the host's ErrorReportValve if there is one."""
@@ -324,7 +366,7 @@ class ErrorReportValve(ValveBase):
 
 
 def _write_report(
-    response: HttpServletResponse, exc: BaseException | None, show_report: bool, show_server_info: bool
+    response: ReportedResponse, exc: BaseException | None, show_report: bool, show_server_info: bool
 ) -> None:
     status = response.get_status()
     if status < 400 or response.get_buffered_size():
@@ -346,7 +388,7 @@ def _write_report(
     _write_page(response, page)
 
 
-def _write_page(response: HttpServletResponse, page: str) -> None:
+def _write_page(response: ReportedResponse, page: str) -> None:
     """Replace the (empty, suspended) body of an error response by *page*.
 
     ``send_error`` suspends the response so the servlet cannot write any
@@ -361,7 +403,7 @@ def _write_page(response: HttpServletResponse, page: str) -> None:
     response.mark_error_reported()
 
 
-def _configured_valve(request: HttpServletRequest) -> ErrorReportValve | None:
+def _configured_valve(request: ReportedRequest) -> ErrorReportValve | None:
     """The ErrorReportValve of the request's context or host, if any."""
     for container in (request.get_context(), request.get_host()):
         if container is None:

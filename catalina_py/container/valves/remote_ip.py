@@ -42,13 +42,45 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from ..pipeline import ValveBase, to_bool
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ...servlet.request import HttpServletRequest
+    from ...http.headers import Headers
     from ...servlet.response import HttpServletResponse
+
+
+class ProxiedRequest(Protocol):
+    """What the valve reads and changes of the container's request (its
+    servlet API and the container-side setters of ``container/request.py``)."""
+
+    def get_protocol(self) -> str: ...
+
+    def get_remote_addr(self) -> str: ...
+
+    def get_remote_host(self) -> str: ...
+
+    def get_server_name(self) -> str: ...
+
+    def get_server_port(self) -> int: ...
+
+    def set_attribute(self, name: str, value: Any) -> None: ...
+
+    def get_mime_headers(self) -> Headers: ...
+
+    def set_remote_addr(self, addr: str) -> None: ...
+
+    def set_remote_host(self, host: str) -> None: ...
+
+    def set_scheme(self, scheme: str, secure: bool) -> None: ...
+
+    def set_server_name(self, name: str) -> None: ...
+
+    def set_server_port(self, port: int) -> None: ...
+
+    def set_local_port(self, port: int) -> None: ...
+
 
 log = logging.getLogger("catalina_py.container.valves.remote_ip")
 
@@ -222,7 +254,7 @@ class RemoteIpValve(ValveBase):
         return bool(parts) and all(p.lower() == expected for p in parts)
 
     # -- the request ----------------------------------------------------------
-    def invoke(self, request: HttpServletRequest, response: HttpServletResponse) -> None:
+    def invoke(self, request: ProxiedRequest, response: HttpServletResponse) -> None:
         headers = request.get_mime_headers()
         peer = request.get_remote_addr()
         result = self.resolve(peer, headers.get_all(self.remote_ip_header))
@@ -270,7 +302,7 @@ class RemoteIpValve(ValveBase):
             request.set_attribute(SERVER_PORT_ATTRIBUTE, request.get_server_port())
         self.next.invoke(request, response)  # type: ignore[union-attr]
 
-    def _set_ports(self, request: HttpServletRequest, default: int) -> None:
+    def _set_ports(self, request: ProxiedRequest, default: int) -> None:
         port = default
         if self.port_header:
             value = request.get_mime_headers().get(self.port_header)

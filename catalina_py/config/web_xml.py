@@ -29,8 +29,6 @@ JSP configuration...) produce :class:`ConfigWarning` entries in
 
 from __future__ import annotations
 
-import re
-
 from lxml import etree
 
 from catalina_py.config.web_xml_merge import merge_web_xml, validate_web_xml
@@ -54,6 +52,7 @@ from catalina_py.config.web_xml_specs import (
 )
 from catalina_py.config.xml import Element, SourceLines, XmlReader, read_xml
 from catalina_py.errors import ConfigError
+from catalina_py.http.grammar import is_token
 
 # The model and the merge are re-exported: ``catalina_py.config.web_xml``
 # stays the one import for everything about deployment descriptors.
@@ -77,14 +76,7 @@ __all__ = [
 ]
 
 # <web-app> children that only describe the application: accepted silently.
-_DESCRIPTIVE = frozenset(
-    {
-        "description",
-        "icon",
-        "distributable",
-        "module-name",
-    }
-)
+_DESCRIPTIVE = frozenset({"description", "icon", "distributable", "module-name"})
 
 # <web-app> children defined by the Servlet specification that catalina_py
 # does not implement yet: a warning each.
@@ -124,19 +116,9 @@ _UNSUPPORTED = frozenset(
 )
 
 _SERVLET_IGNORED = frozenset({"description", "display-name", "icon"})
-_SERVLET_UNSUPPORTED = frozenset(
-    {
-        "enabled",
-        "run-as",
-        "security-role-ref",
-        "multipart-config",
-    }
-)
+_SERVLET_UNSUPPORTED = frozenset({"enabled", "run-as", "security-role-ref", "multipart-config"})
 
 _FILTER_IGNORED = frozenset({"description", "display-name", "icon"})
-
-# RFC 6265 cookie-name: an RFC 7230 token.
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 # --------------------------------------------------------------------------
 # Parsing
@@ -378,7 +360,7 @@ class _Parser(XmlReader):
         for child_name, child in self.elements(element):
             text = self.text(child)
             if child_name == "name":
-                if not _TOKEN.fullmatch(text):
+                if not is_token(text):
                     raise self.error(
                         child,
                         f"invalid session cookie name " f"'{text}'",
@@ -400,7 +382,7 @@ class _Parser(XmlReader):
             elif child_name == "attribute":
                 name, _ = self.child_text(child, "attribute-name")
                 value, _ = self.child_text(child, "attribute-value")
-                if not name or not _TOKEN.fullmatch(name):
+                if not name or not is_token(name):
                     raise self.error(
                         child,
                         "<attribute> in <cookie-config> " "needs an <attribute-name> token",

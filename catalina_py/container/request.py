@@ -17,7 +17,6 @@ import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from ..http.errors import HttpParseError
 from ..http.grammar import split_host
 from ..servlet.attributes import AttributeHolder
 from ..servlet.cookies import Cookie, parse_cookie_header
@@ -25,11 +24,11 @@ from ..servlet.exceptions import BadRequestError, IllegalStateError, RequestTooL
 from ..servlet.listeners import ServletRequestAttributeEvent
 from ..servlet.mapping import HttpServletMapping
 from ..servlet.params import parse_form
-from ..servlet.request import HttpServletRequest, ServletConnection, ServletInputStream
+from ..servlet.request import HttpServletRequest, ServletInputStream
 from ..servlet.upgrade import HttpUpgradeHandler, UpgradeToken
 from ..servlets.conditional import parse_http_date
 from .mapper import UNMAPPED, MappingData
-from .request_connection import RequestConnection
+from .request_connection import ChannelBody, RequestConnectionSide
 from .request_dispatch import RequestDispatchState
 from .request_session import RequestSessions
 
@@ -38,7 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..http.parser import RequestHead
     from ..servlet.context import ServletContext
     from .async_context import AsyncContextImpl
-    from .channel import Channel, Slots
+    from .channel import Channel
     from .dispatcher import ApplicationDispatcher
     from .response import Response
 
@@ -49,28 +48,7 @@ log = logging.getLogger("catalina_py.container")
 _NO_VALUE = object()
 
 
-class ChannelBody:
-    """The request body as the servlet API's ``BodySource``: the channel's
-    body reader, with a malformed body (bad chunk framing) reported as the
-    servlet API's ``BadRequestError``, which the container answers with 400."""
-
-    __slots__ = ("_channel",)
-
-    def __init__(self, channel: Channel) -> None:
-        self._channel = channel
-
-    @property
-    def body_finished(self) -> bool:
-        return self._channel.body_finished
-
-    def read_body(self, size: int) -> bytes:
-        try:
-            return self._channel.read_body(size)
-        except HttpParseError as exc:
-            raise BadRequestError(exc.reason) from None
-
-
-class Request(RequestSessions, RequestDispatchState, AttributeHolder, HttpServletRequest):
+class Request(RequestSessions, RequestDispatchState, RequestConnectionSide, AttributeHolder, HttpServletRequest):
     """One HTTP request: the servlet API over the parsed head and the
     connection's :class:`Channel`."""
 
@@ -85,15 +63,6 @@ class Request(RequestSessions, RequestDispatchState, AttributeHolder, HttpServle
     mapping: MappingData = UNMAPPED
     _server_name: str | None = None
     _server_port: int | None = None
-    # What a valve (RemoteIpValve) says the connection is, in place of the
-    # socket's own values; None (the default) means the connection's value.
-    # get_server_name/get_server_port are changed through _server_name and
-    # _server_port above.
-    _remote_addr_override: str | None = None
-    _remote_host_override: str | None = None
-    _scheme_override: str | None = None
-    _secure_override: bool | None = None
-    _local_port_override: int | None = None
     # Asynchronous processing (see container/async_context.py):
     #: The container response of this request (set by the adapter; None once recycled).
     response: Response | None = None
@@ -508,112 +477,6 @@ class Request(RequestSessions, RequestDispatchState, AttributeHolder, HttpServle
         response.set_status(101)
         return handler
 
-    # -- the connection (Servlet 6) and its fate ---------------------------
-    def get_servlet_connection(self) -> ServletConnection:
-        return RequestConnection(self._channel, self._head.version)
-
-    @property
-    def connection_id(self) -> int:
-        """The connection's number (``events.Event.connection``)."""
-        return self._channel.connection_id
-
-    @property
-    def request_slots(self) -> Slots:
-        """The connector's ``maxThreads`` slots (held while in the pipeline)."""
-        return self._channel.request_slots
-
-    def disable_keep_alive(self) -> None:
-        """The connection serves no further request (the client went away,
-        or the response cannot be finished cleanly)."""
-        self._channel.keep_alive = False
-
-    def abort_connection(self) -> None:
-        """The servlet failed after the response was committed: the response
-        is cut off (no last chunk) and the connection closed, so the client
-        cannot mistake a truncated body for a whole one."""
-        channel = self._channel
-        channel.keep_alive = False
-        channel.abort_after_response = True
-
-    # -- container side: the connection as valves see and change it ---------
-    # Public, container-facing methods (not the servlet API) so that the
-    # valves (RemoteIpValve, AccessLogValve, ErrorReportValve) never read or
-    # write the request's private fields or its channel.
-    def get_context(self) -> Any:
-        """The ``StandardContext`` the request was mapped to, or None
-        (Tomcat's ``Request.getContext``)."""
-        return self.mapping.context
-
-    def get_host(self) -> Any:
-        """The ``StandardHost`` the request was mapped to, or None."""
-        return self.mapping.host
-
-    def set_remote_addr(self, addr: str) -> None:
-        """What ``get_remote_addr()`` returns from now on (Tomcat's
-        ``Request.setRemoteAddr``; RemoteIpValve)."""
-        self._remote_addr_override = addr
-
-    def set_remote_host(self, host: str) -> None:
-        """What ``get_remote_host()`` returns from now on."""
-        self._remote_host_override = host
-
-    def set_scheme(self, scheme: str, secure: bool) -> None:
-        """What ``get_scheme()`` and ``is_secure()`` return from now on."""
-        self._scheme_override = scheme
-        self._secure_override = secure
-
-    def set_server_name(self, name: str) -> None:
-        """What ``get_server_name()`` returns from now on (the Host header
-        is parsed first, so the port it names is kept)."""
-        if self._server_name is None:
-            self._split_host()
-        self._server_name = name
-
-    def set_server_port(self, port: int) -> None:
-        """What ``get_server_port()`` returns from now on (the Host header
-        is parsed first, so the name it names is kept)."""
-        if self._server_port is None:
-            self._split_host()
-        self._server_port = port
-
-    def set_local_port(self, port: int) -> None:
-        """What ``get_local_port()`` returns from now on."""
-        self._local_port_override = port
-
-    def get_mime_headers(self) -> Headers:
-        """The request's header fields, mutable (Tomcat's
-        ``getCoyoteRequest().getMimeHeaders()``): RemoteIpValve rewrites
-        ``X-Forwarded-For`` in place."""
-        return self._headers
-
-    def get_socket_local_port(self) -> int:
-        """The port the connection was accepted on, whatever a valve set
-        with ``set_local_port`` (the access log's ``%p``)."""
-        return self._channel.local_port
-
-    def get_bytes_sent(self) -> int:
-        """Body bytes of the response sent so far on the connection."""
-        return self._channel.bytes_sent
-
-    def is_keep_alive(self) -> bool:
-        """Whether the connection will serve another request after this one."""
-        return self._channel.keep_alive
-
-    def is_connection_aborted(self) -> bool:
-        """Whether the response was cut off after it was committed (a
-        servlet failed): the connection is closed without completing it."""
-        return self._channel.abort_after_response
-
-    def get_wrapper(self) -> Any:
-        """Container side: the wrapper (servlet) the request is mapped to,
-        None when nothing matched (Tomcat's ``Request.getWrapper``)."""
-        return self.mapping.wrapper
-
-    def get_decoded_path_in_context(self) -> str:
-        """Container side: the decoded, normalised path after the context
-        path ("/" at least), which the Mapper matched."""
-        return self.mapping.relative_path
-
     def get_response(self) -> Response | None:
         """Container side: the response of this request, None once it has
         ended (Tomcat's ``Request.getResponse``)."""
@@ -639,21 +502,6 @@ class Request(RequestSessions, RequestDispatchState, AttributeHolder, HttpServle
         if response is not None:
             self.response = None
             response.recycle()
-
-    # Read by other branches' modules (the session manager, the WebSocket
-    # upgrade) under their names from before the mapping became one value;
-    # they go when those read ``response`` and ``mapping`` instead.
-    @property
-    def _response(self) -> Response | None:
-        return self.response
-
-    @property
-    def _wrapper(self) -> Any:
-        return self.mapping.wrapper
-
-    @property
-    def _decoded_path_in_context(self) -> str:
-        return self.mapping.relative_path
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
         return iter(self._headers)

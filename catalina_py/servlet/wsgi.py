@@ -70,7 +70,6 @@ _HOP_BY_HOP = frozenset(
         "upgrade",
     )
 )
-_TOKEN = TOKEN_RE
 _STATUS = re.compile(r"([1-9][0-9]{2}) [^\x00-\x08\x0a-\x1f\x7f]*\Z")
 
 
@@ -302,7 +301,7 @@ class WsgiResponder:
             name, value = item
             if not isinstance(name, str) or not isinstance(value, str):
                 raise TypeError(f"WSGI header names and values must be str: {item!r}")
-            if not _TOKEN.match(name):
+            if not TOKEN_RE.match(name):
                 raise ValueError(f"invalid header name {name!r}")
             if "\r" in value or "\n" in value or "\x00" in value:
                 raise ValueError(f"header {name!r}: the value must not contain CR, LF or NUL")

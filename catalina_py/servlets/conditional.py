@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from ..http.grammar import TCHAR_SET
 from ..http.writer import http_date
 
 __all__ = [
@@ -271,7 +272,6 @@ class RangeResult:
         return {"full": 200, "partial": 206, "unsatisfiable": 416, "bad_request": 400}[self.kind]
 
 
-_TCHARS = frozenset("!#$%&'*+-.^_`|~0123456789" "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _DIGITS = frozenset("0123456789")
 
 
@@ -353,7 +353,7 @@ def _parse_range_header(value: str) -> tuple[str, list[tuple[int, int]]] | None:
     n = len(value)
     pos = _skip_ws(value, 0)
     start = pos
-    while pos < n and value[pos] in _TCHARS:
+    while pos < n and value[pos] in TCHAR_SET:
         pos += 1
     units = value[start:pos].lower()
     if not units:

@@ -40,7 +40,6 @@ _TAIL = b"\x00\x00\xff\xff"
 _PARAMS = frozenset(
     {"server_no_context_takeover", "client_no_context_takeover", "server_max_window_bits", "client_max_window_bits"}
 )
-_TCHARS = TCHAR_SET
 
 
 class _Compressor(Protocol):
@@ -95,7 +94,7 @@ def _split_outside_quotes(text: str, separator: str) -> list[str]:
 
 def _token(text: str) -> str:
     text = text.strip(" \t")
-    if not text or any(char not in _TCHARS for char in text):
+    if not text or any(char not in TCHAR_SET for char in text):
         raise _SyntaxError(f"not a token: {text!r}")
     return text
 

@@ -2,8 +2,10 @@
 
 Every frame the server sends (messages from the basic and async remotes,
 pings, pongs, the protocol's own pongs and close replies, our close)
-goes through :meth:`FrameWriter.write_frames`, under one lock, so frames of
-messages sent from many greenlets at once never interleave. The writer
+goes through one :class:`FrameWriter` (``send_message``, ``send_control``,
+``send_close``, ``flush``), whose ``_write`` is the connection's only
+``sendall``, under one lock, so frames of messages sent from many
+greenlets at once never interleave. The writer
 owns the socket's sending side; the reader (the upgrade handler's
 greenlet) never writes.
 """

@@ -7,7 +7,13 @@ pipelines, the servlet, response serialisation and the access log. The
 network part (syscalls, greenlet switches) is what ``http_hello.py``
 measures on top of this.
 
-    .venv/bin/python bench/pipeline_cost.py [--requests 100000] [--path /examples/servlets/helloworld] [--profile]
+It uses only what the old and the new layout have in common (the bootstrap
+and ``connector/processor.py``'s ``Http11Processor``), so ``--home DIR``
+measures any checkout with the same script (before/after figures in
+``docs/performance.md``).
+
+    .venv/bin/python bench/pipeline_cost.py [--requests 100000] [--path /examples/servlets/helloworld]
+        [--home DIR] [--profile]
 """
 
 from __future__ import annotations
@@ -63,15 +69,15 @@ class LoopSocket:
         pass
 
 
-def make_base() -> str:
+def make_base(home: str) -> str:
     base = tempfile.mkdtemp(prefix="catalina-bench-")
     os.makedirs(os.path.join(base, "conf"))
     os.makedirs(os.path.join(base, "logs"))
-    with open(os.path.join(HOME, "conf", "server.xml")) as fh:
+    with open(os.path.join(home, "conf", "server.xml")) as fh:
         xml = fh.read().replace('port="8080"', 'port="0" address="127.0.0.1"').replace('port="8005"', 'port="-1"')
     with open(os.path.join(base, "conf", "server.xml"), "w") as fh:
         fh.write(xml)
-    shutil.copytree(os.path.join(HOME, "webapps", "examples"), os.path.join(base, "webapps", "examples"))
+    shutil.copytree(os.path.join(home, "webapps", "examples"), os.path.join(base, "webapps", "examples"))
     return base
 
 
@@ -79,16 +85,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=100_000)
     parser.add_argument("--path", default="/examples/servlets/helloworld")
+    parser.add_argument("--home", default=HOME, help="the checkout of catalina_py to measure")
     parser.add_argument("--profile", action="store_true", help="print the top functions by own time")
     args = parser.parse_args()
+    home = os.path.abspath(args.home)
 
     from gevent import monkey
 
     monkey.patch_all()
-    sys.path.insert(0, HOME)
-    base = make_base()
+    sys.path.insert(0, home)
+    base = make_base(home)
     os.environ["CATALINA_BASE"] = base
-    os.environ["CATALINA_HOME"] = HOME
+    os.environ["CATALINA_HOME"] = home
     from catalina_py.bootstrap import Catalina, Layout
     from catalina_py.connector.processor import Http11Processor
 
@@ -119,8 +127,11 @@ def main() -> int:
         if served != args.requests or sock.sent < served:
             print(f"only {served} of {args.requests} requests were served", file=sys.stderr)
             return 1
+        import catalina_py
+
+        where = os.path.dirname(os.path.dirname(os.path.abspath(catalina_py.__file__)))
         print(
-            f"{served} requests to {args.path}: {elapsed * 1e6 / served:.2f} us per request "
+            f"{served} requests to {args.path} (catalina_py from {where}): {elapsed * 1e6 / served:.2f} us per request "
             f"({served / elapsed:,.0f} req/s if the network were free), "
             f"{cpu * 1e6 / served:.2f} us of process CPU time (steadier on a busy machine)"
         )

@@ -157,22 +157,20 @@ class CoyoteAdapter:
         context = mapping.context
         host = mapping.host
         loggers = context.access_logs if context is not None else (host.access_logs if host is not None else ())
-        if loggers or BUS.active:
-            now = time.time()
-            event = RequestCompleted(
-                connection=channel.connection_id, at=now, request=request, response=response, elapsed=now - start
-            )
+        if loggers:
+            elapsed = time.time() - start
             for valve in loggers:
                 try:
-                    on_event = getattr(valve, "on_event", None)
-                    if on_event is not None:
-                        on_event(event)
-                    else:  # an access log valve that only knows log_access
-                        valve.log_access(request, response, event.elapsed)
+                    valve.log_access(request, response, elapsed)
                 except Exception:
                     log.exception("Access log valve failed")
-            if BUS.active:
-                BUS.emit(event)
+        if BUS.active:
+            now = time.time()
+            BUS.emit(
+                RequestCompleted(
+                    connection=channel.connection_id, at=now, request=request, response=response, elapsed=now - start
+                )
+            )
         # Tomcat recycles these objects; here the request, the response and
         # its writer refer to each other, and the cycles are broken.
         request.recycle()

@@ -21,7 +21,6 @@ __all__ = [
     "UpgradeRequest",
     "connection_id",
     "mapped_servlet_class",
-    "path_in_context",
     "request_headers",
 ]
 
@@ -88,11 +87,6 @@ def request_headers(request: ContainerUpgradeRequest) -> HeaderFields:
     """The request's header fields, whole (the servlet API gives them one
     name at a time; the checks need the token search)."""
     return request.get_mime_headers()
-
-
-def path_in_context(request: ContainerUpgradeRequest) -> str:
-    """The decoded request path within its context ("/chat/lobby")."""
-    return request.mapping.relative_path
 
 
 def mapped_servlet_class(request: ContainerUpgradeRequest) -> str | type | None:

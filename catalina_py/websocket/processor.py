@@ -90,7 +90,11 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
         self._subprotocol: str | None = None
         self._idle_timeout = 0.0
         self._protocol: WsProtocol = WsProtocol()
-        self._state = WsState.CONNECTING
+        #: The session's state: CONNECTING until ``init``, then OPEN, CLOSING
+        #: (our close is out, or on_close fired before the end), CLOSED. Read
+        #: by the session on every send, so a plain attribute; only
+        #: ``_move`` changes it.
+        self.state = WsState.CONNECTING
         self._settings: WsSettings = settings_for(None)
         self.session: WsSession | None = None
         self.endpoint: Endpoint | None = None
@@ -136,12 +140,6 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
 
     # -- SessionLink ---------------------------------------------------------
     @property
-    def state(self) -> WsState:
-        """The session's state: CONNECTING until ``init``, then OPEN,
-        CLOSING (our close is out, or on_close fired before the end), CLOSED."""
-        return self._state
-
-    @property
     def protocol(self) -> WsProtocol:
         """The connection's protocol state machine."""
         return self._protocol
@@ -153,7 +151,7 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
 
     def _move(self, state: WsState) -> None:
         """The one place the session's state changes."""
-        self._state = state
+        self.state = state
 
     def idle_timeout_changed(self) -> None:
         """The session's idle timeout changed: the watchdog re-arms."""
@@ -236,9 +234,9 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
         assert session is not None
         if isinstance(event, (TextMessage, BinaryMessage)):
             self._last_active = _monotonic()
-            if not session.is_open():
+            if self.state is not WsState.OPEN:
                 return  # our close is out: messages in flight are dropped
-            text = isinstance(event, TextMessage)
+            text = type(event) is TextMessage
             if BUS.active:
                 BUS.emit(message_event(MessageReceived, self._connection_id, event.data))
             handler = session.message_handler(text)
@@ -406,13 +404,13 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
                 session = self.session
                 if session is None:
                     return
-                if self._state == WsState.CLOSING or self._protocol.state == WsState.CLOSING:
+                if self.state == WsState.CLOSING or self._protocol.state == WsState.CLOSING:
                     if self._close_deadline and now >= self._close_deadline:
                         self.abort("no close reply within the close timeout")
                         return
                     if self._close_deadline:
                         wake_at = self._close_deadline
-                elif self._state == WsState.OPEN:
+                elif self.state == WsState.OPEN:
                     idle = session.get_max_idle_timeout()
                     if idle > 0:
                         expires = self._last_active + idle

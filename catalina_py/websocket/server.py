@@ -32,7 +32,6 @@ from .handshake_request import (
     UpgradeRequest,
     connection_id,
     mapped_servlet_class,
-    path_in_context,
     request_headers,
 )
 from .processor import WsHttpUpgradeHandler
@@ -202,7 +201,7 @@ class ServerContainer:
     def handshake(self, request: ContainerUpgradeRequest, response: HandshakeHttpResponse) -> bool:
         """Answer the request if it is for an endpoint; False to let the
         servlets have it."""
-        path = path_in_context(request)
+        path = request.mapping.relative_path  # the decoded path within the context
         heads = self._heads
         if heads is not None:
             end = path.find("/", 1)

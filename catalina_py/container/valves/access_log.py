@@ -4,9 +4,11 @@ The line is described by a *pattern* of ``%`` codes, compiled once by
 :mod:`.access_log_pattern` (its dates by :mod:`.access_log_dates`); it goes
 to a daily file, buffered, written by :mod:`.access_log_file`. This module is the valve that joins them: its
 server.xml attributes, its lifecycle, and the two ways a completed request
-reaches it -- :meth:`AccessLogValve.on_event` with the event stream's
-``RequestCompleted``, and :meth:`AccessLogValve.log_access` (the same, with
-the request, response and elapsed time as arguments). The valve's
+reaches it -- :meth:`AccessLogValve.log_access` with the request, response
+and elapsed time (what ``CoyoteAdapter`` calls for the valves on the
+request's path), and :meth:`AccessLogValve.on_event` with the event
+stream's ``RequestCompleted`` (the same, for a valve subscribed to the
+bus). The valve's
 ``invoke`` just passes the request on.
 """
 

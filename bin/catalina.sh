@@ -5,6 +5,7 @@
 #   bin/catalina.sh stop         stop through the shutdown port
 #   bin/catalina.sh configtest   check the configuration and exit
 #   bin/catalina.sh version      print versions
+#   bin/catalina.sh tour [NAME]  the guided tour of the connector (docs/tour.md)
 # Options of the form -Dname=value set ${name} for conf/server.xml.
 # Environment: CATALINA_HOME (this install), CATALINA_BASE (the instance,
 # default CATALINA_HOME), CATALINA_PID (default $CATALINA_BASE/logs/catalina.pid).

@@ -72,6 +72,10 @@ class Catalina:
         self.layout = layout
         self.server: Any = None
         self.warnings: list[str] = []
+        #: Server-level listeners run here (``<Listener>`` with a Python
+        #: class, ``run --trace-file``): started before the connectors
+        #: accept, stopped after they stopped.
+        self.listeners: list[Any] = []
 
     # -- building -----------------------------------------------------------
     def load(self) -> Any:
@@ -129,6 +133,7 @@ class Catalina:
                     properties=properties,
                     deploy_on_startup=host_config.deploy_on_startup,
                     background_processor_delay=host_config.background_processor_delay,
+                    server=server,
                 )
                 service.host_configs.append(deployer)
             mapper.set_default_host(engine_config.default_host)
@@ -137,6 +142,10 @@ class Catalina:
             for connector_config in service_config.connectors:
                 service.connectors.append(Connector(connector_config, adapter))
             server.services.append(service)
+        for listener_config in config.listeners:
+            if listener_config.python_class is not None:
+                cls = resolve_class(listener_config.python_class)
+                self.listeners.append(cls(listener_config.attributes, catalina_base=self.layout.base))
         self.server = server
         return server
 
@@ -164,11 +173,18 @@ class Catalina:
         for warning in self.warnings:
             log.warning("%s", warning)
         server.bind()
+        for listener in self.listeners:
+            listener.start()
         server.start()
 
     def stop(self) -> None:
         if self.server is not None:
             self.server.stop()
+        for listener in reversed(self.listeners):
+            try:
+                listener.stop()
+            except Exception:
+                log.exception("Listener %s failed to stop", type(listener).__name__)
 
     def run(self) -> int:
         """``catalina.sh run``: serve until the shutdown command or a signal."""
@@ -207,9 +223,18 @@ def _parse_args(argv: list[str]) -> tuple[argparse.Namespace, dict[str, str]]:
         "--trace",
         action="store_true",
         default=os.environ.get("CATALINA_TRACE", "") not in ("", "0", "false"),
-        help="run: log each connection's steps (accept, parse, map, servlet, response, "
+        help="run: log each connection's steps (accept, parse, map, valves, filters, servlet, commit, "
         "upgrade, frames, close); also CATALINA_TRACE=1",
     )
+    parser.add_argument(
+        "--trace-file",
+        metavar="PATH",
+        default=os.environ.get("CATALINA_TRACE_FILE") or None,
+        help="run: write every event as a JSON line to PATH (relative to CATALINA_BASE); also CATALINA_TRACE_FILE",
+    )
+    parser.add_argument("--trace-connector", metavar="NAME", help="trace only this connector (name or port)")
+    parser.add_argument("--trace-client", metavar="ADDRESS", help="trace only connections from this client address")
+    parser.add_argument("--trace-path", metavar="PREFIX", help="trace only requests whose target starts with PREFIX")
     parser.add_argument(
         "--wait", type=float, default=30.0, help="start/stop: seconds to wait for the server to come up or go away"
     )
@@ -372,7 +397,8 @@ def cmd_version(layout: Layout) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args, defines = _parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args, defines = _parse_args(argv)
     layout = Layout.from_environment(defines)
     if args.command == "version":
         return cmd_version(layout)
@@ -390,8 +416,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.trace:
         from . import trace
 
-        trace.enable()
+        trace.enable(True, args.trace_connector, args.trace_client, args.trace_path)
     catalina = Catalina(layout)
+    if args.trace_file:
+        from .trace_json import JsonTraceListener
+
+        criteria = {"file": args.trace_file}
+        for name, value in (
+            ("connector", args.trace_connector),
+            ("client", args.trace_client),
+            ("pathPrefix", args.trace_path),
+        ):
+            if value:
+                criteria[name] = value
+        catalina.listeners.append(JsonTraceListener(criteria, catalina_base=layout.base))
     try:
         return catalina.run()
     except ConfigError as exc:

@@ -29,6 +29,8 @@ __all__ = [
     "BUS",
     "BytesReceived",
     "BytesSent",
+    "ChunkReceived",
+    "ChunkSent",
     "ConnectionAccepted",
     "ConnectionClosed",
     "Event",
@@ -46,9 +48,11 @@ __all__ = [
     "MessageReceived",
     "MessageSent",
     "Observer",
+    "PongReceived",
     "RequestCompleted",
     "RequestHeadParsed",
     "RequestMapped",
+    "RequestRejected",
     "ResponseCommitted",
     "ServletCalled",
     "ServletReturned",
@@ -130,6 +134,16 @@ class RequestHeadParsed(Event):
 
 
 @dataclass(slots=True, kw_only=True, eq=False)
+class RequestRejected(Event):
+    """``Http11Processor`` could not read a request (a malformed head, a
+    header block over ``maxHttpHeaderSize``, a bad body framing) and
+    answers *status*; the connection closes after it."""
+
+    status: int
+    reason: str
+
+
+@dataclass(slots=True, kw_only=True, eq=False)
 class RequestMapped(Event):
     """``CoyoteAdapter`` asked the Mapper: which host, context and wrapper,
     and the rule that matched (``match_type``: exact, prefix, extension,
@@ -198,6 +212,28 @@ class ServletReturned(Event):
 
 
 @dataclass(slots=True, kw_only=True, eq=False)
+class ChunkReceived(Event):
+    """``Http11Processor`` read the size line of a request body chunk
+    (``index`` counts from 1; the last chunk has size 0 and ``last`` set,
+    with the number of trailer fields that followed it)."""
+
+    index: int
+    size: int
+    last: bool
+    trailers: int
+
+
+@dataclass(slots=True, kw_only=True, eq=False)
+class ChunkSent(Event):
+    """``Http11Processor`` sent a chunk of a chunked response (the last
+    chunk: size 0, ``last`` set)."""
+
+    index: int
+    size: int
+    last: bool
+
+
+@dataclass(slots=True, kw_only=True, eq=False)
 class ResponseCommitted(Event):
     """The status line and headers went out. ``framing`` is one of
     "content-length", "chunked", "close-delimited", "no-body" or
@@ -212,10 +248,13 @@ class ResponseCommitted(Event):
 
 @dataclass(slots=True, kw_only=True, eq=False)
 class KeepAliveDecided(Event):
-    """After a response: does the connection serve another request?"""
+    """After a response: does the connection serve another request?
+    ``buffered`` counts the bytes already read past this request (the start
+    of a pipelined next request, served from the buffer without a read)."""
 
     keep_alive: bool
     reason: str
+    buffered: int = 0
 
 
 @dataclass(slots=True, kw_only=True, eq=False)
@@ -255,10 +294,14 @@ class HandshakeAccepted(Event):
 
 @dataclass(slots=True, kw_only=True, eq=False)
 class HandshakeRefused(Event):
-    """The handshake failed with this status (400, 403, 426)."""
+    """The handshake failed with this status (400, 403, 426): ``check`` is
+    the check that failed (as in ``HandshakeCheck``) and ``compared`` the
+    values it compared (what the request had, what was required)."""
 
     status: int
     reason: str
+    check: str = ""
+    compared: str = ""
 
 
 @dataclass(slots=True, kw_only=True, eq=False)
@@ -292,6 +335,12 @@ class FrameEvent(Event):
     length: int
     payload: bytes
     description: str
+    #: RSV2 and RSV3 (no extension here uses them: a frame received with
+    #: either set fails the connection before it is reported).
+    rsv2: bool = False
+    rsv3: bool = False
+    #: The 4-byte masking key of a masked frame (clients mask every frame).
+    mask_key: bytes | None = None
 
 
 @dataclass(slots=True, kw_only=True, eq=False)
@@ -302,6 +351,13 @@ class FrameReceived(FrameEvent):
 @dataclass(slots=True, kw_only=True, eq=False)
 class FrameSent(FrameEvent):
     """A frame written to the client."""
+
+
+@dataclass(slots=True, kw_only=True, eq=False)
+class PongReceived(Event):
+    """A pong answered the ping the session sent ``rtt`` seconds before."""
+
+    rtt: float
 
 
 @dataclass(slots=True, kw_only=True, eq=False)

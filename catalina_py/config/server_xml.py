@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from catalina_py.config.connector_spec import ConnectorSpec, read_connector
 from catalina_py.config.context_spec import ContextSpec, read_context
-from catalina_py.config.valve_spec import ValveSpec, frozen_map, read_valve
+from catalina_py.config.valve_spec import ValveSpec, frozen_map, read_valve, resolve_class
 from catalina_py.config.xml import Element, SourceLines, XmlReader, read_xml
 from catalina_py.errors import ConfigError, ConfigWarning, Location
 
@@ -116,14 +116,23 @@ _WILDCARD_ADDRESSES = frozenset({"0.0.0.0", "::", "[::]"})
 # --------------------------------------------------------------------------
 
 
+#: Class names of the Java world: a Tomcat (or third-party Java) listener,
+#: recorded with a warning rather than imported.
+_JAVA_PREFIXES = ("org.", "com.", "net.", "jakarta.", "javax.", "java.")
+
+
 @dataclass(frozen=True)
 class ListenerSpec:
-    """A Server-level ``<Listener>``: recorded (with a warning) but not run
-    by catalina_py."""
+    """A Server-level ``<Listener>``. Tomcat's own listener classes are
+    recorded (with a warning) but not run; a Python class (a dotted path,
+    checked importable while the file is read, such as
+    ``catalina_py.trace_json.JsonTraceListener``) is run: ``python_class``
+    names it (None for a Tomcat class)."""
 
     class_name: str
     attributes: Mapping[str, str]
     location: Location
+    python_class: str | None = None
 
 
 @dataclass(frozen=True)
@@ -311,12 +320,28 @@ class _ServerXmlReader(XmlReader):
         )
 
     def listener(self, element: Element) -> ListenerSpec:
-        """Read a Server-level ``<Listener>`` (kept, with a warning)."""
+        """Read a Server-level ``<Listener>``: a Python class is checked and
+        kept to run; one of Tomcat's is kept with a warning."""
         attrs = self.attributes(element, "Listener")
-        class_name = attrs.required("className", 'className="..."')
-        self.warn(attrs.location, f"<Listener> {class_name} is not supported" " by catalina_py, ignored")
+        class_name = attrs.required("className", 'className="catalina_py.trace_json.JsonTraceListener"')
         self.no_children(element, "Listener")
-        return ListenerSpec(class_name, frozen_map(attrs.others("className")), attrs.location)
+        attributes = frozen_map(attrs.others("className"))
+        if class_name.startswith(_JAVA_PREFIXES) or "." not in class_name:
+            self.warn(attrs.location, f"<Listener> {class_name} is not supported" " by catalina_py, ignored")
+            return ListenerSpec(class_name, attributes, attrs.location)
+        try:
+            cls = resolve_class(class_name)
+        except (ImportError, TypeError) as exc:
+            raise ConfigError.at(
+                attrs.location,
+                f"cannot load listener class '{class_name}': {exc}",
+                'a Python class path such as className="catalina_py.trace_json.JsonTraceListener"',
+            ) from None
+        known = getattr(cls, "ATTRIBUTES", None)
+        if known is not None:
+            for name in sorted(set(attributes) - set(known)):
+                self.warn(attrs.location, f"<Listener> {class_name} has no attribute '{name}', ignored")
+        return ListenerSpec(class_name, attributes, attrs.location, class_name)
 
     def service(self, element: Element) -> ServiceSpec:
         """Read ``<Service>``: its connectors and exactly one engine."""

@@ -32,6 +32,7 @@ TOMCAT_VALVES: dict[str, str] = {
     "org.apache.catalina.valves.AccessLogValve": "catalina_py.container.valves.access_log.AccessLogValve",
     "org.apache.catalina.valves.ErrorReportValve": "catalina_py.container.valves.error_report.ErrorReportValve",
     "org.apache.catalina.valves.RemoteIpValve": "catalina_py.container.valves.remote_ip.RemoteIpValve",
+    "org.apache.catalina.valves.RemoteAddrValve": "catalina_py.container.valves.remote_addr.RemoteAddrValve",
 }
 
 

@@ -32,9 +32,12 @@ from ..events import (
     BUS,
     BytesReceived,
     BytesSent,
+    ChunkReceived,
+    ChunkSent,
     ConnectionClosed,
     KeepAliveDecided,
     RequestHeadParsed,
+    RequestRejected,
     ResponseCommitted,
     Upgraded,
     next_connection_id,
@@ -96,9 +99,17 @@ class Http11Processor:
         self.idle = True  # waiting for the first byte of a request
         self.requests_served = 0
         self.greenlet: Any = None  # the gevent Greenlet serving this connection
-        # Totals for ConnectionClosed (counted only while somebody listens).
+        #: Bytes read from and written to the socket by this processor
+        #: (the inspector's connection list, ``ConnectionClosed``).
         self.bytes_in = 0
         self.bytes_out = 0
+        #: Where the connection is, in the inspector's words: "reading head",
+        #: "reading body", "in the servlet", "writing", "keep-alive idle",
+        #: "upgraded", "closing", "closed".
+        self.stage = "reading head"
+        self._chunks_in = 0  # chunk size lines of the request body reported
+        self._chunks_reader: object = None  # ... by this body reader
+        self._chunks_out = 0  # chunks of the response sent
         self.close_reason = "the client closed the connection"
         # Monotonic time after which a blocked read or write is given up
         # (0: not blocked); enforced by Endpoint's timeout sweeper.
@@ -169,6 +180,7 @@ class Http11Processor:
             # nothing else).
             assert isinstance(event, RequestHead)
             self.idle = False
+            self.stage = "in the servlet"
             self.requests_served += 1
             self.head = event
             if BUS.active:
@@ -202,18 +214,22 @@ class Http11Processor:
                 return
             if not self.keep_alive or not self._finish_request():
                 self.linger = not self.body_finished or self.parser.has_buffered_data
+                self.stage = "closing"
                 if BUS.active:
                     self._emit_keep_alive(False)
                 self.close_reason = "not kept alive"
                 return
+            parser.start_next_request()
             if BUS.active:
                 self._emit_keep_alive(True)
-            parser.start_next_request()
             if not parser.has_buffered_data:
                 # Nothing pipelined: wait for the next request right away.
                 self.idle = True
+                self.stage = "keep-alive idle"
                 if not self._fill():
                     return
+            else:
+                self.stage = "reading head"
 
     def _upgrade(self) -> None:
         """Tomcat's ``UPGRADING`` hand-off: the 101 was committed, so the
@@ -242,6 +258,7 @@ class Http11Processor:
         if BUS.active:
             BUS.emit(Upgraded(connection=self.connection_id, handler=type(handler).__name__, leftover=len(leftover)))
         self.upgraded = connection
+        self.stage = "upgraded"
         self.close_reason = "upgraded connection closed"
         upgraded = self.endpoint.upgraded
         upgraded.add(connection)
@@ -288,10 +305,12 @@ class Http11Processor:
             return False  # keepAliveTimeout or connectionTimeout: close quietly
         finally:
             self.deadline = 0.0
+        self.bytes_in += len(data)
         if BUS.active:
-            self.bytes_in += len(data)
             BUS.emit(BytesReceived(connection=self.connection_id, data=bytes(data)))
-        self.idle = False
+        if self.idle:
+            self.idle = False
+            self.stage = "reading head"
         self.parser.feed(data)
         return True
 
@@ -319,12 +338,14 @@ class Http11Processor:
     def close(self) -> None:
         """Close the socket (lingering when input was left unread); the end of the connection."""
         sock = self.sock
+        self.stage = "closing"
         if self.linger:
             self._lingering_close()
         try:
             sock.close()
         except OSError:
             pass
+        self.stage = "closed"
         if BUS.active:
             BUS.emit(
                 ConnectionClosed(
@@ -360,6 +381,8 @@ class Http11Processor:
         """A request we cannot read gets its status and the connection closes
         (the framing may be unknown, so nothing after it can be trusted)."""
         log.debug("Bad request from %s: %s %s", self.remote_addr, exc.status, exc.reason)
+        if BUS.active:
+            BUS.emit(RequestRejected(connection=self.connection_id, status=exc.status, reason=exc.reason))
         self.linger = True
         adapter = self.endpoint.adapter
         adapter.log_bad_request(self, exc)
@@ -372,8 +395,8 @@ class Http11Processor:
                 date=http_date_now(),
             )
             self.sock.sendall(data)
+            self.bytes_out += len(data)
             if BUS.active:
-                self.bytes_out += len(data)
                 BUS.emit(BytesSent(connection=self.connection_id, data=data))
         except OSError:
             pass
@@ -397,15 +420,21 @@ class Http11Processor:
                 if not self._continue_sent and head is not None and head.expect_continue:
                     self._continue_sent = True
                     self._send(CONTINUE_100)
+                stage, self.stage = self.stage, "reading body"
                 if not self._fill():
                     self.keep_alive = False
                     raise ClientAbortError("the client stopped sending the request body")
+                self.stage = stage
                 continue
             if type(event) is Data:
+                if BUS.active:
+                    self._emit_chunk(False, 0)
                 return event.data
             if type(event) is EndOfMessage:
                 self.body_finished = True
                 self.trailers = event.trailers
+                if BUS.active:
+                    self._emit_chunk(True, len(event.trailers) if event.trailers is not None else 0)
                 return None
             return None  # pragma: no cover - the parser yields nothing else here
 
@@ -462,6 +491,8 @@ class Http11Processor:
             return
         self.keep_alive = plan.keep_alive
         self._chunked = plan.chunked
+        if plan.chunked:
+            self._chunks_out = 0
         if body is None:
             self._head_only = not plan.send_body
         self.plan = plan
@@ -500,24 +531,56 @@ class Http11Processor:
             reason = "the response could not be finished (client gone or servlet failure)"
         else:
             reason = "the rest of the request body could not be read"
-        BUS.emit(KeepAliveDecided(connection=self.connection_id, keep_alive=kept, reason=reason))
+        buffered = self.parser.buffered_size if kept else 0
+        BUS.emit(KeepAliveDecided(connection=self.connection_id, keep_alive=kept, reason=reason, buffered=buffered))
+
+    def _emit_chunk(self, last: bool, trailers: int) -> None:
+        """``ChunkReceived`` for each chunk size line the body reader parsed
+        since the last report (called only while somebody listens)."""
+        reader = self.parser.chunked_reader
+        if reader is None:
+            return
+        if reader is not self._chunks_reader:  # a new request's body
+            self._chunks_reader = reader
+            self._chunks_in = 0
+        while self._chunks_in < reader.chunks:
+            self._chunks_in += 1
+            final = last and self._chunks_in == reader.chunks
+            BUS.emit(
+                ChunkReceived(
+                    connection=self.connection_id,
+                    index=self._chunks_in,
+                    size=0 if final else reader.chunk_size,
+                    last=final,
+                    trailers=trailers if final else 0,
+                )
+            )
 
     def write_body(self, data: bytes) -> None:
         """Send a piece of a committed response's body."""
         if self._head_only or not data:
             return
         self.bytes_sent += len(data)
-        self._send(encode_chunk(data) if self._chunked else data)
+        if self._chunked:
+            self._chunks_out += 1
+            if BUS.active:
+                BUS.emit(ChunkSent(connection=self.connection_id, index=self._chunks_out, size=len(data), last=False))
+            self._send(encode_chunk(data))
+        else:
+            self._send(data)
 
     def end_body(self) -> None:
         """Finish a committed response (the last chunk when chunked)."""
         if self._chunked and not self._head_only:
             self._chunked = False
+            self._chunks_out += 1
+            if BUS.active:
+                BUS.emit(ChunkSent(connection=self.connection_id, index=self._chunks_out, size=0, last=True))
             self._send(LAST_CHUNK)
 
     def _send(self, data: bytes | bytearray) -> None:
+        self.bytes_out += len(data)
         if BUS.active:
-            self.bytes_out += len(data)
             BUS.emit(BytesSent(connection=self.connection_id, data=bytes(data)))
         try:
             sent = 0

@@ -145,6 +145,10 @@ class Pipeline:
             self.link()
 
     def add_valve(self, valve: ValveBase) -> None:
+        if valve.container is None:
+            # A valve belongs to the container of the pipeline it is in (its
+            # basic valve's container), as Tomcat's setContainer does.
+            valve.container = self.basic.container
         self.valves.append(valve)
         self.link()
 

@@ -60,6 +60,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 log = logging.getLogger("catalina_py.deploy")
 
+#: The servlet context attribute holding the ``StandardServer`` in a
+#: privileged context (``<Context privileged="true">``).
+SERVER_ATTRIBUTE = "catalina_py.container.Server"
+
 #: Where a deployed webapp came from.
 SERVER_XML = "server.xml"
 DESCRIPTOR = "descriptor"
@@ -117,6 +121,7 @@ class HostConfig:
         deploy_on_startup: bool = True,
         background_processor_delay: float = 1.0,
         unload_delay: float = 10.0,
+        server: Any = None,
     ) -> None:
         if background_processor_delay <= 0:
             raise ValueError("background_processor_delay must be positive")
@@ -131,6 +136,10 @@ class HostConfig:
         self.deploy_on_startup = deploy_on_startup
         self.background_processor_delay = background_processor_delay
         self.unload_delay = unload_delay
+        #: The ``StandardServer``, given to privileged contexts (Tomcat's
+        #: ``privileged="true"``: the manager, here the inspector) as the
+        #: servlet context attribute :data:`SERVER_ATTRIBUTE`.
+        self.server = server
         #: display path -> cause, for the webapps that failed to deploy
         self.failed: dict[str, str] = {}
         #: context path -> what was deployed there
@@ -249,6 +258,20 @@ class HostConfig:
             return None
         if path in self.deployed or path in self.host.contexts:
             return None
+        own = os.path.join(folder, "META-INF", "context.xml")
+        if os.path.isfile(own):
+            # The webapp's own context configuration (Tomcat's deployXML,
+            # on by default): its valves and attributes; the folder is the
+            # docBase whatever the file says.
+            from ..config.context_spec import load_context_descriptor
+
+            try:
+                config, warnings = load_context_descriptor(own, path, self.properties)
+            except ConfigError as exc:
+                return self._deploy(path, folder, None, DIRECTORY, None, error=exc)
+            for warning in warnings:
+                log.warning("%s", warning)
+            return self._deploy(path, folder, config, DIRECTORY, None)
         return self._deploy(path, folder, None, DIRECTORY, None)
 
     def deploy(self, path: str, doc_base: str, config: ContextSpec | None = None) -> StandardContext | None:
@@ -286,6 +309,8 @@ class HostConfig:
             context.cross_context = (
                 config is not None and config.attributes.get("crossContext", "false").lower() == "true"
             )
+            if config is not None and config.attributes.get("privileged", "false").lower() == "true":
+                context.get_servlet_context().set_attribute(SERVER_ATTRIBUTE, self.server)
             if config is not None and self.make_valve is not None:
                 for valve_config in config.valves:
                     context.pipeline.add_valve(self.make_valve(valve_config))

@@ -99,12 +99,26 @@ class ChunkedReader:
     the total size of chunk extensions (Tomcat's ``maxExtensionSize``).
     """
 
-    __slots__ = ("state", "remaining", "ext_total", "pos", "scan", "max_trailer_size", "max_extension_size")
+    __slots__ = (
+        "state",
+        "remaining",
+        "ext_total",
+        "pos",
+        "scan",
+        "max_trailer_size",
+        "max_extension_size",
+        "chunks",
+        "chunk_size",
+    )
 
     def __init__(self, max_trailer_size: int, max_extension_size: int) -> None:
         self.state = _SIZE
         self.remaining = 0
         self.ext_total = 0
+        #: Chunk size lines parsed so far (the last chunk included), and the
+        #: size the latest one announced: what a trace shows chunk by chunk.
+        self.chunks = 0
+        self.chunk_size = 0
         #: Where the last call stopped consuming / searching the buffer.
         self.pos = 0
         self.scan = 0
@@ -198,6 +212,8 @@ class ChunkedReader:
         pos = lf + 1
         self.pos = pos
         self.scan = pos
+        self.chunks += 1
+        self.chunk_size = size
         if size:
             self.remaining = size
             self.state = _DATA

@@ -305,6 +305,18 @@ class RequestParser:
         return rest
 
     @property
+    def buffered_size(self) -> int:
+        """How many bytes are buffered but not consumed yet."""
+        return len(self._buf) - self._pos + sum(len(p) for p in self._pending)
+
+    @property
+    def chunked_reader(self) -> ChunkedReader | None:
+        """The reader of the current request's chunked body, if it has one
+        (its ``chunks`` and ``chunk_size`` tell the chunks read so far)."""
+        body = self._body
+        return body if type(body) is ChunkedReader else None
+
+    @property
     def has_buffered_data(self) -> bool:
         """True if unconsumed bytes are buffered (e.g. a pipelined request)."""
         return self._pos < len(self._buf) or bool(self._pending)

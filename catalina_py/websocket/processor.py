@@ -34,7 +34,7 @@ from typing import Protocol
 import gevent
 import gevent.event
 
-from ..events import BUS, MessageReceived, WebSocketClosed, WebSocketOpened
+from ..events import BUS, MessageReceived, PongReceived, WebSocketClosed, WebSocketOpened
 from ..servlet.upgrade import HttpUpgradeHandler, WebConnection
 from .core.frames import CloseCode, Frame, Opcode
 from .core.permessage_deflate import PerMessageDeflate
@@ -111,6 +111,7 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
         self._close_deadline = 0.0
         self._pong_deadline = 0.0
         self._ping_payload = b""
+        self._ping_sent_at = 0.0
         self._ping_count = 0
         self._next_ping = 0.0
 
@@ -226,8 +227,8 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
                 if self._finished:
                     return
 
-    def _frame_received(self, frame: Frame) -> None:
-        emit_frame_received(self._connection_id, frame)
+    def _frame_received(self, frame: Frame, mask_key: bytes | None) -> None:
+        emit_frame_received(self._connection_id, frame, mask_key)
 
     def _dispatch(self, event: Event) -> None:
         session = self.session
@@ -239,7 +240,7 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
             text = type(event) is TextMessage
             if BUS.active:
                 BUS.emit(message_event(MessageReceived, self._connection_id, event.data))
-            handler = session.message_handler(text)
+            handler = session.text_handler if text else session.binary_handler
             if handler is None:
                 what = "text" if text else "binary"
                 self.close_session(CloseCode.UNSUPPORTED_DATA, f"this endpoint takes no {what} messages")
@@ -251,6 +252,8 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
         elif isinstance(event, Pong):
             if self._pong_deadline and event.payload == self._ping_payload:
                 self._pong_deadline = 0.0
+                if BUS.active:
+                    BUS.emit(PongReceived(connection=self._connection_id, rtt=_monotonic() - self._ping_sent_at))
                 self._wake()
         elif isinstance(event, Ping):
             pass  # answered by the protocol (flushed before dispatch)
@@ -446,6 +449,7 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
         self._next_ping = now + settings.ping_interval
         if settings.ping_timeout > 0:
             self._ping_payload = payload
+            self._ping_sent_at = now
             self._pong_deadline = now + settings.ping_timeout
         try:
             self.send_control(Opcode.PING, payload)

@@ -89,6 +89,7 @@ class ServerContainer:
     def __init__(self, context: WsContext) -> None:
         self.context = context
         self._map: EndpointMap[ServerEndpointConfig] = EndpointMap()
+        self._configs: list[ServerEndpointConfig] = []
         self._sessions: dict[int, set[WsSession]] = {}
         self.default_max_text_message_size = DEFAULT_BUFFER_SIZE
         self.default_max_binary_message_size = DEFAULT_BUFFER_SIZE
@@ -128,6 +129,7 @@ class ServerContainer:
             self._map.add(config.path, config)
         except UriTemplateError as exc:
             raise DeploymentError(f"{config.endpoint_class.__name__}: {exc}") from None
+        self._configs.append(config)
         if self._heads is not None:
             first = config.template.segments[0] if config.template.segments else ""
             if first is None:
@@ -137,6 +139,10 @@ class ServerContainer:
         self.context.ws_filter = self.handshake
         log.debug("WebSocket endpoint %s at %s%s", config.endpoint_class.__name__, self.context.path, config.path)
         return config
+
+    def endpoint_configs(self) -> list[ServerEndpointConfig]:
+        """The deployed endpoints, in deployment order."""
+        return list(self._configs)
 
     def find_mapping(self, path: str) -> tuple[ServerEndpointConfig, dict[str, str]] | None:
         """The endpoint for a path within the context (exact paths first,
@@ -315,7 +321,11 @@ class ServerContainer:
         if BUS.active:
             BUS.emit(
                 HandshakeRefused(
-                    connection=number, status=error.status, reason=(error.body or error.reason).split("\n", 1)[0]
+                    connection=number,
+                    status=error.status,
+                    reason=(error.body or error.reason).split("\n", 1)[0],
+                    check=error.check,
+                    compared=error.compared,
                 )
             )
         response.set_status(error.status)

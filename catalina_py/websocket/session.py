@@ -226,8 +226,11 @@ class WsSession:
         # Any: user properties hold whatever the webapp puts there.
         self._user_properties: dict[str, Any] = dict(config.user_properties)
         self._max_idle_timeout = float(max_idle_timeout or 0.0)
-        self._text_handler: MessageHandler | None = None
-        self._binary_handler: MessageHandler | None = None
+        #: The handlers of whole text and binary messages (None: that kind
+        #: closes the session with 1003). Read by the connection on every
+        #: message, so plain attributes; set through the methods below.
+        self.text_handler: MessageHandler | None = None
+        self.binary_handler: MessageHandler | None = None
         self._basic = BasicRemote(self)
         self._async = AsyncRemote(self)
         self._queue: collections.deque[tuple[bool, str | bytes, int, SendFuture]] = collections.deque()
@@ -317,24 +320,24 @@ class WsSession:
         if kinds is None:
             raise TypeError("message_type must be str, bytes or None")
         text, binary = "text" in kinds, "binary" in kinds
-        for kind, wanted, current in (("text", text, self._text_handler), ("binary", binary, self._binary_handler)):
+        for kind, wanted, current in (("text", text, self.text_handler), ("binary", binary, self.binary_handler)):
             if wanted and current is not None:
                 raise IllegalStateError(f"a {kind} message handler is already registered")
         if text:
-            self._text_handler = handler
+            self.text_handler = handler
         if binary:
-            self._binary_handler = handler
+            self.binary_handler = handler
 
     def remove_message_handler(self, handler: MessageHandler) -> None:
         """Stop calling *handler* (for whichever kinds it was registered)."""
-        if self._text_handler is handler:
-            self._text_handler = None
-        if self._binary_handler is handler:
-            self._binary_handler = None
+        if self.text_handler is handler:
+            self.text_handler = None
+        if self.binary_handler is handler:
+            self.binary_handler = None
 
     def get_message_handlers(self) -> set[MessageHandler]:
         """The registered message handlers."""
-        return {h for h in (self._text_handler, self._binary_handler) if h is not None}
+        return {h for h in (self.text_handler, self.binary_handler) if h is not None}
 
     def set_pojo_handlers(self, text: PojoHandler | None, binary: PojoHandler | None) -> None:
         """For ``PojoEndpoint``: the @on_message methods, as the message
@@ -348,13 +351,8 @@ class WsSession:
 
             return deliver
 
-        self._text_handler = wrap(text) if text is not None else None
-        self._binary_handler = wrap(binary) if binary is not None else None
-
-    def message_handler(self, text: bool) -> MessageHandler | None:
-        """The handler for text (True) or binary messages, or None (for the
-        upgrade handler, which delivers them)."""
-        return self._text_handler if text else self._binary_handler
+        self.text_handler = wrap(text) if text is not None else None
+        self.binary_handler = wrap(binary) if binary is not None else None
 
     # -- state ----------------------------------------------------------------
     def get_state(self) -> WsState:

@@ -54,7 +54,7 @@ def describe_frame(opcode: int, fin: bool, length: int, payload: bytes) -> str:
     return f"{name} frame, {length} bytes{more}"
 
 
-def emit_frame_received(connection: int, frame: Frame) -> None:
+def emit_frame_received(connection: int, frame: Frame, mask_key: bytes | None) -> None:
     """``FrameReceived`` for a frame the protocol decoded (called only while
     somebody listens)."""
     payload = frame.payload
@@ -64,7 +64,10 @@ def emit_frame_received(connection: int, frame: Frame) -> None:
             opcode=_opcode_name(frame.opcode),
             fin=frame.fin,
             rsv1=frame.rsv1,
-            masked=True,
+            rsv2=frame.rsv2,
+            rsv3=frame.rsv3,
+            mask_key=mask_key,
+            masked=mask_key is not None,
             length=len(payload),
             payload=payload[:_EVENT_PAYLOAD],
             description=describe_frame(frame.opcode, frame.fin, len(payload), payload),

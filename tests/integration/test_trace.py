@@ -39,30 +39,60 @@ def test_trace_follows_an_http_request_and_a_websocket(make_server, monkeypatch)
         assert ws.recv(timeout=5) == "Hello"
 
     def both_closed(lines):
-        return sum(1 for _, step, _ in lines if step == "close") >= 2
+        return sum(1 for _, step, detail in lines if step == "close" and detail.startswith("closed after")) >= 2
 
     lines = wait_for(server, both_closed)
     by_conn: dict[int, list[tuple[str, str]]] = {}
     for conn, step, detail in lines:
         by_conn.setdefault(conn, []).append((step, detail))
     http, ws_steps = [by_conn[c] for c in sorted(by_conn)][:2]
-    assert [s for s, _ in http] == ["accept", "parse", "map", "servlet", "response", "close"]
-    assert "HelloWorldExample" in dict(http)["map"] and dict(http)["response"].startswith("200")
-    assert [s for s, _ in ws_steps] == [
-        "accept",
-        "parse",
-        "map",
-        "handshake",
+    valves = ["StandardEngineValve", "ErrorReportValve", "StandardHostValve", "StandardContextValve"]
+    assert [s for s, _ in http] == (
+        ["accept", "parse", "map"]
+        + ["valve"] * 5  # the four valves and the wrapper's, entered
+        + ["servlet", "servlet"]  # called, returned
+        + ["valve"] * 5  # and left, innermost first
+        + ["commit", "keep-alive", "close"]
+    )
+    entered = [d for s, d in http if s == "valve" and d.endswith("entered")]
+    assert [d.split(": ", 1)[1].split()[0] for d in entered] == valves + ["StandardWrapperValve"]
+    assert "HelloWorldExample" in dict(http)["map"] and dict(http)["commit"].startswith("200, content-length")
+    assert dict(http)["keep-alive"].startswith("close: ")
+    steps = [s for s, _ in ws_steps]
+    assert steps[:3] == ["accept", "parse", "map"]
+    checks = [d.split(":", 1)[0] for s, d in ws_steps if s == "handshake"]
+    assert checks[:9] == [
+        "method",
+        "http-version",
         "upgrade",
-        "open",
+        "connection",
+        "version",
+        "key",
+        "origin",
+        "subprotocol",
+        "extensions",
+    ]
+    after = steps[steps.index("upgrade") :]
+    assert after[:2] == ["upgrade", "open"]
+    # The client's frame, the message, the echo frame and message, then the
+    # close frame from the client, the server's reply, the session closed,
+    # the connection closed.
+    assert [s for s in after[2:] if s != "commit"] == [
+        "frame in",
+        "message in",
+        "frame out",
+        "message out",
         "frame in",
         "frame out",
-        "frame in",
+        "close",
         "close",
     ]
-    steps = dict(ws_steps)
-    assert "Echo" in steps["handshake"] and "WsHttpUpgradeHandler" in steps["upgrade"]
-    assert steps["frame out"] == "text message, 5 characters"
+    detail = dict(ws_steps)
+    assert "Sec-WebSocket-Accept" in [d for s, d in ws_steps if s == "handshake"][-1]
+    assert "WsHttpUpgradeHandler" in detail["upgrade"]
+    assert detail["message out"] == "text message, 5 characters"
+    closes = [d for s, d in ws_steps if s == "close"]
+    assert closes[0] == "closed 1000 '', started by client" and closes[1].startswith("closed after 1 request(s)")
 
 
 def test_no_trace_by_default(make_server, monkeypatch):

@@ -33,8 +33,11 @@ LAYERS: dict[str, int] = {
     "catalina_py.events": 0,
     "catalina_py.lifecycle": 0,
     "catalina_py.http": 1,
+    "catalina_py.event_views": 1,
+    "catalina_py.trace_filter": 1,
     "catalina_py.websocket.core": 2,
     "catalina_py.trace": 2,
+    "catalina_py.trace_json": 2,
     "catalina_py.config": 2,
     "catalina_py.servlet": 3,
     "catalina_py.session": 4,
@@ -43,8 +46,10 @@ LAYERS: dict[str, int] = {
     "catalina_py.websocket": 6,
     "catalina_py.connector": 6,
     "catalina_py.deploy": 7,
-    "catalina_py.bootstrap": 8,
-    "catalina_py.__main__": 9,
+    "catalina_py.inspector": 8,
+    "catalina_py.tour": 8,
+    "catalina_py.bootstrap": 9,
+    "catalina_py.__main__": 10,
 }
 
 #: At most this many justified reaches into another module's privates.

@@ -11,18 +11,31 @@ import pytest
 from catalina_py import trace
 from catalina_py.events import (
     BUS,
+    BytesReceived,
+    BytesSent,
+    ChunkReceived,
+    ChunkSent,
     ConnectionAccepted,
     ConnectionClosed,
+    FilterEntered,
+    FilterLeft,
     FrameReceived,
     FrameSent,
     HandshakeAccepted,
+    HandshakeCheck,
+    HandshakeRefused,
+    KeepAliveDecided,
     MessageReceived,
     MessageSent,
+    PongReceived,
     RequestHeadParsed,
     RequestMapped,
     ResponseCommitted,
     ServletCalled,
+    ServletReturned,
     Upgraded,
+    ValveEntered,
+    ValveLeft,
     WebSocketClosed,
     WebSocketOpened,
 )
@@ -63,18 +76,26 @@ def mapped(conn: int, **changes: object) -> RequestMapped:
 
 
 def frame(
-    cls: type, conn: int, opcode: str, payload: bytes, fin: bool = True, length: int | None = None
+    cls: type,
+    conn: int,
+    opcode: str,
+    payload: bytes,
+    fin: bool = True,
+    length: int | None = None,
+    description: str = "",
+    mask_key: bytes | None = None,
 ) -> FrameReceived | FrameSent:
     size = len(payload) if length is None else length
-    return cls(
+    return cls(  # type: ignore[no-any-return]
         connection=conn,
         opcode=opcode,
         fin=fin,
         rsv1=False,
-        masked=cls is FrameReceived,
+        masked=mask_key is not None,
+        mask_key=mask_key,
         length=size,
         payload=payload,
-        description="",
+        description=description,
     )
 
 
@@ -89,91 +110,81 @@ def test_an_http_request(caplog: pytest.LogCaptureFixture) -> None:
             local_addr="127.0.0.1",
             local_port=8080,
         ),
+        BytesReceived(connection=7, data=b"GET /x HTTP/1.1\r\n\r\n"),  # raw bytes: the JSON trace has them
         head(7, (("Host", "h"), ("Connection", "close"))),
         mapped(7),
+        ValveEntered(connection=7, container="StandardEngine[Catalina]", valve="StandardEngineValve"),
+        FilterEntered(connection=7, filter="TimingFilter"),
         ServletCalled(
             connection=7, servlet="HelloWorldExample", servlet_class="webapps.hello.HelloWorldExample", method="GET"
         ),
+        ServletReturned(connection=7, servlet="HelloWorldExample", elapsed=0.0015, error=None),
+        FilterLeft(connection=7, filter="TimingFilter", elapsed=0.002),
+        ValveLeft(connection=7, container="StandardEngine[Catalina]", valve="StandardEngineValve", elapsed=0.003),
         ResponseCommitted(
             connection=7,
             status=200,
             headers=(("Content-Type", "text/html"), ("Connection", "close")),
             framing="content-length",
             content_length=354,
-            reason="body complete",
+            reason="complete body: its length",
         ),
-        ConnectionClosed(connection=7, duration=0.01, requests=1, bytes_in=80, bytes_out=500, reason="close"),
+        BytesSent(connection=7, data=b"HTTP/1.1 200 \r\n\r\n"),
+        KeepAliveDecided(connection=7, keep_alive=False, reason="Connection: close"),
+        ConnectionClosed(connection=7, duration=0.01, requests=1, bytes_in=80, bytes_out=500, reason="not kept alive"),
     ):
         observer.on_event(event)
     assert written(caplog) == [
-        "[conn 7] accept    127.0.0.1:50000 -> 127.0.0.1:8080",
+        "[conn 7] accept    http-8080 accepted 127.0.0.1:50000 -> 127.0.0.1:8080",
         "[conn 7] parse     GET /x HTTP/1.1 (2 headers, body: none)",
         "[conn 7] map       context /examples, servlet HelloWorldExample (exact match "
         "'/servlets/helloworld': servlet path '/servlets/helloworld', path info None)",
+        "[conn 7] valve     StandardEngine[Catalina]: StandardEngineValve entered",
+        "[conn 7] filter    filter TimingFilter entered",
         "[conn 7] servlet   HelloWorldExample.service() (GET)",
-        "[conn 7] response  200 (length 354, then close)",
-        "[conn 7] close     after 1 request(s)",
+        "[conn 7] servlet   HelloWorldExample returned after 1.500 ms",
+        "[conn 7] filter    filter TimingFilter left after 2.000 ms",
+        "[conn 7] valve     StandardEngine[Catalina]: StandardEngineValve left after 3.000 ms",
+        "[conn 7] commit    200, content-length: complete body: its length",
+        "[conn 7] keep-alive close: Connection: close",
+        "[conn 7] close     closed after 1 request(s), 80 bytes in, 500 bytes out, 0.010 s: not kept alive",
     ]
 
 
-def test_response_framings(caplog: pytest.LogCaptureFixture) -> None:
+def test_chunks_and_the_buffered_next_request(caplog: pytest.LogCaptureFixture) -> None:
     observer = trace.TraceObserver()
-    observer.on_event(
-        ResponseCommitted(
-            connection=1,
-            status=200,
-            headers=(("Transfer-Encoding", "chunked"),),
-            framing="chunked",
-            content_length=-1,
-            reason="no length",
-        )
-    )
-    observer.on_event(
-        ResponseCommitted(connection=1, status=304, headers=(), framing="no-body", content_length=-1, reason="304")
-    )
-    observer.on_event(
-        ResponseCommitted(
-            connection=1,
-            status=500,
-            headers=(("connection", "Keep-Alive, CLOSE"),),
-            framing="content-length",
-            content_length=10,
-            reason="error",
-        )
-    )
-    observer.on_event(
-        ResponseCommitted(
-            connection=1, status=101, headers=(), framing="switching-protocols", content_length=-1, reason="upgrade"
-        )
-    )
+    observer.on_event(ChunkReceived(connection=1, index=1, size=5, last=False, trailers=0))
+    observer.on_event(ChunkReceived(connection=1, index=2, size=0, last=True, trailers=1))
+    observer.on_event(ChunkSent(connection=1, index=1, size=12, last=False))
+    observer.on_event(ChunkSent(connection=1, index=2, size=0, last=True))
+    observer.on_event(KeepAliveDecided(connection=1, keep_alive=True, reason="HTTP/1.1", buffered=38))
     assert written(caplog) == [
-        "[conn 1] response  200 (chunked)",
-        "[conn 1] response  304 (length 0)",
-        "[conn 1] response  500 (length 10, then close)",
+        "[conn 1] chunk     chunk 1: 5 bytes",
+        "[conn 1] chunk     last chunk (size 0), 1 trailer field(s)",
+        "[conn 1] chunk     chunk 1: 12 bytes",
+        "[conn 1] chunk     last chunk (size 0)",
+        "[conn 1] keep-alive keep alive: HTTP/1.1 (38 bytes of the next request already buffered)",
     ]
 
 
-def test_mapping_lines() -> None:
-    describe = trace.TraceObserver.describe_mapping
-    assert describe(mapped(1, context_path=None)) == "no context"
-    assert (
-        describe(mapped(1, context_path="/examples", redirect="/examples/"))
-        == "context /examples: redirect to /examples/"
+def test_mapping_lines(caplog: pytest.LogCaptureFixture) -> None:
+    observer = trace.TraceObserver()
+    observer.on_event(mapped(1, context_path=None))
+    observer.on_event(mapped(1, context_path="/examples", redirect="/examples/"))
+    observer.on_event(
+        mapped(1, context_path="", wrapper=None, match_type="none", match_pattern="", servlet_path="", path_info="/a")
     )
-    assert (
-        describe(
-            mapped(
-                1, context_path="", wrapper=None, match_type="none", match_pattern="", servlet_path="", path_info="/a"
-            )
-        )
-        == "context / (ROOT), servlet none (none match '': servlet path '', path info '/a')"
-    )
+    assert [line.split("map       ", 1)[1] for line in written(caplog)] == [
+        "no context matched",
+        "context /examples: redirect to /examples/",
+        "context / (ROOT), servlet none (none match '': servlet path '', path info '/a')",
+    ]
 
 
 def test_a_websocket(caplog: pytest.LogCaptureFixture) -> None:
     observer = trace.TraceObserver()
     for event in (
-        head(3, (("Host", "h"), ("Upgrade", "websocket"), ("origin", "http://h"))),
+        HandshakeCheck(connection=3, check="origin", passed=True, detail="Origin: http://h (Host: h)"),
         HandshakeAccepted(
             connection=3,
             endpoint="webapps.examples.EchoEndpoint",
@@ -185,55 +196,62 @@ def test_a_websocket(caplog: pytest.LogCaptureFixture) -> None:
         ),
         Upgraded(connection=3, handler="WsHttpUpgradeHandler", leftover=0),
         WebSocketOpened(connection=3, endpoint="EchoEndpoint", path="/websocket/echo", session_id="0"),
-        frame(FrameReceived, 3, "text", b"Hello"),  # the message tells it
+        frame(FrameReceived, 3, "text", b"Hello", description="text frame, 5 bytes", mask_key=b"\x01\x02\x03\x04"),
         MessageReceived(connection=3, kind="text", length=5, payload=b"Hello"),
-        frame(FrameSent, 3, "text", b"Hello"),
+        frame(FrameSent, 3, "text", b"Hello", description="text frame, 5 bytes"),
         MessageSent(connection=3, kind="text", length=5, payload=b"Hello"),
-        frame(FrameReceived, 3, "close", (1000).to_bytes(2, "big") + b"bye"),
-        frame(FrameSent, 3, "close", (1000).to_bytes(2, "big")),  # the session's own reply: no line
+        frame(FrameSent, 3, "ping", b"\x00\x00\x00\x01", description="ping frame, 4 bytes"),
+        PongReceived(connection=3, rtt=0.0021),
+        frame(FrameReceived, 3, "close", (1000).to_bytes(2, "big") + b"bye", description="close 1000 'bye'"),
+        frame(FrameSent, 3, "close", (1000).to_bytes(2, "big"), description="close 1000 ''"),  # the reply
         WebSocketClosed(connection=3, code=1000, reason="bye", initiator="client"),
-        ConnectionClosed(connection=3, duration=1.0, requests=1, bytes_in=10, bytes_out=10, reason="upgrade"),
     ):
         observer.on_event(event)
     assert written(caplog) == [
-        "[conn 3] parse     GET /x HTTP/1.1 (3 headers, body: none)",
-        "[conn 3] handshake endpoint EchoEndpoint at /websocket/echo: key accepted, origin 'http://h' allowed, "
-        "subprotocol None, extensions None",
+        "[conn 3] handshake origin: passed, Origin: http://h (Host: h)",
+        "[conn 3] handshake endpoint EchoEndpoint at /websocket/echo: Sec-WebSocket-Accept "
+        "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=, subprotocol None, extensions None",
         "[conn 3] upgrade   101 sent; the socket and 0 bytes read past the request go to WsHttpUpgradeHandler",
-        "[conn 3] open      WebSocket session on /websocket/echo",
-        "[conn 3] frame in  text message, 5 characters",
-        "[conn 3] frame out text message, 5 characters",
-        "[conn 3] frame in  CloseReceived 1000 'bye'",
-        "[conn 3] close     after 1 request(s)",
+        "[conn 3] open      session 0 on /websocket/echo (EchoEndpoint)",
+        "[conn 3] frame in  text frame, 5 bytes: FIN=1 RSV1=0 RSV2=0 RSV3=0 opcode=text MASK=1 key 01020304 length=5",
+        "[conn 3] message in text message, 5 characters",
+        "[conn 3] frame out text frame, 5 bytes: FIN=1 RSV1=0 RSV2=0 RSV3=0 opcode=text MASK=0 length=5",
+        "[conn 3] message out text message, 5 characters",
+        "[conn 3] frame out ping frame, 4 bytes: FIN=1 RSV1=0 RSV2=0 RSV3=0 opcode=ping MASK=0 length=4",
+        "[conn 3] pong      pong for our ping, round trip 2.100 ms",
+        "[conn 3] frame in  close 1000 'bye': FIN=1 RSV1=0 RSV2=0 RSV3=0 opcode=close MASK=0 length=5",
+        "[conn 3] frame out close 1000 '': FIN=1 RSV1=0 RSV2=0 RSV3=0 opcode=close MASK=0 length=2",
+        "[conn 3] close     closed 1000 'bye', started by client",
     ]
 
 
-def test_frames_and_messages(caplog: pytest.LogCaptureFixture) -> None:
-    """A line per message (as the endpoint got it, whatever its frames) and
-    per control frame received; data frames and frames sent add none."""
+def test_every_fragment_has_its_line(caplog: pytest.LogCaptureFixture) -> None:
+    """A fragmented message is one line per frame (FIN 0, 0, 1), then the message."""
     observer = trace.TraceObserver()
-    observer.on_event(frame(FrameReceived, 2, "text", "h\u00e9".encode(), fin=False))
-    observer.on_event(frame(FrameReceived, 2, "ping", b"abcd"))  # between fragments
-    observer.on_event(frame(FrameReceived, 2, "continuation", b"llo"))
-    observer.on_event(MessageReceived(connection=2, kind="text", length=5, payload="h\u00e9llo".encode()))
-    observer.on_event(MessageReceived(connection=2, kind="binary", length=3, payload=b"\x00\x01\x02"))
-    observer.on_event(MessageReceived(connection=2, kind="binary", length=1000, payload=b"\x00" * 16))  # truncated
-    observer.on_event(MessageReceived(connection=2, kind="text", length=2000, payload=b"abc"))
-    observer.on_event(frame(FrameReceived, 2, "pong", b""))
-    observer.on_event(frame(FrameReceived, 2, "close", b""))
-    observer.on_event(frame(FrameReceived, 2, "continuation", b"stray"))  # no message: no line
-    observer.on_event(frame(FrameSent, 2, "binary", b"xyz"))
-    observer.on_event(MessageSent(connection=2, kind="binary", length=3, payload=b"xyz"))
-    observer.on_event(frame(FrameSent, 2, "pong", b"abcd"))
-    assert [line.split("frame ", 1)[1] for line in written(caplog)] == [
-        "in  Ping 4 bytes",
-        "in  text message, 5 characters",
-        "in  binary message, 3 bytes",
-        "in  binary message, 1000 bytes",
-        "in  text message, 2000 characters",
-        "in  Pong 0 bytes",
-        "in  CloseReceived 1005 ''",
-        "out binary message, 3 bytes",
+    observer.on_event(frame(FrameReceived, 2, "text", b"h", fin=False, description="text frame, 1 bytes"))
+    observer.on_event(frame(FrameReceived, 2, "ping", b"abcd", description="ping frame, 4 bytes"))
+    observer.on_event(frame(FrameReceived, 2, "continuation", b"el", fin=False, description="continuation frame"))
+    observer.on_event(frame(FrameReceived, 2, "continuation", b"lo", description="continuation frame"))
+    observer.on_event(MessageReceived(connection=2, kind="text", length=5, payload=b"hello"))
+    lines = written(caplog)
+    assert [line.split("FIN=", 1)[1][0] for line in lines[:4]] == ["0", "1", "0", "1"]
+    assert "opcode=ping" in lines[1] and lines[4] == "[conn 2] message in text message, 5 characters"
+
+
+def test_a_refused_handshake_says_which_check_and_what_was_compared(caplog: pytest.LogCaptureFixture) -> None:
+    observer = trace.TraceObserver()
+    observer.on_event(
+        HandshakeRefused(
+            connection=5,
+            status=403,
+            reason="WebSocket handshake refused: Origin 'http://evil' does not match this server",
+            check="origin",
+            compared="Origin: http://evil, Host: h:8080",
+        )
+    )
+    assert written(caplog) == [
+        "[conn 5] handshake refused with 403, check origin failed (Origin: http://evil, Host: h:8080): "
+        "WebSocket handshake refused: Origin 'http://evil' does not match this server"
     ]
 
 
@@ -245,6 +263,19 @@ def test_enable_subscribes_to_the_bus() -> None:
     finally:
         trace.enable(False)
     assert not trace.ENABLED and trace.OBSERVER not in BUS.observers
+
+
+def test_enable_with_criteria_puts_a_filter_in_front(caplog: pytest.LogCaptureFixture) -> None:
+    try:
+        trace.enable(True, path="/examples")
+        assert trace.OBSERVER not in BUS.observers and len(BUS.observers) == 1
+        BUS.emit(head(9, target="/other"))
+        BUS.emit(head(9, target="/examples/x"))
+    finally:
+        trace.enable(False)
+    assert BUS.observers == () and written(caplog) == [
+        "[conn 9] parse     GET /examples/x HTTP/1.1 (1 headers, body: none)"
+    ]
 
 
 def test_the_old_hook_still_writes(caplog: pytest.LogCaptureFixture) -> None:

@@ -258,6 +258,10 @@ class FrameParser:
         self._buffer = bytearray()
         self._header: FrameHeader | None = None
         self._in_message = False  # a fragmented data message is open
+        #: The masking key of the frame ``next_frame`` returned last (None
+        #: for an unmasked frame): the frame itself carries the payload
+        #: unmasked, an inspector shows the key.
+        self.last_mask_key: bytes | None = None
         self._error: ProtocolError | None = None
 
     def feed(self, data: bytes) -> None:
@@ -295,8 +299,9 @@ class FrameParser:
         payload = bytes(self._buffer[header.header_size : end])
         del self._buffer[:end]
         self._header = None
-        if header.mask_key is not None:
-            payload = apply_mask(payload, header.mask_key)
+        mask_key = self.last_mask_key = header.mask_key
+        if mask_key is not None:
+            payload = apply_mask(payload, mask_key)
         if not is_control(header.opcode):
             self._in_message = not header.fin
         return Frame(header.opcode, payload, header.fin, header.rsv1)

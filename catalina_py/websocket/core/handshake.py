@@ -97,15 +97,28 @@ class HandshakeError(Exception):
     ``status`` and ``reason`` form the status line, ``headers`` are extra
     response headers (e.g. ``Sec-WebSocket-Version: 13`` with a 426) and
     ``body`` is a plain-text explanation for the client (or whoever is
-    debugging a proxy).
+    debugging a proxy). ``check`` names the check that failed (``method``,
+    ``http-version``, ``upgrade``, ``connection``, ``version``, ``key``,
+    ``origin``; empty for other failures) and ``compared`` the values it
+    compared, for the event stream.
     """
 
-    def __init__(self, status: int, reason: str, body: str = "", headers: list[tuple[str, str]] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        reason: str,
+        body: str = "",
+        headers: list[tuple[str, str]] | None = None,
+        check: str = "",
+        compared: str = "",
+    ) -> None:
         super().__init__(f"{status} {reason}")
         self.status = status
         self.reason = reason
         self.body = body
         self.headers: list[tuple[str, str]] = list(headers or [])
+        self.check = check
+        self.compared = compared
 
 
 def _bad_request(body: str) -> HandshakeError:
@@ -145,28 +158,40 @@ def validate_request(method: str, version: str, headers: HeaderFields, report: C
     the failed one last.
     """
 
-    def refuse(check: str, error: HandshakeError) -> HandshakeError:
+    def refuse(check: str, error: HandshakeError, compared: str) -> HandshakeError:
+        error.check = check
+        error.compared = compared
         if report is not None:
-            report(check, False, error.body.split("\n", 1)[0])
+            report(check, False, f"{error.body.split(chr(10), 1)[0]} ({compared})")
         return error
 
     if method != "GET":
-        raise refuse("method", _bad_request(f"A WebSocket handshake must use GET, not " f"{method}.\n"))
+        raise refuse(
+            "method", _bad_request(f"A WebSocket handshake must use GET, not " f"{method}.\n"), f"{method}, needs GET"
+        )
     if report is not None:
         report("method", True, method)
     if version != "HTTP/1.1":
         raise refuse(
-            "http-version", _bad_request(f"A WebSocket handshake needs HTTP/1.1, not " f"{version}.\n" + _PROXY_HINT)
+            "http-version",
+            _bad_request(f"A WebSocket handshake needs HTTP/1.1, not " f"{version}.\n" + _PROXY_HINT),
+            f"{version}, needs HTTP/1.1",
         )
     if report is not None:
         report("http-version", True, version)
     if not headers.has_token("Upgrade", "websocket"):
-        raise refuse("upgrade", _bad_request("The Upgrade header does not name websocket.\n" + _PROXY_HINT))
+        raise refuse(
+            "upgrade",
+            _bad_request("The Upgrade header does not name websocket.\n" + _PROXY_HINT),
+            f"Upgrade: {headers.get('Upgrade')}, needs the token websocket",
+        )
     if report is not None:
         report("upgrade", True, f"Upgrade: {headers.get('Upgrade')}")
     if not headers.has_token("Connection", "upgrade"):
         raise refuse(
-            "connection", _bad_request("The Connection header does not contain the " "upgrade token.\n" + _PROXY_HINT)
+            "connection",
+            _bad_request("The Connection header does not contain the " "upgrade token.\n" + _PROXY_HINT),
+            f"Connection: {headers.get('Connection')}, needs the token upgrade",
         )
     if report is not None:
         report("connection", True, f"Connection: {headers.get('Connection')}")
@@ -181,17 +206,22 @@ def validate_request(method: str, version: str, headers: HeaderFields, report: C
                 f"Unsupported Sec-WebSocket-Version ({shown}); this server " f"supports version {WS_VERSION}.\n",
                 [("Sec-WebSocket-Version", WS_VERSION)],
             ),
+            f"Sec-WebSocket-Version: {shown}, needs {WS_VERSION}",
         )
     if report is not None:
         report("version", True, f"Sec-WebSocket-Version: {WS_VERSION}")
     keys = headers.get_all("Sec-WebSocket-Key")
     if not keys:
-        raise refuse("key", _bad_request("The Sec-WebSocket-Key header is missing.\n"))
+        raise refuse("key", _bad_request("The Sec-WebSocket-Key header is missing.\n"), "absent, needs one")
     if len(keys) > 1:
-        raise refuse("key", _bad_request("More than one Sec-WebSocket-Key header.\n"))
+        raise refuse("key", _bad_request("More than one Sec-WebSocket-Key header.\n"), f"{len(keys)} keys, needs one")
     key = keys[0].strip()
     if not _valid_key(key):
-        raise refuse("key", _bad_request("The Sec-WebSocket-Key header is not the base64 " "encoding of 16 bytes.\n"))
+        raise refuse(
+            "key",
+            _bad_request("The Sec-WebSocket-Key header is not the base64 " "encoding of 16 bytes.\n"),
+            f"Sec-WebSocket-Key: {key[:64]!r}, needs the base64 of 16 bytes",
+        )
     if report is not None:
         report("key", True, f"Sec-WebSocket-Key: {key}")
     return key
@@ -204,6 +234,9 @@ def missing_upgrade_error(headers: HeaderFields) -> HandshakeError:
     cause is a proxy that drops them) and how to make nginx forward them.
     """
     missing = []
+    compared = (
+        f"Upgrade: {headers.get('Upgrade')}, Connection: {headers.get('Connection')}; needs websocket and upgrade"
+    )
     if not headers.has_token("Upgrade", "websocket"):
         upgrade = headers.get("Upgrade")
         missing.append("Upgrade: websocket" + (f" (got Upgrade: {upgrade})" if upgrade else " (absent)"))
@@ -217,7 +250,7 @@ def missing_upgrade_error(headers: HeaderFields) -> HandshakeError:
         + ".\n"
         + _PROXY_HINT
     )
-    return HandshakeError(426, "Upgrade Required", body, [("Upgrade", "websocket")])
+    return HandshakeError(426, "Upgrade Required", body, [("Upgrade", "websocket")], "upgrade", compared)
 
 
 def parse_header_list(values: list[str]) -> list[str]:
@@ -301,7 +334,7 @@ def origin_error(origin: str, host: str | None) -> HandshakeError:
         "for a RemoteIpValve to read, so the schemes match.\n"
         "Otherwise list the origin in the endpoint's allowed origins.\n"
     )
-    return HandshakeError(403, "Forbidden", body)
+    return HandshakeError(403, "Forbidden", body, check="origin", compared=f"Origin: {origin}, Host: {host}")
 
 
 def response_headers(key: str, subprotocol: str | None, extensions: str | None) -> list[tuple[str, str]]:

@@ -199,9 +199,10 @@ class WsProtocol:
         self._text_parts: list[str] = []
         # The outgoing fragmented message, if one is open.
         self._send_opcode: int | None = None
-        #: Called with each frame received, decoded, before it is handled
-        #: (the event stream's ``FrameReceived``); None costs nothing.
-        self.on_frame: Callable[[Frame], None] | None = None
+        #: Called with each frame received, decoded, and its masking key,
+        #: before it is handled (the event stream's ``FrameReceived``); None
+        #: costs nothing.
+        self.on_frame: Callable[[Frame, bytes | None], None] | None = None
 
     # -- receiving -----------------------------------------------------------
 
@@ -230,7 +231,7 @@ class WsProtocol:
                 if frame is None:
                     break
                 if self.on_frame is not None:
-                    self.on_frame(frame)
+                    self.on_frame(frame, self._parser.last_mask_key)
                 self._handle_frame(frame, events)
         except ProtocolError as exc:
             self._fail(exc.code, exc.reason, events)

@@ -81,11 +81,34 @@ def make_base(home: str) -> str:
     return base
 
 
+def subscribe(kind: str) -> None:
+    """Put an observer on the event stream, as the inspector (a page open)
+    or ``run --trace-file`` would."""
+    from catalina_py.events import BUS
+    from catalina_py.trace_filter import TraceFilter
+
+    if kind == "recorder":
+        from catalina_py.inspector.recorder import Recorder
+
+        BUS.subscribe(TraceFilter(Recorder(), exclude_prefix="/inspector/"))
+    else:
+        from catalina_py.trace_json import JsonTraceWriter
+
+        BUS.subscribe(JsonTraceWriter(open(os.devnull, "w")))  # noqa: SIM115 - for the process's life
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=100_000)
     parser.add_argument("--path", default="/examples/servlets/helloworld")
     parser.add_argument("--home", default=HOME, help="the checkout of catalina_py to measure")
+    parser.add_argument(
+        "--observe",
+        choices=["none", "recorder", "json"],
+        default="none",
+        help="subscribe an observer to the event stream: the inspector's recorder (as while a page is "
+        "open) or the JSON trace writer (to /dev/null)",
+    )
     parser.add_argument("--profile", action="store_true", help="print the top functions by own time")
     args = parser.parse_args()
     home = os.path.abspath(args.home)
@@ -104,6 +127,8 @@ def main() -> int:
     catalina.start()
     try:
         endpoint = catalina.server.services[0].connectors[0].endpoint
+        if args.observe != "none":
+            subscribe(args.observe)
         request = (
             f"GET {args.path} HTTP/1.1\r\nHost: localhost:8080\r\nUser-Agent: bench\r\n" "Accept: */*\r\n\r\n"
         ).encode()

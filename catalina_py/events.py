@@ -14,7 +14,12 @@ three times as much to build); subscribers treat them as read-only.
 
 Cost: emitting sites are written ``if BUS.active: BUS.emit(Event(...))``,
 so with no subscriber an event costs one attribute test and the record is
-never built. This module does no I/O and imports only the standard library.
+never built. And while somebody listens, a request is traced in full only
+if an observer *admits* it (:meth:`EventBus.admit`, asked once per request
+by ``Http11Processor``; the request's events then test the request's own
+``traced`` flag): the JSON trace admits every request, the inspector a few
+a second, so a page open on a busy server does not slow every request
+down. This module does no I/O and imports only the standard library.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ __all__ = [
     "MessageEvent",
     "MessageReceived",
     "MessageSent",
+    "AdmittingObserver",
     "Observer",
     "PongReceived",
     "RequestCompleted",
@@ -97,14 +103,15 @@ class ConnectionAccepted(Event):
 
 @dataclass(slots=True, kw_only=True, eq=False)
 class BytesReceived(Event):
-    """Bytes read from the socket (HTTP and, after an upgrade, frames)."""
+    """Bytes ``Http11Processor`` read from the socket (until an upgrade;
+    the WebSocket frames after it are ``FrameReceived``)."""
 
     data: bytes
 
 
 @dataclass(slots=True, kw_only=True, eq=False)
 class BytesSent(Event):
-    """Bytes written to the socket."""
+    """Bytes ``Http11Processor`` wrote to the socket (until an upgrade)."""
 
     data: bytes
 
@@ -402,6 +409,13 @@ class Observer(Protocol):
         dropped)."""
 
 
+class AdmittingObserver(Observer, Protocol):
+    """An observer that wants only some requests traced in full."""
+
+    def admit(self) -> bool:
+        """Whether the request starting now should be traced in full."""
+
+
 class EventBus:
     """Fans each event out to the subscribed observers.
 
@@ -409,22 +423,40 @@ class EventBus:
     before they build an event, which is what makes an unobserved stream
     free."""
 
-    __slots__ = ("active", "_observers")
+    __slots__ = ("active", "_observers", "_admitters", "_admit_all")
 
     def __init__(self) -> None:
         self.active = False
         self._observers: tuple[Observer, ...] = ()
+        self._admitters: tuple[AdmittingObserver, ...] = ()
+        self._admit_all = False
 
     def subscribe(self, observer: Observer) -> None:
         """Start delivering events to *observer* (once, however often called)."""
         if observer not in self._observers:
             self._observers = (*self._observers, observer)
-        self.active = True
+        self._sort()
 
     def unsubscribe(self, observer: Observer) -> None:
         """Stop delivering events to *observer*; unknown observers are ignored."""
         self._observers = tuple(o for o in self._observers if o is not observer)
+        self._sort()
+
+    def _sort(self) -> None:
         self.active = bool(self._observers)
+        self._admitters = tuple(o for o in self._observers if callable(getattr(o, "admit", None)))  # type: ignore[misc]
+        self._admit_all = len(self._admitters) < len(self._observers)
+
+    def admit(self) -> bool:
+        """Whether the request starting now is traced in full: yes if an
+        observer takes every request (has no ``admit``) or one of those
+        with an ``admit`` says yes. Every admitting observer is asked, so
+        each can count what it was offered."""
+        wanted = self._admit_all
+        for observer in self._admitters:
+            if observer.admit():
+                wanted = True
+        return wanted
 
     @property
     def observers(self) -> tuple[Observer, ...]:

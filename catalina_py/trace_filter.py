@@ -69,6 +69,11 @@ class TraceFilter:
         self._connections: dict[int, _Connection] = {}
         self._dropped: set[int] = set()
 
+    def admit(self) -> bool:
+        """The sink's own admission (see ``EventBus.admit``), or yes."""
+        admit = getattr(self.sink, "admit", None)
+        return bool(admit()) if admit is not None else True
+
     @property
     def restricts(self) -> bool:
         """True if any criterion is set (else the filter passes everything)."""

@@ -23,7 +23,6 @@ import gevent.socket
 from gevent.server import StreamServer
 
 from ..errors import ConfigError
-from ..events import BUS, ConnectionAccepted
 from .processor import Http11Processor
 from .upgrade import UpgradedConnection
 
@@ -63,7 +62,20 @@ class Endpoint:
         #: The upgraded connections, told when the server stops gracefully.
         self.upgraded: set[UpgradedConnection] = set()
         self.request_slots = gevent.lock.BoundedSemaphore(max(1, config.max_threads))
+        #: Requests, error responses and bytes of the connections closed so
+        #: far (the open ones count their own): Tomcat's request processor
+        #: statistics, read by the inspector.
+        self.closed_requests = 0
+        self.closed_errors = 0
+        self.closed_bytes_in = 0
+        self.closed_bytes_out = 0
         self._sweeper: gevent.Greenlet | None = None
+
+    @property
+    def name(self) -> str:
+        """The name events give the connector (Tomcat: ``http-nio-8080``)."""
+        port = self.listener.getsockname()[1] if self.listener is not None else self.config.port
+        return f"http-gevent-{port}"
 
     @property
     def bound_port(self) -> int:
@@ -108,22 +120,18 @@ class Endpoint:
             pass
         processor = Http11Processor(self, sock, address)
         processor.greenlet = gevent.getcurrent()
-        if BUS.active:
-            BUS.emit(
-                ConnectionAccepted(
-                    connection=processor.connection_id,
-                    connector=f"http-gevent-{self.bound_port}",
-                    remote_addr=processor.remote_addr,
-                    remote_port=processor.remote_port,
-                    local_addr=processor.local_addr,
-                    local_port=processor.local_port,
-                )
-            )
+        # ConnectionAccepted is reported by the processor with the first
+        # request an observer admits (Http11Processor._report_head_read).
         self.processors.add(processor)
         try:
             processor.run()
         finally:
             self.processors.discard(processor)
+            # The closed connections' totals (the inspector's status).
+            self.closed_requests += processor.requests_served
+            self.closed_errors += processor.errors
+            self.closed_bytes_in += processor.bytes_in
+            self.closed_bytes_out += processor.bytes_out
 
     def sweep_interval(self) -> float:
         """How often blocked connections are checked against their deadline:

@@ -34,6 +34,7 @@ from ..events import (
     BytesSent,
     ChunkReceived,
     ChunkSent,
+    ConnectionAccepted,
     ConnectionClosed,
     KeepAliveDecided,
     RequestHeadParsed,
@@ -107,6 +108,17 @@ class Http11Processor:
         #: "reading body", "in the servlet", "writing", "keep-alive idle",
         #: "upgraded", "closing", "closed".
         self.stage = "reading head"
+        #: Whether the current request is traced in full: somebody listens
+        #: to the event stream and an observer admitted it (``BUS.admit``;
+        #: the inspector admits a few requests a second, the JSON trace
+        #: all). Every event of the request is emitted only when it is set.
+        self.traced = False
+        #: Whether ``ConnectionAccepted`` went out (with the first traced
+        #: request): then ``ConnectionClosed`` does too.
+        self.reported = False
+        self._last_read = b""  # the latest read, shown when its request is admitted
+        #: Requests of this connection answered with a status >= 400.
+        self.errors = 0
         self._chunks_in = 0  # chunk size lines of the request body reported
         self._chunks_reader: object = None  # ... by this body reader
         self._chunks_out = 0  # chunks of the response sent
@@ -183,7 +195,9 @@ class Http11Processor:
             self.stage = "in the servlet"
             self.requests_served += 1
             self.head = event
-            if BUS.active:
+            if BUS.active and BUS.admit():
+                self.traced = True
+                self._report_head_read()
                 BUS.emit(
                     RequestHeadParsed(
                         connection=self.connection_id,
@@ -215,13 +229,14 @@ class Http11Processor:
             if not self.keep_alive or not self._finish_request():
                 self.linger = not self.body_finished or self.parser.has_buffered_data
                 self.stage = "closing"
-                if BUS.active:
+                if self.traced:
                     self._emit_keep_alive(False)
                 self.close_reason = "not kept alive"
                 return
             parser.start_next_request()
-            if BUS.active:
+            if self.traced:
                 self._emit_keep_alive(True)
+                self.traced = False
             if not parser.has_buffered_data:
                 # Nothing pipelined: wait for the next request right away.
                 self.idle = True
@@ -254,8 +269,9 @@ class Http11Processor:
             remote_addr=self.remote_addr,
             remote_port=self.remote_port,
             connector_config=self.endpoint.config,
+            traced=self.traced,
         )
-        if BUS.active:
+        if self.traced:
             BUS.emit(Upgraded(connection=self.connection_id, handler=type(handler).__name__, leftover=len(leftover)))
         self.upgraded = connection
         self.stage = "upgraded"
@@ -306,7 +322,8 @@ class Http11Processor:
         finally:
             self.deadline = 0.0
         self.bytes_in += len(data)
-        if BUS.active:
+        self._last_read = data
+        if self.traced:  # a read of the body of a traced request
             BUS.emit(BytesReceived(connection=self.connection_id, data=bytes(data)))
         if self.idle:
             self.idle = False
@@ -346,7 +363,7 @@ class Http11Processor:
         except OSError:
             pass
         self.stage = "closed"
-        if BUS.active:
+        if self.reported and BUS.active:
             BUS.emit(
                 ConnectionClosed(
                     connection=self.connection_id,
@@ -381,7 +398,9 @@ class Http11Processor:
         """A request we cannot read gets its status and the connection closes
         (the framing may be unknown, so nothing after it can be trusted)."""
         log.debug("Bad request from %s: %s %s", self.remote_addr, exc.status, exc.reason)
-        if BUS.active:
+        if BUS.active and BUS.admit():
+            self.traced = True
+            self._report_head_read()
             BUS.emit(RequestRejected(connection=self.connection_id, status=exc.status, reason=exc.reason))
         self.linger = True
         adapter = self.endpoint.adapter
@@ -396,7 +415,7 @@ class Http11Processor:
             )
             self.sock.sendall(data)
             self.bytes_out += len(data)
-            if BUS.active:
+            if self.traced:
                 BUS.emit(BytesSent(connection=self.connection_id, data=data))
         except OSError:
             pass
@@ -427,13 +446,13 @@ class Http11Processor:
                 self.stage = stage
                 continue
             if type(event) is Data:
-                if BUS.active:
+                if self.traced:
                     self._emit_chunk(False, 0)
                 return event.data
             if type(event) is EndOfMessage:
                 self.body_finished = True
                 self.trailers = event.trailers
-                if BUS.active:
+                if self.traced:
                     self._emit_chunk(True, len(event.trailers) if event.trailers is not None else 0)
                 return None
             return None  # pragma: no cover - the parser yields nothing else here
@@ -486,7 +505,7 @@ class Http11Processor:
         if framing is SWITCHING_PROTOCOLS:
             self._send(data)
             self._upgrade_sent = True
-            if BUS.active:
+            if self.traced:
                 self._emit_commit(status, headers, plan, date)
             return
         self.keep_alive = plan.keep_alive
@@ -496,7 +515,9 @@ class Http11Processor:
         if body is None:
             self._head_only = not plan.send_body
         self.plan = plan
-        if BUS.active:
+        if status >= 400:
+            self.errors += 1
+        if self.traced:
             self._emit_commit(status, headers, plan, date)
         if body is not None and plan.send_body:
             self.bytes_sent = len(body)
@@ -519,6 +540,27 @@ class Http11Processor:
                 reason=plan.framing_reason,
             )
         )
+
+    def _report_head_read(self) -> None:
+        """A request was admitted to the trace: tell the connection (the
+        first time) and the read that completed its head."""
+        if not self.reported:
+            self.reported = True
+            BUS.emit(
+                ConnectionAccepted(
+                    connection=self.connection_id,
+                    at=self.started,
+                    connector=self.endpoint.name,
+                    remote_addr=self.remote_addr,
+                    remote_port=self.remote_port,
+                    local_addr=self.local_addr,
+                    local_port=self.local_port,
+                )
+            )
+        if self._last_read:
+            # Once: a read holding two pipelined requests is shown with the first.
+            BUS.emit(BytesReceived(connection=self.connection_id, data=bytes(self._last_read)))
+            self._last_read = b""
 
     def _emit_keep_alive(self, kept: bool) -> None:
         """Tell the stream whether the connection serves another request, and why."""
@@ -563,7 +605,7 @@ class Http11Processor:
         self.bytes_sent += len(data)
         if self._chunked:
             self._chunks_out += 1
-            if BUS.active:
+            if self.traced:
                 BUS.emit(ChunkSent(connection=self.connection_id, index=self._chunks_out, size=len(data), last=False))
             self._send(encode_chunk(data))
         else:
@@ -574,13 +616,13 @@ class Http11Processor:
         if self._chunked and not self._head_only:
             self._chunked = False
             self._chunks_out += 1
-            if BUS.active:
+            if self.traced:
                 BUS.emit(ChunkSent(connection=self.connection_id, index=self._chunks_out, size=0, last=True))
             self._send(LAST_CHUNK)
 
     def _send(self, data: bytes | bytearray) -> None:
         self.bytes_out += len(data)
-        if BUS.active:
+        if self.traced:
             BUS.emit(BytesSent(connection=self.connection_id, data=bytes(data)))
         try:
             sent = 0

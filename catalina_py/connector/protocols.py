@@ -82,5 +82,10 @@ class Owner(Protocol):
     keep_alive_timeout: float | None
     stopping: bool
     request_slots: Slots
+
+    @property
+    def name(self) -> str:
+        """The connector's name in events (``http-gevent-8080``)."""
+
     #: The upgraded connections, told when the server stops gracefully.
     upgraded: set[Any]  # of upgrade.UpgradedConnection (which imports this module)

@@ -34,6 +34,7 @@ class UpgradedConnection:
         remote_addr: str,
         remote_port: int,
         connector_config: ConnectorSpec,
+        traced: bool = False,
     ) -> None:
         self._sock = sock
         self._leftover = leftover
@@ -45,6 +46,9 @@ class UpgradedConnection:
         self.remote_port = remote_port
         #: The connector's settings (the WebSocket ping and close bounds).
         self.connector_config = connector_config
+        #: Whether the upgrade request was traced: the frames that follow
+        #: are reported to the event stream only then.
+        self.traced = traced
 
     def get_socket(self) -> socket.socket:
         """The connection's (gevent) socket."""

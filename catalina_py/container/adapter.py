@@ -90,7 +90,7 @@ class CoyoteAdapter:
             index = head.headers._index  # reach: hot path: one dict probe, no lower()
             if manager is not None and (parsed.path_params or "cookie" in index):
                 manager.parse_requested_session_id(request, parsed.path_params)
-        if BUS.active:
+        if channel.traced:
             BUS.emit(mapped_event(channel.connection_id, host_header, mapping))
         if mapping.redirect_path is not None:
             # Tomcat's context-root redirect (/examples -> /examples/).
@@ -156,6 +156,11 @@ class CoyoteAdapter:
         mapping = request.mapping
         context = mapping.context
         host = mapping.host
+        if context is not None:
+            # Tomcat's requestCount and errorCount of the context.
+            context.request_count += 1
+            if response.get_status() >= 400:
+                context.error_count += 1
         loggers = context.access_logs if context is not None else (host.access_logs if host is not None else ())
         if loggers:
             elapsed = time.time() - start
@@ -164,7 +169,7 @@ class CoyoteAdapter:
                     valve.log_access(request, response, elapsed)
                 except Exception:
                     log.exception("Access log valve failed")
-        if BUS.active:
+        if channel.traced:
             now = time.time()
             BUS.emit(
                 RequestCompleted(

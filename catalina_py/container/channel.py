@@ -30,6 +30,8 @@ class Channel(Protocol):
 
     #: The process-wide connection number (``events.Event.connection``).
     connection_id: int
+    #: Whether the current request is traced in full (``events.BUS.admit``).
+    traced: bool
     remote_addr: str
     remote_port: int
     local_addr: str

@@ -209,6 +209,10 @@ class StandardContext(LifecycleBase):
         self._initialized_listeners: list[ServletContextListener] = []
         #: Requests inside the wrapper pipeline now (see StandardContextValve).
         self.in_flight = 0
+        #: Requests served and error responses (status >= 400), as
+        #: Tomcat's ``requestCount`` and ``errorCount`` (the inspector's status).
+        self.request_count = 0
+        self.error_count = 0
         #: True while the context is being reloaded: requests get 503.
         self.paused = False
         #: ``<CATALINA_BASE>/work/<Engine>/<Host>/<name>`` (set by HostConfig),

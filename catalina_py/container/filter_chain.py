@@ -178,10 +178,11 @@ class _ObservedFilterChain(ApplicationFilterChain):
             BUS.emit(FilterLeft(connection=connection, filter=name, elapsed=time.perf_counter() - started))
 
 
-def new_chain(filters: Sequence[Any], servlet: Any) -> ApplicationFilterChain:
+def new_chain(filters: Sequence[Any], servlet: Any, observed: bool = False) -> ApplicationFilterChain:
     """A chain through *filters* to *servlet*: one that reports events when
-    the event bus has listeners (checked once per chain, not per filter)."""
-    if BUS.active:
+    the request is *observed* (traced, while the bus has listeners; decided
+    once per chain, not per filter)."""
+    if observed and BUS.active:
         return _ObservedFilterChain(filters, servlet)
     return ApplicationFilterChain(filters, servlet)
 
@@ -282,4 +283,5 @@ def run_chain(
     if not filters:
         servlet.service(request, response)
         return
-    new_chain(filters, servlet).do_filter(request, response)
+    observed = BUS.active and bool(getattr(unwrap_request(request), "traced", False))
+    new_chain(filters, servlet, observed).do_filter(request, response)

@@ -99,6 +99,9 @@ class _ObservedValve(ValveBase):
         self.valve_name = type(valve).__name__
 
     def invoke(self, request: Any, response: Any) -> None:
+        if not getattr(request, "traced", False):
+            self.valve.invoke(request, response)  # a request no observer admitted
+            return
         connection = getattr(request, "connection_id", 0)
         BUS.emit(ValveEntered(connection=connection, container=self.container_name, valve=self.valve_name))
         started = time.perf_counter()

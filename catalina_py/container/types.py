@@ -93,6 +93,8 @@ class WebappContext(Protocol):
 
     #: Requests inside the context's pipeline now (an undeploy waits for them).
     in_flight: int
+    request_count: int
+    error_count: int
 
     def display_path(self) -> str: ...
 

@@ -45,7 +45,7 @@ class StandardWrapperValve(ValveBase):
             request.set_attribute(ERROR_EXCEPTION, exc)
             response.send_error(getattr(exc, "status", 500) if isinstance(exc, ServletException) else 500)
             return
-        observed = BUS.active
+        observed = BUS.active and getattr(request, "traced", False)
         if observed:
             BUS.emit(
                 ServletCalled(
@@ -66,7 +66,7 @@ class StandardWrapperValve(ValveBase):
                 path = mapping.servlet_path + (mapping.path_info or "")
                 filters = filter_map.filters_for(path, wrapper.name, "REQUEST")
                 if filters:
-                    new_chain(filters, servlet).do_filter(request, response)
+                    new_chain(filters, servlet, observed).do_filter(request, response)
                 else:
                     servlet.service(request, response)
         except ClientAbortError as exc:

@@ -177,39 +177,37 @@ class Inspector:
 
     def status(self) -> dict[str, Any]:
         """Counters per connector, context and WebSocket endpoint
-        (``GET /inspector/api/status``)."""
-        recorder = self.recorder
+        (``GET /inspector/api/status``), like the manager's status page:
+        kept by the container at all times, so they count every request,
+        traced or not (the inspector's own included)."""
         connectors = []
         contexts = []
         endpoints = []
         for service in self.server.services:
             for connector in service.connectors:
-                name = connector_name(connector)
-                counters = recorder.connectors.get(name)
-                open_connections = sum(1 for p in connector.endpoint.processors if not self._own(p))
+                endpoint = connector.endpoint
+                processors = list(endpoint.processors)
                 connectors.append(
                     {
-                        "name": name,
-                        "requests": counters.requests if counters else 0,
-                        "errors": counters.errors if counters else 0,
-                        "bytes_in": counters.bytes_in if counters else 0,
-                        "bytes_out": counters.bytes_out if counters else 0,
-                        "open_connections": open_connections,
+                        "name": connector_name(connector),
+                        "requests": endpoint.closed_requests + sum(p.requests_served for p in processors),
+                        "errors": endpoint.closed_errors + sum(p.errors for p in processors),
+                        "bytes_in": endpoint.closed_bytes_in + sum(p.bytes_in for p in processors),
+                        "bytes_out": endpoint.closed_bytes_out + sum(p.bytes_out for p in processors),
+                        "open_connections": sum(1 for p in processors if not self._own(p)),
                     }
                 )
             for host in service.engine.hosts.values():
                 for path, context in sorted(host.contexts.items()):
-                    if path == self.own_path or not hasattr(context, "web_xml"):
+                    if not hasattr(context, "web_xml"):
                         continue
-                    counters = recorder.contexts.get(path)
                     manager = getattr(context, "manager", None)
                     contexts.append(
                         {
                             "host": host.name,
                             "path": path or "/",
-                            "requests": counters.requests if counters else 0,
-                            "errors": counters.errors if counters else 0,
-                            "processing_time": round(counters.processing_time, 6) if counters else 0.0,
+                            "requests": context.request_count,
+                            "errors": context.error_count,
                             "sessions_active": manager.get_active_sessions() if manager is not None else 0,
                         }
                     )
@@ -217,24 +215,27 @@ class Inspector:
                     if container is None or not hasattr(container, "endpoint_configs"):
                         continue
                     for config in container.endpoint_configs():
-                        ws = recorder.endpoints.get((path, config.path))
+                        stats = config.stats
                         endpoints.append(
                             {
                                 "context": path or "/",
                                 "path": config.path,
                                 "class": config.endpoint_class.__name__,
                                 "sessions_open": len(container.open_sessions(config)),
-                                "sessions_total": ws.sessions_total if ws else 0,
-                                "messages_in": ws.messages_in if ws else 0,
-                                "messages_out": ws.messages_out if ws else 0,
-                                "bytes_in": ws.bytes_in if ws else 0,
-                                "bytes_out": ws.bytes_out if ws else 0,
-                                "close_codes": {str(k): v for k, v in sorted(ws.close_codes.items())} if ws else {},
+                                "sessions_total": stats.sessions_total,
+                                "messages_in": stats.messages_in,
+                                "messages_out": stats.messages_out,
+                                "bytes_in": stats.bytes_in,
+                                "bytes_out": stats.bytes_out,
+                                "close_codes": {str(k): v for k, v in sorted(stats.close_codes.items())},
                             }
                         )
+        recorder = self.recorder
         return {
             "recording": self.recording,
             "since": self.started_at,
+            "traced_requests": recorder.admitted,
+            "untraced_requests": recorder.passed_over,
             "connectors": connectors,
             "contexts": contexts,
             "websocket": endpoints,

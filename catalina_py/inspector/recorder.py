@@ -4,9 +4,9 @@
 :class:`~catalina_py.trace_filter.TraceFilter` that leaves the inspector's
 own requests out). It keeps, for each connection accepted while it
 records, the last :data:`MAX_EVENTS` events, with raw bytes cut and
-sensitive headers masked as they arrive, and traffic counters per
-connector, context and WebSocket endpoint; closed connections stay in a
-ring for a while. Rendering to JSON happens only when asked
+sensitive headers masked as they arrive, and closed connections stay in a ring for a while. It admits a bounded
+number of requests a second to the trace (:meth:`Recorder.admit`); the
+traffic counters are the container's own (``Inspector.status``). Rendering to JSON happens only when asked
 (:meth:`Recorder.events_json`), so recording costs an append per event.
 
 Bounds (docs/inspector.md, "Bounds"): see the constants below.
@@ -36,13 +36,11 @@ from ..events import (
     RequestCompleted,
     RequestHeadParsed,
     RequestMapped,
-    ResponseCommitted,
     Upgraded,
-    WebSocketClosed,
-    WebSocketOpened,
 )
 
 __all__ = [
+    "ADMIT_PER_SECOND",
     "CLOSED_KEEP",
     "CLOSED_SECONDS",
     "MAX_EVENTS",
@@ -62,6 +60,10 @@ MAX_EVENTS = 200
 RAW_PER_CONNECTION = 32 * 1024
 #: Raw bytes kept over all recorded connections.
 RAW_TOTAL = 16 * 1024 * 1024
+#: Requests traced in full per second at most (the others are served
+#: untraced: counted by the container's own counters, absent from the
+#: timelines). A learner's clicks fit easily; a load test does not slow down.
+ADMIT_PER_SECOND = 50
 #: Closed connections kept, and for how long (seconds).
 CLOSED_KEEP = 200
 CLOSED_SECONDS = 600.0
@@ -119,40 +121,19 @@ class ConnectionRecord:
         }
 
 
-@dataclass(slots=True)
-class EndpointCounters:
-    """Traffic of one WebSocket endpoint (context path + endpoint path)."""
-
-    sessions_total: int = 0
-    messages_in: int = 0
-    messages_out: int = 0
-    bytes_in: int = 0
-    bytes_out: int = 0
-    close_codes: collections.Counter[int] = field(default_factory=collections.Counter)
-
-
-@dataclass(slots=True)
-class TrafficCounters:
-    """Requests, errors, bytes and time of a connector or a context."""
-
-    requests: int = 0
-    errors: int = 0
-    bytes_in: int = 0
-    bytes_out: int = 0
-    processing_time: float = 0.0
-
-
 class Recorder:
     """Keeps the recent events of the connections (see the module docstring)."""
 
     def __init__(self) -> None:
         self.open: dict[int, ConnectionRecord] = {}
         self.closed: collections.OrderedDict[int, ConnectionRecord] = collections.OrderedDict()
-        self.connectors: dict[str, TrafficCounters] = collections.defaultdict(TrafficCounters)
-        self.contexts: dict[str, TrafficCounters] = collections.defaultdict(TrafficCounters)
-        self.endpoints: dict[tuple[str, str], EndpointCounters] = collections.defaultdict(EndpointCounters)
         self.raw_total = 0
         self.events_seen = 0
+        #: Requests admitted to the trace, and those passed over, so far.
+        self.admitted = 0
+        self.passed_over = 0
+        self._window = 0.0
+        self._window_admitted = 0
         self._seq = itertools.count(1)
         self._masker = RawMasker()
         #: Called with the connection id after each recorded event (the
@@ -160,6 +141,20 @@ class Recorder:
         self.on_change: Any = None
 
     # -- the observer -----------------------------------------------------------
+    def admit(self) -> bool:
+        """Trace this request in full? Yes for the first
+        :data:`ADMIT_PER_SECOND` requests of each second."""
+        now = time.monotonic()
+        if now - self._window >= 1.0:
+            self._window = now
+            self._window_admitted = 0
+        if self._window_admitted < ADMIT_PER_SECOND:
+            self._window_admitted += 1
+            self.admitted += 1
+            return True
+        self.passed_over += 1
+        return False
+
     def on_event(self, event: Event) -> None:
         """Record *event* on its connection's record."""
         self.events_seen += 1
@@ -189,39 +184,22 @@ class Recorder:
             record.requests += 1
             record.last_request = f"{event.method} {event.target[:200]}"
             record.context_path = None
-            self.connectors[record.connector].requests += 1
         elif kind is RequestMapped:
             assert isinstance(event, RequestMapped)
             record.context_path = event.context_path
-            if event.context_path is not None:
-                self.contexts[event.context_path].requests += 1
-        elif kind is ResponseCommitted:
-            assert isinstance(event, ResponseCommitted)
-            if event.status >= 400:
-                self.connectors[record.connector].errors += 1
-                if record.context_path is not None:
-                    self.contexts[record.context_path].errors += 1
         elif kind is RequestCompleted:
-            assert isinstance(event, RequestCompleted)
-            if record.context_path is not None:
-                self.contexts[record.context_path].processing_time += event.elapsed
             return  # holds the request and response objects: not kept
         elif kind is HandshakeAccepted:
             assert isinstance(event, HandshakeAccepted)
             record.endpoint = event.path
         elif kind is Upgraded:
             record.upgraded = True
-        elif kind is WebSocketOpened:
-            self._endpoint(record).sessions_total += 1
         elif kind is FrameReceived or kind is FrameSent:
             assert isinstance(event, (FrameReceived, FrameSent))
             self._count_frame(record, event)
         elif kind is MessageReceived or kind is MessageSent:
             assert isinstance(event, (MessageReceived, MessageSent))
             extra = self._count_message(record, event)
-        elif kind is WebSocketClosed:
-            assert isinstance(event, WebSocketClosed)
-            self._endpoint(record).close_codes[event.code] += 1
         elif kind is ConnectionClosed:
             assert isinstance(event, ConnectionClosed)
             record.closed_at = event.at
@@ -250,19 +228,14 @@ class Recorder:
         outgoing = type(event) is BytesSent
         if outgoing:
             record.bytes_out += length
-            self.connectors[record.connector].bytes_out += length
         else:
             record.bytes_in += length
-            self.connectors[record.connector].bytes_in += length
         room = min(MAX_BYTES, RAW_PER_CONNECTION - record.raw_bytes, RAW_TOTAL - self.raw_total)
         kept = self._masker.mask(event.connection, outgoing, data)[: max(room, 0)]
         record.raw_bytes += len(kept)
         self.raw_total += len(kept)
         cut = type(event)(connection=event.connection, at=event.at, data=kept)
         return cut, {"length": length, "raw_kept": len(kept)}
-
-    def _endpoint(self, record: ConnectionRecord) -> EndpointCounters:
-        return self.endpoints[(record.context_path or "", record.endpoint or "?")]
 
     def _count_frame(self, record: ConnectionRecord, event: FrameReceived | FrameSent) -> None:
         if event.opcode in ("close", "ping", "pong"):
@@ -280,17 +253,10 @@ class Recorder:
                 record.wire_out.popleft()
 
     def _count_message(self, record: ConnectionRecord, event: MessageReceived | MessageSent) -> dict[str, Any]:
-        counters = self._endpoint(record)
         incoming = type(event) is MessageReceived
         wire = record.wire_in if incoming else record.wire_out
         wire_length, compressed = wire.popleft() if wire else (-1, False)
         data_length = event.length if event.kind == "binary" else -1
-        if incoming:
-            counters.messages_in += 1
-            counters.bytes_in += max(wire_length, 0)
-        else:
-            counters.messages_out += 1
-            counters.bytes_out += max(wire_length, 0)
         extra: dict[str, Any] = {"wire_length": wire_length, "compressed": compressed}
         if compressed:
             extra["uncompressed"] = data_length if data_length >= 0 else None
@@ -358,7 +324,4 @@ class Recorder:
         """Forget everything (the API's reset; the tests)."""
         self.open.clear()
         self.closed.clear()
-        self.connectors.clear()
-        self.contexts.clear()
-        self.endpoints.clear()
         self.raw_total = 0

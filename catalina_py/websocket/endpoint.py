@@ -145,6 +145,22 @@ def _overrides_check_origin(configurator: ServerEndpointConfigurator) -> bool:
     return type(configurator).check_origin is not ServerEndpointConfigurator.check_origin
 
 
+class EndpointStats:
+    """Counters of one deployed endpoint, kept at all times (a few integer
+    additions per message): sessions opened, messages and wire bytes in and
+    out, and the close codes seen."""
+
+    __slots__ = ("sessions_total", "messages_in", "messages_out", "bytes_in", "bytes_out", "close_codes")
+
+    def __init__(self) -> None:
+        self.sessions_total = 0
+        self.messages_in = 0
+        self.messages_out = 0
+        self.bytes_in = 0
+        self.bytes_out = 0
+        self.close_codes: dict[int, int] = {}
+
+
 class ServerEndpointConfig:
     """How one endpoint is deployed: its path, class and limits."""
 
@@ -191,6 +207,8 @@ class ServerEndpointConfig:
         self.max_binary_message_size = max_binary_message_size
         self.max_idle_timeout = max_idle_timeout
         self.user_properties: dict[str, Any] = {}  # Any: whatever the webapp stores
+        #: The endpoint's traffic since it was deployed (the inspector's status).
+        self.stats = EndpointStats()
         #: How sessions are driven: the class itself for an Endpoint
         #: subclass, else the POJO method table.
         self.pojo: PojoMethods | None = None

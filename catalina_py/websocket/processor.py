@@ -50,7 +50,7 @@ from .core.protocol import (
     WsProtocol,
     WsState,
 )
-from .endpoint import CloseReason, Endpoint, ServerEndpointConfig
+from .endpoint import CloseReason, Endpoint, EndpointStats, ServerEndpointConfig
 from .handshake_request import HandshakeRequest
 from .session import SessionClosedError, SessionRegistry, WsSession
 from .settings import WsSettings, settings_for
@@ -102,6 +102,8 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
         self._sock: socket.socket | None = None
         self._writer: FrameWriter | None = None
         self._connection_id = 0
+        self._stats: EndpointStats | None = None
+        self._traced = False
         self._wake_event = gevent.event.Event()
         self._watchdog: gevent.Greenlet | None = None
         self._finished = False
@@ -126,6 +128,7 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
     ) -> None:
         """Everything the handshake decided, before the 101 goes out."""
         self.config = config
+        self._stats = config.stats
         self._registry = registry
         self._handshake = handshake
         self._path_parameters = path_parameters
@@ -168,7 +171,17 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
         self._settings = settings_for(connection.connector_config)
         sock = self._sock = connection.get_socket()
         self._connection_id = connection.connection_id
-        self._writer = FrameWriter(sock, self._protocol, self._settings.send_timeout, self.abort, self._connection_id)
+        #: Whether the upgrade request was traced: then so are the frames.
+        self._traced = bool(getattr(connection, "traced", False))
+        self._writer = FrameWriter(
+            sock,
+            self._protocol,
+            self._settings.send_timeout,
+            self.abort,
+            self._connection_id,
+            traced=self._traced,
+            stats=config.stats,
+        )
         try:
             self.endpoint = config.create_endpoint()
         except Exception:
@@ -183,9 +196,10 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
         )
         self._move(WsState.OPEN)
         registry.register(session)
+        config.stats.sessions_total += 1
         try:
             self._last_active = _monotonic()
-            if BUS.active:
+            if self._traced and BUS.active:
                 BUS.emit(
                     WebSocketOpened(
                         connection=self._connection_id,
@@ -209,6 +223,7 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
         writer = self._writer
         assert writer is not None
         recv_size = self._settings.recv_size
+        stats = self.config.stats if self.config is not None else EndpointStats()
         pending = connection.take_leftover()
         while protocol.state != WsState.CLOSED:
             if pending:
@@ -216,10 +231,11 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
             else:
                 try:
                     data = sock.recv(recv_size)
+                    stats.bytes_in += len(data)
                 except OSError as exc:
                     self._connection_lost(exc)
                     return
-            protocol.on_frame = self._frame_received if BUS.active else None
+            protocol.on_frame = self._frame_received if self._traced and BUS.active else None
             events = protocol.receive_data(data)
             writer.flush()
             for event in events:
@@ -238,7 +254,10 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
             if self.state is not WsState.OPEN:
                 return  # our close is out: messages in flight are dropped
             text = type(event) is TextMessage
-            if BUS.active:
+            stats = self._stats
+            if stats is not None:
+                stats.messages_in += 1
+            if self._traced and BUS.active:
                 BUS.emit(message_event(MessageReceived, self._connection_id, event.data))
             handler = session.text_handler if text else session.binary_handler
             if handler is None:
@@ -252,7 +271,7 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
         elif isinstance(event, Pong):
             if self._pong_deadline and event.payload == self._ping_payload:
                 self._pong_deadline = 0.0
-                if BUS.active:
+                if self._traced and BUS.active:
                     BUS.emit(PongReceived(connection=self._connection_id, rtt=_monotonic() - self._ping_sent_at))
                 self._wake()
         elif isinstance(event, Ping):
@@ -302,7 +321,10 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
         if self._registry is not None:
             self._registry.unregister(session)
         session.fail_pending_sends()
-        if BUS.active:
+        if self._stats is not None:
+            codes = self._stats.close_codes
+            codes[reason.code] = codes.get(reason.code, 0) + 1
+        if self._traced and BUS.active:
             BUS.emit(
                 WebSocketClosed(
                     connection=self._connection_id, code=reason.code, reason=reason.reason, initiator=initiator

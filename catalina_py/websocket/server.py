@@ -13,7 +13,9 @@ request; other webapps pay one attribute check.
 
 from __future__ import annotations
 
+import collections
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -51,6 +53,9 @@ log = logging.getLogger("catalina_py.websocket")
 
 #: The ServletContext attribute holding the context's ServerContainer.
 SERVER_CONTAINER_ATTRIBUTE = "jakarta.websocket.server.ServerContainer"
+#: Refused handshakes remembered per context, and for how long (seconds).
+REFUSALS_KEPT = 64
+REFUSAL_SECONDS = 60.0
 #: Context init-param: comma-separated origins allowed for every endpoint
 #: of the webapp that sets none itself ("*" allows any origin).
 ALLOWED_ORIGINS_PARAM = "catalina_py.websocket.allowed_origins"
@@ -90,6 +95,9 @@ class ServerContainer:
         self.context = context
         self._map: EndpointMap[ServerEndpointConfig] = EndpointMap()
         self._configs: list[ServerEndpointConfig] = []
+        #: (client address, path) -> (monotonic time, status line, body) of
+        #: the latest refused handshakes, for the page that asks why.
+        self._refusals: collections.OrderedDict[tuple[str, str], tuple[float, str, str]] = collections.OrderedDict()
         self._sessions: dict[int, set[WsSession]] = {}
         self.default_max_text_message_size = DEFAULT_BUFFER_SIZE
         self.default_max_binary_message_size = DEFAULT_BUFFER_SIZE
@@ -139,6 +147,29 @@ class ServerContainer:
         self.context.ws_filter = self.handshake
         log.debug("WebSocket endpoint %s at %s%s", config.endpoint_class.__name__, self.context.path, config.path)
         return config
+
+    def _remember_refusal(self, address: str, path: str, error: hs.HandshakeError) -> None:
+        refusals = self._refusals
+        refusals.pop((address, path), None)
+        refusals[(address, path)] = (time.monotonic(), f"{error.status} {error.reason}", error.body[:2000])
+        while len(refusals) > REFUSALS_KEPT:
+            refusals.popitem(last=False)
+
+    def _recent_refusal(self, address: str, path: str) -> str | None:
+        """What a plain request is told of this client's last refused
+        handshake on *path*, if it was refused less than
+        :data:`REFUSAL_SECONDS` ago."""
+        found = self._refusals.get((address, path))
+        if found is None:
+            return None
+        at, status, body = found
+        age = time.monotonic() - at
+        if age > REFUSAL_SECONDS:
+            return None
+        return (
+            f"\nThe last WebSocket handshake from your address to this path, {age:.0f} s ago, "
+            f"was refused with {status}:\n{body}"
+        )
 
     def endpoint_configs(self) -> list[ServerEndpointConfig]:
         """The deployed endpoints, in deployment order."""
@@ -219,13 +250,20 @@ class ServerContainer:
         config, path_parameters = match
         headers = request_headers(request)
         method = request.get_method()
-        number = connection_id(request) if BUS.active else 0
+        traced = BUS.active and request.traced
+        number = connection_id(request) if traced else 0
         if not hs.is_upgrade_request(method, headers):
             if self._servlet_would_answer(request, path):
                 return False
-            self._refuse(response, hs.missing_upgrade_error(headers), number)
+            error = hs.missing_upgrade_error(headers)
+            earlier = self._recent_refusal(request.get_remote_addr(), path)
+            if earlier is not None:
+                # A browser cannot read the body of a refused handshake; its
+                # page asks again with a plain request, and gets the reason.
+                error.body += earlier
+            self._refuse(response, error, number)
             return True
-        report = _reporter(number) if BUS.active else None
+        report = _reporter(number) if traced else None
         try:
             key = hs.validate_request(method, request.get_protocol(), headers, report)
             self._check_origin(config, request, headers, report)
@@ -246,6 +284,7 @@ class ServerContainer:
             handshake_response = HandshakeResponse()
             config.configurator.modify_handshake(config, handshake_request, handshake_response)
         except hs.HandshakeError as exc:
+            self._remember_refusal(request.get_remote_addr(), path, exc)
             self._refuse(response, exc, number)
             return True
         except Exception as exc:
@@ -261,7 +300,7 @@ class ServerContainer:
         handler = request.upgrade(WsHttpUpgradeHandler)
         handler.pre_init(config, self, handshake_request, path_parameters, subprotocol, deflate)
         accept_headers = hs.response_headers(key, subprotocol, extensions)
-        if BUS.active:
+        if traced:
             accept = next((v for n, v in accept_headers if n == "Sec-WebSocket-Accept"), "")
             BUS.emit(
                 HandshakeAccepted(
@@ -317,8 +356,9 @@ class ServerContainer:
 
     @staticmethod
     def _refuse(response: HandshakeHttpResponse, error: hs.HandshakeError, number: int) -> None:
-        """Status, headers and the plain-text reason (not an HTML error page)."""
-        if BUS.active:
+        """Status, headers and the plain-text reason (not an HTML error page);
+        *number* is the connection's number when the request is traced, else 0."""
+        if number and BUS.active:
             BUS.emit(
                 HandshakeRefused(
                     connection=number,

@@ -21,6 +21,7 @@ import gevent.lock
 from ..events import BUS, FrameReceived, FrameSent, MessageReceived, MessageSent
 from .core.frames import Frame, Opcode, peek_frames
 from .core.protocol import WsClosedError, WsProtocol
+from .endpoint import EndpointStats
 
 __all__ = ["FrameWriter", "SendSocket", "WriteFailed", "describe_frame", "emit_frame_received"]
 
@@ -100,7 +101,7 @@ class FrameWriter:
     """Frames and writes under one lock; a failed write calls *on_failure*
     (which aborts the connection) and raises :class:`WriteFailed`."""
 
-    __slots__ = ("_sock", "_protocol", "_send_timeout", "_on_failure", "_lock", "connection_id")
+    __slots__ = ("_sock", "_protocol", "_send_timeout", "_on_failure", "_lock", "connection_id", "traced", "stats")
 
     def __init__(
         self,
@@ -109,6 +110,8 @@ class FrameWriter:
         send_timeout: float | None,
         on_failure: Callable[[str], None],
         connection_id: int = 0,
+        traced: bool = False,
+        stats: EndpointStats | None = None,
     ) -> None:
         self._sock = sock
         self._protocol = protocol
@@ -117,6 +120,10 @@ class FrameWriter:
         self._lock = gevent.lock.RLock()
         #: The connection's number in events, and in trace lines (0: off).
         self.connection_id = connection_id
+        #: Whether the frames written are reported to the event stream.
+        self.traced = traced
+        #: The endpoint's counters (messages and bytes out), if any.
+        self.stats = stats
 
     def send_message(self, text: bool, payload: str | bytes) -> None:
         """A whole message. Raises WsClosedError once our close is out."""
@@ -129,7 +136,10 @@ class FrameWriter:
                 assert not isinstance(payload, str)
                 data = protocol.send_binary(payload)
             self._write(data)
-        if BUS.active:
+        stats = self.stats
+        if stats is not None:
+            stats.messages_out += 1
+        if self.traced and BUS.active:
             BUS.emit(message_event(MessageSent, self.connection_id, payload))
 
     def send_control(self, opcode: Opcode, payload: bytes) -> None:
@@ -183,7 +193,9 @@ class FrameWriter:
         except (TimeoutError, OSError) as exc:
             self._on_failure(f"send failed: {exc}")
             raise WriteFailed(f"WebSocket send failed: {exc}") from exc
-        if BUS.active:
+        if self.stats is not None:
+            self.stats.bytes_out += len(data)
+        if self.traced and BUS.active:
             self._emit_sent(data)
 
     def _emit_sent(self, data: bytes) -> None:

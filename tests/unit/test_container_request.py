@@ -137,8 +137,10 @@ def test_filter_chain_events_only_with_a_subscriber(recorder):
     served = []
     servlet = types.SimpleNamespace(service=lambda rq, rs: served.append(1))
     request = types.SimpleNamespace(connection_id=3)
-    new_chain([_config("a"), _config("b")], servlet).do_filter(request, None)
-    assert served == [1]
+    new_chain([_config("a"), _config("b")], servlet, observed=False).do_filter(request, None)
+    assert served == [1] and recorder.events == []  # a request no observer admitted
+    new_chain([_config("a"), _config("b")], servlet, observed=True).do_filter(request, None)
+    assert served == [1, 1]
     assert [(type(e).__name__, e.filter) for e in recorder.events] == [
         ("FilterEntered", "a"),
         ("FilterEntered", "b"),
@@ -148,7 +150,7 @@ def test_filter_chain_events_only_with_a_subscriber(recorder):
     assert all(e.connection == 3 for e in recorder.events)
     events.BUS.unsubscribe(recorder)
     recorder.events.clear()
-    new_chain([_config("a")], servlet).do_filter(request, None)
+    new_chain([_config("a")], servlet, observed=True).do_filter(request, None)
     assert recorder.events == []
 
 
@@ -172,7 +174,10 @@ def test_pipelines_are_linked_through_observers_only_while_observed(recorder):
     line.add_valve(valve)
     sync_observation()
     out: list[str] = []
-    line.first.invoke(types.SimpleNamespace(connection_id=5), out)
+    line.first.invoke(types.SimpleNamespace(connection_id=5, traced=False), out)
+    assert out == ["basic"] and recorder.events == []  # observed, but this request was not admitted
+    out.clear()
+    line.first.invoke(types.SimpleNamespace(connection_id=5, traced=True), out)
     assert out == ["basic"]
     assert [(type(e).__name__, e.container, e.valve) for e in recorder.events] == [
         ("ValveEntered", "StandardHost[h]", "Passing"),

@@ -62,11 +62,15 @@ class FakeRequest:
         self._headers = Headers(headers)
         self.mapping = MappingData(relative_path="/chat")
         self.connection_id = 3
+        self.traced = True  # admitted by the stream's observers
         self.method = method
         self.handler = None
 
     def get_mime_headers(self):
         return self._headers
+
+    def get_remote_addr(self):
+        return "127.0.0.1"
 
     def get_method(self):
         return self.method
@@ -175,6 +179,7 @@ def test_a_refused_handshake_reports_the_failed_check_and_the_status(observer):
     assert (failed.check, failed.passed) == ("version", False)
     (refused,) = observer.of(HandshakeRefused)
     assert refused.status == 426 and "Sec-WebSocket-Version" in refused.reason
+    assert refused.check == "version" and refused.compared == "Sec-WebSocket-Version: none, needs 13"
 
 
 def test_a_foreign_origin_is_a_failed_origin_check(observer):
@@ -183,7 +188,9 @@ def test_a_foreign_origin_is_a_failed_origin_check(observer):
     container().handshake(FakeRequest(headers), response)
     assert response.status == 403
     assert [(e.check, e.passed) for e in observer.of(HandshakeCheck)][-1] == ("origin", False)
-    assert observer.of(HandshakeRefused)[0].status == 403
+    refused = observer.of(HandshakeRefused)[0]
+    assert refused.status == 403 and refused.check == "origin"
+    assert refused.compared.startswith("Origin: http://evil.example, Host: ")
 
 
 def test_no_event_is_built_without_a_subscriber(monkeypatch):

@@ -51,6 +51,9 @@ class FakeConnection:
         self.leftover = leftover
         self.connector_config = connector_config
         self.connection_id = 7
+        # As after an upgrade the event stream admitted (its frames are
+        # reported while somebody listens).
+        self.traced = True
         self.closed = gevent.event.Event()
 
     def get_socket(self):

@@ -398,6 +398,10 @@ def cmd_version(layout: Layout) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["tour"]:
+        from .tour import main as tour_main
+
+        return tour_main(argv[1:])
     args, defines = _parse_args(argv)
     layout = Layout.from_environment(defines)
     if args.command == "version":

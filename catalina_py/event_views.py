@@ -382,7 +382,10 @@ _SUMMARIES: dict[type[Event], Callable[[Any], str]] = {
     PongReceived: lambda e: f"pong for our ping, round trip {_ms(e.rtt)}",
     MessageReceived: lambda e: f"{e.kind} message, {e.length} {'characters' if e.kind == 'text' else 'bytes'}",
     MessageSent: lambda e: f"{e.kind} message, {e.length} {'characters' if e.kind == 'text' else 'bytes'}",
-    WebSocketClosed: lambda e: f"closed {e.code} {e.reason!r}, started by {e.initiator}",
+    WebSocketClosed: lambda e: (
+        f"closed {e.code} {e.reason!r}, "
+        + ("without a close handshake" if e.initiator == "abnormal" else f"started by the {e.initiator}")
+    ),
     ConnectionClosed: lambda e: (
         f"closed after {e.requests} request(s), {e.bytes_in} bytes in, {e.bytes_out} bytes out, "
         f"{e.duration:.3f} s: {e.reason}"

@@ -577,24 +577,30 @@ class Http11Processor:
         BUS.emit(KeepAliveDecided(connection=self.connection_id, keep_alive=kept, reason=reason, buffered=buffered))
 
     def _emit_chunk(self, last: bool, trailers: int) -> None:
-        """``ChunkReceived`` for each chunk size line the body reader parsed
-        since the last report (called only while somebody listens)."""
-        reader = self.parser.chunked_reader
-        if reader is None:
+        """``ChunkReceived`` for the chunk the body data just read came
+        from (the first time), or for the last chunk at the body's end
+        (called only for a traced request)."""
+        head = self.head
+        if head is None or head.body != "chunked":
             return
-        if reader is not self._chunks_reader:  # a new request's body
+        reader = self.parser.chunked_reader  # gone once the body has ended
+        if reader is not None and reader is not self._chunks_reader:  # a new request's body
             self._chunks_reader = reader
             self._chunks_in = 0
-        while self._chunks_in < reader.chunks:
+        if last:
             self._chunks_in += 1
-            final = last and self._chunks_in == reader.chunks
             BUS.emit(
                 ChunkReceived(
-                    connection=self.connection_id,
-                    index=self._chunks_in,
-                    size=0 if final else reader.chunk_size,
-                    last=final,
-                    trailers=trailers if final else 0,
+                    connection=self.connection_id, index=self._chunks_in, size=0, last=True, trailers=trailers
+                )
+            )
+            self._chunks_reader = None
+            return
+        if reader is not None and self._chunks_in < reader.chunks:
+            self._chunks_in = reader.chunks
+            BUS.emit(
+                ChunkReceived(
+                    connection=self.connection_id, index=self._chunks_in, size=reader.chunk_size, last=False, trailers=0
                 )
             )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import gevent.lock
@@ -46,47 +47,29 @@ class StandardWrapperValve(ValveBase):
             response.send_error(getattr(exc, "status", 500) if isinstance(exc, ServletException) else 500)
             return
         observed = BUS.active and getattr(request, "traced", False)
-        if observed:
-            BUS.emit(
-                ServletCalled(
-                    connection=request.connection_id,
-                    servlet=wrapper.name,
-                    servlet_class=type(servlet).__name__,
-                    method=request.get_method(),
-                )
-            )
-            started = time.perf_counter()
-        error: str | None = None  # the type name only: keeping the exception would make a cycle
+        filter_map = wrapper.context.filter_map
+        filters: Sequence[Any] = ()
+        if filter_map is not None:  # the filters mapped to this path and servlet
+            mapping = request.mapping
+            path = mapping.servlet_path + (mapping.path_info or "")
+            filters = filter_map.filters_for(path, wrapper.name, "REQUEST")
         try:
-            filter_map = wrapper.context.filter_map
-            if filter_map is None:  # no filter mappings: the servlet alone
+            if filters:
+                # The servlet runs at the end of the chain: observed, it is
+                # reported there, after the filters entered (the order a
+                # learner reads in the trace).
+                target = _ReportedServlet(servlet, wrapper.name, request.connection_id) if observed else servlet
+                new_chain(filters, target, observed).do_filter(request, response)
+            elif observed:
+                _ReportedServlet(servlet, wrapper.name, request.connection_id).service(request, response)
+            else:
                 servlet.service(request, response)
-            else:  # the filters mapped to this path and servlet, then the servlet
-                mapping = request.mapping
-                path = mapping.servlet_path + (mapping.path_info or "")
-                filters = filter_map.filters_for(path, wrapper.name, "REQUEST")
-                if filters:
-                    new_chain(filters, servlet, observed).do_filter(request, response)
-                else:
-                    servlet.service(request, response)
-        except ClientAbortError as exc:
-            error = type(exc).__name__
+        except ClientAbortError:
             request.disable_keep_alive()
         except ServletException as exc:
-            error = type(exc).__name__
             self._failed(request, response, exc, exc.status)
         except Exception as exc:
-            error = type(exc).__name__
             self._failed(request, response, exc, 500)
-        if observed:
-            BUS.emit(
-                ServletReturned(
-                    connection=request.connection_id,
-                    servlet=wrapper.name,
-                    elapsed=time.perf_counter() - started,
-                    error=error,
-                )
-            )
 
     def _failed(self, request: Request, response: Response, exc: BaseException, status: int) -> None:
         if status >= 500:
@@ -181,3 +164,38 @@ class StandardWrapper(LifecycleBase):
                 instance.destroy()
             except Exception:
                 log.exception("Servlet [%s] raised in destroy()", self.name)
+
+
+class _ReportedServlet:
+    """A servlet whose ``service`` is reported to the event stream
+    (``ServletCalled`` / ``ServletReturned``), for a traced request."""
+
+    __slots__ = ("servlet", "name", "connection")
+
+    def __init__(self, servlet: Any, name: str, connection: int) -> None:
+        self.servlet = servlet
+        self.name = name
+        self.connection = connection
+
+    def service(self, request: Any, response: Any) -> None:
+        BUS.emit(
+            ServletCalled(
+                connection=self.connection,
+                servlet=self.name,
+                servlet_class=type(self.servlet).__name__,
+                method=request.get_method(),
+            )
+        )
+        started = time.perf_counter()
+        error: str | None = None  # the type name only: keeping the exception would make a cycle
+        try:
+            self.servlet.service(request, response)
+        except BaseException as exc:
+            error = type(exc).__name__
+            raise
+        finally:
+            BUS.emit(
+                ServletReturned(
+                    connection=self.connection, servlet=self.name, elapsed=time.perf_counter() - started, error=error
+                )
+            )

@@ -92,7 +92,7 @@ def test_trace_follows_an_http_request_and_a_websocket(make_server, monkeypatch)
     assert "WsHttpUpgradeHandler" in detail["upgrade"]
     assert detail["message out"] == "text message, 5 characters"
     closes = [d for s, d in ws_steps if s == "close"]
-    assert closes[0] == "closed 1000 '', started by client" and closes[1].startswith("closed after 1 request(s)")
+    assert closes[0] == "closed 1000 '', started by the client" and closes[1].startswith("closed after 1 request(s)")
 
 
 def test_no_trace_by_default(make_server, monkeypatch):

@@ -100,7 +100,7 @@ def test_the_inspector_shows_an_echo_connection_its_handshake_and_frames(tmp_pat
         inspector = Tab(browser, f"{server.url}/inspector/")
         inspector.wait("document.body && document.body.dataset.ready === '1'", "the inspector's hello")
         echo = Tab(browser, f"{server.url}/examples/websocket/echo.html")
-        echo.wait("document.getElementById('connect') !== null", "the echo page")
+        echo.wait("document.readyState === 'complete' && document.getElementById('connect') !== null", "the echo page")
         echo.evaluate("document.getElementById('connect').click()")
         echo.wait("document.getElementById('log').innerText.includes('Open.')", "the echo socket to open")
         echo.evaluate(
@@ -140,7 +140,9 @@ def test_the_inspector_shows_an_echo_connection_its_handshake_and_frames(tmp_pat
         # Chromium offers permessage-deflate: the frames carry RSV1 and the
         # compressed payload; the message event shows the text.
         assert all("\t1\t1\t0\t0\ttext" in str(f) for f in frames), frames  # type: ignore[union-attr]
-        inspector.evaluate("document.querySelector('#timeline li.event[data-event=\"MessageReceived\"] .event-head').click()")
+        inspector.evaluate(
+            "document.querySelector('#timeline li.event[data-event=\"MessageReceived\"] .event-head').click()"
+        )
         inspector.wait(
             "document.querySelector('#timeline li.event[data-event=\"MessageReceived\"]').innerText"
             ".includes('Hello, inspector')",
@@ -174,7 +176,7 @@ def test_a_refused_handshake_is_explained_on_the_echo_page(tmp_path, browser):
     server = CatalinaProcess(tmp_path / "base", webapps={"examples": examples}).start()
     try:
         echo = Tab(browser, f"{server.url}/examples/websocket/echo.html")
-        echo.wait("document.getElementById('connect') !== null", "the echo page")
+        echo.wait("document.readyState === 'complete' && document.getElementById('connect') !== null", "the echo page")
         echo.evaluate("document.getElementById('connect').click()")
         shown = echo.wait(
             "(() => { const t = document.getElementById('log').innerText;"

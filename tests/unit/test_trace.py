@@ -221,7 +221,7 @@ def test_a_websocket(caplog: pytest.LogCaptureFixture) -> None:
         "[conn 3] pong      pong for our ping, round trip 2.100 ms",
         "[conn 3] frame in  close 1000 'bye': FIN=1 RSV1=0 RSV2=0 RSV3=0 opcode=close MASK=0 length=5",
         "[conn 3] frame out close 1000 '': FIN=1 RSV1=0 RSV2=0 RSV3=0 opcode=close MASK=0 length=2",
-        "[conn 3] close     closed 1000 'bye', started by client",
+        "[conn 3] close     closed 1000 'bye', started by the client",
     ]
 
 

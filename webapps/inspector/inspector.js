@@ -71,6 +71,7 @@ const state = {
   serverDropped: 0,          // events the server dropped (when it says so)
   hiddenFrames: 0,
   frameRows: 0,              // tr.frame rows in the DOM
+  messageRows: 0,            // tr.message rows in the DOM
   hasHandshake: false,
   hasFrames: false,
   lastPongRow: null,         // the last pong row read from the client
@@ -463,6 +464,7 @@ function resetWatchView() {
   clear($('frame-rows'));
   state.hiddenFrames = 0;
   state.frameRows = 0;
+  state.messageRows = 0;
   showDroppedFrames();
   state.hasHandshake = false;
   state.hasFrames = false;
@@ -720,6 +722,8 @@ function showWebSocketEvent(ev) {
     case 'WebSocketOpened': showWebSocketOpened(f); break;
     case 'FrameReceived': addFrameRow(ev, f, 'in'); break;
     case 'FrameSent': addFrameRow(ev, f, 'out'); break;
+    case 'MessageReceived': addMessageRow(f, 'in'); break;
+    case 'MessageSent': addMessageRow(f, 'out'); break;
     case 'PongReceived': attachRtt(f.rtt); break;
     case 'WebSocketClosed': addClosedRow(f); break;
     default: break;
@@ -853,6 +857,41 @@ function attachRtt(rtt) {
     state.lastPongRow = null;
   } else {
     state.pendingRtt = rtt;
+  }
+}
+
+/**
+ * A message as the endpoint sees it (reassembled from its frames, inflated
+ * when permessage-deflate compressed it): one row spanning the table, so
+ * the text of a compressed frame can be read below its wire bytes.
+ */
+function addMessageRow(f, direction) {
+  state.hasFrames = true;
+  const tr = el('tr', 'message');
+  tr.dataset.direction = direction;
+  tr.dataset.kind = String(f.kind || '');
+  const parts = [(direction === 'in' ? 'message in' : 'message out') + ' (' + (f.kind || '?') + ')'];
+  if (typeof f.length === 'number') parts.push(fmtInt(f.length) + ' bytes');
+  if (typeof f.wire_length === 'number') parts.push(fmtInt(f.wire_length) + ' on the wire');
+  if (f.compressed === true) parts.push('compressed by permessage-deflate');
+  if (typeof f.uncompressed === 'number') parts.push(fmtInt(f.uncompressed) + ' uncompressed');
+  const td = el('td', 'payload');
+  td.colSpan = 12;
+  td.appendChild(el('span', 'message-label', parts.join(', ') + ': '));
+  const payload = payloadCell(f.payload);
+  while (payload.firstChild) td.appendChild(payload.firstChild);
+  tr.appendChild(td);
+  $('frame-rows').appendChild(tr);
+  state.messageRows += 1;
+  trimMessages();
+}
+
+/** Message rows are bounded like frame rows. */
+function trimMessages() {
+  const body = $('frame-rows');
+  while (state.messageRows > MAX_FRAMES) {
+    body.removeChild(body.querySelector('tr.message'));
+    state.messageRows -= 1;
   }
 }
 
@@ -1049,7 +1088,7 @@ function endpointList(contextName, endpoints) {
     box.dataset.path = String(ep.path || '');
     box.append(el('span', 'e-path', ep.path || ''), el('span', 'e-class', shortClass(ep.class)));
     const counters = el('dl', 'counters');
-    if (isPlainObject(ep.counters)) setCounters(counters, ep.counters);
+    setCounters(counters, endpointCounters(ep));
     box.appendChild(counters);
     state.endpointBoxes.set(normPath(contextName) + '\u0000' + String(ep.path || ''), counters);
     block.appendChild(box);
@@ -1057,9 +1096,18 @@ function endpointList(contextName, endpoints) {
   return block;
 }
 
+/** An endpoint's counters: its "counters" and any number beside them (sessions_open). */
+function endpointCounters(ep) {
+  const counters = {};
+  for (const [k, v] of Object.entries(ep)) {
+    if (typeof v === 'number') counters[k] = v;
+  }
+  return Object.assign(counters, isPlainObject(ep.counters) ? ep.counters : {});
+}
+
 /* ---- counters from status messages ---------------------------------- */
 
-const NAME_KEYS = ['name', 'connector', 'path', 'context', 'context_path', 'kind'];
+const NAME_KEYS = ['name', 'connector', 'path', 'context', 'context_path', 'kind', 'host', 'class'];
 
 function onStatus(message) {
   state.lastStatus = message;
@@ -1069,7 +1117,7 @@ function onStatus(message) {
 
 /**
  * The contract lists the counters, not the message's exact shape: accept
- * {connectors, contexts, endpoints} at the top or under "status", each
+ * {connectors, contexts, endpoints (or websocket)} at the top or under "status", each
  * either a list of objects naming themselves or an object keyed by name.
  */
 function applyStatus(message) {
@@ -1082,7 +1130,7 @@ function applyStatus(message) {
     const dl = state.counterBoxes.get(boxKey('Context', path));
     if (dl) setCounters(dl, counters);
   }
-  for (const { context, path, counters } of endpointEntries(s.endpoints)) {
+  for (const { context, path, counters } of endpointEntries(s.endpoints || s.websocket)) {
     const dl = findEndpointCounters(context, path);
     if (dl) setCounters(dl, counters);
   }

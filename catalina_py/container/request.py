@@ -86,6 +86,10 @@ class Request(RequestSessions, RequestDispatchState, RequestConnectionSide, Attr
         path_params: dict[str, str] | None = None,
     ) -> None:
         self._channel = channel
+        #: Whether this request's events are reported (an observer of the
+        #: event stream admitted it); a plain attribute, read by every
+        #: observed valve, filter chain and the servlet's wrapper.
+        self.traced: bool = channel.traced
         self._head = head
         self._headers: Headers = head.headers
         self._request_uri = request_uri

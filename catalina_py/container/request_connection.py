@@ -99,12 +99,6 @@ class RequestConnectionSide:
         return self._channel.connection_id
 
     @property
-    def traced(self) -> bool:
-        """Whether this request's events are reported (an observer of the
-        event stream admitted it; read only while the bus is active)."""
-        return self._channel.traced
-
-    @property
     def request_slots(self) -> Slots:
         """The connector's ``maxThreads`` slots (held while in the pipeline)."""
         return self._channel.request_slots

@@ -26,6 +26,7 @@ class HttpAnswer:
     body: bytes
 
     def header(self, name: str) -> str | None:
+        """The value of the header *name* (any case), or None."""
         for line in self.head.split("\r\n")[1:]:
             key, _, value = line.partition(":")
             if key.strip().lower() == name.lower():
@@ -41,6 +42,7 @@ class RawClient:
         self.buffer = b""
 
     def send(self, data: bytes) -> None:
+        """Write *data* as it is: what the learner reads is what goes out."""
         self.sock.sendall(data)
 
     def _fill(self) -> bool:
@@ -87,6 +89,7 @@ class RawClient:
         return answer
 
     def close(self) -> None:
+        """Close the socket (no close handshake: see :meth:`WsClient.close_handshake`)."""
         try:
             self.sock.close()
         except OSError:
@@ -113,9 +116,14 @@ class WsClient(RawClient):
             lines.append(f"Origin: {origin}")
         if extensions:
             lines.append(f"Sec-WebSocket-Extensions: {extensions}")
-        self.send(("\r\n".join(lines) + "\r\n\r\n").encode())
+        #: The request as sent, for the learner to read.
+        self.request = "\r\n".join(lines) + "\r\n\r\n"
+        self.send(self.request.encode())
         answer = self.read_response()
+        #: The server's frames are unmasked; RSV1 is allowed for permessage-deflate.
         self.parser = FrameParser(require_mask=False, allow_rsv1=True)
+        #: Set once the connection ended (EOF or reset) under :meth:`recv_frame`.
+        self.eof = False
         if self.buffer:
             self.parser.feed(self.buffer)
             self.buffer = b""
@@ -128,18 +136,26 @@ class WsClient(RawClient):
         return data
 
     def recv_frame(self, timeout: float = 10.0) -> Frame | None:
-        """The next frame from the server; None if the connection closed."""
+        """The next frame from the server, or None: then :attr:`eof` tells
+        whether the connection ended (the server or a proxy closed it) or
+        *timeout* seconds passed with nothing."""
         deadline = time.monotonic() + timeout
         while True:
             frame = self.parser.next_frame()
             if frame is not None:
                 return frame
-            self.sock.settimeout(max(0.05, deadline - time.monotonic()))
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            self.sock.settimeout(remaining)
             try:
                 chunk = self.sock.recv(65536)
-            except OSError:
+            except TimeoutError:
                 return None
+            except OSError:  # reset: the connection is gone all the same
+                chunk = b""
             if not chunk:
+                self.eof = True
                 return None
             self.parser.feed(chunk)
 

@@ -19,8 +19,22 @@ from typing import Any
 
 __all__ = ["HOME", "TourInstance", "free_port"]
 
-#: The checkout (CATALINA_HOME) the tour runs from.
-HOME = Path(__file__).resolve().parents[2]
+
+def _catalina_home() -> Path:
+    """CATALINA_HOME: the environment's when it names an install (it has
+    ``conf/web.xml``), else the checkout this package was loaded from."""
+    named = os.environ.get("CATALINA_HOME")
+    if named and (Path(named) / "conf" / "web.xml").is_file():
+        return Path(named).resolve()
+    return Path(__file__).resolve().parents[2]
+
+
+#: The install (CATALINA_HOME) the tour takes conf/web.xml, the examples
+#: webapp and conf/nginx/ from.
+HOME = _catalina_home()
+#: Where this ``catalina_py`` package lives, so that the child process
+#: imports the same code even when it is not installed.
+_PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 
 SERVER_XML = """<?xml version="1.0" encoding="UTF-8"?>
 <!-- Written by catalina-py tour: one server for one scenario. -->
@@ -45,12 +59,16 @@ def free_port() -> int:
 
 class TourInstance:
     """One catalina_py process; *connectors* maps a name to the extra
-    attributes of its ``<Connector>`` (each gets a free port)."""
+    attributes of its ``<Connector>`` (each gets a free port).
+
+    Use it as ``server = TourInstance(); try: server.start() ... finally:
+    server.stop()``: :meth:`stop` is safe whatever :meth:`start` got to.
+    """
 
     def __init__(self, connectors: dict[str, str] | None = None) -> None:
         self.base = Path(tempfile.mkdtemp(prefix="catalina-tour-"))
-        self.ports = {name: free_port() for name in (connectors or {"main": ""})}
         self.attrs = connectors or {"main": ""}
+        self.ports = {name: free_port() for name in self.attrs}
         self.shutdown_port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -59,7 +77,7 @@ class TourInstance:
         """The first connector's port."""
         return next(iter(self.ports.values()))
 
-    def start(self, timeout: float = 30.0) -> TourInstance:
+    def start(self, timeout: float = 20.0) -> TourInstance:
         """Write the configuration, start the server, wait until it serves."""
         for sub in ("conf", "logs", "webapps"):
             (self.base / sub).mkdir(parents=True, exist_ok=True)
@@ -71,7 +89,9 @@ class TourInstance:
         )
         xml = SERVER_XML.format(shutdown=self.shutdown_port, connectors=connectors)
         (self.base / "conf" / "server.xml").write_text(xml)
-        env = dict(os.environ, CATALINA_HOME=str(HOME), CATALINA_BASE=str(self.base), PYTHONUNBUFFERED="1")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CATALINA_TRACE")}
+        path = os.pathsep.join(p for p in (str(_PACKAGE_ROOT), env.get("PYTHONPATH", "")) if p)
+        env.update(CATALINA_HOME=str(HOME), CATALINA_BASE=str(self.base), PYTHONUNBUFFERED="1", PYTHONPATH=path)
         out = open(self.base / "logs" / "catalina.out", "wb")  # noqa: SIM115 - the child writes it
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "catalina_py", "run"], cwd=self.base, env=env, stdout=out, stderr=subprocess.STDOUT
@@ -87,6 +107,7 @@ class TourInstance:
         raise RuntimeError(f"the server did not start within {timeout:g} s:\n{self.output()[-3000:]}")
 
     def output(self) -> str:
+        """What the server printed so far (its logs/catalina.out)."""
         try:
             return (self.base / "logs" / "catalina.out").read_text(errors="replace")
         except OSError:
@@ -113,7 +134,10 @@ class TourInstance:
         out = []
         for line in path.read_text(errors="replace").splitlines():
             if line.strip():
-                out.append(json.loads(line))
+                try:
+                    out.append(json.loads(line))
+                except json.JSONDecodeError:  # a line still being written
+                    break
         return out
 
     def connections(self, marker: str) -> list[int]:

@@ -45,6 +45,9 @@ class Nginx:
         return text
 
     def start(self, listen_ports: list[int], timeout: float = 10.0) -> Nginx:
+        """Write the whole nginx.conf (the template inside an ``http`` block
+        whose logs and temp files stay in the prefix), start nginx in the
+        foreground and wait until it listens on every port of *listen_ports*."""
         binary = find_nginx()
         if binary is None:
             raise FileNotFoundError("nginx is not installed: apt-get install nginx")
@@ -89,6 +92,13 @@ class Nginx:
                         raise RuntimeError(f"nginx did not listen on {port}") from None
                     time.sleep(0.05)
         return self
+
+    def error_log(self) -> str:
+        """nginx's error log so far (level ``info``: it has the timeouts)."""
+        try:
+            return (self.prefix / "error.log").read_text(errors="replace")
+        except OSError:
+            return ""
 
     def stop(self) -> None:
         """SIGTERM (nginx's fast shutdown) by PID, then SIGKILL; remove the prefix."""

@@ -691,6 +691,7 @@ def test_the_real_request_and_response() -> None:
 
     channel = SimpleNamespace(
         uri_encoding="utf-8",
+        traced=False,
         remote_addr="10.0.0.7",
         remote_port=54321,
         local_addr="10.0.0.1",

@@ -16,6 +16,9 @@ from catalina_py.http.parser import RequestParser
 
 
 class FakeChannel:
+    #: The request is not traced (no observer admitted it).
+    traced = False
+
     uri_encoding = "utf-8"
     local_addr, local_port, remote_port = "127.0.0.1", 8080, 40000
 

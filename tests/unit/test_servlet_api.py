@@ -17,6 +17,9 @@ from catalina_py.servlet.params import parse_form
 class FakeChannel:
     """Stands in for the Http11Processor: records what the response sends."""
 
+    #: The request is not traced (no observer admitted it).
+    traced = False
+
     uri_encoding = "utf-8"
     remote_addr, remote_port, local_addr, local_port, scheme = "10.0.0.1", 5555, "127.0.0.1", 8080, "http"
     secure, proxy_name, proxy_port = False, None, 0

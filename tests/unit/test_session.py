@@ -91,6 +91,9 @@ def manager(tmp_path, recorder):
 
 
 class FakeChannel:
+    #: The request is not traced (no observer admitted it).
+    traced = False
+
     uri_encoding = "utf-8"
     remote_addr, remote_port, local_addr, local_port = "10.0.0.1", 5555, "127.0.0.1", 8080
 

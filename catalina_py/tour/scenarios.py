@@ -288,7 +288,7 @@ def keep_alive(tour: Tour) -> None:
         tour.say(f"Two answers on the same socket: {first.head.splitlines()[0]}, then {second.head.splitlines()[0]}")
         (events,) = server.closed_connection(marker)
         reads = _of(events, "BytesReceived")
-        tour.say("\nThe container's trace (one connection number for both):")
+        tour.say(f"\nThe container's trace of connection {events[0]['connection']}, both requests on it:")
         tour.trace(
             events,
             {
@@ -892,7 +892,8 @@ def too_big(tour: Tour) -> None:
                 "WebSocketOpened": "no FrameReceived follows: the frame is refused from its header alone",
                 "FrameSent/close": "WsProtocol._check_size (websocket/core/protocol.py) compares the announced "
                 "length with the endpoint's max_text_message_size before buffering the payload: 1009",
-                "WebSocketClosed": "initiator server; the 64 KiB were never read into memory",
+                "WebSocketClosed": "initiator server; the payload was never collected into a message: the read loop "
+                "stops at the refused header",
             },
             only=("Upgraded", "WebSocketOpened", "FrameReceived", "FrameSent", "WebSocketClosed", "ConnectionClosed"),
         )

@@ -363,6 +363,11 @@ class Http11Processor:
         except OSError:
             pass
         self.stage = "closed"
+        upgraded = self.upgraded
+        if upgraded is not None:  # the frames' bytes, counted by the upgrade handler
+            self.bytes_in += upgraded.bytes_in
+            self.bytes_out += upgraded.bytes_out
+            upgraded.bytes_in = upgraded.bytes_out = 0
         if self.reported and BUS.active:
             BUS.emit(
                 ConnectionClosed(

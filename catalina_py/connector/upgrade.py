@@ -49,6 +49,9 @@ class UpgradedConnection:
         #: Whether the upgrade request was traced: the frames that follow
         #: are reported to the event stream only then.
         self.traced = traced
+        #: Counted by the handler (``WebConnection.bytes_in``/``bytes_out``).
+        self.bytes_in = 0
+        self.bytes_out = 0
 
     def get_socket(self) -> socket.socket:
         """The connection's (gevent) socket."""

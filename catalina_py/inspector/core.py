@@ -36,6 +36,16 @@ GRACE_SECONDS = 60.0
 POLICIES = ("watched", "always", "off")
 
 
+def _bytes(processor: Any, name: str) -> int:
+    """A connection's bytes so far: the HTTP part, and the frames of an
+    upgraded connection (counted by its handler until it closes)."""
+    total: int = getattr(processor, name)
+    upgraded = processor.upgraded
+    if upgraded is not None:
+        total += getattr(upgraded, name)
+    return total
+
+
 class Inspector:
     """Records and describes the connections of *server* (a
     ``StandardServer``); *own_path* is the inspector's context path, whose
@@ -141,8 +151,8 @@ class Inspector:
                     "server": f"{processor.local_addr}:{processor.local_port}",
                     "state": processor.stage,
                     "requests": processor.requests_served,
-                    "bytes_in": processor.bytes_in,
-                    "bytes_out": processor.bytes_out,
+                    "bytes_in": _bytes(processor, "bytes_in"),
+                    "bytes_out": _bytes(processor, "bytes_out"),
                     "age": round(now - processor.started, 3),
                     "open": True,
                     "upgraded": processor.upgraded is not None,
@@ -192,8 +202,8 @@ class Inspector:
                         "name": connector_name(connector),
                         "requests": endpoint.closed_requests + sum(p.requests_served for p in processors),
                         "errors": endpoint.closed_errors + sum(p.errors for p in processors),
-                        "bytes_in": endpoint.closed_bytes_in + sum(p.bytes_in for p in processors),
-                        "bytes_out": endpoint.closed_bytes_out + sum(p.bytes_out for p in processors),
+                        "bytes_in": endpoint.closed_bytes_in + sum(_bytes(p, "bytes_in") for p in processors),
+                        "bytes_out": endpoint.closed_bytes_out + sum(_bytes(p, "bytes_out") for p in processors),
                         "open_connections": sum(1 for p in processors if not self._own(p)),
                     }
                 )

@@ -204,6 +204,9 @@ class Recorder:
             assert isinstance(event, ConnectionClosed)
             record.closed_at = event.at
             record.close_reason = event.reason
+            # The connection's own totals (WebSocket frames included).
+            record.bytes_in = event.bytes_in
+            record.bytes_out = event.bytes_out
             self._masker.forget(conn)
         events = record.events
         if len(events) == MAX_EVENTS:

@@ -84,6 +84,10 @@ class WebConnection(Protocol):
     connection_id: int
     #: The connector's settings (the WebSocket ping and close bounds).
     connector_config: ConnectorSpec
+    #: Bytes the handler read from and wrote to the socket after the
+    #: upgrade (the handler counts them; the connection's totals add them).
+    bytes_in: int
+    bytes_out: int
 
     @property
     def remote_addr(self) -> str:

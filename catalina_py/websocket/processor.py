@@ -181,6 +181,7 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
             self._connection_id,
             traced=self._traced,
             stats=config.stats,
+            totals=connection,
         )
         try:
             self.endpoint = config.create_endpoint()
@@ -232,6 +233,7 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
                 try:
                     data = sock.recv(recv_size)
                     stats.bytes_in += len(data)
+                    connection.bytes_in += len(data)
                 except OSError as exc:
                     self._connection_lost(exc)
                     return

@@ -97,11 +97,27 @@ def _opcode_name(opcode: int) -> str:
         return str(opcode)
 
 
+class ByteTotals(Protocol):
+    """Where the bytes written are added up (the upgraded connection)."""
+
+    bytes_out: int
+
+
 class FrameWriter:
     """Frames and writes under one lock; a failed write calls *on_failure*
     (which aborts the connection) and raises :class:`WriteFailed`."""
 
-    __slots__ = ("_sock", "_protocol", "_send_timeout", "_on_failure", "_lock", "connection_id", "traced", "stats")
+    __slots__ = (
+        "_sock",
+        "_protocol",
+        "_send_timeout",
+        "_on_failure",
+        "_lock",
+        "connection_id",
+        "traced",
+        "stats",
+        "totals",
+    )
 
     def __init__(
         self,
@@ -112,6 +128,7 @@ class FrameWriter:
         connection_id: int = 0,
         traced: bool = False,
         stats: EndpointStats | None = None,
+        totals: ByteTotals | None = None,
     ) -> None:
         self._sock = sock
         self._protocol = protocol
@@ -124,6 +141,8 @@ class FrameWriter:
         self.traced = traced
         #: The endpoint's counters (messages and bytes out), if any.
         self.stats = stats
+        #: The connection's byte totals (``bytes_out``), if any.
+        self.totals = totals
 
     def send_message(self, text: bool, payload: str | bytes) -> None:
         """A whole message. Raises WsClosedError once our close is out."""
@@ -195,6 +214,8 @@ class FrameWriter:
             raise WriteFailed(f"WebSocket send failed: {exc}") from exc
         if self.stats is not None:
             self.stats.bytes_out += len(data)
+        if self.totals is not None:
+            self.totals.bytes_out += len(data)
         if self.traced and BUS.active:
             self._emit_sent(data)
 

@@ -178,6 +178,13 @@ def test_a_websocket_handshake_and_its_frames(make_server):
     assert echo["messages_in"] == 1 and echo["messages_out"] == 1 and echo["close_codes"] == {"1000": 1}
     # Wire bytes: the masked 5-byte text frame (2 + 4 + 5) and the close (2 + 4 + 2).
     assert echo["sessions_total"] == 1 and echo["bytes_in"] == 11 + 8
+    # The connection's totals count the frames too, not only the handshake.
+    handshake_in = sum(e["fields"]["data"]["length"] for e in by_name["BytesReceived"])
+    assert found["connection"]["bytes_in"] == handshake_in + 11 + 8
+    closed_event = by_name["ConnectionClosed"][0]["fields"]
+    handshake_out = sum(e["fields"]["data"]["length"] for e in by_name["BytesSent"])
+    # Out: the unmasked echo (2 + 5) and the close reply (2 + 2).
+    assert closed_event["bytes_in"] == handshake_in + 11 + 8 and closed_event["bytes_out"] == handshake_out + 7 + 4
 
 
 def test_a_refused_handshake_says_which_check_failed(make_server):

@@ -54,6 +54,7 @@ class FakeConnection:
         # As after an upgrade the event stream admitted (its frames are
         # reported while somebody listens).
         self.traced = True
+        self.bytes_in = self.bytes_out = 0
         self.closed = gevent.event.Event()
 
     def get_socket(self):

@@ -171,18 +171,21 @@ _PRINTABLE = bytes(range(32, 127))
 _TEXT_TABLE = bytes(b if b in _PRINTABLE or b in (9, 10, 13) else 46 for b in range(256))
 
 
-def bytes_view(data: bytes, limit: int = MAX_BYTES, length: int | None = None) -> dict[str, Any]:
+def bytes_view(
+    data: bytes, limit: int = MAX_BYTES, length: int | None = None, truncated: bool | None = None
+) -> dict[str, Any]:
     """A bounded preview of *data*: its true length, the first *limit*
     bytes as hex pairs and as text (every byte that is not printable ASCII,
     tab, CR or LF shown as ``.``), and whether it was cut. *length* is the
-    whole size when *data* is already a cut."""
+    whole size when *data* is already a cut; *truncated* says so when the
+    caller knows better (masked bytes are not the original's length)."""
     total = len(data) if length is None else length
     shown = data[:limit]
     return {
         "length": total,
         "hex": shown.hex(" "),
         "text": shown.translate(_TEXT_TABLE).decode("ascii"),
-        "truncated": total > len(shown),
+        "truncated": (total > len(shown)) if truncated is None else truncated,
     }
 
 
@@ -203,12 +206,15 @@ class RawMasker:
     """Masks sensitive header values in raw bytes read or written, per
     connection and direction, including a header line that one read ends
     and the next continues (the unterminated last line of each chunk is
-    remembered, at most 1 KiB of it)."""
+    remembered, at most 1 KiB of it; a sensitive line longer than that
+    is hidden until its end, however many reads it spans)."""
 
     _TAIL = 1024
 
     def __init__(self) -> None:
         self._tails: dict[tuple[int, bool], bytes] = {}
+        #: Connections and directions inside a long sensitive line already shown as ``***``.
+        self._hiding: set[tuple[int, bool]] = set()
 
     @staticmethod
     def _mask(data: bytes) -> bytes:
@@ -217,6 +223,14 @@ class RawMasker:
     def mask(self, connection: int, outgoing: bool, data: bytes) -> bytes:
         """*data* with the values of sensitive header lines replaced."""
         key = (connection, outgoing)
+        prefix = b""
+        if key in self._hiding:
+            end = data.find(b"\n")
+            if end < 0:
+                return b""  # still inside the hidden value
+            self._hiding.discard(key)
+            prefix = b"\r" if end > 0 and data[end - 1] == 13 else b""
+            data = data[end:]
         tail = self._tails.get(key, b"")
         combined = tail + data
         masked = self._mask(combined)
@@ -228,12 +242,15 @@ class RawMasker:
             self._tails[key] = rest
         else:
             self._tails.pop(key, None)
-        return out
+            if rest and _SENSITIVE_LINE.match(rest):
+                self._hiding.add(key)  # its value continues in the next read: hide it to its end
+        return prefix + out
 
     def forget(self, connection: int) -> None:
         """Drop the state of a closed connection."""
-        self._tails.pop((connection, False), None)
-        self._tails.pop((connection, True), None)
+        for outgoing in (False, True):
+            self._tails.pop((connection, outgoing), None)
+            self._hiding.discard((connection, outgoing))
 
 
 # -- the WebSocket accept computation ------------------------------------------
@@ -277,13 +294,16 @@ def event_fields(
                     shown = masker.mask(event.connection, isinstance(event, BytesSent), value)
                 elif mask:
                     shown = RawMasker._mask(value)
-                out[name] = bytes_view(shown, max_bytes, len(value))
+                out[name] = bytes_view(shown, max_bytes, len(value), truncated=len(shown) > max_bytes)
             elif name == "mask_key":
                 out[name] = value.hex()
             else:  # a frame's or message's payload, already cut by the emitter
                 length = getattr(event, "length", len(value))
                 if isinstance(event, MessageEvent) and event.kind == "text":
-                    out[name] = bytes_view(value, MAX_PAYLOAD, None)
+                    # length counts characters; the payload is the UTF-8 of
+                    # the first ones: cut if it holds fewer characters.
+                    whole = len(value.decode("utf-8", "replace")) >= length
+                    out[name] = bytes_view(value, MAX_PAYLOAD, None, truncated=not whole or len(value) > MAX_PAYLOAD)
                     out[name]["length_characters"] = length
                 else:
                     out[name] = bytes_view(value, MAX_PAYLOAD, max(length, len(value)))

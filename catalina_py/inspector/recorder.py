@@ -234,11 +234,13 @@ class Recorder:
         else:
             record.bytes_in += length
         room = min(MAX_BYTES, RAW_PER_CONNECTION - record.raw_bytes, RAW_TOTAL - self.raw_total)
-        kept = self._masker.mask(event.connection, outgoing, data)[: max(room, 0)]
+        masked = self._masker.mask(event.connection, outgoing, data)
+        kept = masked[: max(room, 0)]
         record.raw_bytes += len(kept)
         self.raw_total += len(kept)
         cut = type(event)(connection=event.connection, at=event.at, data=kept)
-        return cut, {"length": length, "raw_kept": len(kept)}
+        # Masking changes the length: what was cut is the masked bytes.
+        return cut, {"length": length, "masked_length": len(masked), "raw_kept": len(kept)}
 
     def _count_frame(self, record: ConnectionRecord, event: FrameReceived | FrameSent) -> None:
         if event.opcode in ("close", "ping", "pong"):
@@ -302,7 +304,7 @@ class Recorder:
             if "length" in extra and "data" in fields:
                 view = fields["data"]
                 view["length"] = extra["length"]
-                view["truncated"] = extra["length"] > extra.get("raw_kept", 0)
+                view["truncated"] = extra.get("masked_length", extra["length"]) > extra.get("raw_kept", 0)
             if "wire_length" in extra:
                 fields["wire_length"] = extra["wire_length"]
                 fields["compressed"] = extra["compressed"]

@@ -19,14 +19,12 @@ measures any checkout with the same script (before/after figures in
 from __future__ import annotations
 
 import argparse
-import cProfile
 import dataclasses
 import os
-import pstats
-import shutil
 import sys
-import tempfile
-import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from in_process import catalina_in_process, checkout, timed  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 HOME = os.path.dirname(HERE)
@@ -69,18 +67,6 @@ class LoopSocket:
         pass
 
 
-def make_base(home: str) -> str:
-    base = tempfile.mkdtemp(prefix="catalina-bench-")
-    os.makedirs(os.path.join(base, "conf"))
-    os.makedirs(os.path.join(base, "logs"))
-    with open(os.path.join(home, "conf", "server.xml")) as fh:
-        xml = fh.read().replace('port="8080"', 'port="0" address="127.0.0.1"').replace('port="8005"', 'port="-1"')
-    with open(os.path.join(base, "conf", "server.xml"), "w") as fh:
-        fh.write(xml)
-    shutil.copytree(os.path.join(home, "webapps", "examples"), os.path.join(base, "webapps", "examples"))
-    return base
-
-
 def subscribe(kind: str) -> None:
     """Put an observer on the event stream, as the inspector (a page open)
     or ``run --trace-file`` would."""
@@ -113,20 +99,7 @@ def main() -> int:
     args = parser.parse_args()
     home = os.path.abspath(args.home)
 
-    from gevent import monkey
-
-    monkey.patch_all()
-    sys.path.insert(0, home)
-    base = make_base(home)
-    os.environ["CATALINA_BASE"] = base
-    os.environ["CATALINA_HOME"] = home
-    from catalina_py.bootstrap import Catalina, Layout
-    from catalina_py.connector.processor import Http11Processor
-
-    catalina = Catalina(Layout.from_environment())
-    catalina.start()
-    try:
-        endpoint = catalina.server.services[0].connectors[0].endpoint
+    with catalina_in_process(home) as (endpoint, Http11Processor):
         if args.observe != "none":
             subscribe(args.observe)
         request = (
@@ -138,33 +111,16 @@ def main() -> int:
         endpoint.config = dataclasses.replace(endpoint.config, max_keep_alive_requests=-1)
         sock = LoopSocket(request, args.requests)
         processor = Http11Processor(endpoint, sock, ("127.0.0.1", 40001))
-        profiler = cProfile.Profile() if args.profile else None
-        started = time.perf_counter()
-        cpu_started = time.process_time()
-        if profiler:
-            profiler.enable()
-        processor.run()
-        if profiler:
-            profiler.disable()
-        elapsed = time.perf_counter() - started
-        cpu = time.process_time() - cpu_started
+        _, elapsed, cpu = timed(processor.run, args.profile)
         served = processor.requests_served
         if served != args.requests or sock.sent < served:
             print(f"only {served} of {args.requests} requests were served", file=sys.stderr)
             return 1
-        import catalina_py
-
-        where = os.path.dirname(os.path.dirname(os.path.abspath(catalina_py.__file__)))
         print(
-            f"{served} requests to {args.path} (catalina_py from {where}): {elapsed * 1e6 / served:.2f} us per request "
-            f"({served / elapsed:,.0f} req/s if the network were free), "
+            f"{served} requests to {args.path} (catalina_py from {checkout()}): {elapsed * 1e6 / served:.2f} us "
+            f"per request ({served / elapsed:,.0f} req/s if the network were free), "
             f"{cpu * 1e6 / served:.2f} us of process CPU time (steadier on a busy machine)"
         )
-        if profiler:
-            pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
-    finally:
-        catalina.stop()
-        shutil.rmtree(base, ignore_errors=True)
     return 0
 
 

@@ -20,15 +20,13 @@ from __future__ import annotations
 
 import argparse
 import base64
-import cProfile
 import hashlib
 import os
-import pstats
-import shutil
 import struct
 import sys
-import tempfile
-import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from in_process import catalina_in_process, checkout, timed  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -123,18 +121,6 @@ class PeerSocket:
         return -1
 
 
-def make_base(home: str) -> str:
-    base = tempfile.mkdtemp(prefix="catalina-ws-cost-")
-    os.makedirs(os.path.join(base, "conf"))
-    os.makedirs(os.path.join(base, "logs"))
-    with open(os.path.join(home, "conf", "server.xml")) as fh:
-        xml = fh.read().replace('port="8080"', 'port="0" address="127.0.0.1"').replace('port="8005"', 'port="-1"')
-    with open(os.path.join(base, "conf", "server.xml"), "w") as fh:
-        fh.write(xml)
-    shutil.copytree(os.path.join(home, "webapps", "examples"), os.path.join(base, "webapps", "examples"))
-    return base
-
-
 def expected(messages: int) -> tuple[str, int]:
     """The digest and length of the server's output after the 101: one
     unmasked echo per message, then the close reply."""
@@ -168,34 +154,12 @@ def main() -> int:
     bursts = max(1, args.messages // args.burst)
     messages = bursts * args.burst
 
-    from gevent import monkey
-
-    monkey.patch_all()
-    sys.path.insert(0, home)
-    base = make_base(home)
-    os.environ["CATALINA_BASE"] = base
-    os.environ["CATALINA_HOME"] = home
-    from catalina_py.bootstrap import Catalina, Layout
-    from catalina_py.connector.processor import Http11Processor
-
-    catalina = Catalina(Layout.from_environment())
-    catalina.start()
-    try:
-        endpoint = catalina.server.services[0].connectors[0].endpoint
+    with catalina_in_process(home) as (endpoint, Http11Processor):
         warm = run_once(endpoint, Http11Processor, 200, args.burst)  # warm up: imports, endpoint instance
         if not warm.head.startswith(b"HTTP/1.1 101 "):
             print(f"the handshake failed: {warm.head[:200]!r}", file=sys.stderr)
             return 1
-        profiler = cProfile.Profile() if args.profile else None
-        started = time.perf_counter()
-        cpu_started = time.process_time()
-        if profiler:
-            profiler.enable()
-        sock = run_once(endpoint, Http11Processor, bursts, args.burst)
-        if profiler:
-            profiler.disable()
-        elapsed = time.perf_counter() - started
-        cpu = time.process_time() - cpu_started
+        sock, elapsed, cpu = timed(lambda: run_once(endpoint, Http11Processor, bursts, args.burst), args.profile)
         want_digest, want_length = expected(messages)
         if sock.out_bytes != want_length or sock.digest.hexdigest() != want_digest:
             print(
@@ -203,19 +167,12 @@ def main() -> int:
                 file=sys.stderr,
             )
             return 1
-        import catalina_py
-
         print(
-            f"{messages} echoes of 16-byte text frames, {args.burst} per read, catalina_py "
-            f"{getattr(catalina_py, '__version__', '?')} from {os.path.dirname(os.path.dirname(catalina_py.__file__))}: {elapsed * 1e6 / messages:.3f} us per message "
+            f"{messages} echoes of 16-byte text frames, {args.burst} per read, catalina_py from {checkout()}: "
+            f"{elapsed * 1e6 / messages:.3f} us per message "
             f"({messages / elapsed:,.0f} msgs/s if the network were free), "
             f"{cpu * 1e6 / messages:.3f} us of process CPU time"
         )
-        if profiler:
-            pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
-    finally:
-        catalina.stop()
-        shutil.rmtree(base, ignore_errors=True)
     return 0
 
 

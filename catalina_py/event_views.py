@@ -319,14 +319,6 @@ def event_fields(
 
 
 # -- summaries ---------------------------------------------------------------------
-def _header(headers: tuple[tuple[str, str], ...], wanted: str) -> str | None:
-    wanted = wanted.lower()
-    for name, value in headers:
-        if name.lower() == wanted:
-            return value
-    return None
-
-
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.3f} ms"
 
@@ -344,19 +336,6 @@ def _frame_summary(event: FrameEvent) -> str:
     return f"{event.description}: " + " ".join(bits)
 
 
-def _mapped(event: RequestMapped) -> str:
-    if event.context_path is None:
-        return "no context matched"
-    context = event.context_path or "/ (ROOT)"
-    if event.redirect is not None:
-        return f"context {context}: redirect to {event.redirect}"
-    name = event.wrapper if event.wrapper is not None else "none"
-    return (
-        f"context {context}, servlet {name} ({event.match_type} match "
-        f"{event.match_pattern!r}: servlet path {event.servlet_path!r}, path info {event.path_info!r})"
-    )
-
-
 _SUMMARIES: dict[type[Event], Callable[[Any], str]] = {
     ConnectionAccepted: lambda e: (
         f"{e.connector} accepted {e.remote_addr}:{e.remote_port} -> {e.local_addr}:{e.local_port}"
@@ -368,7 +347,7 @@ _SUMMARIES: dict[type[Event], Callable[[Any], str]] = {
         f"last chunk (size 0), {e.trailers} trailer field(s)" if e.last else f"chunk {e.index}: {e.size} bytes"
     ),
     ChunkSent: lambda e: "last chunk (size 0)" if e.last else f"chunk {e.index}: {e.size} bytes",
-    RequestMapped: _mapped,
+    RequestMapped: lambda e: e.reason,  # CoyoteAdapter's words (describe_mapping)
     RequestRejected: lambda e: f"cannot read the request: {e.status}, {e.reason}; the connection closes",
     ValveEntered: lambda e: f"{e.container}: {e.valve} entered",
     ValveLeft: lambda e: f"{e.container}: {e.valve} left after {_ms(e.elapsed)}",
@@ -417,8 +396,3 @@ def summary_of(event: Event) -> str:
     """The event in one line of words."""
     describe = _SUMMARIES.get(type(event))
     return describe(event) if describe is not None else type(event).__name__
-
-
-def origin_of(event: RequestHeadParsed) -> str | None:
-    """The ``Origin`` header of a parsed head, or None."""
-    return _header(event.headers, "Origin")

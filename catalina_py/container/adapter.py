@@ -196,7 +196,7 @@ class CoyoteAdapter:
 def describe_mapping(mapping: MappingData) -> str:
     """The Mapper's answer, in words (the trace, ``RequestMapped.reason``)."""
     if mapping.context is None:
-        return "no context"
+        return "no context matched"
     context = mapping.context_path or "/ (ROOT)"
     if mapping.redirect_path is not None:
         return f"context {context}: redirect to {mapping.redirect_path}"

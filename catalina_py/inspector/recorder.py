@@ -128,7 +128,6 @@ class Recorder:
         self.open: dict[int, ConnectionRecord] = {}
         self.closed: collections.OrderedDict[int, ConnectionRecord] = collections.OrderedDict()
         self.raw_total = 0
-        self.events_seen = 0
         #: Requests admitted to the trace, and those passed over, so far.
         self.admitted = 0
         self.passed_over = 0
@@ -136,9 +135,6 @@ class Recorder:
         self._window_admitted = 0
         self._seq = itertools.count(1)
         self._masker = RawMasker()
-        #: Called with the connection id after each recorded event (the
-        #: live pages wake up on it); set by the inspector.
-        self.on_change: Any = None
 
     # -- the observer -----------------------------------------------------------
     def admit(self) -> bool:
@@ -157,7 +153,6 @@ class Recorder:
 
     def on_event(self, event: Event) -> None:
         """Record *event* on its connection's record."""
-        self.events_seen += 1
         conn = event.connection
         kind = type(event)
         record = self.open.get(conn)
@@ -220,8 +215,6 @@ class Recorder:
         if kind is ConnectionClosed:
             del self.open[conn]
             self._close(record)
-        if self.on_change is not None:
-            self.on_change(conn)
 
     def _cut_bytes(
         self, record: ConnectionRecord, event: BytesReceived | BytesSent
@@ -324,9 +317,3 @@ class Recorder:
     def events_json(self, record: ConnectionRecord, after: int = 0) -> list[dict[str, Any]]:
         """The kept events of *record* after *after*, as JSON objects."""
         return [self.event_json(record, item) for item in self.events_after(record, after)]
-
-    def clear(self) -> None:
-        """Forget everything (the API's reset; the tests)."""
-        self.open.clear()
-        self.closed.clear()
-        self.raw_total = 0

@@ -393,109 +393,101 @@ def _through_nginx(tour: Tour, port: int, marker: str) -> tuple[WsClient, HttpAn
     return client, answer
 
 
-def proxy_drops_upgrade(tour: Tour) -> None:
-    """nginx without the Upgrade/Connection lines: a plain GET arrives."""
+def _refused_behind_nginx(
+    tour: Tour, template: str, body_lines: int, why: dict[str, str]
+) -> tuple[HttpAnswer, list[dict[str, Any]]]:
+    """Start the server and nginx with *template* in front, send one
+    browser-like handshake through nginx, show what came back, what reached
+    the container and its trace (with *why*); the answer and the events."""
     server = TourInstance()
     listen = free_port()
-    nginx = Nginx("proxy-drops-upgrade", listen=listen, upstream=server.port)
+    nginx = Nginx(template, listen=listen, upstream=server.port)
     try:
         server.start()
-        tour.say("nginx, configured so (conf/nginx/proxy-drops-upgrade.conf, ports filled in):\n")
+        tour.say(f"nginx, configured so (conf/nginx/{template}.conf, ports filled in):\n")
         tour.say(nginx.config())
         nginx.start([listen])
         marker = _marker()
         client, answer = _through_nginx(tour, listen, marker)
         tour.say("and its answer, relayed by nginx:")
-        _show_answer(tour, answer, body_lines=3)
+        _show_answer(tour, answer, body_lines=body_lines)
         client.close()
         (events,) = server.closed_connection(marker)
         tour.say()
         _show_arrived(tour, events)
         tour.say("\nThe container's trace:")
-        tour.trace(
-            events,
-            {
-                "RequestHeadParsed": "Upgrade and Connection are hop-by-hop (RFC 9110 7.6.1): nginx consumed "
-                "them and sent its own Connection: close; Sec-WebSocket-Key and -Version are end-to-end, so "
-                "they did arrive",
-                "HandshakeRefused": "ServerContainer.handshake: a GET on an endpoint's path that is not an "
-                "upgrade (hs.is_upgrade_request is false) gets 426 naming the missing headers "
-                "(websocket/core/handshake.py missing_upgrade_error); 'compared' shows what it got",
-                "ResponseCommitted": "426 Upgrade Required with Upgrade: websocket and the reason as text/plain",
-            },
-        )
-        refused = _of(events, "HandshakeRefused")
-        tour.expect(answer.status == 426, "426 Upgrade Required, not a 101", answer.status)
-        tour.expect(
-            _header(events, "Upgrade") is None and (_header(events, "Connection") or "").lower() == "close",
-            "the request reached the container without Upgrade, with Connection: close",
-            (_header(events, "Upgrade"), _header(events, "Connection")),
-        )
-        tour.expect(
-            bool(refused)
-            and refused[0]["fields"]["check"] == "upgrade"
-            and "Upgrade: None" in refused[0]["fields"]["compared"],
-            "HandshakeRefused names the check upgrade and compares Upgrade: None, Connection: close",
-            [r["fields"] for r in refused],
-        )
+        tour.trace(events, why)
+        return answer, events
     finally:
         nginx.stop()
         server.stop()
+
+
+def proxy_drops_upgrade(tour: Tour) -> None:
+    """nginx without the Upgrade/Connection lines: a plain GET arrives."""
+    answer, events = _refused_behind_nginx(
+        tour,
+        "proxy-drops-upgrade",
+        3,
+        {
+            "RequestHeadParsed": "Upgrade and Connection are hop-by-hop (RFC 9110 7.6.1): nginx consumed "
+            "them and sent its own Connection: close; Sec-WebSocket-Key and -Version are end-to-end, so "
+            "they did arrive",
+            "HandshakeRefused": "ServerContainer.handshake: a GET on an endpoint's path that is not an "
+            "upgrade (hs.is_upgrade_request is false) gets 426 naming the missing headers "
+            "(websocket/core/handshake.py missing_upgrade_error); 'compared' shows what it got",
+            "ResponseCommitted": "426 Upgrade Required with Upgrade: websocket and the reason as text/plain",
+        },
+    )
+    refused = _of(events, "HandshakeRefused")
+    tour.expect(answer.status == 426, "426 Upgrade Required, not a 101", answer.status)
+    tour.expect(
+        _header(events, "Upgrade") is None and (_header(events, "Connection") or "").lower() == "close",
+        "the request reached the container without Upgrade, with Connection: close",
+        (_header(events, "Upgrade"), _header(events, "Connection")),
+    )
+    tour.expect(
+        bool(refused)
+        and refused[0]["fields"]["check"] == "upgrade"
+        and "Upgrade: None" in refused[0]["fields"]["compared"],
+        "HandshakeRefused names the check upgrade and compares Upgrade: None, Connection: close",
+        [r["fields"] for r in refused],
+    )
 
 
 def proxy_http10(tour: Tour) -> None:
     """nginx with the upgrade lines but its default proxy_http_version 1.0."""
-    server = TourInstance()
-    listen = free_port()
-    nginx = Nginx("proxy-http10", listen=listen, upstream=server.port)
-    try:
-        server.start()
-        tour.say("nginx, configured so (conf/nginx/proxy-http10.conf, ports filled in):\n")
-        tour.say(nginx.config())
-        nginx.start([listen])
-        marker = _marker()
-        client, answer = _through_nginx(tour, listen, marker)
-        tour.say("and its answer, relayed by nginx:")
-        _show_answer(tour, answer, body_lines=1)
-        client.close()
-        (events,) = server.closed_connection(marker)
-        tour.say()
-        _show_arrived(tour, events)
-        tour.say("\nThe container's trace:")
-        tour.trace(
-            events,
-            {
-                "RequestHeadParsed": "nginx spoke HTTP/1.0 to the container (proxy_http_version defaults to 1.0), "
-                "with the Upgrade and Connection headers it was told to set",
-                "HandshakeCheck/http-version": "RFC 6455 4.1: the handshake must be HTTP/1.1 or later; "
-                "validate_request (websocket/core/handshake.py) checks the version right after the method",
-                "HandshakeRefused": "400 Bad Request, the reason and the nginx fix in the body; 'compared' "
-                "shows HTTP/1.0 against HTTP/1.1",
-                "KeepAliveDecided": "plan_response closes after a 400 (the request may not have been read "
-                "to its end); HTTP/1.0 without keep-alive would have closed it anyway",
-            },
-        )
-        heads = _of(events, "RequestHeadParsed")
-        refused = _of(events, "HandshakeRefused")
-        tour.expect(
-            bool(heads) and heads[0]["fields"]["version"] == "HTTP/1.0",
-            "the request arrives as HTTP/1.0",
-            [h["fields"]["version"] for h in heads],
-        )
-        tour.expect(
-            _header(events, "Upgrade") == "websocket", "Upgrade: websocket did arrive", _header(events, "Upgrade")
-        )
-        tour.expect(answer.status == 400, "400 Bad Request", answer.status)
-        tour.expect(
-            bool(refused)
-            and refused[0]["fields"]["check"] == "http-version"
-            and "HTTP/1.0" in refused[0]["fields"]["compared"],
-            "HandshakeRefused names the check http-version and compares HTTP/1.0 with HTTP/1.1",
-            [r["fields"] for r in refused],
-        )
-    finally:
-        nginx.stop()
-        server.stop()
+    answer, events = _refused_behind_nginx(
+        tour,
+        "proxy-http10",
+        1,
+        {
+            "RequestHeadParsed": "nginx spoke HTTP/1.0 to the container (proxy_http_version defaults to 1.0), "
+            "with the Upgrade and Connection headers it was told to set",
+            "HandshakeCheck/http-version": "RFC 6455 4.1: the handshake must be HTTP/1.1 or later; "
+            "validate_request (websocket/core/handshake.py) checks the version right after the method",
+            "HandshakeRefused": "400 Bad Request, the reason and the nginx fix in the body; 'compared' "
+            "shows HTTP/1.0 against HTTP/1.1",
+            "KeepAliveDecided": "plan_response closes after a 400 (the request may not have been read "
+            "to its end); HTTP/1.0 without keep-alive would have closed it anyway",
+        },
+    )
+    heads = _of(events, "RequestHeadParsed")
+    refused = _of(events, "HandshakeRefused")
+    tour.expect(
+        bool(heads) and heads[0]["fields"]["version"] == "HTTP/1.0",
+        "the request arrives as HTTP/1.0",
+        [h["fields"]["version"] for h in heads],
+    )
+    tour.expect(_header(events, "Upgrade") == "websocket", "Upgrade: websocket did arrive", _header(events, "Upgrade"))
+    tour.expect(answer.status == 400, "400 Bad Request", answer.status)
+    tour.expect(
+        bool(refused)
+        and refused[0]["fields"]["check"] == "http-version"
+        and "HTTP/1.0" in refused[0]["fields"]["compared"],
+        "HandshakeRefused names the check http-version and compares HTTP/1.0 with HTTP/1.1",
+        [r["fields"] for r in refused],
+    )
 
 
 def idle_timeout(tour: Tour) -> None:

@@ -28,6 +28,7 @@ from catalina_py.event_views import (
     step_of,
     summary_of,
 )
+from tests.unit.test_trace import mapped as adapter_mapped
 
 ABSTRACT = {"Event", "FrameEvent", "MessageEvent"}
 
@@ -267,20 +268,8 @@ def test_every_event_has_a_one_line_summary(cls: type) -> None:
 
 # -- summaries that carry the decision ----------------------------------------------
 def mapped(**changes: Any) -> events.RequestMapped:
-    values: dict[str, Any] = dict(
-        connection=1,
-        host="localhost",
-        context_path="/examples",
-        wrapper="HelloWorldExample",
-        match_type="exact",
-        match_pattern="/servlets/helloworld",
-        servlet_path="/servlets/helloworld",
-        path_info=None,
-        redirect=None,
-        reason="exact match",
-    )
-    values.update(changes)
-    return events.RequestMapped(**values)
+    """The event CoyoteAdapter builds (its words are the adapter's)."""
+    return adapter_mapped(1, **changes)
 
 
 def test_mapping_summaries() -> None:

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import pytest
 
 from catalina_py import trace
+from catalina_py.container.adapter import mapped_event
+from catalina_py.container.mapper import MappingData
 from catalina_py.events import (
     BUS,
     BytesReceived,
@@ -60,8 +63,9 @@ def head(conn: int, headers: tuple[tuple[str, str], ...] = (("Host", "h"),), tar
 
 
 def mapped(conn: int, **changes: object) -> RequestMapped:
+    """The event CoyoteAdapter reports for a Mapper answer with these fields
+    (its reason in words is the adapter's, describe_mapping)."""
     fields: dict[str, object] = dict(
-        host="localhost",
         context_path="/examples",
         wrapper="HelloWorldExample",
         match_type="exact",
@@ -69,10 +73,19 @@ def mapped(conn: int, **changes: object) -> RequestMapped:
         servlet_path="/servlets/helloworld",
         path_info=None,
         redirect=None,
-        reason="exact match",
     )
     fields.update(changes)
-    return RequestMapped(connection=conn, **fields)  # type: ignore[arg-type]
+    wrapper = fields.pop("wrapper")
+    context_path = fields.pop("context_path")
+    mapping = MappingData(
+        host=SimpleNamespace(name="localhost"),
+        context=None if context_path is None else object(),
+        context_path=context_path or "",
+        wrapper=None if wrapper is None else SimpleNamespace(name=wrapper),
+        redirect_path=fields.pop("redirect"),  # type: ignore[arg-type]
+        **fields,  # type: ignore[arg-type]
+    )
+    return mapped_event(conn, "localhost", mapping)
 
 
 def frame(

@@ -37,6 +37,8 @@ from tests.server import CatalinaProcess
 
 #: Longest one page may take to reach a verdict, seconds.
 PAGE_TIMEOUT = 60.0
+#: Longest the browser may take to open a page (a cold start included), seconds.
+TARGET_TIMEOUT = 45.0
 
 #: Flags chromium needs on this machine (no sandbox as root, no GPU, and
 #: no background connections, which the closed network refuses).
@@ -185,7 +187,9 @@ class Chromium:
         """Opens ``url`` in a new page and returns that page's DOM once its
         ``#selftest`` element holds a verdict (or when ``timeout`` ends)."""
         deadline = time.monotonic() + timeout
-        target = self.call("Target.createTarget", {"url": url})["targetId"]
+        # The first page of a fresh profile can take a cold browser more
+        # than the 10 s of an ordinary command to create.
+        target = self.call("Target.createTarget", {"url": url}, timeout=TARGET_TIMEOUT)["targetId"]
         session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         try:
             return self._poll_self_test(session, deadline)

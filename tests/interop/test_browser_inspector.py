@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.interop.test_browser import CHROMIUM, Chromium
+from tests.interop.test_browser import CHROMIUM, TARGET_TIMEOUT, Chromium
 from tests.server import REPO, CatalinaProcess
 
 #: Where screenshots go (CATALINA_TEST_OUTPUT overrides; build/ is not committed).
@@ -37,7 +37,7 @@ class Tab:
 
     def __init__(self, browser: Chromium, url: str) -> None:
         self.browser = browser
-        self.target = browser.call("Target.createTarget", {"url": url})["targetId"]
+        self.target = browser.call("Target.createTarget", {"url": url}, timeout=TARGET_TIMEOUT)["targetId"]
         self.session = browser.call("Target.attachToTarget", {"targetId": self.target, "flatten": True})["sessionId"]
 
     def evaluate(self, expression: str) -> object:

@@ -37,9 +37,9 @@ SWITCHING_PROTOCOLS = "switching-protocols"
 #: Statuses that never carry a body besides 1xx (RFC 9110 15.3.5, 15.4.5).
 _NO_BODY_STATUSES = frozenset((204, 304))
 #: Statuses after which the connection is closed, as Tomcat's
-#: ``Http11Processor.statusDropsConnection``, except 500 and 503: a servlet
-#: that fails leaves the connection usable here (the request was read whole).
-STATUS_DROPS_CONNECTION = frozenset((400, 408, 411, 413, 414, 501))
+#: ``Http11Processor.statusDropsConnection`` (the list Apache httpd uses).
+#: Every other status, 404, 405, 417 and 505 included, keeps it.
+STATUS_DROPS_CONNECTION = frozenset((400, 408, 411, 413, 414, 500, 501, 503))
 
 _CONNECTION_CLOSE = ("Connection", "close")
 _CONNECTION_KEEP_ALIVE = ("Connection", "keep-alive")

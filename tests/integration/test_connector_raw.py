@@ -204,11 +204,39 @@ def test_absolute_form_target(catalina):
     assert b'"path_info": "/abs"' in body and b'"query_string": "q=1"' in body
 
 
-def test_connection_survives_a_servlet_exception(catalina):
+def test_a_servlet_exception_closes_the_connection_as_tomcat(catalina):
+    # 500 is in Tomcat's statusDropsConnection: Connection: close, then close.
     data = get("/testapp/behave/raise") + get("/testapp/info/next", "Connection: close\r\n")
     responses = parse_responses(raw_request(catalina.port, data))
-    assert [r[0] for r in responses] == [500, 200]
-    assert b'"/next"' in responses[1][2]
+    assert [r[0] for r in responses] == [500]
+    assert responses[0][1]["connection"] == "close"
+    raw = raw_request(catalina.port, get("/testapp/info/next", "Connection: close\r\n"))
+    assert raw.startswith(b"HTTP/1.1 200 ")
+
+
+@pytest.mark.parametrize(
+    "path, status, kept",
+    [
+        ("/testapp/behave/send_error?code=404", 404, True),
+        ("/testapp/behave/send_error?code=405", 405, True),
+        ("/testapp/behave/send_error?code=417", 417, True),
+        ("/testapp/behave/send_error?code=505", 505, True),
+        ("/testapp/behave/status?code=401", 401, True),
+        ("/testapp/behave/send_error?code=503", 503, False),
+        ("/testapp/behave/status?code=500", 500, False),
+        ("/testapp/behave/send_error?code=408", 408, False),
+        ("/testapp/behave/status?code=413", 413, False),
+        ("/no-such-app/x", 404, True),
+    ],
+)
+def test_error_statuses_keep_or_drop_the_connection_as_tomcat(catalina, path, status, kept):
+    # What Tomcat 10.1.60 does on the wire (docs/http11.md): only its
+    # statusDropsConnection list closes, and only then is Connection: close sent.
+    data = get(path) + get("/testapp/info/next", "Connection: close\r\n")
+    responses = parse_responses(raw_request(catalina.port, data))
+    assert responses[0][0] == status
+    assert ("connection" in responses[0][1]) is not kept
+    assert len(responses) == (2 if kept else 1)
 
 
 def test_connect_is_not_implemented(catalina):

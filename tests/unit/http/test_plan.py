@@ -71,7 +71,7 @@ def _reference(
         e.strip(" \t").lower() == "close" for n, v in headers if n.lower() == "connection" for e in v.split(",")
     )
     if (
-        status in (400, 408, 411, 413, 414, 501)
+        status in (400, 408, 411, 413, 414, 500, 501, 503)
         or servlet_close
         or stopping
         or body is not None
@@ -138,7 +138,7 @@ def test_plan_matches_the_old_commit_on_every_combination() -> None:
         (True, False),
         (True, False),
         (True, False),
-        (100, 101, 200, 204, 304, 400, 404, 413, 500, 501),
+        (100, 101, 200, 204, 304, 400, 404, 413, 500, 501, 503, 505),
         HEADER_SETS,
         (-1, 0, 7),
         (None, b"", b"body", bytearray(b"xy")),
@@ -269,8 +269,17 @@ def test_statuses_that_drop_the_connection(status: int) -> None:
     assert p.keep_alive_reason == f"status {status} drops the connection"
 
 
-def test_500_keeps_the_connection() -> None:
-    assert plan(status=500).keep_alive
+@pytest.mark.parametrize("status", [400, 408, 411, 413, 414, 500, 501, 503])
+def test_statuses_that_drop_the_connection_as_tomcat(status: int) -> None:
+    # Tomcat 10.1.60 on the wire: these close, with Connection: close.
+    p = plan(status=status)
+    assert not p.keep_alive and ("Connection", "close") in p.headers
+
+
+@pytest.mark.parametrize("status", [401, 403, 404, 405, 409, 417, 505])
+def test_other_error_statuses_keep_the_connection_as_tomcat(status: int) -> None:
+    p = plan(status=status)
+    assert p.keep_alive and not any(name == "Connection" for name, _ in p.headers)
 
 
 def test_servlets_own_connection_close_is_not_repeated() -> None:

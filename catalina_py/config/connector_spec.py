@@ -79,6 +79,10 @@ _CONNECTOR_ATTRS = frozenset(
         "secure",
         "proxyName",
         "proxyPort",
+        "requestHeaderTimeout",
+        "requestBodyTimeout",
+        "requestBodyMinRate",
+        "maxUpgradedConnections",
     }
 )
 
@@ -213,6 +217,21 @@ class ConnectorSpec:
     secure: bool = False
     proxy_name: str | None = None
     proxy_port: int = 0
+    #: catalina_py's answer to slowloris (Tomcat has no such limits; see
+    #: docs/http11.md "Slow clients"): the whole request head must arrive
+    #: within ``request_header_timeout_ms`` of its first byte (None: the
+    #: connectionTimeout; -1: no limit), else 408 and close.
+    request_header_timeout_ms: int | None = None
+    #: The time a request body may keep the connection waiting for its
+    #: bytes: ``request_body_timeout_ms`` (None: the connectionTimeout;
+    #: -1: no limit) plus one second for every ``request_body_min_rate``
+    #: bytes received (0: no limit), else 408 and close.
+    request_body_timeout_ms: int | None = None
+    request_body_min_rate: int = 500
+    #: Upgraded connections (WebSockets) held at once, outside the
+    #: ``max_connections`` pool (-1: unlimited); an upgrade beyond it is
+    #: answered with 503.
+    max_upgraded_connections: int = 10000
     extra: Mapping[str, str] = field(default_factory=frozen_map)
     location: Location | None = None
 
@@ -222,6 +241,20 @@ class ConnectorSpec:
         if self.keep_alive_timeout_ms is None:
             return self.connection_timeout_ms
         return self.keep_alive_timeout_ms
+
+    @property
+    def effective_request_header_timeout_ms(self) -> int:
+        """The request head's deadline in force (else the connection timeout)."""
+        if self.request_header_timeout_ms is None:
+            return self.connection_timeout_ms
+        return self.request_header_timeout_ms
+
+    @property
+    def effective_request_body_timeout_ms(self) -> int:
+        """The request body's base allowance in force (else the connection timeout)."""
+        if self.request_body_timeout_ms is None:
+            return self.connection_timeout_ms
+        return self.request_body_timeout_ms
 
 
 def read_connector(reader: XmlReader, element: Element) -> ConnectorSpec:
@@ -294,6 +327,18 @@ def read_connector(reader: XmlReader, element: Element) -> ConnectorSpec:
         secure=attrs.boolean("secure", False),
         proxy_name=attrs.get("proxyName") or None,
         proxy_port=attrs.port("proxyPort", 0),
+        request_header_timeout_ms=attrs.optional_integer("requestHeaderTimeout", minimum=-1, hint=timeout_hint),
+        request_body_timeout_ms=attrs.optional_integer("requestBodyTimeout", minimum=-1, hint=timeout_hint),
+        request_body_min_rate=attrs.integer(
+            "requestBodyMinRate", 500, minimum=0, hint="bytes per second, or 0 for no body deadline"
+        ),
+        max_upgraded_connections=attrs.integer(
+            "maxUpgradedConnections",
+            10000,
+            minimum=0,
+            allowed=(-1,),
+            hint="a number of upgraded connections (WebSockets), or -1 for no limit",
+        ),
         extra=frozen_map(extra),
         location=attrs.location,
     )

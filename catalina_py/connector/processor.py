@@ -45,7 +45,7 @@ from ..events import (
 )
 from ..http.errors import ClientAbortError, HttpParseError
 from ..http.parser import CLOSED, NEED_DATA, Data, EndOfMessage, RequestHead, RequestParser
-from ..http.plan import SWITCHING_PROTOCOLS, ResponsePlan, plan_response
+from ..http.plan import STATUS_DROPS_CONNECTION, SWITCHING_PROTOCOLS, ResponsePlan, plan_response
 from ..http.writer import CONTINUE_100, LAST_CHUNK, build_error_response, build_response_head, encode_chunk, http_date
 from .upgrade import UpgradedConnection
 
@@ -91,6 +91,9 @@ class Http11Processor:
         self.uri_encoding = config.uri_encoding
         self.max_post_size = config.max_post_size
         self.max_keep_alive_requests = config.max_keep_alive_requests
+        self._max_swallow = config.max_swallow_size
+        #: The Keep-Alive: timeout= a kept connection announces (whole seconds, 0: none), as Tomcat.
+        self._keep_alive_header_timeout = max(0, config.effective_keep_alive_timeout_ms // 1000)
         #: ``maxThreads``: the container acquires one around the pipeline.
         self.request_slots = endpoint.request_slots
         self.parser = RequestParser(max_header_size=config.max_http_header_size)
@@ -492,6 +495,9 @@ class Http11Processor:
                 exc.status,
                 adapter.error_body(exc.status, exc.reason),
                 content_type="text/html;charset=utf-8",
+                # Tomcat says Connection: close only for the statuses of its
+                # statusDropsConnection; after a 417 or 505 it just closes.
+                close=exc.status in STATUS_DROPS_CONNECTION,
                 date=http_date_now(),
             )
             self.sock.sendall(data)
@@ -541,7 +547,16 @@ class Http11Processor:
             return None  # pragma: no cover - the parser yields nothing else here
 
     def read_body(self, size: int) -> bytes:
-        """Up to *size* bytes of the request body; b"" at its end."""
+        """Up to *size* bytes of the request body; b"" at its end.
+
+        The first read of a request with ``Expect: 100-continue`` sends the
+        ``100 Continue`` (even when body bytes are already there, as
+        Tomcat's ``onRead`` timing does)."""
+        if not self._continue_sent and not self.body_finished:
+            head = self.head
+            if head is not None and head.expect_continue:
+                self._continue_sent = True
+                self._send(CONTINUE_100)
         if self._pending:
             data, self._pending = self._pending[:size], self._pending[size:]
             return data
@@ -581,6 +596,9 @@ class Http11Processor:
             0 <= max_requests <= self.requests_served,
             self.keep_alive,
             self.upgrade_token is not None,
+            head.keep_alive_token,
+            self._keep_alive_header_timeout,
+            not self.body_finished and 0 <= self._max_swallow < self.parser.body_remaining + len(self._pending),
         )
         framing = plan.framing
         date = http_date(_time()) if plan.date_needed else None

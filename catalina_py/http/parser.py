@@ -84,6 +84,8 @@ class RequestHead:
     ``"chunked"``. ``keep_alive`` is the client's wish (HTTP/1.1: yes unless
     ``Connection: close``; HTTP/1.0: only with ``Connection: keep-alive``).
     ``expect_continue`` is true for an HTTP/1.1 ``Expect: 100-continue``.
+    ``keep_alive_token`` is true when ``Connection`` names ``keep-alive``
+    (Tomcat then answers with a ``Keep-Alive: timeout=`` header).
     """
 
     method: str
@@ -94,6 +96,7 @@ class RequestHead:
     content_length: int | None
     expect_continue: bool
     keep_alive: bool
+    keep_alive_token: bool = False
 
 
 Event = RequestHead | Data | EndOfMessage | _Sentinel
@@ -124,6 +127,7 @@ _WS_RE = re.compile(r"[ \t]+")
 # ``head.translate(None, _HEAD_ALLOWED)`` leaves only the forbidden ones.
 _HEAD_ALLOWED = bytes(b for b in range(256) if not ((b < 32 and b not in (9, 10, 13)) or b == 127))
 _STRAY_CR_RE = re.compile(r"\r(?!\n)")
+_STRAY_CR_BYTES_RE = re.compile(rb"\r(?!\n)")
 
 _MAX_CONTENT_LENGTH = 2**63 - 1
 
@@ -339,6 +343,12 @@ class RequestParser:
         return body if type(body) is ChunkedReader else None
 
     @property
+    def body_remaining(self) -> int:
+        """Bytes of a Content-Length body not handed out yet (0 for other bodies)."""
+        body = self._body
+        return body.remaining if type(body) is LengthReader else 0
+
+    @property
     def has_buffered_data(self) -> bool:
         """True if unconsumed bytes are buffered (e.g. a pipelined request)."""
         return self._pos < len(self._buf) or bool(self._pending)
@@ -425,7 +435,11 @@ class RequestParser:
             body = end + 2
         blank = self._blank
         if end < 0:
-            # Incomplete head.
+            # Incomplete head. A CR not followed by LF can never end a line:
+            # refuse it now, as Tomcat does, rather than wait for a timeout.
+            stray = _STRAY_CR_BYTES_RE.search(buf, scan)
+            if stray is not None and stray.start() < n - 1:  # (a CR last may yet get its LF)
+                raise HttpParseError(400, "CR not followed by LF in the request head")
             self._scan = n - 2 if n - 2 > pos else pos
             if self._reqline is None:
                 lf = buf.find(b"\n", pos)
@@ -500,12 +514,14 @@ class RequestParser:
 
         # Connection.
         keep_alive = http11
+        keep_alive_token = False
         conn = index.get("connection")
         if conn is not None:
             tokens = connection_tokens(conn)
+            keep_alive_token = "keep-alive" in tokens
             if "close" in tokens:
                 keep_alive = False
-            elif "keep-alive" in tokens:
+            elif keep_alive_token:
                 keep_alive = True
 
         # Expect (HTTP/1.1 only, first value, as Tomcat).
@@ -606,7 +622,15 @@ class RequestParser:
             self._state = _S_EOM
 
         return RequestHead(
-            method, target, version, Headers.from_parsed(items, index), framing, content_length, expect, keep_alive
+            method,
+            target,
+            version,
+            Headers.from_parsed(items, index),
+            framing,
+            content_length,
+            expect,
+            keep_alive,
+            keep_alive_token,
         )
 
     def _next_body(self) -> Event:

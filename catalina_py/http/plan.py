@@ -56,6 +56,7 @@ _CLOSE_LOST = "the connection cannot be reused (the request failed on it)"
 _CLOSE_SERVLET = "the servlet set Connection: close"
 _CLOSE_EXPECT = "the client awaits 100-continue for a body that was never asked for"
 _CLOSE_DELIMITED = "body of unknown length on HTTP/1.0: close-delimited"
+_CLOSE_SWALLOW = "more request body left unread than maxSwallowSize"
 _UPGRADE = "the connection is handed to the upgrade handler"
 _COMPLETE_BODY = "complete body: its length"
 # Lengths of the field names plan_response looks for ("date", "connection").
@@ -129,6 +130,9 @@ def plan_response(
     max_requests_reached: bool,
     keep_alive_so_far: bool = True,
     upgrade_pending: bool = False,
+    keep_alive_token: bool = False,
+    keep_alive_timeout: int = 0,
+    swallow_too_large: bool = False,
 ) -> ResponsePlan:
     """Plan the framing and the keep-alive decision of one response.
 
@@ -144,7 +148,12 @@ def plan_response(
     (*max_requests_reached*), the connection was still reusable before this
     response (*keep_alive_so_far*: False after a failed body read or a
     client abort), and a ``request.upgrade()`` awaits the 101
-    (*upgrade_pending*).
+    (*upgrade_pending*). As Tomcat (``useKeepAliveResponseHeader``), a kept
+    connection whose request's ``Connection`` named ``keep-alive``
+    (*keep_alive_token*) is answered with ``Keep-Alive: timeout=`` the
+    *keep_alive_timeout* in whole seconds (none when 0) and, on HTTP/1.1,
+    ``Connection: keep-alive``; and a request whose unread body exceeds
+    ``maxSwallowSize`` (*swallow_too_large*) closes the connection.
     """
     date_present = servlet_close = False
     for name, value in headers:
@@ -166,6 +175,8 @@ def plan_response(
         and status not in _SPECIAL_STATUSES
         and method != "HEAD"
         and (body_finished or continue_sent or not expect_continue)
+        and not keep_alive_token
+        and not swallow_too_large
     ):
         # The common case, decided in one test (the same answer as the
         # general rules below; tests/unit/http/test_plan.py checks it):
@@ -216,6 +227,8 @@ def plan_response(
         # The body was never asked for, so the client may never send it:
         # the connection cannot be reused.
         keep_alive, why = False, _CLOSE_EXPECT
+    elif keep_alive and swallow_too_large:
+        keep_alive, why = False, _CLOSE_SWALLOW
     head_only = method == "HEAD"
     added: tuple[tuple[str, str], ...]
     chunked = False
@@ -245,8 +258,11 @@ def plan_response(
     if not keep_alive:
         if not servlet_close:
             added = (*added, _CONNECTION_CLOSE)
-    elif not http11:
-        added = (*added, _CONNECTION_KEEP_ALIVE)
+    else:
+        if not http11 or (keep_alive_token and keep_alive_timeout > 0):
+            added = (*added, _CONNECTION_KEEP_ALIVE)
+        if keep_alive_token and keep_alive_timeout > 0:
+            added = (*added, ("Keep-Alive", f"timeout={keep_alive_timeout}"))
     return _new(
         ResponsePlan, (framing, added, not date_present, send_body, chunked, length, keep_alive, framing_reason, why)
     )

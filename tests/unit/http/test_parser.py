@@ -1208,3 +1208,22 @@ def test_a_good_connect_request_goes_to_the_container():
     with pytest.raises(HttpParseError) as exc:
         p.next_event()
     assert exc.value.status == 400
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"GET / HTTP/1.1\rHost: x\r\r",
+        b"GET / HTTP/1.1\r\nHost: x\rX: y\r",
+        b"GET /\rx HTTP/1.1",
+    ],
+)
+def test_a_bare_cr_is_refused_before_the_head_ends(data):
+    # Tomcat answers 400 at once; no line can end there, so do not wait.
+    assert status_of(data) == 400
+    assert bytewise(data)[-1] == ("error", 400)
+
+
+def test_a_cr_at_the_end_of_what_arrived_waits_for_its_lf():
+    assert whole(b"GET / HTTP/1.1\r") == []
+    assert whole(b"GET / HTTP/1.1\r\nHost: x\r") == []

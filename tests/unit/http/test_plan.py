@@ -324,3 +324,21 @@ def test_plan_is_immutable() -> None:
     p = plan()
     with pytest.raises(AttributeError):
         p.keep_alive = False  # type: ignore[misc]
+
+
+def test_keep_alive_header_when_the_request_names_keep_alive() -> None:
+    # Tomcat's useKeepAliveResponseHeader.
+    p = plan(keep_alive_token=True, keep_alive_timeout=20)
+    assert p.keep_alive
+    assert ("Connection", "keep-alive") in p.headers and ("Keep-Alive", "timeout=20") in p.headers
+    p = plan(version="HTTP/1.0", keep_alive_token=True, keep_alive_timeout=20)
+    assert list(p.headers)[-2:] == [("Connection", "keep-alive"), ("Keep-Alive", "timeout=20")]
+    assert ("Keep-Alive", "timeout=20") not in plan(keep_alive_token=True, keep_alive_timeout=0).headers
+    assert ("Keep-Alive", "timeout=20") not in plan(keep_alive_token=True, keep_alive_timeout=20, status=400).headers
+    assert not any(n == "Keep-Alive" for n, _ in plan(keep_alive_timeout=20).headers)
+
+
+def test_unread_body_over_max_swallow_size_closes() -> None:
+    p = plan(body_finished=False, swallow_too_large=True)
+    assert not p.keep_alive and ("Connection", "close") in p.headers
+    assert "maxSwallowSize" in p.keep_alive_reason

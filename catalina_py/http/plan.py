@@ -236,7 +236,7 @@ def plan_response(
         framing, length, added = NO_BODY, -1, ()
         framing_reason = f"status {status} has no body"
         send_body = False
-    elif body is not None:
+    elif body is not None and not (head_only and content_length < 0 and not body):
         length = content_length if content_length >= 0 and head_only else len(body)
         framing, added = CONTENT_LENGTH, (("Content-Length", str(length)),)
         framing_reason = "HEAD: the declared length of the GET" if head_only and content_length >= 0 else _COMPLETE_BODY
@@ -245,6 +245,12 @@ def plan_response(
         framing, length, added = CONTENT_LENGTH, content_length, (("Content-Length", str(content_length)),)
         framing_reason = "streamed body of the length the servlet declared"
         send_body = not head_only
+    elif head_only:
+        # As Tomcat: a HEAD says no length it does not know (nothing
+        # written, or streamed) and never "chunked" (the GET might not be).
+        framing, length, added = NO_BODY, -1, ()
+        framing_reason = "HEAD without a known length: no framing header"
+        send_body = False
     elif http11:
         framing, length, added, chunked = CHUNKED, -1, (_CHUNKED_HEADER,), True
         framing_reason = "streamed body of unknown length on HTTP/1.1"

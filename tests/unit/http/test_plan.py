@@ -85,10 +85,12 @@ def _reference(
         body = b"" if body is not None else None
         if body is None:
             head_only = True
-    elif body is not None:
+    elif body is not None and not (head_only and content_length < 0 and not body):
         added.append(("Content-Length", str(content_length if content_length >= 0 and head_only else len(body))))
     elif content_length >= 0:
         added.append(("Content-Length", str(content_length)))
+    elif head_only:
+        pass  # Tomcat 10.1: a HEAD of unknown length has no framing header
     elif version == "HTTP/1.1":
         added.append(("Transfer-Encoding", "chunked"))
         chunked = True
@@ -342,3 +344,14 @@ def test_unread_body_over_max_swallow_size_closes() -> None:
     p = plan(body_finished=False, swallow_too_large=True)
     assert not p.keep_alive and ("Connection", "close") in p.headers
     assert "maxSwallowSize" in p.keep_alive_reason
+
+
+def test_head_without_a_known_length_has_no_framing_header() -> None:
+    # Tomcat 10.1 (OutputBuffer.close, prepareResponse): no Content-Length: 0
+    # for a HEAD that wrote nothing, no chunked for a streamed one.
+    for p in (plan(method="HEAD", body=b""), plan(method="HEAD", body=None)):
+        assert not any(n in ("Content-Length", "Transfer-Encoding") for n, _ in p.headers)
+        assert p.keep_alive and not p.chunked and not p.send_body
+    assert ("Content-Length", "5") in plan(method="HEAD", body=b"hello").headers
+    assert ("Content-Length", "0") in plan(method="HEAD", body=b"", content_length=0).headers
+    assert plan(method="HEAD", body=None, version="HTTP/1.0", keep_alive_asked=True).keep_alive

@@ -153,13 +153,10 @@ class Http11Processor:
         # Slow clients (docs/http11.md "Slow clients"): when the current
         # head's first byte arrived (monotonic; 0: no head under way), the
         # time the current body has kept us waiting and the bytes it
-        # brought, which deadline a blocked read is waiting on ("head",
-        # "body" or "" for connectionTimeout/keepAliveTimeout), and which
-        # one expired.
+        # brought, and which of the two deadlines expired ("head", "body").
         self._head_started = 0.0
         self._body_waited = 0.0
         self._body_received = 0
-        self._deadline_kind = ""
         self._expired = ""
         #: Whether this connection holds one of the endpoint's upgraded
         #: connection slots (taken when the 101 is committed).
@@ -355,7 +352,6 @@ class Http11Processor:
         # The endpoint's sweeper closes connections blocked past their
         # deadline instead, as Tomcat's Poller does.
         self.deadline = deadline
-        self._deadline_kind = kind
         try:
             if self.idle and self._wait_readable is not None:
                 # Right after a response the next request has almost never

@@ -260,7 +260,11 @@ class Endpoint:
 
     def stop(self, grace: float = 10.0) -> None:
         """Graceful stop: no new connections, idle keep-alive connections
-        closed, in-flight requests allowed *grace* seconds to finish."""
+        closed, upgraded connections told (WebSockets send 1001), in-flight
+        requests and closing handshakes allowed to finish; whatever is still
+        open at the end is killed, so the whole stop takes *grace* seconds
+        at most (plus what the killed greenlets take to unwind)."""
+        deadline = time.monotonic() + grace
         self.pause()
         for processor in list(self.processors):
             if processor.idle:
@@ -272,13 +276,17 @@ class Endpoint:
             except Exception:
                 log.exception("Upgrade handler failed to stop")
                 connection.close()
-        started = time.monotonic()
-        if not self.pool.join(timeout=grace):
-            log.warning("Connections still busy after %.1f s; closing them", grace)
-            self.pool.kill(timeout=2)
-        if not self.upgraded_pool.join(timeout=max(0.0, grace - (time.monotonic() - started))):
-            log.warning("Upgraded connections still open after %.1f s; closing them", grace)
-            self.upgraded_pool.kill(timeout=2)
+        # The last part of the grace is kept for killing what is left.
+        reserve = min(1.0, grace / 4)
+        pools = (self.pool, self.upgraded_pool)
+        for pool in pools:
+            pool.join(timeout=max(0.0, deadline - reserve - time.monotonic()))
+        busy = [greenlet for pool in pools for greenlet in list(pool)]
+        if busy:
+            log.warning("%d connection(s) still open after %.1f s; closing them", len(busy), grace)
+            for pool in pools:
+                pool.kill(block=False)
+            gevent.joinall(busy, timeout=max(0.1, deadline - time.monotonic()))
         if self._sweeper is not None:
             self._sweeper.kill(block=False)
         if self.server is not None:

@@ -495,6 +495,7 @@ class Http11Processor:
                 # statusDropsConnection; after a 417 or 505 it just closes.
                 close=exc.status in STATUS_DROPS_CONNECTION,
                 date=http_date_now(),
+                content_language="en",  # the page is English (Tomcat says so too)
             )
             self.sock.sendall(data)
             self.bytes_out += len(data)
@@ -643,7 +644,9 @@ class Http11Processor:
         self._chunked = False
         self.errors += 1
         body = self.endpoint.adapter.error_body(503, "Too many upgraded connections (maxUpgradedConnections)")
-        data = build_error_response(503, body, content_type="text/html;charset=utf-8", date=http_date_now())
+        data = build_error_response(
+            503, body, content_type="text/html;charset=utf-8", date=http_date_now(), content_language="en"
+        )
         if head.method == "HEAD":
             data = data[: data.index(b"\r\n\r\n") + 4]
         self.linger = True

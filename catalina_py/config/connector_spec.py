@@ -72,6 +72,10 @@ _CONNECTOR_ATTRS = frozenset(
         "URIEncoding",
         "redirectPort",
         "maxSwallowSize",
+        "requestHeaderTimeout",
+        "requestBodyTimeout",
+        "requestBodyMinRate",
+        "maxUpgradedConnections",
         "webSocketPingInterval",
         "webSocketPingTimeout",
         "webSocketCloseTimeout",
@@ -79,10 +83,6 @@ _CONNECTOR_ATTRS = frozenset(
         "secure",
         "proxyName",
         "proxyPort",
-        "requestHeaderTimeout",
-        "requestBodyTimeout",
-        "requestBodyMinRate",
-        "maxUpgradedConnections",
     }
 )
 
@@ -201,6 +201,21 @@ class ConnectorSpec:
     #: ``<security-constraint>``, which catalina_py does not implement.
     redirect_port: int = 443
     max_swallow_size: int = 2097152
+    #: catalina_py's answer to slowloris (Tomcat has no such limits; see
+    #: docs/http11.md "Slow clients"): the whole request head must arrive
+    #: within ``request_header_timeout_ms`` of its first byte (None: the
+    #: connectionTimeout; -1: no limit), else 408 and close.
+    request_header_timeout_ms: int | None = None
+    #: The time a request body may keep the connection waiting for its
+    #: bytes: ``request_body_timeout_ms`` (None: the connectionTimeout;
+    #: -1: no limit) plus one second for every ``request_body_min_rate``
+    #: bytes received (0: no limit), else 408 and close.
+    request_body_timeout_ms: int | None = None
+    request_body_min_rate: int = 500
+    #: Upgraded connections (WebSockets) held at once, outside the
+    #: ``max_connections`` pool (-1: unlimited); an upgrade beyond it is
+    #: answered with 503.
+    max_upgraded_connections: int = 10000
     #: catalina_py's WebSocket heartbeat (seconds, not ms): a ping every
     #: ``web_socket_ping_interval`` (0 disables), a session whose pong does
     #: not come within ``web_socket_ping_timeout`` is dropped, and a close
@@ -217,21 +232,6 @@ class ConnectorSpec:
     secure: bool = False
     proxy_name: str | None = None
     proxy_port: int = 0
-    #: catalina_py's answer to slowloris (Tomcat has no such limits; see
-    #: docs/http11.md "Slow clients"): the whole request head must arrive
-    #: within ``request_header_timeout_ms`` of its first byte (None: the
-    #: connectionTimeout; -1: no limit), else 408 and close.
-    request_header_timeout_ms: int | None = None
-    #: The time a request body may keep the connection waiting for its
-    #: bytes: ``request_body_timeout_ms`` (None: the connectionTimeout;
-    #: -1: no limit) plus one second for every ``request_body_min_rate``
-    #: bytes received (0: no limit), else 408 and close.
-    request_body_timeout_ms: int | None = None
-    request_body_min_rate: int = 500
-    #: Upgraded connections (WebSockets) held at once, outside the
-    #: ``max_connections`` pool (-1: unlimited); an upgrade beyond it is
-    #: answered with 503.
-    max_upgraded_connections: int = 10000
     extra: Mapping[str, str] = field(default_factory=frozen_map)
     location: Location | None = None
 
@@ -320,13 +320,6 @@ def read_connector(reader: XmlReader, element: Element) -> ConnectorSpec:
         uri_encoding=encoding,
         redirect_port=attrs.port("redirectPort", 443),
         max_swallow_size=attrs.integer("maxSwallowSize", 2097152, hint="a size in bytes, or -1 for no limit"),
-        web_socket_ping_interval=attrs.seconds("webSocketPingInterval", DEFAULT_WS_PING_INTERVAL),
-        web_socket_ping_timeout=attrs.seconds("webSocketPingTimeout", DEFAULT_WS_PING_TIMEOUT),
-        web_socket_close_timeout=attrs.seconds("webSocketCloseTimeout", DEFAULT_WS_CLOSE_TIMEOUT),
-        scheme=scheme,
-        secure=attrs.boolean("secure", False),
-        proxy_name=attrs.get("proxyName") or None,
-        proxy_port=attrs.port("proxyPort", 0),
         request_header_timeout_ms=attrs.optional_integer("requestHeaderTimeout", minimum=-1, hint=timeout_hint),
         request_body_timeout_ms=attrs.optional_integer("requestBodyTimeout", minimum=-1, hint=timeout_hint),
         request_body_min_rate=attrs.integer(
@@ -339,6 +332,13 @@ def read_connector(reader: XmlReader, element: Element) -> ConnectorSpec:
             allowed=(-1,),
             hint="a number of upgraded connections (WebSockets), or -1 for no limit",
         ),
+        web_socket_ping_interval=attrs.seconds("webSocketPingInterval", DEFAULT_WS_PING_INTERVAL),
+        web_socket_ping_timeout=attrs.seconds("webSocketPingTimeout", DEFAULT_WS_PING_TIMEOUT),
+        web_socket_close_timeout=attrs.seconds("webSocketCloseTimeout", DEFAULT_WS_CLOSE_TIMEOUT),
+        scheme=scheme,
+        secure=attrs.boolean("secure", False),
+        proxy_name=attrs.get("proxyName") or None,
+        proxy_port=attrs.port("proxyPort", 0),
         extra=frozen_map(extra),
         location=attrs.location,
     )

@@ -64,6 +64,10 @@ _CONNECTOR_ATTRS = frozenset(
         "protocol",
         "connectionTimeout",
         "keepAliveTimeout",
+        "requestHeaderTimeout",
+        "requestBodyTimeout",
+        "requestBodyMinRate",
+        "maxUpgradedConnections",
         "maxKeepAliveRequests",
         "maxHttpHeaderSize",
         "maxPostSize",
@@ -72,10 +76,6 @@ _CONNECTOR_ATTRS = frozenset(
         "URIEncoding",
         "redirectPort",
         "maxSwallowSize",
-        "requestHeaderTimeout",
-        "requestBodyTimeout",
-        "requestBodyMinRate",
-        "maxUpgradedConnections",
         "webSocketPingInterval",
         "webSocketPingTimeout",
         "webSocketCloseTimeout",
@@ -191,16 +191,6 @@ class ConnectorSpec:
     protocol: str = "HTTP/1.1"
     connection_timeout_ms: int = 60000
     keep_alive_timeout_ms: int | None = None
-    max_keep_alive_requests: int = 100
-    max_http_header_size: int = 8192
-    max_post_size: int = 2097152
-    max_connections: int = 8192
-    max_threads: int = 200
-    uri_encoding: str = "UTF-8"
-    #: Recorded only: Tomcat redirects to it for a CONFIDENTIAL
-    #: ``<security-constraint>``, which catalina_py does not implement.
-    redirect_port: int = 443
-    max_swallow_size: int = 2097152
     #: catalina_py's answer to slowloris (Tomcat has no such limits; see
     #: docs/http11.md "Slow clients"): the whole request head must arrive
     #: within ``request_header_timeout_ms`` of its first byte (None: the
@@ -216,6 +206,16 @@ class ConnectorSpec:
     #: ``max_connections`` pool (-1: unlimited); an upgrade beyond it is
     #: answered with 503.
     max_upgraded_connections: int = 10000
+    max_keep_alive_requests: int = 100
+    max_http_header_size: int = 8192
+    max_post_size: int = 2097152
+    max_connections: int = 8192
+    max_threads: int = 200
+    uri_encoding: str = "UTF-8"
+    #: Recorded only: Tomcat redirects to it for a CONFIDENTIAL
+    #: ``<security-constraint>``, which catalina_py does not implement.
+    redirect_port: int = 443
+    max_swallow_size: int = 2097152
     #: catalina_py's WebSocket heartbeat (seconds, not ms): a ping every
     #: ``web_socket_ping_interval`` (0 disables), a session whose pong does
     #: not come within ``web_socket_ping_timeout`` is dropped, and a close
@@ -301,6 +301,18 @@ def read_connector(reader: XmlReader, element: Element) -> ConnectorSpec:
         protocol="HTTP/1.1",
         connection_timeout_ms=attrs.integer("connectionTimeout", 60000, minimum=-1, hint=timeout_hint),
         keep_alive_timeout_ms=attrs.optional_integer("keepAliveTimeout", minimum=-1, hint=timeout_hint),
+        request_header_timeout_ms=attrs.optional_integer("requestHeaderTimeout", minimum=-1, hint=timeout_hint),
+        request_body_timeout_ms=attrs.optional_integer("requestBodyTimeout", minimum=-1, hint=timeout_hint),
+        request_body_min_rate=attrs.integer(
+            "requestBodyMinRate", 500, minimum=0, hint="bytes per second, or 0 for no body deadline"
+        ),
+        max_upgraded_connections=attrs.integer(
+            "maxUpgradedConnections",
+            10000,
+            minimum=0,
+            allowed=(-1,),
+            hint="a number of upgraded connections (WebSockets), or -1 for no limit",
+        ),
         max_keep_alive_requests=attrs.integer(
             "maxKeepAliveRequests",
             100,
@@ -320,18 +332,6 @@ def read_connector(reader: XmlReader, element: Element) -> ConnectorSpec:
         uri_encoding=encoding,
         redirect_port=attrs.port("redirectPort", 443),
         max_swallow_size=attrs.integer("maxSwallowSize", 2097152, hint="a size in bytes, or -1 for no limit"),
-        request_header_timeout_ms=attrs.optional_integer("requestHeaderTimeout", minimum=-1, hint=timeout_hint),
-        request_body_timeout_ms=attrs.optional_integer("requestBodyTimeout", minimum=-1, hint=timeout_hint),
-        request_body_min_rate=attrs.integer(
-            "requestBodyMinRate", 500, minimum=0, hint="bytes per second, or 0 for no body deadline"
-        ),
-        max_upgraded_connections=attrs.integer(
-            "maxUpgradedConnections",
-            10000,
-            minimum=0,
-            allowed=(-1,),
-            hint="a number of upgraded connections (WebSockets), or -1 for no limit",
-        ),
         web_socket_ping_interval=attrs.seconds("webSocketPingInterval", DEFAULT_WS_PING_INTERVAL),
         web_socket_ping_timeout=attrs.seconds("webSocketPingTimeout", DEFAULT_WS_PING_TIMEOUT),
         web_socket_close_timeout=attrs.seconds("webSocketCloseTimeout", DEFAULT_WS_CLOSE_TIMEOUT),

@@ -44,6 +44,11 @@ def _seconds(ms: int | None) -> float | None:
     return ms / 1000.0
 
 
+#: After a bad request is logged at INFO, the next ones are logged at DEBUG
+#: only, for this long (Tomcat's UserDataHelper: INFO_THEN_DEBUG, 24 h), so
+#: that a client cannot flood the log with malformed requests.
+BAD_REQUEST_LOG_QUIET_SECONDS = 86400.0
+
 #: File descriptors kept free for what is not a connection (the listener,
 #: log files, webapp files, gevent's own) when checking the limit.
 _FD_RESERVE = 256
@@ -99,6 +104,7 @@ class Endpoint:
         self.upgraded_pool = gevent.pool.Group()
         #: Upgraded connection slots taken (``maxUpgradedConnections``).
         self.upgrade_slots_used = 0
+        self._bad_request_logged_at: float | None = None
         self.request_slots = gevent.lock.BoundedSemaphore(max(1, config.max_threads))
         #: Requests, error responses and bytes of the connections closed so
         #: far (the open ones count their own): Tomcat's request processor
@@ -118,6 +124,16 @@ class Endpoint:
         if base is None or rate <= 0:
             return None
         return base + received / rate
+
+    def report_bad_request(self) -> bool:
+        """Whether a bad request is reported at INFO now (the first one, then
+        one a day at most); the others go to DEBUG."""
+        now = time.monotonic()
+        last = self._bad_request_logged_at
+        if last is not None and now - last < BAD_REQUEST_LOG_QUIET_SECONDS:
+            return False
+        self._bad_request_logged_at = now
+        return True
 
     def take_upgrade_slot(self) -> bool:
         """Reserve an upgraded connection slot; False when

@@ -484,7 +484,10 @@ class Http11Processor:
             BUS.emit(RequestRejected(connection=self.connection_id, status=exc.status, reason=exc.reason))
         self.linger = True
         adapter = self.endpoint.adapter
-        adapter.log_bad_request(self, exc)
+        if self.endpoint.report_bad_request():
+            # Once, then at DEBUG for a day (the line above), as Tomcat.
+            adapter.log_bad_request(self, exc)
+            log.info("Further bad requests are logged at DEBUG level for the next 24 hours")
         try:
             self.sock.settimeout(self.endpoint.connection_timeout)
             data = build_error_response(

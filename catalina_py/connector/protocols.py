@@ -94,6 +94,10 @@ class Owner(Protocol):
         """Reserve an upgraded connection slot (False: none is left)."""
         ...
 
+    def report_bad_request(self) -> bool:
+        """Whether a bad request is logged at INFO now (else at DEBUG)."""
+        ...
+
     def release_upgrade_slot(self) -> None:
         """Give back a slot taken by ``take_upgrade_slot``."""
         ...

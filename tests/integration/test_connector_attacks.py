@@ -236,3 +236,18 @@ def test_websockets_beyond_max_connections_leave_http_served(make_server):
         for sock in held:
             sock.close()
     assert "Traceback" not in server.output()
+
+
+# -- a flood of bad requests does not flood the log -----------------------------
+def test_bad_requests_are_logged_at_info_once(make_server):
+    # As Tomcat's INFO_THEN_DEBUG: the first bad request at INFO, the next
+    # ones at DEBUG only (for 24 h).
+    server = make_server(webapps=WEBAPPS).start()
+    for _ in range(5):
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+            sock.sendall(b"G@T / HTTP/1.1\r\nHost: a\r\n\r\n")
+            answer, _ = read_until_closed(sock)
+        assert answer.startswith(b"HTTP/1.1 400 ")
+    log = server.output()
+    assert log.count("Error parsing HTTP request header") == 1
+    assert "logged at DEBUG level" in log

@@ -79,6 +79,7 @@ _CONNECTOR_ATTRS = frozenset(
         "secure",
         "proxyName",
         "proxyPort",
+        "allowedTrailerHeaders",
     }
 )
 
@@ -92,7 +93,6 @@ _TOMCAT_CONNECTOR_ATTRS = frozenset(
         "allowBackslash",
         "allowHostHeaderMismatch",
         "allowTrace",
-        "allowedTrailerHeaders",
         "asyncTimeout",
         "bindOnInit",
         "compressibleMimeType",
@@ -213,6 +213,9 @@ class ConnectorSpec:
     secure: bool = False
     proxy_name: str | None = None
     proxy_port: int = 0
+    #: ``allowedTrailerHeaders``: the trailer fields of a chunked request
+    #: that ``get_trailer_fields()`` shows (lower case; empty: none, as Tomcat).
+    allowed_trailer_headers: frozenset[str] = frozenset()
     extra: Mapping[str, str] = field(default_factory=frozen_map)
     location: Location | None = None
 
@@ -294,6 +297,9 @@ def read_connector(reader: XmlReader, element: Element) -> ConnectorSpec:
         secure=attrs.boolean("secure", False),
         proxy_name=attrs.get("proxyName") or None,
         proxy_port=attrs.port("proxyPort", 0),
+        allowed_trailer_headers=frozenset(
+            name.strip().lower() for name in (attrs.get("allowedTrailerHeaders") or "").split(",") if name.strip()
+        ),
         extra=frozen_map(extra),
         location=attrs.location,
     )

@@ -81,7 +81,8 @@ class CoyoteAdapter:
         request.mapping = mapping
         context = mapping.context
         if context is not None:
-            response.default_charset = context.response_character_encoding
+            # The spec's ISO-8859-1 unless web.xml says (conf/web.xml: UTF-8).
+            response.default_charset = context.response_character_encoding or "ISO-8859-1"
             if context.mapper is None:  # dispatchers map with the Service's Mapper
                 context.mapper = self.mapper
             # The requested session id (;jsessionid= or the session cookie);

@@ -14,6 +14,8 @@ from __future__ import annotations
 import codecs
 import io
 import logging
+import socket
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +48,58 @@ log = logging.getLogger("catalina_py.container")
 
 #: Marks "no such attribute" for the attribute events (None is never stored).
 _NO_VALUE = object()
+
+
+class ParameterErrorLog:
+    """Logs the parameters dropped for invalid percent-encoding, as Tomcat's
+    ``UserDataHelper`` does in its default mode: the first at INFO with a
+    note that the next ones go to DEBUG, the following ones at DEBUG, and
+    after *quiet_seconds* (Tomcat: 24 hours) at INFO again. Client data must
+    not be able to flood the log."""
+
+    def __init__(self, logger: logging.Logger, quiet_seconds: float = 86400.0) -> None:
+        self.logger = logger
+        self.quiet_seconds = quiet_seconds
+        #: time.monotonic() of the last INFO line (None: never).
+        self.last_info: float | None = None
+
+    def report(self, pairs: list[str]) -> None:
+        """Log the dropped ``name=value`` *pairs* of one request."""
+        now = time.monotonic()
+        info = self.last_info is None or now - self.last_info >= self.quiet_seconds
+        for pair in pairs:
+            name, _, value = pair.partition("=")
+            message = f"Invalid percent-encoding: parameter [{name}] with value [{value}] was ignored"
+            if info:
+                self.last_info = now
+                self.logger.info(
+                    "%s. Further parameter errors are logged at DEBUG level for %d s.", message, self.quiet_seconds
+                )
+                info = False
+            else:
+                self.logger.debug("%s.", message)
+
+
+#: Host names of the local addresses requests arrived on (a handful per process).
+_LOCAL_NAMES: dict[str, str] = {}
+
+
+def local_name(address: str) -> str:
+    """The host name of the local *address* (reverse lookup, cached);
+    *address* itself when it has none."""
+    name = _LOCAL_NAMES.get(address)
+    if name is None:
+        try:
+            name = socket.gethostbyaddr(address)[0] if address else address
+        except (OSError, UnicodeError):
+            name = address
+        if len(_LOCAL_NAMES) < 64:
+            _LOCAL_NAMES[address] = name
+    return name
+
+
+#: The process's log of dropped parameters (logger ``catalina_py.container.parameters``).
+PARAMETER_ERRORS = ParameterErrorLog(logging.getLogger("catalina_py.container.parameters"))
 
 
 class Request(RequestSessions, RequestDispatchState, RequestConnectionSide, AttributeHolder, HttpServletRequest):
@@ -219,11 +273,20 @@ class Request(RequestSessions, RequestDispatchState, RequestConnectionSide, Attr
         return self._reader
 
     def get_trailer_fields(self) -> dict[str, str]:
-        """Trailer fields of a chunked body, once the body has been read."""
+        """Trailer fields of a chunked body, once the body has been read:
+        only those the Connector's ``allowedTrailerHeaders`` names (none by
+        default, as Tomcat), names in lower case, repeated fields joined
+        with ``,``."""
         trailers = self._channel.trailers
-        if trailers is None:
+        allowed = self._channel.allowed_trailer_headers
+        if trailers is None or not allowed:
             return {}
-        return {name.lower(): value for name, value in trailers}
+        fields: dict[str, str] = {}
+        for name, value in trailers:
+            key = name.lower()
+            if key in allowed:
+                fields[key] = f"{fields[key]},{value}" if key in fields else value
+        return fields
 
     def is_trailer_fields_ready(self) -> bool:
         return self._channel.body_finished
@@ -233,7 +296,9 @@ class Request(RequestSessions, RequestDispatchState, RequestConnectionSide, Attr
         params: dict[str, list[str]] = {}
         query_encoding = self._uri_encoding
         if self._query_string:
-            parse_form(self._query_string, query_encoding, params)
+            skipped = parse_form(self._query_string, query_encoding, params)
+            if skipped:
+                PARAMETER_ERRORS.report(skipped)
         # Tomcat reads form bodies only for POST (Connector parseBodyMethods).
         if self._head.method == "POST":
             ctype = (self.get_content_type() or "").split(";")[0].strip().lower()
@@ -249,7 +314,10 @@ class Request(RequestSessions, RequestDispatchState, RequestConnectionSide, Attr
                 body = self._read_body_bounded(limit)
                 if length is not None and len(body) < length:
                     raise BadRequestError("the request body ended before Content-Length")
-                parse_form(body, self.get_character_encoding() or "utf-8", params)
+                # No encoding anywhere: the spec's ISO-8859-1 (conf/web.xml sets UTF-8).
+                skipped = parse_form(body, self.get_character_encoding() or "ISO-8859-1", params)
+                if skipped:
+                    PARAMETER_ERRORS.report(skipped)
         return params
 
     def _read_body_bounded(self, limit: int) -> bytes:
@@ -333,6 +401,12 @@ class Request(RequestSessions, RequestDispatchState, RequestConnectionSide, Attr
     def get_local_addr(self) -> str:
         return self._channel.local_addr
 
+    def get_local_name(self) -> str:
+        """The host name of the address the request arrived on (Tomcat's
+        ``getLocalName``: a reverse lookup of the local address, cached per
+        address; the address itself when the lookup fails)."""
+        return local_name(self._channel.local_addr)
+
     def get_local_port(self) -> int:
         override = self._local_port_override
         return self._channel.local_port if override is None else override
@@ -347,7 +421,9 @@ class Request(RequestSessions, RequestDispatchState, RequestConnectionSide, Attr
     def _split_host(self) -> None:
         name, port = split_host(self._headers.get("host") or "")
         if not name:
-            name = self._channel.local_addr
+            # No Host (HTTP/1.0): the connector's local name and port, as
+            # Tomcat's populateHost ("localhost" for 127.0.0.1).
+            name = local_name(self._channel.local_addr)
             port = self._channel.local_port
         if port is None:
             port = 443 if self.get_scheme() == "https" else 80

@@ -11,12 +11,14 @@ connection on HTTP/1.0) unless the servlet set a Content-Length.
 
 from __future__ import annotations
 
+import logging
+import re
 import time
 from typing import TYPE_CHECKING
 
 from ..http.headers import Headers
 from ..http.writer import http_date
-from ..servlet.cookies import Cookie, format_set_cookie
+from ..servlet.cookies import Cookie, format_set_cookie, validate_cookie
 from ..servlet.response import HttpServletResponse, ServletOutputStream, ServletWriter
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -24,6 +26,69 @@ if TYPE_CHECKING:  # pragma: no cover
     from .types import ContainerRequest
 
 DEFAULT_BUFFER_SIZE = 8192
+
+#: Control characters other than HT (CR, LF, NUL...): Tomcat writes each
+#: as a space, so a value a servlet sets can never split the response.
+_CTL = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
+
+log = logging.getLogger("catalina_py.container")
+
+
+def header_value(name: str, value: str) -> str | None:
+    """*value* as it may be sent: control characters (CR, LF, NUL...;
+    not HT) replaced by spaces, as Tomcat's output buffer does; None when
+    it holds a character above U+00FF, which HTTP/1.1 cannot carry (Tomcat
+    drops such a header too)."""
+    if value.isascii():
+        if value.isprintable():
+            return value  # the common case: nothing to clean
+    elif max(value) > "\xff":
+        log.debug("Header [%s] not sent: its value has a character above U+00FF", name)
+        return None
+    if _CTL.search(value) is not None:
+        value = _CTL.sub(" ", value)
+    return value
+
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def absolute_location(request: ContainerRequest, location: str) -> str:
+    """*location* made absolute against *request*, as Tomcat's
+    ``Response.toAbsolute``: kept when it has a scheme; ``//host/x`` gets
+    the request's scheme; ``/x`` its scheme, server name and port (the
+    port left out when it is the scheme's default); anything else is
+    resolved against the folder of the request URI, ``.`` and ``..``
+    segments removed."""
+    if _SCHEME.match(location):
+        return location
+    scheme = request.get_scheme()
+    if location.startswith("//"):
+        return f"{scheme}:{location}"
+    host = request.get_server_name()
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    port = request.get_server_port()
+    default = (scheme == "http" and port == 80) or (scheme == "https" and port == 443)
+    origin = f"{scheme}://{host}" + ("" if default else f":{port}")
+    if location.startswith("/"):
+        return origin + location
+    base = request.get_request_uri()
+    path, mark, rest = (base[: base.rfind("/") + 1] + location).partition("?")
+    segments: list[str] = []
+    parts = path.split("/")
+    for index, segment in enumerate(parts):
+        if segment == ".":
+            if index == len(parts) - 1:
+                segments.append("")
+        elif segment == "..":
+            if len(segments) > 1:
+                segments.pop()
+            if index == len(parts) - 1:
+                segments.append("")
+        else:
+            segments.append(segment)
+    return origin + "/".join(segments) + mark + rest
 
 
 class Response(HttpServletResponse):
@@ -79,18 +144,16 @@ class Response(HttpServletResponse):
         self._suspended = True
 
     def send_redirect(self, location: str, status: int = 302) -> None:
-        """Redirect to *location*, made absolute as the Servlet 6 spec allows
-        relative locations but Tomcat resolves them against the request."""
+        """Redirect to *location*. As Tomcat (``useRelativeRedirects``
+        true): on HTTP/1.1 the location is sent as given, relative or not;
+        an HTTP/1.0 client gets it made absolute against the request
+        (scheme, server name and port, the request URI's folder). Control
+        characters become spaces (see :func:`header_value`)."""
         if self._committed:
             raise RuntimeError("cannot send_redirect() after the response has been committed")
-        if (
-            self._request is not None
-            and "://" not in location
-            and not location.startswith("//")
-            and not location.startswith("/")
-        ):
-            base = self._request.get_request_uri()
-            location = base[: base.rfind("/") + 1] + location
+        request = self._request
+        if request is not None and request.get_protocol() in ("HTTP/1.0", "HTTP/0.9"):
+            location = absolute_location(request, location)
         self.reset_buffer()
         self.set_status(status)
         self.set_header("Location", location)
@@ -114,19 +177,31 @@ class Response(HttpServletResponse):
         return False
 
     def set_header(self, name: str, value: str | None) -> None:
+        """Set the header *name* (None removes it). Control characters in
+        *value* become spaces, and a value with a character above U+00FF
+        removes the header, as Tomcat sends them (see :func:`header_value`)."""
         if self._committed:
             return
         if value is None:
             self._headers.remove(name)
             return
-        if not self._special_header(name, value):
-            self._headers.set(name, str(value))
+        safe = header_value(name, str(value))
+        if safe is None:
+            self._headers.remove(name)
+            return
+        if not self._special_header(name, safe):
+            self._headers.set(name, safe)
 
     def add_header(self, name: str, value: str) -> None:
+        """Add a value to the header *name* (cleaned as by :meth:`set_header`;
+        not added when it cannot be sent)."""
         if self._committed:
             return
-        if not self._special_header(name, value):
-            self._headers.add(name, str(value))
+        safe = header_value(name, str(value))
+        if safe is None:
+            return
+        if not self._special_header(name, safe):
+            self._headers.add(name, safe)
 
     def set_int_header(self, name: str, value: int) -> None:
         self.set_header(name, str(value))
@@ -162,6 +237,14 @@ class Response(HttpServletResponse):
         return names
 
     def add_cookie(self, cookie: Cookie) -> None:
+        """Send a ``Set-Cookie`` for *cookie*.
+
+        :raises ValueError: the cookie cannot be sent (a CR/LF, control
+            character, space, ``,`` or ``;`` in its value...), as Tomcat's
+            cookie processor raises IllegalArgumentException here: the
+            servlet fails (500), never the commit (an empty reply).
+        """
+        validate_cookie(cookie)
         if not self._committed:
             if self._cookies is None:
                 self._cookies = []
@@ -204,6 +287,11 @@ class Response(HttpServletResponse):
         too (ignored once ``get_writer`` has been called, as the spec says)."""
         if self._committed:
             return
+        if content_type is not None:
+            safe = header_value("Content-Type", content_type)
+            if safe is None:
+                return
+            content_type = safe
         if content_type is None:
             self._content_type = None
             if self._writer is None:

@@ -3,30 +3,45 @@ bodies decoded into an ordered multi-map, as Tomcat's ``Parameters`` does."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import unquote_to_bytes
 
+#: A ``%`` not followed by two hex digits: the pair is not valid percent-encoding.
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
-def parse_form(data: str | bytes, encoding: str, into: dict[str, list[str]]) -> None:
-    """Add the ``name=value&...`` pairs of *data* to *into*.
+
+def parse_form(data: str | bytes, encoding: str, into: dict[str, list[str]]) -> list[str]:
+    """Add the ``name=value&...`` pairs of *data* to *into*; return the
+    pairs that were skipped because their percent-encoding is invalid.
 
     ``+`` is a space here (unlike in the path); a pair without ``=`` is a
-    parameter with an empty value; undecodable bytes are replaced rather than
-    failing the whole request (Tomcat skips them with a log line).
+    parameter with an empty value; a pair with an empty name is ignored.
+    As in Tomcat, a pair whose name or value holds a ``%`` not followed by
+    two hex digits (``a=%zz``) is dropped and the others are kept (the
+    caller logs the dropped ones); bytes the *encoding* cannot decode
+    become U+FFFD, the pair is kept.
     """
+    skipped: list[str] = []
     if isinstance(data, bytes):
         data = data.decode("latin-1")
     if not data:
-        return
+        return skipped
     for pair in data.split("&"):
         if not pair:
             continue
         name, _, value = pair.partition("=")
-        if "+" in name or "%" in name:
-            name = unquote_to_bytes(name.replace("+", " ")).decode(encoding, "replace")
-        if "+" in value or "%" in value:
-            value = unquote_to_bytes(value.replace("+", " ")).decode(encoding, "replace")
-        elif encoding.lower() not in ("latin-1", "iso-8859-1") and not value.isascii():
-            value = value.encode("latin-1").decode(encoding, "replace")
         if not name:
             continue
+        if "%" in pair and _BAD_ESCAPE.search(pair) is not None:
+            skipped.append(pair)
+            continue
+        if "+" in name or "%" in name:
+            name = unquote_to_bytes(name.replace("+", " ")).decode(encoding, "replace")
+        elif not name.isascii() and encoding.lower() not in ("latin-1", "iso-8859-1"):
+            name = name.encode("latin-1").decode(encoding, "replace")
+        if "+" in value or "%" in value:
+            value = unquote_to_bytes(value.replace("+", " ")).decode(encoding, "replace")
+        elif not value.isascii() and encoding.lower() not in ("latin-1", "iso-8859-1"):
+            value = value.encode("latin-1").decode(encoding, "replace")
         into.setdefault(name, []).append(value)
+    return skipped

@@ -84,6 +84,20 @@ class DefaultServlet(HttpServlet):
                 path = request.get_servlet_path()
         return path or "/"
 
+    @staticmethod
+    def directory_redirect(request: HttpServletRequest) -> str:
+        """Where a folder requested without its trailing slash redirects:
+        the request URI (as sent, path parameters kept) plus ``/`` and the
+        query, as Tomcat's ``doDirectoryRedirect``. Leading slashes are
+        collapsed to one (and a backslash after the first dropped):
+        ``GET //evil.com/..;/examples/x`` must not send ``Location:
+        //evil.com/...``, which a browser reads as another host."""
+        query = request.get_query_string()
+        location = request.get_request_uri() + "/" + ("?" + query if query else "")
+        while len(location) > 1 and location[1] in "/\\":
+            location = location[1:]
+        return location
+
     def _serve(self, request: HttpServletRequest, response: HttpServletResponse, content: bool) -> None:
         path = self.relative_path(request)
         upper = path.upper()
@@ -100,9 +114,7 @@ class DefaultServlet(HttpServlet):
             return
         if stat.S_ISDIR(st.st_mode):
             if not path.endswith("/"):
-                query = request.get_query_string()
-                location = request.get_request_uri() + "/" + ("?" + query if query else "")
-                response.send_redirect(location)
+                response.send_redirect(self.directory_redirect(request))
                 return
             if self.listings:
                 self._listing(request, response, full, content)

@@ -23,6 +23,7 @@ class FakeChannel:
     uri_encoding = "utf-8"
     remote_addr, remote_port, local_addr, local_port, scheme = "10.0.0.1", 5555, "127.0.0.1", 8080, "http"
     secure, proxy_name, proxy_port = False, None, 0
+    allowed_trailer_headers: frozenset[str] = frozenset()
 
     def __init__(self, body: bytes = b"", max_post_size: int = 2 * 1024 * 1024) -> None:
         self.body = body
@@ -60,7 +61,7 @@ def make_request(raw: bytes, body: bytes = b"", **channel_args) -> Request:
 def test_parameters_merge_query_and_form_body():
     body = b"b=2&a=3&c=%E2%82%AC+x"
     request = make_request(
-        b"POST /p?a=1 HTTP/1.1\r\nHost: h\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        b"POST /p?a=1 HTTP/1.1\r\nHost: h\r\nContent-Type: application/x-www-form-urlencoded; charset=UTF-8\r\n"
         b"Content-Length: %d\r\n\r\n" % len(body),
         body,
     )

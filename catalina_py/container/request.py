@@ -170,7 +170,7 @@ class Request(RequestSessions, RequestDispatchState, RequestConnectionSide, Attr
         port = self.get_server_port()
         default = (scheme == "http" and port == 80) or (scheme == "https" and port == 443)
         host = self.get_server_name()
-        if ":" in host:
+        if ":" in host and not host.startswith("["):
             host = f"[{host}]"
         return f"{scheme}://{host}{'' if default else ':' + str(port)}{self._request_uri}"
 
@@ -314,11 +314,25 @@ class Request(RequestSessions, RequestDispatchState, RequestConnectionSide, Attr
                 body = self._read_body_bounded(limit)
                 if length is not None and len(body) < length:
                     raise BadRequestError("the request body ended before Content-Length")
-                # No encoding anywhere: the spec's ISO-8859-1 (conf/web.xml sets UTF-8).
-                skipped = parse_form(body, self.get_character_encoding() or "ISO-8859-1", params)
+                skipped = parse_form(body, self._body_encoding(), params)
                 if skipped:
                     PARAMETER_ERRORS.report(skipped)
         return params
+
+    def _body_encoding(self) -> str:
+        """The encoding form bodies decode with: the request's; when it
+        names a charset Python does not know (``charset=bogus``), the
+        context's, as Tomcat ignores it; with none anywhere, the spec's
+        ISO-8859-1 (the shipped conf/web.xml sets UTF-8)."""
+        encoding = self.get_character_encoding()
+        if encoding:
+            try:
+                codecs.lookup(encoding)
+                return encoding
+            except LookupError:
+                context = self.mapping.context
+                encoding = None if context is None else context.request_character_encoding
+        return encoding or "ISO-8859-1"
 
     def _read_body_bounded(self, limit: int) -> bytes:
         chunks: list[bytes] = []
@@ -419,11 +433,17 @@ class Request(RequestSessions, RequestDispatchState, RequestConnectionSide, Attr
         return self._channel.secure if secure is None else secure
 
     def _split_host(self) -> None:
-        name, port = split_host(self._headers.get("host") or "")
-        if not name:
+        host = self._headers.get("host")
+        # An IPv6 literal keeps its brackets ("[::1]"), as Tomcat reports it.
+        name, port = split_host(host or "", brackets=True)
+        if host is None:
             # No Host (HTTP/1.0): the connector's local name and port, as
             # Tomcat's populateHost ("localhost" for 127.0.0.1).
             name = local_name(self._channel.local_addr)
+            port = self._channel.local_port
+        elif not name:
+            # "Host:" empty (allowed for a target without authority):
+            # Tomcat reports an empty name and the local port.
             port = self._channel.local_port
         if port is None:
             port = 443 if self.get_scheme() == "https" else 80

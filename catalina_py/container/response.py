@@ -109,6 +109,8 @@ class Response(HttpServletResponse):
     _writer: ServletWriter | None = None
     _stream: ServletOutputStream | None = None
     _cookies: list[Cookie] | None = None
+    #: Body bytes the servlet wrote that were kept (buffered or sent).
+    _accepted = 0
     _suspended = False
     _error_reported = False  # set by the error page processing and the error report
     #: The charset of get_writer() when none was set (the context's
@@ -309,8 +311,12 @@ class Response(HttpServletResponse):
                 charset = value.strip().strip('"')
             elif key:
                 kept.append(param.strip())
+        if charset is None:
+            # Kept as written ("multipart/byteranges; boundary=X"), as Tomcat.
+            self._content_type = content_type.strip()
+            return
         self._content_type = ";".join([media.strip()] + kept)
-        if charset and self._writer is None:
+        if self._writer is None:
             self._charset = charset
 
     def get_content_type(self) -> str | None:
@@ -371,6 +377,15 @@ class Response(HttpServletResponse):
             return  # after send_error/send_redirect the body is the container's
         n = len(data)
         buffer = self._buffer
+        if self._content_length >= 0:
+            # Tomcat sends no more than the Content-Length the servlet declared.
+            room = self._content_length - self._accepted
+            if n > room:
+                data = data[: max(room, 0)]
+                n = len(data)
+                if not n:
+                    return
+        self._accepted += n
         if len(buffer) + n <= self._buffer_size:
             buffer += data
             return
@@ -401,6 +416,7 @@ class Response(HttpServletResponse):
     def reset_buffer(self) -> None:
         if self._committed:
             raise RuntimeError("cannot reset the buffer of a committed response")
+        self._accepted -= len(self._buffer)
         self._buffer.clear()
 
     def reset(self) -> None:
@@ -415,6 +431,7 @@ class Response(HttpServletResponse):
         self._content_length = -1
         self._cookies = None
         self._buffer.clear()
+        self._accepted = 0
         self._error = False
         self._suspended = False
 
@@ -439,7 +456,9 @@ class Response(HttpServletResponse):
         access log's ``%{Set-Cookie}o`` reads them too)."""
         items = self._headers.items()
         ctype = self.get_content_type()
-        if ctype is not None:
+        status = self._status
+        if ctype is not None and status >= 200 and status not in (204, 205, 304):
+            # A status without a body has no Content-Type (Tomcat's prepareResponse).
             items.append(("Content-Type", ctype))
         if self._cookies:
             now = time.time()
@@ -461,6 +480,7 @@ class Response(HttpServletResponse):
     def reset_for_error(self) -> None:
         """Used by the error report: drop body and content headers, keep status."""
         self._buffer.clear()
+        self._accepted = 0
         self._content_length = -1
         self._content_type = None
         self._charset = None

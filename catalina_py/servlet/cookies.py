@@ -86,19 +86,22 @@ class Cookie:
 def parse_cookie_header(values: list[str]) -> list[Cookie]:
     """Parse ``Cookie`` request headers into cookies, skipping malformed
     pairs the way Tomcat's RFC 6265 processor does (one bad pair does not
-    lose the others)."""
+    lose the others). As Tomcat: a name without ``=`` is a cookie with an
+    empty value, and bytes above 0x7F in a value are read as UTF-8."""
     cookies: list[Cookie] = []
     for header in values:
         for part in header.split(";"):
-            name, sep, value = part.strip().partition("=")
-            if not sep or not name:
+            name, _, value = part.strip().partition("=")
+            if not name:
                 continue
             name = name.strip()
             value = value.strip()
             if len(value) >= 2 and value[0] == '"' and value[-1] == '"':
                 value = value[1:-1]
-            if any(c not in _COOKIE_OCTETS for c in value):
+            if any(c not in _COOKIE_OCTETS and not "\x80" <= c <= "\xff" for c in value):
                 continue
+            if not value.isascii():
+                value = value.encode("latin-1").decode("utf-8", "replace")
             try:
                 cookies.append(Cookie(name, value))
             except ValueError:

@@ -328,3 +328,93 @@ def test_http10_redirect_targets_are_made_absolute(catalina, value, location):
         catalina.port, b"GET /testapp/behave/header?how=redirect&v=//h/p HTTP/1.0\r\nHost: h:81\r\n\r\n"
     )
     assert headers["location"] == "http://h/p"
+
+
+# -- differences the differential test found (FINDINGS.md, "found by difftest") ------------------
+def test_an_empty_host_and_an_ipv6_host_as_tomcat_reports_them(catalina):
+    raw = exchange(catalina.port, b"GET /testapp/behave/encodings HTTP/1.1\r\nHost:\r\nConnection: close\r\n\r\n")[2]
+    data = json.loads(raw)
+    assert (data["server_name"], data["server_port"]) == ("", catalina.port)
+    for host, port in (("[::1]:80", 80), ("[::1]", 80), ("[::1]:8443", 8443)):
+        request = f"GET /testapp/behave/encodings HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        data = json.loads(exchange(catalina.port, request.encode())[2])
+        assert (data["server_name"], data["server_port"]) == ("[::1]", port)
+
+
+def test_an_unknown_form_charset_falls_back_to_the_context_encoding(catalina):
+    body = b"a=%C3%A9"
+    status, _, raw, _ = exchange(
+        catalina.port,
+        b"POST /testapp/behave/params HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        b"Content-Type: application/x-www-form-urlencoded; charset=bogus\r\n"
+        b"Content-Length: %d\r\n\r\n%s" % (len(body), body),
+    )
+    assert (status, json.loads(raw)) == (200, {"a": ["\u00e9"]})
+
+
+def _etag(port: int) -> str:
+    return get(port, "/testapp/static/hello.txt")[1]["etag"]
+
+
+def test_conditional_and_range_answers_carry_tomcats_headers(catalina):
+    etag = _etag(catalina.port)
+    status, headers, _, _ = get(catalina.port, "/testapp/static/hello.txt", extra=f"If-None-Match: {etag}\r\n")
+    assert status == 304 and headers["etag"] == etag
+    assert "accept-ranges" not in headers and "last-modified" not in headers and "content-type" not in headers
+    status, headers, _, _ = get(catalina.port, "/testapp/static/hello.txt", extra='If-Match: "other"\r\n')
+    assert status == 412
+    assert not {"etag", "accept-ranges", "last-modified"} & set(headers)
+    status, headers, _, _ = get(catalina.port, "/testapp/static/hello.txt", extra="Range: bytes=100000-\r\n")
+    assert status == 416 and headers["accept-ranges"] == "bytes" and headers["content-range"].startswith("bytes */")
+    assert "etag" not in headers and "last-modified" not in headers
+    status, headers, _, head = get(catalina.port, "/testapp/static/hello.txt", extra="Range: bytes=0-0,2-2\r\n")
+    assert status == 206 and {"etag", "last-modified", "accept-ranges"} <= set(headers)
+    assert b"Content-Type: multipart/byteranges; boundary=" in head
+
+
+def test_a_static_error_page_has_no_validators(catalina):
+    status, headers, body, _ = get(catalina.port, "/testapp/behave/send_error?code=451")
+    assert status == 451 and body == (TEST_WEBAPPS / "testapp" / "static" / "hello.txt").read_bytes()
+    assert not {"etag", "accept-ranges", "last-modified"} & set(headers)
+
+
+def test_the_404_of_the_default_servlet_and_the_error_report(catalina):
+    status, headers, body, _ = get(catalina.port, "/testapp/static/nothing")
+    assert status == 404
+    assert b"The requested resource [/testapp/static/nothing] is not available" in body
+    assert headers["content-language"] == "en"
+
+
+def test_a_forward_into_web_inf_is_served_and_an_include_of_nothing_fails(catalina):
+    status, _, body, _ = get(catalina.port, "/testapp/behave/dispatch?mode=forward&to=/WEB-INF/secret/data.txt")
+    assert status == 200 and body == (TEST_WEBAPPS / "testapp" / "WEB-INF" / "secret" / "data.txt").read_bytes()
+    assert get(catalina.port, "/testapp/WEB-INF/secret/data.txt")[0] == 404
+    assert get(catalina.port, "/testapp/behave/dispatch?mode=include&to=/static/nothing")[0] == 500
+
+
+def test_a_304_set_by_a_servlet_has_no_content_type(catalina):
+    status, headers, body, _ = get(catalina.port, "/testapp/behave/status_then_write?code=304")
+    assert (status, body) == (304, b"") and "content-type" not in headers
+    status, headers, _, _ = get(catalina.port, "/testapp/behave/status_then_write?code=204")
+    assert status == 204 and "content-type" not in headers
+
+
+def test_no_more_body_than_the_declared_content_length(catalina):
+    status, headers, body, _ = get(catalina.port, "/testapp/behave/short_length")
+    assert (status, headers["content-length"], body) == (200, "3", b"DIF")
+
+
+def test_utf16_is_written_big_endian_with_one_byte_order_mark(catalina):
+    status, headers, body, _ = get(catalina.port, "/testapp/behave/utf16")
+    assert headers["content-type"] == "text/plain;charset=UTF-16"
+    assert body == b"\xfe\xff\x00a\x00b"
+
+
+def test_request_cookies_as_tomcat_parses_them(catalina):
+    status, _, body, _ = get(catalina.port, "/testapp/behave/cookies", extra="Cookie: a; b=caf\xc3\xa9; c=1\r\n")
+    assert json.loads(body) == [["a", ""], ["b", "caf\u00e9"], ["c", "1"]]
+
+
+def test_the_context_root_redirect_keeps_the_session_id_of_the_url(catalina):
+    status, headers, _, _ = get(catalina.port, "/testapp;jsessionid=abc?x=1")
+    assert status == 302 and headers["location"] == "/testapp/;jsessionid=abc?x=1"

@@ -202,3 +202,38 @@ class BehaviourServlet(HttpServlet):
         else:
             response.set_header("X-Echo", value)
         response.get_writer().write("set")
+
+    def b_dispatch(self, request, response):
+        """?mode=forward|include to ?to= (a context-relative path)."""
+        dispatcher = request.get_request_dispatcher(request.get_parameter("to"))
+        if request.get_parameter("mode") == "include":
+            response.get_writer().write("[")
+            dispatcher.include(request, response)
+            response.get_writer().write("]")
+        else:
+            dispatcher.forward(request, response)
+
+    def b_status_then_write(self, request, response):
+        """set_status(?code=) and then a text body."""
+        response.set_status(int(request.get_parameter("code")))
+        response.set_content_type("text/plain")
+        response.get_writer().write("body")
+
+    def b_short_length(self, request, response):
+        """Declares Content-Length 3 and writes 12 bytes."""
+        response.set_header("Content-Length", "3")
+        response.get_output_stream().write(b"DIFFERENTIAL")
+
+    def b_utf16(self, request, response):
+        """Two writes through a UTF-16 writer."""
+        response.set_content_type("text/plain")
+        response.set_character_encoding("UTF-16")
+        out = response.get_writer()
+        out.write("a")
+        out.write("b")
+
+    def b_cookies(self, request, response):
+        """JSON of the request's cookies."""
+        response.set_content_type("application/json")
+        cookies = [[c.get_name(), c.get_value()] for c in request.get_cookies()]
+        response.get_output_stream().write(json.dumps(cookies).encode())

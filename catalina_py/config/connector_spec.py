@@ -80,6 +80,7 @@ _CONNECTOR_ATTRS = frozenset(
         "proxyName",
         "proxyPort",
         "allowedTrailerHeaders",
+        "maxParameterCount",
     }
 )
 
@@ -115,7 +116,6 @@ _TOMCAT_CONNECTOR_ATTRS = frozenset(
         "maxHeaderCount",
         "maxHttpRequestHeaderSize",
         "maxHttpResponseHeaderSize",
-        "maxParameterCount",
         "maxPartCount",
         "maxPartHeaderSize",
         "maxQueueSize",
@@ -216,6 +216,10 @@ class ConnectorSpec:
     #: ``allowedTrailerHeaders``: the trailer fields of a chunked request
     #: that ``get_trailer_fields()`` shows (lower case; empty: none, as Tomcat).
     allowed_trailer_headers: frozenset[str] = frozenset()
+    #: ``maxParameterCount``: request parameters parsed (query and form
+    #: body together); the rest are ignored. Negative: no limit. 10000 as
+    #: Tomcat's built-in default (its stock server.xml sets 1000).
+    max_parameter_count: int = 10000
     extra: Mapping[str, str] = field(default_factory=frozen_map)
     location: Location | None = None
 
@@ -297,6 +301,9 @@ def read_connector(reader: XmlReader, element: Element) -> ConnectorSpec:
         secure=attrs.boolean("secure", False),
         proxy_name=attrs.get("proxyName") or None,
         proxy_port=attrs.port("proxyPort", 0),
+        max_parameter_count=attrs.integer(
+            "maxParameterCount", 10000, hint="a number of parameters, or -1 for no limit"
+        ),
         allowed_trailer_headers=frozenset(
             name.strip().lower() for name in (attrs.get("allowedTrailerHeaders") or "").split(",") if name.strip()
         ),

@@ -91,6 +91,7 @@ class Http11Processor:
         self.uri_encoding = config.uri_encoding
         self.max_post_size = config.max_post_size
         self.allowed_trailer_headers = config.allowed_trailer_headers
+        self.max_parameter_count = config.max_parameter_count
         self.max_keep_alive_requests = config.max_keep_alive_requests
         #: ``maxThreads``: the container acquires one around the pipeline.
         self.request_slots = endpoint.request_slots

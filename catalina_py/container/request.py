@@ -25,7 +25,7 @@ from ..servlet.cookies import Cookie, parse_cookie_header
 from ..servlet.exceptions import BadRequestError, IllegalStateError, RequestTooLargeError
 from ..servlet.listeners import ServletRequestAttributeEvent
 from ..servlet.mapping import HttpServletMapping
-from ..servlet.params import parse_form
+from ..servlet.params import TooManyParametersError, parse_form
 from ..servlet.request import HttpServletRequest, ServletInputStream
 from ..servlet.upgrade import HttpUpgradeHandler, UpgradeToken
 from ..servlets.conditional import parse_http_date
@@ -78,6 +78,22 @@ class ParameterErrorLog:
                 info = False
             else:
                 self.logger.debug("%s.", message)
+
+    def too_many(self, limit: int) -> None:
+        """Log that a request had more than *limit* parameters (the rest
+        were ignored), at the same INFO-then-DEBUG levels."""
+        now = time.monotonic()
+        message = (
+            f"More than the Connector's maxParameterCount ({limit}) request parameters (query and form body "
+            "together): the rest were ignored"
+        )
+        if self.last_info is None or now - self.last_info >= self.quiet_seconds:
+            self.last_info = now
+            self.logger.info(
+                "%s. Further parameter errors are logged at DEBUG level for %d s.", message, self.quiet_seconds
+            )
+        else:
+            self.logger.debug("%s.", message)
 
 
 #: Host names of the local addresses requests arrived on (a handful per process).
@@ -295,16 +311,24 @@ class Request(RequestSessions, RequestDispatchState, RequestConnectionSide, Attr
     def _parse_parameters(self) -> dict[str, list[str]]:
         params: dict[str, list[str]] = {}
         query_encoding = self._uri_encoding
-        if self._query_string:
-            skipped = parse_form(self._query_string, query_encoding, params)
-            if skipped:
-                PARAMETER_ERRORS.report(skipped)
+        limit = self._channel.max_parameter_count
+        try:
+            if self._query_string:
+                skipped = parse_form(self._query_string, query_encoding, params, limit)
+                if skipped:
+                    PARAMETER_ERRORS.report(skipped)
+            self._parse_form_body(params, limit)
+        except TooManyParametersError:
+            PARAMETER_ERRORS.too_many(limit)
+        return params
+
+    def _parse_form_body(self, params: dict[str, list[str]], limit: int) -> None:
         # Tomcat reads form bodies only for POST (Connector parseBodyMethods).
         if self._head.method == "POST":
             ctype = (self.get_content_type() or "").split(";")[0].strip().lower()
             if ctype == "application/x-www-form-urlencoded":
                 if self._input is not None or self._reader is not None:
-                    return params  # the servlet consumed the body itself
+                    return  # the servlet consumed the body itself
                 limit = self._channel.max_post_size
                 length = self._head.content_length
                 if limit >= 0 and length is not None and length > limit:
@@ -314,10 +338,9 @@ class Request(RequestSessions, RequestDispatchState, RequestConnectionSide, Attr
                 body = self._read_body_bounded(limit)
                 if length is not None and len(body) < length:
                     raise BadRequestError("the request body ended before Content-Length")
-                skipped = parse_form(body, self._body_encoding(), params)
+                skipped = parse_form(body, self._body_encoding(), params, limit)
                 if skipped:
                     PARAMETER_ERRORS.report(skipped)
-        return params
 
     def _body_encoding(self) -> str:
         """The encoding form bodies decode with: the request's; when it

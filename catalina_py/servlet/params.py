@@ -10,7 +10,12 @@ from urllib.parse import unquote_to_bytes
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
-def parse_form(data: str | bytes, encoding: str, into: dict[str, list[str]]) -> list[str]:
+class TooManyParametersError(ValueError):
+    """More parameters than the Connector's ``maxParameterCount``: those up
+    to the limit were added, the rest ignored (the caller logs it)."""
+
+
+def parse_form(data: str | bytes, encoding: str, into: dict[str, list[str]], max_count: int = -1) -> list[str]:
     """Add the ``name=value&...`` pairs of *data* to *into*; return the
     pairs that were skipped because their percent-encoding is invalid.
 
@@ -19,13 +24,17 @@ def parse_form(data: str | bytes, encoding: str, into: dict[str, list[str]]) -> 
     As in Tomcat, a pair whose name or value holds a ``%`` not followed by
     two hex digits (``a=%zz``) is dropped and the others are kept (the
     caller logs the dropped ones); bytes the *encoding* cannot decode
-    become U+FFFD, the pair is kept.
+    become U+FFFD, the pair is kept. With *max_count* >= 0, once *into*
+    holds that many values (those already there count, as Tomcat counts
+    query and body together) the rest is ignored and
+    :class:`TooManyParametersError` raised.
     """
     skipped: list[str] = []
     if isinstance(data, bytes):
         data = data.decode("latin-1")
     if not data:
         return skipped
+    room = max_count - sum(len(values) for values in into.values()) if max_count >= 0 else -1
     for pair in data.split("&"):
         if not pair:
             continue
@@ -43,5 +52,8 @@ def parse_form(data: str | bytes, encoding: str, into: dict[str, list[str]]) -> 
             value = unquote_to_bytes(value.replace("+", " ")).decode(encoding, "replace")
         elif not value.isascii() and encoding.lower() not in ("latin-1", "iso-8859-1"):
             value = value.encode("latin-1").decode(encoding, "replace")
+        if room == 0:
+            raise TooManyParametersError(f"more than {max_count} request parameters")
         into.setdefault(name, []).append(value)
+        room -= 1
     return skipped

@@ -37,6 +37,17 @@ def get(port: int, target: str, version: str = "HTTP/1.1", extra: str = "") -> t
     return exchange(port, f"GET {target} {version}\r\n{host}{extra}Connection: close\r\n\r\n".encode("latin-1"))
 
 
+def wait_for_output(server, text: str) -> str:
+    """The server's output once it shows *text* (at most 5 s, 100 polls)."""
+    output = server.output()
+    for _ in range(100):
+        if text in output:
+            break
+        time.sleep(0.05)
+        output = server.output()
+    return output
+
+
 # -- 1. character encodings -------------------------------------------------------
 def test_conf_web_xml_sets_utf8_for_requests_and_responses(catalina):
     status, headers, body, _ = get(catalina.port, "/testapp/behave/encodings")
@@ -117,11 +128,7 @@ def test_parameters_with_invalid_percent_encoding_are_dropped_and_logged_once(ca
     assert status == 200
     assert json.loads(raw) == {"b": ["1"], "e": [""], "f": ["1 2"]}
     get(catalina.port, "/testapp/behave/params?late=%zz&ok=1")
-    output = catalina.output()
-    deadline = time.monotonic() + 5
-    while "parameter [a] with value [%zz]" not in output and time.monotonic() < deadline:
-        time.sleep(0.05)
-        output = catalina.output()
+    output = wait_for_output(catalina, "parameter [a] with value [%zz]")
     infos = [line for line in output.splitlines() if "Invalid percent-encoding" in line]
     # INFO for the first one only (then DEBUG, as Tomcat's UserDataHelper).
     assert len(infos) == 1 and "INFO" in infos[0] and "parameter [a] with value [%zz]" in infos[0]
@@ -418,3 +425,12 @@ def test_request_cookies_as_tomcat_parses_them(catalina):
 def test_the_context_root_redirect_keeps_the_session_id_of_the_url(catalina):
     status, headers, _, _ = get(catalina.port, "/testapp;jsessionid=abc?x=1")
     assert status == 302 and headers["location"] == "/testapp/;jsessionid=abc?x=1"
+
+
+def test_max_parameter_count(make_server):
+    server = make_server(webapps={"testapp": TEST_WEBAPPS / "testapp"}, connector_attrs='maxParameterCount="1000"')
+    server.start()
+    query = "&".join(f"p{i}=1" for i in range(1005))
+    status, _, body, _ = get(server.port, f"/testapp/behave/params?{query}")
+    assert status == 200 and len(json.loads(body)) == 1000
+    assert "maxParameterCount (1000)" in wait_for_output(server, "maxParameterCount (1000)")

@@ -24,6 +24,7 @@ class FakeChannel:
     remote_addr, remote_port, local_addr, local_port, scheme = "10.0.0.1", 5555, "127.0.0.1", 8080, "http"
     secure, proxy_name, proxy_port = False, None, 0
     allowed_trailer_headers: frozenset[str] = frozenset()
+    max_parameter_count = 10000
 
     def __init__(self, body: bytes = b"", max_post_size: int = 2 * 1024 * 1024) -> None:
         self.body = body

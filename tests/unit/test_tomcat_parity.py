@@ -235,3 +235,20 @@ def test_servlet_context_encodings_can_be_set_only_while_starting():
     state.available = True
     with pytest.raises(IllegalStateError):
         context.set_response_character_encoding("UTF-8")
+
+
+def test_max_parameter_count_keeps_the_first_ones(caplog):
+    from catalina_py.servlet.params import TooManyParametersError
+
+    out: dict[str, list[str]] = {"q": ["1"]}
+    with pytest.raises(TooManyParametersError):
+        parse_form("a=1&b=2&a=3&c=4", "UTF-8", out, max_count=3)
+    assert out == {"q": ["1"], "a": ["1"], "b": ["2"]}
+    out = {}
+    assert parse_form("a=1&b=2", "UTF-8", out, max_count=-1) == [] and len(out) == 2
+    query = "&".join(f"p{i}=1" for i in range(12))
+    request = make_request(f"GET /p?{query} HTTP/1.1\r\nHost: h\r\n\r\n".encode())
+    request._channel.max_parameter_count = 10
+    with caplog.at_level(logging.INFO, logger="catalina_py.container.parameters"):
+        names = request.get_parameter_names()
+    assert names == [f"p{i}" for i in range(10)]

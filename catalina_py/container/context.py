@@ -175,12 +175,14 @@ class StandardContextValve(ValveBase):
 
 def _protected(full: str, base: str) -> bool:
     """Whether the file system path *full* is in the WEB-INF or META-INF
-    folder of the webapp at *base* (compared case-insensitively, as the
-    request path check is)."""
-    if not full.startswith(base + os.sep):
-        return False
-    first = full[len(base) + 1 :].split(os.sep, 1)[0].upper()
-    return first in ("WEB-INF", "META-INF")
+    folder of the webapp at *base*, or, outside it, in any folder of that
+    name (another webapp's, through a link to the appBase); compared
+    case-insensitively, as the request path check is."""
+    if full.startswith(base + os.sep):
+        parts = full[len(base) + 1 :].split(os.sep)[:1]
+    else:
+        parts = full.split(os.sep)
+    return any(part.upper() in ("WEB-INF", "META-INF") for part in parts)
 
 
 class StandardContext(LifecycleBase):

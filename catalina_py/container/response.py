@@ -16,6 +16,7 @@ import re
 import time
 from typing import TYPE_CHECKING
 
+from ..http.grammar import is_token
 from ..http.headers import Headers
 from ..http.writer import http_date
 from ..servlet.cookies import Cookie, format_set_cookie, validate_cookie
@@ -34,16 +35,39 @@ _CTL = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
 log = logging.getLogger("catalina_py.container")
 
 
+#: Header names already checked (a servlet sets the same few again and again).
+_GOOD_NAMES: set[str] = set()
+
+
+def header_name_ok(name: str) -> bool:
+    """Whether *name* is a token and may be sent; a name with CR, LF, a
+    space or a colon is refused with a WARNING (Tomcat writes it with its
+    control characters as spaces, which makes a malformed header line;
+    catalina_py drops it instead, so the response stays well formed)."""
+    if name in _GOOD_NAMES:
+        return True
+    if isinstance(name, str) and is_token(name):
+        if len(_GOOD_NAMES) < 1024:
+            _GOOD_NAMES.add(name)
+        return True
+    log.warning("The response header name [%r] is not a token: the header was not set", name)
+    return False
+
+
 def header_value(name: str, value: str) -> str | None:
     """*value* as it may be sent: control characters (CR, LF, NUL...;
     not HT) replaced by spaces, as Tomcat's output buffer does; None when
     it holds a character above U+00FF, which HTTP/1.1 cannot carry (Tomcat
-    drops such a header too)."""
+    drops such a header too, with a WARNING)."""
     if value.isascii():
         if value.isprintable():
             return value  # the common case: nothing to clean
     elif max(value) > "\xff":
-        log.debug("Header [%s] not sent: its value has a character above U+00FF", name)
+        log.warning(
+            "The response header [%s] with value [%s] was removed: a character above U+00FF cannot be sent",
+            name,
+            value,
+        )
         return None
     if _CTL.search(value) is not None:
         value = _CTL.sub(" ", value)
@@ -182,7 +206,7 @@ class Response(HttpServletResponse):
         """Set the header *name* (None removes it). Control characters in
         *value* become spaces, and a value with a character above U+00FF
         removes the header, as Tomcat sends them (see :func:`header_value`)."""
-        if self._committed:
+        if self._committed or not header_name_ok(name):
             return
         if value is None:
             self._headers.remove(name)
@@ -197,7 +221,7 @@ class Response(HttpServletResponse):
     def add_header(self, name: str, value: str) -> None:
         """Add a value to the header *name* (cleaned as by :meth:`set_header`;
         not added when it cannot be sent)."""
-        if self._committed:
+        if self._committed or not header_name_ok(name):
             return
         safe = header_value(name, str(value))
         if safe is None:

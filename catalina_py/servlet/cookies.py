@@ -117,9 +117,9 @@ def _check_text(what: str, text: str, allowed: Callable[[str], bool]) -> None:
 
 def _value_char(char: str) -> bool:
     # RFC 6265 cookie-octet as Tomcat's Rfc6265CookieProcessor checks it:
-    # no CTL, space, DQUOTE, comma, semicolon or backslash; bytes 0x80-0xFF
-    # pass (Tomcat lets them through); above 0xFF cannot be sent at all.
-    return char in _COOKIE_OCTETS or "\x80" <= char <= "\xff"
+    # no CTL, space, DQUOTE, comma, semicolon or backslash, no DEL; any
+    # character above it passes (sent as UTF-8, as Tomcat does).
+    return char in _COOKIE_OCTETS or char > "\x7f"
 
 
 def _attribute_char(char: str) -> bool:
@@ -156,6 +156,10 @@ def format_set_cookie(cookie: Cookie, now: float) -> str:
     a cookie :func:`validate_cookie` refuses)."""
     validate_cookie(cookie)
     value = cookie.value
+    if not value.isascii():
+        # Tomcat writes Set-Cookie in its cookie processor's charset, UTF-8;
+        # the header line is written as latin-1, so pass the UTF-8 bytes.
+        value = value.encode("utf-8").decode("latin-1")
     parts = [f"{cookie.name}={value}"]
     if cookie.max_age >= 0:
         parts.append(f"Max-Age={cookie.max_age}")

@@ -10,6 +10,18 @@ from urllib.parse import unquote_to_bytes
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
+def merge_parameters(added: dict[str, list[str]], original: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The parameters of a dispatch: the request's *original* names first, in
+    their order, each with the dispatch query's values (*added*) before its
+    own; then the names only the dispatch query has (Tomcat's
+    ``ApplicationHttpRequest.mergeParameters``)."""
+    merged = {name: added.get(name, []) + values for name, values in original.items()}
+    for name, values in added.items():
+        if name not in merged:
+            merged[name] = list(values)
+    return merged
+
+
 class TooManyParametersError(ValueError):
     """More parameters than the Connector's ``maxParameterCount``: those up
     to the limit were added, the rest ignored (the caller logs it)."""

@@ -212,6 +212,9 @@ def _linked_server(make_server, tmp_path: Path, allow_linking: bool):
     os.symlink("..", app / "lnk_appbase")  # the appBase, then into WEB-INF again
     os.symlink("static", app / "lnk_static")  # harmless, inside the webapp
     os.symlink(outside, app / "lnk_out")
+    other = server.base / "webapps" / "other" / "WEB-INF"  # another webapp of the appBase
+    other.mkdir(parents=True)
+    (other / "other.txt").write_text("CANARY-CONTENT of other")
     if allow_linking:
         (app / "META-INF" / "context.xml").write_text('<Context><Resources allowLinking="true"/></Context>\n')
     return server.start()
@@ -224,6 +227,7 @@ PROTECTED = [
     "/testapp/lnk_canary.txt",
     "/testapp/lnk_appbase/testapp/WEB-INF/canary.txt",
     "/testapp/lnk_appbase/testapp/WEB-INF/web.xml",
+    "/testapp/lnk_appbase/other/WEB-INF/other.txt",
 ]
 
 
@@ -258,7 +262,7 @@ def test_an_invalid_cookie_value_fails_in_the_servlet(catalina, value):
     assert b"HTTP Status 500" in body
 
 
-@pytest.mark.parametrize(("value", "sent"), [("%22ab%22", '"ab"'), ("a=b", "a=b"), ("%C3%A9", "\u00e9")])
+@pytest.mark.parametrize(("value", "sent"), [("%22ab%22", '"ab"'), ("a=b", "a=b"), ("%C3%A9", "\u00c3\u00a9")])
 def test_cookie_values_tomcat_accepts(catalina, value, sent):
     status, headers, _, _ = get(catalina.port, f"/testapp/behave/raw_cookie?value={value}")
     assert status == 200
@@ -434,3 +438,28 @@ def test_max_parameter_count(make_server):
     status, _, body, _ = get(server.port, f"/testapp/behave/params?{query}")
     assert status == 200 and len(json.loads(body)) == 1000
     assert "maxParameterCount (1000)" in wait_for_output(server, "maxParameterCount (1000)")
+
+
+def test_a_header_name_that_is_not_a_token_is_not_sent(catalina):
+    status, headers, body, head = get(catalina.port, "/testapp/behave/header?how=set&name=X%0D%0AB&v=1")
+    assert (status, body) == (200, b"set")
+    assert b"\r\nB" not in head and b"X  B" not in head
+
+
+def test_non_ascii_cookie_values_are_sent_as_utf8(catalina):
+    status, _, _, head = get(catalina.port, "/testapp/behave/raw_cookie?value=caf%C3%A9")
+    assert status == 200 and b"\r\nSet-Cookie: n=caf\xc3\xa9" in head
+    status, _, _, head = get(catalina.port, "/testapp/behave/raw_cookie?value=%C4%80")
+    assert status == 200 and b"\r\nSet-Cookie: n=\xc4\x80" in head
+
+
+def test_a_forward_merges_parameters_in_tomcats_order(catalina):
+    status, _, body, _ = get(
+        catalina.port, "/testapp/behave/dispatch?mode=forward&to=/behave/params%3Fq%3D1%26mode%3Dx"
+    )
+    assert status == 200
+    assert list(json.loads(body).items()) == [
+        ("mode", ["x", "forward"]),
+        ("to", ["/behave/params?q=1&mode=x"]),
+        ("q", ["1"]),
+    ]

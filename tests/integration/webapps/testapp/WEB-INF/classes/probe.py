@@ -171,7 +171,7 @@ class BehaviourServlet(HttpServlet):
     def b_params(self, request, response):
         """JSON of the parameters (written with the writer: charset added)."""
         response.set_content_type("application/json")
-        response.get_writer().write(json.dumps(request.get_parameter_map(), sort_keys=True))
+        response.get_writer().write(json.dumps(request.get_parameter_map()))
 
     def b_content_type(self, request, response):
         """Sets ?type= (if given), then ?encoding= (if given), then writes
@@ -197,10 +197,11 @@ class BehaviourServlet(HttpServlet):
         if how == "redirect":
             response.send_redirect(value)
             return
+        name = request.get_parameter("name") or "X-Echo"
         if how == "add":
-            response.add_header("X-Echo", value)
+            response.add_header(name, value)
         else:
-            response.set_header("X-Echo", value)
+            response.set_header(name, value)
         response.get_writer().write("set")
 
     def b_dispatch(self, request, response):

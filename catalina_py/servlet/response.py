@@ -142,7 +142,8 @@ class HttpServletResponse(ABC):
 
     @abstractmethod
     def send_redirect(self, location: str, status: int = 302) -> None:
-        """Redirect to *location*, made absolute against the request URI."""
+        """Redirect to *location*: sent as given to an HTTP/1.1 client,
+        made absolute against the request for an HTTP/1.0 one (as Tomcat)."""
 
     # -- headers ---------------------------------------------------------
     @abstractmethod
@@ -179,7 +180,8 @@ class HttpServletResponse(ABC):
 
     @abstractmethod
     def add_cookie(self, cookie: Cookie) -> None:
-        """Send a ``Set-Cookie`` for *cookie*."""
+        """Send a ``Set-Cookie`` for *cookie* (ValueError for a cookie that
+        cannot be sent, such as a value with CR or LF, as Tomcat refuses it)."""
 
     # -- URL rewriting (session tracking) -------------------------------
     @abstractmethod

@@ -113,7 +113,8 @@ class DefaultServlet(HttpServlet):
             return
         if stat.S_ISDIR(st.st_mode):
             if not path.endswith("/"):
-                response.send_redirect(self.directory_redirect(request))
+                # encode_redirect_url: a session tracked in the URL stays (Tomcat).
+                response.send_redirect(response.encode_redirect_url(self.directory_redirect(request)))
                 return
             if self.listings:
                 self._listing(request, response, full, content)

@@ -122,13 +122,15 @@ def test_without_the_web_xml_elements_responses_default_to_iso_8859_1(make_serve
 
 
 # -- 2. invalid percent-encoding -------------------------------------------------------
-def test_parameters_with_invalid_percent_encoding_are_dropped_and_logged_once(catalina):
+def test_parameters_with_invalid_percent_encoding_are_dropped_and_logged_once(make_server):
+    # Its own server: the INFO line is logged once per process.
+    server = make_server(webapps={"testapp": TEST_WEBAPPS / "testapp"}).start()
     query = "a=%zz&b=1&%zz=2&c=%2&d=%&=x&e&f=1+2&g=%u0041&h=%2x"
-    status, _, raw, _ = get(catalina.port, f"/testapp/behave/params?{query}")
+    status, _, raw, _ = get(server.port, f"/testapp/behave/params?{query}")
     assert status == 200
     assert json.loads(raw) == {"b": ["1"], "e": [""], "f": ["1 2"]}
-    get(catalina.port, "/testapp/behave/params?late=%zz&ok=1")
-    output = wait_for_output(catalina, "parameter [a] with value [%zz]")
+    get(server.port, "/testapp/behave/params?late=%zz&ok=1")
+    output = wait_for_output(server, "parameter [a] with value [%zz]")
     infos = [line for line in output.splitlines() if "Invalid percent-encoding" in line]
     # INFO for the first one only (then DEBUG, as Tomcat's UserDataHelper).
     assert len(infos) == 1 and "INFO" in infos[0] and "parameter [a] with value [%zz]" in infos[0]

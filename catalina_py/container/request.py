@@ -65,28 +65,21 @@ class ParameterErrorLog:
 
     def report(self, pairs: list[str]) -> None:
         """Log the dropped ``name=value`` *pairs* of one request."""
-        now = time.monotonic()
-        info = self.last_info is None or now - self.last_info >= self.quiet_seconds
         for pair in pairs:
             name, _, value = pair.partition("=")
-            message = f"Invalid percent-encoding: parameter [{name}] with value [{value}] was ignored"
-            if info:
-                self.last_info = now
-                self.logger.info(
-                    "%s. Further parameter errors are logged at DEBUG level for %d s.", message, self.quiet_seconds
-                )
-                info = False
-            else:
-                self.logger.debug("%s.", message)
+            self.log(f"Invalid percent-encoding: parameter [{name}] with value [{value}] was ignored")
 
     def too_many(self, limit: int) -> None:
         """Log that a request had more than *limit* parameters (the rest
-        were ignored), at the same INFO-then-DEBUG levels."""
-        now = time.monotonic()
-        message = (
+        were ignored)."""
+        self.log(
             f"More than the Connector's maxParameterCount ({limit}) request parameters (query and form body "
             "together): the rest were ignored"
         )
+
+    def log(self, message: str) -> None:
+        """*message* at INFO (with the note) or DEBUG, as explained above."""
+        now = time.monotonic()
         if self.last_info is None or now - self.last_info >= self.quiet_seconds:
             self.last_info = now
             self.logger.info(

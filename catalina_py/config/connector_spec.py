@@ -83,6 +83,8 @@ _CONNECTOR_ATTRS = frozenset(
         "secure",
         "proxyName",
         "proxyPort",
+        "allowedTrailerHeaders",
+        "maxParameterCount",
     }
 )
 
@@ -96,7 +98,6 @@ _TOMCAT_CONNECTOR_ATTRS = frozenset(
         "allowBackslash",
         "allowHostHeaderMismatch",
         "allowTrace",
-        "allowedTrailerHeaders",
         "asyncTimeout",
         "bindOnInit",
         "compressibleMimeType",
@@ -119,7 +120,6 @@ _TOMCAT_CONNECTOR_ATTRS = frozenset(
         "maxHeaderCount",
         "maxHttpRequestHeaderSize",
         "maxHttpResponseHeaderSize",
-        "maxParameterCount",
         "maxPartCount",
         "maxPartHeaderSize",
         "maxQueueSize",
@@ -232,6 +232,13 @@ class ConnectorSpec:
     secure: bool = False
     proxy_name: str | None = None
     proxy_port: int = 0
+    #: ``allowedTrailerHeaders``: the trailer fields of a chunked request
+    #: that ``get_trailer_fields()`` shows (lower case; empty: none, as Tomcat).
+    allowed_trailer_headers: frozenset[str] = frozenset()
+    #: ``maxParameterCount``: request parameters parsed (query and form
+    #: body together); the rest are ignored. Negative: no limit. 10000 as
+    #: Tomcat's built-in default (its stock server.xml sets 1000).
+    max_parameter_count: int = 10000
     extra: Mapping[str, str] = field(default_factory=frozen_map)
     location: Location | None = None
 
@@ -339,6 +346,12 @@ def read_connector(reader: XmlReader, element: Element) -> ConnectorSpec:
         secure=attrs.boolean("secure", False),
         proxy_name=attrs.get("proxyName") or None,
         proxy_port=attrs.port("proxyPort", 0),
+        max_parameter_count=attrs.integer(
+            "maxParameterCount", 10000, hint="a number of parameters, or -1 for no limit"
+        ),
+        allowed_trailer_headers=frozenset(
+            name.strip().lower() for name in (attrs.get("allowedTrailerHeaders") or "").split(",") if name.strip()
+        ),
         extra=frozen_map(extra),
         location=attrs.location,
     )

@@ -90,6 +90,8 @@ class Http11Processor:
         self.proxy_port = config.proxy_port
         self.uri_encoding = config.uri_encoding
         self.max_post_size = config.max_post_size
+        self.allowed_trailer_headers = config.allowed_trailer_headers
+        self.max_parameter_count = config.max_parameter_count
         self.max_keep_alive_requests = config.max_keep_alive_requests
         self._max_swallow = config.max_swallow_size
         #: The Keep-Alive: timeout= a kept connection announces (whole seconds, 0: none), as Tomcat.

@@ -14,6 +14,8 @@ from __future__ import annotations
 import codecs
 import io
 import logging
+import socket
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +25,7 @@ from ..servlet.cookies import Cookie, parse_cookie_header
 from ..servlet.exceptions import BadRequestError, IllegalStateError, RequestTooLargeError
 from ..servlet.listeners import ServletRequestAttributeEvent
 from ..servlet.mapping import HttpServletMapping
-from ..servlet.params import parse_form
+from ..servlet.params import TooManyParametersError, parse_form
 from ..servlet.request import HttpServletRequest, ServletInputStream
 from ..servlet.upgrade import HttpUpgradeHandler, UpgradeToken
 from ..servlets.conditional import parse_http_date
@@ -46,6 +48,67 @@ log = logging.getLogger("catalina_py.container")
 
 #: Marks "no such attribute" for the attribute events (None is never stored).
 _NO_VALUE = object()
+
+
+class ParameterErrorLog:
+    """Logs the parameters dropped for invalid percent-encoding, as Tomcat's
+    ``UserDataHelper`` does in its default mode: the first at INFO with a
+    note that the next ones go to DEBUG, the following ones at DEBUG, and
+    after *quiet_seconds* (Tomcat: 24 hours) at INFO again. Client data must
+    not be able to flood the log."""
+
+    def __init__(self, logger: logging.Logger, quiet_seconds: float = 86400.0) -> None:
+        self.logger = logger
+        self.quiet_seconds = quiet_seconds
+        #: time.monotonic() of the last INFO line (None: never).
+        self.last_info: float | None = None
+
+    def report(self, pairs: list[str]) -> None:
+        """Log the dropped ``name=value`` *pairs* of one request."""
+        for pair in pairs:
+            name, _, value = pair.partition("=")
+            self.log(f"Invalid percent-encoding: parameter [{name}] with value [{value}] was ignored")
+
+    def too_many(self, limit: int) -> None:
+        """Log that a request had more than *limit* parameters (the rest
+        were ignored)."""
+        self.log(
+            f"More than the Connector's maxParameterCount ({limit}) request parameters (query and form body "
+            "together): the rest were ignored"
+        )
+
+    def log(self, message: str) -> None:
+        """*message* at INFO (with the note) or DEBUG, as explained above."""
+        now = time.monotonic()
+        if self.last_info is None or now - self.last_info >= self.quiet_seconds:
+            self.last_info = now
+            self.logger.info(
+                "%s. Further parameter errors are logged at DEBUG level for %d s.", message, self.quiet_seconds
+            )
+        else:
+            self.logger.debug("%s.", message)
+
+
+#: Host names of the local addresses requests arrived on (a handful per process).
+_LOCAL_NAMES: dict[str, str] = {}
+
+
+def local_name(address: str) -> str:
+    """The host name of the local *address* (reverse lookup, cached);
+    *address* itself when it has none."""
+    name = _LOCAL_NAMES.get(address)
+    if name is None:
+        try:
+            name = socket.gethostbyaddr(address)[0] if address else address
+        except (OSError, UnicodeError):
+            name = address
+        if len(_LOCAL_NAMES) < 64:
+            _LOCAL_NAMES[address] = name
+    return name
+
+
+#: The process's log of dropped parameters (logger ``catalina_py.container.parameters``).
+PARAMETER_ERRORS = ParameterErrorLog(logging.getLogger("catalina_py.container.parameters"))
 
 
 class Request(RequestSessions, RequestDispatchState, RequestConnectionSide, AttributeHolder, HttpServletRequest):
@@ -116,7 +179,7 @@ class Request(RequestSessions, RequestDispatchState, RequestConnectionSide, Attr
         port = self.get_server_port()
         default = (scheme == "http" and port == 80) or (scheme == "https" and port == 443)
         host = self.get_server_name()
-        if ":" in host:
+        if ":" in host and not host.startswith("["):
             host = f"[{host}]"
         return f"{scheme}://{host}{'' if default else ':' + str(port)}{self._request_uri}"
 
@@ -219,11 +282,20 @@ class Request(RequestSessions, RequestDispatchState, RequestConnectionSide, Attr
         return self._reader
 
     def get_trailer_fields(self) -> dict[str, str]:
-        """Trailer fields of a chunked body, once the body has been read."""
+        """Trailer fields of a chunked body, once the body has been read:
+        only those the Connector's ``allowedTrailerHeaders`` names (none by
+        default, as Tomcat), names in lower case, repeated fields joined
+        with ``,``."""
         trailers = self._channel.trailers
-        if trailers is None:
+        allowed = self._channel.allowed_trailer_headers
+        if trailers is None or not allowed:
             return {}
-        return {name.lower(): value for name, value in trailers}
+        fields: dict[str, str] = {}
+        for name, value in trailers:
+            key = name.lower()
+            if key in allowed:
+                fields[key] = f"{fields[key]},{value}" if key in fields else value
+        return fields
 
     def is_trailer_fields_ready(self) -> bool:
         return self._channel.body_finished
@@ -232,14 +304,24 @@ class Request(RequestSessions, RequestDispatchState, RequestConnectionSide, Attr
     def _parse_parameters(self) -> dict[str, list[str]]:
         params: dict[str, list[str]] = {}
         query_encoding = self._uri_encoding
-        if self._query_string:
-            parse_form(self._query_string, query_encoding, params)
+        limit = self._channel.max_parameter_count
+        try:
+            if self._query_string:
+                skipped = parse_form(self._query_string, query_encoding, params, limit)
+                if skipped:
+                    PARAMETER_ERRORS.report(skipped)
+            self._parse_form_body(params, limit)
+        except TooManyParametersError:
+            PARAMETER_ERRORS.too_many(limit)
+        return params
+
+    def _parse_form_body(self, params: dict[str, list[str]], limit: int) -> None:
         # Tomcat reads form bodies only for POST (Connector parseBodyMethods).
         if self._head.method == "POST":
             ctype = (self.get_content_type() or "").split(";")[0].strip().lower()
             if ctype == "application/x-www-form-urlencoded":
                 if self._input is not None or self._reader is not None:
-                    return params  # the servlet consumed the body itself
+                    return  # the servlet consumed the body itself
                 limit = self._channel.max_post_size
                 length = self._head.content_length
                 if limit >= 0 and length is not None and length > limit:
@@ -249,8 +331,24 @@ class Request(RequestSessions, RequestDispatchState, RequestConnectionSide, Attr
                 body = self._read_body_bounded(limit)
                 if length is not None and len(body) < length:
                     raise BadRequestError("the request body ended before Content-Length")
-                parse_form(body, self.get_character_encoding() or "utf-8", params)
-        return params
+                skipped = parse_form(body, self._body_encoding(), params, limit)
+                if skipped:
+                    PARAMETER_ERRORS.report(skipped)
+
+    def _body_encoding(self) -> str:
+        """The encoding form bodies decode with: the request's; when it
+        names a charset Python does not know (``charset=bogus``), the
+        context's, as Tomcat ignores it; with none anywhere, the spec's
+        ISO-8859-1 (the shipped conf/web.xml sets UTF-8)."""
+        encoding = self.get_character_encoding()
+        if encoding:
+            try:
+                codecs.lookup(encoding)
+                return encoding
+            except LookupError:
+                context = self.mapping.context
+                encoding = None if context is None else context.request_character_encoding
+        return encoding or "ISO-8859-1"
 
     def _read_body_bounded(self, limit: int) -> bytes:
         chunks: list[bytes] = []
@@ -333,6 +431,12 @@ class Request(RequestSessions, RequestDispatchState, RequestConnectionSide, Attr
     def get_local_addr(self) -> str:
         return self._channel.local_addr
 
+    def get_local_name(self) -> str:
+        """The host name of the address the request arrived on (Tomcat's
+        ``getLocalName``: a reverse lookup of the local address, cached per
+        address; the address itself when the lookup fails)."""
+        return local_name(self._channel.local_addr)
+
     def get_local_port(self) -> int:
         override = self._local_port_override
         return self._channel.local_port if override is None else override
@@ -345,9 +449,17 @@ class Request(RequestSessions, RequestDispatchState, RequestConnectionSide, Attr
         return self._channel.secure if secure is None else secure
 
     def _split_host(self) -> None:
-        name, port = split_host(self._headers.get("host") or "")
-        if not name:
-            name = self._channel.local_addr
+        host = self._headers.get("host")
+        # An IPv6 literal keeps its brackets ("[::1]"), as Tomcat reports it.
+        name, port = split_host(host or "", brackets=True)
+        if host is None:
+            # No Host (HTTP/1.0): the connector's local name and port, as
+            # Tomcat's populateHost ("localhost" for 127.0.0.1).
+            name = local_name(self._channel.local_addr)
+            port = self._channel.local_port
+        elif not name:
+            # "Host:" empty (allowed for a target without authority):
+            # Tomcat reports an empty name and the local port.
             port = self._channel.local_port
         if port is None:
             port = 443 if self.get_scheme() == "https" else 80

@@ -309,6 +309,7 @@ class HostConfig:
             context.cross_context = (
                 config is not None and config.attributes.get("crossContext", "false").lower() == "true"
             )
+            context.allow_linking = config is not None and config.allow_linking
             if config is not None and config.attributes.get("privileged", "false").lower() == "true":
                 context.get_servlet_context().set_attribute(SERVER_ATTRIBUTE, self.server)
             if config is not None and self.make_valve is not None:

@@ -66,6 +66,27 @@ class ServletContext(ABC):
     def get_real_path(self, path: str) -> str | None:
         """The file for a webapp path, or None if it would leave the webapp."""
 
+    # -- character encodings (Servlet 4.0) ----------------------------------
+    @abstractmethod
+    def get_request_character_encoding(self) -> str | None:
+        """The encoding of request bodies that name none
+        (``<request-character-encoding>``), or None."""
+
+    @abstractmethod
+    def set_request_character_encoding(self, encoding: str | None) -> None:
+        """Set it, while the context is starting (a listener or an
+        initializer); IllegalStateError once it has started, LookupError
+        for an unknown encoding."""
+
+    @abstractmethod
+    def get_response_character_encoding(self) -> str | None:
+        """The encoding of responses that set none
+        (``<response-character-encoding>``), or None (ISO-8859-1 then)."""
+
+    @abstractmethod
+    def set_response_character_encoding(self, encoding: str | None) -> None:
+        """As :meth:`set_request_character_encoding`, for responses."""
+
     # -- resources and dispatchers -------------------------------------------
     @abstractmethod
     def get_resource(self, path: str) -> str | None:

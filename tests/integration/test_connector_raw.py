@@ -76,7 +76,9 @@ def test_pipelined_post_bodies(catalina):
     responses = parse_responses(raw_request(catalina.port, data))
     assert responses[0][2] == body1
     assert responses[1][2] == body2
-    assert responses[1][1]["x-trailers"] == '{"x-sum": "10"}'
+    # Trailer fields are read but not exposed: the Connector's
+    # allowedTrailerHeaders is empty by default, as Tomcat's.
+    assert "x-trailers" not in responses[1][1]
     assert responses[2][0] == 200
 
 

@@ -193,7 +193,8 @@ def test_valid_close_codes_echoed(code: int) -> None:
     events = proto.receive_data(close_frame(code, "ciao ✓".encode()))
     assert events == [CloseReceived(code, "ciao ✓")]
     assert proto.state == WsState.CLOSED
-    assert server_frames(proto.data_to_send()) == [Frame(Opcode.CLOSE, code.to_bytes(2, "big"))]
+    # Code and reason echoed, as Tomcat echoes them.
+    assert server_frames(proto.data_to_send()) == [Frame(Opcode.CLOSE, code.to_bytes(2, "big") + "ciao ✓".encode())]
 
 
 def test_message_too_big_refused_from_header() -> None:
@@ -211,10 +212,10 @@ def test_limit_exactly_reached_is_fine() -> None:
     ]
 
 
-def test_empty_close_echoed_empty() -> None:
+def test_empty_close_answered_with_1000_as_tomcat() -> None:
     proto = WsProtocol()
     assert proto.receive_data(c(Opcode.CLOSE)) == [CloseReceived(1005, "")]
-    assert server_frames(proto.data_to_send()) == [Frame(Opcode.CLOSE, b"")]
+    assert server_frames(proto.data_to_send()) == [Frame(Opcode.CLOSE, b"\x03\xe8")]
     assert proto.state == WsState.CLOSED
 
 

@@ -277,10 +277,15 @@ class WsProtocol:
         code, reason = _decode_close_payload(payload)
         self.close_received = (code, reason)
         if self.state == OPEN:
-            # Echo: same code, or an empty close if the peer sent none.
-            echo = payload[:2]
-            self._outgoing += serialize_frame(Frame(Opcode.CLOSE, echo))
-            self.close_sent = (code, "")
+            # Echo the peer's code and reason (both already checked), as
+            # Tomcat does; a close without a code is answered with 1000
+            # (Tomcat's answer too: 1005 may not be sent).
+            if payload:
+                self._outgoing += serialize_frame(Frame(Opcode.CLOSE, payload))
+                self.close_sent = (code, reason)
+            else:
+                self._outgoing += serialize_frame(Frame(Opcode.CLOSE, encode_close_payload(CloseCode.NORMAL_CLOSURE)))
+                self.close_sent = (CloseCode.NORMAL_CLOSURE, "")
         self.state = CLOSED
         events.append(CloseReceived(code, reason))
 

@@ -368,11 +368,17 @@ def _likely_cause(origin: str, host: str | None, scheme: str) -> str:
             "load the page over the same scheme, or list its origin in the endpoint's allowed origins."
         )
     if received[1] != expected[1]:
+        also = ""
+        if received[0] == "https" and expected[0] != "https":
+            also = (
+                " The scheme differs too (an https page, an http request): a proxy terminating TLS must also "
+                "send X-Forwarded-Proto for a RemoteIpValve to read."
+            )
         return (
             f"the host differs: the Host header names {expected[1]!r}, the page came from {received[1]!r}. "
             "Either a proxy in front does not forward the browser's Host (nginx: proxy_set_header Host "
             "$http_host;), or the page really is on another site: then list its origin in the endpoint's "
-            "allowed origins."
+            "allowed origins." + also
         )
     if received[2] != expected[2]:
         return (

@@ -263,6 +263,35 @@ def test_close_code_and_reason_are_echoed_and_an_empty_close_gets_1000(server):
     client.close()
 
 
+@pytest.mark.parametrize(
+    "messages",
+    [
+        [frame(1, b"hello")],
+        [frame(2, b"\x00\x01")],
+        [frame(1, b"frag", fin=False), frame(0, b"mented")],
+        [frame(1, b"one"), frame(1, b"two")],
+    ],
+)
+def test_messages_and_a_close_in_one_segment_are_all_answered_before_the_close(server, messages):
+    # Tomcat handles the frames in order: each message gets its echo, then
+    # the close its reply. Before, the close was answered first and the
+    # echoes were lost.
+    client = RawClient(server.port, "/echo")
+    client.send(b"".join(messages) + frame(8, struct.pack("!H", 1000)))
+    got = []
+    while True:
+        opcode, payload = client.read_frame()
+        got.append((opcode, payload))
+        if opcode == 8:
+            break
+    expected = {1: 1, 2: 2}
+    echoes = [(op, p) for op, p in got if op != 8]
+    assert [op for op, _ in echoes] == [expected[m[0] & 0x0F] for m in messages if m[0] & 0x0F in expected]
+    assert got[-1] == (8, struct.pack("!H", 1000))
+    assert client.at_eof()
+    client.close()
+
+
 def test_origin_403_behind_a_tls_proxy_names_the_scheme_not_the_host(server):
     # What nginx terminating TLS sends when Host is forwarded right but no
     # RemoteIpValve makes the scheme https.

@@ -259,7 +259,7 @@ class ServerContainer:
                 # too); only a plain GET (or HEAD) with nobody to answer it
                 # gets the 426 that explains what is missing.
                 return False
-            error = hs.missing_upgrade_error(headers)
+            error = hs.missing_upgrade_error(headers, method)
             earlier = self._recent_refusal(request.get_remote_addr(), path)
             if earlier is not None:
                 # A browser cannot read the body of a refused handshake; its

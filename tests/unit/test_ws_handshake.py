@@ -149,6 +149,9 @@ def test_missing_upgrade_error() -> None:
     error = missing_upgrade_error(Headers([("Upgrade", "websocket"), ("Connection", "close")]))
     assert "Upgrade: websocket" not in error.body.split(".\n")[1]
     assert "got Connection: close" in error.body
+    # A HEAD with both headers: the method is what is wrong.
+    error = missing_upgrade_error(Headers([("Upgrade", "websocket"), ("Connection", "upgrade")]), "HEAD")
+    assert "Missing from the request: nothing, but a handshake must be a GET, not a HEAD." in error.body
 
 
 def test_parse_header_list() -> None:

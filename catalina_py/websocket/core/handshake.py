@@ -234,11 +234,12 @@ def validate_request(method: str, version: str, headers: HeaderFields, report: C
     return key
 
 
-def missing_upgrade_error(headers: HeaderFields) -> HandshakeError:
-    """The 426 answer to a plain GET on a WebSocket endpoint's path.
+def missing_upgrade_error(headers: HeaderFields, method: str = "GET") -> HandshakeError:
+    """The 426 answer to a plain GET (or HEAD) on a WebSocket endpoint's path.
 
     Names which of ``Upgrade`` / ``Connection`` were missing (the usual
-    cause is a proxy that drops them) and how to make nginx forward them.
+    cause is a proxy that drops them) and how to make nginx forward them;
+    for a HEAD with both, that a handshake must be a GET.
     """
     missing = []
     compared = (
@@ -253,7 +254,11 @@ def missing_upgrade_error(headers: HeaderFields) -> HandshakeError:
     body = (
         "This URL is a WebSocket endpoint; it needs a WebSocket "
         "handshake.\nMissing from the request: "
-        + ("; ".join(missing) if missing else "nothing (but the " "request was not an upgrade)")
+        + (
+            "; ".join(missing)
+            if missing
+            else (f"nothing, but a handshake must be a GET, not a {method}" if method != "GET" else "nothing")
+        )
         + ".\n"
         + _PROXY_HINT
     )

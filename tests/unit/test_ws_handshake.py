@@ -236,6 +236,8 @@ def test_origin_error_port_mismatch_names_http_host() -> None:
         ("http://example.com", None, "no Host header"),
         ("http://example.com", "catalina", "the host differs"),
         ("http://[::1]:8080", "[::1]:9090", "the port differs"),
+        ("http://example.com:8443", "example.com:80", "another port than the browser used"),
+        ("http://example.com:8443", "example.com", "nginx's $host drops it"),
     ],
 )
 def test_origin_error_causes(origin: str, host: str | None, cause: str) -> None:

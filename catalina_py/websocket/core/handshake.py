@@ -386,10 +386,17 @@ def _likely_cause(origin: str, host: str | None, scheme: str) -> str:
             "allowed origins." + also
         )
     if received[2] != expected[2]:
+        explicit = host.rstrip("0123456789").endswith(":") and not host.endswith("]")
+        why = (
+            "a proxy in front forwards a Host with another port than the browser used (its own, or "
+            "proxy_set_header Host $host:$server_port); forward the browser's: proxy_set_header Host $http_host;"
+            if explicit
+            else "a proxy in front forwards Host without the port the browser used: nginx's $host drops it, "
+            "use proxy_set_header Host $http_host;"
+        )
         return (
             f"the port differs: the page came from port {received[2]}, the Host header says "
-            f"{host!r} (port {expected[2]}). A proxy in front forwards Host without the port the browser "
-            "used: nginx's $host drops it, use proxy_set_header Host $http_host;"
+            f"{host!r} (port {expected[2]}): {why}"
         )
     return "the origins differ."
 

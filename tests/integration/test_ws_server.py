@@ -237,7 +237,7 @@ def test_handshakes_tomcat_accepts_are_accepted(server, name, request_text):
     assert echoed == b"\x81\x05hello"
 
 
-@pytest.mark.parametrize("method, status", [("POST", 404), ("PUT", 405), ("DELETE", 405)])
+@pytest.mark.parametrize("method, status", [("POST", 404), ("PUT", 405), ("DELETE", 405), ("OPTIONS", 200)])
 def test_a_non_get_upgrade_goes_to_the_servlets_as_in_tomcat(server, method, status):
     # Tomcat's WsFilter only takes GET upgrades; the default servlet answers these.
     request = handshake_bytes(server.port, "/echo").replace(b"GET ", method.encode() + b" ", 1)

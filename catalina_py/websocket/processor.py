@@ -238,12 +238,24 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
                     self._connection_lost(exc)
                     return
             protocol.on_frame = self._frame_received if self._traced and BUS.active else None
-            events = protocol.receive_data(data)
-            writer.flush()
-            for event in events:
-                self._dispatch(event)
-                if self._finished:
-                    return
+            # One message at a time, answered before the frames after it are
+            # handled (as Tomcat does): a message and a close (or a bad
+            # frame) in one read still get the message's answer before the
+            # close.
+            events = protocol.receive_data(data, stop_after_message=True)
+            while True:
+                writer.flush()
+                for event in events:
+                    self._dispatch(event)
+                    if self._finished:
+                        return
+                # More only when this batch stopped after a message (a
+                # partial frame left buffered waits for the next read).
+                if not (
+                    events and isinstance(events[-1], (TextMessage, BinaryMessage)) and protocol.has_buffered_input
+                ):
+                    break
+                events = protocol.receive_buffered(stop_after_message=True)
 
     def _frame_received(self, frame: Frame, mask_key: bytes | None) -> None:
         emit_frame_received(self._connection_id, frame, mask_key)

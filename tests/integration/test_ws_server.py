@@ -186,6 +186,124 @@ def test_wrong_version_is_426_with_the_supported_version(server):
     assert "13" in body
 
 
+def _upgrade_and_echo(port: int, request: bytes) -> tuple[str, bytes]:
+    """Send a raw handshake; on 101 send one masked text frame and read
+    the echo. Returns the response head and the echoed frame (b"" if none)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(request)
+        received = b""
+        while b"\r\n\r\n" not in received:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+        head, _, rest = received.partition(b"\r\n\r\n")
+        if not head.startswith(b"HTTP/1.1 101"):
+            return head.decode(), b""
+        sock.sendall(frame(1, b"hello"))
+        while len(rest) < 7:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            rest += chunk
+        return head.decode(), rest[:7]
+
+
+@pytest.mark.parametrize(
+    "name, request_text",
+    [
+        # Tomcat 10.1 accepts each of these (UpgradeUtil: a token search
+        # for 13, getHeader for the first key, no version check).
+        ("version list", "Sec-WebSocket-Version: 13, 8\r\n"),
+        ("version lines", "Sec-WebSocket-Version: 8\r\nSec-WebSocket-Version: 13\r\n"),
+        ("duplicated key", f"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {KEY}\r\n"),
+        ("second key bad", "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: bad\r\n"),
+        ("HTTP/1.0", "Sec-WebSocket-Version: 13\r\n"),
+    ],
+)
+def test_handshakes_tomcat_accepts_are_accepted(server, name, request_text):
+    version = "HTTP/1.0" if name == "HTTP/1.0" else "HTTP/1.1"
+    request = (
+        f"GET /ws/echo {version}\r\nHost: 127.0.0.1:{server.port}\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {KEY}\r\n{request_text}\r\n"
+    ).encode()
+    head, echoed = _upgrade_and_echo(server.port, request)
+    assert head.startswith("HTTP/1.1 101"), head
+    assert "\r\nConnection: upgrade\r\n" in head  # Tomcat's spelling
+    accept = base64.b64encode(
+        __import__("hashlib").sha1((KEY + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()
+    ).decode()
+    assert f"Sec-WebSocket-Accept: {accept}" in head
+    assert echoed == b"\x81\x05hello"
+
+
+@pytest.mark.parametrize("method, status", [("POST", 404), ("PUT", 405), ("DELETE", 405), ("OPTIONS", 200)])
+def test_a_non_get_upgrade_goes_to_the_servlets_as_in_tomcat(server, method, status):
+    # Tomcat's WsFilter only takes GET upgrades; the default servlet answers these.
+    request = handshake_bytes(server.port, "/echo").replace(b"GET ", method.encode() + b" ", 1)
+    request = request.replace(b"\r\n\r\n", b"\r\nContent-Length: 0\r\n\r\n", 1)
+    got, _, _ = raw_http(server.port, request)
+    assert got == status
+
+
+def test_permessage_deflate_answer_is_tomcats(server):
+    extra = "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+    _, headers, _ = raw_http(server.port, handshake_bytes(server.port, "/echo", extra=extra))
+    assert headers["sec-websocket-extensions"] == "permessage-deflate;client_max_window_bits=15"
+
+
+def test_close_code_and_reason_are_echoed_and_an_empty_close_gets_1000(server):
+    client = RawClient(server.port, "/echo")
+    client.send(frame(8, struct.pack("!H", 4001) + b"bye now"))
+    assert client.read_close() == (4001, "bye now")
+    client.close()
+    client = RawClient(server.port, "/echo")
+    client.send(frame(8, b""))
+    assert client.read_close() == (1000, "")
+    client.close()
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [
+        [frame(1, b"hello")],
+        [frame(2, b"\x00\x01")],
+        [frame(1, b"frag", fin=False), frame(0, b"mented")],
+        [frame(1, b"one"), frame(1, b"two")],
+    ],
+)
+def test_messages_and_a_close_in_one_segment_are_all_answered_before_the_close(server, messages):
+    # Tomcat handles the frames in order: each message gets its echo, then
+    # the close its reply. Before, the close was answered first and the
+    # echoes were lost.
+    client = RawClient(server.port, "/echo")
+    client.send(b"".join(messages) + frame(8, struct.pack("!H", 1000)))
+    got = []
+    while True:
+        opcode, payload = client.read_frame()
+        got.append((opcode, payload))
+        if opcode == 8:
+            break
+    expected = {1: 1, 2: 2}
+    echoes = [(op, p) for op, p in got if op != 8]
+    assert [op for op, _ in echoes] == [expected[m[0] & 0x0F] for m in messages if m[0] & 0x0F in expected]
+    assert got[-1] == (8, struct.pack("!H", 1000))
+    assert client.at_eof()
+    client.close()
+
+
+def test_origin_403_behind_a_tls_proxy_names_the_scheme_not_the_host(server):
+    # What nginx terminating TLS sends when Host is forwarded right but no
+    # RemoteIpValve makes the scheme https.
+    extra = f"Origin: https://127.0.0.1:{server.port}\r\nX-Forwarded-Proto: https\r\n"
+    status, _, body = raw_http(server.port, handshake_bytes(server.port, "/echo", extra=extra))
+    assert status == 403
+    assert f"Origin received: https://127.0.0.1:{server.port}\n" in body
+    assert f"Origin expected: http://127.0.0.1:{server.port} " in body
+    assert "the scheme differs" in body and "RemoteIpValve" in body and "X-Forwarded-Proto" in body
+    assert "$http_host" not in body
+
+
 def test_plain_get_on_an_endpoint_is_426_with_a_body_naming_the_missing_headers(server):
     response = requests.get(f"{server.url}/ws/echo", timeout=5)
     assert response.status_code == 426
@@ -322,7 +440,7 @@ def test_handshake_and_first_frame_in_one_write(server):
 def test_client_close_is_echoed_with_its_code_then_tcp_closes(server):
     client = RawClient(server.port, "/echo")
     client.send(frame(8, struct.pack("!H", 4000) + b"bye"))
-    assert client.read_close() == (4000, "")
+    assert client.read_close() == (4000, "bye")  # code and reason, as Tomcat echoes them
     assert client.at_eof()
     client.close()
     assert wait_for(lambda: any(e.get("code") == 4000 and e.get("reason") == "bye" for e in events(server)))

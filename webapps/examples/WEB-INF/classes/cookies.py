@@ -4,6 +4,8 @@ import html
 
 from catalina_py.servlet import Cookie, HttpServlet
 
+import example_page
+
 
 class CookieExample(HttpServlet):
     """Tomcat's CookieExample."""
@@ -24,11 +26,11 @@ class CookieExample(HttpServlet):
         rows = "".join(f"<tr><td>{html.escape(c.get_name())}</td><td>{html.escape(c.get_value())}</td></tr>"
                        for c in request.get_cookies())
         response.get_writer().write(
-            "<!doctype html><html><head><title>Cookies</title>"
-            '<link rel="stylesheet" href="/catalina.css"></head><body><h1>Cookies</h1>'
+            example_page.head(request.get_context_path(), "Cookies", "cookies.py")
+            + "<h1>Cookies</h1>"
             f"{set_message}<h2>Your browser sent</h2>"
             f"<table><tr><th>Name</th><th>Value</th></tr>{rows or '<tr><td colspan=2>no cookies</td></tr>'}</table>"
             '<h2>Set a cookie</h2><form method="post">Name <input name="cookiename"> '
-            'Value <input name="cookievalue"> <button>Set</button></form></body></html>')
+            'Value <input name="cookievalue"> <button>Set</button></form>' + example_page.tail())
 
     do_post = do_get

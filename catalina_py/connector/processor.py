@@ -90,6 +90,8 @@ class Http11Processor:
         self.proxy_port = config.proxy_port
         self.uri_encoding = config.uri_encoding
         self.max_post_size = config.max_post_size
+        self.max_part_count = config.max_part_count
+        self.max_part_header_size = config.max_part_header_size
         self.max_keep_alive_requests = config.max_keep_alive_requests
         #: ``maxThreads``: the container acquires one around the pipeline.
         self.request_slots = endpoint.request_slots

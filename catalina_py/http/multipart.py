@@ -144,6 +144,12 @@ class MultipartParser:
         self.parts = 0
 
     @property
+    def buffered(self) -> int:
+        """Bytes fed but not yet handed out (at most a possible delimiter's
+        length, or a header block being read): the parser's memory."""
+        return len(self._buffer)
+
+    @property
     def done(self) -> bool:
         """Whether the parser has ended (properly or not)."""
         return self._state == _DONE

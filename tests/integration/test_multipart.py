@@ -306,3 +306,38 @@ def test_connector_limits_are_configurable(make_server):
     assert r.text.startswith("EXC java.lang.IllegalStateException: the request has more than 2 parts")
     r = post(server, "/big", mp((b'Content-Disposition: form-data; name="a"\r\nX-Pad: ' + b"p" * 5000, b"x")))
     assert r.text.startswith("parts 1\n")
+
+
+# -- the upload example of webapps/examples ----------------------------------
+
+
+def test_upload_example(catalina):
+    url = f"{catalina.url}/examples/servlets/upload"
+    page = requests.get(url, timeout=10)
+    assert page.status_code == 200
+    assert 'enctype="multipart/form-data"' in page.text
+    index = requests.get(f"{catalina.url}/examples/", timeout=10).text
+    assert 'href="servlets/upload"' in index
+    big = b"\x00" * 100_000
+    r = requests.post(
+        url,
+        data={"description": "two <files>"},
+        files=[("files", ("a.txt", b"hello", "text/plain")), ("files", ("b.bin", big, "application/octet-stream"))],
+        timeout=10,
+    )
+    assert r.status_code == 200
+    assert "3 part(s) received" in r.text
+    assert "<b>two &lt;files&gt;</b>" in r.text
+    assert "<td>a.txt</td><td>text/plain</td><td>5 bytes</td><td>memory</td>" in r.text
+    assert "<td>b.bin</td><td>application/octet-stream</td><td>100,000 bytes</td><td>temporary file</td>" in r.text
+    assert hashlib.sha256(b"hello").hexdigest()[:16] in r.text
+
+
+def test_upload_example_refuses_a_file_over_its_limit(catalina):
+    r = requests.post(
+        f"{catalina.url}/examples/servlets/upload",
+        files={"files": ("big.bin", b"\x00" * (10 * 1024 * 1024 + 1))},
+        timeout=30,
+    )
+    assert r.status_code == 413
+    assert "Refused: The field files exceeds its maximum permitted size of 10485760 bytes." in r.text

@@ -309,6 +309,10 @@ class HostConfig:
             context.cross_context = (
                 config is not None and config.attributes.get("crossContext", "false").lower() == "true"
             )
+            # get_parts() for servlets without a multipart config (docs/multipart.md).
+            context.allow_casual_multipart_parsing = (
+                config is not None and config.attributes.get("allowCasualMultipartParsing", "false").lower() == "true"
+            )
             if config is not None and config.attributes.get("privileged", "false").lower() == "true":
                 context.get_servlet_context().set_attribute(SERVER_ATTRIBUTE, self.server)
             if config is not None and self.make_valve is not None:

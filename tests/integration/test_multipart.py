@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import socket
 import time
 
@@ -341,3 +342,16 @@ def test_upload_example_refuses_a_file_over_its_limit(catalina):
     )
     assert r.status_code == 413
     assert "Refused: The field files exceeds its maximum permitted size of 10485760 bytes." in r.text
+
+
+def test_allow_casual_multipart_parsing(make_server, tmp_path):
+    # <Context allowCasualMultipartParsing="true">: get_parts() works for a
+    # servlet without a multipart config, with maxPostSize as every limit.
+    webapp = tmp_path / "mp"
+    shutil.copytree(TEST_WEBAPPS / "multipart", webapp)
+    (webapp / "META-INF").mkdir()
+    (webapp / "META-INF" / "context.xml").write_text('<Context allowCasualMultipartParsing="true"/>\n')
+    server = make_server(webapps={"mp": webapp})
+    server.start()
+    r = post(server, "/nocfg2", mp(field(b"a", b"1")))
+    assert r.text.splitlines() == ["ok", "param 1"]

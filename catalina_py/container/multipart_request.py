@@ -261,7 +261,7 @@ def read_parts(
             [],
             ServletException(
                 "the request doesn't contain a multipart/form-data or multipart/mixed stream, "
-                f"content type header is {content_type}"
+                f"content type header is {'null' if content_type is None else content_type}"
             ),
         )
     location = resolve_location(config, temp_dir)

@@ -263,7 +263,7 @@ def test_without_multipart_config(server):
     assert r.text.splitlines() == [
         "EXC java.lang.IllegalStateException: Unable to process parts as no multi-part configuration "
         "has been provided",
-        "param None",
+        "param null",
     ]
     assert post(server, "/nocfg2?x", mp(field(b"a", b"1"))).status_code == 500
     # parameters first: the parts are silently not parsed, get_parts() is empty.

@@ -96,7 +96,8 @@ class NoConfigPartsFirstServlet(HttpServlet):
                 out.write("ok\n")
             except Exception as exc:
                 out.write(f"EXC {java_name(exc)}: {exc}\n")
-            out.write(f"param {request.get_parameter('a')}\n")
+            value = request.get_parameter("a")
+            out.write(f"param {'null' if value is None else value}\n")
         else:
             request.get_part("a")
 

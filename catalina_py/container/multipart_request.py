@@ -29,6 +29,7 @@ import logging
 import os
 import shutil
 import tempfile
+import weakref
 from collections.abc import Callable
 from typing import IO, Any
 
@@ -91,6 +92,10 @@ class ApplicationPart(Part):
         self.path: str | None = None
         self._moved_to: str | None = None
         self._size = 0
+        # Deletes the temporary file if the part is dropped without
+        # delete() (a connection greenlet killed before the request's
+        # recycle) or at interpreter exit.
+        self._finalizer: weakref.finalize | None = None
 
     # -- filled by the parser -------------------------------------------------
     def append(self, data: bytes) -> None:
@@ -104,6 +109,7 @@ class ApplicationPart(Part):
             handle = tempfile.NamedTemporaryFile(dir=self._location, prefix="upload_", suffix=".tmp", delete=False)
             self._file = handle
             self.path = handle.name
+            self._finalizer = weakref.finalize(self, _unlink_quietly, handle.name)
             handle.write(memory)
             self._memory = None
         assert self._file is not None
@@ -171,23 +177,31 @@ class ApplicationPart(Part):
             shutil.move(source, target)
             self.path = None
             self._moved_to = target
+            if self._finalizer is not None:
+                self._finalizer.detach()  # the file is the application's now
         elif os.path.abspath(source) != os.path.abspath(target):
             shutil.copyfile(source, target)
 
     def delete(self) -> None:
         self.finish()
         path, self.path = self.path, None
+        if self._finalizer is not None:
+            self._finalizer.detach()
         if path is not None:
-            try:
-                os.unlink(path)
-            except FileNotFoundError:
-                pass
+            _unlink_quietly(path)
         if self._memory is not None:
             self._memory = bytearray()
 
     def __repr__(self) -> str:
         where = "memory" if self._memory is not None else self.path or self._moved_to
         return f"<ApplicationPart {self._name!r} {self._size} bytes in {where}>"
+
+
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 class MultipartState:

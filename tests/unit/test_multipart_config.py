@@ -4,6 +4,7 @@ the wrapper's choice between them) and the container's parts
 
 from __future__ import annotations
 
+import gc
 import io
 import os
 import textwrap
@@ -236,4 +237,14 @@ def test_max_post_size_counts_the_fields(tmp_path):
     state = read_parts(reader(BODY), ok, None, "utf-8", MultipartConfigElement(), str(tmp_path), max_post_size=5)
     with pytest.raises(IllegalStateError, match="maxPostSize"):
         state.get_parts()
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_dropped_part_deletes_its_file(tmp_path):
+    part = ApplicationPart("f", "a", [], str(tmp_path), 0)
+    part.append(b"data")
+    part.finish()
+    assert len(os.listdir(tmp_path)) == 1
+    del part  # never delete()d: a killed request, for instance
+    gc.collect()
     assert os.listdir(tmp_path) == []

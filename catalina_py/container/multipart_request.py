@@ -401,14 +401,17 @@ def context_temp_dir(context: object) -> str:
     return str(work_dir)
 
 
-def parse_request_parts(request: Any, channel: Any, read: Callable[[int], bytes], explicit: bool) -> MultipartState:
+def parse_request_parts(
+    request: Any, mapping: Any, channel: Any, read: Callable[[int], bytes], explicit: bool
+) -> MultipartState:
     """The parts of *request* (Tomcat's ``Request.parseParts``): read with
-    the multipart configuration of the servlet it is mapped to; without
+    the multipart configuration of the servlet of *mapping* (the one the
+    request was first mapped to, not a forward's target: Tomcat's
+    ``Request.getWrapper``); without
     one, an ``IllegalStateError`` when asked for explicitly (``get_parts``)
     and no parts when only the parameters are wanted, unless the context
     has ``allowCasualMultipartParsing`` (then the Connector's
     ``maxPostSize`` is every limit)."""
-    mapping = request.mapping
     config: MultipartConfigElement | None = getattr(mapping.wrapper, "multipart_config", None)
     context = mapping.context
     max_post_size: int = getattr(channel, "max_post_size", -1)

@@ -264,7 +264,8 @@ class Request(RequestSessions, RequestDispatchState, RequestConnectionSide, Attr
         state = self._multipart
         if state is None:
             body = ChannelBody(self._channel)
-            state = self._multipart = parse_request_parts(self, self._channel, body.read_body, explicit)
+            mapping = self.request_mapping or self.mapping  # the servlet first mapped, as Tomcat
+            state = self._multipart = parse_request_parts(self, mapping, self._channel, body.read_body, explicit)
             if self._parameters is not None:  # parameters parsed before: add the fields
                 for name, value in state.fields:
                     self._parameters.setdefault(name, []).append(value)

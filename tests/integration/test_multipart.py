@@ -271,6 +271,15 @@ def test_without_multipart_config(server):
     assert r.text.splitlines() == ["parts 0", "getPart(nosuch)=null", "tempfiles 0"]
 
 
+def test_the_servlet_first_mapped_decides(server):
+    # As Tomcat 10.1.60: a forward's target does not bring its own
+    # multipart configuration, nor lose the one of the servlet forwarding.
+    r = post(server, "/fwdcfg", mp(field(b"a", b"1")))
+    assert r.text.splitlines() == ["ok", "param 1"]
+    r = post(server, "/fwd2", mp(field(b"a", b"1")))
+    assert r.text.splitlines() == ["parts 0", "getPart(nosuch)=null", "tempfiles 0"]
+
+
 def test_write_and_delete(server):
     data = os.urandom(5000)
     r = requests.post(f"{server.url}/mp/save?as=out.bin", files={"f": ("a.bin", data)}, timeout=10)

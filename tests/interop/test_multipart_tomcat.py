@@ -135,6 +135,10 @@ CASES: dict[str, tuple[str, str | None, bytes]] = {
     "header512": ("/big", CT, mp((pad(512), b"x"))),
     "header513": ("/big", CT, mp((pad(513), b"x"))),
     "query_and_parts": ("/up?q=1&a=0", CT, mp((A, b"x"))),
+    # the servlet first mapped decides, not a forward's target
+    "forward_nocfg_to_nocfg": ("/fwd", CT, mp((A, b"x"))),
+    "forward_cfg_to_nocfg": ("/fwdcfg", CT, mp((A, b"x"))),
+    "forward_nocfg_to_cfg": ("/fwd2", CT, mp((A, b"x"))),
 }
 
 #: Java exception classes that catalina_py raises as one Python class.

@@ -149,3 +149,30 @@ class SaveServlet(HttpServlet):
             out.write(f"saved {len(saved.read())}\n")
         part.delete()
         out.write(f"tempfiles {sum(1 for n in os.listdir(location) if n.startswith('upload_'))}\n")
+
+
+@web_servlet("/fwd")
+class ForwardServlet(HttpServlet):
+    """No multipart configuration; forwards to /nocfg2 (twin of Fwd.java)."""
+
+    def do_post(self, request, response):
+        request.get_request_dispatcher("/nocfg2").forward(request, response)
+
+
+@web_servlet("/fwdcfg")
+@multipart_config()
+class ForwardWithConfigServlet(HttpServlet):
+    """A multipart configuration; forwards to /nocfg2, which has none: the
+    parts are there, as in Tomcat (twin of FwdCfg.java)."""
+
+    def do_post(self, request, response):
+        request.get_request_dispatcher("/nocfg2").forward(request, response)
+
+
+@web_servlet("/fwd2")
+class ForwardToConfiguredServlet(HttpServlet):
+    """No multipart configuration; forwards to /big, which has one: no
+    parts, as in Tomcat (twin of Fwd2.java)."""
+
+    def do_post(self, request, response):
+        request.get_request_dispatcher("/big").forward(request, response)

@@ -296,7 +296,6 @@ def read_parts(
     parser = MultipartParser(
         boundary,
         max_header_size=max_part_header_size,
-        max_part_size=config.max_file_size,
         max_body_size=limit,
     )
     parts: list[ApplicationPart] = []
@@ -334,6 +333,12 @@ def _consume(
         for event in events:
             if isinstance(event, PartData):
                 if current is not None:
+                    # max-file-size counts only the parts kept (Tomcat
+                    # discards a part without a name unchecked).
+                    if 0 <= config.max_file_size < current.get_size() + len(event.data):
+                        return IllegalStateError(
+                            f"The field {name} exceeds its maximum permitted size of {config.max_file_size} bytes."
+                        )
                     current.append(event.data)
             elif isinstance(event, PartStart):
                 headers = parse_part_headers(event.raw_headers, encoding)
@@ -357,10 +362,6 @@ def _consume(
             elif isinstance(event, MultipartFailed):
                 if event.reason == "malformed":
                     return MultipartIOError(f"Processing of multipart/form-data request failed. {event.message}")
-                if event.reason == "part_too_large":
-                    return IllegalStateError(
-                        f"The field {name} exceeds its maximum permitted size of {config.max_file_size} bytes."
-                    )
                 return IllegalStateError(event.message)
     return None
 

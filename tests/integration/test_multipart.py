@@ -192,6 +192,8 @@ def test_large_uploads_stream_to_disk_and_are_deleted(server):
             mp(field(b"a", b"x" * 1001)),
             "EXC java.lang.IllegalStateException: The field a exceeds its maximum permitted size of 1000 bytes.",
         ),
+        # a part without a form-data name is skipped, unchecked, as in Tomcat
+        ("/up", mp((b"Content-Disposition: form-data", b"x" * 1001), field(b"a", b"y")), "parts 1"),
         # max-request-size 5000, known from Content-Length before reading.
         (
             "/up",

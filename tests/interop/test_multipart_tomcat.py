@@ -125,6 +125,8 @@ CASES: dict[str, tuple[str, str | None, bytes]] = {
     "fileatmax": ("/up", CT, mp((F, b"x" * 1000))),
     "filetoobig": ("/up", CT, mp((F, b"x" * 1001))),
     "fieldtoobig": ("/up", CT, mp((A, b"x" * 1001))),
+    "skippedtoobig": ("/up", CT, mp((cd(b"form-data"), b"x" * 1001), (A, b"y"))),
+    "skippedheadertoobig": ("/big", CT, mp((b"X-Pad: " + b"p" * 502, b"x"), (A, b"y"))),
     "filetoobig_uncaught": ("/up?throw=1", CT, mp((F, b"x" * 1001))),
     "requesttoobig": ("/up", CT, mp(*[(A, b"x" * 900)] * 6)),
     "requesttoobig_uncaught": ("/up?throw=1", CT, mp(*[(A, b"x" * 900)] * 6)),

@@ -21,8 +21,8 @@ completed, in order:
 
 It follows what Tomcat 10.1 (its fork of Commons FileUpload) accepts,
 checked against Tomcat 10.1.60: a preamble before the first delimiter is
-skipped (even without a CRLF before the delimiter); a body holding no
-delimiter at all, or whose first delimiter is followed by anything but CRLF
+skipped (even without a CRLF before the delimiter); a lone LF after a
+delimiter is taken for its CRLF; a body holding no delimiter at all, or whose first delimiter is followed by anything but CRLF
 or ``--``, has no parts; a delimiter later followed by other characters
 ends the body quietly; a body ending before its close delimiter is
 malformed; a part's header block (up to and including its blank line) over
@@ -218,6 +218,13 @@ class MultipartParser:
                 del buffer[: at + len(self._dash_boundary)]
                 self._state = _AFTER_DELIMITER
             elif state == _AFTER_DELIMITER:
+                if buffer[:1] == b"\n":
+                    # A lone LF stands for the CRLF (Tomcat's workaround
+                    # for an old browser's bug).
+                    del buffer[:1]
+                    self._first = False
+                    self._state = _HEADERS
+                    continue
                 if len(buffer) < 2:
                     if eof and self._first:
                         self._end(events)  # no parts (Tomcat's skipPreamble)

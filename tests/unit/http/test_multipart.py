@@ -192,6 +192,17 @@ def test_characters_after_a_delimiter_end_the_body_quietly():
     assert parse(b'--XyZ  \r\nContent-Disposition: form-data; name="a"\r\n\r\nx\r\n--XyZ--\r\n') == [MultipartEnd()]
 
 
+def test_a_lone_lf_after_a_delimiter_stands_for_crlf():
+    # Tomcat 10.1.60: the part starts; with LF-only lines its header block
+    # never ends, so the body is malformed.
+    data = body(field("a", b"x")).replace(b"\r\n", b"\n")
+    assert parse(data) == [MultipartFailed("malformed", "Stream ended unexpectedly")]
+    data = b'--XyZ\nContent-Disposition: form-data; name="a"\r\n\r\nx\r\n--XyZ--'
+    assert parts_of(parse(data)) == [field("a", b"x")]
+    for cut in range(len(data) + 1):
+        assert parts_of(parse(data, [cut])) == [field("a", b"x")], cut
+
+
 def test_boundary_without_crlf_inside_data_is_data():
     data = body(field("a", b"x --XyZ y"))
     assert parts_of(parse(data)) == [field("a", b"x --XyZ y")]

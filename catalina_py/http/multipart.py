@@ -388,7 +388,7 @@ def content_disposition(headers: list[tuple[str, str]]) -> tuple[str | None, str
     ``Content-Disposition`` (``form-data; name="f"; filename="a.txt"``).
 
     The name is None when the disposition is absent, is not ``form-data``
-    or has no ``name``: Tomcat skips such parts. The file name is None
+    or has no ``name`` or an empty one: Tomcat skips such parts. The file name is None
     without a ``filename`` parameter, ``""`` with an empty one; it is given
     as sent (paths kept; a backslash in a quoted string escapes the next
     character, as in Tomcat)."""
@@ -400,7 +400,7 @@ def content_disposition(headers: list[tuple[str, str]]) -> tuple[str | None, str
     filename = params.get("filename") if lowered in ("form-data", "attachment") else None
     if lowered != "form-data":
         return None, filename
-    name = params.get("name")
+    name = params.get("name") or None  # an empty name is none (Tomcat)
     return name, filename
 
 

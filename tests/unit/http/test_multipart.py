@@ -309,6 +309,8 @@ def test_part_headers_are_decoded_with_the_request_encoding():
         ('form-data; name="f"; filename="a.txt"; filename*=UTF-8\'\'%E2%82%AC.txt', ("f", "€.txt")),
         ("form-data; name=\"f\"; filename*=bogus''%E2", ("f", None)),
         ("form-data", (None, None)),
+        ('form-data; name=""', (None, None)),
+        ('form-data; name="  "; filename="a"', (None, "a")),
         ('attachment; name="a"', (None, None)),
         (';;;"', (None, None)),
     ],

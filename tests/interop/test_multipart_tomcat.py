@@ -140,6 +140,9 @@ CASES: dict[str, tuple[str, str | None, bytes]] = {
     "filetoobig_uncaught": ("/up?throw=1", CT, mp((F, b"x" * 1001))),
     "requesttoobig": ("/up", CT, mp(*[(A, b"x" * 900)] * 6)),
     "requesttoobig_uncaught": ("/up?throw=1", CT, mp(*[(A, b"x" * 900)] * 6)),
+    "chunked": ("/up#chunked", CT, mp((A, b"x" * 900), (F, b"y" * 1000))),
+    "chunked_requesttoobig": ("/up#chunked", CT, mp(*[(A, b"x" * 900)] * 6)),
+    "chunked_filetoobig": ("/up#chunked", CT, mp((F, b"x" * 1001))),
     "threshold": ("/up", CT, mp((F, b"x" * 100), (cd(b'form-data; name="g"; filename="b"'), b"x" * 101))),
     "parts50": ("/big", CT, mp(*[(A, b"x")] * 50)),
     "parts51": ("/big", CT, mp(*[(A, b"x")] * 51)),
@@ -185,7 +188,16 @@ def exchange(port: int, path: str, ctype: str | None, body: bytes) -> tuple[str,
     head = f"POST /mp{path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
     if ctype is not None:
         head += f"Content-Type: {ctype}\r\n"
-    head += f"Content-Length: {len(body)}\r\n\r\n"
+    if path.endswith("#chunked"):
+        path = path[: -len("#chunked")]
+        head = head.replace(f"/mp{path}#chunked", f"/mp{path}")
+        head += "Transfer-Encoding: chunked\r\n\r\n"
+        body = b"".join(
+            b"%x\r\n" % len(body[i : i + 1000]) + body[i : i + 1000] + b"\r\n" for i in range(0, len(body), 1000)
+        )
+        body += b"0\r\n\r\n"
+    else:
+        head += f"Content-Length: {len(body)}\r\n\r\n"
     data = b""
     with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:
         sock.sendall(head.encode() + body)

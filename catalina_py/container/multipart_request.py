@@ -269,6 +269,10 @@ def read_parts(
     Never raises for the body itself: the error is kept in the returned
     state (and its parts deleted), as Tomcat keeps ``partsParseException``.
     """
+    location = resolve_location(config, temp_dir)
+    if not os.path.isdir(location):
+        return MultipartState([], MultipartIOError(f"The multipart location [{location}] is not a valid directory"))
+    # Then Tomcat's order (its FileUpload): the type, the declared size, the boundary.
     ctype = (content_type or "").strip()
     if not ctype.lower().startswith("multipart/"):
         return MultipartState(
@@ -278,12 +282,6 @@ def read_parts(
                 f"content type header is {'null' if content_type is None else content_type}"
             ),
         )
-    location = resolve_location(config, temp_dir)
-    if not os.path.isdir(location):
-        return MultipartState([], MultipartIOError(f"The multipart location [{location}] is not a valid directory"))
-    boundary = get_boundary(ctype)
-    if boundary is None:
-        return MultipartState([], MultipartIOError("the request was rejected because no multipart boundary was found"))
     limit = config.max_request_size
     if limit >= 0 and content_length is not None and content_length > limit:
         return MultipartState(
@@ -293,6 +291,9 @@ def read_parts(
                 f"exceeds the configured maximum ({limit})"
             ),
         )
+    boundary = get_boundary(ctype)
+    if boundary is None:
+        return MultipartState([], MultipartIOError("the request was rejected because no multipart boundary was found"))
     parser = MultipartParser(
         boundary,
         max_header_size=max_part_header_size,
@@ -325,7 +326,6 @@ def _consume(
 ) -> Exception | None:
     """Feed the parser until the body ends; the error, if any."""
     current: ApplicationPart | None = None
-    skipping = False  # inside a part Tomcat ignores (no form-data name)
     name = ""
     while not parser.done:
         data = read(_READ_SIZE)
@@ -343,11 +343,9 @@ def _consume(
             elif isinstance(event, PartStart):
                 headers = parse_part_headers(event.raw_headers, encoding)
                 name_or_none, file_name = content_disposition(headers)
-                skipping = name_or_none is None
-                if skipping:
+                if name_or_none is None:  # Tomcat ignores a part without a form-data name
                     current = None
                     continue
-                assert name_or_none is not None
                 name = name_or_none
                 if 0 <= max_part_count <= len(parts):
                     return IllegalStateError(

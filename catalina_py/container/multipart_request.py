@@ -44,6 +44,7 @@ from ..http.multipart import (
     get_boundary,
     parse_part_headers,
 )
+from ..servlet.context import TEMPDIR
 from ..servlet.exceptions import IllegalStateError, ServletException
 from ..servlet.part import MultipartConfigElement, Part
 
@@ -390,9 +391,15 @@ def _add_fields(
 
 
 def context_temp_dir(context: object) -> str:
-    """The context's temporary directory (Tomcat's
-    ``jakarta.servlet.context.tempdir``, its work directory), created if
-    missing; the system's temporary directory for a context without one."""
+    """The context's temporary directory: its ``jakarta.servlet.context.tempdir``
+    attribute (its work directory, set at deployment), read as Tomcat
+    reads it; else its work directory (created if missing); else the
+    system's temporary directory."""
+    get_servlet_context = getattr(context, "get_servlet_context", None)
+    if get_servlet_context is not None:
+        value = get_servlet_context().get_attribute(TEMPDIR)
+        if value:
+            return os.fspath(value)
     work_dir = getattr(context, "work_dir", None)
     if not work_dir:
         return tempfile.gettempdir()

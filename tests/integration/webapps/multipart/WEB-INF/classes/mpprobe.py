@@ -9,9 +9,9 @@ line: exceptions are printed with the Java class they stand for.
 import hashlib
 import os
 
-from catalina_py.container.multipart_request import context_temp_dir
 from catalina_py.servlet import HttpServlet, IllegalStateError, ServletException
 from catalina_py.servlet.annotation import multipart_config, web_servlet
+from catalina_py.servlet.context import TEMPDIR
 
 JAVA_NAMES = {
     IllegalStateError: "java.lang.IllegalStateException",
@@ -30,7 +30,7 @@ def java_name(exc):
 
 def temp_files(request):
     """upload_* files in the context's temporary directory."""
-    directory = context_temp_dir(request.get_servlet_context().standard_context)
+    directory = request.get_servlet_context().get_attribute(TEMPDIR)
     return sum(1 for name in os.listdir(directory) if name.startswith("upload_"))
 
 
@@ -140,7 +140,7 @@ class SaveServlet(HttpServlet):
     def do_post(self, request, response):
         response.set_content_type("text/plain")
         out = response.get_writer()
-        location = os.path.join(context_temp_dir(request.get_servlet_context().standard_context), "uploads")
+        location = os.path.join(request.get_servlet_context().get_attribute(TEMPDIR), "uploads")
         os.makedirs(location, exist_ok=True)  # Tomcat does not create it either (createUploadTargets)
         part = request.get_part("f")
         target = request.get_parameter("as") or "saved.bin"

@@ -407,6 +407,17 @@ def context_temp_dir(context: object) -> str:
     return str(work_dir)
 
 
+def _part_limit(channel: Any) -> int:
+    """The Connector's ``maxPartCount``, lowered to its ``maxParameterCount``
+    when that is smaller (Tomcat takes the smaller of the two, less the
+    parameters already parsed; catalina_py does not subtract those)."""
+    limit: int = getattr(channel, "max_part_count", DEFAULT_MAX_PART_COUNT)
+    parameters: int = getattr(channel, "max_parameter_count", -1)
+    if parameters >= 0 and (limit < 0 or parameters < limit):
+        return parameters
+    return limit
+
+
 def parse_request_parts(
     request: Any, mapping: Any, channel: Any, read: Callable[[int], bytes], explicit: bool
 ) -> MultipartState:
@@ -438,7 +449,7 @@ def parse_request_parts(
         request.get_character_encoding() or "utf-8",
         config,
         context_temp_dir(context),
-        max_part_count=getattr(channel, "max_part_count", DEFAULT_MAX_PART_COUNT),
+        max_part_count=_part_limit(channel),
         max_part_header_size=getattr(channel, "max_part_header_size", DEFAULT_MAX_PART_HEADER_SIZE),
         max_post_size=max_post_size,
     )

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import pytest
 
 from catalina_py.config.web_xml import JAKARTA_NAMESPACE, MultipartConfigDef, WebXml, merge_web_xml, parse_web_xml
-from catalina_py.container.multipart_request import ApplicationPart, MultipartIOError, read_parts
+from catalina_py.container.multipart_request import ApplicationPart, MultipartIOError, _part_limit, read_parts
 from catalina_py.container.wrapper import StandardWrapper
 from catalina_py.errors import ConfigError
 from catalina_py.servlet import HttpServlet, IllegalStateError, MultipartConfigElement, ServletException
@@ -248,3 +248,18 @@ def test_a_dropped_part_deletes_its_file(tmp_path):
     del part  # never delete()d: a killed request, for instance
     gc.collect()
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("attrs", "expected"),
+    [
+        ({}, 50),
+        ({"max_part_count": 7}, 7),
+        ({"max_part_count": 50, "max_parameter_count": 10000}, 50),
+        ({"max_part_count": 50, "max_parameter_count": 20}, 20),
+        ({"max_part_count": -1, "max_parameter_count": 20}, 20),
+        ({"max_part_count": 50, "max_parameter_count": -1}, 50),
+    ],
+)
+def test_part_limit_is_the_smaller_of_max_part_count_and_max_parameter_count(attrs, expected):
+    assert _part_limit(SimpleNamespace(**attrs)) == expected

@@ -76,6 +76,8 @@ _CONNECTOR_ATTRS = frozenset(
         "URIEncoding",
         "redirectPort",
         "maxSwallowSize",
+        "maxPartCount",
+        "maxPartHeaderSize",
         "webSocketPingInterval",
         "webSocketPingTimeout",
         "webSocketCloseTimeout",
@@ -120,8 +122,6 @@ _TOMCAT_CONNECTOR_ATTRS = frozenset(
         "maxHeaderCount",
         "maxHttpRequestHeaderSize",
         "maxHttpResponseHeaderSize",
-        "maxPartCount",
-        "maxPartHeaderSize",
         "maxQueueSize",
         "maxSavePostSize",
         "maxTrailerSize",
@@ -216,6 +216,10 @@ class ConnectorSpec:
     #: ``<security-constraint>``, which catalina_py does not implement.
     redirect_port: int = 443
     max_swallow_size: int = 2097152
+    #: The most parts of a multipart request, and the most bytes of one
+    #: part's header block (Tomcat 10.1.60's defaults; -1: no limit).
+    max_part_count: int = 50
+    max_part_header_size: int = 512
     #: catalina_py's WebSocket heartbeat (seconds, not ms): a ping every
     #: ``web_socket_ping_interval`` (0 disables), a session whose pong does
     #: not come within ``web_socket_ping_timeout`` is dropped, and a close
@@ -339,6 +343,8 @@ def read_connector(reader: XmlReader, element: Element) -> ConnectorSpec:
         uri_encoding=encoding,
         redirect_port=attrs.port("redirectPort", 443),
         max_swallow_size=attrs.integer("maxSwallowSize", 2097152, hint="a size in bytes, or -1 for no limit"),
+        max_part_count=attrs.integer("maxPartCount", 50, hint="a number of parts, or -1 for no limit"),
+        max_part_header_size=attrs.integer("maxPartHeaderSize", 512, hint="a size in bytes, or -1 for no limit"),
         web_socket_ping_interval=attrs.seconds("webSocketPingInterval", DEFAULT_WS_PING_INTERVAL),
         web_socket_ping_timeout=attrs.seconds("webSocketPingTimeout", DEFAULT_WS_PING_TIMEOUT),
         web_socket_close_timeout=attrs.seconds("webSocketCloseTimeout", DEFAULT_WS_CLOSE_TIMEOUT),

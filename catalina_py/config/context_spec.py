@@ -29,7 +29,9 @@ __all__ = [
 
 #: Tomcat ``<Context>`` attributes accepted silently into
 #: :attr:`ContextSpec.attributes`.  Add a name here once it is honoured.
-CONTEXT_PASSTHROUGH_ATTRIBUTES: frozenset[str] = frozenset({"crossContext", "privileged"})
+CONTEXT_PASSTHROUGH_ATTRIBUTES: frozenset[str] = frozenset(
+    {"allowCasualMultipartParsing", "crossContext", "privileged"}
+)
 
 #: ``<Context>`` attributes modelled by :class:`ContextSpec`.
 CONTEXT_ATTRIBUTES = frozenset({"path", "docBase", "reloadable", "allowLinking"})

@@ -92,6 +92,8 @@ class Http11Processor:
         self.max_post_size = config.max_post_size
         self.allowed_trailer_headers = config.allowed_trailer_headers
         self.max_parameter_count = config.max_parameter_count
+        self.max_part_count = config.max_part_count
+        self.max_part_header_size = config.max_part_header_size
         self.max_keep_alive_requests = config.max_keep_alive_requests
         self._max_swallow = config.max_swallow_size
         #: The Keep-Alive: timeout= a kept connection announces (whole seconds, 0: none), as Tomcat.

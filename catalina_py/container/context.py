@@ -251,6 +251,9 @@ class StandardContext(LifecycleBase):
         #: server.xml ``<Context crossContext="true">``: whether
         #: ``ServletContext.get_context`` may return other webapps.
         self.cross_context = False
+        #: ``<Context allowCasualMultipartParsing="true">``: ``get_parts()``
+        #: works for servlets without a multipart configuration.
+        self.allow_casual_multipart_parsing = False
         #: The session manager (catalina_py.session.StandardManager), created
         #: and started with the context, saved and stopped with it.
         self.manager: StandardManager | None = None

@@ -30,6 +30,7 @@ from ..servlet.request import HttpServletRequest, ServletInputStream
 from ..servlet.upgrade import HttpUpgradeHandler, UpgradeToken
 from ..servlets.conditional import parse_http_date
 from .mapper import UNMAPPED, MappingData
+from .multipart_request import MultipartState, parse_request_parts
 from .request_connection import ChannelBody, RequestConnectionSide
 from .request_dispatch import RequestDispatchState
 from .request_session import RequestSessions
@@ -38,6 +39,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..http.headers import Headers
     from ..http.parser import RequestHead
     from ..servlet.context import ServletContext
+    from ..servlet.part import Part
     from .async_context import AsyncContextImpl
     from .channel import Channel
     from .dispatcher import ApplicationDispatcher
@@ -138,6 +140,8 @@ class Request(RequestSessions, RequestDispatchState, RequestConnectionSide, Attr
     # The HttpServletMapping of the request or of the current forward,
     # computed on demand (container/dispatcher.py sets it while dispatching).
     _servlet_mapping: HttpServletMapping | None = None
+    # The parts of a multipart body, once parsed (container/multipart_request.py).
+    _multipart: MultipartState | None = None
 
     def __init__(
         self,
@@ -322,18 +326,22 @@ class Request(RequestSessions, RequestDispatchState, RequestConnectionSide, Attr
             if ctype == "application/x-www-form-urlencoded":
                 if self._input is not None or self._reader is not None:
                     return  # the servlet consumed the body itself
-                limit = self._channel.max_post_size
+                post_limit = self._channel.max_post_size
                 length = self._head.content_length
-                if limit >= 0 and length is not None and length > limit:
+                if post_limit >= 0 and length is not None and length > post_limit:
                     raise RequestTooLargeError(
-                        f"the form body ({length} bytes) is larger than the " f"Connector's maxPostSize ({limit} bytes)"
+                        f"the form body ({length} bytes) is larger than the "
+                        f"Connector's maxPostSize ({post_limit} bytes)"
                     )
-                body = self._read_body_bounded(limit)
+                body = self._read_body_bounded(post_limit)
                 if length is not None and len(body) < length:
                     raise BadRequestError("the request body ended before Content-Length")
                 skipped = parse_form(body, self._body_encoding(), params, limit)
                 if skipped:
                     PARAMETER_ERRORS.report(skipped)
+            elif ctype == "multipart/form-data":
+                for name, value in self._parts_state(False).fields:
+                    params.setdefault(name, []).append(value)
 
     def _body_encoding(self) -> str:
         """The encoding form bodies decode with: the request's; when it
@@ -349,6 +357,32 @@ class Request(RequestSessions, RequestDispatchState, RequestConnectionSide, Attr
                 context = self.mapping.context
                 encoding = None if context is None else context.request_character_encoding
         return encoding or "ISO-8859-1"
+
+    # -- multipart (container/multipart_request.py) -------------------------
+    def _parts_state(self, explicit: bool) -> MultipartState:
+        state = self._multipart
+        if state is None:
+            body = ChannelBody(self._channel)
+            mapping = self.request_mapping or self.mapping  # the servlet first mapped, as Tomcat
+            state = self._multipart = parse_request_parts(self, mapping, self._channel, body.read_body, explicit)
+            if self._parameters is not None:  # parameters parsed before: add the fields
+                for name, value in state.fields:
+                    self._parameters.setdefault(name, []).append(value)
+        return state
+
+    def get_parts(self) -> list[Part]:
+        """The parts of a ``multipart/form-data`` body (see docs/multipart.md).
+
+        :raises IllegalStateError: the servlet has no multipart config, or a
+            size or count limit was exceeded.
+        :raises ServletException: the request is not ``multipart/*``.
+        :raises OSError: the body is malformed or cut short.
+        """
+        return self._parts_state(True).get_parts()
+
+    def get_part(self, name: str) -> Part | None:
+        """The first part named *name*, or None (raises as :meth:`get_parts`)."""
+        return next((part for part in self.get_parts() if part.get_name() == name), None)
 
     def _read_body_bounded(self, limit: int) -> bytes:
         chunks: list[bytes] = []
@@ -610,6 +644,9 @@ class Request(RequestSessions, RequestDispatchState, RequestConnectionSide, Attr
         and writer are broken so that no reference cycle outlives the
         request (measured: the cyclic GC's pauses would cost a fifth of the
         throughput and most of the p99)."""
+        multipart = self._multipart
+        if multipart is not None:
+            multipart.cleanup()  # the parts' temporary files
         session = self._session
         if session is not None:
             # Session.endAccess: no longer new; last accessed now.

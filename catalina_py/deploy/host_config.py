@@ -47,6 +47,7 @@ from ..config.web_xml import WebXml, merge_web_xml
 from ..container.context import StandardContext
 from ..container.pipeline import ValveBase
 from ..errors import ConfigError
+from ..servlet.context import TEMPDIR
 from .context_config import WebappConfigurator, build_web_xml
 from .file_state import Signature, code_sig, file_sig, folder_sig, settled
 from .naming import base_name_for, context_path_for
@@ -305,11 +306,22 @@ class HostConfig:
             context = StandardContext(self.host, path, doc_base, web_xml)
             context.configurators.append(WebappConfigurator())
             context.work_dir = self.work_dir_for(path)
+            if context.work_dir is not None:
+                # Tomcat's ServletContext.TEMPDIR: the work directory, made now.
+                try:
+                    os.makedirs(context.work_dir, exist_ok=True)
+                    context.get_servlet_context().set_attribute(TEMPDIR, context.work_dir)
+                except OSError as exc:
+                    log.warning("Cannot create the work directory of context [%s]: %s", display, exc)
             context.mapper = self.mapper
             context.cross_context = (
                 config is not None and config.attributes.get("crossContext", "false").lower() == "true"
             )
             context.allow_linking = config is not None and config.allow_linking
+            # get_parts() for servlets without a multipart config (docs/multipart.md).
+            context.allow_casual_multipart_parsing = (
+                config is not None and config.attributes.get("allowCasualMultipartParsing", "false").lower() == "true"
+            )
             if config is not None and config.attributes.get("privileged", "false").lower() == "true":
                 context.get_servlet_context().set_attribute(SERVER_ATTRIBUTE, self.server)
             if config is not None and self.make_valve is not None:

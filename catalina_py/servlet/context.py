@@ -14,7 +14,12 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 if TYPE_CHECKING:  # pragma: no cover
     from .mapping import RequestDispatcher
 
-__all__ = ["ServletContext"]
+__all__ = ["TEMPDIR", "ServletContext"]
+
+#: The context attribute naming the webapp's temporary directory, a path
+#: (``ServletContext.TEMPDIR``): its work directory, where multipart
+#: uploads are written by default.
+TEMPDIR = "jakarta.servlet.context.tempdir"
 
 
 class ServletContext(ABC):

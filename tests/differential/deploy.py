@@ -1,0 +1,51 @@
+"""The two deployments of the differential webapp: Tomcat's (Java classes
+compiled here) and catalina_py's (the Python twin), from one source tree.
+
+Both copies get the same extra files and the same modification times, so
+that ``ETag`` and ``Last-Modified`` (derived from size and mtime) can be
+compared as they are.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from tests.differential.tomcat import compile_classes
+
+HERE = Path(__file__).resolve().parent
+WEBAPP = HERE / "webapp"
+JAVA = HERE / "java"
+#: The context path both servers deploy the webapp at.
+CONTEXT = "diff"
+#: Modification time of every file of both copies (2023-11-14T22:13:20Z).
+MTIME = 1_700_000_000
+#: The file range requests read: 20,000 bytes of a known pattern.
+BIG = bytes((i * 7 + 3) % 251 for i in range(20_000))
+
+
+def _finish(root: Path) -> None:
+    """Adds the generated files and pins every mtime."""
+    (root / "static" / "big.bin").write_bytes(BIG)
+    (root / "static" / "empty.txt").write_bytes(b"")
+    (root / "static" / "emptydir").mkdir(exist_ok=True)
+    for path in sorted(root.rglob("*"), reverse=True):
+        os.utime(path, (MTIME, MTIME), follow_symlinks=False)
+    os.utime(root, (MTIME, MTIME))
+
+
+def python_webapp(dest: Path) -> Path:
+    """The webapp as catalina_py deploys it (the Python classes)."""
+    shutil.copytree(WEBAPP, dest, ignore=shutil.ignore_patterns("__pycache__"))
+    _finish(dest)
+    return dest
+
+
+def java_webapp(dest: Path) -> Path:
+    """The webapp as Tomcat deploys it: the Java classes compiled with
+    javac against Tomcat's API jars instead of the Python ones."""
+    shutil.copytree(WEBAPP, dest, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    compile_classes(sorted((JAVA / "diffapp").glob("*.java")), dest / "WEB-INF" / "classes")
+    _finish(dest)
+    return dest

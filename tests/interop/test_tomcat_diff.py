@@ -1,0 +1,95 @@
+"""The differential test: catalina_py against a real Apache Tomcat 10.1.
+
+One webapp (tests/differential/webapp, its servlets in Java for Tomcat and
+in Python for catalina_py, the same web.xml) deployed on both servers,
+each with its stock configuration (Tomcat's /etc/tomcat10, our conf/);
+the connector attributes of Debian's server.xml on ours too. Several
+hundred raw exchanges (tests/differential/exchanges.py) are replayed on
+both and the answers compared (tests/differential/compare.py). Every
+difference must be listed, with its reason, in
+tests/differential/known_differences.txt; a new one fails the test.
+
+``DIFFTEST_REPORT=path`` writes every difference seen (listed or not) to
+that file. Skipped when tomcat10 or javac is missing, unless ``CI=true``
+(then it fails): ``.ci/run`` installs them.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.differential import compare as cmp
+from tests.differential.deploy import java_webapp, python_webapp
+from tests.differential.exchanges import all_exchanges
+from tests.differential.tomcat import TomcatProcess, missing_tomcat
+from tests.server import CatalinaProcess
+
+_ON_CI = os.environ.get("CI", "").lower() == "true"
+_MISSING = missing_tomcat()
+
+if _MISSING is not None and not _ON_CI:
+    pytest.skip(f"differential test against Tomcat 10.1 not run: {_MISSING}", allow_module_level=True)
+
+#: Debian's stock Connector attributes, given to ours as well.
+CONNECTOR_ATTRS = 'connectionTimeout="20000" redirectPort="8443" maxParameterCount="1000"'
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory):
+    """(catalina_py, Tomcat), both serving the differential webapp at /diff."""
+    if _MISSING is not None:
+        pytest.fail(f"CI=true but the differential test cannot run: {_MISSING}")
+    base = tmp_path_factory.mktemp("difftest")
+    tomcat = TomcatProcess(base / "tomcat", {"diff": java_webapp(base / "java")})
+    ours = CatalinaProcess(base / "ours", webapps={"diff": python_webapp(base / "py")}, connector_attrs=CONNECTOR_ATTRS)
+    failure: list[BaseException] = []
+
+    def start_tomcat() -> None:
+        try:
+            tomcat.start()
+        except BaseException as exc:  # reported below, in the test's thread
+            failure.append(exc)
+
+    starter = threading.Thread(target=start_tomcat)
+    starter.start()
+    try:
+        ours.start()
+    finally:
+        starter.join(120)
+    try:
+        if failure:
+            raise failure[0]
+        yield ours, tomcat
+    finally:
+        ours.stop()
+        tomcat.stop()
+
+
+def test_same_answers_as_tomcat(servers) -> None:
+    ours, tomcat = servers
+    exchanges = all_exchanges()
+    known = cmp.load_known()
+    results = cmp.replay(exchanges, ours.port, tomcat.port)
+    differences = []
+    for ex in exchanges:
+        mine, theirs = results[ex.id]
+        differences += cmp.compare(ex.id, mine, theirs, ours.port, tomcat.port)
+    report = os.environ.get("DIFFTEST_REPORT")
+    if report:
+        Path(report).write_text("".join(d.line(400) + "\n" for d in differences))
+    unlisted = [d for d in differences if not any(k.matches(d) for k in known)]
+    used = {k.lineno for k in known for d in differences if k.matches(d)}
+    stale = [k for k in known if k.lineno not in used]
+    if stale:
+        print(f"{len(stale)} known differences not seen any more (remove them from {cmp.KNOWN_FILE.name}):")
+        for k in stale:
+            print(f"  line {k.lineno}: {k.exchange} | {k.aspect}")
+    print(f"{len(exchanges)} exchanges, {len(differences)} differences, {len(unlisted)} not listed")
+    assert not unlisted, (
+        f"{len(unlisted)} differences from Tomcat 10.1 not listed in {cmp.KNOWN_FILE} "
+        f"(of {len(differences)} in {len(exchanges)} exchanges):\n" + "\n".join(d.line() for d in unlisted[:300])
+    )

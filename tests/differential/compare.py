@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,9 +55,14 @@ class Known:
     aspect: str
     reason: str
     lineno: int
+    text: str = ""
 
     def matches(self, diff: Difference) -> bool:
-        return fnmatch.fnmatchcase(diff.exchange, self.exchange) and fnmatch.fnmatchcase(diff.aspect, self.aspect)
+        return (
+            fnmatch.fnmatchcase(diff.exchange, self.exchange)
+            and fnmatch.fnmatchcase(diff.aspect, self.aspect)
+            and self.text in f"ours {diff.ours} vs Tomcat {diff.tomcat}"
+        )
 
 
 def _cut(text: str, width: int) -> str:
@@ -64,7 +70,9 @@ def _cut(text: str, width: int) -> str:
 
 
 def load_known(path: Path = KNOWN_FILE) -> list[Known]:
-    """Parses the known-differences file; a line without a reason saying
+    """Parses the known-differences file (``aspect ~ text``: only the
+    differences whose "ours ... vs Tomcat ..." contains ``text``); a line
+    without a reason saying
     ``deliberate:`` or ``open:`` is an error naming file:line."""
     known = []
     for lineno, text in enumerate(path.read_text().splitlines(), 1):
@@ -77,7 +85,8 @@ def load_known(path: Path = KNOWN_FILE) -> list[Known]:
                 f"{path}:{lineno}: expected 'exchange glob | aspect glob | deliberate: reason' "
                 f"(or 'open: reason'), got {text!r}"
             )
-        known.append(Known(parts[0], parts[1], parts[2], lineno))
+        aspect, _, text = parts[1].partition(" ~ ")
+        known.append(Known(parts[0], aspect.strip(), parts[2], lineno, text.strip()))
     return known
 
 
@@ -250,7 +259,13 @@ def _frames(outcome: Outcome) -> list[str]:
             code = int.from_bytes(f.payload[:2], "big") if len(f.payload) >= 2 else None
             shown.append(f"close {code}")
         else:
-            payload = f.payload if len(f.payload) <= 40 else f.payload[:20] + b"...%d bytes" % len(f.payload)
+            payload = f.payload
+            if f.rsv & 4 and f.opcode in (1, 2):
+                try:
+                    payload = b"inflated:" + zlib.decompressobj(-15).decompress(payload + b"\x00\x00\xff\xff")
+                except zlib.error:
+                    pass
+            payload = payload if len(payload) <= 40 else payload[:20] + b"...%d bytes" % len(payload)
             shown.append(f"op{f.opcode}{'' if f.fin else ' nofin'}{' rsv%d' % f.rsv if f.rsv else ''} {_show(payload)}")
     return shown
 

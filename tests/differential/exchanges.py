@@ -30,7 +30,7 @@ class Step:
     data: bytes
     head: bool = False
     responses: int = 1
-    frames: bytes | None = None
+    frames: tuple[bytes, ...] = ()
     probe: bool = True
 
 
@@ -345,6 +345,44 @@ def _framing() -> list[Exchange]:
     out.append(one("framing/static-post-body", req("/diff/static/hello.txt", method="POST", body=b"hello")))
     out.append(one("framing/big-body", req(method="POST", body=b"z" * 100000)))
     out.append(one("framing/not-found-with-body", req("/diff/nothing", method="POST", body=b"hello")))
+    # Bodies the servlet does not read: swallowed (up to maxSwallowSize,
+    # 2 MiB) or the connection closed.
+    unread = "/diff/status?code=200"
+    out.append(one("swallow/small", req(unread, method="POST", body=b"x" * 100)))
+    out.append(one("swallow/1mb", req(unread, method="POST", body=b"x" * 1_000_000)))
+    out.append(one("swallow/3mb", req(unread, method="POST", body=b"x" * 3_000_000)))
+    out.append(
+        one(
+            "swallow/chunked",
+            req(unread, method="POST", headers=HOST + (("Transfer-Encoding", "chunked"),)) + b"5\r\nhello\r\n0\r\n\r\n",
+        )
+    )
+    out.append(
+        one(
+            "swallow/chunked-bad-size",
+            req(unread, method="POST", headers=HOST + (("Transfer-Encoding", "chunked"),))
+            + b"zz\r\nhello\r\n0\r\n\r\n",
+        )
+    )
+    out.append(
+        one(
+            "swallow/chunked-bad-trailer",
+            req(unread, method="POST", headers=HOST + (("Transfer-Encoding", "chunked"),))
+            + b"5\r\nhello\r\n0\r\nX\r\n\r\n",
+        )
+    )
+    out.append(one("swallow/error-404", req("/diff/nothing", method="POST", body=b"x" * 100)))
+    out.append(one("swallow/error-500", req("/diff/throw", method="POST", body=b"x" * 100)))
+    out.append(one("swallow/static", req("/diff/static/hello.txt", method="POST", body=b"x" * 100)))
+    out.append(one("swallow/redirect", req("/diff/redirect?to=/x", method="POST", body=b"x" * 100)))
+    for name, value in (("upgrade-h2c", "h2c"), ("upgrade-foo", "foo")):
+        hs = HOST + (
+            ("Upgrade", value),
+            ("Connection", "Upgrade, HTTP2-Settings"),
+            ("HTTP2-Settings", "AAMAAABkAAQAAP__"),
+        )
+        out.append(one(f"framing/{name}", req(headers=hs)))
+    out.append(one("framing/h2-preface", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"))
     pipe = req("/diff/echo/1") + req("/diff/echo/2")
     out.append(one("pipeline/two-gets", pipe, responses=2))
     out.append(
@@ -568,6 +606,14 @@ def _static() -> list[Exchange]:
     ]
     for p in protected:
         out.append(one(f"protected/{p}", req(p)))
+    for name, hs in {
+        "gzip": (("Accept-Encoding", "gzip"),),
+        "query": (),
+        "accept-html": (("Accept", "text/html"),),
+        "cache-control": (("Cache-Control", "no-cache"), ("Pragma", "no-cache")),
+    }.items():
+        target = "/diff/static/hello.txt" + ("?a=b" if name == "query" else "")
+        out.append(one(f"static-extra/{name}", req(target, headers=HOST + hs)))
     for m in ("PUT", "DELETE", "OPTIONS", "POST", "TRACE", "FOO"):
         out.append(one(f"static-method/{m}", req("/diff/static/hello.txt", method=m, body=b"x" if m == "PUT" else b"")))
     f = "/diff/static/big.bin"
@@ -925,75 +971,122 @@ def _websocket() -> list[Exchange]:
             one(
                 f"ws-handshake/{name}",
                 req(target, method=method, version=version, headers=hs),
-                frames=CLOSE,
+                frames=(CLOSE,),
                 head=method == "HEAD",
             )
         )
     out.append(
-        one("ws-handshake/two-keys", req(ws, headers=ws_headers() + (("Sec-WebSocket-Key", KEY),)), frames=CLOSE)
+        one("ws-handshake/two-keys", req(ws, headers=ws_headers() + (("Sec-WebSocket-Key", KEY),)), frames=(CLOSE,))
     )
     out.append(
         one(
             "ws-handshake/two-versions",
             req(ws, headers=ws_headers() + (("Sec-WebSocket-Version", "13"),)),
-            frames=CLOSE,
+            frames=(CLOSE,),
         )
     )
     out.append(
-        one("ws-handshake/two-upgrades", req(ws, headers=ws_headers() + (("Upgrade", "websocket"),)), frames=CLOSE)
+        one("ws-handshake/two-upgrades", req(ws, headers=ws_headers() + (("Upgrade", "websocket"),)), frames=(CLOSE,))
     )
     hello = frame(1, b"hello")
     big = b"x" * 70000
-    frames = {
-        "text": hello + CLOSE,
-        "binary": frame(2, b"\x00\x01\xff") + CLOSE,
-        "empty-text": frame(1) + CLOSE,
-        "utf8-text": frame(1, "caf\u00e9 \U0001f600".encode()) + CLOSE,
-        "ping": frame(9, b"p") + CLOSE,
-        "pong": frame(10, b"p") + hello + CLOSE,
-        "fragmented": frame(1, b"hel", fin=False) + frame(0, b"lo") + CLOSE,
-        "fragmented-ping-between": frame(1, b"hel", fin=False) + frame(9, b"p") + frame(0, b"lo") + CLOSE,
-        "close-no-code": close(None),
-        "close-1000-reason": close(1000, b"bye"),
-        "close-1001": close(1001),
-        "close-1005": close(1005),
-        "close-1006": close(1006),
-        "close-1004": close(1004),
-        "close-999": close(999),
-        "close-1016": close(1016),
-        "close-2999": close(2999),
-        "close-3000": close(3000),
-        "close-4999": close(4999),
-        "close-5000": close(5000),
-        "close-1-byte": frame(8, b"\x03"),
-        "close-bad-utf8": close(1000, b"\xff"),
-        "close-long": frame(8, b"\x03\xe8" + b"r" * 124),
-        "close-fragmented": frame(8, b"\x03\xe8", fin=False),
-        "unmasked": frame(1, b"hello", masked=False),
-        "rsv1": frame(1, b"hello", rsv=4),
-        "rsv2": frame(1, b"hello", rsv=2),
-        "rsv3": frame(1, b"hello", rsv=1),
-        "opcode-3": frame(3, b"x"),
-        "opcode-11": frame(11, b"x"),
-        "ping-fragmented": frame(9, b"p", fin=False),
-        "ping-126": frame(9, b"p" * 126),
-        "ping-125": frame(9, b"p" * 125) + CLOSE,
-        "continuation-first": frame(0, b"x"),
-        "text-during-fragment": frame(1, b"a", fin=False) + frame(1, b"b"),
-        "bad-utf8": frame(1, b"\xff\xfe"),
-        "bad-utf8-fragmented": frame(1, b"\xc3", fin=False) + frame(0, b"\x28"),
-        "split-utf8-fragmented": frame(1, b"\xc3", fin=False) + frame(0, b"\xa9") + CLOSE,
-        "surrogate-utf8": frame(1, b"\xed\xa0\x80"),
-        "big-text": frame(1, big),
-        "big-binary": frame(2, big),
-        "len-64bit-msb": frame(2, b"", length=1 << 63),
-        "len-16bit-for-small": b"\x81\xfe\x00\x05\x11\x22\x33\x44"
-        + bytes(b ^ m for b, m in zip(b"hello", b"\x11\x22\x33\x44\x11", strict=False))
-        + CLOSE,
-        "data-after-close": CLOSE + hello,
+    masked_hello_16bit = b"\x81\xfe\x00\x05\x11\x22\x33\x44" + bytes(
+        b ^ m for b, m in zip(b"hello", b"\x11\x22\x33\x44\x11", strict=False)
+    )
+    # Each entry: the blobs the client sends, pausing for the server's
+    # frames between them (so a message is answered before the close).
+    frames: dict[str, tuple[bytes, ...]] = {
+        "text": (hello, CLOSE),
+        "binary": (frame(2, b"\x00\x01\xff"), CLOSE),
+        "empty-text": (frame(1), CLOSE),
+        "empty-binary": (frame(2), CLOSE),
+        "utf8-text": (frame(1, "caf\u00e9 \U0001f600".encode()), CLOSE),
+        "text-125": (frame(1, b"a" * 125), CLOSE),
+        "text-126": (frame(1, b"a" * 126), CLOSE),
+        "text-8192": (frame(1, b"a" * 8192), CLOSE),
+        "text-8193": (frame(1, b"a" * 8193), CLOSE),
+        "binary-8193": (frame(2, b"a" * 8193), CLOSE),
+        "text-65536": (frame(1, b"a" * 65536), CLOSE),
+        "two-texts": (hello + frame(1, b"world"), CLOSE),
+        "ping": (frame(9, b"p"), CLOSE),
+        "ping-empty": (frame(9), CLOSE),
+        "pong": (frame(10, b"p") + hello, CLOSE),
+        "fragmented": (frame(1, b"hel", fin=False) + frame(0, b"lo"), CLOSE),
+        "fragmented-empty-parts": (frame(1, b"", fin=False) + frame(0, b"", fin=False) + frame(0, b"x"), CLOSE),
+        "fragmented-binary": (frame(2, b"\x01", fin=False) + frame(0, b"\x02"), CLOSE),
+        "fragmented-ping-between": (frame(1, b"hel", fin=False) + frame(9, b"p") + frame(0, b"lo"), CLOSE),
+        "split-utf8-fragmented": (frame(1, b"\xc3", fin=False) + frame(0, b"\xa9"), CLOSE),
+        "len-16bit-for-small": (masked_hello_16bit, CLOSE),
+        "text-then-close-same-segment": (hello + CLOSE,),
+        "binary-then-close-same-segment": (frame(2, b"\x00\x01\xff") + CLOSE,),
+        "ping-then-close-same-segment": (frame(9, b"p") + CLOSE,),
+        "close-no-code": (close(None),),
+        "close-1000-reason": (close(1000, b"bye"),),
+        "close-1001": (close(1001),),
+        "close-1002": (close(1002),),
+        "close-1003": (close(1003),),
+        "close-1005": (close(1005),),
+        "close-1006": (close(1006),),
+        "close-1004": (close(1004),),
+        "close-1007": (close(1007),),
+        "close-1011": (close(1011),),
+        "close-1012": (close(1012),),
+        "close-1014": (close(1014),),
+        "close-1015": (close(1015),),
+        "close-999": (close(999),),
+        "close-1016": (close(1016),),
+        "close-2999": (close(2999),),
+        "close-3000": (close(3000),),
+        "close-4999": (close(4999),),
+        "close-5000": (close(5000),),
+        "close-65535": (close(65535),),
+        "close-1-byte": (frame(8, b"\x03"),),
+        "close-bad-utf8": (close(1000, b"\xff"),),
+        "close-utf8-reason": (close(1000, "caf\u00e9".encode()),),
+        "close-long": (frame(8, b"\x03\xe8" + b"r" * 124),),
+        "close-fragmented": (frame(8, b"\x03\xe8", fin=False),),
+        "close-unmasked": (frame(8, b"\x03\xe8", masked=False),),
+        "unmasked": (frame(1, b"hello", masked=False),),
+        "rsv1": (frame(1, b"hello", rsv=4),),
+        "rsv2": (frame(1, b"hello", rsv=2),),
+        "rsv3": (frame(1, b"hello", rsv=1),),
+        "rsv1-ping": (frame(9, b"p", rsv=4),),
+        "opcode-3": (frame(3, b"x"),),
+        "opcode-7": (frame(7, b"x"),),
+        "opcode-11": (frame(11, b"x"),),
+        "opcode-15": (frame(15, b"x"),),
+        "ping-fragmented": (frame(9, b"p", fin=False),),
+        "pong-fragmented": (frame(10, b"p", fin=False),),
+        "ping-126": (frame(9, b"p" * 126),),
+        "ping-125": (frame(9, b"p" * 125), CLOSE),
+        "continuation-first": (frame(0, b"x"),),
+        "text-during-fragment": (frame(1, b"a", fin=False) + frame(1, b"b"),),
+        "binary-during-fragment": (frame(2, b"a", fin=False) + frame(2, b"b"),),
+        "bad-utf8": (frame(1, b"\xff\xfe"),),
+        "overlong-utf8": (frame(1, b"\xc0\xaf"),),
+        "bad-utf8-fragmented": (frame(1, b"\xc3", fin=False) + frame(0, b"\x28"),),
+        "surrogate-utf8": (frame(1, b"\xed\xa0\x80"),),
+        "big-text": (frame(1, big),),
+        "big-binary": (frame(2, big),),
+        "len-64bit-msb": (frame(2, b"", length=1 << 63),),
+        "data-after-close": (CLOSE + hello,),
     }
-    for name, data in frames.items():
-        out.append(one(f"ws-frames/{name}", req(ws, headers=ws_headers()), frames=data))
+    for name, blobs in frames.items():
+        out.append(one(f"ws-frames/{name}", req(ws, headers=ws_headers()), frames=blobs))
+    deflate = ws_headers(Sec_WebSocket_Extensions="permessage-deflate")
+    # "hello" compressed (RFC 7692 7.2.3.1 example), with RSV1.
+    compressed = frame(1, bytes.fromhex("f248cdc9c90700"), rsv=4)
+    out.append(one("ws-deflate/compressed-text", req(ws, headers=deflate), frames=(compressed, CLOSE)))
+    out.append(one("ws-deflate/uncompressed-text", req(ws, headers=deflate), frames=(hello, CLOSE)))
+    out.append(
+        one(
+            "ws-deflate/rsv1-on-continuation",
+            req(ws, headers=deflate),
+            frames=(frame(1, b"a", fin=False) + frame(0, b"b", rsv=4),),
+        )
+    )
+    out.append(one("ws-deflate/rsv1-on-ping", req(ws, headers=deflate), frames=(frame(9, b"p", rsv=4),)))
+    out.append(one("ws-deflate/bad-deflate-data", req(ws, headers=deflate), frames=(frame(1, b"\xff\xff\xff", rsv=4),)))
     return out
 
 

@@ -14,6 +14,10 @@ from dataclasses import dataclass, field
 
 #: Sent after the answer on a connection still open: if it is answered,
 #: the server kept the connection.
+#: How long a WebSocket client waits for the server's frames before it
+#: sends its next ones, seconds (pacing, not a measurement).
+PAUSE = 0.5
+
 PROBE = b"GET /diff/static/hello.txt HTTP/1.1\r\nHost: localhost\r\n\r\n"
 
 
@@ -202,13 +206,14 @@ def run_step(
     *,
     head: bool = False,
     responses: int = 1,
-    frames: bytes | None = None,
+    frames: tuple[bytes, ...] = (),
     probe: bool = True,
     timeout: float = 5.0,
 ) -> Outcome:
     """Sends ``data`` on a new connection to 127.0.0.1:port and reads up to
-    ``responses`` final responses; after a 101 sends ``frames`` and reads
-    frames until a close frame; then tells whether the server closed the
+    ``responses`` final responses; after a 101 sends each blob of ``frames``
+    (pausing for the server's frames between them) and reads frames until
+    a close frame; then tells whether the server closed the
     connection, kept it (it answers :data:`PROBE`) or neither."""
     outcome = Outcome([], "silent")
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
@@ -246,17 +251,28 @@ def run_step(
     return outcome
 
 
-def _websocket(sock: socket.socket, reader: Reader, frames: bytes | None, outcome: Outcome) -> None:
-    """After a 101: send the client's frames, read the server's until its
-    close frame, then whether it closes TCP without our close reply."""
-    if frames:
-        _send(sock, frames)
-    reader.deadline = time.monotonic() + 5.0
+def _websocket(sock: socket.socket, reader: Reader, frames: tuple[bytes, ...], outcome: Outcome) -> None:
+    """After a 101: send the client's frames, blob by blob; after each but
+    the last, read what the server sends until it pauses for
+    :data:`PAUSE`; after the last, read until its close frame, then
+    whether it closes TCP without our close reply."""
     try:
-        while True:
-            frame = read_frame(reader)
-            outcome.frames.append(frame)
-            if frame.opcode == 8:
+        for index, blob in enumerate(frames):
+            _send(sock, blob)
+            last = index == len(frames) - 1
+            reader.deadline = time.monotonic() + (5.0 if last else PAUSE)
+            while True:
+                try:
+                    frame = read_frame(reader)
+                except _Silent:
+                    if last:
+                        raise
+                    break
+                outcome.frames.append(frame)
+                reader.deadline = time.monotonic() + (5.0 if last else PAUSE)
+                if frame.opcode == 8:
+                    break
+            if outcome.frames and outcome.frames[-1].opcode == 8:
                 break
         reader.deadline = time.monotonic() + 2.0
         reader.rest()

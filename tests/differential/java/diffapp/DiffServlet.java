@@ -196,6 +196,11 @@ public class DiffServlet extends HttpServlet {
             total += n;
         }
         out.append("body ").append(total).append(": ").append(body).append('\n');
+        if (req.isTrailerFieldsReady()) {
+            for (Map.Entry<String, String> e : req.getTrailerFields().entrySet()) {
+                out.append("trailer ").append(esc(e.getKey())).append(": ").append(esc(e.getValue())).append('\n');
+            }
+        }
         resp.setContentType("text/plain");
         PrintWriter writer = resp.getWriter();
         writer.print(out);

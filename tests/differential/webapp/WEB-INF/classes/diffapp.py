@@ -134,6 +134,9 @@ class DiffServlet(HttpServlet):
             out.append(f"cookie {esc(cookie.get_name())}: {esc(cookie.get_value())}\n")
         body = request.get_input_stream().read()
         out.append(f"body {len(body)}: {esc_bytes(body)}\n")
+        if request.is_trailer_fields_ready():
+            for name, value in request.get_trailer_fields().items():
+                out.append(f"trailer {esc(name)}: {esc(value)}\n")
         response.set_content_type("text/plain")
         response.get_writer().write("".join(out))
 

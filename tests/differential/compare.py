@@ -278,6 +278,12 @@ def compare(
     diffs: list[tuple[str, str, str]] = []
     for index, (a, b) in enumerate(zip(ours, tomcat, strict=False)):
         step = f"s{index}." if index else ""
+        if b.error and b.error.startswith("not a status line") and not b.responses:
+            # Tomcat answered HTTP/0.9-style: a bare body, no status line.
+            if a.responses or a.error:
+                shown = a.error or str([r.status for r in a.responses])
+                diffs.append((step + "http09", shown, "a bare body without status line"))
+            continue
         ia = [r.status for r in a.responses if r.status < 200 and r.status != 101]
         ib = [r.status for r in b.responses if r.status < 200 and r.status != 101]
         if ia != ib:

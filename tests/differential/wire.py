@@ -141,7 +141,12 @@ def _headers(reader: Reader) -> list[tuple[str, str]]:
 
 def read_response(reader: Reader, head: bool) -> Response:
     """One response; ``head`` when it answers a HEAD (no body)."""
-    line = reader.line()
+    try:
+        line = reader.line()
+    except _Closed:
+        if reader.buf:  # bytes, then EOF before any line end: not HTTP/1.x
+            raise _Garbage(f"not a status line: {reader.buf[:80]!r}") from None
+        raise
     parts = line.split(b" ", 2)
     if len(parts) < 2 or not parts[0].startswith(b"HTTP/") or not parts[1].isdigit():
         raise _Garbage(f"not a status line: {line[:80]!r}")

@@ -10,7 +10,8 @@ difference must be listed, with its reason, in
 tests/differential/known_differences.txt; a new one fails the test.
 
 ``DIFFTEST_REPORT=path`` writes every difference seen (listed or not) to
-that file. Skipped when tomcat10 or javac is missing, unless ``CI=true``
+that file, ``DIFFTEST_DUMP=path`` what each server answered (statuses and
+connection handling) to every exchange. Skipped when tomcat10 or javac is missing, unless ``CI=true``
 (then it fails): ``.ci/run`` installs them.
 """
 
@@ -81,6 +82,13 @@ def test_same_answers_as_tomcat(servers) -> None:
     report = os.environ.get("DIFFTEST_REPORT")
     if report:
         Path(report).write_text("".join(d.line(400) + "\n" for d in differences))
+    dump = os.environ.get("DIFFTEST_DUMP")
+    if dump:
+        with open(dump, "w") as out:
+            for ex in exchanges:
+                for side, outcomes in zip(("ours", "tomcat"), results[ex.id], strict=True):
+                    steps = [([r.status for r in o.responses], o.connection, o.error) for o in outcomes]
+                    out.write(f"{ex.id} | {side} | {steps}\n")
     unlisted = [d for d in differences if not any(k.matches(d) for k in known)]
     used = {k.lineno for k in known for d in differences if k.matches(d)}
     stale = [k for k in known if k.lineno not in used]

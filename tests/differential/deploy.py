@@ -35,6 +35,13 @@ def _finish(root: Path) -> None:
     os.utime(root, (MTIME, MTIME))
 
 
+def _not_for_java(directory: str, names: list[str]) -> set[str]:
+    """The Python classes (and their caches) are left out of Tomcat's copy."""
+    if Path(directory).name == "classes":
+        return {n for n in names if n.endswith(".py") or n == "__pycache__"}
+    return {n for n in names if n == "__pycache__"}
+
+
 def python_webapp(dest: Path) -> Path:
     """The webapp as catalina_py deploys it (the Python classes)."""
     shutil.copytree(WEBAPP, dest, ignore=shutil.ignore_patterns("__pycache__"))
@@ -45,7 +52,7 @@ def python_webapp(dest: Path) -> Path:
 def java_webapp(dest: Path) -> Path:
     """The webapp as Tomcat deploys it: the Java classes compiled with
     javac against Tomcat's API jars instead of the Python ones."""
-    shutil.copytree(WEBAPP, dest, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    shutil.copytree(WEBAPP, dest, ignore=_not_for_java)
     compile_classes(sorted((JAVA / "diffapp").glob("*.java")), dest / "WEB-INF" / "classes")
     _finish(dest)
     return dest

@@ -13,6 +13,7 @@ import base64
 import hashlib
 import struct
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from tests.differential.deploy import MTIME
 
@@ -606,6 +607,9 @@ def _static() -> list[Exchange]:
     ]
     for p in protected:
         out.append(one(f"protected/{p}", req(p)))
+    types = Path(__file__).resolve().parent / "webapp" / "static" / "types"
+    for path in sorted(types.iterdir()):
+        out.append(one(f"mime/{path.name}", req("/diff/static/types/" + path.name, method="HEAD"), head=True))
     for name, hs in {
         "gzip": (("Accept-Encoding", "gzip"),),
         "query": (),
@@ -836,6 +840,10 @@ def _cookies() -> list[Exchange]:
     ]
     for c in cookies:
         out.append(one(f"cookie/{c}", raw(f"GET /diff/echo/x HTTP/1.1\r\nHost: localhost\r\nCookie: {c}\r\n\r\n")))
+    many = "; ".join(f"c{i}=v{i}" for i in range(200))
+    out.append(
+        one("cookie/200-cookies", raw(f"GET /diff/echo/x HTTP/1.1\r\nHost: localhost\r\nCookie: {many}\r\n\r\n"))
+    )
     out.append(
         one(
             "cookie/two-headers",
@@ -960,6 +968,61 @@ def _websocket() -> list[Exchange]:
             "GET",
             H11,
         ),
+        "ext-deflate-quoted": (
+            ws,
+            ws_headers(Sec_WebSocket_Extensions='permessage-deflate; client_max_window_bits="10"'),
+            "GET",
+            H11,
+        ),
+        "ext-deflate-cmwb-8": (
+            ws,
+            ws_headers(Sec_WebSocket_Extensions="permessage-deflate; client_max_window_bits=8"),
+            "GET",
+            H11,
+        ),
+        "ext-deflate-cmwb-16": (
+            ws,
+            ws_headers(Sec_WebSocket_Extensions="permessage-deflate; client_max_window_bits=16"),
+            "GET",
+            H11,
+        ),
+        "ext-deflate-smwb-15": (
+            ws,
+            ws_headers(Sec_WebSocket_Extensions="permessage-deflate; server_max_window_bits=15"),
+            "GET",
+            H11,
+        ),
+        "ext-deflate-both-nct": (
+            ws,
+            ws_headers(
+                Sec_WebSocket_Extensions="permessage-deflate; server_no_context_takeover; client_no_context_takeover"
+            ),
+            "GET",
+            H11,
+        ),
+        "ext-deflate-dup-param": (
+            ws,
+            ws_headers(
+                Sec_WebSocket_Extensions="permessage-deflate; server_no_context_takeover; server_no_context_takeover"
+            ),
+            "GET",
+            H11,
+        ),
+        "ext-deflate-upper": (ws, ws_headers(Sec_WebSocket_Extensions="PERMESSAGE-DEFLATE"), "GET", H11),
+        "ext-deflate-spaces": (
+            ws,
+            ws_headers(Sec_WebSocket_Extensions="  permessage-deflate ;  client_max_window_bits  "),
+            "GET",
+            H11,
+        ),
+        "ext-unknown-then-deflate": (ws, ws_headers(Sec_WebSocket_Extensions="foo, permessage-deflate"), "GET", H11),
+        "subprotocol-spaces": ("/diff/ws", ws_headers(Sec_WebSocket_Protocol=" foo ,  chat "), "GET", H11),
+        "subprotocol-empty": ("/diff/ws", ws_headers(Sec_WebSocket_Protocol=""), "GET", H11),
+        "key-spaces": (ws, ws_headers(Sec_WebSocket_Key=" " + KEY + " "), "GET", H11),
+        "host-missing": (ws, ws_headers(Host=None), "GET", H11),
+        "version-13-spaces": (ws, ws_headers(Sec_WebSocket_Version=" 13 "), "GET", H11),
+        "version-013": (ws, ws_headers(Sec_WebSocket_Version="013"), "GET", H11),
+        "upgrade-websocket-version": (ws, ws_headers(Upgrade="websocket/13"), "GET", H11),
         "ext-unknown": (ws, ws_headers(Sec_WebSocket_Extensions="x-webkit-deflate-frame"), "GET", H11),
         "not-an-endpoint": ("/diff/echo/x", ws_headers(), "GET", H11),
         "static-path": ("/diff/static/hello.txt", ws_headers(), "GET", H11),
@@ -983,6 +1046,31 @@ def _websocket() -> list[Exchange]:
             "ws-handshake/two-versions",
             req(ws, headers=ws_headers() + (("Sec-WebSocket-Version", "13"),)),
             frames=(CLOSE,),
+        )
+    )
+    out.append(
+        one(
+            "ws-handshake/two-protocol-headers",
+            req("/diff/ws", headers=ws_headers(Sec_WebSocket_Protocol="foo") + (("Sec-WebSocket-Protocol", "chat"),)),
+            frames=(CLOSE,),
+        )
+    )
+    out.append(
+        one(
+            "ws-handshake/two-extension-headers",
+            req(
+                ws,
+                headers=ws_headers(Sec_WebSocket_Extensions="foo")
+                + (("Sec-WebSocket-Extensions", "permessage-deflate"),),
+            ),
+            frames=(CLOSE,),
+        )
+    )
+    out.append(
+        one(
+            "ws-frames/chat-subprotocol-text",
+            req("/diff/ws", headers=ws_headers(Sec_WebSocket_Protocol="chat")),
+            frames=(frame(1, b"hi"), CLOSE),
         )
     )
     out.append(

@@ -108,7 +108,7 @@ def _fill(step: Step, previous: list[Outcome]) -> Step:
                     values[b"{lastmod}"] = value.encode("latin-1")
     for key, value in values.items():
         data = data.replace(key, value)
-    return Step(data, step.head, step.responses, step.frames, step.probe)
+    return Step(data, step.head, step.responses, step.frames, step.probe, step.split)
 
 
 def run_exchange(port: int, exchange: Exchange, timeout: float) -> list[Outcome]:
@@ -126,6 +126,7 @@ def run_exchange(port: int, exchange: Exchange, timeout: float) -> list[Outcome]
                     frames=step.frames,
                     probe=step.probe,
                     timeout=timeout,
+                    split=step.split,
                 )
             )
         except OSError as exc:

@@ -33,6 +33,7 @@ class Step:
     responses: int = 1
     frames: tuple[bytes, ...] = ()
     probe: bool = True
+    split: tuple[int, ...] = ()  # offsets where the client pauses (bytes in pieces)
 
 
 @dataclass(frozen=True)
@@ -1178,6 +1179,61 @@ def _websocket() -> list[Exchange]:
     return out
 
 
+def _split() -> list[Exchange]:
+    """The same requests in pieces: the answer must not depend on how the
+    bytes arrive."""
+    out = []
+    get = req()
+    post = req(method="POST", body=b"hello")
+    chunked = req(method="POST", headers=HOST + (("Transfer-Encoding", "chunked"),)) + b"5\r\nhello\r\n0\r\n\r\n"
+    cases = {
+        "in-method": (get, (2,)),
+        "in-target": (get, (10,)),
+        "before-version": (get, (get.index(b"HTTP/"),)),
+        "in-crlf": (get, (get.index(b"\r\n") + 1,)),
+        "before-final-crlf": (get, (len(get) - 2,)),
+        "between-final-cr-lf": (get, (len(get) - 1,)),
+        "every-10": (get, tuple(range(10, len(get), 10))),
+        "head-then-body": (post, (post.index(b"hello"),)),
+        "in-body": (post, (post.index(b"hello") + 2,)),
+        "in-chunk-size": (chunked, (chunked.index(b"5\r\n") + 1,)),
+        "in-last-chunk": (chunked, (len(chunked) - 3,)),
+        "bad-version-late": (req(version="HTTP/1.x"), (20,)),
+        "ws-handshake": (req("/diff/ws/plain", headers=ws_headers()), (30, 60)),
+    }
+    for name, (data, offsets) in cases.items():
+        frames = (frame(1, b"hi"), CLOSE) if name.startswith("ws") else ()
+        out.append(Exchange(f"split/{name}", (Step(data, split=offsets, frames=frames),)))
+    return out
+
+
+def _heads_and_options() -> list[Exchange]:
+    """HEAD and OPTIONS on what the servlets and the container answer."""
+    out = []
+    targets = [
+        "/diff/bytes?n=10",
+        "/diff/bytes?n=9000",
+        "/diff/bytes?n=10&flush=1",
+        "/diff/bytes?n=0",
+        "/diff/redirect?to=/x",
+        "/diff/error?code=404",
+        "/diff/error?code=503",
+        "/diff/throw",
+        "/diff/session?op=create",
+        "/diff/cookie?name=a&value=b",
+        "/diff/static/dir/",
+        "/diff/static/empty.txt",
+        "/diff",
+        "/diff/static/nowelcome/",
+        "/diff/WEB-INF/secret.txt",
+    ]
+    for t in targets:
+        out.append(one(f"head/{t}", req(t, method="HEAD"), head=True))
+    for t in ("/diff/echo/x", "/diff/errpage", "/diff/static/hello.txt", "/diff/nothing", "/diff/ws/plain", "*"):
+        out.append(one(f"options/{t}", req(t, method="OPTIONS")))
+    return out
+
+
 def all_exchanges() -> list[Exchange]:
     """Every exchange, ids unique."""
     exchanges = (
@@ -1190,6 +1246,8 @@ def all_exchanges() -> list[Exchange]:
         + _servlet()
         + _cookies()
         + _sessions()
+        + _split()
+        + _heads_and_options()
         + _websocket()
     )
     seen: set[str] = set()

@@ -214,15 +214,23 @@ def run_step(
     frames: tuple[bytes, ...] = (),
     probe: bool = True,
     timeout: float = 5.0,
+    split: tuple[int, ...] = (),
 ) -> Outcome:
     """Sends ``data`` on a new connection to 127.0.0.1:port and reads up to
     ``responses`` final responses; after a 101 sends each blob of ``frames``
     (pausing for the server's frames between them) and reads frames until
-    a close frame; then tells whether the server closed the
+    a close frame (``split``: offsets in ``data`` where the client pauses
+    for :data:`PAUSE` before sending on); then tells whether the server closed the
     connection, kept it (it answers :data:`PROBE`) or neither."""
     outcome = Outcome([], "silent")
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
-        sent = _send(sock, data)
+        sent = True
+        start = 0
+        for offset in (*split, len(data)):
+            if start:
+                time.sleep(PAUSE)
+            sent = sent and _send(sock, data[start:offset])
+            start = offset
         reader = Reader(sock, timeout)
         try:
             finals = 0

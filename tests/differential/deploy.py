@@ -56,3 +56,27 @@ def java_webapp(dest: Path) -> Path:
     compile_classes(sorted((JAVA / "diffapp").glob("*.java")), dest / "WEB-INF" / "classes")
     _finish(dest)
     return dest
+
+
+#: The symbolic links :func:`add_links` makes under static/: name -> target.
+LINKS = {
+    "lnk_hello.txt": "hello.txt",
+    "lnk_dir": "dir",
+    "lnk_webinf": "../WEB-INF",
+    "lnk_secret.txt": "../WEB-INF/secret.txt",
+    "lnk_metainf": "../META-INF",
+    "lnk_outside.txt": "../../../outside.txt",
+    "lnk_up": "../..",
+}
+
+
+def add_links(root: Path) -> None:
+    """Symbolic links in a deployed webapp ``root`` (made where it is
+    deployed, as copying would follow them): to a file and a directory of
+    the webapp, into WEB-INF and META-INF, and out of the webapp (to
+    ``outside.txt`` next to the ``webapps`` directory and to the appBase)."""
+    (root.parent.parent / "outside.txt").write_text("outside the webapp\n")
+    for name, target in LINKS.items():
+        link = root / "static" / name
+        link.symlink_to(target)
+        os.utime(link, (MTIME, MTIME), follow_symlinks=False)

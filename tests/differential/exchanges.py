@@ -15,7 +15,7 @@ import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.differential.deploy import MTIME
+from tests.differential.deploy import LINKS, MTIME
 
 H11 = "HTTP/1.1"
 HOST = (("Host", "localhost"),)
@@ -590,6 +590,11 @@ def _static() -> list[Exchange]:
         out.append(one(f"static/{f}", req("/diff/static/" + f)))
         if f in ("hello.txt", "dir", "dir/", "big.bin", "missing.txt", "hello.txt/"):
             out.append(one(f"static-head/{f}", req("/diff/static/" + f, method="HEAD"), head=True))
+    for link in LINKS:
+        for suffix in ("", "/", "/secret.txt", "/web.xml", "/index.html", "/diff/WEB-INF/secret.txt"):
+            if suffix and link.endswith(".txt"):
+                continue
+            out.append(one(f"symlink/{link}{suffix}", req(f"/diff/static/{link}{suffix}")))
     protected = [
         "/diff/WEB-INF/secret.txt",
         "/diff/WEB-INF/",

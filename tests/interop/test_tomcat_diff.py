@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from tests.differential import compare as cmp
-from tests.differential.deploy import java_webapp, python_webapp
+from tests.differential.deploy import add_links, java_webapp, python_webapp
 from tests.differential.exchanges import all_exchanges
 from tests.differential.tomcat import TomcatProcess, missing_tomcat
 from tests.server import CatalinaProcess
@@ -47,6 +47,8 @@ def servers(tmp_path_factory: pytest.TempPathFactory):
     base = tmp_path_factory.mktemp("difftest")
     tomcat = TomcatProcess(base / "tomcat", {"diff": java_webapp(base / "java")})
     ours = CatalinaProcess(base / "ours", webapps={"diff": python_webapp(base / "py")}, connector_attrs=CONNECTOR_ATTRS)
+    add_links(tomcat.base / "webapps" / "diff")
+    add_links(ours.base / "webapps" / "diff")
     failure: list[BaseException] = []
 
     def start_tomcat() -> None:

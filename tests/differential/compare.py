@@ -65,6 +65,11 @@ class Known:
         )
 
 
+def unlisted(diffs: list[Difference], known: list[Known]) -> list[Difference]:
+    """The differences no known-differences line covers."""
+    return [d for d in diffs if not any(k.matches(d) for k in known)]
+
+
 def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 

@@ -172,6 +172,10 @@ def _request_line() -> list[Exchange]:
         "absolute-form-other-host": "GET http://other.example/diff/echo/x HTTP/1.1",
         "absolute-form-https": "GET https://localhost/diff/echo/x HTTP/1.1",
         "absolute-form-no-path": "GET http://localhost HTTP/1.1",
+        "absolute-form-userinfo": "GET http://user@localhost/diff/echo/x HTTP/1.1",
+        "absolute-form-port": "GET http://localhost:8080/diff/echo/x HTTP/1.1",
+        "absolute-form-upper-scheme": "GET HTTP://localhost/diff/echo/x HTTP/1.1",
+        "absolute-form-ftp": "GET ftp://localhost/diff/echo/x HTTP/1.1",
         "authority-form": "CONNECT localhost:80 HTTP/1.1",
         "no-leading-slash": "GET diff/echo/x HTTP/1.1",
         "nul-in-target": "GET /diff/echo/\x00x HTTP/1.1",
@@ -471,6 +475,15 @@ def _targets() -> list[Exchange]:
         "/diff/echo/x?",
         "/diff/echo/x??",
         "/diff/echo/x?#",
+        "/%64iff/echo/x",
+        "/diff/%65cho/x",
+        "/diff/static/%68ello.txt",
+        "/diff%3Bx/echo/x",
+        "/diff/echo%3Bx/y",
+        "/diff/echo/%2e",
+        "/diff/echo/%2e%2e",
+        "/diff/%2e/echo/x",
+        "/diff/echo/x%2F..%2F..%2Fy",
     ]
     for p in paths:
         out.append(one(f"target/{p}", req(p)))
@@ -529,6 +542,14 @@ def _forms() -> list[Exchange]:
         out.append(one(f"form/{name}", req(target, method="POST", headers=hs, body=body)))
         if name in ("plain", "utf8"):
             out.append(one(f"form-put/{name}", req(target, method="PUT", headers=hs, body=body)))
+    multipart = (
+        b'--XyZ\r\nContent-Disposition: form-data; name="a"\r\n\r\nb\r\n'
+        b'--XyZ\r\nContent-Disposition: form-data; name="f"; filename="f.txt"\r\n'
+        b"Content-Type: text/plain\r\n\r\nfile\r\n--XyZ--\r\n"
+    )
+    mp_type = HOST + (("Content-Type", "multipart/form-data; boundary=XyZ"),)
+    out.append(one("form/multipart-no-config", req("/diff/echo/x?q=1", method="POST", body=multipart, headers=mp_type)))
+    out.append(one("form/multipart-bad", req(method="POST", body=b"garbage", headers=mp_type)))
     chunked = HOST + (("Content-Type", "application/x-www-form-urlencoded"), ("Transfer-Encoding", "chunked"))
     out.append(one("form/chunked", req(method="POST", headers=chunked) + b"3\r\na=b\r\n0\r\n\r\n"))
     many = "&".join(f"p{i}=1" for i in range(1001)).encode()

@@ -926,6 +926,14 @@ def _sessions() -> list[Exchange]:
     }
     for name, data in steps.items():
         out.append(Exchange(f"session/{name}", (create, Step(data))))
+    urls = "url=x&url=/diff/x&url=/other/x&url=http://localhost/diff/x&url=http://other.example/diff/x&url=x%3Fa=b%23f"
+    encode = "/diff/encode?" + urls
+    out.append(one("session/encode-no-session", req(encode)))
+    out.append(one("session/encode-new-session", req(encode + "&create=1")))
+    out.append(
+        Exchange("session/encode-cookie", (create, Step(req(encode, headers=HOST + (("Cookie", "JSESSIONID={sid}"),)))))
+    )
+    out.append(Exchange("session/encode-url", (create, Step(req("/diff/encode;jsessionid={sid}?" + urls)))))
     inv = req(s + "?op=invalidate", headers=HOST + (("Cookie", "JSESSIONID={sid}"),))
     after = req(s + "?op=get", headers=HOST + (("Cookie", "JSESSIONID={sid}"),))
     out.append(Exchange("session/after-invalidate", (create, Step(inv), Step(after))))

@@ -127,6 +127,20 @@ public class DiffServlet extends HttpServlet {
                 resp.getWriter().print("DIFF header\n");
                 break;
             }
+            case "/encode": {
+                // URL rewriting: a session is made first when asked (?create).
+                if (req.getParameter("create") != null) {
+                    req.getSession(true);
+                }
+                resp.setContentType("text/plain");
+                StringBuilder out = new StringBuilder("DIFF encode\n");
+                for (String url : req.getParameterValues("url")) {
+                    out.append("url ").append(esc(url)).append(": ").append(esc(resp.encodeURL(url)))
+                            .append(" | ").append(esc(resp.encodeRedirectURL(url))).append('\n');
+                }
+                resp.getWriter().print(out);
+                break;
+            }
             case "/bytes": {
                 // Raw bytes through the output stream, no content type.
                 int n = Integer.parseInt(req.getParameter("n"));

@@ -101,6 +101,16 @@ class DiffServlet(HttpServlet):
             response.set_header(request.get_parameter("name"), request.get_parameter("value"))
             response.set_content_type("text/plain")
             response.get_writer().write("DIFF header\n")
+        elif what == "/encode":
+            if request.get_parameter("create") is not None:
+                request.get_session(True)
+            response.set_content_type("text/plain")
+            out = ["DIFF encode\n"]
+            for url in request.get_parameter_values("url"):
+                out.append(
+                    f"url {esc(url)}: {esc(response.encode_url(url))} | {esc(response.encode_redirect_url(url))}\n"
+                )
+            response.get_writer().write("".join(out))
         elif what == "/bytes":
             n = int(request.get_parameter("n"))
             block = bytes(ord("a") + i % 26 for i in range(n))

@@ -550,6 +550,27 @@ def _forms() -> list[Exchange]:
     mp_type = HOST + (("Content-Type", "multipart/form-data; boundary=XyZ"),)
     out.append(one("form/multipart-no-config", req("/diff/echo/x?q=1", method="POST", body=multipart, headers=mp_type)))
     out.append(one("form/multipart-bad", req(method="POST", body=b"garbage", headers=mp_type)))
+    readers = {
+        "utf8-no-charset": (b"caf\xc3\xa9", "text/plain"),
+        "utf8-charset": (b"caf\xc3\xa9", "text/plain; charset=UTF-8"),
+        "latin1-charset": (b"caf\xe9", "text/plain; charset=ISO-8859-1"),
+        "invalid-utf8": (b"a\xffb\xc3", "text/plain; charset=UTF-8"),
+        "utf16-charset": ("hi".encode("utf-16-be"), "text/plain; charset=UTF-16BE"),
+        "bogus-charset": (b"abc", "text/plain; charset=bogus"),
+        "no-type": (b"caf\xc3\xa9", ""),
+        "surrogates-utf8": (b"\xed\xa0\x80", "text/plain"),
+        "emoji": ("\U0001f600".encode(), "text/plain"),
+    }
+    for name, (body, ctype) in readers.items():
+        hs = HOST + ((("Content-Type", ctype),) if ctype else ())
+        out.append(one(f"reader/{name}", req("/diff/reader", method="POST", headers=hs, body=body)))
+    for name, query in {
+        "latin1-euro": "ct=text/plain&enc=ISO-8859-1&text=%E2%82%AC",
+        "ascii-e-acute": "ct=text/plain&enc=US-ASCII&text=%C3%A9",
+        "utf8-emoji": "ct=text/plain&text=%F0%9F%98%80",
+        "latin1-e-acute": "ct=text/plain;charset=ISO-8859-1&text=%C3%A9",
+    }.items():
+        out.append(one(f"writer/{name}", req("/diff/type?" + query)))
     chunked = HOST + (("Content-Type", "application/x-www-form-urlencoded"), ("Transfer-Encoding", "chunked"))
     out.append(one("form/chunked", req(method="POST", headers=chunked) + b"3\r\na=b\r\n0\r\n\r\n"))
     many = "&".join(f"p{i}=1" for i in range(1001)).encode()

@@ -141,6 +141,19 @@ public class DiffServlet extends HttpServlet {
                 resp.getWriter().print(out);
                 break;
             }
+            case "/reader": {
+                // The body as characters, decoded by the container.
+                StringBuilder text = new StringBuilder();
+                char[] buf = new char[4096];
+                int n;
+                java.io.BufferedReader reader = req.getReader();
+                while ((n = reader.read(buf)) > 0) {
+                    text.append(buf, 0, n);
+                }
+                resp.setContentType("text/plain");
+                resp.getWriter().print("DIFF reader " + esc(req.getCharacterEncoding()) + " " + esc(text.toString()) + "\n");
+                break;
+            }
             case "/bytes": {
                 // Raw bytes through the output stream, no content type.
                 int n = Integer.parseInt(req.getParameter("n"));

@@ -111,6 +111,10 @@ class DiffServlet(HttpServlet):
                     f"url {esc(url)}: {esc(response.encode_url(url))} | {esc(response.encode_redirect_url(url))}\n"
                 )
             response.get_writer().write("".join(out))
+        elif what == "/reader":
+            text = request.get_reader().read()
+            response.set_content_type("text/plain")
+            response.get_writer().write(f"DIFF reader {esc(request.get_character_encoding())} {esc(text)}\n")
         elif what == "/bytes":
             n = int(request.get_parameter("n"))
             block = bytes(ord("a") + i % 26 for i in range(n))

@@ -837,6 +837,12 @@ def _servlet() -> list[Exchange]:
     ]
     for t in targets:
         out.append(one(f"servlet/{t}", req(t)))
+    for t in ("x", "/diff/x", "../x", "?q=1", "//evil.example/x", "http://other.example/x", ""):
+        target = "/diff/redirect?to=" + t.replace("?", "%3F").replace("/", "%2F")
+        out.append(one(f"redirect-10/{t or 'empty'}", req(target, version="HTTP/1.0")))
+        out.append(one(f"redirect-10-host/{t or 'empty'}", req(target, version="HTTP/1.0", headers=())))
+    out.append(one("redirect-10/static-dir", req("/diff/static/dir", version="HTTP/1.0")))
+    out.append(one("redirect-10/context-root", req("/diff", version="HTTP/1.0", headers=())))
     for t in (
         "/diff/error?code=404",
         "/diff/throw",

@@ -281,6 +281,14 @@ def _headers() -> list[Exchange]:
     for value in ("100-continue", "100-CONTINUE", "foo", "100-continue, foo"):
         hs = HOST + (("Expect", value), ("Content-Length", "5"))
         out.append(one(f"expect/{value}", req(method="POST", headers=hs) + b"hello"))
+    # The head alone: the client waits for 100 before it sends the body.
+    expect = HOST + (("Expect", "100-continue"), ("Content-Length", "5"))
+    for name, target in (
+        ("reads", "/diff/echo/x"),
+        ("ignores", "/diff/status?code=200"),
+        ("not-found", "/diff/nothing"),
+    ):
+        out.append(one(f"expect-head-only/{name}", req(target, method="POST", headers=expect), probe=False))
     out.append(
         one(
             "expect/100-continue-10",

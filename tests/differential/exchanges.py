@@ -780,6 +780,7 @@ def _servlet() -> list[Exchange]:
         "/diff/status?code=600",
         "/diff/status?code=418",
         "/diff/throw",
+        "/diff/flushthrow",
         "/diff/errpage",
         "/diff/type?ct=text/html",
         "/diff/type?ct=text/html;charset=ISO-8859-1",

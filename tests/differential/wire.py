@@ -157,28 +157,34 @@ def read_response(reader: Reader, head: bool) -> Response:
     response = Response(version, status, reason, headers, b"", "none")
     if head or status < 200 or status in (204, 304):
         return response
+    try:
+        _read_body(reader, response)
+    except _Closed:
+        # Cut short: the server gave up on a response it had started.
+        response.framing = "truncated " + response.framing
+    return response
+
+
+def _read_body(reader: Reader, response: Response) -> None:
     te = response.header("transfer-encoding")
     length = response.header("content-length")
     if te is not None and te.lower().endswith("chunked"):
         response.framing = "chunked"
-        body = []
         while True:
             size_line = reader.line()
             size = int(size_line.split(b";")[0].strip() or b"0", 16)
             if size == 0:
                 response.trailers = _headers(reader)
                 break
-            body.append(reader.exactly(size))
+            response.body += reader.exactly(size)
             if reader.line() != b"":
                 raise _Garbage("chunk data not followed by CRLF")
-        response.body = b"".join(body)
     elif length is not None:
         response.framing = "length"
         response.body = reader.exactly(int(length))
     else:
         response.framing = "close"
         response.body = reader.rest()
-    return response
 
 
 def read_frame(reader: Reader) -> Frame:
@@ -242,7 +248,7 @@ def run_step(
                     return outcome
                 if response.status >= 200:
                     finals += 1
-            if response.framing == "close":
+            if response.framing == "close" or response.framing.startswith("truncated"):
                 outcome.connection = "closed"
                 return outcome
             if not probe:

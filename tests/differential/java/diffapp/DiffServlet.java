@@ -93,6 +93,13 @@ public class DiffServlet extends HttpServlet {
                 break;
             }
             case "/throw": throw new ServletException("failed on purpose");
+            case "/flushthrow": {
+                // Fails after the response is committed (chunked, part sent).
+                resp.setContentType("text/plain");
+                resp.getWriter().print("DIFF partial\n");
+                resp.flushBuffer();
+                throw new ServletException("failed after commit");
+            }
             case "/type": {
                 resp.setContentType(req.getParameter("ct"));
                 String enc = req.getParameter("enc");

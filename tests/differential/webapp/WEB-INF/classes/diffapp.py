@@ -78,6 +78,11 @@ class DiffServlet(HttpServlet):
             response.get_writer().write("DIFF status\n")
         elif what == "/throw":
             raise ServletException("failed on purpose")
+        elif what == "/flushthrow":
+            response.set_content_type("text/plain")
+            response.get_writer().write("DIFF partial\n")
+            response.flush_buffer()
+            raise ServletException("failed after commit")
         elif what == "/type":
             response.set_content_type(request.get_parameter("ct"))
             enc = request.get_parameter("enc")

@@ -660,6 +660,20 @@ def _static() -> list[Exchange]:
         "/diff/WEB-INF;x/secret.txt",
         "/diff/WEB-INF./secret.txt",
         "/diff/WEB-INF/classes/diffapp.py",
+        "/diff/static/%c0%ae%c0%ae/WEB-INF/secret.txt",
+        "/diff/static/..%c0%afWEB-INF/secret.txt",
+        "/diff/static/%252e%252e/WEB-INF/secret.txt",
+        "/diff/static/..;/WEB-INF/secret.txt",
+        "/diff/static/..%3b/WEB-INF/secret.txt",
+        "/diff/static/%5c..%5cWEB-INF%5csecret.txt",
+        "/diff/static/hello.txt%00.html",
+        "/diff/static/hello.txt::$DATA",
+        "/diff/WEB-INF%00/secret.txt",
+        "/diff/%2fWEB-INF/secret.txt",
+        "/diff//WEB-INF/secret.txt",
+        "/diff/static/../../diff/WEB-INF/secret.txt",
+        "/diff/static/%2e%2e%2f%2e%2e%2fetc/passwd",
+        "/diff/static/../../../../etc/passwd",
     ]
     for p in protected:
         out.append(one(f"protected/{p}", req(p)))

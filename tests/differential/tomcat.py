@@ -117,6 +117,7 @@ class TomcatProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"tomcat exited with {self.proc.returncode}:\n{self.output()}")
             if "Server startup in" in self.output():
+                wait_for_port(self.port, max(1.0, deadline - time.monotonic()))
                 return self
             time.sleep(0.1)
         self.stop()

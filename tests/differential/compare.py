@@ -28,6 +28,7 @@ from tests.differential.wire import Outcome, Response, run_step
 #: The known differences: ``id glob | aspect glob | deliberate: ...`` or
 #: ``open: ...`` lines (see the file's head).
 KNOWN_FILE = Path(__file__).resolve().parent / "known_differences.txt"
+#: Headers whose value follows the clock: only whether they are there counts.
 IGNORED_HEADERS = {"date"}
 _SID = re.compile(rb"(?i)(jsessionid=|cookie JSESSIONID: )\"?[^;&\s\"?/,]+\"?")
 #: Dates that follow the clock (a cookie's Expires for a Max-Age).
@@ -201,10 +202,10 @@ def _header_values(response: Response, norm: Normaliser) -> dict[str, str]:
     values: dict[str, list[str]] = {}
     for name, value in response.headers:
         lname = name.lower()
-        if lname in IGNORED_HEADERS:
-            continue
         value = norm.text(value)
-        if lname == "allow":
+        if lname in IGNORED_HEADERS:
+            value = "(a date)"
+        elif lname == "allow":
             value = ", ".join(sorted(v.strip() for v in value.split(",")))  # a set: Tomcat's order is a HashSet's
         elif lname == "set-cookie":
             value = _EXPIRES.sub("Expires=DATE", value)

@@ -180,7 +180,7 @@ def _game(rng: random.Random, frames: list[bytes]) -> None:
     if not frames:
         frames.append(frame(1, b"x"))
     i = rng.randrange(len(frames))
-    f = bytearray(frames[i])
+    f = bytearray(frames[i]) or bytearray(frame(2, b"e"))
     if g == 0:  # flip FIN / RSV / opcode / MASK bits
         f[0] ^= 1 << rng.randrange(8)
     elif g == 1 and len(f) > 1:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 __all__ = ["INTERESTING_BYTES", "Mutator", "random_splits"]
 
 #: Bytes that tend to sit on a parser's decision boundaries.
-INTERESTING_BYTES = b"\r\n\x00 \t\x7f\x80\xff:;,=\"\\/?#%0aAzZ\x0b\x0c\x01\x1f"
+INTERESTING_BYTES = b'\r\n\x00 \t\x7f\x80\xff:;,="\\/?#%0aAzZ\x0b\x0c\x01\x1f'
 
 
 def random_splits(rng: random.Random, data: bytes, max_pieces: int = 6) -> list[bytes]:

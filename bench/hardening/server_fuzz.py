@@ -150,7 +150,9 @@ def http_exchange(port: int, data: bytes, timeout: float, tally: Tally) -> None:
         return
     if not expected.requests and expected.partial is None and expected.end != "closed":
         if status != int(expected.end):
-            tally.fail("http: status differs from the parser's", data, f"got {status}, parser {expected.end} {expected.reason}")
+            tally.fail(
+                "http: status differs from the parser's", data, f"got {status}, parser {expected.end} {expected.reason}"
+            )
             return
         tally.count(f"http: refused {status} (as the parser)")
         return
@@ -246,7 +248,9 @@ def ws_exchange(port: int, rng: random.Random, mutator: Mutator, timeout: float,
     messages = [e for e in expected if e[0] in ("text", "binary")]
     last = expected[-1]
     if echoes != messages[: len(echoes)]:
-        tally.fail("ws: echoes differ from the messages sent", data, f"{len(echoes)} vs {len(messages)} {case.describe()}")
+        tally.fail(
+            "ws: echoes differ from the messages sent", data, f"{len(echoes)} vs {len(messages)} {case.describe()}"
+        )
         return
     if last[0] == "close" and echoes != messages:
         # Known (FINDINGS.md, [websocket], found by difftest): when a

@@ -47,7 +47,6 @@ from bench.hardening.mutate import Mutator, random_splits
 from bench.hardening.ws_reference import (
     RefDeflate,
     RefFrame,
-    RefHeader,
     RefViolation,
     events_match,
     ref_frames,
@@ -80,7 +79,9 @@ class Problem(Exception):
 # ---------------------------------------------------------------- generator
 
 
-def frame(opcode: int, payload: bytes, fin: bool = True, rsv: int = 0, key: bytes | None = b"\x01\x02\x03\x04") -> bytes:
+def frame(
+    opcode: int, payload: bytes, fin: bool = True, rsv: int = 0, key: bytes | None = b"\x01\x02\x03\x04"
+) -> bytes:
     """A client frame (masked with *key*; None: unmasked), minimal length."""
     b0 = (0x80 if fin else 0) | (rsv << 4) | opcode
     n = len(payload)
@@ -116,9 +117,42 @@ _BAD_UTF8 = [
     b"\xce",  # truncated at the end
     b"\xf0\x9f\x98",  # truncated 4-byte
 ]
-_CLOSE_CODES = [0, 999, 1000, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1011, 1012, 1014, 1015, 1016, 2999, 3000, 4999, 5000, 65535]
+_CLOSE_CODES = [
+    0,
+    999,
+    1000,
+    1001,
+    1002,
+    1003,
+    1004,
+    1005,
+    1006,
+    1007,
+    1011,
+    1012,
+    1014,
+    1015,
+    1016,
+    2999,
+    3000,
+    4999,
+    5000,
+    65535,
+]
 _LENGTHS = [0, 1, 125, 126, 127, 65535, 65536, 2**31, 2**63 - 1, 2**63, 2**64 - 1]
-_DICTIONARY = [b"\x81\x80", b"\x88\x80", b"\x89\x80", b"\x80\x80", b"\x01\x80", b"\xc1\x80", b"\x81\xfe", b"\x81\xff", b"\xff\xff", b"\x00\x00\xff\xff", b"\x03\xe8"]
+_DICTIONARY = [
+    b"\x81\x80",
+    b"\x88\x80",
+    b"\x89\x80",
+    b"\x80\x80",
+    b"\x01\x80",
+    b"\xc1\x80",
+    b"\x81\xfe",
+    b"\x81\xff",
+    b"\xff\xff",
+    b"\x00\x00\xff\xff",
+    b"\x03\xe8",
+]
 
 
 class WsCase:
@@ -126,7 +160,9 @@ class WsCase:
 
     __slots__ = ("data", "deflate", "nct", "bits", "max_text", "max_binary", "kind")
 
-    def __init__(self, data: bytes, deflate: bool, nct: bool, bits: int, max_text: int, max_binary: int, kind: str) -> None:
+    def __init__(
+        self, data: bytes, deflate: bool, nct: bool, bits: int, max_text: int, max_binary: int, kind: str
+    ) -> None:
         self.data = data
         self.deflate = deflate
         self.nct = nct
@@ -277,7 +313,9 @@ def generate(
 # ----------------------------------------------------------------- checking
 
 
-def check_frame_parser(data: bytes, rng: random.Random, require_mask: bool, allow_rsv1: bool, max_frame: int | None) -> str:
+def check_frame_parser(
+    data: bytes, rng: random.Random, require_mask: bool, allow_rsv1: bool, max_frame: int | None
+) -> str:
     """FrameParser against the reference frame reader, fed in pieces."""
     ref: list[tuple[object, ...]] = []
     ref_error = None
@@ -442,11 +480,11 @@ def check_utf8(rng: random.Random, payload: bytes) -> str:
 
 def check_ws(case: WsCase, rng: random.Random, bytewise: bool | None = None) -> list[str]:
     """All checks for one input; returns outcome labels. Raises Problem."""
-    labels = [check_protocol(case, rng, bytewise if bytewise is not None else len(case.data) < 400 and rng.random() < 0.1)]
+    labels = [
+        check_protocol(case, rng, bytewise if bytewise is not None else len(case.data) < 400 and rng.random() < 0.1)
+    ]
     labels.append(
-        check_frame_parser(
-            case.data, rng, rng.random() < 0.9, case.deflate, rng.choice((None, None, 125, 1000, 70000))
-        )
+        check_frame_parser(case.data, rng, rng.random() < 0.9, case.deflate, rng.choice((None, None, 125, 1000, 70000)))
     )
     return labels
 
@@ -507,7 +545,9 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     start = time.time()
     per = a.count // a.workers
-    jobs = [(a.seed * 1000 + i, per + (a.count % a.workers if i == 0 else 0), start + a.seconds) for i in range(a.workers)]
+    jobs = [
+        (a.seed * 1000 + i, per + (a.count % a.workers if i == 0 else 0), start + a.seconds) for i in range(a.workers)
+    ]
     with multiprocessing.Pool(a.workers) as pool:
         results = pool.map(_worker, jobs)
     elapsed = time.time() - start
@@ -518,7 +558,9 @@ def main(argv: list[str] | None = None) -> int:
         total.update(counts)
         failures.extend(fails)
         done += n
-    print(f"WebSocket fuzz: {done} inputs in {elapsed:.1f} s ({done / elapsed:.0f}/s), {a.workers} workers, seed {a.seed}")
+    print(
+        f"WebSocket fuzz: {done} inputs in {elapsed:.1f} s ({done / elapsed:.0f}/s), {a.workers} workers, seed {a.seed}"
+    )
     for label, n in sorted(total.items()):
         print(f"  {n:9d}  {label}")
     if failures:

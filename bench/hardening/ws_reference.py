@@ -16,7 +16,16 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-__all__ = ["EITHER_1002_1007", "RefFrame", "events_match", "RefHeader", "RefViolation", "ref_frames", "ref_session", "utf8_state"]
+__all__ = [
+    "EITHER_1002_1007",
+    "RefFrame",
+    "events_match",
+    "RefHeader",
+    "RefViolation",
+    "ref_frames",
+    "ref_session",
+    "utf8_state",
+]
 
 _CONTROL = (0x8, 0x9, 0xA)
 _DATA = (0x0, 0x1, 0x2)
@@ -149,7 +158,7 @@ def ref_frames(
 
 
 def utf8_state(data: bytes) -> str:
-    """"valid", "incomplete" (a prefix of valid UTF-8 that stops inside a
+    """ "valid", "incomplete" (a prefix of valid UTF-8 that stops inside a
     code point) or "invalid", judged by Python's strict UTF-8 codec."""
     try:
         data.decode("utf-8")

@@ -2,7 +2,7 @@
 bench/hardening/http_fuzz.py (which runs a million inputs) so that a
 regression fails the suite.
 
-Each test draws at most 2,000 examples (derandomized: the same examples on
+The three property tests draw 1,200 examples between them (derandomized: the same examples on
 every run, no database) and checks, through ``http_fuzz.check_http``: no
 exception but HttpParseError (with a 4xx/5xx status and a short printable
 reason), bounded work per input (progress or NEED_DATA, never NEED_DATA
@@ -24,7 +24,6 @@ from catalina_py.http.errors import HttpParseError
 from catalina_py.http.parser import RequestParser
 
 FUZZ = settings(
-    max_examples=2000,
     deadline=None,
     derandomize=True,
     database=None,
@@ -36,9 +35,9 @@ PATH_CHARS = "abcXYZ019-._~%!$&'()*+,;=:@/"
 token = st.text(alphabet=TCHARS, min_size=1, max_size=12)
 # Field values: visible ASCII and obs-text, inner spaces; no leading or
 # trailing whitespace (both parsers strip it).
-field_value = st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0xFF, exclude_characters="\x7f"), max_size=20).flatmap(
-    lambda v: st.just(v) if len(v) < 3 else st.sampled_from([v, v[0] + " " + v[1:], v[0] + "\t" + v[1:]])
-)
+field_value = st.text(
+    alphabet=st.characters(min_codepoint=0x21, max_codepoint=0xFF, exclude_characters="\x7f"), max_size=20
+).flatmap(lambda v: st.just(v) if len(v) < 3 else st.sampled_from([v, v[0] + " " + v[1:], v[0] + "\t" + v[1:]]))
 # Field names a request may repeat freely (no framing, Host or Expect).
 extra_name = token.filter(
     lambda n: n.lower() not in ("host", "content-length", "transfer-encoding", "expect", "connection", "upgrade")
@@ -80,7 +79,7 @@ def valid_requests(draw: st.DrawFn) -> bytes:
     return head.encode("latin-1") + payload
 
 
-@FUZZ
+@settings(FUZZ, max_examples=400)
 @given(data=valid_requests(), rng=st.randoms(use_true_random=False))
 def test_valid_requests_read_as_h11_reads_them(data: bytes, rng: random.Random) -> None:
     labels = http_fuzz.check_http(data, rng, bytewise=len(data) < 300)
@@ -91,20 +90,24 @@ def test_valid_requests_read_as_h11_reads_them(data: bytes, rng: random.Random) 
 def mutated_requests(draw: st.DrawFn) -> bytes:
     """A valid or game request with up to four byte-level edits, drawn so
     that hypothesis can shrink a failure to a small reproducer."""
-    seed = draw(valid_requests()) if draw(st.booleans()) else http_fuzz.game_request(draw(st.randoms(use_true_random=False)))
+    seed = (
+        draw(valid_requests())
+        if draw(st.booleans())
+        else http_fuzz.game_request(draw(st.randoms(use_true_random=False)))
+    )
     rng = draw(st.randoms(use_true_random=False))
     mutator = Mutator(rng, [seed], http_fuzz._DICTIONARY)
     mutated, _ = mutator.mutate(seed)
     return mutated
 
 
-@FUZZ
+@settings(FUZZ, max_examples=400)
 @given(data=mutated_requests(), rng=st.randoms(use_true_random=False))
 def test_mutated_requests_keep_the_invariants(data: bytes, rng: random.Random) -> None:
     http_fuzz.check_http(data, rng, bytewise=len(data) < 300)
 
 
-@FUZZ
+@settings(FUZZ, max_examples=400)
 @given(data=st.binary(max_size=400), rng=st.randoms(use_true_random=False))
 def test_random_bytes_keep_the_invariants(data: bytes, rng: random.Random) -> None:
     http_fuzz.check_http(data, rng, bytewise=True, oracle=False)

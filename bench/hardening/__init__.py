@@ -1,2 +1,1 @@
-"""Hardening tools for issue 10: fuzzers of the HTTP and WebSocket parsers
-(in-process and through a running server). See docs/hardening.md."""
+"""Hardening measurements: scripts that attack a running catalina_py on loopback and check a bound."""

@@ -25,7 +25,7 @@ Run (1,000,000 inputs on 2 processes, at most 30 minutes)::
     .venv/bin/python bench/hardening/http_fuzz.py --count 1000000 --workers 2 --seconds 1800
 
 Reproducers of any failure are written to ``--out`` (default
-``bench/hardening/crashes/``); ``--replay FILE`` re-checks one.
+``$TMPDIR/catalina_py-fuzz``); ``--replay FILE`` re-checks one.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ import multiprocessing
 import random
 import re
 import sys
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -606,7 +607,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seconds", type=float, default=1800, help="stop after this long even if count is not reached")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "crashes"))
+    ap.add_argument(
+        "--out",
+        default=str(Path(tempfile.gettempdir()) / "catalina_py-fuzz"),
+        help="where reproducers of failures go (default: $TMPDIR/catalina_py-fuzz)",
+    )
     ap.add_argument("--replay", help="re-check one saved input and print the outcome")
     a = ap.parse_args(argv)
     if a.replay:

@@ -113,7 +113,7 @@ def _send(sock: socket.socket, data: bytes) -> bool:
         sock.sendall(data)
         sock.shutdown(socket.SHUT_WR)
         return True
-    except (BrokenPipeError, ConnectionResetError):
+    except OSError:  # EPIPE, ECONNRESET, or ENOTCONN from shutdown()
         return False
 
 
@@ -339,7 +339,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=8, help="client threads (half HTTP, half WebSocket)")
     ap.add_argument("--timeout", type=float, default=10.0, help="per exchange, seconds")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "crashes"))
+    ap.add_argument(
+        "--out",
+        default=str(Path(tempfile.gettempdir()) / "catalina_py-fuzz"),
+        help="where reproducers of failures go (default: $TMPDIR/catalina_py-fuzz)",
+    )
     a = ap.parse_args(argv)
     tally = Tally(Path(a.out))
     with tempfile.TemporaryDirectory(prefix="catalina-fuzz-") as tmp:

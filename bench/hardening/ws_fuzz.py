@@ -35,6 +35,7 @@ import argparse
 import multiprocessing
 import random
 import sys
+import tempfile
 import time
 import zlib
 from collections import Counter
@@ -541,7 +542,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seconds", type=float, default=1800)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "crashes"))
+    ap.add_argument(
+        "--out",
+        default=str(Path(tempfile.gettempdir()) / "catalina_py-fuzz"),
+        help="where reproducers of failures go (default: $TMPDIR/catalina_py-fuzz)",
+    )
     a = ap.parse_args(argv)
     start = time.time()
     per = a.count // a.workers

@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import random
+import re
 import sys
 import tempfile
 import time
@@ -536,6 +537,28 @@ def _worker(args: tuple[int, int, float]) -> tuple[Counter[str], list[tuple[str,
     return counts, failures, done
 
 
+def _replay(path: Path) -> int:
+    """Re-check a saved reproducer with the settings written beside it."""
+    note = path.with_suffix(".txt").read_text() if path.with_suffix(".txt").exists() else ""
+
+    def setting(name: str, default: str) -> str:
+        m = re.search(rf"{name}=(\w+)", note)
+        return m.group(1) if m else default
+
+    case = WsCase(
+        path.read_bytes(),
+        setting("deflate", "False") == "True",
+        setting("client_no_context_takeover", "False") == "True",
+        int(setting("client_max_window_bits", "15")),
+        int(setting("max_text", "65536")),
+        int(setting("max_binary", "65536")),
+        "replay",
+    )
+    print(case.describe())
+    print(check_ws(case, random.Random(0), bytewise=True))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--count", type=int, default=100_000, help="inputs in all (default 100000)")
@@ -547,7 +570,10 @@ def main(argv: list[str] | None = None) -> int:
         default=str(Path(tempfile.gettempdir()) / "catalina_py-fuzz"),
         help="where reproducers of failures go (default: $TMPDIR/catalina_py-fuzz)",
     )
+    ap.add_argument("--replay", help="re-check one saved input (FILE.bin; its settings are read from FILE.txt)")
     a = ap.parse_args(argv)
+    if a.replay:
+        return _replay(Path(a.replay))
     start = time.time()
     per = a.count // a.workers
     jobs = [

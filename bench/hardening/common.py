@@ -27,7 +27,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent.parent
@@ -184,14 +184,24 @@ def new_base(prefix: str) -> Path:
 
 
 def start_server(
-    base: Path, connector_attrs: str = "", examples: bool = True, log_pattern: str = "common"
+    base: Path,
+    connector_attrs: str = "",
+    examples: bool = True,
+    log_pattern: str = "common",
+    prepare: Callable[[Path], None] | None = None,
+    server_xml: str | None = None,
 ) -> CatalinaProcess:
-    """Starts catalina_py in *base* with the examples webapp (optional) and ``hard``."""
+    """Starts catalina_py in *base* with the examples webapp (optional) and
+    ``hard``; *prepare* gets *base* after the webapps are copied, before the start."""
     webapps: dict[str, Path] = {}
     if examples:
         webapps["examples"] = REPO / "webapps" / "examples"
-    server = CatalinaProcess(base, webapps=webapps, connector_attrs=connector_attrs, log_pattern=log_pattern)
+    server = CatalinaProcess(
+        base, webapps=webapps, connector_attrs=connector_attrs, log_pattern=log_pattern, server_xml=server_xml
+    )
     write_hard_webapp(base / "webapps")
+    if prepare is not None:
+        prepare(base)
     return server.start(timeout=60)
 
 

@@ -115,7 +115,7 @@ class RecordServlet(HttpServlet):
         with _lock, open(path, "a") as log:
             log.write(line + "\\n")
         response.set_content_type("text/plain")
-        response.get_writer().write("recorded %d\\n" % read)
+        response.get_writer().write("recorded %d %s\\n" % (read, request.get_request_uri()))
 
 
 class HeaderServlet(HttpServlet):

@@ -167,13 +167,13 @@ HEADER = [
 ]
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--rss-mib", type=float, default=64.0)
     parser.add_argument("--tomcat", action="store_true", help="run the same cases against Tomcat 10.1 too")
     parser.add_argument("--connector-attrs", default="")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     size = args.size_mib * MIB
     base = new_base("bodies")
     server = start_server(base, connector_attrs=args.connector_attrs, examples=False)

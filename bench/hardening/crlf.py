@@ -3,7 +3,7 @@
 set by a servlet from a query parameter: each must be refused (an error page)
 or encoded, never a split response.
 
-    .venv/bin/python bench/hardening/crlf.py
+    .venv/bin/python bench/hardening/crlf.py [--tomcat]
 
 Servlets: the probe webapp's ``/hard/header?v=`` (``set_header("X-Echo", v)``),
 ``/hard/redirect?to=`` (``send_redirect(to)``) and the examples' cookie servlet
@@ -18,12 +18,14 @@ injected``, or the bytes after it hold a second status line. "No answer"
 
 from __future__ import annotations
 
+import argparse
 import sys
 import urllib.parse
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
 
+from bench.hardening import tomcat  # noqa: E402
 from bench.hardening.common import http_get, new_base, print_table, start_server, verdict  # noqa: E402
 
 INJECTIONS = [
@@ -67,11 +69,44 @@ def judge(data: bytes) -> tuple[str, bool]:
     return status + (" raw CTL in head" if raw else ""), split
 
 
-def main() -> int:
+def echoed(data: bytes) -> bytes:
+    """The X-Echo or Location line of a raw response (or its status line when there is none)."""
+    head = data.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+    found = [ln for ln in head[1:] if ln.lower().startswith((b"x-echo:", b"location:"))]
+    if found:
+        return found[0]
+    return b"(no such line)" if head[0].startswith(b"HTTP/") else b"(no answer)"
+
+
+def compare_tomcat(ours: dict[str, bytes]) -> list[list]:
+    """The header and redirect cases against a private Tomcat 10.1; rows where the echoed line differs."""
+    tc = tomcat.Tomcat(new_base("crlf-tomcat")).start()
+    print(f"tomcat pid {tc.pid} port {tc.port} base {tc.base}")
+    rows = []
+    try:
+        for where, value, target in cases():
+            if where not in ("header", "redirect"):
+                continue
+            _, data = http_get(tc.port, target)
+            theirs = echoed(data).replace(f"http://127.0.0.1:{tc.port}".encode(), b"")
+            mine = ours[target]
+            rows.append(
+                [where, repr(value)[:40], repr(mine)[:60], repr(theirs)[:60], "same" if mine == theirs else "DIFFERENT"]
+            )
+    finally:
+        tc.stop()
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tomcat", action="store_true", help="compare the header/redirect lines with Tomcat 10.1")
+    args = parser.parse_args(argv)
     base = new_base("crlf")
     server = start_server(base)
     print(f"server pid {server.proc.pid} port {server.port} base {base}")
     rows = []
+    ours: dict[str, bytes] = {}
     tally: dict[tuple[str, str], int] = {}
     splits = 0
     silent = 0
@@ -79,6 +114,7 @@ def main() -> int:
     try:
         for where, value, target in cases():
             status, data = http_get(server.port, target)
+            ours[target] = echoed(data).replace(f":{server.port}".encode(), b"")
             outcome, split = judge(data)
             tally[(where, outcome)] = tally.get((where, outcome), 0) + 1
             splits += split
@@ -103,6 +139,14 @@ def main() -> int:
         [[w, o, n] for (w, o), n in sorted(tally.items())],
     )
     print_table("Selected responses", ["where", "value", "outcome", "what the head carried"], rows)
+    if args.tomcat and tomcat.available():
+        compared = compare_tomcat(ours)
+        print_table(
+            "Header and redirect lines, catalina_py vs Tomcat 10.1 (host:port removed)",
+            ["where", "value", "catalina_py", "Tomcat", ""],
+            [r for r in compared if r[4] != "same"],
+        )
+        print(f"{sum(r[4] == 'same' for r in compared)} of {len(compared)} the same")
     return verdict(
         [
             ("never a split response", splits == 0, f"{splits} split of {len(cases())}"),

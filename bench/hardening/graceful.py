@@ -205,14 +205,14 @@ def lifecycle() -> list[list]:
     return rows
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--load", type=float, default=3.0, help="seconds of chat before SIGTERM")
     parser.add_argument("--rate", type=float, default=20.0, help="messages a second per client")
     parser.add_argument("--grace", type=float, default=10.0)
     parser.add_argument("--skip-lifecycle", action="store_true")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     base = new_base("graceful")
     server = start_server(base)
     pid = server.proc.pid

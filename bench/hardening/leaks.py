@@ -109,7 +109,7 @@ def settle(port: int, pid: int, baseline: dict, seconds: float) -> tuple[dict, d
         time.sleep(0.5)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--connections", type=int, default=20000)
     parser.add_argument("--websockets", type=int, default=2000)
@@ -117,7 +117,7 @@ def main() -> int:
     parser.add_argument("--rss-mib", type=float, default=5.0, help="RSS growth allowed after the load")
     parser.add_argument("--settle", type=float, default=30.0, help="seconds to wait for fds/greenlets to come back")
     parser.add_argument("--connector-attrs", default='connectionTimeout="5000"')
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     base = new_base("leaks")
     server = start_server(base, connector_attrs=args.connector_attrs)
     pid = server.proc.pid

@@ -131,7 +131,7 @@ def summarise(results: list[dict], kind: str, timeout_s: float | None, slack: fl
     return row, ok, detail
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--slow", type=int, default=1000, help="slow connections (half trickle, half silent)")
     parser.add_argument("--interval", type=float, default=2.0, help="seconds between a trickler's bytes")
@@ -142,7 +142,7 @@ def main() -> int:
     parser.add_argument("--probe", type=int, default=2000, help="requests of the normal client, each phase")
     parser.add_argument("--slack", type=float, default=2.0, help="seconds a close may come after its timeout")
     parser.add_argument("--p99-factor", type=float, default=2.0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     base = new_base("slowloris")
     attrs = f'connectionTimeout="{args.connection_timeout_ms}" {args.connector_attrs}'

@@ -21,6 +21,7 @@ answer. Skips (exit 0 with a message) when nginx is not installed.
 
 from __future__ import annotations
 
+import argparse
 import collections
 import os
 import re
@@ -209,7 +210,8 @@ def statuses(data: bytes) -> list[str]:
     return [m.decode() for m in re.findall(rb"HTTP/1\.[01] (\d{3})", data)]
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)
     if NGINX is None:
         print("nginx is not installed: nothing measured")
         return 0

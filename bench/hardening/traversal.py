@@ -254,13 +254,13 @@ def fetch(port: int, target: str) -> bytes:
     return b"".join(chunks)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
         "--limit", type=int, default=0, help="send only every k-th target so that at most N go (0: all)"
     )
     parser.add_argument("--parallel", type=int, default=8)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     all_targets = targets()
     if args.limit and len(all_targets) > args.limit:
         step = -(-len(all_targets) // args.limit)

@@ -59,7 +59,15 @@ async def open_all(
     return conns, errors
 
 
-def main() -> int:
+def safe_stats(port: int) -> dict:
+    """/hard/stats, or {"error": ...} when the server does not answer it."""
+    try:
+        return inner_stats(port)
+    except (OSError, RuntimeError) as exc:
+        return {"error": type(exc).__name__}
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sockets", type=int, default=10000)
     parser.add_argument("--hold", type=float, default=60.0, help="seconds the sockets stay idle")
@@ -68,7 +76,7 @@ def main() -> int:
     parser.add_argument("--connector-attrs", default="")
     parser.add_argument("--probe", type=int, default=1000)
     parser.add_argument("--p99-factor", type=float, default=2.0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
@@ -81,7 +89,7 @@ def main() -> int:
         with concurrent.futures.ProcessPoolExecutor(1) as pool:
             pool.submit(latency_probe, server.port, 200).result()
             baseline = pool.submit(latency_probe, server.port, args.probe).result()
-            samples.append(("before", proc_sample(pid), inner_stats(server.port)))
+            samples.append(("before", proc_sample(pid), safe_stats(server.port)))
 
             async def scenario() -> dict:
                 t0 = time.monotonic()
@@ -93,11 +101,9 @@ def main() -> int:
                 during = await loop.run_in_executor(
                     None, lambda: pool.submit(latency_probe, server.port, args.probe, budget=60.0).result()
                 )
-                try:
-                    stats = await loop.run_in_executor(None, inner_stats, server.port)
-                except (OSError, RuntimeError) as exc:
-                    stats = {"error": str(exc)}
+                stats = await loop.run_in_executor(None, safe_stats, server.port)
                 samples.append(("held", proc_sample(pid), stats))
+                print(f"HTTP while held: {during}", flush=True)
                 rest = args.hold - (time.monotonic() - hold_start)
                 if rest > 0:
                     await asyncio.sleep(rest)
@@ -145,8 +151,8 @@ def main() -> int:
 
             result = asyncio.run(scenario())
             time.sleep(2)
-            samples.append(("after close", proc_sample(pid), inner_stats(server.port)))
-            after = pool.submit(latency_probe, server.port, args.probe).result()
+            samples.append(("after close", proc_sample(pid), safe_stats(server.port)))
+            after = pool.submit(latency_probe, server.port, args.probe, budget=60.0).result()
     finally:
         code = server.stop()
     during = result["during"]

@@ -228,6 +228,13 @@ def targets() -> list[tuple[str, str]]:
             out.append((f"/examples/websocket/{dots}/{'/'.join(path)}", aim))
             out.append((f"/hard/{dots}/examples/{'/'.join(path)}", aim))
             out.append((f"/{dots}/examples/{'/'.join(path)}", aim))
+    for evil in (
+        "//evil.example/..;/examples/websocket",
+        "//evil.example/%2e%2e/examples",
+        "/\\evil.example/..;/examples/websocket",
+        "///evil.example/..;/examples/websocket",
+    ):
+        out.append((evil, "none"))
     for path, aim in LINKS:
         out.append((f"/examples/{path}", aim))
         out.append((f"/examples/./{path}", aim))
@@ -269,6 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     server = start_server(base, prepare=plant)
     print(f"server pid {server.proc.pid} port {server.port} base {base}; {len(all_targets)} requests")
     leaks: list[tuple[str, str, str]] = []
+    redirects: list[tuple[str, str, str]] = []
     statuses: dict[str, int] = {}
     per_aim: dict[str, dict[str, int]] = {}
     try:
@@ -285,6 +293,19 @@ def main(argv: list[str] | None = None) -> int:
                 statuses[status] = statuses.get(status, 0) + 1
                 row = per_aim.setdefault(aim, {})
                 row[status] = row.get(status, 0) + 1
+                location = next(
+                    (
+                        ln[9:].strip()
+                        for ln in data.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+                        if ln.lower().startswith(b"location:")
+                    ),
+                    None,
+                )
+                if location is not None and (
+                    location.startswith(b"//")
+                    or (b"://" in location and not location.split(b"://", 1)[1].startswith(b"127.0.0.1"))
+                ):
+                    redirects.append((target, location.decode(errors="replace"), status))
                 for name, marker in markers.items():
                     if marker in data:
                         leaks.append((target, name, status))
@@ -304,6 +325,8 @@ def main(argv: list[str] | None = None) -> int:
         print_table("Leaks (canary found in the response)", ["target", "canary", "status"], leaks[:60])
         if len(leaks) > 60:
             print(f"... and {len(leaks) - 60} more")
+    if redirects:
+        print_table("Redirects to another host", ["target", "Location", "status"], redirects[:20])
     traceback = "Traceback" in server.output()
     return verdict(
         [

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Slowloris: N slow connections (half trickle a header byte every few seconds,
-half stay silent) while a normal client runs; the normal client's p99 must stay
+half stay silent; with --body-timeout-ms a third kind sends a whole head and then
+trickles its body) while a normal client runs; the normal client's p99 must stay
 within 2x its baseline of the same run, and every slow connection must be closed
 by the server at its configured timeout.
 
@@ -31,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
 from bench.hardening.common import latency_probe, new_base, percentile, print_table, start_server, verdict  # noqa: E402
 
 HEAD = b"GET /examples/servlets/helloworld HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "
+BODY_HEAD = b"POST /hard/read HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n\r\n"
 
 
 async def slow_client(port: int, kind: str, interval: float, max_wait: float, started: float) -> dict:
@@ -57,11 +59,13 @@ async def slow_client(port: int, kind: str, interval: float, max_wait: float, st
         closed_after = time.monotonic() - t0
 
     watcher = asyncio.create_task(watch())
+    if kind == "body":
+        writer.write(BODY_HEAD)
     deadline = t0 + max_wait
     try:
         while not watcher.done() and time.monotonic() < deadline:
-            if kind == "trickle":
-                byte = HEAD[sent : sent + 1] or b"a"
+            if kind in ("trickle", "body"):
+                byte = (HEAD[sent : sent + 1] or b"a") if kind == "trickle" else b"x"
                 try:
                     writer.write(byte)
                     await writer.drain()
@@ -88,11 +92,11 @@ async def slow_client(port: int, kind: str, interval: float, max_wait: float, st
     }
 
 
-async def run_slow(port: int, count: int, interval: float, max_wait: float, ready: asyncio.Event | None) -> list[dict]:
+async def run_slow(port: int, count: int, interval: float, max_wait: float, kinds: list[str]) -> list[dict]:
     started = time.monotonic()
     tasks = []
     for i in range(count):
-        kind = "trickle" if i % 2 == 0 else "silent"
+        kind = kinds[i % len(kinds)]
         tasks.append(asyncio.create_task(slow_client(port, kind, interval, max_wait, started)))
         if i % 100 == 99:
             await asyncio.sleep(0.05)
@@ -137,6 +141,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interval", type=float, default=2.0, help="seconds between a trickler's bytes")
     parser.add_argument("--connection-timeout-ms", type=int, default=10000)
     parser.add_argument("--head-timeout-ms", type=int, default=0, help="the head deadline configured (0: none)")
+    parser.add_argument(
+        "--body-timeout-ms", type=int, default=0, help="the body deadline configured (0: none; adds body tricklers)"
+    )
     parser.add_argument("--connector-attrs", default="", help="extra Connector attributes (the head deadline)")
     parser.add_argument("--max-wait", type=float, default=60.0, help="seconds a slow connection waits at most")
     parser.add_argument("--probe", type=int, default=2000, help="requests of the normal client, each phase")
@@ -144,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--p99-factor", type=float, default=2.0)
     args = parser.parse_args(argv)
 
+    kinds = ["trickle", "silent"] + (["body"] if args.body_timeout_ms else [])
     base = new_base("slowloris")
     attrs = f'connectionTimeout="{args.connection_timeout_ms}" {args.connector_attrs}'
     server = start_server(base, connector_attrs=attrs)
@@ -154,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
             baseline = pool.submit(latency_probe, server.port, args.probe).result()
 
             async def attack() -> tuple[list[dict], dict]:
-                slow = asyncio.create_task(run_slow(server.port, args.slow, args.interval, args.max_wait, None))
+                slow = asyncio.create_task(run_slow(server.port, args.slow, args.interval, args.max_wait, kinds))
                 await asyncio.sleep(min(3.0, args.connection_timeout_ms / 4000))  # let them all connect
                 loop = asyncio.get_running_loop()
                 under = await loop.run_in_executor(
@@ -180,10 +188,20 @@ def main(argv: list[str] | None = None) -> int:
     head_s = args.head_timeout_ms / 1000 if args.head_timeout_ms else None
     trow, tok, tdetail = summarise(results, "trickle", head_s, args.slack)
     srow, sok, sdetail = summarise(results, "silent", args.connection_timeout_ms / 1000, args.slack)
+    rows = [trow, srow]
+    checks = [
+        ("silent closed at connectionTimeout", sok, sdetail),
+        ("tricklers closed at the head deadline", tok, tdetail),
+    ]
+    if args.body_timeout_ms:
+        brow, bok, bdetail = summarise(results, "body", args.body_timeout_ms / 1000, args.slack)
+        rows.append(brow)
+        checks.append(("body tricklers closed at the body deadline", bok, bdetail))
     print_table(
-        f"Slow connections (trickle: one header byte every {args.interval:g} s; silent: nothing), close time in s from connect",
+        f"Slow connections (trickle: one header byte every {args.interval:g} s; silent: nothing; body: a whole head "
+        f"then one body byte every {args.interval:g} s), close time in s from connect",
         ["kind", "count", "refused", "timeout s", "closed", "never", "min", "p50", "max", "early", "late", "answers"],
-        [trow, srow],
+        rows,
     )
     bound = args.p99_factor * baseline["p99_ms"]
     return verdict(
@@ -193,9 +211,8 @@ def main(argv: list[str] | None = None) -> int:
                 under["p99_ms"] <= bound and under["failures"] == 0,
                 f"{under['p99_ms']:.2f} ms vs {baseline['p99_ms']:.2f} ms (bound {bound:.2f}), {under['failures']} failures",
             ),
-            ("silent closed at connectionTimeout", sok, sdetail),
-            ("tricklers closed at the head deadline", tok, tdetail),
         ]
+        + checks
     )
 
 

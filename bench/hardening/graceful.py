@@ -4,14 +4,16 @@ bin/startup.sh: every message the server accepted is delivered, every socket
 gets 1001, the stop takes no longer than the grace period, and no stale PID
 file or busy port is left.
 
-    .venv/bin/python bench/hardening/graceful.py [--clients 50] [--load 3] [--rate 20] [--grace 10]
+    .venv/bin/python bench/hardening/graceful.py [--clients 20] [--load 3] [--rate 20] [--grace 10] [--stalled 0]
 
-Part 1: N clients join the examples' chat (/examples/websocket/chat?name=cK);
+Part 1: N clients join (and, with --stalled K, K more that never read) the examples' chat (/examples/websocket/chat?name=cK);
 each sends ``cK-i`` --rate times a second. After --load seconds the script
 sends SIGTERM to the server's PID and the clients keep sending until their
 socket closes. A message counts as accepted when at least one client received
 it back (the chat broadcasts to every open session, the sender included);
-it is delivered when every client received it. The stop time is from SIGTERM
+it is delivered when every reading client received it. The client is one
+asyncio process: at clients x rate x clients frames a second beyond ~10,000 it
+cannot read as fast as the server sends, and becomes a slow reader itself. The stop time is from SIGTERM
 to the process's exit; the grace is the Endpoint's (10 s, not configurable).
 
 Part 2 (bin/startup.sh with CATALINA_BASE a temporary directory): start,
@@ -40,10 +42,13 @@ from bench.hardening import wsclient  # noqa: E402
 from bench.hardening.common import REPO, new_base, print_table, start_server, verdict  # noqa: E402
 
 
-async def chat(port: int, pid: int, clients: int, load: float, rate: float) -> dict:
+async def chat(port: int, pid: int, clients: int, load: float, rate: float, stalled: int) -> dict:
     conns = []
     for k in range(clients):
         conns.append(await wsclient.connect(port, f"/examples/websocket/chat?name=c{k}", 10))
+    stuck = []
+    for k in range(stalled):
+        stuck.append(await wsclient.connect(port, f"/examples/websocket/chat?name=stalled{k}", 10, read=False))
     await asyncio.sleep(0.5)
     sent: dict[int, int] = {k: 0 for k in range(clients)}
     stop_sending = asyncio.Event()
@@ -71,6 +76,8 @@ async def chat(port: int, pid: int, clients: int, load: float, rate: float) -> d
             await asyncio.wait_for(asyncio.shield(c.task), 5)
         except TimeoutError:
             c.abort()
+    for c in stuck:
+        c.abort()
     received = [set(m for m in c.messages if ": c" in m) for c in conns]
     accepted = set().union(*received)
     missing = sum(len(accepted - r) for r in received)
@@ -207,10 +214,13 @@ def lifecycle() -> list[list]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--load", type=float, default=3.0, help="seconds of chat before SIGTERM")
     parser.add_argument("--rate", type=float, default=20.0, help="messages a second per client")
     parser.add_argument("--grace", type=float, default=10.0)
+    parser.add_argument(
+        "--stalled", type=int, default=0, help="extra clients that join and never read (their buffers fill up)"
+    )
     parser.add_argument("--skip-lifecycle", action="store_true")
     args = parser.parse_args(argv)
     base = new_base("graceful")
@@ -218,12 +228,12 @@ def main(argv: list[str] | None = None) -> int:
     pid = server.proc.pid
     print(f"server pid {pid} port {server.port} base {base}")
     try:
-        result = asyncio.run(chat(server.port, pid, args.clients, args.load, args.rate))
+        result = asyncio.run(chat(server.port, pid, args.clients, args.load, args.rate, args.stalled))
     finally:
         server.stop()
     port_after = port_free(server.port)
     print_table(
-        f"Chat: {args.clients} clients x {args.rate:g} msg/s for {args.load:g} s, then SIGTERM",
+        f"Chat: {args.clients} clients x {args.rate:g} msg/s ({args.stalled} stalled) for {args.load:g} s, then SIGTERM",
         [
             "sent",
             "accepted (echoed to someone)",

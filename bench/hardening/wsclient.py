@@ -100,8 +100,10 @@ class WsConn:
             self.writer.close()
 
 
-async def connect(port: int, path: str, timeout: float = 30.0) -> WsConn:
-    """Opens a WebSocket to ``ws://127.0.0.1:port/path`` (no Origin, no extensions)."""
+async def connect(port: int, path: str, timeout: float = 30.0, read: bool = True) -> WsConn:
+    """Opens a WebSocket to ``ws://127.0.0.1:port/path`` (no Origin, no
+    extensions); with *read* false nothing is read after the handshake (a
+    stalled client, whose receive buffer fills up)."""
     key = base64.b64encode(os.urandom(16))
     reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), timeout)
     writer.write(
@@ -121,5 +123,6 @@ async def connect(port: int, path: str, timeout: float = 30.0) -> WsConn:
         writer.close()
         raise ConnectionError("bad Sec-WebSocket-Accept")
     conn = WsConn(reader, writer)
-    conn.task = asyncio.create_task(conn.run())
+    if read:
+        conn.task = asyncio.create_task(conn.run())
     return conn

@@ -332,6 +332,11 @@ def main(argv: list[str] | None = None) -> int:
         [
             ("0 canary bytes served", not leaks, f"{len(leaks)} of {len(all_targets)} responses carried a canary"),
             (
+                "no redirect to another host",
+                not redirects,
+                f"{len(redirects)} Location values start with // or name a host",
+            ),
+            (
                 "sanity: /examples/index.html served",
                 sanity.startswith(b"HTTP/1.1 200"),
                 sanity[:15].decode(errors="replace"),

@@ -8,7 +8,8 @@ shipped: its servlets are the debug hooks the measurements need.
 
 - ``/hard/stats``: JSON of the server process as seen from inside: open file
   descriptors (``/proc/self/fd``), live greenlets (``gc.get_objects()``
-  filtered on ``greenlet.greenlet``), RSS (``/proc/self/status`` VmRSS);
+  filtered on ``greenlet.greenlet``), RSS (``/proc/self/status`` VmRSS),
+  the number of objects the garbage collector tracks, by type;
 - ``/hard/record``: counts and logs every request it sees (method, URI,
   content length, bytes read) to ``$CATALINA_BASE/logs/record.log``;
 - ``/hard/header?v=...`` and ``/hard/redirect?to=...``: set a response header
@@ -93,7 +94,13 @@ class StatsServlet(HttpServlet):
     def do_get(self, request, response):
         gc.collect()
         greenlets = sum(1 for o in gc.get_objects() if isinstance(o, greenlet.greenlet) and not o.dead)
-        data = {"fds": len(os.listdir("/proc/self/fd")), "greenlets": greenlets, "rss_kib": _rss_kib()}
+        objects = gc.get_objects()
+        by_type = {}
+        for o in objects:
+            name = type(o).__name__
+            by_type[name] = by_type.get(name, 0) + 1
+        data = {"fds": len(os.listdir("/proc/self/fd")), "greenlets": greenlets, "rss_kib": _rss_kib(),
+                "objects": len(objects), "by_type": by_type}
         response.set_content_type("application/json")
         response.get_writer().write(json.dumps(data))
 

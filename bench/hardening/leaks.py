@@ -175,6 +175,13 @@ def main(argv: list[str] | None = None) -> int:
         ["when", "fds", "fds (inside)", "greenlets", "RSS MiB", "waited s"],
         rows,
     )
+    grown = {
+        k: inside1["by_type"].get(k, 0) - v for k, v in inside0["by_type"].items() if inside1["by_type"].get(k, 0) - v
+    }
+    grown.update({k: v for k, v in inside1["by_type"].items() if k not in inside0["by_type"]})
+    top = sorted(grown.items(), key=lambda kv: -abs(kv[1]))[:12]
+    print(f"objects tracked by gc: {inside0['objects']} at the baseline, {inside1['objects']} settled")
+    print_table("Object types whose count changed (baseline -> settled)", ["type", "change"], top or [["(none)", 0]])
     growth = (outside1["rss_kib"] - outside0["rss_kib"]) / 1024
     later = (outside1["rss_kib"] - after_first["rss_kib"]) / 1024
     return verdict(

@@ -16,7 +16,9 @@ shipped: its servlets are the debug hooks the measurements need.
   or a redirect target from a query parameter (CRLF tests);
 - ``/hard/read``: reads the whole body in 64 KiB pieces, answers the count;
 - ``/hard/form``: ``get_parameter`` on a form POST (maxPostSize);
-- ``/hard/ignore``: answers without reading the body (maxSwallowSize).
+- ``/hard/ignore``: answers without reading the body (maxSwallowSize);
+- ``/hard/gc``: the garbage collector's pauses (count, total and longest per
+  generation) since its first GET.
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ HARD_SERVLETS = {
     "read": "/read",
     "form": "/form",
     "ignore": "/ignore",
+    "gc": "/gc",
 }
 
 HARD_PY = '''"""Debug hooks of the hardening scripts (bench/hardening/common.py)."""
@@ -74,6 +77,7 @@ import gc
 import json
 import os
 import threading
+import time
 
 import greenlet
 
@@ -157,6 +161,34 @@ class FormServlet(HttpServlet):
         value = request.get_parameter("a")
         response.set_content_type("text/plain")
         response.get_writer().write("a=%s\\n" % (None if value is None else len(value)))
+
+
+_gc_pauses = {}
+_gc_started = [0.0]
+
+
+def _on_gc(phase, info):
+    if phase == "start":
+        _gc_started[0] = time.perf_counter()
+    else:
+        took = time.perf_counter() - _gc_started[0]
+        entry = _gc_pauses.setdefault(info["generation"], [0, 0.0, 0.0])
+        entry[0] += 1
+        entry[1] += took
+        entry[2] = max(entry[2], took)
+
+
+class GcServlet(HttpServlet):
+    """GET: the collector's pauses since the first GET (per generation:
+    count, total ms, max ms); the first GET starts the recording."""
+
+    def do_get(self, request, response):
+        if _on_gc not in gc.callbacks:
+            gc.callbacks.append(_on_gc)
+        data = {str(g): {"count": e[0], "total_ms": round(e[1] * 1000, 1), "max_ms": round(e[2] * 1000, 1)}
+                for g, e in sorted(_gc_pauses.items())}
+        response.set_content_type("application/json")
+        response.get_writer().write(json.dumps(data))
 
 
 class IgnoreServlet(HttpServlet):

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import concurrent.futures
+import json
 import resource
 import sys
 import time
@@ -30,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
 
 from bench.hardening import wsclient  # noqa: E402
 from bench.hardening.common import (  # noqa: E402
+    http_get,
     inner_stats,
     latency_probe,
     new_base,
@@ -57,6 +59,15 @@ async def open_all(
 
     await asyncio.gather(*(one() for _ in range(count)))
     return conns, errors
+
+
+def gc_pauses(port: int) -> dict:
+    """The /hard/gc hook's figures, or {"error": ...}."""
+    try:
+        status, data = http_get(port, "/hard/gc")
+        return json.loads(data.split(b"\r\n\r\n", 1)[1]) if status == 200 else {"error": status}
+    except (OSError, ValueError) as exc:
+        return {"error": type(exc).__name__}
 
 
 def safe_stats(port: int) -> dict:
@@ -90,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
             pool.submit(latency_probe, server.port, 200).result()
             baseline = pool.submit(latency_probe, server.port, args.probe).result()
             samples.append(("before", proc_sample(pid), safe_stats(server.port)))
+            http_get(server.port, "/hard/gc")  # starts recording the collector's pauses
 
             async def scenario() -> dict:
                 t0 = time.monotonic()
@@ -101,9 +113,11 @@ def main(argv: list[str] | None = None) -> int:
                 during = await loop.run_in_executor(
                     None, lambda: pool.submit(latency_probe, server.port, args.probe, budget=60.0).result()
                 )
+                gc_before = await loop.run_in_executor(None, gc_pauses, server.port)
                 stats = await loop.run_in_executor(None, safe_stats, server.port)
                 samples.append(("held", proc_sample(pid), stats))
                 print(f"HTTP while held: {during}", flush=True)
+                print(f"garbage collector pauses (opening + the HTTP phase): {gc_before}", flush=True)
                 rest = args.hold - (time.monotonic() - hold_start)
                 if rest > 0:
                     await asyncio.sleep(rest)

@@ -16,6 +16,7 @@ Options ``-Dname=value`` set properties for ``${name}`` in server.xml.
 from __future__ import annotations
 
 import argparse
+import atexit
 import logging
 import os
 import platform
@@ -46,9 +47,18 @@ class Layout:
 
     @classmethod
     def from_environment(cls, defines: dict[str, str] | None = None) -> Layout:
-        home = os.environ.get("CATALINA_HOME") or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        base = os.environ.get("CATALINA_BASE") or home
-        return cls(os.path.abspath(home), os.path.abspath(base), dict(defines or {}))
+        """The layout from ``-Dcatalina.home``/``-Dcatalina.base`` (as
+        Tomcat's Bootstrap reads its system properties), else the
+        environment variables ``CATALINA_HOME``/``CATALINA_BASE``, else the
+        install this package belongs to."""
+        defines = dict(defines or {})
+        home = (
+            defines.get("catalina.home")
+            or os.environ.get("CATALINA_HOME")
+            or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        )
+        base = defines.get("catalina.base") or os.environ.get("CATALINA_BASE") or home
+        return cls(os.path.abspath(home), os.path.abspath(base), defines)
 
     def conf(self, name: str) -> str:
         """A file of ``conf/``: the instance's own, else the install's (as
@@ -242,6 +252,8 @@ def _parse_args(argv: list[str]) -> tuple[argparse.Namespace, dict[str, str]]:
 
 
 def pid_file(layout: Layout) -> str:
+    """The PID file ``start`` writes: ``$CATALINA_PID``, else
+    ``logs/catalina.pid`` of CATALINA_BASE."""
     return os.environ.get("CATALINA_PID") or os.path.join(layout.base, "logs", "catalina.pid")
 
 
@@ -253,33 +265,142 @@ def _read_pid(path: str) -> int | None:
         return None
 
 
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+#: Whether this system has a /proc that tells a process's state and command line.
+_HAVE_PROC = os.path.isdir("/proc/self")
+
+
+def _proc_state(pid: int) -> str | None:
+    """The state letter of ``/proc/PID/stat`` (``R``, ``S``, ``Z``...), an
+    empty string when there is no such process, None without /proc."""
+    if not _HAVE_PROC:
+        return None
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+    except FileNotFoundError:
+        return ""
+    except OSError:
+        return None
+    # "pid (comm) S ...": comm may hold spaces and parentheses.
+    rest = stat[stat.rfind(b")") + 1 :].split()
+    return rest[0].decode("ascii", "replace") if rest else None
+
+
 def _alive(pid: int) -> bool:
+    """Whether *pid* names a running process. A zombie (exited, not yet
+    reaped by its parent) is not running; one that is our child is reaped."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
+        pass
+    state = _proc_state(pid)
+    if state in ("Z", "X", ""):
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        return False
+    if state is not None:
         return True
-    try:  # a zombie child of ours counts as gone
+    try:  # no /proc: a zombie child of ours counts as gone
         done, _ = os.waitpid(pid, os.WNOHANG)
         return done == 0
     except ChildProcessError:
         return True
 
 
+def _is_this_container(pid: int, layout: Layout) -> bool:
+    """Whether the running process *pid* is catalina_py serving this
+    CATALINA_BASE, judged from ``/proc/PID/cmdline`` (``start`` puts
+    ``-Dcatalina.base=BASE`` there, as Tomcat's java command line has it)
+    or, for a server started otherwise, its ``CATALINA_BASE``. True when it
+    cannot be told (no /proc, not readable), so that ``start`` refuses
+    rather than run a second server on the same base."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            args = fh.read().split(b"\0")
+    except FileNotFoundError:
+        return not _HAVE_PROC
+    except OSError:
+        return True
+    if not any(b"catalina_py" in arg or b"catalina-py" in arg for arg in args):
+        return False  # the PID was reused by another program
+    bases = [arg[len(b"-Dcatalina.base=") :] for arg in args if arg.startswith(b"-Dcatalina.base=")]
+    if bases:
+        return os.fsencode(layout.base) in bases
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as fh:
+            environ = fh.read().split(b"\0")
+    except OSError:
+        return True
+    for entry in environ:
+        if entry.startswith(b"CATALINA_BASE="):
+            return os.path.abspath(os.fsdecode(entry[len(b"CATALINA_BASE=") :])) == layout.base
+    return layout.base == layout.home
+
+
+def _running_server(pidfile: str, layout: Layout) -> tuple[int | None, str]:
+    """The PID of the server the PID file names if it is running, else
+    None and why the file is stale ("" when there is no PID file)."""
+    pid = _read_pid(pidfile)
+    if pid is None:
+        return None, "unreadable" if os.path.exists(pidfile) else ""
+    if not _alive(pid):
+        return None, f"PID {pid} is not running"
+    if not _is_this_container(pid, layout):
+        return None, f"PID {pid} is another program, not catalina_py for {layout.base}"
+    return pid, ""
+
+
+def remove_pid_file_at_exit(layout: Layout) -> None:
+    """Make this process remove the PID file ``start`` wrote for it when it
+    exits: after a normal stop, SIGTERM/SIGINT (which stop the server
+    gracefully) or an error. Only a file naming this process is removed
+    (``run`` in a terminal leaves another server's file alone). SIGKILL
+    cannot be caught: ``start`` and ``stop`` then see the PID is gone."""
+    path = pid_file(layout)
+    me = os.getpid()
+
+    def remove() -> None:
+        if _read_pid(path) == me:
+            _remove(path)
+
+    atexit.register(remove)
+
+    def exit_on_signal(signum: int, frame: Any) -> None:
+        # Until the server installs its own graceful handlers: exit through
+        # SystemExit, so that atexit runs (the default action would not).
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, exit_on_signal)
+
+
 def cmd_start(layout: Layout, defines: dict[str, str], wait: float) -> int:
     """Start ``run`` in the background with output in logs/catalina.out, and
     wait until it serves (or fails), unlike Tomcat's fire-and-forget start."""
     pidfile = pid_file(layout)
-    old = _read_pid(pidfile)
-    if old is not None and _alive(old):
+    old, stale = _running_server(pidfile, layout)
+    if old is not None:
         print(f"catalina_py appears to be running with PID {old} (PID file {pidfile}); start aborted.")
         return 1
+    if stale:
+        print(f"Removing the stale PID file {pidfile} ({stale}).")
+        _remove(pidfile)
     logs = os.path.join(layout.base, "logs")
     os.makedirs(logs, exist_ok=True)
     out_path = os.path.join(logs, "catalina.out")
     offset = os.path.getsize(out_path) if os.path.exists(out_path) else 0
     env = dict(os.environ, CATALINA_HOME=layout.home, CATALINA_BASE=layout.base)
+    defines = dict(defines, **{"catalina.home": layout.home, "catalina.base": layout.base})
     args = [sys.executable, "-m", "catalina_py"] + [f"-D{k}={v}" for k, v in defines.items()] + ["run"]
     with open(out_path, "ab") as out, open(os.devnull, "rb") as devnull:
         proc = subprocess.Popen(
@@ -294,25 +415,33 @@ def cmd_start(layout: Layout, defines: dict[str, str], wait: float) -> int:
             with open(out_path, "rb") as fh:
                 fh.seek(offset)
                 sys.stdout.write(fh.read().decode("utf-8", "replace")[-4000:])
-            os.unlink(pidfile)
+            _remove(pidfile)
             return 1
         with open(out_path, "rb") as fh:
             fh.seek(offset)
             if b"Server startup in" in fh.read():
                 print(f"catalina_py started (PID {proc.pid}); output in {out_path}")
                 return 0
-        time.sleep(0.1)
+        time.sleep(0.05)
     print(f"catalina_py did not report start-up within {wait:.0f} s (PID {proc.pid}); see {out_path}")
     return 1
 
 
+#: How often ``stop`` looks whether the server has exited (seconds).
+STOP_POLL_INTERVAL = 0.01
+
+
 def cmd_stop(layout: Layout, defines: dict[str, str], wait: float) -> int:
-    """Send the shutdown command (SIGTERM when the port is disabled) and wait
-    for the process to exit."""
+    """Send the shutdown command (SIGTERM when the port is disabled or does
+    not answer) and wait for the process to exit, returning as soon as it
+    has."""
     from .config import load_server_xml
 
     pidfile = pid_file(layout)
-    pid = _read_pid(pidfile)
+    pid, stale = _running_server(pidfile, layout)
+    if stale:
+        print(f"Removing the stale PID file {pidfile} ({stale}).")
+        _remove(pidfile)
     try:
         config, _ = load_server_xml(os.path.join(layout.base, "conf", "server.xml"), layout.all_properties())
     except ConfigError as exc:
@@ -330,10 +459,8 @@ def cmd_stop(layout: Layout, defines: dict[str, str], wait: float) -> int:
                 "The server may not be running."
             )
     if not sent:
-        if pid is None or not _alive(pid):
+        if pid is None:
             print("No running catalina_py found (no shutdown port answered, no live PID file).")
-            if pid is not None:
-                os.unlink(pidfile)
             return 1
         os.kill(pid, signal.SIGTERM)
     if pid is None:
@@ -342,10 +469,11 @@ def cmd_stop(layout: Layout, defines: dict[str, str], wait: float) -> int:
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         if not _alive(pid):
-            os.unlink(pidfile)
+            if _read_pid(pidfile) == pid:
+                _remove(pidfile)
             print("catalina_py stopped.")
             return 0
-        time.sleep(0.1)
+        time.sleep(STOP_POLL_INTERVAL)
     print(f"catalina_py (PID {pid}) did not stop within {wait:.0f} s.")
     return 1
 
@@ -413,6 +541,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "stop":
         return cmd_stop(layout, defines, args.wait)
     # run
+    remove_pid_file_at_exit(layout)
     from gevent import monkey
 
     monkey.patch_all()

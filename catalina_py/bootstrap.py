@@ -215,40 +215,126 @@ def _configure_logging(level: str = "INFO") -> None:
     )
 
 
-def _parse_args(argv: list[str]) -> tuple[argparse.Namespace, dict[str, str]]:
-    defines: dict[str, str] = {}
-    rest = []
-    for arg in argv:
-        if arg.startswith("-D") and "=" in arg:
-            name, _, value = arg[2:].partition("=")
-            defines[name] = value
-        else:
-            rest.append(arg)
-    parser = argparse.ArgumentParser(
-        prog="catalina-py", description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+#: The commands, with the one-line help ``--help`` shows for each.
+COMMANDS: dict[str, str] = {
+    "run": "start the server in the foreground (Ctrl-C or SIGTERM stops it)",
+    "start": "start the server in the background (logs/catalina.out, PID file) and wait until it serves",
+    "stop": "stop the server through its shutdown port (SIGTERM when the port is disabled) and wait for it to exit",
+    "configtest": "read and check every configuration file and import every webapp's classes; start nothing",
+    "version": "print the versions of catalina_py, Python and the libraries it uses",
+    "tour": "the guided tour of the connector: plays a scenario and explains its trace (docs/tour.md)",
+}
+
+_DEFINES_HELP = """\
+properties:
+  -Dname=value          set the property "name" for ${name} in conf/server.xml
+                        and in context descriptors (also conf/catalina.properties;
+                        -D wins); -Dname alone sets it to ""
+  -Dcatalina.base=DIR   the instance (conf/, logs/, webapps/); default
+                        $CATALINA_BASE, else the install
+  -Dcatalina.home=DIR   the install; default $CATALINA_HOME, else the folder
+                        catalina_py is installed from
+
+environment:
+  CATALINA_HOME, CATALINA_BASE   as -Dcatalina.home, -Dcatalina.base
+  CATALINA_PID         the PID file of start/stop (default logs/catalina.pid)
+  CATALINA_LOG_LEVEL   the default of --log-level
+  CATALINA_TRACE=1, CATALINA_TRACE_FILE=PATH   the defaults of --trace, --trace-file
+"""
+
+_DESCRIPTION = """\
+catalina_py, a servlet container in Python that behaves as Apache Tomcat 10.1.
+Commands are those of Tomcat's catalina.sh (also bin/startup.sh, bin/shutdown.sh,
+bin/configtest.sh). 'catalina-py COMMAND --help' shows a command's options.
+"""
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    """The options of ``run`` (``start`` passes them on to its ``run``)."""
+    parser.add_argument(
+        "--log-level",
+        metavar="LEVEL",
+        default=os.environ.get("CATALINA_LOG_LEVEL", "INFO"),
+        help="DEBUG, INFO, WARNING or ERROR (default: $CATALINA_LOG_LEVEL, else INFO)",
     )
-    parser.add_argument("command", choices=["run", "start", "stop", "configtest", "version"])
-    parser.add_argument("--log-level", default=os.environ.get("CATALINA_LOG_LEVEL", "INFO"))
     parser.add_argument(
         "--trace",
         action="store_true",
         default=os.environ.get("CATALINA_TRACE", "") not in ("", "0", "false"),
-        help="run: log each connection's steps (accept, parse, map, valves, filters, servlet, commit, "
-        "upgrade, frames, close); also CATALINA_TRACE=1",
+        help="log each connection's steps (accept, parse, map, valves, filters, servlet, commit, "
+        "upgrade, frames, close); also CATALINA_TRACE=1 (docs/trace.md)",
     )
     parser.add_argument(
         "--trace-file",
         metavar="PATH",
         default=os.environ.get("CATALINA_TRACE_FILE") or None,
-        help="run: write every event as a JSON line to PATH (relative to CATALINA_BASE); also CATALINA_TRACE_FILE",
+        help="write every event as a JSON line to PATH (relative to CATALINA_BASE); also CATALINA_TRACE_FILE",
     )
     parser.add_argument("--trace-connector", metavar="NAME", help="trace only this connector (name or port)")
     parser.add_argument("--trace-client", metavar="ADDRESS", help="trace only connections from this client address")
     parser.add_argument("--trace-path", metavar="PREFIX", help="trace only requests whose target starts with PREFIX")
+
+
+def _add_wait_option(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument(
-        "--wait", type=float, default=30.0, help="start/stop: seconds to wait for the server to come up or go away"
+        "--wait", metavar="SECONDS", type=float, default=30.0, help=f"how long to wait for the server to {what} (30)"
     )
-    return parser.parse_args(rest), defines
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line: one sub-command per :data:`COMMANDS` entry, each
+    with its own ``--help`` listing its options and the -D options."""
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="catalina-py", description=_DESCRIPTION, epilog=_DEFINES_HELP, formatter_class=formatter
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    commands.required = True
+    for name, summary in COMMANDS.items():
+        sub = commands.add_parser(
+            name,
+            help=summary,
+            description=f"catalina-py {name}: {summary}.",
+            epilog=_DEFINES_HELP if name != "tour" else None,
+            formatter_class=formatter,
+            usage=f"catalina-py [-Dname=value ...] {name} [options]" if name != "tour" else None,
+            add_help=name != "tour",
+        )
+        if name in ("run", "start"):
+            _add_run_options(sub)
+        if name == "start":
+            _add_wait_option(sub, "report that it serves")
+        elif name == "stop":
+            _add_wait_option(sub, "exit")
+        elif name == "tour":
+            sub.add_argument("tour_args", nargs=argparse.REMAINDER, help="see 'catalina-py tour --help'")
+    return parser
+
+
+def split_defines(argv: list[str]) -> tuple[list[str], dict[str, str]]:
+    """Take the ``-Dname=value`` options (anywhere on the line, as the java
+    command line of Tomcat's scripts has them) out of *argv*."""
+    defines: dict[str, str] = {}
+    rest = []
+    for arg in argv:
+        if arg.startswith("-D") and len(arg) > 2:
+            name, _, value = arg[2:].partition("=")
+            defines[name] = value
+        else:
+            rest.append(arg)
+    return rest, defines
+
+
+def _parse_args(argv: list[str]) -> tuple[argparse.Namespace, dict[str, str]]:
+    rest, defines = split_defines(argv)
+    # Options written before the command (catalina-py --trace run) are the
+    # command's: move the command word first.
+    for index, arg in enumerate(rest):
+        if arg in COMMANDS:
+            if index:
+                rest = [arg] + rest[:index] + rest[index + 1 :]
+            break
+    return build_parser().parse_args(rest), defines
 
 
 def pid_file(layout: Layout) -> str:
@@ -384,9 +470,26 @@ def remove_pid_file_at_exit(layout: Layout) -> None:
     signal.signal(signal.SIGTERM, exit_on_signal)
 
 
-def cmd_start(layout: Layout, defines: dict[str, str], wait: float) -> int:
-    """Start ``run`` in the background with output in logs/catalina.out, and
-    wait until it serves (or fails), unlike Tomcat's fire-and-forget start."""
+def _run_options(args: argparse.Namespace) -> list[str]:
+    """The ``run`` options of a ``start`` command line, to pass on."""
+    options = ["--log-level", args.log_level]
+    if args.trace:
+        options.append("--trace")
+    for flag, value in (
+        ("--trace-file", args.trace_file),
+        ("--trace-connector", args.trace_connector),
+        ("--trace-client", args.trace_client),
+        ("--trace-path", args.trace_path),
+    ):
+        if value:
+            options += [flag, value]
+    return options
+
+
+def cmd_start(layout: Layout, defines: dict[str, str], wait: float, run_options: list[str] | None = None) -> int:
+    """Start ``run`` (with *run_options*) in the background with output in
+    logs/catalina.out, and wait until it serves (or fails), unlike Tomcat's
+    fire-and-forget start."""
     pidfile = pid_file(layout)
     old, stale = _running_server(pidfile, layout)
     if old is not None:
@@ -401,7 +504,8 @@ def cmd_start(layout: Layout, defines: dict[str, str], wait: float) -> int:
     offset = os.path.getsize(out_path) if os.path.exists(out_path) else 0
     env = dict(os.environ, CATALINA_HOME=layout.home, CATALINA_BASE=layout.base)
     defines = dict(defines, **{"catalina.home": layout.home, "catalina.base": layout.base})
-    args = [sys.executable, "-m", "catalina_py"] + [f"-D{k}={v}" for k, v in defines.items()] + ["run"]
+    args = [sys.executable, "-m", "catalina_py"] + [f"-D{k}={v}" for k, v in defines.items()]
+    args += ["run", *(run_options or [])]
     with open(out_path, "ab") as out, open(os.devnull, "rb") as devnull:
         proc = subprocess.Popen(
             args, stdin=devnull, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True, cwd=layout.base
@@ -531,13 +635,17 @@ def main(argv: list[str] | None = None) -> int:
 
         return tour_main(argv[1:])
     args, defines = _parse_args(argv)
+    if args.command == "tour":
+        from .tour import main as tour_main
+
+        return tour_main(args.tour_args)
     layout = Layout.from_environment(defines)
     if args.command == "version":
         return cmd_version(layout)
     if args.command == "configtest":
         return cmd_configtest(layout, defines)
     if args.command == "start":
-        return cmd_start(layout, defines, args.wait)
+        return cmd_start(layout, defines, args.wait, _run_options(args))
     if args.command == "stop":
         return cmd_stop(layout, defines, args.wait)
     # run

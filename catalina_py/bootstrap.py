@@ -238,6 +238,7 @@ properties:
 environment:
   CATALINA_HOME, CATALINA_BASE   as -Dcatalina.home, -Dcatalina.base
   CATALINA_PID         the PID file of start/stop (default logs/catalina.pid)
+  CATALINA_OUT         the output file of start (default logs/catalina.out)
   CATALINA_LOG_LEVEL   the default of --log-level
   CATALINA_TRACE=1, CATALINA_TRACE_FILE=PATH   the defaults of --trace, --trace-file
 """
@@ -500,9 +501,9 @@ def cmd_start(layout: Layout, defines: dict[str, str], wait: float, run_options:
         _remove(pidfile)
     logs = os.path.join(layout.base, "logs")
     os.makedirs(logs, exist_ok=True)
-    out_path = os.path.join(logs, "catalina.out")
+    out_path = os.path.abspath(os.environ.get("CATALINA_OUT") or os.path.join(logs, "catalina.out"))
     offset = os.path.getsize(out_path) if os.path.exists(out_path) else 0
-    env = dict(os.environ, CATALINA_HOME=layout.home, CATALINA_BASE=layout.base)
+    env = dict(os.environ, CATALINA_HOME=layout.home, CATALINA_BASE=layout.base, CATALINA_OUT=out_path)
     defines = dict(defines, **{"catalina.home": layout.home, "catalina.base": layout.base})
     args = [sys.executable, "-m", "catalina_py"] + [f"-D{k}={v}" for k, v in defines.items()]
     args += ["run", *(run_options or [])]
@@ -583,32 +584,28 @@ def cmd_stop(layout: Layout, defines: dict[str, str], wait: float) -> int:
 
 
 def cmd_configtest(layout: Layout, defines: dict[str, str]) -> int:
+    """``configtest``: read and check the configuration files, then every
+    webapp as deployment would (its web.xml, its annotated modules and
+    every class it names imported), starting nothing. Reports every
+    problem found, not only the first."""
     catalina = Catalina(layout)
+    errors: list[ConfigError] = []
     try:
         catalina.load()
-        for host_config in (hc for s in catalina.server.services for hc in s.host_configs):
-            check_webapps(host_config)
     except ConfigError as exc:
-        print(f"SEVERE: {exc}", file=sys.stderr)
-        return 1
+        errors.append(exc)
+    else:
+        for host_config in (hc for s in catalina.server.services for hc in s.host_configs):
+            errors.extend(host_config.check_apps())
     for warning in catalina.warnings:
         print(f"WARNING: {warning}", file=sys.stderr)
+    for error in errors:
+        print(f"SEVERE: {error}", file=sys.stderr)
+    if errors:
+        print(f"Configuration has {len(errors)} error(s): {os.path.join(layout.base, 'conf', 'server.xml')}")
+        return 1
     print(f"Configuration OK: {os.path.join(layout.base, 'conf', 'server.xml')}")
     return 0
-
-
-def check_webapps(host_config: Any) -> None:
-    """Parse every webapp's web.xml and merge it over conf/web.xml, as
-    deployment will (without starting anything)."""
-    from .config.web_xml import merge_web_xml, parse_web_xml
-
-    base = host_config.app_base
-    if not os.path.isdir(base):
-        return
-    for folder in sorted(os.listdir(base)):
-        path = os.path.join(base, folder, "WEB-INF", "web.xml")
-        if os.path.isfile(path):
-            merge_web_xml(host_config.global_web_xml, parse_web_xml(path))
 
 
 def cmd_version(layout: Layout) -> int:

@@ -25,6 +25,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,6 +76,40 @@ class Layout:
         return build_properties(self.home, self.base, self.properties)
 
 
+#: Connector attributes catalina_py does not implement and must not ignore:
+#: ignoring them would serve in a way the configuration forbids. Attribute
+#: -> (when it is set in a way that matters, message, what to write instead).
+_UNHONOURED_CONNECTOR_SETTINGS: dict[str, tuple[Callable[[str], bool], str, str]] = {
+    "SSLEnabled": (
+        lambda value: value.strip().lower() == "true",
+        'SSLEnabled="true": TLS is not supported by this version; this Connector would serve plain HTTP '
+        "on the port meant for TLS. Terminate TLS at nginx: see docs/nginx.md",
+        'no SSLEnabled attribute on a plain HTTP Connector behind nginx (with scheme="https" '
+        'secure="true", or RemoteIpValve, so that webapps see the original request as HTTPS)',
+    ),
+    "unixDomainSocketPath": (
+        lambda value: bool(value.strip()),
+        "unixDomainSocketPath: Unix domain sockets are not supported by this version; this Connector would "
+        "listen on a TCP port instead, reachable from the network",
+        'a Connector with port and address (address="127.0.0.1" to accept local clients only)',
+    ),
+}
+
+
+def refuse_unhonoured_settings(config: Any) -> None:
+    """Raise ConfigError (file:line, what to do) for a setting catalina_py
+    cannot honour where ignoring it would be unsafe -- TLS asked for on a
+    Connector, a Unix socket that would become a TCP port. Other
+    unimplemented attributes stay warnings; docs/configuration.md lists
+    the decisions."""
+    for service in config.services:
+        for connector in service.connectors:
+            for name, (matters, message, hint) in _UNHONOURED_CONNECTOR_SETTINGS.items():
+                value = connector.extra.get(name)
+                if value is not None and matters(value):
+                    raise ConfigError.at(connector.location, message, hint)
+
+
 class Catalina:
     """Builds a StandardServer from the configuration and runs it."""
 
@@ -107,6 +142,7 @@ class Catalina:
             )
         properties = self.layout.all_properties()
         config, warnings = load_server_xml(server_xml, properties)
+        refuse_unhonoured_settings(config)
         self.warnings.extend(str(w) for w in warnings)
         global_web_xml = parse_web_xml(self.layout.conf("web.xml"))
 
@@ -144,6 +180,8 @@ class Catalina:
                     deploy_on_startup=host_config.deploy_on_startup,
                     background_processor_delay=host_config.background_processor_delay,
                     server=server,
+                    deploy_xml=host_config.deploy_xml,
+                    deploy_ignore=host_config.deploy_ignore,
                 )
                 service.host_configs.append(deployer)
             mapper.set_default_host(engine_config.default_host)

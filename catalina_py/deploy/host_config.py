@@ -36,6 +36,7 @@ from __future__ import annotations
 import html
 import logging
 import os
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -124,6 +125,8 @@ class HostConfig:
         background_processor_delay: float = 1.0,
         unload_delay: float = 10.0,
         server: Any = None,
+        deploy_xml: bool = True,
+        deploy_ignore: str | None = None,
     ) -> None:
         if background_processor_delay <= 0:
             raise ValueError("background_processor_delay must be positive")
@@ -142,6 +145,10 @@ class HostConfig:
         #: ``privileged="true"``: the manager, here the inspector) as the
         #: servlet context attribute :data:`SERVER_ATTRIBUTE`.
         self.server = server
+        #: The Host's ``deployXML``: read a webapp's own META-INF/context.xml.
+        self.deploy_xml = deploy_xml
+        #: The Host's ``deployIgnore``: appBase folder names not deployed.
+        self.deploy_ignore = re.compile(deploy_ignore) if deploy_ignore else None
         #: display path -> cause, for the webapps that failed to deploy
         self.failed: dict[str, str] = {}
         #: context path -> what was deployed there
@@ -219,6 +226,8 @@ class HostConfig:
             full = os.path.join(self.app_base, name)
             if name.startswith(".") or not os.path.isdir(full) or os.path.realpath(full) in owned:
                 continue
+            if self.deploy_ignore is not None and self.deploy_ignore.fullmatch(name):
+                continue
             folders.append(full)
         return folders
 
@@ -261,7 +270,7 @@ class HostConfig:
                 except ConfigError:
                     continue  # skipped by deployment too (with a warning)
                 own = os.path.join(folder, "META-INF", "context.xml")
-                if os.path.isfile(own):
+                if self.deploy_xml and os.path.isfile(own):
                     try:
                         load_context_descriptor(own, path, self.properties)
                     except ConfigError as exc:
@@ -321,7 +330,7 @@ class HostConfig:
         if path in self.deployed or path in self.host.contexts:
             return None
         own = os.path.join(folder, "META-INF", "context.xml")
-        if os.path.isfile(own):
+        if self.deploy_xml and os.path.isfile(own):
             # The webapp's own context configuration (Tomcat's deployXML,
             # on by default): its valves and attributes; the folder is the
             # docBase whatever the file says.

@@ -166,6 +166,15 @@ class _Parser(XmlReader):
                 handler(child)
             elif name in _DESCRIPTIVE:
                 continue
+            elif name == "security-constraint":
+                # Ignored, it would serve to anyone what it protects.
+                raise self.error(
+                    child,
+                    "<security-constraint> is not supported by catalina_py yet; ignoring it would serve "
+                    "the resources it protects to anyone",
+                    "no <security-constraint>: protect those paths in front of the container (nginx "
+                    "auth_basic, allow/deny) or with a RemoteAddrValve in the webapp's context",
+                )
             elif name in _UNSUPPORTED:
                 self.warn(child, f"<{name}> is not supported by catalina_py" " yet, ignored")
             else:

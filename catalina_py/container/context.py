@@ -108,7 +108,10 @@ class StandardContextValve(ValveBase):
         context = self.container
         if not context.is_available():
             # Failed to deploy, or paused for a reload: 503, not ROOT's 404.
-            response.send_error(503)
+            if context.unavailable_page is not None:
+                context.unavailable_page(request, response)
+            else:
+                response.send_error(503)
             return
         # WebSocket endpoints are matched before the servlets (Tomcat's
         # WsFilter); only webapps with endpoints have a ws_filter.
@@ -231,6 +234,9 @@ class StandardContext(LifecycleBase):
         self.error_count = 0
         #: True while the context is being reloaded: requests get 503.
         self.paused = False
+        #: What answers the requests of an unavailable context instead of a
+        #: plain 503 error (deployment's page for a webapp that failed to start).
+        self.unavailable_page: Callable[[ContainerRequest, ContainerResponse], None] | None = None
         #: ``<CATALINA_BASE>/work/<Engine>/<Host>/<name>`` (set by HostConfig),
         #: where the loader extracts the archives of WEB-INF/lib.
         self.work_dir: str | None = None

@@ -265,6 +265,7 @@ def error_page_html(
     exc: BaseException | None,
     server_info: str | None,
     show_report: bool = True,
+    description: str | None = None,
 ) -> str:
     """The HTML error page for *status*.
 
@@ -275,9 +276,10 @@ def error_page_html(
     adds the note that the details are in the server log): neither its
     message nor its traceback is shown. *server_info* is the footer (None:
     no footer). With *show_report* False the page is the heading alone.
+    *description* replaces the status's standard description.
     """
     texts = _STATUS_TEXTS.get(status)
-    description = texts[1] if texts else _NO_DESCRIPTION
+    description = description or (texts[1] if texts else _NO_DESCRIPTION)
     title = f"HTTP Status {status} \u2013 {html.escape(reason or _UNKNOWN_REASON)}"
     parts = [
         '<!doctype html><html lang="en"><head><title>',

@@ -421,6 +421,11 @@ class RequestParser:
                 raise HttpParseError(400, "Request header is too large")
         if pos >= n:
             return CLOSED if self._eof else NEED_DATA
+        if self._reqline is None:
+            # Whether the method is CONNECT, known from the first bytes, so
+            # that every error of the request, whenever it is found, is 501
+            # (Tomcat answers CONNECT with 501 whatever else is wrong).
+            self._connect = buf.startswith((b"CONNECT ", b"CONNECT\t"), pos)
         scan = self._scan if self._scan > pos else pos
         # The head ends at the first empty line: LF followed by CRLF or LF.
         end = buf.find(b"\n\r\n", scan)
@@ -491,10 +496,8 @@ class RequestParser:
         return self._finish_head(reqline, lines)
 
     def _request_line(self, line: str) -> tuple[str, str, str, bool]:
-        """Check the request line, remembering first whether its method is
-        CONNECT: Tomcat answers every such request with 501, whatever else
-        is wrong with it (CoyoteAdapter runs even for a refused request)."""
-        self._connect = line.startswith(("CONNECT ", "CONNECT\t"))
+        """Check the request line (a CONNECT request's errors become 501 in
+        :meth:`next_event`: CoyoteAdapter runs even for a refused request)."""
         return _check_request_line(line)
 
     def _finish_head(self, reqline: tuple[str, str, str, bool], lines: list[str]) -> RequestHead:

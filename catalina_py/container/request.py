@@ -282,7 +282,10 @@ class Request(RequestSessions, RequestDispatchState, RequestConnectionSide, Attr
             if self._input is not None:
                 raise RuntimeError("get_input_stream() has already been called for this request")
             stream = io.BufferedReader(ServletInputStream(ChannelBody(self._channel)))
-            self._reader = io.TextIOWrapper(stream, encoding=self.get_character_encoding() or "utf-8", errors="replace")
+            # Malformed input fails the read (UnicodeDecodeError: 500), as
+            # Tomcat's reader reports it; no encoding anywhere: ISO-8859-1.
+            encoding = self.get_character_encoding() or "ISO-8859-1"
+            self._reader = io.TextIOWrapper(stream, encoding=encoding, errors="strict")
         return self._reader
 
     def get_trailer_fields(self) -> dict[str, str]:
@@ -319,7 +322,8 @@ class Request(RequestSessions, RequestDispatchState, RequestConnectionSide, Attr
             PARAMETER_ERRORS.too_many(limit)
         return params
 
-    def _parse_form_body(self, params: dict[str, list[str]], limit: int) -> None:
+    def _parse_form_body(self, params: dict[str, list[str]], max_count: int) -> None:
+        """Add the parameters of a POSTed form body (at most *max_count* in all)."""
         # Tomcat reads form bodies only for POST (Connector parseBodyMethods).
         if self._head.method == "POST":
             ctype = (self.get_content_type() or "").split(";")[0].strip().lower()
@@ -336,7 +340,7 @@ class Request(RequestSessions, RequestDispatchState, RequestConnectionSide, Attr
                 body = self._read_body_bounded(post_limit)
                 if length is not None and len(body) < length:
                     raise BadRequestError("the request body ended before Content-Length")
-                skipped = parse_form(body, self._body_encoding(), params, limit)
+                skipped = parse_form(body, self._body_encoding(), params, max_count)
                 if skipped:
                     PARAMETER_ERRORS.report(skipped)
             elif ctype == "multipart/form-data":

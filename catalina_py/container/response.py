@@ -481,8 +481,9 @@ class Response(HttpServletResponse):
         items = self._headers.items()
         ctype = self.get_content_type()
         status = self._status
-        if ctype is not None and status >= 200 and status not in (204, 205, 304):
-            # A status without a body has no Content-Type (Tomcat's prepareResponse).
+        if ctype is not None and status >= 200 and status not in (205, 304):
+            # A status without a body has no Content-Type, except 204 (Tomcat's
+            # prepareResponse keeps it there).
             items.append(("Content-Type", ctype))
         if self._cookies:
             now = time.time()

@@ -408,8 +408,11 @@ def test_a_forward_into_web_inf_is_served_and_an_include_of_nothing_fails(catali
 def test_a_304_set_by_a_servlet_has_no_content_type(catalina):
     status, headers, body, _ = get(catalina.port, "/testapp/behave/status_then_write?code=304")
     assert (status, body) == (304, b"") and "content-type" not in headers
+    # 204 keeps it (a special case of Tomcat's prepareResponse), 205 not.
     status, headers, _, _ = get(catalina.port, "/testapp/behave/status_then_write?code=204")
-    assert status == 204 and "content-type" not in headers
+    assert status == 204 and headers["content-type"] == "text/plain;charset=UTF-8"
+    status, headers, _, _ = get(catalina.port, "/testapp/behave/status_then_write?code=205")
+    assert status == 205 and "content-type" not in headers
 
 
 def test_no_more_body_than_the_declared_content_length(catalina):
@@ -439,6 +442,14 @@ def test_max_parameter_count(make_server):
     query = "&".join(f"p{i}=1" for i in range(1005))
     status, _, body, _ = get(server.port, f"/testapp/behave/params?{query}")
     assert status == 200 and len(json.loads(body)) == 1000
+    form = "&".join(f"f{i}=1" for i in range(1001)).encode()
+    status, _, body, _ = exchange(
+        server.port,
+        b"POST /testapp/behave/params?q=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s" % (len(form), form),
+    )
+    params = json.loads(body)
+    assert status == 200 and len(params) == 1000 and "q" in params and "f998" in params and "f999" not in params
     assert "maxParameterCount (1000)" in wait_for_output(server, "maxParameterCount (1000)")
 
 
@@ -465,3 +476,23 @@ def test_a_forward_merges_parameters_in_tomcats_order(catalina):
         ("to", ["/behave/params?q=1&mode=x"]),
         ("q", ["1"]),
     ]
+
+
+def test_the_reader_fails_on_malformed_input(catalina):
+    def post(body: bytes, ctype: str = "text/plain") -> tuple[int, bytes]:
+        status, _, raw, _ = exchange(
+            catalina.port,
+            b"POST /testapp/behave/reader HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: %s\r\n"
+            b"Content-Length: %d\r\n\r\n%s" % (ctype.encode(), len(body), body),
+        )
+        return status, raw
+
+    assert post("caf\u00e9 \U0001f600".encode()) == (200, json.dumps({"text": "caf\u00e9 \U0001f600"}).encode())
+    assert post(b"caf\xe9", "text/plain; charset=ISO-8859-1")[0] == 200
+    assert post(b"caf\xe9")[0] == 500  # not UTF-8: Tomcat's reader reports it (500)
+    assert post(b"\xed\xa0\x80")[0] == 500
+
+
+def test_an_error_without_a_page_still_says_its_language(catalina):
+    status, headers, body, _ = get(catalina.port, "/testapp/behave/send_error?code=599")
+    assert (status, body) == (599, b"") and headers["content-language"] == "en"

@@ -378,7 +378,10 @@ def _write_report(
     message = response.get_message()
     texts = _STATUS_TEXTS.get(status)
     if texts is None and not message:
-        return  # as Tomcat: no reason phrase and no message, no page
+        # As Tomcat: no reason phrase and no message, no page; but the
+        # locale of the (missing) page is set first: Content-Language: en.
+        response.set_locale("en")
+        return
     page = error_page_html(
         status,
         texts[0] if texts else "",

@@ -238,3 +238,9 @@ class BehaviourServlet(HttpServlet):
         response.set_content_type("application/json")
         cookies = [[c.get_name(), c.get_value()] for c in request.get_cookies()]
         response.get_output_stream().write(json.dumps(cookies).encode())
+
+    def b_reader(self, request, response):
+        """The body read with get_reader(), echoed as JSON."""
+        text = request.get_reader().read()
+        response.set_content_type("application/json")
+        response.get_output_stream().write(json.dumps({"text": text}).encode())

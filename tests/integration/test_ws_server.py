@@ -11,6 +11,7 @@ import base64
 import contextlib
 import json
 import os
+import re
 import shutil
 import socket
 import struct
@@ -648,3 +649,65 @@ def test_graceful_stop_sends_1001_to_every_websocket(tmp_path):
         stack.close()
     finally:
         proc.stop()
+
+
+def test_graceful_stop_is_not_held_by_a_client_that_reads_nothing(tmp_path):
+    # The echo of a flood blocks in sendall on a client that never reads,
+    # holding its session's writer. The 1001 of a graceful stop must not
+    # wait for that send's own timeout (connectionTimeout, 60 s here): the
+    # close timeout (2 s) bounds the whole close, then the connection is
+    # aborted, and the stop finishes well inside the Endpoint's grace.
+    proc = CatalinaProcess(
+        tmp_path / "base",
+        webapps={"ws": TEST_WEBAPPS / "ws"},
+        connector_attrs='connectionTimeout="60000" webSocketCloseTimeout="2"',
+    )
+    proc.start()
+    try:
+        reader = RawClient(proc.port, "/echo")
+        stalled = socket.socket()
+        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stalled.connect(("127.0.0.1", proc.port))
+        stalled.sendall(handshake_bytes(proc.port, "/echo"))
+        stalled.settimeout(5)
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += stalled.recv(1)
+        assert head.startswith(b"HTTP/1.1 101")
+        # 2000-byte binary messages (/echo takes up to 2048 bytes): far
+        # more than the socket buffers hold, so the echo blocks.
+        stalled.setblocking(False)
+        message = frame(2, b"x" * 2000)
+        sent = 0
+        for _ in range(20000):
+            try:
+                sent += stalled.send(message)
+            except BlockingIOError:
+                break
+        assert sent > 100_000
+        reader.send(frame(1, b"still here"))
+        assert reader.read_frame() == (1, b"still here")
+        proc.stop(timeout=30)
+        assert proc.proc.returncode == 0
+        # The Endpoint's grace was not needed ("Connections still busy after
+        # 10.0 s" / "Upgraded connections still open after ...").
+        assert not re.search(r"still (busy|open) after", proc.output()), proc.output()[-3000:]
+        assert reader.read_close()[0] == 1001
+        reader.close()
+        stalled.close()
+    finally:
+        proc.stop()
+
+
+def test_async_messages_queued_before_close_arrive_before_the_close_frame(server):
+    client = RawClient(server.port, "/queuethenclose")
+    client.send(frame(1, b"go:200"))
+    texts = []
+    while True:
+        opcode, payload = client.read_frame()
+        if opcode == 8:
+            break
+        texts.append(payload.decode()[:5].split(":")[0])
+    assert texts == [f"m{i}" for i in range(200)]
+    assert struct.unpack("!H", payload[:2])[0] == 4000
+    client.close()

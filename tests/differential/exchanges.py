@@ -1246,6 +1246,10 @@ def _websocket() -> list[Exchange]:
     }
     for name, blobs in frames.items():
         out.append(one(f"ws-frames/{name}", req(ws, headers=ws_headers()), frames=blobs))
+    # A client that does not wait for the 101: its first frame comes with the handshake.
+    eager = req(ws, headers=ws_headers()) + hello
+    out.append(one("ws-frames/frame-with-handshake", eager, frames=(CLOSE,)))
+    out.append(one("ws-frames/close-with-handshake", req(ws, headers=ws_headers()) + CLOSE, frames=()))
     deflate = ws_headers(Sec_WebSocket_Extensions="permessage-deflate")
     # "hello" compressed (RFC 7692 7.2.3.1 example), with RSV1.
     compressed = frame(1, bytes.fromhex("f248cdc9c90700"), rsv=4)

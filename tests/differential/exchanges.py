@@ -914,6 +914,16 @@ def _cookies() -> list[Exchange]:
         "JSESSIONID=abc",
         "a=[b]",
         "a={b}",
+        "a=b; c",
+        'a="b;c"',
+        "a=b\t; c=d",
+        ";",
+        "",
+        " a=b",
+        "$Path=/; a=b",
+        "a=" + "v" * 4000,
+        "a=b; $Domain=x",
+        "A=1; a=2",
     ]
     for c in cookies:
         out.append(one(f"cookie/{c}", raw(f"GET /diff/echo/x HTTP/1.1\r\nHost: localhost\r\nCookie: {c}\r\n\r\n")))
@@ -945,6 +955,14 @@ def _cookies() -> list[Exchange]:
         "name=a&value=b&path=/a%3Bb",
         "name=&value=b",
         "name=a=b&value=c",
+        "name=a&value=b&domain=example.com",
+        "name=a&value=b&domain=.Example.COM",
+        "name=a&value=b&domain=bad%3Bdomain",
+        "name=a&value=b&attr=SameSite&attrvalue=Strict",
+        "name=a&value=b&attr=Partitioned&attrvalue=",
+        "name=a&value=b&attr=Max-Age&attrvalue=10",
+        "name=a&value=b&attr=X%3BY&attrvalue=1",
+        "name=a&value=" + "v" * 5000,
         "name=a&value=b&maxage=-5",
     ]
     for s in sets:

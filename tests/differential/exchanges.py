@@ -914,6 +914,16 @@ def _cookies() -> list[Exchange]:
         "JSESSIONID=abc",
         "a=[b]",
         "a={b}",
+        "a=b; c",
+        'a="b;c"',
+        "a=b\t; c=d",
+        ";",
+        "",
+        " a=b",
+        "$Path=/; a=b",
+        "a=" + "v" * 4000,
+        "a=b; $Domain=x",
+        "A=1; a=2",
     ]
     for c in cookies:
         out.append(one(f"cookie/{c}", raw(f"GET /diff/echo/x HTTP/1.1\r\nHost: localhost\r\nCookie: {c}\r\n\r\n")))
@@ -945,6 +955,14 @@ def _cookies() -> list[Exchange]:
         "name=a&value=b&path=/a%3Bb",
         "name=&value=b",
         "name=a=b&value=c",
+        "name=a&value=b&domain=example.com",
+        "name=a&value=b&domain=.Example.COM",
+        "name=a&value=b&domain=bad%3Bdomain",
+        "name=a&value=b&attr=SameSite&attrvalue=Strict",
+        "name=a&value=b&attr=Partitioned&attrvalue=",
+        "name=a&value=b&attr=Max-Age&attrvalue=10",
+        "name=a&value=b&attr=X%3BY&attrvalue=1",
+        "name=a&value=" + "v" * 5000,
         "name=a&value=b&maxage=-5",
     ]
     for s in sets:
@@ -1193,6 +1211,10 @@ def _websocket() -> list[Exchange]:
         "text-then-close-same-segment": (hello + CLOSE,),
         "binary-then-close-same-segment": (frame(2, b"\x00\x01\xff") + CLOSE,),
         "ping-then-close-same-segment": (frame(9, b"p") + CLOSE,),
+        "text-then-unmasked-same-segment": (hello + frame(1, b"x", masked=False),),
+        "text-then-bad-utf8-same-segment": (hello + frame(1, b"\xff"),),
+        "text-then-too-big-same-segment": (hello + frame(1, b"a" * 70000),),
+        "two-texts-then-close-same-segment": (hello + frame(1, b"world") + CLOSE,),
         "close-no-code": (close(None),),
         "close-1000-reason": (close(1000, b"bye"),),
         "close-1001": (close(1001),),
@@ -1246,6 +1268,10 @@ def _websocket() -> list[Exchange]:
     }
     for name, blobs in frames.items():
         out.append(one(f"ws-frames/{name}", req(ws, headers=ws_headers()), frames=blobs))
+    # A client that does not wait for the 101: its first frame comes with the handshake.
+    eager = req(ws, headers=ws_headers()) + hello
+    out.append(one("ws-frames/frame-with-handshake", eager, frames=(CLOSE,)))
+    out.append(one("ws-frames/close-with-handshake", req(ws, headers=ws_headers()) + CLOSE, frames=()))
     deflate = ws_headers(Sec_WebSocket_Extensions="permessage-deflate")
     # "hello" compressed (RFC 7692 7.2.3.1 example), with RSV1.
     compressed = frame(1, bytes.fromhex("f248cdc9c90700"), rsv=4)

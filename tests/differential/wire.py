@@ -275,9 +275,11 @@ def _websocket(sock: socket.socket, reader: Reader, frames: tuple[bytes, ...], o
     the last, read what the server sends until it pauses for
     :data:`PAUSE`; after the last, read until its close frame, then
     whether it closes TCP without our close reply."""
+    frames = frames or (b"",)  # nothing to send: read until the server's close
     try:
         for index, blob in enumerate(frames):
-            _send(sock, blob)
+            if blob:
+                _send(sock, blob)
             last = index == len(frames) - 1
             reader.deadline = time.monotonic() + (5.0 if last else PAUSE)
             while True:

@@ -114,6 +114,12 @@ public class DiffServlet extends HttpServlet {
                 if (req.getParameter("path") != null) {
                     cookie.setPath(req.getParameter("path"));
                 }
+                if (req.getParameter("domain") != null) {
+                    cookie.setDomain(req.getParameter("domain"));
+                }
+                if (req.getParameter("attr") != null) {
+                    cookie.setAttribute(req.getParameter("attr"), req.getParameter("attrvalue"));
+                }
                 if (req.getParameter("maxage") != null) {
                     cookie.setMaxAge(Integer.parseInt(req.getParameter("maxage")));
                 }

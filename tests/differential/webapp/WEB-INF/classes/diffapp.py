@@ -93,6 +93,10 @@ class DiffServlet(HttpServlet):
             cookie = Cookie(request.get_parameter("name"), request.get_parameter("value"))
             if request.get_parameter("path") is not None:
                 cookie.set_path(request.get_parameter("path"))
+            if request.get_parameter("domain") is not None:
+                cookie.set_domain(request.get_parameter("domain"))
+            if request.get_parameter("attr") is not None:
+                cookie.set_attribute(request.get_parameter("attr"), request.get_parameter("attrvalue"))
             if request.get_parameter("maxage") is not None:
                 cookie.set_max_age(int(request.get_parameter("maxage")))
             if request.get_parameter("httponly") is not None:

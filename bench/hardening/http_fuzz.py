@@ -361,7 +361,9 @@ def _check_head(head: RequestHead) -> None:
     if head.version == "HTTP/1.1" and "host" not in head.headers:
         raise Problem("HTTP/1.1 request without Host accepted")
     if head.body == "chunked":
-        if head.content_length is not None or "content-length" in head.headers:
+        # RFC 9112 6.3 lets a server either refuse CL + TE or let TE win
+        # (Tomcat does); either way the length must not be used.
+        if head.content_length is not None:
             raise Problem("chunked with a Content-Length")
     elif head.body == "length":
         if head.content_length is None or head.content_length < 0:

@@ -146,3 +146,11 @@ class BehaviourServlet(HttpServlet):
 
     def b_nobody(self, request, response):
         response.set_status(204)
+
+
+class BrokenInitServlet(HttpServlet):
+    """A servlet whose class imports but whose init fails: its first request
+    is a 500 (a class that does not exist fails the whole deployment)."""
+
+    def init(self, config):
+        raise RuntimeError("this servlet cannot start")

@@ -364,7 +364,9 @@ def split_defines(argv: list[str]) -> tuple[list[str], dict[str, str]]:
     return rest, defines
 
 
-def _parse_args(argv: list[str]) -> tuple[argparse.Namespace, dict[str, str]]:
+def parse_args(argv: list[str]) -> tuple[argparse.Namespace, dict[str, str]]:
+    """The command line: the parsed command and options, and the -D
+    properties."""
     rest, defines = split_defines(argv)
     # Options written before the command (catalina-py --trace run) are the
     # command's: move the command word first.
@@ -461,7 +463,7 @@ def _is_this_container(pid: int, layout: Layout) -> bool:
         return False  # the PID was reused by another program
     bases = [arg[len(b"-Dcatalina.base=") :] for arg in args if arg.startswith(b"-Dcatalina.base=")]
     if bases:
-        return os.fsencode(layout.base) in bases
+        return any(os.path.realpath(os.fsdecode(base)) == os.path.realpath(layout.base) for base in bases)
     try:
         with open(f"/proc/{pid}/environ", "rb") as fh:
             environ = fh.read().split(b"\0")
@@ -509,7 +511,7 @@ def remove_pid_file_at_exit(layout: Layout) -> None:
     signal.signal(signal.SIGTERM, exit_on_signal)
 
 
-def _run_options(args: argparse.Namespace) -> list[str]:
+def run_options(args: argparse.Namespace) -> list[str]:
     """The ``run`` options of a ``start`` command line, to pass on."""
     options = ["--log-level", args.log_level]
     if args.trace:
@@ -669,7 +671,7 @@ def main(argv: list[str] | None = None) -> int:
         from .tour import main as tour_main
 
         return tour_main(argv[1:])
-    args, defines = _parse_args(argv)
+    args, defines = parse_args(argv)
     if args.command == "tour":
         from .tour import main as tour_main
 
@@ -680,7 +682,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "configtest":
         return cmd_configtest(layout, defines)
     if args.command == "start":
-        return cmd_start(layout, defines, args.wait, _run_options(args))
+        return cmd_start(layout, defines, args.wait, run_options(args))
     if args.command == "stop":
         return cmd_stop(layout, defines, args.wait)
     # run

@@ -56,7 +56,6 @@ from ..servlet.annotation import (
     get_web_servlet,
 )
 from ..servlet.listeners import LISTENER_INTERFACES
-from ..servlet.wsgi import WsgiServlet, load_application
 from ..websocket.endpoint import get_server_endpoint
 from ..websocket.server import install_server_container
 from .loader import WebappLoader
@@ -367,7 +366,7 @@ def _class_error(
 
 def check_classes(web: WebXml, loader: WebappLoader) -> None:
     """Import every servlet, filter and listener class *web* names through
-    the webapp's *loader* (and a ``WsgiServlet``'s ``application``), so that
+    the webapp's *loader*, so that
     a class that does not exist fails the deployment -- and ``configtest``
     -- with the web.xml file and line, instead of the first request getting
     500. Tomcat loads a servlet only on its first request (a filter or
@@ -386,19 +385,6 @@ def check_classes(web: WebXml, loader: WebappLoader) -> None:
                 f"{what} '{spec}' is not a servlet class (a class with a service method)",
                 "a subclass of catalina_py.servlet.HttpServlet (or GenericServlet)",
             )
-        if issubclass(cls, WsgiServlet):
-            application = definition.init_params.get("application")
-            if application is not None:
-                try:
-                    load_application(application, loader)
-                except Exception as exc:
-                    raise _class_error(
-                        definition.location,
-                        f"servlet '{definition.name}': init-param application",
-                        application,
-                        exc,
-                        loader,
-                    ) from exc
     for filter_def in web.filters.values():
         what = f"filter '{filter_def.name}': filter-class"
         try:

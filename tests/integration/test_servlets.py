@@ -133,7 +133,9 @@ def test_exception_after_commit_closes_connection(catalina):
     assert requests.get(catalina.url + "/testapp/exact", timeout=10).status_code == 200
 
 
-def test_unloadable_servlet_is_500(catalina):
+def test_servlet_failing_init_is_500(catalina):
+    """A servlet class that does not exist fails the deployment
+    (test_failed_webapp.py); one whose init raises fails its requests."""
     response = requests.get(catalina.url + "/testapp/broken", timeout=10)
     assert response.status_code == 500
 

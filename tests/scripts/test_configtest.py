@@ -101,24 +101,6 @@ def test_every_broken_webapp_is_reported_and_the_good_ones_pass(tmp_path):
     assert "examples" not in err
 
 
-def test_a_wsgi_application_that_does_not_exist_fails(tmp_path):
-    base, _ = make_base(tmp_path)
-    _app(
-        base,
-        "wsgi",
-        "  <servlet><servlet-name>w</servlet-name>"
-        "<servlet-class>catalina_py.servlet.wsgi.WsgiServlet</servlet-class>\n"
-        "    <init-param><param-name>application</param-name><param-value>app:aplication</param-value>"
-        "</init-param></servlet>",
-        {"app": "def application(environ, start_response):\n    return [b'']\n"},
-    )
-    result = _configtest(base)
-    assert result.returncode == 1
-    assert "wsgi/WEB-INF/web.xml:3: servlet 'w': init-param application 'app:aplication' cannot be imported" in (
-        result.stderr
-    )
-
-
 def test_each_webapp_imports_its_own_modules(tmp_path):
     """Two webapps with a module of the same name: each is checked with a
     loader of its own (the second must not see the first's hello.py)."""

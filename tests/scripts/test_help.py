@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from catalina_py.bootstrap import COMMANDS, _parse_args, build_parser
+from catalina_py.bootstrap import COMMANDS, build_parser, parse_args, run_options
 from tests.server import REPO
 
 
@@ -54,8 +54,13 @@ def test_tour_help_is_the_tours():
 
 
 def test_options_before_or_after_the_command_and_defines_anywhere():
-    args, defines = _parse_args(["--trace", "-Da=1", "run", "--log-level", "DEBUG", "-Db", "-Dc=x=y"])
+    args, defines = parse_args(["--trace", "-Da=1", "run", "--log-level", "DEBUG", "-Db", "-Dc=x=y"])
     assert args.command == "run" and args.trace and args.log_level == "DEBUG"
     assert defines == {"a": "1", "b": "", "c": "x=y"}
-    args, _ = _parse_args(["stop", "--wait", "2"])
+    args, _ = parse_args(["stop", "--wait", "2"])
     assert args.command == "stop" and args.wait == 2.0
+
+
+def test_start_passes_the_run_options_on():
+    args, _ = parse_args(["start", "--trace", "--log-level", "DEBUG", "--trace-path", "/examples"])
+    assert run_options(args) == ["--log-level", "DEBUG", "--trace", "--trace-path", "/examples"]

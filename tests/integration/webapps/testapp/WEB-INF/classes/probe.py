@@ -244,3 +244,10 @@ class BehaviourServlet(HttpServlet):
         text = request.get_reader().read()
         response.set_content_type("application/json")
         response.get_output_stream().write(json.dumps({"text": text}).encode())
+
+class BrokenInitServlet(HttpServlet):
+    """A servlet whose class imports but whose init fails: its first request
+    is a 500 (a class that does not exist fails the whole deployment)."""
+
+    def init(self, config):
+        raise RuntimeError("this servlet cannot start")

@@ -299,7 +299,7 @@ class Endpoint:
             pool.join(timeout=max(0.0, deadline - reserve - time.monotonic()))
         busy = [greenlet for pool in pools for greenlet in list(pool)]
         if busy:
-            log.warning("%d connection(s) still open after %.1f s; closing them", len(busy), grace)
+            log.warning("%d connection(s) still open at the end of the %.1f s grace; closing them", len(busy), grace)
             for pool in pools:
                 pool.kill(block=False)
             gevent.joinall(busy, timeout=max(0.1, deadline - time.monotonic()))

@@ -84,3 +84,28 @@ def test_upgrade_slots():
     stopping = endpoint()
     stopping.stopping = True
     assert not stopping.take_upgrade_slot()
+
+
+def test_a_file_limit_too_low_for_the_connection_limits_is_warned_about(monkeypatch, caplog):
+    from catalina_py.connector import endpoint as endpoint_module
+
+    monkeypatch.setattr(endpoint_module, "raise_file_limit", lambda: (1024, 1024))
+    with caplog.at_level("WARNING", logger="catalina_py.connector"):
+        endpoint(max_connections=8192, max_upgraded_connections=10000)._check_file_limit()
+    assert "open-file limit (1024)" in caplog.text and "maxUpgradedConnections" in caplog.text
+    caplog.clear()
+    monkeypatch.setattr(endpoint_module, "raise_file_limit", lambda: (20000, 20000))
+    with caplog.at_level("WARNING", logger="catalina_py.connector"):
+        endpoint(max_connections=8192, max_upgraded_connections=10000)._check_file_limit()  # the shipped settings fit
+    assert caplog.text == ""
+
+
+def test_raise_file_limit_reports_the_limits_in_force():
+    limits = endpoint_module_limits()
+    assert limits is None or limits[0] <= limits[1] or limits[1] < 0
+
+
+def endpoint_module_limits():
+    from catalina_py.connector.endpoint import raise_file_limit
+
+    return raise_file_limit()

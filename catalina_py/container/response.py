@@ -270,11 +270,12 @@ class Response(HttpServletResponse):
             cookie processor raises IllegalArgumentException here: the
             servlet fails (500), never the commit (an empty reply).
         """
+        if self._committed:
+            return  # ignored, as Tomcat (checked before the cookie)
         validate_cookie(cookie)
-        if not self._committed:
-            if self._cookies is None:
-                self._cookies = []
-            self._cookies.append(cookie)
+        if self._cookies is None:
+            self._cookies = []
+        self._cookies.append(cookie)
 
     def add_session_cookie(self, cookie: Cookie) -> None:
         """Container side: add the session cookie, replacing an earlier

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from ..http.grammar import is_token
 from ..http.headers import Headers
 from ..http.writer import http_date
-from ..servlet.cookies import Cookie, format_set_cookie, validate_cookie
+from ..servlet.cookies import Cookie, format_set_cookie
 from ..servlet.response import HttpServletResponse, ServletOutputStream, ServletWriter
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -132,7 +132,8 @@ class Response(HttpServletResponse):
     _error = False
     _writer: ServletWriter | None = None
     _stream: ServletOutputStream | None = None
-    _cookies: list[Cookie] | None = None
+    #: (cookie name, Set-Cookie value) pairs, the value made at add_cookie.
+    _cookies: list[tuple[str, str]] | None = None
     #: Body bytes the servlet wrote that were kept (buffered or sent).
     _accepted = 0
     _suspended = False
@@ -272,10 +273,12 @@ class Response(HttpServletResponse):
         """
         if self._committed:
             return  # ignored, as Tomcat (checked before the cookie)
-        validate_cookie(cookie)
+        # The header is made now, as Tomcat's addCookie does: later changes
+        # to the cookie are not sent, Expires counts from now.
+        header = format_set_cookie(cookie, time.time())
         if self._cookies is None:
             self._cookies = []
-        self._cookies.append(cookie)
+        self._cookies.append((cookie.name, header))
 
     def add_session_cookie(self, cookie: Cookie) -> None:
         """Container side: add the session cookie, replacing an earlier
@@ -283,13 +286,14 @@ class Response(HttpServletResponse):
         a session created and then given a new id sends one cookie."""
         if self._committed:
             return
+        header = format_set_cookie(cookie, time.time())
         if self._cookies is None:
             self._cookies = []
-        for index, existing in enumerate(self._cookies):
-            if existing.name == cookie.name:
-                self._cookies[index] = cookie
+        for index, (name, _) in enumerate(self._cookies):
+            if name == cookie.name:
+                self._cookies[index] = (cookie.name, header)
                 return
-        self._cookies.append(cookie)
+        self._cookies.append((cookie.name, header))
 
     # -- URL rewriting (session tracking) -------------------------------
     def encode_url(self, url: str) -> str:
@@ -487,9 +491,7 @@ class Response(HttpServletResponse):
             # prepareResponse keeps it there).
             items.append(("Content-Type", ctype))
         if self._cookies:
-            now = time.time()
-            for cookie in self._cookies:
-                items.append(("Set-Cookie", format_set_cookie(cookie, now)))
+            items.extend(("Set-Cookie", header) for _, header in self._cookies)
         return items
 
     def finish_response(self) -> None:

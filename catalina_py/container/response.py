@@ -132,8 +132,6 @@ class Response(HttpServletResponse):
     _error = False
     _writer: ServletWriter | None = None
     _stream: ServletOutputStream | None = None
-    #: (cookie name, Set-Cookie value) pairs, the value made at add_cookie.
-    _cookies: list[tuple[str, str]] | None = None
     #: Body bytes the servlet wrote that were kept (buffered or sent).
     _accepted = 0
     _suspended = False
@@ -273,27 +271,29 @@ class Response(HttpServletResponse):
         """
         if self._committed:
             return  # ignored, as Tomcat (checked before the cookie)
-        # The header is made now, as Tomcat's addCookie does: later changes
-        # to the cookie are not sent, Expires counts from now.
-        header = format_set_cookie(cookie, time.time())
-        if self._cookies is None:
-            self._cookies = []
-        self._cookies.append((cookie.name, header))
+        # The header is made now and added among the others, as Tomcat's
+        # addCookie does: later changes to the cookie are not sent, Expires
+        # counts from now, get_headers("Set-Cookie") shows it.
+        self._headers.add("Set-Cookie", format_set_cookie(cookie, time.time()))
 
     def add_session_cookie(self, cookie: Cookie) -> None:
-        """Container side: add the session cookie, replacing an earlier
-        cookie of the same name (Tomcat's ``addSessionCookieInternal``), so
-        a session created and then given a new id sends one cookie."""
+        """Container side: add the session cookie, replacing every earlier
+        ``Set-Cookie`` of the same name (Tomcat's ``addSessionCookieInternal``),
+        so a session created and then given a new id sends one cookie."""
         if self._committed:
             return
         header = format_set_cookie(cookie, time.time())
-        if self._cookies is None:
-            self._cookies = []
-        for index, (name, _) in enumerate(self._cookies):
-            if name == cookie.name:
-                self._cookies[index] = (cookie.name, header)
-                return
-        self._cookies.append((cookie.name, header))
+        prefix = cookie.name + "="
+        items = self._headers.items()
+        found = False
+        for index, (name, value) in enumerate(items):
+            if name.lower() == "set-cookie" and value.startswith(prefix):
+                items[index] = (name, header)
+                found = True
+        if found:
+            self._headers = Headers(items)
+        else:
+            self._headers.add("Set-Cookie", header)
 
     # -- URL rewriting (session tracking) -------------------------------
     def encode_url(self, url: str) -> str:
@@ -458,7 +458,6 @@ class Response(HttpServletResponse):
         self._content_type = None
         self._charset = None
         self._content_length = -1
-        self._cookies = None
         self._buffer.clear()
         self._accepted = 0
         self._error = False
@@ -490,8 +489,6 @@ class Response(HttpServletResponse):
             # A status without a body has no Content-Type, except 204 (Tomcat's
             # prepareResponse keeps it there).
             items.append(("Content-Type", ctype))
-        if self._cookies:
-            items.extend(("Set-Cookie", header) for _, header in self._cookies)
         return items
 
     def finish_response(self) -> None:

@@ -190,3 +190,30 @@ def test_header_made_at_add_cookie():
     response.add_cookie(cookie)
     cookie.set_value("changed\r\n")
     assert [v for n, v in response.header_items() if n == "Set-Cookie"] == ["a=b"]
+
+
+def test_set_cookie_is_a_header_in_call_order():
+    # Tomcat's addCookie adds a Set-Cookie header: it keeps its place among
+    # the other headers and get_headers() shows it.
+    response = Response(make_request(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n")._channel, None)
+    response.add_header("X-A", "1")
+    response.add_cookie(Cookie("a", "b"))
+    response.add_header("X-B", "2")
+    response.add_cookie(Cookie("c", "d"))
+    assert response.get_headers("Set-Cookie") == ["a=b", "c=d"]
+    assert response.contains_header("set-cookie")
+    names = [n for n, _ in response.header_items() if n in ("X-A", "X-B", "Set-Cookie")]
+    assert names == ["X-A", "Set-Cookie", "X-B", "Set-Cookie"]
+    response.reset()
+    assert response.get_headers("Set-Cookie") == []
+
+
+def test_session_cookie_replaces_one_of_the_same_name():
+    response = Response(make_request(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n")._channel, None)
+    response.add_cookie(Cookie("JSESSIONID", "old"))
+    response.add_cookie(Cookie("other", "x"))
+    response.add_session_cookie(Cookie("JSESSIONID", "new"))
+    response.add_session_cookie(Cookie("JSESSIONID", "new"))
+    assert response.get_headers("Set-Cookie") == ["JSESSIONID=new", "other=x"]
+    response.add_session_cookie(Cookie("S", "1"))
+    assert response.get_headers("Set-Cookie") == ["JSESSIONID=new", "other=x", "S=1"]

@@ -549,7 +549,8 @@ def _forms() -> list[Exchange]:
         target = "/diff/echo/x?a=1" if name == "query-and-body" else "/diff/echo/x"
         out.append(one(f"form/{name}", req(target, method="POST", headers=hs, body=body)))
         if name in ("plain", "utf8"):
-            out.append(one(f"form-put/{name}", req(target, method="PUT", headers=hs, body=body)))
+            for method in ("PUT", "GET", "DELETE"):
+                out.append(one(f"form-{method.lower()}/{name}", req(target, method=method, headers=hs, body=body)))
     multipart = (
         b'--XyZ\r\nContent-Disposition: form-data; name="a"\r\n\r\nb\r\n'
         b'--XyZ\r\nContent-Disposition: form-data; name="f"; filename="f.txt"\r\n'

@@ -196,6 +196,13 @@ def _request_line() -> list[Exchange]:
     out.append(one("line/leading-2crlf", b"\r\n\r\n" + req()))
     out.append(one("line/bare-lf", req(eol=b"\n")))
     out.append(one("line/bare-cr", req(eol=b"\r")))
+    # Heads of exactly N bytes around maxHttpHeaderSize (8192), padded in
+    # the target or in a header value.
+    for total in (8190, 8191, 8192, 8193, 8194):
+        base = req("/diff/echo/x?p=")
+        out.append(one(f"head-size/target-{total}", req("/diff/echo/x?p=" + "a" * (total - len(base)))))
+        base = req(headers=HOST + (("X-Pad", ""),))
+        out.append(one(f"head-size/header-{total}", req(headers=HOST + (("X-Pad", "b" * (total - len(base))),))))
     for size in (1000, 7000, 8100, 9000, 70000):
         out.append(one(f"line/target-{size}", req("/diff/echo/" + "a" * size)))
         out.append(one(f"line/query-{size}", req("/diff/echo/x?a=" + "b" * size)))
@@ -352,6 +359,15 @@ def _framing() -> list[Exchange]:
         out.append(one(f"framing/{name}", raw(post + rest)))
         if name.startswith(("chunked", "te-")):
             out.append(one(f"framing-10/{name}", raw(post.replace(H11, "HTTP/1.0") + rest)))
+    te = "POST /diff/echo/x HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n"
+    for size in (8000, 8191, 8193, 9000):
+        ext = "5;e=" + "x" * (size - 2)
+        out.append(one(f"chunk-limits/extension-{size}", raw(te + ext + "\r\nhello\r\n0\r\n\r\n")))
+        trailer = "X-T: " + "t" * (size - 7)
+        out.append(one(f"chunk-limits/trailer-{size}", raw(te + "5\r\nhello\r\n0\r\n" + trailer + "\r\n\r\n")))
+    for count in (99, 101):
+        trailers = "".join(f"X-T{i}: v\r\n" for i in range(count))
+        out.append(one(f"chunk-limits/trailers-{count}", raw(te + "5\r\nhello\r\n0\r\n" + trailers + "\r\n")))
     out.append(one("framing/get-with-body", req(body=b"hello")))
     out.append(one("framing/delete-with-body", req(method="DELETE", body=b"hello")))
     out.append(one("framing/head-with-body", req(method="HEAD", body=b"hello"), head=True))

@@ -9,8 +9,6 @@ refers to them by glob.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,6 +62,7 @@ def req(
 
 
 def raw(data: str | bytes) -> bytes:
+    """A request written out by hand (Latin-1: one character, one byte)."""
     return data.encode("latin-1") if isinstance(data, str) else data
 
 
@@ -87,6 +86,7 @@ def frame(
 
 
 def close(code: int | None = 1000, reason: bytes = b"") -> bytes:
+    """A client close frame (no payload at all when ``code`` is None)."""
     return frame(8, b"" if code is None else struct.pack(">H", code) + reason)
 
 
@@ -107,11 +107,8 @@ def ws_headers(**over: str | None) -> tuple[tuple[str, str], ...]:
     return tuple((n, v) for n, v in base.items() if v is not None)
 
 
-def accept_of(key: str) -> str:
-    return base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
-
-
 def one(id_: str, data: bytes, **kw: object) -> Exchange:
+    """An exchange of one step (``kw``: the Step's other fields)."""
     return Exchange(id_, (Step(data, **kw),))  # type: ignore[arg-type]
 
 

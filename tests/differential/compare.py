@@ -45,6 +45,7 @@ class Difference:
     tomcat: str
 
     def line(self, width: int = 160) -> str:
+        """One line for a report: id | aspect | both values (cut to ``width``)."""
         return f"{self.exchange} | {self.aspect} | ours {_cut(self.ours, width)} vs Tomcat {_cut(self.tomcat, width)}"
 
 
@@ -59,6 +60,7 @@ class Known:
     text: str = ""
 
     def matches(self, diff: Difference) -> bool:
+        """Whether this line covers ``diff``."""
         return (
             fnmatch.fnmatchcase(diff.exchange, self.exchange)
             and fnmatch.fnmatchcase(diff.aspect, self.aspect)
@@ -162,6 +164,7 @@ class Normaliser:
         return _SID.sub(rb"\1SID", data)
 
     def text(self, value: str) -> str:
+        """The same for a header value."""
         return self(value.encode("latin-1")).decode("latin-1")
 
 

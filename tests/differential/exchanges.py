@@ -9,8 +9,6 @@ refers to them by glob.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,6 +62,7 @@ def req(
 
 
 def raw(data: str | bytes) -> bytes:
+    """A request written out by hand (Latin-1: one character, one byte)."""
     return data.encode("latin-1") if isinstance(data, str) else data
 
 
@@ -87,6 +86,7 @@ def frame(
 
 
 def close(code: int | None = 1000, reason: bytes = b"") -> bytes:
+    """A client close frame (no payload at all when ``code`` is None)."""
     return frame(8, b"" if code is None else struct.pack(">H", code) + reason)
 
 
@@ -107,11 +107,8 @@ def ws_headers(**over: str | None) -> tuple[tuple[str, str], ...]:
     return tuple((n, v) for n, v in base.items() if v is not None)
 
 
-def accept_of(key: str) -> str:
-    return base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
-
-
 def one(id_: str, data: bytes, **kw: object) -> Exchange:
+    """An exchange of one step (``kw``: the Step's other fields)."""
     return Exchange(id_, (Step(data, **kw),))  # type: ignore[arg-type]
 
 
@@ -196,6 +193,13 @@ def _request_line() -> list[Exchange]:
     out.append(one("line/leading-2crlf", b"\r\n\r\n" + req()))
     out.append(one("line/bare-lf", req(eol=b"\n")))
     out.append(one("line/bare-cr", req(eol=b"\r")))
+    # Heads of exactly N bytes around maxHttpHeaderSize (8192), padded in
+    # the target or in a header value.
+    for total in (8190, 8191, 8192, 8193, 8194):
+        base = req("/diff/echo/x?p=")
+        out.append(one(f"head-size/target-{total}", req("/diff/echo/x?p=" + "a" * (total - len(base)))))
+        base = req(headers=HOST + (("X-Pad", ""),))
+        out.append(one(f"head-size/header-{total}", req(headers=HOST + (("X-Pad", "b" * (total - len(base))),))))
     for size in (1000, 7000, 8100, 9000, 70000):
         out.append(one(f"line/target-{size}", req("/diff/echo/" + "a" * size)))
         out.append(one(f"line/query-{size}", req("/diff/echo/x?a=" + "b" * size)))
@@ -352,6 +356,15 @@ def _framing() -> list[Exchange]:
         out.append(one(f"framing/{name}", raw(post + rest)))
         if name.startswith(("chunked", "te-")):
             out.append(one(f"framing-10/{name}", raw(post.replace(H11, "HTTP/1.0") + rest)))
+    te = "POST /diff/echo/x HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n"
+    for size in (8000, 8191, 8193, 9000):
+        ext = "5;e=" + "x" * (size - 2)
+        out.append(one(f"chunk-limits/extension-{size}", raw(te + ext + "\r\nhello\r\n0\r\n\r\n")))
+        trailer = "X-T: " + "t" * (size - 7)
+        out.append(one(f"chunk-limits/trailer-{size}", raw(te + "5\r\nhello\r\n0\r\n" + trailer + "\r\n\r\n")))
+    for count in (99, 101):
+        trailers = "".join(f"X-T{i}: v\r\n" for i in range(count))
+        out.append(one(f"chunk-limits/trailers-{count}", raw(te + "5\r\nhello\r\n0\r\n" + trailers + "\r\n")))
     out.append(one("framing/get-with-body", req(body=b"hello")))
     out.append(one("framing/delete-with-body", req(method="DELETE", body=b"hello")))
     out.append(one("framing/head-with-body", req(method="HEAD", body=b"hello"), head=True))
@@ -549,7 +562,8 @@ def _forms() -> list[Exchange]:
         target = "/diff/echo/x?a=1" if name == "query-and-body" else "/diff/echo/x"
         out.append(one(f"form/{name}", req(target, method="POST", headers=hs, body=body)))
         if name in ("plain", "utf8"):
-            out.append(one(f"form-put/{name}", req(target, method="PUT", headers=hs, body=body)))
+            for method in ("PUT", "GET", "DELETE"):
+                out.append(one(f"form-{method.lower()}/{name}", req(target, method=method, headers=hs, body=body)))
     multipart = (
         b'--XyZ\r\nContent-Disposition: form-data; name="a"\r\n\r\nb\r\n'
         b'--XyZ\r\nContent-Disposition: form-data; name="f"; filename="f.txt"\r\n'

@@ -111,6 +111,7 @@ class Reader:
         return line[:-1] if line.endswith(b"\r") else line
 
     def exactly(self, n: int) -> bytes:
+        """The next ``n`` bytes; raises when they do not come."""
         while len(self.buf) < n:
             self._fill()
         data, self.buf = self.buf[:n], self.buf[n:]

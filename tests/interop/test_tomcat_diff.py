@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,7 @@ CONNECTOR_ATTRS = 'connectionTimeout="20000" redirectPort="8443" maxParameterCou
 
 
 @pytest.fixture(scope="module")
-def servers(tmp_path_factory: pytest.TempPathFactory):
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[CatalinaProcess, TomcatProcess]]:
     """(catalina_py, Tomcat), both serving the differential webapp at /diff."""
     if _MISSING is not None:
         pytest.fail(f"CI=true but the differential test cannot run: {_MISSING}")
@@ -79,7 +80,7 @@ AREAS = sorted({ex.id.split("/", 1)[0] for ex in EXCHANGES})
 
 
 @pytest.fixture(scope="module")
-def differences(servers) -> list[cmp.Difference]:
+def differences(servers: tuple[CatalinaProcess, TomcatProcess]) -> list[cmp.Difference]:
     """Every exchange replayed on both servers; the differences seen."""
     ours, tomcat = servers
     known = cmp.load_known()

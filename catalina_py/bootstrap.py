@@ -16,6 +16,7 @@ Options ``-Dname=value`` set properties for ``${name}`` in server.xml.
 from __future__ import annotations
 
 import argparse
+import atexit
 import logging
 import os
 import platform
@@ -24,6 +25,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,9 +48,18 @@ class Layout:
 
     @classmethod
     def from_environment(cls, defines: dict[str, str] | None = None) -> Layout:
-        home = os.environ.get("CATALINA_HOME") or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        base = os.environ.get("CATALINA_BASE") or home
-        return cls(os.path.abspath(home), os.path.abspath(base), dict(defines or {}))
+        """The layout from ``-Dcatalina.home``/``-Dcatalina.base`` (as
+        Tomcat's Bootstrap reads its system properties), else the
+        environment variables ``CATALINA_HOME``/``CATALINA_BASE``, else the
+        install this package belongs to."""
+        defines = dict(defines or {})
+        home = (
+            defines.get("catalina.home")
+            or os.environ.get("CATALINA_HOME")
+            or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        )
+        base = defines.get("catalina.base") or os.environ.get("CATALINA_BASE") or home
+        return cls(os.path.abspath(home), os.path.abspath(base), defines)
 
     def conf(self, name: str) -> str:
         """A file of ``conf/``: the instance's own, else the install's (as
@@ -63,6 +74,40 @@ class Layout:
         from .config.properties import build_properties
 
         return build_properties(self.home, self.base, self.properties)
+
+
+#: Connector attributes catalina_py does not implement and must not ignore:
+#: ignoring them would serve in a way the configuration forbids. Attribute
+#: -> (when it is set in a way that matters, message, what to write instead).
+_UNHONOURED_CONNECTOR_SETTINGS: dict[str, tuple[Callable[[str], bool], str, str]] = {
+    "SSLEnabled": (
+        lambda value: value.strip().lower() == "true",
+        'SSLEnabled="true": TLS is not supported by this version; this Connector would serve plain HTTP '
+        "on the port meant for TLS. Terminate TLS at nginx: see docs/nginx.md",
+        'no SSLEnabled attribute on a plain HTTP Connector behind nginx (with scheme="https" '
+        'secure="true", or RemoteIpValve, so that webapps see the original request as HTTPS)',
+    ),
+    "unixDomainSocketPath": (
+        lambda value: bool(value.strip()),
+        "unixDomainSocketPath: Unix domain sockets are not supported by this version; this Connector would "
+        "listen on a TCP port instead, reachable from the network",
+        'a Connector with port and address (address="127.0.0.1" to accept local clients only)',
+    ),
+}
+
+
+def refuse_unhonoured_settings(config: Any) -> None:
+    """Raise ConfigError (file:line, what to do) for a setting catalina_py
+    cannot honour where ignoring it would be unsafe -- TLS asked for on a
+    Connector, a Unix socket that would become a TCP port. Other
+    unimplemented attributes stay warnings; docs/configuration.md lists
+    the decisions."""
+    for service in config.services:
+        for connector in service.connectors:
+            for name, (matters, message, hint) in _UNHONOURED_CONNECTOR_SETTINGS.items():
+                value = connector.extra.get(name)
+                if value is not None and matters(value):
+                    raise ConfigError.at(connector.location, message, hint)
 
 
 class Catalina:
@@ -97,6 +142,7 @@ class Catalina:
             )
         properties = self.layout.all_properties()
         config, warnings = load_server_xml(server_xml, properties)
+        refuse_unhonoured_settings(config)
         self.warnings.extend(str(w) for w in warnings)
         global_web_xml = parse_web_xml(self.layout.conf("web.xml"))
 
@@ -134,6 +180,8 @@ class Catalina:
                     deploy_on_startup=host_config.deploy_on_startup,
                     background_processor_delay=host_config.background_processor_delay,
                     server=server,
+                    deploy_xml=host_config.deploy_xml,
+                    deploy_ignore=host_config.deploy_ignore,
                 )
                 service.host_configs.append(deployer)
             mapper.set_default_host(engine_config.default_host)
@@ -205,43 +253,134 @@ def _configure_logging(level: str = "INFO") -> None:
     )
 
 
-def _parse_args(argv: list[str]) -> tuple[argparse.Namespace, dict[str, str]]:
-    defines: dict[str, str] = {}
-    rest = []
-    for arg in argv:
-        if arg.startswith("-D") and "=" in arg:
-            name, _, value = arg[2:].partition("=")
-            defines[name] = value
-        else:
-            rest.append(arg)
-    parser = argparse.ArgumentParser(
-        prog="catalina-py", description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+#: The commands, with the one-line help ``--help`` shows for each.
+COMMANDS: dict[str, str] = {
+    "run": "start the server in the foreground (Ctrl-C or SIGTERM stops it)",
+    "start": "start the server in the background (logs/catalina.out, PID file) and wait until it serves",
+    "stop": "stop the server through its shutdown port (SIGTERM when the port is disabled) and wait for it to exit",
+    "configtest": "read and check every configuration file and import every webapp's classes; start nothing",
+    "version": "print the versions of catalina_py, Python and the libraries it uses",
+    "tour": "the guided tour of the connector: plays a scenario and explains its trace (docs/tour.md)",
+}
+
+_DEFINES_HELP = """\
+properties:
+  -Dname=value          set the property "name" for ${name} in conf/server.xml
+                        and in context descriptors (also conf/catalina.properties;
+                        -D wins); -Dname alone sets it to ""
+  -Dcatalina.base=DIR   the instance (conf/, logs/, webapps/); default
+                        $CATALINA_BASE, else the install
+  -Dcatalina.home=DIR   the install; default $CATALINA_HOME, else the folder
+                        catalina_py is installed from
+
+environment:
+  CATALINA_HOME, CATALINA_BASE   as -Dcatalina.home, -Dcatalina.base
+  CATALINA_PID         the PID file of start/stop (default logs/catalina.pid)
+  CATALINA_OUT         the output file of start (default logs/catalina.out)
+  CATALINA_LOG_LEVEL   the default of --log-level
+  CATALINA_TRACE=1, CATALINA_TRACE_FILE=PATH   the defaults of --trace, --trace-file
+"""
+
+_DESCRIPTION = """\
+catalina_py, a servlet container in Python that behaves as Apache Tomcat 10.1.
+Commands are those of Tomcat's catalina.sh (also bin/startup.sh, bin/shutdown.sh,
+bin/configtest.sh). 'catalina-py COMMAND --help' shows a command's options.
+"""
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    """The options of ``run`` (``start`` passes them on to its ``run``)."""
+    parser.add_argument(
+        "--log-level",
+        metavar="LEVEL",
+        default=os.environ.get("CATALINA_LOG_LEVEL", "INFO"),
+        help="DEBUG, INFO, WARNING or ERROR (default: $CATALINA_LOG_LEVEL, else INFO)",
     )
-    parser.add_argument("command", choices=["run", "start", "stop", "configtest", "version"])
-    parser.add_argument("--log-level", default=os.environ.get("CATALINA_LOG_LEVEL", "INFO"))
     parser.add_argument(
         "--trace",
         action="store_true",
         default=os.environ.get("CATALINA_TRACE", "") not in ("", "0", "false"),
-        help="run: log each connection's steps (accept, parse, map, valves, filters, servlet, commit, "
-        "upgrade, frames, close); also CATALINA_TRACE=1",
+        help="log each connection's steps (accept, parse, map, valves, filters, servlet, commit, "
+        "upgrade, frames, close); also CATALINA_TRACE=1 (docs/trace.md)",
     )
     parser.add_argument(
         "--trace-file",
         metavar="PATH",
         default=os.environ.get("CATALINA_TRACE_FILE") or None,
-        help="run: write every event as a JSON line to PATH (relative to CATALINA_BASE); also CATALINA_TRACE_FILE",
+        help="write every event as a JSON line to PATH (relative to CATALINA_BASE); also CATALINA_TRACE_FILE",
     )
     parser.add_argument("--trace-connector", metavar="NAME", help="trace only this connector (name or port)")
     parser.add_argument("--trace-client", metavar="ADDRESS", help="trace only connections from this client address")
     parser.add_argument("--trace-path", metavar="PREFIX", help="trace only requests whose target starts with PREFIX")
+
+
+def _add_wait_option(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument(
-        "--wait", type=float, default=30.0, help="start/stop: seconds to wait for the server to come up or go away"
+        "--wait", metavar="SECONDS", type=float, default=30.0, help=f"how long to wait for the server to {what} (30)"
     )
-    return parser.parse_args(rest), defines
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line: one sub-command per :data:`COMMANDS` entry, each
+    with its own ``--help`` listing its options and the -D options."""
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="catalina-py", description=_DESCRIPTION, epilog=_DEFINES_HELP, formatter_class=formatter
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    commands.required = True
+    for name, summary in COMMANDS.items():
+        sub = commands.add_parser(
+            name,
+            help=summary,
+            description=f"catalina-py {name}: {summary}.",
+            epilog=_DEFINES_HELP if name != "tour" else None,
+            formatter_class=formatter,
+            usage=f"catalina-py [-Dname=value ...] {name} [options]" if name != "tour" else None,
+            add_help=name != "tour",
+        )
+        if name in ("run", "start"):
+            _add_run_options(sub)
+        if name == "start":
+            _add_wait_option(sub, "report that it serves")
+        elif name == "stop":
+            _add_wait_option(sub, "exit")
+        elif name == "tour":
+            sub.add_argument("tour_args", nargs=argparse.REMAINDER, help="see 'catalina-py tour --help'")
+    return parser
+
+
+def split_defines(argv: list[str]) -> tuple[list[str], dict[str, str]]:
+    """Take the ``-Dname=value`` options (anywhere on the line, as the java
+    command line of Tomcat's scripts has them) out of *argv*."""
+    defines: dict[str, str] = {}
+    rest = []
+    for arg in argv:
+        if arg.startswith("-D") and len(arg) > 2:
+            name, _, value = arg[2:].partition("=")
+            defines[name] = value
+        else:
+            rest.append(arg)
+    return rest, defines
+
+
+def parse_args(argv: list[str]) -> tuple[argparse.Namespace, dict[str, str]]:
+    """The command line: the parsed command and options, and the -D
+    properties."""
+    rest, defines = split_defines(argv)
+    # Options written before the command (catalina-py --trace run) are the
+    # command's: move the command word first.
+    for index, arg in enumerate(rest):
+        if arg in COMMANDS:
+            if index:
+                rest = [arg] + rest[:index] + rest[index + 1 :]
+            break
+    return build_parser().parse_args(rest), defines
 
 
 def pid_file(layout: Layout) -> str:
+    """The PID file ``start`` writes: ``$CATALINA_PID``, else
+    ``logs/catalina.pid`` of CATALINA_BASE."""
     return os.environ.get("CATALINA_PID") or os.path.join(layout.base, "logs", "catalina.pid")
 
 
@@ -253,34 +392,161 @@ def _read_pid(path: str) -> int | None:
         return None
 
 
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+#: Whether this system has a /proc that tells a process's state and command line.
+_HAVE_PROC = os.path.isdir("/proc/self")
+
+
+def _proc_state(pid: int) -> str | None:
+    """The state letter of ``/proc/PID/stat`` (``R``, ``S``, ``Z``...), an
+    empty string when there is no such process, None without /proc."""
+    if not _HAVE_PROC:
+        return None
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+    except FileNotFoundError:
+        return ""
+    except OSError:
+        return None
+    # "pid (comm) S ...": comm may hold spaces and parentheses.
+    rest = stat[stat.rfind(b")") + 1 :].split()
+    return rest[0].decode("ascii", "replace") if rest else None
+
+
 def _alive(pid: int) -> bool:
+    """Whether *pid* names a running process. A zombie (exited, not yet
+    reaped by its parent) is not running; one that is our child is reaped."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
+        pass
+    state = _proc_state(pid)
+    if state in ("Z", "X", ""):
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        return False
+    if state is not None:
         return True
-    try:  # a zombie child of ours counts as gone
+    try:  # no /proc: a zombie child of ours counts as gone
         done, _ = os.waitpid(pid, os.WNOHANG)
         return done == 0
     except ChildProcessError:
         return True
 
 
-def cmd_start(layout: Layout, defines: dict[str, str], wait: float) -> int:
-    """Start ``run`` in the background with output in logs/catalina.out, and
-    wait until it serves (or fails), unlike Tomcat's fire-and-forget start."""
+def _is_this_container(pid: int, layout: Layout) -> bool:
+    """Whether the running process *pid* is catalina_py serving this
+    CATALINA_BASE, judged from ``/proc/PID/cmdline`` (``start`` puts
+    ``-Dcatalina.base=BASE`` there, as Tomcat's java command line has it)
+    or, for a server started otherwise, its ``CATALINA_BASE``. True when it
+    cannot be told (no /proc, not readable), so that ``start`` refuses
+    rather than run a second server on the same base."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            args = fh.read().split(b"\0")
+    except FileNotFoundError:
+        return not _HAVE_PROC
+    except OSError:
+        return True
+    if not any(b"catalina_py" in arg or b"catalina-py" in arg for arg in args):
+        return False  # the PID was reused by another program
+    bases = [arg[len(b"-Dcatalina.base=") :] for arg in args if arg.startswith(b"-Dcatalina.base=")]
+    if bases:
+        return any(os.path.realpath(os.fsdecode(base)) == os.path.realpath(layout.base) for base in bases)
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as fh:
+            environ = fh.read().split(b"\0")
+    except OSError:
+        return True
+    for entry in environ:
+        if entry.startswith(b"CATALINA_BASE="):
+            return os.path.abspath(os.fsdecode(entry[len(b"CATALINA_BASE=") :])) == layout.base
+    return layout.base == layout.home
+
+
+def _running_server(pidfile: str, layout: Layout) -> tuple[int | None, str]:
+    """The PID of the server the PID file names if it is running, else
+    None and why the file is stale ("" when there is no PID file)."""
+    pid = _read_pid(pidfile)
+    if pid is None:
+        return None, "unreadable" if os.path.exists(pidfile) else ""
+    if not _alive(pid):
+        return None, f"PID {pid} is not running"
+    if not _is_this_container(pid, layout):
+        return None, f"PID {pid} is another program, not catalina_py for {layout.base}"
+    return pid, ""
+
+
+def remove_pid_file_at_exit(layout: Layout) -> None:
+    """Make this process remove the PID file ``start`` wrote for it when it
+    exits: after a normal stop, SIGTERM/SIGINT (which stop the server
+    gracefully) or an error. Only a file naming this process is removed
+    (``run`` in a terminal leaves another server's file alone). SIGKILL
+    cannot be caught: ``start`` and ``stop`` then see the PID is gone."""
+    path = pid_file(layout)
+    me = os.getpid()
+
+    def remove() -> None:
+        if _read_pid(path) == me:
+            _remove(path)
+
+    atexit.register(remove)
+
+    def exit_on_signal(signum: int, frame: Any) -> None:
+        # Until the server installs its own graceful handlers: exit through
+        # SystemExit, so that atexit runs (the default action would not).
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, exit_on_signal)
+
+
+def run_options(args: argparse.Namespace) -> list[str]:
+    """The ``run`` options of a ``start`` command line, to pass on."""
+    options = ["--log-level", args.log_level]
+    if args.trace:
+        options.append("--trace")
+    for flag, value in (
+        ("--trace-file", args.trace_file),
+        ("--trace-connector", args.trace_connector),
+        ("--trace-client", args.trace_client),
+        ("--trace-path", args.trace_path),
+    ):
+        if value:
+            options += [flag, value]
+    return options
+
+
+def cmd_start(layout: Layout, defines: dict[str, str], wait: float, run_options: list[str] | None = None) -> int:
+    """Start ``run`` (with *run_options*) in the background with output in
+    logs/catalina.out, and wait until it serves (or fails), unlike Tomcat's
+    fire-and-forget start."""
     pidfile = pid_file(layout)
-    old = _read_pid(pidfile)
-    if old is not None and _alive(old):
+    old, stale = _running_server(pidfile, layout)
+    if old is not None:
         print(f"catalina_py appears to be running with PID {old} (PID file {pidfile}); start aborted.")
         return 1
+    if stale:
+        print(f"Removing the stale PID file {pidfile} ({stale}).")
+        _remove(pidfile)
     logs = os.path.join(layout.base, "logs")
     os.makedirs(logs, exist_ok=True)
-    out_path = os.path.join(logs, "catalina.out")
+    out_path = os.path.abspath(os.environ.get("CATALINA_OUT") or os.path.join(logs, "catalina.out"))
     offset = os.path.getsize(out_path) if os.path.exists(out_path) else 0
-    env = dict(os.environ, CATALINA_HOME=layout.home, CATALINA_BASE=layout.base)
-    args = [sys.executable, "-m", "catalina_py"] + [f"-D{k}={v}" for k, v in defines.items()] + ["run"]
+    env = dict(os.environ, CATALINA_HOME=layout.home, CATALINA_BASE=layout.base, CATALINA_OUT=out_path)
+    defines = dict(defines, **{"catalina.home": layout.home, "catalina.base": layout.base})
+    args = [sys.executable, "-m", "catalina_py"] + [f"-D{k}={v}" for k, v in defines.items()]
+    args += ["run", *(run_options or [])]
     with open(out_path, "ab") as out, open(os.devnull, "rb") as devnull:
         proc = subprocess.Popen(
             args, stdin=devnull, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True, cwd=layout.base
@@ -294,25 +560,33 @@ def cmd_start(layout: Layout, defines: dict[str, str], wait: float) -> int:
             with open(out_path, "rb") as fh:
                 fh.seek(offset)
                 sys.stdout.write(fh.read().decode("utf-8", "replace")[-4000:])
-            os.unlink(pidfile)
+            _remove(pidfile)
             return 1
         with open(out_path, "rb") as fh:
             fh.seek(offset)
             if b"Server startup in" in fh.read():
                 print(f"catalina_py started (PID {proc.pid}); output in {out_path}")
                 return 0
-        time.sleep(0.1)
+        time.sleep(0.05)
     print(f"catalina_py did not report start-up within {wait:.0f} s (PID {proc.pid}); see {out_path}")
     return 1
 
 
+#: How often ``stop`` looks whether the server has exited (seconds).
+STOP_POLL_INTERVAL = 0.01
+
+
 def cmd_stop(layout: Layout, defines: dict[str, str], wait: float) -> int:
-    """Send the shutdown command (SIGTERM when the port is disabled) and wait
-    for the process to exit."""
+    """Send the shutdown command (SIGTERM when the port is disabled or does
+    not answer) and wait for the process to exit, returning as soon as it
+    has."""
     from .config import load_server_xml
 
     pidfile = pid_file(layout)
-    pid = _read_pid(pidfile)
+    pid, stale = _running_server(pidfile, layout)
+    if stale:
+        print(f"Removing the stale PID file {pidfile} ({stale}).")
+        _remove(pidfile)
     try:
         config, _ = load_server_xml(os.path.join(layout.base, "conf", "server.xml"), layout.all_properties())
     except ConfigError as exc:
@@ -330,10 +604,8 @@ def cmd_stop(layout: Layout, defines: dict[str, str], wait: float) -> int:
                 "The server may not be running."
             )
     if not sent:
-        if pid is None or not _alive(pid):
+        if pid is None:
             print("No running catalina_py found (no shutdown port answered, no live PID file).")
-            if pid is not None:
-                os.unlink(pidfile)
             return 1
         os.kill(pid, signal.SIGTERM)
     if pid is None:
@@ -342,41 +614,38 @@ def cmd_stop(layout: Layout, defines: dict[str, str], wait: float) -> int:
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         if not _alive(pid):
-            os.unlink(pidfile)
+            if _read_pid(pidfile) == pid:
+                _remove(pidfile)
             print("catalina_py stopped.")
             return 0
-        time.sleep(0.1)
+        time.sleep(STOP_POLL_INTERVAL)
     print(f"catalina_py (PID {pid}) did not stop within {wait:.0f} s.")
     return 1
 
 
 def cmd_configtest(layout: Layout, defines: dict[str, str]) -> int:
+    """``configtest``: read and check the configuration files, then every
+    webapp as deployment would (its web.xml, its annotated modules and
+    every class it names imported), starting nothing. Reports every
+    problem found, not only the first."""
     catalina = Catalina(layout)
+    errors: list[ConfigError] = []
     try:
         catalina.load()
-        for host_config in (hc for s in catalina.server.services for hc in s.host_configs):
-            check_webapps(host_config)
     except ConfigError as exc:
-        print(f"SEVERE: {exc}", file=sys.stderr)
-        return 1
+        errors.append(exc)
+    else:
+        for host_config in (hc for s in catalina.server.services for hc in s.host_configs):
+            errors.extend(host_config.check_apps())
     for warning in catalina.warnings:
         print(f"WARNING: {warning}", file=sys.stderr)
+    for error in errors:
+        print(f"SEVERE: {error}", file=sys.stderr)
+    if errors:
+        print(f"Configuration has {len(errors)} error(s): {os.path.join(layout.base, 'conf', 'server.xml')}")
+        return 1
     print(f"Configuration OK: {os.path.join(layout.base, 'conf', 'server.xml')}")
     return 0
-
-
-def check_webapps(host_config: Any) -> None:
-    """Parse every webapp's web.xml and merge it over conf/web.xml, as
-    deployment will (without starting anything)."""
-    from .config.web_xml import merge_web_xml, parse_web_xml
-
-    base = host_config.app_base
-    if not os.path.isdir(base):
-        return
-    for folder in sorted(os.listdir(base)):
-        path = os.path.join(base, folder, "WEB-INF", "web.xml")
-        if os.path.isfile(path):
-            merge_web_xml(host_config.global_web_xml, parse_web_xml(path))
 
 
 def cmd_version(layout: Layout) -> int:
@@ -402,17 +671,22 @@ def main(argv: list[str] | None = None) -> int:
         from .tour import main as tour_main
 
         return tour_main(argv[1:])
-    args, defines = _parse_args(argv)
+    args, defines = parse_args(argv)
+    if args.command == "tour":
+        from .tour import main as tour_main
+
+        return tour_main(args.tour_args)
     layout = Layout.from_environment(defines)
     if args.command == "version":
         return cmd_version(layout)
     if args.command == "configtest":
         return cmd_configtest(layout, defines)
     if args.command == "start":
-        return cmd_start(layout, defines, args.wait)
+        return cmd_start(layout, defines, args.wait, run_options(args))
     if args.command == "stop":
         return cmd_stop(layout, defines, args.wait)
     # run
+    remove_pid_file_at_exit(layout)
     from gevent import monkey
 
     monkey.patch_all()

@@ -64,6 +64,10 @@ _CONNECTOR_ATTRS = frozenset(
         "protocol",
         "connectionTimeout",
         "keepAliveTimeout",
+        "requestHeaderTimeout",
+        "requestBodyTimeout",
+        "requestBodyMinRate",
+        "maxUpgradedConnections",
         "maxKeepAliveRequests",
         "maxHttpHeaderSize",
         "maxPostSize",
@@ -72,6 +76,8 @@ _CONNECTOR_ATTRS = frozenset(
         "URIEncoding",
         "redirectPort",
         "maxSwallowSize",
+        "maxPartCount",
+        "maxPartHeaderSize",
         "webSocketPingInterval",
         "webSocketPingTimeout",
         "webSocketCloseTimeout",
@@ -79,6 +85,8 @@ _CONNECTOR_ATTRS = frozenset(
         "secure",
         "proxyName",
         "proxyPort",
+        "allowedTrailerHeaders",
+        "maxParameterCount",
     }
 )
 
@@ -92,7 +100,6 @@ _TOMCAT_CONNECTOR_ATTRS = frozenset(
         "allowBackslash",
         "allowHostHeaderMismatch",
         "allowTrace",
-        "allowedTrailerHeaders",
         "asyncTimeout",
         "bindOnInit",
         "compressibleMimeType",
@@ -115,9 +122,6 @@ _TOMCAT_CONNECTOR_ATTRS = frozenset(
         "maxHeaderCount",
         "maxHttpRequestHeaderSize",
         "maxHttpResponseHeaderSize",
-        "maxParameterCount",
-        "maxPartCount",
-        "maxPartHeaderSize",
         "maxQueueSize",
         "maxSavePostSize",
         "maxTrailerSize",
@@ -187,6 +191,21 @@ class ConnectorSpec:
     protocol: str = "HTTP/1.1"
     connection_timeout_ms: int = 60000
     keep_alive_timeout_ms: int | None = None
+    #: catalina_py's answer to slowloris (Tomcat has no such limits; see
+    #: docs/http11.md "Slow clients"): the whole request head must arrive
+    #: within ``request_header_timeout_ms`` of its first byte (None: the
+    #: connectionTimeout; -1: no limit), else 408 and close.
+    request_header_timeout_ms: int | None = None
+    #: The time a request body may keep the connection waiting for its
+    #: bytes: ``request_body_timeout_ms`` (None: the connectionTimeout;
+    #: -1: no limit) plus one second for every ``request_body_min_rate``
+    #: bytes received (0: no limit), else 408 and close.
+    request_body_timeout_ms: int | None = None
+    request_body_min_rate: int = 500
+    #: Upgraded connections (WebSockets) held at once, outside the
+    #: ``max_connections`` pool (-1: unlimited); an upgrade beyond it is
+    #: answered with 503.
+    max_upgraded_connections: int = 10000
     max_keep_alive_requests: int = 100
     max_http_header_size: int = 8192
     max_post_size: int = 2097152
@@ -197,6 +216,10 @@ class ConnectorSpec:
     #: ``<security-constraint>``, which catalina_py does not implement.
     redirect_port: int = 443
     max_swallow_size: int = 2097152
+    #: The most parts of a multipart request, and the most bytes of one
+    #: part's header block (Tomcat 10.1.60's defaults; -1: no limit).
+    max_part_count: int = 50
+    max_part_header_size: int = 512
     #: catalina_py's WebSocket heartbeat (seconds, not ms): a ping every
     #: ``web_socket_ping_interval`` (0 disables), a session whose pong does
     #: not come within ``web_socket_ping_timeout`` is dropped, and a close
@@ -213,6 +236,13 @@ class ConnectorSpec:
     secure: bool = False
     proxy_name: str | None = None
     proxy_port: int = 0
+    #: ``allowedTrailerHeaders``: the trailer fields of a chunked request
+    #: that ``get_trailer_fields()`` shows (lower case; empty: none, as Tomcat).
+    allowed_trailer_headers: frozenset[str] = frozenset()
+    #: ``maxParameterCount``: request parameters parsed (query and form
+    #: body together); the rest are ignored. Negative: no limit. 10000 as
+    #: Tomcat's built-in default (its stock server.xml sets 1000).
+    max_parameter_count: int = 10000
     extra: Mapping[str, str] = field(default_factory=frozen_map)
     location: Location | None = None
 
@@ -222,6 +252,20 @@ class ConnectorSpec:
         if self.keep_alive_timeout_ms is None:
             return self.connection_timeout_ms
         return self.keep_alive_timeout_ms
+
+    @property
+    def effective_request_header_timeout_ms(self) -> int:
+        """The request head's deadline in force (else the connection timeout)."""
+        if self.request_header_timeout_ms is None:
+            return self.connection_timeout_ms
+        return self.request_header_timeout_ms
+
+    @property
+    def effective_request_body_timeout_ms(self) -> int:
+        """The request body's base allowance in force (else the connection timeout)."""
+        if self.request_body_timeout_ms is None:
+            return self.connection_timeout_ms
+        return self.request_body_timeout_ms
 
 
 def read_connector(reader: XmlReader, element: Element) -> ConnectorSpec:
@@ -268,6 +312,18 @@ def read_connector(reader: XmlReader, element: Element) -> ConnectorSpec:
         protocol="HTTP/1.1",
         connection_timeout_ms=attrs.integer("connectionTimeout", 60000, minimum=-1, hint=timeout_hint),
         keep_alive_timeout_ms=attrs.optional_integer("keepAliveTimeout", minimum=-1, hint=timeout_hint),
+        request_header_timeout_ms=attrs.optional_integer("requestHeaderTimeout", minimum=-1, hint=timeout_hint),
+        request_body_timeout_ms=attrs.optional_integer("requestBodyTimeout", minimum=-1, hint=timeout_hint),
+        request_body_min_rate=attrs.integer(
+            "requestBodyMinRate", 500, minimum=0, hint="bytes per second, or 0 for no body deadline"
+        ),
+        max_upgraded_connections=attrs.integer(
+            "maxUpgradedConnections",
+            10000,
+            minimum=0,
+            allowed=(-1,),
+            hint="a number of upgraded connections (WebSockets), or -1 for no limit",
+        ),
         max_keep_alive_requests=attrs.integer(
             "maxKeepAliveRequests",
             100,
@@ -287,6 +343,8 @@ def read_connector(reader: XmlReader, element: Element) -> ConnectorSpec:
         uri_encoding=encoding,
         redirect_port=attrs.port("redirectPort", 443),
         max_swallow_size=attrs.integer("maxSwallowSize", 2097152, hint="a size in bytes, or -1 for no limit"),
+        max_part_count=attrs.integer("maxPartCount", 50, hint="a number of parts, or -1 for no limit"),
+        max_part_header_size=attrs.integer("maxPartHeaderSize", 512, hint="a size in bytes, or -1 for no limit"),
         web_socket_ping_interval=attrs.seconds("webSocketPingInterval", DEFAULT_WS_PING_INTERVAL),
         web_socket_ping_timeout=attrs.seconds("webSocketPingTimeout", DEFAULT_WS_PING_TIMEOUT),
         web_socket_close_timeout=attrs.seconds("webSocketCloseTimeout", DEFAULT_WS_CLOSE_TIMEOUT),
@@ -294,6 +352,12 @@ def read_connector(reader: XmlReader, element: Element) -> ConnectorSpec:
         secure=attrs.boolean("secure", False),
         proxy_name=attrs.get("proxyName") or None,
         proxy_port=attrs.port("proxyPort", 0),
+        max_parameter_count=attrs.integer(
+            "maxParameterCount", 10000, hint="a number of parameters, or -1 for no limit"
+        ),
+        allowed_trailer_headers=frozenset(
+            name.strip().lower() for name in (attrs.get("allowedTrailerHeaders") or "").split(",") if name.strip()
+        ),
         extra=frozen_map(extra),
         location=attrs.location,
     )

@@ -29,10 +29,27 @@ __all__ = [
 
 #: Tomcat ``<Context>`` attributes accepted silently into
 #: :attr:`ContextSpec.attributes`.  Add a name here once it is honoured.
-CONTEXT_PASSTHROUGH_ATTRIBUTES: frozenset[str] = frozenset({"crossContext", "privileged"})
+CONTEXT_PASSTHROUGH_ATTRIBUTES: frozenset[str] = frozenset(
+    {"allowCasualMultipartParsing", "crossContext", "privileged"}
+)
 
 #: ``<Context>`` attributes modelled by :class:`ContextSpec`.
-CONTEXT_ATTRIBUTES = frozenset({"path", "docBase", "reloadable"})
+CONTEXT_ATTRIBUTES = frozenset({"path", "docBase", "reloadable", "allowLinking"})
+
+#: ``<Resources>`` attributes modelled (only ``allowLinking``), and the
+#: ones Tomcat documents (reported as not supported).
+RESOURCES_ATTRIBUTES = frozenset({"allowLinking"})
+TOMCAT_RESOURCES_ATTRIBUTES = frozenset(
+    {
+        "cacheMaxSize",
+        "cacheObjectMaxSize",
+        "cacheTtl",
+        "cachingAllowed",
+        "className",
+        "trackLockedFiles",
+        "archiveIndexStrategy",
+    }
+)
 
 #: ``<Context>`` attributes Tomcat documents but catalina_py does not
 #: implement: reported as "not supported" rather than as a possible typo.
@@ -101,7 +118,7 @@ TOMCAT_CONTEXT_ATTRIBUTES = frozenset(
 
 #: ``<Context>`` children modelled, and the ones Tomcat knows but
 #: catalina_py ignores (with a warning).
-CONTEXT_CHILDREN = frozenset({"Valve"})
+CONTEXT_CHILDREN = frozenset({"Valve", "Resources"})
 TOMCAT_CONTEXT_CHILDREN = frozenset(
     {
         "Listener",
@@ -109,7 +126,6 @@ TOMCAT_CONTEXT_CHILDREN = frozenset(
         "Manager",
         "Parameter",
         "Environment",
-        "Resources",
         "Resource",
         "ResourceLink",
         "ResourceEnvRef",
@@ -143,6 +159,10 @@ class ContextSpec:
     valves: tuple[ValveSpec, ...]
     attributes: Mapping[str, str]
     location: Location
+    #: ``<Resources allowLinking="true"/>`` (Tomcat 10.1's place for it) or
+    #: ``allowLinking`` on ``<Context>`` (Tomcat 7's, accepted too): follow
+    #: symbolic links inside the webapp. False by default, as in Tomcat.
+    allow_linking: bool = False
 
 
 def default_doc_base(path: str) -> str:
@@ -174,12 +194,24 @@ def read_context(reader: XmlReader, element: Element) -> ContextSpec:
             "attribute docBase of <Context> is " "empty",
             "a directory, absolute or relative to" " the Host's appBase",
         )
-    valves = [
-        read_valve(reader, child)
-        for child in reader.children(element, "Context", CONTEXT_CHILDREN, TOMCAT_CONTEXT_CHILDREN)
-    ]
+    valves = []
+    allow_linking = attrs.boolean("allowLinking", False)
+    for child in reader.children(element, "Context", CONTEXT_CHILDREN, TOMCAT_CONTEXT_CHILDREN):
+        if str(child.tag).rsplit("}", 1)[-1] == "Resources":
+            resources = reader.attributes(child, "Resources")
+            resources.check_names(RESOURCES_ATTRIBUTES, TOMCAT_RESOURCES_ATTRIBUTES)
+            allow_linking = resources.boolean("allowLinking", allow_linking)
+            reader.no_children(child, "Resources")
+        else:
+            valves.append(read_valve(reader, child))
     return ContextSpec(
-        path, doc_base, attrs.boolean("reloadable", False), tuple(valves), frozen_map(extra), attrs.location
+        path,
+        doc_base,
+        attrs.boolean("reloadable", False),
+        tuple(valves),
+        frozen_map(extra),
+        attrs.location,
+        allow_linking=allow_linking,
     )
 
 

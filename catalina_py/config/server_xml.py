@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from catalina_py.config.connector_spec import ConnectorSpec, read_connector
 from catalina_py.config.context_spec import ContextSpec, read_context
 from catalina_py.config.valve_spec import ValveSpec, frozen_map, read_valve, resolve_class
-from catalina_py.config.xml import Element, SourceLines, XmlReader, read_xml
+from catalina_py.config.xml import Attributes, Element, SourceLines, XmlReader, read_xml
 from catalina_py.errors import ConfigError, ConfigWarning, Location
 
 __all__ = [
@@ -57,6 +58,8 @@ _HOST_ATTRS = frozenset(
         "deployOnStartup",
         "unpackWARs",
         "backgroundProcessorDelay",
+        "deployXML",
+        "deployIgnore",
     }
 )
 
@@ -85,8 +88,6 @@ _TOMCAT_HOST_ATTRS = frozenset(
         "className",
         "copyXML",
         "createDirs",
-        "deployIgnore",
-        "deployXML",
         "errorReportValveClass",
         "failCtxIfServletStartFails",
         "legacyAppBase",
@@ -152,6 +153,13 @@ class HostSpec:
     #: Seconds between two checks of the Host's background processing
     #: (autoDeploy, reloadable contexts); Tomcat's default is 10, ours 1.
     background_processor_delay: int = 1
+    #: ``deployXML``: whether a webapp's own ``META-INF/context.xml`` is
+    #: read (its valves, ``privileged``...); false keeps webapps from
+    #: configuring themselves.
+    deploy_xml: bool = True
+    #: ``deployIgnore``: a regular expression; appBase folders whose whole
+    #: name matches it are not deployed.
+    deploy_ignore: str | None = None
 
 
 @dataclass(frozen=True)
@@ -457,7 +465,25 @@ class _ServerXmlReader(XmlReader):
             background_processor_delay=attrs.integer(
                 "backgroundProcessorDelay", 1, minimum=1, hint="a number of seconds, 1 or more"
             ),
+            deploy_xml=attrs.boolean("deployXML", True),
+            deploy_ignore=self.deploy_ignore(attrs),
         )
+
+    @staticmethod
+    def deploy_ignore(attrs: Attributes) -> str | None:
+        """``deployIgnore`` of a Host, checked to be a regular expression."""
+        pattern = attrs.get("deployIgnore")
+        if not pattern:
+            return None
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise attrs.error(
+                "deployIgnore",
+                f"attribute deployIgnore of <Host> is not a regular expression ({exc})",
+                'a regular expression matched against whole folder names, e.g. deployIgnore="private|.*\\.bak"',
+            ) from None
+        return str(pattern)
 
     def alias(self, element: Element) -> str:
         """Read ``<Alias>``: another name of the enclosing Host."""

@@ -43,6 +43,7 @@ from catalina_py.config.web_xml_specs import (
     FilterDef,
     FilterMapping,
     ListenerDef,
+    MultipartConfigDef,
     ServletDef,
     SessionConfig,
     WebXml,
@@ -64,6 +65,7 @@ __all__ = [
     "FilterMapping",
     "JAKARTA_NAMESPACE",
     "ListenerDef",
+    "MultipartConfigDef",
     "ServletDef",
     "SessionConfig",
     "TRACKING_MODES",
@@ -116,7 +118,7 @@ _UNSUPPORTED = frozenset(
 )
 
 _SERVLET_IGNORED = frozenset({"description", "display-name", "icon"})
-_SERVLET_UNSUPPORTED = frozenset({"enabled", "run-as", "security-role-ref", "multipart-config"})
+_SERVLET_UNSUPPORTED = frozenset({"enabled", "run-as", "security-role-ref"})
 
 _FILTER_IGNORED = frozenset({"description", "display-name", "icon"})
 
@@ -164,6 +166,15 @@ class _Parser(XmlReader):
                 handler(child)
             elif name in _DESCRIPTIVE:
                 continue
+            elif name == "security-constraint":
+                # Ignored, it would serve to anyone what it protects.
+                raise self.error(
+                    child,
+                    "<security-constraint> is not supported by catalina_py yet; ignoring it would serve "
+                    "the resources it protects to anyone",
+                    "no <security-constraint>: protect those paths in front of the container (nginx "
+                    "auth_basic, allow/deny) or with a RemoteAddrValve in the webapp's context",
+                )
             elif name in _UNSUPPORTED:
                 self.warn(child, f"<{name}> is not supported by catalina_py" " yet, ignored")
             else:
@@ -201,7 +212,11 @@ class _Parser(XmlReader):
         load_on_startup: int | None = None
         async_supported = False
         jsp_file = False
+        multipart: MultipartConfigDef | None = None
         for child_name, child in self.elements(element):
+            if child_name == "multipart-config":
+                multipart = self.multipart_config(child)
+                continue
             text = self.text(child)
             if child_name == "servlet-name":
                 name = text
@@ -252,7 +267,29 @@ class _Parser(XmlReader):
                 "a unique <servlet-name> for each <servlet>",
             )
         self.web.servlets[name] = ServletDef(
-            name, servlet_class, init_params, load_on_startup, async_supported, self.location(element)
+            name, servlet_class, init_params, load_on_startup, async_supported, self.location(element), multipart
+        )
+
+    def multipart_config(self, element: Element) -> MultipartConfigDef:
+        """``<multipart-config>`` of a ``<servlet>``: each child optional."""
+        location = ""
+        sizes = {"max-file-size": -1, "max-request-size": -1, "file-size-threshold": 0}
+        for child_name, child in self.elements(element):
+            text = self.text(child)
+            if child_name == "location":
+                location = text
+            elif child_name in sizes:
+                sizes[child_name] = self.text_integer(
+                    child,
+                    text,
+                    child_name,
+                    f"<{child_name}>1048576</{child_name}> (a size in bytes"
+                    + (")" if child_name == "file-size-threshold" else ", or -1 for no limit)"),
+                )
+            else:
+                self.warn(child, f"unknown element <{child_name}> in <multipart-config>, ignored")
+        return MultipartConfigDef(
+            location, sizes["max-file-size"], sizes["max-request-size"], sizes["file-size-threshold"]
         )
 
     def servlet_mapping(self, element: Element) -> None:

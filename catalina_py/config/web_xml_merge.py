@@ -62,6 +62,7 @@ def _merge_servlet(default: ServletDef, app: ServletDef) -> ServletDef:
         app,
         init_params={**default.init_params, **app.init_params},
         load_on_startup=(app.load_on_startup if app.load_on_startup is not None else default.load_on_startup),
+        multipart_config=app.multipart_config or default.multipart_config,
     )
 
 

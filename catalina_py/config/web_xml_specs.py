@@ -22,6 +22,7 @@ __all__ = [
     "FilterMapping",
     "JAKARTA_NAMESPACE",
     "ListenerDef",
+    "MultipartConfigDef",
     "ServletDef",
     "SessionConfig",
     "TRACKING_MODES",
@@ -46,6 +47,18 @@ WEB_XML_NAMESPACES: tuple[str, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class MultipartConfigDef:
+    """A ``<servlet><multipart-config>``: where and how large the parts of
+    a ``multipart/form-data`` request may be (sizes in bytes, -1: no limit;
+    ``location`` "" means the context's temporary directory)."""
+
+    location: str = ""
+    max_file_size: int = -1
+    max_request_size: int = -1
+    file_size_threshold: int = 0
+
+
 @dataclass
 class ServletDef:
     """A ``<servlet>`` declaration.
@@ -60,6 +73,8 @@ class ServletDef:
     load_on_startup: int | None = None
     async_supported: bool = False
     location: Location | None = None
+    #: ``<multipart-config>``, None when the servlet has none.
+    multipart_config: MultipartConfigDef | None = None
 
 
 @dataclass

@@ -6,6 +6,10 @@ loop and the pool of connection greenlets (Tomcat's ``Connector``,
 accepting, and further clients wait in the kernel's backlog, as they wait
 on Tomcat's ``LimitLatch``. ``maxThreads`` bounds how many requests run in
 the Catalina pipeline at once.
+
+Upgraded connections (WebSockets) leave that pool once their 101 is sent
+and count against ``maxUpgradedConnections`` instead, so that idle
+WebSockets cannot starve HTTP (docs/upgrade.md "Connection limits").
 """
 
 from __future__ import annotations
@@ -40,6 +44,36 @@ def _seconds(ms: int | None) -> float | None:
     return ms / 1000.0
 
 
+#: After a bad request is logged at INFO, the next ones are logged at DEBUG
+#: only, for this long (Tomcat's UserDataHelper: INFO_THEN_DEBUG, 24 h), so
+#: that a client cannot flood the log with malformed requests.
+BAD_REQUEST_LOG_QUIET_SECONDS = 86400.0
+
+#: File descriptors kept free for what is not a connection (the listener,
+#: log files, webapp files, gevent's own) when checking the limit.
+_FD_RESERVE = 256
+
+
+def raise_file_limit() -> tuple[int, int] | None:
+    """Raise the soft limit on open files (``ulimit -n``) to the hard limit,
+    as a server holding thousands of sockets needs; returns the (soft,
+    hard) limits now in force, None where the platform has none."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not POSIX
+        return None
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard and (hard == resource.RLIM_INFINITY or soft < hard):
+        target = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            log.info("Raised the open-file limit from %s to %s", soft, target)
+            soft = target
+        except (ValueError, OSError) as exc:  # pragma: no cover - platform refusal
+            log.warning("Could not raise the open-file limit from %s to %s: %s", soft, target, exc)
+    return soft, hard
+
+
 class Endpoint:
     """Accepts connections on one address and runs an Http11Processor for each.
 
@@ -53,6 +87,11 @@ class Endpoint:
         #: connectionTimeout / keepAliveTimeout in seconds (None: no timeout).
         self.connection_timeout = _seconds(config.connection_timeout_ms)
         self.keep_alive_timeout = _seconds(config.effective_keep_alive_timeout_ms)
+        #: requestHeaderTimeout / requestBodyTimeout in seconds (None: no
+        #: deadline of their own; 0 counts as none, as for connectionTimeout).
+        self.request_header_timeout = _seconds(config.effective_request_header_timeout_ms or -1)
+        self.request_body_timeout = _seconds(config.effective_request_body_timeout_ms or -1)
+        self.request_body_min_rate = config.request_body_min_rate
         self.stopping = False
         self.listener: socket.socket | None = None
         self.server: StreamServer | None = None
@@ -61,6 +100,11 @@ class Endpoint:
         self.processors: set[Http11Processor] = set()
         #: The upgraded connections, told when the server stops gracefully.
         self.upgraded: set[UpgradedConnection] = set()
+        #: The greenlets of upgraded connections, out of ``pool`` (joined at stop).
+        self.upgraded_pool = gevent.pool.Group()
+        #: Upgraded connection slots taken (``maxUpgradedConnections``).
+        self.upgrade_slots_used = 0
+        self._bad_request_logged_at: float | None = None
         self.request_slots = gevent.lock.BoundedSemaphore(max(1, config.max_threads))
         #: Requests, error responses and bytes of the connections closed so
         #: far (the open ones count their own): Tomcat's request processor
@@ -70,6 +114,47 @@ class Endpoint:
         self.closed_bytes_in = 0
         self.closed_bytes_out = 0
         self._sweeper: gevent.Greenlet | None = None
+
+    def request_body_allowance(self, received: int) -> float | None:
+        """How long a request body that brought *received* bytes so far may
+        have kept the connection waiting in all (seconds), None for no limit:
+        ``requestBodyTimeout`` plus a second per ``requestBodyMinRate`` bytes."""
+        base = self.request_body_timeout
+        rate = self.request_body_min_rate
+        if base is None or rate <= 0:
+            return None
+        return base + received / rate
+
+    def report_bad_request(self) -> bool:
+        """Whether a bad request is reported at INFO now (the first one, then
+        one a day at most); the others go to DEBUG."""
+        now = time.monotonic()
+        last = self._bad_request_logged_at
+        if last is not None and now - last < BAD_REQUEST_LOG_QUIET_SECONDS:
+            return False
+        self._bad_request_logged_at = now
+        return True
+
+    def take_upgrade_slot(self) -> bool:
+        """Reserve an upgraded connection slot; False when
+        ``maxUpgradedConnections`` are held already (or the connector stops)."""
+        limit = self.config.max_upgraded_connections
+        if self.stopping or 0 <= limit <= self.upgrade_slots_used:
+            return False
+        self.upgrade_slots_used += 1
+        return True
+
+    def release_upgrade_slot(self) -> None:
+        """Give back a slot taken by :meth:`take_upgrade_slot`."""
+        self.upgrade_slots_used -= 1
+
+    def leave_pool(self, greenlet: Any) -> None:
+        """The connection was upgraded: its greenlet leaves the
+        ``maxConnections`` pool (freeing an HTTP slot, so gevent accepts
+        again) for the upgraded connections' group."""
+        if greenlet is not None and greenlet in self.pool:
+            self.pool.discard(greenlet)
+            self.upgraded_pool.add(greenlet)
 
     @property
     def name(self) -> str:
@@ -108,10 +193,30 @@ class Endpoint:
     def start(self) -> None:
         if self.listener is None:
             self.bind()
+        self._check_file_limit()
         self.server = StreamServer(self.listener, self._handle, spawn=self.pool)
         self.server.start()
         self._sweeper = gevent.spawn(self._sweep_timeouts)
         log.info('Starting ProtocolHandler ["http-gevent-%s"]', self.bound_port)
+
+    def _check_file_limit(self) -> None:
+        """Raise the open-file limit, and warn when the connection limits
+        could not all be held with it."""
+        limits = raise_file_limit()
+        config = self.config
+        if limits is None or config.max_connections < 0 or config.max_upgraded_connections < 0:
+            return
+        needed = config.max_connections + config.max_upgraded_connections + _FD_RESERVE
+        if limits[0] < needed:
+            log.warning(
+                "The open-file limit (%s) is below maxConnections (%s) + maxUpgradedConnections (%s) + %s: "
+                "accepting will fail with 'too many open files' before the limits are reached; raise it "
+                "(ulimit -n, LimitNOFILE=) or lower the limits",
+                limits[0],
+                config.max_connections,
+                config.max_upgraded_connections,
+                _FD_RESERVE,
+            )
 
     def _handle(self, sock: socket.socket, address: Any) -> None:
         try:
@@ -136,7 +241,16 @@ class Endpoint:
     def sweep_interval(self) -> float:
         """How often blocked connections are checked against their deadline:
         a quarter of the shortest timeout, between 50 ms and 1 s."""
-        timeouts = [t for t in (self.connection_timeout, self.keep_alive_timeout) if t is not None]
+        timeouts = [
+            t
+            for t in (
+                self.connection_timeout,
+                self.keep_alive_timeout,
+                self.request_header_timeout,
+                self.request_body_timeout,
+            )
+            if t is not None
+        ]
         if not timeouts:
             return 1.0
         return min(1.0, max(0.05, min(timeouts) / 4))
@@ -162,7 +276,11 @@ class Endpoint:
 
     def stop(self, grace: float = 10.0) -> None:
         """Graceful stop: no new connections, idle keep-alive connections
-        closed, in-flight requests allowed *grace* seconds to finish."""
+        closed, upgraded connections told (WebSockets send 1001), in-flight
+        requests and closing handshakes allowed to finish; whatever is still
+        open at the end is killed, so the whole stop takes *grace* seconds
+        at most (plus what the killed greenlets take to unwind)."""
+        deadline = time.monotonic() + grace
         self.pause()
         for processor in list(self.processors):
             if processor.idle:
@@ -174,9 +292,17 @@ class Endpoint:
             except Exception:
                 log.exception("Upgrade handler failed to stop")
                 connection.close()
-        if not self.pool.join(timeout=grace):
-            log.warning("Connections still busy after %.1f s; closing them", grace)
-            self.pool.kill(timeout=2)
+        # The last part of the grace is kept for killing what is left.
+        reserve = min(1.0, grace / 4)
+        pools = (self.pool, self.upgraded_pool)
+        for pool in pools:
+            pool.join(timeout=max(0.0, deadline - reserve - time.monotonic()))
+        busy = [greenlet for pool in pools for greenlet in list(pool)]
+        if busy:
+            log.warning("%d connection(s) still open at the end of the %.1f s grace; closing them", len(busy), grace)
+            for pool in pools:
+                pool.kill(block=False)
+            gevent.joinall(busy, timeout=max(0.1, deadline - time.monotonic()))
         if self._sweeper is not None:
             self._sweeper.kill(block=False)
         if self.server is not None:

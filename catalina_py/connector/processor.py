@@ -45,7 +45,7 @@ from ..events import (
 )
 from ..http.errors import ClientAbortError, HttpParseError
 from ..http.parser import CLOSED, NEED_DATA, Data, EndOfMessage, RequestHead, RequestParser
-from ..http.plan import SWITCHING_PROTOCOLS, ResponsePlan, plan_response
+from ..http.plan import STATUS_DROPS_CONNECTION, SWITCHING_PROTOCOLS, ResponsePlan, plan_response
 from ..http.writer import CONTINUE_100, LAST_CHUNK, build_error_response, build_response_head, encode_chunk, http_date
 from .upgrade import UpgradedConnection
 
@@ -90,7 +90,14 @@ class Http11Processor:
         self.proxy_port = config.proxy_port
         self.uri_encoding = config.uri_encoding
         self.max_post_size = config.max_post_size
+        self.allowed_trailer_headers = config.allowed_trailer_headers
+        self.max_parameter_count = config.max_parameter_count
+        self.max_part_count = config.max_part_count
+        self.max_part_header_size = config.max_part_header_size
         self.max_keep_alive_requests = config.max_keep_alive_requests
+        self._max_swallow = config.max_swallow_size
+        #: The Keep-Alive: timeout= a kept connection announces (whole seconds, 0: none), as Tomcat.
+        self._keep_alive_header_timeout = max(0, config.effective_keep_alive_timeout_ms // 1000)
         #: ``maxThreads``: the container acquires one around the pipeline.
         self.request_slots = endpoint.request_slots
         self.parser = RequestParser(max_header_size=config.max_http_header_size)
@@ -147,6 +154,17 @@ class Http11Processor:
         self._chunked = False
         self._continue_sent = False
         self._pending = b""
+        # Slow clients (docs/http11.md "Slow clients"): when the current
+        # head's first byte arrived (monotonic; 0: no head under way), the
+        # time the current body has kept us waiting and the bytes it
+        # brought, and which of the two deadlines expired ("head", "body").
+        self._head_started = 0.0
+        self._body_waited = 0.0
+        self._body_received = 0
+        self._expired = ""
+        #: Whether this connection holds one of the endpoint's upgraded
+        #: connection slots (taken when the 101 is committed).
+        self._upgrade_slot = False
 
     @property
     def stopping(self) -> bool:
@@ -163,6 +181,10 @@ class Http11Processor:
         except (TimeoutError, OSError) as exc:
             # the client went away or stalled: nothing left to answer
             self.close_reason = f"{type(exc).__name__}: {exc}"
+        except HttpParseError as exc:
+            # A client error found where nothing can be answered any more.
+            self.close_reason = f"bad request: {exc.status} {exc.reason}"
+            log.debug("Bad request from %s:%s: %s", self.remote_addr, self.remote_port, exc)
         except Exception:
             self.close_reason = "unexpected error"
             log.exception("Unexpected error on connection from %s:%s", self.remote_addr, self.remote_port)
@@ -184,6 +206,10 @@ class Http11Processor:
                 return
             if event is NEED_DATA:
                 if not self._fill():
+                    if self._expired == "head":
+                        # The head did not arrive within requestHeaderTimeout
+                        # of its first byte (a slowloris client): 408, close.
+                        self._send_parse_error(HttpParseError(408, "The request head took too long to arrive"))
                     return
                 continue
             if event is CLOSED:
@@ -195,6 +221,9 @@ class Http11Processor:
             self.stage = "in the servlet"
             self.requests_served += 1
             self.head = event
+            self._head_started = 0.0
+            self._body_waited = 0.0
+            self._body_received = 0
             if BUS.active and BUS.admit():
                 self.traced = True
                 self._report_head_read()
@@ -245,6 +274,7 @@ class Http11Processor:
                     return
             else:
                 self.stage = "reading head"
+                self._head_started = _monotonic()  # a pipelined head: its time starts now
 
     def _upgrade(self) -> None:
         """Tomcat's ``UPGRADING`` hand-off: the 101 was committed, so the
@@ -276,6 +306,9 @@ class Http11Processor:
         self.upgraded = connection
         self.stage = "upgraded"
         self.close_reason = "upgraded connection closed"
+        # From now on the connection counts against maxUpgradedConnections
+        # (its slot was taken with the 101), not against maxConnections.
+        self.endpoint.leave_pool(self.greenlet)
         upgraded = self.endpoint.upgraded
         upgraded.add(connection)
         try:
@@ -289,20 +322,40 @@ class Http11Processor:
             except Exception:
                 log.exception("Upgrade handler %s raised in destroy()", type(handler).__name__)
 
-    def _fill(self) -> bool:
-        """Receive more bytes into the parser; False when the connection ends."""
+    def _fill(self, body: bool = False) -> bool:
+        """Receive more bytes into the parser (of the request body when
+        *body*); False when the connection ends (``_expired`` then says
+        whether the head's or the body's deadline passed)."""
         endpoint = self.endpoint
+        now = _monotonic()
+        kind = ""
         if self.idle:
             if endpoint.stopping:
                 self.close_reason = "the connector is stopping"
                 return False
             timeout = endpoint.keep_alive_timeout
+            deadline = now + timeout if timeout is not None else 0.0
         else:
             timeout = endpoint.connection_timeout
+            deadline = now + timeout if timeout is not None else 0.0
+            # The head and the body have a deadline of their own, which no
+            # trickle of bytes resets (connectionTimeout is per read).
+            if body:
+                allowance = endpoint.request_body_allowance(self._body_received)
+                if allowance is not None:
+                    left = allowance - self._body_waited
+                    if not deadline or now + left < deadline:
+                        deadline, kind = now + left, "body"
+            else:
+                limit = endpoint.request_header_timeout
+                if limit is not None and self._head_started and (not deadline or self._head_started + limit < deadline):
+                    deadline, kind = self._head_started + limit, "head"
+            if kind and deadline <= now:
+                return self._expire(kind)
         # No socket timeout: a timer per recv costs more than the recv.
         # The endpoint's sweeper closes connections blocked past their
         # deadline instead, as Tomcat's Poller does.
-        self.deadline = _monotonic() + timeout if timeout is not None else 0.0
+        self.deadline = deadline
         try:
             if self.idle and self._wait_readable is not None:
                 # Right after a response the next request has almost never
@@ -317,19 +370,32 @@ class Http11Processor:
             else:
                 data = self.sock.recv(_RECV_SIZE)
         except TimeoutError:
+            if kind:
+                return self._expire(kind)
             self.close_reason = "keepAliveTimeout" if self.idle else "connectionTimeout"
             return False  # keepAliveTimeout or connectionTimeout: close quietly
         finally:
             self.deadline = 0.0
         self.bytes_in += len(data)
         self._last_read = data
+        if body:
+            self._body_waited += _monotonic() - now
+            self._body_received += len(data)
         if self.traced:  # a read of the body of a traced request
             BUS.emit(BytesReceived(connection=self.connection_id, data=bytes(data)))
         if self.idle:
             self.idle = False
             self.stage = "reading head"
+            self._head_started = _monotonic()
         self.parser.feed(data)
         return True
+
+    def _expire(self, kind: str) -> bool:
+        """The head's or the body's own deadline passed: the connection ends."""
+        self._expired = kind
+        self.close_reason = "requestHeaderTimeout" if kind == "head" else "requestBodyTimeout"
+        log.debug("%s expired for %s:%s", self.close_reason, self.remote_addr, self.remote_port)
+        return False
 
     def _finish_request(self) -> bool:
         """Consume what is left of the request body so the next request can
@@ -344,13 +410,23 @@ class Http11Processor:
         limit = self.endpoint.config.max_swallow_size
         swallowed = len(self._pending)
         self._pending = b""
-        while True:
-            data = self._next_body_piece()
-            if data is None:
-                return True
-            swallowed += len(data)
-            if 0 <= limit < swallowed:
-                return False
+        try:
+            while True:
+                data = self._next_body_piece()
+                if data is None:
+                    return True
+                swallowed += len(data)
+                if 0 <= limit < swallowed:
+                    return False
+        except (HttpParseError, ClientAbortError) as exc:
+            # A body that is malformed, cut short or too slow while it is
+            # drained after the response: the client's fault, and nothing
+            # is left to answer. Close; no traceback (a client could flood
+            # the log with them).
+            self.keep_alive = False
+            self.close_reason = f"unread request body: {exc}"
+            log.debug("Request body from %s:%s not drained: %s", self.remote_addr, self.remote_port, exc)
+            return False
 
     def close(self) -> None:
         """Close the socket (lingering when input was left unread); the end of the connection."""
@@ -363,6 +439,9 @@ class Http11Processor:
         except OSError:
             pass
         self.stage = "closed"
+        if self._upgrade_slot:
+            self._upgrade_slot = False
+            self.endpoint.release_upgrade_slot()
         upgraded = self.upgraded
         if upgraded is not None:  # the frames' bytes, counted by the upgrade handler
             self.bytes_in += upgraded.bytes_in
@@ -409,14 +488,21 @@ class Http11Processor:
             BUS.emit(RequestRejected(connection=self.connection_id, status=exc.status, reason=exc.reason))
         self.linger = True
         adapter = self.endpoint.adapter
-        adapter.log_bad_request(self, exc)
+        if self.endpoint.report_bad_request():
+            # Once, then at DEBUG for a day (the line above), as Tomcat.
+            adapter.log_bad_request(self, exc)
+            log.info("Further bad requests are logged at DEBUG level for the next 24 hours")
         try:
             self.sock.settimeout(self.endpoint.connection_timeout)
             data = build_error_response(
                 exc.status,
                 adapter.error_body(exc.status, exc.reason),
                 content_type="text/html;charset=utf-8",
+                # Tomcat says Connection: close only for the statuses of its
+                # statusDropsConnection; after a 417 or 505 it just closes.
+                close=exc.status in STATUS_DROPS_CONNECTION,
                 date=http_date_now(),
+                content_language="en",  # the page is English (Tomcat says so too)
             )
             self.sock.sendall(data)
             self.bytes_out += len(data)
@@ -445,8 +531,10 @@ class Http11Processor:
                     self._continue_sent = True
                     self._send(CONTINUE_100)
                 stage, self.stage = self.stage, "reading body"
-                if not self._fill():
+                if not self._fill(True):
                     self.keep_alive = False
+                    if self._expired == "body":
+                        raise HttpParseError(408, "The request body arrived too slowly")
                     raise ClientAbortError("the client stopped sending the request body")
                 self.stage = stage
                 continue
@@ -463,7 +551,16 @@ class Http11Processor:
             return None  # pragma: no cover - the parser yields nothing else here
 
     def read_body(self, size: int) -> bytes:
-        """Up to *size* bytes of the request body; b"" at its end."""
+        """Up to *size* bytes of the request body; b"" at its end.
+
+        The first read of a request with ``Expect: 100-continue`` sends the
+        ``100 Continue`` (even when body bytes are already there, as
+        Tomcat's ``onRead`` timing does)."""
+        if not self._continue_sent and not self.body_finished:
+            head = self.head
+            if head is not None and head.expect_continue:
+                self._continue_sent = True
+                self._send(CONTINUE_100)
         if self._pending:
             data, self._pending = self._pending[:size], self._pending[size:]
             return data
@@ -503,9 +600,17 @@ class Http11Processor:
             0 <= max_requests <= self.requests_served,
             self.keep_alive,
             self.upgrade_token is not None,
+            head.keep_alive_token,
+            self._keep_alive_header_timeout,
+            not self.body_finished and 0 <= self._max_swallow < self.parser.body_remaining + len(self._pending),
         )
         framing = plan.framing
         date = http_date(_time()) if plan.date_needed else None
+        if framing is SWITCHING_PROTOCOLS and not self._upgrade_slot:
+            if not self.endpoint.take_upgrade_slot():
+                self._refuse_upgrade(head)
+                return
+            self._upgrade_slot = True
         data = build_response_head(status, headers, trusted=plan.headers, date=date)
         if framing is SWITCHING_PROTOCOLS:
             self._send(data)
@@ -529,6 +634,30 @@ class Http11Processor:
             self._send(data + body)
         else:
             self._send(data)
+
+    def _refuse_upgrade(self, head: RequestHead) -> None:
+        """``maxUpgradedConnections`` are held: answer the upgrade request
+        with 503 instead of its 101 and close (the handler never starts).
+        The servlet's later writes are dropped."""
+        log.debug(
+            "Upgrade of %s:%s refused: maxUpgradedConnections (%s) reached",
+            self.remote_addr,
+            self.remote_port,
+            self.endpoint.config.max_upgraded_connections,
+        )
+        self.upgrade_token = None  # nothing is handed over: the loop closes
+        self.keep_alive = False
+        self._head_only = True
+        self._chunked = False
+        self.errors += 1
+        body = self.endpoint.adapter.error_body(503, "Too many upgraded connections (maxUpgradedConnections)")
+        data = build_error_response(
+            503, body, content_type="text/html;charset=utf-8", date=http_date_now(), content_language="en"
+        )
+        if head.method == "HEAD":
+            data = data[: data.index(b"\r\n\r\n") + 4]
+        self.linger = True
+        self._send(data)
 
     def _emit_commit(
         self, status: int, headers: Sequence[tuple[str, str]], plan: ResponsePlan, date: str | None

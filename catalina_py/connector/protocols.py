@@ -80,8 +80,31 @@ class Owner(Protocol):
     #: connectionTimeout / keepAliveTimeout in seconds (None: no timeout).
     connection_timeout: float | None
     keep_alive_timeout: float | None
+    #: requestHeaderTimeout in seconds (None: no deadline for the head).
+    request_header_timeout: float | None
     stopping: bool
     request_slots: Slots
+
+    def request_body_allowance(self, received: int) -> float | None:
+        """Seconds a request body that brought *received* bytes may have
+        kept the connection waiting in all (None: no limit)."""
+        ...
+
+    def take_upgrade_slot(self) -> bool:
+        """Reserve an upgraded connection slot (False: none is left)."""
+        ...
+
+    def report_bad_request(self) -> bool:
+        """Whether a bad request is logged at INFO now (else at DEBUG)."""
+        ...
+
+    def release_upgrade_slot(self) -> None:
+        """Give back a slot taken by ``take_upgrade_slot``."""
+        ...
+
+    def leave_pool(self, greenlet: Any) -> None:
+        """The connection was upgraded: free its ``maxConnections`` slot."""
+        ...
 
     @property
     def name(self) -> str:

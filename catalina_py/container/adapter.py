@@ -81,7 +81,8 @@ class CoyoteAdapter:
         request.mapping = mapping
         context = mapping.context
         if context is not None:
-            response.default_charset = context.response_character_encoding
+            # The spec's ISO-8859-1 unless web.xml says (conf/web.xml: UTF-8).
+            response.default_charset = context.response_character_encoding or "ISO-8859-1"
             if context.mapper is None:  # dispatchers map with the Service's Mapper
                 context.mapper = self.mapper
             # The requested session id (;jsessionid= or the session cookie);
@@ -94,7 +95,15 @@ class CoyoteAdapter:
             BUS.emit(mapped_event(channel.connection_id, host_header, mapping))
         if mapping.redirect_path is not None:
             # Tomcat's context-root redirect (/examples -> /examples/).
-            location = mapping.redirect_path + ("?" + parsed.query if parsed.query else "")
+            # The session id the client sent in the URL stays in it (Tomcat).
+            session_param = ""
+            if request.is_requested_session_id_from_url():
+                sid = request.get_requested_session_id()
+                for name, value in parsed.path_params.items():
+                    if value == sid:
+                        session_param = f";{name}={sid}"
+                        break
+            location = mapping.redirect_path + session_param + ("?" + parsed.query if parsed.query else "")
             response.send_redirect(location)
             self._finish(channel, request, response, start)
             return

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import codecs
 import logging
 import os
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from .. import __version__
 from ..servlet.attributes import AttributeHolder
 from ..servlet.context import ServletContext
+from ..servlet.exceptions import IllegalStateError
 from ..servlet.listeners import ServletContextAttributeEvent
 from .dispatcher import ApplicationDispatcher, get_named_dispatcher, get_request_dispatcher, servlet_context_for
 
@@ -91,6 +93,33 @@ class ApplicationContext(AttributeHolder, ServletContext):
     def get_real_path(self, path: str) -> str | None:
         """The file for a webapp path, or None if it would leave the webapp."""
         return self._context.resolve_path(path)
+
+    # -- character encodings (Servlet 4.0; Tomcat's ApplicationContext) -----
+    def get_request_character_encoding(self) -> str | None:
+        return self._context.request_character_encoding
+
+    def set_request_character_encoding(self, encoding: str | None) -> None:
+        self._check_starting("set_request_character_encoding")
+        if encoding is not None:
+            codecs.lookup(encoding)
+        self._context.request_character_encoding = encoding
+
+    def get_response_character_encoding(self) -> str | None:
+        return self._context.response_character_encoding
+
+    def set_response_character_encoding(self, encoding: str | None) -> None:
+        self._check_starting("set_response_character_encoding")
+        if encoding is not None:
+            codecs.lookup(encoding)
+        self._context.response_character_encoding = encoding
+
+    def _check_starting(self, method: str) -> None:
+        # Tomcat: only while the context initialises (listeners, initializers).
+        if self._context.is_available():
+            raise IllegalStateError(
+                f"{method}() is only allowed while the context [{self._context.display_path()}] "
+                "is starting (from a ServletContextListener or an initializer)"
+            )
 
     # -- resources and dispatchers (Tomcat's ApplicationContext) ----------
     def get_resource(self, path: str) -> str | None:

@@ -42,7 +42,7 @@ import gevent.event
 from ..http.errors import ClientAbortError
 from ..http.uri import UriError, parse_uri
 from ..servlet.asynchronous import AsyncContext, AsyncEvent, AsyncListener, IllegalStateError
-from ..servlet.params import parse_form
+from ..servlet.params import merge_parameters, parse_form
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..servlet.context import ServletContext
@@ -498,12 +498,10 @@ def _merge_query(request: Request, query: str) -> None:
     parameters come before the original ones (Tomcat's
     ``ApplicationHttpRequest.mergeParameters``)."""
     original = request.get_parameter_map()
-    merged: dict[str, list[str]] = {}
-    parse_form(query, request.uri_encoding, merged)
-    for name, values in original.items():
-        merged.setdefault(name, []).extend(values)
+    added: dict[str, list[str]] = {}
+    parse_form(query, request.uri_encoding, added)
     request.set_dispatch(request.mapping, "ASYNC", query_string=query)
-    request.swap_parameters(merged)
+    request.swap_parameters(merge_parameters(added, original))
 
 
 def report_error(request: Request, response: Response, exc: BaseException | None) -> None:

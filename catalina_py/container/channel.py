@@ -43,6 +43,10 @@ class Channel(Protocol):
     proxy_port: int
     uri_encoding: str
     max_post_size: int
+    #: The Connector's ``maxParameterCount`` (negative: no limit).
+    max_parameter_count: int
+    #: The Connector's ``allowedTrailerHeaders`` (lower-case names).
+    allowed_trailer_headers: frozenset[str]
     #: Whether the connection serves another request after this one; the
     #: container clears it when the response cannot be finished cleanly.
     keep_alive: bool

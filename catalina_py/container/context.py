@@ -108,7 +108,10 @@ class StandardContextValve(ValveBase):
         context = self.container
         if not context.is_available():
             # Failed to deploy, or paused for a reload: 503, not ROOT's 404.
-            response.send_error(503)
+            if context.unavailable_page is not None:
+                context.unavailable_page(request, response)
+            else:
+                response.send_error(503)
             return
         # WebSocket endpoints are matched before the servlets (Tomcat's
         # WsFilter); only webapps with endpoints have a ws_filter.
@@ -173,6 +176,18 @@ class StandardContextValve(ValveBase):
                     )
 
 
+def _protected(full: str, base: str) -> bool:
+    """Whether the file system path *full* is in the WEB-INF or META-INF
+    folder of the webapp at *base*, or, outside it, in any folder of that
+    name (another webapp's, through a link to the appBase); compared
+    case-insensitively, as the request path check is."""
+    if full.startswith(base + os.sep):
+        parts = full[len(base) + 1 :].split(os.sep)[:1]
+    else:
+        parts = full.split(os.sep)
+    return any(part.upper() in ("WEB-INF", "META-INF") for part in parts)
+
+
 class StandardContext(LifecycleBase):
     """A web application mapped at ``path`` ("" for ROOT)."""
 
@@ -185,8 +200,12 @@ class StandardContext(LifecycleBase):
         self.wrappers: dict[str, StandardWrapper] = {}
         self.mime_mappings: dict[str, str] = dict(web_xml.mime_mappings)
         self.welcome_files: list[str] = list(web_xml.welcome_files or [])
+        #: ``<request-character-encoding>`` / ``<response-character-encoding>``
+        #: of the merged web.xml (conf/web.xml ships UTF-8 for both, as
+        #: Tomcat's); None when neither file sets them: requests then have
+        #: no encoding and responses default to ISO-8859-1 (the spec's).
         self.request_character_encoding: str | None = web_xml.request_character_encoding
-        self.response_character_encoding: str = web_xml.response_character_encoding or "UTF-8"
+        self.response_character_encoding: str | None = web_xml.response_character_encoding
         #: The webapp's code loader, given by a configurator when it starts.
         self.loader: Loader | None = None
         #: What configures the context while it starts (see ContextConfigurator).
@@ -215,6 +234,9 @@ class StandardContext(LifecycleBase):
         self.error_count = 0
         #: True while the context is being reloaded: requests get 503.
         self.paused = False
+        #: What answers the requests of an unavailable context instead of a
+        #: plain 503 error (deployment's page for a webapp that failed to start).
+        self.unavailable_page: Callable[[ContainerRequest, ContainerResponse], None] | None = None
         #: ``<CATALINA_BASE>/work/<Engine>/<Host>/<name>`` (set by HostConfig),
         #: where the loader extracts the archives of WEB-INF/lib.
         self.work_dir: str | None = None
@@ -228,9 +250,16 @@ class StandardContext(LifecycleBase):
         #: (set by whoever registers the context with it; otherwise learnt
         #: from the first request that dispatches, see container/dispatcher.py).
         self.mapper: Mapper | None = None
+        #: ``<Resources allowLinking="true">`` (or ``<Context allowLinking>``)
+        #: in the context's descriptor: whether symbolic links inside the
+        #: webapp are followed (see :meth:`resolve_path`). False, as Tomcat.
+        self.allow_linking = False
         #: server.xml ``<Context crossContext="true">``: whether
         #: ``ServletContext.get_context`` may return other webapps.
         self.cross_context = False
+        #: ``<Context allowCasualMultipartParsing="true">``: ``get_parts()``
+        #: works for servlets without a multipart configuration.
+        self.allow_casual_multipart_parsing = False
         #: The session manager (catalina_py.session.StandardManager), created
         #: and started with the context, saved and stopped with it.
         self.manager: StandardManager | None = None
@@ -263,15 +292,47 @@ class StandardContext(LifecycleBase):
         return self.mime_mappings.get(file[dot + 1 :].lower())
 
     def resolve_path(self, path: str) -> str | None:
-        """The file system path of a webapp-relative path, or None when the
-        path would leave the webapp (the decoded path was normalised already;
-        this is the last line of defence, and follows no symlink out)."""
+        """The file system path of a webapp-relative path, or None when it
+        may not be served from (the decoded path was normalised already;
+        this is the last line of defence):
+
+        * a path that leaves the webapp;
+        * a path ending in ``/`` that is not a folder (``/index.html/``);
+        * without ``allowLinking`` (the default, as Tomcat's
+          ``<Resources allowLinking>``), a path that goes through a
+          symbolic link anywhere under the docBase (Tomcat: the canonical
+          path must equal the absolute one; logged at WARNING as Tomcat does);
+        * with ``allowLinking``, links are followed, also out of the webapp,
+          but a link from outside ``WEB-INF``/``META-INF`` into them is
+          refused (Tomcat checks only the requested path there).
+        """
         if not path.startswith("/"):
             path = "/" + path
         if "\x00" in path:
             return None
-        full = os.path.realpath(os.path.join(self.doc_base, path.lstrip("/")))
-        if full != self.doc_base and not full.startswith(self.doc_base + os.sep):
+        base = self.doc_base
+        joined = os.path.normpath(os.path.join(base, path.lstrip("/")))
+        if joined != base and not joined.startswith(base + os.sep):
+            return None
+        full = os.path.realpath(joined)
+        if full != joined:
+            if not self.allow_linking:
+                log.warning(
+                    "Resource [%s] of web application [%s] was not served: its canonical path [%s] differs "
+                    "(a symbolic link; allowLinking is false)",
+                    path,
+                    self.display_path(),
+                    full,
+                )
+                return None
+            if _protected(full, base) and not _protected(joined, base):
+                log.warning(
+                    "Resource [%s] of web application [%s] was not served: a link into WEB-INF or META-INF",
+                    path,
+                    self.display_path(),
+                )
+                return None
+        if len(path) > 1 and path.endswith("/") and not os.path.isdir(full):
             return None
         return full
 

@@ -45,7 +45,7 @@ from ..servlet.mapping import (
     HttpServletMapping,
     RequestDispatcher,
 )
-from ..servlet.params import parse_form
+from ..servlet.params import merge_parameters, parse_form
 from .filter_chain import run_chain
 from .mapper import MappingData
 
@@ -379,17 +379,15 @@ class _RequestState:
 
     def merge_parameters(self, query_string: str) -> None:
         """Parameters of the dispatch query string first, then the request's
-        own (the new values take precedence, as the spec says)."""
+        own, for each name (the new values take precedence, as the spec
+        says); the names in Tomcat's order (see ``merge_parameters``)."""
         request = self.request
         original = request.get_parameter_map()
         if self.parameters is _UNSET:
             self.parameters = original
         added: dict[str, list[str]] = {}
         parse_form(query_string, request.uri_encoding, added)
-        merged = {name: list(values) for name, values in added.items()}
-        for name, values in original.items():
-            merged.setdefault(name, []).extend(values)
-        request.swap_parameters(merged)
+        request.swap_parameters(merge_parameters(added, original))
 
     def restore(self) -> None:
         request = self.request

@@ -14,6 +14,8 @@ from __future__ import annotations
 import codecs
 import io
 import logging
+import socket
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -23,11 +25,12 @@ from ..servlet.cookies import Cookie, parse_cookie_header
 from ..servlet.exceptions import BadRequestError, IllegalStateError, RequestTooLargeError
 from ..servlet.listeners import ServletRequestAttributeEvent
 from ..servlet.mapping import HttpServletMapping
-from ..servlet.params import parse_form
+from ..servlet.params import TooManyParametersError, parse_form
 from ..servlet.request import HttpServletRequest, ServletInputStream
 from ..servlet.upgrade import HttpUpgradeHandler, UpgradeToken
 from ..servlets.conditional import parse_http_date
 from .mapper import UNMAPPED, MappingData
+from .multipart_request import MultipartState, parse_request_parts
 from .request_connection import ChannelBody, RequestConnectionSide
 from .request_dispatch import RequestDispatchState
 from .request_session import RequestSessions
@@ -36,6 +39,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..http.headers import Headers
     from ..http.parser import RequestHead
     from ..servlet.context import ServletContext
+    from ..servlet.part import Part
     from .async_context import AsyncContextImpl
     from .channel import Channel
     from .dispatcher import ApplicationDispatcher
@@ -46,6 +50,67 @@ log = logging.getLogger("catalina_py.container")
 
 #: Marks "no such attribute" for the attribute events (None is never stored).
 _NO_VALUE = object()
+
+
+class ParameterErrorLog:
+    """Logs the parameters dropped for invalid percent-encoding, as Tomcat's
+    ``UserDataHelper`` does in its default mode: the first at INFO with a
+    note that the next ones go to DEBUG, the following ones at DEBUG, and
+    after *quiet_seconds* (Tomcat: 24 hours) at INFO again. Client data must
+    not be able to flood the log."""
+
+    def __init__(self, logger: logging.Logger, quiet_seconds: float = 86400.0) -> None:
+        self.logger = logger
+        self.quiet_seconds = quiet_seconds
+        #: time.monotonic() of the last INFO line (None: never).
+        self.last_info: float | None = None
+
+    def report(self, pairs: list[str]) -> None:
+        """Log the dropped ``name=value`` *pairs* of one request."""
+        for pair in pairs:
+            name, _, value = pair.partition("=")
+            self.log(f"Invalid percent-encoding: parameter [{name}] with value [{value}] was ignored")
+
+    def too_many(self, limit: int) -> None:
+        """Log that a request had more than *limit* parameters (the rest
+        were ignored)."""
+        self.log(
+            f"More than the Connector's maxParameterCount ({limit}) request parameters (query and form body "
+            "together): the rest were ignored"
+        )
+
+    def log(self, message: str) -> None:
+        """*message* at INFO (with the note) or DEBUG, as explained above."""
+        now = time.monotonic()
+        if self.last_info is None or now - self.last_info >= self.quiet_seconds:
+            self.last_info = now
+            self.logger.info(
+                "%s. Further parameter errors are logged at DEBUG level for %d s.", message, self.quiet_seconds
+            )
+        else:
+            self.logger.debug("%s.", message)
+
+
+#: Host names of the local addresses requests arrived on (a handful per process).
+_LOCAL_NAMES: dict[str, str] = {}
+
+
+def local_name(address: str) -> str:
+    """The host name of the local *address* (reverse lookup, cached);
+    *address* itself when it has none."""
+    name = _LOCAL_NAMES.get(address)
+    if name is None:
+        try:
+            name = socket.gethostbyaddr(address)[0] if address else address
+        except (OSError, UnicodeError):
+            name = address
+        if len(_LOCAL_NAMES) < 64:
+            _LOCAL_NAMES[address] = name
+    return name
+
+
+#: The process's log of dropped parameters (logger ``catalina_py.container.parameters``).
+PARAMETER_ERRORS = ParameterErrorLog(logging.getLogger("catalina_py.container.parameters"))
 
 
 class Request(RequestSessions, RequestDispatchState, RequestConnectionSide, AttributeHolder, HttpServletRequest):
@@ -75,6 +140,8 @@ class Request(RequestSessions, RequestDispatchState, RequestConnectionSide, Attr
     # The HttpServletMapping of the request or of the current forward,
     # computed on demand (container/dispatcher.py sets it while dispatching).
     _servlet_mapping: HttpServletMapping | None = None
+    # The parts of a multipart body, once parsed (container/multipart_request.py).
+    _multipart: MultipartState | None = None
 
     def __init__(
         self,
@@ -116,7 +183,7 @@ class Request(RequestSessions, RequestDispatchState, RequestConnectionSide, Attr
         port = self.get_server_port()
         default = (scheme == "http" and port == 80) or (scheme == "https" and port == 443)
         host = self.get_server_name()
-        if ":" in host:
+        if ":" in host and not host.startswith("["):
             host = f"[{host}]"
         return f"{scheme}://{host}{'' if default else ':' + str(port)}{self._request_uri}"
 
@@ -215,15 +282,27 @@ class Request(RequestSessions, RequestDispatchState, RequestConnectionSide, Attr
             if self._input is not None:
                 raise RuntimeError("get_input_stream() has already been called for this request")
             stream = io.BufferedReader(ServletInputStream(ChannelBody(self._channel)))
-            self._reader = io.TextIOWrapper(stream, encoding=self.get_character_encoding() or "utf-8", errors="replace")
+            # Malformed input fails the read (UnicodeDecodeError: 500), as
+            # Tomcat's reader reports it; no encoding anywhere: ISO-8859-1.
+            encoding = self.get_character_encoding() or "ISO-8859-1"
+            self._reader = io.TextIOWrapper(stream, encoding=encoding, errors="strict")
         return self._reader
 
     def get_trailer_fields(self) -> dict[str, str]:
-        """Trailer fields of a chunked body, once the body has been read."""
+        """Trailer fields of a chunked body, once the body has been read:
+        only those the Connector's ``allowedTrailerHeaders`` names (none by
+        default, as Tomcat), names in lower case, repeated fields joined
+        with ``,``."""
         trailers = self._channel.trailers
-        if trailers is None:
+        allowed = self._channel.allowed_trailer_headers
+        if trailers is None or not allowed:
             return {}
-        return {name.lower(): value for name, value in trailers}
+        fields: dict[str, str] = {}
+        for name, value in trailers:
+            key = name.lower()
+            if key in allowed:
+                fields[key] = f"{fields[key]},{value}" if key in fields else value
+        return fields
 
     def is_trailer_fields_ready(self) -> bool:
         return self._channel.body_finished
@@ -232,25 +311,82 @@ class Request(RequestSessions, RequestDispatchState, RequestConnectionSide, Attr
     def _parse_parameters(self) -> dict[str, list[str]]:
         params: dict[str, list[str]] = {}
         query_encoding = self._uri_encoding
-        if self._query_string:
-            parse_form(self._query_string, query_encoding, params)
+        limit = self._channel.max_parameter_count
+        try:
+            if self._query_string:
+                skipped = parse_form(self._query_string, query_encoding, params, limit)
+                if skipped:
+                    PARAMETER_ERRORS.report(skipped)
+            self._parse_form_body(params, limit)
+        except TooManyParametersError:
+            PARAMETER_ERRORS.too_many(limit)
+        return params
+
+    def _parse_form_body(self, params: dict[str, list[str]], max_count: int) -> None:
+        """Add the parameters of a POSTed form body (at most *max_count* in all)."""
         # Tomcat reads form bodies only for POST (Connector parseBodyMethods).
         if self._head.method == "POST":
             ctype = (self.get_content_type() or "").split(";")[0].strip().lower()
             if ctype == "application/x-www-form-urlencoded":
                 if self._input is not None or self._reader is not None:
-                    return params  # the servlet consumed the body itself
-                limit = self._channel.max_post_size
+                    return  # the servlet consumed the body itself
+                post_limit = self._channel.max_post_size
                 length = self._head.content_length
-                if limit >= 0 and length is not None and length > limit:
+                if post_limit >= 0 and length is not None and length > post_limit:
                     raise RequestTooLargeError(
-                        f"the form body ({length} bytes) is larger than the " f"Connector's maxPostSize ({limit} bytes)"
+                        f"the form body ({length} bytes) is larger than the "
+                        f"Connector's maxPostSize ({post_limit} bytes)"
                     )
-                body = self._read_body_bounded(limit)
+                body = self._read_body_bounded(post_limit)
                 if length is not None and len(body) < length:
                     raise BadRequestError("the request body ended before Content-Length")
-                parse_form(body, self.get_character_encoding() or "utf-8", params)
-        return params
+                skipped = parse_form(body, self._body_encoding(), params, max_count)
+                if skipped:
+                    PARAMETER_ERRORS.report(skipped)
+            elif ctype == "multipart/form-data":
+                for name, value in self._parts_state(False).fields:
+                    params.setdefault(name, []).append(value)
+
+    def _body_encoding(self) -> str:
+        """The encoding form bodies decode with: the request's; when it
+        names a charset Python does not know (``charset=bogus``), the
+        context's, as Tomcat ignores it; with none anywhere, the spec's
+        ISO-8859-1 (the shipped conf/web.xml sets UTF-8)."""
+        encoding = self.get_character_encoding()
+        if encoding:
+            try:
+                codecs.lookup(encoding)
+                return encoding
+            except LookupError:
+                context = self.mapping.context
+                encoding = None if context is None else context.request_character_encoding
+        return encoding or "ISO-8859-1"
+
+    # -- multipart (container/multipart_request.py) -------------------------
+    def _parts_state(self, explicit: bool) -> MultipartState:
+        state = self._multipart
+        if state is None:
+            body = ChannelBody(self._channel)
+            mapping = self.request_mapping or self.mapping  # the servlet first mapped, as Tomcat
+            state = self._multipart = parse_request_parts(self, mapping, self._channel, body.read_body, explicit)
+            if self._parameters is not None:  # parameters parsed before: add the fields
+                for name, value in state.fields:
+                    self._parameters.setdefault(name, []).append(value)
+        return state
+
+    def get_parts(self) -> list[Part]:
+        """The parts of a ``multipart/form-data`` body (see docs/multipart.md).
+
+        :raises IllegalStateError: the servlet has no multipart config, or a
+            size or count limit was exceeded.
+        :raises ServletException: the request is not ``multipart/*``.
+        :raises OSError: the body is malformed or cut short.
+        """
+        return self._parts_state(True).get_parts()
+
+    def get_part(self, name: str) -> Part | None:
+        """The first part named *name*, or None (raises as :meth:`get_parts`)."""
+        return next((part for part in self.get_parts() if part.get_name() == name), None)
 
     def _read_body_bounded(self, limit: int) -> bytes:
         chunks: list[bytes] = []
@@ -333,6 +469,12 @@ class Request(RequestSessions, RequestDispatchState, RequestConnectionSide, Attr
     def get_local_addr(self) -> str:
         return self._channel.local_addr
 
+    def get_local_name(self) -> str:
+        """The host name of the address the request arrived on (Tomcat's
+        ``getLocalName``: a reverse lookup of the local address, cached per
+        address; the address itself when the lookup fails)."""
+        return local_name(self._channel.local_addr)
+
     def get_local_port(self) -> int:
         override = self._local_port_override
         return self._channel.local_port if override is None else override
@@ -345,9 +487,17 @@ class Request(RequestSessions, RequestDispatchState, RequestConnectionSide, Attr
         return self._channel.secure if secure is None else secure
 
     def _split_host(self) -> None:
-        name, port = split_host(self._headers.get("host") or "")
-        if not name:
-            name = self._channel.local_addr
+        host = self._headers.get("host")
+        # An IPv6 literal keeps its brackets ("[::1]"), as Tomcat reports it.
+        name, port = split_host(host or "", brackets=True)
+        if host is None:
+            # No Host (HTTP/1.0): the connector's local name and port, as
+            # Tomcat's populateHost ("localhost" for 127.0.0.1).
+            name = local_name(self._channel.local_addr)
+            port = self._channel.local_port
+        elif not name:
+            # "Host:" empty (allowed for a target without authority):
+            # Tomcat reports an empty name and the local port.
             port = self._channel.local_port
         if port is None:
             port = 443 if self.get_scheme() == "https" else 80
@@ -498,6 +648,9 @@ class Request(RequestSessions, RequestDispatchState, RequestConnectionSide, Attr
         and writer are broken so that no reference cycle outlives the
         request (measured: the cyclic GC's pauses would cost a fifth of the
         throughput and most of the p99)."""
+        multipart = self._multipart
+        if multipart is not None:
+            multipart.cleanup()  # the parts' temporary files
         session = self._session
         if session is not None:
             # Session.endAccess: no longer new; last accessed now.

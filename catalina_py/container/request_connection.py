@@ -62,7 +62,9 @@ class ChannelBody:
         try:
             return self._channel.read_body(size)
         except HttpParseError as exc:
-            raise BadRequestError(exc.reason) from None
+            error = BadRequestError(exc.reason)
+            error.status = exc.status  # 400, or 408 for a body that trickles
+            raise error from None
 
 
 class RequestConnectionSide:

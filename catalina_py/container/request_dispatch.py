@@ -28,6 +28,9 @@ class RequestDispatchState:
     _servlet_mapping: HttpServletMapping | None
     _parameters: dict[str, list[str]] | None
     _attributes: dict[str, Any]
+    #: The mapping the request arrived with, kept by the first dispatch:
+    #: its servlet's multipart config decides get_parts(), as in Tomcat.
+    request_mapping: MappingData | None = None
 
     def dispatch_state(self) -> tuple[Any, ...]:
         """What a dispatch changes (mapping, URIs, query, type, servlet
@@ -66,6 +69,8 @@ class RequestDispatchState:
         page, async dispatch): its mapping and type, and those of the URI,
         query string and servlet mapping (an ``HttpServletMapping`` or None)
         that are given."""
+        if self.request_mapping is None:
+            self.request_mapping = self.mapping
         self.mapping = mapping
         self._dispatcher_type = dispatcher_type
         if request_uri is not None:

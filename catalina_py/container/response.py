@@ -11,12 +11,15 @@ connection on HTTP/1.0) unless the servlet set a Content-Length.
 
 from __future__ import annotations
 
+import logging
+import re
 import time
 from typing import TYPE_CHECKING
 
+from ..http.grammar import is_token
 from ..http.headers import Headers
 from ..http.writer import http_date
-from ..servlet.cookies import Cookie, format_set_cookie
+from ..servlet.cookies import Cookie, format_set_cookie, validate_cookie
 from ..servlet.response import HttpServletResponse, ServletOutputStream, ServletWriter
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -24,6 +27,92 @@ if TYPE_CHECKING:  # pragma: no cover
     from .types import ContainerRequest
 
 DEFAULT_BUFFER_SIZE = 8192
+
+#: Control characters other than HT (CR, LF, NUL...): Tomcat writes each
+#: as a space, so a value a servlet sets can never split the response.
+_CTL = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
+
+log = logging.getLogger("catalina_py.container")
+
+
+#: Header names already checked (a servlet sets the same few again and again).
+_GOOD_NAMES: set[str] = set()
+
+
+def header_name_ok(name: str) -> bool:
+    """Whether *name* is a token and may be sent; a name with CR, LF, a
+    space or a colon is refused with a WARNING (Tomcat writes it with its
+    control characters as spaces, which makes a malformed header line;
+    catalina_py drops it instead, so the response stays well formed)."""
+    if name in _GOOD_NAMES:
+        return True
+    if isinstance(name, str) and is_token(name):
+        if len(_GOOD_NAMES) < 1024:
+            _GOOD_NAMES.add(name)
+        return True
+    log.warning("The response header name [%r] is not a token: the header was not set", name)
+    return False
+
+
+def header_value(name: str, value: str) -> str | None:
+    """*value* as it may be sent: control characters (CR, LF, NUL...;
+    not HT) replaced by spaces, as Tomcat's output buffer does; None when
+    it holds a character above U+00FF, which HTTP/1.1 cannot carry (Tomcat
+    drops such a header too, with a WARNING)."""
+    if value.isascii():
+        if value.isprintable():
+            return value  # the common case: nothing to clean
+    elif max(value) > "\xff":
+        log.warning(
+            "The response header [%s] with value [%s] was removed: a character above U+00FF cannot be sent",
+            name,
+            value,
+        )
+        return None
+    if _CTL.search(value) is not None:
+        value = _CTL.sub(" ", value)
+    return value
+
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def absolute_location(request: ContainerRequest, location: str) -> str:
+    """*location* made absolute against *request*, as Tomcat's
+    ``Response.toAbsolute``: kept when it has a scheme; ``//host/x`` gets
+    the request's scheme; ``/x`` its scheme, server name and port (the
+    port left out when it is the scheme's default); anything else is
+    resolved against the folder of the request URI, ``.`` and ``..``
+    segments removed."""
+    if _SCHEME.match(location):
+        return location
+    scheme = request.get_scheme()
+    if location.startswith("//"):
+        return f"{scheme}:{location}"
+    host = request.get_server_name()
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    port = request.get_server_port()
+    default = (scheme == "http" and port == 80) or (scheme == "https" and port == 443)
+    origin = f"{scheme}://{host}" + ("" if default else f":{port}")
+    if location.startswith("/"):
+        return origin + location
+    base = request.get_request_uri()
+    path, mark, rest = (base[: base.rfind("/") + 1] + location).partition("?")
+    segments: list[str] = []
+    parts = path.split("/")
+    for index, segment in enumerate(parts):
+        if segment == ".":
+            if index == len(parts) - 1:
+                segments.append("")
+        elif segment == "..":
+            if len(segments) > 1:
+                segments.pop()
+            if index == len(parts) - 1:
+                segments.append("")
+        else:
+            segments.append(segment)
+    return origin + "/".join(segments) + mark + rest
 
 
 class Response(HttpServletResponse):
@@ -44,6 +133,8 @@ class Response(HttpServletResponse):
     _writer: ServletWriter | None = None
     _stream: ServletOutputStream | None = None
     _cookies: list[Cookie] | None = None
+    #: Body bytes the servlet wrote that were kept (buffered or sent).
+    _accepted = 0
     _suspended = False
     _error_reported = False  # set by the error page processing and the error report
     #: The charset of get_writer() when none was set (the context's
@@ -79,18 +170,16 @@ class Response(HttpServletResponse):
         self._suspended = True
 
     def send_redirect(self, location: str, status: int = 302) -> None:
-        """Redirect to *location*, made absolute as the Servlet 6 spec allows
-        relative locations but Tomcat resolves them against the request."""
+        """Redirect to *location*. As Tomcat (``useRelativeRedirects``
+        true): on HTTP/1.1 the location is sent as given, relative or not;
+        an HTTP/1.0 client gets it made absolute against the request
+        (scheme, server name and port, the request URI's folder). Control
+        characters become spaces (see :func:`header_value`)."""
         if self._committed:
             raise RuntimeError("cannot send_redirect() after the response has been committed")
-        if (
-            self._request is not None
-            and "://" not in location
-            and not location.startswith("//")
-            and not location.startswith("/")
-        ):
-            base = self._request.get_request_uri()
-            location = base[: base.rfind("/") + 1] + location
+        request = self._request
+        if request is not None and request.get_protocol() in ("HTTP/1.0", "HTTP/0.9"):
+            location = absolute_location(request, location)
         self.reset_buffer()
         self.set_status(status)
         self.set_header("Location", location)
@@ -114,19 +203,31 @@ class Response(HttpServletResponse):
         return False
 
     def set_header(self, name: str, value: str | None) -> None:
-        if self._committed:
+        """Set the header *name* (None removes it). Control characters in
+        *value* become spaces, and a value with a character above U+00FF
+        removes the header, as Tomcat sends them (see :func:`header_value`)."""
+        if self._committed or not header_name_ok(name):
             return
         if value is None:
             self._headers.remove(name)
             return
-        if not self._special_header(name, value):
-            self._headers.set(name, str(value))
+        safe = header_value(name, str(value))
+        if safe is None:
+            self._headers.remove(name)
+            return
+        if not self._special_header(name, safe):
+            self._headers.set(name, safe)
 
     def add_header(self, name: str, value: str) -> None:
-        if self._committed:
+        """Add a value to the header *name* (cleaned as by :meth:`set_header`;
+        not added when it cannot be sent)."""
+        if self._committed or not header_name_ok(name):
             return
-        if not self._special_header(name, value):
-            self._headers.add(name, str(value))
+        safe = header_value(name, str(value))
+        if safe is None:
+            return
+        if not self._special_header(name, safe):
+            self._headers.add(name, safe)
 
     def set_int_header(self, name: str, value: int) -> None:
         self.set_header(name, str(value))
@@ -162,10 +263,19 @@ class Response(HttpServletResponse):
         return names
 
     def add_cookie(self, cookie: Cookie) -> None:
-        if not self._committed:
-            if self._cookies is None:
-                self._cookies = []
-            self._cookies.append(cookie)
+        """Send a ``Set-Cookie`` for *cookie*.
+
+        :raises ValueError: the cookie cannot be sent (a CR/LF, control
+            character, space, ``,`` or ``;`` in its value...), as Tomcat's
+            cookie processor raises IllegalArgumentException here: the
+            servlet fails (500), never the commit (an empty reply).
+        """
+        if self._committed:
+            return  # ignored, as Tomcat (checked before the cookie)
+        validate_cookie(cookie)
+        if self._cookies is None:
+            self._cookies = []
+        self._cookies.append(cookie)
 
     def add_session_cookie(self, cookie: Cookie) -> None:
         """Container side: add the session cookie, replacing an earlier
@@ -204,6 +314,11 @@ class Response(HttpServletResponse):
         too (ignored once ``get_writer`` has been called, as the spec says)."""
         if self._committed:
             return
+        if content_type is not None:
+            safe = header_value("Content-Type", content_type)
+            if safe is None:
+                return
+            content_type = safe
         if content_type is None:
             self._content_type = None
             if self._writer is None:
@@ -221,8 +336,12 @@ class Response(HttpServletResponse):
                 charset = value.strip().strip('"')
             elif key:
                 kept.append(param.strip())
+        if charset is None:
+            # Kept as written ("multipart/byteranges; boundary=X"), as Tomcat.
+            self._content_type = content_type.strip()
+            return
         self._content_type = ";".join([media.strip()] + kept)
-        if charset and self._writer is None:
+        if self._writer is None:
             self._charset = charset
 
     def get_content_type(self) -> str | None:
@@ -283,6 +402,15 @@ class Response(HttpServletResponse):
             return  # after send_error/send_redirect the body is the container's
         n = len(data)
         buffer = self._buffer
+        if self._content_length >= 0:
+            # Tomcat sends no more than the Content-Length the servlet declared.
+            room = self._content_length - self._accepted
+            if n > room:
+                data = data[: max(room, 0)]
+                n = len(data)
+                if not n:
+                    return
+        self._accepted += n
         if len(buffer) + n <= self._buffer_size:
             buffer += data
             return
@@ -313,6 +441,7 @@ class Response(HttpServletResponse):
     def reset_buffer(self) -> None:
         if self._committed:
             raise RuntimeError("cannot reset the buffer of a committed response")
+        self._accepted -= len(self._buffer)
         self._buffer.clear()
 
     def reset(self) -> None:
@@ -327,6 +456,7 @@ class Response(HttpServletResponse):
         self._content_length = -1
         self._cookies = None
         self._buffer.clear()
+        self._accepted = 0
         self._error = False
         self._suspended = False
 
@@ -351,7 +481,10 @@ class Response(HttpServletResponse):
         access log's ``%{Set-Cookie}o`` reads them too)."""
         items = self._headers.items()
         ctype = self.get_content_type()
-        if ctype is not None:
+        status = self._status
+        if ctype is not None and status >= 200 and status not in (205, 304):
+            # A status without a body has no Content-Type, except 204 (Tomcat's
+            # prepareResponse keeps it there).
             items.append(("Content-Type", ctype))
         if self._cookies:
             now = time.time()
@@ -373,6 +506,7 @@ class Response(HttpServletResponse):
     def reset_for_error(self) -> None:
         """Used by the error report: drop body and content headers, keep status."""
         self._buffer.clear()
+        self._accepted = 0
         self._content_length = -1
         self._content_type = None
         self._charset = None

@@ -13,8 +13,10 @@ import gevent.lock
 from ..events import BUS, ServletCalled, ServletReturned
 from ..http.errors import ClientAbortError
 from ..lifecycle import LifecycleBase
+from ..servlet.annotation import get_multipart_config
 from ..servlet.exceptions import ServletException
 from ..servlet.http import ServletConfig
+from ..servlet.part import MultipartConfigElement
 from .filter_chain import new_chain
 from .pipeline import Pipeline, ValveBase
 
@@ -133,6 +135,30 @@ class StandardWrapper(LifecycleBase):
     @async_supported.setter
     def async_supported(self, value: bool) -> None:
         self._async_supported = bool(value)
+
+    #: Set explicitly (ServletRegistration's ``set_multipart_config``).
+    _multipart_config: MultipartConfigElement | None = None
+
+    @property
+    def multipart_config(self) -> MultipartConfigElement | None:
+        """How the servlet receives multipart requests: set explicitly,
+        else its web.xml ``<multipart-config>``, else the
+        ``@multipart_config`` of its class (Tomcat's
+        ``getMultipartConfigElement``); None when it has none."""
+        if self._multipart_config is not None:
+            return self._multipart_config
+        definition = self.context.web_xml.servlets.get(self.name)
+        spec = getattr(definition, "multipart_config", None)
+        if spec is not None:
+            return MultipartConfigElement(
+                spec.location, spec.max_file_size, spec.max_request_size, spec.file_size_threshold
+            )
+        cls = type(self.instance) if self.instance is not None else self.servlet_class
+        return get_multipart_config(cls) if isinstance(cls, type) else None
+
+    @multipart_config.setter
+    def multipart_config(self, value: MultipartConfigElement | None) -> None:
+        self._multipart_config = value
 
     def allocate(self) -> Any:
         """The servlet instance, created and ``init``-ed on first use."""

@@ -33,6 +33,7 @@ fails to import fails the deployment with the cause.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import os
 import traceback
@@ -48,12 +49,13 @@ from ..config.web_xml import (
     merge_web_xml,
     parse_web_xml,
 )
-from ..errors import ConfigError, ConfigWarning
+from ..errors import ConfigError, ConfigWarning, Location
 from ..servlet.annotation import (
     get_web_filter,
     get_web_listener,
     get_web_servlet,
 )
+from ..servlet.listeners import LISTENER_INTERFACES
 from ..websocket.endpoint import get_server_endpoint
 from ..websocket.server import install_server_container
 from .loader import WebappLoader
@@ -66,6 +68,8 @@ __all__ = [
     "WebappConfigurator",
     "apply_annotations",
     "build_web_xml",
+    "check_classes",
+    "check_webapp",
     "configure_context",
     "scan_annotations",
 ]
@@ -320,6 +324,116 @@ def configure_context(context: StandardContext, loader: WebappLoader) -> list[ty
     return endpoints
 
 
+#: What to write instead, per kind of class a descriptor names.
+_CLASS_HINT = (
+    "module.ClassName of a module under WEB-INF/classes (or WEB-INF/lib), e.g. "
+    "hello.HelloServlet for class HelloServlet in WEB-INF/classes/hello.py, "
+    "or the full dotted name of an installed class"
+)
+
+
+def _did_you_mean(loader: WebappLoader, dotted: str) -> str:
+    """`` (did you mean X?)`` when the module of *dotted* imports and has a
+    class of a close name, else ""."""
+    module_name, _, attr = dotted.rpartition(".")
+    if not module_name:
+        return ""
+    try:
+        module = loader.import_module(module_name)
+    except Exception:
+        return ""
+    names = [name for name, value in vars(module).items() if isinstance(value, type)]
+    close = difflib.get_close_matches(attr, names, n=1)
+    return f" (did you mean {module_name}.{close[0]}?)" if close else ""
+
+
+def _class_error(
+    location: Location | None, what: str, dotted: str, exc: BaseException, loader: WebappLoader
+) -> ConfigError:
+    """The error for a class a descriptor names that cannot be imported."""
+    cause = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, ImportError) and not isinstance(exc, ModuleNotFoundError):
+        cause += _did_you_mean(loader, dotted)
+    where = ""
+    tb = traceback.extract_tb(exc.__traceback__)
+    if tb and isinstance(exc, Exception) and not isinstance(exc, ImportError):
+        frame = tb[-1]
+        where = f" (raised at {frame.filename}:{frame.lineno})"
+    elif isinstance(exc, SyntaxError) and exc.filename:
+        where = f" ({exc.filename}:{exc.lineno})"
+    return ConfigError.at(location, f"{what} '{dotted}' cannot be imported: {cause}{where}", _CLASS_HINT)
+
+
+def check_classes(web: WebXml, loader: WebappLoader) -> None:
+    """Import every servlet, filter and listener class *web* names through
+    the webapp's *loader*, so that
+    a class that does not exist fails the deployment -- and ``configtest``
+    -- with the web.xml file and line, instead of the first request getting
+    500. Tomcat loads a servlet only on its first request (a filter or
+    listener at start); catalina_py checks them all when the webapp
+    starts. Raises :class:`ConfigError` for the first class that fails."""
+    for definition in web.servlets.values():
+        what = f"servlet '{definition.name}': servlet-class"
+        spec = definition.servlet_class
+        try:
+            cls = loader.load_class(spec) if isinstance(spec, str) else spec
+        except Exception as exc:
+            raise _class_error(definition.location, what, str(spec), exc, loader) from exc
+        if not isinstance(cls, type) or not callable(getattr(cls, "service", None)):
+            raise ConfigError.at(
+                definition.location,
+                f"{what} '{spec}' is not a servlet class (a class with a service method)",
+                "a subclass of catalina_py.servlet.HttpServlet (or GenericServlet)",
+            )
+    for filter_def in web.filters.values():
+        what = f"filter '{filter_def.name}': filter-class"
+        try:
+            cls = loader.load_class(filter_def.filter_class)
+        except Exception as exc:
+            raise _class_error(filter_def.location, what, filter_def.filter_class, exc, loader) from exc
+        if not isinstance(cls, type) or not callable(getattr(cls, "do_filter", None)):
+            raise ConfigError.at(
+                filter_def.location,
+                f"{what} '{filter_def.filter_class}' is not a filter class",
+                "a class with a do_filter(request, response, chain) method",
+            )
+    for listener in web.listeners:
+        what = "listener-class"
+        try:
+            cls = loader.load_class(listener.listener_class)
+        except Exception as exc:
+            raise _class_error(listener.location, what, listener.listener_class, exc, loader) from exc
+        if not isinstance(cls, type) or not issubclass(cls, LISTENER_INTERFACES):
+            names = ", ".join(i.__name__ for i in LISTENER_INTERFACES)
+            raise ConfigError.at(
+                listener.location,
+                f"listener class '{listener.listener_class}' implements no listener interface",
+                f"a subclass of one of {names} (catalina_py.servlet.listeners)",
+            )
+
+
+def check_webapp(doc_base: str, global_web_xml: WebXml, context_name: str) -> WebXml:
+    """What deployment does to the webapp at *doc_base* up to its servlets,
+    without starting it (``configtest``): its web.xml parsed and merged over
+    *global_web_xml*, its annotated modules scanned and every class it names
+    imported, through a :class:`WebappLoader` of its own that is unloaded
+    afterwards (each webapp sees only its own modules, as when deployed).
+    Returns the effective descriptor; raises :class:`ConfigError`."""
+    web = build_web_xml(doc_base, global_web_xml)
+    loader = WebappLoader(doc_base, context_name)
+    try:
+        if not web.metadata_complete:
+            classes = scan_annotations(loader)
+            if classes:
+                app = _app_web_xml(doc_base)
+                apply_annotations(app, classes)
+                web = merge_web_xml(global_web_xml, app)
+        check_classes(web, loader)
+    finally:
+        loader.unload()
+    return web
+
+
 class WebappConfigurator:
     """What deployment does to a context while it starts (a
     :class:`~catalina_py.container.context.ContextConfigurator`, as Tomcat's
@@ -336,6 +450,7 @@ class WebappConfigurator:
         loader = WebappLoader(context.doc_base, context.name, context.work_dir)
         context.loader = loader
         self.endpoint_classes = configure_context(context, loader)
+        check_classes(context.web_xml, loader)
 
     def on_startup(self, context: StandardContext) -> None:
         """The context's ServerContainer (before the listeners, which may

@@ -33,8 +33,10 @@ other webapp keeps serving throughout. See ``docs/deployment.md``.
 
 from __future__ import annotations
 
+import html
 import logging
 import os
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -46,8 +48,10 @@ import gevent.event
 from ..config.web_xml import WebXml, merge_web_xml
 from ..container.context import StandardContext
 from ..container.pipeline import ValveBase
+from ..container.valves.error_report import SERVER_INFO, ErrorReportValve, error_page_html
 from ..errors import ConfigError
-from .context_config import WebappConfigurator, build_web_xml
+from ..servlet.context import TEMPDIR
+from .context_config import WebappConfigurator, build_web_xml, check_webapp
 from .file_state import Signature, code_sig, file_sig, folder_sig, settled
 from .naming import base_name_for, context_path_for
 
@@ -122,6 +126,8 @@ class HostConfig:
         background_processor_delay: float = 1.0,
         unload_delay: float = 10.0,
         server: Any = None,
+        deploy_xml: bool = True,
+        deploy_ignore: str | None = None,
     ) -> None:
         if background_processor_delay <= 0:
             raise ValueError("background_processor_delay must be positive")
@@ -140,6 +146,10 @@ class HostConfig:
         #: ``privileged="true"``: the manager, here the inspector) as the
         #: servlet context attribute :data:`SERVER_ATTRIBUTE`.
         self.server = server
+        #: The Host's ``deployXML``: read a webapp's own META-INF/context.xml.
+        self.deploy_xml = deploy_xml
+        #: The Host's ``deployIgnore``: appBase folder names not deployed.
+        self.deploy_ignore = re.compile(deploy_ignore) if deploy_ignore else None
         #: display path -> cause, for the webapps that failed to deploy
         self.failed: dict[str, str] = {}
         #: context path -> what was deployed there
@@ -217,8 +227,70 @@ class HostConfig:
             full = os.path.join(self.app_base, name)
             if name.startswith(".") or not os.path.isdir(full) or os.path.realpath(full) in owned:
                 continue
+            if self.deploy_ignore is not None and self.deploy_ignore.fullmatch(name):
+                continue
             folders.append(full)
         return folders
+
+    def check_apps(self) -> list[ConfigError]:
+        """``configtest``: check what :meth:`deploy_apps` would deploy, in
+        its order, without starting or registering anything: the server.xml
+        Contexts, the context descriptors and the folders of appBase (with
+        their ``META-INF/context.xml``); for each, its descriptors and the
+        classes they name (:func:`~.context_config.check_webapp`, each
+        webapp with a loader of its own). Returns one error per webapp
+        that would fail to start."""
+        from ..config.context_spec import load_context_descriptor
+
+        apps: list[tuple[str, str]] = []  # (path, docBase) to check
+        errors: list[ConfigError] = []
+        taken: set[str] = set()
+
+        def add(path: str, doc_base: str) -> None:
+            if path not in taken:
+                taken.add(path)
+                apps.append((path, doc_base))
+
+        for config in self.context_configs:
+            add(config.path, self._doc_base_of(config))
+        if self.deploy_on_startup:
+            for file in self._descriptor_files():
+                try:
+                    path = context_path_for(os.path.basename(file)[: -len(".xml")])
+                    config, _ = load_context_descriptor(file, path, self.properties)
+                except ConfigError as exc:
+                    errors.append(exc)
+                    continue
+                add(path, self._doc_base_of(config))
+            owned = {os.path.realpath(doc_base) for _, doc_base in apps}
+            for folder in self._app_base_folders():
+                if os.path.realpath(folder) in owned:
+                    continue
+                try:
+                    path = context_path_for(os.path.basename(folder))
+                except ConfigError:
+                    continue  # skipped by deployment too (with a warning)
+                own = os.path.join(folder, "META-INF", "context.xml")
+                if self.deploy_xml and os.path.isfile(own):
+                    try:
+                        load_context_descriptor(own, path, self.properties)
+                    except ConfigError as exc:
+                        errors.append(exc)
+                        continue
+                add(path, folder)
+        for path, doc_base in apps:
+            if not os.path.isdir(doc_base):
+                errors.append(
+                    ConfigError(
+                        f"the docBase [{doc_base}] of context [{path or '/'}] does not exist or is not a directory"
+                    )
+                )
+                continue
+            try:
+                check_webapp(doc_base, self.global_web_xml, path)
+            except ConfigError as exc:
+                errors.append(exc)
+        return errors
 
     def deploy_descriptor(self, file: str) -> StandardContext | None:
         """Deploy the webapp a context descriptor names."""
@@ -259,7 +331,7 @@ class HostConfig:
         if path in self.deployed or path in self.host.contexts:
             return None
         own = os.path.join(folder, "META-INF", "context.xml")
-        if os.path.isfile(own):
+        if self.deploy_xml and os.path.isfile(own):
             # The webapp's own context configuration (Tomcat's deployXML,
             # on by default): its valves and attributes; the folder is the
             # docBase whatever the file says.
@@ -305,9 +377,21 @@ class HostConfig:
             context = StandardContext(self.host, path, doc_base, web_xml)
             context.configurators.append(WebappConfigurator())
             context.work_dir = self.work_dir_for(path)
+            if context.work_dir is not None:
+                # Tomcat's ServletContext.TEMPDIR: the work directory, made now.
+                try:
+                    os.makedirs(context.work_dir, exist_ok=True)
+                    context.get_servlet_context().set_attribute(TEMPDIR, context.work_dir)
+                except OSError as exc:
+                    log.warning("Cannot create the work directory of context [%s]: %s", display, exc)
             context.mapper = self.mapper
             context.cross_context = (
                 config is not None and config.attributes.get("crossContext", "false").lower() == "true"
+            )
+            context.allow_linking = config is not None and config.allow_linking
+            # get_parts() for servlets without a multipart config (docs/multipart.md).
+            context.allow_casual_multipart_parsing = (
+                config is not None and config.attributes.get("allowCasualMultipartParsing", "false").lower() == "true"
             )
             if config is not None and config.attributes.get("privileged", "false").lower() == "true":
                 context.get_servlet_context().set_attribute(SERVER_ATTRIBUTE, self.server)
@@ -369,10 +453,11 @@ class HostConfig:
         display = path or "/"
         self.failed[display] = cause
         log.error("Context [%s] failed to start and will not serve requests: %s", display, cause, exc_info=exc)
-        # An unavailable placeholder: requests for the path get 503 from the
-        # error report valve instead of ROOT's 404.
+        # An unavailable placeholder: requests for the path get 503 and a
+        # page saying the application failed to start, instead of ROOT's 404.
         placeholder = StandardContext(self.host, path, doc_base, merge_web_xml(self.global_web_xml, WebXml(file=None)))
         placeholder.access_logs = self._host_access_logs()
+        placeholder.unavailable_page = self._failed_page(display)
         try:
             self.host.contexts[path] = placeholder
             self.mapper.add_context(self.host.name, path, placeholder)
@@ -383,6 +468,53 @@ class HostConfig:
             path, doc_base, source, placeholder, failed=True, descriptor=descriptor, config=config
         )
         self._remember(app, descriptor_sig)
+
+    def log_name(self) -> str:
+        """Where this process's log goes, as the failed-application page
+        names it: ``$CATALINA_OUT`` (set by ``start``: logs/catalina.out),
+        relative to CATALINA_BASE when inside it, else the console."""
+        out = os.environ.get("CATALINA_OUT")
+        if not out:
+            return "the server's console output (catalina.sh run)"
+        if self.catalina_base is not None:
+            relative = os.path.relpath(out, self.catalina_base)
+            if not relative.startswith(".."):
+                return relative
+        return out
+
+    def _failed_page(self, display: str) -> Callable[[Any, Any], None]:
+        """The answer to every request of a webapp that failed to start: 503,
+        as Tomcat's answer for an unavailable context, with a page saying
+        so and naming the log that holds the cause (not the cause itself:
+        it may show paths and code to anyone). Tomcat does not register a
+        context that failed to start, so its requests fall through to ROOT
+        (404): see docs/deployment.md."""
+        message = f"The application [{display}] failed to start"
+        description = (
+            f"The web application at [{display}] failed to start when it was deployed, so it cannot serve "
+            f"requests. The cause is in the server's log: {self.log_name()}. Once it is fixed, the application "
+            "is deployed again when its files change (autoDeploy) or when the server restarts."
+        )
+        show_server_info = True
+        for valve in self.host.pipeline.valves:
+            if isinstance(valve, ErrorReportValve):
+                show_server_info = valve.show_server_info
+        page = error_page_html(
+            503,
+            "Service Unavailable",
+            html.escape(message),
+            None,
+            SERVER_INFO if show_server_info else None,
+            description=description,
+        )
+
+        def answer(request: Any, response: Any) -> None:  # Any: the container's request and response
+            response.set_status(503)
+            response.set_content_type("text/html;charset=utf-8")
+            response.set_locale("en")
+            response.get_writer().write(page)
+
+        return answer
 
     def _web_xml(self, doc_base: str) -> WebXml:
         """WEB-INF/web.xml merged over conf/web.xml, checked before the

@@ -242,6 +242,11 @@ class WebappLoader:
                 raise ImportError(f"a webapp cannot import the modules of another webapp ({name})", name=name)
         return builtins.__import__(name, globals, locals, fromlist or (), level)
 
+    def import_module(self, name: str) -> types.ModuleType:
+        """The module *name* as webapp code importing it gets it: from the
+        webapp's class path first, else the container's environment."""
+        return self._import(name, fromlist=("__name__",))
+
     def load_class(self, dotted: str) -> Any:
         """Resolve ``module.Class`` from the webapp's class path, or a
         fully qualified name of the container or an installed package."""

@@ -40,6 +40,7 @@ from .body import ChunkedReader, Data, EndOfMessage, LengthReader
 from .errors import HttpParseError
 from .grammar import TOKEN_RE, connection_tokens, parse_fields, token_list, valid_host
 from .headers import Headers
+from .uri import UriError, parse_uri, split_target
 
 __all__ = [
     "CLOSED",
@@ -83,6 +84,8 @@ class RequestHead:
     ``"chunked"``. ``keep_alive`` is the client's wish (HTTP/1.1: yes unless
     ``Connection: close``; HTTP/1.0: only with ``Connection: keep-alive``).
     ``expect_continue`` is true for an HTTP/1.1 ``Expect: 100-continue``.
+    ``keep_alive_token`` is true when ``Connection`` names ``keep-alive``
+    (Tomcat then answers with a ``Keep-Alive: timeout=`` header).
     """
 
     method: str
@@ -93,6 +96,7 @@ class RequestHead:
     content_length: int | None
     expect_continue: bool
     keep_alive: bool
+    keep_alive_token: bool = False
 
 
 Event = RequestHead | Data | EndOfMessage | _Sentinel
@@ -113,13 +117,17 @@ _TARGET_CHARS_RE = re.compile(r"[^\x00-\x20\"#<>\\^`{|}\x7f-\U0010ffff]+\Z")
 _ABSOLUTE_RE = re.compile(rf"(?i:https?)://([^/?]*)(?:/[{_PATH_CHARS}]*)?(?:\?[{_PATH_CHARS}?]*)?\Z")
 _USERINFO_RE = re.compile(r"[A-Za-z0-9\-._~%!$&'()*+,;=:]*\Z")
 
-_VERSION_RE = re.compile(r"HTTP/[0-9]\.[0-9]\Z")
+# Tomcat's HttpParser.isHttpProtocol: a version made of these characters
+# only that is not HTTP/1.0 or HTTP/1.1 is "unsupported" (505), any other
+# character makes the request line invalid (400).
+_HTTP_PROTOCOL_RE = re.compile(r"[HTP/.0-9]+\Z")
 _WS_RE = re.compile(r"[ \t]+")
 
 # Every byte except the controls forbidden in a head (all but HT, CR, LF):
 # ``head.translate(None, _HEAD_ALLOWED)`` leaves only the forbidden ones.
 _HEAD_ALLOWED = bytes(b for b in range(256) if not ((b < 32 and b not in (9, 10, 13)) or b == 127))
 _STRAY_CR_RE = re.compile(r"\r(?!\n)")
+_STRAY_CR_BYTES_RE = re.compile(rb"\r(?!\n)")
 
 _MAX_CONTENT_LENGTH = 2**63 - 1
 
@@ -138,10 +146,16 @@ _S_DONE = 7  # EndOfMessage returned; waiting for start_next_request()
 _S_ERROR = 8
 
 
-def _check_request_line(line: str) -> tuple[str, str, str]:
-    """Split and validate a request line; return (method, target, version).
+def _check_request_line(line: str) -> tuple[str, str, str, bool]:
+    """Split and validate a request line; return (method, target, version,
+    path_ok).
 
-    Like Tomcat, runs of SP/HT between the three parts are tolerated.
+    Like Tomcat, runs of SP/HT between the three parts are tolerated. Only
+    the checks Tomcat makes while it reads the line raise here; the others
+    (an unsupported version, the characters of the path, an ``http(s)``
+    absolute-form target) are judged with the header fields, in
+    :meth:`RequestParser._finish_head`. ``path_ok`` is False when an
+    origin-form path holds a character Tomcat does not allow there.
     """
     parts = line.split(" ")
     if len(parts) != 3 or not parts[0] or not parts[1] or not parts[2]:
@@ -170,28 +184,25 @@ def _check_request_line(line: str) -> tuple[str, str, str]:
         q = target.find("?")
         if q >= 0 and _QUERY_RE.match(target, q + 1) is None:
             raise HttpParseError(400, "Invalid character in query string")
-    if version != "HTTP/1.1" and version != "HTTP/1.0":
-        if _VERSION_RE.match(version) is None:
-            raise HttpParseError(400, "Invalid HTTP version in request line")
-        raise HttpParseError(505, "HTTP version not supported")
-    if not origin or method == "CONNECT":
+    if version != "HTTP/1.1" and version != "HTTP/1.0" and _HTTP_PROTOCOL_RE.match(version) is None:
+        raise HttpParseError(400, "Invalid HTTP version in request line")
+    if not origin and method != "CONNECT":
         _check_target_form(method, target)
-    return method, target, version
+    return method, target, version, origin or target[:1] != "/"
 
 
 def _check_target_form(method: str, target: str) -> None:
-    """Validate a request target that is not in origin-form."""
+    """Validate a request target that is not a valid origin-form, as far as
+    Tomcat does before the header fields (CONNECT is not checked: it is
+    answered with 501 whatever its target)."""
     if target == "*":
         if method != "OPTIONS":
             raise HttpParseError(400, "Asterisk request target is only allowed for OPTIONS")
         return
-    if method == "CONNECT":
-        if not valid_host(target, require_port=True):
-            raise HttpParseError(400, "Invalid CONNECT target")
-        return
     if target[:1] == "/":
-        raise HttpParseError(400, "Invalid character in request path")
-    if _absolute_authority(target) is None:
+        return  # a character not allowed in the path: judged with the fields
+    lower = target[:8].lower()
+    if not (lower.startswith("http://") or lower == "https://"):
         raise HttpParseError(400, "Invalid request target")
 
 
@@ -213,6 +224,19 @@ def _absolute_authority(target: str) -> str | None:
     if not authority or not valid_host(authority):
         return None
     return authority
+
+
+def _uri_decodes(target: str) -> bool:
+    """True if the container could decode and normalise *target* (what
+    Tomcat's CoyoteAdapter checks even for a request already refused)."""
+    try:
+        # (the characters were judged before: only decoding counts here)
+        path, query, _ = split_target(target, "[]", "[]")
+        if path != "*":
+            parse_uri(path, query)
+    except UriError:
+        return False
+    return True
 
 
 # ------------------------------------------------------------------ parser
@@ -239,6 +263,7 @@ class RequestParser:
         "_scan",
         "_blank",
         "_reqline",
+        "_connect",
         "_body",
         "_error",
         "max_header_size",
@@ -265,7 +290,8 @@ class RequestParser:
         self._state = _S_HEAD
         self._scan = 0  # where the current search resumes
         self._blank = 0  # blank-line bytes skipped before the head
-        self._reqline: tuple[str, str, str] | None = None
+        self._reqline: tuple[str, str, str, bool] | None = None
+        self._connect = False  # the request line starts with the method CONNECT
         self._body: LengthReader | ChunkedReader | None = None  # the body being read
         self._error: HttpParseError | None = None
 
@@ -317,6 +343,12 @@ class RequestParser:
         return body if type(body) is ChunkedReader else None
 
     @property
+    def body_remaining(self) -> int:
+        """Bytes of a Content-Length body not handed out yet (0 for other bodies)."""
+        body = self._body
+        return body.remaining if type(body) is LengthReader else 0
+
+    @property
     def has_buffered_data(self) -> bool:
         """True if unconsumed bytes are buffered (e.g. a pipelined request)."""
         return self._pos < len(self._buf) or bool(self._pending)
@@ -339,6 +371,7 @@ class RequestParser:
         self._scan = self._pos
         self._blank = 0
         self._reqline = None
+        self._connect = False
         self._body = None
 
     # -- events --------------------------------------------------------------
@@ -363,9 +396,11 @@ class RequestParser:
             if state == _S_DONE:
                 return NEED_DATA
         except HttpParseError as exc:
+            if self._connect and state == _S_HEAD and exc.status != 501:
+                exc = HttpParseError(501, "CONNECT is not supported")
             self._state = _S_ERROR
             self._error = exc
-            raise
+            raise exc from None
         assert self._error is not None
         raise self._error
 
@@ -386,6 +421,11 @@ class RequestParser:
                 raise HttpParseError(400, "Request header is too large")
         if pos >= n:
             return CLOSED if self._eof else NEED_DATA
+        if self._reqline is None:
+            # Whether the method is CONNECT, known from the first bytes, so
+            # that every error of the request, whenever it is found, is 501
+            # (Tomcat answers CONNECT with 501 whatever else is wrong).
+            self._connect = buf.startswith((b"CONNECT ", b"CONNECT\t"), pos)
         scan = self._scan if self._scan > pos else pos
         # The head ends at the first empty line: LF followed by CRLF or LF.
         end = buf.find(b"\n\r\n", scan)
@@ -400,14 +440,18 @@ class RequestParser:
             body = end + 2
         blank = self._blank
         if end < 0:
-            # Incomplete head.
+            # Incomplete head. A CR not followed by LF can never end a line:
+            # refuse it now, as Tomcat does, rather than wait for a timeout.
+            stray = _STRAY_CR_BYTES_RE.search(buf, scan)
+            if stray is not None and stray.start() < n - 1:  # (a CR last may yet get its LF)
+                raise HttpParseError(400, "CR not followed by LF in the request head")
             self._scan = n - 2 if n - 2 > pos else pos
             if self._reqline is None:
                 lf = buf.find(b"\n", pos)
                 if lf >= 0:
                     if lf - pos + blank >= limit:
                         raise HttpParseError(400, "Request header is too large")
-                    self._reqline = _check_request_line(buf[pos:lf].decode("latin-1").removesuffix("\r"))
+                    self._reqline = self._request_line(buf[pos:lf].decode("latin-1").removesuffix("\r"))
             if n - pos + blank >= limit:
                 raise HttpParseError(400, "Request header is too large")
             if self._eof:
@@ -431,7 +475,7 @@ class RequestParser:
                 line = text[:lf]
                 if line[-1:] == "\r":
                     line = line[:-1]
-            reqline = _check_request_line(line)
+            reqline = self._request_line(line)
         if body - pos + blank > limit:
             raise HttpParseError(400, "Request header is too large")
         self._pos = body
@@ -451,71 +495,125 @@ class RequestParser:
                 lines = text.replace("\r\n", "\n").split("\n")
         return self._finish_head(reqline, lines)
 
-    def _finish_head(self, reqline: tuple[str, str, str], lines: list[str]) -> RequestHead:
-        method, target, version = reqline
+    def _request_line(self, line: str) -> tuple[str, str, str, bool]:
+        """Check the request line (a CONNECT request's errors become 501 in
+        :meth:`next_event`: CoyoteAdapter runs even for a refused request)."""
+        return _check_request_line(line)
+
+    def _finish_head(self, reqline: tuple[str, str, str, bool], lines: list[str]) -> RequestHead:
+        method, target, version, path_ok = reqline
         items, index = parse_fields(lines, 1, "header", self.max_header_count)
         http11 = version == "HTTP/1.1"
 
-        # Host (Http11Processor.prepareRequest, AbstractProcessor.parseHost).
-        hosts = index.get("host")
-        if hosts is not None:
-            if len(hosts) > 1:
-                raise HttpParseError(400, "More than one Host header")
-            host = hosts[0]
-            if host and not valid_host(host):
-                raise HttpParseError(400, "Invalid Host header")
-        elif http11:
-            raise HttpParseError(400, "Missing Host header")
-        if target[0] != "/" and method != "CONNECT" and target != "*" and http11:
-            authority = _absolute_authority(target)
-            # hosts is not None here: a missing Host was rejected above.
-            if authority is None or hosts is None or authority.lower() != hosts[0].lower():
-                raise HttpParseError(400, "Host header does not match the request target")
+        # The checks Tomcat makes once the fields are read
+        # (Http11Processor.prepareRequestProtocol, prepareRequest,
+        # prepareInputFilters, parseHost), in its order: each failing check
+        # replaces the status of the one before, so the LAST failure is
+        # the answer (an unsupported version is answered with 505 only
+        # when nothing after it fails; a bad Host beats an unknown coding).
+        error: HttpParseError | None = None
+        if not http11 and version != "HTTP/1.0":
+            error = HttpParseError(505, "HTTP version not supported")
 
         # Connection.
         keep_alive = http11
+        keep_alive_token = False
         conn = index.get("connection")
         if conn is not None:
             tokens = connection_tokens(conn)
+            keep_alive_token = "keep-alive" in tokens
             if "close" in tokens:
                 keep_alive = False
-            elif "keep-alive" in tokens:
+            elif keep_alive_token:
                 keep_alive = True
 
-        # Message body framing.
+        # Expect (HTTP/1.1 only, first value, as Tomcat).
+        expect = False
+        if http11:
+            values = index.get("expect")
+            if values is not None:
+                if values[0].lower() != "100-continue":
+                    error = HttpParseError(417, "Unsupported expectation")
+                else:
+                    expect = True
+
+        # Host: more than one, or none on HTTP/1.1.
+        hosts = index.get("host")
+        if hosts is not None:
+            if len(hosts) > 1:
+                error = HttpParseError(400, "More than one Host header")
+        elif http11:
+            error = HttpParseError(400, "Missing Host header")
+
+        # The request target: an absolute-form's authority (and, on
+        # HTTP/1.1, its agreement with Host), the characters of the path.
+        if target[0] != "/":
+            if target != "*" and method != "CONNECT":
+                authority = _absolute_authority(target)
+                if authority is None:
+                    error = HttpParseError(400, "Invalid request target")
+                elif http11 and hosts is not None and authority.lower() != hosts[0].lower():
+                    error = HttpParseError(400, "Host header does not match the request target")
+        elif not path_ok:
+            error = HttpParseError(400, "Invalid character in request path")
+
+        # Message body framing: Transfer-Encoding, then Content-Length.
         te = index.get("transfer-encoding")
         cl = index.get("content-length")
         content_length: int | None = None
+        te_ok = False
         if te is not None:
-            if cl is not None:
-                raise HttpParseError(400, "Both Content-Length and Transfer-Encoding present")
             codings = token_list(te)
             if codings is None:
-                raise HttpParseError(400, "Invalid Transfer-Encoding header")
-            chunked = False
-            for coding in codings:
-                if chunked:
-                    raise HttpParseError(400, "chunked must be the last transfer coding")
-                if coding == "chunked":
-                    chunked = True
-                else:
-                    raise HttpParseError(501, "Unsupported transfer coding")
-            framing = "chunked"
+                error = HttpParseError(400, "Invalid Transfer-Encoding header")
+            else:
+                te_ok = True
+                chunked = False
+                for coding in codings:
+                    if chunked:
+                        error = HttpParseError(400, "chunked must be the last transfer coding")
+                        te_ok = False
+                    elif coding == "chunked":
+                        chunked = True
+                    else:
+                        error = HttpParseError(501, "Unsupported transfer coding")
+                        te_ok = False
             if not http11:
-                # RFC 9112 6.1: HTTP/1.0 with Transfer-Encoding -> close.
-                keep_alive = False
+                # Tomcat 10.1: Transfer-Encoding is HTTP/1.1 only.
+                error = HttpParseError(400, f"Transfer-Encoding in an {version} request")
+                te_ok = False
+        if cl is not None:
+            if len(cl) > 1:
+                error = HttpParseError(400, "More than one Content-Length")
+            else:
+                value = cl[0]
+                if not (value.isdigit() and value.isascii()) or len(value) > 19 or int(value) > _MAX_CONTENT_LENGTH:
+                    error = HttpParseError(400, "Invalid Content-Length")
+                elif te_ok:
+                    # Stricter than Tomcat on purpose (request smuggling).
+                    error = HttpParseError(400, "Both Content-Length and Transfer-Encoding present")
+                else:
+                    content_length = int(value)
+
+        # Host: its syntax.
+        if hosts is not None:
+            host = hosts[0]
+            if host and not valid_host(host):
+                error = HttpParseError(400, "Invalid Host header")
+
+        if error is not None:
+            if error.status != 400 and not _uri_decodes(target):
+                # Tomcat's CoyoteAdapter still decodes and normalises the
+                # URI of such a request, and a bad one makes it a 400.
+                error = HttpParseError(400, "Invalid URI")
+            raise error
+
+        if te is not None:
+            framing = "chunked"
             self._body = ChunkedReader(self.max_trailer_size, self.max_chunk_extension_size)
             self._state = _S_CHUNKED
             self._scan = self._pos
-        elif cl is not None:
-            if len(cl) > 1:
-                raise HttpParseError(400, "More than one Content-Length")
-            value = cl[0]
-            if not (value.isdigit() and value.isascii()) or len(value) > 19:
-                raise HttpParseError(400, "Invalid Content-Length")
-            content_length = int(value)
-            if content_length > _MAX_CONTENT_LENGTH:
-                raise HttpParseError(400, "Invalid Content-Length")
+        elif content_length is not None:
             framing = "length"
             if content_length:
                 self._body = LengthReader(content_length)
@@ -526,17 +624,16 @@ class RequestParser:
             framing = "none"
             self._state = _S_EOM
 
-        # Expect (HTTP/1.1 only, first value, as Tomcat).
-        expect = False
-        if http11:
-            values = index.get("expect")
-            if values is not None:
-                if values[0].lower() != "100-continue":
-                    raise HttpParseError(417, "Unsupported expectation")
-                expect = True
-
         return RequestHead(
-            method, target, version, Headers.from_parsed(items, index), framing, content_length, expect, keep_alive
+            method,
+            target,
+            version,
+            Headers.from_parsed(items, index),
+            framing,
+            content_length,
+            expect,
+            keep_alive,
+            keep_alive_token,
         )
 
     def _next_body(self) -> Event:

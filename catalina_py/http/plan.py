@@ -37,9 +37,9 @@ SWITCHING_PROTOCOLS = "switching-protocols"
 #: Statuses that never carry a body besides 1xx (RFC 9110 15.3.5, 15.4.5).
 _NO_BODY_STATUSES = frozenset((204, 304))
 #: Statuses after which the connection is closed, as Tomcat's
-#: ``Http11Processor.statusDropsConnection``, except 500 and 503: a servlet
-#: that fails leaves the connection usable here (the request was read whole).
-STATUS_DROPS_CONNECTION = frozenset((400, 408, 411, 413, 414, 501))
+#: ``Http11Processor.statusDropsConnection`` (the list Apache httpd uses).
+#: Every other status, 404, 405, 417 and 505 included, keeps it.
+STATUS_DROPS_CONNECTION = frozenset((400, 408, 411, 413, 414, 500, 501, 503))
 
 _CONNECTION_CLOSE = ("Connection", "close")
 _CONNECTION_KEEP_ALIVE = ("Connection", "keep-alive")
@@ -56,6 +56,7 @@ _CLOSE_LOST = "the connection cannot be reused (the request failed on it)"
 _CLOSE_SERVLET = "the servlet set Connection: close"
 _CLOSE_EXPECT = "the client awaits 100-continue for a body that was never asked for"
 _CLOSE_DELIMITED = "body of unknown length on HTTP/1.0: close-delimited"
+_CLOSE_SWALLOW = "more request body left unread than maxSwallowSize"
 _UPGRADE = "the connection is handed to the upgrade handler"
 _COMPLETE_BODY = "complete body: its length"
 # Lengths of the field names plan_response looks for ("date", "connection").
@@ -129,6 +130,9 @@ def plan_response(
     max_requests_reached: bool,
     keep_alive_so_far: bool = True,
     upgrade_pending: bool = False,
+    keep_alive_token: bool = False,
+    keep_alive_timeout: int = 0,
+    swallow_too_large: bool = False,
 ) -> ResponsePlan:
     """Plan the framing and the keep-alive decision of one response.
 
@@ -144,7 +148,12 @@ def plan_response(
     (*max_requests_reached*), the connection was still reusable before this
     response (*keep_alive_so_far*: False after a failed body read or a
     client abort), and a ``request.upgrade()`` awaits the 101
-    (*upgrade_pending*).
+    (*upgrade_pending*). As Tomcat (``useKeepAliveResponseHeader``), a kept
+    connection whose request's ``Connection`` named ``keep-alive``
+    (*keep_alive_token*) is answered with ``Keep-Alive: timeout=`` the
+    *keep_alive_timeout* in whole seconds (none when 0) and, on HTTP/1.1,
+    ``Connection: keep-alive``; and a request whose unread body exceeds
+    ``maxSwallowSize`` (*swallow_too_large*) closes the connection.
     """
     date_present = servlet_close = False
     for name, value in headers:
@@ -166,6 +175,8 @@ def plan_response(
         and status not in _SPECIAL_STATUSES
         and method != "HEAD"
         and (body_finished or continue_sent or not expect_continue)
+        and not keep_alive_token
+        and not swallow_too_large
     ):
         # The common case, decided in one test (the same answer as the
         # general rules below; tests/unit/http/test_plan.py checks it):
@@ -216,6 +227,8 @@ def plan_response(
         # The body was never asked for, so the client may never send it:
         # the connection cannot be reused.
         keep_alive, why = False, _CLOSE_EXPECT
+    elif keep_alive and swallow_too_large:
+        keep_alive, why = False, _CLOSE_SWALLOW
     head_only = method == "HEAD"
     added: tuple[tuple[str, str], ...]
     chunked = False
@@ -223,7 +236,7 @@ def plan_response(
         framing, length, added = NO_BODY, -1, ()
         framing_reason = f"status {status} has no body"
         send_body = False
-    elif body is not None:
+    elif body is not None and not (head_only and content_length < 0 and not body):
         length = content_length if content_length >= 0 and head_only else len(body)
         framing, added = CONTENT_LENGTH, (("Content-Length", str(length)),)
         framing_reason = "HEAD: the declared length of the GET" if head_only and content_length >= 0 else _COMPLETE_BODY
@@ -232,6 +245,12 @@ def plan_response(
         framing, length, added = CONTENT_LENGTH, content_length, (("Content-Length", str(content_length)),)
         framing_reason = "streamed body of the length the servlet declared"
         send_body = not head_only
+    elif head_only:
+        # As Tomcat: a HEAD says no length it does not know (nothing
+        # written, or streamed) and never "chunked" (the GET might not be).
+        framing, length, added = NO_BODY, -1, ()
+        framing_reason = "HEAD without a known length: no framing header"
+        send_body = False
     elif http11:
         framing, length, added, chunked = CHUNKED, -1, (_CHUNKED_HEADER,), True
         framing_reason = "streamed body of unknown length on HTTP/1.1"
@@ -245,8 +264,11 @@ def plan_response(
     if not keep_alive:
         if not servlet_close:
             added = (*added, _CONNECTION_CLOSE)
-    elif not http11:
-        added = (*added, _CONNECTION_KEEP_ALIVE)
+    else:
+        if not http11 or (keep_alive_token and keep_alive_timeout > 0):
+            added = (*added, _CONNECTION_KEEP_ALIVE)
+        if keep_alive_token and keep_alive_timeout > 0:
+            added = (*added, ("Keep-Alive", f"timeout={keep_alive_timeout}"))
     return _new(
         ResponsePlan, (framing, added, not date_present, send_body, chunked, length, keep_alive, framing_reason, why)
     )

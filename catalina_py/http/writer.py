@@ -195,20 +195,24 @@ def build_error_response(
     content_type: str = "text/plain;charset=UTF-8",
     close: bool = True,
     date: str | None = None,
+    content_language: str | None = None,
 ) -> bytes:
     """A complete minimal response for a request that failed to parse.
 
     Used by the connector before any servlet runs (400, 413, 417, 501,
-    505 ...). Carries ``Content-Length`` (and ``Content-Type`` when there is
-    a body), ``Date`` if the caller passes one (see :func:`http_date`), and
+    505 ...). Carries, in Tomcat's order, ``Content-Type`` and
+    ``Content-Language`` (when given) if there is a body, ``Content-Length``,
+    ``Date`` if the caller passes one (see :func:`http_date`), and
     ``Connection: close`` unless ``close`` is false.
     """
     headers: list[tuple[str, str]] = []
-    if date is not None:
-        headers.append(("Date", date))
     if body:
         headers.append(("Content-Type", content_type))
+        if content_language:
+            headers.append(("Content-Language", content_language))
     headers.append(("Content-Length", str(len(body))))
+    if date is not None:
+        headers.append(("Date", date))
     if close:
         headers.append(("Connection", "close"))
     return build_response_head(status, headers) + body

@@ -1,6 +1,6 @@
 """The servlet API webapps import: Jakarta Servlet names in PEP 8 spelling."""
 
-from .annotation import web_filter, web_listener, web_servlet
+from .annotation import multipart_config, web_filter, web_listener, web_servlet
 from .asynchronous import AsyncContext, AsyncEvent, AsyncListener, IllegalStateError
 from .context import ServletContext
 from .cookies import Cookie
@@ -32,6 +32,7 @@ from .listeners import (
     ServletRequestListener,
 )
 from .mapping import HttpServletMapping, RequestDispatcher
+from .part import MultipartConfigElement, Part
 from .request import HttpServletRequest, ServletConnection, ServletInputStream
 from .response import HttpServletResponse, ServletOutputStream, ServletWriter
 
@@ -41,6 +42,8 @@ __all__ = [
     "AsyncListener",
     "IllegalStateError",
     "Cookie",
+    "MultipartConfigElement",
+    "Part",
     "GenericServlet",
     "HttpServlet",
     "HttpServletRequest",
@@ -79,6 +82,7 @@ __all__ = [
     "HttpServletResponseWrapper",
     "RequestDispatcher",
     # annotations (annotation.py)
+    "multipart_config",
     "web_filter",
     "web_listener",
     "web_servlet",

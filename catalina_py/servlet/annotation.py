@@ -1,6 +1,7 @@
-"""``@web_servlet``, ``@web_filter`` and ``@web_listener``: the Python
-spelling of ``jakarta.servlet.annotation.WebServlet``, ``WebFilter`` and
-``WebListener``.
+"""``@web_servlet``, ``@web_filter``, ``@web_listener`` and
+``@multipart_config``: the Python spelling of
+``jakarta.servlet.annotation.WebServlet``, ``WebFilter``, ``WebListener``
+and ``MultipartConfig``.
 
 The decorators only record metadata on the class (in its own
 ``__dict__``, so subclasses are not decorated by inheritance, as Java
@@ -30,18 +31,22 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar, overload
 
 from ..errors import Location
+from .part import MultipartConfigElement
 
 __all__ = [
+    "MULTIPART_CONFIG_ATTR",
     "WEB_FILTER_ATTR",
     "WEB_LISTENER_ATTR",
     "WEB_SERVLET_ATTR",
     "WebFilterInfo",
     "WebListenerInfo",
     "WebServletInfo",
+    "get_multipart_config",
     "get_web_filter",
     "get_web_listener",
     "get_web_servlet",
     "web_filter",
+    "multipart_config",
     "web_listener",
     "web_servlet",
 ]
@@ -52,6 +57,8 @@ WEB_SERVLET_ATTR = "__catalina_web_servlet__"
 WEB_FILTER_ATTR = "__catalina_web_filter__"
 #: Class attribute holding the :class:`WebListenerInfo` of ``@web_listener``.
 WEB_LISTENER_ATTR = "__catalina_web_listener__"
+#: Class attribute holding the ``MultipartConfigElement`` of ``@multipart_config``.
+MULTIPART_CONFIG_ATTR = "__catalina_multipart_config__"
 
 _DISPATCHERS = ("REQUEST", "FORWARD", "INCLUDE", "ERROR", "ASYNC")
 
@@ -328,6 +335,45 @@ def web_listener(target: Any = "", /) -> Any:
     return lambda cls: decorate(cls, target)
 
 
+def multipart_config(
+    *,
+    location: str = "",
+    max_file_size: int = -1,
+    max_request_size: int = -1,
+    file_size_threshold: int = 0,
+) -> Callable[[C], C]:
+    """Let a servlet class receive ``multipart/form-data`` requests
+    (``request.get_parts()``): ``@multipart_config(max_file_size=10485760)``.
+
+    The same settings as web.xml's ``<multipart-config>``, which wins when
+    the servlet's ``<servlet>`` has one: ``location`` (where parts over the
+    threshold are written; "" for the context's temporary directory,
+    relative paths under it), ``max_file_size`` and ``max_request_size``
+    in bytes (-1: no limit), ``file_size_threshold`` (larger parts go to
+    disk). Read from the class when the servlet is used, whether web.xml or
+    ``@web_servlet`` declares it, as Tomcat reads ``@MultipartConfig``.
+    """
+    for what, value in (
+        ("max_file_size", max_file_size),
+        ("max_request_size", max_request_size),
+        ("file_size_threshold", file_size_threshold),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"{what} must be an int, got {value!r}")
+    if file_size_threshold < 0:
+        raise ValueError(f"file_size_threshold must not be negative, got {file_size_threshold}")
+    if not isinstance(location, str):
+        raise TypeError(f"location must be a string, got {location!r}")
+    config = MultipartConfigElement(location, max_file_size, max_request_size, file_size_threshold)
+
+    def decorate(cls: C) -> C:
+        _check_class(cls, "multipart_config")
+        setattr(cls, MULTIPART_CONFIG_ATTR, config)
+        return cls
+
+    return decorate
+
+
 # --------------------------------------------------------------------------
 # Reading the metadata
 # --------------------------------------------------------------------------
@@ -349,3 +395,10 @@ def get_web_listener(cls: type) -> WebListenerInfo | None:
     """The ``@web_listener`` metadata of ``cls`` itself (not inherited)."""
     info = vars(cls).get(WEB_LISTENER_ATTR)
     return info if isinstance(info, WebListenerInfo) else None
+
+
+def get_multipart_config(cls: type) -> MultipartConfigElement | None:
+    """The ``@multipart_config`` of ``cls`` itself (not inherited, as
+    ``@MultipartConfig`` is not ``@Inherited``)."""
+    info = vars(cls).get(MULTIPART_CONFIG_ATTR)
+    return info if isinstance(info, MultipartConfigElement) else None

@@ -14,7 +14,12 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 if TYPE_CHECKING:  # pragma: no cover
     from .mapping import RequestDispatcher
 
-__all__ = ["ServletContext"]
+__all__ = ["TEMPDIR", "ServletContext"]
+
+#: The context attribute naming the webapp's temporary directory, a path
+#: (``ServletContext.TEMPDIR``): its work directory, where multipart
+#: uploads are written by default.
+TEMPDIR = "jakarta.servlet.context.tempdir"
 
 
 class ServletContext(ABC):
@@ -65,6 +70,27 @@ class ServletContext(ABC):
     @abstractmethod
     def get_real_path(self, path: str) -> str | None:
         """The file for a webapp path, or None if it would leave the webapp."""
+
+    # -- character encodings (Servlet 4.0) ----------------------------------
+    @abstractmethod
+    def get_request_character_encoding(self) -> str | None:
+        """The encoding of request bodies that name none
+        (``<request-character-encoding>``), or None."""
+
+    @abstractmethod
+    def set_request_character_encoding(self, encoding: str | None) -> None:
+        """Set it, while the context is starting (a listener or an
+        initializer); IllegalStateError once it has started, LookupError
+        for an unknown encoding."""
+
+    @abstractmethod
+    def get_response_character_encoding(self) -> str | None:
+        """The encoding of responses that set none
+        (``<response-character-encoding>``), or None (ISO-8859-1 then)."""
+
+    @abstractmethod
+    def set_response_character_encoding(self, encoding: str | None) -> None:
+        """As :meth:`set_request_character_encoding`, for responses."""
 
     # -- resources and dispatchers -------------------------------------------
     @abstractmethod

@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .context import ServletContext
     from .cookies import Cookie
     from .mapping import HttpServletMapping, RequestDispatcher
+    from .part import Part
 
 __all__ = ["BodySource", "HttpServletRequest", "ServletConnection", "ServletInputStream"]
 
@@ -213,6 +214,17 @@ class HttpServletRequest(ABC):
     @abstractmethod
     def get_parameter_names(self) -> list[str]:
         """The names of the parameters."""
+
+    # -- multipart (Servlet 3.0; see docs/multipart.md) ---------------------
+    def get_parts(self) -> list[Part]:
+        """The parts of a ``multipart/form-data`` body; IllegalStateError
+        when the servlet has no multipart configuration or a limit is
+        exceeded, ServletException when the request is not multipart."""
+        raise NotImplementedError("this request does not support multipart parts")
+
+    def get_part(self, name: str) -> Part | None:
+        """The first part named *name*, or None (raises as :meth:`get_parts`)."""
+        raise NotImplementedError("this request does not support multipart parts")
 
     # -- cookies, attributes -------------------------------------------
     @abstractmethod

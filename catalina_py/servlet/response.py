@@ -9,6 +9,7 @@ buffer fills, when it is flushed or when the servlet returns.
 
 from __future__ import annotations
 
+import codecs
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Protocol
@@ -56,16 +57,30 @@ class ServletOutputStream:
 
 class ServletWriter:
     """The response body as text, encoded with the response's character
-    encoding (Tomcat's ``PrintWriter``). ``print(..., file=writer)`` works."""
+    encoding (Tomcat's ``PrintWriter``). ``print(..., file=writer)`` works.
 
-    __slots__ = ("_sink", "_encoding")
+    ``UTF-16`` is written as Java writes it: big-endian with one byte order
+    mark at the start of the body (Python's codec would put a little-endian
+    mark before every write); ``UTF-32`` big-endian without a mark."""
+
+    __slots__ = ("_sink", "_encoding", "_prefix")
 
     def __init__(self, sink: BodySink, encoding: str) -> None:
         self._sink = sink
         self._encoding = encoding
+        self._prefix = b""
+        if "16" in encoding or "32" in encoding:
+            name = codecs.lookup(encoding).name
+            if name == "utf-16":
+                self._encoding, self._prefix = "utf-16-be", b"\xfe\xff"
+            elif name == "utf-32":
+                self._encoding = "utf-32-be"
 
     def write(self, text: str) -> int:
-        self._sink.write_bytes(text.encode(self._encoding, "replace"))
+        data = text.encode(self._encoding, "replace")
+        if self._prefix and data:
+            data, self._prefix = self._prefix + data, b""
+        self._sink.write_bytes(data)
         return len(text)
 
     def print(self, *values: Any, sep: str = " ", end: str = "") -> None:
@@ -127,7 +142,8 @@ class HttpServletResponse(ABC):
 
     @abstractmethod
     def send_redirect(self, location: str, status: int = 302) -> None:
-        """Redirect to *location*, made absolute against the request URI."""
+        """Redirect to *location*: sent as given to an HTTP/1.1 client,
+        made absolute against the request for an HTTP/1.0 one (as Tomcat)."""
 
     # -- headers ---------------------------------------------------------
     @abstractmethod
@@ -164,7 +180,8 @@ class HttpServletResponse(ABC):
 
     @abstractmethod
     def add_cookie(self, cookie: Cookie) -> None:
-        """Send a ``Set-Cookie`` for *cookie*."""
+        """Send a ``Set-Cookie`` for *cookie* (ValueError for a cookie that
+        cannot be sent, such as a value with CR or LF, as Tomcat refuses it)."""
 
     # -- URL rewriting (session tracking) -------------------------------
     @abstractmethod

@@ -11,7 +11,7 @@ socket: the HTTP side never reads from it again.
 
 ``init`` may block (it runs in a greenlet of its own) and may return
 before the connection is finished (after spawning greenlets of its own):
-either way the connection, and its ``maxConnections`` slot, stays open
+either way the connection, and its ``maxUpgradedConnections`` slot, stays open
 until :meth:`WebConnection.close` is called; then ``destroy`` is called.
 See ``docs/upgrade.md``.
 """

@@ -84,35 +84,57 @@ class DefaultServlet(HttpServlet):
                 path = request.get_servlet_path()
         return path or "/"
 
+    @staticmethod
+    def directory_redirect(request: HttpServletRequest) -> str:
+        """Where a folder requested without its trailing slash redirects:
+        the request URI (as sent, path parameters kept) plus ``/`` and the
+        query, as Tomcat's ``doDirectoryRedirect``. Leading slashes are
+        collapsed to one (and a backslash after the first dropped):
+        ``GET //evil.com/..;/examples/x`` must not send ``Location:
+        //evil.com/...``, which a browser reads as another host."""
+        query = request.get_query_string()
+        location = request.get_request_uri() + "/" + ("?" + query if query else "")
+        while len(location) > 1 and location[1] in "/\\":
+            location = location[1:]
+        return location
+
     def _serve(self, request: HttpServletRequest, response: HttpServletResponse, content: bool) -> None:
+        # WEB-INF and META-INF are refused for requests by the context valve
+        # (and for links by resolve_path); a forward or include the webapp
+        # makes into them is served, as Tomcat (the /WEB-INF/view pattern).
         path = self.relative_path(request)
-        upper = path.upper()
-        if upper.startswith(("/WEB-INF/", "/META-INF/")) or upper in ("/WEB-INF", "/META-INF"):
-            response.send_error(404)
-            return
         full = self.context.get_real_path(path)
         try:
             st = os.stat(full) if full is not None else None
         except OSError:
             st = None
         if full is None or st is None:
-            response.send_error(404, request.get_request_uri())
+            self._not_found(request, response, path)
             return
         if stat.S_ISDIR(st.st_mode):
             if not path.endswith("/"):
-                query = request.get_query_string()
-                location = request.get_request_uri() + "/" + ("?" + query if query else "")
-                response.send_redirect(location)
+                # encode_redirect_url: a session tracked in the URL stays (Tomcat).
+                response.send_redirect(response.encode_redirect_url(self.directory_redirect(request)))
                 return
             if self.listings:
                 self._listing(request, response, full, content)
             else:
-                response.send_error(404, request.get_request_uri())
+                self._not_found(request, response, path)
             return
         if not stat.S_ISREG(st.st_mode):
-            response.send_error(404, request.get_request_uri())
+            self._not_found(request, response, path)
             return
         self._serve_file(request, response, path, full, st, content)
+
+    @staticmethod
+    def _not_found(request: HttpServletRequest, response: HttpServletResponse, path: str) -> None:
+        """404 with Tomcat's message (the error page's
+        ``jakarta.servlet.error.message``); in an include, where a status
+        cannot be set, FileNotFoundError, so the including request fails
+        with 500 as in Tomcat."""
+        if request.get_attribute("jakarta.servlet.include.request_uri") is not None:
+            raise FileNotFoundError(f"The requested resource [{path}] is not available")
+        response.send_error(404, f"The requested resource [{request.get_request_uri()}] is not available")
 
     def _serve_file(
         self,
@@ -128,17 +150,27 @@ class DefaultServlet(HttpServlet):
         last_modified = last_modified_ms / 1000.0
         etag = conditional.make_etag(length, last_modified_ms)
         headers_get = request.get_header
+        content_type = self.context.get_mime_type(path)
+        if request.get_dispatcher_type() == "ERROR":
+            # An error page: the whole file, with none of the validators or
+            # range headers (they would describe the error response), as Tomcat.
+            if content_type:
+                response.set_content_type(content_type)
+            response.set_content_length(length)
+            if content:
+                self._copy(full, response, [(0, length - 1)] if length else [])
+            return
+        # Header order and presence as Tomcat's serveResource: a 304 carries
+        # only the ETag, a 412 none of them, a 416 only Accept-Ranges.
         status = conditional.check_conditions(request.get_method(), headers_get, etag, last_modified)
-        response.set_header("Accept-Ranges", "bytes")
-        response.set_header("ETag", etag)
-        response.set_header("Last-Modified", conditional.http_date(last_modified))
         if status is not None:
             if status == 304:
+                response.set_header("ETag", etag)
                 response.set_status(304)
             else:
                 response.send_error(status)
             return
-        content_type = self.context.get_mime_type(path)
+        response.set_header("Accept-Ranges", "bytes")
         ranges = conditional.parse_range(
             headers_get("range"), headers_get("if-range"), length, etag, last_modified, method=request.get_method()
         )
@@ -149,6 +181,8 @@ class DefaultServlet(HttpServlet):
             response.set_header("Content-Range", f"bytes */{length}")
             response.send_error(416)
             return
+        response.set_header("ETag", etag)
+        response.set_header("Last-Modified", conditional.http_date(last_modified))
         if ranges.kind == "full":
             if content_type:
                 response.set_content_type(content_type)

@@ -211,7 +211,7 @@ class SessionTracking:
         scheme = request.get_scheme().lower()
         if parts.scheme.lower() != scheme:
             return None
-        if (parts.hostname or "") != request.get_server_name().lower():
+        if (parts.hostname or "") != request.get_server_name().lower().strip("[]"):
             return None
         if url_port is None:
             url_port = 443 if scheme == "https" else 80
@@ -253,7 +253,7 @@ class SessionTracking:
         if not location.startswith("/") and _SCHEME.match(location):
             return location
         name = request.get_server_name()
-        if ":" in name:
+        if ":" in name and not name.startswith("["):
             name = f"[{name}]"
         port = request.get_server_port()
         default = (scheme == "http" and port == 80) or (scheme == "https" and port == 443)

@@ -58,6 +58,15 @@ from .writer import FrameWriter, emit_frame_received, message_event
 
 __all__ = ["HandlerRegistry", "WsHttpUpgradeHandler"]
 
+#: Share of the close timeout a close for a server stop may take in all.
+_STOP_CLOSE_SHARE = 0.5
+#: Share of the close timeout a close waits for the async messages queued
+#: before it (the rest is for the close frame and the peer's reply).
+_DRAIN_SHARE = 0.25
+#: Seconds a close frame may take to write when the peer is behind with its
+#: queued messages (it then most likely reads nothing).
+_BEHIND_CLOSE_WRITE = 1.0
+
 log = logging.getLogger("catalina_py.websocket")
 
 _monotonic = time.monotonic
@@ -238,12 +247,24 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
                     self._connection_lost(exc)
                     return
             protocol.on_frame = self._frame_received if self._traced and BUS.active else None
-            events = protocol.receive_data(data)
-            writer.flush()
-            for event in events:
-                self._dispatch(event)
-                if self._finished:
-                    return
+            # One message at a time, answered before the frames after it are
+            # handled (as Tomcat does): a message and a close (or a bad
+            # frame) in one read still get the message's answer before the
+            # close.
+            events = protocol.receive_data(data, stop_after_message=True)
+            while True:
+                writer.flush()
+                for event in events:
+                    self._dispatch(event)
+                    if self._finished:
+                        return
+                # More only when this batch stopped after a message (a
+                # partial frame left buffered waits for the next read).
+                if not (
+                    events and isinstance(events[-1], (TextMessage, BinaryMessage)) and protocol.has_buffered_input
+                ):
+                    break
+                events = protocol.receive_buffered(stop_after_message=True)
 
     def _frame_received(self, frame: Frame, mask_key: bytes | None) -> None:
         emit_frame_received(self._connection_id, frame, mask_key)
@@ -358,18 +379,33 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
             self.connection.close()
 
     # -- closing -----------------------------------------------------------
-    def close_session(self, code: int, reason: str) -> None:
+    def close_session(self, code: int, reason: str, drain: bool = True, timeout: float | None = None) -> None:
         """Send our close frame; ``on_close`` fires now with this reason;
-        the watchdog bounds the wait for the peer's reply."""
+        the watchdog bounds the wait for the peer's reply. With *drain* the
+        async messages already queued are written first."""
         session = self.session
         if session is None or not session.is_open():
             return
         self._move(WsState.CLOSING)
-        if self._writer is not None:
-            self._writer.send_close(code, reason)
+        # The close timeout bounds the whole close: the queued messages,
+        # writing our frame (a send to a peer that reads nothing may hold
+        # the writer) and waiting for the reply.
         close_timeout = self._settings.close_timeout
-        self._close_deadline = _monotonic() + (close_timeout or 0.0)
+        if timeout is not None and close_timeout > 0:
+            close_timeout = min(close_timeout, timeout)
+        deadline = self._close_deadline = _monotonic() + (close_timeout or 0.0)
         self._wake()
+        write_timeout = close_timeout if close_timeout > 0 else None
+        if drain and not session.wait_sent(_DRAIN_SHARE * close_timeout if close_timeout > 0 else 0.0):
+            # The peer is behind (or reads nothing): a last short try for
+            # our close frame, then the connection is aborted.
+            write_timeout = min(_BEHIND_CLOSE_WRITE, close_timeout) if close_timeout > 0 else 0.0
+        if self._writer is not None:
+            if write_timeout is not None:
+                write_timeout = max(0.0, min(write_timeout, deadline - _monotonic()))
+            self._writer.send_close(code, reason, write_timeout)
+            if close_timeout > 0 and _monotonic() >= deadline:
+                self.abort("no close reply within the close timeout")
         self._fire_close(CloseReason(code, reason), "server")
         if close_timeout <= 0:
             self.abort("close handshake not awaited")
@@ -387,10 +423,17 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
                 pass
 
     def server_stopping(self, connection: WebConnection) -> None:
-        """Graceful stop: 1001 Going Away; the reply (or the close timeout)
-        ends the connection."""
+        """Graceful stop: 1001 Going Away; the reply (or half the close
+        timeout: the whole stop has a grace of its own, which a peer that
+        reads nothing must not use up) ends the connection."""
         if self.session is not None and self.session.is_open():
-            gevent.spawn(self.close_session, CloseCode.GOING_AWAY, "server shutting down")
+            gevent.spawn(
+                self.close_session,
+                CloseCode.GOING_AWAY,
+                "server shutting down",
+                True,
+                self._settings.close_timeout * _STOP_CLOSE_SHARE,
+            )
         elif self.session is None:
             connection.close()
 

@@ -253,9 +253,13 @@ class ServerContainer:
         traced = BUS.active and request.traced
         number = connection_id(request) if traced else 0
         if not hs.is_upgrade_request(method, headers):
-            if self._servlet_would_answer(request, path):
+            if method not in ("GET", "HEAD") or self._servlet_would_answer(request, path):
+                # Tomcat's WsFilter passes every request that is not a GET
+                # upgrade to the servlets (a POST with Upgrade: websocket
+                # too); only a plain GET (or HEAD) with nobody to answer it
+                # gets the 426 that explains what is missing.
                 return False
-            error = hs.missing_upgrade_error(headers)
+            error = hs.missing_upgrade_error(headers, method)
             earlier = self._recent_refusal(request.get_remote_addr(), path)
             if earlier is not None:
                 # A browser cannot read the body of a refused handshake; its
@@ -340,19 +344,21 @@ class ServerContainer:
     ) -> None:
         origin = headers.get("Origin")
         host = headers.get("Host")
+        scheme = request.get_scheme()
+        origins: Sequence[str] | None = None
         if config.checks_origin:
             allowed = bool(config.configurator.check_origin(origin))
         else:
-            origins: Sequence[str] | None = config.allowed_origins
+            origins = config.allowed_origins
             if origins is None:
                 param = self.context.get_servlet_context().get_init_parameter(ALLOWED_ORIGINS_PARAM)
                 if param is not None:
                     origins = [o.strip() for o in param.split(",") if o.strip()]
-            allowed = hs.check_origin(origin, host, request.get_scheme(), origins)
+            allowed = hs.check_origin(origin, host, scheme, origins)
         if report is not None:
             report("origin", allowed, f"Origin: {origin} (Host: {host})")
         if not allowed:
-            raise hs.origin_error(origin or "", host)
+            raise hs.origin_error(origin or "", host, scheme, origins, config.checks_origin)
 
     @staticmethod
     def _refuse(response: HandshakeHttpResponse, error: hs.HandshakeError, number: int) -> None:

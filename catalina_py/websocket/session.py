@@ -78,8 +78,10 @@ class SessionLink(Protocol):
     def send_control(self, opcode: Opcode, payload: bytes) -> None:
         """Write a ping or pong."""
 
-    def close_session(self, code: int, reason: str) -> None:
-        """Start the close handshake with this code and reason."""
+    def close_session(self, code: int, reason: str, drain: bool = True) -> None:
+        """Start the close handshake with this code and reason; with
+        *drain*, the async messages already queued go out first (within
+        the close timeout)."""
 
     def idle_timeout_changed(self) -> None:
         """The session's max idle timeout changed: re-arm the timer."""
@@ -402,7 +404,7 @@ class WsSession:
                 f"{self.max_queued_bytes}; closing the session (1008)"
             )
             future._fail(error)
-            gevent.spawn(self._link.close_session, 1008, "slow consumer")
+            gevent.spawn(self._link.close_session, 1008, "slow consumer", False)
             return future
         self._queue.append((text, payload, size, future))
         self._queued_bytes += size
@@ -410,12 +412,30 @@ class WsSession:
             self._writer = gevent.spawn(self._drain)
         return future
 
+    def wait_sent(self, timeout: float | None) -> bool:
+        """Wait (at most *timeout* seconds) until the async messages queued
+        so far are written; True when none is left. Used before our close
+        frame, so that what was sent before ``close()`` arrives before it."""
+        drain = self._writer
+        if drain is None:
+            return True
+        current = gevent.getcurrent()
+        if current is drain or current is gevent.get_hub():
+            return False  # cannot wait for ourselves, nor block the hub
+        drain.join(timeout)
+        return self._writer is None
+
     def _drain(self) -> None:
         try:
             while self._queue:
                 text, payload, size, future = self._queue.popleft()
                 try:
-                    self._send_message(text, payload)
+                    # Also while the session is closing: the messages queued
+                    # before close() go out before our close frame (the
+                    # protocol refuses them once that frame is out).
+                    if self._link.state is WsState.CLOSED:
+                        raise SessionClosedError(f"session {self._id} is closed")
+                    self._link.send_message(text, payload)
                 except Exception as exc:
                     future._fail(exc)
                 else:

@@ -169,11 +169,23 @@ class FrameWriter:
             data = protocol.send_ping(payload) if opcode == Opcode.PING else protocol.send_pong(payload)
             self._write(data)
 
-    def send_close(self, code: int, reason: str) -> bool:
+    def send_close(self, code: int, reason: str, timeout: float | None = None) -> bool:
         """Our close frame (1000 on the wire for a code that may not be
-        sent); False when a close was already sent. A write failure is
-        swallowed (the connection is being aborted anyway)."""
-        with self._lock:
+        sent); False when a close was already sent or could not be written.
+        A write failure is swallowed (the connection is being aborted
+        anyway).
+
+        *timeout* bounds the whole attempt, the wait for the lock included:
+        a peer that does not read keeps another send blocked in
+        ``sendall`` while holding the lock, and a graceful stop or a
+        slow-consumer close must not wait for that send's own timeout.
+        When it runs out the connection is aborted (the peer, which reads
+        nothing, could not have read our close either).
+        """
+        if not self._lock.acquire(timeout=timeout):
+            self._on_failure(f"close frame not written within {timeout} s: the peer reads nothing")
+            return False
+        try:
             protocol = self._protocol
             try:
                 data = protocol.send_close(code, reason)
@@ -184,10 +196,12 @@ class FrameWriter:
                 # reserved): the peer gets 1000.
                 data = protocol.send_close(1000, reason)
             try:
-                self._write(data)
+                self._write(data, timeout)
             except OSError:
-                pass
+                return False
             return True
+        finally:
+            self._lock.release()
 
     def flush(self) -> None:
         """What the protocol queued itself (pongs, close replies, the close
@@ -200,14 +214,18 @@ class FrameWriter:
                 except OSError:
                     pass
 
-    def _write(self, data: bytes) -> None:
-        """The only ``sendall`` of the connection (the lock is held)."""
+    def _write(self, data: bytes, timeout: float | None = None) -> None:
+        """The only ``sendall`` of the connection (the lock is held), bounded
+        by the send timeout or by *timeout* when that is shorter."""
         sock = self._sock
+        limit = self._send_timeout
+        if timeout is not None and (limit is None or timeout < limit):
+            limit = timeout
         try:
-            if self._send_timeout is None:
+            if limit is None:
                 sock.sendall(data)
             else:
-                with gevent.Timeout(self._send_timeout, TimeoutError("send timed out")):
+                with gevent.Timeout(limit, TimeoutError("send timed out")):
                     sock.sendall(data)
         except (TimeoutError, OSError) as exc:
             self._on_failure(f"send failed: {exc}")

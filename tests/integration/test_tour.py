@@ -85,7 +85,11 @@ KEY_LINES = {
         "< HTTP/1.1 426 Upgrade Required",
         "check upgrade failed (Upgrade: None, Connection: close",
     ),
-    "proxy-http10": ("HTTP/1.0 (6 headers", "http-version: FAILED", "< HTTP/1.1 400 Bad Request"),
+    "proxy-http10": (
+        "HTTP/1.0 (6 headers",
+        "http-version: passed, HTTP/1.0 (accepted, as Tomcat does)",
+        "< HTTP/1.1 101",
+    ),
     "idle-timeout": (
         "quiet: the client, silent, got EOF after",
         "pinging: still open after",

@@ -233,6 +233,17 @@ def test_chat_survives_a_client_that_vanishes(server):
         assert [cy.recv(timeout=WAIT) for _ in range(5)] == [f"Ann: line {i}" for i in range(5)]
 
 
+class FakeFuture:
+    """A SendFuture already done."""
+
+    def __init__(self, error=None):
+        self.error = error
+
+    def result(self, timeout=None):
+        if self.error is not None:
+            raise self.error
+
+
 class FakeSession:
     """Just enough of a session for ``chat.broadcast``; ``fail`` makes its
     sends raise as on a broken connection."""
@@ -253,13 +264,21 @@ class FakeSession:
     def get_basic_remote(self):
         return self
 
+    def get_async_remote(self):
+        return self
+
     def get_user_properties(self):
         return {}
 
     def send_text(self, text):
+        """The async remote's send: a future, failed for a broken client
+        (the container then closes that session itself)."""
+        future = FakeFuture(ConnectionResetError("broken pipe") if self.fail else None)
         if self.fail:
-            raise ConnectionResetError("broken pipe")
-        self.received.append(text)
+            self.closed = 1011
+        else:
+            self.received.append(text)
+        return future
 
     def close(self, code=1000, reason=""):
         self.closed = code

@@ -11,6 +11,7 @@ import base64
 import contextlib
 import json
 import os
+import re
 import shutil
 import socket
 import struct
@@ -186,6 +187,124 @@ def test_wrong_version_is_426_with_the_supported_version(server):
     assert "13" in body
 
 
+def _upgrade_and_echo(port: int, request: bytes) -> tuple[str, bytes]:
+    """Send a raw handshake; on 101 send one masked text frame and read
+    the echo. Returns the response head and the echoed frame (b"" if none)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(request)
+        received = b""
+        while b"\r\n\r\n" not in received:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+        head, _, rest = received.partition(b"\r\n\r\n")
+        if not head.startswith(b"HTTP/1.1 101"):
+            return head.decode(), b""
+        sock.sendall(frame(1, b"hello"))
+        while len(rest) < 7:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            rest += chunk
+        return head.decode(), rest[:7]
+
+
+@pytest.mark.parametrize(
+    "name, request_text",
+    [
+        # Tomcat 10.1 accepts each of these (UpgradeUtil: a token search
+        # for 13, getHeader for the first key, no version check).
+        ("version list", "Sec-WebSocket-Version: 13, 8\r\n"),
+        ("version lines", "Sec-WebSocket-Version: 8\r\nSec-WebSocket-Version: 13\r\n"),
+        ("duplicated key", f"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {KEY}\r\n"),
+        ("second key bad", "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: bad\r\n"),
+        ("HTTP/1.0", "Sec-WebSocket-Version: 13\r\n"),
+    ],
+)
+def test_handshakes_tomcat_accepts_are_accepted(server, name, request_text):
+    version = "HTTP/1.0" if name == "HTTP/1.0" else "HTTP/1.1"
+    request = (
+        f"GET /ws/echo {version}\r\nHost: 127.0.0.1:{server.port}\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {KEY}\r\n{request_text}\r\n"
+    ).encode()
+    head, echoed = _upgrade_and_echo(server.port, request)
+    assert head.startswith("HTTP/1.1 101"), head
+    assert "\r\nConnection: upgrade\r\n" in head  # Tomcat's spelling
+    accept = base64.b64encode(
+        __import__("hashlib").sha1((KEY + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()
+    ).decode()
+    assert f"Sec-WebSocket-Accept: {accept}" in head
+    assert echoed == b"\x81\x05hello"
+
+
+@pytest.mark.parametrize("method, status", [("POST", 404), ("PUT", 405), ("DELETE", 405), ("OPTIONS", 200)])
+def test_a_non_get_upgrade_goes_to_the_servlets_as_in_tomcat(server, method, status):
+    # Tomcat's WsFilter only takes GET upgrades; the default servlet answers these.
+    request = handshake_bytes(server.port, "/echo").replace(b"GET ", method.encode() + b" ", 1)
+    request = request.replace(b"\r\n\r\n", b"\r\nContent-Length: 0\r\n\r\n", 1)
+    got, _, _ = raw_http(server.port, request)
+    assert got == status
+
+
+def test_permessage_deflate_answer_is_tomcats(server):
+    extra = "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+    _, headers, _ = raw_http(server.port, handshake_bytes(server.port, "/echo", extra=extra))
+    assert headers["sec-websocket-extensions"] == "permessage-deflate;client_max_window_bits=15"
+
+
+def test_close_code_and_reason_are_echoed_and_an_empty_close_gets_1000(server):
+    client = RawClient(server.port, "/echo")
+    client.send(frame(8, struct.pack("!H", 4001) + b"bye now"))
+    assert client.read_close() == (4001, "bye now")
+    client.close()
+    client = RawClient(server.port, "/echo")
+    client.send(frame(8, b""))
+    assert client.read_close() == (1000, "")
+    client.close()
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [
+        [frame(1, b"hello")],
+        [frame(2, b"\x00\x01")],
+        [frame(1, b"frag", fin=False), frame(0, b"mented")],
+        [frame(1, b"one"), frame(1, b"two")],
+    ],
+)
+def test_messages_and_a_close_in_one_segment_are_all_answered_before_the_close(server, messages):
+    # Tomcat handles the frames in order: each message gets its echo, then
+    # the close its reply. Before, the close was answered first and the
+    # echoes were lost.
+    client = RawClient(server.port, "/echo")
+    client.send(b"".join(messages) + frame(8, struct.pack("!H", 1000)))
+    got = []
+    while True:
+        opcode, payload = client.read_frame()
+        got.append((opcode, payload))
+        if opcode == 8:
+            break
+    expected = {1: 1, 2: 2}
+    echoes = [(op, p) for op, p in got if op != 8]
+    assert [op for op, _ in echoes] == [expected[m[0] & 0x0F] for m in messages if m[0] & 0x0F in expected]
+    assert got[-1] == (8, struct.pack("!H", 1000))
+    assert client.at_eof()
+    client.close()
+
+
+def test_origin_403_behind_a_tls_proxy_names_the_scheme_not_the_host(server):
+    # What nginx terminating TLS sends when Host is forwarded right but no
+    # RemoteIpValve makes the scheme https.
+    extra = f"Origin: https://127.0.0.1:{server.port}\r\nX-Forwarded-Proto: https\r\n"
+    status, _, body = raw_http(server.port, handshake_bytes(server.port, "/echo", extra=extra))
+    assert status == 403
+    assert f"Origin received: https://127.0.0.1:{server.port}\n" in body
+    assert f"Origin expected: http://127.0.0.1:{server.port} " in body
+    assert "the scheme differs" in body and "RemoteIpValve" in body and "X-Forwarded-Proto" in body
+    assert "$http_host" not in body
+
+
 def test_plain_get_on_an_endpoint_is_426_with_a_body_naming_the_missing_headers(server):
     response = requests.get(f"{server.url}/ws/echo", timeout=5)
     assert response.status_code == 426
@@ -322,7 +441,7 @@ def test_handshake_and_first_frame_in_one_write(server):
 def test_client_close_is_echoed_with_its_code_then_tcp_closes(server):
     client = RawClient(server.port, "/echo")
     client.send(frame(8, struct.pack("!H", 4000) + b"bye"))
-    assert client.read_close() == (4000, "")
+    assert client.read_close() == (4000, "bye")  # code and reason, as Tomcat echoes them
     assert client.at_eof()
     client.close()
     assert wait_for(lambda: any(e.get("code") == 4000 and e.get("reason") == "bye" for e in events(server)))
@@ -530,3 +649,65 @@ def test_graceful_stop_sends_1001_to_every_websocket(tmp_path):
         stack.close()
     finally:
         proc.stop()
+
+
+def test_graceful_stop_is_not_held_by_a_client_that_reads_nothing(tmp_path):
+    # The echo of a flood blocks in sendall on a client that never reads,
+    # holding its session's writer. The 1001 of a graceful stop must not
+    # wait for that send's own timeout (connectionTimeout, 60 s here): the
+    # close timeout (2 s) bounds the whole close, then the connection is
+    # aborted, and the stop finishes well inside the Endpoint's grace.
+    proc = CatalinaProcess(
+        tmp_path / "base",
+        webapps={"ws": TEST_WEBAPPS / "ws"},
+        connector_attrs='connectionTimeout="60000" webSocketCloseTimeout="2"',
+    )
+    proc.start()
+    try:
+        reader = RawClient(proc.port, "/echo")
+        stalled = socket.socket()
+        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stalled.connect(("127.0.0.1", proc.port))
+        stalled.sendall(handshake_bytes(proc.port, "/echo"))
+        stalled.settimeout(5)
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += stalled.recv(1)
+        assert head.startswith(b"HTTP/1.1 101")
+        # 2000-byte binary messages (/echo takes up to 2048 bytes): far
+        # more than the socket buffers hold, so the echo blocks.
+        stalled.setblocking(False)
+        message = frame(2, b"x" * 2000)
+        sent = 0
+        for _ in range(20000):
+            try:
+                sent += stalled.send(message)
+            except BlockingIOError:
+                break
+        assert sent > 100_000
+        reader.send(frame(1, b"still here"))
+        assert reader.read_frame() == (1, b"still here")
+        proc.stop(timeout=30)
+        assert proc.proc.returncode == 0
+        # The Endpoint's grace was not needed ("Connections still busy after
+        # 10.0 s" / "Upgraded connections still open after ...").
+        assert not re.search(r"still (busy|open) after", proc.output()), proc.output()[-3000:]
+        assert reader.read_close()[0] == 1001
+        reader.close()
+        stalled.close()
+    finally:
+        proc.stop()
+
+
+def test_async_messages_queued_before_close_arrive_before_the_close_frame(server):
+    client = RawClient(server.port, "/queuethenclose")
+    client.send(frame(1, b"go:200"))
+    texts = []
+    while True:
+        opcode, payload = client.read_frame()
+        if opcode == 8:
+            break
+        texts.append(payload.decode()[:5].split(":")[0])
+    assert texts == [f"m{i}" for i in range(200)]
+    assert struct.unpack("!H", payload[:2])[0] == 4000
+    client.close()

@@ -445,9 +445,9 @@ def test_mapping_to_undeclared_servlet(tmp_path) -> None:
     ("body", "needle", "fragment"),
     [
         (
-            "<security-constraint/>",
-            "<security-constraint/>",
-            "<security-constraint> is not supported by catalina_py yet, " "ignored",
+            "<login-config/>",
+            "<login-config/>",
+            "<login-config> is not supported by catalina_py yet, " "ignored",
         ),
         (
             "<listener><listener-class>a.L</listener-class></listener>\n"

@@ -234,7 +234,10 @@ def test_frames_open_and_close_are_reported(observer):
     ]
     assert received[1].description == "close 1000 'bye'"
     sent = observer.of(FrameSent)
-    assert [(f.opcode, f.masked, f.payload) for f in sent] == [("text", False, b"hello"), ("close", False, b"\x03\xe8")]
+    assert [(f.opcode, f.masked, f.payload) for f in sent] == [
+        ("text", False, b"hello"),
+        ("close", False, b"\x03\xe8bye"),
+    ]
     assert sent[0].description == "text frame, 5 bytes"
     assert [(m.kind, m.length, m.payload) for m in observer.of(MessageReceived)] == [("text", 5, b"hello")]
     assert [(m.kind, m.length, m.payload) for m in observer.of(MessageSent)] == [("text", 5, b"hello")]

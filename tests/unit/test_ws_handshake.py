@@ -73,12 +73,17 @@ def test_validate_request_ok() -> None:
     "method, version, overrides, status",
     [
         ("POST", "HTTP/1.1", {}, 400),
-        ("GET", "HTTP/1.0", {}, 400),
+        ("GET", "HTTP/2.0", {}, 400),
         ("GET", "HTTP/1.1", {"Upgrade": "h2c"}, 400),
         ("GET", "HTTP/1.1", {"Connection": "keep-alive"}, 400),
         ("GET", "HTTP/1.1", {"Connection": None}, 400),
         ("GET", "HTTP/1.1", {"Sec_WebSocket_Version": "8"}, 426),
         ("GET", "HTTP/1.1", {"Sec_WebSocket_Version": None}, 426),
+        ("GET", "HTTP/1.1", {"Sec_WebSocket_Version": "8, 7"}, 426),
+        ("GET", "HTTP/1.1", {"Sec_WebSocket_Version": "013"}, 426),
+        ("GET", "HTTP/1.1", {"Sec_WebSocket_Key": KEY + ", " + KEY}, 400),
+        ("GET", "HTTP/1.1", {"Sec_WebSocket_Key": "-_AAAAAAAAAAAAAAAAAAAA=="}, 400),
+        ("GET", "HTTP/1.1", {"Sec_WebSocket_Key": "AAAAAAAAAAAAAAAAAAAAAAAA"}, 400),
         ("GET", "HTTP/1.1", {"Sec_WebSocket_Key": None}, 400),
         ("GET", "HTTP/1.1", {"Sec_WebSocket_Key": "not base64!!"}, 400),
         ("GET", "HTTP/1.1", {"Sec_WebSocket_Key": base64.b64encode(b"x" * 15).decode()}, 400),
@@ -102,12 +107,33 @@ def test_validate_order_connection_before_version() -> None:
     assert info.value.status == 400
 
 
-def test_duplicate_key_rejected() -> None:
-    headers = good_headers()
+def test_duplicated_key_uses_the_first_as_tomcat_does() -> None:
+    # Tomcat reads getHeader("Sec-WebSocket-Key"): the first line; the
+    # others are not looked at (a bad second one does not matter).
+    other = base64.b64encode(b"y" * 16).decode()
+    for second in (KEY, other, "bad"):
+        headers = good_headers()
+        headers.add("Sec-WebSocket-Key", second)
+        assert validate_request("GET", "HTTP/1.1", headers) == KEY
+    headers = good_headers(Sec_WebSocket_Key="bad")
     headers.add("Sec-WebSocket-Key", KEY)
     with pytest.raises(HandshakeError) as info:
         validate_request("GET", "HTTP/1.1", headers)
     assert info.value.status == 400
+
+
+@pytest.mark.parametrize("versions", [["13, 8"], ["8, 13"], ["8", "13"], ["13", "8"], [" 13 "]])
+def test_version_lists_naming_13_are_accepted_as_tomcat_does(versions: list[str]) -> None:
+    headers = good_headers(Sec_WebSocket_Version=None)
+    for value in versions:
+        headers.add("Sec-WebSocket-Version", value)
+    assert validate_request("GET", "HTTP/1.1", headers) == KEY
+
+
+def test_http10_upgrade_is_accepted_as_tomcat_does() -> None:
+    checks: list[tuple[str, bool, str]] = []
+    assert validate_request("GET", "HTTP/1.0", good_headers(), lambda *c: checks.append(c)) == KEY
+    assert ("http-version", True, "HTTP/1.0 (accepted, as Tomcat does)") in checks
 
 
 def test_missing_upgrade_error() -> None:
@@ -123,6 +149,9 @@ def test_missing_upgrade_error() -> None:
     error = missing_upgrade_error(Headers([("Upgrade", "websocket"), ("Connection", "close")]))
     assert "Upgrade: websocket" not in error.body.split(".\n")[1]
     assert "got Connection: close" in error.body
+    # A HEAD with both headers: the method is what is wrong.
+    error = missing_upgrade_error(Headers([("Upgrade", "websocket"), ("Connection", "upgrade")]), "HEAD")
+    assert "Missing from the request: nothing, but a handshake must be a GET, not a HEAD." in error.body
 
 
 def test_parse_header_list() -> None:
@@ -176,14 +205,57 @@ def test_check_origin(
 def test_origin_error() -> None:
     error = origin_error("http://evil.com", "example.com")
     assert error.status == 403
-    assert "http://evil.com" in error.body and "example.com" in error.body
+    assert "Origin received: http://evil.com\n" in error.body
+    assert "Origin expected: http://example.com " in error.body
+    assert "the host differs" in error.body
     assert "proxy_set_header Host $http_host;" in error.body
+
+
+def test_origin_error_behind_a_tls_proxy_names_the_scheme_not_the_host() -> None:
+    # nginx terminates TLS and forwards Host right, but no RemoteIpValve
+    # turns X-Forwarded-Proto into the request's scheme.
+    error = origin_error("https://example.com", "example.com", "http")
+    assert "Origin received: https://example.com\n" in error.body
+    assert "Origin expected: http://example.com " in error.body
+    assert "the scheme differs" in error.body
+    assert "X-Forwarded-Proto" in error.body and "RemoteIpValve" in error.body
+    assert "Host is right" in error.body
+    assert "the host differs" not in error.body and "$http_host" not in error.body
+
+
+def test_origin_error_port_mismatch_names_http_host() -> None:
+    error = origin_error("http://example.com:8443", "example.com", "http")
+    assert "Origin expected: http://example.com " in error.body
+    assert "the port differs" in error.body and "$http_host" in error.body
+
+
+@pytest.mark.parametrize(
+    "origin, host, cause",
+    [
+        ("null", "example.com", "is not scheme://host[:port]"),
+        ("http://example.com", None, "no Host header"),
+        ("http://example.com", "catalina", "the host differs"),
+        ("http://[::1]:8080", "[::1]:9090", "the port differs"),
+        ("http://example.com:8443", "example.com:80", "another port than the browser used"),
+        ("http://example.com:8443", "example.com", "nginx's $host drops it"),
+    ],
+)
+def test_origin_error_causes(origin: str, host: str | None, cause: str) -> None:
+    assert cause in origin_error(origin, host).body
+
+
+def test_origin_error_with_an_allow_list_shows_the_list() -> None:
+    error = origin_error("http://evil.com", "example.com", "http", ["http://a.com", "http://b.com"])
+    assert "Origins allowed: http://a.com, http://b.com" in error.body
+    assert "Origin expected" not in error.body
+    error = origin_error("http://evil.com", "example.com", "http", None, by_configurator=True)
+    assert "configurator" in error.body
 
 
 def test_response_headers() -> None:
     assert response_headers(KEY, None, None) == [
         ("Upgrade", "websocket"),
-        ("Connection", "Upgrade"),
+        ("Connection", "upgrade"),
         ("Sec-WebSocket-Accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="),
     ]
     headers = response_headers(KEY, "chat", "permessage-deflate")

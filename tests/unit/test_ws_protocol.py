@@ -193,7 +193,8 @@ def test_valid_close_codes_echoed(code: int) -> None:
     events = proto.receive_data(close_frame(code, "ciao ✓".encode()))
     assert events == [CloseReceived(code, "ciao ✓")]
     assert proto.state == WsState.CLOSED
-    assert server_frames(proto.data_to_send()) == [Frame(Opcode.CLOSE, code.to_bytes(2, "big"))]
+    # Code and reason echoed, as Tomcat echoes them.
+    assert server_frames(proto.data_to_send()) == [Frame(Opcode.CLOSE, code.to_bytes(2, "big") + "ciao ✓".encode())]
 
 
 def test_message_too_big_refused_from_header() -> None:
@@ -211,10 +212,10 @@ def test_limit_exactly_reached_is_fine() -> None:
     ]
 
 
-def test_empty_close_echoed_empty() -> None:
+def test_empty_close_answered_with_1000_as_tomcat() -> None:
     proto = WsProtocol()
     assert proto.receive_data(c(Opcode.CLOSE)) == [CloseReceived(1005, "")]
-    assert server_frames(proto.data_to_send()) == [Frame(Opcode.CLOSE, b"")]
+    assert server_frames(proto.data_to_send()) == [Frame(Opcode.CLOSE, b"\x03\xe8")]
     assert proto.state == WsState.CLOSED
 
 
@@ -353,3 +354,41 @@ def test_websockets_client_close_echoed() -> None:
     client.receive_data(proto.data_to_send())
     assert client.close_rcvd.code == 4000
     assert client.close_rcvd_then_sent is False
+
+
+def test_stop_after_message_leaves_a_following_close_for_later() -> None:
+    # A message and a close in one read: the message's answer may still be
+    # sent before the close is handled (Tomcat answers, then closes).
+    proto = WsProtocol()
+    data = (
+        c(Opcode.TEXT, b"hi") + c(Opcode.TEXT, b"again", fin=False) + c(Opcode.CONTINUATION, b"!") + close_frame(1000)
+    )
+    assert proto.receive_data(data, stop_after_message=True) == [TextMessage("hi")]
+    assert proto.state == WsState.OPEN and proto.has_buffered_input
+    answer = proto.send_text("hi")
+    assert proto.receive_buffered(stop_after_message=True) == [TextMessage("again!")]
+    assert proto.receive_buffered(stop_after_message=True) == [CloseReceived(1000, "")]
+    assert not proto.has_buffered_input and proto.state == WsState.CLOSED
+    assert server_frames(answer + proto.data_to_send()) == [
+        Frame(Opcode.TEXT, b"hi"),
+        Frame(Opcode.CLOSE, b"\x03\xe8"),
+    ]
+
+
+def test_stop_after_message_then_a_bad_frame() -> None:
+    proto = WsProtocol()
+    data = c(Opcode.BINARY, b"x") + serialize_frame(Frame(Opcode.TEXT, b"unmasked"))
+    assert proto.receive_data(data, stop_after_message=True) == [BinaryMessage(b"x")]
+    assert proto.state == WsState.OPEN
+    proto.send_binary(b"x")
+    (failed,) = proto.receive_buffered(stop_after_message=True)
+    assert failed.code == 1002 and proto.state == WsState.CLOSED
+
+
+def test_a_partial_frame_after_a_message_waits_for_more_bytes() -> None:
+    proto = WsProtocol()
+    second = c(Opcode.TEXT, b"second")
+    assert proto.receive_data(c(Opcode.TEXT, b"first") + second[:3], stop_after_message=True) == [TextMessage("first")]
+    assert proto.has_buffered_input
+    assert proto.receive_buffered(stop_after_message=True) == []
+    assert proto.receive_data(second[3:], stop_after_message=True) == [TextMessage("second")]

@@ -265,6 +265,7 @@ def error_page_html(
     exc: BaseException | None,
     server_info: str | None,
     show_report: bool = True,
+    description: str | None = None,
 ) -> str:
     """The HTML error page for *status*.
 
@@ -275,9 +276,10 @@ def error_page_html(
     adds the note that the details are in the server log): neither its
     message nor its traceback is shown. *server_info* is the footer (None:
     no footer). With *show_report* False the page is the heading alone.
+    *description* replaces the status's standard description.
     """
     texts = _STATUS_TEXTS.get(status)
-    description = texts[1] if texts else _NO_DESCRIPTION
+    description = description or (texts[1] if texts else _NO_DESCRIPTION)
     title = f"HTTP Status {status} \u2013 {html.escape(reason or _UNKNOWN_REASON)}"
     parts = [
         '<!doctype html><html lang="en"><head><title>',
@@ -376,7 +378,10 @@ def _write_report(
     message = response.get_message()
     texts = _STATUS_TEXTS.get(status)
     if texts is None and not message:
-        return  # as Tomcat: no reason phrase and no message, no page
+        # As Tomcat: no reason phrase and no message, no page; but the
+        # locale of the (missing) page is set first: Content-Language: en.
+        response.set_locale("en")
+        return
     page = error_page_html(
         status,
         texts[0] if texts else "",

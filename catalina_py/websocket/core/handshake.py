@@ -7,9 +7,10 @@ back when it is not), negotiate the subprotocol, check the ``Origin`` and
 build the ``101 Switching Protocols`` response headers.
 
 The validation order follows Apache Tomcat's ``UpgradeUtil``: request line
-(GET, HTTP/1.1), then ``Connection: upgrade`` (400), then
-``Sec-WebSocket-Version: 13`` (426 naming the supported version), then the
-``Sec-WebSocket-Key`` (400).
+(GET; HTTP/1.1 or 1.0), then ``Connection: upgrade`` (400), then a
+``Sec-WebSocket-Version`` naming 13 (426 naming the supported version),
+then the first ``Sec-WebSocket-Key`` (400). What Tomcat accepts is
+accepted; docs/websocket.md lists where the answers still differ.
 """
 
 from __future__ import annotations
@@ -143,15 +144,22 @@ CheckReport = Callable[[str, bool, str], None]
 def validate_request(method: str, version: str, headers: HeaderFields, report: CheckReport | None = None) -> str:
     """Check an upgrade request and return its ``Sec-WebSocket-Key``.
 
-    Raises :class:`HandshakeError`:
+    The checks and their answers are Tomcat 10.1's (``UpgradeUtil``);
+    :class:`HandshakeError` is raised for:
 
-    * method not GET, or not HTTP/1.1 -> 400;
+    * method not GET -> 400;
+    * a version other than HTTP/1.0 or HTTP/1.1 -> 400 (HTTP/1.0 is
+      accepted as Tomcat accepts it, although RFC 6455 4.1 asks for 1.1:
+      nginx's default ``proxy_http_version 1.0`` with the upgrade headers
+      set then works);
     * ``Upgrade`` without the ``websocket`` token -> 400;
     * ``Connection`` without the ``upgrade`` token -> 400;
-    * ``Sec-WebSocket-Version`` missing or not 13 -> 426 with
+    * ``Sec-WebSocket-Version`` without the token ``13`` in any of its
+      lines (``13, 8`` and two lines ``8`` / ``13`` are fine) -> 426 with
       ``Sec-WebSocket-Version: 13`` (RFC 6455 section 4.4);
-    * ``Sec-WebSocket-Key`` missing, repeated, or not base64 of 16 bytes
-      -> 400.
+    * the first ``Sec-WebSocket-Key`` missing or not 24 characters of
+      base64 for 16 bytes -> 400. Later ``Sec-WebSocket-Key`` lines are
+      ignored, as Tomcat's ``getHeader`` ignores them.
 
     *report*, when given, is told each check as it is made (``method``,
     ``http-version``, ``upgrade``, ``connection``, ``version``, ``key``):
@@ -171,14 +179,14 @@ def validate_request(method: str, version: str, headers: HeaderFields, report: C
         )
     if report is not None:
         report("method", True, method)
-    if version != "HTTP/1.1":
+    if version not in ("HTTP/1.1", "HTTP/1.0"):
         raise refuse(
             "http-version",
             _bad_request(f"A WebSocket handshake needs HTTP/1.1, not " f"{version}.\n" + _PROXY_HINT),
-            f"{version}, needs HTTP/1.1",
+            f"{version}, needs HTTP/1.1 (or 1.0)",
         )
     if report is not None:
-        report("http-version", True, version)
+        report("http-version", True, version if version == "HTTP/1.1" else f"{version} (accepted, as Tomcat does)")
     if not headers.has_token("Upgrade", "websocket"):
         raise refuse(
             "upgrade",
@@ -196,8 +204,8 @@ def validate_request(method: str, version: str, headers: HeaderFields, report: C
     if report is not None:
         report("connection", True, f"Connection: {headers.get('Connection')}")
     versions = headers.get_all("Sec-WebSocket-Version")
-    if len(versions) != 1 or versions[0].strip() != WS_VERSION:
-        shown = ", ".join(versions) if versions else "none"
+    shown = ", ".join(versions) if versions else "none"
+    if not headers.has_token("Sec-WebSocket-Version", WS_VERSION):
         raise refuse(
             "version",
             HandshakeError(
@@ -209,12 +217,10 @@ def validate_request(method: str, version: str, headers: HeaderFields, report: C
             f"Sec-WebSocket-Version: {shown}, needs {WS_VERSION}",
         )
     if report is not None:
-        report("version", True, f"Sec-WebSocket-Version: {WS_VERSION}")
+        report("version", True, f"Sec-WebSocket-Version: {shown}")
     keys = headers.get_all("Sec-WebSocket-Key")
     if not keys:
         raise refuse("key", _bad_request("The Sec-WebSocket-Key header is missing.\n"), "absent, needs one")
-    if len(keys) > 1:
-        raise refuse("key", _bad_request("More than one Sec-WebSocket-Key header.\n"), f"{len(keys)} keys, needs one")
     key = keys[0].strip()
     if not _valid_key(key):
         raise refuse(
@@ -223,15 +229,17 @@ def validate_request(method: str, version: str, headers: HeaderFields, report: C
             f"Sec-WebSocket-Key: {key[:64]!r}, needs the base64 of 16 bytes",
         )
     if report is not None:
-        report("key", True, f"Sec-WebSocket-Key: {key}")
+        more = f" (the first of {len(keys)} lines; the others are ignored, as Tomcat does)" if len(keys) > 1 else ""
+        report("key", True, f"Sec-WebSocket-Key: {key}{more}")
     return key
 
 
-def missing_upgrade_error(headers: HeaderFields) -> HandshakeError:
-    """The 426 answer to a plain GET on a WebSocket endpoint's path.
+def missing_upgrade_error(headers: HeaderFields, method: str = "GET") -> HandshakeError:
+    """The 426 answer to a plain GET (or HEAD) on a WebSocket endpoint's path.
 
     Names which of ``Upgrade`` / ``Connection`` were missing (the usual
-    cause is a proxy that drops them) and how to make nginx forward them.
+    cause is a proxy that drops them) and how to make nginx forward them;
+    for a HEAD with both, that a handshake must be a GET.
     """
     missing = []
     compared = (
@@ -246,7 +254,11 @@ def missing_upgrade_error(headers: HeaderFields) -> HandshakeError:
     body = (
         "This URL is a WebSocket endpoint; it needs a WebSocket "
         "handshake.\nMissing from the request: "
-        + ("; ".join(missing) if missing else "nothing (but the " "request was not an upgrade)")
+        + (
+            "; ".join(missing)
+            if missing
+            else (f"nothing, but a handshake must be a GET, not a {method}" if method != "GET" else "nothing")
+        )
         + ".\n"
         + _PROXY_HINT
     )
@@ -321,20 +333,111 @@ def check_origin(
     return parsed == _parse_origin(f"{scheme}://{host}")
 
 
-def origin_error(origin: str, host: str | None) -> HandshakeError:
-    """The 403 for a refused ``Origin``, showing what was compared."""
-    body = (
-        f"WebSocket handshake refused: Origin {origin!r} does not match "
-        f"this server (Host {host!r}).\n"
-        "If a reverse proxy sits in front of this server it must forward "
-        "the original Host header, port included; for nginx:\n"
-        "    proxy_set_header Host $http_host;\n"
-        "($host drops the port, which only works on ports 80 and 443.)\n"
-        "If the proxy terminates TLS, it must also send X-Forwarded-Proto "
-        "for a RemoteIpValve to read, so the schemes match.\n"
-        "Otherwise list the origin in the endpoint's allowed origins.\n"
+def _show_origin(parsed: tuple[str, str, int | None]) -> str:
+    """``scheme://host[:port]`` from a normalised tuple (default port left out)."""
+    scheme, host, port = parsed
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{scheme}://{host}" if port in (None, _DEFAULT_PORTS.get(scheme)) else f"{scheme}://{host}:{port}"
+
+
+def _likely_cause(origin: str, host: str | None, scheme: str) -> str:
+    """Why a same-origin check failed, read from what the request shows."""
+    received = _parse_origin(origin)
+    if received is None:
+        return (
+            f"the Origin {origin!r} is not scheme://host[:port] ('null' comes from sandboxed frames, file: "
+            "pages and redirects across sites); it can never be the same origin: list the origins you "
+            "trust in the endpoint's allowed origins."
+        )
+    if not host:
+        return (
+            "the request has no Host header, so this server cannot know its own origin; a proxy in front "
+            "must forward it (nginx: proxy_set_header Host $http_host;)."
+        )
+    expected = _parse_origin(f"{scheme}://{host}")
+    if expected is None:
+        return f"the Host header {host!r} is not a host[:port]; a proxy in front must forward the browser's Host."
+    if received[0] != expected[0] and received[1] == expected[1]:
+        if received[0] == "https":
+            return (
+                f"the scheme differs: the page was loaded over https but this request reached the server "
+                f"over {expected[0]}, so a proxy in front terminates TLS. Have it send X-Forwarded-Proto "
+                "(nginx: proxy_set_header X-Forwarded-Proto $scheme;) and add a RemoteIpValve to "
+                "conf/server.xml (its protocolHeader is X-Forwarded-Proto), so that the request's scheme "
+                "becomes https. Host is right."
+            )
+        return (
+            f"the scheme differs: the page was loaded over {received[0]} but this request counts as "
+            f"{expected[0]} (a RemoteIpValve read X-Forwarded-Proto, or the connector says secure/scheme); "
+            "load the page over the same scheme, or list its origin in the endpoint's allowed origins."
+        )
+    if received[1] != expected[1]:
+        also = ""
+        if received[0] == "https" and expected[0] != "https":
+            also = (
+                " The scheme differs too (an https page, an http request): a proxy terminating TLS must also "
+                "send X-Forwarded-Proto for a RemoteIpValve to read."
+            )
+        return (
+            f"the host differs: the Host header names {expected[1]!r}, the page came from {received[1]!r}. "
+            "Either a proxy in front does not forward the browser's Host (nginx: proxy_set_header Host "
+            "$http_host;), or the page really is on another site: then list its origin in the endpoint's "
+            "allowed origins." + also
+        )
+    if received[2] != expected[2]:
+        explicit = host.rstrip("0123456789").endswith(":") and not host.endswith("]")
+        why = (
+            "a proxy in front forwards a Host with another port than the browser used (its own, or "
+            "proxy_set_header Host $host:$server_port); forward the browser's: proxy_set_header Host $http_host;"
+            if explicit
+            else "a proxy in front forwards Host without the port the browser used: nginx's $host drops it, "
+            "use proxy_set_header Host $http_host;"
+        )
+        return (
+            f"the port differs: the page came from port {received[2]}, the Host header says "
+            f"{host!r} (port {expected[2]}): {why}"
+        )
+    return "the origins differ."
+
+
+def origin_error(
+    origin: str,
+    host: str | None,
+    scheme: str = "http",
+    allowed_origins: Sequence[str] | None = None,
+    by_configurator: bool = False,
+) -> HandshakeError:
+    """The 403 for a refused ``Origin``: the origin received, the one
+    expected and the likely cause, read from the request.
+
+    *scheme* is the request's (``get_scheme()``); *allowed_origins* the
+    endpoint's allow-list when it has one; *by_configurator* True when the
+    endpoint's configurator refused it (its own rule, not same-origin).
+    """
+    lines = [f"WebSocket handshake refused: Origin {origin!r} is not allowed (Host {host!r}, scheme {scheme})."]
+    if by_configurator:
+        lines.append("The endpoint's configurator refused it (its check_origin returned False).")
+    elif allowed_origins is not None:
+        lines.append(f"Origin received: {origin}")
+        lines.append(f"Origins allowed: {', '.join(allowed_origins) or '(none)'}")
+        lines.append("Add the origin to the endpoint's allowed origins if the page is yours.")
+    else:
+        expected = f"{scheme}://{host}" if host else f"{scheme}://(no Host header)"
+        parsed = _parse_origin(expected) if host else None
+        lines.append(f"Origin received: {origin}")
+        lines.append(
+            f"Origin expected: {_show_origin(parsed) if parsed else expected} "
+            "(same origin: the request's scheme and its Host header)"
+        )
+        lines.append("Likely cause: " + _likely_cause(origin, host, scheme))
+        lines.append(
+            "Or list the origin in the endpoint's allowed origins (or the context parameter "
+            "catalina_py.websocket.allowed_origins)."
+        )
+    return HandshakeError(
+        403, "Forbidden", "\n".join(lines) + "\n", check="origin", compared=f"Origin: {origin}, Host: {host}"
     )
-    return HandshakeError(403, "Forbidden", body, check="origin", compared=f"Origin: {origin}, Host: {host}")
 
 
 def response_headers(key: str, subprotocol: str | None, extensions: str | None) -> list[tuple[str, str]]:
@@ -345,7 +448,8 @@ def response_headers(key: str, subprotocol: str | None, extensions: str | None) 
     """
     headers = [
         ("Upgrade", "websocket"),
-        ("Connection", "Upgrade"),
+        # Lower case, byte for byte as Tomcat sends it.
+        ("Connection", "upgrade"),
         ("Sec-WebSocket-Accept", accept_key(key)),
     ]
     if subprotocol is not None:

@@ -6,7 +6,15 @@
 header value. Offers with an unknown parameter, a repeated parameter or a
 malformed value are skipped (RFC 7692 section 5: the server "MUST decline
 an extension negotiation offer" it cannot accept) and the next offer is
-tried.
+tried. Names are compared case-sensitively (``Permessage-Deflate`` is not
+this extension), as Tomcat and python-websockets compare them.
+
+The answer is Tomcat 10.1's, byte for byte: parameters in the order
+``server_no_context_takeover``, ``server_max_window_bits``,
+``client_no_context_takeover``, ``client_max_window_bits``, joined by
+``;`` without spaces, and a ``client_max_window_bits`` offered without a
+value answered with ``=15`` (the window we inflate with), e.g.
+``permessage-deflate;client_max_window_bits=15`` for a browser's offer.
 
 Window bits: zlib cannot produce a raw deflate stream with an 8-bit window
 (``wbits=-8`` is refused, madler/zlib#171). A client offering
@@ -122,7 +130,7 @@ def parse_extension_header(values: list[str]) -> list[tuple[str, list[tuple[str,
     """Parse ``Sec-WebSocket-Extensions`` values into offers.
 
     Returns ``[(name, [(param, value or None), ...]), ...]`` in order;
-    names and parameter names are lower-cased, quoted values unquoted.
+    names and parameter names as sent (case kept), quoted values unquoted.
     Malformed elements are left out (they cannot be accepted anyway).
     """
     offers: list[tuple[str, list[tuple[str, str | None]]]] = []
@@ -136,11 +144,11 @@ def parse_extension_header(values: list[str]) -> list[tuple[str, list[tuple[str,
                 continue
             try:
                 pieces = _split_outside_quotes(element, ";")
-                name = _token(pieces[0]).lower()
+                name = _token(pieces[0])
                 params: list[tuple[str, str | None]] = []
                 for piece in pieces[1:]:
                     key, eq, raw = piece.partition("=")
-                    params.append((_token(key).lower(), _param_value(raw) if eq else None))
+                    params.append((_token(key), _param_value(raw) if eq else None))
             except _SyntaxError:
                 continue
             offers.append((name, params))
@@ -148,12 +156,13 @@ def parse_extension_header(values: list[str]) -> list[tuple[str, list[tuple[str,
 
 
 def _window_bits(value: str | None, allow_empty: bool) -> int | bool | None:
-    """Validate a ``*_max_window_bits`` value: 8..15 in plain decimal."""
+    """Validate a ``*_max_window_bits`` value: 8..15 in decimal digits
+    (leading zeros allowed, as Tomcat's ``Integer.parseInt`` allows them)."""
     if value is None:
         if allow_empty:
             return True
         raise _SyntaxError("window bits need a value")
-    if value not in {str(bits) for bits in range(8, 16)}:
+    if not (value.isascii() and value.isdigit()) or not 8 <= int(value) <= 15:
         raise _SyntaxError(f"window bits out of range: {value!r}")
     return int(value)
 
@@ -237,7 +246,9 @@ class PerMessageDeflate:
             if s_bits == 8:
                 continue  # cannot honour it; see the module docstring
             if c_bits is True:
-                c_bits = client_max_window_bits  # may stay None: 15
+                # Offered without a value: answer the window we inflate
+                # with (Tomcat answers 15, python-websockets too).
+                c_bits = client_max_window_bits or 15
             elif c_bits is not None and client_max_window_bits is not None:
                 c_bits = min(c_bits, client_max_window_bits)
             extension = cls(s_nct, c_nct, s_bits, c_bits or None, compress_level)
@@ -275,13 +286,14 @@ class PerMessageDeflate:
         parts = [EXTENSION_NAME]
         if self.server_no_context_takeover:
             parts.append("server_no_context_takeover")
+        if self.server_max_window_bits is not None:
+            parts.append(f"server_max_window_bits={self.server_max_window_bits}")
         if self.client_no_context_takeover:
             parts.append("client_no_context_takeover")
-        if self.server_max_window_bits is not None:
-            parts.append("server_max_window_bits=" f"{self.server_max_window_bits}")
         if self.client_max_window_bits is not None:
-            parts.append("client_max_window_bits=" f"{self.client_max_window_bits}")
-        return "; ".join(parts)
+            parts.append(f"client_max_window_bits={self.client_max_window_bits}")
+        # Tomcat's order and separator, byte for byte.
+        return ";".join(parts)
 
     # -- codec -------------------------------------------------------------
 
@@ -308,7 +320,8 @@ class PerMessageDeflate:
 
         Raises :class:`ProtocolError` 1009 if the message would inflate to
         more than ``max_size`` bytes (zlib is never asked for more than
-        ``max_size + 1``), or 1007 if the data is not valid deflate.
+        ``max_size + 1``), or 1002 if the data is not valid deflate (the
+        code Tomcat closes with).
         """
         return self.decompress_fragment(data, True, max_size)
 
@@ -327,7 +340,7 @@ class PerMessageDeflate:
         try:
             out = self._decoder.decompress(data, max_size + 1)
         except zlib.error as exc:
-            raise ProtocolError(CloseCode.INVALID_PAYLOAD, f"invalid deflate data: {exc}") from None
+            raise ProtocolError(CloseCode.PROTOCOL_ERROR, f"invalid deflate data: {exc}") from None
         if len(out) > max_size or self._decoder.unconsumed_tail:
             raise ProtocolError(CloseCode.MESSAGE_TOO_BIG, f"compressed message inflates beyond {max_size} bytes")
         if self._decoder.eof:

@@ -206,12 +206,19 @@ class WsProtocol:
 
     # -- receiving -----------------------------------------------------------
 
-    def receive_data(self, data: bytes) -> list[Event]:
+    def receive_data(self, data: bytes, stop_after_message: bool = False) -> list[Event]:
         """Feed received bytes; return the events they completed.
 
         ``b""`` means the peer closed TCP: unless the close handshake is
         over this yields ``ConnectionFailed(1006)``. In CLOSED, data is
         ignored.
+
+        With *stop_after_message* the bytes after a complete text or binary
+        message stay buffered (:attr:`has_buffered_input`) until
+        :meth:`receive_buffered`: a caller that answers each message before
+        reading on (a server's endpoint, as Tomcat's ``WsFrameBase`` does)
+        can still send its answer when a close frame or a protocol error
+        came in the same read, since that close is only handled then.
         """
         if self.state == CLOSED:
             return []
@@ -219,9 +226,25 @@ class WsProtocol:
             self.state = CLOSED
             return [ConnectionFailed(CloseCode.ABNORMAL_CLOSURE, "connection closed without a close " "frame")]
         self._parser.feed(data)
+        return self._process(stop_after_message)
+
+    @property
+    def has_buffered_input(self) -> bool:
+        """Bytes received but not yet processed (see ``stop_after_message``)."""
+        return self.state != CLOSED and self._parser.buffered() > 0
+
+    def receive_buffered(self, stop_after_message: bool = False) -> list[Event]:
+        """Go on with the bytes :meth:`receive_data` left buffered."""
+        if self.state == CLOSED:
+            return []
+        return self._process(stop_after_message)
+
+    def _process(self, stop_after_message: bool) -> list[Event]:
         events: list[Event] = []
         try:
             while self.state != CLOSED:
+                if stop_after_message and events and isinstance(events[-1], (TextMessage, BinaryMessage)):
+                    break
                 header = self._parser.next_header()
                 if header is None:
                     break
@@ -277,10 +300,15 @@ class WsProtocol:
         code, reason = _decode_close_payload(payload)
         self.close_received = (code, reason)
         if self.state == OPEN:
-            # Echo: same code, or an empty close if the peer sent none.
-            echo = payload[:2]
-            self._outgoing += serialize_frame(Frame(Opcode.CLOSE, echo))
-            self.close_sent = (code, "")
+            # Echo the peer's code and reason (both already checked), as
+            # Tomcat does; a close without a code is answered with 1000
+            # (Tomcat's answer too: 1005 may not be sent).
+            if payload:
+                self._outgoing += serialize_frame(Frame(Opcode.CLOSE, payload))
+                self.close_sent = (code, reason)
+            else:
+                self._outgoing += serialize_frame(Frame(Opcode.CLOSE, encode_close_payload(CloseCode.NORMAL_CLOSURE)))
+                self.close_sent = (CloseCode.NORMAL_CLOSURE, "")
         self.state = CLOSED
         events.append(CloseReceived(code, reason))
 

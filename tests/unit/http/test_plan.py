@@ -71,7 +71,7 @@ def _reference(
         e.strip(" \t").lower() == "close" for n, v in headers if n.lower() == "connection" for e in v.split(",")
     )
     if (
-        status in (400, 408, 411, 413, 414, 501)
+        status in (400, 408, 411, 413, 414, 500, 501, 503)
         or servlet_close
         or stopping
         or body is not None
@@ -85,10 +85,12 @@ def _reference(
         body = b"" if body is not None else None
         if body is None:
             head_only = True
-    elif body is not None:
+    elif body is not None and not (head_only and content_length < 0 and not body):
         added.append(("Content-Length", str(content_length if content_length >= 0 and head_only else len(body))))
     elif content_length >= 0:
         added.append(("Content-Length", str(content_length)))
+    elif head_only:
+        pass  # Tomcat 10.1: a HEAD of unknown length has no framing header
     elif version == "HTTP/1.1":
         added.append(("Transfer-Encoding", "chunked"))
         chunked = True
@@ -138,7 +140,7 @@ def test_plan_matches_the_old_commit_on_every_combination() -> None:
         (True, False),
         (True, False),
         (True, False),
-        (100, 101, 200, 204, 304, 400, 404, 413, 500, 501),
+        (100, 101, 200, 204, 304, 400, 404, 413, 500, 501, 503, 505),
         HEADER_SETS,
         (-1, 0, 7),
         (None, b"", b"body", bytearray(b"xy")),
@@ -269,8 +271,17 @@ def test_statuses_that_drop_the_connection(status: int) -> None:
     assert p.keep_alive_reason == f"status {status} drops the connection"
 
 
-def test_500_keeps_the_connection() -> None:
-    assert plan(status=500).keep_alive
+@pytest.mark.parametrize("status", [400, 408, 411, 413, 414, 500, 501, 503])
+def test_statuses_that_drop_the_connection_as_tomcat(status: int) -> None:
+    # Tomcat 10.1.60 on the wire: these close, with Connection: close.
+    p = plan(status=status)
+    assert not p.keep_alive and ("Connection", "close") in p.headers
+
+
+@pytest.mark.parametrize("status", [401, 403, 404, 405, 409, 417, 505])
+def test_other_error_statuses_keep_the_connection_as_tomcat(status: int) -> None:
+    p = plan(status=status)
+    assert p.keep_alive and not any(name == "Connection" for name, _ in p.headers)
 
 
 def test_servlets_own_connection_close_is_not_repeated() -> None:
@@ -315,3 +326,32 @@ def test_plan_is_immutable() -> None:
     p = plan()
     with pytest.raises(AttributeError):
         p.keep_alive = False  # type: ignore[misc]
+
+
+def test_keep_alive_header_when_the_request_names_keep_alive() -> None:
+    # Tomcat's useKeepAliveResponseHeader.
+    p = plan(keep_alive_token=True, keep_alive_timeout=20)
+    assert p.keep_alive
+    assert ("Connection", "keep-alive") in p.headers and ("Keep-Alive", "timeout=20") in p.headers
+    p = plan(version="HTTP/1.0", keep_alive_token=True, keep_alive_timeout=20)
+    assert list(p.headers)[-2:] == [("Connection", "keep-alive"), ("Keep-Alive", "timeout=20")]
+    assert ("Keep-Alive", "timeout=20") not in plan(keep_alive_token=True, keep_alive_timeout=0).headers
+    assert ("Keep-Alive", "timeout=20") not in plan(keep_alive_token=True, keep_alive_timeout=20, status=400).headers
+    assert not any(n == "Keep-Alive" for n, _ in plan(keep_alive_timeout=20).headers)
+
+
+def test_unread_body_over_max_swallow_size_closes() -> None:
+    p = plan(body_finished=False, swallow_too_large=True)
+    assert not p.keep_alive and ("Connection", "close") in p.headers
+    assert "maxSwallowSize" in p.keep_alive_reason
+
+
+def test_head_without_a_known_length_has_no_framing_header() -> None:
+    # Tomcat 10.1 (OutputBuffer.close, prepareResponse): no Content-Length: 0
+    # for a HEAD that wrote nothing, no chunked for a streamed one.
+    for p in (plan(method="HEAD", body=b""), plan(method="HEAD", body=None)):
+        assert not any(n in ("Content-Length", "Transfer-Encoding") for n, _ in p.headers)
+        assert p.keep_alive and not p.chunked and not p.send_body
+    assert ("Content-Length", "5") in plan(method="HEAD", body=b"hello").headers
+    assert ("Content-Length", "0") in plan(method="HEAD", body=b"", content_length=0).headers
+    assert plan(method="HEAD", body=None, version="HTTP/1.0", keep_alive_asked=True).keep_alive

@@ -230,6 +230,21 @@ def test_build_error_response_options():
     assert data.startswith(b"HTTP/1.1 505 HTTP Version Not Supported\r\n")
 
 
+def test_build_error_response_headers_in_tomcats_order():
+    data = build_error_response(
+        400, b"<p>x</p>", content_type="text/html;charset=utf-8", date="D", content_language="en"
+    )
+    head = data.partition(b"\r\n\r\n")[0].split(b"\r\n")[1:]
+    assert head == [
+        b"Content-Type: text/html;charset=utf-8",
+        b"Content-Language: en",
+        b"Content-Length: 8",
+        b"Date: D",
+        b"Connection: close",
+    ]
+    assert b"Content-Language" not in build_error_response(400, content_language="en")
+
+
 def test_build_error_response_without_body():
     data = build_error_response(501)
     assert data.endswith(b"Content-Length: 0\r\nConnection: close\r\n\r\n")

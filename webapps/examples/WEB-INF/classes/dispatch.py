@@ -10,6 +10,8 @@ import html
 
 from catalina_py.servlet import HttpServlet
 
+import example_page
+
 FORWARD = ("request_uri", "context_path", "servlet_path", "path_info", "query_string")
 
 
@@ -24,13 +26,12 @@ class DispatchExample(HttpServlet):
             return
         response.set_content_type("text/html")
         out = response.get_writer()
-        out.write("<!doctype html><html><head><title>Include</title>"
-                  '<link rel="stylesheet" href="/catalina.css"></head><body>'
-                  "<h1>Include</h1><p>This part is written by <code>DispatchExample</code>. "
+        out.write(example_page.head(request.get_context_path(), "Include", "dispatch.py")
+                  + "<h1>Include</h1><p>This part is written by <code>DispatchExample</code>. "
                   "Below, the output of <code>/servlets/target</code>:</p><blockquote>")
         dispatcher.include(request, response)
         out.write('</blockquote><p>And this again by <code>DispatchExample</code>. '
-                  '<a href="?mode=forward">Try forward instead</a>.</p></body></html>')
+                  '<a href="?mode=forward">Try forward instead</a>.</p>' + example_page.tail())
 
 
 class DispatchTarget(HttpServlet):
@@ -47,12 +48,11 @@ class DispatchTarget(HttpServlet):
                 ("parameter from", request.get_parameter("from"))]
         prefix = "jakarta.servlet.forward." if dispatcher_type == "FORWARD" else "jakarta.servlet.include."
         rows += [(prefix + name, request.get_attribute(prefix + name)) for name in FORWARD]
-        table = "".join(f"<tr><th>{html.escape(n)}</th><td>{html.escape(str(v))}</td></tr>" for n, v in rows)
+        table = "".join(f"<tr><th>{html.escape(n)}</th>{example_page.cell(v)}</tr>" for n, v in rows)
         out = response.get_writer()
         if dispatcher_type == "FORWARD":
-            out.write("<!doctype html><html><head><title>Forward</title>"
-                      '<link rel="stylesheet" href="/catalina.css"></head><body><h1>Forwarded</h1>'
-                      f"<table>{table}</table>"
-                      '<p><a href="dispatch?mode=include">Try include instead</a>.</p></body></html>')
+            out.write(example_page.head(request.get_context_path(), "Forward", "dispatch.py")
+                      + f"<h1>Forwarded</h1><table>{table}</table>"
+                      '<p><a href="dispatch?mode=include">Try include instead</a>.</p>' + example_page.tail())
         else:
             out.write(f"<table>{table}</table>")

@@ -5,6 +5,8 @@ import html
 
 from catalina_py.servlet import HttpServlet
 
+import example_page
+
 
 class ExampleFailure(Exception):
     """Raised by FailingServlet; web.xml maps it to /servlets/errorpage."""
@@ -19,31 +21,23 @@ class FailingServlet(HttpServlet):
         raise ExampleFailure("FailingServlet failed on purpose")
 
 
-def _show(value):
-    """Classes by their dotted name, exceptions as ``Type: message``."""
-    if isinstance(value, type):
-        return f"{value.__module__}.{value.__qualname__}"
-    if isinstance(value, BaseException):
-        return f"{type(value).__name__}: {value}"
-    return str(value)
-
-
 class ErrorPageServlet(HttpServlet):
     """The error page: reached by an ERROR dispatch."""
 
     def do_get(self, request, response):
         names = ("status_code", "message", "exception_type", "exception", "request_uri", "servlet_name")
+        # Classes by the name web.xml uses (errors.ExampleFailure), exceptions
+        # as "Class: message", null for an attribute that is not set.
         rows = "".join(
             f"<tr><th>jakarta.servlet.error.{n}</th>"
-            f"<td>{html.escape(_show(request.get_attribute('jakarta.servlet.error.' + n)))}</td></tr>"
+            f"{example_page.cell(request.get_attribute('jakarta.servlet.error.' + n))}</tr>"
             for n in names)
         response.set_content_type("text/html")
         response.get_writer().write(
-            "<!doctype html><html><head><title>Something went wrong</title>"
-            '<link rel="stylesheet" href="/catalina.css"></head><body>'
-            "<h1>This is the webapp's own error page</h1>"
+            example_page.head(request.get_context_path(), "Something went wrong", "errors.py")
+            + "<h1>This is the webapp's own error page</h1>"
             "<p>The container forwarded here (dispatcher type "
             f"{html.escape(request.get_dispatcher_type())}) with these attributes:</p>"
-            f"<table>{rows}</table></body></html>")
+            f"<table>{rows}</table>" + example_page.tail())
 
     do_post = do_get

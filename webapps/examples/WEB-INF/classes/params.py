@@ -6,6 +6,8 @@ import html
 
 from catalina_py.servlet import HttpServlet
 
+import example_page
+
 
 class RequestParamExample(HttpServlet):
     """Tomcat's RequestParamExample."""
@@ -16,9 +18,8 @@ class RequestParamExample(HttpServlet):
         last = request.get_parameter("lastname")
         colours = request.get_parameter_values("colour") or []
         out = response.get_writer()
-        out.write("<!doctype html><html><head><title>Request Parameters</title>"
-                  '<link rel="stylesheet" href="/catalina.css"></head><body>'
-                  "<h1>Request Parameters</h1>")
+        out.write(example_page.head(request.get_context_path(), "Request Parameters", "params.py")
+                  + "<h1>Request Parameters</h1>")
         if first is not None or last is not None:
             out.write(f"<p>First name: <b>{html.escape(first or '')}</b><br>"
                       f"Last name: <b>{html.escape(last or '')}</b><br>"
@@ -32,6 +33,6 @@ class RequestParamExample(HttpServlet):
                   "<button>POST</button></form>"
                   "<p>The same works in the query string: "
                   '<a href="?firstname=Ada&amp;lastname=Lovelace&amp;colour=red&amp;colour=blue">try it</a>.</p>'
-                  "</body></html>")
+                  + example_page.tail())
 
     do_post = do_get

@@ -5,10 +5,11 @@ import html
 
 from catalina_py.servlet import HttpServlet
 
+import example_page
+
 
 def _row(name, value):
-    shown = "<em>null</em>" if value is None else html.escape(str(value))
-    return f"<tr><th>{html.escape(name)}</th><td>{shown}</td></tr>"
+    return f"<tr><th>{html.escape(name)}</th>{example_page.cell(value)}</tr>"
 
 
 class RequestInfoExample(HttpServlet):
@@ -26,6 +27,7 @@ class RequestInfoExample(HttpServlet):
             _row("Query string", request.get_query_string()),
             _row("Remote address", request.get_remote_addr()),
             _row("Scheme", request.get_scheme()),
+            _row("Secure", request.is_secure()),
             _row("Server name", request.get_server_name()),
             _row("Server port", request.get_server_port()),
             _row("Content type", request.get_content_type()),
@@ -36,15 +38,14 @@ class RequestInfoExample(HttpServlet):
         params = [_row(name, ", ".join(values))
                   for name, values in request.get_parameter_map().items()]
         out = response.get_writer()
-        out.write("<!doctype html><html><head><title>Request Information</title>"
-                  '<link rel="stylesheet" href="/catalina.css"></head><body>'
-                  "<h1>Request Information</h1>"
+        out.write(example_page.head(request.get_context_path(), "Request Information", "requestinfo.py")
+                  + "<h1>Request Information</h1>"
                   f"<table>{''.join(rows)}</table>"
                   f"<h2>Headers</h2><table>{''.join(headers)}</table>"
                   f"<h2>Parameters</h2><table>{''.join(params) or '<tr><td>none</td></tr>'}</table>"
                   '<form method="post"><input name="name" value="value">'
                   "<button>POST this form</button></form>"
-                  "</body></html>")
+                  + example_page.tail())
 
     def do_post(self, request, response):
         self.do_get(request, response)

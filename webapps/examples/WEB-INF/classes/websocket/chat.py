@@ -11,16 +11,21 @@ on the server, before they are broadcast, so a page that shows them with
 ``innerHTML`` cannot be made to run someone else's markup or script.
 
 The room is the set of open sessions of this endpoint
-(``session.get_open_sessions()``). A send that fails (a client that went
-away without closing, or whose connection broke) closes that client's
-session, whose ``leave`` then tells the others; it never stops the
-broadcast to the rest. Each session's sends are serialised by the container, so two
-broadcasts never interleave within one message.
+(``session.get_open_sessions()``). A broadcast queues the message on each
+client's async remote and waits for the writes, all together, at most
+``SEND_WAIT`` seconds: a client that reads nothing holds the room up that
+long once, then it is closed (1008) and its ``leave`` tells the others.
+Each session's sends are serialised by the container and leave in the
+order they were queued, so two broadcasts never interleave within one
+message.
 """
 
 import html
 import itertools
 import logging
+import time
+
+import gevent
 
 from catalina_py.websocket.endpoint import (
     on_close,
@@ -39,6 +44,10 @@ MAX_NICKNAME = 32
 #: Largest chat message accepted, in bytes of UTF-8 (a larger one closes the
 #: sender's connection with 1009, "message too big").
 MAX_MESSAGE = 4096
+#: Longest a broadcast waits for one client's writes, in seconds: a client
+#: that reads nothing for that long is closed (1008) instead of holding up
+#: the room.
+SEND_WAIT = 2.0
 #: Key of the nickname in each session's user properties.
 NICKNAME = "chat.nickname"
 
@@ -104,21 +113,42 @@ def broadcast(origin, text, include_self):
     """Sends ``text`` to every open session of the chat endpoint (those
     ``origin`` sees), with or without ``origin`` itself.
 
-    A client whose send fails is closed; its own ``leave`` then tells the
-    others it has gone. Returns the number of clients that got ``text``.
+    The message is queued on every client's *async* remote at once, then
+    the broadcast waits for the writes, all together, for at most
+    :data:`SEND_WAIT` seconds: readers that keep up slow the sender down
+    to their pace (nothing piles up in memory), and a client that reads
+    nothing holds the others for that long once. It is then closed with
+    1008 "slow consumer", and its ``leave`` tells the others. A client
+    whose connection broke is closed by the container. Returns the number
+    of clients that got ``text``.
     """
     recipients = [s for s in origin.get_open_sessions() if s is not origin]
     if include_self and origin.is_open():
         recipients.append(origin)
-    delivered = 0
+    pending = []
     for session in recipients:
         try:
-            session.get_basic_remote().send_text(text)
-            delivered += 1
-        except Exception as exc:  # that client is gone or broken; go on
+            pending.append((session, session.get_async_remote().send_text(text)))
+        except Exception as exc:  # that client is gone; go on
             log.info("chat: cannot send to session %s: %s", session.get_id(), exc)
-            try:
-                session.close(1011, "send failed")
-            except Exception:
-                pass
+    delivered = 0
+    deadline = time.monotonic() + SEND_WAIT
+    for session, future in pending:
+        try:
+            future.result(max(0.0, deadline - time.monotonic()))
+            delivered += 1
+        except gevent.Timeout:
+            log.info("chat: session %s reads nothing for %s s; closing it", session.get_id(), SEND_WAIT)
+            # In its own greenlet: the close waits for that client's writes
+            # (bounded by the close timeout), the broadcast does not.
+            gevent.spawn(_close_quietly, session, 1008, "slow consumer")
+        except Exception as exc:  # the container closes that session
+            log.info("chat: cannot send to session %s: %s", session.get_id(), exc)
     return delivered
+
+
+def _close_quietly(session, code, reason):
+    try:
+        session.close(code, reason)
+    except Exception:
+        pass

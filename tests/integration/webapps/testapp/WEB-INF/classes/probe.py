@@ -146,3 +146,108 @@ class BehaviourServlet(HttpServlet):
 
     def b_nobody(self, request, response):
         response.set_status(204)
+
+    # -- what Tomcat 10.1 does differently from a naive container (issue 10) --
+    def b_encodings(self, request, response):
+        """JSON: the request's and response's encodings, the context's,
+        parameters, trailer fields (after reading the body), server and
+        local names. Written through the output stream: no charset added."""
+        body = request.get_input_stream().read()
+        context = self.get_servlet_context()
+        data = {
+            "request": request.get_character_encoding(),
+            "response": response.get_character_encoding(),
+            "context_request": context.get_request_character_encoding(),
+            "context_response": context.get_response_character_encoding(),
+            "body_length": len(body),
+            "trailers": request.get_trailer_fields(),
+            "server_name": request.get_server_name(),
+            "server_port": request.get_server_port(),
+            "local_name": request.get_local_name(),
+        }
+        response.set_content_type("application/json")
+        response.get_output_stream().write(json.dumps(data).encode())
+
+    def b_params(self, request, response):
+        """JSON of the parameters (written with the writer: charset added)."""
+        response.set_content_type("application/json")
+        response.get_writer().write(json.dumps(request.get_parameter_map()))
+
+    def b_content_type(self, request, response):
+        """Sets ?type= (if given), then ?encoding= (if given), then writes
+        "h\u00e9" with the writer (?out=writer) or b"hi" with the stream."""
+        if request.get_parameter("type") is not None:
+            response.set_content_type(request.get_parameter("type"))
+        if request.get_parameter("encoding") is not None:
+            response.set_character_encoding(request.get_parameter("encoding"))
+        if request.get_parameter("out") == "writer":
+            response.get_writer().write("h\u00e9")
+        elif request.get_parameter("out") == "stream":
+            response.get_output_stream().write(b"hi")
+
+    def b_raw_cookie(self, request, response):
+        """add_cookie with ?name= and ?value= as given, not caught: an
+        invalid cookie must fail here (500), not at commit."""
+        response.add_cookie(Cookie(request.get_parameter("name") or "n", request.get_parameter("value")))
+        response.get_writer().write("added")
+
+    def b_header(self, request, response):
+        """?how=set|add|redirect with ?v= as the header value or location."""
+        how, value = request.get_parameter("how"), request.get_parameter("v")
+        if how == "redirect":
+            response.send_redirect(value)
+            return
+        name = request.get_parameter("name") or "X-Echo"
+        if how == "add":
+            response.add_header(name, value)
+        else:
+            response.set_header(name, value)
+        response.get_writer().write("set")
+
+    def b_dispatch(self, request, response):
+        """?mode=forward|include to ?to= (a context-relative path)."""
+        dispatcher = request.get_request_dispatcher(request.get_parameter("to"))
+        if request.get_parameter("mode") == "include":
+            response.get_writer().write("[")
+            dispatcher.include(request, response)
+            response.get_writer().write("]")
+        else:
+            dispatcher.forward(request, response)
+
+    def b_status_then_write(self, request, response):
+        """set_status(?code=) and then a text body."""
+        response.set_status(int(request.get_parameter("code")))
+        response.set_content_type("text/plain")
+        response.get_writer().write("body")
+
+    def b_short_length(self, request, response):
+        """Declares Content-Length 3 and writes 12 bytes."""
+        response.set_header("Content-Length", "3")
+        response.get_output_stream().write(b"DIFFERENTIAL")
+
+    def b_utf16(self, request, response):
+        """Two writes through a UTF-16 writer."""
+        response.set_content_type("text/plain")
+        response.set_character_encoding("UTF-16")
+        out = response.get_writer()
+        out.write("a")
+        out.write("b")
+
+    def b_cookies(self, request, response):
+        """JSON of the request's cookies."""
+        response.set_content_type("application/json")
+        cookies = [[c.get_name(), c.get_value()] for c in request.get_cookies()]
+        response.get_output_stream().write(json.dumps(cookies).encode())
+
+    def b_reader(self, request, response):
+        """The body read with get_reader(), echoed as JSON."""
+        text = request.get_reader().read()
+        response.set_content_type("application/json")
+        response.get_output_stream().write(json.dumps({"text": text}).encode())
+
+class BrokenInitServlet(HttpServlet):
+    """A servlet whose class imports but whose init fails: its first request
+    is a 500 (a class that does not exist fails the whole deployment)."""
+
+    def init(self, config):
+        raise RuntimeError("this servlet cannot start")

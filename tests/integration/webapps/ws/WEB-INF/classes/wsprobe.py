@@ -160,6 +160,19 @@ class FloodEndpoint:
                reason=reason.get_reason_phrase())
 
 
+@server_endpoint("/queuethenclose")
+class QueueThenCloseEndpoint:
+    """On "go:<n>": queue n text messages through the async remote, then
+    close with 4000 at once: the messages must arrive before the close."""
+
+    @on_message
+    def message(self, session, message):
+        count = int(message.split(":")[1])
+        for i in range(count):
+            session.get_async_remote().send_text(f"m{i}:" + "y" * 1000)
+        session.close(4000, "done")
+
+
 class ProgrammaticEndpoint(Endpoint):
     def on_open(self, session, config):
         session.add_message_handler(lambda message: session.get_basic_remote().send_text(

@@ -1,0 +1,72 @@
+"""Endpoint.stop in process, over real loopback sockets: whatever is still
+open when the grace ends (a request that never finishes, an upgraded
+connection whose handler ignores the stop) is closed by the stop itself,
+HTTP and upgraded connections alike."""
+
+from __future__ import annotations
+
+import gevent
+import gevent.socket
+
+from catalina_py.config.connector_spec import ConnectorSpec
+from catalina_py.connector.endpoint import Endpoint
+
+
+class StubbornHandler:
+    """An upgrade handler that ignores the server's stop."""
+
+    def init(self, connection: object) -> None:
+        pass
+
+    def destroy(self) -> None:
+        pass
+
+    def server_stopping(self, connection: object) -> None:
+        pass
+
+
+class Token:
+    def __init__(self) -> None:
+        self.handler = StubbornHandler()
+
+
+class Adapter:
+    """/sleep never answers; /upgrade answers 101 and hands over."""
+
+    def service(self, channel, head) -> None:
+        if head.target == "/upgrade":
+            channel.upgrade_token = Token()
+            channel.commit(101, [("Upgrade", "x"), ("Connection", "Upgrade")], -1, b"")
+            return
+        gevent.sleep(3600)
+
+    def log_bad_request(self, channel, error) -> None:
+        pass
+
+    def error_body(self, status: int, reason: str) -> bytes:
+        return b""
+
+
+def test_stop_closes_what_outlives_the_grace():
+    endpoint = Endpoint(ConnectorSpec(port=0, address="127.0.0.1"), Adapter())  # type: ignore[arg-type]
+    endpoint.start()
+    port = endpoint.bound_port
+    clients = []
+    try:
+        for target in ("/sleep", "/upgrade", "/upgrade"):
+            sock = gevent.socket.create_connection(("127.0.0.1", port), timeout=5)
+            sock.sendall(f"GET {target} HTTP/1.1\r\nHost: a\r\n\r\n".encode())
+            clients.append(sock)
+        for sock in clients[1:]:
+            assert sock.recv(1024).startswith(b"HTTP/1.1 101 ")
+        assert len(endpoint.upgraded_pool) == 2 and len(endpoint.pool) == 1
+        assert endpoint.upgrade_slots_used == 2
+        with gevent.Timeout(30):  # a hang guard, not a measurement
+            endpoint.stop(grace=0.5)
+        assert len(endpoint.pool) == 0 and len(endpoint.upgraded_pool) == 0
+        assert endpoint.upgrade_slots_used == 0
+        for sock in clients:
+            assert sock.recv(1024) == b""  # closed by the server
+    finally:
+        for sock in clients:
+            sock.close()

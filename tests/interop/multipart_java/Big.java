@@ -1,0 +1,13 @@
+import jakarta.servlet.*;
+import jakarta.servlet.annotation.*;
+import jakarta.servlet.http.*;
+import java.io.*;
+
+@WebServlet("/big")
+@MultipartConfig
+public class Big extends HttpServlet {
+    @Override
+    protected void doPost(HttpServletRequest req, HttpServletResponse resp) throws IOException, ServletException {
+        Up.report(req, resp);
+    }
+}

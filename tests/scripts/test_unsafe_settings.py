@@ -1,0 +1,96 @@
+"""Settings catalina_py cannot honour and must not ignore are errors
+(SSLEnabled, unixDomainSocketPath); the Host's deployXML and deployIgnore,
+which limit what gets deployed, are honoured."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+
+import requests
+
+from tests.scripts.test_scripts import make_base, run
+from tests.server import REPO, SERVER_XML
+
+
+def _xml_with(connector_attrs: str) -> str:
+    return SERVER_XML.replace('protocol="HTTP/1.1" {connector_attrs}', f'protocol="HTTP/1.1" {connector_attrs}')
+
+
+def test_ssl_enabled_is_a_config_error_in_configtest_and_at_start(tmp_path):
+    base, port = make_base(tmp_path, _xml_with('SSLEnabled="true" scheme="https" secure="true"'))
+    result = run([sys.executable, "-m", "catalina_py", "configtest"], base)
+    assert result.returncode == 1
+    assert 'server.xml:4: SSLEnabled="true": TLS is not supported by this version' in result.stderr
+    assert "Terminate TLS at nginx: see docs/nginx.md" in result.stderr
+    started = run([sys.executable, "-m", "catalina_py", "run"], base, timeout=60)
+    assert started.returncode == 1
+    assert "TLS is not supported" in started.stdout + started.stderr
+    assert "Server startup" not in started.stdout
+
+
+def test_ssl_enabled_false_is_only_a_warning(tmp_path):
+    base, _ = make_base(tmp_path, _xml_with('SSLEnabled="false"'))
+    result = run([sys.executable, "-m", "catalina_py", "configtest"], base)
+    assert result.returncode == 0, result.stderr
+    assert "SSLEnabled of <Connector> is not supported by catalina_py, ignored" in result.stderr
+
+
+def test_unix_domain_socket_is_a_config_error(tmp_path):
+    base, _ = make_base(tmp_path, _xml_with('unixDomainSocketPath="/tmp/x.sock"'))
+    result = run([sys.executable, "-m", "catalina_py", "configtest"], base)
+    assert result.returncode == 1
+    assert "server.xml:4: unixDomainSocketPath: Unix domain sockets are not supported" in result.stderr
+
+
+def test_bad_deploy_ignore_is_a_config_error(tmp_path):
+    base, _ = make_base(tmp_path, SERVER_XML.replace('autoDeploy="false"', 'autoDeploy="false" deployIgnore="(x"'))
+    result = run([sys.executable, "-m", "catalina_py", "configtest"], base)
+    assert result.returncode == 1
+    assert "server.xml:6: attribute deployIgnore of <Host> is not a regular expression" in result.stderr
+
+
+def test_deploy_xml_false_ignores_a_webapps_own_context_xml(make_server):
+    """The inspector's META-INF/context.xml makes it privileged: with
+    deployXML="false" it is an ordinary webapp (as Tomcat's manager would be)."""
+    xml = SERVER_XML.replace('autoDeploy="false"', 'autoDeploy="false" deployXML="false"')
+    server = make_server(webapps={"inspector": REPO / "webapps" / "inspector"}, server_xml=xml).start()
+    answer = requests.get(f"{server.url}/inspector/api/status", timeout=10)
+    assert answer.status_code == 503 and "privileged" in answer.json()["error"]
+    assert "deployXML" not in server.output()  # honoured, so no "not supported" warning
+
+
+def test_deploy_ignore_skips_matching_folders(make_server, tmp_path):
+    xml = SERVER_XML.replace('autoDeploy="false"', 'autoDeploy="false" deployIgnore="priv.*"')
+    private = tmp_path / "private"
+    private.mkdir()
+    (private / "secret.txt").write_text("secret")
+    server = make_server(
+        webapps={"private": private, "privacy": private, "examples": REPO / "webapps" / "examples"}, server_xml=xml
+    ).start()
+    assert requests.get(f"{server.url}/private/secret.txt", timeout=10).status_code == 404
+    assert requests.get(f"{server.url}/privacy/secret.txt", timeout=10).status_code == 404
+    assert requests.get(f"{server.url}/examples/", timeout=10).status_code == 200
+    shutil.rmtree(private)
+
+
+def test_a_security_constraint_is_an_error_not_an_open_door(tmp_path):
+    base, _ = make_base(tmp_path)
+    web_xml = base / "webapps" / "examples" / "WEB-INF" / "web.xml"
+    text = web_xml.read_text()
+    web_xml.write_text(
+        text.replace(
+            "</web-app>",
+            "  <security-constraint>\n    <web-resource-collection><web-resource-name>admin</web-resource-name>"
+            "<url-pattern>/admin/*</url-pattern></web-resource-collection>\n"
+            "    <auth-constraint><role-name>admin</role-name></auth-constraint>\n  </security-constraint>\n"
+            "</web-app>",
+        )
+    )
+    line = web_xml.read_text().splitlines().index("  <security-constraint>") + 1
+    result = run([sys.executable, "-m", "catalina_py", "configtest"], base)
+    assert result.returncode == 1
+    assert f"examples/WEB-INF/web.xml:{line}: <security-constraint> is not supported by catalina_py yet" in (
+        result.stderr
+    )
+    assert "RemoteAddrValve" in result.stderr

@@ -163,7 +163,8 @@ _TE_VALUES = [
     '"chunked"',
 ]
 _VERSIONS = ["HTTP/1.1", "HTTP/1.0", "HTTP/2.0", "HTTP/1", "http/1.1", "HTTP/1.10", "HTTP/0.9", "HTTP/9.9", "HTTP/1.1 "]
-_DICTIONARY = [
+#: Byte strings the mutator inserts whole (line ends, framing headers, tricks).
+DICTIONARY = [
     b"\r\n",
     b"\r\n\r\n",
     b"\n",
@@ -580,7 +581,7 @@ def _worker(args: tuple[int, int, float, str]) -> tuple[Counter[str], list[tuple
     seed, count, deadline, out = args
     rng = random.Random(seed)
     corpus = [valid_request(rng) for _ in range(200)] + [game_request(rng) for _ in range(200)]
-    mutator = Mutator(rng, corpus, _DICTIONARY)
+    mutator = Mutator(rng, corpus, DICTIONARY)
     counts: Counter[str] = Counter()
     failures: list[tuple[str, bytes, str]] = []
     done = 0

@@ -286,10 +286,10 @@ def _run(kind: str, port: int, seed: int, stop: float, timeout: float, tally: Ta
     rng = random.Random(seed)
     if kind == "http":
         corpus = [http_fuzz.valid_request(rng) for _ in range(200)] + [http_fuzz.game_request(rng) for _ in range(200)]
-        mutator = Mutator(rng, corpus, http_fuzz._DICTIONARY)
+        mutator = Mutator(rng, corpus, http_fuzz.DICTIONARY)
     else:
-        cases = [ws_fuzz.generate(rng, Mutator(rng, [b"\x81\x80"], ws_fuzz._DICTIONARY)) for _ in range(200)]
-        mutator = Mutator(rng, [c.data for c in cases if c.data], ws_fuzz._DICTIONARY)
+        cases = [ws_fuzz.generate(rng, Mutator(rng, [b"\x81\x80"], ws_fuzz.DICTIONARY)) for _ in range(200)]
+        mutator = Mutator(rng, [c.data for c in cases if c.data], ws_fuzz.DICTIONARY)
     while time.monotonic() < stop:
         try:
             if kind == "http":

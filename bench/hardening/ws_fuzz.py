@@ -41,6 +41,7 @@ import time
 import zlib
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -108,7 +109,7 @@ def _xor(payload: bytes, key: bytes) -> bytes:
 
 
 _TEXTS = ["", "hello", "héllo wörld", "日本語テキスト", "emoji 😀🎉", "a" * 200, "ü" * 70]
-_BAD_UTF8 = [
+BAD_UTF8 = [
     b"\xc0\xaf",  # overlong /
     b"\xe0\x80\xaf",  # overlong
     b"\xed\xa0\x80",  # surrogate
@@ -142,7 +143,8 @@ _CLOSE_CODES = [
     65535,
 ]
 _LENGTHS = [0, 1, 125, 126, 127, 65535, 65536, 2**31, 2**63 - 1, 2**63, 2**64 - 1]
-_DICTIONARY = [
+#: Byte strings the mutator inserts whole (frame headers, a close code, the deflate tail).
+DICTIONARY = [
     b"\x81\x80",
     b"\x88\x80",
     b"\x89\x80",
@@ -181,7 +183,7 @@ class WsCase:
         )
 
 
-def _message_frames(rng: random.Random, case: WsCase, compressor: zlib._Compress | None) -> list[bytes]:
+def _message_frames(rng: random.Random, case: WsCase, compressor: Any) -> list[bytes]:
     """Frames of one message (maybe fragmented, with controls between)."""
     key = rng.randbytes(4)
     r = rng.random()
@@ -194,7 +196,7 @@ def _message_frames(rng: random.Random, case: WsCase, compressor: zlib._Compress
         payload = rng.choice(_TEXTS).encode()
         if rng.random() < 0.15:
             i = rng.randint(0, len(payload))
-            payload = payload[:i] + rng.choice(_BAD_UTF8) + payload[i:]
+            payload = payload[:i] + rng.choice(BAD_UTF8) + payload[i:]
     else:
         opcode = 2
         payload = rng.randbytes(rng.choice((0, 1, 10, 125, 126, 1000, 70000 if rng.random() < 0.05 else 5)))
@@ -247,7 +249,7 @@ def _game(rng: random.Random, frames: list[bytes]) -> None:
         if r < 0.2:
             payload = b"\x03"
         elif r < 0.4:
-            payload = rng.choice(_CLOSE_CODES).to_bytes(2, "big") + rng.choice(_BAD_UTF8)
+            payload = rng.choice(_CLOSE_CODES).to_bytes(2, "big") + rng.choice(BAD_UTF8)
         elif r < 0.5:
             payload = (1000).to_bytes(2, "big") + b"r" * rng.choice((123, 124))
         else:
@@ -494,7 +496,7 @@ def check_ws(case: WsCase, rng: random.Random, bytewise: bool | None = None) -> 
 def _utf8_sample(rng: random.Random) -> bytes:
     parts = [rng.choice(_TEXTS).encode() for _ in range(rng.randint(1, 3))]
     if rng.random() < 0.5:
-        parts.insert(rng.randrange(len(parts) + 1), rng.choice(_BAD_UTF8))
+        parts.insert(rng.randrange(len(parts) + 1), rng.choice(BAD_UTF8))
     data = b"".join(parts)
     if data and rng.random() < 0.3:
         i = rng.randrange(len(data))
@@ -508,8 +510,8 @@ def _utf8_sample(rng: random.Random) -> bytes:
 def _worker(args: tuple[int, int, float]) -> tuple[Counter[str], list[tuple[str, bytes, str]], int]:
     seed, count, deadline = args
     rng = random.Random(seed)
-    corpus_cases = [generate(rng, Mutator(rng, [b"\x81\x80"], _DICTIONARY)) for _ in range(300)]
-    mutator = Mutator(rng, [c.data for c in corpus_cases if c.data], _DICTIONARY)
+    corpus_cases = [generate(rng, Mutator(rng, [b"\x81\x80"], DICTIONARY)) for _ in range(300)]
+    mutator = Mutator(rng, [c.data for c in corpus_cases if c.data], DICTIONARY)
     counts: Counter[str] = Counter()
     failures: list[tuple[str, bytes, str]] = []
     done = 0

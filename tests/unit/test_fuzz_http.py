@@ -96,7 +96,7 @@ def mutated_requests(draw: st.DrawFn) -> bytes:
         else http_fuzz.game_request(draw(st.randoms(use_true_random=False)))
     )
     rng = draw(st.randoms(use_true_random=False))
-    mutator = Mutator(rng, [seed], http_fuzz._DICTIONARY)
+    mutator = Mutator(rng, [seed], http_fuzz.DICTIONARY)
     mutated, _ = mutator.mutate(seed)
     return mutated
 

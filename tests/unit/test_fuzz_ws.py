@@ -78,7 +78,7 @@ def test_protocol_matches_the_reference_on_drawn_frames(
 def test_protocol_matches_the_reference_on_fuzzed_streams(rng: random.Random) -> None:
     """The bench fuzzer's own generator (valid messages, deflate, games,
     byte mutations), driven by hypothesis's random."""
-    mutator = Mutator(rng, [ws_fuzz.frame(1, b"hello"), ws_fuzz.frame(8, b"\x03\xe8")], ws_fuzz._DICTIONARY)
+    mutator = Mutator(rng, [ws_fuzz.frame(1, b"hello"), ws_fuzz.frame(8, b"\x03\xe8")], ws_fuzz.DICTIONARY)
     case = ws_fuzz.generate(rng, mutator)
     ws_fuzz.check_ws(case, rng, bytewise=len(case.data) < 200)
 
@@ -98,7 +98,7 @@ def test_frame_parser_matches_the_reference(
 
 
 utf8_pieces = st.lists(
-    st.text(max_size=8).map(str.encode) | st.sampled_from(ws_fuzz._BAD_UTF8) | st.binary(max_size=4), max_size=6
+    st.text(max_size=8).map(str.encode) | st.sampled_from(ws_fuzz.BAD_UTF8) | st.binary(max_size=4), max_size=6
 ).map(b"".join)
 
 

@@ -256,10 +256,8 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
             events = protocol.receive_data(data, stop_after_message=True)
             while True:
                 writer.flush()
-                for event in events:
-                    self._dispatch(event)
-                    if self._finished:
-                        return
+                if self._dispatch_all(events):
+                    return
                 # More only when this batch stopped after a message (a
                 # partial frame left buffered waits for the next read).
                 if not (
@@ -270,6 +268,14 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
             # Nothing of the last read stays alive while recv waits (an idle
             # connection allocates nothing the collector would have to walk).
             del events
+
+    def _dispatch_all(self, events: list[Event]) -> bool:
+        """Hand *events* to the endpoint; True once the session is finished."""
+        for event in events:
+            self._dispatch(event)
+            if self._finished:
+                return True
+        return False
 
     def _frame_received(self, frame: Frame, mask_key: bytes | None) -> None:
         emit_frame_received(self._connection_id, frame, mask_key)

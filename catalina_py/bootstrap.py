@@ -238,8 +238,8 @@ class Catalina:
     def run(self) -> int:
         """``catalina.sh run``: serve until the shutdown command or a signal."""
         self.start()
-        tune_garbage_collector()
         self.server.install_signal_handlers()
+        tune_garbage_collector()  # after the handlers: a SIGTERM meanwhile still stops cleanly
         self.server.await_stop()
         self.stop()
         return 0

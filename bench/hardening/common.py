@@ -293,10 +293,16 @@ def percentile(values: Sequence[float], pct: float) -> float:
 
 
 def latency_probe(
-    port: int, count: int, path: str = "/examples/servlets/helloworld", timeout: float = 10.0, budget: float = 120.0
+    port: int,
+    count: int,
+    path: str = "/examples/servlets/helloworld",
+    timeout: float = 10.0,
+    budget: float = 120.0,
+    pace: float = 0.0,
 ) -> dict:
     """Up to *count* sequential GETs on one keep-alive connection (reconnecting
-    when the server closes it), for at most *budget* seconds; returns
+    when the server closes it), one every *pace* seconds at most (0: back to
+    back), for at most *budget* seconds; returns
     latencies (ms), p50/p99/max, the failures (timeouts, errors, non-200) and
     how many were not sent because the budget ran out."""
     latencies: list[float] = []
@@ -305,7 +311,11 @@ def latency_probe(
     request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
     end = time.monotonic() + budget
     sent = 0
+    next_at = time.monotonic()
     for _ in range(count):
+        if pace > 0:
+            time.sleep(max(0.0, next_at - time.monotonic()))
+            next_at += pace
         if time.monotonic() > end:
             break
         sent += 1

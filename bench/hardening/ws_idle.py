@@ -4,14 +4,17 @@ normal HTTP client runs: 0 dropped, and HTTP answered within 2x the p99 of the
 baseline measured in the same run before the sockets were opened.
 
     .venv/bin/python bench/hardening/ws_idle.py [--sockets 10000] [--hold 60]
-        [--connector-attrs 'maxConnections="..."'] [--probe 1000]
+        [--connector-attrs 'maxConnections="..."'] [--probe 1000] [--probe-pace 0.05]
 
 The WebSockets come from one asyncio process (bench/hardening/wsclient.py, at
 most --parallel handshakes at a time); they answer the server's pings and send
 nothing else while held. At the end each one sends a text message and must get
 it echoed: a socket is "dropped" if it got a close frame or EOF while held, or
 no echo within 30 s. The HTTP client is another process (sequential GETs of
-/examples/servlets/helloworld on keep-alive, 10 s timeout each, 60 s budget).
+/examples/servlets/helloworld on keep-alive, 10 s timeout each, 60 s budget;
+with --probe-pace one every that many seconds, so that the requests of the
+held phase span the pings and collections of the whole hold, not its first
+second).
 Server fds, RSS and live greenlets (the probe webapp's /hard/stats hook) are
 sampled before and while the sockets are held. Exit status 1 when a bound fails.
 """
@@ -87,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connector-attrs", default="")
     parser.add_argument("--probe", type=int, default=1000)
     parser.add_argument("--p99-factor", type=float, default=2.0)
+    parser.add_argument(
+        "--probe-pace", type=float, default=0.0, help="seconds between HTTP requests in every phase (0: back to back)"
+    )
     args = parser.parse_args(argv)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -99,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with concurrent.futures.ProcessPoolExecutor(1) as pool:
             pool.submit(latency_probe, server.port, 200).result()
-            baseline = pool.submit(latency_probe, server.port, args.probe).result()
+            baseline = pool.submit(latency_probe, server.port, args.probe, pace=args.probe_pace).result()
             samples.append(("before", proc_sample(pid), safe_stats(server.port)))
             http_get(server.port, "/hard/gc")  # starts recording the collector's pauses
 
@@ -111,7 +117,10 @@ def main(argv: list[str] | None = None) -> int:
                 hold_start = time.monotonic()
                 loop = asyncio.get_running_loop()
                 during = await loop.run_in_executor(
-                    None, lambda: pool.submit(latency_probe, server.port, args.probe, budget=60.0).result()
+                    None,
+                    lambda: pool.submit(
+                        latency_probe, server.port, args.probe, budget=60.0, pace=args.probe_pace
+                    ).result(),
                 )
                 gc_before = await loop.run_in_executor(None, gc_pauses, server.port)
                 stats = await loop.run_in_executor(None, safe_stats, server.port)
@@ -166,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
             result = asyncio.run(scenario())
             time.sleep(2)
             samples.append(("after close", proc_sample(pid), safe_stats(server.port)))
-            after = pool.submit(latency_probe, server.port, args.probe, budget=60.0).result()
+            after = pool.submit(latency_probe, server.port, args.probe, budget=60.0, pace=args.probe_pace).result()
     finally:
         code = server.stop()
     during = result["during"]

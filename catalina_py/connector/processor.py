@@ -253,6 +253,7 @@ class Http11Processor:
             self.plan = None
             adapter.service(self, event)
             if self.upgrade_token is not None:
+                del event  # nothing of the request is kept while upgraded
                 self._upgrade()
                 return
             if not self.keep_alive or not self._finish_request():
@@ -304,6 +305,11 @@ class Http11Processor:
         if self.traced:
             BUS.emit(Upgraded(connection=self.connection_id, handler=type(handler).__name__, leftover=len(leftover)))
         self.upgraded = connection
+        # The request is over: an upgraded connection may live for hours, so
+        # it keeps none of it (fewer objects for the garbage collector to
+        # walk per connection: docs/hardening.md "Idle WebSockets").
+        self.head = None
+        self._last_read = b""
         self.stage = "upgraded"
         self.close_reason = "upgraded connection closed"
         # From now on the connection counts against maxUpgradedConnections

@@ -122,7 +122,7 @@ class HandshakeRequest:
         self._parameters = {k: list(v) for k, v in request.get_parameter_map().items()}
         # Any: the HTTP session is the container's (servlet API) object, untyped there.
         self._http_session: Any = request.get_session(False)
-        self._request = request
+        self._request: UpgradeRequest | None = request
 
     def get_headers(self) -> dict[str, list[str]]:
         """Header values by lower-case name."""
@@ -149,9 +149,16 @@ class HandshakeRequest:
         """The HTTP session of the handshake request, or None."""
         return self._http_session
 
-    def get_servlet_request(self) -> UpgradeRequest:
-        """The servlet request (valid during the handshake only)."""
+    def get_servlet_request(self) -> UpgradeRequest | None:
+        """The servlet request during the handshake; None once the
+        connection is upgraded (:meth:`finished`)."""
         return self._request
+
+    def finished(self) -> None:
+        """The upgrade happened: let go of the servlet request (Tomcat's
+        ``WsHandshakeRequest.finished``), so that an open session does not
+        keep the HTTP request, its headers and its connection state alive."""
+        self._request = None
 
 
 class HandshakeResponse:

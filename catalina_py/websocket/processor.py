@@ -27,6 +27,7 @@ no pong, no close reply).
 from __future__ import annotations
 
 import logging
+import random
 import socket
 import time
 from typing import Protocol
@@ -176,6 +177,7 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
         config, registry = self.config, self._registry
         if config is None or registry is None or self._handshake is None:
             raise RuntimeError("WsHttpUpgradeHandler.init() without pre_init()")
+        self._handshake.finished()
         self.connection = connection
         self._settings = settings_for(connection.connector_config)
         sock = self._sock = connection.get_socket()
@@ -254,10 +256,8 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
             events = protocol.receive_data(data, stop_after_message=True)
             while True:
                 writer.flush()
-                for event in events:
-                    self._dispatch(event)
-                    if self._finished:
-                        return
+                if self._dispatch_all(events):
+                    return
                 # More only when this batch stopped after a message (a
                 # partial frame left buffered waits for the next read).
                 if not (
@@ -265,6 +265,17 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
                 ):
                     break
                 events = protocol.receive_buffered(stop_after_message=True)
+            # Nothing of the last read stays alive while recv waits (an idle
+            # connection allocates nothing the collector would have to walk).
+            del events
+
+    def _dispatch_all(self, events: list[Event]) -> bool:
+        """Hand *events* to the endpoint; True once the session is finished."""
+        for event in events:
+            self._dispatch(event)
+            if self._finished:
+                return True
+        return False
 
     def _frame_received(self, frame: Frame, mask_key: bytes | None) -> None:
         emit_frame_received(self._connection_id, frame, mask_key)
@@ -467,7 +478,10 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
         """Pings, pong deadline, idle timeout and close-reply deadline."""
         settings = self._settings
         try:
-            self._next_ping = _monotonic() + settings.ping_interval
+            # The first ping comes after 50-100 % of the interval, so that the
+            # pings of many sessions opened together are spread over the
+            # interval instead of all falling due in the same instant.
+            self._next_ping = _monotonic() + settings.ping_interval * (0.5 + 0.5 * random.random())
             while not self._finished:
                 now = _monotonic()
                 wake_at = float("inf")

@@ -78,7 +78,7 @@ def test_normalises_ports_session_ids_dates_and_allow() -> None:
                     ("Set-Cookie", "JSESSIONID=AAA; Max-Age=60; Expires=Mon, 07 Dec 2026 05:00:00 GMT"),
                     ("Allow", "GET, POST"),
                     ("Location", "http://127.0.0.1:1111/x;jsessionid=AAA"),
-                ("Date", "then"),
+                    ("Date", "then"),
                 ],
                 body=b"DIFF echo\nurl: http://x:1111/\ncookie JSESSIONID: AAA\n",
             )

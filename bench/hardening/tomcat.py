@@ -1,27 +1,21 @@
 """A private Apache Tomcat 10.1 (Debian's tomcat10) for the hardening scripts
-that compare with it: its own CATALINA_BASE in a temporary directory, a
-Connector on a free loopback port, no shutdown port, the ``hard`` webapp's
-servlets in Java (compiled here with javac against Tomcat's servlet API) and a
-static ``index.html``; started with ``catalina.sh run`` and stopped by its PID."""
+that compare with it, started by tests/tomcat.py's ``TomcatProcess``: its own
+CATALINA_BASE in a fresh directory, a Connector on a free loopback port, no
+shutdown port, the ``hard`` webapp's servlets in Java (compiled here with javac
+against Tomcat's servlet API) and a static ``index.html``; started with
+``catalina.sh run`` and stopped by its PID."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import subprocess
-import time
 from pathlib import Path
 
-from bench.hardening.common import free_port
+from tests.tomcat import SERVLET_API, TomcatProcess, missing_tomcat
 
-TOMCAT_HOME = Path("/usr/share/tomcat10")
-CONFIG = Path("/etc/tomcat10")
-
+#: A minimal server.xml (not Debian's): one Connector, one Host, an access log.
 SERVER_XML = """<?xml version="1.0" encoding="UTF-8"?>
 <Server port="-1" shutdown="SHUTDOWN">
   <Service name="Catalina">
-    <Connector port="{port}" address="127.0.0.1" protocol="HTTP/1.1" connectionTimeout="20000" {attrs}/>
+    <Connector port="{port}" address="127.0.0.1" protocol="HTTP/1.1" connectionTimeout="20000" {connector_attrs}/>
     <Engine name="Catalina" defaultHost="localhost">
       <Host name="localhost" appBase="webapps" unpackWARs="false" autoDeploy="false">
         <Valve className="org.apache.catalina.valves.AccessLogValve" directory="logs"
@@ -68,34 +62,22 @@ WEB_XML_MAPPINGS = {
 
 def available() -> bool:
     """Whether Tomcat 10 and javac are installed."""
-    return (TOMCAT_HOME / "bin" / "catalina.sh").exists() and shutil.which("javac") is not None
+    return missing_tomcat() is None
 
 
-class Tomcat:
-    """One Tomcat process in *base* (a fresh directory)."""
+class Tomcat(TomcatProcess):
+    """One Tomcat process in *base* (a fresh directory) serving the ``hard``
+    webapp, with the minimal ``SERVER_XML`` and the JVM's own options."""
 
     def __init__(self, base: Path, connector_attrs: str = "") -> None:
-        self.base = base
-        self.port = free_port()
-        conf = base / "conf"
-        conf.mkdir(parents=True)
-        for name in ("web.xml", "logging.properties", "catalina.properties", "context.xml", "tomcat-users.xml"):
-            shutil.copy(CONFIG / name, conf / name)
-        (conf / "server.xml").write_text(SERVER_XML.format(port=self.port, attrs=connector_attrs))
-        for d in ("logs", "temp", "work", "webapps"):
-            (base / d).mkdir()
+        super().__init__(base, connector_attrs=connector_attrs, server_xml=SERVER_XML, java_opts=None)
         app = base / "webapps" / "hard"
         src = base / "src" / "hard"
         src.mkdir(parents=True)
-        classes = app / "WEB-INF" / "classes"
-        classes.mkdir(parents=True)
+        (app / "WEB-INF").mkdir(parents=True)
         for name, body in BODIES.items():
             (src / f"{name}.java").write_text(JAVA.format(name=name, body=body))
-        subprocess.run(
-            ["javac", "-nowarn", "-cp", str(TOMCAT_HOME / "lib" / "servlet-api.jar"), "-d", str(classes)]
-            + [str(p) for p in src.glob("*.java")],
-            check=True,
-        )
+        self.compile("hard", sorted(src.glob("*.java")), jars=[SERVLET_API])
         mappings = "\n".join(
             f"<servlet><servlet-name>{n}</servlet-name><servlet-class>hard.{n}</servlet-class></servlet>"
             f"<servlet-mapping><servlet-name>{n}</servlet-name><url-pattern>{p}</url-pattern></servlet-mapping>"
@@ -106,38 +88,7 @@ class Tomcat:
             f'version="6.0">\n{mappings}\n</web-app>\n'
         )
         (app / "index.html").write_text("<!doctype html><title>hard</title>hard\n")
-        self.proc: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 90.0) -> Tomcat:
-        env = dict(os.environ, CATALINA_HOME=str(TOMCAT_HOME), CATALINA_BASE=str(self.base))
-        self.out = open(self.base / "logs" / "stdout.txt", "wb")
-        self.proc = subprocess.Popen(
-            [str(TOMCAT_HOME / "bin" / "catalina.sh"), "run"], env=env, stdout=self.out, stderr=subprocess.STDOUT
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"tomcat exited: {(self.base / 'logs' / 'stdout.txt').read_text()[-2000:]}")
-            if "Server startup in" in (self.base / "logs" / "stdout.txt").read_text(errors="replace"):
-                return self
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError("tomcat did not start")
-
-    @property
-    def pid(self) -> int:
-        """The JVM's PID (catalina.sh run execs java)."""
-        assert self.proc is not None
-        return self.proc.pid
-
-    def stop(self) -> None:
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self.out.close()
+    def stop(self, timeout: float = 20.0) -> None:
+        """Stops Tomcat by its PID (see ``TomcatProcess.stop``)."""
+        super().stop(timeout)

@@ -12,7 +12,7 @@ import os
 import shutil
 from pathlib import Path
 
-from tests.differential.tomcat import compile_classes
+from tests.tomcat import compile_classes
 
 HERE = Path(__file__).resolve().parent
 WEBAPP = HERE / "webapp"

@@ -4,7 +4,7 @@ compared line by line (docs/multipart.md, "How this was checked").
 The Java servlets of ``tests/interop/multipart_java`` are compiled with
 ``javac`` against Tomcat's ``servlet-api.jar`` and deployed on a Tomcat
 started in a CATALINA_BASE of its own on a free loopback port (stopped by
-its PID); their Python twins are ``tests/integration/webapps/multipart``.
+its PID; tests/tomcat.py); their Python twins are ``tests/integration/webapps/multipart``.
 Each raw request goes to both; the outputs must match once the status
 reason and the Java exception subclasses that stand for the same
 exception are set aside (the message of an exception is compared only
@@ -18,36 +18,20 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import socket
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.server import TEST_WEBAPPS, CatalinaProcess, free_port
+from tests.server import TEST_WEBAPPS, CatalinaProcess
+from tests.tomcat import SERVLET_API, TomcatProcess, missing_tomcat
 
-TOMCAT_HOME = Path(os.environ.get("TOMCAT_HOME", "/usr/share/tomcat10"))
-TOMCAT_CONF = Path(os.environ.get("TOMCAT_CONF", "/etc/tomcat10"))
-JAVAC = shutil.which("javac")
 JAVA_SOURCES = Path(__file__).resolve().parent / "multipart_java"
 _ON_CI = os.environ.get("CI", "").lower() == "true"
+_MISSING = missing_tomcat()
 
-_MISSING = [
-    what
-    for what, present in (
-        (f"Tomcat ({TOMCAT_HOME}/bin/catalina.sh)", (TOMCAT_HOME / "bin" / "catalina.sh").exists()),
-        (f"Tomcat's configuration ({TOMCAT_CONF}/server.xml)", (TOMCAT_CONF / "server.xml").exists()),
-        ("javac", JAVAC is not None),
-    )
-    if not present
-]
-if _MISSING and not _ON_CI:
-    pytest.skip(
-        "not installed: " + ", ".join(_MISSING) + " (apt-get install tomcat10 default-jdk-headless)",
-        allow_module_level=True,
-    )
+if _MISSING is not None and not _ON_CI:
+    pytest.skip(f"not installed: {_MISSING}", allow_module_level=True)
 
 B = b"XyZ"
 CT = "multipart/form-data; boundary=XyZ"
@@ -216,67 +200,20 @@ def exchange(port: int, path: str, ctype: str | None, body: bytes) -> tuple[str,
 
 @pytest.fixture(scope="module")
 def tomcat(tmp_path_factory):
-    if _MISSING:
-        pytest.fail("CI=true but not installed: " + ", ".join(_MISSING))
-    base = tmp_path_factory.mktemp("tomcat_base")
-    for folder in ("conf", "logs", "temp", "work", "webapps/mp/WEB-INF/classes"):
-        (base / folder).mkdir(parents=True, exist_ok=True)
-    for name in ("server.xml", "web.xml", "logging.properties", "catalina.properties", "context.xml"):
-        shutil.copy(TOMCAT_CONF / name, base / "conf" / name)
-    port = free_port()
-    server_xml = (base / "conf" / "server.xml").read_text()
-    server_xml = re.sub(r'<Server port="-?\d+"', '<Server port="-1"', server_xml)
-    server_xml, count = re.subn(
-        r'<Connector port="\d+" protocol="HTTP/1.1"',
-        f'<Connector port="{port}" address="127.0.0.1" protocol="HTTP/1.1"',
-        server_xml,
-        count=1,
-    )
-    assert count == 1, "the HTTP Connector of Tomcat's server.xml was not found"
-    (base / "conf" / "server.xml").write_text(server_xml)
-    subprocess.run(
-        [
-            str(JAVAC),
-            "-cp",
-            str(TOMCAT_HOME / "lib" / "servlet-api.jar"),
-            "-d",
-            str(base / "webapps" / "mp" / "WEB-INF" / "classes"),
-            *sorted(str(p) for p in JAVA_SOURCES.glob("*.java")),
-        ],
-        check=True,
-        timeout=120,
-    )
-    env = dict(os.environ, CATALINA_HOME=str(TOMCAT_HOME), CATALINA_BASE=str(base))
-    env.pop("CATALINA_PID", None)
-    with open(base / "logs" / "console.out", "wb") as console:
-        process = subprocess.Popen(
-            [str(TOMCAT_HOME / "bin" / "catalina.sh"), "run"],
-            env=env,
-            stdout=console,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    """The port of a Tomcat serving the Java servlets at /mp (its stock configuration)."""
+    if _MISSING is not None:
+        pytest.fail(f"CI=true but not installed: {_MISSING}")
+    server = TomcatProcess(tmp_path_factory.mktemp("tomcat_base"))
+    (server.base / "webapps" / "mp").mkdir()
+    server.compile("mp", sorted(JAVA_SOURCES.glob("*.java")), jars=[SERVLET_API])
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                status, _ = exchange(port, "/up", "text/plain", b"")
-                if status.split(" ")[1:2] == ["200"]:
-                    break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                log = (base / "logs" / "console.out").read_text(errors="replace")[-3000:]
-                pytest.fail(f"Tomcat did not start (exit {process.poll()}):\n{log}")
-            time.sleep(0.5)
-        yield port
+        server.start(timeout=120, ready_url="/mp/up", ready_method="POST")
+    except RuntimeError as exc:
+        pytest.fail(f"Tomcat did not start: {str(exc)[-3000:]}")
+    try:
+        yield server.port
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        server.stop(timeout=30)
 
 
 @pytest.fixture(scope="module")

@@ -27,8 +27,8 @@ import pytest
 from tests.differential import compare as cmp
 from tests.differential.deploy import add_links, java_webapp, python_webapp
 from tests.differential.exchanges import all_exchanges
-from tests.differential.tomcat import TomcatProcess, missing_tomcat
 from tests.server import CatalinaProcess
+from tests.tomcat import TomcatProcess, missing_tomcat
 
 _ON_CI = os.environ.get("CI", "").lower() == "true"
 _MISSING = missing_tomcat()

@@ -138,6 +138,9 @@ _CACHE_LIMIT = 512
 _GOOD_METHODS: set[str] = set()
 
 # Parser states.
+#: The reason of the error raised when the connection ends inside a request head.
+TRUNCATED_HEAD = "Connection closed before the request head was complete"
+
 _S_HEAD = 0
 _S_LENGTH = 1  # a LengthReader reads the body
 _S_CHUNKED = 2  # a ChunkedReader reads the body
@@ -396,7 +399,10 @@ class RequestParser:
             if state == _S_DONE:
                 return NEED_DATA
         except HttpParseError as exc:
-            if self._connect and state == _S_HEAD and exc.status != 501:
+            # Tomcat answers every CONNECT with 501, malformed or not; but a
+            # head cut short by EOF gets no answer at all (the processor
+            # closes silently), so that error is not turned into a 501.
+            if self._connect and state == _S_HEAD and exc.status != 501 and exc.reason != TRUNCATED_HEAD:
                 exc = HttpParseError(501, "CONNECT is not supported")
             self._state = _S_ERROR
             self._error = exc
@@ -455,7 +461,7 @@ class RequestParser:
             if n - pos + blank >= limit:
                 raise HttpParseError(400, "Request header is too large")
             if self._eof:
-                raise HttpParseError(400, "Connection closed before the request head was " "complete")
+                raise HttpParseError(400, TRUNCATED_HEAD)
             return NEED_DATA
 
         raw = buf[pos:end]

@@ -1200,6 +1200,23 @@ def test_a_bad_connect_request_is_501_as_tomcat(data):
     assert bytewise(data)[-1] == ("error", 501)
 
 
+@pytest.mark.parametrize(
+    "data",
+    [b"CONNECT a:1 HTTP/1.1\r\nHost: a\r\n", b"\r\n\r\nCONNECT /examples/servlets/hellowo", b"CONNECT"],
+)
+def test_a_connect_head_cut_short_by_eof_is_not_answered(data):
+    # Found by fuzzing through a server: the 501 is for a CONNECT request
+    # that arrived; a head the client cut short gets no answer (the processor
+    # closes silently), so the parser keeps the truncation error for it.
+    p = RequestParser()
+    p.feed(data)
+    assert p.next_event() is NEED_DATA
+    p.feed(b"")
+    with pytest.raises(HttpParseError) as exc:
+        p.next_event()
+    assert (exc.value.status, exc.value.reason) == (400, "Connection closed before the request head was complete")
+
+
 def test_a_good_connect_request_goes_to_the_container():
     assert head_of(req("CONNECT a:1 HTTP/1.1\nHost: a:1\n")).method == "CONNECT"
     # The next request on the connection is judged on its own.

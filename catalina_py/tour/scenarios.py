@@ -596,8 +596,9 @@ def idle_timeout(tour: Tour) -> None:
                 tour.trace(
                     events,
                     {
-                        "FrameSent/ping": f"WsHttpUpgradeHandler._keepalive pings every {ping} s (FrameWriter."
-                        "send_control, websocket/writer.py): traffic from the upstream, which restarts nginx's "
+                        "FrameSent/ping": f"WsHttpUpgradeHandler.keepalive_due pings every {ping} s (the shared "
+                        "KeepaliveScheduler, FrameWriter.try_send_control, websocket/writer.py): traffic from the "
+                        "upstream, which restarts nginx's "
                         "proxy_read_timeout",
                         "FrameReceived/pong": "the client answers with a pong carrying the same payload "
                         "(RFC 6455 5.5.3); a browser does it by itself",

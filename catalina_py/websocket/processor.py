@@ -5,7 +5,9 @@ layer).
 
 * **One reader** — the connection's own greenlet (``init`` runs in it):
   ``recv`` -> :meth:`WsProtocol.receive_data` -> events -> the endpoint.
-* **One keepalive greenlet** (the *watchdog*): pings every
+* **No keepalive greenlet of its own**: the handler is a client of the
+  process's one :class:`~catalina_py.websocket.keepalive.KeepaliveScheduler`
+  (:meth:`WsHttpUpgradeHandler.keepalive_due`), which pings every
   ``webSocketPingInterval`` and drops a peer whose pong does not come
   within ``webSocketPingTimeout``; closes idle sessions (1001); bounds the
   wait for the peer's close reply (``webSocketCloseTimeout``).
@@ -33,7 +35,6 @@ import time
 from typing import Protocol
 
 import gevent
-import gevent.event
 
 from ..events import BUS, MessageReceived, PongReceived, WebSocketClosed, WebSocketOpened
 from ..servlet.upgrade import HttpUpgradeHandler, WebConnection
@@ -53,6 +54,7 @@ from .core.protocol import (
 )
 from .endpoint import CloseReason, Endpoint, EndpointStats, ServerEndpointConfig
 from .handshake_request import HandshakeRequest
+from .keepalive import KeepaliveScheduler, keepalive_scheduler
 from .session import SessionClosedError, SessionRegistry, WsSession
 from .settings import WsSettings, settings_for
 from .writer import FrameWriter, emit_frame_received, message_event
@@ -114,8 +116,8 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
         self._connection_id = 0
         self._stats: EndpointStats | None = None
         self._traced = False
-        self._wake_event = gevent.event.Event()
-        self._watchdog: gevent.Greenlet | None = None
+        #: The scheduler that times pings and deadlines (from ``init`` on).
+        self._keepalive: KeepaliveScheduler | None = None
         self._finished = False
         self._close_fired = False
         self._abort_reason: str | None = None
@@ -168,7 +170,7 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
         self.state = state
 
     def idle_timeout_changed(self) -> None:
-        """The session's idle timeout changed: the watchdog re-arms."""
+        """The session's idle timeout changed: the keepalive re-arms."""
         self._wake()
 
     # -- the connection's greenlet -----------------------------------------
@@ -225,7 +227,13 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
             except Exception as exc:
                 self._user_error(exc, "on_open")
             if not self._finished:
-                self._watchdog = gevent.spawn(self._keepalive)
+                # The first ping comes after 50-100 % of the interval, so
+                # that the pings of many sessions opened together are spread
+                # over the interval instead of all falling due at once.
+                now = _monotonic()
+                self._next_ping = now + self._settings.ping_interval * (0.5 + 0.5 * random.random())
+                self._keepalive = keepalive_scheduler()
+                self._wake()
                 self._read_loop(connection, sock)
         finally:
             self._finish()
@@ -307,7 +315,12 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
                 self._pong_deadline = 0.0
                 if self._traced and BUS.active:
                     BUS.emit(PongReceived(connection=self._connection_id, rtt=_monotonic() - self._ping_sent_at))
-                self._wake()
+                # The next ping is due before the pong deadline's entry only
+                # when the timeout is longer than the interval; otherwise
+                # that entry finds the pong came and moves on (no wake-up).
+                keepalive = self._keepalive
+                if keepalive is not None and not self._finished:
+                    keepalive.schedule(self, self._next_ping)
         elif isinstance(event, Ping):
             pass  # answered by the protocol (flushed before dispatch)
         elif isinstance(event, CloseReceived):
@@ -372,7 +385,7 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
             log.exception("WebSocket endpoint %s raised in on_close", type(self.endpoint).__name__)
 
     def _finish(self) -> None:
-        """Free everything: the watchdog, the session, the socket."""
+        """Free everything: the keepalive entry, the session, the socket."""
         self._finished = True
         session = self.session
         if session is not None:
@@ -383,16 +396,16 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
             self._move(WsState.CLOSED)
             if self._registry is not None:
                 self._registry.unregister(session)
-        watchdog, self._watchdog = self._watchdog, None
-        if watchdog is not None and watchdog is not gevent.getcurrent():
-            watchdog.kill(block=False)
+        keepalive, self._keepalive = self._keepalive, None
+        if keepalive is not None:
+            keepalive.unregister(self)
         if self.connection is not None:
             self.connection.close()
 
     # -- closing -----------------------------------------------------------
     def close_session(self, code: int, reason: str, drain: bool = True, timeout: float | None = None) -> None:
         """Send our close frame; ``on_close`` fires now with this reason;
-        the watchdog bounds the wait for the peer's reply. With *drain* the
+        the keepalive bounds the wait for the peer's reply. With *drain* the
         async messages already queued are written first."""
         session = self.session
         if session is None or not session.is_open():
@@ -470,68 +483,79 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
         except WsClosedError:
             raise SessionClosedError("the session is closed") from None
 
-    # -- the keepalive greenlet ------------------------------------------------
+    # -- the keepalive (a client of the shared scheduler) -------------------
     def _wake(self) -> None:
-        self._wake_event.set()
+        """Have the scheduler look at this session now (a deadline moved)."""
+        keepalive = self._keepalive
+        if keepalive is not None and not self._finished:
+            keepalive.schedule(self, _monotonic())
 
-    def _keepalive(self) -> None:
-        """Pings, pong deadline, idle timeout and close-reply deadline."""
+    def keepalive_due(self, now: float) -> float | None:
+        """Pings, pong deadline, idle timeout and close-reply deadline, run
+        by the :class:`KeepaliveScheduler`: what is due at *now*, without
+        blocking; the next time to look, or None for no more timing."""
+        session = self.session
+        if self._finished or session is None:
+            return None
         settings = self._settings
+        if self.state == WsState.CLOSING or self._protocol.state == WsState.CLOSING:
+            if self._close_deadline and now >= self._close_deadline:
+                self.abort("no close reply within the close timeout")
+                return None
+            return self._close_deadline or None
+        if self.state != WsState.OPEN:
+            return None
+        wake_at = float("inf")
+        idle = session.get_max_idle_timeout()
+        if idle > 0:
+            expires = self._last_active + idle
+            if now >= expires:
+                # The close waits for queued messages and writes a frame:
+                # its own greenlet, which re-arms the close-reply deadline.
+                gevent.spawn(self._close_idle)
+                return None
+            wake_at = expires
+        if settings.ping_interval > 0:
+            if not self._pong_deadline and now >= self._next_ping:
+                self._ping(now)
+            if self._pong_deadline:
+                if now >= self._pong_deadline:
+                    self.abort(f"no pong within {settings.ping_timeout:g} s of a ping")
+                    return None
+                wake_at = min(wake_at, self._pong_deadline)
+            else:
+                wake_at = min(wake_at, self._next_ping)
+        return None if wake_at == float("inf") else wake_at
+
+    def _close_idle(self) -> None:
         try:
-            # The first ping comes after 50-100 % of the interval, so that the
-            # pings of many sessions opened together are spread over the
-            # interval instead of all falling due in the same instant.
-            self._next_ping = _monotonic() + settings.ping_interval * (0.5 + 0.5 * random.random())
-            while not self._finished:
-                now = _monotonic()
-                wake_at = float("inf")
-                session = self.session
-                if session is None:
-                    return
-                if self.state == WsState.CLOSING or self._protocol.state == WsState.CLOSING:
-                    if self._close_deadline and now >= self._close_deadline:
-                        self.abort("no close reply within the close timeout")
-                        return
-                    if self._close_deadline:
-                        wake_at = self._close_deadline
-                elif self.state == WsState.OPEN:
-                    idle = session.get_max_idle_timeout()
-                    if idle > 0:
-                        expires = self._last_active + idle
-                        if now >= expires:
-                            self.close_session(CloseCode.GOING_AWAY, "session idle timeout")
-                            continue
-                        wake_at = min(wake_at, expires)
-                    if settings.ping_interval > 0:
-                        if self._pong_deadline:
-                            if now >= self._pong_deadline:
-                                self.abort(f"no pong within {settings.ping_timeout:g} s of a ping")
-                                return
-                            wake_at = min(wake_at, self._pong_deadline)
-                        elif now >= self._next_ping:
-                            self._ping()
-                            continue
-                        else:
-                            wake_at = min(wake_at, self._next_ping)
-                else:
-                    return
-                self._wake_event.clear()
-                self._wake_event.wait(None if wake_at == float("inf") else max(0.0, wake_at - now))
-        except gevent.GreenletExit:
-            pass
+            self.close_session(CloseCode.GOING_AWAY, "session idle timeout")
         except Exception:
             log.exception("WebSocket keepalive failed")
 
-    def _ping(self) -> None:
+    def _ping(self, now: float) -> None:
+        """A ping now, if the writer can take it at once; else from a
+        short-lived greenlet (a peer that reads nothing must not hold up the
+        scheduler). The pong deadline runs from now either way."""
         settings = self._settings
         self._ping_count += 1
         payload = self._ping_count.to_bytes(4, "big")
-        now = _monotonic()
         self._next_ping = now + settings.ping_interval
         if settings.ping_timeout > 0:
             self._ping_payload = payload
             self._ping_sent_at = now
             self._pong_deadline = now + settings.ping_timeout
+        writer = self._writer
+        if writer is None:
+            return
+        try:
+            if writer.try_send_control(Opcode.PING, payload):
+                return
+        except (WsClosedError, OSError):
+            return
+        gevent.spawn(self._send_ping, payload)
+
+    def _send_ping(self, payload: bytes) -> None:
         try:
             self.send_control(Opcode.PING, payload)
         except OSError:

@@ -12,11 +12,13 @@ greenlet) never writes.
 
 from __future__ import annotations
 
+import select
 from collections.abc import Callable
 from typing import Protocol
 
 import gevent
 import gevent.lock
+from gevent.monkey import get_original
 
 from ..events import BUS, FrameReceived, FrameSent, MessageReceived, MessageSent
 from .core.frames import Frame, Opcode, peek_frames
@@ -27,6 +29,8 @@ __all__ = ["FrameWriter", "SendSocket", "WriteFailed", "describe_frame", "emit_f
 
 #: Payload bytes an event carries at most.
 _EVENT_PAYLOAD = 256
+#: The system's poll (gevent's monkey-patching takes ``select.poll`` away).
+_poll = get_original("select", "poll")
 
 
 class SendSocket(Protocol):
@@ -95,6 +99,22 @@ def _opcode_name(opcode: int) -> str:
         return Opcode(opcode).name.lower()
     except ValueError:
         return str(opcode)
+
+
+def _writable(sock: SendSocket) -> bool:
+    """Whether a small frame goes into *sock*'s buffer at once (a poll
+    that does not wait; POLLOUT means a third of the buffer is free). A
+    socket without a descriptor (a test's) counts as writable."""
+    fileno = getattr(sock, "fileno", None)
+    if fileno is None:
+        return True
+    try:
+        fd = fileno()
+        poller = _poll()
+        poller.register(fd, select.POLLOUT)
+        return bool(poller.poll(0))
+    except (OSError, ValueError):
+        return True  # a closed socket: the write reports it
 
 
 class ByteTotals(Protocol):
@@ -168,6 +188,23 @@ class FrameWriter:
             protocol = self._protocol
             data = protocol.send_ping(payload) if opcode == Opcode.PING else protocol.send_pong(payload)
             self._write(data)
+
+    def try_send_control(self, opcode: Opcode, payload: bytes) -> bool:
+        """:meth:`send_control` only if it cannot block: False, and nothing
+        sent, while another send holds the writer or the socket's buffer is
+        full (the keepalive scheduler then sends from a greenlet of its own).
+        Raises WsClosedError once our close is out."""
+        if not self._lock.acquire(blocking=False):
+            return False
+        try:
+            if not _writable(self._sock):
+                return False
+            protocol = self._protocol
+            data = protocol.send_ping(payload) if opcode == Opcode.PING else protocol.send_pong(payload)
+            self._write(data)
+            return True
+        finally:
+            self._lock.release()
 
     def send_close(self, code: int, reason: str, timeout: float | None = None) -> bool:
         """Our close frame (1000 on the wire for a code that may not be

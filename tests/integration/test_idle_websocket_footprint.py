@@ -3,7 +3,7 @@
 Every object the garbage collector tracks is walked again by each full
 collection; with 10,000 idle WebSockets held, those collections stopped the
 one process that also answers HTTP for up to 2 s (docs/hardening.md "Idle
-WebSockets"). An idle connection should be its socket, its greenlets and
+WebSockets"). An idle connection should be its socket, its one greenlet and
 the session's few objects: nothing of the HTTP request that asked for the
 upgrade, no spawning stacks. This runs a real server in this process (real
 sockets on 127.0.0.1, gevent clients) and counts the new tracked objects by
@@ -18,6 +18,7 @@ from collections import Counter
 
 import gevent
 import gevent.socket
+import greenlet
 
 from tests.server import REPO, SERVER_XML, free_port
 
@@ -99,6 +100,7 @@ def test_an_idle_websocket_keeps_nothing_of_its_http_request(tmp_path, monkeypat
             "MappingData": sum(isinstance(o, MappingData) for o in new),
             "spawning stack frames": kinds.get("_Frame", 0),
         }
+        greenlets = sum(isinstance(o, greenlet.greenlet) for o in new)
         per_socket = len(new) / SOCKETS
         del new
         for sock in socks:
@@ -110,6 +112,9 @@ def test_an_idle_websocket_keeps_nothing_of_its_http_request(tmp_path, monkeypat
         gevent.config.track_greenlet_tree = tracking
         catalina.stop()
     assert kept == dict.fromkeys(kept, 0), f"an idle WebSocket keeps {kept} (of {SOCKETS} sockets)"
+    # One greenlet per socket (its reader) and the one keepalive scheduler;
+    # before, each session had a keepalive greenlet of its own (2 per socket).
+    assert greenlets <= SOCKETS + 1, f"{greenlets} new greenlets for {SOCKETS} idle WebSockets"
     # Server and client side together (the client's gevent socket is a few
     # objects); before: 106 per socket, the request and spawning stacks.
     assert per_socket <= 90, f"{per_socket:.1f} tracked objects per idle WebSocket: {kinds.most_common(20)}"

@@ -3,6 +3,8 @@ close is bounded when a peer reads nothing."""
 
 from __future__ import annotations
 
+import socket
+
 import gevent
 import gevent.event
 
@@ -67,3 +69,41 @@ def test_close_without_a_blocked_send_goes_out() -> None:
     frame = parser.next_frame()
     assert frame is not None and frame.opcode == Opcode.CLOSE and frame.payload == b"\x03\xe9bye"
     assert not aborted
+
+
+def test_try_send_control_sends_nothing_while_another_send_holds_the_writer() -> None:
+    sock = StuckSocket()
+    writer, _ = writer_on(sock)
+    sender = gevent.spawn(writer.send_message, True, "x")
+    gevent.sleep(0)  # the send holds the lock, blocked in sendall
+    assert writer.try_send_control(Opcode.PING, b"1") is False  # returned at once, nothing framed
+    sock.release.set()
+    sender.join(5)
+
+
+def test_try_send_control_sends_nothing_to_a_socket_whose_buffer_is_full() -> None:
+    left, right = socket.socketpair()
+    try:
+        left.setblocking(False)
+        try:
+            while True:  # fill the buffer: the peer reads nothing
+                left.send(b"x" * 65536)
+        except BlockingIOError:
+            pass
+        writer = FrameWriter(left, WsProtocol(), 60.0, lambda reason: None)
+        assert writer.try_send_control(Opcode.PING, b"1") is False
+    finally:
+        left.close()
+        right.close()
+
+
+def test_try_send_control_writes_a_ping_when_it_can() -> None:
+    left, right = socket.socketpair()
+    try:
+        writer = FrameWriter(left, WsProtocol(), 60.0, lambda reason: None)
+        assert writer.try_send_control(Opcode.PING, b"1") is True
+        right.settimeout(5)
+        assert right.recv(16) == b"\x89\x011"
+    finally:
+        left.close()
+        right.close()

@@ -144,6 +144,9 @@ class Http11Processor:
         )
         # Per-request state:
         self.head: RequestHead | None = None
+        #: "METHOD target" of the request that upgraded the connection (the
+        #: head itself is dropped at the upgrade); shown by the inspector.
+        self.upgraded_by = ""
         #: How the current response was framed, and why (None before commit).
         self.plan: ResponsePlan | None = None
         self.version = "HTTP/1.1"
@@ -308,6 +311,8 @@ class Http11Processor:
         # The request is over: an upgraded connection may live for hours, so
         # it keeps none of it (fewer objects for the garbage collector to
         # walk per connection: docs/hardening.md "Idle WebSockets").
+        if self.head is not None:
+            self.upgraded_by = f"{self.head.method} {self.head.target[:200]}"
         self.head = None
         self._last_read = b""
         self.stage = "upgraded"

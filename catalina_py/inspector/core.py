@@ -156,7 +156,7 @@ class Inspector:
                     "age": round(now - processor.started, 3),
                     "open": True,
                     "upgraded": processor.upgraded is not None,
-                    "last_request": f"{head.method} {head.target[:200]}" if head is not None else "",
+                    "last_request": f"{head.method} {head.target[:200]}" if head is not None else processor.upgraded_by,
                     "events": (len(record.events) + record.dropped) if record is not None else 0,
                     "recorded": record is not None,
                     "closed_at": None,

@@ -96,3 +96,42 @@ def test_a_client_that_raises_is_dropped_and_the_others_go_on() -> None:
 
 def test_one_scheduler_per_hub() -> None:
     assert keepalive_scheduler() is keepalive_scheduler()
+
+
+def test_an_unregistered_or_rescheduled_client_is_not_kept_alive_by_the_heap() -> None:
+    # Found by bench/hardening/leaks.py: closed sessions stayed reachable from
+    # their heap entries until the old due time (up to a ping interval).
+    import gc
+    import weakref
+
+    scheduler = KeepaliveScheduler()
+    later = time.monotonic() + 60
+    closed, moved = Client(None), Client(None)
+    scheduler.schedule(closed, later)
+    scheduler.schedule(moved, later)
+    scheduler.schedule(moved, later - 1)  # the first entry of *moved* is now stale
+    scheduler.unregister(closed)
+    gone = weakref.ref(closed)
+    del closed
+    gc.collect()
+    assert gone() is None
+    assert sum(entry.client is moved for entry in scheduler._heap) == 1
+    scheduler.unregister(moved)
+    gevent.sleep(0)
+    assert len(scheduler) == 0
+
+
+def test_many_sessions_closing_at_once_leave_no_empty_entries_behind() -> None:
+    scheduler = KeepaliveScheduler()
+    later = time.monotonic() + 60
+    clients = [Client(None) for _ in range(200)]
+    for client in clients:
+        scheduler.schedule(client, later)
+    for client in clients[:150]:
+        scheduler.unregister(client)
+    assert len(scheduler._heap) < 120  # rebuilt once most entries were empty
+    assert sum(entry.client is not None for entry in scheduler._heap) == 50
+    for client in clients[150:]:
+        scheduler.unregister(client)
+    gevent.sleep(0)
+    assert len(scheduler) == 0

@@ -10,7 +10,7 @@ GET and close; a GET, then the client resets (SO_LINGER 0); connect and close
 at once; half a request line, then close. WebSockets (examples' echo): open,
 echo one message, then a quarter each close with 1000 and wait for the reply,
 close and drop the socket at once, abort without a close frame, or send a bad
-frame (unmasked). A warm-up round (a tenth of each) runs before the baseline.
+frame (unmasked). A warm-up (--warmup of a round, a tenth by default) runs before the baseline.
 Measures from outside (/proc/PID: fds, RSS) and from inside (the probe
 webapp's /hard/stats: fds, live greenlets after gc.collect()). The load runs
 --rounds times: a growth in the first round that does not repeat is the
@@ -120,6 +120,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rss-mib", type=float, default=5.0, help="RSS growth allowed after the load")
     parser.add_argument("--settle", type=float, default=30.0, help="seconds to wait for fds/greenlets to come back")
     parser.add_argument("--connector-attrs", default='connectionTimeout="5000"')
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=0.1,
+        help="the warm-up before the baseline, as a fraction of one round (1: a whole round, so that the "
+        "allocator's high-water mark is reached before the baseline is taken)",
+    )
     args = parser.parse_args(argv)
     base = new_base("leaks")
     server = start_server(base, connector_attrs=args.connector_attrs)
@@ -127,7 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"server pid {pid} port {server.port} base {base} attrs: {args.connector_attrs}")
     rows = []
     try:
-        asyncio.run(load(server.port, args.connections // 10, args.websockets // 10, args.parallel))
+        warm_connections = int(args.connections * args.warmup)
+        warm_websockets = int(args.websockets * args.warmup)
+        asyncio.run(load(server.port, warm_connections, warm_websockets, args.parallel))
         time.sleep(1)
         outside0 = proc_sample(pid)
         inside0 = inner_stats(server.port)

@@ -85,6 +85,15 @@ def test_every_broken_webapp_is_reported_and_the_good_ones_pass(tmp_path):
         "",
         {"annotated": "from catalina_py.servlet import web_servlet\nimport not_installed_anywhere\n"},
     )
+    _app(
+        base,
+        "endpoint",
+        "",
+        {
+            "chat": "from catalina_py.websocket import server_endpoint\n\n\n@server_endpoint('/chat')\nclass Chat:\n"
+            "    x = undefined_name\n"
+        },
+    )
     result = _configtest(base)
     assert result.returncode == 1
     err = result.stderr
@@ -96,7 +105,8 @@ def test_every_broken_webapp_is_reported_and_the_good_ones_pass(tmp_path):
     assert "raising/WEB-INF/web.xml:3: servlet 's': servlet-class 'boom.Servlet' cannot be imported: " in err
     assert "RuntimeError: no database configured" in err and "boom.py:1" in err
     assert "annotated/WEB-INF/classes/annotated.py:2: cannot import annotated.py" in err
-    assert err.count("SEVERE:") == 5
+    assert "endpoint/WEB-INF/classes/chat.py:6: cannot import chat.py" in err and "NameError" in err
+    assert err.count("SEVERE:") == 6
     # The shipped examples (and the copied ones) pass.
     assert "examples" not in err
 

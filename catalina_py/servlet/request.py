@@ -216,15 +216,15 @@ class HttpServletRequest(ABC):
         """The names of the parameters."""
 
     # -- multipart (Servlet 3.0; see docs/multipart.md) ---------------------
+    @abstractmethod
     def get_parts(self) -> list[Part]:
         """The parts of a ``multipart/form-data`` body; IllegalStateError
         when the servlet has no multipart configuration or a limit is
         exceeded, ServletException when the request is not multipart."""
-        raise NotImplementedError("this request does not support multipart parts")
 
+    @abstractmethod
     def get_part(self, name: str) -> Part | None:
         """The first part named *name*, or None (raises as :meth:`get_parts`)."""
-        raise NotImplementedError("this request does not support multipart parts")
 
     # -- cookies, attributes -------------------------------------------
     @abstractmethod

@@ -226,7 +226,9 @@ class WsSession:
         self._subprotocol = subprotocol
         self._registry = registry
         # Any: user properties hold whatever the webapp puts there.
-        self._user_properties: dict[str, Any] = dict(config.user_properties)
+        # The handshake's copy when it made one (the configurator may have added to it).
+        own = getattr(handshake, "user_properties", None)
+        self._user_properties: dict[str, Any] = own if own is not None else dict(config.user_properties)
         self._max_idle_timeout = float(max_idle_timeout or 0.0)
         #: The handlers of whole text and binary messages (None: that kind
         #: closes the session with 1003). Read by the connection on every

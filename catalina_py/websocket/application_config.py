@@ -55,7 +55,7 @@ def scanned_kind(cls: type) -> str | None:
         return "application_config"
     if get_server_endpoint(cls) is not None:
         return "annotated"
-    if issubclass(cls, Endpoint) and cls is not Endpoint and cls.__module__.split(".")[0] != "catalina_py":
+    if issubclass(cls, Endpoint) and cls is not Endpoint:
         return "endpoint"
     return None
 

@@ -436,7 +436,7 @@ class PerSessionEndpointConfig(ServerEndpointConfig):
     ``WsPerSessionServerEndpointConfig``): the endpoint's settings, with a
     copy of its user properties that becomes the session's."""
 
-    def __init__(self, config: ServerEndpointConfig) -> None:  # noqa: super-init-not-called: a view
+    def __init__(self, config: ServerEndpointConfig) -> None:  # a view: no super().__init__
         self.__dict__.update(config.__dict__)
         self.user_properties = dict(config.user_properties)
         #: The deployed config this one was made from.

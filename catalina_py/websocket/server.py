@@ -352,7 +352,7 @@ class ServerContainer:
                 subprotocol = config.configurator.get_negotiated_subprotocol(config.subprotocols, offered)
             if report is not None:
                 report("subprotocol", True, f"offered {offered!r}, chosen {subprotocol!r}")
-            deflate, extensions = self._negotiate_extensions(config, headers.get_all("Sec-WebSocket-Extensions"))
+            deflate, extensions = self.negotiate_extensions(config, headers.get_all("Sec-WebSocket-Extensions"))
             if report is not None:
                 report(
                     "extensions",
@@ -405,7 +405,7 @@ class ServerContainer:
                 response.add_header(name, value)
         return True
 
-    def _negotiate_extensions(
+    def negotiate_extensions(
         self, config: ServerEndpointConfig, offers: list[str]
     ) -> tuple[PerMessageDeflate | None, str | None]:
         """The extension agreed and its response header (Tomcat's

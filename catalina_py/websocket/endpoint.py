@@ -175,7 +175,7 @@ def _overrides_check_origin(configurator: ServerEndpointConfigurator) -> bool:
     return type(configurator).check_origin is not ServerEndpointConfigurator.check_origin
 
 
-def _coder_classes(coders: Sequence[type] | type, kinds: tuple[type, ...], what: str) -> list[type]:
+def _coder_classes(coders: Sequence[type] | type, kinds: tuple[type, ...], what: str, endpoint: type) -> list[type]:
     """The coder classes of a config, checked: each must be a class
     subclassing one of *kinds* (Tomcat refuses the endpoint likewise)."""
     if isinstance(coders, type):
@@ -185,7 +185,11 @@ def _coder_classes(coders: Sequence[type] | type, kinds: tuple[type, ...], what:
         if not isinstance(coder, type) or not issubclass(coder, kinds):
             name = getattr(coder, "__qualname__", repr(coder))
             expected = ", ".join(f"{what}.{kind.__name__}" for kind in kinds)
-            raise DeploymentError(f"{name} is not {what.lower()} class: it must subclass one of {expected}")
+            article = "an" if what == "Encoder" else "a"
+            raise DeploymentError(
+                f"{endpoint.__qualname__}: {name} is not {article} {what.lower()} class: "
+                f"it must subclass one of {expected}"
+            )
         checked.append(coder)
     return checked
 
@@ -266,8 +270,8 @@ class ServerEndpointConfig:
         self.endpoint_class = endpoint_class
         self.path = path
         self.subprotocols = list(subprotocols)
-        self.encoders = _coder_classes(encoders, ENCODER_KINDS, "Encoder")
-        self.decoders = _coder_classes(decoders, DECODER_KINDS, "Decoder")
+        self.encoders = _coder_classes(encoders, ENCODER_KINDS, "Encoder", endpoint_class)
+        self.decoders = _coder_classes(decoders, DECODER_KINDS, "Decoder", endpoint_class)
         self.extensions = _extensions(extensions)
         self.configurator = configurator or ServerEndpointConfigurator()
         self.allowed_origins = list(allowed_origins) if allowed_origins is not None else None

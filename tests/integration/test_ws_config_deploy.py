@@ -15,6 +15,7 @@ import base64
 import json
 import socket
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -29,11 +30,11 @@ WEBAPP = TEST_WEBAPPS / "wsconfig"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    # A long connector close timeout: the context parameter's 700 ms must win.
+    # Long connector timeouts: the context parameter's and the configurators' must win.
     proc = CatalinaProcess(
         tmp_path_factory.mktemp("wsconfig_base"),
         webapps={"wsconfig": WEBAPP},
-        connector_attrs='webSocketCloseTimeout="60"',
+        connector_attrs='webSocketCloseTimeout="60" connectionTimeout="60000"',
     )
     proc.start()
     yield proc
@@ -52,7 +53,10 @@ def report(ws) -> dict:
 def test_the_application_config_sees_the_scanned_classes(server):
     with connect(url(server, "/seen")) as ws:
         seen = json.loads(ws.recv(timeout=10))
-    assert seen == {"endpoints": ["NeverDeployed", "ProgEcho", "Seen"], "annotated": ["Dropped", "Kept"]}
+    assert seen == {
+        "endpoints": ["NeverDeployed", "ProgEcho", "Seen"],
+        "annotated": ["Dropped", "Flood", "FloodState", "Kept"],
+    }
 
 
 def test_a_builder_config_deploys_an_endpoint_subclass_with_its_subprotocols_and_configurator(server):
@@ -143,6 +147,45 @@ def test_the_session_close_timeout_of_the_context_param_wins_over_the_connectors
 def test_a_configurator_may_set_the_session_close_timeout_per_session(server):
     received = _close_without_answering(server, "/closing?close_ms=300")
     assert b"HTTP/1.1 101" in received
+
+
+def _open_raw(server: CatalinaProcess, path: str) -> socket.socket:
+    """A raw socket after the 101 (a client that reads nothing more)."""
+    key = base64.b64encode(b"0123456789abcdef").decode()
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=20)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.sendall(
+        f"GET /wsconfig{path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = sock.recv(1)
+        assert chunk, "closed during the handshake"
+        head += chunk
+    assert head.startswith(b"HTTP/1.1 101"), head
+    return sock
+
+
+def _text_frame(text: str) -> bytes:
+    mask = b"\x01\x02\x03\x04"
+    data = text.encode()
+    return bytes([0x81, 0x80 | len(data)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data))
+
+
+def test_the_blocking_send_timeout_user_property_bounds_a_send_to_a_client_that_reads_nothing(server):
+    """The connector's connectionTimeout (60 s) would hold the send past
+    the 20 s this test waits; the session's 300 ms gives up."""
+    with _open_raw(server, "/flood?send_ms=300") as flood, connect(url(server, "/flood-state")) as ask:
+        flood.sendall(_text_frame("go"))  # then never read
+        state = "none"
+        for _ in range(200):  # bounded: at most 200 x 0.1 s
+            ask.send("state?")
+            state = ask.recv(timeout=10)
+            if state.startswith("failed"):
+                break
+            time.sleep(0.1)
+        assert state.startswith("failed"), state
 
 
 # -- bad values: deployment and configtest errors with file:line --------------------

@@ -116,3 +116,39 @@ class Seen(Endpoint):
 
     def on_open(self, session, config):
         session.get_basic_remote().send_text(json.dumps(SEEN))
+
+
+class SendWithin(ServerEndpointConfigurator):
+    """Lets the client ask for a blocking send timeout (?send_ms=)."""
+
+    def modify_handshake(self, config, request, response):
+        value = request.get_parameter_map().get("send_ms")
+        if value:
+            config.get_user_properties()["org.apache.tomcat.websocket.BLOCKING_SEND_TIMEOUT"] = int(value[0])
+
+
+#: How the last flood ended ("failed: ..." once a send gave up).
+FLOOD = {}
+
+
+@server_endpoint("/flood", configurator=SendWithin)
+class Flood:
+    """Sends 64 KiB messages to a client that reads nothing, until a send fails."""
+
+    @on_message
+    def start(self, session, message: str):
+        FLOOD["state"] = "sending"
+        try:
+            for _ in range(100_000):
+                session.get_basic_remote().send_binary(b"x" * 65536)
+        except Exception as exc:  # the send timeout gave up
+            FLOOD["state"] = f"failed: {type(exc).__name__}"
+        else:
+            FLOOD["state"] = "all sent"
+
+
+@server_endpoint("/flood-state")
+class FloodState:
+    @on_message
+    def ask(self, session, message: str):
+        return FLOOD.get("state", "none")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
 import socket
 import sys
 import time
@@ -212,3 +213,20 @@ def test_configtest_reports_a_bad_buffer_size_with_file_line_and_what_to_write(t
         f"'{value}'" in result.stderr
     )
     assert "expected: a positive whole number of bytes" in result.stderr
+
+
+def test_a_metadata_complete_webapp_still_deploys_its_websocket_endpoints(tmp_path: Path):
+    """Tomcat's WsSci is a ServletContainerInitializer: metadata-complete
+    does not turn its scan off (the servlet annotations are off)."""
+    app = tmp_path / "wsconfig"
+    shutil.copytree(WEBAPP, app)
+    web_xml = app / "WEB-INF" / "web.xml"
+    web_xml.write_text(web_xml.read_text().replace('version="6.0">', 'version="6.0" metadata-complete="true">'))
+    proc = CatalinaProcess(tmp_path / "base", webapps={"wsconfig": app})
+    proc.start()
+    try:
+        with connect(url(proc, "/kept")) as ws:
+            ws.send("x")
+            assert json.loads(ws.recv(timeout=10))["text"] == 1000
+    finally:
+        proc.stop()

@@ -3,10 +3,13 @@
 servlets (Tomcat's ``WsFilter`` + ``UpgradeUtil.doUpgrade``).
 
 Every started context has one, as the ServletContext attribute
-``jakarta.websocket.server.ServerContainer``. Annotated endpoints found by
-the deployment's scan are added when the context starts, before the
-``ServletContextListener``\\ s run, which may add more
-(``add_endpoint``). Only once a context has an endpoint does its
+``jakarta.websocket.server.ServerContainer``, with the container-wide
+settings of the webapp's ``org.apache.tomcat.websocket.*`` context
+parameters. The endpoints the deployment's scan found are added when the
+context starts (all annotated ones, or what the webapp's
+``ServerApplicationConfig``\\ s return: Tomcat's ``WsSci`` rules), before
+the ``ServletContextListener``\\ s run, which may add more
+(``add_endpoint``, allowed at any time as in Tomcat 10.1). Only once a context has an endpoint does its
 ``StandardContextValve`` call :meth:`ServerContainer.handshake` for each
 request; other webapps pay one attribute check.
 """

@@ -230,3 +230,34 @@ def test_a_metadata_complete_webapp_still_deploys_its_websocket_endpoints(tmp_pa
             assert json.loads(ws.recv(timeout=10))["text"] == 1000
     finally:
         proc.stop()
+
+
+BROKEN_APP_CONFIG = """from catalina_py.websocket import Endpoint, ServerApplicationConfig
+
+
+class Plain(Endpoint):
+    def on_open(self, session, config):
+        pass
+
+
+class App(ServerApplicationConfig):
+    def get_annotated_endpoint_classes(self, scanned):
+        return {Plain}
+"""
+
+
+def test_an_application_config_returning_a_class_without_server_endpoint_fails_the_start(tmp_path: Path):
+    app = tmp_path / "broken"
+    (app / "WEB-INF" / "classes").mkdir(parents=True)
+    (app / "WEB-INF" / "classes" / "appconf.py").write_text(BROKEN_APP_CONFIG)
+    proc = CatalinaProcess(tmp_path / "base", webapps={"broken": app})
+    proc.start()
+    try:
+        with pytest.raises(InvalidStatus) as refused:
+            connect(f"ws://127.0.0.1:{proc.port}/broken/anything")
+        assert refused.value.response.status_code == 503
+    finally:
+        proc.stop()
+    output = proc.output_path.read_text()
+    assert "appconf.App.get_annotated_endpoint_classes returned" in output
+    assert "@server_endpoint classes expected" in output

@@ -259,5 +259,8 @@ def test_an_application_config_returning_a_class_without_server_endpoint_fails_t
     finally:
         proc.stop()
     output = proc.output_path.read_text()
-    assert "appconf.App.get_annotated_endpoint_classes returned" in output
+    assert (
+        f"{proc.base}/webapps/broken/WEB-INF/classes/appconf.py:9: appconf.App.get_annotated_endpoint_classes returned"
+        in output
+    )
     assert "@server_endpoint classes expected" in output

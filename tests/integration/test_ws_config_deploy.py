@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
@@ -85,6 +86,18 @@ def test_the_annotated_class_the_application_config_keeps_is_deployed_and_the_ot
     with pytest.raises(InvalidStatus) as refused:
         connect(url(server, "/dropped"))
     assert refused.value.response.status_code == 404
+
+
+def test_a_servlet_upgrades_to_an_endpoint_it_chooses(server):
+    with connect(url(server, "/pick?who=servlet")) as ws:
+        assert ws.response.headers["X-Stamp"] == "stamped"
+        ws.send("echo me")
+        assert ws.recv(timeout=10) == "echo me"
+        got = report(ws)
+    assert got["props"]["who"] == "servlet" and got["path_parameters"] == {"picked": "yes"}
+    assert got["props"]["org.apache.tomcat.websocket.SESSION_CLOSE_TIMEOUT"] == 700  # the context's defaults too
+    plain = requests.get(f"{server.url}/wsconfig/pick", timeout=10)
+    assert plain.status_code == 426 and plain.headers["Upgrade"] == "websocket"
 
 
 def test_context_params_set_buffer_sizes_and_the_timeouts_as_user_properties(server):

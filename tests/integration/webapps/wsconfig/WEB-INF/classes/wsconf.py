@@ -5,6 +5,7 @@ settings (tests/integration/test_ws_config_deploy.py)."""
 
 import json
 
+from catalina_py.servlet import HttpServlet, web_servlet
 from catalina_py.websocket import (
     Endpoint,
     ServerApplicationConfig,
@@ -24,6 +25,7 @@ def report(session, scanned=None):
             "binary": session.get_max_binary_message_buffer_size(),
             "props": {k: v for k, v in session.get_user_properties().items() if isinstance(v, (str, int, float, list))},
             "subprotocol": session.get_negotiated_subprotocol(),
+            "path_parameters": session.get_path_parameters(),
         }
     )
 
@@ -152,3 +154,14 @@ class FloodState:
     @on_message
     def ask(self, session, message: str):
         return FLOOD.get("state", "none")
+
+
+@web_servlet("/pick")
+class Pick(HttpServlet):
+    """Chooses the endpoint itself: upgrade_http_to_websocket with a config
+    that is not deployed (Jakarta 2.1)."""
+
+    def do_get(self, request, response):
+        container = request.get_servlet_context().get_attribute("jakarta.websocket.server.ServerContainer")
+        config = ServerEndpointConfig.Builder.create(ProgEcho, "/pick").configurator(Stamp).build()
+        container.upgrade_http_to_websocket(request, response, config, {"picked": "yes"})

@@ -446,6 +446,8 @@ def check_webapp(doc_base: str, global_web_xml: WebXml, context_name: str) -> We
                 app = _app_web_xml(doc_base)
                 apply_annotations(app, classes)
                 web = merge_web_xml(global_web_xml, app)
+        else:
+            scan_annotations(loader, websocket_only=True)  # deployment imports these too
         check_classes(web, loader)
     finally:
         loader.unload()

@@ -277,3 +277,26 @@ def test_an_application_config_returning_a_class_without_server_endpoint_fails_t
         in output
     )
     assert "@server_endpoint classes expected" in output
+
+
+BAD_CODER = """from catalina_py.websocket import server_endpoint
+
+
+@server_endpoint("/x", encoders=[int])
+class X:
+    pass
+"""
+
+
+def test_configtest_imports_the_websocket_classes_of_a_metadata_complete_webapp(tmp_path: Path):
+    base, _ = make_base(tmp_path)
+    app = base / "webapps" / "bad"
+    (app / "WEB-INF" / "classes").mkdir(parents=True)
+    (app / "WEB-INF" / "web.xml").write_text(
+        '<web-app xmlns="https://jakarta.ee/xml/ns/jakartaee" version="6.0" metadata-complete="true"/>'
+    )
+    (app / "WEB-INF" / "classes" / "ep.py").write_text(BAD_CODER)
+    result = run([sys.executable, "-m", "catalina_py", "configtest"], base)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"{app}/WEB-INF/classes/ep.py:4: cannot import ep.py" in result.stderr
+    assert "X: int is not an encoder class: it must subclass one of Encoder.Text" in result.stderr

@@ -16,19 +16,32 @@ from .endpoint import (
     on_open,
     server_endpoint,
 )
+from .extension import Extension
 from .server import SERVER_CONTAINER_ATTRIBUTE, ServerContainer
-from .session import SendFuture, SessionClosedError, SlowConsumerError, WsSession
+from .session import (
+    AsyncRemote,
+    BasicRemote,
+    SendFuture,
+    SendTimeoutError,
+    SessionClosedError,
+    SlowConsumerError,
+    WsSession,
+)
 
 #: Jakarta's name for the session class.
 Session = WsSession
 
 __all__ = [
+    "AsyncRemote",
+    "BasicRemote",
     "CloseCode",
     "CloseReason",
     "DeploymentError",
     "Endpoint",
+    "Extension",
     "SERVER_CONTAINER_ATTRIBUTE",
     "SendFuture",
+    "SendTimeoutError",
     "ServerContainer",
     "ServerEndpointConfig",
     "ServerEndpointConfigurator",

@@ -122,6 +122,12 @@ class HandshakeRequest:
         self._parameters = {k: list(v) for k, v in request.get_parameter_map().items()}
         # Any: the HTTP session is the container's (servlet API) object, untyped there.
         self._http_session: Any = request.get_session(False)
+        # getattr: a request without the methods (a test's) has no user and is not secure.
+        principal = getattr(request, "get_user_principal", None)
+        # Any: the container's Principal object.
+        self._principal: Any = principal() if callable(principal) else None
+        is_secure = getattr(request, "is_secure", None)
+        self._secure = bool(is_secure()) if callable(is_secure) else False
         self._request: UpgradeRequest | None = request
 
     def get_headers(self) -> dict[str, list[str]]:
@@ -148,6 +154,14 @@ class HandshakeRequest:
     def get_http_session(self) -> Any:
         """The HTTP session of the handshake request, or None."""
         return self._http_session
+
+    def get_user_principal(self) -> Any:
+        """The authenticated user of the handshake request, or None."""
+        return self._principal
+
+    def is_secure(self) -> bool:
+        """True when the handshake came over a secure connection (https/wss)."""
+        return self._secure
 
     def get_servlet_request(self) -> UpgradeRequest | None:
         """The servlet request during the handshake; None once the

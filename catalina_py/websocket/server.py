@@ -102,6 +102,8 @@ class ServerContainer:
         self.default_max_text_message_size = DEFAULT_BUFFER_SIZE
         self.default_max_binary_message_size = DEFAULT_BUFFER_SIZE
         self.default_max_session_idle_timeout = 0.0
+        #: Seconds an async send may wait to be written, for new sessions (0: no bound).
+        self.default_async_send_timeout = 0.0
         #: The first path segments of all endpoints, so that a request
         #: elsewhere in the webapp costs one set lookup (None when an
         #: endpoint path starts with a variable).
@@ -200,6 +202,15 @@ class ServerContainer:
     def set_default_max_session_idle_timeout(self, seconds: float) -> None:
         """The idle timeout of endpoints that set none (seconds, 0: never)."""
         self.default_max_session_idle_timeout = float(seconds)
+
+    def set_default_async_send_timeout(self, seconds: float) -> None:
+        """The async send timeout of sessions opened from now on (seconds;
+        0 or negative: none; Jakarta's ``setAsyncSendTimeout``, in ms there)."""
+        self.default_async_send_timeout = max(0.0, float(seconds))
+
+    def get_default_async_send_timeout(self) -> float:
+        """The async send timeout new sessions get (seconds, 0: none)."""
+        return self.default_async_send_timeout
 
     def get_default_max_session_idle_timeout(self) -> float:
         """The idle timeout of endpoints that set none (seconds, 0: never)."""

@@ -263,23 +263,26 @@ class BasicRemote(_Remote):
 
     __slots__ = ()
 
-    def send_text(self, text: str, is_last: bool = True) -> None:
-        """Send a text message, or with ``is_last=False`` a part of one
-        (more parts follow, the last one with ``is_last=True``)."""
+    def send_text(self, text: str, is_last: bool | None = None) -> None:
+        """``send_text(text)``: a whole text message. ``send_text(part,
+        is_last)``: a part of one (Jakarta's ``sendText(String, boolean)``),
+        the message ends with the part sent with ``is_last=True``. A whole
+        message while one in parts is open raises IllegalStateError."""
         _check_text(text)
         session = self._session
-        if is_last and session._sending is _Sending.IDLE:
+        if is_last is None or (is_last and session._sending is _Sending.IDLE):
             session._send_message(True, text)
         else:
-            session._send_part(True, text, is_last, _Sending.TEXT_PARTS)
+            session._send_part(True, text, bool(is_last), _Sending.TEXT_PARTS)
 
-    def send_binary(self, data: bytes, is_last: bool = True) -> None:
-        """Send a binary message (any bytes-like object), or a part of one."""
+    def send_binary(self, data: bytes, is_last: bool | None = None) -> None:
+        """A whole binary message (any bytes-like object), or with
+        *is_last* a part of one (see :meth:`send_text`)."""
         session = self._session
-        if is_last and session._sending is _Sending.IDLE:
+        if is_last is None or (is_last and session._sending is _Sending.IDLE):
             session._send_message(False, bytes(data))
         else:
-            session._send_part(False, bytes(data), is_last, _Sending.BINARY_PARTS)
+            session._send_part(False, bytes(data), bool(is_last), _Sending.BINARY_PARTS)
 
     def get_send_writer(self) -> SendWriter:
         """A writer for one text message, sent in frames of the session's

@@ -89,11 +89,10 @@ class Raw:
                     length, offset = struct.unpack("!H", self.buffer[2:4])[0], 4
                 elif length == 127 and len(self.buffer) >= 10:
                     length, offset = struct.unpack("!Q", self.buffer[2:10])[0], 10
-                if length < 126 or offset > 2:
-                    if len(self.buffer) >= offset + length:
-                        payload = self.buffer[offset : offset + length]
-                        self.buffer = self.buffer[offset + length :]
-                        return first & 0x0F, bool(first & 0x80), payload
+                if (length < 126 or offset > 2) and len(self.buffer) >= offset + length:
+                    payload = self.buffer[offset : offset + length]
+                    self.buffer = self.buffer[offset + length :]
+                    return first & 0x0F, bool(first & 0x80), payload
             if not self.read_some():
                 raise EOFError("the server closed the connection")
 

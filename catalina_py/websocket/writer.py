@@ -213,6 +213,8 @@ class FrameWriter:
         if timeout is None:
             self._lock.acquire()
             return None
+        if self._lock.acquire(blocking=False):
+            return timeout  # the usual case: nobody else is sending
         deadline = _monotonic() + timeout
         if not self._lock.acquire(timeout=max(0.0, timeout)):
             reason = f"send not started within {timeout:g} s: another send is blocked (the peer reads nothing)"

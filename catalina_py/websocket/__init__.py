@@ -3,6 +3,8 @@
 upgrade hand-off from the HTTP connector, and the Jakarta-WebSocket-style
 endpoint API (``@server_endpoint``, ``@on_message``, ``Session``)."""
 
+from .application_config import ServerApplicationConfig
+from .coders import DecodeError, Decoder, EncodeError, Encoder
 from .core.frames import CloseCode
 from .endpoint import (
     CloseReason,
@@ -17,6 +19,8 @@ from .endpoint import (
     server_endpoint,
 )
 from .extension import Extension
+from .handlers import MessageHandler, PongMessage, SendHandler, SendResult
+from .handshake_request import HandshakeRequest, HandshakeResponse
 from .server import SERVER_CONTAINER_ATTRIBUTE, ServerContainer
 from .session import (
     AsyncRemote,
@@ -36,12 +40,23 @@ __all__ = [
     "BasicRemote",
     "CloseCode",
     "CloseReason",
+    "DecodeError",
+    "Decoder",
     "DeploymentError",
+    "EncodeError",
+    "Encoder",
     "Endpoint",
     "Extension",
+    "HandshakeRequest",
+    "HandshakeResponse",
+    "MessageHandler",
+    "PongMessage",
     "SERVER_CONTAINER_ATTRIBUTE",
     "SendFuture",
+    "SendHandler",
+    "SendResult",
     "SendTimeoutError",
+    "ServerApplicationConfig",
     "ServerContainer",
     "ServerEndpointConfig",
     "ServerEndpointConfigurator",

@@ -23,12 +23,13 @@ from typing import Any, BinaryIO, Protocol, TextIO, cast
 import gevent
 import gevent.event
 
+from ..config.websocket_params import BLOCKING_SEND_TIMEOUT_PROPERTY, blocking_send_timeout
 from ..servlet.exceptions import IllegalStateError
 from .coders import Coder, EncodeError, Encoder
 from .core.frames import Opcode
 from .core.protocol import WsProtocol, WsState
 from .endpoint import CloseReason, PojoHandler, ServerEndpointConfig
-from .extension import Extension, extensions_from_header
+from .extension import Extension
 from .handlers import SendResult
 from .handshake_request import HandshakeRequest
 from .send_streams import SendStream, SendWriter
@@ -58,10 +59,8 @@ log = logging.getLogger("catalina_py.websocket")
 #: a slow consumer (catalina_py's bound; Tomcat queues without one).
 DEFAULT_MAX_QUEUED_BYTES = 1 << 20
 
-#: The user property (Tomcat's name and unit: milliseconds, an int) that
-#: bounds a blocking send; negative: no bound.
-BLOCKING_SEND_TIMEOUT_PROPERTY = "org.apache.tomcat.websocket.BLOCKING_SEND_TIMEOUT"
-#: Seconds a blocking send may take when the property is not set (Tomcat's 20 000 ms).
+#: Seconds a blocking send may take when the user property
+#: ``BLOCKING_SEND_TIMEOUT_PROPERTY`` is not set (Tomcat's 20 000 ms).
 DEFAULT_BLOCKING_SEND_TIMEOUT = 20.0
 
 #: The WebSocket protocol version of every session (RFC 6455).
@@ -126,9 +125,6 @@ class SessionLink(Protocol):
 
     def flush_batch(self, timeout: float | None = None) -> None:
         """Write the frames batching holds."""
-
-    def negotiated_extensions(self) -> str:
-        """The ``Sec-WebSocket-Extensions`` value the handshake answered."""
 
     def abort(self, reason: str) -> None:
         """End the connection now (the session closes with 1006)."""
@@ -446,7 +442,9 @@ class WsSession:
         self._subprotocol = subprotocol
         self._registry = registry
         # Any: user properties hold whatever the webapp puts there.
-        self._user_properties: dict[str, Any] = dict(config.user_properties)
+        # The handshake's copy when it made one (the configurator may have added to it).
+        own = getattr(handshake, "user_properties", None)
+        self._user_properties: dict[str, Any] = own if own is not None else dict(config.user_properties)
         self._max_idle_timeout = float(max_idle_timeout or 0.0)
         #: The handlers of whole text and binary messages (None: that kind
         #: closes the session with 1003). Read by the connection on every
@@ -522,7 +520,7 @@ class WsSession:
     def get_negotiated_extensions(self) -> list[Extension]:
         """The extensions agreed in the handshake, with their agreed
         parameters (``permessage-deflate`` when the client offered it)."""
-        return extensions_from_header(self._link.negotiated_extensions())
+        return self._handshake.get_negotiated_extensions()
 
     # Any: the ServerContainer (typed as the registry it is to the session).
     def get_container(self) -> Any:
@@ -638,10 +636,7 @@ class WsSession:
         as Tomcat; 20 s when unset; None when negative: no bound). A send
         not written in time raises SendTimeoutError and closes the
         connection (the session closes with 1006), as Tomcat does."""
-        value = self._user_properties.get(BLOCKING_SEND_TIMEOUT_PROPERTY)
-        if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
-            return DEFAULT_BLOCKING_SEND_TIMEOUT
-        return None if value < 0 else value / 1000.0
+        return blocking_send_timeout(self._user_properties)
 
     def _check_open(self) -> None:
         if self._link.state is not WsState.OPEN:
@@ -711,9 +706,7 @@ class WsSession:
         if encoders is None:
             encoders = self._encoders = []
             config = self._config
-            getter = getattr(config, "get_encoders", None)
-            classes = list(getter()) if callable(getter) else list(getattr(config, "encoders", ()) or ())
-            for cls in classes:
+            for cls in config.get_encoders():
                 made: Coder = cls()
                 made.init(config)
                 encoders.append(made)

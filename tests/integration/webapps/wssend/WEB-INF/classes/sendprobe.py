@@ -42,16 +42,10 @@ class RowsEncoder(Encoder.BinaryStream):
             stream.write(i.to_bytes(4, "big"))
 
 
-ENCODERS = [PointEncoder, RowsEncoder]
-
-
-@server_endpoint("/send")
+@server_endpoint("/send", encoders=[PointEncoder, RowsEncoder])
 class SendProbe:
     @on_open
     def opened(self, session, config):
-        # Until the config helper's encoders= lands in @server_endpoint: both spellings.
-        config.encoders = ENCODERS
-        config.get_encoders = lambda: list(ENCODERS)
         session.set_max_text_message_buffer_size(4096)
         session.set_max_binary_message_buffer_size(4096)
 
@@ -117,7 +111,8 @@ class SendProbe:
                 "principal": session.get_user_principal(),
                 "secure": session.is_secure(),
                 "version": session.get_protocol_version(),
-                "extensions": [[e.get_name(), e.get_parameters()] for e in session.get_negotiated_extensions()],
+                "extensions": [[e.get_name(), [[p.get_name(), p.get_value()] for p in e.get_parameters()]]
+                               for e in session.get_negotiated_extensions()],
                 "query": session.get_query_string(),
                 "params": session.get_request_parameter_map(),
                 "container": type(session.get_container()).__name__,

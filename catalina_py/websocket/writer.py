@@ -260,7 +260,11 @@ class FrameWriter:
         finally:
             self._lock.release()
         if last and self.stats is not None:
-            self.stats.messages_out += 1
+            self.stats.messages_out += 1  # a message counts once, at its last part
+        if self.traced and BUS.active:
+            event = message_event(MessageSent, self.connection_id, payload)
+            event.kind += " part" if not last else " part (last)"
+            BUS.emit(event)
 
     def send_control(self, opcode: Opcode, payload: bytes, timeout: float | None = None) -> None:
         """A ping or an unsolicited pong (after the frames held by

@@ -487,3 +487,31 @@ def test_getters_without_a_user_tls_or_extensions() -> None:
     assert session.get_negotiated_extensions() == []
     assert session.get_query_string() is None and session.get_request_parameter_map() == {}
     finish(client, greenlet)
+
+
+def test_parts_are_in_the_event_stream_and_counted_once() -> None:
+    from catalina_py.events import BUS, MessageSent
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.events: list[Any] = []
+
+        def on_event(self, event: Any) -> None:
+            self.events.append(event)
+
+    recorder = Recorder()
+    BUS.subscribe(recorder)
+    try:
+        session, client, greenlet, _, _ = start()
+        before = session.get_endpoint_config().stats.messages_out
+        remote = session.get_basic_remote()
+        remote.send_text("ab", False)
+        remote.send_text("c", True)
+        remote.send_binary(b"whole")
+        frames(client, 3)
+        sent = [(e.kind, e.length) for e in recorder.events if isinstance(e, MessageSent)]
+        assert sent == [("text part", 2), ("text part (last)", 1), ("binary", 5)]
+        assert session.get_endpoint_config().stats.messages_out - before == 2
+        finish(client, greenlet)
+    finally:
+        BUS.unsubscribe(recorder)

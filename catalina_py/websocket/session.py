@@ -23,7 +23,11 @@ from typing import Any, BinaryIO, Protocol, TextIO, cast
 import gevent
 import gevent.event
 
-from ..config.websocket_params import BLOCKING_SEND_TIMEOUT_PROPERTY, blocking_send_timeout
+from ..config.websocket_params import (
+    BLOCKING_SEND_TIMEOUT_PROPERTY,
+    DEFAULT_BLOCKING_SEND_TIMEOUT_MS,
+    blocking_send_timeout,
+)
 from ..servlet.exceptions import IllegalStateError
 from .coders import Coder, EncodeError, Encoder
 from .core.frames import Opcode
@@ -61,7 +65,7 @@ DEFAULT_MAX_QUEUED_BYTES = 1 << 20
 
 #: Seconds a blocking send may take when the user property
 #: ``BLOCKING_SEND_TIMEOUT_PROPERTY`` is not set (Tomcat's 20 000 ms).
-DEFAULT_BLOCKING_SEND_TIMEOUT = 20.0
+DEFAULT_BLOCKING_SEND_TIMEOUT = DEFAULT_BLOCKING_SEND_TIMEOUT_MS / 1000.0
 
 #: The WebSocket protocol version of every session (RFC 6455).
 PROTOCOL_VERSION = "13"
@@ -264,7 +268,8 @@ class BasicRemote(_Remote):
         is_last)``: a part of one (Jakarta's ``sendText(String, boolean)``),
         the message ends with the part sent with ``is_last=True``. A whole
         message while one in parts is open raises IllegalStateError."""
-        _check_text(text)
+        if type(text) is not str:
+            _check_text(text)
         session = self._session
         if is_last is None or (is_last and session._sending is _Sending.IDLE):
             session._send_message(True, text)
@@ -643,11 +648,19 @@ class WsSession:
             raise SessionClosedError(f"session {self._id} is closed")
 
     def _send_message(self, text: bool, payload: str | bytes) -> None:
-        if self._link.state is not WsState.OPEN:
+        link = self._link
+        if link.state is not WsState.OPEN:
             raise SessionClosedError(f"session {self._id} is closed")
         if self._sending is not _Sending.IDLE:
             raise IllegalStateError(f"a whole message cannot be sent while {self._sending.value} is open")
-        self._link.send_message(text, payload, self.get_blocking_send_timeout())
+        # The hot path: one dict lookup when the property is not set.
+        properties = self._user_properties
+        timeout = (
+            blocking_send_timeout(properties)
+            if BLOCKING_SEND_TIMEOUT_PROPERTY in properties
+            else DEFAULT_BLOCKING_SEND_TIMEOUT
+        )
+        link.send_message(text, payload, timeout)
 
     def _start_parts(self, mode: _Sending) -> float | None:
         """Begin a message in parts (IllegalStateError while another is

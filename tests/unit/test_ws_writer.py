@@ -146,3 +146,23 @@ def test_batched_frames_go_out_with_the_next_control_frame_in_one_write() -> Non
     assert writer.discard_batch() == 3
     writer.set_batching(False)
     assert len(writes) == 1
+
+
+def test_the_write_timer_kept_between_writes_still_bounds_a_blocked_one() -> None:
+    from catalina_py.websocket.writer import SendTimeoutError
+
+    sock = StuckSocket()
+    sock.blocking = False
+    writer, aborted = writer_on(sock, send_timeout=0.05)
+    writer.send_message(True, "one")
+    writer.send_message(True, "two")  # the same timer, re-armed
+    assert not aborted
+    sock.blocking = True
+    with gevent.Timeout(5):
+        try:
+            writer.send_message(True, "three")
+        except SendTimeoutError:
+            pass
+        else:
+            raise AssertionError("the blocked write did not time out")
+    assert aborted and "not written within 0.05 s" in aborted[0]

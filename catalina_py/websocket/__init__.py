@@ -22,12 +22,22 @@ from .extension import Extension
 from .handlers import MessageHandler, PongMessage, SendHandler, SendResult
 from .handshake_request import HandshakeRequest, HandshakeResponse
 from .server import SERVER_CONTAINER_ATTRIBUTE, ServerContainer
-from .session import SendFuture, SessionClosedError, SlowConsumerError, WsSession
+from .session import (
+    AsyncRemote,
+    BasicRemote,
+    SendFuture,
+    SendTimeoutError,
+    SessionClosedError,
+    SlowConsumerError,
+    WsSession,
+)
 
 #: Jakarta's name for the session class.
 Session = WsSession
 
 __all__ = [
+    "AsyncRemote",
+    "BasicRemote",
     "CloseCode",
     "CloseReason",
     "DecodeError",
@@ -45,6 +55,7 @@ __all__ = [
     "SendFuture",
     "SendHandler",
     "SendResult",
+    "SendTimeoutError",
     "ServerApplicationConfig",
     "ServerContainer",
     "ServerEndpointConfig",

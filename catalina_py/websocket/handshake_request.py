@@ -126,6 +126,8 @@ class HandshakeRequest:
         # Any: the servlet API's Principal (untyped there); None when not logged in.
         principal = getattr(request, "get_user_principal", None)
         self._principal: Any = principal() if callable(principal) else None
+        is_secure = getattr(request, "is_secure", None)
+        self._secure = bool(is_secure()) if callable(is_secure) else False
         self._request: UpgradeRequest | None = request
         #: The user properties of the session this handshake opens (a copy
         #: of the endpoint's, which the configurator's ``modify_handshake``
@@ -164,6 +166,10 @@ class HandshakeRequest:
     def get_user_principal(self) -> Any:
         """The authenticated user of the handshake request, or None."""
         return self._principal
+
+    def is_secure(self) -> bool:
+        """True when the handshake came over a secure connection (https/wss)."""
+        return self._secure
 
     def is_user_in_role(self, role: str) -> bool:
         """Whether the authenticated user has *role* (False once upgraded

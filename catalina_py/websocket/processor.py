@@ -467,26 +467,50 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
             connection.close()
 
     # -- sending (SessionLink) -----------------------------------------------
-    def send_message(self, text: bool, payload: str | bytes) -> None:
-        """A whole message, through the writer."""
+    def _live_writer(self) -> FrameWriter:
+        writer = self._writer
+        if writer is None:
+            raise SessionClosedError("the session is not open")
+        return writer
+
+    def send_message(self, text: bool, payload: str | bytes, timeout: float | None = None) -> None:
+        """A whole message, through the writer (within *timeout* seconds)."""
         writer = self._writer
         if writer is None:
             raise SessionClosedError("the session is not open")
         try:
-            writer.send_message(text, payload)
+            writer.send_message(text, payload, timeout)
         except WsClosedError:
             raise SessionClosedError("the session is closed") from None
         self._last_active = _monotonic()
 
-    def send_control(self, opcode: Opcode, payload: bytes) -> None:
-        """A ping or pong, through the writer."""
-        writer = self._writer
-        if writer is None:
-            raise SessionClosedError("the session is not open")
+    def send_part(self, text: bool, payload: str | bytes, last: bool, timeout: float | None = None) -> None:
+        """One part of a message (FIN on the *last*), through the writer."""
         try:
-            writer.send_control(opcode, payload)
+            self._live_writer().send_part(text, payload, last, timeout)
         except WsClosedError:
             raise SessionClosedError("the session is closed") from None
+        self._last_active = _monotonic()
+
+    def send_control(self, opcode: Opcode, payload: bytes, timeout: float | None = None) -> None:
+        """A ping or pong, through the writer."""
+        try:
+            self._live_writer().send_control(opcode, payload, timeout)
+        except WsClosedError:
+            raise SessionClosedError("the session is closed") from None
+
+    def set_batching(self, allowed: bool, timeout: float | None = None) -> None:
+        """Batching on or off (off writes what is held)."""
+        self._live_writer().set_batching(allowed, timeout)
+
+    def batching_allowed(self) -> bool:
+        """Whether the writer holds data frames for a batch."""
+        writer = self._writer
+        return writer is not None and writer.batching
+
+    def flush_batch(self, timeout: float | None = None) -> None:
+        """Write what batching holds."""
+        self._live_writer().flush_batch(timeout)
 
     # -- the keepalive (a client of the shared scheduler) -------------------
     def _wake(self) -> None:

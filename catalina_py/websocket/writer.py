@@ -13,8 +13,9 @@ greenlet) never writes.
 from __future__ import annotations
 
 import select
+import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 import gevent
 import gevent.lock
@@ -25,12 +26,24 @@ from .core.frames import Frame, Opcode, peek_frames
 from .core.protocol import WsClosedError, WsProtocol
 from .endpoint import EndpointStats
 
-__all__ = ["FrameWriter", "SendSocket", "WriteFailed", "describe_frame", "emit_frame_received"]
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "FrameWriter",
+    "SendSocket",
+    "SendTimeoutError",
+    "WriteFailed",
+    "describe_frame",
+    "emit_frame_received",
+]
 
 #: Payload bytes an event carries at most.
 _EVENT_PAYLOAD = 256
+#: Bytes of frames held while batching is allowed before they are written
+#: (Tomcat's output buffer, ``org.apache.tomcat.websocket.DEFAULT_BUFFER_SIZE``).
+DEFAULT_BATCH_SIZE = 8192
 #: The system's poll (gevent's monkey-patching takes ``select.poll`` away).
 _poll = get_original("select", "poll")
+_monotonic = time.monotonic
 
 
 class SendSocket(Protocol):
@@ -43,6 +56,12 @@ class SendSocket(Protocol):
 class WriteFailed(OSError):
     """The socket refused a write (or it was blocked past the send
     timeout); the connection is being aborted."""
+
+
+class SendTimeoutError(WriteFailed, TimeoutError):
+    """A send was not written within its timeout (Tomcat's
+    ``SocketTimeoutException``): the peer reads nothing, the connection is
+    being aborted (the session closes with 1006)."""
 
 
 def describe_frame(opcode: int, fin: bool, length: int, payload: bytes) -> str:
@@ -125,7 +144,20 @@ class ByteTotals(Protocol):
 
 class FrameWriter:
     """Frames and writes under one lock; a failed write calls *on_failure*
-    (which aborts the connection) and raises :class:`WriteFailed`."""
+    (which aborts the connection) and raises :class:`WriteFailed`
+    (:class:`SendTimeoutError` when it was a timeout).
+
+    *timeout* (seconds, None: none) of the sends bounds the whole send: the
+    wait for the lock (another greenlet's send to a peer that reads
+    nothing) and the write; the connector's *send_timeout* bounds every
+    write too, the smaller wins.
+
+    **Batching** (:attr:`batching`, Jakarta's ``setBatchingAllowed``): data
+    frames are held in a buffer and written together, in one ``sendall``,
+    when :attr:`batch_size` bytes are held, on :meth:`flush_batch`, or
+    before any control frame (a ping, a pong, a close: those are never
+    held). Off by default: each message is written at once.
+    """
 
     __slots__ = (
         "_sock",
@@ -133,6 +165,11 @@ class FrameWriter:
         "_send_timeout",
         "_on_failure",
         "_lock",
+        "_batch",
+        "_timer",
+        "_timer_limit",
+        "batching",
+        "batch_size",
         "connection_id",
         "traced",
         "stats",
@@ -155,6 +192,16 @@ class FrameWriter:
         self._send_timeout = send_timeout
         self._on_failure = on_failure
         self._lock = gevent.lock.RLock()
+        #: Frames held while batching (empty when batching is off).
+        self._batch = bytearray()
+        # The loop timer that bounds a write, kept for the next write with
+        # the same bound (made on the first bounded write).
+        self._timer: Any = None
+        self._timer_limit = -1.0
+        #: Whether data frames are held until the batch fills or is flushed.
+        self.batching = False
+        #: Bytes held at most before the batch is written.
+        self.batch_size = DEFAULT_BATCH_SIZE
         #: The connection's number in events, and in trace lines (0: off).
         self.connection_id = connection_id
         #: Whether the frames written are reported to the event stream.
@@ -164,9 +211,27 @@ class FrameWriter:
         #: The connection's byte totals (``bytes_out``), if any.
         self.totals = totals
 
-    def send_message(self, text: bool, payload: str | bytes) -> None:
+    def _acquire(self, timeout: float | None) -> float | None:
+        """Take the lock within *timeout*; the time left of it (None: no
+        bound). A send that cannot start in time aborts the connection (as
+        Tomcat closes the session when its message-part semaphore is not
+        acquired in time)."""
+        if timeout is None:
+            self._lock.acquire()
+            return None
+        if self._lock.acquire(blocking=False):
+            return timeout  # the usual case: nobody else is sending
+        deadline = _monotonic() + timeout
+        if not self._lock.acquire(timeout=max(0.0, timeout)):
+            reason = f"send not started within {timeout:g} s: another send is blocked (the peer reads nothing)"
+            self._on_failure(reason)
+            raise SendTimeoutError(f"WebSocket {reason}")
+        return deadline - _monotonic()
+
+    def send_message(self, text: bool, payload: str | bytes, timeout: float | None = None) -> None:
         """A whole message. Raises WsClosedError once our close is out."""
-        with self._lock:
+        left = self._acquire(timeout)
+        try:
             protocol = self._protocol
             if text:
                 assert isinstance(payload, str)
@@ -174,20 +239,73 @@ class FrameWriter:
             else:
                 assert not isinstance(payload, str)
                 data = protocol.send_binary(payload)
-            self._write(data)
+            self._write(data, left, self.batching)
+        finally:
+            self._lock.release()
         stats = self.stats
         if stats is not None:
             stats.messages_out += 1
         if self.traced and BUS.active:
             BUS.emit(message_event(MessageSent, self.connection_id, payload))
 
-    def send_control(self, opcode: Opcode, payload: bytes) -> None:
-        """A ping or an unsolicited pong. Raises WsClosedError once our
-        close is out."""
-        with self._lock:
+    def send_part(self, text: bool, payload: str | bytes, last: bool, timeout: float | None = None) -> None:
+        """One part of a message sent in parts: a frame with FIN only on
+        the *last* part (the first part's frame carries the opcode, the
+        others are continuations). Raises WsClosedError once our close is
+        out, ValueError for a part of another kind than the open message's."""
+        left = self._acquire(timeout)
+        try:
+            protocol = self._protocol
+            if text:
+                assert isinstance(payload, str)
+                data = protocol.send_text(payload, last)
+            else:
+                assert not isinstance(payload, str)
+                data = protocol.send_binary(payload, last)
+            self._write(data, left, self.batching)
+        finally:
+            self._lock.release()
+        if last and self.stats is not None:
+            self.stats.messages_out += 1  # a message counts once, at its last part
+        if self.traced and BUS.active:
+            event = message_event(MessageSent, self.connection_id, payload)
+            event.kind += " part" if not last else " part (last)"
+            BUS.emit(event)
+
+    def send_control(self, opcode: Opcode, payload: bytes, timeout: float | None = None) -> None:
+        """A ping or an unsolicited pong (after the frames held by
+        batching, in the same write). Raises WsClosedError once our close
+        is out."""
+        left = self._acquire(timeout)
+        try:
             protocol = self._protocol
             data = protocol.send_ping(payload) if opcode == Opcode.PING else protocol.send_pong(payload)
-            self._write(data)
+            self._write(data, left)
+        finally:
+            self._lock.release()
+
+    def flush_batch(self, timeout: float | None = None) -> None:
+        """Write the frames batching holds (nothing when none is held)."""
+        if not self._batch:
+            return
+        left = self._acquire(timeout)
+        try:
+            if self._batch:
+                self._write(b"", left)
+        finally:
+            self._lock.release()
+
+    def set_batching(self, allowed: bool, timeout: float | None = None) -> None:
+        """Allow batching or not; turning it off writes what is held."""
+        self.batching = bool(allowed)
+        if not allowed:
+            self.flush_batch(timeout)
+
+    def discard_batch(self) -> int:
+        """Drop the frames held (the connection ended); how many bytes."""
+        held = len(self._batch)
+        self._batch.clear()
+        return held
 
     def try_send_control(self, opcode: Opcode, payload: bytes) -> bool:
         """:meth:`send_control` only if it cannot block: False, and nothing
@@ -251,9 +369,21 @@ class FrameWriter:
                 except OSError:
                     pass
 
-    def _write(self, data: bytes, timeout: float | None = None) -> None:
+    def _write(self, data: bytes, timeout: float | None = None, hold: bool = False) -> None:
         """The only ``sendall`` of the connection (the lock is held), bounded
-        by the send timeout or by *timeout* when that is shorter."""
+        by the send timeout or by *timeout* when that is shorter. With
+        *hold* (batching) the frames are kept until the batch is full;
+        whatever is held goes out before (with) any other write."""
+        batch = self._batch
+        if batch:
+            batch += data
+            if hold and len(batch) < self.batch_size:
+                return
+            data = bytes(batch)
+            batch.clear()
+        elif hold and len(data) < self.batch_size:
+            batch += data
+            return
         sock = self._sock
         limit = self._send_timeout
         if timeout is not None and (limit is None or timeout < limit):
@@ -262,9 +392,25 @@ class FrameWriter:
             if limit is None:
                 sock.sendall(data)
             else:
-                with gevent.Timeout(limit, TimeoutError("send timed out")):
+                # One loop timer per writer, re-armed for each write, instead
+                # of a gevent.Timeout made and closed per write: about half a
+                # microsecond of every bounded send (the usual case: the
+                # blocking send timeout or the connector's is always set).
+                timer = self._timer
+                if timer is None or self._timer_limit != limit:
+                    if timer is not None:
+                        timer.close()
+                    timer = self._timer = gevent.get_hub().loop.timer(max(limit, 0.0))
+                    self._timer_limit = limit
+                timer.start(gevent.getcurrent().throw, TimeoutError, update=True)
+                try:
                     sock.sendall(data)
+                finally:
+                    timer.stop()
         except (TimeoutError, OSError) as exc:
+            if isinstance(exc, TimeoutError):
+                self._on_failure(f"send failed: not written within {limit:g} s (the peer reads nothing)")
+                raise SendTimeoutError(f"WebSocket send not written within {limit:g} s") from exc
             self._on_failure(f"send failed: {exc}")
             raise WriteFailed(f"WebSocket send failed: {exc}") from exc
         if self.stats is not None:

@@ -107,3 +107,62 @@ def test_try_send_control_writes_a_ping_when_it_can() -> None:
     finally:
         left.close()
         right.close()
+
+
+def test_a_send_waiting_for_the_lock_is_bounded_by_its_timeout() -> None:
+    """As Tomcat's blocking send that cannot get the message-part semaphore
+    in time: SendTimeoutError, and the connection is aborted."""
+    from catalina_py.websocket.writer import SendTimeoutError
+
+    sock = StuckSocket()
+    writer, aborted = writer_on(sock)
+    sender = gevent.spawn(writer.send_message, True, "x" * 100)
+    gevent.sleep(0)  # holds the lock, blocked in sendall
+    with gevent.Timeout(5):
+        try:
+            writer.send_message(True, "second", timeout=0.05)
+        except SendTimeoutError:
+            pass
+        else:
+            raise AssertionError("the send did not time out")
+    assert aborted and "not started within" in aborted[0]
+    sender.join(5)
+
+
+def test_batched_frames_go_out_with_the_next_control_frame_in_one_write() -> None:
+    sock = StuckSocket()
+    sock.blocking = False
+    writes: list[bytes] = []
+    sock.sendall = writes.append  # type: ignore[method-assign]
+    writer, _ = writer_on(sock)
+    writer.set_batching(True)
+    writer.send_message(True, "a")
+    writer.send_part(False, b"b", False)
+    writer.send_part(False, b"c", True)
+    assert writes == []
+    writer.send_control(Opcode.PING, b"")
+    assert writes == [b"\x81\x01a\x02\x01b\x80\x01c\x89\x00"]
+    writer.send_message(True, "d")
+    assert writer.discard_batch() == 3
+    writer.set_batching(False)
+    assert len(writes) == 1
+
+
+def test_the_write_timer_kept_between_writes_still_bounds_a_blocked_one() -> None:
+    from catalina_py.websocket.writer import SendTimeoutError
+
+    sock = StuckSocket()
+    sock.blocking = False
+    writer, aborted = writer_on(sock, send_timeout=0.05)
+    writer.send_message(True, "one")
+    writer.send_message(True, "two")  # the same timer, re-armed
+    assert not aborted
+    sock.blocking = True
+    with gevent.Timeout(5):
+        try:
+            writer.send_message(True, "three")
+        except SendTimeoutError:
+            pass
+        else:
+            raise AssertionError("the blocked write did not time out")
+    assert aborted and "not written within 0.05 s" in aborted[0]

@@ -51,6 +51,7 @@ from catalina_py.config.web_xml_specs import (
     is_suspicious_pattern,
     url_pattern_error,
 )
+from catalina_py.config.websocket_params import IGNORED_PARAMS, check_context_param
 from catalina_py.config.xml import Element, SourceLines, XmlReader, read_xml
 from catalina_py.errors import ConfigError
 from catalina_py.http.grammar import is_token
@@ -203,6 +204,11 @@ class _Parser(XmlReader):
         name, value = self.param(element, "context-param")
         if name in self.web.context_params:
             self.warn(element, f"context-param '{name}' is declared twice; " "the last value is used")
+        expected = check_context_param(name, value)
+        if expected is not None:
+            raise self.error(element, f"context-param '{name}' has the value {value!r}", expected)
+        if name in IGNORED_PARAMS:
+            self.warn(element, f"context-param '{name}' is not used (Tomcat 10.1 ignores it too)")
         self.web.context_params[name] = value
 
     def servlet(self, element: Element) -> None:

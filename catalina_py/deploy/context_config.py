@@ -56,7 +56,7 @@ from ..servlet.annotation import (
     get_web_servlet,
 )
 from ..servlet.listeners import LISTENER_INTERFACES
-from ..websocket.endpoint import get_server_endpoint
+from ..websocket.application_config import scanned_kind
 from ..websocket.server import install_server_container
 from .loader import WebappLoader
 
@@ -75,7 +75,7 @@ __all__ = [
 ]
 
 #: Source text that marks a module worth importing during the scan.
-_MARKERS = ("web_servlet", "web_filter", "web_listener", "server_endpoint")
+_MARKERS = ("web_servlet", "web_filter", "web_listener", "server_endpoint", "Endpoint", "ServerApplicationConfig")
 
 
 class AnnotatedClass:
@@ -168,7 +168,12 @@ def scan_annotations(loader: WebappLoader) -> list[AnnotatedClass]:
                 or value.__module__ != module.__name__
             ):
                 continue
-            if get_web_servlet(value) or get_web_filter(value) or get_web_listener(value) or get_server_endpoint(value):
+            if (
+                get_web_servlet(value)
+                or get_web_filter(value)
+                or get_web_listener(value)
+                or scanned_kind(value) is not None
+            ):
                 found.append(AnnotatedClass(f"{module_name}.{attr}", value))
     return found
 
@@ -302,20 +307,23 @@ def build_web_xml(doc_base: str, global_web_xml: WebXml, loader: WebappLoader | 
 
 def configure_context(context: StandardContext, loader: WebappLoader) -> list[type]:
     """Complete ``context.web_xml`` with the webapp's annotated classes,
-    imported through *loader*; returns the ``@server_endpoint`` classes
-    found (for the context's WebSocket ServerContainer).
+    imported through *loader*; returns the WebSocket classes found
+    (``@server_endpoint`` classes, ``Endpoint`` and
+    ``ServerApplicationConfig`` subclasses, for the context's
+    ServerContainer).
 
-    Does nothing when the descriptor is metadata-complete or no module
-    declares a decorated class; otherwise re-reads ``WEB-INF/web.xml``,
-    merges the annotations into it and the global defaults the context's
-    descriptor was merged over (:attr:`WebXml.defaults`) under it.
+    The WebSocket classes are looked for even in a metadata-complete
+    webapp (Tomcat's ``WsSci`` is a ServletContainerInitializer, whose
+    scan metadata-complete does not turn off); the servlet annotations
+    are not. Otherwise, when a module declares a decorated class,
+    re-reads ``WEB-INF/web.xml``, merges the annotations into it and the
+    global defaults the context's descriptor was merged over
+    (:attr:`WebXml.defaults`) under it.
     """
     web = context.web_xml
-    if web.metadata_complete:
-        return []
     classes = scan_annotations(loader)
-    endpoints = [found.cls for found in classes if get_server_endpoint(found.cls) is not None]
-    if not classes:
+    endpoints = [found.cls for found in classes if scanned_kind(found.cls) is not None]
+    if web.metadata_complete or not classes:
         return endpoints
     app = _app_web_xml(context.doc_base)
     apply_annotations(app, classes)
@@ -442,7 +450,8 @@ class WebappConfigurator:
     WebSocket ServerContainer with the scanned endpoints."""
 
     def __init__(self) -> None:
-        #: The @server_endpoint classes the last scan found.
+        #: The WebSocket classes the last scan found (@server_endpoint
+        #: classes, Endpoint and ServerApplicationConfig subclasses).
         self.endpoint_classes: list[type] = []
 
     def configure_start(self, context: StandardContext) -> None:

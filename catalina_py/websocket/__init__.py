@@ -3,6 +3,8 @@
 upgrade hand-off from the HTTP connector, and the Jakarta-WebSocket-style
 endpoint API (``@server_endpoint``, ``@on_message``, ``Session``)."""
 
+from .application_config import ServerApplicationConfig
+from .coders import DecodeError, Decoder, EncodeError, Encoder
 from .core.frames import CloseCode
 from .endpoint import (
     CloseReason,
@@ -16,6 +18,9 @@ from .endpoint import (
     on_open,
     server_endpoint,
 )
+from .extension import Extension
+from .handlers import MessageHandler, PongMessage, SendHandler, SendResult
+from .handshake_request import HandshakeRequest, HandshakeResponse
 from .server import SERVER_CONTAINER_ATTRIBUTE, ServerContainer
 from .session import SendFuture, SessionClosedError, SlowConsumerError, WsSession
 
@@ -25,10 +30,22 @@ Session = WsSession
 __all__ = [
     "CloseCode",
     "CloseReason",
+    "DecodeError",
+    "Decoder",
     "DeploymentError",
+    "EncodeError",
+    "Encoder",
     "Endpoint",
+    "Extension",
+    "HandshakeRequest",
+    "HandshakeResponse",
+    "MessageHandler",
+    "PongMessage",
     "SERVER_CONTAINER_ATTRIBUTE",
     "SendFuture",
+    "SendHandler",
+    "SendResult",
+    "ServerApplicationConfig",
     "ServerContainer",
     "ServerEndpointConfig",
     "ServerEndpointConfigurator",

@@ -15,15 +15,20 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from ..config.websocket_params import DEFAULT_BUFFER_SIZE
+from .coders import Decoder, Encoder
 from .core.handshake import negotiate_subprotocol
 from .core.uri_template import UriTemplate
+from .extension import Extension
 from .handshake_request import HandshakeRequest, HandshakeResponse
 
 __all__ = [
+    "DEFAULT_BUFFER_SIZE",
     "CloseReason",
     "DeploymentError",
     "Endpoint",
     "PojoEndpoint",
+    "PerSessionEndpointConfig",
     "PojoHandler",
     "ServerEndpointConfig",
     "SessionApi",
@@ -36,8 +41,9 @@ __all__ = [
     "server_endpoint",
 ]
 
-#: Tomcat's default for both message buffers (Constants.DEFAULT_BUFFER_SIZE).
-DEFAULT_BUFFER_SIZE = 8192 * 8
+#: The coder kinds an encoder (decoder) class must subclass.
+ENCODER_KINDS: tuple[type, ...] = (Encoder.Text, Encoder.TextStream, Encoder.Binary, Encoder.BinaryStream)
+DECODER_KINDS: tuple[type, ...] = (Decoder.Text, Decoder.TextStream, Decoder.Binary, Decoder.BinaryStream)
 
 
 log = logging.getLogger("catalina_py.websocket")
@@ -135,14 +141,70 @@ class ServerEndpointConfigurator:
         endpoint supports (the client's order, as Tomcat)."""
         return negotiate_subprotocol(list(requested), supported)
 
+    def get_negotiated_extensions(
+        self, installed: Sequence[Extension], requested: Sequence[Extension]
+    ) -> list[Extension]:
+        """The extensions to use, in the order they apply: by default every
+        offer the client made (parameters and all, the client's order)
+        whose name is among *installed* (the endpoint's extensions and the
+        container's), as Tomcat's ``DefaultServerEndpointConfigurator``.
+        Return fewer to refuse some (``[]``: no compression). The container
+        then keeps, per name, the first offer it can honour and negotiates
+        its parameters (an extension it has no implementation of is
+        dropped)."""
+        names = {extension.get_name() for extension in installed}
+        return [extension for extension in requested if extension.get_name() in names]
+
     # Any: an instance of the webapp's class, an Endpoint or an annotated (POJO) one.
     def get_endpoint_instance(self, endpoint_class: type) -> Any:
         """A new instance of the endpoint class, one per session."""
         return endpoint_class()
 
+    @staticmethod
+    def get_container_default_configurator() -> ServerEndpointConfigurator:
+        """The container's configurator (Jakarta's
+        ``getContainerDefaultConfigurator``): what every method of this
+        class does when a subclass does not override it."""
+        return _DEFAULT_CONFIGURATOR
+
+
+_DEFAULT_CONFIGURATOR = ServerEndpointConfigurator()
+
 
 def _overrides_check_origin(configurator: ServerEndpointConfigurator) -> bool:
     return type(configurator).check_origin is not ServerEndpointConfigurator.check_origin
+
+
+def _coder_classes(coders: Sequence[type] | type, kinds: tuple[type, ...], what: str, endpoint: type) -> list[type]:
+    """The coder classes of a config, checked: each must be a class
+    subclassing one of *kinds* (Tomcat refuses the endpoint likewise)."""
+    if isinstance(coders, type):
+        coders = [coders]
+    checked: list[type] = []
+    for coder in coders:
+        if not isinstance(coder, type) or not issubclass(coder, kinds):
+            name = getattr(coder, "__qualname__", repr(coder))
+            expected = ", ".join(f"{what}.{kind.__name__}" for kind in kinds)
+            article = "an" if what == "Encoder" else "a"
+            raise DeploymentError(
+                f"{endpoint.__qualname__}: {name} is not {article} {what.lower()} class: "
+                f"it must subclass one of {expected}"
+            )
+        checked.append(coder)
+    return checked
+
+
+def _extensions(extensions: Sequence[Extension | str]) -> list[Extension]:
+    if isinstance(extensions, (str, Extension)):
+        extensions = [extensions]
+    found: list[Extension] = []
+    for extension in extensions:
+        if isinstance(extension, str):
+            extension = Extension(extension)
+        if not isinstance(extension, Extension):
+            raise DeploymentError(f"extensions: an Extension or an extension name expected, got {extension!r}")
+        found.append(extension)
+    return found
 
 
 class EndpointStats:
@@ -162,18 +224,25 @@ class EndpointStats:
 
 
 class ServerEndpointConfig:
-    """How one endpoint is deployed: its path, class and limits."""
+    """How one endpoint is deployed: its path, class, subprotocols,
+    extensions, encoders, decoders, configurator and limits. Made by
+    ``@server_endpoint``, by :class:`ServerEndpointConfig.Builder` or
+    directly; raises DeploymentError for a value that cannot work."""
 
     def __init__(
         self,
         endpoint_class: type,
         path: str,
         subprotocols: Sequence[str] = (),
-        configurator: ServerEndpointConfigurator | None = None,
+        configurator: ServerEndpointConfigurator | type[ServerEndpointConfigurator] | None = None,
         allowed_origins: Sequence[str] | None = None,
         max_text_message_size: int | None = None,
         max_binary_message_size: int | None = None,
         max_idle_timeout: float | None = None,
+        *,
+        encoders: Sequence[type] = (),
+        decoders: Sequence[type] = (),
+        extensions: Sequence[Extension | str] = (),
     ) -> None:
         if not isinstance(endpoint_class, type):
             raise DeploymentError(f"endpoint class expected, got {endpoint_class!r}")
@@ -201,6 +270,9 @@ class ServerEndpointConfig:
         self.endpoint_class = endpoint_class
         self.path = path
         self.subprotocols = list(subprotocols)
+        self.encoders = _coder_classes(encoders, ENCODER_KINDS, "Encoder", endpoint_class)
+        self.decoders = _coder_classes(decoders, DECODER_KINDS, "Decoder", endpoint_class)
+        self.extensions = _extensions(extensions)
         self.configurator = configurator or ServerEndpointConfigurator()
         self.allowed_origins = list(allowed_origins) if allowed_origins is not None else None
         self.max_text_message_size = max_text_message_size
@@ -231,6 +303,40 @@ class ServerEndpointConfig:
     def get_user_properties(self) -> dict[str, Any]:
         return self.user_properties
 
+    def get_encoders(self) -> list[type]:
+        """The encoder classes, in the order ``send_object`` tries them."""
+        return list(self.encoders)
+
+    def get_decoders(self) -> list[type]:
+        """The decoder classes, in the order incoming messages try them."""
+        return list(self.decoders)
+
+    def get_extensions(self) -> list[Extension]:
+        """The extensions configured for this endpoint (Jakarta's default:
+        none). The handshake offers the configurator these plus the
+        container's installed ones (:data:`~catalina_py.websocket.extension.INSTALLED_EXTENSIONS`),
+        as Tomcat does."""
+        return list(self.extensions)
+
+    def copy(self) -> ServerEndpointConfig:
+        """A new config with the same settings and a copy of the user
+        properties (one per deployment: webapps share no state)."""
+        config = ServerEndpointConfig(
+            self.endpoint_class,
+            self.path,
+            self.subprotocols,
+            self.configurator,
+            self.allowed_origins,
+            self.max_text_message_size,
+            self.max_binary_message_size,
+            self.max_idle_timeout,
+            encoders=self.encoders,
+            decoders=self.decoders,
+            extensions=self.extensions,
+        )
+        config.user_properties.update(self.user_properties)
+        return config
+
     @property
     def checks_origin(self) -> bool:
         """True when the configurator overrides ``check_origin``."""
@@ -246,6 +352,99 @@ class ServerEndpointConfig:
 
     def __repr__(self) -> str:
         return f"ServerEndpointConfig({self.endpoint_class.__name__}, {self.path!r})"
+
+    class Builder:
+        """Builds a ServerEndpointConfig step by step (Jakarta's
+        ``ServerEndpointConfig.Builder``)::
+
+            config = (
+                ServerEndpointConfig.Builder.create(EchoEndpoint, "/echo")
+                .subprotocols(["chat"])
+                .encoders([JsonEncoder])
+                .decoders([JsonDecoder])
+                .build()
+            )
+
+        Each setter replaces what an earlier call set and returns the
+        builder; :meth:`build` checks everything (DeploymentError)."""
+
+        def __init__(self, endpoint_class: type, path: str) -> None:
+            self._endpoint_class = endpoint_class
+            self._path = path
+            # Any: the keyword arguments of ServerEndpointConfig, as given.
+            self._settings: dict[str, Any] = {}
+
+        @classmethod
+        def create(cls, endpoint_class: type, path: str) -> ServerEndpointConfig.Builder:
+            """A builder for *endpoint_class* (an Endpoint subclass or an
+            annotated class) at *path* within the context."""
+            return cls(endpoint_class, path)
+
+        def subprotocols(self, subprotocols: Sequence[str]) -> ServerEndpointConfig.Builder:
+            """The subprotocols the endpoint supports, preferred first."""
+            self._settings["subprotocols"] = list(subprotocols)
+            return self
+
+        def extensions(self, extensions: Sequence[Extension | str]) -> ServerEndpointConfig.Builder:
+            """Extensions added to the container's installed ones for the
+            configurator's choice."""
+            self._settings["extensions"] = list(extensions)
+            return self
+
+        def encoders(self, encoders: Sequence[type]) -> ServerEndpointConfig.Builder:
+            """Encoder classes (subclasses of ``Encoder.Text`` etc.)."""
+            self._settings["encoders"] = list(encoders)
+            return self
+
+        def decoders(self, decoders: Sequence[type]) -> ServerEndpointConfig.Builder:
+            """Decoder classes (subclasses of ``Decoder.Text`` etc.)."""
+            self._settings["decoders"] = list(decoders)
+            return self
+
+        def configurator(
+            self, configurator: ServerEndpointConfigurator | type[ServerEndpointConfigurator] | None
+        ) -> ServerEndpointConfig.Builder:
+            """The configurator (an instance or a class); None: the container's."""
+            self._settings["configurator"] = configurator
+            return self
+
+        # catalina_py's own settings, also available on @server_endpoint.
+        def allowed_origins(self, origins: Sequence[str] | None) -> ServerEndpointConfig.Builder:
+            """Origins whose pages may connect ("*": any); None: the
+            context's ``catalina_py.websocket.allowed_origins`` or same origin."""
+            self._settings["allowed_origins"] = origins
+            return self
+
+        def max_text_message_size(self, size: int | None) -> ServerEndpointConfig.Builder:
+            """The text buffer size of the endpoint's sessions (bytes)."""
+            self._settings["max_text_message_size"] = size
+            return self
+
+        def max_binary_message_size(self, size: int | None) -> ServerEndpointConfig.Builder:
+            """The binary buffer size of the endpoint's sessions (bytes)."""
+            self._settings["max_binary_message_size"] = size
+            return self
+
+        def max_idle_timeout(self, seconds: float | None) -> ServerEndpointConfig.Builder:
+            """The idle timeout of the endpoint's sessions (seconds, 0: never)."""
+            self._settings["max_idle_timeout"] = seconds
+            return self
+
+        def build(self) -> ServerEndpointConfig:
+            """The config (DeploymentError for a value that cannot work)."""
+            return ServerEndpointConfig(self._endpoint_class, self._path, **self._settings)
+
+
+class PerSessionEndpointConfig(ServerEndpointConfig):
+    """The config one handshake's configurator sees (Tomcat's
+    ``WsPerSessionServerEndpointConfig``): the endpoint's settings, with a
+    copy of its user properties that becomes the session's."""
+
+    def __init__(self, config: ServerEndpointConfig) -> None:  # a view: no super().__init__
+        self.__dict__.update(config.__dict__)
+        self.user_properties = dict(config.user_properties)
+        #: The deployed config this one was made from.
+        self.deployed = config
 
 
 # -- annotated (POJO) endpoints ---------------------------------------------
@@ -401,16 +600,22 @@ class PojoEndpoint(Endpoint):
 def server_endpoint(
     path: str,
     subprotocols: Sequence[str] = (),
-    configurator: ServerEndpointConfigurator | None = None,
+    configurator: ServerEndpointConfigurator | type[ServerEndpointConfigurator] | None = None,
     allowed_origins: Sequence[str] | None = None,
     max_text_message_size: int | None = None,
     max_binary_message_size: int | None = None,
     max_idle_timeout: float | None = None,
+    *,
+    encoders: Sequence[type] = (),
+    decoders: Sequence[type] = (),
 ) -> Callable[[type], type]:
     """Declare a class as a WebSocket endpoint at *path* (``/chat/{room}``
-    templates allowed). The class is found by the deployment's annotation
-    scan of ``WEB-INF/classes`` (or registered with
-    ``ServerContainer.add_endpoint``)."""
+    templates allowed), Jakarta's ``@ServerEndpoint``: *encoders* and
+    *decoders* are coder classes (see ``coders.py``), *configurator* a
+    ServerEndpointConfigurator class or instance. The class is found by the
+    deployment's annotation scan of ``WEB-INF/classes`` (or registered with
+    ``ServerContainer.add_endpoint``). A bad value raises DeploymentError
+    when the class is defined."""
 
     def decorate(cls: type) -> type:
         if not isinstance(cls, type):
@@ -424,6 +629,8 @@ def server_endpoint(
             max_text_message_size,
             max_binary_message_size,
             max_idle_timeout,
+            encoders=encoders,
+            decoders=decoders,
         )
         setattr(cls, _CONFIG, config)
         return cls

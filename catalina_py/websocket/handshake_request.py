@@ -11,6 +11,7 @@ from typing import Any, Protocol, TypeVar
 from ..container.mapper import MappingData
 from ..servlet.upgrade import HttpUpgradeHandler
 from .core.handshake import HeaderFields
+from .extension import Extension
 
 __all__ = [
     "ContainerUpgradeRequest",
@@ -122,7 +123,17 @@ class HandshakeRequest:
         self._parameters = {k: list(v) for k, v in request.get_parameter_map().items()}
         # Any: the HTTP session is the container's (servlet API) object, untyped there.
         self._http_session: Any = request.get_session(False)
+        # Any: the servlet API's Principal (untyped there); None when not logged in.
+        principal = getattr(request, "get_user_principal", None)
+        self._principal: Any = principal() if callable(principal) else None
         self._request: UpgradeRequest | None = request
+        #: The user properties of the session this handshake opens (a copy
+        #: of the endpoint's, which the configurator's ``modify_handshake``
+        #: may change); None: the endpoint's are copied when it opens.
+        # Any: user property values are whatever the webapp stores.
+        self.user_properties: dict[str, Any] | None = None
+        #: The ``Sec-WebSocket-Extensions`` value of the 101 (None: none agreed).
+        self.negotiated_extensions_header: str | None = None
 
     def get_headers(self) -> dict[str, list[str]]:
         """Header values by lower-case name."""
@@ -148,6 +159,24 @@ class HandshakeRequest:
     def get_http_session(self) -> Any:
         """The HTTP session of the handshake request, or None."""
         return self._http_session
+
+    # Any: the servlet API's Principal.
+    def get_user_principal(self) -> Any:
+        """The authenticated user of the handshake request, or None."""
+        return self._principal
+
+    def is_user_in_role(self, role: str) -> bool:
+        """Whether the authenticated user has *role* (False once upgraded
+        or when nobody is logged in)."""
+        request = self._request
+        check = getattr(request, "is_user_in_role", None)
+        return bool(check(role)) if callable(check) and self._principal is not None else False
+
+    def get_negotiated_extensions(self) -> list[Extension]:
+        """The extensions agreed in the handshake, with their parameters
+        as answered (what the session's ``get_negotiated_extensions`` returns)."""
+        header = self.negotiated_extensions_header
+        return Extension.parse([header]) if header else []
 
     def get_servlet_request(self) -> UpgradeRequest | None:
         """The servlet request during the handshake; None once the

@@ -36,6 +36,7 @@ from typing import Protocol
 
 import gevent
 
+from ..config.websocket_params import session_close_timeout
 from ..events import BUS, MessageReceived, PongReceived, WebSocketClosed, WebSocketOpened
 from ..servlet.upgrade import HttpUpgradeHandler, WebConnection
 from .core.frames import CloseCode, Frame, Opcode
@@ -414,7 +415,7 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
         # The close timeout bounds the whole close: the queued messages,
         # writing our frame (a send to a peer that reads nothing may hold
         # the writer) and waiting for the reply.
-        close_timeout = self._settings.close_timeout
+        close_timeout = session_close_timeout(session.get_user_properties(), self._settings.close_timeout)
         if timeout is not None and close_timeout > 0:
             close_timeout = min(close_timeout, timeout)
         deadline = self._close_deadline = _monotonic() + (close_timeout or 0.0)

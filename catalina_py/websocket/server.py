@@ -21,11 +21,28 @@ from typing import Any, Protocol
 
 import gevent
 
+from ..config.websocket_params import (
+    BINARY_BUFFER_SIZE_PARAM,
+    BLOCKING_SEND_TIMEOUT_PROPERTY,
+    DEFAULT_BUFFER_SIZE,
+    IGNORED_PARAMS,
+    SESSION_CLOSE_TIMEOUT_PROPERTY,
+    TEXT_BUFFER_SIZE_PARAM,
+    read_context_params,
+)
 from ..events import BUS, HandshakeAccepted, HandshakeCheck, HandshakeRefused
+from .application_config import ScannedEndpoints, filter_scanned
 from .core import handshake as hs
-from .core.permessage_deflate import PerMessageDeflate
+from .core.permessage_deflate import EXTENSION_NAME, PerMessageDeflate
 from .core.uri_template import EndpointMap, UriTemplateError
-from .endpoint import DEFAULT_BUFFER_SIZE, DeploymentError, ServerEndpointConfig, get_server_endpoint
+from .endpoint import (
+    DeploymentError,
+    PerSessionEndpointConfig,
+    ServerEndpointConfig,
+    ServerEndpointConfigurator,
+    get_server_endpoint,
+)
+from .extension import INSTALLED_EXTENSIONS, Extension
 from .handshake_request import (
     ContainerUpgradeRequest,
     HandshakeHttpResponse,
@@ -88,8 +105,25 @@ def _is_default_servlet(cls: str | type) -> bool:
     return isinstance(cls, type) and any(f"{k.__module__}.{k.__qualname__}" == _DEFAULT_SERVLET for k in cls.__mro__)
 
 
+#: The context parameters the container reads (Tomcat 10.1's names).
+CONTEXT_PARAMS = (
+    TEXT_BUFFER_SIZE_PARAM,
+    BINARY_BUFFER_SIZE_PARAM,
+    BLOCKING_SEND_TIMEOUT_PROPERTY,
+    SESSION_CLOSE_TIMEOUT_PROPERTY,
+)
+
+
+def _overrides_negotiated_extensions(configurator: ServerEndpointConfigurator) -> bool:
+    return type(configurator).get_negotiated_extensions is not ServerEndpointConfigurator.get_negotiated_extensions
+
+
 class ServerContainer:
-    """The endpoints of one context, their open sessions, and the handshake."""
+    """The endpoints of one context, their open sessions, and the handshake.
+
+    Made when the context starts, with the container-wide settings of the
+    webapp's context parameters (``org.apache.tomcat.websocket.*``, see
+    docs/websocket.md); raises DeploymentError for a bad value."""
 
     def __init__(self, context: WsContext) -> None:
         self.context = context
@@ -102,16 +136,52 @@ class ServerContainer:
         self.default_max_text_message_size = DEFAULT_BUFFER_SIZE
         self.default_max_binary_message_size = DEFAULT_BUFFER_SIZE
         self.default_max_session_idle_timeout = 0.0
+        #: The send timeout of new sessions' async remotes (seconds; 0 or
+        #: negative: no bound), Jakarta's defaultAsyncSendTimeout.
+        self.default_async_send_timeout = 0.0
+        #: User properties every endpoint of the context starts with (the
+        #: Tomcat timeouts set as context parameters); an endpoint's own win.
+        # Any: user property values are whatever the webapp stores.
+        self.default_user_properties: dict[str, Any] = {}
+        self._read_context_params()
         #: The first path segments of all endpoints, so that a request
         #: elsewhere in the webapp costs one set lookup (None when an
         #: endpoint path starts with a variable).
         self._heads: set[str] | None = set()
 
+    def _read_context_params(self) -> None:
+        """Tomcat's container-wide settings from the context parameters."""
+        get_servlet_context = getattr(self.context, "get_servlet_context", None)
+        if get_servlet_context is None:
+            return  # a context without a servlet API (unit tests' stand-ins)
+        servlet_context = get_servlet_context()
+        values: dict[str, str] = {}
+        for name in (*CONTEXT_PARAMS, *IGNORED_PARAMS):
+            value = servlet_context.get_init_parameter(name)
+            if value is not None:
+                values[name] = value
+        if not values:
+            return
+        try:
+            params = read_context_params(values)
+        except ValueError as exc:
+            raise DeploymentError(f"{self.context.path or '/'}: {exc}") from None
+        if params.text_buffer_size is not None:
+            self.default_max_text_message_size = params.text_buffer_size
+        if params.binary_buffer_size is not None:
+            self.default_max_binary_message_size = params.binary_buffer_size
+        if params.blocking_send_timeout_ms is not None:
+            self.default_user_properties[BLOCKING_SEND_TIMEOUT_PROPERTY] = params.blocking_send_timeout_ms
+        if params.session_close_timeout_ms:
+            self.default_user_properties[SESSION_CLOSE_TIMEOUT_PROPERTY] = params.session_close_timeout_ms
+
     # -- endpoints -------------------------------------------------------------
     def add_endpoint(self, endpoint: type | ServerEndpointConfig) -> ServerEndpointConfig:
         """Deploy an endpoint: a ``@server_endpoint`` class, or a
         ServerEndpointConfig (an ``Endpoint`` subclass or an annotated
-        class at a path of the caller's choice). Raises DeploymentError."""
+        class at a path of the caller's choice). Allowed at any time, also
+        from a ServletContextListener or after sessions opened (as Tomcat
+        10.1, which dropped ``noAddAfterHandshake``). Raises DeploymentError."""
         if isinstance(endpoint, ServerEndpointConfig):
             config = endpoint
         else:
@@ -119,20 +189,12 @@ class ServerContainer:
             if declared is None:
                 raise DeploymentError(
                     f"{endpoint!r} has no @server_endpoint: register an Endpoint subclass with "
-                    "ServerEndpointConfig(endpoint_class, path)"
+                    "ServerEndpointConfig.Builder.create(endpoint_class, path).build()"
                 )
             # A copy per deployment: user properties are not shared between webapps.
-            config = ServerEndpointConfig(
-                declared.endpoint_class,
-                declared.path,
-                declared.subprotocols,
-                declared.configurator,
-                declared.allowed_origins,
-                declared.max_text_message_size,
-                declared.max_binary_message_size,
-                declared.max_idle_timeout,
-            )
-            config.user_properties.update(declared.user_properties)
+            config = declared.copy()
+        for name, value in self.default_user_properties.items():
+            config.user_properties.setdefault(name, value)
         try:
             self._map.add(config.path, config)
         except UriTemplateError as exc:
@@ -204,6 +266,19 @@ class ServerContainer:
     def get_default_max_session_idle_timeout(self) -> float:
         """The idle timeout of endpoints that set none (seconds, 0: never)."""
         return self.default_max_session_idle_timeout
+
+    def set_default_async_send_timeout(self, seconds: float) -> None:
+        """The send timeout new sessions' async remotes start with
+        (seconds; 0 or negative: no bound)."""
+        self.default_async_send_timeout = float(seconds)
+
+    def get_default_async_send_timeout(self) -> float:
+        """The send timeout new sessions' async remotes start with (seconds)."""
+        return self.default_async_send_timeout
+
+    def get_installed_extensions(self) -> list[Extension]:
+        """The extensions the container implements (permessage-deflate)."""
+        return list(INSTALLED_EXTENSIONS)
 
     # -- sessions ----------------------------------------------------------------
     def register(self, session: WsSession) -> None:
@@ -277,7 +352,7 @@ class ServerContainer:
                 subprotocol = config.configurator.get_negotiated_subprotocol(config.subprotocols, offered)
             if report is not None:
                 report("subprotocol", True, f"offered {offered!r}, chosen {subprotocol!r}")
-            deflate, extensions = PerMessageDeflate.negotiate(headers.get_all("Sec-WebSocket-Extensions"))
+            deflate, extensions = self.negotiate_extensions(config, headers.get_all("Sec-WebSocket-Extensions"))
             if report is not None:
                 report(
                     "extensions",
@@ -285,8 +360,14 @@ class ServerContainer:
                     f"offered {headers.get_all('Sec-WebSocket-Extensions')!r}, " f"accepted {extensions!r}",
                 )
             handshake_request = HandshakeRequest(request)
+            handshake_request.negotiated_extensions_header = extensions
             handshake_response = HandshakeResponse()
-            config.configurator.modify_handshake(config, handshake_request, handshake_response)
+            # The configurator sees a config of this session's own (Tomcat's
+            # WsPerSessionServerEndpointConfig): user properties it puts
+            # there are the session's, not every session's.
+            session_config = PerSessionEndpointConfig(config)
+            handshake_request.user_properties = session_config.user_properties
+            config.configurator.modify_handshake(session_config, handshake_request, handshake_response)
         except hs.HandshakeError as exc:
             self._remember_refusal(request.get_remote_addr(), path, exc)
             self._refuse(response, exc, number)
@@ -323,6 +404,27 @@ class ServerContainer:
             for value in values:
                 response.add_header(name, value)
         return True
+
+    def negotiate_extensions(
+        self, config: ServerEndpointConfig, offers: list[str]
+    ) -> tuple[PerMessageDeflate | None, str | None]:
+        """The extension agreed and its response header (Tomcat's
+        ``UpgradeUtil`` phases): the configurator chooses among the offers
+        (``get_negotiated_extensions(installed, requested)``), then the
+        first permessage-deflate offer it kept that can be honoured is
+        accepted with its parameters negotiated; other names have no
+        implementation here and are dropped."""
+        if not offers:
+            return None, None
+        configurator = config.configurator
+        if config.extensions or _overrides_negotiated_extensions(configurator):
+            installed = list(config.extensions)
+            installed += [e for e in INSTALLED_EXTENSIONS if e.get_name() not in {i.get_name() for i in installed}]
+            chosen = configurator.get_negotiated_extensions(installed, Extension.parse(offers))
+            offers = [e.to_header() for e in chosen or () if e.get_name() == EXTENSION_NAME]
+            if not offers:
+                return None, None
+        return PerMessageDeflate.negotiate(offers)
 
     def _servlet_would_answer(self, request: ContainerUpgradeRequest, path: str) -> bool:
         """A plain GET on an endpoint path goes to the servlets when one of
@@ -390,12 +492,19 @@ def _reporter(number: int) -> hs.CheckReport:
     return report
 
 
-def install_server_container(context: WsContext, endpoint_classes: Sequence[type] = ()) -> ServerContainer:
+def install_server_container(context: WsContext, scanned_classes: Sequence[type] = ()) -> ServerContainer:
     """Give a starting context its ServerContainer (as the ServletContext
-    attribute) and deploy the annotated endpoint classes the scan found."""
+    attribute) and deploy what the scan found, as Tomcat's ``WsSci``: with
+    no ServerApplicationConfig among *scanned_classes* every
+    ``@server_endpoint`` class; with some, the configs and annotated
+    classes they return (see :mod:`.application_config`). Raises
+    DeploymentError."""
     container = ServerContainer(context)
     context.ws_container = container
     context.get_servlet_context().set_attribute(SERVER_CONTAINER_ATTRIBUTE, container)
-    for cls in endpoint_classes:
+    configs, annotated = filter_scanned(ScannedEndpoints.of(scanned_classes))
+    for config in configs:
+        container.add_endpoint(config)
+    for cls in annotated:
         container.add_endpoint(cls)
     return container

@@ -223,7 +223,9 @@ class WsSession:
         self._subprotocol = subprotocol
         self._registry = registry
         # Any: user properties hold whatever the webapp puts there.
-        self._user_properties: dict[str, Any] = dict(config.user_properties)
+        # The handshake's copy when it made one (the configurator may have added to it).
+        own = getattr(handshake, "user_properties", None)
+        self._user_properties: dict[str, Any] = own if own is not None else dict(config.user_properties)
         self._max_idle_timeout = float(max_idle_timeout or 0.0)
         #: The message handlers and how each message reaches them (read by
         #: the connection on every message; set through the methods below).

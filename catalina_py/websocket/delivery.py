@@ -188,13 +188,15 @@ class MessageHandlers:
     # Any: the endpoint's ServerEndpointConfig (read for its decoders).
     def __init__(self, config: Any, protocol: WsProtocol) -> None:
         #: Whole text messages (None: a kind taken in parts, or none).
-        self.text: Callable[[str], Any] | None = None
+        # Any: str for text, bytes for binary (one type for both keeps the
+        # connection's dispatch free of casts).
+        self.text: Callable[[Any], Any] | None = None
         #: Whole binary messages.
-        self.binary: Callable[[bytes], Any] | None = None
+        self.binary: Callable[[Any], Any] | None = None
         #: Parts of text messages, ``(part, last)``.
-        self.text_part: Callable[[str, bool], Any] | None = None
+        self.text_part: Callable[[Any, bool], Any] | None = None
         #: Parts of binary messages.
-        self.binary_part: Callable[[bytes, bool], Any] | None = None
+        self.binary_part: Callable[[Any, bool], Any] | None = None
         #: Pongs received.
         self.pong: Callable[[PongMessage], Any] | None = None
         self._config = config

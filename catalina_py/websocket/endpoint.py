@@ -20,7 +20,9 @@ from .coders import Decoder, Encoder
 from .core.frames import CloseCode
 from .core.handshake import negotiate_subprotocol
 from .core.uri_template import UriTemplate
+from .delivery import message_kind
 from .extension import Extension
+from .handlers import MessageHandler
 from .handshake_request import HandshakeRequest, HandshakeResponse
 
 __all__ = [
@@ -61,8 +63,19 @@ class SessionApi(Protocol):
     def get_id(self) -> str:
         """The session's id."""
 
-    def set_pojo_handlers(self, text: PojoHandler | None, binary: PojoHandler | None) -> None:
-        """Deliver messages to a POJO's @on_message methods (replies are sent back)."""
+    # Any: a message handler (a MessageHandler or a callable) and its message type.
+    def add_message_handler(self, handler: Any, message_type: Any = None) -> None:
+        """Deliver messages of *message_type* to *handler* (a POJO's
+        @on_message methods are registered this way)."""
+
+    def get_path_parameters(self) -> dict[str, str]:
+        """The values of the endpoint path's ``{variables}``."""
+
+    def set_max_text_message_buffer_size(self, size: int) -> None:
+        """The text buffer size (a whole message's limit, a part's size)."""
+
+    def set_max_binary_message_buffer_size(self, size: int) -> None:
+        """The binary buffer size."""
 
 
 class DeploymentError(ValueError):
@@ -291,7 +304,7 @@ class ServerEndpointConfig:
         #: subclass, else the POJO method table.
         self.pojo: PojoMethods | None = None
         if not issubclass(endpoint_class, Endpoint):
-            self.pojo = PojoMethods.of(endpoint_class)
+            self.pojo = PojoMethods.of(endpoint_class, self.template.names, self.decoders)
 
     # Jakarta getters
     def get_path(self) -> str:
@@ -458,8 +471,19 @@ _ROLE = "_catalina_ws_role"
 _CONFIG = "__catalina_server_endpoint__"
 
 
-def _role(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
+def _role(name: str) -> Any:
+    """The decorator marking a method for *name*; ``@on_message`` also
+    takes ``max_message_size`` (Jakarta's ``maxMessageSize``: the session's
+    buffer size for the kinds the method takes)."""
+
+    # Any: the decorated function, or the decorator when called with options.
+    def decorate(function: Any = None, *, max_message_size: int | None = None) -> Any:
+        if function is None:
+            if name != "on_message":
+                raise TypeError(f"@{name} takes no options")
+            if max_message_size is not None and (not isinstance(max_message_size, int) or max_message_size <= 0):
+                raise DeploymentError(f"max_message_size must be a positive number of bytes, got {max_message_size!r}")
+            return lambda f: _mark(decorate(f), max_message_size)
         if not callable(function):
             raise TypeError(f"@{name} decorates a method")
         setattr(function, _ROLE, name)
@@ -469,69 +493,267 @@ def _role(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return decorate
 
 
-#: ``method(self, session, config)`` (``config`` may be left out).
+def _mark(function: Any, max_message_size: int | None) -> Any:
+    setattr(function, _MAX_SIZE, max_message_size)
+    return function
+
+
+#: ``method(self, session, config)``: each parameter optional, found by
+#: annotation or name (see :class:`PojoMethods`), path parameters by name.
 on_open = _role("on_open")
-#: ``method(self, session, message)``: ``str`` for text, ``bytes`` for binary
-#: (annotate the parameter ``str`` or ``bytes`` to take only that kind; one
-#: method per kind). A return value other than None is sent back.
+#: ``method(self, session, message[, last: bool])``: the message parameter's
+#: annotation chooses what it takes: ``str`` (text), ``bytes`` (binary),
+#: :class:`~catalina_py.websocket.handlers.PongMessage`, ``typing.TextIO`` /
+#: ``typing.BinaryIO`` (a stream, read while the message arrives) or a type a
+#: decoder of the endpoint produces; unannotated, text and binary alike. A
+#: ``last: bool`` parameter takes the message in parts. One method per kind
+#: (text, binary, pong). A return value other than None is sent back.
 on_message = _role("on_message")
 #: ``method(self, session, close_reason)``.
 on_close = _role("on_close")
 #: ``method(self, session, error)``.
 on_error = _role("on_error")
 
+#: Where a POJO method's parameter comes from.
+_SESSION, _CONFIG_ARG, _REASON, _ERROR, _MESSAGE, _LAST, _PATH = (
+    "session",
+    "config",
+    "reason",
+    "error",
+    "message",
+    "last",
+    "path",
+)
+#: The unannotated parameters of a role, by position when their names say
+#: nothing: (with two or more, with one).
+_POSITIONAL: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "on_open": ((_SESSION, _CONFIG_ARG), (_SESSION,)),
+    "on_close": ((_SESSION, _REASON), (_SESSION,)),
+    "on_error": ((_SESSION, _ERROR), (_ERROR,)),
+    "on_message": ((_SESSION, _MESSAGE), (_MESSAGE,)),
+}
+_NAMES = {
+    "session": _SESSION,
+    "config": _CONFIG_ARG,
+    "endpoint_config": _CONFIG_ARG,
+    "reason": _REASON,
+    "close_reason": _REASON,
+    "error": _ERROR,
+    "exc": _ERROR,
+    "exception": _ERROR,
+    "last": _LAST,
+    "is_last": _LAST,
+}
+_SESSION_TYPES = frozenset({"Session", "WsSession", "SessionApi"})
 
-def _positional_count(function: Callable[..., Any]) -> int:
-    """Positional parameters after ``self`` (a large number for *args)."""
+
+def _is_config_type(annotation: Any) -> bool:
+    if isinstance(annotation, type) and issubclass(annotation, ServerEndpointConfig):
+        return True
+    return getattr(annotation, "__name__", annotation) in ("EndpointConfig", "ServerEndpointConfig")
+
+
+def _is_session_type(annotation: Any) -> bool:
+    name = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "")
+    return name in _SESSION_TYPES
+
+
+class PojoMethod:
+    """One decorated method and where each of its parameters comes from
+    (Tomcat's ``PojoMethodMapping`` for one method)."""
+
+    __slots__ = ("name", "role", "sources", "message_type", "partial", "kinds", "max_message_size")
+
+    def __init__(self, name: str, role: str, sources: list[tuple[str, Any]], message_type: Any) -> None:
+        #: The method's attribute name on the class.
+        self.name = name
+        self.role = role
+        #: Per positional parameter: (source, detail); detail is the path
+        #: variable's name and conversion for a path parameter.
+        self.sources = sources
+        #: The message parameter's annotation (on_message; None: none).
+        self.message_type = message_type
+        #: on_message with a ``last: bool`` parameter.
+        self.partial = any(source == _LAST for source, _ in sources)
+        #: The message kinds it takes ("text", "binary", "pong").
+        self.kinds: tuple[str, ...] = ()
+        #: ``@on_message(max_message_size=...)``: the session's buffer size
+        #: for the kind (None: the endpoint's).
+        self.max_message_size: int | None = None
+
+    def arguments(self, session: Any, path: dict[str, str], value: Any = None, last: bool = True) -> list[Any]:
+        """The positional arguments of a call (after ``self``)."""
+        args: list[Any] = []
+        for source, detail in self.sources:
+            if source == _SESSION:
+                args.append(session)
+            elif source == _PATH:
+                name, convert = detail
+                raw = path.get(name)
+                args.append(convert(raw) if raw is not None and convert is not None else raw)
+            elif source == _LAST:
+                args.append(last)
+            else:
+                args.append(value)
+        return args
+
+
+def _parameters(function: Callable[..., Any], where: str) -> list[inspect.Parameter]:
     try:
-        parameters = list(inspect.signature(function).parameters.values())[1:]
-    except (TypeError, ValueError):
-        return 2
-    count = 0
+        signature = inspect.signature(function, eval_str=True)
+    except (NameError, TypeError, SyntaxError):
+        signature = inspect.signature(function)
+    except ValueError as exc:
+        raise DeploymentError(f"{where}: cannot read the signature: {exc}") from None
+    parameters = list(signature.parameters.values())[1:]  # after self
     for parameter in parameters:
-        if parameter.kind is parameter.VAR_POSITIONAL:
-            return 99
-        if parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD):
-            count += 1
-    return count
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD, parameter.KEYWORD_ONLY):
+            raise DeploymentError(
+                f"{where}: parameter {parameter.name} cannot be supplied (only positional parameters are)"
+            )
+    return parameters
 
 
-def _message_kind(function: Callable[..., Any]) -> str:
-    """ "text", "binary" or "both", from the annotation of the message parameter."""
-    try:
-        parameters = list(inspect.signature(function, eval_str=True).parameters.values())
-    except Exception:
-        try:
-            parameters = list(inspect.signature(function).parameters.values())
-        except (TypeError, ValueError):
-            return "both"
-    if len(parameters) < 3:
-        return "both"
-    annotation = parameters[2].annotation
-    if annotation in (str, "str"):
-        return "text"
-    if annotation in (bytes, "bytes", bytearray, memoryview):
-        return "binary"
-    return "both"
+def _map_method(name: str, role: str, function: Callable[..., Any], where: str, path_names: set[str]) -> PojoMethod:
+    """Where each parameter of a decorated method comes from: its
+    annotation, else its name, else its position (the role's usual
+    order); DeploymentError for one that cannot be supplied."""
+    parameters = _parameters(function, where)
+    empty = inspect.Parameter.empty
+    sources: list[tuple[str, Any] | None] = []
+    message_type: Any = None
+    unknown: list[int] = []
+    for index, parameter in enumerate(parameters):
+        annotation = parameter.annotation
+        source: tuple[str, Any] | None = None
+        if parameter.name in path_names and annotation in (empty, str, int, float, "str", "int", "float"):
+            convert = {int: int, float: float, "int": int, "float": float}.get(annotation)
+            source = (_PATH, (parameter.name, convert))
+        elif annotation is not empty:
+            if _is_session_type(annotation):
+                source = (_SESSION, None)
+            elif role == "on_message":
+                source = (_LAST, None) if annotation in (bool, "bool") else (_MESSAGE, None)
+                if source[0] == _MESSAGE:
+                    message_type = annotation
+            elif role == "on_open" and _is_config_type(annotation):
+                source = (_CONFIG_ARG, None)
+            elif role == "on_close" and annotation is CloseReason:
+                source = (_REASON, None)
+            elif role == "on_error" and isinstance(annotation, type) and issubclass(annotation, BaseException):
+                source = (_ERROR, None)
+        if source is None and parameter.name in _NAMES:
+            named = _NAMES[parameter.name]
+            if named in (_SESSION,) or named in _POSITIONAL[role][0] or (named == _LAST and role == "on_message"):
+                source = (named, None)
+        if source is None:
+            unknown.append(index)
+        sources.append(source)
+    taken = {s[0] for s in sources if s is not None and s[0] != _PATH}
+    if unknown:
+        wanted = [s for s in _POSITIONAL[role][0 if len(unknown) >= 2 else 1] if s not in taken]
+        if _LAST in taken and role == "on_message" and _MESSAGE not in taken:
+            wanted = [s for s in (_SESSION, _MESSAGE) if s not in taken][-len(unknown) :]
+        for index in unknown:
+            parameter = parameters[index]
+            if wanted:
+                sources[index] = (wanted.pop(0), None)
+            elif parameter.default is not inspect.Parameter.empty:
+                sources[index] = None  # left to its default
+            else:
+                raise DeploymentError(
+                    f"{where}: parameter {parameter.name} cannot be supplied to an @{role} method "
+                    f"(annotate it, or name it after a path parameter)"
+                )
+    seen: set[str] = set()
+    for source in sources:
+        if source is not None and source[0] != _PATH:
+            if source[0] in seen:
+                raise DeploymentError(f"{where}: two parameters take the {source[0]}")
+            seen.add(source[0])
+    if role == "on_message" and _MESSAGE not in seen:
+        raise DeploymentError(f"{where}: an @on_message method needs a message parameter")
+    if role == "on_error" and _ERROR not in seen:
+        raise DeploymentError(f"{where}: an @on_error method needs an error parameter")
+    # Parameters left to their defaults must come last (positional calls).
+    while sources and sources[-1] is None:
+        sources.pop()
+    if any(source is None for source in sources):
+        raise DeploymentError(f"{where}: a parameter left to its default is followed by others")
+    method = PojoMethod(name, role, [s for s in sources if s is not None], message_type)
+    if role == "on_message":
+        method.kinds = _message_kinds(method, where)
+        size = getattr(function, _MAX_SIZE, None)
+        method.max_message_size = size
+    return method
+
+
+def _message_kinds(method: PojoMethod, where: str) -> tuple[str, ...]:
+    """The kinds an @on_message method takes, checked as Jakarta: parts only
+    of str or bytes."""
+    message_type = method.message_type
+    if message_type is None or message_type in (Any, object) or message_type == (str | bytes):
+        return ("text", "binary")
+    if isinstance(message_type, str):
+        message_type = {"str": str, "bytes": bytes}.get(message_type, message_type)
+        method.message_type = message_type
+    known = message_kind(message_type)
+    name = getattr(message_type, "__name__", repr(message_type))
+    if known is None:
+        if method.partial:
+            raise DeploymentError(f"{where}: a method taking parts (last: bool) takes str or bytes, not {name}")
+        return ("decoded",)
+    kind, how = known
+    if method.partial and (how != "whole" or kind == "pong"):
+        raise DeploymentError(f"{where}: a method taking parts (last: bool) takes str or bytes, not {name}")
+    return (kind,)
+
+
+_MAX_SIZE = "_catalina_ws_max_message_size"
 
 
 class PojoMethods:
     """The decorated methods of a POJO endpoint class (Tomcat's
-    ``PojoMethodMapping``), found once per class."""
+    ``PojoMethodMapping``), found and checked once per class.
 
-    __slots__ = ("open", "open_args", "close", "error", "text", "binary")
+    Each parameter of a decorated method is found by its annotation
+    (``Session``, ``bool`` for ``last``, ``CloseReason``, an exception
+    type, the config, the message's type), else by its name (``session``,
+    ``last``, ``config``, ``reason``, ``error`` and the path's
+    ``{variables}``, given as ``str``, or ``int`` / ``float`` when so
+    annotated), else by its position in the usual order
+    (``session, message``). A signature that cannot be supplied, two
+    methods for one kind or a decoded type without a decoder raise
+    DeploymentError naming the class and method.
+    """
+
+    __slots__ = ("open", "close", "error", "messages", "text", "binary", "pong")
 
     def __init__(self) -> None:
-        self.open: str | None = None
-        self.open_args = 2
-        self.close: str | None = None
-        self.error: str | None = None
+        self.open: PojoMethod | None = None
+        self.close: PojoMethod | None = None
+        self.error: PojoMethod | None = None
+        #: The @on_message methods.
+        self.messages: list[PojoMethod] = []
+        #: Names of the methods taking text, binary messages and pongs.
         self.text: str | None = None
         self.binary: str | None = None
+        self.pong: str | None = None
+
+    @property
+    def open_args(self) -> int:
+        """Positional parameters of the @on_open method (after self)."""
+        return len(self.open.sources) if self.open is not None else 0
 
     @classmethod
-    def of(cls, endpoint_class: type) -> PojoMethods:
+    def of(
+        cls, endpoint_class: type, path_names: Sequence[str] = (), decoders: Sequence[type] | None = None
+    ) -> PojoMethods:
+        """Map *endpoint_class*'s decorated methods; *path_names* are the
+        path's variables, *decoders* the endpoint's decoder classes (None:
+        not known yet, decoded types are then not checked)."""
         methods = cls()
+        names = set(path_names)
         seen: set[str] = set()
         for klass in endpoint_class.__mro__:
             for attr, value in vars(klass).items():
@@ -542,23 +764,87 @@ class PojoMethods:
                 if role is None:
                     continue
                 where = f"{endpoint_class.__qualname__}.{attr}"
+                method = _map_method(attr, role, value, where, names)
                 if role == "on_message":
-                    kind = _message_kind(value)
-                    kinds = ("text", "binary") if kind == "both" else (kind,)
-                    for k in kinds:
-                        if getattr(methods, k) is not None:
-                            raise DeploymentError(
-                                f"{where}: two @on_message methods take {k} messages " f"({getattr(methods, k)} too)"
-                            )
-                        setattr(methods, k, attr)
+                    methods._add_message(method, where, decoders)
                     continue
                 slot = role[3:]  # open, close, error
-                if getattr(methods, slot) is not None:
-                    raise DeploymentError(f"{where}: two @{role} methods ({getattr(methods, slot)} too)")
-                setattr(methods, slot, attr)
-                if role == "on_open":
-                    methods.open_args = min(2, _positional_count(value))
+                other = getattr(methods, slot)
+                if other is not None:
+                    raise DeploymentError(f"{where}: two @{role} methods ({other.name} too)")
+                setattr(methods, slot, method)
         return methods
+
+    def _add_message(self, method: PojoMethod, where: str, decoders: Sequence[type] | None) -> None:
+        kinds = method.kinds
+        if kinds == ("decoded",):
+            name = getattr(method.message_type, "__name__", repr(method.message_type))
+            if decoders is None:
+                self.messages.append(method)
+                return
+            found = [d for d in decoders if _decoder_produces(d, method.message_type)]
+            if not found:
+                raise DeploymentError(
+                    f"{where}: no decoder of the endpoint produces {name} "
+                    f"(list one with object_type = {name} in decoders=[...])"
+                )
+            kinds = method.kinds = (
+                ("text",) if issubclass(found[0], (Decoder.Text, Decoder.TextStream)) else ("binary",)
+            )
+        for kind in kinds:
+            other = getattr(self, kind)
+            if other is not None:
+                raise DeploymentError(f"{where}: two @on_message methods take {kind} messages ({other} too)")
+            setattr(self, kind, method.name)
+        self.messages.append(method)
+
+
+def _decoder_produces(decoder: type, message_type: Any) -> bool:
+    produced = getattr(decoder, "object_type", object)
+    try:
+        return produced is message_type or (isinstance(produced, type) and issubclass(produced, message_type))
+    except TypeError:
+        return False
+
+
+class _PojoWhole:
+    """A whole-message handler calling an @on_message method; a return
+    value is sent back."""
+
+    __slots__ = ("_call", "_method", "_session", "_path")
+
+    def __init__(self, bound: Callable[..., Any], method: PojoMethod, session: Any, path: dict[str, str]) -> None:
+        self._call = bound
+        self._method = method
+        self._session = session
+        self._path = path
+
+    # Any: the message as its kind (str, bytes, PongMessage, a stream or a decoded object).
+    def __call__(self, message: Any) -> None:
+        _send_back(self._session, self._call(*self._method.arguments(self._session, self._path, message)))
+
+
+class _PojoPartial(MessageHandler.Partial):
+    """A partial handler calling an @on_message method with ``last``."""
+
+    __slots__ = ("_call", "_method", "_session", "_path")
+
+    def __init__(self, bound: Callable[..., Any], method: PojoMethod, session: Any, path: dict[str, str]) -> None:
+        self._call = bound
+        self._method = method
+        self._session = session
+        self._path = path
+
+    def on_message(self, part: Any, last: bool) -> None:
+        _send_back(self._session, self._call(*self._method.arguments(self._session, self._path, part, last)))
+
+
+# Any: what the method returned.
+def _send_back(session: Any, reply: Any) -> None:
+    """A return value other than None goes back (as Tomcat: through
+    ``send_object``, so encoders apply)."""
+    if reply is not None and session.is_open():
+        session.get_basic_remote().send_object(reply)
 
 
 class PojoEndpoint(Endpoint):
@@ -568,31 +854,47 @@ class PojoEndpoint(Endpoint):
         self.instance = instance
         self.methods = methods
 
+    def _path(self, session: SessionApi) -> dict[str, str]:
+        return session.get_path_parameters()
+
     def on_open(self, session: SessionApi, config: ServerEndpointConfig) -> None:
         methods = self.methods
         instance = self.instance
-        if methods.text is not None or methods.binary is not None:
-            session.set_pojo_handlers(self._handler(methods.text), self._handler(methods.binary))
-        if methods.open is not None:
-            method = getattr(instance, methods.open)
-            if methods.open_args >= 2:
-                method(session, config)
+        path = self._path(session)
+        for method in methods.messages:
+            bound = getattr(instance, method.name)
+            handler: Any = (
+                _PojoPartial(bound, method, session, path)
+                if method.partial
+                else _PojoWhole(bound, method, session, path)
+            )
+            if method.kinds == ("text", "binary"):
+                message_types: tuple[Any, ...] = (str, bytes)
             else:
-                method(session)
-
-    def _handler(self, name: str | None) -> PojoHandler | None:
-        if name is None:
-            return None
-        method = getattr(self.instance, name)
-        return lambda session, message: method(session, message)
+                message_types = (method.message_type,)
+            for message_type in message_types:
+                session.add_message_handler(handler, message_type)
+            size = method.max_message_size
+            if size is not None:
+                for kind in method.kinds:
+                    if kind == "text":
+                        session.set_max_text_message_buffer_size(size)
+                    elif kind == "binary":
+                        session.set_max_binary_message_buffer_size(size)
+        if methods.open is not None:
+            open_method = methods.open
+            args = open_method.arguments(session, path, config)
+            getattr(instance, open_method.name)(*args)
 
     def on_close(self, session: SessionApi, close_reason: CloseReason) -> None:
-        if self.methods.close is not None:
-            getattr(self.instance, self.methods.close)(session, close_reason)
+        method = self.methods.close
+        if method is not None:
+            getattr(self.instance, method.name)(*method.arguments(session, self._path(session), close_reason))
 
     def on_error(self, session: SessionApi, error: BaseException) -> None:
-        if self.methods.error is not None:
-            getattr(self.instance, self.methods.error)(session, error)
+        method = self.methods.error
+        if method is not None:
+            getattr(self.instance, method.name)(*method.arguments(session, self._path(session), error))
         else:
             # Tomcat logs an error no @OnError method handles.
             log.error(

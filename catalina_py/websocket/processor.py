@@ -39,21 +39,26 @@ import gevent
 from ..config.websocket_params import blocking_send_timeout, session_close_timeout
 from ..events import BUS, MessageReceived, PongReceived, WebSocketClosed, WebSocketOpened
 from ..servlet.upgrade import HttpUpgradeHandler, WebConnection
+from .coders import DecodeError
 from .core.frames import CloseCode, Frame, Opcode
 from .core.permessage_deflate import PerMessageDeflate
 from .core.protocol import (
+    MESSAGE_EVENTS,
     BinaryMessage,
+    BinaryPart,
     CloseReceived,
     ConnectionFailed,
     Event,
     Ping,
     Pong,
     TextMessage,
+    TextPart,
     WsClosedError,
     WsProtocol,
     WsState,
 )
 from .endpoint import CloseReason, Endpoint, EndpointStats, ServerEndpointConfig
+from .handlers import PongMessage
 from .handshake_request import HandshakeRequest
 from .keepalive import KeepaliveScheduler, keepalive_scheduler
 from .session import SessionClosedError, SessionRegistry, WsSession
@@ -273,9 +278,7 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
                     return
                 # More only when this batch stopped after a message (a
                 # partial frame left buffered waits for the next read).
-                if not (
-                    events and isinstance(events[-1], (TextMessage, BinaryMessage)) and protocol.has_buffered_input
-                ):
+                if not (events and isinstance(events[-1], MESSAGE_EVENTS) and protocol.has_buffered_input):
                     break
                 events = protocol.receive_buffered(stop_after_message=True)
             # Nothing of the last read stays alive while recv waits (an idle
@@ -306,16 +309,26 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
                 stats.messages_in += 1
             if self._traced and BUS.active:
                 BUS.emit(message_event(MessageReceived, self._connection_id, event.data))
-            handler = session.text_handler if text else session.binary_handler
+            handlers = session.handlers
+            handler = handlers.text if text else handlers.binary
             if handler is None:
-                what = "text" if text else "binary"
-                self.close_session(CloseCode.UNSUPPORTED_DATA, f"this endpoint takes no {what} messages")
+                self._no_handler(text)
                 return
             try:
                 handler(event.data)
+            except DecodeError as exc:
+                self._call_on_error(exc)  # the session stays open, as Tomcat
             except Exception as exc:
                 self._user_error(exc, "on_message")
+        elif isinstance(event, (TextPart, BinaryPart)):
+            self._deliver_part(session, event)
         elif isinstance(event, Pong):
+            on_pong = session.handlers.pong
+            if on_pong is not None and self.state is WsState.OPEN:
+                try:
+                    on_pong(PongMessage(event.payload))
+                except Exception as exc:
+                    self._user_error(exc, "on_message")
             if self._pong_deadline and event.payload == self._ping_payload:
                 self._pong_deadline = 0.0
                 if self._traced and BUS.active:
@@ -340,6 +353,41 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
                 log.debug("WebSocket session %s: protocol error %s %s", session.get_id(), event.code, event.reason)
                 self._fire_close(CloseReason(event.code, event.reason), "server")
             self._finished = True
+
+    def _deliver_part(self, session: WsSession, event: TextPart | BinaryPart) -> None:
+        """A part of a message received in parts, to the kind's handler of
+        parts (a partial handler, or a stream's feeder, which waits for
+        the stream's reader at the message's end)."""
+        self._last_active = _monotonic()
+        if self.state is not WsState.OPEN:
+            return
+        text = type(event) is TextPart
+        last = event.last
+        if last and self._stats is not None:
+            self._stats.messages_in += 1  # a message counts once, at its end
+        if self._traced and BUS.active:
+            # A part shows as a message of kind "text part" / "binary part".
+            shown = message_event(MessageReceived, self._connection_id, event.data)
+            shown.kind += " part"
+            BUS.emit(shown)
+        handlers = session.handlers
+        handler = handlers.text_part if text else handlers.binary_part
+        if handler is None:
+            # The handler was removed while the message arrived in parts.
+            if (handlers.text if text else handlers.binary) is None:
+                self._no_handler(text)
+            return
+        try:
+            handler(event.data, last)
+        except DecodeError as exc:
+            self._call_on_error(exc)
+        except Exception as exc:
+            self._user_error(exc, "on_message")
+
+    def _no_handler(self, text: bool) -> None:
+        """A message of a kind no handler takes: 1003, as Tomcat."""
+        what = "text" if text else "binary"
+        self.close_session(CloseCode.UNSUPPORTED_DATA, f"this endpoint takes no {what} messages")
 
     def _connection_lost(self, exc: BaseException) -> None:
         """recv failed: our own abort, or a reset (Tomcat: onError, then 1006)."""
@@ -401,6 +449,7 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
             self._move(WsState.CLOSED)
             if self._registry is not None:
                 self._registry.unregister(session)
+            session.handlers.close()  # a stream read mid-message fails; decoders destroyed
         keepalive, self._keepalive = self._keepalive, None
         if keepalive is not None:
             keepalive.unregister(self)

@@ -32,7 +32,8 @@ from ..servlet.exceptions import IllegalStateError
 from .coders import Coder, EncodeError, Encoder
 from .core.frames import Opcode
 from .core.protocol import WsProtocol, WsState
-from .endpoint import CloseReason, PojoHandler, ServerEndpointConfig
+from .delivery import MessageHandlers
+from .endpoint import CloseReason, ServerEndpointConfig
 from .extension import Extension
 from .handlers import SendResult
 from .handshake_request import HandshakeRequest
@@ -53,9 +54,6 @@ __all__ = [
     "DEFAULT_BLOCKING_SEND_TIMEOUT",
     "DEFAULT_MAX_QUEUED_BYTES",
 ]
-
-#: A message handler: called with each whole message (str or bytes).
-MessageHandler = Callable[[Any], Any]
 
 log = logging.getLogger("catalina_py.websocket")
 
@@ -86,8 +84,6 @@ class _Sending(enum.Enum):
     STREAM = "a binary message through get_send_stream()"
 
 
-#: Which handlers ``add_message_handler`` sets, by message type.
-_KINDS: dict[type | None, tuple[str, ...]] = {None: ("text", "binary"), str: ("text",), bytes: ("binary",)}
 
 
 class SessionClosedError(OSError):
@@ -451,11 +447,9 @@ class WsSession:
         own = getattr(handshake, "user_properties", None)
         self._user_properties: dict[str, Any] = own if own is not None else dict(config.user_properties)
         self._max_idle_timeout = float(max_idle_timeout or 0.0)
-        #: The handlers of whole text and binary messages (None: that kind
-        #: closes the session with 1003). Read by the connection on every
-        #: message, so plain attributes; set through the methods below.
-        self.text_handler: MessageHandler | None = None
-        self.binary_handler: MessageHandler | None = None
+        #: The message handlers and how each message reaches them (read by
+        #: the connection on every message; set through the methods below).
+        self.handlers = MessageHandlers(config, link.protocol)
         self._basic = BasicRemote(self)
         self._async = AsyncRemote(self)
         self._queue: collections.deque[tuple[bool, str | bytes, int, SendFuture, float | None]] = collections.deque()
@@ -566,47 +560,30 @@ class WsSession:
         self._link.protocol.max_binary_message_size = int(size)
 
     # -- message handlers ---------------------------------------------------
-    def add_message_handler(self, handler: MessageHandler, message_type: type | None = None) -> None:
-        """Call ``handler(message)`` for each whole message: text (str)
-        when *message_type* is ``str``, binary (bytes) when ``bytes``,
-        both when None. One handler per kind, as Jakarta."""
-        kinds = _KINDS.get(message_type)
-        if kinds is None:
-            raise TypeError("message_type must be str, bytes or None")
-        text, binary = "text" in kinds, "binary" in kinds
-        for kind, wanted, current in (("text", text, self.text_handler), ("binary", binary, self.binary_handler)):
-            if wanted and current is not None:
-                raise IllegalStateError(f"a {kind} message handler is already registered")
-        if text:
-            self.text_handler = handler
-        if binary:
-            self.binary_handler = handler
+    # Any: a MessageHandler or a callable; a message type as annotated.
+    def add_message_handler(self, handler: Any, message_type: Any = None) -> None:
+        """Register a message handler (Jakarta's ``addMessageHandler``).
 
-    def remove_message_handler(self, handler: MessageHandler) -> None:
+        *handler* is a :class:`~catalina_py.websocket.handlers.MessageHandler.Whole`
+        or any callable taking one message, or a
+        :class:`~catalina_py.websocket.handlers.MessageHandler.Partial`
+        (``on_message(part, last)``). *message_type*: ``str`` (text),
+        ``bytes`` (binary), :class:`~catalina_py.websocket.handlers.PongMessage`,
+        ``typing.TextIO`` / ``typing.BinaryIO`` (the message as a stream,
+        read in a greenlet of its own while it arrives), or a type one of
+        the endpoint's decoders produces; None: the annotation of the
+        handler's message parameter, else text and binary alike. One
+        handler per kind (text, binary, pong): a second raises
+        IllegalStateError, as Jakarta."""
+        self.handlers.add(handler, message_type)
+
+    def remove_message_handler(self, handler: Any) -> None:
         """Stop calling *handler* (for whichever kinds it was registered)."""
-        if self.text_handler is handler:
-            self.text_handler = None
-        if self.binary_handler is handler:
-            self.binary_handler = None
+        self.handlers.remove(handler)
 
-    def get_message_handlers(self) -> set[MessageHandler]:
+    def get_message_handlers(self) -> set[Any]:
         """The registered message handlers."""
-        return {h for h in (self.text_handler, self.binary_handler) if h is not None}
-
-    def set_pojo_handlers(self, text: PojoHandler | None, binary: PojoHandler | None) -> None:
-        """For ``PojoEndpoint``: the @on_message methods, as the message
-        handlers; what they return (not None) is sent back."""
-
-        def wrap(method: PojoHandler) -> MessageHandler:
-            def deliver(message: Any) -> None:
-                reply = method(self, message)
-                if reply is not None and self.is_open():
-                    self._basic.send_object(reply)
-
-            return deliver
-
-        self.text_handler = wrap(text) if text is not None else None
-        self.binary_handler = wrap(binary) if binary is not None else None
+        return self.handlers.handlers()
 
     # -- state ----------------------------------------------------------------
     def get_state(self) -> WsState:

@@ -84,11 +84,23 @@ def test_bad_paths_and_limits_are_deployment_errors():
 
 class FakeSession:
     def __init__(self):
-        self.handlers = None
+        self.handlers = {}
         self.sent = []
 
-    def set_pojo_handlers(self, text, binary):
-        self.handlers = (text, binary)
+    def get_id(self):
+        return "1"
+
+    def add_message_handler(self, handler, message_type=None):
+        self.handlers[message_type] = handler
+
+    def get_path_parameters(self):
+        return {"room": "kitchen"}
+
+    def is_open(self):
+        return True
+
+    def get_basic_remote(self):
+        return SimpleNamespace(send_object=self.sent.append)
 
 
 def test_pojo_endpoint_dispatches_to_the_decorated_methods():
@@ -97,9 +109,9 @@ def test_pojo_endpoint_dispatches_to_the_decorated_methods():
     assert isinstance(endpoint, PojoEndpoint)
     session = FakeSession()
     endpoint.on_open(session, config)
-    text, binary = session.handlers
-    assert text(session, "hi") == "HI"
-    assert binary(session, b"ab") == b"ba"
+    session.handlers[str]("hi")
+    session.handlers[bytes](b"ab")
+    assert session.sent == ["HI", b"ba"]  # return values are sent back
     endpoint.on_close(session, CloseReason(1000, "done"))
     error = ValueError("x")
     endpoint.on_error(session, error)

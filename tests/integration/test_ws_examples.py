@@ -9,6 +9,7 @@ own rather than sharing the session-wide one with other tests.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import importlib.util
@@ -19,6 +20,7 @@ import time
 
 import pytest
 import requests
+from websockets.asyncio.client import connect as connect_async
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from websockets.sync.client import connect
 
@@ -157,11 +159,22 @@ def test_echo_async_refuses_a_message_over_its_limit(server):
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
 
 
-def fragments(ws) -> list[str | bytes]:
-    """The frames of the next message as they came (websockets' fragment
-    iterator; the connection's open_timeout bounds nothing here, the
-    caller's message does: it is already on its way)."""
-    return list(ws.recv_streaming())
+async def _echo_fragments(uri: str, origin: str, message: str | bytes) -> tuple[list[str | bytes], str]:
+    """Send *message* and collect its echo frame by frame, then one more
+    round trip. The asyncio client reads while it sends (the sync client
+    holds its lock while writing, and an echo of parts must be read while
+    the message is still going out, or both sides' buffers fill up)."""
+    async with connect_async(
+        uri, origin=origin, proxy=None, max_size=None, max_queue=None, compression=None, open_timeout=WAIT
+    ) as ws:
+        sender = asyncio.ensure_future(ws.send(message))
+        got: list[str | bytes] = []
+        async for fragment in ws.recv_streaming():
+            got.append(fragment)
+        await sender
+        await ws.send("after")
+        after = await asyncio.wait_for(ws.recv(), WAIT)
+    return got, after
 
 
 @pytest.mark.parametrize("kind", ["text", "binary"])
@@ -174,17 +187,14 @@ def test_echo_takes_a_16_mib_message_in_parts(server, kind):
         message: str | bytes = ("héllo ✓ 🌍 " * (size // 16))[: size // 2]
     else:
         message = bytes(range(256)) * (size // 256)
-    with open_ws(server, "echo", max_size=None) as ws:
-        ws.send(message)
-        got = fragments(ws)
-        assert type(got[0]) is type(message)
-        joined = "".join(got) if kind == "text" else b"".join(got)
-        assert len(joined) == len(message) and joined == message
-        assert len(got) > 1
-        assert max(len(p.encode() if isinstance(p, str) else p) for p in got) <= part_size
-        # The session is still open and in step.
-        ws.send("after")
-        assert ws.recv(timeout=WAIT) == "after"
+    got, after = asyncio.run(asyncio.wait_for(_echo_fragments(ws_url(server, "echo"), server.url, message), 120))
+    assert type(got[0]) is type(message)
+    joined = "".join(got) if kind == "text" else b"".join(got)
+    assert len(joined) == len(message) and joined == message
+    assert len(got) > 1
+    assert max(len(p.encode() if isinstance(p, str) else p) for p in got) <= part_size
+    # The session is still open and in step.
+    assert after == "after"
 
 
 def test_upload_hashes_a_large_message_in_parts(server):
@@ -192,7 +202,7 @@ def test_upload_hashes_a_large_message_in_parts(server):
     data = bytes((i * 31 + (i >> 8)) & 0xFF for i in range(1 << 16)) * 80  # 5 MiB
     with open_ws(server, "upload", max_size=None) as ws:
         ws.send("data.bin")
-        ws.send(data)
+        ws.send(data)  # nothing comes back until the last part: no need to read while sending
         summary = recv_json(ws, timeout=WAIT * 4)
         assert summary["name"] == "data.bin"
         assert summary["bytes"] == len(data)

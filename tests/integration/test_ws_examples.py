@@ -9,7 +9,9 @@ own rather than sharing the session-wide one with other tests.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import hashlib
 import importlib.util
 import json
 import re
@@ -18,6 +20,7 @@ import time
 
 import pytest
 import requests
+from websockets.asyncio.client import connect as connect_async
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from websockets.sync.client import connect
 
@@ -89,7 +92,7 @@ def load_example(name: str):
 # -- the pages ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("page", ["echo.html", "chat.html", "drawboard.html"])
+@pytest.mark.parametrize("page", ["echo.html", "chat.html", "drawboard.html", "upload.html", "calculator.html"])
 def test_pages_are_served_and_open_a_websocket(server, page):
     response = requests.get(f"{server.url}/examples/websocket/{page}", timeout=10)
     assert response.status_code == 200
@@ -112,7 +115,7 @@ def test_echo_page_sends_a_blob(server):
 def test_index_pages_link_the_examples(server):
     index = requests.get(f"{server.url}/examples/websocket/", timeout=10)
     assert index.status_code == 200
-    for page in ("echo.html", "chat.html", "drawboard.html"):
+    for page in ("echo.html", "chat.html", "drawboard.html", "upload.html", "calculator.html"):
         assert f'href="{page}"' in index.text
     examples = requests.get(f"{server.url}/examples/", timeout=10).text
     assert 'href="websocket/"' in examples
@@ -146,13 +149,102 @@ def test_echo_round_trips_text_and_binary(server, endpoint):
         assert [ws.recv(timeout=WAIT) for _ in range(20)] == [f"m{i}" for i in range(20)]
 
 
-def test_echo_refuses_a_message_over_its_limit(server):
+def test_echo_async_refuses_a_message_over_its_limit(server):
+    # echoAsync takes whole messages: its buffer size is a message limit.
     limit = load_example("echo").MAX_MESSAGE_SIZE
-    with open_ws(server, "echo") as ws:
+    with open_ws(server, "echoAsync") as ws:
         ws.send(b"\0" * (limit + 1))
         with pytest.raises(ConnectionClosed) as closed:
             ws.recv(timeout=WAIT)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+
+
+async def _echo_fragments(uri: str, origin: str, message: str | bytes) -> tuple[list[str | bytes], str]:
+    """Send *message* and collect its echo frame by frame, then one more
+    round trip. The asyncio client reads while it sends (the sync client
+    holds its lock while writing, and an echo of parts must be read while
+    the message is still going out, or both sides' buffers fill up)."""
+    async with connect_async(
+        uri, origin=origin, proxy=None, max_size=None, max_queue=None, compression=None, open_timeout=WAIT
+    ) as ws:
+        sender = asyncio.ensure_future(ws.send(message))
+        got: list[str | bytes] = []
+        async for fragment in ws.recv_streaming():
+            got.append(fragment)
+        await sender
+        await ws.send("after")
+        after = await asyncio.wait_for(ws.recv(), WAIT)
+    return got, after
+
+
+@pytest.mark.parametrize("kind", ["text", "binary"])
+def test_echo_takes_a_16_mib_message_in_parts(server, kind):
+    # Far over the part size: echoed in parts, each at most PART_SIZE bytes
+    # (the reply's frames are the parts), the whole message unchanged.
+    part_size = load_example("echo").PART_SIZE
+    size = 16 << 20
+    if kind == "text":
+        message: str | bytes = ("héllo ✓ 🌍 " * (size // 16))[: size // 2]
+    else:
+        message = bytes(range(256)) * (size // 256)
+    got, after = asyncio.run(asyncio.wait_for(_echo_fragments(ws_url(server, "echo"), server.url, message), 120))
+    assert type(got[0]) is type(message)
+    joined = "".join(got) if kind == "text" else b"".join(got)
+    assert len(joined) == len(message) and joined == message
+    assert len(got) > 1
+    assert max(len(p.encode() if isinstance(p, str) else p) for p in got) <= part_size
+    # The session is still open and in step.
+    assert after == "after"
+
+
+def test_upload_hashes_a_large_message_in_parts(server):
+    module = load_example("upload")
+    data = bytes((i * 31 + (i >> 8)) & 0xFF for i in range(1 << 16)) * 80  # 5 MiB
+    with open_ws(server, "upload", max_size=None) as ws:
+        ws.send("data.bin")
+        ws.send(data)  # nothing comes back until the last part: no need to read while sending
+        summary = recv_json(ws, timeout=WAIT * 4)
+        assert summary["name"] == "data.bin"
+        assert summary["bytes"] == len(data)
+        assert summary["sha256"] == hashlib.sha256(data).hexdigest()
+        assert summary["parts"] > 1 and summary["largest_part"] <= module.PART_SIZE
+        # A second upload on the same session, without a name.
+        ws.send(b"abc")
+        second = recv_json(ws)
+        assert second["name"] is None and second["bytes"] == 3
+        assert second["sha256"] == hashlib.sha256(b"abc").hexdigest()
+
+
+def test_calculator_decodes_and_encodes_typed_messages(server):
+    with open_ws(server, "calculator") as ws:
+        ws.send(json.dumps({"op": "*", "a": 6, "b": 7}))
+        assert recv_json(ws) == {"kind": "result", "op": "*", "a": 6.0, "b": 7.0, "value": 42.0}
+        ws.send(json.dumps({"op": "/", "a": 1, "b": 0}))
+        assert recv_json(ws) == {"kind": "problem", "message": "division by zero"}
+        # Refused by the decoder: on_error answers, the session stays open.
+        for bad in ('{"op": "%", "a": 1, "b": 2}', '{"op": "+", "a": "1", "b": 2}', "{not json"):
+            ws.send(bad)
+            reply = recv_json(ws)
+            assert reply["kind"] == "problem", reply
+        # will_decode refuses what is not a JSON object at all: no decoder
+        # takes it, which is also reported, and the session stays open.
+        ws.send("[1, 2]")
+        assert recv_json(ws)["kind"] == "problem"
+        ws.send(json.dumps({"op": "-", "a": 1.5, "b": 2}))
+        assert recv_json(ws)["value"] == -0.5
+
+
+def test_calculator_decoder_and_encoder_without_a_connection():
+    module = load_example("calculator")
+    decoder = module.CalculationDecoder()
+    assert decoder.will_decode(' {"op": "+"}') and not decoder.will_decode("[1]")
+    assert decoder.decode('{"op": "+", "a": 1, "b": 2}') == module.Calculation("+", 1.0, 2.0)
+    with pytest.raises(module.DecodeError):
+        decoder.decode('{"op": "+", "a": true, "b": 2}')
+    assert json.loads(module.ReplyEncoder().encode(module.Problem("problem", "x"))) == {
+        "kind": "problem",
+        "message": "x",
+    }
 
 
 def test_echo_rejects_a_foreign_origin(server):

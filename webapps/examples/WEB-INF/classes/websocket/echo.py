@@ -4,11 +4,16 @@ thing to try when checking that WebSocket works through a proxy.
 
 Two variants of the same endpoint:
 
-- ``/websocket/echo`` answers through the *basic* remote, whose sends
-  block the handler until the frame is written;
-- ``/websocket/echoAsync`` answers through the *async* remote, whose
-  sends return a future at once; a callback on the future logs a send
-  that failed.
+- ``/websocket/echo`` takes each message **in parts** (an ``@on_message``
+  method with a ``last: bool`` parameter) and sends every part straight
+  back with a blocking partial send, as Tomcat's own ``EchoAnnotation``
+  does. A message of any size goes through while the server holds one
+  part of it (at most ``PART_SIZE`` bytes) at a time: the Autobahn
+  testsuite's 16 MiB messages included;
+- ``/websocket/echoAsync`` takes whole messages (at most
+  ``MAX_MESSAGE_SIZE`` bytes; a larger one closes the session with 1009)
+  and answers through the *async* remote, whose sends return a future at
+  once; a callback on the future logs a send that failed.
 """
 
 import logging
@@ -16,29 +21,42 @@ import logging
 import gevent
 
 from catalina_py.websocket.endpoint import on_error, on_message, server_endpoint
+from catalina_py.websocket.handlers import PongMessage
 
 log = logging.getLogger(__name__)
 
-#: Largest message either echo endpoint accepts, in bytes (of UTF-8 for
-#: text); a larger one closes the connection with 1009.
+#: The largest part ``/websocket/echo`` is given at once, in bytes (of
+#: UTF-8 for text): the session's buffer size, which for a handler of
+#: parts bounds each part, not the message.
+PART_SIZE = 64 * 1024
+
+#: Largest message ``/websocket/echoAsync`` accepts, in bytes (of UTF-8
+#: for text); a larger one closes the connection with 1009.
 MAX_MESSAGE_SIZE = 64 * 1024
 
 
 @server_endpoint("/websocket/echo",
-                 max_text_message_size=MAX_MESSAGE_SIZE,
-                 max_binary_message_size=MAX_MESSAGE_SIZE)
+                 max_text_message_size=PART_SIZE,
+                 max_binary_message_size=PART_SIZE)
 class EchoEndpoint:
-    """Sends each message back with a blocking send."""
+    """Sends each part of each message back as it arrives."""
 
     @on_message
-    def echo(self, session, message):
-        """Text arrives as ``str`` and goes back as a text message; binary
-        arrives as ``bytes`` and goes back as a binary message."""
-        remote = session.get_basic_remote()
-        if isinstance(message, str):
-            remote.send_text(message)
-        else:
-            remote.send_binary(message)
+    def echo_text(self, session, part: str, last: bool):
+        """A part of a text message (never splitting a character): sent
+        back as a part of the reply, which ends where the message ends."""
+        session.get_basic_remote().send_text(part, last)
+
+    @on_message
+    def echo_binary(self, session, part: bytes, last: bool):
+        """A part of a binary message, sent back the same way."""
+        session.get_basic_remote().send_binary(part, last)
+
+    @on_message
+    def pong(self, session, pong: PongMessage):
+        """A pong (an answer to the container's keepalive ping, or one the
+        client sent unasked): nothing to echo, it only shows how to take them."""
+        log.debug("echo session %s: pong %r", session.get_id(), pong.get_application_data())
 
     @on_error
     def error(self, session, error):

@@ -84,8 +84,6 @@ class _Sending(enum.Enum):
     STREAM = "a binary message through get_send_stream()"
 
 
-
-
 class SessionClosedError(OSError):
     """The session is closed (or closing): nothing more can be sent."""
 

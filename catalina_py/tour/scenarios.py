@@ -38,8 +38,11 @@ __all__ = ["SCENARIOS", "Scenario", "Tour"]
 #: The sample key of RFC 6455 section 1.3, and the answer the RFC gives.
 RFC_KEY = "dGhlIHNhbXBsZSBub25jZQ=="
 RFC_ACCEPT = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
-#: The echo endpoint of the examples webapp (64 KiB per message).
+#: The echo endpoint of the examples webapp (messages of any size, taken
+#: and echoed in parts of at most 64 KiB).
 ECHO = "/examples/websocket/echo"
+#: The examples' echo that takes whole messages (64 KiB at most each).
+ECHO_WHOLE = "/examples/websocket/echoAsync"
 #: Events left out of the printed traces unless a scenario wants them: the
 #: valves (every request passes the same ones) and the raw reads and writes.
 QUIET = ("ValveEntered", "ValveLeft", "BytesReceived", "BytesSent")
@@ -875,13 +878,13 @@ def close(tour: Tour) -> None:
 
 
 def too_big(tour: Tour) -> None:
-    """A text message over the echo endpoint's 64 KiB limit."""
+    """A text message over the whole-message echo endpoint's 64 KiB limit."""
     server = TourInstance()
     try:
         server.start()
         marker = _marker()
         client = WsClient(server.port)
-        client.handshake(f"{ECHO}?{marker}", f"127.0.0.1:{server.port}")
+        client.handshake(f"{ECHO_WHOLE}?{marker}", f"127.0.0.1:{server.port}")
         size = 64 * 1024 + 1
         try:
             data = client.send_frame(Opcode.TEXT, b"x" * size)
@@ -899,7 +902,7 @@ def too_big(tour: Tour) -> None:
                 pass  # after a protocol error the server may close without waiting for our reply (RFC 6455 7.1.7)
         client.close()
         reason = frame.payload[2:].decode(errors="replace") if frame is not None else ""
-        tour.say(f"The endpoint takes 65536 bytes at most; the server's close frame: {code} {reason!r}.")
+        tour.say(f"echoAsync takes whole messages of 65536 bytes at most; the server's close frame: {code} {reason!r}.")
         (events,) = server.closed_connection(marker)
         tour.say("\nThe container's trace:")
         tour.trace(
@@ -966,7 +969,9 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("deflate", "permessage-deflate: wire sizes against message sizes, in and out.", deflate),
         Scenario("close", "The close handshake started by the client (1000) and by the server (1007).", close),
         Scenario(
-            "too-big", "A text message over the echo endpoint's 64 KiB limit: the server closes with 1009.", too_big
+            "too-big",
+            "A text message over echoAsync's 64 KiB limit (it takes whole messages): the server closes with 1009.",
+            too_big,
         ),
     )
 }

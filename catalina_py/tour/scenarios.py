@@ -795,6 +795,79 @@ def deflate(tour: Tour) -> None:
         server.stop()
 
 
+def in_parts(tour: Tour) -> None:
+    """A message larger than the echo's buffer, taken and echoed in parts."""
+    server = TourInstance()
+    try:
+        server.start()
+        marker = _marker()
+        client = WsClient(server.port)
+        client.handshake(f"{ECHO}?{marker}", f"127.0.0.1:{server.port}")
+        text = ("0123456789abcdef" * 8 + "\n") * 1200  # 154,800 characters, ASCII: as many bytes
+        data = text.encode()
+        first, second = data[:100_000], data[100_000:]
+        client.send_frame(Opcode.TEXT, first, fin=False)
+        client.send_frame(Opcode.CONTINUATION, second)
+        tour.say(
+            f"Sent one text message of {len(data)} bytes as two frames: {len(first)} bytes with FIN=0, then a "
+            f"continuation of {len(second)} bytes with FIN=1. The echo endpoint's buffer is 65536 bytes."
+        )
+        echoed: list[Frame] = []
+        for _ in range(64):
+            frame = client.recv_frame()
+            if frame is None:
+                break
+            echoed.append(frame)
+            if frame.fin:
+                break
+        back = b"".join(f.payload for f in echoed)
+        tour.say(
+            f"The echo came back as {len(echoed)} frames of "
+            + ", ".join(str(len(f.payload)) for f in echoed)
+            + f" bytes, FIN only on the last: {len(back)} bytes, the same message."
+        )
+        client.close_handshake()
+        client.close()
+        (events,) = server.closed_connection(marker)
+        tour.say("\nThe container's trace:")
+        tour.trace(
+            events,
+            {
+                "FrameReceived/text": "the first frame's header; its payload is read and unmasked in pieces as it "
+                "arrives (FrameParser.read_payload, websocket/core/frames.py), never held whole",
+                "MessageReceived": "a part, at most the session's buffer size (65536 bytes) and never splitting a "
+                "character: the endpoint's @on_message has a `last: bool` parameter, so WsProtocol is in parts "
+                "mode (partial_text) and emits TextPart events",
+                "FrameSent/text": "send_text(part, last) writes each part as a frame at once, FIN=0 until the last "
+                "part: the reply is a fragmented message",
+            },
+            only=("Upgraded", "WebSocketOpened", "FrameReceived", "MessageReceived", "FrameSent", "WebSocketClosed"),
+        )
+        frames_in = [e for e in _of(events, "FrameReceived") if e["fields"]["opcode"] in ("text", "continuation")]
+        parts = _of(events, "MessageReceived")
+        frames_out = [e for e in _of(events, "FrameSent") if e["fields"]["opcode"] in ("text", "continuation")]
+        tour.expect(back == data, "the echo is the message sent", len(back))
+        tour.expect(
+            [f["fields"]["length"] for f in frames_in] == [len(first), len(second)],
+            f"FrameReceived: the two frames as sent ({len(first)} and {len(second)} bytes)",
+            [f["fields"] for f in frames_in],
+        )
+        tour.expect(
+            len(parts) >= 3 and all(p["fields"]["length"] <= 65536 for p in parts),
+            "MessageReceived: at least 3 parts, none over 65536 bytes",
+            [p["fields"]["length"] for p in parts],
+        )
+        tour.expect(
+            len(frames_out) == len(parts)
+            and [f["fields"]["fin"] for f in frames_out][-1:] == [True]
+            and not any(f["fields"]["fin"] for f in frames_out[:-1]),
+            "FrameSent: a frame per part, FIN only on the last",
+            [(f["fields"]["length"], f["fields"]["fin"]) for f in frames_out],
+        )
+    finally:
+        server.stop()
+
+
 def close(tour: Tour) -> None:
     """The close handshake, started by the client and by the server."""
     server = TourInstance()
@@ -967,6 +1040,11 @@ SCENARIOS: dict[str, Scenario] = {
             True,
         ),
         Scenario("deflate", "permessage-deflate: wire sizes against message sizes, in and out.", deflate),
+        Scenario(
+            "in-parts",
+            "A 154,800-byte message to the echo, whose buffer is 64 KiB: taken and echoed in parts.",
+            in_parts,
+        ),
         Scenario("close", "The close handshake started by the client (1000) and by the server (1007).", close),
         Scenario(
             "too-big",

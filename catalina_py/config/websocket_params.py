@@ -173,11 +173,15 @@ def session_close_timeout(user_properties: Mapping[str, Any], fallback: float) -
     return ms / 1000.0 if ms is not None and ms > 0 else fallback
 
 
-def blocking_send_timeout(user_properties: Mapping[str, Any]) -> float | None:
+def blocking_send_timeout(
+    user_properties: Mapping[str, Any], fallback: float | None = DEFAULT_BLOCKING_SEND_TIMEOUT_MS / 1000.0
+) -> float | None:
     """How long a blocking send of a session may wait (seconds; None: no
     bound): its ``org.apache.tomcat.websocket.BLOCKING_SEND_TIMEOUT`` user
-    property (ms; negative: no bound), else Tomcat's 20 s."""
+    property (ms; negative: no bound), else *fallback* (Tomcat's 20 s; the
+    container passes the connector's ``connectionTimeout``, 20 s by default
+    too)."""
     ms = _property_ms(user_properties, BLOCKING_SEND_TIMEOUT_PROPERTY)
     if ms is None:
-        ms = DEFAULT_BLOCKING_SEND_TIMEOUT_MS
+        return fallback
     return None if ms < 0 else ms / 1000.0

@@ -76,6 +76,8 @@ __all__ = [
 
 #: Source text that marks a module worth importing during the scan.
 _MARKERS = ("web_servlet", "web_filter", "web_listener", "server_endpoint", "Endpoint", "ServerApplicationConfig")
+#: The markers of WebSocket classes only (the scan of a metadata-complete webapp).
+_WS_MARKERS = ("server_endpoint", "Endpoint", "ServerApplicationConfig")
 
 
 class AnnotatedClass:
@@ -111,13 +113,13 @@ def _module_names(classes_dir: str) -> Iterator[tuple[str, str]]:
             yield ".".join([*parts, stem]), os.path.join(root, file)
 
 
-def _mentions_a_decorator(path: str) -> bool:
+def _mentions_a_decorator(path: str, markers: tuple[str, ...] = _MARKERS) -> bool:
     try:
         with open(path, encoding="utf-8", errors="replace") as handle:
             source = handle.read()
     except OSError:
         return True  # let the import report the problem
-    return any(marker in source for marker in _MARKERS)
+    return any(marker in source for marker in markers)
 
 
 def _import_error(path: str, exc: BaseException) -> ConfigError:
@@ -138,10 +140,14 @@ def _import_error(path: str, exc: BaseException) -> ConfigError:
     )
 
 
-def scan_annotations(loader: WebappLoader) -> list[AnnotatedClass]:
+def scan_annotations(loader: WebappLoader, websocket_only: bool = False) -> list[AnnotatedClass]:
     """The classes decorated with ``@web_servlet``, ``@web_filter`` or
     ``@web_listener`` in the modules under ``loader.classes_dir``, by
     module name, then in definition order within a module.
+
+    With *websocket_only*, only modules that mention the WebSocket
+    markers are imported and only WebSocket classes are returned (the scan
+    of a metadata-complete webapp).
 
     Modules are imported as ``{loader.package}.{module}`` (the webapp's
     own namespace).  Only classes defined at the top level of the module
@@ -154,7 +160,7 @@ def scan_annotations(loader: WebappLoader) -> list[AnnotatedClass]:
         return []
     found: list[AnnotatedClass] = []
     for module_name, path in sorted(_module_names(classes_dir)):
-        if not _mentions_a_decorator(path):
+        if not _mentions_a_decorator(path, _WS_MARKERS if websocket_only else _MARKERS):
             continue
         try:
             module = importlib.import_module(f"{loader.package}.{module_name}")
@@ -167,6 +173,10 @@ def scan_annotations(loader: WebappLoader) -> list[AnnotatedClass]:
                 or value.__qualname__ != attr
                 or value.__module__ != module.__name__
             ):
+                continue
+            if websocket_only:
+                if scanned_kind(value) is not None:
+                    found.append(AnnotatedClass(f"{module_name}.{attr}", value))
                 continue
             if (
                 get_web_servlet(value)
@@ -314,14 +324,14 @@ def configure_context(context: StandardContext, loader: WebappLoader) -> list[ty
 
     The WebSocket classes are looked for even in a metadata-complete
     webapp (Tomcat's ``WsSci`` is a ServletContainerInitializer, whose
-    scan metadata-complete does not turn off); the servlet annotations
-    are not. Otherwise, when a module declares a decorated class,
+    scan metadata-complete does not turn off): modules that mention them
+    are imported; the servlet annotations are not looked for. Otherwise, when a module declares a decorated class,
     re-reads ``WEB-INF/web.xml``, merges the annotations into it and the
     global defaults the context's descriptor was merged over
     (:attr:`WebXml.defaults`) under it.
     """
     web = context.web_xml
-    classes = scan_annotations(loader)
+    classes = scan_annotations(loader, websocket_only=web.metadata_complete)
     endpoints = [found.cls for found in classes if scanned_kind(found.cls) is not None]
     if web.metadata_complete or not classes:
         return endpoints
@@ -436,6 +446,8 @@ def check_webapp(doc_base: str, global_web_xml: WebXml, context_name: str) -> We
                 app = _app_web_xml(doc_base)
                 apply_annotations(app, classes)
                 web = merge_web_xml(global_web_xml, app)
+        else:
+            scan_annotations(loader, websocket_only=True)  # deployment imports these too
         check_classes(web, loader)
     finally:
         loader.unload()

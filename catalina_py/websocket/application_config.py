@@ -98,7 +98,7 @@ def filter_scanned(scanned: ScannedEndpoints) -> tuple[list[ServerEndpointConfig
     configs: list[ServerEndpointConfig] = []
     annotated: list[type] = []
     for app_class in scanned.application_configs:
-        where = f"{app_class.__module__}.{app_class.__qualname__}"
+        where = _where(app_class)
         try:
             application = app_class()
             returned_configs = application.get_endpoint_configs(set(scanned.endpoint_classes))
@@ -123,6 +123,20 @@ def filter_scanned(scanned: ScannedEndpoints) -> tuple[list[ServerEndpointConfig
             if klass not in annotated:
                 annotated.append(klass)
     return configs, annotated
+
+
+def _where(cls: type) -> str:
+    """``file:line: module.Class`` of a webapp class, for a message (the
+    module named as the webapp names it, without its loader's package)."""
+    module = cls.__module__
+    if module.startswith("catalina_py.webapps."):
+        module = module.split(".", 3)[-1]
+    try:
+        file = inspect.getsourcefile(cls)
+        line = inspect.getsourcelines(cls)[1]
+    except (OSError, TypeError):
+        return f"{module}.{cls.__qualname__}"
+    return f"{file}:{line}: {module}.{cls.__qualname__}"
 
 
 # Any: whatever the webapp's method returned (a set, a list, None).

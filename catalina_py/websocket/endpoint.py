@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from ..config.websocket_params import DEFAULT_BUFFER_SIZE
 from .coders import Decoder, Encoder
+from .core.frames import CloseCode
 from .core.handshake import negotiate_subprotocol
 from .core.uri_template import UriTemplate
 from .extension import Extension
@@ -69,9 +70,14 @@ class DeploymentError(ValueError):
 
 
 class CloseReason:
-    """The code and reason phrase of a closed session."""
+    """The code and reason phrase of a closed session. The codes are plain
+    ints; ``CloseReason.CloseCodes.GOING_AWAY`` (Jakarta's spelling) is
+    :class:`~catalina_py.websocket.core.frames.CloseCode`."""
 
     __slots__ = ("_code", "_reason")
+
+    #: Jakarta's ``CloseReason.CloseCodes``: the registered codes by name.
+    CloseCodes = CloseCode
 
     def __init__(self, code: int, reason: str = "") -> None:
         self._code = int(code)

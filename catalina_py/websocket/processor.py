@@ -36,7 +36,7 @@ from typing import Protocol
 
 import gevent
 
-from ..config.websocket_params import session_close_timeout
+from ..config.websocket_params import blocking_send_timeout, session_close_timeout
 from ..events import BUS, MessageReceived, PongReceived, WebSocketClosed, WebSocketOpened
 from ..servlet.upgrade import HttpUpgradeHandler, WebConnection
 from .core.frames import CloseCode, Frame, Opcode
@@ -187,10 +187,14 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
         self._connection_id = connection.connection_id
         #: Whether the upgrade request was traced: then so are the frames.
         self._traced = bool(getattr(connection, "traced", False))
+        # The session's BLOCKING_SEND_TIMEOUT user property (Tomcat's) wins over the connector's.
+        properties = self._handshake.user_properties
         self._writer = FrameWriter(
             sock,
             self._protocol,
-            self._settings.send_timeout,
+            blocking_send_timeout(
+                config.user_properties if properties is None else properties, self._settings.send_timeout
+            ),
             self.abort,
             self._connection_id,
             traced=self._traced,

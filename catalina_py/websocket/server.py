@@ -3,10 +3,13 @@
 servlets (Tomcat's ``WsFilter`` + ``UpgradeUtil.doUpgrade``).
 
 Every started context has one, as the ServletContext attribute
-``jakarta.websocket.server.ServerContainer``. Annotated endpoints found by
-the deployment's scan are added when the context starts, before the
-``ServletContextListener``\\ s run, which may add more
-(``add_endpoint``). Only once a context has an endpoint does its
+``jakarta.websocket.server.ServerContainer``, with the container-wide
+settings of the webapp's ``org.apache.tomcat.websocket.*`` context
+parameters. The endpoints the deployment's scan found are added when the
+context starts (all annotated ones, or what the webapp's
+``ServerApplicationConfig``\\ s return: Tomcat's ``WsSci`` rules), before
+the ``ServletContextListener``\\ s run, which may add more
+(``add_endpoint``, allowed at any time as in Tomcat 10.1). Only once a context has an endpoint does its
 ``StandardContextValve`` call :meth:`ServerContainer.handshake` for each
 request; other webapps pay one attribute check.
 """
@@ -342,6 +345,54 @@ class ServerContainer:
                 error.body += earlier
             self._refuse(response, error, number)
             return True
+        self._upgrade(request, response, config, path_parameters, path, headers, method, number)
+        return True
+
+    def upgrade_http_to_websocket(
+        self,
+        request: ContainerUpgradeRequest,
+        response: HandshakeHttpResponse,
+        config: ServerEndpointConfig,
+        path_parameters: dict[str, str] | None = None,
+    ) -> None:
+        """Upgrade *request* to a WebSocket session of *config*, which need
+        not be deployed (Jakarta 2.1's ``upgradeHttpToWebSocket``, for a
+        servlet or filter that chooses the endpoint itself). The same checks
+        as a handshake to a deployed endpoint: a refusal is answered on
+        *response* (status and reason), a success makes the 101 when the
+        servlet returns. Raises DeploymentError if *config* is not a
+        ServerEndpointConfig."""
+        if not isinstance(config, ServerEndpointConfig):
+            raise DeploymentError(f"a ServerEndpointConfig is needed, got {config!r}")
+        # Through request wrappers to the container's request.
+        while not hasattr(request, "get_mime_headers") and hasattr(request, "get_request"):
+            request = request.get_request()
+        for name, value in self.default_user_properties.items():
+            config.user_properties.setdefault(name, value)
+        headers = request_headers(request)
+        method = request.get_method()
+        number = connection_id(request) if BUS.active and request.traced else 0
+        path = request.mapping.relative_path
+        if not hs.is_upgrade_request(method, headers):
+            self._refuse(response, hs.missing_upgrade_error(headers, method), number)
+            return
+        self._upgrade(request, response, config, dict(path_parameters or {}), path, headers, method, number)
+
+    def _upgrade(
+        self,
+        request: ContainerUpgradeRequest,
+        response: HandshakeHttpResponse,
+        config: ServerEndpointConfig,
+        path_parameters: dict[str, str],
+        path: str,
+        headers: hs.HeaderFields,
+        method: str,
+        number: int,
+    ) -> None:
+        """The checks of an upgrade request to *config* (Tomcat's
+        ``UpgradeUtil.doUpgrade``), then the 101 or the refusal; *number*
+        is the connection's number when the request is traced, else 0."""
+        traced = number != 0
         report = _reporter(number) if traced else None
         try:
             key = hs.validate_request(method, request.get_protocol(), headers, report)
@@ -371,7 +422,7 @@ class ServerContainer:
         except hs.HandshakeError as exc:
             self._remember_refusal(request.get_remote_addr(), path, exc)
             self._refuse(response, exc, number)
-            return True
+            return
         except Exception as exc:
             log.exception("WebSocket handshake for %s failed", config.endpoint_class.__name__)
             self._refuse(
@@ -381,7 +432,7 @@ class ServerContainer:
                 ),
                 number,
             )
-            return True
+            return
         handler = request.upgrade(WsHttpUpgradeHandler)
         handler.pre_init(config, self, handshake_request, path_parameters, subprotocol, deflate)
         accept_headers = hs.response_headers(key, subprotocol, extensions)
@@ -403,7 +454,6 @@ class ServerContainer:
         for name, values in handshake_response.get_headers().items():
             for value in values:
                 response.add_header(name, value)
-        return True
 
     def negotiate_extensions(
         self, config: ServerEndpointConfig, offers: list[str]

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
 import socket
 import sys
+import time
 from pathlib import Path
 
 import pytest
+import requests
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
@@ -29,11 +32,11 @@ WEBAPP = TEST_WEBAPPS / "wsconfig"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    # A long connector close timeout: the context parameter's 700 ms must win.
+    # Long connector timeouts: the context parameter's and the configurators' must win.
     proc = CatalinaProcess(
         tmp_path_factory.mktemp("wsconfig_base"),
         webapps={"wsconfig": WEBAPP},
-        connector_attrs='webSocketCloseTimeout="60"',
+        connector_attrs='webSocketCloseTimeout="60" connectionTimeout="60000"',
     )
     proc.start()
     yield proc
@@ -52,7 +55,10 @@ def report(ws) -> dict:
 def test_the_application_config_sees_the_scanned_classes(server):
     with connect(url(server, "/seen")) as ws:
         seen = json.loads(ws.recv(timeout=10))
-    assert seen == {"endpoints": ["NeverDeployed", "ProgEcho", "Seen"], "annotated": ["Dropped", "Kept"]}
+    assert seen == {
+        "endpoints": ["NeverDeployed", "ProgEcho", "Seen"],
+        "annotated": ["Dropped", "Flood", "FloodState", "Kept"],
+    }
 
 
 def test_a_builder_config_deploys_an_endpoint_subclass_with_its_subprotocols_and_configurator(server):
@@ -80,6 +86,18 @@ def test_the_annotated_class_the_application_config_keeps_is_deployed_and_the_ot
     with pytest.raises(InvalidStatus) as refused:
         connect(url(server, "/dropped"))
     assert refused.value.response.status_code == 404
+
+
+def test_a_servlet_upgrades_to_an_endpoint_it_chooses(server):
+    with connect(url(server, "/pick?who=servlet")) as ws:
+        assert ws.response.headers["X-Stamp"] == "stamped"
+        ws.send("echo me")
+        assert ws.recv(timeout=10) == "echo me"
+        got = report(ws)
+    assert got["props"]["who"] == "servlet" and got["path_parameters"] == {"picked": "yes"}
+    assert got["props"]["org.apache.tomcat.websocket.SESSION_CLOSE_TIMEOUT"] == 700  # the context's defaults too
+    plain = requests.get(f"{server.url}/wsconfig/pick", timeout=10)
+    assert plain.status_code == 426 and plain.headers["Upgrade"] == "websocket"
 
 
 def test_context_params_set_buffer_sizes_and_the_timeouts_as_user_properties(server):
@@ -145,6 +163,45 @@ def test_a_configurator_may_set_the_session_close_timeout_per_session(server):
     assert b"HTTP/1.1 101" in received
 
 
+def _open_raw(server: CatalinaProcess, path: str) -> socket.socket:
+    """A raw socket after the 101 (a client that reads nothing more)."""
+    key = base64.b64encode(b"0123456789abcdef").decode()
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=20)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.sendall(
+        f"GET /wsconfig{path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = sock.recv(1)
+        assert chunk, "closed during the handshake"
+        head += chunk
+    assert head.startswith(b"HTTP/1.1 101"), head
+    return sock
+
+
+def _text_frame(text: str) -> bytes:
+    mask = b"\x01\x02\x03\x04"
+    data = text.encode()
+    return bytes([0x81, 0x80 | len(data)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data))
+
+
+def test_the_blocking_send_timeout_user_property_bounds_a_send_to_a_client_that_reads_nothing(server):
+    """The connector's connectionTimeout (60 s) would hold the send past
+    the 20 s this test waits; the session's 300 ms gives up."""
+    with _open_raw(server, "/flood?send_ms=300") as flood, connect(url(server, "/flood-state")) as ask:
+        flood.sendall(_text_frame("go"))  # then never read
+        state = "none"
+        for _ in range(200):  # bounded: at most 200 x 0.1 s
+            ask.send("state?")
+            state = ask.recv(timeout=10)
+            if state.startswith("failed"):
+                break
+            time.sleep(0.1)
+        assert state.startswith("failed"), state
+
+
 # -- bad values: deployment and configtest errors with file:line --------------------
 BAD_WEB_XML = """<?xml version="1.0" encoding="UTF-8"?>
 <web-app xmlns="https://jakarta.ee/xml/ns/jakartaee" version="6.0">
@@ -169,3 +226,77 @@ def test_configtest_reports_a_bad_buffer_size_with_file_line_and_what_to_write(t
         f"'{value}'" in result.stderr
     )
     assert "expected: a positive whole number of bytes" in result.stderr
+
+
+def test_a_metadata_complete_webapp_still_deploys_its_websocket_endpoints(tmp_path: Path):
+    """Tomcat's WsSci is a ServletContainerInitializer: metadata-complete
+    does not turn its scan off (the servlet annotations are off)."""
+    app = tmp_path / "wsconfig"
+    shutil.copytree(WEBAPP, app)
+    web_xml = app / "WEB-INF" / "web.xml"
+    web_xml.write_text(web_xml.read_text().replace('version="6.0">', 'version="6.0" metadata-complete="true">'))
+    proc = CatalinaProcess(tmp_path / "base", webapps={"wsconfig": app})
+    proc.start()
+    try:
+        with connect(url(proc, "/kept")) as ws:
+            ws.send("x")
+            assert json.loads(ws.recv(timeout=10))["text"] == 1000
+    finally:
+        proc.stop()
+
+
+BROKEN_APP_CONFIG = """from catalina_py.websocket import Endpoint, ServerApplicationConfig
+
+
+class Plain(Endpoint):
+    def on_open(self, session, config):
+        pass
+
+
+class App(ServerApplicationConfig):
+    def get_annotated_endpoint_classes(self, scanned):
+        return {Plain}
+"""
+
+
+def test_an_application_config_returning_a_class_without_server_endpoint_fails_the_start(tmp_path: Path):
+    app = tmp_path / "broken"
+    (app / "WEB-INF" / "classes").mkdir(parents=True)
+    (app / "WEB-INF" / "classes" / "appconf.py").write_text(BROKEN_APP_CONFIG)
+    proc = CatalinaProcess(tmp_path / "base", webapps={"broken": app})
+    proc.start()
+    try:
+        with pytest.raises(InvalidStatus) as refused:
+            connect(f"ws://127.0.0.1:{proc.port}/broken/anything")
+        assert refused.value.response.status_code == 503
+    finally:
+        proc.stop()
+    output = proc.output_path.read_text()
+    assert (
+        f"{proc.base}/webapps/broken/WEB-INF/classes/appconf.py:9: appconf.App.get_annotated_endpoint_classes returned"
+        in output
+    )
+    assert "@server_endpoint classes expected" in output
+
+
+BAD_CODER = """from catalina_py.websocket import server_endpoint
+
+
+@server_endpoint("/x", encoders=[int])
+class X:
+    pass
+"""
+
+
+def test_configtest_imports_the_websocket_classes_of_a_metadata_complete_webapp(tmp_path: Path):
+    base, _ = make_base(tmp_path)
+    app = base / "webapps" / "bad"
+    (app / "WEB-INF" / "classes").mkdir(parents=True)
+    (app / "WEB-INF" / "web.xml").write_text(
+        '<web-app xmlns="https://jakarta.ee/xml/ns/jakartaee" version="6.0" metadata-complete="true"/>'
+    )
+    (app / "WEB-INF" / "classes" / "ep.py").write_text(BAD_CODER)
+    result = run([sys.executable, "-m", "catalina_py", "configtest"], base)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"{app}/WEB-INF/classes/ep.py:4: cannot import ep.py" in result.stderr
+    assert "X: int is not an encoder class: it must subclass one of Encoder.Text" in result.stderr

@@ -332,3 +332,10 @@ def test_add_endpoint_works_after_sessions_opened_as_tomcat_10_1():
     assert container.find_mapping("/first") is not None  # a lookup, as a handshake makes
     container.add_endpoint(ServerEndpointConfig(Other, "/later"))
     assert container.find_mapping("/later")[0].endpoint_class is Other
+
+
+def test_close_reason_has_jakartas_close_codes():
+    from catalina_py.websocket import CloseReason
+
+    assert CloseReason.CloseCodes.GOING_AWAY == 1001
+    assert CloseReason(CloseReason.CloseCodes.NORMAL_CLOSURE).get_close_code() == 1000

@@ -79,6 +79,8 @@ def test_blocking_send_timeout_reads_the_user_property_in_ms():
     assert blocking_send_timeout({BLOCKING_SEND_TIMEOUT_PROPERTY: 5000}) == 5.0
     assert blocking_send_timeout({BLOCKING_SEND_TIMEOUT_PROPERTY: -1}) is None
     assert blocking_send_timeout({BLOCKING_SEND_TIMEOUT_PROPERTY: "100"}) == 0.1
+    assert blocking_send_timeout({}, 60.0) == 60.0  # the connector's connectionTimeout
+    assert blocking_send_timeout({BLOCKING_SEND_TIMEOUT_PROPERTY: 300}, 60.0) == 0.3
 
 
 def test_web_xml_reports_a_bad_value_at_its_line(tmp_path):

@@ -5,6 +5,7 @@ settings (tests/integration/test_ws_config_deploy.py)."""
 
 import json
 
+from catalina_py.servlet import HttpServlet, web_servlet
 from catalina_py.websocket import (
     Endpoint,
     ServerApplicationConfig,
@@ -24,6 +25,7 @@ def report(session, scanned=None):
             "binary": session.get_max_binary_message_buffer_size(),
             "props": {k: v for k, v in session.get_user_properties().items() if isinstance(v, (str, int, float, list))},
             "subprotocol": session.get_negotiated_subprotocol(),
+            "path_parameters": session.get_path_parameters(),
         }
     )
 
@@ -116,3 +118,50 @@ class Seen(Endpoint):
 
     def on_open(self, session, config):
         session.get_basic_remote().send_text(json.dumps(SEEN))
+
+
+class SendWithin(ServerEndpointConfigurator):
+    """Lets the client ask for a blocking send timeout (?send_ms=)."""
+
+    def modify_handshake(self, config, request, response):
+        value = request.get_parameter_map().get("send_ms")
+        if value:
+            config.get_user_properties()["org.apache.tomcat.websocket.BLOCKING_SEND_TIMEOUT"] = int(value[0])
+
+
+#: How the last flood ended ("failed: ..." once a send gave up).
+FLOOD = {}
+
+
+@server_endpoint("/flood", configurator=SendWithin)
+class Flood:
+    """Sends 64 KiB messages to a client that reads nothing, until a send fails."""
+
+    @on_message
+    def start(self, session, message: str):
+        FLOOD["state"] = "sending"
+        try:
+            for _ in range(100_000):
+                session.get_basic_remote().send_binary(b"x" * 65536)
+        except Exception as exc:  # the send timeout gave up
+            FLOOD["state"] = f"failed: {type(exc).__name__}"
+        else:
+            FLOOD["state"] = "all sent"
+
+
+@server_endpoint("/flood-state")
+class FloodState:
+    @on_message
+    def ask(self, session, message: str):
+        return FLOOD.get("state", "none")
+
+
+@web_servlet("/pick")
+class Pick(HttpServlet):
+    """Chooses the endpoint itself: upgrade_http_to_websocket with a config
+    that is not deployed (Jakarta 2.1)."""
+
+    def do_get(self, request, response):
+        container = request.get_servlet_context().get_attribute("jakarta.websocket.server.ServerContainer")
+        config = ServerEndpointConfig.Builder.create(ProgEcho, "/pick").configurator(Stamp).build()
+        container.upgrade_http_to_websocket(request, response, config, {"picked": "yes"})

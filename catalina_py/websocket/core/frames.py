@@ -148,18 +148,23 @@ class FrameHeader:
     header_size: int
 
 
-def apply_mask(data: bytes, mask_key: bytes) -> bytes:
+def apply_mask(data: bytes | bytearray, mask_key: bytes, offset: int = 0) -> bytes:
     """XOR ``data`` with the repeating 4-byte ``mask_key`` (RFC 6455 5.3).
 
-    Masking and unmasking are the same operation. The XOR is done on two
-    big integers, so its cost is a few C-level passes over the payload
-    rather than a Python loop per byte.
+    Masking and unmasking are the same operation. *offset* is the position
+    of ``data[0]`` in the frame's payload (a piece of a payload streamed in
+    parts starts mid-key). The XOR is done on two big integers, so its cost
+    is a few C-level passes over the payload rather than a Python loop per
+    byte.
     """
     if len(mask_key) != 4:
         raise ValueError("a mask key is 4 bytes")
     n = len(data)
     if n == 0:
         return b""
+    shift = offset & 3
+    if shift:
+        mask_key = mask_key[shift:] + mask_key[:shift]
     repeated = (mask_key * (n // 4 + 1))[:n]
     value = int.from_bytes(data, "big") ^ int.from_bytes(repeated, "big")
     return value.to_bytes(n, "big")
@@ -240,7 +245,10 @@ def peek_frames(data: bytes, max_payload: int = 256) -> list[WireFrame]:
 
 
 class FrameParser:
-    """Incremental frame decoder: :meth:`feed` bytes, pull :meth:`next_frame`.
+    """Incremental frame decoder: :meth:`feed` bytes, pull :meth:`next_frame`
+    (a whole frame) or, after :meth:`next_header`, :meth:`read_payload`
+    (the frame's payload in pieces, as it arrives: a large frame is never
+    buffered whole).
 
     ``require_mask`` (server side, the default) fails unmasked frames with
     1002; a client-side parser passes ``False`` (and then rejects *masked*
@@ -257,6 +265,11 @@ class FrameParser:
         self.max_frame_size = max_frame_size
         self._buffer = bytearray()
         self._header: FrameHeader | None = None
+        # The current header's bytes were taken off the buffer and its
+        # payload is being read in pieces (read_payload); this many bytes of
+        # it were handed out.
+        self._streaming = False
+        self._payload_read = 0
         self._in_message = False  # a fragmented data message is open
         #: The masking key of the frame ``next_frame`` returned last (None
         #: for an unmasked frame): the frame itself carries the payload
@@ -288,11 +301,57 @@ class FrameParser:
                 raise
         return self._header
 
+    @property
+    def in_payload(self) -> bool:
+        """True while a frame's payload is being read with :meth:`read_payload`."""
+        return self._streaming
+
+    def read_payload(self, max_size: int) -> tuple[bytes, bool] | None:
+        """The next piece of the current frame's payload: what has arrived
+        of it, at most *max_size* bytes, unmasked; and whether it ends the
+        frame. None while no byte of a non-empty remainder has arrived.
+
+        Call after :meth:`next_header` returned a header; from the first
+        call on the frame is read in pieces (:meth:`next_frame` must not be
+        used until this returned the frame's end).
+        """
+        header = self._header
+        if header is None:
+            raise RuntimeError("read_payload() without a header")
+        buf = self._buffer
+        if not self._streaming:
+            del buf[: header.header_size]
+            self._streaming = True
+            self._payload_read = 0
+            self.last_mask_key = header.mask_key
+        done = self._payload_read
+        n = min(header.length - done, len(buf), max(1, max_size))
+        if n == 0 and done < header.length:
+            return None
+        if n == len(buf):
+            raw: bytes | bytearray = bytes(buf)
+            buf.clear()
+        else:
+            raw = buf[:n]
+            del buf[:n]
+        mask_key = header.mask_key
+        piece = apply_mask(raw, mask_key, done) if mask_key is not None else bytes(raw)
+        done = self._payload_read = done + n
+        if done < header.length:
+            return piece, False
+        self._header = None
+        self._streaming = False
+        if not is_control(header.opcode):
+            self._in_message = not header.fin
+        return piece, True
+
     def next_frame(self) -> Frame | None:
         """Return the next complete frame, or None if more bytes are needed."""
         header = self.next_header()
         if header is None:
             return None
+        if self._streaming:
+            raise RuntimeError("next_frame() while a payload is read in pieces")
         end = header.header_size + header.length
         if len(self._buffer) < end:
             return None

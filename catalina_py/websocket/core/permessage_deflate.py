@@ -201,6 +201,10 @@ class PerMessageDeflate:
         self._decoder: _Decompressor | None = None
         self._encoding = False  # a fragmented outgoing message is open
         self._decoding = False  # a fragmented incoming message is open
+        # Parts mode: compressed input not inflated yet (zlib's unconsumed
+        # tail) and whether more output may be pending.
+        self._pending = b""
+        self._more = False
 
     def __repr__(self) -> str:
         return f"PerMessageDeflate({self.response_header()!r})"
@@ -346,6 +350,58 @@ class PerMessageDeflate:
         if self._decoder.eof:
             # The peer ended the deflate stream (BFINAL); start afresh.
             self._decoder = None
+        return out
+
+    # -- inflating in parts (no bound on the message) ------------------------
+
+    @property
+    def has_pending_output(self) -> bool:
+        """True when the last :meth:`decompress_part` / :meth:`decompress_more`
+        stopped at its bound and more output may follow (call
+        :meth:`decompress_more` before feeding the next piece)."""
+        return self._more
+
+    def decompress_part(self, data: bytes, fin: bool, max_size: int) -> bytes:
+        """Inflate the next piece of a compressed message for a receiver
+        that takes it in parts: at most *max_size* bytes come out; the rest
+        stays in zlib's hands (:attr:`has_pending_output`) for
+        :meth:`decompress_more`. The message's total is not bounded, the
+        memory is: one piece of input and one part of output. *fin* marks
+        the message's last piece. Invalid deflate data raises
+        :class:`ProtocolError` 1002.
+        """
+        if self._more:
+            raise RuntimeError("decompress_part() with output pending")
+        if self._decoder is None or (not self._decoding and self.client_no_context_takeover):
+            self._decoder = self._new_decoder()
+        self._decoding = not fin
+        if fin:
+            data = data + _TAIL
+        return self._inflate(data, max_size)
+
+    def decompress_more(self, max_size: int) -> bytes:
+        """The next at most *max_size* bytes of output the last piece left
+        pending (see :meth:`decompress_part`)."""
+        if not self._more:
+            return b""
+        data, self._pending = self._pending, b""
+        return self._inflate(data, max_size)
+
+    def _inflate(self, data: bytes, max_size: int) -> bytes:
+        decoder = self._decoder
+        assert decoder is not None
+        max_size = max(1, max_size)  # zlib reads 0 as "no bound"
+        try:
+            out = decoder.decompress(data, max_size)
+        except zlib.error as exc:
+            self._pending, self._more = b"", False
+            raise ProtocolError(CloseCode.PROTOCOL_ERROR, f"invalid deflate data: {exc}") from None
+        self._pending = decoder.unconsumed_tail
+        # Output cut at the bound may have more behind it even with no
+        # input left (a long match being copied): ask again.
+        self._more = bool(self._pending) or len(out) == max_size
+        if decoder.eof and not self._more:
+            self._decoder = None  # the peer ended the deflate stream
         return out
 
     def _new_decoder(self) -> _Decompressor:

@@ -20,6 +20,20 @@ Limits: ``max_text_message_size`` / ``max_binary_message_size`` bound a
 message's payload in **bytes** (after inflating, for compressed messages)
 and are checked as each fragment's header arrives, so an oversized message
 is refused with 1009 before it is buffered.
+
+Parts mode: with :attr:`WsProtocol.partial_text` (or ``partial_binary``)
+set when a message's first frame header arrives, that message is not
+assembled: it comes out as :class:`TextPart` / :class:`BinaryPart` events
+while its payload arrives (a frame is read in pieces, never buffered
+whole), each part at most the limit above (characters for text, bytes for
+binary: the limit is then the part size, as Tomcat's buffer size is for a
+partial handler) and the message's total is not bounded. A text part never
+splits a code point (an incomplete one is carried to the next part) and
+invalid UTF-8 still fails the connection (1007) as soon as it is seen; a
+compressed message is inflated a part at a time. Each frame gives at most
+one part per received piece of it (more only when the piece inflates or
+exceeds the part size), so the protocol holds about one read plus one part.
+A message of no bytes gives one empty last part.
 """
 
 from __future__ import annotations
@@ -28,7 +42,16 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .frames import CloseCode, Frame, FrameParser, Opcode, ProtocolError, is_valid_close_code, serialize_frame
+from .frames import (
+    CloseCode,
+    Frame,
+    FrameHeader,
+    FrameParser,
+    Opcode,
+    ProtocolError,
+    is_valid_close_code,
+    serialize_frame,
+)
 from .permessage_deflate import PerMessageDeflate
 from .utf8 import Utf8Validator
 
@@ -39,6 +62,8 @@ __all__ = [
     "Event",
     "TextMessage",
     "BinaryMessage",
+    "TextPart",
+    "BinaryPart",
     "Ping",
     "Pong",
     "CloseReceived",
@@ -90,6 +115,29 @@ class BinaryMessage:
 
 
 @dataclass(slots=True)
+class TextPart:
+    """A part of a text message received in parts mode (``partial_text``):
+    whole code points, ``last`` on the message's final part (which may be
+    empty)."""
+
+    data: str
+    last: bool
+
+
+@dataclass(slots=True)
+class BinaryPart:
+    """A part of a binary message received in parts mode
+    (``partial_binary``); ``last`` on the message's final part."""
+
+    data: bytes
+    last: bool
+
+
+#: The events that end a step of ``stop_after_message``.
+MESSAGE_EVENTS = (TextMessage, BinaryMessage, TextPart, BinaryPart)
+
+
+@dataclass(slots=True)
 class Ping:
     """A ping from the peer (already answered with a pong)."""
 
@@ -121,7 +169,7 @@ class ConnectionFailed:
     reason: str
 
 
-Event = TextMessage | BinaryMessage | Ping | Pong | CloseReceived | ConnectionFailed
+Event = TextMessage | BinaryMessage | TextPart | BinaryPart | Ping | Pong | CloseReceived | ConnectionFailed
 
 
 def truncate_reason(reason: str) -> bytes:
@@ -169,8 +217,10 @@ class WsProtocol:
     """The server side of one WebSocket connection, without I/O.
 
     ``max_text_message_size`` and ``max_binary_message_size`` are the
-    largest message payloads accepted (bytes); ``deflate`` is the
-    negotiated :class:`PerMessageDeflate`, or None.
+    largest message payloads accepted (bytes), or the part size of a
+    message received in parts; ``deflate`` is the negotiated
+    :class:`PerMessageDeflate`, or None. :attr:`partial_text` /
+    :attr:`partial_binary` choose parts mode (see the module docstring).
     """
 
     def __init__(
@@ -197,6 +247,14 @@ class WsProtocol:
         self._msg_wire_size = 0  # wire bytes so far (compressed)
         self._utf8 = Utf8Validator()
         self._text_parts: list[str] = []
+        #: Deliver text / binary messages as parts (read when a message's
+        #: first frame header arrives; a message keeps its mode).
+        self.partial_text = False
+        self.partial_binary = False
+        self._msg_partial = False  # the message in progress is in parts
+        # Set (to whether it ends the message) while a compressed piece has
+        # inflated output pending; None otherwise.
+        self._inflate_last: bool | None = None
         # The outgoing fragmented message, if one is open.
         self._send_opcode: int | None = None
         #: Called with each frame received, decoded, and its masking key,
@@ -230,8 +288,9 @@ class WsProtocol:
 
     @property
     def has_buffered_input(self) -> bool:
-        """Bytes received but not yet processed (see ``stop_after_message``)."""
-        return self.state != CLOSED and self._parser.buffered() > 0
+        """Bytes received but not yet processed, or inflated output of a
+        message in parts not yet emitted (see ``stop_after_message``)."""
+        return self.state != CLOSED and (self._parser.buffered() > 0 or self._inflate_last is not None)
 
     def receive_buffered(self, stop_after_message: bool = False) -> list[Event]:
         """Go on with the bytes :meth:`receive_data` left buffered."""
@@ -241,24 +300,98 @@ class WsProtocol:
 
     def _process(self, stop_after_message: bool) -> list[Event]:
         events: list[Event] = []
+        parser = self._parser
         try:
             while self.state != CLOSED:
-                if stop_after_message and events and isinstance(events[-1], (TextMessage, BinaryMessage)):
+                if stop_after_message and events and isinstance(events[-1], MESSAGE_EVENTS):
                     break
-                header = self._parser.next_header()
+                if self._inflate_last is not None:
+                    self._inflate_more(events)
+                    continue
+                header = parser.next_header()
                 if header is None:
                     break
-                if header.opcode < 8:
-                    self._check_size(header.opcode, header.length, header.rsv1)
-                frame = self._parser.next_frame()
+                opcode = header.opcode
+                if opcode < 8:
+                    # The mode is the message's (set at its first piece); a
+                    # message starting here takes the flag of its kind.
+                    partial = self._msg_partial
+                    if not partial and opcode:
+                        partial = self.partial_text if opcode == 1 else self.partial_binary
+                    if partial:
+                        if not self._read_part(header, events):
+                            break
+                        continue
+                    self._check_size(opcode, header.length, header.rsv1)
+                frame = parser.next_frame()
                 if frame is None:
                     break
                 if self.on_frame is not None:
-                    self.on_frame(frame, self._parser.last_mask_key)
+                    self.on_frame(frame, parser.last_mask_key)
                 self._handle_frame(frame, events)
         except ProtocolError as exc:
             self._fail(exc.code, exc.reason, events)
         return events
+
+    # -- parts mode ------------------------------------------------------------
+
+    def _read_part(self, header: FrameHeader, events: list[Event]) -> bool:
+        """Read what has arrived of a data frame's payload in parts mode and
+        emit it as a part; False when no byte of it has arrived."""
+        parser = self._parser
+        starting = not parser.in_payload
+        if starting and header.opcode != Opcode.CONTINUATION:
+            self._msg_opcode = header.opcode
+            self._msg_compressed = header.rsv1
+            self._msg_partial = True
+            self._utf8.reset()
+        opcode = self._msg_opcode
+        limit = self.max_text_message_size if opcode == Opcode.TEXT else self.max_binary_message_size
+        read = parser.read_payload(limit if not self._msg_compressed else max(limit, 65536))
+        if read is None:
+            return False
+        piece, frame_done = read
+        if self.on_frame is not None and starting:
+            # The frame as far as it is known (its first piece): the event
+            # stream shows frames, not every piece of a large one.
+            self.on_frame(Frame(header.opcode, piece, header.fin, header.rsv1), parser.last_mask_key)
+        last = frame_done and header.fin
+        if self._msg_compressed:
+            assert self.deflate is not None  # the parser checked RSV1
+            piece = self.deflate.decompress_part(piece, last, limit)
+            if self.deflate.has_pending_output:
+                self._inflate_last = last
+                last = False
+        self._emit_part(piece, last, events)
+        return True
+
+    def _inflate_more(self, events: list[Event]) -> None:
+        """Emit the next part of a compressed piece's pending output."""
+        deflate = self.deflate
+        assert deflate is not None
+        limit = self.max_text_message_size if self._msg_opcode == Opcode.TEXT else self.max_binary_message_size
+        data = deflate.decompress_more(limit)
+        last = False
+        if not deflate.has_pending_output:
+            last = bool(self._inflate_last)
+            self._inflate_last = None
+        self._emit_part(data, last, events)
+
+    def _emit_part(self, data: bytes, last: bool, events: list[Event]) -> None:
+        if self._msg_opcode == Opcode.TEXT:
+            try:
+                text = self._utf8.feed(data)
+                if last:
+                    text += self._utf8.finish()
+            except UnicodeDecodeError:
+                raise ProtocolError(CloseCode.INVALID_PAYLOAD, "text message is not valid UTF-8") from None
+            if text or last:
+                events.append(TextPart(text, last))
+        elif data or last:
+            events.append(BinaryPart(data, last))
+        if last:
+            self._msg_opcode = None
+            self._msg_partial = False
 
     def _limit(self, opcode: int) -> int:
         return self.max_text_message_size if opcode == Opcode.TEXT else self.max_binary_message_size
@@ -357,6 +490,7 @@ class WsProtocol:
         self.state = CLOSED
         self._msg_parts = []
         self._text_parts = []
+        self._inflate_last = None
         events.append(ConnectionFailed(code, reason))
 
     # -- sending -------------------------------------------------------------

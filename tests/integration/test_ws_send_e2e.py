@@ -115,6 +115,11 @@ def test_parts_arrive_as_fragmented_frames_with_fin_on_the_last(server) -> None:
         (0x0, True, b"\x02\x02\x02"),
     ]
     raw.close()
+    with connect(url(server)) as ws:  # permessage-deflate (websockets offers it): one compressed message in parts
+        ws.send("parts:ab,cd,é")
+        assert ws.recv(timeout=10) == "abcdé"
+        ws.send("binparts:3")
+        assert ws.recv(timeout=10) == b"\x00\x00\x00\x01\x01\x01\x02\x02\x02"
 
 
 def test_writer_and_stream_messages_in_frames_of_the_buffer_size(server) -> None:

@@ -95,13 +95,13 @@ class SendProbe:
                 if not result.is_ok():
                     EVENTS.append({"event": "async failed", "error": type(result.get_exception()).__name__})
 
-            for _ in range(64):
+            for _ in range(24):  # 24 MiB: more than the loopback buffers hold
                 remote.send_binary(b"x" * (1 << 20), failed)
         elif name == "block":  # block:ms -> blocking 1 MiB messages, BLOCKING_SEND_TIMEOUT ms
             session.get_user_properties()[BLOCKING_SEND_TIMEOUT_PROPERTY] = int(arg)
             started = gevent.get_hub().loop.now()
             try:
-                for _ in range(64):
+                for _ in range(24):
                     basic.send_binary(b"x" * (1 << 20))
             except Exception as exc:
                 EVENTS.append({"event": "blocking failed", "error": type(exc).__name__,

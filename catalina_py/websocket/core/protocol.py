@@ -347,7 +347,8 @@ class WsProtocol:
             self._utf8.reset()
         opcode = self._msg_opcode
         limit = self.max_text_message_size if opcode == Opcode.TEXT else self.max_binary_message_size
-        read = parser.read_payload(limit if not self._msg_compressed else max(limit, 65536))
+        bound = limit if not self._msg_compressed else max(limit, 65536)
+        read = parser.read_payload(bound)
         if read is None:
             return False
         piece, frame_done = read
@@ -356,6 +357,8 @@ class WsProtocol:
             # stream shows frames, not every piece of a large one.
             self.on_frame(Frame(header.opcode, piece, header.fin, header.rsv1), parser.last_mask_key)
         last = frame_done and header.fin
+        if frame_done and not last and len(piece) < bound:
+            piece, last = self._gather(piece, bound)
         if self._msg_compressed:
             assert self.deflate is not None  # the parser checked RSV1
             piece = self.deflate.decompress_part(piece, last, limit)
@@ -364,6 +367,38 @@ class WsProtocol:
                 last = False
         self._emit_part(piece, last, events)
         return True
+
+    def _gather(self, piece: bytes, bound: int) -> tuple[bytes, bool]:
+        """Add the payloads of the message's next frames already received
+        (continuations, no control frame between) to *piece*, up to *bound*
+        bytes: small fragments make one part per read, not one per frame.
+        Returns the joined bytes and whether they end the message. A bad
+        header stops the gathering (the parser raises it again next)."""
+        parser = self._parser
+        chunks = [piece]
+        size = len(piece)
+        last = False
+        while size < bound:
+            try:
+                header = parser.next_header()
+            except ProtocolError:
+                break
+            if header is None or header.opcode != Opcode.CONTINUATION:
+                break
+            read = parser.read_payload(bound - size)
+            if read is None:
+                break  # its header is taken: the frame goes on at the next read
+            data, frame_done = read
+            if self.on_frame is not None:
+                self.on_frame(Frame(header.opcode, data, header.fin, header.rsv1), parser.last_mask_key)
+            chunks.append(data)
+            size += len(data)
+            if not frame_done:
+                break
+            if header.fin:
+                last = True
+                break
+        return (b"".join(chunks) if len(chunks) > 1 else piece), last
 
     def _inflate_more(self, events: list[Event]) -> None:
         """Emit the next part of a compressed piece's pending output."""

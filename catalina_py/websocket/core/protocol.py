@@ -261,6 +261,10 @@ class WsProtocol:
         #: before it is handled (the event stream's ``FrameReceived``); None
         #: costs nothing.
         self.on_frame: Callable[[Frame, bytes | None], None] | None = None
+        #: Called once per frame read in pieces (parts mode), when its first
+        #: piece is read: its header (the announced length, the mask key)
+        #: and that piece, unmasked. None costs nothing.
+        self.on_frame_header: Callable[[FrameHeader, bytes], None] | None = None
 
     # -- receiving -----------------------------------------------------------
 
@@ -352,10 +356,9 @@ class WsProtocol:
         if read is None:
             return False
         piece, frame_done = read
-        if self.on_frame is not None and starting:
-            # The frame as far as it is known (its first piece): the event
-            # stream shows frames, not every piece of a large one.
-            self.on_frame(Frame(header.opcode, piece, header.fin, header.rsv1), parser.last_mask_key)
+        if self.on_frame_header is not None and starting:
+            # One report per frame (not per piece): its header and first bytes.
+            self.on_frame_header(header, piece)
         last = frame_done and header.fin
         if frame_done and not last and len(piece) < bound:
             piece, last = self._gather(piece, bound)
@@ -389,8 +392,8 @@ class WsProtocol:
             if read is None:
                 break  # its header is taken: the frame goes on at the next read
             data, frame_done = read
-            if self.on_frame is not None:
-                self.on_frame(Frame(header.opcode, data, header.fin, header.rsv1), parser.last_mask_key)
+            if self.on_frame_header is not None:
+                self.on_frame_header(header, data)
             chunks.append(data)
             size += len(data)
             if not frame_done:

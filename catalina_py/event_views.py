@@ -299,7 +299,7 @@ def event_fields(
                 out[name] = value.hex()
             else:  # a frame's or message's payload, already cut by the emitter
                 length = getattr(event, "length", len(value))
-                if isinstance(event, MessageEvent) and event.kind == "text":
+                if isinstance(event, MessageEvent) and event.kind.startswith("text"):
                     # length counts characters; the payload is the UTF-8 of
                     # the first ones: cut if it holds fewer characters.
                     whole = len(value.decode("utf-8", "replace")) >= length
@@ -321,6 +321,14 @@ def event_fields(
 # -- summaries ---------------------------------------------------------------------
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.3f} ms"
+
+
+def _message_summary(event: MessageEvent) -> str:
+    """``text message, 5 characters``; a part received in parts mode:
+    ``text part, 65522 characters`` / ``binary last part, 3 bytes``."""
+    unit = "characters" if event.kind.startswith("text") else "bytes"
+    noun = "" if event.kind.endswith("part") else " message"
+    return f"{event.kind}{noun}, {event.length} {unit}"
 
 
 def _frame_summary(event: FrameEvent) -> str:
@@ -379,8 +387,8 @@ _SUMMARIES: dict[type[Event], Callable[[Any], str]] = {
     FrameReceived: _frame_summary,
     FrameSent: _frame_summary,
     PongReceived: lambda e: f"pong for our ping, round trip {_ms(e.rtt)}",
-    MessageReceived: lambda e: f"{e.kind} message, {e.length} {'characters' if e.kind == 'text' else 'bytes'}",
-    MessageSent: lambda e: f"{e.kind} message, {e.length} {'characters' if e.kind == 'text' else 'bytes'}",
+    MessageReceived: _message_summary,
+    MessageSent: _message_summary,
     WebSocketClosed: lambda e: (
         f"closed {e.code} {e.reason!r}, "
         + ("without a close handshake" if e.initiator == "abnormal" else f"started by the {e.initiator}")

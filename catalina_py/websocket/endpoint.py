@@ -625,6 +625,8 @@ def _map_method(name: str, role: str, function: Callable[..., Any], where: str, 
     unknown: list[int] = []
     for index, parameter in enumerate(parameters):
         annotation = parameter.annotation
+        if annotation in (Any, object, "Any", "typing.Any", "object"):
+            annotation = empty  # says nothing: the name or the position decides
         source: tuple[str, Any] | None = None
         if parameter.name in path_names and annotation in (empty, str, int, float, "str", "int", "float"):
             convert = {int: int, float: float, "int": int, "float": float}.get(annotation)

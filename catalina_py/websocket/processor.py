@@ -37,10 +37,10 @@ from typing import Protocol
 import gevent
 
 from ..config.websocket_params import blocking_send_timeout, session_close_timeout
-from ..events import BUS, MessageReceived, PongReceived, WebSocketClosed, WebSocketOpened
+from ..events import BUS, FrameReceived, MessageReceived, PongReceived, WebSocketClosed, WebSocketOpened
 from ..servlet.upgrade import HttpUpgradeHandler, WebConnection
 from .coders import DecodeError
-from .core.frames import CloseCode, Frame, Opcode
+from .core.frames import CloseCode, Frame, FrameHeader, Opcode
 from .core.permessage_deflate import PerMessageDeflate
 from .core.protocol import (
     MESSAGE_EVENTS,
@@ -63,7 +63,7 @@ from .handshake_request import HandshakeRequest
 from .keepalive import KeepaliveScheduler, keepalive_scheduler
 from .session import SessionClosedError, SessionRegistry, WsSession
 from .settings import WsSettings, settings_for
-from .writer import FrameWriter, emit_frame_received, message_event
+from .writer import FrameWriter, describe_frame, emit_frame_received, message_event
 
 __all__ = ["HandlerRegistry", "WsHttpUpgradeHandler"]
 
@@ -77,6 +77,9 @@ _DRAIN_SHARE = 0.25
 _BEHIND_CLOSE_WRITE = 1.0
 
 log = logging.getLogger("catalina_py.websocket")
+
+#: Bytes of a frame's payload an event carries.
+_EVENT_PAYLOAD = 256
 
 _monotonic = time.monotonic
 
@@ -266,7 +269,9 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
                 except OSError as exc:
                     self._connection_lost(exc)
                     return
-            protocol.on_frame = self._frame_received if self._traced and BUS.active else None
+            traced = self._traced and BUS.active
+            protocol.on_frame = self._frame_received if traced else None
+            protocol.on_frame_header = self._frame_header_received if traced else None
             # One message at a time, answered before the frames after it are
             # handled (as Tomcat does): a message and a close (or a bad
             # frame) in one read still get the message's answer before the
@@ -295,6 +300,25 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
 
     def _frame_received(self, frame: Frame, mask_key: bytes | None) -> None:
         emit_frame_received(self._connection_id, frame, mask_key)
+
+    def _frame_header_received(self, header: FrameHeader, first_piece: bytes) -> None:
+        """``FrameReceived`` for a frame read in pieces (parts mode): once,
+        with the length its header announced and its first bytes."""
+        BUS.emit(
+            FrameReceived(
+                connection=self._connection_id,
+                opcode=Opcode(header.opcode).name.lower(),
+                fin=header.fin,
+                rsv1=header.rsv1,
+                rsv2=False,
+                rsv3=False,
+                mask_key=header.mask_key,
+                masked=header.mask_key is not None,
+                length=header.length,
+                payload=first_piece[:_EVENT_PAYLOAD],
+                description=describe_frame(header.opcode, header.fin, header.length, first_piece),
+            )
+        )
 
     def _dispatch(self, event: Event) -> None:
         session = self.session
@@ -366,9 +390,10 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
         if last and self._stats is not None:
             self._stats.messages_in += 1  # a message counts once, at its end
         if self._traced and BUS.active:
-            # A part shows as a message of kind "text part" / "binary part".
+            # A part shows as a message of kind "text part" / "binary part"
+            # ("text last part" / "binary last part" for the last).
             shown = message_event(MessageReceived, self._connection_id, event.data)
-            shown.kind += " part"
+            shown.kind += " last part" if last else " part"
             BUS.emit(shown)
         handlers = session.handlers
         handler = handlers.text_part if text else handlers.binary_part

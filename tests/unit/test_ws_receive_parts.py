@@ -90,8 +90,23 @@ def test_empty_message_gives_one_empty_last_part() -> None:
     proto = parts_proto()
     assert proto.receive_data(c(Opcode.TEXT) + c(Opcode.BINARY)) == [TextPart("", True), BinaryPart(b"", True)]
     # An empty last frame after parts ends the message with an empty part.
-    events = proto.receive_data(c(Opcode.BINARY, b"ab", fin=False) + c(Opcode.CONTINUATION, b""))
+    events = proto.receive_data(c(Opcode.BINARY, b"ab", fin=False))
+    events += proto.receive_data(c(Opcode.CONTINUATION, b""))
     assert events == [BinaryPart(b"ab", False), BinaryPart(b"", True)]
+
+
+def test_small_fragments_in_one_read_make_one_part() -> None:
+    proto = parts_proto(1000)
+    frames = [c(Opcode.TEXT if i == 0 else Opcode.CONTINUATION, b"ab" * 8, fin=i == 99) for i in range(100)]
+    events = proto.receive_data(b"".join(frames[:50]))
+    assert events == [TextPart("ab" * 400, False)]
+    # A control frame between fragments ends the part before it, in order.
+    events = proto.receive_data(b"".join(frames[50:60]) + c(Opcode.PING, b"p") + b"".join(frames[60:]))
+    assert events == [TextPart("ab" * 80, False), Ping(b"p"), TextPart("ab" * 320, True)]
+    # The part size still bounds a gathered part.
+    proto = parts_proto(40)
+    events = proto.receive_data(b"".join(frames))
+    assert all(len(e.data) <= 40 for e in events) and joined(events) == "ab" * 800
 
 
 def test_parts_at_most_the_buffer_size_and_unbounded_total() -> None:
@@ -123,7 +138,8 @@ def test_fragmented_text_keeps_code_points_whole() -> None:
 
 def test_invalid_utf8_fails_as_soon_as_seen() -> None:
     proto = parts_proto(100)
-    events = proto.receive_data(c(Opcode.TEXT, b"ok", fin=False) + c(Opcode.CONTINUATION, b"\xed\xa0", fin=False))
+    events = proto.receive_data(c(Opcode.TEXT, b"ok", fin=False))
+    events += proto.receive_data(c(Opcode.CONTINUATION, b"\xed\xa0", fin=False))
     assert events[0] == TextPart("ok", False)
     assert isinstance(events[-1], ConnectionFailed) and events[-1].code == 1007
     # A message ending inside a code point.

@@ -45,6 +45,39 @@ def test_parameters_in_any_order_by_annotation() -> None:
     assert not binary.partial and [s for s, _ in binary.sources] == ["message"]
 
 
+def test_any_annotation_says_nothing() -> None:
+    """``session: Any`` is the session by its name (the inspector's live
+    endpoint has this shape); ``message: Any`` takes both kinds."""
+
+    class Live:
+        @on_message
+        def received(self, session: typing.Any, message: str):
+            pass
+
+    methods = mapped(Live)
+    assert [s for s, _ in methods.messages[0].sources] == ["session", "message"]
+    assert methods.text == "received" and methods.binary is None
+
+    class Both:
+        @on_message
+        def received(self, s: object, m: typing.Any):
+            pass
+
+    both = mapped(Both)
+    assert [s for s, _ in both.messages[0].sources] == ["session", "message"]
+    assert both.text == both.binary == "received"
+
+
+def test_the_inspectors_live_endpoint_deploys() -> None:
+    """``opened(self, session: Any, config: Any)`` and ``received(self,
+    session: Any, message: str)``: failed deployment before the fix."""
+    from catalina_py.inspector.live import LiveEndpoint
+
+    methods = mapped(LiveEndpoint, "/live")
+    assert [s for s, _ in methods.open.sources] == ["session", "config"]
+    assert [s for s, _ in methods.messages[0].sources] == ["session", "message"]
+
+
 def test_path_parameters_by_name() -> None:
     class Room:
         @on_open

@@ -413,3 +413,40 @@ def test_handler_exception_closes_1011() -> None:
     assert ("error", "RuntimeError", "part boom") in seen
     assert seen[-1] == ("close", 1011)
     assert CloseReason(1011, "") is not None
+
+
+def test_parts_in_the_event_stream() -> None:
+    """A frame read in pieces is reported once, with the length its header
+    announced; each part is a MessageReceived of kind "text part" / "text
+    last part"; the message counts once."""
+    from catalina_py.event_views import summary_of
+    from catalina_py.events import BUS, FrameReceived, MessageReceived
+    from tests.unit.test_ws_events import Recorder
+
+    recorder = Recorder()
+    BUS.subscribe(recorder)
+    try:
+
+        class Parts(MessageHandler.Partial):
+            def on_message(self, part: str, last: bool) -> None:
+                pass
+
+        endpoint, seen = endpoint_with(lambda s, seen: s.add_message_handler(Parts(), str))
+        handler, greenlet, client = run(endpoint, size=1000)
+        first = "a" * 2500
+        client.send(Opcode.TEXT, first.encode(), fin=False)
+        client.send(Opcode.CONTINUATION, b"b" * 700)
+        client.send(Opcode.PING, b"sync")
+        assert client.recv().opcode == Opcode.PONG
+        close(client, greenlet)
+    finally:
+        BUS.unsubscribe(recorder)
+    frames = [f for f in recorder.of(FrameReceived) if f.opcode in ("text", "continuation")]
+    assert [(f.opcode, f.length, f.fin) for f in frames] == [("text", 2500, False), ("continuation", 700, True)]
+    assert frames[0].description == "text frame, 2500 bytes (more to come)"
+    parts = recorder.of(MessageReceived)
+    assert sum(p.length for p in parts) == 3200 and all(p.length <= 1000 for p in parts)
+    assert [p.kind for p in parts] == ["text part"] * (len(parts) - 1) + ["text last part"]
+    assert summary_of(parts[0]) == f"text part, {parts[0].length} characters"
+    assert summary_of(parts[-1]).startswith("text last part, ")
+    assert handler.config.stats.messages_in == 1

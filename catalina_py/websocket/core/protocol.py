@@ -261,6 +261,10 @@ class WsProtocol:
         #: before it is handled (the event stream's ``FrameReceived``); None
         #: costs nothing.
         self.on_frame: Callable[[Frame, bytes | None], None] | None = None
+        #: Called once per frame read in pieces (parts mode), when its first
+        #: piece is read: its header (the announced length, the mask key)
+        #: and that piece, unmasked. None costs nothing.
+        self.on_frame_header: Callable[[FrameHeader, bytes], None] | None = None
 
     # -- receiving -----------------------------------------------------------
 
@@ -347,15 +351,17 @@ class WsProtocol:
             self._utf8.reset()
         opcode = self._msg_opcode
         limit = self.max_text_message_size if opcode == Opcode.TEXT else self.max_binary_message_size
-        read = parser.read_payload(limit if not self._msg_compressed else max(limit, 65536))
+        bound = limit if not self._msg_compressed else max(limit, 65536)
+        read = parser.read_payload(bound)
         if read is None:
             return False
         piece, frame_done = read
-        if self.on_frame is not None and starting:
-            # The frame as far as it is known (its first piece): the event
-            # stream shows frames, not every piece of a large one.
-            self.on_frame(Frame(header.opcode, piece, header.fin, header.rsv1), parser.last_mask_key)
+        if self.on_frame_header is not None and starting:
+            # One report per frame (not per piece): its header and first bytes.
+            self.on_frame_header(header, piece)
         last = frame_done and header.fin
+        if frame_done and not last and len(piece) < bound:
+            piece, last = self._gather(piece, bound)
         if self._msg_compressed:
             assert self.deflate is not None  # the parser checked RSV1
             piece = self.deflate.decompress_part(piece, last, limit)
@@ -364,6 +370,38 @@ class WsProtocol:
                 last = False
         self._emit_part(piece, last, events)
         return True
+
+    def _gather(self, piece: bytes, bound: int) -> tuple[bytes, bool]:
+        """Add the payloads of the message's next frames already received
+        (continuations, no control frame between) to *piece*, up to *bound*
+        bytes: small fragments make one part per read, not one per frame.
+        Returns the joined bytes and whether they end the message. A bad
+        header stops the gathering (the parser raises it again next)."""
+        parser = self._parser
+        chunks = [piece]
+        size = len(piece)
+        last = False
+        while size < bound:
+            try:
+                header = parser.next_header()
+            except ProtocolError:
+                break
+            if header is None or header.opcode != Opcode.CONTINUATION:
+                break
+            read = parser.read_payload(bound - size)
+            if read is None:
+                break  # its header is taken: the frame goes on at the next read
+            data, frame_done = read
+            if self.on_frame_header is not None:
+                self.on_frame_header(header, data)
+            chunks.append(data)
+            size += len(data)
+            if not frame_done:
+                break
+            if header.fin:
+                last = True
+                break
+        return (b"".join(chunks) if len(chunks) > 1 else piece), last
 
     def _inflate_more(self, events: list[Event]) -> None:
         """Emit the next part of a compressed piece's pending output."""

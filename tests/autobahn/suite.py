@@ -162,7 +162,13 @@ def ensure_wstest(log: Callable[[str], None] = print) -> Path:
         ]
     steps += [
         [str(tool / "bin" / "virtualenv"), "-q", "-p", python2, str(py2)],
-        [str(py2 / "bin" / "pip"), "install", "-q", "--no-warn-script-location", f"autobahntestsuite=={AUTOBAHN_VERSION}"],
+        [
+            str(py2 / "bin" / "pip"),
+            "install",
+            "-q",
+            "--no-warn-script-location",
+            f"autobahntestsuite=={AUTOBAHN_VERSION}",
+        ],
     ]
     for step in steps:
         log(f"autobahn setup: {' '.join(step)}")
@@ -381,7 +387,13 @@ def format_sections(runs: dict[str, AgentRun]) -> str:
 
 def _row_cells(row: dict[str, int]) -> str:
     """The cells of one row of ``format_sections``."""
-    values = [*(row[b] for b in BEHAVIORS), row["other"], row["close!=OK"], sum(row[b] for b in BEHAVIORS) + row["other"], row["ms"]]
+    values = [
+        *(row[b] for b in BEHAVIORS),
+        row["other"],
+        row["close!=OK"],
+        sum(row[b] for b in BEHAVIORS) + row["other"],
+        row["ms"],
+    ]
     return " ".join(f"{v:>10}" for v in values)
 
 

@@ -6,12 +6,15 @@ a cached virtualenv that ``tests/autobahn/suite.py`` creates on first use
 (which needs PyPI); the Python 2.7 interpreter is Debian bullseye's
 (``.ci/run`` installs it). Pass/fail is about catalina_py: no FAILED case,
 every permessage-deflate case (sections 12, 13) OK. Tomcat 10.1's own echo
-example (``tomcat10-examples``, EchoAnnotation) runs too, when installed,
-for the figures by section and the per-case time comparison, which are
-printed, not asserted (no timed assertions in this suite).
+example (``tomcat10-examples``, EchoAnnotation) runs too when
+``AUTOBAHN_COMPARE_TOMCAT=1``, for the figures by section and the per-case
+time comparison, which are printed, not asserted (no timed assertions in
+this suite); it is off by default because the suite's own Python 2 client
+makes a full run take about a quarter of an hour per server (the command
+line ``python -m tests.autobahn`` runs both).
 
 Skipped when there is no Python 2.7 (or no Tomcat, for the comparison),
-unless ``CI=true`` (then it fails). The whole run is bounded (``TIMEOUT``).
+unless ``CI=true`` (then it fails). Each server's run is bounded (``TIMEOUT``).
 """
 
 from __future__ import annotations
@@ -24,8 +27,10 @@ import pytest
 from tests.autobahn import suite
 
 _ON_CI = os.environ.get("CI", "").lower() == "true"
-#: The whole run (both servers) is bounded to this many seconds.
-TIMEOUT = 1500.0
+#: Each server's run is bounded to this many seconds.
+TIMEOUT = 1800.0
+#: Whether Tomcat's echo runs too, for the comparison.
+COMPARE_TOMCAT = os.environ.get("AUTOBAHN_COMPARE_TOMCAT", "") == "1"
 #: How many cases ``"*"`` expands to in autobahntestsuite 25.10.1.
 ALL_CASES = 517
 
@@ -46,7 +51,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, suite.AgentRun]:
     if missing:
         _skip_or_fail(missing)
     agents = ["catalina_py"]
-    if suite.missing_tomcat_examples() is None:
+    if COMPARE_TOMCAT and suite.missing_tomcat_examples() is None:
         agents.append("tomcat")
     work = tmp_path_factory.mktemp("autobahn")
     report_dir = Path(os.environ.get("AUTOBAHN_REPORT_DIR") or work / "reports")
@@ -83,6 +88,8 @@ def test_tomcat_reference_and_time_comparison(
 ) -> None:
     """Tomcat's echo is the reference: all cases, none FAILED; prints the
     tables by section and the cases where catalina_py took longer."""
+    if not COMPARE_TOMCAT:
+        pytest.skip("set AUTOBAHN_COMPARE_TOMCAT=1 to run Tomcat's echo too (or use python -m tests.autobahn)")
     if "tomcat" not in runs:
         _skip_or_fail(f"Tomcat's echo example cannot run: {suite.missing_tomcat_examples()}")
     tomcat = runs["tomcat"]

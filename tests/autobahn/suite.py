@@ -413,29 +413,49 @@ class Slower:
 NOISE_MS = 5
 
 
+#: Behaviours whose durations are compared: a case one side FAILED ended
+#: early, one Tomcat left UNIMPLEMENTED (deflate parameters it refuses)
+#: ended at the handshake.
+COMPARABLE = ("OK", "NON-STRICT", "INFORMATIONAL")
+
+
+def comparable_cases(ours: AgentRun, tomcat: AgentRun) -> list[str]:
+    """The cases both ran to completion (see ``COMPARABLE``), in order."""
+    return sorted(
+        (
+            case
+            for case, result in ours.results.items()
+            if case in tomcat.results and result.behavior in COMPARABLE and tomcat.results[case].behavior in COMPARABLE
+        ),
+        key=case_key,
+    )
+
+
 def slower_cases(ours: AgentRun, tomcat: AgentRun) -> list[Slower]:
-    """The cases both ran where catalina_py's duration exceeds Tomcat's,
+    """The comparable cases where catalina_py's duration exceeds Tomcat's,
     largest ratio first."""
     found = [
         Slower(case, ours.results[case].duration_ms, tomcat.results[case].duration_ms)
-        for case in ours.results
-        if case in tomcat.results and ours.results[case].duration_ms > tomcat.results[case].duration_ms
+        for case in comparable_cases(ours, tomcat)
+        if ours.results[case].duration_ms > tomcat.results[case].duration_ms
     ]
     return sorted(found, key=lambda s: (-s.ratio, case_key(s.case)))
 
 
 def format_slower(ours: AgentRun, tomcat: AgentRun, top: int = 40) -> str:
-    """The time comparison: totals, how many cases catalina_py was slower
-    on, and the ``top`` slowest by ratio (those above ``NOISE_MS``)."""
+    """The time comparison: totals over the comparable cases, how many
+    cases catalina_py was slower on, and the ``top`` slowest by ratio
+    (those where catalina_py took ``NOISE_MS`` or more)."""
     slower = slower_cases(ours, tomcat)
-    common = [c for c in ours.results if c in tomcat.results]
+    common = comparable_cases(ours, tomcat)
     ours_total = sum(ours.results[c].duration_ms for c in common)
     tomcat_total = sum(tomcat.results[c].duration_ms for c in common)
     real = [s for s in slower if s.ours_ms >= NOISE_MS]
     lines = [
-        f"time over {len(common)} common cases: catalina_py {ours_total} ms, tomcat {tomcat_total} ms "
+        f"time over the {len(common)} cases both completed (not FAILED/UNIMPLEMENTED on either side; "
+        f"{len(ours.results) - len(common)} left out): catalina_py {ours_total} ms, tomcat {tomcat_total} ms "
         f"(ratio {ours_total / max(tomcat_total, 1):.2f}); whole runs {ours.seconds:.0f} s vs {tomcat.seconds:.0f} s",
-        f"catalina_py slower on {len(slower)} cases: {len(real)} at >= {NOISE_MS} ms, "
+        f"catalina_py slower on {len(slower)} of them: {len(real)} at >= {NOISE_MS} ms, "
         f"{len(slower) - len(real)} under {NOISE_MS} ms (timer resolution)",
     ]
     if real:

@@ -19,6 +19,7 @@ unless ``CI=true`` (then it fails). Each server's run is bounded (``TIMEOUT``).
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -33,8 +34,6 @@ TIMEOUT = 1800.0
 COMPARE_TOMCAT = os.environ.get("AUTOBAHN_COMPARE_TOMCAT", "") == "1"
 #: How many cases ``"*"`` expands to in autobahntestsuite 25.10.1.
 ALL_CASES = 517
-
-pytestmark = pytest.mark.slow
 
 
 def _skip_or_fail(reason: str) -> None:
@@ -69,20 +68,24 @@ def _summary(runs: dict[str, suite.AgentRun]) -> str:
     return text
 
 
+@pytest.mark.slow
 def test_all_cases_ran(runs: dict[str, suite.AgentRun]) -> None:
     assert len(runs["catalina_py"].results) == ALL_CASES
 
 
+@pytest.mark.slow
 def test_no_failed_case(runs: dict[str, suite.AgentRun]) -> None:
     failed = runs["catalina_py"].failed()
     assert not failed, f"{len(failed)} FAILED cases against the echo example:\n{_summary(runs)}"
 
 
+@pytest.mark.slow
 def test_deflate_cases_ok(runs: dict[str, suite.AgentRun]) -> None:
     not_ok = runs["catalina_py"].deflate_not_ok()
     assert not not_ok, f"{len(not_ok)} permessage-deflate cases not OK:\n{_summary(runs)}"
 
 
+@pytest.mark.slow
 def test_tomcat_reference_and_time_comparison(
     runs: dict[str, suite.AgentRun], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -98,3 +101,45 @@ def test_tomcat_reference_and_time_comparison(
         print(suite.format_slower(runs["catalina_py"], tomcat, top=20))
     assert len(tomcat.results) == ALL_CASES
     assert not tomcat.failed(), suite.format_failures(tomcat)
+
+
+def test_report_parsing_and_comparison(tmp_path: Path) -> None:
+    """The index.json reading, the section counts and the time comparison,
+    on a report shaped like the suite's (no servers needed)."""
+
+    def entry(behavior: str, duration: int, close: str = "OK", code: int | None = 1000) -> dict[str, object]:
+        return {"behavior": behavior, "behaviorClose": close, "remoteCloseCode": code, "duration": duration}
+
+    index = tmp_path / "index.json"
+    index.write_text(
+        json.dumps(
+            {
+                "catalina_py": {
+                    "1.1.1": entry("OK", 2),
+                    "9.1.1": entry("FAILED", 5, "WRONG CODE", 1009),
+                    "12.1.1": entry("OK", 300),
+                    "13.3.1": entry("OK", 40),
+                },
+                "tomcat": {
+                    "1.1.1": entry("OK", 1),
+                    "9.1.1": entry("OK", 50),
+                    "12.1.1": entry("OK", 100),
+                    "13.3.1": entry("UNIMPLEMENTED", 1),
+                },
+            }
+        )
+    )
+    parsed = suite.read_index(index)
+    ours = suite.AgentRun("catalina_py", "", parsed["catalina_py"])
+    tomcat = suite.AgentRun("tomcat", "", parsed["tomcat"])
+    assert [r.case for r in ours.failed()] == ["9.1.1"]
+    assert ours.deflate_not_ok() == []
+    counts = suite.section_counts(ours)
+    assert counts[9]["FAILED"] == 1 and counts[9]["close!=OK"] == 1 and counts[12]["ms"] == 300
+    # 9.1.1 (FAILED here) and 13.3.1 (UNIMPLEMENTED there) are not compared.
+    assert suite.comparable_cases(ours, tomcat) == ["1.1.1", "12.1.1"]
+    assert [(s.case, s.ratio) for s in suite.slower_cases(ours, tomcat)] == [("12.1.1", 3.0), ("1.1.1", 2.0)]
+    assert "12.1.1" in suite.format_slower(ours, tomcat) and "FAILED/1009" in str(suite.close_codes(ours))
+    assert suite.parse_cases("9.*, 12.2.1") == ["9.*", "12.2.1"]
+    with pytest.raises(ValueError):
+        suite.parse_cases("9.x")

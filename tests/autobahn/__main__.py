@@ -1,0 +1,71 @@
+"""``python -m tests.autobahn``: the Autobahn|Testsuite against catalina_py's
+echo example and Tomcat 10.1's, with figures by section and the per-case
+time comparison. Run it with the project's interpreter from the repository
+root: ``.venv/bin/python -m tests.autobahn`` (``--help`` for the options).
+Exits 1 when catalina_py has a FAILED case or a deflate case not OK.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tests.autobahn import suite
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parses the options, runs the agents, prints the tables."""
+    parser = argparse.ArgumentParser(prog="python -m tests.autobahn", description=__doc__)
+    parser.add_argument("--cases", default="*", help="case ids, comma separated, wildcards allowed (default: *)")
+    parser.add_argument(
+        "--agent",
+        action="append",
+        choices=suite.AGENTS,
+        help="server(s) to test, repeatable (default: catalina_py and tomcat when installed)",
+    )
+    parser.add_argument(
+        "--report-dir",
+        type=Path,
+        help="where the suite's reports go (HTML and JSON per agent; default: a temporary directory, removed)",
+    )
+    parser.add_argument("--timeout", type=float, default=1800.0, help="bound on each server's run, seconds")
+    parser.add_argument("--top", type=int, default=40, help="how many slower cases to list")
+    options = parser.parse_args(argv)
+    try:
+        cases = suite.parse_cases(options.cases)
+    except ValueError as exc:
+        parser.error(str(exc))
+    agents = options.agent or list(suite.AGENTS)
+    if options.agent is None and suite.missing_tomcat_examples():
+        print(f"tomcat left out: {suite.missing_tomcat_examples()}", file=sys.stderr)
+        agents.remove("tomcat")
+    missing = suite.missing_autobahn()
+    if missing:
+        print(missing, file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="autobahn-") as tmp:
+        report_dir = options.report_dir or Path(tmp) / "reports"
+        report_dir.mkdir(parents=True, exist_ok=True)
+        started = time.monotonic()
+        runs = suite.run_agents(agents, cases, report_dir.resolve(), Path(tmp), options.timeout)
+        print(f"\nAutobahn|Testsuite {suite.AUTOBAHN_VERSION}, {time.monotonic() - started:.0f} s in all")
+        print(suite.format_sections(runs))
+        for run in runs.values():
+            bad = suite.format_failures(run, limit=options.top)
+            if bad:
+                print(f"\n{run.agent}: cases not OK/NON-STRICT/INFORMATIONAL ({suite.close_codes(run)}):\n{bad}")
+        if "catalina_py" in runs and "tomcat" in runs:
+            print("\n" + suite.format_slower(runs["catalina_py"], runs["tomcat"], options.top))
+        if options.report_dir:
+            print(f"\nreports: {options.report_dir}/<agent>/index.html")
+    ours = runs.get("catalina_py")
+    if ours is not None and (ours.failed() or ours.deflate_not_ok()):
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

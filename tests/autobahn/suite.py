@@ -1,0 +1,502 @@
+"""Install, run and read the Autobahn|Testsuite fuzzing client.
+
+The suite (PyPI ``autobahntestsuite``, the last release still Python 2
+only) goes into a virtualenv cached outside the repository
+(``$XDG_CACHE_HOME/catalina_py/autobahn``, default ``~/.cache/...``): a
+Python 3 tool venv holds ``virtualenv<20.22`` (the last line that can
+create Python 2 environments), which makes ``py2/`` from a Python 2.7
+interpreter (Debian bullseye's ``/usr/bin/python2.7`` on CI, see
+``.ci/run``) and seeds pip 20.3.4; pip then installs the suite with its
+pinned dependencies (Twisted 19.10, autobahn 0.10.9 with wsaccel/ujson).
+
+The servers are catalina_py (``tests/server.py`` ``CatalinaProcess``, the
+shipped ``webapps/examples``, URL ``/examples/websocket/echo``) and
+Tomcat 10.1 (``tests/tomcat.py`` ``TomcatProcess``, Debian's
+``tomcat10-examples`` webapp, URL ``/examples/websocket/echoAnnotation``:
+partial text and binary messages echoed part by part). Each server is run
+alone: start it, run ``wstest -m fuzzingclient`` with a spec naming only
+that agent, stop it, read ``<report-dir>/<agent>/index.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.server import REPO, CatalinaProcess
+from tests.tomcat import TomcatProcess, missing_tomcat
+
+#: The release installed; the newest on PyPI, still Python 2 only.
+AUTOBAHN_VERSION = "25.10.1"
+#: The last virtualenv line that can create Python 2.7 environments.
+VIRTUALENV_REQUIREMENT = "virtualenv<20.22"
+#: Debian's examples webapp of Tomcat 10.1 (package tomcat10-examples).
+TOMCAT_EXAMPLES = Path("/usr/share/tomcat10-examples/examples")
+#: catalina_py's echo example (webapps/examples/WEB-INF/classes/websocket/echo.py).
+CATALINA_ECHO_PATH = "/examples/websocket/echo"
+#: Tomcat's echo example (EchoAnnotation: partial text and binary).
+TOMCAT_ECHO_PATH = "/examples/websocket/echoAnnotation"
+#: The agents ``run_agents`` knows.
+AGENTS = ("catalina_py", "tomcat")
+#: What each section of the suite tests (there is no section 8 or 11).
+SECTIONS = {
+    1: "Framing",
+    2: "Pings/Pongs",
+    3: "Reserved Bits",
+    4: "Opcodes",
+    5: "Fragmentation",
+    6: "UTF-8 Handling",
+    7: "Close Handling",
+    9: "Limits/Performance",
+    10: "Misc",
+    12: "Compression (payloads)",
+    13: "Compression (parameters)",
+}
+#: The behaviours a case can end with, in the order the tables show them.
+BEHAVIORS = ("OK", "NON-STRICT", "INFORMATIONAL", "UNIMPLEMENTED", "FAILED")
+#: Sections whose cases need permessage-deflate.
+DEFLATE_SECTIONS = (12, 13)
+#: Tomcat with its full JIT (C1 and C2): the time comparison is against
+#: Tomcat at its best, not the quick-start setting of the other tests.
+TOMCAT_JAVA_OPTS = "-Djava.awt.headless=true"
+
+
+def cache_dir() -> Path:
+    """Where the suite's virtualenvs live (outside the repository)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "catalina_py" / "autobahn"
+
+
+def _is_python27(candidate: str) -> bool:
+    """Whether ``candidate`` runs and is a CPython 2.7."""
+    try:
+        done = subprocess.run(
+            [candidate, "-c", "import sys; sys.stdout.write('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0 and done.stdout.strip() == "2.7"
+
+
+def python2_candidates() -> Iterator[str]:
+    """Python 2.7 interpreters to try, best first: ``$AUTOBAHN_PYTHON2``,
+    Debian's (bullseye's package, what ``.ci/run`` installs), one on PATH,
+    then pyenv builds."""
+    explicit = os.environ.get("AUTOBAHN_PYTHON2")
+    if explicit:
+        yield explicit
+    yield "/usr/bin/python2.7"
+    for name in ("python2.7", "python2"):
+        found = shutil.which(name)
+        if found:
+            yield found
+    roots = [Path(os.environ.get("PYENV_ROOT", str(Path.home() / ".pyenv"))), Path("/root/.pyenv")]
+    for root in roots:
+        for interp in sorted((root / "versions").glob("2.7*/bin/python2.7"), reverse=True):
+            yield str(interp)
+
+
+def find_python2() -> str | None:
+    """The first working Python 2.7 interpreter, or None."""
+    for candidate in python2_candidates():
+        if _is_python27(candidate):
+            return candidate
+    return None
+
+
+def missing_autobahn() -> str | None:
+    """Why the suite cannot run here (no Python 2.7), or None when it can
+    (it is installed on first use, which needs PyPI)."""
+    if wstest_path().exists():
+        return None
+    if find_python2() is None:
+        return (
+            "no Python 2.7 interpreter (the Autobahn|Testsuite is Python 2 software): install Debian "
+            "bullseye's python2.7 and python2.7-dev (see .ci/run) or set AUTOBAHN_PYTHON2"
+        )
+    return None
+
+
+def wstest_path() -> Path:
+    """The cached ``wstest`` executable (present once installed)."""
+    return cache_dir() / "py2" / "bin" / "wstest"
+
+
+def ensure_wstest(log: Callable[[str], None] = print) -> Path:
+    """Returns the ``wstest`` of the cached Python 2 virtualenv, creating
+    it first when missing or made for another interpreter or release.
+    Raises RuntimeError with the failing step's output."""
+    root = cache_dir()
+    python2 = find_python2()
+    marker = root / "installed.json"
+    wanted = {"autobahntestsuite": AUTOBAHN_VERSION, "python2": python2}
+    if wstest_path().exists() and marker.exists():
+        recorded = json.loads(marker.read_text())
+        if recorded == wanted or python2 is None:
+            return wstest_path()
+    if python2 is None:
+        raise RuntimeError(missing_autobahn() or "no Python 2.7")
+    root.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    tool = root / "tool"
+    py2 = root / "py2"
+    shutil.rmtree(py2, ignore_errors=True)
+    marker.unlink(missing_ok=True)
+    steps: list[list[str]] = []
+    if not (tool / "bin" / "virtualenv").exists():
+        steps += [
+            [sys.executable, "-m", "venv", str(tool)],
+            [str(tool / "bin" / "pip"), "install", "-q", VIRTUALENV_REQUIREMENT],
+        ]
+    steps += [
+        [str(tool / "bin" / "virtualenv"), "-q", "-p", python2, str(py2)],
+        [
+            str(py2 / "bin" / "pip"),
+            "install",
+            "-q",
+            "--no-warn-script-location",
+            f"autobahntestsuite=={AUTOBAHN_VERSION}",
+        ],
+    ]
+    for step in steps:
+        log(f"autobahn setup: {' '.join(step)}")
+        done = subprocess.run(step, capture_output=True, text=True, timeout=900)
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(step)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    if not wstest_path().exists():
+        raise RuntimeError(f"{wstest_path()} missing after the install")
+    marker.write_text(json.dumps(wanted))
+    log(f"autobahn setup: done in {time.monotonic() - started:.0f} s ({python2})")
+    return wstest_path()
+
+
+@dataclass
+class CaseResult:
+    """One case's outcome for one agent, as the suite's index.json has it."""
+
+    case: str
+    behavior: str
+    behavior_close: str
+    remote_close_code: int | None
+    duration_ms: int
+
+    @property
+    def section(self) -> int:
+        """The case's section (the first number of its id)."""
+        return int(self.case.split(".", 1)[0])
+
+
+def case_key(case: str) -> tuple[int, ...]:
+    """Sort key for case ids such as ``"12.1.10"``."""
+    return tuple(int(p) for p in case.split("."))
+
+
+def read_index(path: Path) -> dict[str, dict[str, CaseResult]]:
+    """The fuzzing client's ``index.json``: agent -> case id -> result."""
+    raw = json.loads(path.read_text())
+    return {
+        agent: {
+            case: CaseResult(
+                case=case,
+                behavior=entry["behavior"],
+                behavior_close=entry["behaviorClose"],
+                remote_close_code=entry.get("remoteCloseCode"),
+                duration_ms=int(entry["duration"]),
+            )
+            for case, entry in cases.items()
+        }
+        for agent, cases in raw.items()
+    }
+
+
+@dataclass
+class AgentRun:
+    """One agent's run: its results and how long the whole run took."""
+
+    agent: str
+    url: str
+    results: dict[str, CaseResult] = field(default_factory=dict)
+    seconds: float = 0.0
+    output: str = ""
+
+    def failed(self) -> list[CaseResult]:
+        """The cases whose behaviour is FAILED."""
+        return [r for r in self.sorted_results() if r.behavior == "FAILED"]
+
+    def deflate_not_ok(self) -> list[CaseResult]:
+        """The permessage-deflate cases (sections 12, 13) not OK."""
+        return [r for r in self.sorted_results() if r.section in DEFLATE_SECTIONS and r.behavior != "OK"]
+
+    def sorted_results(self) -> list[CaseResult]:
+        """The results in case order."""
+        return [self.results[c] for c in sorted(self.results, key=case_key)]
+
+
+def write_spec(directory: Path, agent: str, url: str, cases: Sequence[str], outdir: Path) -> Path:
+    """Writes a fuzzingclient spec for one agent and returns its path."""
+    spec = {
+        "outdir": str(outdir),
+        "servers": [{"agent": agent, "url": url}],
+        "cases": list(cases),
+        "exclude-cases": [],
+        "exclude-agent-cases": {},
+    }
+    path = directory / f"fuzzingclient-{agent}.json"
+    path.write_text(json.dumps(spec, indent=2))
+    return path
+
+
+def run_fuzzingclient(
+    wstest: Path, agent: str, url: str, cases: Sequence[str], report_dir: Path, timeout: float
+) -> AgentRun:
+    """Runs ``wstest -m fuzzingclient`` against one server and reads its
+    report (``report_dir/<agent>/index.json``). Raises RuntimeError when
+    wstest fails or exceeds ``timeout`` seconds."""
+    outdir = report_dir / agent
+    shutil.rmtree(outdir, ignore_errors=True)
+    outdir.mkdir(parents=True)
+    spec = write_spec(report_dir, agent, url, cases, outdir)
+    started = time.monotonic()
+    try:
+        done = subprocess.run(
+            [str(wstest), "-m", "fuzzingclient", "-s", str(spec)],
+            cwd=report_dir,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise RuntimeError(f"wstest against {agent} did not finish within {timeout:.0f} s") from exc
+    seconds = time.monotonic() - started
+    output = done.stdout + done.stderr
+    (report_dir / f"wstest-{agent}.log").write_text(output)
+    index = outdir / "index.json"
+    if done.returncode != 0 or not index.exists():
+        raise RuntimeError(f"wstest against {agent} failed ({done.returncode}):\n{output[-4000:]}")
+    results = read_index(index).get(agent, {})
+    if not results:
+        raise RuntimeError(f"wstest wrote no results for {agent}:\n{output[-4000:]}")
+    return AgentRun(agent=agent, url=url, results=results, seconds=seconds, output=output)
+
+
+@contextmanager
+def catalina_server(base: Path) -> Iterator[str]:
+    """catalina_py with the shipped examples webapp; yields the echo URL."""
+    server = CatalinaProcess(base, webapps={"examples": REPO / "webapps" / "examples"})
+    server.start(timeout=60)
+    try:
+        yield f"ws://127.0.0.1:{server.port}{CATALINA_ECHO_PATH}"
+    finally:
+        server.stop()
+
+
+def missing_tomcat_examples() -> str | None:
+    """Why Tomcat's echo example cannot run here, or None."""
+    missing = missing_tomcat()
+    if missing:
+        return missing
+    if not (TOMCAT_EXAMPLES / "WEB-INF" / "web.xml").exists():
+        return f"{TOMCAT_EXAMPLES} is missing (install the tomcat10-examples package)"
+    return None
+
+
+@contextmanager
+def tomcat_server(base: Path) -> Iterator[str]:
+    """Tomcat 10.1 with its own examples webapp; yields the echo URL."""
+    server = TomcatProcess(base, webapps={"examples": TOMCAT_EXAMPLES}, java_opts=TOMCAT_JAVA_OPTS)
+    server.start(timeout=120, ready_url="/examples/index.html")
+    try:
+        yield f"ws://127.0.0.1:{server.port}{TOMCAT_ECHO_PATH}"
+    finally:
+        server.stop()
+
+
+def run_agents(
+    agents: Iterable[str],
+    cases: Sequence[str],
+    report_dir: Path,
+    work: Path,
+    timeout: float = 1800.0,
+    log: Callable[[str], None] = print,
+) -> dict[str, AgentRun]:
+    """Runs the suite against each agent in turn (one server up at a
+    time), each run bounded to ``timeout`` seconds; returns the runs by
+    agent."""
+    wstest = ensure_wstest(log)
+    servers = {"catalina_py": catalina_server, "tomcat": tomcat_server}
+    runs: dict[str, AgentRun] = {}
+    for agent in agents:
+        with servers[agent](work / agent) as url:
+            log(f"autobahn: {agent} at {url}, cases {' '.join(cases)}")
+            runs[agent] = run_fuzzingclient(wstest, agent, url, cases, report_dir, timeout)
+        log(f"autobahn: {agent}: {len(runs[agent].results)} cases in {runs[agent].seconds:.0f} s")
+    return runs
+
+
+def section_counts(run: AgentRun) -> dict[int, dict[str, int]]:
+    """Per section: behaviour -> number of cases, plus ``"close!=OK"`` (the
+    closing behaviour was not OK) and ``"ms"`` (summed durations)."""
+    counts: dict[int, dict[str, int]] = {}
+    for result in run.results.values():
+        row = counts.setdefault(result.section, dict.fromkeys((*BEHAVIORS, "other", "close!=OK", "ms"), 0))
+        row[result.behavior if result.behavior in BEHAVIORS else "other"] += 1
+        if result.behavior_close not in ("OK", "INFORMATIONAL"):
+            row["close!=OK"] += 1
+        row["ms"] += result.duration_ms
+    return counts
+
+
+def format_sections(runs: dict[str, AgentRun]) -> str:
+    """The table by section: one row per section and agent."""
+    columns = ("OK", "NON-STRICT", "INFO", "UNIMPL", "FAILED", "other", "close!=OK", "cases", "time ms")
+    header = f"{'section':<32} {'agent':<12} " + " ".join(f"{c:>10}" for c in columns)
+    lines = [header, "-" * len(header)]
+    totals: dict[str, dict[str, int]] = {}
+    counts = {agent: section_counts(run) for agent, run in runs.items()}
+    sections = sorted({s for c in counts.values() for s in c})
+    for section in sections:
+        label = f"{section} {SECTIONS.get(section, '?')}"
+        for agent in runs:
+            row = counts[agent].get(section)
+            if row is None:
+                continue
+            total = totals.setdefault(agent, dict.fromkeys(row, 0))
+            for key, value in row.items():
+                total[key] += value
+            lines.append(f"{label:<32} {agent:<12} " + _row_cells(row))
+            label = ""
+    for agent, total in totals.items():
+        lines.append(f"{'all':<32} {agent:<12} " + _row_cells(total))
+    return "\n".join(lines)
+
+
+def _row_cells(row: dict[str, int]) -> str:
+    """The cells of one row of ``format_sections``."""
+    values = [
+        *(row[b] for b in BEHAVIORS),
+        row["other"],
+        row["close!=OK"],
+        sum(row[b] for b in BEHAVIORS) + row["other"],
+        row["ms"],
+    ]
+    return " ".join(f"{v:>10}" for v in values)
+
+
+@dataclass
+class Slower:
+    """A case where catalina_py took longer than Tomcat."""
+
+    case: str
+    ours_ms: int
+    tomcat_ms: int
+
+    @property
+    def ratio(self) -> float:
+        """catalina_py's time over Tomcat's (Tomcat's 0 ms counted as 1)."""
+        return self.ours_ms / max(self.tomcat_ms, 1)
+
+
+#: Below this many milliseconds (catalina_py's time) a difference is within
+#: the suite's timer resolution and scheduling noise: listed apart.
+NOISE_MS = 5
+
+
+#: Behaviours whose durations are compared: a case one side FAILED ended
+#: early, one Tomcat left UNIMPLEMENTED (deflate parameters it refuses)
+#: ended at the handshake.
+COMPARABLE = ("OK", "NON-STRICT", "INFORMATIONAL")
+
+
+def comparable_cases(ours: AgentRun, tomcat: AgentRun) -> list[str]:
+    """The cases both ran to completion (see ``COMPARABLE``), in order."""
+    return sorted(
+        (
+            case
+            for case, result in ours.results.items()
+            if case in tomcat.results and result.behavior in COMPARABLE and tomcat.results[case].behavior in COMPARABLE
+        ),
+        key=case_key,
+    )
+
+
+def slower_cases(ours: AgentRun, tomcat: AgentRun) -> list[Slower]:
+    """The comparable cases where catalina_py's duration exceeds Tomcat's,
+    largest ratio first."""
+    found = [
+        Slower(case, ours.results[case].duration_ms, tomcat.results[case].duration_ms)
+        for case in comparable_cases(ours, tomcat)
+        if ours.results[case].duration_ms > tomcat.results[case].duration_ms
+    ]
+    return sorted(found, key=lambda s: (-s.ratio, case_key(s.case)))
+
+
+def format_slower(ours: AgentRun, tomcat: AgentRun, top: int = 40) -> str:
+    """The time comparison: totals over the comparable cases, how many
+    cases catalina_py was slower on, and the ``top`` slowest by ratio
+    (those where catalina_py took ``NOISE_MS`` or more)."""
+    slower = slower_cases(ours, tomcat)
+    common = comparable_cases(ours, tomcat)
+    ours_total = sum(ours.results[c].duration_ms for c in common)
+    tomcat_total = sum(tomcat.results[c].duration_ms for c in common)
+    real = [s for s in slower if s.ours_ms >= NOISE_MS]
+    lines = [
+        f"time over the {len(common)} cases both completed (not FAILED/UNIMPLEMENTED on either side; "
+        f"{len(ours.results) - len(common)} left out): catalina_py {ours_total} ms, tomcat {tomcat_total} ms "
+        f"(ratio {ours_total / max(tomcat_total, 1):.2f}); whole runs {ours.seconds:.0f} s vs {tomcat.seconds:.0f} s",
+        f"catalina_py slower on {len(slower)} of them: {len(real)} at >= {NOISE_MS} ms, "
+        f"{len(slower) - len(real)} under {NOISE_MS} ms (timer resolution)",
+    ]
+    if real:
+        lines.append(f"{'case':<10} {'catalina_py ms':>15} {'tomcat ms':>10} {'ratio':>7}")
+        for item in real[:top]:
+            lines.append(f"{item.case:<10} {item.ours_ms:>15} {item.tomcat_ms:>10} {item.ratio:>7.2f}")
+        if len(real) > top:
+            lines.append(f"... {len(real) - top} more (--top)")
+    return "\n".join(lines)
+
+
+def format_failures(run: AgentRun, limit: int = 200) -> str:
+    """The cases not OK/NON-STRICT/INFORMATIONAL for one agent, one a line,
+    with the server's close code."""
+    bad = [r for r in run.sorted_results() if r.behavior not in ("OK", "NON-STRICT", "INFORMATIONAL")]
+    lines = [
+        f"{r.case:<10} {r.behavior:<14} close {r.behavior_close:<12} code {r.remote_close_code}" for r in bad[:limit]
+    ]
+    if len(bad) > limit:
+        lines.append(f"... {len(bad) - limit} more")
+    return "\n".join(lines)
+
+
+def close_codes(run: AgentRun) -> dict[str, int]:
+    """How many cases ended with each (behaviour, remote close code)."""
+    found: dict[str, int] = {}
+    for result in run.results.values():
+        if result.behavior == "FAILED":
+            key = f"FAILED/{result.remote_close_code}"
+            found[key] = found.get(key, 0) + 1
+    return found
+
+
+_CASE_PATTERN = re.compile(r"^(\*|\d+(\.(\d+|\*))*)$")
+
+
+def parse_cases(text: str) -> list[str]:
+    """``--cases`` (comma separated, ``*`` wildcards as the suite takes them)
+    into the spec's list; raises ValueError on a malformed id."""
+    cases = [c.strip() for c in text.split(",") if c.strip()]
+    for case in cases:
+        if not _CASE_PATTERN.match(case):
+            raise ValueError(f"bad case id {case!r} (use ids such as 1.1.1, 9.*, *)")
+    return cases or ["*"]

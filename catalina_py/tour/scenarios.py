@@ -1040,12 +1040,12 @@ SCENARIOS: dict[str, Scenario] = {
             True,
         ),
         Scenario("deflate", "permessage-deflate: wire sizes against message sizes, in and out.", deflate),
+        Scenario("close", "The close handshake started by the client (1000) and by the server (1007).", close),
         Scenario(
             "in-parts",
             "A 154,800-byte message to the echo, whose buffer is 64 KiB: taken and echoed in parts.",
             in_parts,
         ),
-        Scenario("close", "The close handshake started by the client (1000) and by the server (1007).", close),
         Scenario(
             "too-big",
             "A text message over echoAsync's 64 KiB limit (it takes whole messages): the server closes with 1009.",

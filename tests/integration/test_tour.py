@@ -31,6 +31,7 @@ NAMES = [
     "origin-host",
     "deflate",
     "close",
+    "in-parts",
     "too-big",
 ]
 
@@ -50,7 +51,7 @@ def tour(*args: str, timeout: float = 90.0) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_the_list_names_all_ten_with_a_sentence_each():
+def test_the_list_names_all_eleven_with_a_sentence_each():
     done = tour()
     assert done.returncode == 0, done.stderr
     rows = [line.split(None, 1) for line in done.stdout.splitlines() if line.startswith("  ")]
@@ -100,6 +101,7 @@ KEY_LINES = {
     "origin-host": ("check origin failed (Origin: http://127.0.0.1:", "Host: catalina", "< HTTP/1.1 101"),
     "deflate": ("RSV1=1", "MessageReceived          480 characters"),
     "close": ("closed 1000 'bye', started by the client", "started by the server", "close 1007"),
+    "in-parts": ("frame in    text frame, 100000 bytes (more to come)", "text last part", "the same message"),
     "too-big": ("closed 1009", "message exceeds the limit of 65536 bytes"),
 }
 

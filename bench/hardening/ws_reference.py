@@ -68,6 +68,15 @@ class RefFrame:
     payload: bytes
 
 
+@dataclass(frozen=True)
+class RefPartial:
+    """What has arrived of a frame's payload when the data runs out inside
+    it (unmasked); only yielded by ``ref_frames(..., partial=True)``."""
+
+    header: RefHeader
+    payload: bytes
+
+
 def _unmask(payload: bytes, key: bytes) -> bytes:
     # Section 5.3: octet i is XORed with octet i % 4 of the key. Done as
     # one XOR of two little-endian integers (the key repeated), which is
@@ -80,8 +89,13 @@ def _unmask(payload: bytes, key: bytes) -> bytes:
 
 
 def ref_frames(
-    data: bytes, *, from_client: bool = True, rsv1_ok: bool = False, max_frame: int | None = None
-) -> Iterator[RefHeader | RefFrame]:
+    data: bytes,
+    *,
+    from_client: bool = True,
+    rsv1_ok: bool = False,
+    max_frame: int | None = None,
+    partial: bool = False,
+) -> Iterator[RefHeader | RefFrame | RefPartial]:
     """Yield each header as soon as all of it is in *data*, then its frame
     once the payload is; stop quietly when the data runs out. Raises
     RefViolation at the first byte that makes the stream invalid.
@@ -147,6 +161,8 @@ def ref_frames(
         header = RefHeader(fin, rsv, opcode, masked, length, key)
         yield header
         if n - at < length:
+            if partial and n > at:
+                yield RefPartial(header, _unmask(data[at:n], key) if masked else data[at:n])
             return
         payload = data[at : at + length]
         if masked:
@@ -206,7 +222,18 @@ def ref_session(
     if deflate is not None:
         bits = max(9, deflate.client_max_window_bits)
     try:
-        for item in ref_frames(data, rsv1_ok=deflate is not None):
+        for item in ref_frames(data, rsv1_ok=deflate is not None, partial=True):
+            if isinstance(item, RefPartial):
+                # RFC 6455 8.1: invalid UTF-8 fails the connection as soon
+                # as it is seen, also inside a frame not fully received (an
+                # uncompressed text message; Tomcat checks as bytes arrive).
+                h = item.header
+                kind, compressed = (msg_opcode, msg_compressed) if h.opcode == 0 else (h.opcode, bool(h.rsv & 4))
+                if kind == 1 and not compressed:
+                    so_far = (b"".join(parts) if h.opcode == 0 else b"") + item.payload
+                    if utf8_state(so_far) == "invalid":
+                        raise RefViolation(1007, "text not UTF-8")
+                continue
             if isinstance(item, RefHeader):
                 h = item
                 if h.opcode in _DATA:

@@ -48,13 +48,16 @@ TEXT_STREAM_TYPES: tuple[Any, ...] = (typing.TextIO, io.TextIOBase, io.StringIO)
 #: Message types that ask for a binary message as a stream.
 BINARY_STREAM_TYPES: tuple[Any, ...] = (typing.BinaryIO, typing.IO, io.BufferedIOBase, io.RawIOBase, io.IOBase)
 _BINARY_TYPES = (bytes, bytearray, memoryview)
+#: Types a whole text message is converted to without a decoder (Jakarta's
+#: primitives: ``int``, ``float``; ``bool`` is the ``last`` flag of parts).
+_PRIMITIVES = (int, float)
 
 
 def message_kind(message_type: Any) -> tuple[str, str] | None:
     """``(kind, how)`` for a message type the container knows without a
     decoder: kind "text", "binary" or "pong"; how "whole" or "stream".
     None for any other type (a decoder's)."""
-    if message_type is str:
+    if message_type is str or message_type in _PRIMITIVES:
         return "text", "whole"
     if message_type in _BINARY_TYPES:
         return "binary", "whole"
@@ -253,6 +256,10 @@ class MessageHandlers:
             if how == "stream":
                 make = MessageReader if kind == "text" else MessageInputStream
                 return kind, "part", self._stream(make, self._native(handler, False))
+            if message_type in _PRIMITIVES:
+                if partial:
+                    raise TypeError(f"a partial message handler takes str or bytes parts, not {name}")
+                return kind, "whole", _converting(message_type, self._native(handler, False))
             return kind, "part" if partial else "whole", self._native(handler, partial)
         if partial:
             raise TypeError(f"a partial message handler takes str or bytes parts, not {name}")
@@ -339,6 +346,21 @@ def _produces(decoder: type, message_type: Any) -> bool:
         return produced is message_type or (isinstance(produced, type) and issubclass(produced, message_type))
     except TypeError:
         return False
+
+
+def _converting(target: type, deliver: Callable[[Any], Any]) -> Callable[[str], Any]:
+    """A whole text message converted to ``int`` / ``float`` (Jakarta's
+    primitives); a text that is not one raises DecodeError (on_error, the
+    session stays open)."""
+
+    def convert(text: str) -> Any:
+        try:
+            value = target(text.strip())
+        except ValueError:
+            raise DecodeError(text, f"not {'an' if target is int else 'a'} {target.__name__}: {text[:40]!r}") from None
+        return deliver(value)
+
+    return convert
 
 
 def _decoding(decoders: list[Any], deliver: Callable[[Any], Any], text: bool) -> Callable[[Any], Any]:

@@ -697,7 +697,7 @@ def _message_kinds(method: PojoMethod, where: str) -> tuple[str, ...]:
     if message_type is None or message_type in (Any, object) or message_type == (str | bytes):
         return ("text", "binary")
     if isinstance(message_type, str):
-        message_type = {"str": str, "bytes": bytes}.get(message_type, message_type)
+        message_type = {"str": str, "bytes": bytes, "int": int, "float": float}.get(message_type, message_type)
         method.message_type = message_type
     known = message_kind(message_type)
     name = getattr(message_type, "__name__", repr(message_type))
@@ -706,7 +706,7 @@ def _message_kinds(method: PojoMethod, where: str) -> tuple[str, ...]:
             raise DeploymentError(f"{where}: a method taking parts (last: bool) takes str or bytes, not {name}")
         return ("decoded",)
     kind, how = known
-    if method.partial and (how != "whole" or kind == "pong"):
+    if method.partial and (how != "whole" or kind == "pong" or message_type in (int, float)):
         raise DeploymentError(f"{where}: a method taking parts (last: bool) takes str or bytes, not {name}")
     return (kind,)
 

@@ -292,3 +292,25 @@ def test_binary_sizes(size: int) -> None:
     payload = os.urandom(size)
     proto = parts_proto(65536)
     assert joined(feed_in_chunks(proto, c(Opcode.BINARY, payload), 10_000)) == payload
+
+
+def test_whole_mode_text_fails_fast_on_invalid_utf8_in_an_incomplete_frame() -> None:
+    """Autobahn 6.4.3/6.4.4: a text frame arriving in pieces with invalid
+    UTF-8 in its first piece is failed (1007) before the rest comes."""
+    proto = WsProtocol(1000, 1000)
+    wire = c(Opcode.TEXT, "κόσμε".encode() + b"\xf4\x90\x80\x80" + b"edited" * 10)
+    events = proto.receive_data(wire[:20])
+    assert isinstance(events[-1], ConnectionFailed) and events[-1].code == 1007
+    # Valid pieces assemble into the whole message (fragmented too).
+    proto = WsProtocol(1000, 1000)
+    raw = ("Grüße 😀 " * 20).encode()
+    wire = c(Opcode.TEXT, raw[:77], fin=False) + c(Opcode.CONTINUATION, raw[77:])
+    assert feed_in_chunks(proto, wire, 13) == [TextMessage("Grüße 😀 " * 20)]
+    # Compressed: assembled whole as before (inflated when complete).
+    proto = WsProtocol(10_000, 10_000, PerMessageDeflate())
+    text = "deflated text " * 300
+    assert feed_in_chunks(proto, c(Opcode.TEXT, compress(text.encode()), rsv1=True), 7) == [TextMessage(text)]
+    # The limit still holds for a message read in pieces (checked at the header).
+    proto = WsProtocol(100, 100)
+    events = feed_in_chunks(proto, c(Opcode.TEXT, b"a" * 60, fin=False) + c(Opcode.CONTINUATION, b"b" * 60), 5)
+    assert isinstance(events[-1], ConnectionFailed) and events[-1].code == 1009

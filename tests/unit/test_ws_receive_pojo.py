@@ -207,3 +207,40 @@ def test_pojo_with_a_decoded_parameter() -> None:
     client.send(Opcode.TEXT, b'{"x": 1, "y": 2}')
     assert client.recv().payload == b"2,1"
     close(client, greenlet)
+
+
+class Numbers:
+    @on_message
+    def add(self, session, number: int) -> str:
+        return str(number + 1)
+
+    @on_message
+    def half(self, data: bytes) -> str:
+        return str(len(data) / 2)
+
+    @on_error
+    def failed(self, session, error: Exception):
+        session.get_basic_remote().send_text(f"error: {type(error).__name__}")
+
+
+def test_primitive_text_conversion() -> None:
+    """Jakarta's primitives: a whole text message to an int parameter; not a
+    number: DecodeError to on_error, the session stays open."""
+    handler, greenlet, client = run(Numbers)
+    client.send(Opcode.TEXT, b" 41 ")
+    assert client.recv().payload == b"42"
+    client.send(Opcode.TEXT, b"forty")
+    assert client.recv().payload == b"error: DecodeError"
+    client.send(Opcode.TEXT, b"1")
+    assert client.recv().payload == b"2"
+    close(client, greenlet)
+
+
+def test_primitive_parts_are_refused() -> None:
+    class Bad:
+        @on_message
+        def a(self, number: int, last: bool):
+            pass
+
+    with pytest.raises(DeploymentError, match="parts"):
+        mapped(Bad)

@@ -326,9 +326,25 @@ class WsProtocol:
                         if not self._read_part(header, events):
                             break
                         continue
+                    if parser.in_payload:
+                        if not self._read_whole_piece(header, events):
+                            break
+                        continue
                     self._check_size(opcode, header.length, header.rsv1)
                 frame = parser.next_frame()
                 if frame is None:
+                    # An uncompressed text frame that has not fully arrived:
+                    # what has is checked now (invalid UTF-8 fails at once,
+                    # as Tomcat).
+                    if (
+                        (
+                            (opcode == 1 and not header.rsv1)
+                            or (opcode == 0 and self._msg_opcode == 1 and not self._msg_compressed)
+                        )
+                        and parser.buffered() > header.header_size
+                        and self._read_whole_piece(header, events)
+                    ):
+                        continue
                     break
                 if self.on_frame is not None:
                     self.on_frame(frame, parser.last_mask_key)
@@ -402,6 +418,46 @@ class WsProtocol:
                 last = True
                 break
         return (b"".join(chunks) if len(chunks) > 1 else piece), last
+
+    def _read_whole_piece(self, header: FrameHeader, events: list[Event]) -> bool:
+        """Whole mode, a text frame not fully received: take what has
+        arrived of its payload into the message being assembled, so that
+        UTF-8 (and inflating) is checked as the bytes come; False when no
+        byte has arrived. The size was checked when the header came."""
+        parser = self._parser
+        starting = not parser.in_payload
+        read = parser.read_payload(header.length)
+        if read is None:
+            return False
+        piece, frame_done = read
+        if starting:
+            if header.opcode != Opcode.CONTINUATION:
+                self._msg_opcode = header.opcode
+                self._msg_compressed = header.rsv1
+                self._msg_parts = []
+                self._text_parts = []
+                self._msg_size = 0
+                self._msg_wire_size = 0
+                self._utf8.reset()
+            if self.on_frame_header is not None:
+                self.on_frame_header(header, piece)
+        last = frame_done and header.fin
+        self._msg_wire_size += len(piece)
+        if self._msg_compressed:
+            assert self.deflate is not None  # the parser checked RSV1
+            piece = self.deflate.decompress_fragment(piece, last, self.max_text_message_size - self._msg_size)
+        self._msg_size += len(piece)
+        try:
+            self._text_parts.append(self._utf8.feed(piece))
+            if last:
+                self._text_parts.append(self._utf8.finish())
+        except UnicodeDecodeError:
+            raise ProtocolError(CloseCode.INVALID_PAYLOAD, "text message is not valid UTF-8") from None
+        if last:
+            events.append(TextMessage("".join(self._text_parts)))
+            self._text_parts = []
+            self._msg_opcode = None
+        return True
 
     def _inflate_more(self, events: list[Event]) -> None:
         """Emit the next part of a compressed piece's pending output."""

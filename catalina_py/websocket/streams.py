@@ -101,16 +101,18 @@ class PartQueue:
         self._space.set()
 
 
-class MessageInputStream(io.BufferedIOBase):
-    """A binary message as a readable binary stream (``typing.BinaryIO``),
-    fed by its parts while it arrives. ``read()`` returns the rest of the
-    message, ``read(n)`` up to *n* bytes (fewer only at the end),
-    ``read1(n)`` what is at hand; ``b""`` at the end."""
+class _PartCursor:
+    """What the two message streams share: the part being read, the
+    position in it, and the end of the message. ``_EMPTY`` is ``b""`` or
+    ``""``, ``_NEWLINE`` the line end of the same type."""
+
+    _EMPTY: Any = b""
+    _NEWLINE: Any = b"\n"
 
     def __init__(self, parts: PartQueue) -> None:
         super().__init__()
         self._queue = parts
-        self._buffer = b""
+        self._buffer = self._EMPTY
         self._pos = 0
         self._eof = False
 
@@ -124,10 +126,43 @@ class MessageInputStream(io.BufferedIOBase):
         part = self._queue.get()
         if part is None:
             self._eof = True
-            self._buffer, self._pos = b"", 0
+            self._buffer, self._pos = self._EMPTY, 0
             return False
         self._buffer, self._pos = part, 0
         return True
+
+    # Any: str for the reader, bytes for the input stream.
+    def _line(self, size: int | None) -> Any:
+        """Up to the next line end (included), at most *size* items."""
+        chunks = []
+        left = -1 if size is None or size < 0 else size
+        newline = self._NEWLINE
+        while left != 0:
+            if self._pos >= len(self._buffer) and not self._fill():
+                break
+            buffer, start = self._buffer, self._pos
+            end = buffer.find(newline, start)
+            end = len(buffer) if end < 0 else end + 1
+            if left > 0:
+                end = min(end, start + left)
+                left -= end - start
+            chunks.append(buffer[start:end])
+            self._pos = end
+            if buffer[end - 1 : end] == newline:
+                break
+        return self._EMPTY.join(chunks)
+
+    def close(self) -> None:
+        """Stop reading: the rest of the message is dropped."""
+        self._queue.abandon()
+        super().close()  # type: ignore[misc]  # io's close, next in the MRO
+
+
+class MessageInputStream(_PartCursor, io.BufferedIOBase):
+    """A binary message as a readable binary stream (``typing.BinaryIO``),
+    fed by its parts while it arrives. ``read()`` returns the rest of the
+    message, ``read(n)`` up to *n* bytes (fewer only at the end),
+    ``read1(n)`` what is at hand; ``b""`` at the end."""
 
     def read1(self, size: int | None = -1) -> bytes:
         """At most *size* bytes of what is at hand (waits for a part only
@@ -139,7 +174,7 @@ class MessageInputStream(io.BufferedIOBase):
         self._pos = end
         if start == 0 and end == len(self._buffer):
             return bytes(self._buffer)
-        return self._buffer[start:end]
+        return bytes(self._buffer[start:end])
 
     def read(self, size: int | None = -1) -> bytes:
         """*size* bytes (fewer at the end), or the rest with no size."""
@@ -162,54 +197,18 @@ class MessageInputStream(io.BufferedIOBase):
         return len(data)
 
     def readline(self, size: int | None = -1) -> bytes:
-        chunks = []
-        left = -1 if size is None or size < 0 else size
-        while left != 0:
-            if self._pos >= len(self._buffer) and not self._fill():
-                break
-            buffer, start = self._buffer, self._pos
-            end = buffer.find(b"\n", start)
-            end = len(buffer) if end < 0 else end + 1
-            if left > 0:
-                end = min(end, start + left)
-                left -= end - start
-            chunks.append(buffer[start:end])
-            self._pos = end
-            if buffer[end - 1 : end] == b"\n":
-                break
-        return b"".join(chunks)
-
-    def close(self) -> None:
-        """Stop reading: the rest of the message is dropped."""
-        self._queue.abandon()
-        super().close()
+        """The next line (``\\n`` included), at most *size* bytes."""
+        line: bytes = self._line(size)
+        return line
 
 
-class MessageReader(io.TextIOBase):
+class MessageReader(_PartCursor, io.TextIOBase):
     """A text message as a readable text stream (``typing.TextIO``), fed by
     its parts (whole code points) while it arrives: ``read()``,
     ``read(n)`` (characters), ``readline()`` and iteration by line."""
 
-    def __init__(self, parts: PartQueue) -> None:
-        super().__init__()
-        self._queue = parts
-        self._buffer = ""
-        self._pos = 0
-        self._eof = False
-
-    def readable(self) -> bool:
-        return True
-
-    def _fill(self) -> bool:
-        if self._eof:
-            return False
-        part = self._queue.get()
-        if part is None:
-            self._eof = True
-            self._buffer, self._pos = "", 0
-            return False
-        self._buffer, self._pos = part, 0
-        return True
+    _EMPTY = ""
+    _NEWLINE = "\n"
 
     def read(self, size: int | None = -1) -> str:
         """*size* characters (fewer at the end), or the rest with no size."""
@@ -227,24 +226,6 @@ class MessageReader(io.TextIOBase):
         return "".join(chunks)
 
     def readline(self, size: int | None = -1) -> str:  # type: ignore[override]
-        chunks = []
-        left = -1 if size is None or size < 0 else size
-        while left != 0:
-            if self._pos >= len(self._buffer) and not self._fill():
-                break
-            buffer, start = self._buffer, self._pos
-            end = buffer.find("\n", start)
-            end = len(buffer) if end < 0 else end + 1
-            if left > 0:
-                end = min(end, start + left)
-                left -= end - start
-            chunks.append(buffer[start:end])
-            self._pos = end
-            if buffer[end - 1 : end] == "\n":
-                break
-        return "".join(chunks)
-
-    def close(self) -> None:
-        """Stop reading: the rest of the message is dropped."""
-        self._queue.abandon()
-        super().close()
+        """The next line (``\\n`` included), at most *size* characters."""
+        line: str = self._line(size)
+        return line

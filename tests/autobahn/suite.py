@@ -345,7 +345,7 @@ def run_agents(
     cases: Sequence[str],
     report_dir: Path,
     work: Path,
-    timeout: float = 1800.0,
+    timeout: float = 3600.0,
     log: Callable[[str], None] = print,
 ) -> dict[str, AgentRun]:
     """Runs the suite against each agent in turn (one server up at a

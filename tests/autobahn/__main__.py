@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="where the suite's reports go (HTML and JSON per agent; default: a temporary directory, removed)",
     )
-    parser.add_argument("--timeout", type=float, default=1800.0, help="bound on each server's run, seconds")
+    parser.add_argument("--timeout", type=float, default=3600.0, help="bound on each server's run, seconds")
     parser.add_argument("--top", type=int, default=40, help="how many slower cases to list")
     options = parser.parse_args(argv)
     try:

@@ -268,27 +268,44 @@ def run_fuzzingclient(
     shutil.rmtree(outdir, ignore_errors=True)
     outdir.mkdir(parents=True)
     spec = write_spec(report_dir, agent, url, cases, outdir)
+    log_path = report_dir / f"wstest-{agent}.log"
     started = time.monotonic()
-    try:
-        done = subprocess.run(
+    # The client's output goes to a file as it runs (unbuffered), so that
+    # progress ("Running test case ID ...") can be followed with tail -f.
+    with open(log_path, "wb") as log_file:
+        proc = subprocess.Popen(
             [str(wstest), "-m", "fuzzingclient", "-s", str(spec)],
             cwd=report_dir,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            env=dict(os.environ, PYTHONUNBUFFERED="1"),
         )
-    except subprocess.TimeoutExpired as exc:
-        raise RuntimeError(f"wstest against {agent} did not finish within {timeout:.0f} s") from exc
+        try:
+            returncode = proc.wait(timeout)
+        except subprocess.TimeoutExpired as exc:
+            raise RuntimeError(
+                f"wstest against {agent} did not finish within {timeout:.0f} s; "
+                f"last case started: {_last_case(log_path)} (log: {log_path})"
+            ) from exc
+        finally:
+            if proc.poll() is None:  # timed out or interrupted: the client we started goes
+                proc.kill()
+                proc.wait(10)
     seconds = time.monotonic() - started
-    output = done.stdout + done.stderr
-    (report_dir / f"wstest-{agent}.log").write_text(output)
+    output = log_path.read_text(errors="replace")
     index = outdir / "index.json"
-    if done.returncode != 0 or not index.exists():
-        raise RuntimeError(f"wstest against {agent} failed ({done.returncode}):\n{output[-4000:]}")
+    if returncode != 0 or not index.exists():
+        raise RuntimeError(f"wstest against {agent} failed ({returncode}):\n{output[-4000:]}")
     results = read_index(index).get(agent, {})
     if not results:
         raise RuntimeError(f"wstest wrote no results for {agent}:\n{output[-4000:]}")
     return AgentRun(agent=agent, url=url, results=results, seconds=seconds, output=output)
+
+
+def _last_case(log_path: Path) -> str:
+    """The id of the last case the client's log says it started."""
+    found = re.findall(r"Running test case ID (\S+)", log_path.read_text(errors="replace"))
+    return found[-1] if found else "none"
 
 
 @contextmanager
@@ -328,7 +345,7 @@ def run_agents(
     cases: Sequence[str],
     report_dir: Path,
     work: Path,
-    timeout: float = 1800.0,
+    timeout: float = 3600.0,
     log: Callable[[str], None] = print,
 ) -> dict[str, AgentRun]:
     """Runs the suite against each agent in turn (one server up at a

@@ -17,6 +17,7 @@ holds what webapps program against.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -85,7 +86,7 @@ class AsyncListener:
         wants further events."""
 
 
-class AsyncContext:
+class AsyncContext(ABC):
     """The asynchronous cycle of one request (the interface; the container
     provides the implementation)."""
 
@@ -98,43 +99,44 @@ class AsyncContext:
     ASYNC_SERVLET_PATH = "jakarta.servlet.async.servlet_path"
     ASYNC_QUERY_STRING = "jakarta.servlet.async.query_string"
 
+    @abstractmethod
     def get_request(self) -> Any:
         """The request given to ``start_async`` (or the original one)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def get_response(self) -> Any:
         """The response given to ``start_async`` (or the original one)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def has_original_request_and_response(self) -> bool:
         """True when ``start_async`` was called without arguments or with
         the container's own request and response."""
-        raise NotImplementedError
 
+    @abstractmethod
     def dispatch(self, path: str | None = None, context: ServletContext | None = None) -> None:
         """Hand the request back to the container, to *path* (relative to
         *context*, by default the request's) or to the request's URI."""
-        raise NotImplementedError
 
+    @abstractmethod
     def complete(self) -> None:
         """Finish the response and end the request."""
-        raise NotImplementedError
 
+    @abstractmethod
     def start(self, runnable: Callable[[], Any]) -> None:
         """Run *runnable* in a new greenlet of the container."""
-        raise NotImplementedError
 
+    @abstractmethod
     def add_listener(self, listener: AsyncListener, request: Any = None, response: Any = None) -> None:
         """Register *listener* for this asynchronous cycle."""
-        raise NotImplementedError
 
+    @abstractmethod
     def create_listener(self, cls: type) -> AsyncListener:
         """An instance of the listener class *cls*."""
-        raise NotImplementedError
 
+    @abstractmethod
     def set_timeout(self, timeout_ms: int) -> None:
         """Milliseconds from ``start_async`` until the timeout; 0 or less: none."""
-        raise NotImplementedError
 
+    @abstractmethod
     def get_timeout(self) -> int:
-        raise NotImplementedError
+        """Milliseconds from ``start_async`` until the timeout."""

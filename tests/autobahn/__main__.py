@@ -8,6 +8,7 @@ Exits 1 when catalina_py has a FAILED case or a deflate case not OK.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -33,7 +34,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--timeout", type=float, default=3600.0, help="bound on each server's run, seconds")
     parser.add_argument("--top", type=int, default=40, help="how many slower cases to list")
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="servers on CPU 0, the suite's client on CPU 1 (for time comparisons; needs 2 CPUs)",
+    )
     options = parser.parse_args(argv)
+    client_cpus: set[int] | None = None
+    if options.pin:
+        if len(os.sched_getaffinity(0)) < 2:
+            parser.error("--pin needs 2 CPUs")
+        os.sched_setaffinity(0, {0})  # this process and the servers it starts
+        client_cpus = {1}
     try:
         cases = suite.parse_cases(options.cases)
     except ValueError as exc:
@@ -50,7 +62,9 @@ def main(argv: list[str] | None = None) -> int:
         report_dir = options.report_dir or Path(tmp) / "reports"
         report_dir.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
-        runs = suite.run_agents(agents, cases, report_dir.resolve(), Path(tmp), options.timeout)
+        runs = suite.run_agents(
+            agents, cases, report_dir.resolve(), Path(tmp), options.timeout, client_cpus=client_cpus
+        )
         print(f"\nAutobahn|Testsuite {suite.AUTOBAHN_VERSION}, {time.monotonic() - started:.0f} s in all")
         print(suite.format_sections(runs))
         for run in runs.values():

@@ -259,11 +259,18 @@ def write_spec(directory: Path, agent: str, url: str, cases: Sequence[str], outd
 
 
 def run_fuzzingclient(
-    wstest: Path, agent: str, url: str, cases: Sequence[str], report_dir: Path, timeout: float
+    wstest: Path,
+    agent: str,
+    url: str,
+    cases: Sequence[str],
+    report_dir: Path,
+    timeout: float,
+    client_cpus: set[int] | None = None,
 ) -> AgentRun:
     """Runs ``wstest -m fuzzingclient`` against one server and reads its
-    report (``report_dir/<agent>/index.json``). Raises RuntimeError when
-    wstest fails or exceeds ``timeout`` seconds."""
+    report (``report_dir/<agent>/index.json``); with *client_cpus* the
+    client runs on those CPUs only. Raises RuntimeError when wstest fails
+    or exceeds ``timeout`` seconds."""
     outdir = report_dir / agent
     shutil.rmtree(outdir, ignore_errors=True)
     outdir.mkdir(parents=True)
@@ -279,6 +286,7 @@ def run_fuzzingclient(
             stdout=log_file,
             stderr=subprocess.STDOUT,
             env=dict(os.environ, PYTHONUNBUFFERED="1"),
+            preexec_fn=(lambda: os.sched_setaffinity(0, client_cpus)) if client_cpus else None,
         )
         try:
             returncode = proc.wait(timeout)
@@ -347,17 +355,19 @@ def run_agents(
     work: Path,
     timeout: float = 3600.0,
     log: Callable[[str], None] = print,
+    client_cpus: set[int] | None = None,
 ) -> dict[str, AgentRun]:
     """Runs the suite against each agent in turn (one server up at a
     time), each run bounded to ``timeout`` seconds; returns the runs by
-    agent."""
+    agent. The servers run on the caller's CPUs, the client on
+    *client_cpus* when given (a benchmark pins them apart)."""
     wstest = ensure_wstest(log)
     servers = {"catalina_py": catalina_server, "tomcat": tomcat_server}
     runs: dict[str, AgentRun] = {}
     for agent in agents:
         with servers[agent](work / agent) as url:
             log(f"autobahn: {agent} at {url}, cases {' '.join(cases)}")
-            runs[agent] = run_fuzzingclient(wstest, agent, url, cases, report_dir, timeout)
+            runs[agent] = run_fuzzingclient(wstest, agent, url, cases, report_dir, timeout, client_cpus)
         log(f"autobahn: {agent}: {len(runs[agent].results)} cases in {runs[agent].seconds:.0f} s")
     return runs
 

@@ -32,7 +32,6 @@ __all__ = [
     "Endpoint",
     "PojoEndpoint",
     "PerSessionEndpointConfig",
-    "PojoHandler",
     "ServerEndpointConfig",
     "SessionApi",
     "ServerEndpointConfigurator",
@@ -50,10 +49,6 @@ DECODER_KINDS: tuple[type, ...] = (Decoder.Text, Decoder.TextStream, Decoder.Bin
 
 
 log = logging.getLogger("catalina_py.websocket")
-
-#: A POJO ``@on_message`` method bound to its instance: ``(session, message) -> reply or None``
-#: (Any: the message is str or bytes, the reply whatever the method returns).
-PojoHandler = Callable[[Any, Any], Any]
 
 
 class SessionApi(Protocol):

@@ -301,12 +301,6 @@ class FrameWriter:
         if not allowed:
             self.flush_batch(timeout)
 
-    def discard_batch(self) -> int:
-        """Drop the frames held (the connection ended); how many bytes."""
-        held = len(self._batch)
-        self._batch.clear()
-        return held
-
     def try_send_control(self, opcode: Opcode, payload: bytes) -> bool:
         """:meth:`send_control` only if it cannot block: False, and nothing
         sent, while another send holds the writer or the socket's buffer is

@@ -19,65 +19,7 @@ from catalina_py.websocket.core.frames import Frame, FrameParser, Opcode, serial
 from catalina_py.websocket.endpoint import PerSessionEndpointConfig
 from catalina_py.websocket.handshake_request import HandshakeRequest
 from catalina_py.websocket.processor import WsHttpUpgradeHandler
-
-
-class Request:
-    """What HandshakeRequest reads of a servlet request."""
-
-    def get_header_names(self):
-        return []
-
-    def get_headers(self, name):
-        return []
-
-    def get_request_uri(self):
-        return "/app/t"
-
-    def get_query_string(self):
-        return None
-
-    def get_parameter_map(self):
-        return {}
-
-    def get_session(self, create=True):
-        return None
-
-
-class Connection:
-    """A WebConnection over one end of a socketpair."""
-
-    def __init__(self, sock, connector_config):
-        self.sock = sock
-        self.connector_config = connector_config
-        self.connection_id = 3
-        self.traced = False
-        self.bytes_in = self.bytes_out = 0
-        self.closed = gevent.event.Event()
-
-    def get_socket(self):
-        return self.sock
-
-    def take_leftover(self):
-        return b""
-
-    def close(self):
-        if not self.closed.is_set():
-            self.closed.set()
-            try:
-                self.sock.shutdown(2)
-            except OSError:
-                pass
-            self.sock.close()
-
-
-def connector(close_timeout: float = 30.0, connection_timeout_ms: int = 60_000):
-    """A connector whose own timeouts are far longer than the tests wait."""
-    return SimpleNamespace(
-        web_socket_ping_interval=0.0,
-        web_socket_ping_timeout=0.0,
-        web_socket_close_timeout=close_timeout,
-        connection_timeout_ms=connection_timeout_ms,
-    )
+from tests.unit.test_ws_io import FakeConnection, FakeRequest, connector
 
 
 def start(endpoint_class, session_properties=None):
@@ -86,14 +28,16 @@ def start(endpoint_class, session_properties=None):
     server_sock, client_sock = gevent.socket.socketpair()
     config = ServerEndpointConfig(endpoint_class, "/t")
     config.get_user_properties()["endpoint"] = "shared"
-    handshake = HandshakeRequest(Request())
+    handshake = HandshakeRequest(FakeRequest())
     if session_properties is not None:
         per_session = PerSessionEndpointConfig(config)
         per_session.get_user_properties().update(session_properties)
         handshake.user_properties = per_session.get_user_properties()
     handler = WsHttpUpgradeHandler()
     handler.pre_init(config, ServerContainer(SimpleNamespace(path="/app", ws_filter=None)), handshake, {}, None, None)
-    connection = Connection(server_sock, connector())
+    connection = FakeConnection(
+        server_sock, connector_config=connector(web_socket_close_timeout=30.0, connection_timeout_ms=60_000)
+    )
     greenlet = gevent.spawn(handler.init, connection)
     gevent.sleep(0)
     return config, handler, greenlet, connection, client_sock

@@ -155,19 +155,55 @@ def test_control_frames_between_parts() -> None:
 
 
 def test_large_frame_streamed_not_buffered() -> None:
-    """A 1 MiB frame fed 4 KiB at a time: each read gives its part at once."""
+    """A 1 MiB frame fed 4 KiB at a time: the payload is taken off the
+    parser as it comes (never buffered whole) and comes out in full parts."""
     proto = parts_proto(65536)
     payload = os.urandom(1 << 20)
     wire = c(Opcode.BINARY, payload)
-    got = bytearray()
+    got: list[BinaryPart] = []
     for i in range(0, len(wire), 4096):
         events = proto.receive_data(wire[i : i + 4096])
         assert len(events) <= 1
-        for e in events:
-            assert isinstance(e, BinaryPart)
-            got += e.data
+        got += [e for e in events if isinstance(e, BinaryPart)]
         assert proto._parser.buffered() < 4096  # nothing kept but a header at most
-    assert bytes(got) == payload
+    assert b"".join(e.data for e in got) == payload
+    assert [len(e.data) for e in got] == [65536] * 16
+
+
+@pytest.mark.parametrize("chop", [1, 64, 1000])
+def test_small_reads_do_not_make_small_parts(chop: int) -> None:
+    """A frame written in many small chops (Autobahn 9.5/9.6): a part is
+    delivered when it is full, the frame ends or the message ends, never
+    because a read ended (as Tomcat's WsFrameBase)."""
+    proto = parts_proto(1000)
+    text = "é" * 2500  # 5000 bytes: parts of at most 1000 bytes, code points whole
+    wire = c(Opcode.TEXT, text.encode(), fin=False) + c(Opcode.CONTINUATION, b"abc")
+    events = feed_in_chunks(proto, wire, chop)
+    parts = [e for e in events if isinstance(e, TextPart)]
+    assert joined(events) == text + "abc"
+    # Five full parts for the first frame (its end flushes the fifth), then
+    # the second frame's three bytes.
+    assert [len(p.data) for p in parts] == [500] * 5 + [3]
+
+
+def test_invalid_utf8_in_a_part_not_yet_full_fails_at_once() -> None:
+    proto = parts_proto(1000)
+    wire = c(Opcode.TEXT, b"a" * 100 + b"\xff" + b"b" * 100)
+    events = proto.receive_data(wire[:50])
+    assert events == []  # the part is not full yet
+    events = proto.receive_data(wire[50:110])  # the bad byte, frame not done
+    assert len(events) == 1 and isinstance(events[0], ConnectionFailed) and events[0].code == 1007
+
+
+def test_deflate_parts_full_size_over_small_reads() -> None:
+    payload = os.urandom(3000) * 20  # 60,000 bytes, compressible
+    proto = deflate_proto(8192)
+    wire = c(Opcode.BINARY, compress(payload), rsv1=True)
+    events = feed_in_chunks(proto, wire, 64)
+    parts = [e for e in events if isinstance(e, BinaryPart)]
+    assert b"".join(p.data for p in parts) == payload
+    assert [len(p.data) for p in parts[:-1]] == [8192] * (len(parts) - 1)
+    assert len(parts) == -(-len(payload) // 8192)
 
 
 def test_mode_read_at_the_first_frame() -> None:

@@ -30,10 +30,13 @@ binary: the limit is then the part size, as Tomcat's buffer size is for a
 partial handler) and the message's total is not bounded. A text part never
 splits a code point (an incomplete one is carried to the next part) and
 invalid UTF-8 still fails the connection (1007) as soon as it is seen; a
-compressed message is inflated a part at a time. Each frame gives at most
-one part per received piece of it (more only when the piece inflates or
-exceeds the part size), so the protocol holds about one read plus one part.
-A message of no bytes gives one empty last part.
+compressed message is inflated a part at a time. A part is delivered
+when it is full, when the message ends, or when a frame ends and the next
+one has not arrived yet; never merely because a read ended (as Tomcat's
+``WsFrameBase``: a large frame written in many small writes still comes out
+in parts of the full size, not one part per write). So the protocol holds
+about one read plus one part. A message of no bytes gives one empty last
+part.
 """
 
 from __future__ import annotations
@@ -255,6 +258,12 @@ class WsProtocol:
         # Set (to whether it ends the message) while a compressed piece has
         # inflated output pending; None otherwise.
         self._inflate_last: bool | None = None
+        self._inflate_frame_done = False  # ... and whether that piece ended its frame
+        # The part being filled (parts mode): decoded text or bytes, and its
+        # size in payload bytes (after inflating).
+        self._part_text: list[str] = []
+        self._part_bytes: list[bytes] = []
+        self._part_size = 0
         # The outgoing fragmented message, if one is open.
         self._send_opcode: int | None = None
         #: Called with each frame received, decoded, and its masking key,
@@ -367,7 +376,8 @@ class WsProtocol:
             self._utf8.reset()
         opcode = self._msg_opcode
         limit = self.max_text_message_size if opcode == Opcode.TEXT else self.max_binary_message_size
-        bound = limit if not self._msg_compressed else max(limit, 65536)
+        room = limit - self._part_size  # > 0: a full part is delivered at once
+        bound = room if not self._msg_compressed else max(limit, 65536)
         read = parser.read_payload(bound)
         if read is None:
             return False
@@ -377,26 +387,30 @@ class WsProtocol:
             self.on_frame_header(header, piece)
         last = frame_done and header.fin
         if frame_done and not last and len(piece) < bound:
-            piece, last = self._gather(piece, bound)
+            piece, last, frame_done = self._gather(piece, bound)
         if self._msg_compressed:
             assert self.deflate is not None  # the parser checked RSV1
-            piece = self.deflate.decompress_part(piece, last, limit)
+            piece = self.deflate.decompress_part(piece, last, room)
             if self.deflate.has_pending_output:
+                # The part is full; the rest follows (_inflate_more).
                 self._inflate_last = last
+                self._inflate_frame_done = frame_done
                 last = False
-        self._emit_part(piece, last, events)
+        self._emit_part(piece, last, events, frame_done)
         return True
 
-    def _gather(self, piece: bytes, bound: int) -> tuple[bytes, bool]:
+    def _gather(self, piece: bytes, bound: int) -> tuple[bytes, bool, bool]:
         """Add the payloads of the message's next frames already received
         (continuations, no control frame between) to *piece*, up to *bound*
         bytes: small fragments make one part per read, not one per frame.
-        Returns the joined bytes and whether they end the message. A bad
-        header stops the gathering (the parser raises it again next)."""
+        Returns the joined bytes, whether they end the message and whether
+        they end a frame. A bad header stops the gathering (the parser
+        raises it again next)."""
         parser = self._parser
         chunks = [piece]
         size = len(piece)
         last = False
+        frame_done = True
         while size < bound:
             try:
                 header = parser.next_header()
@@ -417,7 +431,7 @@ class WsProtocol:
             if header.fin:
                 last = True
                 break
-        return (b"".join(chunks) if len(chunks) > 1 else piece), last
+        return (b"".join(chunks) if len(chunks) > 1 else piece), last, frame_done
 
     def _read_whole_piece(self, header: FrameHeader, events: list[Event]) -> bool:
         """Whole mode, a text frame not fully received: take what has
@@ -464,25 +478,46 @@ class WsProtocol:
         deflate = self.deflate
         assert deflate is not None
         limit = self.max_text_message_size if self._msg_opcode == Opcode.TEXT else self.max_binary_message_size
-        data = deflate.decompress_more(limit)
-        last = False
-        if not deflate.has_pending_output:
+        data = deflate.decompress_more(limit - self._part_size)
+        if deflate.has_pending_output:
+            self._emit_part(data, False, events, True)
+        else:
             last = bool(self._inflate_last)
             self._inflate_last = None
-        self._emit_part(data, last, events)
+            self._emit_part(data, last, events, self._inflate_frame_done)
 
-    def _emit_part(self, data: bytes, last: bool, events: list[Event]) -> None:
-        if self._msg_opcode == Opcode.TEXT:
+    def _emit_part(self, data: bytes, last: bool, events: list[Event], frame_done: bool) -> None:
+        """Add *data* (payload bytes, inflated) to the part being filled
+        (text is checked and decoded now: invalid UTF-8 fails at once) and
+        deliver the part when it is full, the message ends or a frame ended
+        (*frame_done*; the caller gathered the frames already received)."""
+        text = self._msg_opcode == Opcode.TEXT
+        if text:
             try:
-                text = self._utf8.feed(data)
+                decoded = self._utf8.feed(data)
                 if last:
-                    text += self._utf8.finish()
+                    decoded += self._utf8.finish()
             except UnicodeDecodeError:
                 raise ProtocolError(CloseCode.INVALID_PAYLOAD, "text message is not valid UTF-8") from None
-            if text or last:
-                events.append(TextPart(text, last))
-        elif data or last:
-            events.append(BinaryPart(data, last))
+            if decoded:
+                self._part_text.append(decoded)
+        elif data:
+            self._part_bytes.append(data)
+        self._part_size += len(data)
+        limit = self.max_text_message_size if text else self.max_binary_message_size
+        if not (last or frame_done or self._part_size >= limit):
+            return
+        if text:
+            texts = self._part_text
+            if texts or last:
+                events.append(TextPart(texts[0] if len(texts) == 1 else "".join(texts), last))
+                self._part_text = []
+        else:
+            pieces = self._part_bytes
+            if pieces or last:
+                events.append(BinaryPart(pieces[0] if len(pieces) == 1 else b"".join(pieces), last))
+                self._part_bytes = []
+        self._part_size = 0
         if last:
             self._msg_opcode = None
             self._msg_partial = False
@@ -585,6 +620,9 @@ class WsProtocol:
         self._msg_parts = []
         self._text_parts = []
         self._inflate_last = None
+        self._part_text = []
+        self._part_bytes = []
+        self._part_size = 0
         events.append(ConnectionFailed(code, reason))
 
     # -- sending -------------------------------------------------------------

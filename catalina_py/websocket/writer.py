@@ -383,8 +383,18 @@ class FrameWriter:
         if timeout is not None and (limit is None or timeout < limit):
             limit = timeout
         try:
-            if limit is None:
-                sock.sendall(data)
+            # First one send that never waits (gevent's timeout argument
+            # 0): the usual case, a socket buffer with room, writes
+            # everything here, without sendall's layers or arming the timer.
+            # What did not fit goes out below, bounded.
+            try:
+                sent = sock.send(data, 0, 0.0)
+            except BlockingIOError:
+                sent = 0
+            if sent == len(data):
+                pass
+            elif limit is None:
+                sock.sendall(memoryview(data)[sent:])
             else:
                 # One loop timer per writer, re-armed for each write, instead
                 # of a gevent.Timeout made and closed per write: about half a
@@ -398,7 +408,7 @@ class FrameWriter:
                     self._timer_limit = limit
                 timer.start(gevent.getcurrent().throw, TimeoutError, update=True)
                 try:
-                    sock.sendall(data)
+                    sock.sendall(memoryview(data)[sent:])
                 finally:
                     timer.stop()
         except (TimeoutError, OSError) as exc:

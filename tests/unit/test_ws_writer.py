@@ -3,7 +3,7 @@ close is bounded when a peer reads nothing."""
 
 from __future__ import annotations
 
-import socket
+from gevent import socket
 
 import gevent
 import gevent.event
@@ -21,12 +21,27 @@ class StuckSocket:
         self.release = gevent.event.Event()
         self.blocking = True
         self.written = b""
+        #: Each write that went through, as one bytes object.
+        self.writes: list[bytes] = []
 
-    def sendall(self, data: bytes) -> None:
+    def send(self, data: bytes, flags: int = 0, timeout: float | None = None) -> int:
+        """gevent's send: with ``timeout=0.0`` it never waits (a full
+        buffer raises BlockingIOError)."""
         if self.blocking:
+            if timeout == 0.0:
+                raise BlockingIOError("the peer reads nothing")
             self.release.wait()
             raise OSError("connection aborted")
         self.written += data
+        self.writes.append(bytes(data))
+        return len(data)
+
+    def sendall(self, data: bytes | memoryview) -> None:
+        if self.blocking:
+            self.release.wait()
+            raise OSError("connection aborted")
+        self.written += bytes(data)
+        self.writes.append(bytes(data))
 
 
 def writer_on(sock: StuckSocket, send_timeout: float | None = 60.0) -> tuple[FrameWriter, list[str]]:
@@ -132,8 +147,7 @@ def test_a_send_waiting_for_the_lock_is_bounded_by_its_timeout() -> None:
 def test_batched_frames_go_out_with_the_next_control_frame_in_one_write() -> None:
     sock = StuckSocket()
     sock.blocking = False
-    writes: list[bytes] = []
-    sock.sendall = writes.append  # type: ignore[method-assign]
+    writes = sock.writes
     writer, _ = writer_on(sock)
     writer.set_batching(True)
     writer.send_message(True, "a")
@@ -167,3 +181,28 @@ def test_the_write_timer_kept_between_writes_still_bounds_a_blocked_one() -> Non
         else:
             raise AssertionError("the blocked write did not time out")
     assert aborted and "not written within 0.05 s" in aborted[0]
+
+
+def test_a_write_larger_than_the_socket_buffer_goes_out_whole_and_in_order() -> None:
+    """The first send takes what fits without waiting; the rest follows
+    through the bounded sendall, from where the first stopped."""
+    left, right = socket.socketpair()
+    try:
+        payload = bytes(range(256)) * 8192  # 2 MiB: far more than a socket buffer
+        writer = FrameWriter(left, WsProtocol(), 60.0, lambda reason: None)
+        sender = gevent.spawn(writer.send_message, False, payload)
+        received = bytearray()
+        parser = FrameParser(require_mask=False)
+        frame = None
+        with gevent.Timeout(10):
+            while frame is None:
+                data = right.recv(65536)
+                assert data
+                received += data
+                parser.feed(data)
+                frame = parser.next_frame()
+        sender.get(timeout=5)
+        assert frame.opcode == Opcode.BINARY and frame.payload == payload
+    finally:
+        left.close()
+        right.close()

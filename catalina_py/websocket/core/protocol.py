@@ -332,6 +332,21 @@ class WsProtocol:
                     if not partial and opcode:
                         partial = self.partial_text if opcode == 1 else self.partial_binary
                     if partial:
+                        if (
+                            header.fin
+                            and opcode
+                            and not header.rsv1
+                            and header.length <= self._limit(opcode)
+                            and parser.buffered() >= header.header_size + header.length
+                        ):
+                            # The usual message: one uncompressed frame, all
+                            # here, not over the part size: one whole part.
+                            frame = parser.next_frame()
+                            assert frame is not None
+                            if self.on_frame is not None:
+                                self.on_frame(frame, parser.last_mask_key)
+                            self._single_frame_part(frame, events)
+                            continue
                         if not self._read_part(header, events):
                             break
                         continue
@@ -398,6 +413,17 @@ class WsProtocol:
                 last = False
         self._emit_part(piece, last, events, frame_done)
         return True
+
+    def _single_frame_part(self, frame: Frame, events: list[Event]) -> None:
+        """A message in parts that came whole in one frame: its only part."""
+        if frame.opcode == Opcode.TEXT:
+            try:
+                text = frame.payload.decode("utf-8")
+            except UnicodeDecodeError:
+                raise ProtocolError(CloseCode.INVALID_PAYLOAD, "text message is not valid UTF-8") from None
+            events.append(TextPart(text, True))
+        else:
+            events.append(BinaryPart(frame.payload, True))
 
     def _gather(self, piece: bytes, bound: int) -> tuple[bytes, bool, bool]:
         """Add the payloads of the message's next frames already received

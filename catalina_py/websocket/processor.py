@@ -32,7 +32,7 @@ import logging
 import random
 import socket
 import time
-from typing import Protocol
+from typing import Protocol, cast
 
 import gevent
 
@@ -63,7 +63,7 @@ from .handshake_request import HandshakeRequest
 from .keepalive import KeepaliveScheduler, keepalive_scheduler
 from .session import SessionClosedError, SessionRegistry, WsSession
 from .settings import WsSettings, settings_for
-from .writer import FrameWriter, describe_frame, emit_frame_received, message_event
+from .writer import FrameWriter, SendSocket, describe_frame, emit_frame_received, message_event
 
 __all__ = ["HandlerRegistry", "WsHttpUpgradeHandler"]
 
@@ -198,7 +198,7 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
         # The session's BLOCKING_SEND_TIMEOUT user property (Tomcat's) wins over the connector's.
         properties = self._handshake.user_properties
         self._writer = FrameWriter(
-            sock,
+            cast(SendSocket, sock),  # gevent's socket: send() takes a timeout
             self._protocol,
             blocking_send_timeout(
                 config.user_properties if properties is None else properties, self._settings.send_timeout

@@ -49,7 +49,11 @@ _monotonic = time.monotonic
 class SendSocket(Protocol):
     """The sending side of a (gevent) socket."""
 
-    def sendall(self, data: bytes, /) -> None:
+    def send(self, data: bytes, flags: int = 0, timeout: float | None = ..., /) -> int:
+        """Send what fits; gevent's *timeout* 0 never waits (a full
+        buffer raises BlockingIOError)."""
+
+    def sendall(self, data: bytes | memoryview, /) -> None:
         """Send every byte (blocks this greenlet while the socket is full)."""
 
 

@@ -3,10 +3,9 @@ close is bounded when a peer reads nothing."""
 
 from __future__ import annotations
 
-from gevent import socket
-
 import gevent
 import gevent.event
+from gevent import socket
 
 from catalina_py.websocket.core.frames import FrameParser, Opcode
 from catalina_py.websocket.core.protocol import WsProtocol

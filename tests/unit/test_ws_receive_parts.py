@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from catalina_py.websocket.core.frames import Frame, FrameParser, Opcode, apply_mask, serialize_frame
+from catalina_py.websocket.core.frames import Frame, FrameParser, Opcode, ProtocolError, apply_mask, serialize_frame
 from catalina_py.websocket.core.permessage_deflate import PerMessageDeflate
 from catalina_py.websocket.core.protocol import (
     BinaryMessage,
@@ -350,3 +350,46 @@ def test_whole_mode_text_fails_fast_on_invalid_utf8_in_an_incomplete_frame() -> 
     proto = WsProtocol(100, 100)
     events = feed_in_chunks(proto, c(Opcode.TEXT, b"a" * 60, fin=False) + c(Opcode.CONTINUATION, b"b" * 60), 5)
     assert isinstance(events[-1], ConnectionFailed) and events[-1].code == 1009
+
+
+def test_take_continuations_takes_complete_plain_fragments_only() -> None:
+    parser = FrameParser()
+    parser.feed(c(Opcode.BINARY, b"a", fin=False))
+    assert parser.next_frame() == Frame(Opcode.BINARY, b"a", fin=False)
+    big = os.urandom(300)  # a 16-bit length
+    parser.feed(
+        c(Opcode.CONTINUATION, b"bc", fin=False)
+        + c(Opcode.CONTINUATION, big, fin=False)
+        + c(Opcode.CONTINUATION, b"", fin=False)
+        + c(Opcode.PING, b"p")
+        + c(Opcode.CONTINUATION, b"de")
+    )
+    assert parser.take_continuations(10_000) == ([b"bc", big, b""], 302, False)
+    assert parser.take_continuations(10_000) == ([], 0, False)  # a ping is next: the usual path
+    assert parser.next_frame() == Frame(Opcode.PING, b"p")
+    wire = c(Opcode.CONTINUATION, b"de")
+    assert parser.take_continuations(1) == ([], 0, False)  # over the bound: left for read_payload
+    assert parser.take_continuations(2) == ([b"de"], 2, True)
+    assert parser.buffered() == 0
+    # The message is over: a continuation now is an error, for the usual path.
+    parser.feed(wire)
+    assert parser.take_continuations(100) == ([], 0, False)
+    with pytest.raises(ProtocolError):
+        parser.next_header()
+
+
+def test_take_continuations_leaves_partial_and_bad_frames() -> None:
+    parser = FrameParser()
+    parser.feed(c(Opcode.TEXT, b"a", fin=False))
+    parser.next_frame()
+    whole = c(Opcode.CONTINUATION, b"xyz", fin=False)
+    parser.feed(whole + whole[:-1])  # the second not complete
+    assert parser.take_continuations(100) == ([b"xyz"], 3, False)
+    parser.feed(whole[-1:])
+    assert parser.take_continuations(100) == ([b"xyz"], 3, False)
+    # RSV1 on a continuation: not taken; next_header fails it with 1002.
+    parser.feed(c(Opcode.CONTINUATION, b"q", rsv1=True))
+    assert parser.take_continuations(100) == ([], 0, False)
+    with pytest.raises(ProtocolError) as info:
+        parser.next_header()
+    assert info.value.code == 1002

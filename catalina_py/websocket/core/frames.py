@@ -345,6 +345,63 @@ class FrameParser:
             self._in_message = not header.fin
         return piece, True
 
+    def take_continuations(self, max_size: int) -> tuple[list[bytes], int, bool]:
+        """The payloads (unmasked) of the plain continuation frames that
+        have fully arrived next, in order, while their total stays within
+        *max_size*; their total and whether the last one ends the message.
+
+        A fast path for a message in many small fragments (one call instead
+        of a header and a payload read per frame): it takes only a complete
+        masked continuation frame with no RSV bit and stops at anything
+        else (a control frame, a partial frame, a frame over the bound or
+        one that breaks a rule), which :meth:`next_header` then reads, and
+        rejects, as usual. Call between frames (no header pending).
+        """
+        if self._header is not None or self._error is not None or not self.require_mask or not self._in_message:
+            return [], 0, False
+        buf = self._buffer
+        size = len(buf)
+        limit = self.max_frame_size
+        pos = 0
+        total = 0
+        payloads: list[bytes] = []
+        fin = False
+        while size - pos >= 6:
+            first = buf[pos]
+            second = buf[pos + 1]
+            if first & 0x7F or not second & 0x80:
+                break  # not a plain continuation, or unmasked: the usual path
+            length = second & 0x7F
+            start = pos + 6
+            if length == 126:
+                start = pos + 8
+                if size < start:
+                    break
+                length = int.from_bytes(buf[pos + 2 : pos + 4], "big")
+            elif length == 127:
+                break  # 64-bit lengths: not a small fragment
+            end = start + length
+            if end > size or total + length > max_size or (limit is not None and length > limit):
+                break
+            if length:
+                # apply_mask inlined (a call per fragment is a fair share of its cost).
+                key = bytes(buf[start - 4 : start]) * ((length >> 2) + 1)
+                value = int.from_bytes(buf[start:end], "big") ^ int.from_bytes(key[:length], "big")
+                payloads.append(value.to_bytes(length, "big"))
+            else:
+                payloads.append(b"")
+            total += length
+            pos = end
+            if first & 0x80:
+                fin = True
+                break
+        if pos:
+            del buf[:pos]
+            self.last_mask_key = None
+            if fin:
+                self._in_message = False
+        return payloads, total, fin
+
     def next_frame(self) -> Frame | None:
         """Return the next complete frame, or None if more bytes are needed."""
         header = self.next_header()

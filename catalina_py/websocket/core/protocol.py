@@ -437,6 +437,13 @@ class WsProtocol:
         size = len(piece)
         last = False
         frame_done = True
+        if self.on_frame_header is None:
+            # Untraced: the complete small fragments in one pass.
+            payloads, taken, last = parser.take_continuations(bound - size)
+            chunks += payloads
+            size += taken
+            if last:
+                return b"".join(chunks), True, True
         while size < bound:
             try:
                 header = parser.next_header()

@@ -39,6 +39,13 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="servers on CPU 0, the suite's client on CPU 1 (for time comparisons; needs 2 CPUs)",
     )
+    parser.add_argument(
+        "--recheck",
+        type=int,
+        default=0,
+        metavar="N",
+        help="run the cases catalina_py was slower on N more times on both servers and compare medians",
+    )
     options = parser.parse_args(argv)
     client_cpus: set[int] | None = None
     if options.pin:
@@ -73,6 +80,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"\n{run.agent}: cases not OK/NON-STRICT/INFORMATIONAL ({suite.close_codes(run)}):\n{bad}")
         if "catalina_py" in runs and "tomcat" in runs:
             print("\n" + suite.format_slower(runs["catalina_py"], runs["tomcat"], options.top))
+            if options.recheck > 0:
+                rechecked = suite.recheck_slower(
+                    runs, options.recheck, report_dir.resolve(), Path(tmp), options.timeout, client_cpus=client_cpus
+                )
+                print("\n" + suite.format_recheck(rechecked, options.top))
         if options.report_dir:
             print(f"\nreports: {options.report_dir}/<agent>/index.html")
     ours = runs.get("catalina_py")

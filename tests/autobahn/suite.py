@@ -24,6 +24,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -491,6 +492,86 @@ def format_slower(ours: AgentRun, tomcat: AgentRun, top: int = 40) -> str:
             lines.append(f"{item.case:<10} {item.ours_ms:>15} {item.tomcat_ms:>10} {item.ratio:>7.2f}")
         if len(real) > top:
             lines.append(f"... {len(real) - top} more (--top)")
+    return "\n".join(lines)
+
+
+@dataclass
+class Recheck:
+    """One case's durations over the first run and the rechecks (ms)."""
+
+    case: str
+    ours: list[int]
+    tomcat: list[int]
+
+    @property
+    def ours_median(self) -> float:
+        """catalina_py's median duration."""
+        return statistics.median(self.ours)
+
+    @property
+    def tomcat_median(self) -> float:
+        """Tomcat's median duration."""
+        return statistics.median(self.tomcat)
+
+    @property
+    def ratio(self) -> float:
+        """The medians' ratio, catalina_py over Tomcat."""
+        return self.ours_median / max(self.tomcat_median, 1.0)
+
+
+def recheck_slower(
+    first: dict[str, AgentRun],
+    rounds: int,
+    report_dir: Path,
+    work: Path,
+    timeout: float = 3600.0,
+    log: Callable[[str], None] = print,
+    client_cpus: set[int] | None = None,
+) -> list[Recheck]:
+    """Runs the cases catalina_py was slower on in *first* (at ``NOISE_MS``
+    or more) *rounds* more times on both servers, the order of the two
+    alternating from round to round (a machine that slows down over a run
+    then hurts both alike); returns each case's durations, the first run's
+    included, largest median ratio first. One run of a case is a single
+    sample on a shared machine: the medians are what a claim rests on."""
+    ours, tomcat = first["catalina_py"], first["tomcat"]
+    cases = [s.case for s in slower_cases(ours, tomcat) if s.ours_ms >= NOISE_MS]
+    samples = {
+        case: Recheck(case, [ours.results[case].duration_ms], [tomcat.results[case].duration_ms]) for case in cases
+    }
+    for round_no in range(rounds):
+        if not cases:
+            break
+        order = ["tomcat", "catalina_py"] if round_no % 2 == 0 else ["catalina_py", "tomcat"]
+        directory = report_dir / f"recheck-{round_no + 1}"
+        directory.mkdir(parents=True, exist_ok=True)
+        runs = run_agents(order, cases, directory, work / directory.name, timeout, log, client_cpus)
+        for case in cases:
+            mine, theirs = runs["catalina_py"].results.get(case), runs["tomcat"].results.get(case)
+            if mine is not None and theirs is not None:
+                samples[case].ours.append(mine.duration_ms)
+                samples[case].tomcat.append(theirs.duration_ms)
+    return sorted(samples.values(), key=lambda r: (-r.ratio, case_key(r.case)))
+
+
+def format_recheck(results: list[Recheck], top: int = 40) -> str:
+    """The rechecked cases: medians, ratio and every sample; then how many
+    are still slower by median (those at ``NOISE_MS`` or more apart)."""
+    if not results:
+        return "recheck: no case to recheck"
+    still = [r for r in results if r.ours_median - r.tomcat_median >= NOISE_MS]
+    lines = [
+        f"recheck of the {len(results)} cases slower in the first run ({len(results[0].ours)} samples each): "
+        f"{len(still)} still slower by median (by {NOISE_MS} ms or more)",
+        f"{'case':<10} {'ours median':>12} {'tomcat median':>14} {'ratio':>7}  samples (ours / tomcat, ms)",
+    ]
+    for item in results[:top]:
+        lines.append(
+            f"{item.case:<10} {item.ours_median:>12.0f} {item.tomcat_median:>14.0f} {item.ratio:>7.2f}  "
+            f"{item.ours} / {item.tomcat}"
+        )
+    if len(results) > top:
+        lines.append(f"... {len(results) - top} more (--top)")
     return "\n".join(lines)
 
 

@@ -121,3 +121,15 @@ def test_report_parsing_and_comparison(tmp_path: Path) -> None:
     assert suite.parse_cases("9.*, 12.2.1") == ["9.*", "12.2.1"]
     with pytest.raises(ValueError):
         suite.parse_cases("9.x")
+
+
+def test_recheck_medians() -> None:
+    """A case counts as slower by the medians of its samples, not by one run."""
+    noisy = suite.Recheck("9.7.1", [180, 120, 125], [130, 140, 128])
+    slower = suite.Recheck("12.5.15", [17000, 16900, 17100], [15000, 15100, 14900])
+    assert noisy.ours_median == 125 and noisy.tomcat_median == 130 and noisy.ratio < 1
+    assert round(slower.ratio, 2) == 1.13
+    text = suite.format_recheck([slower, noisy])
+    assert "2 cases slower in the first run (3 samples each): 1 still slower" in text
+    assert "12.5.15" in text and "[17000, 16900, 17100] / [15000, 15100, 14900]" in text
+    assert suite.format_recheck([]) == "recheck: no case to recheck"

@@ -155,8 +155,8 @@ def test_control_frames_between_parts() -> None:
 
 
 def test_large_frame_streamed_not_buffered() -> None:
-    """A 1 MiB frame fed 4 KiB at a time: the payload is taken off the
-    parser as it comes (never buffered whole) and comes out in full parts."""
+    """A 1 MiB frame fed 4 KiB at a time: the payload is never buffered
+    whole and comes out in full parts."""
     proto = parts_proto(65536)
     payload = os.urandom(1 << 20)
     wire = c(Opcode.BINARY, payload)
@@ -165,7 +165,9 @@ def test_large_frame_streamed_not_buffered() -> None:
         events = proto.receive_data(wire[i : i + 4096])
         assert len(events) <= 1
         got += [e for e in events if isinstance(e, BinaryPart)]
-        assert proto._parser.buffered() < 4096  # nothing kept but a header at most
+        # Binary bytes wait in the parser until they fill a part: never
+        # more than a part, a read and a header.
+        assert proto._parser.buffered() < 65536 + 4096 + 14
     assert b"".join(e.data for e in got) == payload
     assert [len(e.data) for e in got] == [65536] * 16
 
@@ -393,3 +395,25 @@ def test_take_continuations_leaves_partial_and_bad_frames() -> None:
     with pytest.raises(ProtocolError) as info:
         parser.next_header()
     assert info.value.code == 1002
+
+
+def test_payload_ready_counts_what_arrived_of_the_current_frame() -> None:
+    parser = FrameParser()
+    wire = c(Opcode.BINARY, b"0123456789")  # 6-byte header
+    parser.feed(wire[:9])
+    assert parser.next_header() is not None
+    assert parser.payload_ready() == (3, 10)
+    assert parser.read_payload(2) == (b"01", False)
+    assert parser.payload_ready() == (1, 8)
+    parser.feed(wire[9:] + c(Opcode.PING))
+    assert parser.payload_ready() == (8, 8)  # the ping after it is not counted
+
+
+def test_binary_bytes_wait_in_the_parser_until_a_part_fills() -> None:
+    proto = parts_proto(100)
+    wire = c(Opcode.BINARY, bytes(250))
+    assert proto.receive_data(wire[:60]) == []
+    assert proto._parser.buffered() == 60  # not unmasked piece by piece
+    events = proto.receive_data(wire[60:120])
+    assert events == [BinaryPart(bytes(100), False)]
+    assert feed_in_chunks(proto, wire[120:], 7) == [BinaryPart(bytes(100), False), BinaryPart(bytes(50), True)]

@@ -306,6 +306,19 @@ class FrameParser:
         """True while a frame's payload is being read with :meth:`read_payload`."""
         return self._streaming
 
+    def payload_ready(self) -> tuple[int, int]:
+        """For the current frame (after :meth:`next_header`): how many bytes
+        of its payload have arrived and are not read yet, and how many are
+        left to read in all. Lets a reader wait for a worthwhile piece
+        instead of taking every few bytes a read brings."""
+        header = self._header
+        if header is None:
+            raise RuntimeError("payload_ready() without a header")
+        if self._streaming:
+            left = header.length - self._payload_read
+            return min(len(self._buffer), left), left
+        return max(0, min(len(self._buffer) - header.header_size, header.length)), header.length
+
     def read_payload(self, max_size: int) -> tuple[bytes, bool] | None:
         """The next piece of the current frame's payload: what has arrived
         of it, at most *max_size* bytes, unmasked; and whether it ends the

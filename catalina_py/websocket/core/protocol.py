@@ -392,7 +392,19 @@ class WsProtocol:
         opcode = self._msg_opcode
         limit = self.max_text_message_size if opcode == Opcode.TEXT else self.max_binary_message_size
         room = limit - self._part_size  # > 0: a full part is delivered at once
-        bound = room if not self._msg_compressed else max(limit, 65536)
+        if self._msg_compressed:
+            bound = max(limit, 65536)
+        else:
+            bound = room
+            if opcode == Opcode.BINARY:
+                # Binary bytes need no check as they come (text is checked
+                # at once: invalid UTF-8 fails fast), so they wait in the
+                # parser until they fill the part or end the frame: a frame
+                # written in small pieces costs a check per read, not an
+                # unmasking and a copy.
+                ready, left = parser.payload_ready()
+                if ready < room and ready < left:
+                    return False
         read = parser.read_payload(bound)
         if read is None:
             return False

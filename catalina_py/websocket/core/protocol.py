@@ -675,6 +675,8 @@ class WsProtocol:
     def data_to_send(self) -> bytes:
         """Bytes the protocol queued itself (pongs, close replies, the close
         after a violation); empty if none. Each call drains the queue."""
+        if not self._outgoing:
+            return b""  # the usual case, asked after every read
         data = bytes(self._outgoing)
         self._outgoing.clear()
         return data

@@ -417,3 +417,19 @@ def test_binary_bytes_wait_in_the_parser_until_a_part_fills() -> None:
     events = proto.receive_data(wire[60:120])
     assert events == [BinaryPart(bytes(100), False)]
     assert feed_in_chunks(proto, wire[120:], 7) == [BinaryPart(bytes(100), False), BinaryPart(bytes(50), True)]
+
+
+def test_compressed_one_frame_messages_in_one_step() -> None:
+    proto = deflate_proto(100)
+    wire = c(Opcode.TEXT, compress("héllo".encode()), rsv1=True) + c(Opcode.BINARY, compress(b"\x00\x01"), rsv1=True)
+    assert proto.receive_data(wire) == [TextPart("héllo", True), BinaryPart(b"\x00\x01", True)]
+    # The decoder goes on for the next message.
+    assert proto.receive_data(c(Opcode.TEXT, compress(b"again"), rsv1=True)) == [TextPart("again", True)]
+    bad = deflate_proto(100)
+    events = bad.receive_data(c(Opcode.TEXT, compress(b"\xff\xfe"), rsv1=True))
+    assert isinstance(events[-1], ConnectionFailed) and events[-1].code == 1007
+    # One small frame that inflates past the part size: parts as usual.
+    big = deflate_proto(100)
+    events = big.receive_data(c(Opcode.BINARY, compress(bytes(250)), rsv1=True))
+    assert [len(e.data) for e in events if isinstance(e, BinaryPart)] == [100, 100, 50]
+    assert joined(events) == bytes(250)

@@ -335,12 +335,11 @@ class WsProtocol:
                         if (
                             header.fin
                             and opcode
-                            and not header.rsv1
                             and header.length <= self._limit(opcode)
                             and parser.buffered() >= header.header_size + header.length
                         ):
-                            # The usual message: one uncompressed frame, all
-                            # here, not over the part size: one whole part.
+                            # The usual message: one frame, all here, not
+                            # over the part size (compressed: on the wire).
                             frame = parser.next_frame()
                             assert frame is not None
                             if self.on_frame is not None:
@@ -427,15 +426,31 @@ class WsProtocol:
         return True
 
     def _single_frame_part(self, frame: Frame, events: list[Event]) -> None:
-        """A message in parts that came whole in one frame: its only part."""
+        """A message in parts that came whole in one frame: its only part
+        (a compressed one that inflates past the part size goes on as a
+        message in parts)."""
+        payload = frame.payload
+        if frame.rsv1:
+            deflate = self.deflate
+            assert deflate is not None  # the parser checked RSV1
+            payload = deflate.decompress_part(payload, True, self._limit(frame.opcode))
+            if deflate.has_pending_output:
+                self._msg_opcode = frame.opcode
+                self._msg_compressed = True
+                self._msg_partial = True
+                self._utf8.reset()
+                self._inflate_last = True
+                self._inflate_frame_done = True
+                self._emit_part(payload, False, events, True)
+                return
         if frame.opcode == Opcode.TEXT:
             try:
-                text = frame.payload.decode("utf-8")
+                text = payload.decode("utf-8")
             except UnicodeDecodeError:
                 raise ProtocolError(CloseCode.INVALID_PAYLOAD, "text message is not valid UTF-8") from None
             events.append(TextPart(text, True))
         else:
-            events.append(BinaryPart(frame.payload, True))
+            events.append(BinaryPart(payload, True))
 
     def _gather(self, piece: bytes, bound: int) -> tuple[bytes, bool, bool]:
         """Add the payloads of the message's next frames already received

@@ -277,6 +277,12 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
             # frame) in one read still get the message's answer before the
             # close.
             events = protocol.receive_data(data, stop_after_message=True)
+            if protocol.receiving_message:
+                # The bytes of a message still arriving are activity for the
+                # idle timeout (Tomcat counts every read; pings and pongs do
+                # not count here, or the heartbeat would keep every session
+                # alive): a large message arriving slowly is not idle.
+                self._last_active = _monotonic()
             while True:
                 writer.flush()
                 if self._dispatch_all(events):

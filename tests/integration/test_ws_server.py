@@ -711,3 +711,32 @@ def test_async_messages_queued_before_close_arrive_before_the_close_frame(server
     assert texts == [f"m{i}" for i in range(200)]
     assert struct.unpack("!H", payload[:2])[0] == 4000
     client.close()
+
+
+def test_a_message_arriving_slower_than_the_idle_timeout_is_not_idle(server):
+    """Each read counts as activity (Tomcat's updateLastActiveRead): a text
+    frame trickling in over 1.2 s reaches an endpoint whose idle timeout is
+    0.5 s and comes back, with no 1001 meanwhile."""
+    client = RawClient(server.port, "/idle")
+    wire = frame(1, b"slow but steady " * 4)
+    step = len(wire) // 6 + 1
+    for i in range(0, len(wire), step):
+        client.send(wire[i : i + step])
+        time.sleep(0.2)
+    opcode, payload = client.read_frame()
+    assert (opcode, payload) == (1, b"slow but steady " * 4)
+    client.close()
+
+
+def test_pongs_alone_do_not_keep_a_session_from_its_idle_timeout(server):
+    """Pongs are not messages: a peer that only answers (or sends) pongs
+    is idle, and the 0.5 s timeout closes it with 1001."""
+    client = RawClient(server.port, "/idle")
+    started = time.monotonic()
+    with contextlib.suppress(OSError):
+        for _ in range(4):
+            client.send(frame(10, b"still?"))
+            time.sleep(0.2)
+    assert client.read_close()[0] == 1001
+    assert time.monotonic() - started < 3
+    client.close()

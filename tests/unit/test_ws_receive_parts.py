@@ -433,3 +433,18 @@ def test_compressed_one_frame_messages_in_one_step() -> None:
     events = big.receive_data(c(Opcode.BINARY, compress(bytes(250)), rsv1=True))
     assert [len(e.data) for e in events if isinstance(e, BinaryPart)] == [100, 100, 50]
     assert joined(events) == bytes(250)
+
+
+@pytest.mark.parametrize("partial", [False, True])
+def test_receiving_message_while_a_message_arrives_not_for_control_frames(partial: bool) -> None:
+    proto = parts_proto(100) if partial else WsProtocol(100, 100)
+    assert not proto.receiving_message
+    proto.receive_data(c(Opcode.PONG, b"p"))
+    assert not proto.receiving_message  # a pong alone is not a message
+    wire = c(Opcode.BINARY, bytes(50))
+    proto.receive_data(wire[:10])
+    assert proto.receiving_message
+    proto.receive_data(wire[10:] + c(Opcode.TEXT, b"a", fin=False))
+    assert proto.receiving_message  # the fragmented text is open
+    proto.receive_data(c(Opcode.PING) + c(Opcode.CONTINUATION, b"b"))
+    assert not proto.receiving_message

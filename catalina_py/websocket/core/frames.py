@@ -302,6 +302,13 @@ class FrameParser:
         return self._header
 
     @property
+    def receiving_data(self) -> bool:
+        """True while a data message is under way: a fragmented one is open,
+        or the next frame's header (parsed) is a data frame's."""
+        header = self._header
+        return self._in_message or (header is not None and not is_control(header.opcode))
+
+    @property
     def in_payload(self) -> bool:
         """True while a frame's payload is being read with :meth:`read_payload`."""
         return self._streaming

@@ -305,6 +305,13 @@ class WsProtocol:
         message in parts not yet emitted (see ``stop_after_message``)."""
         return self.state != CLOSED and (self._parser.buffered() > 0 or self._inflate_last is not None)
 
+    @property
+    def receiving_message(self) -> bool:
+        """True while a text or binary message has begun and not ended (its
+        bytes are arriving): a caller's idle timer counts that as activity,
+        pings and pongs alone not."""
+        return self._msg_opcode is not None or self._parser.receiving_data
+
     def receive_buffered(self, stop_after_message: bool = False) -> list[Event]:
         """Go on with the bytes :meth:`receive_data` left buffered."""
         if self.state == CLOSED:

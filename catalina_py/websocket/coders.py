@@ -146,3 +146,14 @@ class Decoder(Coder):
         @abstractmethod
         def decode(self, stream: BinaryIO) -> Any:
             """The object read from *stream*; raise DecodeError when it cannot."""
+
+
+def produces(decoder: type, message_type: Any) -> bool:
+    """Whether the *decoder* class turns messages into *message_type*: its
+    ``object_type`` is that type or a subclass of it (how an endpoint's
+    decoders are matched to an ``@on_message`` parameter or a handler)."""
+    produced = getattr(decoder, "object_type", object)
+    try:
+        return produced is message_type or (isinstance(produced, type) and issubclass(produced, message_type))
+    except TypeError:
+        return False

@@ -34,7 +34,7 @@ from typing import Any
 import gevent
 
 from ..servlet.exceptions import IllegalStateError
-from .coders import DecodeError, Decoder
+from .coders import DecodeError, Decoder, produces
 from .core.protocol import WsProtocol
 from .handlers import MessageHandler, PongMessage
 from .streams import IncompleteMessageError, MessageInputStream, MessageReader, PartQueue
@@ -263,7 +263,7 @@ class MessageHandlers:
             return kind, "part" if partial else "whole", self._native(handler, partial)
         if partial:
             raise TypeError(f"a partial message handler takes str or bytes parts, not {name}")
-        decoders = [d for d in self._decoder_instances() if _produces(type(d), message_type)]
+        decoders = [d for d in self._decoder_instances() if produces(type(d), message_type)]
         if not decoders:
             raise TypeError(
                 f"no decoder of the endpoint produces {name} (list one with that object_type in its decoders)"
@@ -338,14 +338,6 @@ class MessageHandlers:
                 decoder.destroy()
             except Exception:
                 log.exception("WebSocket decoder %s raised in destroy()", type(decoder).__name__)
-
-
-def _produces(decoder: type, message_type: Any) -> bool:
-    produced = getattr(decoder, "object_type", object)
-    try:
-        return produced is message_type or (isinstance(produced, type) and issubclass(produced, message_type))
-    except TypeError:
-        return False
 
 
 def _converting(target: type, deliver: Callable[[Any], Any]) -> Callable[[str], Any]:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from ..config.websocket_params import DEFAULT_BUFFER_SIZE
-from .coders import Decoder, Encoder
+from .coders import Decoder, Encoder, produces
 from .core.frames import CloseCode
 from .core.handshake import negotiate_subprotocol
 from .core.uri_template import UriTemplate
@@ -779,7 +779,7 @@ class PojoMethods:
             if decoders is None:
                 self.messages.append(method)
                 return
-            found = [d for d in decoders if _decoder_produces(d, method.message_type)]
+            found = [d for d in decoders if produces(d, method.message_type)]
             if not found:
                 raise DeploymentError(
                     f"{where}: no decoder of the endpoint produces {name} "
@@ -796,17 +796,9 @@ class PojoMethods:
         self.messages.append(method)
 
 
-def _decoder_produces(decoder: type, message_type: Any) -> bool:
-    produced = getattr(decoder, "object_type", object)
-    try:
-        return produced is message_type or (isinstance(produced, type) and issubclass(produced, message_type))
-    except TypeError:
-        return False
-
-
-class _PojoWhole:
-    """A whole-message handler calling an @on_message method; a return
-    value is sent back."""
+class _PojoCall:
+    """What a handler made from an @on_message method calls: the bound
+    method, its parameter mapping, the session and the path parameters."""
 
     __slots__ = ("_call", "_method", "_session", "_path")
 
@@ -815,22 +807,23 @@ class _PojoWhole:
         self._method = method
         self._session = session
         self._path = path
+
+
+class _PojoWhole(_PojoCall):
+    """A whole-message handler calling an @on_message method; a return
+    value is sent back."""
+
+    __slots__ = ()
 
     # Any: the message as its kind (str, bytes, PongMessage, a stream or a decoded object).
     def __call__(self, message: Any) -> None:
         _send_back(self._session, self._call(*self._method.arguments(self._session, self._path, message)))
 
 
-class _PojoPartial(MessageHandler.Partial):
+class _PojoPartial(_PojoCall, MessageHandler.Partial):
     """A partial handler calling an @on_message method with ``last``."""
 
-    __slots__ = ("_call", "_method", "_session", "_path")
-
-    def __init__(self, bound: Callable[..., Any], method: PojoMethod, session: Any, path: dict[str, str]) -> None:
-        self._call = bound
-        self._method = method
-        self._session = session
-        self._path = path
+    __slots__ = ()
 
     def on_message(self, part: Any, last: bool) -> None:
         _send_back(self._session, self._call(*self._method.arguments(self._session, self._path, part, last)))

@@ -57,7 +57,6 @@ RESULTS = BENCH / "results"
 PROJECT_PYTHON = REPO / ".venv" / "bin" / "python"
 BENCH_VENV = BENCH / ".venv"
 BENCH_PYTHON = BENCH_VENV / "bin" / "python"
-BENCH_PACKAGES = ["uvicorn", "httptools", "uvloop", "py-spy"]
 TOMCAT_HOME = Path("/usr/share/tomcat10")
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
 
@@ -115,24 +114,66 @@ def ensure_project_venv() -> None:
         raise BenchError(f"{PROJECT_PYTHON} cannot import catalina_py and gevent")
 
 
+#: What shows that a package of bench/.venv is installed: the module to import, or None for a program
+#: (its script in bench/.venv/bin). The package names are pip's; the keys are what ensure_bench_venv takes.
+BENCH_MODULES: dict[str, str | None] = {
+    "uvicorn": "uvicorn",
+    "httptools": "httptools",
+    "uvloop": "uvloop",
+    "py-spy": None,
+    "websockets": "websockets",
+    "aiohttp": "aiohttp",
+    "gevent": "gevent",
+    "gevent-websocket": "geventwebsocket",
+}
+
+_PROBE = """
+import importlib, importlib.metadata, json, sys
+out = []
+for name, module, version in json.loads(sys.argv[1]):
+    try:
+        importlib.import_module(module)
+        if version and importlib.metadata.version(name) != version:
+            out.append(name)
+    except Exception:
+        out.append(name)
+print(json.dumps(out))
+"""
+
+
 def ensure_bench_venv(packages: list[str]) -> None:
-    """bench/.venv with uvicorn, httptools, uvloop (and py-spy)."""
-    modules = {"uvicorn": "uvicorn", "httptools": "httptools", "uvloop": "uvloop"}
+    """bench/.venv, created when missing, with ``packages`` installed by pip (those not there yet).
+
+    Each package is a key of BENCH_MODULES, optionally pinned (``gevent==24.11.1``: reinstalled when
+    another version is there). Raises BenchError (with pip's output) when they cannot be installed.
+    """
+    wanted: dict[str, tuple[str, str]] = {}
+    for requirement in packages:
+        name, _, version = requirement.partition("==")
+        if name not in BENCH_MODULES:
+            raise ValueError(f"unknown bench package {name!r}; known: {sorted(BENCH_MODULES)}")
+        wanted[name] = (requirement, version)
 
     def missing() -> list[str]:
         if not BENCH_PYTHON.exists():
-            return list(packages)
-        out = []
-        for package in packages:
-            if package == "py-spy":
-                if not (BENCH_VENV / "bin" / "py-spy").exists():
-                    out.append(package)
-                continue
+            return [req for req, _ in wanted.values()]
+        out = [
+            req
+            for name, (req, _) in wanted.items()
+            if BENCH_MODULES[name] is None and not (BENCH_VENV / "bin" / name).exists()
+        ]
+        modules = [(name, BENCH_MODULES[name], version) for name, (_, version) in wanted.items() if BENCH_MODULES[name]]
+        if modules:
             probe = subprocess.run(
-                [str(BENCH_PYTHON), "-c", f"import {modules[package]}"], capture_output=True, timeout=60
+                [str(BENCH_PYTHON), "-c", _PROBE, json.dumps(modules)],
+                cwd="/",
+                capture_output=True,
+                text=True,
+                timeout=120,
             )
             if probe.returncode != 0:
-                out.append(package)
+                return [req for req, _ in wanted.values()]
+            out += [wanted[name][0] for name in json.loads(probe.stdout)]
         return out
 
     need = missing()
@@ -143,13 +184,39 @@ def ensure_bench_venv(packages: list[str]) -> None:
         base_python = PROJECT_PYTHON if PROJECT_PYTHON.exists() else Path(sys.executable)
         subprocess.run([str(base_python), "-m", "venv", str(BENCH_VENV)], check=True, timeout=300)
     log(f"installing {' '.join(need)} into {BENCH_VENV}")
-    subprocess.run(
+    done = subprocess.run(
         [str(BENCH_PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *need],
-        check=True,
+        capture_output=True,
+        text=True,
         timeout=900,
     )
-    if missing():
-        raise BenchError(f"could not install {missing()} into {BENCH_VENV}")
+    still = missing()
+    if done.returncode != 0 or still:
+        raise BenchError(
+            f"could not install {' '.join(still or need)} into {BENCH_VENV} (pip exit {done.returncode}): "
+            f"{(done.stderr or done.stdout).strip()[-800:]}"
+        )
+
+
+def bench_versions(names: list[str]) -> dict[str, str | None]:
+    """The installed version of each package (pip's name) in bench/.venv, None for one that is not there."""
+    if not BENCH_PYTHON.exists():
+        return dict.fromkeys(names)
+    script = (
+        "import importlib.metadata as m, json, sys\n"
+        "def v(n):\n"
+        "    try:\n"
+        "        return m.version(n)\n"
+        "    except m.PackageNotFoundError:\n"
+        "        return None\n"
+        "print(json.dumps({n: v(n) for n in sys.argv[1:]}))\n"
+    )
+    done = subprocess.run(
+        [str(BENCH_PYTHON), "-c", script, *names], cwd="/", capture_output=True, text=True, timeout=60
+    )
+    if done.returncode != 0:
+        return dict.fromkeys(names)
+    return json.loads(done.stdout)
 
 
 # --------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 import cProfile
 import os
 import pstats
+import re
 import shutil
 import sys
 import tempfile
@@ -27,7 +28,12 @@ def make_base(home: str) -> str:
     os.makedirs(os.path.join(base, "conf"))
     os.makedirs(os.path.join(base, "logs"))
     with open(os.path.join(home, "conf", "server.xml")) as fh:
-        xml = fh.read().replace('port="8080"', 'port="0" address="127.0.0.1"').replace('port="8005"', 'port="-1"')
+        xml = fh.read().replace('port="8005"', 'port="-1"')
+    # The Connector on a free port on loopback, whether or not the checkout's file names an address.
+    if re.search(r'<Connector port="8080"[^>]*\baddress=', xml):
+        xml = xml.replace('port="8080"', 'port="0"')
+    else:
+        xml = xml.replace('port="8080"', 'port="0" address="127.0.0.1"')
     with open(os.path.join(base, "conf", "server.xml"), "w") as fh:
         fh.write(xml)
     shutil.copytree(os.path.join(home, "webapps", "examples"), os.path.join(base, "webapps", "examples"))

@@ -92,7 +92,8 @@ class PeerSocket:
         self.digest.update(data)
         self.out_bytes += len(data)
 
-    def send(self, data: bytes) -> int:
+    def send(self, data: bytes, flags: int = 0, timeout: float | None = None) -> int:
+        """Takes everything (gevent's ``send(data, flags, timeout)`` shape, which the writer calls)."""
         self.sendall(data)
         return len(data)
 

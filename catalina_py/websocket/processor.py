@@ -32,7 +32,9 @@ import logging
 import random
 import socket
 import time
-from typing import Protocol, cast
+from collections.abc import Callable
+from functools import partial
+from typing import Any, Protocol, cast
 
 import gevent
 
@@ -128,6 +130,8 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
         #: The scheduler that times pings and deadlines (from ``init`` on).
         self._keepalive: KeepaliveScheduler | None = None
         self._finished = False
+        # A message in parts is being delivered (its last part not yet).
+        self._in_parts = False
         self._close_fired = False
         self._abort_reason: str | None = None
         self._last_active = _monotonic()
@@ -342,8 +346,13 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
             handlers = session.handlers
             handler = handlers.text if text else handlers.binary
             if handler is None:
-                self._no_handler(text)
-                return
+                part_handler = handlers.text_part if text else handlers.binary_part
+                if part_handler is None:
+                    self._no_handler(text)
+                    return
+                # Parsed with the next messages of its read before an earlier
+                # one's handler switched the kind to parts: its only part.
+                handler = partial(_as_last_part, part_handler)
             try:
                 handler(event.data)
             except DecodeError as exc:
@@ -403,10 +412,23 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
             BUS.emit(shown)
         handlers = session.handlers
         handler = handlers.text_part if text else handlers.binary_part
+        first = not self._in_parts
+        self._in_parts = not last
         if handler is None:
-            # The handler was removed while the message arrived in parts.
-            if (handlers.text if text else handlers.binary) is None:
+            whole = handlers.text if text else handlers.binary
+            if whole is None:
                 self._no_handler(text)
+            elif first and last:
+                # A message whole in one part, parsed with the next messages of
+                # its read before an earlier one's handler switched the kind to
+                # whole messages: it is delivered whole.
+                try:
+                    whole(event.data)
+                except DecodeError as exc:
+                    self._call_on_error(exc)
+                except Exception as exc:
+                    self._user_error(exc, "on_message")
+            # Otherwise the handler was removed while the message arrived in parts.
             return
         try:
             handler(event.data, last)
@@ -669,3 +691,9 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
             self.send_control(Opcode.PING, payload)
         except OSError:
             pass
+
+
+# Any: a message of either kind (str or bytes).
+def _as_last_part(part_handler: Callable[[Any, bool], Any], message: Any) -> None:
+    """*message*, whole, to a handler of parts: as its only (last) part."""
+    part_handler(message, True)

@@ -328,6 +328,15 @@ class WsProtocol:
                 if self._inflate_last is not None:
                     self._inflate_more(events)
                     continue
+                if self._msg_opcode is None and not self._msg_partial and self.on_frame is None:
+                    # Between messages, untraced: the run of small whole
+                    # messages that has arrived, in one pass (several of
+                    # them when the peer pipelines; the stop after a message
+                    # still holds: none of them makes output of its own).
+                    taken = parser.take_messages(self.max_text_message_size, self.max_binary_message_size)
+                    if taken:
+                        self._whole_frames(taken, events)
+                        continue
                 header = parser.next_header()
                 if header is None:
                     break
@@ -431,6 +440,22 @@ class WsProtocol:
                 last = False
         self._emit_part(piece, last, events, frame_done)
         return True
+
+    def _whole_frames(self, taken: list[tuple[int, bytes]], events: list[Event]) -> None:
+        """The messages :meth:`FrameParser.take_messages` took, as events:
+        each is its only part in parts mode, a whole message otherwise."""
+        text_event = TextPart if self.partial_text else None
+        binary_event = BinaryPart if self.partial_binary else None
+        append = events.append
+        for opcode, payload in taken:
+            if opcode == 1:
+                try:
+                    text = payload.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise ProtocolError(CloseCode.INVALID_PAYLOAD, "text message is not valid UTF-8") from None
+                append(TextMessage(text) if text_event is None else text_event(text, True))
+            else:
+                append(BinaryMessage(payload) if binary_event is None else binary_event(payload, True))
 
     def _single_frame_part(self, frame: Frame, events: list[Event]) -> None:
         """A message in parts that came whole in one frame: its only part

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""Hello-world HTTP throughput: catalina_py against its peers, with wrk.
+"""Hello-world HTTP throughput: catalina_py against its peers, with wrk, keep-alive and Connection: close.
 
-    python bench/http_hello.py [--duration 10] [--connections 50]
+    python bench/http_hello.py [--duration 10] [--connections 50] [--repeat N]
+                               [--mode keepalive,close]
                                [--only catalina,pywsgi,uvicorn,tomcat] [--profile]
                                [--home DIR[,DIR...]]
 
-Servers measured one after the other, each on its own free port on 127.0.0.1:
+Servers, each on its own free port on 127.0.0.1:
 
   catalina  catalina_py's hello servlet (/examples/servlets/helloworld) through
             the full pipeline, with the shipped conf/ (AccessLogValve on)
@@ -14,15 +15,30 @@ Servers measured one after the other, each on its own free port on 127.0.0.1:
   tomcat    Apache Tomcat 10 (Debian's tomcat10-common / libtomcat10-java) with
             the same servlet in Java, AccessLogValve on; skipped if not installed
 
-Each server is pinned to CPU 0 (taskset -c 0), wrk to CPU 1 (taskset -c 1).
-wrk runs keep-alive, 1 thread, N connections: a 2 s warm-up, then the
-measured run with --latency. Every server is checked to answer 200 with
-the expected body first. Results: a table on stdout and JSON in
+Modes (--mode, both by default, measured in the same rounds):
+
+  keepalive  wrk keeps its N connections open
+  close      every request carries Connection: close, so wrk opens a new TCP
+             connection per request: req/s is also the server's opens per second
+
+Each server is pinned to CPU 0 (taskset -c 0), wrk to CPU 1 (taskset -c 1), 1
+thread, N connections: a warm-up per mode, then the measured runs with
+--latency. Every server is checked to answer 200 with the expected body first
+and last (in close mode also that it closes the connection after a response to
+Connection: close), and every run counts the TCP connections the kernel
+accepted during it (/proc/net/snmp): a close-mode run with fewer connections than
+requests, or with wrk's socket errors or non-2xx answers, is flagged.
+
+catalina, pywsgi and uvicorn are started together and measured in interleaved
+rounds (every server in every mode, the order reversed every other round), so
+the per-round ratios catalina/pywsgi and catalina/uvicorn compare runs taken
+under the same conditions; Tomcat is measured after them in rounds of its own.
+Results: a table on stdout, the goal lines, and JSON in
 bench/results/http_hello-<timestamp>.json.
 
 With --home, catalina runs once per named checkout (before/after a change:
 --only catalina --home ../before,.), each on its own .venv, in the same
-interleaved rounds; the ratio to the first home is printed per round.
+interleaved rounds; the ratio to the first home is printed per round and mode.
 
 uvicorn, httptools, uvloop (and py-spy for --profile) are not dependencies
 of the project: they go into bench/.venv, created on first use.
@@ -70,6 +86,13 @@ ALL_SERVERS = ["catalina", "pywsgi", "uvicorn", "tomcat"]
 # Figures measured elsewhere (the issue), shown for servers not measured here.
 REFERENCE_RPS = {"pywsgi": 10_000, "uvicorn": 34_000, "tomcat": 65_000}
 GOAL_RATIO = 1.5  # catalina_py / pywsgi
+GOAL_UVICORN_RATIO = 1.0  # catalina_py / uvicorn, in each mode, with a p99 no worse than uvicorn's
+# keepalive: wrk's connections stay open; close: every request asks for Connection: close (one TCP
+# connection per request, so the figure is also the connections opened per second).
+MODES = ("keepalive", "close")
+# Measured in the same interleaved rounds, so their per-round ratios compare like with like.
+PYTHON_SERVERS = ("catalina", "pywsgi", "uvicorn")
+RATIO_PEERS = ("pywsgi", "uvicorn")
 
 
 class BenchError(RuntimeError):
@@ -307,6 +330,44 @@ class Server:
                 log(f"{self.name}: note: Content-Type is {content_type!r}")
         finally:
             conn.close()
+
+    def check_close(self, timeout: float = 10.0) -> dict[str, Any]:
+        """One GET with ``Connection: close``: must be 200 with exactly the hello body, and then the
+        server must close the connection (what close mode relies on: wrk opens a new connection per
+        request only if the server does not keep the old one).
+
+        Returns the response's Connection header and how the server closed ("fin" or "reset").
+        Without ``Connection: close`` in the response wrk would count a read error per request.
+        """
+        with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as sock:
+            sock.sendall(
+                f"GET {self.path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nConnection: close\r\n\r\n".encode()
+            )
+            response = http.client.HTTPResponse(sock, method="GET")
+            response.begin()
+            body = response.read()
+            if response.status != 200 or body != HELLO_BODY:
+                raise BenchError(
+                    f"{self.name}: GET {self.url} with Connection: close answered {response.status} "
+                    f"with {len(body)} bytes {body[:200]!r}; expected 200 and {len(HELLO_BODY)} bytes"
+                )
+            header = response.getheader("Connection")
+            try:
+                rest = sock.recv(1024)
+            except TimeoutError as exc:
+                raise BenchError(
+                    f"{self.name}: the connection is still open {timeout:g} s after a response to "
+                    f"Connection: close (Connection header {header!r})"
+                ) from exc
+            except ConnectionResetError:
+                closed = "reset"
+            else:
+                if rest:
+                    raise BenchError(f"{self.name}: {len(rest)} unexpected bytes after the response: {rest[:100]!r}")
+                closed = "fin"
+        if "close" not in (header or "").lower():
+            log(f"{self.name}: WARNING: closes without Connection: close in the response; wrk counts read errors")
+        return {"connection_header": header, "closed": closed}
 
     def stop(self, timeout: float = 20.0) -> int | None:
         if self.proc is None:
@@ -590,10 +651,24 @@ def children_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_wrk(url: str, duration: float, connections: int, latency: bool) -> str:
-    cmd = ["taskset", "-c", WRK_CPU, WRK, "-t1", f"-c{connections}", f"-d{duration:g}s", "--timeout", "5s"]
+def wrk_seconds(duration: float) -> int:
+    """The whole seconds wrk runs for a duration: wrk takes no fractions (``-d0.5s`` is a usage error)."""
+    return max(1, round(duration))
+
+
+def run_wrk(url: str, duration: float, connections: int, latency: bool, mode: str = "keepalive") -> str:
+    """wrk's output for one run on CPU 1; in close mode every request asks for ``Connection: close``.
+
+    wrk opens a new connection after a response that does not keep the connection alive (it reads the
+    response's Connection header), so in close mode each request costs a TCP handshake and a close.
+    """
+    cmd = ["taskset", "-c", WRK_CPU, WRK, "-t1", f"-c{connections}", f"-d{wrk_seconds(duration)}s", "--timeout", "5s"]
     if latency:
         cmd.append("--latency")
+    if mode == "close":
+        cmd += ["-H", "Connection: close"]
+    elif mode != "keepalive":
+        raise BenchError(f"unknown mode {mode!r}")
     cmd.append(url)
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60)
     if done.returncode != 0:
@@ -632,18 +707,62 @@ def parse_wrk(output: str) -> dict:
     return result
 
 
-def measure(server: Server, duration: float, connections: int) -> dict:
-    """One measured wrk run, with the CPU used by the server, wrk and everything else."""
+def parse_tcp_opens(snmp: str) -> dict[str, int]:
+    """The kernel's counts of TCP connections opened, from the text of /proc/net/snmp.
+
+    ``passive`` counts the connections servers accepted (SYN received), ``active`` those clients opened;
+    both are for the whole network namespace.
+    """
+    lines = [line.split() for line in snmp.splitlines() if line.startswith("Tcp:")]
+    if len(lines) < 2:
+        raise BenchError("no Tcp: lines in /proc/net/snmp")
+    fields = dict(zip(lines[0][1:], lines[1][1:], strict=False))
+    return {"active": int(fields["ActiveOpens"]), "passive": int(fields["PassiveOpens"])}
+
+
+def tcp_opens() -> dict[str, int]:
+    """TCP connections opened so far in this network namespace (see parse_tcp_opens)."""
+    with open("/proc/net/snmp") as f:
+        return parse_tcp_opens(f.read())
+
+
+# In close mode every completed request must have had a connection of its own: the connections the
+# server accepted during the run, over wrk's request count, at least this (wrk also opens a connection
+# for each request still in flight when the time is up, and other processes' connections only add).
+CLOSE_MIN_OPENS_PER_REQUEST = 0.99
+
+
+def run_flags(run: dict) -> list[str]:
+    """Why a measured run is not a clean measurement (empty when it is): errors, or reused connections."""
+    flags = []
+    errors = {k: v for k, v in run.get("socket_errors", {}).items() if v}
+    if errors:
+        flags.append("socket errors " + ", ".join(f"{k} {v}" for k, v in errors.items()))
+    if run.get("non_2xx"):
+        flags.append(f"non-2xx {run['non_2xx']}")
+    if run.get("mode") == "close" and run.get("requests"):
+        opens = run.get("tcp_opens")
+        if opens is not None and opens < CLOSE_MIN_OPENS_PER_REQUEST * run["requests"]:
+            flags.append(f"{opens} connections for {run['requests']} requests: connections were reused")
+    return flags
+
+
+def measure(server: Server, duration: float, connections: int, mode: str = "keepalive") -> dict:
+    """One measured wrk run, with the CPU used by the server, wrk and everything else, and the TCP
+    connections opened during it (the kernel's count of accepted connections)."""
     server_cpu0 = process_cpu_seconds(server.proc.pid)
     wrk_cpu0 = children_cpu_seconds()
     stat0 = _cpu_times()
-    output = run_wrk(server.url, duration, connections, latency=True)
+    opens0 = tcp_opens()
+    output = run_wrk(server.url, duration, connections, latency=True, mode=mode)
+    seconds = wrk_seconds(duration)  # what wrk ran for
+    opens1 = tcp_opens()
     stat1 = _cpu_times()
     # CPU used during the run, in % of one core: near 100 for the server means it
     # was the bottleneck; near 100 for wrk would mean wrk was. "others" is what
     # the two CPUs did besides (other processes, interrupts): high means noise.
-    server_cpu = 100 * (process_cpu_seconds(server.proc.pid) - server_cpu0) / duration
-    wrk_cpu = 100 * (children_cpu_seconds() - wrk_cpu0) / duration
+    server_cpu = 100 * (process_cpu_seconds(server.proc.pid) - server_cpu0) / seconds
+    wrk_cpu = 100 * (children_cpu_seconds() - wrk_cpu0) / seconds
     busy = 0.0
     for cpu in (f"cpu{SERVER_CPU}", f"cpu{WRK_CPU}"):
         d_total = stat1[cpu][0] - stat0[cpu][0]
@@ -656,14 +775,21 @@ def measure(server: Server, duration: float, connections: int) -> dict:
     # The server's CPU per request: other processes taking turns on CPU 0 slow the server down but
     # hardly make a request cost more, so this compares two servers better than req/s on a busy machine.
     requests = parsed["requests"]
-    parsed["server_cpu_us_per_request"] = 1e4 * server_cpu * duration / requests if requests else None
-    return {
+    parsed["server_cpu_us_per_request"] = 1e4 * server_cpu * seconds / requests if requests else None
+    opened = opens1["passive"] - opens0["passive"]
+    run = {
         **parsed,
+        "mode": mode,
         "server_cpu_pct": round(server_cpu, 1),
         "wrk_cpu_pct": round(wrk_cpu, 1),
         "others_cpu_pct": round(others, 1),
+        "tcp_opens": opened,
+        "tcp_opens_per_s": opened / seconds,
+        "tcp_opens_per_request": opened / requests if requests else None,
         "wrk_output": output,
     }
+    run["flags"] = run_flags(run)
+    return run
 
 
 # --------------------------------------------------------------------------
@@ -751,44 +877,19 @@ def fmt_ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f} ms"
 
 
-def print_table(rows: list[dict]) -> None:
-    base = next((r["rps"] for r in rows if r["server"] == "pywsgi" and r.get("measured")), None)
-    w = max([10, *(len(r["server"]) for r in rows)])
-    header = f"{'server':<{w}} {'req/s':>10} {'p50':>10} {'p99':>10} {'vs pywsgi':>10}  note"
-    print(header)
-    print("-" * len(header))
-    for row in rows:
-        if row.get("measured"):
-            ratio = f"{row['rps'] / base:.2f}x" if base else "-"
-            note = ""
-            if row["non_2xx"] or any(row["socket_errors"].values()):
-                note = f"errors: non-2xx {row['non_2xx']}, socket {row['socket_errors']}"
-            print(
-                f"{row['server']:<{w}} {row['rps']:>10,.0f} {fmt_ms(row.get('p50_ms')):>10} "
-                f"{fmt_ms(row.get('p99_ms')):>10} {ratio:>10}  {note}"
-            )
-        else:
-            ref = REFERENCE_RPS.get(row["server"])
-            ref_text = f"~{ref:,} req/s measured elsewhere" if ref else ""
-            print(
-                f"{row['server']:<{w}} {'-':>10} {'-':>10} {'-':>10} {'-':>10}  "
-                f"not measured: {row['reason']}; {ref_text}"
-            )
-    if base:
-        cat = next((r for r in rows if r["server"].startswith("catalina") and r.get("measured")), None)
-        pyw = next((r for r in rows if r["server"] == "pywsgi" and r.get("measured")), None)
-        if cat and pyw:
-            # The rounds interleave the servers, so each round's ratio was
-            # measured under the same machine conditions; their median is
-            # the figure that drifting machine speed disturbs least.
-            rounds = [c / p for c, p in zip(cat["all_runs_rps"], pyw["all_runs_rps"], strict=False)]
-            ratio = sorted(rounds)[(len(rounds) - 1) // 2]
-            verdict = "meets" if ratio >= GOAL_RATIO else "does NOT meet"
-            per_round = ", ".join(f"{r:.2f}" for r in rounds)
-            print(
-                f"\ncatalina_py / pywsgi per round: {per_round}; median {ratio:.2f}x: "
-                f"{verdict} the goal of {GOAL_RATIO}x"
-            )
+def parse_modes(text: str) -> list[str]:
+    """``keepalive,close`` as a list of modes in the order given, each once; BenchError for others."""
+    modes: list[str] = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        if part not in MODES:
+            raise BenchError(f"unknown mode {part!r}; choose from {', '.join(MODES)}")
+        if part not in modes:
+            modes.append(part)
+    if not modes:
+        raise BenchError(f"no mode in {text!r}")
+    return modes
 
 
 def median(values: list[float]) -> float:
@@ -796,49 +897,295 @@ def median(values: list[float]) -> float:
     return sorted(values)[(len(values) - 1) // 2]
 
 
-def compare_homes(rows: list[dict], homes: list[CatalinaHome]) -> dict[str, dict[str, list[float]]]:
-    """Prints and returns, for each home after the first, its req/s and its server CPU per request over
-    the first home's, round by round.
+def per_round_ratios(numerators: list[float], denominators: list[float]) -> list[float]:
+    """Round by round, one server's figure over another's, both measured in the same rounds.
+
+    The rounds interleave the servers, so each round's ratio compares runs taken under the same machine
+    conditions; the median of these ratios is the figure that a drifting machine speed disturbs least.
+    """
+    if len(numerators) != len(denominators):
+        raise ValueError(f"{len(numerators)} rounds against {len(denominators)}: not the same rounds")
+    return [a / b for a, b in zip(numerators, denominators, strict=True)]
+
+
+def summarize_runs(name: str, mode: str, group: int, runs: list[dict]) -> dict:
+    """The table's and the JSON's row for one server in one mode: its run with the median req/s, every
+    run's figures, and every run's flags (a flagged run in any round flags the row)."""
+    chosen = sorted(runs, key=lambda r: r["rps"])[(len(runs) - 1) // 2]
+    flags = [f"round {i + 1}: {flag}" if len(runs) > 1 else flag for i, run in enumerate(runs) for flag in run["flags"]]
+    return {
+        "server": name,
+        "mode": mode,
+        "group": group,
+        "measured": True,
+        **chosen,
+        "flags": flags,
+        "all_runs_rps": [r["rps"] for r in runs],
+        "all_runs_p99_ms": [r.get("p99_ms") for r in runs],
+        "all_runs_cpu_us_per_request": [r["server_cpu_us_per_request"] for r in runs],
+        "all_runs_tcp_opens_per_s": [r["tcp_opens_per_s"] for r in runs],
+    }
+
+
+def add_ratios(rows: list[dict], peers: tuple[str, ...] = RATIO_PEERS) -> None:
+    """Adds to every measured row its req/s and p99 over each peer's in the same mode.
+
+    ``ratio_to_P`` and ``p99_ratio_to_P`` compare the median runs. When the row and the peer were measured
+    in the same interleaved rounds (the same group), ``..._per_round`` has each round's ratio and
+    ``..._median_of_rounds`` their median, the figure the goals are judged on.
+    """
+    measured = [r for r in rows if r.get("measured")]
+    for row in measured:
+        for peer_name in peers:
+            peer = next((r for r in measured if r["server"] == peer_name and r["mode"] == row["mode"]), None)
+            if peer is None or not peer["rps"]:
+                continue
+            row[f"ratio_to_{peer_name}"] = row["rps"] / peer["rps"]
+            if row.get("p99_ms") is not None and peer.get("p99_ms"):
+                row[f"p99_ratio_to_{peer_name}"] = row["p99_ms"] / peer["p99_ms"]
+            if row.get("group") != peer.get("group"):
+                continue
+            rounds = per_round_ratios(row["all_runs_rps"], peer["all_runs_rps"])
+            row[f"ratio_to_{peer_name}_per_round"] = rounds
+            row[f"ratio_to_{peer_name}_median_of_rounds"] = median(rounds)
+            if None not in row["all_runs_p99_ms"] and None not in peer["all_runs_p99_ms"]:
+                p99 = per_round_ratios(row["all_runs_p99_ms"], peer["all_runs_p99_ms"])
+                row[f"p99_ratio_to_{peer_name}_per_round"] = p99
+                row[f"p99_ratio_to_{peer_name}_median_of_rounds"] = median(p99)
+
+
+def fmt_ratio(row: dict, peer: str) -> str:
+    """The table's "vs peer" cell: the median of the per-round ratios, or in parentheses the ratio of the
+    medians when the two were not measured in the same rounds."""
+    if f"ratio_to_{peer}_median_of_rounds" in row:
+        return f"{row[f'ratio_to_{peer}_median_of_rounds']:.2f}x"
+    if f"ratio_to_{peer}" in row:
+        return f"({row[f'ratio_to_{peer}']:.2f}x)"
+    return "-"
+
+
+def print_table(rows: list[dict]) -> None:
+    w = max([10, *(len(r["server"]) for r in rows)])
+    header = (
+        f"{'server':<{w}} {'mode':<9} {'req/s':>10} {'p50':>10} {'p99':>10} {'vs pywsgi':>10} "
+        f"{'vs uvicorn':>10} {'opens/s':>9}  note"
+    )
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        if row.get("measured"):
+            note = ("FLAGGED: " + "; ".join(row["flags"])) if row["flags"] else ""
+            print(
+                f"{row['server']:<{w}} {row['mode']:<9} {row['rps']:>10,.0f} {fmt_ms(row.get('p50_ms')):>10} "
+                f"{fmt_ms(row.get('p99_ms')):>10} {fmt_ratio(row, 'pywsgi'):>10} {fmt_ratio(row, 'uvicorn'):>10} "
+                f"{row['tcp_opens_per_s']:>9,.0f}  {note}"
+            )
+        else:
+            ref = REFERENCE_RPS.get(row["server"])
+            ref_text = f"; ~{ref:,} req/s keep-alive measured elsewhere" if ref else ""
+            print(
+                f"{row['server']:<{w}} {row['mode']:<9} {'-':>10} {'-':>10} {'-':>10} {'-':>10} {'-':>10} "
+                f"{'-':>9}  not measured: {row['reason']}{ref_text}"
+            )
+    if any(r.get("measured") and "ratio_to_pywsgi" in r and "ratio_to_pywsgi_per_round" not in r for r in rows):
+        print("(in parentheses: ratio of the medians of servers measured in different rounds)")
+
+
+def goal_lines(rows: list[dict], modes: list[str]) -> list[str]:
+    """Per mode and catalina row, the per-round ratios to pywsgi and to uvicorn and whether they meet the
+    goals (req/s at least GOAL_RATIO x pywsgi's and GOAL_UVICORN_RATIO x uvicorn's, p99 no worse than
+    uvicorn's), judged on the medians of the per-round ratios."""
+    lines = []
+    for mode in modes:
+        for row in (r for r in rows if r.get("measured") and r["mode"] == mode):
+            if not row["server"].startswith("catalina"):
+                continue
+            flagged = " (a flagged run is involved: see the table)" if row["flags"] else ""
+            if "ratio_to_pywsgi_per_round" in row:
+                rounds = row["ratio_to_pywsgi_per_round"]
+                ratio = median(rounds)
+                verdict = "meets" if ratio >= GOAL_RATIO else "does NOT meet"
+                lines.append(
+                    f"{mode}: {row['server']} / pywsgi req/s per round: {', '.join(f'{r:.2f}' for r in rounds)}; "
+                    f"median {ratio:.2f}x: {verdict} the goal of {GOAL_RATIO}x{flagged}"
+                )
+            if "ratio_to_uvicorn_per_round" in row:
+                rounds = row["ratio_to_uvicorn_per_round"]
+                ratio = median(rounds)
+                verdict = "meets" if ratio >= GOAL_UVICORN_RATIO else "does NOT meet"
+                line = (
+                    f"{mode}: {row['server']} / uvicorn req/s per round: {', '.join(f'{r:.2f}' for r in rounds)}; "
+                    f"median {ratio:.2f}x: {verdict} the goal of {GOAL_UVICORN_RATIO}x"
+                )
+                p99 = row.get("p99_ratio_to_uvicorn_per_round")
+                if p99:
+                    p99_ratio = median(p99)
+                    p99_verdict = "no worse than" if p99_ratio <= 1.0 else "WORSE than"
+                    line += (
+                        f"; p99 over uvicorn's per round: {', '.join(f'{r:.2f}' for r in p99)}; median "
+                        f"{p99_ratio:.2f}: {p99_verdict} uvicorn's"
+                    )
+                lines.append(line + flagged)
+    return lines
+
+
+def compare_homes(rows: list[dict], homes: list[CatalinaHome], modes: list[str]) -> dict[str, dict[str, dict]]:
+    """Prints and returns, per mode and for each home after the first, its req/s and its server CPU per
+    request over the first home's, round by round.
 
     The rounds interleave the homes (A B, B A, A B ...), so each round's ratio compares runs taken under the
     same machine conditions; the median of those ratios is the before/after figure.
     """
-    by_name = {r["server"]: r for r in rows if r.get("measured")}
     if len(homes) < 2:
         return {}
-    base = by_name[f"catalina[{homes[0].label}]"]
-    out: dict[str, dict[str, list[float]]] = {}
-    for home in homes[1:]:
-        other = by_name[f"catalina[{home.label}]"]
-        rounds = [o / b for o, b in zip(other["all_runs_rps"], base["all_runs_rps"], strict=False)]
-        cpu = [
-            o / b
-            for o, b in zip(other["all_runs_cpu_us_per_request"], base["all_runs_cpu_us_per_request"], strict=False)
-        ]
-        out[home.label] = {"rps": rounds, "cpu_per_request": cpu}
-        print(
-            f"\ncatalina[{home.label}] / catalina[{homes[0].label}] req/s per round: "
-            f"{', '.join(f'{r:.3f}' for r in rounds)}; median {median(rounds):.3f} "
-            f"(medians {other['rps']:,.0f} / {base['rps']:,.0f} req/s)"
-        )
-        print(
-            f"catalina[{home.label}] / catalina[{homes[0].label}] server CPU per request per round: "
-            f"{', '.join(f'{r:.3f}' for r in cpu)}; median {median(cpu):.3f} (medians "
-            f"{median(other['all_runs_cpu_us_per_request']):.1f} / "
-            f"{median(base['all_runs_cpu_us_per_request']):.1f} µs)"
-        )
+    out: dict[str, dict[str, dict]] = {}
+    for mode in modes:
+        by_name = {r["server"]: r for r in rows if r.get("measured") and r["mode"] == mode}
+        base = by_name[f"catalina[{homes[0].label}]"]
+        out[mode] = {}
+        for home in homes[1:]:
+            other = by_name[f"catalina[{home.label}]"]
+            rounds = per_round_ratios(other["all_runs_rps"], base["all_runs_rps"])
+            cpu = per_round_ratios(other["all_runs_cpu_us_per_request"], base["all_runs_cpu_us_per_request"])
+            out[mode][home.label] = {"rps": rounds, "cpu_per_request": cpu}
+            print(
+                f"\n{mode}: catalina[{home.label}] / catalina[{homes[0].label}] req/s per round: "
+                f"{', '.join(f'{r:.3f}' for r in rounds)}; median {median(rounds):.3f} "
+                f"(medians {other['rps']:,.0f} / {base['rps']:,.0f} req/s)"
+            )
+            print(
+                f"{mode}: catalina[{home.label}] / catalina[{homes[0].label}] server CPU per request per round: "
+                f"{', '.join(f'{r:.3f}' for r in cpu)}; median {median(cpu):.3f} (medians "
+                f"{median(other['all_runs_cpu_us_per_request']):.1f} / "
+                f"{median(base['all_runs_cpu_us_per_request']):.1f} µs)"
+            )
     return out
+
+
+def port_settings() -> dict[str, str]:
+    """The kernel settings that bound how fast a client can open connections (recorded in the JSON)."""
+    out = {}
+    for name in ("ip_local_port_range", "tcp_tw_reuse", "tcp_max_tw_buckets"):
+        try:
+            out[name] = " ".join(Path(f"/proc/sys/net/ipv4/{name}").read_text().split())
+        except OSError:
+            out[name] = "?"
+    return out
+
+
+def measure_group(
+    group: int,
+    names: list[str],
+    modes: list[str],
+    homes: list[CatalinaHome],
+    workdir: Path,
+    args: argparse.Namespace,
+    stamp: str,
+) -> tuple[list[dict], list[tuple]]:
+    """Starts the servers of one group, checks and warms up each in each mode, measures them in
+    interleaved rounds and stops them; returns their rows (one per server and mode) and the profile.
+
+    All servers of the group run at once and each round measures every (server, mode) pair, the order
+    reversed every other round (A B, B A, ...), so a machine that drifts in speed during the run (a VM)
+    affects them alike and the per-round ratios stay comparable. An idle server uses no CPU.
+    """
+    rows: list[dict] = []
+    profile_top: list[tuple] = []
+    servers: dict[str, Server] = {}
+    background: dict[str, Any] = {}
+    close_checks: dict[str, list[dict]] = {}
+    try:
+        for name in names:
+            if name == "tomcat":
+                reason = TomcatServer.available()
+                if reason:
+                    log(f"tomcat: skipped: {reason}")
+                    for mode in modes:
+                        rows.append({"server": name, "mode": mode, "group": group, "measured": False, "reason": reason})
+                    continue
+            if name == "catalina" and homes:
+                new: list[Server] = [CatalinaServer(workdir, home) for home in homes]
+            else:
+                new = [SERVER_CLASSES[name](workdir)]
+            for server in new:
+                servers[server.name] = server
+                server.start()
+                server.check()
+                if "close" in modes:
+                    close_checks[server.name] = [server.check_close()]
+                warmup = args.tomcat_warmup if name == "tomcat" else args.warmup
+                background[server.name] = wait_for_quiet(timeout=args.quiet_wait)
+                log(
+                    f"{server.name}: answers 200 with the {len(HELLO_BODY)}-byte body; "
+                    f"warm-up {warmup:g} s per mode ({', '.join(modes)})"
+                )
+                if warmup > 0:
+                    for mode in modes:
+                        run_wrk(server.url, warmup, args.connections, latency=False, mode=mode)
+        runs: dict[tuple[str, str], list[dict]] = {(name, mode): [] for name in servers for mode in modes}
+        sequence = [(name, mode) for mode in modes for name in servers]
+        for i in range(args.repeat):
+            for name, mode in sequence[::-1] if i % 2 else sequence:
+                wait_for_quiet(timeout=args.quiet_wait)
+                log(
+                    f"{name}: measuring {mode} {args.duration:g} s, {args.connections} connections"
+                    + (f" (round {i + 1}/{args.repeat})" if args.repeat > 1 else "")
+                )
+                run = measure(servers[name], args.duration, args.connections, mode)
+                runs[(name, mode)].append(run)
+                log(
+                    f"{name}:   {run['rps']:,.0f} req/s, {run['tcp_opens_per_s']:,.0f} connections opened/s, "
+                    f"CPU server {run['server_cpu_pct']}%, others {run['others_cpu_pct']}%"
+                    + (f"; FLAGGED: {'; '.join(run['flags'])}" if run["flags"] else "")
+                )
+        for name, server in servers.items():
+            for mode in modes:
+                row = summarize_runs(name, mode, group, runs[(name, mode)])
+                row["url"] = server.url
+                row["background_cpu_busy_pct_before"] = background[name]
+                rows.append(row)
+            server.check()  # still healthy after the load
+            if "close" in modes:
+                close_checks[name].append(server.check_close())
+            if args.profile and isinstance(server, CatalinaServer):
+                raw = RESULTS / f"profile-catalina-{stamp}.txt"
+                log(f"catalina: py-spy for {args.profile_duration:g} s under load -> {raw}")
+                profile_top = profile(server, args.profile_duration, args.connections, raw)
+    finally:
+        for name, server in servers.items():
+            code = server.stop()
+            for row in (r for r in rows if r["server"] == name):
+                row.update(server.notes())
+                row["exit_code"] = code
+                if name in close_checks:
+                    row["close_checks"] = close_checks[name]
+                log(
+                    f"{name} {row['mode']}: {row['rps']:,.0f} req/s, p50 {fmt_ms(row.get('p50_ms'))}, "
+                    f"p99 {fmt_ms(row.get('p99_ms'))}; CPU server {row['server_cpu_pct']}%, "
+                    f"wrk {row['wrk_cpu_pct']}%, others {row['others_cpu_pct']}%; exit code {code}"
+                )
+    return rows, profile_top
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=10.0, help="measured seconds (default 10)")
-    parser.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds (default 2)")
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=10.0,
+        help="measured seconds per run, rounded to whole seconds for wrk (default 10)",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=2.0,
+        help="warm-up seconds per mode, rounded to whole seconds, at least 1; 0: none (default 2)",
+    )
     parser.add_argument(
         "--tomcat-warmup",
         type=float,
         default=10.0,
-        help="warm-up seconds for Tomcat, whose JIT needs longer (default 10)",
+        help="warm-up seconds per mode for Tomcat, whose JIT needs longer (default 10)",
     )
     parser.add_argument("--connections", type=int, default=50, help="wrk connections (default 50)")
     parser.add_argument(
@@ -846,6 +1193,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only", default=",".join(ALL_SERVERS), help="comma-separated subset of " + ",".join(ALL_SERVERS)
+    )
+    parser.add_argument(
+        "--mode",
+        default=",".join(MODES),
+        help="keepalive (wrk's connections stay open), close (every request sends Connection: close, so "
+        "each one is a new TCP connection) or both, measured in the same rounds (default keepalive,close)",
     )
     parser.add_argument(
         "--quiet-wait",
@@ -872,12 +1225,16 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--quiet-wait must be in [0, 600]")
     if not 1 <= args.repeat <= 10:
         parser.error("--repeat must be in [1, 10]")
+    try:
+        modes = parse_modes(args.mode)
+    except BenchError as exc:
+        parser.error(str(exc))
     selected = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = sorted(set(selected) - set(ALL_SERVERS))
     if unknown:
         parser.error(f"unknown servers {unknown}; choose from {ALL_SERVERS}")
     if not Path(WRK).exists():
-        raise BenchError("wrk not found")
+        raise BenchError("wrk not found (apt-get install wrk)")
     homes: list[CatalinaHome] = []
     if args.home:
         if "catalina" not in selected:
@@ -888,6 +1245,13 @@ def main(argv: list[str] | None = None) -> int:
                 ensure_venv(home)
         except HomeError as exc:
             raise BenchError(str(exc)) from exc
+    ports = port_settings()
+    if "close" in modes and ports["tcp_tw_reuse"] == "0":
+        log(
+            f"WARNING: net.ipv4.tcp_tw_reuse is 0 and the client ports are {ports['ip_local_port_range']}: each "
+            "closed connection may hold its port for 60 s, so close mode may run out of ports (wrk's connect "
+            "errors flag such a run); this script changes no system setting"
+        )
 
     if {"catalina", "pywsgi"} & set(selected):
         ensure_project_venv()
@@ -905,123 +1269,44 @@ def main(argv: list[str] | None = None) -> int:
     profile_top: list[tuple] = []
     workdir = Path(tempfile.mkdtemp(prefix="http_hello-"))
     try:
-        # Two groups, each started, warmed up and measured on its own: the
-        # Python servers the goal compares, then the others (a JVM that is
-        # still compiling after its warm-up must not share CPU 0 with them).
+        # Two groups, each started, warmed up and measured on its own: the Python servers the goals
+        # compare (catalina against pywsgi and uvicorn, in the same rounds), then Tomcat (a JVM keeps
+        # compiling and collecting after its warm-up, on CPU 0, which the others would share).
         groups = [
-            [n for n in selected if n in ("catalina", "pywsgi")],
-            [n for n in selected if n not in ("catalina", "pywsgi")],
+            [n for n in selected if n in PYTHON_SERVERS],
+            [n for n in selected if n not in PYTHON_SERVERS],
         ]
-        for group in (g for g in groups if g):
-            # All servers are started first and the measured runs interleave
-            # (round 1: every server, round 2: every server, ...), so a machine
-            # that drifts in speed during the run (a VM) affects them alike and
-            # the ratios stay comparable. An idle server uses no CPU.
-            servers: dict[str, Any] = {}
-            background: dict[str, Any] = {}
-            try:
-                for name in group:
-                    if name == "tomcat":
-                        reason = TomcatServer.available()
-                        if reason:
-                            log(f"tomcat: skipped: {reason}")
-                            rows.append(
-                                {
-                                    "server": name,
-                                    "measured": False,
-                                    "reason": reason,
-                                    "reference_rps": REFERENCE_RPS["tomcat"],
-                                }
-                            )
-                            continue
-                    if name == "catalina" and homes:
-                        new = [CatalinaServer(workdir, home) for home in homes]
-                    else:
-                        new = [SERVER_CLASSES[name](workdir)]
-                    for server in new:
-                        servers[server.name] = server
-                        server.start()
-                        server.check()
-                        warmup = args.tomcat_warmup if name == "tomcat" else args.warmup
-                        background[server.name] = wait_for_quiet(timeout=args.quiet_wait)
-                        log(
-                            f"{server.name}: answers 200 with the {len(HELLO_BODY)}-byte body; " f"warm-up {warmup:g} s"
-                        )
-                        if warmup > 0:
-                            run_wrk(server.url, warmup, args.connections, latency=False)
-                runs: dict[str, list[dict]] = {name: [] for name in servers}
-                for i in range(args.repeat):
-                    # Every other round in the reverse order (A B, B A, A B ...): a server that
-                    # always ran second would carry whatever the first one leaves behind.
-                    order = list(servers.items())
-                    for name, server in order[::-1] if i % 2 else order:
-                        wait_for_quiet(timeout=args.quiet_wait)
-                        log(
-                            f"{name}: measuring {args.duration:g} s, {args.connections} connections"
-                            + (f" (round {i + 1}/{args.repeat})" if args.repeat > 1 else "")
-                        )
-                        runs[name].append(measure(server, args.duration, args.connections))
-                        log(
-                            f"{name}:   {runs[name][-1]['rps']:,.0f} req/s, CPU server "
-                            f"{runs[name][-1]['server_cpu_pct']}%, others {runs[name][-1]['others_cpu_pct']}%"
-                        )
-                for name, server in servers.items():
-                    # The run with the median req/s is the result; all runs are kept in the JSON.
-                    median = sorted(runs[name], key=lambda r: r["rps"])[(len(runs[name]) - 1) // 2]
-                    rows.append(
-                        {
-                            "server": name,
-                            "measured": True,
-                            "url": server.url,
-                            **median,
-                            "background_cpu_busy_pct_before": background[name],
-                            "all_runs_rps": [r["rps"] for r in runs[name]],
-                            "all_runs_cpu_us_per_request": [r["server_cpu_us_per_request"] for r in runs[name]],
-                        }
-                    )
-                    server.check()  # still healthy after the load
-                    if args.profile and isinstance(server, CatalinaServer):
-                        raw = RESULTS / f"profile-catalina-{stamp}.txt"
-                        log(f"catalina: py-spy for {args.profile_duration:g} s under load -> {raw}")
-                        profile_top = profile(server, args.profile_duration, args.connections, raw)
-            finally:
-                for name, server in servers.items():
-                    code = server.stop()
-                    row = next((r for r in rows if r["server"] == name), None)
-                    if row is not None:
-                        row.update(server.notes())
-                        row["exit_code"] = code
-                        log(
-                            f"{name}: {row['rps']:,.0f} req/s, p50 {fmt_ms(row.get('p50_ms'))}, "
-                            f"p99 {fmt_ms(row.get('p99_ms'))}; CPU server {row['server_cpu_pct']}%, "
-                            f"wrk {row['wrk_cpu_pct']}%, others {row['others_cpu_pct']}%; exit code {code}"
-                        )
+        for index, group in enumerate(groups):
+            if group:
+                group_rows, group_profile = measure_group(index, group, modes, homes, workdir, args, stamp)
+                rows += group_rows
+                profile_top = group_profile or profile_top
         order = {name: i for i, name in enumerate(selected)}
-        rows.sort(key=lambda r: order[r["server"].partition("[")[0]])
+        rows.sort(key=lambda r: (modes.index(r["mode"]), order[r["server"].partition("[")[0]]))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
+    add_ratios(rows)
     print()
     print(
-        f"wrk keep-alive, 1 thread, {args.connections} connections, {args.duration:g} s "
-        f"(after {args.warmup:g} s warm-up, Tomcat {args.tomcat_warmup:g} s); servers on CPU {SERVER_CPU}, wrk on CPU {WRK_CPU}; "
+        f"wrk 1 thread, {args.connections} connections, {args.duration:g} s per run, modes {', '.join(modes)} "
+        f"(close: Connection: close on every request, a new TCP connection each; opens/s: connections the "
+        f"kernel accepted per second); after {args.warmup:g} s warm-up per mode, Tomcat "
+        f"{args.tomcat_warmup:g} s; {args.repeat} round(s); servers on CPU {SERVER_CPU}, wrk on CPU {WRK_CPU}; "
         f"{os.cpu_count()} CPUs, {cpu_model()}"
     )
     print_table(rows)
-    home_rounds = compare_homes(rows, homes)
+    goals = goal_lines(rows, modes)
+    if goals:
+        print()
+        for line in goals:
+            print(line)
+    home_rounds = compare_homes(rows, homes, modes)
     if profile_top:
         print("\ncatalina_py, own time per function (py-spy samples under load):")
         for frame, _samples, pct in profile_top:
             print(f"  {pct:5.1f}%  {frame}")
 
-    base = next((r["rps"] for r in rows if r["server"] == "pywsgi" and r.get("measured")), None)
-    pyw = next((r for r in rows if r["server"] == "pywsgi" and r.get("measured")), None)
-    for row in rows:
-        if row.get("measured") and base:
-            row["ratio_to_pywsgi"] = row["rps"] / base
-            rounds = [a / b for a, b in zip(row["all_runs_rps"], pyw["all_runs_rps"], strict=False)]
-            row["ratio_to_pywsgi_per_round"] = rounds
-            row["ratio_to_pywsgi_median_of_rounds"] = sorted(rounds)[(len(rounds) - 1) // 2]
     result = {
         "benchmark": "http_hello",
         "timestamp": stamp,
@@ -1032,7 +1317,7 @@ def main(argv: list[str] | None = None) -> int:
             "tomcat_warmup_s": args.tomcat_warmup,
             "connections": args.connections,
             "wrk_threads": 1,
-            "keep_alive": True,
+            "modes": modes,
             "server_cpu": SERVER_CPU,
             "wrk_cpu": WRK_CPU,
             "body_bytes": len(HELLO_BODY),
@@ -1042,8 +1327,14 @@ def main(argv: list[str] | None = None) -> int:
             "cpu_model": cpu_model(),
             "kernel": platform.release(),
             "python": platform.python_version(),
+            "net_ipv4": ports,
         },
-        "goal": {"catalina_over_pywsgi": GOAL_RATIO},
+        "goal": {
+            "catalina_over_pywsgi": GOAL_RATIO,
+            "catalina_over_uvicorn": GOAL_UVICORN_RATIO,
+            "catalina_p99_over_uvicorn_at_most": 1.0,
+        },
+        "goal_lines": goals,
         "results": rows,
         "homes": [describe(home) for home in homes],
         "homes_ratio_per_round": home_rounds,

@@ -553,11 +553,22 @@ def _is_session_type(annotation: Any) -> bool:
     return name in _SESSION_TYPES
 
 
+#: Prepared argument lists of the usual @on_message signatures, by their sources.
+_FAST_ARGUMENTS: dict[tuple[str, ...], Callable[[Any, Any, bool], tuple[Any, ...]]] = {
+    (_SESSION, _MESSAGE, _LAST): lambda session, value, last: (session, value, last),
+    (_SESSION, _MESSAGE): lambda session, value, last: (session, value),
+    (_MESSAGE, _SESSION): lambda session, value, last: (value, session),
+    (_MESSAGE, _LAST): lambda session, value, last: (value, last),
+    (_MESSAGE, _SESSION, _LAST): lambda session, value, last: (value, session, last),
+    (_MESSAGE,): lambda session, value, last: (value,),
+}
+
+
 class PojoMethod:
     """One decorated method and where each of its parameters comes from
     (Tomcat's ``PojoMethodMapping`` for one method)."""
 
-    __slots__ = ("name", "role", "sources", "message_type", "partial", "kinds", "max_message_size")
+    __slots__ = ("name", "role", "sources", "message_type", "partial", "kinds", "max_message_size", "fast_arguments")
 
     def __init__(self, name: str, role: str, sources: list[tuple[str, Any]], message_type: Any) -> None:
         #: The method's attribute name on the class.
@@ -575,6 +586,13 @@ class PojoMethod:
         #: ``@on_message(max_message_size=...)``: the session's buffer size
         #: for the kind (None: the endpoint's).
         self.max_message_size: int | None = None
+        #: The usual parameter lists (no path parameter) as one prepared
+        #: call: ``fast_arguments(session, value, last)`` is what
+        #: :meth:`arguments` returns, without its loop (a message's handler
+        #: is the hot path). None: use :meth:`arguments`.
+        self.fast_arguments: Callable[[Any, Any, bool], tuple[Any, ...]] | None = _FAST_ARGUMENTS.get(
+            tuple(source for source, _ in sources)
+        )
 
     def arguments(self, session: Any, path: dict[str, str], value: Any = None, last: bool = True) -> list[Any]:
         """The positional arguments of a call (after ``self``)."""
@@ -817,7 +835,14 @@ class _PojoWhole(_PojoCall):
 
     # Any: the message as its kind (str, bytes, PongMessage, a stream or a decoded object).
     def __call__(self, message: Any) -> None:
-        _send_back(self._session, self._call(*self._method.arguments(self._session, self._path, message)))
+        method = self._method
+        fast = method.fast_arguments
+        if fast is not None:
+            reply = self._call(*fast(self._session, message, True))
+        else:
+            reply = self._call(*method.arguments(self._session, self._path, message))
+        if reply is not None:
+            _send_back(self._session, reply)
 
 
 class _PojoPartial(_PojoCall, MessageHandler.Partial):
@@ -826,7 +851,14 @@ class _PojoPartial(_PojoCall, MessageHandler.Partial):
     __slots__ = ()
 
     def on_message(self, part: Any, last: bool) -> None:
-        _send_back(self._session, self._call(*self._method.arguments(self._session, self._path, part, last)))
+        method = self._method
+        fast = method.fast_arguments
+        if fast is not None:
+            reply = self._call(*fast(self._session, part, last))
+        else:
+            reply = self._call(*method.arguments(self._session, self._path, part, last))
+        if reply is not None:
+            _send_back(self._session, reply)
 
 
 # Any: what the method returned.

@@ -289,7 +289,17 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
                 self._last_active = _monotonic()
             while True:
                 writer.flush()
-                if self._dispatch_all(events):
+                if len(events) > 1:
+                    # The answers to this read's messages in one write
+                    # (a pipelining peer: one send, not one per message).
+                    writer.cork()
+                    try:
+                        finished = self._dispatch_all(events)
+                    finally:
+                        writer.uncork()
+                    if finished:
+                        return
+                elif self._dispatch_all(events):
                     return
                 # More only when this batch stopped after a message (a
                 # partial frame left buffered waits for the next read).

@@ -205,3 +205,59 @@ def test_a_write_larger_than_the_socket_buffer_goes_out_whole_and_in_order() -> 
     finally:
         left.close()
         right.close()
+
+
+def frames_of(data: bytes) -> list[tuple[int, bytes]]:
+    parser = FrameParser(require_mask=False)
+    parser.feed(data)
+    out = []
+    while (frame := parser.next_frame()) is not None:
+        out.append((frame.opcode, frame.payload))
+    return out
+
+
+def test_corked_sends_go_out_in_one_write_at_uncork() -> None:
+    sock = StuckSocket()
+    sock.blocking = False
+    writer, aborted = writer_on(sock)
+    writer.cork()
+    for i in range(5):
+        writer.send_message(True, f"answer {i}")
+    assert sock.writes == []  # held: the blocking sends returned, their frames are in the batch
+    writer.uncork()
+    assert len(sock.writes) == 1
+    assert frames_of(sock.written) == [(Opcode.TEXT, f"answer {i}".encode()) for i in range(5)]
+    writer.send_message(True, "after")  # uncorked: at once
+    assert len(sock.writes) == 2 and not aborted
+
+
+def test_a_control_frame_takes_the_corked_frames_along_in_order() -> None:
+    sock = StuckSocket()
+    sock.blocking = False
+    writer, _ = writer_on(sock)
+    writer.cork()
+    writer.send_message(True, "first")
+    writer.send_close(1000, "bye", timeout=1.0)
+    assert frames_of(sock.written) == [(Opcode.TEXT, b"first"), (Opcode.CLOSE, b"\x03\xe8bye")]
+    writer.uncork()
+    assert len(sock.writes) == 1
+
+
+def test_corked_frames_go_out_when_the_corking_greenlet_waits() -> None:
+    """A handler that sends, then waits on something slow: its answer is not held
+    until the wait ends (the hub writes it at the switch)."""
+    sock = StuckSocket()
+    sock.blocking = False
+    writer, _ = writer_on(sock)
+    seen_during_wait: list[bytes] = []
+
+    def reader() -> None:
+        writer.cork()
+        writer.send_message(True, "early answer")
+        gevent.sleep(0.05)  # the handler waits (a database, a remote call)
+        seen_during_wait.append(sock.written)
+        writer.uncork()
+
+    with gevent.Timeout(5):
+        gevent.spawn(reader).join()
+    assert frames_of(seen_during_wait[0]) == [(Opcode.TEXT, b"early answer")]

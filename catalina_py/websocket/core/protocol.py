@@ -733,6 +733,14 @@ class WsProtocol:
             raise WsClosedError(f"cannot send: the connection is " f"{self.state.name}")
 
     def _send_data(self, opcode: int, payload: bytes, fin: bool) -> bytes:
+        if self.state == OPEN and fin and self._send_opcode is None and self.deflate is None:
+            # The usual frame: a whole message, uncompressed. Its two- or
+            # four-byte header made here, without a Frame and serialize_frame.
+            length = len(payload)
+            if length < 126:
+                return bytes((0x80 | opcode, length)) + payload
+            if length < 0x10000:
+                return bytes((0x80 | opcode, 126, length >> 8, length & 0xFF)) + payload
         self._check_open()
         if self._send_opcode is None:
             frame_opcode = opcode

@@ -661,6 +661,30 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def processes_cpu_seconds(exclude: set[int]) -> dict[int, float]:
+    """Every process's CPU time (its threads' and its reaped children's, utime + stime + cutime + cstime),
+    in seconds, by PID, except the PIDs in exclude; kernel threads included, vanished processes skipped."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) in exclude:
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rpartition(")")[2].split()
+        except OSError:
+            continue
+        out[int(entry)] = sum(int(v) for v in fields[11:15]) / tick
+    return out
+
+
+def other_processes_cpu_seconds(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds the other processes used between two processes_cpu_seconds() snapshots: the growth of
+    those in both, all of those started in between (a process that started and ended in between counts
+    in its parent's reaped-children time)."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+
+
 def children_cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -745,10 +769,13 @@ def tcp_opens() -> dict[str, int]:
 # server accepted during the run, over wrk's request count, at least this (wrk also opens a connection
 # for each request still in flight when the time is up, and other processes' connections only add).
 CLOSE_MIN_OPENS_PER_REQUEST = 0.99
+# Other processes using more than this share of a CPU during a run make it noisy (flagged).
+NOISE_LIMIT_PCT = 20.0
 
 
 def run_flags(run: dict, closes_without_header: bool = False) -> list[str]:
-    """Why a measured run is not a clean measurement (empty when it is): errors, or reused connections.
+    """Why a measured run is not a clean measurement (empty when it is): errors, reused connections in
+    close mode, or other processes busy during the run.
 
     closes_without_header: the server closes after a response to Connection: close without saying so in
     the response (gevent.pywsgi). wrk then takes the connection for a kept-alive one and counts a read
@@ -767,6 +794,8 @@ def run_flags(run: dict, closes_without_header: bool = False) -> list[str]:
         opens = run.get("tcp_opens")
         if opens is not None and opens < CLOSE_MIN_OPENS_PER_REQUEST * run["requests"]:
             flags.append(f"{opens} connections for {run['requests']} requests: connections were reused")
+    if run.get("other_processes_cpu_pct", 0.0) > NOISE_LIMIT_PCT:
+        flags.append(f"noisy: other processes used {run['other_processes_cpu_pct']:.0f}% of a CPU")
     return flags
 
 
@@ -778,6 +807,9 @@ def measure(
     closes_without_header."""
     server_cpu0 = process_cpu_seconds(server.proc.pid)
     wrk_cpu0 = children_cpu_seconds()
+    # Not counted as other processes: the server, and this script (its reaped children's time is wrk's).
+    exclude = {server.proc.pid, os.getpid()}
+    procs0 = processes_cpu_seconds(exclude)
     stat0 = _cpu_times()
     irq0 = _cpu_irq_times()
     opens0 = tcp_opens()
@@ -786,10 +818,15 @@ def measure(
     opens1 = tcp_opens()
     irq1 = _cpu_irq_times()
     stat1 = _cpu_times()
+    procs1 = processes_cpu_seconds(exclude)
     # CPU used during the run, in % of one core: near 100 for the server means it
-    # was the bottleneck; near 100 for wrk would mean wrk was. "others" is what
-    # the two CPUs did besides (other processes): high means noise. "irq" is the
-    # interrupt time of the two CPUs, mostly loopback TCP (large in close mode).
+    # was the bottleneck; near 100 for wrk would mean wrk was. "others" is what the
+    # two CPUs did besides, "other processes" the part that other processes (and
+    # kernel threads) used: high means noise. "irq" is the two CPUs' interrupt time,
+    # mostly loopback TCP; with tick-based accounting the part that interrupted a
+    # process is also in that process's time, the part that interrupted the idle
+    # task is in "others" only (large in close mode, which is why the warning
+    # looks at other processes).
     server_cpu = 100 * (process_cpu_seconds(server.proc.pid) - server_cpu0) / seconds
     wrk_cpu = 100 * (children_cpu_seconds() - wrk_cpu0) / seconds
     busy = irq = 0.0
@@ -798,9 +835,10 @@ def measure(
         d_idle = stat1[cpu][1] - stat0[cpu][1]
         busy += 100.0 * (d_total - d_idle) / d_total if d_total else 0.0
         irq += 100.0 * (irq1[cpu] - irq0[cpu]) / d_total if d_total else 0.0
-    others = max(0.0, busy - server_cpu - wrk_cpu - irq)
-    if others > 20:
-        log(f"WARNING: {others:.0f}% of a CPU went to other work during the run: figures are noisy")
+    others = max(0.0, busy - server_cpu - wrk_cpu)
+    other_processes = 100 * other_processes_cpu_seconds(procs0, procs1) / seconds
+    if other_processes > NOISE_LIMIT_PCT:
+        log(f"WARNING: other processes used {other_processes:.0f}% of a CPU during the run: figures are noisy")
     parsed = parse_wrk(output)
     # The server's CPU per request: other processes taking turns on CPU 0 slow the server down but
     # hardly make a request cost more, so this compares two servers better than req/s on a busy machine.
@@ -813,6 +851,7 @@ def measure(
         "server_cpu_pct": round(server_cpu, 1),
         "wrk_cpu_pct": round(wrk_cpu, 1),
         "others_cpu_pct": round(others, 1),
+        "other_processes_cpu_pct": round(other_processes, 1),
         "irq_cpu_pct": round(irq, 1),
         "tcp_opens": opened,
         "tcp_opens_per_s": opened / seconds,
@@ -1176,7 +1215,8 @@ def measure_group(
                 runs[(name, mode)].append(run)
                 log(
                     f"{name}:   {run['rps']:,.0f} req/s, {run['tcp_opens_per_s']:,.0f} connections opened/s, "
-                    f"CPU server {run['server_cpu_pct']}%, irq {run['irq_cpu_pct']}%, others {run['others_cpu_pct']}%"
+                    f"CPU server {run['server_cpu_pct']}%, wrk {run['wrk_cpu_pct']}%, irq {run['irq_cpu_pct']}%, "
+                    f"others {run['others_cpu_pct']}% (other processes {run['other_processes_cpu_pct']}%)"
                     + (f"; FLAGGED: {'; '.join(run['flags'])}" if run["flags"] else "")
                 )
         for name, server in servers.items():
@@ -1203,8 +1243,8 @@ def measure_group(
                 log(
                     f"{name} {row['mode']}: {row['rps']:,.0f} req/s, p50 {fmt_ms(row.get('p50_ms'))}, "
                     f"p99 {fmt_ms(row.get('p99_ms'))}; CPU server {row['server_cpu_pct']}%, "
-                    f"wrk {row['wrk_cpu_pct']}%, irq {row['irq_cpu_pct']}%, others {row['others_cpu_pct']}%; "
-                    f"exit code {code}"
+                    f"wrk {row['wrk_cpu_pct']}%, irq {row['irq_cpu_pct']}%, others {row['others_cpu_pct']}% "
+                    f"(other processes {row['other_processes_cpu_pct']}%); exit code {code}"
                 )
     return rows, profile_top
 

@@ -19,6 +19,7 @@ from http_hello import (  # noqa: E402
     fmt_ratio,
     goal_lines,
     median,
+    other_processes_cpu_seconds,
     parse_modes,
     parse_tcp_opens,
     parse_wrk,
@@ -105,6 +106,12 @@ def test_parse_tcp_opens_takes_the_tcp_counters() -> None:
         parse_tcp_opens("Ip: Forwarding\nIp: 1\n")
 
 
+def test_other_processes_count_their_growth_and_the_processes_started_during_the_run() -> None:
+    before = {1: 10.0, 2: 5.0, 3: 1.0}  # 3 ends during the run
+    after = {1: 10.5, 2: 5.0, 4: 0.25}  # 4 starts during the run
+    assert other_processes_cpu_seconds(before, after) == pytest.approx(0.75)
+
+
 def test_parse_modes_keeps_the_order_given_and_refuses_unknown_modes() -> None:
     assert parse_modes("keepalive,close") == ["keepalive", "close"]
     assert parse_modes(" close , keepalive,close") == ["close", "keepalive"]
@@ -140,6 +147,11 @@ def test_a_clean_run_has_no_flags() -> None:
 def test_socket_errors_and_non_2xx_flag_a_run() -> None:
     flags = run_flags(run(socket_errors={"connect": 3, "read": 0, "write": 0, "timeout": 1}, non_2xx=2))
     assert flags == ["socket errors connect 3, timeout 1", "non-2xx 2"]
+
+
+def test_a_run_beside_busy_other_processes_is_flagged_as_noisy() -> None:
+    assert run_flags(run(other_processes_cpu_pct=19.0)) == []
+    assert run_flags(run(other_processes_cpu_pct=35.4)) == ["noisy: other processes used 35% of a CPU"]
 
 
 def test_a_close_run_with_fewer_connections_than_requests_is_flagged() -> None:

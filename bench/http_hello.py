@@ -1195,7 +1195,7 @@ def measure_group(
                 background[server.name] = wait_for_quiet(timeout=args.quiet_wait)
                 log(
                     f"{server.name}: answers 200 with the {len(HELLO_BODY)}-byte body; "
-                    f"warm-up {warmup:g} s per mode ({', '.join(modes)})"
+                    f"warm-up {wrk_seconds(warmup) if warmup else 0} s per mode ({', '.join(modes)})"
                 )
                 if warmup > 0:
                     for mode in modes:
@@ -1206,7 +1206,7 @@ def measure_group(
             for name, mode in sequence[::-1] if i % 2 else sequence:
                 wait_for_quiet(timeout=args.quiet_wait)
                 log(
-                    f"{name}: measuring {mode} {args.duration:g} s, {args.connections} connections"
+                    f"{name}: measuring {mode} {wrk_seconds(args.duration)} s, {args.connections} connections"
                     + (f" (round {i + 1}/{args.repeat})" if args.repeat > 1 else "")
                 )
                 run = measure(
@@ -1371,10 +1371,11 @@ def main(argv: list[str] | None = None) -> int:
     add_ratios(rows)
     print()
     print(
-        f"wrk 1 thread, {args.connections} connections, {args.duration:g} s per run, modes {', '.join(modes)} "
+        f"wrk 1 thread, {args.connections} connections, {wrk_seconds(args.duration)} s per run, "
+        f"modes {', '.join(modes)} "
         f"(close: Connection: close on every request, a new TCP connection each; opens/s: connections the "
-        f"kernel accepted per second); after {args.warmup:g} s warm-up per mode, Tomcat "
-        f"{args.tomcat_warmup:g} s; {args.repeat} round(s); servers on CPU {SERVER_CPU}, wrk on CPU {WRK_CPU}; "
+        f"kernel accepted per second); after {wrk_seconds(args.warmup) if args.warmup else 0} s warm-up per "
+        f"mode, Tomcat {wrk_seconds(args.tomcat_warmup) if args.tomcat_warmup else 0} s; {args.repeat} round(s); servers on CPU {SERVER_CPU}, wrk on CPU {WRK_CPU}; "
         f"{os.cpu_count()} CPUs, {cpu_model()}"
     )
     print_table(rows)

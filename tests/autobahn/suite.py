@@ -46,6 +46,8 @@ TOMCAT_EXAMPLES = Path("/usr/share/tomcat10-examples/examples")
 CATALINA_ECHO_PATH = "/examples/websocket/echo"
 #: Tomcat's echo example (EchoAnnotation: partial text and binary).
 TOMCAT_ECHO_PATH = "/examples/websocket/echoAnnotation"
+#: A page of Tomcat's examples webapp: it answers 200 once the webapp is deployed.
+TOMCAT_READY_PATH = "/examples/index.html"
 #: The agents ``run_agents`` knows.
 AGENTS = ("catalina_py", "tomcat")
 #: What each section of the suite tests (there is no section 8 or 11).
@@ -338,11 +340,20 @@ def missing_tomcat_examples() -> str | None:
     return None
 
 
+def tomcat_examples_process(base: Path) -> TomcatProcess:
+    """Tomcat 10.1 with Debian's examples webapp in its own CATALINA_BASE
+    under ``base`` and the full JIT, not started yet: start it with
+    ``start(timeout=120, ready_url=TOMCAT_READY_PATH)``. The one setup of
+    ``tomcat_server`` and bench/ws_echo.py (which edits the copied web.xml
+    before starting it)."""
+    return TomcatProcess(base, webapps={"examples": TOMCAT_EXAMPLES}, java_opts=TOMCAT_JAVA_OPTS)
+
+
 @contextmanager
 def tomcat_server(base: Path) -> Iterator[str]:
     """Tomcat 10.1 with its own examples webapp; yields the echo URL."""
-    server = TomcatProcess(base, webapps={"examples": TOMCAT_EXAMPLES}, java_opts=TOMCAT_JAVA_OPTS)
-    server.start(timeout=120, ready_url="/examples/index.html")
+    server = tomcat_examples_process(base)
+    server.start(timeout=120, ready_url=TOMCAT_READY_PATH)
     try:
         yield f"ws://127.0.0.1:{server.port}{TOMCAT_ECHO_PATH}"
     finally:

@@ -148,6 +148,7 @@ BENCH_MODULES: dict[str, str | None] = {
     "aiohttp": "aiohttp",
     "gevent": "gevent",
     "gevent-websocket": "geventwebsocket",
+    "wsaccel": "wsaccel",
 }
 
 _PROBE = """

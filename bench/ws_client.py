@@ -101,6 +101,8 @@ class FrameParser:
         self._fragment_opcode = 0
         self._fragment_size = 0
         self._max_message = max_message
+        #: Data frames parsed so far (text, binary, continuation): over the messages, how a server fragments.
+        self.data_frames = 0
 
     @property
     def buffered(self) -> int:
@@ -155,6 +157,7 @@ class FrameParser:
             if not fin or len(payload) > 125:
                 raise WsProtocolError(f"control frame 0x{opcode:x} fragmented or longer than 125 bytes")
             return Message(opcode, payload)
+        self.data_frames += 1
         if opcode == OP_CONTINUATION:
             if not self._fragment_opcode:
                 raise WsProtocolError("continuation frame with no message started")

@@ -12,7 +12,9 @@ or extra message raises WsProtocolError and fails the run.
 
 from __future__ import annotations
 
+import base64
 import collections
+import errno
 import os
 import random
 import selectors
@@ -22,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ws_client import (
+    MAX_HEAD_BYTES,
     OP_BINARY,
     OP_CLOSE,
     OP_PING,
@@ -30,9 +33,11 @@ from ws_client import (
     FrameParser,
     Message,
     WsProtocolError,
+    check_handshake_response,
     close_payload,
     connect,
     encode_frame,
+    handshake_request,
     server_frame,
 )
 
@@ -84,7 +89,21 @@ class PayloadPool:
 class EchoConn:
     """One connection of an echo scenario: what was sent, what is expected next, what is still to write."""
 
-    __slots__ = ("sock", "pool", "next_send", "next_expect", "sent_at", "out", "rbuf", "parser", "events", "echoed")
+    __slots__ = (
+        "sock",
+        "pool",
+        "next_send",
+        "next_expect",
+        "sent_at",
+        "out",
+        "rbuf",
+        "parser",
+        "events",
+        "echoed",
+        "messages",
+        "frames",
+        "server_pings",
+    )
 
     def __init__(self, sock: socket.socket, pool: PayloadPool, start: int) -> None:
         self.sock = sock
@@ -99,6 +118,11 @@ class EchoConn:
         self.events = selectors.EVENT_READ
         #: Messages echoed within the measured time (to see how evenly the server serves connections).
         self.echoed = 0
+        #: Messages checked and the data frames they came in (more frames than messages: the server
+        #: fragments), and the pings the server sent (each answered): over the whole run, drain included.
+        self.messages = 0
+        self.frames = 0
+        self.server_pings = 0
 
     def queue(self, k: int, now: float) -> None:
         """Appends the next ``k`` messages (one slice of frames) to the output."""
@@ -139,12 +163,17 @@ class EchoConn:
                 if n:
                     del rbuf[: n * pool.reply_len]
                     self.next_expect = (self.next_expect + n) % pool.count
+                    self.messages += n
+                    self.frames += n
                 return n
             self.parser = FrameParser(max_message=pool.size)
             data = bytes(rbuf)
             rbuf.clear()
         n = 0
-        for message in self.parser.feed(data):
+        frames_before = self.parser.data_frames
+        messages = self.parser.feed(data)
+        self.frames += self.parser.data_frames - frames_before
+        for message in messages:
             if message.opcode in (OP_TEXT, OP_BINARY):
                 if not self.sent_at or n >= len(self.sent_at):
                     raise WsProtocolError(f"unexpected message ({len(message.payload)} bytes): none in flight")
@@ -159,12 +188,14 @@ class EchoConn:
                 n += 1
             else:
                 self.on_control(message)
+        self.messages += n
         return n
 
     def on_control(self, message: Message) -> None:
         """Answers a ping; a close from the server during the load fails the run."""
         if message.opcode == OP_PING:
             self.out += encode_frame(OP_PONG, message.payload)
+            self.server_pings += 1
         elif message.opcode == OP_CLOSE:
             raise WsProtocolError(
                 f"the server closed the connection: {message.payload[:2].hex()} {message.payload[2:]!r}"
@@ -312,6 +343,9 @@ def run_echo(
                     for _ in range(conn.on_data(data)):
                         conn.sent_at.popleft()
                 conn.flush(sel)
+        checked = sum(c.messages for c in conns)
+        frames = sum(c.frames for c in conns)
+        server_pings = sum(c.server_pings for c in conns)
         closed = close_all(sel, [c.sock for c in conns])
         conns = []
     finally:
@@ -339,6 +373,287 @@ def run_echo(
         "per_connection_median": per_connection[(len(per_connection) - 1) // 2],
         "per_connection_max": per_connection[-1],
         "closed_cleanly": closed,
+        "reply_frames_per_message": round(frames / checked, 3) if checked else None,
+        "server_pings": server_pings,
+    }
+
+
+@dataclass(frozen=True)
+class OpensSpec:
+    """The opens scenario: ``connections`` slots, each opening a WebSocket, echoing one message and closing it,
+    over and over for ``duration`` seconds."""
+
+    name: str = "opens"
+    connections: int = 50
+    duration: float = 10.0
+    payload_size: int = 16
+    #: The longest one open+echo+close may take: a slot stuck longer fails the run.
+    cycle_timeout: float = 10.0
+
+
+class OpenExchange:
+    """The client's side of one short WebSocket life, without the socket: handshake, one echo, close handshake.
+
+    ``request`` is the handshake to send first; ``feed`` takes what the server sent and returns the bytes to
+    send next (the text message once the 101 checks out, the close frame once its echo is right, pongs for
+    the server's pings); ``eof`` is called when the server ends the TCP connection, which it must do only
+    after its close frame. Anything else (a status other than 101, a wrong Sec-WebSocket-Accept, an
+    extension, a wrong echo, a close too early, a close code other than 1000) raises WsProtocolError.
+    The close is sent with code 1000 and no reason; the server's close may echo 1000 or be empty.
+    """
+
+    HANDSHAKE, ECHO, CLOSING, CLOSED = "handshake", "echo", "closing", "closed"
+
+    __slots__ = ("key", "payload", "request", "state", "_head", "_parser", "close_body", "server_pings")
+
+    def __init__(self, host: str, port: int, path: str, payload: bytes) -> None:
+        self.key = base64.b64encode(os.urandom(16))
+        self.payload = payload
+        self.request = handshake_request(host, port, path, self.key)
+        self.state = self.HANDSHAKE
+        self._head = bytearray()
+        self._parser = FrameParser(max_message=max(125, len(payload)))
+        #: The body of the server's close frame, once it came.
+        self.close_body: bytes | None = None
+        self.server_pings = 0
+
+    def feed(self, data: bytes) -> bytes:
+        """Takes bytes from the server; returns what to send in answer (possibly nothing)."""
+        out = bytearray()
+        if self.state == self.HANDSHAKE:
+            self._head += data
+            end = self._head.find(b"\r\n\r\n")
+            if end < 0:
+                if len(self._head) > MAX_HEAD_BYTES:
+                    raise WsProtocolError("handshake response head over 16 KiB")
+                return b""
+            check_handshake_response(bytes(self._head[:end]), self.key)
+            data = bytes(self._head[end + 4 :])
+            self._head.clear()
+            self.state = self.ECHO
+            out += encode_frame(OP_TEXT, self.payload)
+        for message in self._parser.feed(data) if data else ():
+            if message.opcode == OP_PING:
+                out += encode_frame(OP_PONG, message.payload)
+                self.server_pings += 1
+            elif message.opcode == OP_PONG:
+                continue  # an unsolicited pong is allowed (RFC 6455 5.5.3)
+            elif self.state == self.ECHO:
+                if message.opcode == OP_CLOSE:
+                    raise WsProtocolError(f"the server closed before the echo: {message.payload[:40]!r}")
+                if message.opcode != OP_TEXT or message.payload != self.payload:
+                    raise WsProtocolError(
+                        f"echo mismatch after the handshake: got opcode {message.opcode} {message.payload[:40]!r}, "
+                        f"expected text {self.payload!r}"
+                    )
+                self.state = self.CLOSING
+                out += encode_frame(OP_CLOSE, close_payload(1000))
+            elif self.state == self.CLOSING and message.opcode == OP_CLOSE:
+                body = message.payload
+                if body and (len(body) < 2 or body[:2] != close_payload(1000)):
+                    raise WsProtocolError(f"the server's close frame {body[:40]!r} does not echo code 1000")
+                self.close_body = body
+                self.state = self.CLOSED
+            else:
+                raise WsProtocolError(
+                    f"unexpected frame 0x{message.opcode:x} {message.payload[:40]!r} in state {self.state}"
+                )
+        return bytes(out)
+
+    def eof(self) -> None:
+        """The server closed the TCP connection: fine after its close frame, a failure before."""
+        if self.state != self.CLOSED:
+            raise WsProtocolError(f"the server closed the connection in state {self.state}")
+
+
+class OpenSlot:
+    """One of the opens scenario's connections: a socket driven through an OpenExchange, then a new one."""
+
+    __slots__ = (
+        "host",
+        "port",
+        "path",
+        "index",
+        "size",
+        "cycles",
+        "sock",
+        "exchange",
+        "started",
+        "out",
+        "events",
+        "connected",
+    )
+
+    def __init__(self, host: str, port: int, path: str, index: int, size: int) -> None:
+        self.host = host
+        self.port = port
+        self.path = path
+        self.index = index
+        self.size = size
+        #: Cycles completed within the measured time.
+        self.cycles = 0
+        self.sock: socket.socket | None = None
+        self.exchange: OpenExchange | None = None
+        self.started = 0.0
+        self.out = b""
+        self.events = 0
+        self.connected = False
+
+    def start(self, sel: selectors.BaseSelector, now: float, serial: int) -> None:
+        """Opens a new non-blocking connection (its handshake goes out once it is connected)."""
+        letters = b"abcdefghijklmnopqrstuvwxyz" * (self.size // 26 + 1)
+        payload = (b"%04x%08x" % (self.index & 0xFFFF, serial & 0xFFFFFFFF) + letters)[: self.size]
+        self.exchange = OpenExchange(self.host, self.port, self.path, payload)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        err = sock.connect_ex((self.host, self.port))
+        if err not in (0, errno.EINPROGRESS):
+            sock.close()
+            raise WsProtocolError(f"connect to {self.host}:{self.port}: {os.strerror(err)}")
+        self.sock = sock
+        self.connected = False
+        self.started = now
+        self.out = self.exchange.request
+        self.events = selectors.EVENT_WRITE
+        sel.register(sock, self.events, self)
+
+    def on_event(self, sel: selectors.BaseSelector, mask: int) -> bool:
+        """Reads or writes what is ready; True when the cycle is over (close frames exchanged, EOF seen)."""
+        sock, exchange = self.sock, self.exchange
+        assert sock is not None and exchange is not None
+        if not self.connected:
+            err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if err:
+                raise WsProtocolError(f"connect to {self.host}:{self.port}: {os.strerror(err)}")
+            self.connected = True
+        if mask & selectors.EVENT_READ:
+            try:
+                data = sock.recv(RECV_BYTES)
+            except (BlockingIOError, InterruptedError):
+                data = None
+            except OSError as exc:
+                raise WsProtocolError(f"{exc} in state {exchange.state}") from exc
+            if data == b"":
+                exchange.eof()
+                return True
+            if data:
+                self.out += exchange.feed(data)
+        self._flush(sel)
+        return False
+
+    def _flush(self, sel: selectors.BaseSelector) -> None:
+        """Writes what the socket takes; watches for reading, and for writing while something is left."""
+        assert self.sock is not None
+        if self.out:
+            try:
+                sent = self.sock.send(self.out)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError as exc:
+                raise WsProtocolError(f"send: {exc}") from exc
+            self.out = self.out[sent:]
+        want = selectors.EVENT_READ | (selectors.EVENT_WRITE if self.out else 0)
+        if want != self.events:
+            sel.modify(self.sock, want, self)
+            self.events = want
+
+    def finish(self, sel: selectors.BaseSelector) -> None:
+        """Forgets the finished (or abandoned) connection."""
+        if self.sock is not None:
+            sel.unregister(self.sock)
+            self.sock.close()
+            self.sock = None
+
+
+def run_opens(
+    host: str,
+    port: int,
+    path: str,
+    spec: OpensSpec,
+    server_cpu: Callable[[], float] | None = None,
+    drain_timeout: float = 10.0,
+) -> dict:
+    """Runs the opens scenario for ``spec.duration`` seconds; returns opens/s and the time percentiles.
+
+    Each slot connects, does the opening handshake (101 and Sec-WebSocket-Accept checked), sends one text
+    message, checks its echo, sends a close frame, waits for the server's close frame and for the server to
+    end the connection (so the server, not the client, keeps the TIME_WAIT), closes, and starts again.
+    The time of a cycle runs from the connect to that end. Cycles still running when the time is up are
+    finished and checked, not counted.
+    """
+    sel = selectors.DefaultSelector()
+    slots = [OpenSlot(host, port, path, i, spec.payload_size) for i in range(spec.connections)]
+    latencies: list[float] = []
+    record = latencies.append
+    serial = 0
+    counts: collections.Counter[str] = collections.Counter()
+    try:
+        server_cpu0 = server_cpu() if server_cpu else 0.0
+        cpu0 = time.process_time()
+        start = time.perf_counter()
+        end = start + spec.duration
+        for slot in slots:
+            serial += 1
+            slot.start(sel, start, serial)
+        now = start
+        elapsed = client_cpu = 0.0
+        server_seconds: float | None = None
+        next_check = start + 0.5
+        while True:
+            if now >= end and not elapsed:
+                elapsed = now - start
+                client_cpu = time.process_time() - cpu0
+                server_seconds = server_cpu() - server_cpu0 if server_cpu else None
+            if elapsed and not any(slot.sock is not None for slot in slots):
+                break
+            for key, mask in sel.select(timeout=0.2):
+                slot = key.data
+                exchange = slot.exchange
+                if slot.on_event(sel, mask):
+                    t = time.perf_counter()
+                    slot.finish(sel)
+                    counts["close_1000" if exchange.close_body else "close_empty"] += 1
+                    counts["server_pings"] += exchange.server_pings
+                    if t < end:
+                        record(t - slot.started)
+                        slot.cycles += 1
+                        serial += 1
+                        slot.start(sel, t, serial)
+            now = time.perf_counter()
+            if now >= next_check:
+                next_check = now + 0.5
+                limit = spec.cycle_timeout if now < end else max(spec.cycle_timeout, drain_timeout)
+                for slot in slots:
+                    if slot.sock is not None and now - slot.started > limit:
+                        state = slot.exchange.state if slot.exchange else "?"
+                        raise WsProtocolError(f"an open+echo+close took over {limit:g} s (stuck in state {state})")
+    finally:
+        for slot in slots:
+            slot.finish(sel)
+        sel.close()
+    latencies.sort()
+    opened = len(latencies)
+    per_connection = sorted(slot.cycles for slot in slots)
+    return {
+        "scenario": spec.name,
+        "connections": spec.connections,
+        "payload_bytes": spec.payload_size,
+        "seconds": round(elapsed, 3),
+        "opens": opened,
+        "opens_per_s": opened / elapsed,
+        "p50_ms": _ms(percentile(latencies, 0.50)),
+        "p99_ms": _ms(percentile(latencies, 0.99)),
+        "max_ms": _ms(latencies[-1] if latencies else None),
+        "client_cpu_pct": round(100 * client_cpu / elapsed, 1),
+        "server_cpu_pct": None if server_seconds is None else round(100 * server_seconds / elapsed, 1),
+        "server_cpu_us_per_open": None if server_seconds is None or not opened else 1e6 * server_seconds / opened,
+        "per_connection_min": per_connection[0],
+        "per_connection_median": per_connection[(len(per_connection) - 1) // 2],
+        "per_connection_max": per_connection[-1],
+        "server_close_1000": counts["close_1000"],
+        "server_close_empty": counts["close_empty"],
+        "server_pings": counts["server_pings"],
     }
 
 

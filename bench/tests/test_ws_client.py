@@ -17,6 +17,7 @@ from ws_client import (  # noqa: E402
     OP_CLOSE,
     OP_CONTINUATION,
     OP_PING,
+    OP_PONG,
     OP_TEXT,
     FrameParser,
     WsProtocolError,
@@ -26,7 +27,7 @@ from ws_client import (  # noqa: E402
     mask_payload,
     server_frame,
 )
-from ws_scenarios import EchoConn, PayloadPool, percentile  # noqa: E402
+from ws_scenarios import EchoConn, OpenExchange, PayloadPool, percentile  # noqa: E402
 
 
 def test_accept_key_matches_the_rfc_example() -> None:
@@ -152,3 +153,129 @@ def test_percentile_nearest_rank() -> None:
     assert percentile(values, 0.5) == 50.0
     assert percentile(values, 0.99) == 99.0
     assert percentile([], 0.5) is None
+
+
+def test_parser_counts_data_frames_not_control_frames() -> None:
+    parser = FrameParser()
+    first = bytes((OP_BINARY, 3)) + b"abc"
+    last = bytes((0x80 | OP_CONTINUATION, 2)) + b"de"
+    got = parser.feed(first + server_frame(OP_PING, b"") + last + server_frame(OP_TEXT, b"x"))
+    assert [(m.opcode, m.payload) for m in got] == [(OP_PING, b""), (OP_BINARY, b"abcde"), (OP_TEXT, b"x")]
+    assert parser.data_frames == 3
+
+
+def test_echo_counts_the_frames_a_fragmented_reply_came_in() -> None:
+    conn = _conn(2, OP_BINARY, 10)
+    payload = conn.pool.payloads[6]
+    fragmented = bytes((OP_BINARY, 4)) + payload[:4] + bytes((0x80 | OP_CONTINUATION, 6)) + payload[4:]
+    assert conn.on_data(fragmented) == 1
+    assert conn.on_data(server_frame(OP_BINARY, conn.pool.payloads[7])) == 1
+    assert (conn.messages, conn.frames) == (2, 3)
+
+
+def test_echo_counts_server_pings() -> None:
+    conn = _conn(1)
+    assert conn.on_data(server_frame(OP_PING, b"a") + server_frame(OP_TEXT, conn.pool.payloads[6])) == 1
+    assert conn.server_pings == 1 and (conn.messages, conn.frames) == (1, 1)
+
+
+# The opens scenario's exchange, fed what a server would send.
+
+
+def client_frames(data: bytes) -> list[tuple[int, bytes]]:
+    """The (opcode, unmasked payload) of each masked client frame in ``data`` (all final, under 126 bytes)."""
+    frames = []
+    while data:
+        assert data[0] & 0x80 and data[1] & 0x80, "final and masked"
+        n = data[1] & 0x7F
+        assert n < 126
+        mask, payload = data[2:6], data[6 : 6 + n]
+        frames.append((data[0] & 0x0F, mask_payload(payload, mask)))
+        data = data[6 + n :]
+    return frames
+
+
+def _exchange() -> OpenExchange:
+    return OpenExchange("127.0.0.1", 8080, "/echo", b"0001000000a2abcd")
+
+
+def _accept(ex: OpenExchange) -> bytes:
+    return (
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Accept: " + accept_key(ex.key).encode() + b"\r\n\r\n"
+    )
+
+
+def test_open_exchange_goes_through_handshake_echo_and_close() -> None:
+    ex = _exchange()
+    assert ex.request.startswith(b"GET /echo HTTP/1.1\r\n") and ex.key in ex.request
+    head = _accept(ex)
+    assert ex.feed(head[:10]) == b""  # the head split anywhere
+    assert client_frames(ex.feed(head[10:])) == [(OP_TEXT, ex.payload)]
+    assert ex.state == OpenExchange.ECHO
+    assert client_frames(ex.feed(server_frame(OP_TEXT, ex.payload))) == [(OP_CLOSE, b"\x03\xe8")]
+    assert ex.state == OpenExchange.CLOSING
+    assert ex.feed(server_frame(OP_CLOSE, b"\x03\xe8")) == b""
+    assert ex.state == OpenExchange.CLOSED and ex.close_body == b"\x03\xe8"
+    ex.eof()
+
+
+def test_open_exchange_takes_the_echo_in_the_same_read_as_the_head_and_an_empty_close() -> None:
+    ex = _exchange()
+    out = ex.feed(_accept(ex))
+    ex2_out = ex.feed(server_frame(OP_PING, b"p") + server_frame(OP_TEXT, ex.payload) + server_frame(OP_CLOSE, b""))
+    assert client_frames(out) == [(OP_TEXT, ex.payload)]
+    assert client_frames(ex2_out) == [(OP_PONG, b"p"), (OP_CLOSE, b"\x03\xe8")]
+    assert ex.state == OpenExchange.CLOSED and ex.close_body == b"" and ex.server_pings == 1
+
+
+@pytest.mark.parametrize(
+    "response, why",
+    [
+        (lambda ex: b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", "101"),
+        (lambda ex: _accept(ex).replace(accept_key(ex.key).encode(), b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), "Accept"),
+        (lambda ex: _accept(ex)[:-2] + b"Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n", "extension"),
+    ],
+)
+def test_open_exchange_checks_the_handshake(response, why: str) -> None:  # type: ignore[no-untyped-def]
+    ex = _exchange()
+    with pytest.raises(WsProtocolError, match=why):
+        ex.feed(response(ex))
+
+
+@pytest.mark.parametrize(
+    "reply, why",
+    [
+        (lambda p: server_frame(OP_TEXT, p[:-1] + b"!"), "mismatch"),
+        (lambda p: server_frame(OP_BINARY, p), "mismatch"),
+        (lambda p: server_frame(OP_CLOSE, b"\x03\xe8"), "closed before the echo"),
+    ],
+)
+def test_open_exchange_checks_the_echo(reply, why: str) -> None:  # type: ignore[no-untyped-def]
+    ex = _exchange()
+    ex.feed(_accept(ex))
+    with pytest.raises(WsProtocolError, match=why):
+        ex.feed(reply(ex.payload))
+
+
+def test_open_exchange_checks_the_close() -> None:
+    ex = _exchange()
+    ex.feed(_accept(ex))
+    ex.feed(server_frame(OP_TEXT, ex.payload))
+    with pytest.raises(WsProtocolError, match="code 1000"):
+        ex.feed(server_frame(OP_CLOSE, b"\x03\xe9going"))
+    ex = _exchange()
+    ex.feed(_accept(ex))
+    ex.feed(server_frame(OP_TEXT, ex.payload))
+    with pytest.raises(WsProtocolError, match="unexpected"):
+        ex.feed(server_frame(OP_TEXT, ex.payload))
+
+
+def test_open_exchange_fails_on_an_early_end_of_the_connection() -> None:
+    ex = _exchange()
+    with pytest.raises(WsProtocolError, match="handshake"):
+        ex.eof()
+    ex.feed(_accept(ex))
+    ex.feed(server_frame(OP_TEXT, ex.payload))
+    with pytest.raises(WsProtocolError, match="closing"):
+        ex.eof()

@@ -173,6 +173,7 @@ class FrameWriter:
         "_timer",
         "_timer_limit",
         "_corked",
+        "_raw_send",
         "_cork_pending",
         "batching",
         "batch_size",
@@ -194,6 +195,11 @@ class FrameWriter:
         totals: ByteTotals | None = None,
     ) -> None:
         self._sock = sock
+        # The raw (non-blocking) socket's send under gevent's, when there is
+        # one: the first, never-waiting send of a write without gevent's
+        # Python layer (None: a test double, whose send takes a timeout).
+        raw = getattr(sock, "_sock", None)
+        self._raw_send: Callable[[bytes], int] | None = getattr(raw, "send", None) if raw is not None else None
         self._protocol = protocol
         self._send_timeout = send_timeout
         self._on_failure = on_failure
@@ -438,8 +444,9 @@ class FrameWriter:
             # 0): the usual case, a socket buffer with room, writes
             # everything here, without sendall's layers or arming the timer.
             # What did not fit goes out below, bounded.
+            raw_send = self._raw_send
             try:
-                sent = sock.send(data, 0, 0.0)
+                sent = raw_send(data) if raw_send is not None else sock.send(data, 0, 0.0)
             except BlockingIOError:
                 sent = 0
             if sent == len(data):

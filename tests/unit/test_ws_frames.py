@@ -105,6 +105,18 @@ def test_mask_roundtrip_and_speed_path() -> None:
         apply_mask(b"x", b"abc")
 
 
+@pytest.mark.parametrize("size", [1, 3, 4, 1023, 1024, 1025, 4099, 65536])
+@pytest.mark.parametrize("offset", [0, 1, 2, 3, 6])
+def test_mask_matches_the_definition_on_both_sides_of_the_lane_threshold(size: int, offset: int) -> None:
+    """Small payloads are XORed as integers, large ones lane by lane: both give RFC 6455's bytes,
+    from any position in the key (a piece of a payload read in parts starts mid-key)."""
+    payload = os.urandom(size)
+    key = os.urandom(4)
+    expected = bytes(b ^ key[(i + offset) % 4] for i, b in enumerate(payload))
+    assert apply_mask(payload, key, offset) == expected
+    assert apply_mask(bytearray(payload), key, offset) == expected
+
+
 def test_byte_at_a_time() -> None:
     frames = [
         Frame(Opcode.TEXT, b"x" * 200, fin=False),

@@ -392,3 +392,15 @@ def test_a_partial_frame_after_a_message_waits_for_more_bytes() -> None:
     assert proto.has_buffered_input
     assert proto.receive_buffered(stop_after_message=True) == []
     assert proto.receive_data(second[3:], stop_after_message=True) == [TextMessage("second")]
+
+
+@pytest.mark.parametrize("size", [0, 125, 126, 65535, 65536, 70000])
+def test_send_whole_frames_with_each_length_form(size: int) -> None:
+    """The header of a whole uncompressed message is made on a short path: the minimal
+    7-, 16- or 64-bit length, FIN set, the payload after it."""
+    proto = WsProtocol()
+    payload = os.urandom(size)
+    data = proto.send_binary(payload)
+    assert server_frames(data) == [Frame(Opcode.BINARY, payload)]
+    assert len(data) == size + (2 if size < 126 else 4 if size < 65536 else 10)
+    assert server_frames(proto.send_text("é" * (size // 2))) == [Frame(Opcode.TEXT, ("é" * (size // 2)).encode())]

@@ -741,6 +741,7 @@ class WsProtocol:
                 return bytes((0x80 | opcode, length)) + payload
             if length < 0x10000:
                 return bytes((0x80 | opcode, 126, length >> 8, length & 0xFF)) + payload
+            return bytes((0x80 | opcode, 127)) + length.to_bytes(8, "big") + payload
         self._check_open()
         if self._send_opcode is None:
             frame_opcode = opcode

@@ -804,11 +804,8 @@ def software_lines(info: dict[str, Any]) -> list[str]:
             f"gevent {home['gevent']}"
         )
     if "peers" in info:
-        p = info["peers"]["packages"]
-        lines.append(
-            f"peers (bench/.venv, Python {info['peers']['python']}): websockets {p['websockets']}, aiohttp "
-            f"{p['aiohttp']}, gevent-websocket {p['gevent-websocket']} (gevent {p['gevent']}, wsaccel {p['wsaccel']})"
-        )
+        versions = ", ".join(f"{name} {v}" for name, v in info["peers"]["packages"].items() if v)
+        lines.append(f"peers (bench/.venv, Python {info['peers']['python']}): {versions}")
     if "tomcat" in info:
         t = info["tomcat"]
         lines.append(f"tomcat: {t['tomcat']}, {t['java']}; echoAnnotation, text/binary buffers {t['buffer_bytes']}")

@@ -111,3 +111,17 @@ def test_every_python_peer_has_its_script_and_known_packages() -> None:
         assert (ws_echo.PEERS / script).is_file()
         for package in packages:
             assert package in BENCH_MODULES
+
+
+def test_software_lines_name_only_what_is_installed() -> None:
+    info = {
+        "catalina": [
+            {"row": "catalina", "commit": "abc", "dirty": False, "path": "/x", "python": "3.11.7", "gevent": "26.9.0"}
+        ],
+        "peers": {"python": "3.11.7", "packages": {"websockets": "17.4", "aiohttp": None}},
+        "tomcat": {"tomcat": "Apache Tomcat/10.1.60", "java": "openjdk 17", "buffer_bytes": 65536},
+    }
+    lines = ws_echo.software_lines(info)
+    assert lines[0] == "catalina: catalina_py abc (/x) on Python 3.11.7, gevent 26.9.0"
+    assert lines[1] == "peers (bench/.venv, Python 3.11.7): websockets 17.4"
+    assert "Apache Tomcat/10.1.60" in lines[2] and "65536" in lines[2]

@@ -63,12 +63,73 @@ _LINGER_MAX_BYTES = 1 << 20
 class Http11Processor:
     """Serves the requests of one accepted connection, in order."""
 
-    #: Set by ``request.upgrade()`` (an ``UpgradeToken``): once the 101 is
-    #: sent the connection is handed to the token's handler (``_upgrade``).
-    upgrade_token: UpgradeRequest | None = None
-    #: The ``UpgradedConnection`` once the connection was upgraded.
-    upgraded: UpgradedConnection | None = None
-    _upgrade_sent = False
+    # Slots, not a __dict__: an upgraded connection keeps its processor for
+    # its whole life, and ~60 attributes in a dict were ~1.5 KB of every
+    # idle WebSocket (docs/performance.md, "Idle WebSockets").
+    __slots__ = (
+        "_body_received",
+        "_body_waited",
+        "_chunked",
+        "_chunks_in",
+        "_chunks_out",
+        "_chunks_reader",
+        "_continue_sent",
+        "_expired",
+        "_head_only",
+        "_head_started",
+        "_keep_alive_header_timeout",
+        "_last_read",
+        "_max_swallow",
+        "_pending",
+        "_raw",
+        "_upgrade_sent",
+        "_upgrade_slot",
+        "_wait_readable",
+        "abort_after_response",
+        "allowed_trailer_headers",
+        "body_finished",
+        "bytes_in",
+        "bytes_out",
+        "bytes_sent",
+        "close_reason",
+        "connection_id",
+        "deadline",
+        "endpoint",
+        "errors",
+        "greenlet",
+        "head",
+        "idle",
+        "keep_alive",
+        "linger",
+        "local_addr",
+        "local_port",
+        "max_keep_alive_requests",
+        "max_parameter_count",
+        "max_part_count",
+        "max_part_header_size",
+        "max_post_size",
+        "parser",
+        "plan",
+        "proxy_name",
+        "proxy_port",
+        "remote_addr",
+        "remote_port",
+        "reported",
+        "request_slots",
+        "requests_served",
+        "scheme",
+        "secure",
+        "sock",
+        "stage",
+        "started",
+        "traced",
+        "trailers",
+        "upgrade_token",
+        "upgraded",
+        "upgraded_by",
+        "uri_encoding",
+        "version",
+    )
 
     def __init__(self, endpoint: Owner, sock: socket.socket, address: Any) -> None:
         # address: what accept() returned, (host, port[, flow, scope]) or "" for a Unix socket.
@@ -77,6 +138,12 @@ class Http11Processor:
         self.sock = sock
         #: The process-wide connection number (``events.Event.connection``,
         #: the trace's ``[conn N]``).
+        #: Set by ``request.upgrade()`` (an ``UpgradeToken``): once the 101 is
+        #: sent the connection is handed to the token's handler (``_upgrade``).
+        self.upgrade_token: UpgradeRequest | None = None
+        #: The ``UpgradedConnection`` once the connection was upgraded.
+        self.upgraded: UpgradedConnection | None = None
+        self._upgrade_sent = False
         self.connection_id = next_connection_id()
         self.started = time.time()
         self.remote_addr = address[0] if address else ""

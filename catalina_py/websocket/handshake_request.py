@@ -196,6 +196,67 @@ class HandshakeRequest:
         self._request = None
 
 
+class HandshakeFacts:
+    """What an open session keeps of its handshake: the request URI, query
+    string, parameters, HTTP session, user, whether it was secure and the
+    agreed extensions (Tomcat's ``WsSession`` copies the same fields). Not
+    the :class:`HandshakeRequest` itself: its headers are for
+    ``modify_handshake``, and an idle session carrying them paid about a
+    kilobyte for nothing."""
+
+    __slots__ = (
+        "_request_uri",
+        "_query_string",
+        "_parameters",
+        "_http_session",
+        "_principal",
+        "_secure",
+        "_extensions",
+    )
+
+    def __init__(self, handshake: HandshakeRequest) -> None:
+        self._request_uri = handshake.get_request_uri()
+        self._query_string = handshake.get_query_string()
+        parameters = handshake.get_parameter_map()
+        self._parameters = parameters or None
+        # Any: the container's HTTP session and Principal (untyped there).
+        self._http_session: Any = handshake.get_http_session()
+        self._principal: Any = handshake.get_user_principal()
+        self._secure = handshake.is_secure()
+        self._extensions = handshake.negotiated_extensions_header
+
+    def get_request_uri(self) -> str:
+        """The request URI of the handshake (path, not decoded)."""
+        return self._request_uri
+
+    def get_query_string(self) -> str | None:
+        """The handshake's query string, or None."""
+        return self._query_string
+
+    def get_parameter_map(self) -> dict[str, list[str]]:
+        """The request parameters of the handshake (a copy)."""
+        parameters = self._parameters
+        return {k: list(v) for k, v in parameters.items()} if parameters else {}
+
+    def get_http_session(self) -> Any:
+        """The HTTP session of the handshake request, or None."""
+        return self._http_session
+
+    # Any: the servlet API's Principal.
+    def get_user_principal(self) -> Any:
+        """The authenticated user of the handshake request, or None."""
+        return self._principal
+
+    def is_secure(self) -> bool:
+        """True when the handshake came over a secure connection (https/wss)."""
+        return self._secure
+
+    def get_negotiated_extensions(self) -> list[Extension]:
+        """The extensions agreed in the handshake, with their parameters as answered."""
+        header = self._extensions
+        return Extension.parse([header]) if header else []
+
+
 class HandshakeResponse:
     """Headers ``modify_handshake`` adds to the 101 response."""
 

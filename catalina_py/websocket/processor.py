@@ -225,6 +225,7 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
         session = self.session = WsSession(
             self, config, self._handshake, self._path_parameters, self._subprotocol, registry, self._idle_timeout
         )
+        self._handshake = None  # the session copied what it keeps of it
         self._move(WsState.OPEN)
         registry.register(session)
         config.stats.sessions_total += 1

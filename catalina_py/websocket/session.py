@@ -36,7 +36,7 @@ from .delivery import MessageHandlers
 from .endpoint import CloseReason, ServerEndpointConfig
 from .extension import Extension
 from .handlers import SendResult
-from .handshake_request import HandshakeRequest
+from .handshake_request import HandshakeFacts, HandshakeRequest
 from .send_streams import SendStream, SendWriter
 from .writer import SendTimeoutError
 
@@ -436,7 +436,8 @@ class WsSession:
         self._id = format(next(_ids), "x")
         self._link = link
         self._config = config
-        self._handshake = handshake
+        # Only what the session's getters need, not the request's headers.
+        self._handshake = HandshakeFacts(handshake)
         self._path_parameters = dict(path_parameters)
         self._subprotocol = subprotocol
         self._registry = registry
@@ -450,7 +451,9 @@ class WsSession:
         self.handlers = MessageHandlers(config, link.protocol)
         self._basic = BasicRemote(self)
         self._async = AsyncRemote(self)
-        self._queue: collections.deque[tuple[bool, str | bytes, int, SendFuture, float | None]] = collections.deque()
+        # Made at the first async send: most sessions never queue, and an
+        # empty deque is ~600 bytes of every idle session.
+        self._queue: collections.deque[tuple[bool, str | bytes, int, SendFuture, float | None]] | None = None
         self._queued_bytes = 0
         self._writer: gevent.Greenlet | None = None
         #: The message being sent in parts, if any (one at a time, as Jakarta).
@@ -727,6 +730,8 @@ class WsSession:
             return future
         timeout = self._async_send_timeout
         deadline = _monotonic() + timeout if timeout > 0 else None
+        if self._queue is None:
+            self._queue = collections.deque()
         self._queue.append((text, payload, size, future, deadline))
         self._queued_bytes += size
         if self._writer is None:

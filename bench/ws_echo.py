@@ -706,11 +706,12 @@ def print_table(rows: list[dict]) -> None:
 
 def print_notes(rows: list[dict]) -> None:
     """Below the tables: the runs where the server served its connections very unevenly (the least served
-    connection got under a quarter of the median's echoes): the rate is then that of a few connections."""
+    connection got under a quarter of the median's echoes, or the most served over four times the median):
+    the rate is then mostly that of a few connections."""
     for r in rows:
         if r.get("measured") and "per_connection_min" in r:
             low, mid, high = r["per_connection_min"], r["per_connection_median"], r["per_connection_max"]
-            if low == 0 or low * 4 < mid:
+            if low == 0 or low * 4 < mid or high > 4 * mid:
                 unit = "opens" if r["scenario"] == "opens" else "echoes"
                 print(
                     f"note: {r['server']} {r['scenario']}: uneven service, {unit} per connection in the measured "

@@ -271,6 +271,7 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
         wait_first = False
         if raw is None or wait is None or read_event is None:
             raw = None
+        hooked = False  # the protocol's frame hooks are set (traced)
         while protocol.state != WsState.CLOSED:
             if pending:
                 data, pending = pending, b""
@@ -303,8 +304,10 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
                     self._connection_lost(exc)
                     return
             traced = self._traced and BUS.active
-            protocol.on_frame = self._frame_received if traced else None
-            protocol.on_frame_header = self._frame_header_received if traced else None
+            if traced is not hooked:  # set or cleared when that changes, not per read
+                protocol.on_frame = self._frame_received if traced else None
+                protocol.on_frame_header = self._frame_header_received if traced else None
+                hooked = traced
             # One message at a time, answered before the frames after it are
             # handled (as Tomcat does): a message and a close (or a bad
             # frame) in one read still get the message's answer before the
@@ -341,8 +344,13 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
 
     def _dispatch_all(self, events: list[Event]) -> bool:
         """Hand *events* to the endpoint; True once the session is finished."""
+        session = self.session
         for event in events:
-            self._dispatch(event)
+            if (type(event) is TextPart or type(event) is BinaryPart) and session is not None:
+                # The usual event straight to its delivery (no type chain).
+                self._deliver_part(session, event)
+            else:
+                self._dispatch(event)
             if self._finished:
                 return True
         return False

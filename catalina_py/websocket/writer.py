@@ -249,7 +249,8 @@ class FrameWriter:
 
     def send_message(self, text: bool, payload: str | bytes, timeout: float | None = None) -> None:
         """A whole message. Raises WsClosedError once our close is out."""
-        left = self._acquire(timeout)
+        # The usual case inline: nobody else is sending.
+        left = timeout if self._lock.acquire(blocking=False) else self._acquire(timeout)
         try:
             protocol = self._protocol
             if text:

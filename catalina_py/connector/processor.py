@@ -361,7 +361,9 @@ class Http11Processor:
             self.close_reason = "upgrade() without a 101"
             return
         handler = token.handler
-        leftover = self.parser.leftover
+        leftover = self.parser.release()
+        # The upgrade handler reads the socket from now on.
+        self._wait_readable = None
         connection = UpgradedConnection(
             self.sock,
             leftover,

@@ -333,6 +333,17 @@ class RequestParser:
             return b"".join([rest, *self._pending])
         return rest
 
+    def release(self) -> bytes:
+        """The bytes buffered but not consumed (:attr:`leftover`), handed
+        over for good: the parser lets go of its buffer (an upgraded
+        connection keeps its processor, and with it this parser, for as
+        long as it lives)."""
+        rest = self.leftover
+        self._buf = b""
+        self._pos = 0
+        self._pending = []
+        return rest
+
     @property
     def buffered_size(self) -> int:
         """How many bytes are buffered but not consumed yet."""

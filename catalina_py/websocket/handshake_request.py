@@ -110,99 +110,13 @@ def connection_id(request: ContainerUpgradeRequest) -> int:
     return request.connection_id
 
 
-class HandshakeRequest:
-    """What ``modify_handshake`` and the session see of the handshake
-    request (Jakarta's ``HandshakeRequest``), captured before the upgrade."""
-
-    def __init__(self, request: UpgradeRequest) -> None:
-        self._headers: dict[str, list[str]] = {}
-        for name in request.get_header_names():
-            self._headers.setdefault(name.lower(), []).extend(request.get_headers(name))
-        self._request_uri: str = request.get_request_uri()
-        self._query_string: str | None = request.get_query_string()
-        self._parameters = {k: list(v) for k, v in request.get_parameter_map().items()}
-        # Any: the HTTP session is the container's (servlet API) object, untyped there.
-        self._http_session: Any = request.get_session(False)
-        # Any: the servlet API's Principal (untyped there); None when not logged in.
-        principal = getattr(request, "get_user_principal", None)
-        self._principal: Any = principal() if callable(principal) else None
-        is_secure = getattr(request, "is_secure", None)
-        self._secure = bool(is_secure()) if callable(is_secure) else False
-        self._request: UpgradeRequest | None = request
-        #: The user properties of the session this handshake opens (a copy
-        #: of the endpoint's, which the configurator's ``modify_handshake``
-        #: may change); None: the endpoint's are copied when it opens.
-        # Any: user property values are whatever the webapp stores.
-        self.user_properties: dict[str, Any] | None = None
-        #: The ``Sec-WebSocket-Extensions`` value of the 101 (None: none agreed).
-        self.negotiated_extensions_header: str | None = None
-
-    def get_headers(self) -> dict[str, list[str]]:
-        """Header values by lower-case name."""
-        return self._headers
-
-    def get_header(self, name: str) -> str | None:
-        """The first value of header *name*, or None."""
-        values = self._headers.get(name.lower())
-        return values[0] if values else None
-
-    def get_request_uri(self) -> str:
-        """The request URI of the handshake (path, not decoded)."""
-        return self._request_uri
-
-    def get_query_string(self) -> str | None:
-        """The handshake's query string, or None."""
-        return self._query_string
-
-    def get_parameter_map(self) -> dict[str, list[str]]:
-        """The request parameters of the handshake (a copy)."""
-        return {k: list(v) for k, v in self._parameters.items()}
-
-    def get_http_session(self) -> Any:
-        """The HTTP session of the handshake request, or None."""
-        return self._http_session
-
-    # Any: the servlet API's Principal.
-    def get_user_principal(self) -> Any:
-        """The authenticated user of the handshake request, or None."""
-        return self._principal
-
-    def is_secure(self) -> bool:
-        """True when the handshake came over a secure connection (https/wss)."""
-        return self._secure
-
-    def is_user_in_role(self, role: str) -> bool:
-        """Whether the authenticated user has *role* (False once upgraded
-        or when nobody is logged in)."""
-        request = self._request
-        check = getattr(request, "is_user_in_role", None)
-        return bool(check(role)) if callable(check) and self._principal is not None else False
-
-    def get_negotiated_extensions(self) -> list[Extension]:
-        """The extensions agreed in the handshake, with their parameters
-        as answered (what the session's ``get_negotiated_extensions`` returns)."""
-        header = self.negotiated_extensions_header
-        return Extension.parse([header]) if header else []
-
-    def get_servlet_request(self) -> UpgradeRequest | None:
-        """The servlet request during the handshake; None once the
-        connection is upgraded (:meth:`finished`)."""
-        return self._request
-
-    def finished(self) -> None:
-        """The upgrade happened: let go of the servlet request (Tomcat's
-        ``WsHandshakeRequest.finished``), so that an open session does not
-        keep the HTTP request, its headers and its connection state alive."""
-        self._request = None
-
-
 class HandshakeFacts:
     """What an open session keeps of its handshake: the request URI, query
     string, parameters, HTTP session, user, whether it was secure and the
     agreed extensions (Tomcat's ``WsSession`` copies the same fields). Not
-    the :class:`HandshakeRequest` itself: its headers are for
+    the whole :class:`HandshakeRequest`: its headers are for
     ``modify_handshake``, and an idle session carrying them paid about a
-    kilobyte for nothing."""
+    kilobyte for nothing (:meth:`HandshakeRequest.facts`)."""
 
     __slots__ = (
         "_request_uri",
@@ -214,16 +128,24 @@ class HandshakeFacts:
         "_extensions",
     )
 
-    def __init__(self, handshake: HandshakeRequest) -> None:
-        self._request_uri = handshake.get_request_uri()
-        self._query_string = handshake.get_query_string()
-        parameters = handshake.get_parameter_map()
+    # Any: the container's HTTP session and Principal (untyped there).
+    def __init__(
+        self,
+        request_uri: str,
+        query_string: str | None,
+        parameters: dict[str, list[str]] | None,
+        http_session: Any,
+        principal: Any,
+        secure: bool,
+        extensions: str | None,
+    ) -> None:
+        self._request_uri = request_uri
+        self._query_string = query_string
         self._parameters = parameters or None
-        # Any: the container's HTTP session and Principal (untyped there).
-        self._http_session: Any = handshake.get_http_session()
-        self._principal: Any = handshake.get_user_principal()
-        self._secure = handshake.is_secure()
-        self._extensions = handshake.negotiated_extensions_header
+        self._http_session = http_session
+        self._principal = principal
+        self._secure = secure
+        self._extensions = extensions
 
     def get_request_uri(self) -> str:
         """The request URI of the handshake (path, not decoded)."""
@@ -252,9 +174,85 @@ class HandshakeFacts:
         return self._secure
 
     def get_negotiated_extensions(self) -> list[Extension]:
-        """The extensions agreed in the handshake, with their parameters as answered."""
+        """The extensions agreed in the handshake, with their parameters
+        as answered (what the session's ``get_negotiated_extensions`` returns)."""
         header = self._extensions
         return Extension.parse([header]) if header else []
+
+
+class HandshakeRequest(HandshakeFacts):
+    """What ``modify_handshake`` and the session see of the handshake
+    request (Jakarta's ``HandshakeRequest``), captured before the upgrade."""
+
+    def __init__(self, request: UpgradeRequest) -> None:
+        principal = getattr(request, "get_user_principal", None)
+        is_secure = getattr(request, "is_secure", None)
+        super().__init__(
+            request.get_request_uri(),
+            request.get_query_string(),
+            {k: list(v) for k, v in request.get_parameter_map().items()},
+            request.get_session(False),
+            principal() if callable(principal) else None,
+            bool(is_secure()) if callable(is_secure) else False,
+            None,
+        )
+        self._headers: dict[str, list[str]] = {}
+        for name in request.get_header_names():
+            self._headers.setdefault(name.lower(), []).extend(request.get_headers(name))
+        self._request: UpgradeRequest | None = request
+        #: The user properties of the session this handshake opens (a copy
+        #: of the endpoint's, which the configurator's ``modify_handshake``
+        #: may change); None: the endpoint's are copied when it opens.
+        # Any: user property values are whatever the webapp stores.
+        self.user_properties: dict[str, Any] | None = None
+
+    @property
+    def negotiated_extensions_header(self) -> str | None:
+        """The ``Sec-WebSocket-Extensions`` value of the 101 (None: none agreed)."""
+        return self._extensions
+
+    @negotiated_extensions_header.setter
+    def negotiated_extensions_header(self, value: str | None) -> None:
+        self._extensions = value
+
+    def facts(self) -> HandshakeFacts:
+        """What a session keeps of this handshake (not the headers)."""
+        return HandshakeFacts(
+            self._request_uri,
+            self._query_string,
+            self._parameters,
+            self._http_session,
+            self._principal,
+            self._secure,
+            self._extensions,
+        )
+
+    def get_headers(self) -> dict[str, list[str]]:
+        """Header values by lower-case name."""
+        return self._headers
+
+    def get_header(self, name: str) -> str | None:
+        """The first value of header *name*, or None."""
+        values = self._headers.get(name.lower())
+        return values[0] if values else None
+
+    def is_user_in_role(self, role: str) -> bool:
+        """Whether the authenticated user has *role* (False once upgraded
+        or when nobody is logged in)."""
+        request = self._request
+        check = getattr(request, "is_user_in_role", None)
+        return bool(check(role)) if callable(check) and self._principal is not None else False
+
+    def get_servlet_request(self) -> UpgradeRequest | None:
+        """The servlet request during the handshake; None once the
+        connection is upgraded (:meth:`finished`)."""
+        return self._request
+
+    def finished(self) -> None:
+        """The upgrade happened: let go of the servlet request (Tomcat's
+        ``WsHandshakeRequest.finished``), so that an open session does not
+        keep the HTTP request, its headers and its connection state alive."""
+        self._request = None
 
 
 class HandshakeResponse:

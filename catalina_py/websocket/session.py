@@ -36,7 +36,7 @@ from .delivery import MessageHandlers
 from .endpoint import CloseReason, ServerEndpointConfig
 from .extension import Extension
 from .handlers import SendResult
-from .handshake_request import HandshakeFacts, HandshakeRequest
+from .handshake_request import HandshakeRequest
 from .send_streams import SendStream, SendWriter
 from .writer import SendTimeoutError
 
@@ -437,7 +437,7 @@ class WsSession:
         self._link = link
         self._config = config
         # Only what the session's getters need, not the request's headers.
-        self._handshake = HandshakeFacts(handshake)
+        self._handshake = handshake.facts()
         self._path_parameters = dict(path_parameters)
         self._subprotocol = subprotocol
         self._registry = registry

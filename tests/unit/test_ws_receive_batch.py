@@ -22,12 +22,8 @@ from catalina_py.websocket.core.protocol import (
     WsProtocol,
 )
 from catalina_py.websocket.handlers import MessageHandler
+from tests.unit.test_ws_receive_parts import c
 from tests.unit.test_ws_receive_session import run
-
-
-def c(opcode: int, payload: bytes = b"", fin: bool = True, rsv1: bool = False) -> bytes:
-    """A masked client frame."""
-    return serialize_frame(Frame(opcode, payload, fin, rsv1), os.urandom(4))
 
 
 def test_take_messages_takes_complete_plain_messages_and_stops_at_anything_else() -> None:

@@ -403,50 +403,10 @@ class FrameParser:
         """
         if self._header is not None or self._error is not None or not self.require_mask or not self._in_message:
             return [], 0, False
-        buf = self._buffer
-        size = len(buf)
-        limit = self.max_frame_size
-        pos = 0
-        total = 0
-        payloads: list[bytes] = []
-        fin = False
-        while size - pos >= 6:
-            first = buf[pos]
-            second = buf[pos + 1]
-            if first & 0x7F or not second & 0x80:
-                break  # not a plain continuation, or unmasked: the usual path
-            length = second & 0x7F
-            start = pos + 6
-            if length == 126:
-                start = pos + 8
-                if size < start:
-                    break
-                length = int.from_bytes(buf[pos + 2 : pos + 4], "big")
-            elif length == 127:
-                break  # 64-bit lengths: not a small fragment
-            end = start + length
-            if end > size or total + length > max_size or (limit is not None and length > limit):
-                break
-            if length >= _LANES_FROM:
-                payloads.append(apply_mask(buf[start:end], bytes(buf[start - 4 : start])))
-            elif length:
-                # apply_mask inlined (a call per fragment is a fair share of its cost).
-                key = bytes(buf[start - 4 : start]) * ((length >> 2) + 1)
-                value = int.from_bytes(buf[start:end], "big") ^ int.from_bytes(key[:length], "big")
-                payloads.append(value.to_bytes(length, "big"))
-            else:
-                payloads.append(b"")
-            total += length
-            pos = end
-            if first & 0x80:
-                fin = True
-                break
-        if pos:
-            del buf[:pos]
-            self.last_mask_key = None
-            if fin:
-                self._in_message = False
-        return payloads, total, fin
+        run, total, fin = self._take_run(True, 0, 0, max_size)
+        if fin:
+            self._in_message = False
+        return [payload for _, payload in run], total, fin
 
     def take_messages(self, max_text: int, max_binary: int) -> list[tuple[int, bytes]]:
         """The messages that came whole in one plain frame each and have
@@ -465,6 +425,21 @@ class FrameParser:
         """
         if self._header is not None or self._error is not None or self._in_message or not self.require_mask:
             return []
+        run, _, _ = self._take_run(False, max_text, max_binary, 0)
+        return [(first & 0x0F, payload) for first, payload in run]
+
+    def _take_run(
+        self, continuations: bool, max_text: int, max_binary: int, max_total: int
+    ) -> tuple[list[tuple[int, bytes]], int, bool]:
+        """The loop of :meth:`take_continuations` (*continuations*: plain
+        continuation frames while their total stays within *max_total*,
+        up to the one with FIN) and of :meth:`take_messages` (whole text
+        and binary frames within *max_text* / *max_binary*): complete masked
+        frames with a 7- or 16-bit length, each as its first byte and its
+        unmasked payload; their total; whether a continuation with FIN
+        ended the run. One loop, and one deletion from the buffer, for the
+        whole run: a header object and a deletion per frame were most of a
+        small message's cost."""
         buf = self._buffer
         size = len(buf)
         limit = self.max_frame_size
@@ -472,10 +447,18 @@ class FrameParser:
             max_text = min(max_text, limit)
             max_binary = min(max_binary, limit)
         pos = 0
-        messages: list[tuple[int, bytes]] = []
+        total = 0
+        run: list[tuple[int, bytes]] = []
+        fin = False
         while size - pos >= 6:
             first = buf[pos]
-            if first == 0x81:
+            if continuations:
+                if first & 0x7F:
+                    break  # not a plain continuation: the usual path
+                bound = max_total - total
+                if limit is not None and limit < bound:
+                    bound = limit
+            elif first == 0x81:
                 bound = max_text
             elif first == 0x82:
                 bound = max_binary
@@ -492,24 +475,29 @@ class FrameParser:
                     break
                 length = (buf[pos + 2] << 8) | buf[pos + 3]
             elif length == 127:
-                break  # 64-bit lengths: not a small message
+                break  # 64-bit lengths: not a small frame
             end = start + length
             if end > size or length > bound:
                 break
             if length >= _LANES_FROM:
-                messages.append((first & 0x0F, apply_mask(buf[start:end], bytes(buf[start - 4 : start]))))
+                payload = apply_mask(buf[start:end], bytes(buf[start - 4 : start]))
             elif length:
-                # apply_mask inlined: a call per message is a fair share of its cost.
+                # apply_mask inlined: a call per frame is a fair share of its cost.
                 key = bytes(buf[start - 4 : start]) * ((length >> 2) + 1)
                 value = int.from_bytes(buf[start:end], "big") ^ int.from_bytes(key[:length], "big")
-                messages.append((first & 0x0F, value.to_bytes(length, "big")))
+                payload = value.to_bytes(length, "big")
             else:
-                messages.append((first & 0x0F, b""))
+                payload = b""
+            run.append((first, payload))
+            total += length
             pos = end
+            if continuations and first & 0x80:
+                fin = True
+                break
         if pos:
             del buf[:pos]
             self.last_mask_key = None
-        return messages
+        return run, total, fin
 
     def next_frame(self) -> Frame | None:
         """Return the next complete frame, or None if more bytes are needed."""

@@ -264,6 +264,24 @@ def close_all(sel: selectors.BaseSelector, socks: list[socket.socket], timeout: 
     return closed
 
 
+def _common_figures(
+    latencies: list[float], elapsed: float, client_cpu: float, server_seconds: float | None, per_connection: list[int]
+) -> dict:
+    """The figures every timed scenario reports: latency percentiles (``latencies`` sorted), the CPU
+    shares of the client and the server over ``elapsed`` seconds, and how evenly the connections were
+    served (``per_connection`` sorted)."""
+    return {
+        "p50_ms": _ms(percentile(latencies, 0.50)),
+        "p99_ms": _ms(percentile(latencies, 0.99)),
+        "max_ms": _ms(latencies[-1] if latencies else None),
+        "client_cpu_pct": round(100 * client_cpu / elapsed, 1),
+        "server_cpu_pct": None if server_seconds is None else round(100 * server_seconds / elapsed, 1),
+        "per_connection_min": per_connection[0],
+        "per_connection_median": per_connection[(len(per_connection) - 1) // 2],
+        "per_connection_max": per_connection[-1],
+    }
+
+
 def run_echo(
     host: str,
     port: int,
@@ -363,15 +381,8 @@ def run_echo(
         "messages": echoed,
         "msgs_per_s": echoed / elapsed,
         "mb_per_s": echoed * spec.payload_size / elapsed / 1e6,
-        "p50_ms": _ms(percentile(latencies, 0.50)),
-        "p99_ms": _ms(percentile(latencies, 0.99)),
-        "max_ms": _ms(latencies[-1] if latencies else None),
-        "client_cpu_pct": round(100 * client_cpu / elapsed, 1),
-        "server_cpu_pct": None if server_seconds is None else round(100 * server_seconds / elapsed, 1),
+        **_common_figures(latencies, elapsed, client_cpu, server_seconds, per_connection),
         "server_cpu_us_per_msg": None if server_seconds is None or not echoed else 1e6 * server_seconds / echoed,
-        "per_connection_min": per_connection[0],
-        "per_connection_median": per_connection[(len(per_connection) - 1) // 2],
-        "per_connection_max": per_connection[-1],
         "closed_cleanly": closed,
         "reply_frames_per_message": round(frames / checked, 3) if checked else None,
         "server_pings": server_pings,
@@ -642,15 +653,8 @@ def run_opens(
         "seconds": round(elapsed, 3),
         "opens": opened,
         "opens_per_s": opened / elapsed,
-        "p50_ms": _ms(percentile(latencies, 0.50)),
-        "p99_ms": _ms(percentile(latencies, 0.99)),
-        "max_ms": _ms(latencies[-1] if latencies else None),
-        "client_cpu_pct": round(100 * client_cpu / elapsed, 1),
-        "server_cpu_pct": None if server_seconds is None else round(100 * server_seconds / elapsed, 1),
+        **_common_figures(latencies, elapsed, client_cpu, server_seconds, per_connection),
         "server_cpu_us_per_open": None if server_seconds is None or not opened else 1e6 * server_seconds / opened,
-        "per_connection_min": per_connection[0],
-        "per_connection_median": per_connection[(len(per_connection) - 1) // 2],
-        "per_connection_max": per_connection[-1],
         "server_close_1000": counts["close_1000"],
         "server_close_empty": counts["close_empty"],
         "server_pings": counts["server_pings"],

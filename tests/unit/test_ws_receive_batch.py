@@ -89,6 +89,19 @@ def test_protocol_batch_invalid_utf8_fails_after_the_messages_before_it() -> Non
     assert len(events) == 2
 
 
+def test_protocol_batch_invalid_utf8_is_answered_after_the_messages_before_it() -> None:
+    """With stop_after_message (the server's reader) the good message comes alone, with no close
+    queued yet: its answer goes out before the 1007 (as Tomcat: "hello" echoed, then the close)."""
+    proto = WsProtocol()
+    events = proto.receive_data(c(Opcode.TEXT, b"hello") + c(Opcode.TEXT, b"\xff"), stop_after_message=True)
+    assert events == [TextMessage("hello")]
+    assert proto.data_to_send() == b""
+    assert proto.has_buffered_input
+    failed = proto.receive_buffered(stop_after_message=True)
+    assert isinstance(failed[0], ConnectionFailed) and failed[0].code == 1007
+    assert proto.data_to_send() != b""
+
+
 def test_protocol_batch_message_over_the_limit_is_refused_by_the_usual_path() -> None:
     proto = WsProtocol(4, 4)
     events = proto.receive_data(c(Opcode.TEXT, b"ok") + c(Opcode.TEXT, b"too long"))

@@ -259,6 +259,11 @@ class WsProtocol:
         # inflated output pending; None otherwise.
         self._inflate_last: bool | None = None
         self._inflate_frame_done = False  # ... and whether that piece ended its frame
+        # A violation found in a run of messages taken in one pass after
+        # some of them were emitted (invalid UTF-8): raised at the next
+        # step, so that with stop_after_message those messages are
+        # answered before the close, as when they are parsed one by one.
+        self._pending_failure: tuple[int, str] | None = None
         # The part being filled (parts mode): decoded text or bytes, and its
         # size in payload bytes (after inflating).
         self._part_text: list[str] = []
@@ -303,7 +308,9 @@ class WsProtocol:
     def has_buffered_input(self) -> bool:
         """Bytes received but not yet processed, or inflated output of a
         message in parts not yet emitted (see ``stop_after_message``)."""
-        return self.state != CLOSED and (self._parser.buffered() > 0 or self._inflate_last is not None)
+        return self.state != CLOSED and (
+            self._parser.buffered() > 0 or self._inflate_last is not None or self._pending_failure is not None
+        )
 
     @property
     def receiving_message(self) -> bool:
@@ -328,6 +335,10 @@ class WsProtocol:
                 if self._inflate_last is not None:
                     self._inflate_more(events)
                     continue
+                if self._pending_failure is not None:
+                    code, reason = self._pending_failure
+                    self._pending_failure = None
+                    raise ProtocolError(code, reason)
                 if self._msg_opcode is None and not self._msg_partial and self.on_frame is None:
                     # Between messages, untraced: the run of small whole
                     # messages that has arrived, in one pass (several of
@@ -452,7 +463,13 @@ class WsProtocol:
                 try:
                     text = payload.decode("utf-8")
                 except UnicodeDecodeError:
-                    raise ProtocolError(CloseCode.INVALID_PAYLOAD, "text message is not valid UTF-8") from None
+                    reason = "text message is not valid UTF-8"
+                    if events:
+                        # The messages before it are answered first (the
+                        # failure is raised at the next step).
+                        self._pending_failure = (CloseCode.INVALID_PAYLOAD, reason)
+                        return
+                    raise ProtocolError(CloseCode.INVALID_PAYLOAD, reason) from None
                 append(TextMessage(text) if text_event is None else text_event(text, True))
             else:
                 append(BinaryMessage(payload) if binary_event is None else binary_event(payload, True))

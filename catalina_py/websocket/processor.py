@@ -345,8 +345,9 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
     def _dispatch_all(self, events: list[Event]) -> bool:
         """Hand *events* to the endpoint; True once the session is finished."""
         session = self.session
+        assert session is not None
         for event in events:
-            if (type(event) is TextPart or type(event) is BinaryPart) and session is not None:
+            if type(event) is TextPart or type(event) is BinaryPart:
                 # The usual event straight to its delivery (no type chain).
                 self._deliver_part(session, event)
             else:
@@ -378,6 +379,7 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
         )
 
     def _dispatch(self, event: Event) -> None:
+        """Any event but a part (:meth:`_dispatch_all` delivers those)."""
         session = self.session
         assert session is not None
         if isinstance(event, (TextMessage, BinaryMessage)):
@@ -406,8 +408,6 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
                 self._call_on_error(exc)  # the session stays open, as Tomcat
             except Exception as exc:
                 self._user_error(exc, "on_message")
-        elif isinstance(event, (TextPart, BinaryPart)):
-            self._deliver_part(session, event)
         elif isinstance(event, Pong):
             on_pong = session.handlers.pong
             if on_pong is not None and self.state is WsState.OPEN:

@@ -20,6 +20,7 @@ __all__ = [
     "CONNECTOR_PASSTHROUGH_ATTRIBUTES",
     "ConnectorSpec",
     "DEFAULT_WS_CLOSE_TIMEOUT",
+    "DEFAULT_WS_PARK_AFTER",
     "DEFAULT_WS_PING_INTERVAL",
     "DEFAULT_WS_PING_TIMEOUT",
     "HTTP11_PROTOCOL_ALIASES",
@@ -32,6 +33,9 @@ DEFAULT_WS_PING_INTERVAL = 25.0
 DEFAULT_WS_PING_TIMEOUT = 10.0
 #: Seconds a close we start waits for the peer's close frame.
 DEFAULT_WS_CLOSE_TIMEOUT = 10.0
+#: Seconds without a byte read after which a WebSocket gives up its
+#: greenlet until its next bytes (0: never).
+DEFAULT_WS_PARK_AFTER = 1.0
 
 #: Values of ``<Connector protocol>`` meaning HTTP/1.1 (normalised to
 #: ``"HTTP/1.1"``).  Tomcat's NIO2 handler is accepted as an alias too.
@@ -81,6 +85,7 @@ _CONNECTOR_ATTRS = frozenset(
         "webSocketPingInterval",
         "webSocketPingTimeout",
         "webSocketCloseTimeout",
+        "webSocketParkAfter",
         "scheme",
         "secure",
         "proxyName",
@@ -228,6 +233,10 @@ class ConnectorSpec:
     web_socket_ping_interval: float = DEFAULT_WS_PING_INTERVAL
     web_socket_ping_timeout: float = DEFAULT_WS_PING_TIMEOUT
     web_socket_close_timeout: float = DEFAULT_WS_CLOSE_TIMEOUT
+    #: A WebSocket that read nothing for this many seconds is parked: its
+    #: greenlet ends and a read watcher waits for the next bytes (0: never;
+    #: docs/architecture.md "Parked connections").
+    web_socket_park_after: float = DEFAULT_WS_PARK_AFTER
     #: What requests report when a proxy in front terminates TLS or
     #: listens under another name, as Tomcat's Connector attributes:
     #: ``get_scheme()``/``is_secure()``, and ``get_server_name()``/
@@ -348,6 +357,7 @@ def read_connector(reader: XmlReader, element: Element) -> ConnectorSpec:
         web_socket_ping_interval=attrs.seconds("webSocketPingInterval", DEFAULT_WS_PING_INTERVAL),
         web_socket_ping_timeout=attrs.seconds("webSocketPingTimeout", DEFAULT_WS_PING_TIMEOUT),
         web_socket_close_timeout=attrs.seconds("webSocketCloseTimeout", DEFAULT_WS_CLOSE_TIMEOUT),
+        web_socket_park_after=attrs.seconds("webSocketParkAfter", DEFAULT_WS_PARK_AFTER),
         scheme=scheme,
         secure=attrs.boolean("secure", False),
         proxy_name=attrs.get("proxyName") or None,

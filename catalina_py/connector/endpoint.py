@@ -10,6 +10,8 @@ the Catalina pipeline at once.
 Upgraded connections (WebSockets) leave that pool once their 101 is sent
 and count against ``maxUpgradedConnections`` instead, so that idle
 WebSockets cannot starve HTTP (docs/upgrade.md "Connection limits").
+A quiet upgraded connection may be parked by its handler: no greenlet at
+all until its next bytes (``UpgradedConnection.park``, :meth:`Endpoint.resume`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import errno
 import logging
 import socket
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import gevent
@@ -35,6 +38,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from .protocols import Adapter
 
 log = logging.getLogger("catalina_py.connector")
+
+#: How often a stop looks again whether the parked connections it told to
+#: close have ended (seconds).
+_PARKED_POLL = 0.02
 
 
 def _seconds(ms: int | None) -> float | None:
@@ -74,6 +81,24 @@ def raise_file_limit() -> tuple[int, int] | None:
     return soft, hard
 
 
+class _ConnectionServer(StreamServer):
+    """gevent's StreamServer, but a connection's socket stays open when its
+    first greenlet ends with the connection parked (gevent closes the
+    socket as soon as the handler returns)."""
+
+    def __init__(self, listener: socket.socket, handle: Callable[..., None], spawn: Any) -> None:
+        super().__init__(listener, handle, spawn=spawn)
+        #: Sockets whose handler returned with the connection parked (each
+        #: there only until gevent's close call that follows).
+        self.left_open: set[socket.socket] = set()
+
+    def do_close(self, sock: socket.socket, *args: Any) -> None:
+        if sock in self.left_open:
+            self.left_open.discard(sock)
+            return
+        super().do_close(sock, *args)
+
+
 class Endpoint:
     """Accepts connections on one address and runs an Http11Processor for each.
 
@@ -94,7 +119,7 @@ class Endpoint:
         self.request_body_min_rate = config.request_body_min_rate
         self.stopping = False
         self.listener: socket.socket | None = None
-        self.server: StreamServer | None = None
+        self.server: _ConnectionServer | None = None
         size = config.max_connections if config.max_connections > 0 else None
         self.pool = gevent.pool.Pool(size)
         self.processors: set[Http11Processor] = set()
@@ -193,8 +218,9 @@ class Endpoint:
     def start(self) -> None:
         if self.listener is None:
             self.bind()
+        assert self.listener is not None
         self._check_file_limit()
-        self.server = StreamServer(self.listener, self._handle, spawn=self.pool)
+        self.server = _ConnectionServer(self.listener, self._handle, spawn=self.pool)
         self.server.start()
         self._sweeper = gevent.spawn(self._sweep_timeouts)
         log.info('Starting ProtocolHandler ["http-gevent-%s"]', self.bound_port)
@@ -224,19 +250,34 @@ class Endpoint:
         except OSError:
             pass
         processor = Http11Processor(self, sock, address)
-        processor.greenlet = gevent.getcurrent()
         # ConnectionAccepted is reported by the processor with the first
         # request an observer admits (Http11Processor._report_head_read).
         self.processors.add(processor)
+        self._serve(processor)
+        if processor.parked and self.server is not None:
+            self.server.left_open.add(sock)
+
+    def _serve(self, processor: Http11Processor, resume: Callable[[], None] | None = None) -> None:
+        """Run *processor* in this greenlet (with *resume*: continue its
+        parked upgraded connection); account for the connection when it
+        ends, not when it was only parked."""
+        processor.greenlet = gevent.getcurrent()
         try:
-            processor.run()
+            processor.run(resume)
         finally:
-            self.processors.discard(processor)
-            # The closed connections' totals (the inspector's status).
-            self.closed_requests += processor.requests_served
-            self.closed_errors += processor.errors
-            self.closed_bytes_in += processor.bytes_in
-            self.closed_bytes_out += processor.bytes_out
+            if not processor.parked:
+                self.processors.discard(processor)
+                # The closed connections' totals (the inspector's status).
+                self.closed_requests += processor.requests_served
+                self.closed_errors += processor.errors
+                self.closed_bytes_in += processor.bytes_in
+                self.closed_bytes_out += processor.bytes_out
+
+    def resume(self, processor: Http11Processor, step: Callable[[], None]) -> gevent.Greenlet:
+        """A parked upgraded connection has bytes to read (or was closed):
+        its handler's *step* runs in a new greenlet of the upgraded
+        connections' group."""
+        return self.upgraded_pool.spawn(self._serve, processor, step)
 
     def sweep_interval(self) -> float:
         """How often blocked connections are checked against their deadline:
@@ -295,13 +336,29 @@ class Endpoint:
         # The last part of the grace is kept for killing what is left.
         reserve = min(1.0, grace / 4)
         pools = (self.pool, self.upgraded_pool)
-        for pool in pools:
-            pool.join(timeout=max(0.0, deadline - reserve - time.monotonic()))
+        while True:
+            for pool in pools:
+                pool.join(timeout=max(0.0, deadline - reserve - time.monotonic()))
+            # A parked connection has no greenlet to join: it gets one when
+            # the peer answers (a WebSocket's close reply), so wait for it.
+            if not any(connection.parked for connection in self.upgraded):
+                break
+            if time.monotonic() >= deadline - reserve:
+                break
+            gevent.sleep(_PARKED_POLL)
+        parked = [connection for connection in self.upgraded if connection.parked]
+        for connection in parked:
+            connection.close()  # its handler ends in a greenlet of its own
         busy = [greenlet for pool in pools for greenlet in list(pool)]
-        if busy:
-            log.warning("%d connection(s) still open at the end of the %.1f s grace; closing them", len(busy), grace)
+        if busy or parked:
+            log.warning(
+                "%d connection(s) still open at the end of the %.1f s grace; closing them",
+                max(len(busy), len(parked)),
+                grace,
+            )
             for pool in pools:
                 pool.kill(block=False)
+            busy = [greenlet for pool in pools for greenlet in list(pool)]
             gevent.joinall(busy, timeout=max(0.1, deadline - time.monotonic()))
         if self._sweeper is not None:
             self._sweeper.kill(block=False)

@@ -21,7 +21,8 @@ from __future__ import annotations
 import logging
 import socket
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from time import monotonic as _monotonic
 from time import time as _time
 from typing import TYPE_CHECKING, Any
@@ -180,7 +181,8 @@ class Http11Processor:
         self.bytes_out = 0
         #: Where the connection is, in the inspector's words: "reading head",
         #: "reading body", "in the servlet", "writing", "keep-alive idle",
-        #: "upgraded", "closing", "closed".
+        #: "upgraded", "upgraded, parked" (no greenlet: see
+        #: ``UpgradedConnection.park``), "closing", "closed".
         self.stage = "reading head"
         #: Whether the current request is traced in full: somebody listens
         #: to the event stream and an observer admitted it (``BUS.admit``;
@@ -242,10 +244,23 @@ class Http11Processor:
         return self.endpoint.stopping
 
     # -- the loop ----------------------------------------------------------
-    def run(self) -> None:
-        """Serve requests until the connection ends; never raises."""
+    @property
+    def parked(self) -> bool:
+        """The connection is upgraded and waits for bytes with no greenlet
+        (``UpgradedConnection.park``): it is not over when ``run`` returns."""
+        upgraded = self.upgraded
+        return upgraded is not None and upgraded.parked
+
+    def run(self, resume: Callable[[], None] | None = None) -> None:
+        """Serve requests until the connection ends, or until its upgrade
+        handler parks it; never raises. With *resume*: continue a parked
+        upgraded connection with the handler's resume step."""
         try:
-            self._loop()
+            if resume is None:
+                self._loop()
+            else:
+                assert self.upgraded is not None
+                self._serve_upgraded(self.upgraded, resume)
         except GreenletExit:
             self.close_reason = "killed (server stopping or timeout)"
         except (TimeoutError, OSError) as exc:
@@ -259,7 +274,8 @@ class Http11Processor:
             self.close_reason = "unexpected error"
             log.exception("Unexpected error on connection from %s:%s", self.remote_addr, self.remote_port)
         finally:
-            self.close()
+            if not self.parked:
+                self.close()
 
     def _loop(self) -> None:
         parser = self.parser
@@ -373,6 +389,7 @@ class Http11Processor:
             remote_port=self.remote_port,
             connector_config=self.endpoint.config,
             traced=self.traced,
+            resumer=self._resume_parked,
         )
         if self.traced:
             BUS.emit(Upgraded(connection=self.connection_id, handler=type(handler).__name__, leftover=len(leftover)))
@@ -389,18 +406,35 @@ class Http11Processor:
         # From now on the connection counts against maxUpgradedConnections
         # (its slot was taken with the 101), not against maxConnections.
         self.endpoint.leave_pool(self.greenlet)
-        upgraded = self.endpoint.upgraded
-        upgraded.add(connection)
+        self.endpoint.upgraded.add(connection)
+        self._serve_upgraded(connection, partial(handler.init, connection))
+
+    def _serve_upgraded(self, connection: UpgradedConnection, step: Callable[[], None]) -> None:
+        """Run the handler's *step* (its ``init``, or the resume of a parked
+        connection) in this greenlet, then wait for the connection to close
+        and call ``destroy``; when the step parked the connection instead,
+        return at once (this greenlet ends, the connection lives on)."""
         try:
-            handler.init(connection)
+            step()
+            if connection.parked:
+                self.greenlet = None
+                self.stage = "upgraded, parked"
+                return
             connection.wait_closed()
         finally:
-            upgraded.discard(connection)
-            connection.close()
-            try:
-                handler.destroy()
-            except Exception:
-                log.exception("Upgrade handler %s raised in destroy()", type(handler).__name__)
+            if not connection.parked:
+                self.endpoint.upgraded.discard(connection)
+                connection.close()
+                try:
+                    connection.handler.destroy()
+                except Exception:
+                    log.exception("Upgrade handler %s raised in destroy()", type(connection.handler).__name__)
+
+    def _resume_parked(self, step: Callable[[], None]) -> None:
+        """The parked connection has bytes to read, or was closed: the
+        endpoint runs *step* in a new greenlet (``run(step)``)."""
+        self.stage = "upgraded"
+        self.greenlet = self.endpoint.resume(self, step)
 
     def _fill(self, body: bool = False) -> bool:
         """Receive more bytes into the parser (of the request body when

@@ -6,6 +6,7 @@ the container or the servlet API.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -104,6 +105,11 @@ class Owner(Protocol):
 
     def leave_pool(self, greenlet: Any) -> None:
         """The connection was upgraded: free its ``maxConnections`` slot."""
+        ...
+
+    def resume(self, processor: Any, step: Callable[[], None]) -> Any:
+        """Run a parked upgraded connection's resume *step* in a new
+        greenlet of the upgraded connections (returned)."""
         ...
 
     @property

@@ -5,14 +5,22 @@ already read past the request, and ``close``.
 
 Tomcat's ``WebConnection`` gives servlet streams; here the gevent socket
 itself is the stream (blocking calls park only this greenlet).
+
+A handler whose connection has been quiet for a while may ``park`` it:
+its greenlet ends and a read watcher of the event loop waits for the next
+bytes instead; when they come (or the connection is closed) a new greenlet
+resumes the handler. Tomcat's NIO poller keeps no thread per idle
+connection for the same reason (docs/architecture.md "Parked connections").
 """
 
 from __future__ import annotations
 
 import socket
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import gevent.event
+from gevent.hub import get_hub
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..config.connector_spec import ConnectorSpec
@@ -35,6 +43,7 @@ class UpgradedConnection:
         remote_port: int,
         connector_config: ConnectorSpec,
         traced: bool = False,
+        resumer: Callable[[Callable[[], None]], None] | None = None,
     ) -> None:
         self._sock = sock
         self._leftover = leftover
@@ -52,6 +61,14 @@ class UpgradedConnection:
         #: Counted by the handler (``WebConnection.bytes_in``/``bytes_out``).
         self.bytes_in = 0
         self.bytes_out = 0
+        #: Whether the connection waits for its next bytes with no greenlet
+        #: (:meth:`park`).
+        self.parked = False
+        # Runs a resume step in a new greenlet (the processor's; None: this
+        # connection cannot park). The watcher and the step while parked.
+        self._resumer = resumer
+        self._watcher: Any = None  # gevent ships no types
+        self._resume: Callable[[], None] | None = None
 
     def get_socket(self) -> socket.socket:
         """The connection's (gevent) socket."""
@@ -78,6 +95,41 @@ class UpgradedConnection:
         """Send *data* (blocks this greenlet while the socket is full)."""
         self._sock.sendall(data)
 
+    def park(self, resume: Callable[[], None]) -> bool:
+        """Let the connection wait for its next bytes without a greenlet.
+
+        Called by the handler from its reading greenlet, which then returns
+        from ``init`` (or from the last *resume*) and ends; the connection
+        stays open. When bytes arrive, or the connection is closed, *resume*
+        runs in a new greenlet. False (nothing done) when the connection
+        cannot park: it is closed, bytes are already waiting (the leftover,
+        or TLS bytes decrypted but not read), or the connector gave no way
+        to resume it.
+        """
+        if self._resumer is None or self.parked or self._closed.is_set() or self._leftover:
+            return False
+        pending = getattr(self._sock, "pending", None)  # an SSL socket's decrypted, unread bytes
+        if pending is not None and pending():
+            return False
+        watcher = get_hub().loop.io(self._sock.fileno(), 1)  # 1: readable
+        self._watcher = watcher
+        self._resume = resume
+        self.parked = True
+        watcher.start(self._unpark)
+        return True
+
+    def _unpark(self) -> None:
+        """Readable (run by the event loop), or closed: stop waiting and
+        hand the resume step to a new greenlet."""
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.stop()
+            watcher.close()
+        resume, self._resume = self._resume, None
+        self.parked = False
+        if resume is not None and self._resumer is not None:
+            self._resumer(resume)
+
     def is_closed(self) -> bool:
         """True once :meth:`close` was called."""
         return bool(self._closed.is_set())
@@ -88,6 +140,11 @@ class UpgradedConnection:
         if self._closed.is_set():
             return
         self._closed.set()
+        parked = self.parked
+        if parked:  # the watcher goes before its descriptor does
+            watcher, self._watcher = self._watcher, None
+            watcher.stop()
+            watcher.close()
         try:
             self._sock.shutdown(socket.SHUT_RDWR)
         except OSError:
@@ -96,6 +153,10 @@ class UpgradedConnection:
             self._sock.close()
         except OSError:
             pass
+        if parked:
+            # The handler finishes in a greenlet of its own: it finds the
+            # connection closed and ends the session.
+            self._unpark()
 
     def wait_closed(self, timeout: float | None = None) -> bool:
         """Block until :meth:`close` was called; True if it was."""

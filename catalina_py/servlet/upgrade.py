@@ -19,6 +19,7 @@ See ``docs/upgrade.md``.
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -118,6 +119,16 @@ class WebConnection(Protocol):
 
     def sendall(self, data: bytes) -> None:
         """Send *data* (blocks this greenlet while the socket is full)."""
+        ...
+
+    #: Whether the connection waits for its next bytes with no greenlet.
+    parked: bool
+
+    def park(self, resume: Callable[[], None]) -> bool:
+        """Let the connection wait for its next bytes without a greenlet:
+        the calling greenlet returns from ``init`` and ends; *resume* runs
+        in a new one when bytes arrive or the connection closes. False when
+        it cannot park now."""
         ...
 
     def is_closed(self) -> bool:

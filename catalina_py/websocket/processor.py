@@ -11,6 +11,11 @@ layer).
   ``webSocketPingInterval`` and drops a peer whose pong does not come
   within ``webSocketPingTimeout``; closes idle sessions (1001); bounds the
   wait for the peer's close reply (``webSocketCloseTimeout``).
+* **No greenlet at all while quiet**: a connection that read nothing for
+  ``webSocketParkAfter`` seconds is *parked* (the keepalive asks the
+  event loop to stop the reader where it waits; the reader hands the
+  connection to a read watcher and its greenlet ends); its next bytes
+  resume it in a new greenlet (:meth:`WsHttpUpgradeHandler._resume`).
 * **One writer** (:class:`~catalina_py.websocket.writer.FrameWriter`):
   user messages, pings, the protocol's own pongs and close frames all go
   through it, under one lock, so frames never interleave.
@@ -37,6 +42,7 @@ from functools import partial
 from typing import Any, Protocol, cast
 
 import gevent
+from gevent.hub import get_hub
 
 from ..config.websocket_params import blocking_send_timeout, session_close_timeout
 from ..events import BUS, FrameReceived, MessageReceived, PongReceived, WebSocketClosed, WebSocketOpened
@@ -84,6 +90,12 @@ log = logging.getLogger("catalina_py.websocket")
 _EVENT_PAYLOAD = 256
 
 _monotonic = time.monotonic
+
+
+class _Park(BaseException):
+    """Thrown by the event loop into a reader waiting for bytes: park the
+    connection (not an error; a BaseException so that no ``except
+    Exception`` on the way can take it for one)."""
 
 
 class HandlerRegistry(SessionRegistry, Protocol):
@@ -141,6 +153,13 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
         self._ping_sent_at = 0.0
         self._ping_count = 0
         self._next_ping = 0.0
+        # Parking: the greenlet reading the connection, whether it waits
+        # for bytes right now, and the keepalive's view of the reads (the
+        # bytes read when it last looked, and when it looks next).
+        self._reader: Any = None
+        self._waiting = False
+        self._park_mark = -1
+        self._park_check_at = 0.0
 
     def pre_init(
         self,
@@ -229,6 +248,7 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
         self._move(WsState.OPEN)
         registry.register(session)
         config.stats.sessions_total += 1
+        parked = False
         try:
             self._last_active = _monotonic()
             if self._traced and BUS.active:
@@ -250,13 +270,33 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
                 # over the interval instead of all falling due at once.
                 now = _monotonic()
                 self._next_ping = now + self._settings.ping_interval * (0.5 + 0.5 * random.random())
+                self._park_check_at = now + self._settings.park_after
                 self._keepalive = keepalive_scheduler()
                 self._wake()
-                self._read_loop(connection, sock)
+                parked = self._read_loop(connection, sock)
         finally:
-            self._finish()
+            if not parked:
+                self._finish()
 
-    def _read_loop(self, connection: WebConnection, sock: socket.socket) -> None:
+    def _resume(self) -> None:
+        """The parked connection has bytes to read, or was closed: read on,
+        in the new greenlet the connector runs this in."""
+        parked = False
+        try:
+            self._park_mark = -1
+            self._park_check_at = _monotonic() + self._settings.park_after
+            self._wake()
+            assert self.connection is not None and self._sock is not None
+            parked = self._read_loop(self.connection, self._sock, readable=True)
+        finally:
+            if not parked:
+                self._finish()
+
+    def _read_loop(self, connection: WebConnection, sock: socket.socket, readable: bool = False) -> bool:
+        """Read and dispatch until the connection ends (False), or until it
+        is parked (True: this greenlet ends, the connection stays open).
+        *readable*: bytes are known to be waiting (a resumed connection),
+        so the first read need not wait for them."""
         protocol = self._protocol
         writer = self._writer
         assert writer is not None
@@ -268,10 +308,18 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
         raw: Any = getattr(sock, "_sock", None)
         wait: Any = getattr(sock, "_wait", None)
         read_event: Any = getattr(sock, "_read_event", None)
-        wait_first = False
         if raw is None or wait is None or read_event is None:
             raw = None
-        hooked = False  # the protocol's frame hooks are set (traced)
+        # Each read waits for readability first (see below), the first one
+        # too: only a wait of this loop can be turned into parking.
+        wait_first = raw is not None and not readable
+        hooked = protocol.on_frame is not None  # the protocol's frame hooks are set (traced)
+        if wait_first and not pending and self._settings.park_after > 0 and connection.park(self._resume):
+            # Just opened, nothing sent yet: parked at once, so that a burst
+            # of new connections that then stay quiet (a page load, a
+            # reconnect storm) never holds a greenlet each.
+            return True
+        self._reader = gevent.getcurrent()
         while protocol.state != WsState.CLOSED:
             if pending:
                 data, pending = pending, b""
@@ -290,7 +338,18 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
                         # a second in the bulk benchmark). Waiting puts this
                         # connection behind the others ready in the loop, as
                         # an event loop reads once per readiness.
-                        wait(read_event)
+                        self._waiting = True
+                        try:
+                            wait(read_event)
+                        except _Park:
+                            # Quiet for webSocketParkAfter (_park_now): the
+                            # read watcher waits instead of this greenlet.
+                            if connection.park(self._resume):
+                                self._reader = None
+                                return True
+                            continue
+                        finally:
+                            self._waiting = False
                         try:
                             data = raw.recv(recv_size)
                         except BlockingIOError:  # woken, but nothing to read after all
@@ -302,7 +361,7 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
                     connection.bytes_in += len(data)
                 except OSError as exc:
                     self._connection_lost(exc)
-                    return
+                    return False
             traced = self._traced and BUS.active
             if traced is not hooked:  # set or cleared when that changes, not per read
                 protocol.on_frame = self._frame_received if traced else None
@@ -330,9 +389,9 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
                     finally:
                         writer.uncork()
                     if finished:
-                        return
+                        return False
                 elif self._dispatch_all(events):
-                    return
+                    return False
                 # More only when this batch stopped after a message (a
                 # partial frame left buffered waits for the next read).
                 if not (events and isinstance(events[-1], MESSAGE_EVENTS) and protocol.has_buffered_input):
@@ -341,6 +400,8 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
             # Nothing of the last read stays alive while recv waits (an idle
             # connection allocates nothing the collector would have to walk).
             del events
+        self._reader = None
+        return False
 
     def _dispatch_all(self, events: list[Event]) -> bool:
         """Hand *events* to the endpoint; True once the session is finished."""
@@ -703,7 +764,27 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
                 wake_at = min(wake_at, self._pong_deadline)
             else:
                 wake_at = min(wake_at, self._next_ping)
+        connection = self.connection
+        if settings.park_after > 0 and connection is not None and not connection.parked:
+            if now >= self._park_check_at:
+                # Parked when no byte was read since the last look (between
+                # one and two webSocketParkAfter after the last read):
+                # counting bytes costs the read loop nothing more.
+                seen = connection.bytes_in
+                if seen == self._park_mark and self._waiting:
+                    get_hub().loop.run_callback(self._park_now)
+                self._park_mark = seen
+                self._park_check_at = now + settings.park_after
+            wake_at = min(wake_at, self._park_check_at)
         return None if wake_at == float("inf") else wake_at
+
+    def _park_now(self) -> None:
+        """Run by the event loop (a callback, so nothing else runs between
+        the check and the throw): if the reader still waits for bytes, stop
+        it there; it parks the connection and its greenlet ends."""
+        reader = self._reader
+        if self._waiting and reader is not None and self.state == WsState.OPEN and not self._finished:
+            reader.throw(_Park())
 
     def _close_idle(self) -> None:
         try:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from ..config.connector_spec import (
     DEFAULT_WS_CLOSE_TIMEOUT,
+    DEFAULT_WS_PARK_AFTER,
     DEFAULT_WS_PING_INTERVAL,
     DEFAULT_WS_PING_TIMEOUT,
     ConnectorSpec,
@@ -21,6 +22,7 @@ __all__ = ["WsSettings", "settings_for"]
 _PING_INTERVAL = float(DEFAULT_WS_PING_INTERVAL)
 _PING_TIMEOUT = float(DEFAULT_WS_PING_TIMEOUT)
 _CLOSE_TIMEOUT = float(DEFAULT_WS_CLOSE_TIMEOUT)
+_PARK_AFTER = float(DEFAULT_WS_PARK_AFTER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +40,9 @@ class WsSettings:
     #: A send blocked this long (the peer reads nothing) drops the
     #: connection; None: no bound (the connector's connectionTimeout).
     send_timeout: float | None = None
+    #: A connection that read nothing for this long gives up its greenlet
+    #: until its next bytes (``webSocketParkAfter``).
+    park_after: float = _PARK_AFTER
     #: Bytes asked of the socket per read.
     recv_size: int = 65536
 
@@ -50,6 +55,7 @@ class WsSettings:
             ping_interval=float(config.web_socket_ping_interval or 0.0),
             ping_timeout=float(config.web_socket_ping_timeout or 0.0),
             close_timeout=float(config.web_socket_close_timeout or 0.0),
+            park_after=float(config.web_socket_park_after or 0.0),
             send_timeout=timeout_ms / 1000.0 if timeout_ms and timeout_ms > 0 else None,
         )
 

@@ -118,3 +118,112 @@ def test_an_idle_websocket_keeps_nothing_of_its_http_request(tmp_path, monkeypat
     # Server and client side together (the client's gevent socket is a few
     # objects); before: 106 per socket, the request and spawning stacks.
     assert per_socket <= 90, f"{per_socket:.1f} tracked objects per idle WebSocket: {kinds.most_common(20)}"
+
+
+def echo(sock: gevent.socket.socket, payload: bytes) -> bytes:
+    """Send one masked text frame (zero mask), return the echoed payload."""
+    assert len(payload) < 126
+    sock.sendall(bytes((0x81, 0x80 | len(payload))) + b"\x00\x00\x00\x00" + payload)
+    data = b""
+    while len(data) < 2 + len(payload):
+        piece = sock.recv(4096)
+        assert piece, "connection closed before the echo"
+        data += piece
+    assert data[:2] == bytes((0x81, len(payload))), data
+    return data[2:]
+
+
+def test_a_quiet_websocket_is_parked_without_a_greenlet_and_resumes(tmp_path, monkeypatch):
+    """webSocketParkAfter: a WebSocket that read nothing for that long gives
+    up its greenlet (a read watcher waits instead), and its next message
+    resumes it in a new greenlet, echoed as before; the close and the
+    connection's accounting still happen once."""
+    base = tmp_path / "base"
+    (base / "conf").mkdir(parents=True)
+    (base / "logs").mkdir()
+    port = free_port()
+    (base / "conf" / "server.xml").write_text(
+        SERVER_XML.format(port=port, shutdown_port=-1, connector_attrs='webSocketParkAfter="0.1"', log_pattern="common")
+    )
+    shutil.copytree(REPO / "webapps" / "examples", base / "webapps" / "examples")
+    monkeypatch.setenv("CATALINA_BASE", str(base))
+    monkeypatch.setenv("CATALINA_HOME", str(REPO))
+    from catalina_py import bootstrap
+
+    catalina = bootstrap.Catalina(bootstrap.Layout.from_environment())
+    catalina.start()
+    try:
+        endpoint = catalina.server.services[0].connectors[0].endpoint
+        socks = [open_websocket(port) for _ in range(SOCKETS)]
+        assert wait_until(lambda: len(endpoint.upgraded) == SOCKETS)
+        for sock in socks:
+            assert echo(sock, b"before") == b"before"
+        # Parked between one and two webSocketParkAfter after the last read.
+        assert wait_until(lambda: all(c.parked for c in endpoint.upgraded), 5.0), "not all parked"
+        assert len(endpoint.upgraded_pool) == 0, "a parked connection still has its greenlet"
+        assert len(endpoint.processors) == SOCKETS, "a parked connection left the connector's books"
+        gc.collect()
+        readers = [g for g in gc.get_objects() if isinstance(g, greenlet.greenlet) and g and not g.dead]
+        # Live greenlets: this test's, the hub, the keepalive scheduler, the
+        # accept loop and the timeout sweeper; none per connection.
+        assert len(readers) < SOCKETS, f"{len(readers)} live greenlets with {SOCKETS} parked WebSockets"
+        for round_ in range(2):
+            for index, sock in enumerate(socks):
+                payload = f"after {round_} {index}".encode()
+                assert echo(sock, payload) == payload
+            assert wait_until(lambda: all(c.parked for c in endpoint.upgraded), 5.0), "not parked again"
+        served_before = endpoint.closed_requests
+        for sock in socks:
+            close_websocket(sock)
+        assert wait_until(lambda: not endpoint.upgraded and not endpoint.processors)
+        assert endpoint.closed_requests == served_before + SOCKETS  # each connection accounted once
+    finally:
+        catalina.stop()
+
+
+def test_a_parked_websocket_gets_1001_when_the_server_stops(tmp_path, monkeypatch):
+    """The graceful stop tells parked connections too: the 1001 goes out
+    with no greenlet reading, the peer's reply resumes the connection, and
+    the stop waits for it rather than cutting it off."""
+    base = tmp_path / "base"
+    (base / "conf").mkdir(parents=True)
+    (base / "logs").mkdir()
+    port = free_port()
+    (base / "conf" / "server.xml").write_text(
+        SERVER_XML.format(port=port, shutdown_port=-1, connector_attrs='webSocketParkAfter="0.1"', log_pattern="common")
+    )
+    shutil.copytree(REPO / "webapps" / "examples", base / "webapps" / "examples")
+    monkeypatch.setenv("CATALINA_BASE", str(base))
+    monkeypatch.setenv("CATALINA_HOME", str(REPO))
+    from catalina_py import bootstrap
+
+    catalina = bootstrap.Catalina(bootstrap.Layout.from_environment())
+    catalina.start()
+    stopper = None
+    try:
+        endpoint = catalina.server.services[0].connectors[0].endpoint
+        sock = open_websocket(port)
+        assert wait_until(lambda: len(endpoint.upgraded) == 1)
+        assert wait_until(lambda: all(c.parked for c in endpoint.upgraded), 5.0)
+        stopper = gevent.spawn(catalina.stop)
+        with gevent.Timeout(10):
+            head = sock.recv(2)
+            while len(head) < 2:
+                head += sock.recv(2 - len(head))
+            assert head[0] == 0x88, head
+            body = b""
+            while len(body) < head[1]:
+                body += sock.recv(head[1] - len(body))
+        assert int.from_bytes(body[:2], "big") == 1001, body
+        sock.sendall(b"\x88\x82\x00\x00\x00\x00" + body[:2])  # the reply (zero mask)
+        with gevent.Timeout(10):
+            while sock.recv(4096):
+                pass  # EOF: the server closed after the handshake
+        stopper.join(timeout=10)
+        assert stopper.dead
+        assert not endpoint.upgraded
+    finally:
+        if stopper is None:
+            catalina.stop()
+        else:
+            stopper.join(timeout=10)

@@ -56,6 +56,7 @@ class FakeConnection:
         self.traced = True
         self.bytes_in = self.bytes_out = 0
         self.closed = gevent.event.Event()
+        self.parked = False  # a socketpair connection never parks
 
     def get_socket(self):
         return self.sock
@@ -103,6 +104,7 @@ def connector(**overrides):
         web_socket_ping_interval=0.0,
         web_socket_ping_timeout=0.0,
         web_socket_close_timeout=1.0,
+        web_socket_park_after=0.0,
         connection_timeout_ms=5000,
     )
     values.update(overrides)
@@ -145,7 +147,7 @@ def test_settings_are_built_once_per_connector_config():
     config = connector(web_socket_ping_interval=3.0)
     first = settings_for(config)
     assert first is settings_for(config)
-    assert first == WsSettings(ping_interval=3.0, ping_timeout=0.0, close_timeout=1.0, send_timeout=5.0)
+    assert first == WsSettings(ping_interval=3.0, ping_timeout=0.0, close_timeout=1.0, send_timeout=5.0, park_after=0.0)
     assert settings_for(None) == WsSettings()
     with pytest.raises(AttributeError):
         first.ping_interval = 1.0  # frozen

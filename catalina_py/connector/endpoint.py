@@ -349,16 +349,13 @@ class Endpoint:
         parked = [connection for connection in self.upgraded if connection.parked]
         for connection in parked:
             connection.close()  # its handler ends in a greenlet of its own
+        if parked:
+            gevent.sleep(0)  # let those greenlets start (a greenlet killed before it starts runs no cleanup)
         busy = [greenlet for pool in pools for greenlet in list(pool)]
-        if busy or parked:
-            log.warning(
-                "%d connection(s) still open at the end of the %.1f s grace; closing them",
-                max(len(busy), len(parked)),
-                grace,
-            )
+        if busy:
+            log.warning("%d connection(s) still open at the end of the %.1f s grace; closing them", len(busy), grace)
             for pool in pools:
                 pool.kill(block=False)
-            busy = [greenlet for pool in pools for greenlet in list(pool)]
             gevent.joinall(busy, timeout=max(0.1, deadline - time.monotonic()))
         if self._sweeper is not None:
             self._sweeper.kill(block=False)

@@ -70,3 +70,76 @@ def test_stop_closes_what_outlives_the_grace():
     finally:
         for sock in clients:
             sock.close()
+
+
+class ParkingHandler:
+    """Parks its connection at once and ignores the stop; when resumed it
+    reads once and returns (so it ends the connection)."""
+
+    def __init__(self) -> None:
+        self.connection: object = None
+        self.resumed: list[str] = []
+        self.destroyed = 0
+
+    def init(self, connection) -> None:
+        self.connection = connection
+        assert connection.park(self.resume)
+
+    def resume(self) -> None:
+        try:
+            self.resumed.append(repr(self.connection.get_socket().recv(16)))
+        except OSError as exc:
+            self.resumed.append(type(exc).__name__)
+        self.connection.close()
+
+    def destroy(self) -> None:
+        self.destroyed += 1
+
+    def server_stopping(self, connection: object) -> None:
+        pass
+
+
+class ParkingAdapter(Adapter):
+    def __init__(self) -> None:
+        self.handlers: list[ParkingHandler] = []
+
+    def service(self, channel, head) -> None:
+        token = Token()
+        token.handler = ParkingHandler()  # type: ignore[assignment]
+        self.handlers.append(token.handler)  # type: ignore[arg-type]
+        channel.upgrade_token = token
+        channel.commit(101, [("Upgrade", "x"), ("Connection", "Upgrade")], -1, b"")
+
+
+def test_stop_closes_parked_connections_and_their_handlers_end():
+    """A parked connection (no greenlet) still open when the grace ends is
+    closed by the stop, its handler resumed to see it and destroyed once,
+    and its slot given back."""
+    adapter = ParkingAdapter()
+    endpoint = Endpoint(ConnectorSpec(port=0, address="127.0.0.1"), adapter)  # type: ignore[arg-type]
+    endpoint.start()
+    port = endpoint.bound_port
+    clients = []
+    try:
+        for _ in range(3):
+            sock = gevent.socket.create_connection(("127.0.0.1", port), timeout=5)
+            sock.sendall(b"GET /upgrade HTTP/1.1\r\nHost: a\r\n\r\n")
+            assert sock.recv(1024).startswith(b"HTTP/1.1 101 ")
+            clients.append(sock)
+        for _ in range(100):
+            if len(endpoint.upgraded) == 3 and all(c.parked for c in endpoint.upgraded):
+                break
+            gevent.sleep(0.01)
+        assert all(c.parked for c in endpoint.upgraded) and len(endpoint.upgraded) == 3
+        assert len(endpoint.upgraded_pool) == 0 and endpoint.upgrade_slots_used == 3
+        with gevent.Timeout(30):  # a hang guard, not a measurement
+            endpoint.stop(grace=0.5)
+        assert not endpoint.upgraded and not endpoint.processors
+        assert endpoint.upgrade_slots_used == 0
+        assert [h.resumed for h in adapter.handlers] == [["OSError"]] * 3
+        assert [h.destroyed for h in adapter.handlers] == [1, 1, 1]
+        for sock in clients:
+            assert sock.recv(1024) == b""  # closed by the server
+    finally:
+        for sock in clients:
+            sock.close()

@@ -33,6 +33,8 @@ from .events import (
     ChunkSent,
     ConnectionAccepted,
     ConnectionClosed,
+    ConnectionParked,
+    ConnectionResumed,
     Event,
     FilterEntered,
     FilterLeft,
@@ -113,6 +115,8 @@ _COMPONENTS: dict[type[Event], str] = {
     FrameReceived: "WsFrameServer",
     FrameSent: "WsRemoteEndpoint",
     PongReceived: "WsSession",
+    ConnectionParked: "Endpoint",
+    ConnectionResumed: "Endpoint",
     MessageReceived: "WsSession",
     MessageSent: "WsRemoteEndpoint",
     WebSocketClosed: "WsSession",
@@ -145,6 +149,8 @@ _STEPS: dict[type[Event], str] = {
     FrameReceived: "frame in",
     FrameSent: "frame out",
     PongReceived: "pong",
+    ConnectionParked: "park",
+    ConnectionResumed: "resume",
     MessageReceived: "message in",
     MessageSent: "message out",
     WebSocketClosed: "close",
@@ -387,6 +393,10 @@ _SUMMARIES: dict[type[Event], Callable[[Any], str]] = {
     FrameReceived: _frame_summary,
     FrameSent: _frame_summary,
     PongReceived: lambda e: f"pong for our ping, round trip {_ms(e.rtt)}",
+    ConnectionParked: lambda e: (
+        f"parked ({e.why}): its greenlet ends, the event loop's read watcher waits for the next bytes"
+    ),
+    ConnectionResumed: lambda e: f"bytes after {_ms(e.parked_for)} parked: a new greenlet reads on",
     MessageReceived: _message_summary,
     MessageSent: _message_summary,
     WebSocketClosed: lambda e: (

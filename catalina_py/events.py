@@ -38,6 +38,8 @@ __all__ = [
     "ChunkSent",
     "ConnectionAccepted",
     "ConnectionClosed",
+    "ConnectionParked",
+    "ConnectionResumed",
     "Event",
     "EventBus",
     "FilterEntered",
@@ -365,6 +367,23 @@ class PongReceived(Event):
     """A pong answered the ping the session sent ``rtt`` seconds before."""
 
     rtt: float
+
+
+@dataclass(slots=True, kw_only=True, eq=False)
+class ConnectionParked(Event):
+    """The WebSocket gave up its greenlet: the event loop's read watcher
+    waits for its next bytes instead (``why``: it read nothing for
+    webSocketParkAfter, or it just opened with nothing to read)."""
+
+    why: str
+
+
+@dataclass(slots=True, kw_only=True, eq=False)
+class ConnectionResumed(Event):
+    """A parked WebSocket's bytes arrived (or it was closed) after
+    ``parked_for`` seconds: a new greenlet reads on."""
+
+    parked_for: float
 
 
 @dataclass(slots=True, kw_only=True, eq=False)

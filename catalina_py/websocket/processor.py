@@ -45,7 +45,16 @@ import gevent
 from gevent.hub import get_hub
 
 from ..config.websocket_params import blocking_send_timeout, session_close_timeout
-from ..events import BUS, FrameReceived, MessageReceived, PongReceived, WebSocketClosed, WebSocketOpened
+from ..events import (
+    BUS,
+    ConnectionParked,
+    ConnectionResumed,
+    FrameReceived,
+    MessageReceived,
+    PongReceived,
+    WebSocketClosed,
+    WebSocketOpened,
+)
 from ..servlet.upgrade import HttpUpgradeHandler, WebConnection
 from .coders import DecodeError
 from .core.frames import CloseCode, Frame, FrameHeader, Opcode
@@ -160,6 +169,7 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
         self._waiting = False
         self._park_mark = -1
         self._park_check_at = 0.0
+        self._parked_at = 0.0
 
     def pre_init(
         self,
@@ -282,6 +292,8 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
         """The parked connection has bytes to read, or was closed: read on,
         in the new greenlet the connector runs this in."""
         parked = False
+        if self._traced and BUS.active:
+            BUS.emit(ConnectionResumed(connection=self._connection_id, parked_for=_monotonic() - self._parked_at))
         try:
             self._park_mark = -1
             self._park_check_at = _monotonic() + self._settings.park_after
@@ -291,6 +303,12 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
         finally:
             if not parked:
                 self._finish()
+
+    def _parked(self, why: str) -> None:
+        """The connection was just parked (*why*, for the event stream)."""
+        self._parked_at = _monotonic()
+        if self._traced and BUS.active:
+            BUS.emit(ConnectionParked(connection=self._connection_id, why=why))
 
     def _read_loop(self, connection: WebConnection, sock: socket.socket, readable: bool = False) -> bool:
         """Read and dispatch until the connection ends (False), or until it
@@ -318,6 +336,7 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
             # Just opened, nothing sent yet: parked at once, so that a burst
             # of new connections that then stay quiet (a page load, a
             # reconnect storm) never holds a greenlet each.
+            self._parked("opened with nothing to read yet")
             return True
         self._reader = gevent.getcurrent()
         while protocol.state != WsState.CLOSED:
@@ -346,6 +365,7 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
                             # read watcher waits instead of this greenlet.
                             if connection.park(self._resume):
                                 self._reader = None
+                                self._parked(f"nothing read for {self._settings.park_after:g} s or more")
                                 return True
                             continue
                         finally:

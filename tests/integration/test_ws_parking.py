@@ -129,3 +129,35 @@ def test_a_peer_gone_while_parked_ends_its_session(server):
     assert wait_for(lambda: states(server) == []), states(server)
     closes = [e for e in events(server)[before:] if e.get("event") == "close" and e.get("endpoint") == "echo"]
     assert closes and closes[-1]["code"] == 1006, closes
+
+
+def test_the_event_stream_shows_parking_and_resuming(server):
+    """A learner watching the connection sees when it parks and why, and
+    how long it was parked when its next message woke it."""
+    answer = requests.post(f"{server.url}/inspector/api/recording", data={"on": "true"}, timeout=5)
+    assert answer.status_code == 200
+    try:
+        with connect(f"ws://127.0.0.1:{server.port}/ws/echo?watched=parking") as ws:
+            assert wait_for(lambda: all_parked(server, 1)), states(server)
+            ws.send("wake up")
+            assert ws.recv(timeout=5) == "wake up"
+        found = None
+        deadline = time.monotonic() + 5
+        while found is None and time.monotonic() < deadline:
+            for summary in requests.get(f"{server.url}/inspector/api/connections", timeout=5).json()["closed"]:
+                record = requests.get(f"{server.url}/inspector/api/connections/{summary['id']}", timeout=5).json()
+                if any(e["event"] == "ConnectionParked" for e in record["events"]):
+                    found = record
+                    break
+            else:
+                time.sleep(0.1)
+    finally:
+        requests.post(f"{server.url}/inspector/api/recording", data={"on": "false"}, timeout=5)
+    assert found is not None, "no recorded connection with a ConnectionParked event"
+    names = [e["event"] for e in found["events"]]
+    parked = names.index("ConnectionParked")
+    resumed = names.index("ConnectionResumed")
+    assert names.index("WebSocketOpened") < parked < resumed < names.index("MessageReceived")
+    event = found["events"][parked]
+    assert "opened with nothing to read" in event["summary"], event
+    assert found["events"][resumed]["fields"]["parked_for"] > 0

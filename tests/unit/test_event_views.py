@@ -224,6 +224,8 @@ EXPECTED: dict[type, tuple[str | None, str]] = {
     events.FrameReceived: ("WsFrameServer", "frame in"),
     events.FrameSent: ("WsRemoteEndpoint", "frame out"),
     events.PongReceived: ("WsSession", "pong"),
+    events.ConnectionParked: ("Endpoint", "park"),
+    events.ConnectionResumed: ("Endpoint", "resume"),
     events.MessageReceived: ("WsSession", "message in"),
     events.MessageSent: ("WsRemoteEndpoint", "message out"),
     events.WebSocketClosed: ("WsSession", "close"),
@@ -243,7 +245,7 @@ def named_sample(cls: type) -> Any:
 
 def test_every_concrete_event_is_in_the_table() -> None:
     assert set(CONCRETE) == set(EXPECTED)
-    assert len(CONCRETE) == 29
+    assert len(CONCRETE) == 31
 
 
 @pytest.mark.parametrize("cls", CONCRETE, ids=lambda c: c.__name__)

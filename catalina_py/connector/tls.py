@@ -90,8 +90,8 @@ class ServerTls:
             self.contexts[host.host_name] = self._context(host)
         self.default = self.contexts[config.default_ssl_host_config_name]
         if len(self.contexts) > 1:
+            self._check_shared_settings()
             self.default.sni_callback = self._select
-            self._warn_unshared_settings()
 
     # -- building ------------------------------------------------------------
     def _context(self, host: SSLHostConfigSpec) -> ssl.SSLContext:
@@ -240,9 +240,12 @@ class ServerTls:
                 "clients will refuse it until then (check the clock)"
             )
 
-    def _warn_unshared_settings(self) -> None:
-        """OpenSSL decides the protocol and the cipher before it reads the
-        SNI name: those of the default SSLHostConfig apply to every name."""
+    def _check_shared_settings(self) -> None:
+        """OpenSSL fixes the protocol version, the cipher and whether a
+        client certificate is asked for before it reads the SNI name, and
+        Python can only switch a connection's certificate after it: every
+        SSLHostConfig of the connector must have the default one's
+        settings, or some names would be served more weakly than written."""
         default_name = self.config.default_ssl_host_config_name
         default = next(h for h in self.config.ssl_host_configs if h.host_name == default_name)
         for host in self.config.ssl_host_configs:
@@ -252,15 +255,20 @@ class ServerTls:
                     ("protocols", host.protocols, default.protocols),
                     ("ciphers", host.ciphers, default.ciphers),
                     ("honorCipherOrder", host.honor_cipher_order, default.honor_cipher_order),
+                    ("certificateVerification", host.certificate_verification, default.certificate_verification),
+                    ("caCertificateFile", host.ca_certificate_file, default.ca_certificate_file),
+                    ("caCertificatePath", host.ca_certificate_path, default.ca_certificate_path),
                 )
                 if mine != theirs
             ]
             if differs:
-                self.warnings.append(
-                    f"{host.location}: {', '.join(differs)} of <SSLHostConfig hostName=\"{host.host_name}\"> "
-                    f"differ from the default one's ({default_name}); OpenSSL chooses them before it knows the "
-                    "name, so the default's apply to every name (the certificate and client verification follow "
-                    "the name)"
+                raise ConfigError.at(
+                    host.location,
+                    f"{', '.join(differs)} of <SSLHostConfig hostName=\"{host.host_name}\"> differ from those of "
+                    f"the default one ({default_name}): OpenSSL settles them before it reads the SNI name, so only "
+                    "the certificate can follow the name",
+                    "the same protocols, ciphers, honorCipherOrder, certificateVerification and CA files in every "
+                    "<SSLHostConfig> of a Connector (another Connector, on another port, for other settings)",
                 )
 
     # -- serving -------------------------------------------------------------

@@ -367,7 +367,7 @@ def test_required_client_certificates(make_server, tmp_path: Path):
     client = tls_certs.signed(certs, "client", client_ca, cn="a client", san="subjectAltName=DNS:client.test")
     tls_certs.self_signed(certs, "other", cn="other.test", san="subjectAltName=DNS:other.test")
     xml = SERVER_XML.replace("certs/", f"{certs}/").replace(
-        "<SSLHostConfig>", f'<SSLHostConfig certificateVerification="required" caCertificateFile="{client_ca.cert}">'
+        "<SSLHostConfig", f'<SSLHostConfig certificateVerification="required" caCertificateFile="{client_ca.cert}"'
     )
     server = make_server(server_xml=xml, webapps={"tls": TEST_WEBAPPS / "tls"})
     server.start()

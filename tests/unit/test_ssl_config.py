@@ -184,6 +184,23 @@ def test_sni_contexts_and_wildcards(tmp_path, certs) -> None:
 # -- errors at the right line --------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("attrs", "names"),
+    [
+        ('protocols="TLSv1.3"', "protocols"),
+        ('ciphers="HIGH"', "ciphers"),
+        ('certificateVerification="required"', "certificateVerification"),
+        ('honorCipherOrder="true" certificateVerification="optional"', "honorCipherOrder, certificateVerification"),
+    ],
+)
+def test_settings_openssl_fixes_before_sni_must_be_the_default_ones(tmp_path, certs, attrs, names) -> None:
+    # Python switches only the certificate of a connection in the SNI
+    # callback: a name with stricter settings would be served with the default's.
+    error = _error(tmp_path, _host(_cert(certs)) + "\n" + _host(_cert(certs), f'hostName="b.test" {attrs}'))
+    assert error.line == 8
+    assert error.message.startswith(f'{names} of <SSLHostConfig hostName="b.test"> differ from those of the default')
+
+
 def test_ssl_enabled_without_ssl_host_config(tmp_path) -> None:
     error = _error(tmp_path, "")
     assert (error.line, error.message) == (4, 'SSLEnabled="true" but the <Connector> has no <SSLHostConfig>')

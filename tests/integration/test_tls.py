@@ -376,3 +376,32 @@ def test_required_client_certificates(make_server, tmp_path: Path):
     assert ok.status_code == 200
     with pytest.raises((requests.exceptions.SSLError, requests.exceptions.ConnectionError)):
         requests.get(url, verify=chain.root, timeout=10)
+
+
+# -- stopping --------------------------------------------------------------------
+
+
+def test_a_graceful_stop_does_not_wait_for_handshakes(make_server, tmp_path: Path):
+    missing = tls_certs.missing_openssl()
+    if missing:
+        _skip_or_fail(missing)
+    certs = tmp_path / "certs"
+    tls_certs.chain(certs)
+    tls_certs.self_signed(certs, "other", cn="other.test", san="subjectAltName=DNS:other.test")
+    # connectionTimeout far beyond the stop's grace: only the stop can end the handshakes.
+    xml = SERVER_XML.replace("certs/", f"{certs}/").replace(
+        f'connectionTimeout="{CONNECTION_TIMEOUT_MS}"', 'connectionTimeout="600000"'
+    )
+    server = make_server(server_xml=xml, webapps={"tls": TEST_WEBAPPS / "tls"}).start()
+    stalled = [socket.create_connection(("127.0.0.1", server.port), timeout=30) for _ in range(3)]
+    half = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+    half.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")
+    try:
+        assert requests.get(f"https://localhost:{server.port}/tls/info", verify=certs / "root.pem").status_code == 200
+        assert server.stop() == 0
+        for sock in [*stalled, half]:
+            assert sock.recv(100) == b""  # closed by the stop
+    finally:
+        for sock in [*stalled, half]:
+            sock.close()
+    assert "still open at the end of the" not in server.output()

@@ -397,7 +397,10 @@ def test_a_graceful_stop_does_not_wait_for_handshakes(make_server, tmp_path: Pat
     half = socket.create_connection(("127.0.0.1", server.port), timeout=30)
     half.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")
     try:
-        assert requests.get(f"https://localhost:{server.port}/tls/info", verify=certs / "root.pem").status_code == 200
+        assert (
+            requests.get(f"https://localhost:{server.port}/tls/info", verify=certs / "root.pem", timeout=10).status_code
+            == 200
+        )
         assert server.stop() == 0
         for sock in [*stalled, half]:
             assert sock.recv(100) == b""  # closed by the stop

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from catalina_py.http.tls_sniff import USE_TLS_RESPONSE
@@ -396,15 +397,22 @@ def test_a_graceful_stop_does_not_wait_for_handshakes(make_server, tmp_path: Pat
     stalled = [socket.create_connection(("127.0.0.1", server.port), timeout=30) for _ in range(3)]
     half = socket.create_connection(("127.0.0.1", server.port), timeout=30)
     half.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")
+    root = certs / "root.pem"
     try:
-        assert (
-            requests.get(f"https://localhost:{server.port}/tls/info", verify=certs / "root.pem", timeout=10).status_code
-            == 200
-        )
-        assert server.stop() == 0
-        for sock in [*stalled, half]:
-            assert sock.recv(100) == b""  # closed by the stop
+        with connect(
+            f"wss://localhost:{server.port}/tls/ws", ssl=ssl.create_default_context(cafile=str(root))
+        ) as client:
+            assert requests.get(f"https://localhost:{server.port}/tls/info", verify=root, timeout=10).status_code == 200
+            client.send("before the stop")
+            assert client.recv(timeout=10) == "before the stop"
+            assert server.stop() == 0
+            for sock in [*stalled, half]:
+                assert sock.recv(100) == b""  # closed by the stop
+            with pytest.raises(ConnectionClosed) as closed:
+                client.recv(timeout=10)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1001  # Going Away, over TLS
     finally:
         for sock in [*stalled, half]:
             sock.close()
     assert "still open at the end of the" not in server.output()
+    assert "Traceback" not in server.output()

@@ -5,11 +5,14 @@ which limit what gets deployed, are honoured."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 
+import pytest
 import requests
 
+from tests import tls_certs
 from tests.scripts.test_scripts import make_base, run
 from tests.server import REPO, SERVER_XML
 
@@ -33,6 +36,29 @@ def test_ssl_enabled_with_a_missing_certificate_is_a_config_error_in_configtest_
     assert started.returncode == 1
     assert "none.pem: no such file" in started.stdout + started.stderr
     assert "Server startup" not in started.stdout
+
+
+def test_an_expired_certificate_is_a_warning_of_configtest_and_of_the_start_up_log(tmp_path):
+    missing = tls_certs.missing_openssl()
+    if missing:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true but {missing}")
+        pytest.skip(missing)
+    pair = tls_certs.dated(tmp_path / "certs", "expired", "20200101000000Z", "20200201000000Z")
+    xml = _xml_with('SSLEnabled="true"').replace(
+        "/>\n    <Engine",
+        f'>\n      <SSLHostConfig>\n        <Certificate certificateFile="{pair.cert}" certificateKeyFile="{pair.key}"/>\n'
+        "      </SSLHostConfig>\n    </Connector>\n    <Engine",
+        1,
+    )
+    base, _ = make_base(tmp_path, xml)
+    warning = (
+        f"server.xml:6: the certificate in {pair.cert} expired on 2020-02-01 00:00:00 UTC "
+        "(valid from 2020-01-01 00:00:00 to 2020-02-01 00:00:00 UTC): clients will refuse it; renew it"
+    )
+    result = run([sys.executable, "-m", "catalina_py", "configtest"], base)
+    assert result.returncode == 0, result.stderr
+    assert f"WARNING: {base}/conf/{warning}" in result.stderr
 
 
 def test_ssl_enabled_false_is_accepted_silently(tmp_path):

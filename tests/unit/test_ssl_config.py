@@ -214,6 +214,11 @@ def test_missing_certificate_file(tmp_path, certs) -> None:
     assert str(error).startswith(f"{tmp_path / 'conf' / 'server.xml'}:6: certificateFile")
 
 
+def test_a_folder_given_as_certificate_file(tmp_path, certs) -> None:
+    error = _error(tmp_path, _host(f'certificateFile="{certs}"'))
+    assert (error.line, error.message) == (6, f"certificateFile {certs} is not a file")
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
 def test_unreadable_key_file(tmp_path, certs) -> None:
     key = tmp_path / "key.pem"

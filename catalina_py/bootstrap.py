@@ -81,13 +81,6 @@ class Layout:
 #: ignoring them would serve in a way the configuration forbids. Attribute
 #: -> (when it is set in a way that matters, message, what to write instead).
 _UNHONOURED_CONNECTOR_SETTINGS: dict[str, tuple[Callable[[str], bool], str, str]] = {
-    "SSLEnabled": (
-        lambda value: value.strip().lower() == "true",
-        'SSLEnabled="true": TLS is not supported by this version; this Connector would serve plain HTTP '
-        "on the port meant for TLS. Terminate TLS at nginx: see docs/nginx.md",
-        'no SSLEnabled attribute on a plain HTTP Connector behind nginx (with scheme="https" '
-        'secure="true", or RemoteIpValve, so that webapps see the original request as HTTPS)',
-    ),
     "unixDomainSocketPath": (
         lambda value: bool(value.strip()),
         "unixDomainSocketPath: Unix domain sockets are not supported by this version; this Connector would "
@@ -99,8 +92,8 @@ _UNHONOURED_CONNECTOR_SETTINGS: dict[str, tuple[Callable[[str], bool], str, str]
 
 def refuse_unhonoured_settings(config: Any) -> None:
     """Raise ConfigError (file:line, what to do) for a setting catalina_py
-    cannot honour where ignoring it would be unsafe -- TLS asked for on a
-    Connector, a Unix socket that would become a TCP port. Other
+    cannot honour where ignoring it would be unsafe -- a Unix socket that
+    would become a TCP port. Other
     unimplemented attributes stay warnings; docs/configuration.md lists
     the decisions."""
     for service in config.services:
@@ -189,7 +182,9 @@ class Catalina:
             adapter = CoyoteAdapter(engine, mapper)
             adapter.server_info = f"catalina_py/{__version__}"
             for connector_config in service_config.connectors:
-                service.connectors.append(Connector(connector_config, adapter))
+                connector = Connector(connector_config, adapter)  # a TLS one loads its certificates here
+                self.warnings.extend(connector.warnings)
+                service.connectors.append(connector)
             server.services.append(service)
         for listener_config in config.listeners:
             if listener_config.python_class is not None:

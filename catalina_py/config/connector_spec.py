@@ -9,9 +9,11 @@ defined here only, for every layer that needs them.
 from __future__ import annotations
 
 import codecs
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from catalina_py.config.ssl_host_config import DEFAULT_SSL_HOST_CONFIG_NAME, SSLHostConfigSpec, read_ssl_host_config
 from catalina_py.config.valve_spec import frozen_map
 from catalina_py.config.xml import Element, XmlReader
 from catalina_py.errors import Location
@@ -92,6 +94,8 @@ _CONNECTOR_ATTRS = frozenset(
         "proxyPort",
         "allowedTrailerHeaders",
         "maxParameterCount",
+        "SSLEnabled",
+        "defaultSSLHostConfigName",
     }
 )
 
@@ -99,7 +103,6 @@ _CONNECTOR_ATTRS = frozenset(
 # as "not supported" rather than as a possible typo.
 _TOMCAT_CONNECTOR_ATTRS = frozenset(
     {
-        "SSLEnabled",
         "acceptCount",
         "acceptorThreadPriority",
         "allowBackslash",
@@ -113,7 +116,6 @@ _TOMCAT_CONNECTOR_ATTRS = frozenset(
         "connectionLinger",
         "connectionUploadTimeout",
         "continueResponseTiming",
-        "defaultSSLHostConfigName",
         "disableUploadTimeout",
         "discardFacades",
         "enableLookups",
@@ -172,7 +174,7 @@ _TOMCAT_CONNECTOR_ATTRS = frozenset(
 )
 
 # Child elements Tomcat knows but catalina_py ignores (with a warning).
-_TOMCAT_CONNECTOR_CHILDREN = frozenset({"SSLHostConfig", "UpgradeProtocol", "Listener"})
+_TOMCAT_CONNECTOR_CHILDREN = frozenset({"UpgradeProtocol", "Listener"})
 
 
 @dataclass(frozen=True)
@@ -252,6 +254,13 @@ class ConnectorSpec:
     #: body together); the rest are ignored. Negative: no limit. 10000 as
     #: Tomcat's built-in default (its stock server.xml sets 1000).
     max_parameter_count: int = 10000
+    #: ``SSLEnabled``: the connector speaks TLS with the
+    #: ``ssl_host_configs`` (``<SSLHostConfig>`` children; the one named
+    #: ``default_ssl_host_config_name`` serves clients without SNI or with
+    #: an unknown name). Without it the children are ignored, as Tomcat does.
+    ssl_enabled: bool = False
+    ssl_host_configs: tuple[SSLHostConfigSpec, ...] = ()
+    default_ssl_host_config_name: str = DEFAULT_SSL_HOST_CONFIG_NAME
     extra: Mapping[str, str] = field(default_factory=frozen_map)
     location: Location | None = None
 
@@ -312,7 +321,9 @@ def read_connector(reader: XmlReader, element: Element) -> ConnectorSpec:
             f"unknown URIEncoding " f"'{encoding}'",
             "a character set name such as" ' "UTF-8" or "ISO-8859-1"',
         ) from None
-    scheme = (attrs.get("scheme") or "http").lower()
+    ssl_enabled = attrs.boolean("SSLEnabled", False)
+    # As Tomcat 10.1: a TLS connector reports https and secure unless told otherwise.
+    scheme = (attrs.get("scheme") or ("https" if ssl_enabled else "http")).lower()
     if scheme not in ("http", "https"):
         raise attrs.error("scheme", f"unsupported scheme '{scheme}'", '"http" or "https"')
     spec = ConnectorSpec(
@@ -359,7 +370,7 @@ def read_connector(reader: XmlReader, element: Element) -> ConnectorSpec:
         web_socket_close_timeout=attrs.seconds("webSocketCloseTimeout", DEFAULT_WS_CLOSE_TIMEOUT),
         web_socket_park_after=attrs.seconds("webSocketParkAfter", DEFAULT_WS_PARK_AFTER),
         scheme=scheme,
-        secure=attrs.boolean("secure", False),
+        secure=attrs.boolean("secure", ssl_enabled),
         proxy_name=attrs.get("proxyName") or None,
         proxy_port=attrs.port("proxyPort", 0),
         max_parameter_count=attrs.integer(
@@ -368,9 +379,66 @@ def read_connector(reader: XmlReader, element: Element) -> ConnectorSpec:
         allowed_trailer_headers=frozenset(
             name.strip().lower() for name in (attrs.get("allowedTrailerHeaders") or "").split(",") if name.strip()
         ),
+        ssl_enabled=ssl_enabled,
+        ssl_host_configs=_read_ssl_host_configs(reader, element, ssl_enabled),
+        default_ssl_host_config_name=(attrs.get("defaultSSLHostConfigName") or DEFAULT_SSL_HOST_CONFIG_NAME)
+        .strip()
+        .lower(),
         extra=frozen_map(extra),
         location=attrs.location,
     )
-    for _ in reader.children(element, "Connector", (), _TOMCAT_CONNECTOR_CHILDREN):
-        pass
+    if ssl_enabled:
+        _check_ssl(reader, spec)
     return spec
+
+
+def _catalina_base(reader: XmlReader) -> str:
+    """CATALINA_BASE for relative certificate paths: the ``catalina.base``
+    property, else the folder above the file's ``conf/``."""
+    base = (reader.properties or {}).get("catalina.base")
+    return base or os.path.dirname(os.path.dirname(os.path.abspath(reader.file)))
+
+
+def _read_ssl_host_configs(reader: XmlReader, element: Element, ssl_enabled: bool) -> tuple[SSLHostConfigSpec, ...]:
+    """The ``<SSLHostConfig>`` children (each name once); with SSLEnabled
+    off they are read (so mistakes still show) but a warning says they
+    are not used."""
+    configs: list[SSLHostConfigSpec] = []
+    names: dict[str, Location] = {}
+    base = _catalina_base(reader)
+    for child in reader.children(element, "Connector", ("SSLHostConfig",), _TOMCAT_CONNECTOR_CHILDREN):
+        config = read_ssl_host_config(reader, child, base)
+        if config.host_name in names:
+            raise reader.error(
+                config.location,
+                f'a second <SSLHostConfig hostName="{config.host_name}"> (the first is at {names[config.host_name]})',
+                "a distinct hostName for each <SSLHostConfig> of a Connector",
+            )
+        names[config.host_name] = config.location
+        if not ssl_enabled:
+            reader.warn(
+                config.location,
+                '<SSLHostConfig> on a Connector without SSLEnabled="true": not used, the Connector serves plain HTTP',
+            )
+        configs.append(config)
+    return tuple(configs)
+
+
+def _check_ssl(reader: XmlReader, spec: ConnectorSpec) -> None:
+    """A TLS connector has an SSLHostConfig, and one for its default name."""
+    assert spec.location is not None
+    shape = (
+        '<SSLHostConfig><Certificate certificateFile="conf/cert.pem" certificateKeyFile="conf/key.pem"/>'
+        '</SSLHostConfig> inside the <Connector> (docs/deployment.md, "TLS at the container")'
+    )
+    if not spec.ssl_host_configs:
+        raise reader.error(spec.location, 'SSLEnabled="true" but the <Connector> has no <SSLHostConfig>', shape)
+    names = [config.host_name for config in spec.ssl_host_configs]
+    if spec.default_ssl_host_config_name not in names:
+        raise reader.error(
+            spec.location,
+            f"no <SSLHostConfig> has the hostName '{spec.default_ssl_host_config_name}' "
+            f"(defaultSSLHostConfigName; found: {', '.join(names)})",
+            "defaultSSLHostConfigName naming one of the SSLHostConfig hostName values, or one <SSLHostConfig> "
+            "without hostName (it is _default_)",
+        )

@@ -7,6 +7,10 @@ accepting, and further clients wait in the kernel's backlog, as they wait
 on Tomcat's ``LimitLatch``. ``maxThreads`` bounds how many requests run in
 the Catalina pipeline at once.
 
+A TLS connector (``SSLEnabled="true"``) starts each connection with the
+handshake, in the connection's greenlet, bounded by connectionTimeout
+(``connector/tls.py``); the processor then reads and writes the TLS socket.
+
 Upgraded connections (WebSockets) leave that pool once their 101 is sent
 and count against ``maxUpgradedConnections`` instead, so that idle
 WebSockets cannot starve HTTP (docs/upgrade.md "Connection limits").
@@ -27,10 +31,12 @@ import gevent
 import gevent.lock
 import gevent.pool
 import gevent.socket
+import gevent.ssl
 from gevent.server import StreamServer
 
 from ..errors import ConfigError
 from .processor import Http11Processor
+from .tls import ServerTls
 from .upgrade import UpgradedConnection
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -139,6 +145,12 @@ class Endpoint:
         self.closed_bytes_in = 0
         self.closed_bytes_out = 0
         self._sweeper: gevent.Greenlet | None = None
+        #: The SSL contexts of a TLS connector (None: plain HTTP), built now,
+        #: while the configuration loads, so that a bad certificate or key
+        #: stops the start-up before anything listens.
+        self.tls = ServerTls(config) if config.ssl_enabled else None
+        #: The greenlets of connections still in their TLS handshake.
+        self.handshaking: set[Any] = set()
 
     def request_body_allowance(self, received: int) -> float | None:
         """How long a request body that brought *received* bytes so far may
@@ -185,7 +197,8 @@ class Endpoint:
     def name(self) -> str:
         """The name events give the connector (Tomcat: ``http-nio-8080``)."""
         port = self.listener.getsockname()[1] if self.listener is not None else self.config.port
-        return f"http-gevent-{port}"
+        # As Tomcat's https-jsse-nio-8443 for a TLS connector.
+        return f"{'https' if self.tls is not None else 'http'}-gevent-{port}"
 
     @property
     def bound_port(self) -> int:
@@ -223,7 +236,10 @@ class Endpoint:
         self.server = _ConnectionServer(self.listener, self._handle, spawn=self.pool)
         self.server.start()
         self._sweeper = gevent.spawn(self._sweep_timeouts)
-        log.info('Starting ProtocolHandler ["http-gevent-%s"]', self.bound_port)
+        if self.tls is not None:
+            for line in self.tls.descriptions:
+                log.info("Connector [%s], %s", self.name, line)
+        log.info('Starting ProtocolHandler ["%s"]', self.name)
 
     def _check_file_limit(self) -> None:
         """Raise the open-file limit, and warn when the connection limits
@@ -245,17 +261,23 @@ class Endpoint:
             )
 
     def _handle(self, sock: socket.socket, address: Any) -> None:
+        accepted = sock  # the socket gevent closes when this returns
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError:
             pass
+        if self.tls is not None:
+            tls_sock = self._tls_handshake(sock, address)
+            if tls_sock is None:
+                return
+            sock = tls_sock
         processor = Http11Processor(self, sock, address)
         # ConnectionAccepted is reported by the processor with the first
         # request an observer admits (Http11Processor._report_head_read).
         self.processors.add(processor)
         self._serve(processor)
         if processor.parked and self.server is not None:
-            self.server.left_open.add(sock)
+            self.server.left_open.add(accepted)
 
     def _serve(self, processor: Http11Processor, resume: Callable[[], None] | None = None) -> None:
         """Run *processor* in this greenlet (with *resume*: continue its
@@ -278,6 +300,26 @@ class Endpoint:
         its handler's *step* runs in a new greenlet of the upgraded
         connections' group."""
         return self.upgraded_pool.spawn(self._serve, processor, step)
+
+    def _tls_handshake(self, sock: socket.socket, address: Any) -> gevent.ssl.SSLSocket | None:
+        """The TLS socket of an accepted connection after its handshake
+        (bounded by connectionTimeout), or None when the connection ended
+        (closed, plain HTTP answered, handshake failed or timed out: logged
+        at DEBUG, as Tomcat logs a failed handshake)."""
+        greenlet = gevent.getcurrent()
+        self.handshaking.add(greenlet)
+        assert self.tls is not None
+        try:
+            with gevent.Timeout(self.connection_timeout, TimeoutError("no TLS handshake within connectionTimeout")):
+                return self.tls.accept(sock)
+        except (OSError, ValueError, TimeoutError) as exc:  # ssl.SSLError is an OSError
+            peer = address[0] if address else ""
+            port = address[1] if address and len(address) > 1 else 0
+            log.debug("TLS handshake with %s:%s failed: %s", peer, port, exc)
+            sock.close()
+            return None
+        finally:
+            self.handshaking.discard(greenlet)
 
     def sweep_interval(self) -> float:
         """How often blocked connections are checked against their deadline:
@@ -326,6 +368,8 @@ class Endpoint:
         for processor in list(self.processors):
             if processor.idle:
                 self._kill(processor)
+        for greenlet in list(self.handshaking):  # no request under way yet
+            greenlet.kill(block=False)
         for connection in list(self.upgraded):
             # WebSockets send 1001 Going Away and wait for the reply (bounded).
             try:
@@ -397,3 +441,9 @@ class Connector:
     @property
     def port(self) -> int:
         return self.endpoint.bound_port
+
+    @property
+    def warnings(self) -> list[str]:
+        """Problems of the configuration that do not stop the start-up (an
+        expired certificate), for the start-up log and configtest."""
+        return self.endpoint.tls.warnings if self.endpoint.tls is not None else []

@@ -48,6 +48,7 @@ from ..http.errors import ClientAbortError, HttpParseError
 from ..http.parser import CLOSED, NEED_DATA, Data, EndOfMessage, RequestHead, RequestParser
 from ..http.plan import STATUS_DROPS_CONNECTION, SWITCHING_PROTOCOLS, ResponsePlan, plan_response
 from ..http.writer import CONTINUE_100, LAST_CHUNK, build_error_response, build_response_head, encode_chunk, http_date
+from ..sockets import is_tls
 from .upgrade import UpgradedConnection
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -203,11 +204,14 @@ class Http11Processor:
         # (0: not blocked); enforced by Endpoint's timeout sweeper.
         self.deadline = 0.0
         # gevent's own wait-for-readable of this socket and the raw socket
-        # under it, when available (a gevent socket; not a test double).
-        wait = getattr(sock, "_wait", None)
+        # under it, when available (a plain gevent socket; not a test
+        # double, not a TLS socket, whose raw socket carries ciphertext:
+        # catalina_py/sockets.py).
+        plain = not is_tls(sock)
+        wait = getattr(sock, "_wait", None) if plain else None
         event = getattr(sock, "_read_event", None)
         # Any: gevent ships no types; set together with _wait_readable.
-        self._raw: Any = getattr(sock, "_sock", None)
+        self._raw: Any = getattr(sock, "_sock", None) if plain else None
         self._wait_readable = (
             (lambda: wait(event)) if wait is not None and event is not None and self._raw is not None else None
         )

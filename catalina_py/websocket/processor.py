@@ -56,6 +56,7 @@ from ..events import (
     WebSocketOpened,
 )
 from ..servlet.upgrade import HttpUpgradeHandler, WebConnection
+from ..sockets import is_tls
 from .coders import DecodeError
 from .core.frames import CloseCode, Frame, FrameHeader, Opcode
 from .core.permessage_deflate import PerMessageDeflate
@@ -322,14 +323,19 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
         stats = self.config.stats if self.config is not None else EndpointStats()
         pending = connection.take_leftover()
         # gevent's own wait-for-readable of this socket and the raw socket
-        # under it (as the HTTP processor uses them; None for a test double).
-        raw: Any = getattr(sock, "_sock", None)
+        # under it (as the HTTP processor uses them; None for a test double
+        # and for a TLS socket, which is read through its own recv only:
+        # catalina_py/sockets.py).
+        tls = is_tls(sock)
+        raw: Any = None if tls else getattr(sock, "_sock", None)
         wait: Any = getattr(sock, "_wait", None)
         read_event: Any = getattr(sock, "_read_event", None)
+        yield_first = False
         if raw is None or wait is None or read_event is None:
             raw = None
         # Each read waits for readability first (see below), the first one
-        # too: only a wait of this loop can be turned into parking.
+        # too: only a wait of this loop can be turned into parking (so a TLS
+        # connection, read through its own recv, is never parked).
         wait_first = raw is not None and not readable
         hooked = protocol.on_frame is not None  # the protocol's frame hooks are set (traced)
         if wait_first and not pending and self._settings.park_after > 0 and connection.park(self._resume):
@@ -375,11 +381,19 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
                         except BlockingIOError:  # woken, but nothing to read after all
                             data = sock.recv(recv_size)
                     else:
+                        if yield_first:
+                            # TLS: a recv that finds decrypted bytes never
+                            # waits, so let the other connections run first
+                            # (the fairness the wait above gives plain sockets).
+                            gevent.sleep(0)
                         data = sock.recv(recv_size)
                     wait_first = raw is not None
+                    yield_first = tls
                     stats.bytes_in += len(data)
                     connection.bytes_in += len(data)
-                except OSError as exc:
+                except (OSError, ValueError) as exc:
+                    # ValueError: a TLS socket aborted (shut down) under the
+                    # reader ("Read on closed or unwrapped SSL socket").
                     self._connection_lost(exc)
                     return False
             traced = self._traced and BUS.active

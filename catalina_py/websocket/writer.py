@@ -22,6 +22,7 @@ import gevent.lock
 from gevent.monkey import get_original
 
 from ..events import BUS, FrameReceived, FrameSent, MessageReceived, MessageSent
+from ..sockets import is_tls
 from .core.frames import Frame, Opcode, peek_frames
 from .core.protocol import WsClosedError, WsProtocol
 from .endpoint import EndpointStats
@@ -174,6 +175,7 @@ class FrameWriter:
         "_timer_limit",
         "_corked",
         "_raw_send",
+        "_first_send",
         "_cork_pending",
         "batching",
         "batch_size",
@@ -198,8 +200,13 @@ class FrameWriter:
         # The raw (non-blocking) socket's send under gevent's, when there is
         # one: the first, never-waiting send of a write without gevent's
         # Python layer (None: a test double, whose send takes a timeout).
-        raw = getattr(sock, "_sock", None)
+        # Never on a TLS socket: its raw socket carries ciphertext, and its
+        # send ignores the timeout 0 (a full buffer would wait unbounded),
+        # so every write there is the bounded sendall below.
+        tls = is_tls(sock)
+        raw = None if tls else getattr(sock, "_sock", None)
         self._raw_send: Callable[[bytes], int] | None = getattr(raw, "send", None) if raw is not None else None
+        self._first_send = not tls
         self._protocol = protocol
         self._send_timeout = send_timeout
         self._on_failure = on_failure
@@ -446,10 +453,12 @@ class FrameWriter:
             # everything here, without sendall's layers or arming the timer.
             # What did not fit goes out below, bounded.
             raw_send = self._raw_send
-            try:
-                sent = raw_send(data) if raw_send is not None else sock.send(data, 0, 0.0)
-            except BlockingIOError:
-                sent = 0
+            sent = 0
+            if self._first_send:
+                try:
+                    sent = raw_send(data) if raw_send is not None else sock.send(data, 0, 0.0)
+                except BlockingIOError:
+                    sent = 0
             if sent == len(data):
                 pass
             elif limit is None:

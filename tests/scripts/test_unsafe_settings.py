@@ -1,14 +1,18 @@
 """Settings catalina_py cannot honour and must not ignore are errors
-(SSLEnabled, unixDomainSocketPath); the Host's deployXML and deployIgnore,
+(unixDomainSocketPath; SSLEnabled with a certificate that cannot be
+loaded); the Host's deployXML and deployIgnore,
 which limit what gets deployed, are honoured."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 
+import pytest
 import requests
 
+from tests import tls_certs
 from tests.scripts.test_scripts import make_base, run
 from tests.server import REPO, SERVER_XML
 
@@ -17,23 +21,51 @@ def _xml_with(connector_attrs: str) -> str:
     return SERVER_XML.replace('protocol="HTTP/1.1" {connector_attrs}', f'protocol="HTTP/1.1" {connector_attrs}')
 
 
-def test_ssl_enabled_is_a_config_error_in_configtest_and_at_start(tmp_path):
-    base, port = make_base(tmp_path, _xml_with('SSLEnabled="true" scheme="https" secure="true"'))
+def test_ssl_enabled_with_a_missing_certificate_is_a_config_error_in_configtest_and_at_start(tmp_path):
+    xml = _xml_with('SSLEnabled="true"').replace(
+        "/>\n    <Engine",
+        '>\n      <SSLHostConfig>\n        <Certificate certificateFile="conf/none.pem"/>\n'
+        "      </SSLHostConfig>\n    </Connector>\n    <Engine",
+        1,
+    )
+    base, port = make_base(tmp_path, xml)
     result = run([sys.executable, "-m", "catalina_py", "configtest"], base)
     assert result.returncode == 1
-    assert 'server.xml:4: SSLEnabled="true": TLS is not supported by this version' in result.stderr
-    assert "Terminate TLS at nginx: see docs/nginx.md" in result.stderr
+    assert f"server.xml:6: certificateFile {base}/conf/none.pem: no such file" in result.stderr
     started = run([sys.executable, "-m", "catalina_py", "run"], base, timeout=60)
     assert started.returncode == 1
-    assert "TLS is not supported" in started.stdout + started.stderr
+    assert "none.pem: no such file" in started.stdout + started.stderr
     assert "Server startup" not in started.stdout
 
 
-def test_ssl_enabled_false_is_only_a_warning(tmp_path):
+def test_an_expired_certificate_is_a_warning_of_configtest_and_of_the_start_up_log(tmp_path):
+    missing = tls_certs.missing_openssl()
+    if missing:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true but {missing}")
+        pytest.skip(missing)
+    pair = tls_certs.dated(tmp_path / "certs", "expired", "20200101000000Z", "20200201000000Z")
+    xml = _xml_with('SSLEnabled="true"').replace(
+        "/>\n    <Engine",
+        f'>\n      <SSLHostConfig>\n        <Certificate certificateFile="{pair.cert}" certificateKeyFile="{pair.key}"/>\n'
+        "      </SSLHostConfig>\n    </Connector>\n    <Engine",
+        1,
+    )
+    base, _ = make_base(tmp_path, xml)
+    warning = (
+        f"server.xml:6: the certificate in {pair.cert} expired on 2020-02-01 00:00:00 UTC "
+        "(valid from 2020-01-01 00:00:00 to 2020-02-01 00:00:00 UTC): clients will refuse it; renew it"
+    )
+    result = run([sys.executable, "-m", "catalina_py", "configtest"], base)
+    assert result.returncode == 0, result.stderr
+    assert f"WARNING: {base}/conf/{warning}" in result.stderr
+
+
+def test_ssl_enabled_false_is_accepted_silently(tmp_path):
     base, _ = make_base(tmp_path, _xml_with('SSLEnabled="false"'))
     result = run([sys.executable, "-m", "catalina_py", "configtest"], base)
     assert result.returncode == 0, result.stderr
-    assert "SSLEnabled of <Connector> is not supported by catalina_py, ignored" in result.stderr
+    assert "SSLEnabled" not in result.stderr
 
 
 def test_unix_domain_socket_is_a_config_error(tmp_path):

@@ -478,7 +478,8 @@ def test_unsupported_connector_attribute_is_kept_in_extra(tmp_path) -> None:
     config, _ = load(
         tmp_path, server(connectors='<Connector port="8080" compression="on" ' 'SSLEnabled="false" typo="1"/>')
     )
-    assert dict(config.services[0].connectors[0].extra) == {"compression": "on", "SSLEnabled": "false"}
+    assert dict(config.services[0].connectors[0].extra) == {"compression": "on"}
+    assert config.services[0].connectors[0].ssl_enabled is False
 
 
 def test_passthrough_attribute_is_silent(tmp_path, monkeypatch) -> None:

@@ -49,6 +49,7 @@ from http_hello import (  # noqa: E402
     cpu_model,
     ensure_project_venv,
     log,
+    median,
     parse_modes,
     parse_wrk,
     run_wrk,
@@ -178,6 +179,13 @@ def print_table(rows: list[dict], spreads: dict[str, dict]) -> None:
             f"{fmt_share(row['cpu_share']):>11} {row['supervisor_cpu_s']:>17.2f}  {'; '.join(row['flags'])}"
         )
     print()
+    for mode in sorted({row["mode"] for row in rows}):
+        ratios = [r["vs_one"] for r in rows if r["mode"] == mode and r["server"] == "workers=2" and r.get("vs_one")]
+        if ratios:
+            print(
+                f"{mode}: req per worker CPU s, workers=2 / workers=1, median of {len(ratios)} round(s): "
+                f"{median(ratios):.2f} (rounds: {', '.join(f'{r:.2f}' for r in ratios)})"
+            )
     for name, spread in spreads.items():
         print(f"{name}: share of {spread['connections']} new connections per worker: {fmt_share(spread['share'])}")
 

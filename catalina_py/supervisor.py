@@ -218,6 +218,8 @@ class Supervisor:
     _life: tuple[int, int] | None = None
     _stop_reason: str | None = None
     _reload: bool = False
+    #: True until every first worker serves: a death then ends the start.
+    _starting: bool = True
     _configured: list[tuple[str, int]] = field(default_factory=list)
 
     # -- binding -----------------------------------------------------------------
@@ -264,7 +266,9 @@ class Supervisor:
             for index in range(1, self.count + 1):
                 self.slots[index] = _Slot(index)
                 self._spawn(self.slots[index])
-            if self._await_start():
+            started_all = self._await_start()
+            self._starting = False
+            if started_all:
                 log.info(
                     "Server startup in [%d] milliseconds (%d workers, sockets shared by %s)",
                     (time.monotonic() - started) * 1000,
@@ -393,8 +397,15 @@ class Supervisor:
                 log.info("Worker %d (PID %d) replaced, %s", worker.index, pid, how)
                 continue
             slot.worker = None
-            if self._stop_reason is not None:
-                log.info("Worker %d (PID %d) %s", worker.index, pid, how)
+            if self._stop_reason is not None or self._starting:
+                log.log(
+                    logging.ERROR if self._starting else logging.INFO,
+                    "Worker %d (PID %d) %s%s",
+                    worker.index,
+                    pid,
+                    how,
+                    " before serving" if worker.ready_at is None else "",
+                )
                 continue
             self._schedule_restart(slot, worker, how)
 
@@ -540,7 +551,8 @@ class Supervisor:
                 if new.pid in self.processes:
                     _signal(new.pid, signal.SIGKILL)
                 if old is not None and old.pid in self.processes:
-                    slot.worker = old
+                    slot.worker = old  # it keeps serving; no restart of the failed new one
+                    slot.restart_at = None
                 return
             if old is not None and old.pid in self.processes:
                 _signal(old.pid, signal.SIGTERM)

@@ -138,3 +138,13 @@ def test_shutdown_command_rules_shared_by_server_and_supervisor():
     assert shutdown_command_complete(b"SHUTDOWN\n")
     assert not shutdown_command_complete(b"SHUTDOWN")
     assert shutdown_command_complete(b"x" * 1025)
+
+
+@pytest.mark.parametrize("command", ["run", "start"])
+def test_run_and_start_help_show_the_workers_option(command, capsys):
+    from catalina_py.bootstrap import build_parser
+
+    with pytest.raises(SystemExit):
+        build_parser().parse_args([command, "--help"])
+    text = capsys.readouterr().out
+    assert "--workers N" in text and "auto" in text

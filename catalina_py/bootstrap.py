@@ -11,6 +11,9 @@ Commands, as ``catalina.sh`` has them::
     catalina-py version
 
 Options ``-Dname=value`` set properties for ``${name}`` in server.xml.
+``run --workers N`` (or ``<Server workers="N">``) above 1 runs a supervisor
+of N worker processes (:func:`run_supervisor`, :func:`run_worker`,
+``supervisor.py``); with 1, the default, ``run`` is one process.
 """
 
 from __future__ import annotations

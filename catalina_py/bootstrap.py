@@ -312,6 +312,8 @@ environment:
   CATALINA_OUT         the output file of start (default logs/catalina.out)
   CATALINA_LOG_LEVEL   the default of --log-level
   CATALINA_TRACE=1, CATALINA_TRACE_FILE=PATH   the defaults of --trace, --trace-file
+  CATALINA_WORKER_SOCKETS=inherit   with --workers: one socket inherited by the
+                       workers instead of one SO_REUSEPORT socket each (Linux default)
 """
 
 _DESCRIPTION = """\

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Control script, as Tomcat's catalina.sh:
 #   bin/catalina.sh run          start in the foreground (Ctrl-C stops it)
+#                                (run/start --workers N|auto: worker processes, docs/deployment.md)
 #   bin/catalina.sh start        start in the background, output in $CATALINA_BASE/logs/catalina.out
 #   bin/catalina.sh stop         stop through the shutdown port
 #   bin/catalina.sh configtest   check the configuration and import every webapp's classes, then exit

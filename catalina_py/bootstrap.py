@@ -11,6 +11,9 @@ Commands, as ``catalina.sh`` has them::
     catalina-py version
 
 Options ``-Dname=value`` set properties for ``${name}`` in server.xml.
+``run --workers N`` (or ``<Server workers="N">``) above 1 runs a supervisor
+of N worker processes (:func:`run_supervisor`, :func:`run_worker`,
+``supervisor.py``); with 1, the default, ``run`` is one process.
 """
 
 from __future__ import annotations
@@ -265,12 +268,16 @@ def tune_garbage_collector() -> None:
 
 
 # -- the command line ---------------------------------------------------------
-def _configure_logging(level: str = "INFO") -> None:
+def _configure_logging(level: str = "INFO", process: str | None = None) -> None:
+    """Log lines to stdout; with worker processes every line names its
+    process (*process*: "supervisor 1234", "worker-2 1240")."""
+    tag = f"[{process}] " if process else ""
     logging.basicConfig(
         level=getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)s.%(msecs)03d %(levelname)s [%(name)s] %(message)s",
+        format=f"%(asctime)s.%(msecs)03d %(levelname)s {tag}[%(name)s] %(message)s",
         datefmt="%d-%b-%Y %H:%M:%S",
         stream=sys.stdout,
+        force=process is not None,
     )
 
 
@@ -300,6 +307,8 @@ environment:
   CATALINA_OUT         the output file of start (default logs/catalina.out)
   CATALINA_LOG_LEVEL   the default of --log-level
   CATALINA_TRACE=1, CATALINA_TRACE_FILE=PATH   the defaults of --trace, --trace-file
+  CATALINA_WORKER_SOCKETS=inherit   with --workers: one socket inherited by the
+                       workers instead of one SO_REUSEPORT socket each (Linux default)
 """
 
 _DESCRIPTION = """\
@@ -329,6 +338,13 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         default=os.environ.get("CATALINA_TRACE_FILE") or None,
         help="write every event as a JSON line to PATH (relative to CATALINA_BASE); also CATALINA_TRACE_FILE",
+    )
+    parser.add_argument(
+        "--workers",
+        metavar="N",
+        default=None,
+        help="worker processes: a number, or auto (one per core); default: workers of <Server> in "
+        "server.xml, else 1 (one process, no supervisor); see docs/deployment.md",
     )
     parser.add_argument("--trace-connector", metavar="NAME", help="trace only this connector (name or port)")
     parser.add_argument("--trace-client", metavar="ADDRESS", help="trace only connections from this client address")
@@ -535,6 +551,8 @@ def remove_pid_file_at_exit(layout: Layout) -> None:
 def run_options(args: argparse.Namespace) -> list[str]:
     """The ``run`` options of a ``start`` command line, to pass on."""
     options = ["--log-level", args.log_level]
+    if args.workers is not None:
+        options += ["--workers", args.workers]
     if args.trace:
         options.append("--trace")
     for flag, value in (
@@ -708,6 +726,11 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_stop(layout, defines, args.wait)
     # run
     remove_pid_file_at_exit(layout)
+    workers = _workers_wanted(args, layout)
+    if workers is None:
+        return 1
+    if workers > 1:
+        return run_supervisor(layout, args, workers)
     from gevent import monkey
 
     monkey.patch_all()
@@ -716,6 +739,16 @@ def main(argv: list[str] | None = None) -> int:
         from . import trace
 
         trace.enable(True, args.trace_connector, args.trace_client, args.trace_path)
+    catalina = _catalina_for_run(layout, args)
+    try:
+        return catalina.run()
+    except ConfigError as exc:
+        log.error("%s", exc)
+        return 1
+
+
+def _catalina_for_run(layout: Layout, args: argparse.Namespace) -> Catalina:
+    """The Catalina of ``run`` with the listeners its options ask for."""
     catalina = Catalina(layout)
     if args.trace_file:
         from .trace_json import JsonTraceListener
@@ -729,11 +762,148 @@ def main(argv: list[str] | None = None) -> int:
             if value:
                 criteria[name] = value
         catalina.listeners.append(JsonTraceListener(criteria, catalina_base=layout.base))
+    return catalina
+
+
+# -- worker processes (docs/deployment.md "Worker processes") ----------------
+def _workers_wanted(args: argparse.Namespace, layout: Layout) -> int | None:
+    """How many worker processes ``run`` starts: ``--workers``, else the
+    ``workers`` of ``<Server>``, else 1. None (after printing why) for a bad
+    ``--workers``. A server.xml that cannot be read counts as 1 here: the
+    one-process path then reports its error exactly as before."""
+    from .config.workers import WORKERS_HINT, parse_workers
+
+    if args.workers is not None:
+        try:
+            return parse_workers(args.workers)
+        except ValueError as exc:
+            print(f"--workers: {exc}\n  expected: {WORKERS_HINT.replace('workers=', '--workers ')}", file=sys.stderr)
+            return None
+    from .config.workers import workers_of_server_xml
+
     try:
-        return catalina.run()
+        properties = layout.all_properties()
+    except (ConfigError, OSError):
+        return 1
+    return workers_of_server_xml(os.path.join(layout.base, "conf", "server.xml"), properties)
+
+
+def _listen_addresses(server: Any) -> list[Any]:
+    """The Connectors' addresses of a loaded StandardServer, in order."""
+    from .supervisor import ListenAddress
+
+    return [
+        ListenAddress(c.config.address or "", c.config.port, c.config.location)
+        for service in server.services
+        for c in service.connectors
+    ]
+
+
+def run_supervisor(layout: Layout, args: argparse.Namespace, workers: int) -> int:
+    """``run`` with *workers* > 1: check the whole configuration, bind what
+    the workers share and the shutdown port, then fork and watch the
+    workers (catalina_py/supervisor.py). No gevent hub runs here."""
+    from .supervisor import Supervisor, sharing_mode
+
+    _configure_logging(args.log_level, f"supervisor {os.getpid()}")
+    log.info("Server version name:   catalina_py/%s (behaves as Apache Tomcat %s)", __version__, TOMCAT_REFERENCE)
+    log.info("CATALINA_BASE:         %s", layout.base)
+
+    def check() -> list[Any]:
+        catalina = Catalina(layout)
+        catalina.load()
+        return _listen_addresses(catalina.server)
+
+    try:
+        catalina = Catalina(layout)
+        catalina.load()
+        for warning in catalina.warnings:
+            log.warning("%s", warning)
+        server = catalina.server
+        supervisor = Supervisor(
+            count=workers,
+            addresses=_listen_addresses(server),
+            start_worker=lambda context: run_worker(layout, args, context),
+            reload_check=check,
+            shutdown_port=server.port,
+            shutdown_address=server.address,
+            shutdown_command=server.shutdown,
+            mode=sharing_mode(),
+        )
+        supervisor.bind()
     except ConfigError as exc:
         log.error("%s", exc)
         return 1
+    log.warning(
+        "%d worker processes: HTTP sessions and WebSocket sessions live in the process that created them "
+        "and are unknown to the other workers (no session cluster is configured): a client whose next "
+        "connection reaches another worker starts a new session. Use sticky routing or workers=1 for "
+        "session state (docs/deployment.md, Worker processes)",
+        workers,
+    )
+    # The supervisor serves nothing itself: free what load() built.
+    del catalina, server
+    gc.collect()
+    return supervisor.run()
+
+
+def run_worker(layout: Layout, args: argparse.Namespace, context: Any) -> int:
+    """The body of worker process *context.index* (in the forked child):
+    gevent set up afresh, its own container built from the configuration,
+    the shared listening sockets, then ``run`` as one process does, minus
+    the shutdown port (the supervisor's)."""
+    from gevent import monkey
+
+    monkey.patch_all()
+    import gevent
+    import gevent.os
+
+    from .session.manager import StandardManager
+
+    gevent.reinit()
+    _configure_logging(args.log_level, f"worker-{context.index} {os.getpid()}")
+    if args.trace:
+        from . import trace
+
+        trace.enable(True, args.trace_connector, args.trace_client, args.trace_path)
+    StandardManager.sessions_file = f"SESSIONS.worker-{context.index}.json"
+    catalina = _catalina_for_run(layout, args)
+    try:
+        server = catalina.load()
+        endpoints = [c.endpoint for service in server.services for c in service.connectors]
+        if len(endpoints) != len(context.addresses):
+            raise ConfigError("the Connectors changed since the supervisor read server.xml", hint="restart")
+        for endpoint, listener in zip(endpoints, context.listeners(), strict=True):
+            endpoint.listener = listener
+            endpoint.release_listener_on_pause = True
+    except ConfigError as exc:
+        log.error("%s", exc)
+        return 1
+    catalina.warnings.clear()  # the supervisor logged them
+    server.port = -1  # the shutdown port is the supervisor's
+    server.startup_message = "Worker startup in [%d] milliseconds"
+    catalina.start()
+    context.report_ready()
+
+    def watch_supervisor() -> None:
+        # End of file: the supervisor is gone (even by SIGKILL): stop.
+        os.set_blocking(context.life_fd, False)
+        while True:
+            try:
+                data = gevent.os.nb_read(context.life_fd, 1)
+            except OSError:
+                data = b""
+            if not data:
+                break
+        log.warning("The supervisor is gone: stopping")
+        server.request_stop()
+
+    gevent.spawn(watch_supervisor)
+    server.install_signal_handlers()
+    tune_garbage_collector()
+    server.await_stop()
+    catalina.stop()
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

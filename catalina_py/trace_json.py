@@ -27,6 +27,7 @@ that.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -124,7 +125,11 @@ class JsonTraceListener:
         directory = os.path.dirname(self.path)
         if directory:
             os.makedirs(directory, exist_ok=True)
-        self._stream = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - closed by stop()
+        # Each flush is one write() of whole lines to a file opened for
+        # appending (O_APPEND): the worker processes of <Server workers="N">
+        # may share the file without cutting each other's lines.
+        raw = open(self.path, "ab", buffering=0)  # noqa: SIM115 - closed by stop()
+        self._stream = io.TextIOWrapper(raw, encoding="utf-8", write_through=True)
         self.writer = JsonTraceWriter(self._stream, self.mask)
         criteria = TraceFilter(self.writer, self.connector, self.client, self.path_prefix)
         self._observer = criteria if criteria.restricts else self.writer

@@ -81,13 +81,19 @@ class CatalinaProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30.0) -> CatalinaProcess:
-        env = dict(os.environ, CATALINA_HOME=str(REPO), CATALINA_BASE=str(self.base), PYTHONUNBUFFERED="1")
+    def start(
+        self, timeout: float = 30.0, run_args: tuple[str, ...] = (), env: dict[str, str] | None = None
+    ) -> CatalinaProcess:
+        """Start ``run`` (with *run_args*, and *env* added to the environment)
+        and wait until it logs that it serves."""
+        env = dict(
+            os.environ, CATALINA_HOME=str(REPO), CATALINA_BASE=str(self.base), PYTHONUNBUFFERED="1", **(env or {})
+        )
         # Only the output of this start counts (see restart()).
         offset = len(self.output())
         self._out = open(self.output_path, "ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "catalina_py", "run"],
+            [sys.executable, "-m", "catalina_py", "run", *run_args],
             cwd=self.base,
             env=env,
             stdout=self._out,

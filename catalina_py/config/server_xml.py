@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from catalina_py.config.connector_spec import ConnectorSpec, read_connector
 from catalina_py.config.context_spec import ContextSpec, read_context
 from catalina_py.config.valve_spec import ValveSpec, frozen_map, read_valve, resolve_class
+from catalina_py.config.workers import WORKERS_HINT, parse_workers
 from catalina_py.config.xml import Attributes, Element, SourceLines, XmlReader, read_xml
 from catalina_py.errors import ConfigError, ConfigWarning, Location
 
@@ -47,7 +48,7 @@ __all__ = [
 ]
 
 # Attributes modelled as fields, per element.
-_SERVER_ATTRS = frozenset({"port", "shutdown", "address"})
+_SERVER_ATTRS = frozenset({"port", "shutdown", "address", "workers"})
 _SERVICE_ATTRS = frozenset({"name"})
 _ENGINE_ATTRS = frozenset({"name", "defaultHost"})
 _HOST_ATTRS = frozenset(
@@ -192,6 +193,9 @@ class ServerSpec:
     address: str
     services: tuple[ServiceSpec, ...]
     listeners: tuple[ListenerSpec, ...]
+    #: Worker processes (``workers``, not a Tomcat attribute): 1 is one
+    #: process, as Tomcat; see catalina_py/config/workers.py.
+    workers: int = 1
 
 
 # --------------------------------------------------------------------------
@@ -303,6 +307,12 @@ class _ServerXmlReader(XmlReader):
         address = attrs.get("address", "localhost") or ""
         if not address.strip():
             raise attrs.error("address", "attribute address of <Server> is " "empty", 'address="localhost"')
+        workers = 1
+        if "workers" in attrs:
+            try:
+                workers = parse_workers(attrs.get("workers") or "")
+            except ValueError as exc:
+                raise attrs.error("workers", f"attribute workers of <Server>: {exc}", WORKERS_HINT) from None
         if port > 0:
             self.bound.append(_Bound(port, address, "the shutdown port of " "<Server>", attrs.location))
         listeners: list[ListenerSpec] = []
@@ -324,7 +334,12 @@ class _ServerXmlReader(XmlReader):
         if not services:
             self.warn(attrs.location, "no <Service> in <Server>: the server " "will not accept any request")
         return ServerSpec(
-            port=port, shutdown=shutdown, address=address, services=tuple(services), listeners=tuple(listeners)
+            port=port,
+            shutdown=shutdown,
+            address=address,
+            services=tuple(services),
+            listeners=tuple(listeners),
+            workers=workers,
         )
 
     def listener(self, element: Element) -> ListenerSpec:

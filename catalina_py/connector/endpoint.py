@@ -151,6 +151,12 @@ class Endpoint:
         self.tls = ServerTls(config) if config.ssl_enabled else None
         #: The greenlets of connections still in their TLS handshake.
         self.handshaking: set[Any] = set()
+        #: Close the listening socket as soon as a stop begins, instead of at
+        #: its end: set in a worker process, whose siblings listen on the same
+        #: port (the kernel then gives new connections to them; a listener
+        #: kept open would take its share and reset them at the end).
+        self.release_listener_on_pause = False
+        self._released_port: int | None = None
 
     def request_body_allowance(self, received: int) -> float | None:
         """How long a request body that brought *received* bytes so far may
@@ -196,6 +202,8 @@ class Endpoint:
     @property
     def name(self) -> str:
         """The name events give the connector (Tomcat: ``http-nio-8080``)."""
+        if self._released_port is not None:
+            return f"http-gevent-{self._released_port}"
         port = self.listener.getsockname()[1] if self.listener is not None else self.config.port
         # As Tomcat's https-jsse-nio-8443 for a TLS connector.
         return f"{'https' if self.tls is not None else 'http'}-gevent-{port}"
@@ -203,12 +211,17 @@ class Endpoint:
     @property
     def bound_port(self) -> int:
         """The port actually bound (useful with port 0 in tests)."""
+        if self._released_port is not None:
+            return self._released_port
         assert self.listener is not None
         return self.listener.getsockname()[1]
 
     def bind(self) -> None:
         """Open the listening socket, so a port in use is reported before
-        anything starts."""
+        anything starts; nothing to do when it was given one (a worker
+        process's)."""
+        if self.listener is not None:
+            return
         address = self.config.address or ""
         family = socket.AF_INET6 if ":" in address else socket.AF_INET
         sock = gevent.socket.socket(family, socket.SOCK_STREAM)
@@ -355,7 +368,12 @@ class Endpoint:
         """Stop accepting new connections (the listener stays bound)."""
         self.stopping = True
         if self.server is not None:
-            self.server.stop_accepting()
+            if self.release_listener_on_pause:
+                if self._released_port is None:
+                    self._released_port = self.bound_port  # the name events give stays
+                self.server.close()
+            else:
+                self.server.stop_accepting()
 
     def stop(self, grace: float = 10.0) -> None:
         """Graceful stop: no new connections, idle keep-alive connections

@@ -23,6 +23,21 @@ from .mapper import Mapper
 
 log = logging.getLogger("catalina_py.server")
 
+#: Tomcat reads at most this much of a shutdown command.
+SHUTDOWN_COMMAND_LIMIT = 1024
+
+
+def shutdown_command_complete(received: bytes) -> bool:
+    """Whether the shutdown port has read enough of *received*: a control
+    character ends a command, and nothing past 1 KiB is read (as Tomcat)."""
+    return len(received) > SHUTDOWN_COMMAND_LIMIT or any(byte < 32 for byte in received)
+
+
+def is_shutdown_command(received: bytes, expected: str) -> bool:
+    """Whether *received* (everything read from one shutdown-port client)
+    is the command *expected*: its first line, stripped."""
+    return received.split(b"\n")[0].strip() == expected.encode("utf-8")
+
 
 class StandardService(LifecycleBase):
     """Connectors sharing one Engine."""
@@ -73,6 +88,9 @@ class StandardServer(LifecycleBase):
         self._stop_event = gevent.event.Event()
         self._shutdown_socket: socket.socket | None = None
         self._await_greenlet: gevent.Greenlet | None = None
+        #: The start-up line (a worker process says "Worker startup in"; its
+        #: supervisor says "Server startup in" once every worker serves).
+        self.startup_message = "Server startup in [%d] milliseconds"
 
     def lifecycle_name(self) -> str:
         return "StandardServer"
@@ -108,13 +126,12 @@ class StandardServer(LifecycleBase):
             service.start()
         if self._shutdown_socket is not None:
             self._await_greenlet = gevent.spawn(self._await_shutdown_command)
-        log.info("Server startup in [%d] milliseconds", (time.monotonic() - started) * 1000)
+        log.info(self.startup_message, (time.monotonic() - started) * 1000)
 
     def _await_shutdown_command(self) -> None:
         """Tomcat's ``StandardServer.await``: accept on the shutdown port and
         stop when a client sends the shutdown command."""
         assert self._shutdown_socket is not None
-        expected = self.shutdown.encode("utf-8")
         while not self._stop_event.is_set():
             try:
                 conn, peer = self._shutdown_socket.accept()
@@ -125,18 +142,16 @@ class StandardServer(LifecycleBase):
                 received = b""
                 # Like Tomcat: read until the peer closes or sends a control
                 # character, and never more than 1 KiB.
-                while len(received) <= 1024:
+                while not shutdown_command_complete(received):
                     chunk = conn.recv(1024)
                     if not chunk:
                         break
                     received += chunk
-                    if any(byte < 32 for byte in chunk):
-                        break
             except OSError:
                 received = b""
             finally:
                 conn.close()
-            if received.split(b"\n")[0].strip() == expected:
+            if is_shutdown_command(received, self.shutdown):
                 log.info("A valid shutdown command was received via the shutdown port. Stopping the Server instance.")
                 self._stop_event.set()
                 return
@@ -153,6 +168,11 @@ class StandardServer(LifecycleBase):
 
     def _on_signal(self, signum: int) -> None:
         log.info("Received %s: stopping the Server instance.", signal.Signals(signum).name)
+        self._stop_event.set()
+
+    def request_stop(self) -> None:
+        """Stop as the shutdown command does (a worker process whose
+        supervisor is gone calls this)."""
         self._stop_event.set()
 
     def await_stop(self, timeout: float | None = None) -> bool:

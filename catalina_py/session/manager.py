@@ -113,6 +113,12 @@ class StandardManager(LifecycleBase):
     :param tracking_modes: "COOKIE" and/or "URL" (None: both).
     """
 
+    #: The name of the sessions file in the context's work folder. A worker
+    #: process of ``<Server workers="N">`` has one of its own
+    #: (``SESSIONS.worker-2.json``): its sessions are its own, and one file
+    #: written by every worker at stop would keep only the last one's.
+    sessions_file: str = SESSIONS_FILE
+
     def __init__(
         self,
         context: ManagedContext,
@@ -171,7 +177,7 @@ class StandardManager(LifecycleBase):
             max_inactive_interval=int(timeout) * 60,
             sweep_seconds=sweep,
             max_active_sessions=max_active,
-            pathname=os.path.join(work_dir, SESSIONS_FILE) if work_dir else None,
+            pathname=os.path.join(work_dir, cls.sessions_file) if work_dir else None,
             cookie_config=session_config.cookie_config,
             tracking_modes=session_config.tracking_modes,
         )

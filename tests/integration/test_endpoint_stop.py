@@ -143,3 +143,45 @@ def test_stop_closes_parked_connections_and_their_handlers_end():
     finally:
         for sock in clients:
             sock.close()
+
+
+def _connects(port: int) -> bool:
+    try:
+        gevent.socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    except ConnectionRefusedError:
+        return False
+    return True
+
+
+def test_a_worker_endpoint_lets_go_of_its_listener_when_the_stop_begins():
+    """In a worker process (release_listener_on_pause) the listening socket
+    closes at pause, so the kernel gives new connections to the sibling
+    workers; otherwise (one process, as before) it stays bound until the
+    end of the stop. The name and port stay readable for the events."""
+    for release in (False, True):
+        endpoint = Endpoint(ConnectorSpec(port=0, address="127.0.0.1"), Adapter())  # type: ignore[arg-type]
+        endpoint.release_listener_on_pause = release
+        endpoint.start()
+        port = endpoint.bound_port
+        try:
+            endpoint.pause()
+            assert _connects(port) is not release
+            assert endpoint.bound_port == port and endpoint.name == f"http-gevent-{port}"
+        finally:
+            endpoint.stop(grace=0.5)
+
+
+def test_an_endpoint_given_a_listener_keeps_it():
+    listener = gevent.socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    endpoint = Endpoint(ConnectorSpec(port=1, address="127.0.0.1"), Adapter())  # type: ignore[arg-type]
+    endpoint.listener = listener
+    endpoint.bind()
+    assert endpoint.listener is listener
+    endpoint.start()
+    try:
+        assert endpoint.bound_port == listener.getsockname()[1]
+        assert _connects(endpoint.bound_port)
+    finally:
+        endpoint.stop(grace=0.5)

@@ -48,6 +48,7 @@ LAYERS: dict[str, int] = {
     "catalina_py.deploy": 7,
     "catalina_py.inspector": 8,
     "catalina_py.tour": 8,
+    "catalina_py.supervisor": 8,
     "catalina_py.bootstrap": 9,
     "catalina_py.__main__": 10,
 }

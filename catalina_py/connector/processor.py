@@ -48,7 +48,7 @@ from ..http.errors import ClientAbortError, HttpParseError
 from ..http.parser import CLOSED, NEED_DATA, Data, EndOfMessage, RequestHead, RequestParser
 from ..http.plan import STATUS_DROPS_CONNECTION, SWITCHING_PROTOCOLS, ResponsePlan, plan_response
 from ..http.writer import CONTINUE_100, LAST_CHUNK, build_error_response, build_response_head, encode_chunk, http_date
-from ..sockets import is_tls
+from ..sockets import drain_after_shutdown, is_tls
 from .upgrade import UpgradedConnection
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -582,19 +582,7 @@ class Http11Processor:
         sending for a short while: closing a socket with unread input makes
         the kernel send a reset, which can destroy the error response we
         just wrote before the client reads it."""
-        sock = self.sock
-        try:
-            sock.shutdown(socket.SHUT_WR)
-            sock.settimeout(_LINGER_SECONDS)
-            deadline = time.monotonic() + _LINGER_SECONDS
-            drained = 0
-            while drained < _LINGER_MAX_BYTES and time.monotonic() < deadline:
-                data = sock.recv(_RECV_SIZE)
-                if not data:
-                    break
-                drained += len(data)
-        except OSError:
-            pass
+        drain_after_shutdown(self.sock, _LINGER_SECONDS, _LINGER_MAX_BYTES, _RECV_SIZE)
 
     def _send_parse_error(self, exc: HttpParseError) -> None:
         """A request we cannot read gets its status and the connection closes

@@ -22,7 +22,6 @@ import os
 import socket
 import ssl
 import tempfile
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -32,6 +31,7 @@ import gevent.ssl
 from ..config.x509_dates import certificate_validity
 from ..errors import ConfigError
 from ..http.tls_sniff import USE_TLS_RESPONSE, is_plain_http
+from ..sockets import drain_after_shutdown
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..config.connector_spec import ConnectorSpec
@@ -320,15 +320,7 @@ class ServerTls:
         try:
             sock.recv(seen)  # what was looked at: taken, so that closing sends no reset
             sock.sendall(USE_TLS_RESPONSE)
-            sock.shutdown(socket.SHUT_WR)
-            sock.settimeout(_LINGER_SECONDS)
-            deadline = time.monotonic() + _LINGER_SECONDS
-            drained = 0
-            while drained < _LINGER_MAX_BYTES and time.monotonic() < deadline:
-                data = sock.recv(_LINGER_MAX_BYTES)
-                if not data:
-                    break
-                drained += len(data)
+            drain_after_shutdown(sock, _LINGER_SECONDS, _LINGER_MAX_BYTES, _LINGER_MAX_BYTES)
         except OSError:
             pass
         finally:

@@ -59,24 +59,32 @@ def wait_until(predicate, seconds: float = 10.0) -> bool:
     return predicate()
 
 
-def test_an_idle_websocket_keeps_nothing_of_its_http_request(tmp_path, monkeypatch):
+def start_catalina(tmp_path, monkeypatch, connector_attrs: str = ""):
+    """A server in this process with the examples webapp: (Catalina, port)."""
     base = tmp_path / "base"
     (base / "conf").mkdir(parents=True)
     (base / "logs").mkdir()
     port = free_port()
     (base / "conf" / "server.xml").write_text(
-        SERVER_XML.format(port=port, shutdown_port=-1, connector_attrs="", log_pattern="common")
+        SERVER_XML.format(port=port, shutdown_port=-1, connector_attrs=connector_attrs, log_pattern="common")
     )
     shutil.copytree(REPO / "webapps" / "examples", base / "webapps" / "examples")
     monkeypatch.setenv("CATALINA_BASE", str(base))
     monkeypatch.setenv("CATALINA_HOME", str(REPO))
     from catalina_py import bootstrap
+
+    catalina = bootstrap.Catalina(bootstrap.Layout.from_environment())
+    catalina.start()
+    return catalina, port
+
+
+def test_an_idle_websocket_keeps_nothing_of_its_http_request(tmp_path, monkeypatch):
+    from catalina_py import bootstrap
     from catalina_py.container.mapper import MappingData
     from catalina_py.container.request import Request
     from catalina_py.http.parser import RequestHead
 
-    catalina = bootstrap.Catalina(bootstrap.Layout.from_environment())
-    catalina.start()
+    catalina, port = start_catalina(tmp_path, monkeypatch)
     thresholds = gc.get_threshold()
     tracking = gevent.config.track_greenlet_tree
     bootstrap.tune_garbage_collector()  # what ``run`` does once the server serves
@@ -138,20 +146,7 @@ def test_a_quiet_websocket_is_parked_without_a_greenlet_and_resumes(tmp_path, mo
     up its greenlet (a read watcher waits instead), and its next message
     resumes it in a new greenlet, echoed as before; the close and the
     connection's accounting still happen once."""
-    base = tmp_path / "base"
-    (base / "conf").mkdir(parents=True)
-    (base / "logs").mkdir()
-    port = free_port()
-    (base / "conf" / "server.xml").write_text(
-        SERVER_XML.format(port=port, shutdown_port=-1, connector_attrs='webSocketParkAfter="0.1"', log_pattern="common")
-    )
-    shutil.copytree(REPO / "webapps" / "examples", base / "webapps" / "examples")
-    monkeypatch.setenv("CATALINA_BASE", str(base))
-    monkeypatch.setenv("CATALINA_HOME", str(REPO))
-    from catalina_py import bootstrap
-
-    catalina = bootstrap.Catalina(bootstrap.Layout.from_environment())
-    catalina.start()
+    catalina, port = start_catalina(tmp_path, monkeypatch, 'webSocketParkAfter="0.1"')
     try:
         endpoint = catalina.server.services[0].connectors[0].endpoint
         socks = [open_websocket(port) for _ in range(SOCKETS)]
@@ -185,20 +180,7 @@ def test_a_parked_websocket_gets_1001_when_the_server_stops(tmp_path, monkeypatc
     """The graceful stop tells parked connections too: the 1001 goes out
     with no greenlet reading, the peer's reply resumes the connection, and
     the stop waits for it rather than cutting it off."""
-    base = tmp_path / "base"
-    (base / "conf").mkdir(parents=True)
-    (base / "logs").mkdir()
-    port = free_port()
-    (base / "conf" / "server.xml").write_text(
-        SERVER_XML.format(port=port, shutdown_port=-1, connector_attrs='webSocketParkAfter="0.1"', log_pattern="common")
-    )
-    shutil.copytree(REPO / "webapps" / "examples", base / "webapps" / "examples")
-    monkeypatch.setenv("CATALINA_BASE", str(base))
-    monkeypatch.setenv("CATALINA_HOME", str(REPO))
-    from catalina_py import bootstrap
-
-    catalina = bootstrap.Catalina(bootstrap.Layout.from_environment())
-    catalina.start()
+    catalina, port = start_catalina(tmp_path, monkeypatch, 'webSocketParkAfter="0.1"')
     stopper = None
     try:
         endpoint = catalina.server.services[0].connectors[0].endpoint

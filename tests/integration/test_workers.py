@@ -23,23 +23,17 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from tests.server import REPO, TEST_WEBAPPS, CatalinaProcess
+from tests.server import SERVER_XML as BASE_SERVER_XML
 
 pytestmark = pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc (process tree, states)")
 
-SERVER_XML = """<?xml version="1.0" encoding="UTF-8"?>
-<Server port="{shutdown_port}" shutdown="SHUTDOWN" WORKERS>
-  LISTENER
-  <Service name="Catalina">
-    <Connector port="{port}" address="127.0.0.1" protocol="HTTP/1.1" {connector_attrs}/>
-    <Engine name="Catalina" defaultHost="localhost">
-      <Host name="localhost" appBase="webapps" autoDeploy="false">
-        <Valve className="org.apache.catalina.valves.AccessLogValve" directory="logs"
-               prefix="localhost_access_log" suffix=".txt" pattern="{log_pattern}"/>
-      </Host>
-    </Engine>
-  </Service>
-</Server>
-"""
+#: The tests' server.xml with a place for the workers attribute and a
+#: server-level listener.
+SERVER_XML = BASE_SERVER_XML.replace(
+    '<Server port="{shutdown_port}" shutdown="SHUTDOWN">',
+    '<Server port="{shutdown_port}" shutdown="SHUTDOWN" WORKERS>\n  LISTENER',
+)
+assert "WORKERS" in SERVER_XML
 
 #: A server-level listener that fails its start while a marker file exists:
 #: a worker that crashes before it serves (imported from CATALINA_BASE,

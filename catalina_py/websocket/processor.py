@@ -334,9 +334,12 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
         if raw is None or wait is None or read_event is None:
             raw = None
         # Each read waits for readability first (see below), the first one
-        # too: only a wait of this loop can be turned into parking (so a TLS
-        # connection, read through its own recv, is never parked).
-        wait_first = raw is not None and not readable
+        # too: only a wait of this loop can be turned into parking. A TLS
+        # socket waits too, unless OpenSSL holds decrypted bytes already
+        # (``pending``: the descriptor says nothing of those), and is then
+        # read through its own recv.
+        waits = raw is not None or (tls and wait is not None and read_event is not None)
+        wait_first = waits and not readable
         hooked = protocol.on_frame is not None  # the protocol's frame hooks are set (traced)
         if wait_first and not pending and self._settings.park_after > 0 and connection.park(self._resume):
             # Just opened, nothing sent yet: parked at once, so that a burst
@@ -350,7 +353,13 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
                 data, pending = pending, b""
             else:
                 try:
-                    if wait_first:
+                    if wait_first and tls and sock.pending():  # type: ignore[attr-defined]
+                        # Decrypted bytes are waiting: read them, after the
+                        # other connections had their turn (the fairness the
+                        # wait gives).
+                        gevent.sleep(0)
+                        data = sock.recv(recv_size)
+                    elif wait_first:
                         # Every read after the first waits for readability,
                         # for two reasons. After a small read the answers are
                         # out and the peer's next bytes have almost never
@@ -376,10 +385,13 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
                             continue
                         finally:
                             self._waiting = False
-                        try:
-                            data = raw.recv(recv_size)
-                        except BlockingIOError:  # woken, but nothing to read after all
+                        if raw is None:  # TLS: a readable descriptor may hold part of a record
                             data = sock.recv(recv_size)
+                        else:
+                            try:
+                                data = raw.recv(recv_size)
+                            except BlockingIOError:  # woken, but nothing to read after all
+                                data = sock.recv(recv_size)
                     else:
                         if yield_first:
                             # TLS: a recv that finds decrypted bytes never
@@ -387,8 +399,8 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
                             # (the fairness the wait above gives plain sockets).
                             gevent.sleep(0)
                         data = sock.recv(recv_size)
-                    wait_first = raw is not None
-                    yield_first = tls
+                    wait_first = waits
+                    yield_first = tls and not waits
                     stats.bytes_in += len(data)
                     connection.bytes_in += len(data)
                 except (OSError, ValueError) as exc:

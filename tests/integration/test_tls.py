@@ -16,6 +16,7 @@ import socket
 import ssl
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -416,3 +417,38 @@ def test_a_graceful_stop_does_not_wait_for_handshakes(make_server, tmp_path: Pat
             sock.close()
     assert "still open at the end of the" not in server.output()
     assert "Traceback" not in server.output()
+
+
+def test_a_quiet_wss_connection_parks_and_resumes(tmp_path: Path):
+    """A wss session parks like a plain one (docs/architecture.md "Parked
+    connections"): the reader waits for the descriptor only when OpenSSL
+    holds no decrypted bytes (``pending``), so parking loses nothing; the
+    next message resumes it, decrypted and echoed."""
+    missing = tls_certs.missing_openssl()
+    if missing:
+        _skip_or_fail(missing)
+    certs = tmp_path / "certs"
+    chain = tls_certs.chain(certs)
+    tls_certs.self_signed(certs, "other", cn="other.test", san="subjectAltName=DNS:other.test")
+    server = CatalinaProcess(
+        tmp_path,
+        webapps={"tls": TEST_WEBAPPS / "tls"},
+        server_xml=SERVER_XML,
+        connector_attrs='webSocketParkAfter="0.1"',
+    )
+    server.root_ca = chain.root  # type: ignore[attr-defined]
+    server.start(env={"CATALINA_TRACE": "1"})
+    try:
+        url = f"wss://localhost:{server.port}/tls/ws"
+        with connect(url, ssl=_client_context(server), max_size=None, open_timeout=10) as client:
+            for round_ in range(3):
+                deadline = time.monotonic() + 10
+                while server.output().count("] park ") <= round_ and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                assert server.output().count("] park ") > round_, "the wss connection did not park"
+                payload = os.urandom(40000 + round_)  # several TLS records
+                client.send(payload)
+                assert client.recv(timeout=10) == payload
+        assert server.output().count("] resume ") >= 3
+    finally:
+        server.stop()

@@ -685,20 +685,38 @@ class IdleConn:
     alive: bool = True
 
 
+#: Opens between two passes over the idle connections already open.
+_SERVE_WHILE_OPENING = 100
+
+
 def run_idle(host: str, port: int, path: str, count: int, hold: float, ping_every: float, server_pid: int) -> dict:
     """Holds ``count`` connections for ``hold`` seconds, pinging each every ``ping_every`` seconds."""
     rss_before = rss_kib(server_pid)
-    t0 = time.perf_counter()
-    opened = open_connections(host, port, path, count, timeout=max(60.0, count / 50))
-    open_seconds = time.perf_counter() - t0
-    rss_open = rss_kib(server_pid)
     sel = selectors.DefaultSelector()
-    conns = [IdleConn(sock) for sock, _ in opened]
+    conns: list[IdleConn] = []
     counts = collections.Counter()
     try:
-        for conn in conns:
-            conn.sock.setblocking(False)
-            sel.register(conn.sock, selectors.EVENT_READ, conn)
+        # Opened one after the other; every _SERVE_WHILE_OPENING opens the
+        # connections already open are served (the server's pings
+        # answered), as a real client would: an opening that takes longer
+        # than the server's ping interval plus its pong timeout would
+        # otherwise have the first connections dropped.
+        t0 = time.perf_counter()
+        deadline = time.monotonic() + max(60.0, count / 50)
+        for i in range(count):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise WsProtocolError(f"only {i} of {count} connections opened in time")
+            sock, _ = connect(host, port, path, timeout=min(remaining, 10.0))
+            conn = IdleConn(sock)
+            conns.append(conn)
+            sock.setblocking(False)
+            sel.register(sock, selectors.EVENT_READ, conn)
+            if i % _SERVE_WHILE_OPENING == _SERVE_WHILE_OPENING - 1:
+                for key, _ in sel.select(timeout=0):
+                    _idle_read(key.data, sel, counts)
+        open_seconds = time.perf_counter() - t0
+        rss_open = rss_kib(server_pid)
         end = time.perf_counter() + hold
         next_ping = time.perf_counter() + min(ping_every, hold / 2)
         round_no = 0

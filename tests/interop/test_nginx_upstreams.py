@@ -31,6 +31,7 @@ import contextlib
 import os
 import re
 import signal
+import socket
 import ssl
 import threading
 import time
@@ -306,6 +307,18 @@ def test_tls_at_nginx_without_forwarded_proto_the_container_believes_http(deploy
     assert "scheme http" in caught.value.response.body.decode()
 
 
+def test_tls_at_nginx_without_forwarded_port_the_valve_assumes_443(deploy, certificate):
+    site = deploy("tls.conf", tls=certificate, drop=("proxy_set_header X-Forwarded-Port",))
+    base = f"https://127.0.0.1:{site.port}/proxied"
+    with client(verify=str(certificate[0])) as https:
+        who = https.get(f"{base}/who", timeout=10).json()
+        assert who["scheme"] == "https" and who["secure"] is True
+        # Right when nginx listens on 443; here it listens elsewhere.
+        assert who["server_port"] == 443
+        go = https.get(f"{base}/go", allow_redirects=False, timeout=10)
+        assert go.headers["Location"] == "https://127.0.0.1/proxied/who"
+
+
 # -- single.conf: what each WebSocket line is for ---------------------------------------
 
 
@@ -339,6 +352,37 @@ def test_single_instance_file_without_host_line_refuses_browsers(deploy):
     assert caught.value.response.status_code == 403
     # nginx sent the proxy_pass address as Host.
     assert f"Host '127.0.0.1:{site.servers[0].port}'" in caught.value.response.body.decode()
+
+
+def test_streamed_answer_passes_nginx_buffering_as_it_is_flushed(deploy):
+    """proxy_buffering is on (nginx's default) in every file: nginx still
+    passes each flushed chunk on at once; what it buffers is what a slow
+    client has not taken yet (docs/nginx.md)."""
+    site = deploy("single.conf")
+    with socket.create_connection(("127.0.0.1", site.port), timeout=5) as sock:
+        sock.sendall(f"GET /proxied/stream HTTP/1.1\r\nHost: 127.0.0.1:{site.port}\r\n\r\n".encode())
+        received = _read_until(sock, b"first\n")
+        # "first" came through while the servlet is still waiting.
+        assert b"last" not in received
+        with client() as http:
+            assert http.get(f"http://127.0.0.1:{site.port}/proxied/release", timeout=10).text == "released\n"
+        received += _read_until(sock, b"last\n")
+    assert received.startswith(b"HTTP/1.1 200 ") and b"Transfer-Encoding: chunked" in received
+
+
+def _read_until(sock: socket.socket, marker: bytes, limit: int = 100) -> bytes:
+    """Read from *sock* until *marker* has come (at most *limit* reads, each
+    bounded by the socket's timeout)."""
+    data = b""
+    for _ in range(limit):
+        if marker in data:
+            return data
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    assert marker in data, data
+    return data
 
 
 # -- failover --------------------------------------------------------------------------

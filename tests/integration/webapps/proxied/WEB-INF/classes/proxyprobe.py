@@ -9,12 +9,15 @@ it believes about the request, and an echo that names its instance.
   the request (``get_request_url()``), as applications build links for
   e-mails, OAuth callbacks or a login page: a wrong scheme or port here is
   what a user would follow;
+* ``GET /proxied/stream``: ``first`` at once, ``last`` once ``/release``
+  was requested: a streamed answer, to see what ``proxy_buffering`` does;
 * WebSocket ``/proxied/ws``: sends ``pid <PID>`` when it opens, answers
   ``secure?`` with ``secure=<is_secure()>``, echoes everything else.
 """
 
 import json
 import os
+import threading
 
 from catalina_py.servlet import HttpServlet, web_servlet
 from catalina_py.websocket import on_message, on_open, server_endpoint
@@ -69,3 +72,33 @@ class NamedEcho:
         if message == "secure?":
             return f"secure={session.is_secure()}"
         return message
+
+
+#: Set by /release; /stream waits for it (the server monkey-patches
+#: threading, so this is a gevent event and waiting blocks one greenlet).
+RELEASE = threading.Event()
+
+
+@web_servlet("/stream")
+class StreamServlet(HttpServlet):
+    """A streamed answer: ``first`` flushed at once, ``last`` only after
+    ``/release`` was requested (or 10 s): what a progress page, a long poll
+    or server-sent events do."""
+
+    def do_get(self, request, response):
+        RELEASE.clear()
+        response.set_content_type("text/plain")
+        writer = response.get_writer()
+        writer.write("first\n")
+        response.flush_buffer()
+        RELEASE.wait(10)
+        writer.write("last\n")
+
+
+@web_servlet("/release")
+class ReleaseServlet(HttpServlet):
+    """Lets the waiting ``/stream`` answer finish."""
+
+    def do_get(self, request, response):
+        RELEASE.set()
+        response.get_writer().write("released\n")

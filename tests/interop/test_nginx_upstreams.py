@@ -114,10 +114,10 @@ class Deployment:
 
 @pytest.fixture
 def deploy(make_server, tmp_path) -> Callable[..., Deployment]:
-    """``deploy(conf_name, drop=(), tls=None, connector_attrs="", valve=True)``:
-    two instances with the ``proxied`` webapp, nginx with
-    ``conf/nginx/<conf_name>`` (ports and paths rewritten, lines with any
-    text of *drop* removed). Everything is stopped by PID afterwards."""
+    """``deploy(conf_name, drop=(), tls=None, connector_attrs="", valve=True,
+    replace=None)``: two instances with the ``proxied`` webapp, nginx with
+    ``conf/nginx/<conf_name>`` (ports and paths rewritten, and the texts of
+    *replace*; lines with any text of *drop* removed). Everything is stopped by PID afterwards."""
     proxies: list[NginxProcess] = []
 
     def factory(
@@ -126,6 +126,7 @@ def deploy(make_server, tmp_path) -> Callable[..., Deployment]:
         tls: tuple[Path, Path] | None = None,
         connector_attrs: str | Callable[[int], str] = "",
         valve: bool = True,
+        replace: dict[str, str] | None = None,
     ) -> Deployment:
         port, http_port = free_port(), free_port()
         attrs = connector_attrs(port) if callable(connector_attrs) else connector_attrs
@@ -140,7 +141,7 @@ def deploy(make_server, tmp_path) -> Callable[..., Deployment]:
         for server in servers:
             server.start()
         text = (CONF_NGINX / name).read_text()
-        replacements = {"127.0.0.1:8080": f"127.0.0.1:{servers[0].port}"}
+        replacements = {"127.0.0.1:8080": f"127.0.0.1:{servers[0].port}", **(replace or {})}
         if "127.0.0.1:8081" in text:
             replacements["127.0.0.1:8081"] = f"127.0.0.1:{servers[1].port}"
         ports = [port]
@@ -237,6 +238,32 @@ def test_without_ip_hash_requests_take_turns_and_the_session_is_lost(deploy):
         assert answer["pid"] != previous["pid"]
         assert answer["requested_session"] == previous["session"]
         assert answer["new"] is True and answer["count"] == 1
+
+
+@pytest.mark.parametrize("next_upstream", ["error timeout", "off"])
+def test_a_stopped_instance_s_clients_go_to_the_other(deploy, next_upstream):
+    """With ``proxy_next_upstream error timeout`` (the file's line, nginx's
+    default) a request whose instance is down is passed to the other at
+    once; with ``off`` its first request gets 502, and the following ones
+    skip the instance marked failed (``max_fails=1``) for ``fail_timeout``."""
+    replacements = {} if next_upstream != "off" else {"proxy_next_upstream error timeout;": "proxy_next_upstream off;"}
+    site = deploy("upstream-hash.conf", replace=replacements)
+    # A client address that the hash sends to the first instance.
+    addresses = [f"127.0.0.{n}" for n in range(11, 31)]
+    on_first = []
+    for address in addresses:
+        with client(address) as http:
+            if http.get(f"http://127.0.0.1:{site.port}/proxied/who", timeout=10).json()["pid"] == site.pid_of(0):
+                on_first.append(address)
+    assert on_first
+    site.servers[0].stop()
+    with client(on_first[0]) as http:
+        statuses = [http.get(f"http://127.0.0.1:{site.port}/proxied/who", timeout=10) for _ in range(3)]
+    if next_upstream == "off":
+        assert statuses[0].status_code == 502
+        assert "502 Bad Gateway" in statuses[0].text
+        statuses = statuses[1:]
+    assert all(s.status_code == 200 and s.json()["pid"] == site.pid_of(1) for s in statuses)
 
 
 # -- TLS at nginx ----------------------------------------------------------------------

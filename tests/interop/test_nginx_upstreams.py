@@ -213,7 +213,8 @@ def test_sticky_upstream_keeps_each_client_and_its_session_on_one_instance(deplo
         with client(address) as http:
             first = http.get(f"http://127.0.0.1:{site.port}/proxied/who", timeout=10).json()
             assert first["new"] is True and first["count"] == 1
-            assert first["remote_addr"] == address  # X-Forwarded-For, read by the RemoteIpValve
+            # X-Forwarded-For and X-Forwarded-Port, read by the RemoteIpValve.
+            assert first["remote_addr"] == address and first["server_port"] == site.port
             for count in range(2, 22):
                 again = http.get(f"http://127.0.0.1:{site.port}/proxied/who", timeout=10).json()
                 assert again["pid"] == first["pid"], (address, count)

@@ -99,7 +99,7 @@ def client(address: str = "127.0.0.1", verify: str | bool = True) -> requests.Se
 
 @dataclass
 class Deployment:
-    """Two instances and nginx in front, on loopback ports."""
+    """The instances and nginx in front, on loopback ports."""
 
     servers: list[CatalinaProcess]
     nginx: NginxProcess
@@ -115,7 +115,8 @@ class Deployment:
 @pytest.fixture
 def deploy(make_server, tmp_path) -> Callable[..., Deployment]:
     """``deploy(conf_name, drop=(), tls=None, connector_attrs="", valve=True,
-    replace=None)``: two instances with the ``proxied`` webapp, nginx with
+    replace=None)``: the instances the file names (one or two) with the
+    ``proxied`` webapp, nginx with
     ``conf/nginx/<conf_name>`` (ports and paths rewritten, and the texts of
     *replace*; lines with any text of *drop* removed). Everything is stopped by PID afterwards."""
     proxies: list[NginxProcess] = []
@@ -130,19 +131,19 @@ def deploy(make_server, tmp_path) -> Callable[..., Deployment]:
     ) -> Deployment:
         port, http_port = free_port(), free_port()
         attrs = connector_attrs(port) if callable(connector_attrs) else connector_attrs
+        text = (CONF_NGINX / name).read_text()
         servers = [
             make_server(
                 webapps={"proxied": PROXIED},
                 server_xml=VALVE_SERVER_XML if valve else None,
-                connector_attrs=f'webSocketPingInterval="5" {attrs}',
+                connector_attrs=attrs,
             )
-            for _ in range(2)
+            for _ in range(2 if "127.0.0.1:8081" in text else 1)
         ]
         for server in servers:
             server.start()
-        text = (CONF_NGINX / name).read_text()
         replacements = {"127.0.0.1:8080": f"127.0.0.1:{servers[0].port}", **(replace or {})}
-        if "127.0.0.1:8081" in text:
+        if len(servers) == 2:
             replacements["127.0.0.1:8081"] = f"127.0.0.1:{servers[1].port}"
         ports = [port]
         if tls is not None:

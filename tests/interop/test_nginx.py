@@ -29,9 +29,6 @@ Skipped when nginx is not installed, unless ``CI=true`` (then it fails).
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,47 +38,19 @@ import requests
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
+from tests.nginx import MISSING, NGINX, NginxProcess
 from tests.server import REPO, CatalinaProcess, free_port
 
-
-def _find_nginx() -> str | None:
-    found = shutil.which("nginx")
-    if found:
-        return found
-    for candidate in ("/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/local/nginx/sbin/nginx"):
-        if os.access(candidate, os.X_OK):
-            return candidate
-    return None
-
-
-NGINX = _find_nginx()
-_ON_CI = os.environ.get("CI", "").lower() == "true"
-
-if NGINX is None and not _ON_CI:
-    pytest.skip(
-        "nginx is not installed (looked on PATH and in /usr/sbin, /usr/local/sbin); "
-        "install it to run the reverse-proxy interop tests",
-        allow_module_level=True,
-    )
+if NGINX is None and os.environ.get("CI", "").lower() != "true":
+    pytest.skip(MISSING, allow_module_level=True)
 
 #: nginx's proxy_read_timeout in these tests, seconds.
 READ_TIMEOUT = 3
 #: How long the client stays silent in the heartbeat tests, seconds.
 IDLE = 5
 
+#: The inside of nginx's ``http`` block (tests/nginx.py adds the rest).
 NGINX_CONF = """\
-{user}
-worker_processes 1;
-error_log {base}/error.log info;
-events {{ worker_connections 256; }}
-http {{
-    access_log {base}/access.log;
-    client_body_temp_path {base}/client_body;
-    proxy_temp_path {base}/proxy;
-    fastcgi_temp_path {base}/fastcgi;
-    uwsgi_temp_path {base}/uwsgi;
-    scgi_temp_path {base}/scgi;
-
     map $http_upgrade $connection_upgrade {{
         default upgrade;
         ''      close;
@@ -129,7 +98,6 @@ http {{
             proxy_read_timeout {read_timeout}s;
         }}
     }}
-}}
 """
 
 
@@ -154,21 +122,6 @@ class Stack:
         )
 
 
-def _wait_for_port(port: int, proc: subprocess.Popen, error_log: Path, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(
-                f"nginx exited with {proc.returncode}:\n" + (error_log.read_text() if error_log.exists() else "")
-            )
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nginx did not listen on {port} within {timeout} s")
-
-
 @pytest.fixture
 def make_stack(make_server, tmp_path):
     """``make_stack(ping_interval)``: two catalina_py instances with the
@@ -176,7 +129,7 @@ def make_stack(make_server, tmp_path):
     Everything started here is stopped by PID afterwards."""
     if NGINX is None:
         pytest.fail("CI=true but nginx is not installed: the reverse-proxy interop tests must run on CI")
-    procs: list[subprocess.Popen] = []
+    proxies: list[NginxProcess] = []
 
     def factory(ping_interval: float = 1) -> Stack:
         attrs = f'webSocketPingInterval="{ping_interval:g}"'
@@ -186,41 +139,23 @@ def make_stack(make_server, tmp_path):
         for server in servers:
             server.start()
         base = tmp_path / "nginx"
-        base.mkdir()
         good, plain, nohost = free_port(), free_port(), free_port()
-        conf = base / "nginx.conf"
-        conf.write_text(
-            NGINX_CONF.format(
-                user="user root;" if os.geteuid() == 0 else "",
-                base=base,
-                p1=servers[0].port,
-                p2=servers[1].port,
-                good=good,
-                plain=plain,
-                nohost=nohost,
-                read_timeout=READ_TIMEOUT,
-            )
+        body = NGINX_CONF.format(
+            p1=servers[0].port,
+            p2=servers[1].port,
+            good=good,
+            plain=plain,
+            nohost=nohost,
+            read_timeout=READ_TIMEOUT,
         )
-        error_log = base / "error.log"
-        proc = subprocess.Popen(
-            [NGINX, "-p", str(base), "-c", str(conf), "-e", str(error_log), "-g", f"daemon off; pid {base}/nginx.pid;"],
-            stdout=subprocess.DEVNULL,
-            stderr=open(base / "nginx.stderr", "wb"),
-        )
-        procs.append(proc)
-        for port in (good, plain, nohost):
-            _wait_for_port(port, proc, error_log)
+        proxy = NginxProcess(base, body)
+        proxies.append(proxy)
+        proxy.start([good, plain, nohost])
         return Stack(servers, good, plain, nohost, base)
 
     yield factory
-    for proc in procs:
-        if proc.poll() is None:
-            proc.terminate()  # SIGTERM: nginx's fast shutdown, workers included
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+    for proxy in proxies:
+        proxy.stop()
 
 
 @pytest.fixture

@@ -597,6 +597,12 @@ def test_failover_clients_reconnect_through_nginx_and_lose_only_unacknowledged_m
         f"{echoed_total} echoed, {lost_total} lost in flight, "
         f"{sum(c.connect_failures for c in clients)} failed reconnect attempts"
     )
-    # nginx noticed the dead instance (SIGKILL: the refused connections).
+    # nginx noticed the dead instance (SIGKILL): a refused connection, or,
+    # when the reset of the proxied WebSockets came first and max_fails=1
+    # had already marked the instance down (then no connection is tried),
+    # that reset.
     if how == "SIGKILL":
-        assert "connect() failed (111: Connection refused)" in site.nginx.error_log()
+        log = site.nginx.error_log()
+        assert any(
+            sign in log for sign in ("connect() failed (111: Connection refused)", "(104: Connection reset by peer)")
+        ), log[-2000:]

@@ -604,5 +604,10 @@ def test_failover_clients_reconnect_through_nginx_and_lose_only_unacknowledged_m
     if how == "SIGKILL":
         log = site.nginx.error_log()
         assert any(
-            sign in log for sign in ("connect() failed (111: Connection refused)", "(104: Connection reset by peer)")
+            sign in log
+            for sign in (
+                "connect() failed (111: Connection refused)",
+                "(104: Connection reset by peer)",
+                "upstream prematurely closed",
+            )
         ), log[-2000:]

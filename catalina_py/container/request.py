@@ -655,6 +655,10 @@ class Request(RequestSessions, RequestDispatchState, RequestConnectionSide, Attr
         if session is not None:
             # Session.endAccess: no longer new; last accessed now.
             session.end_access()
+            context = self.mapping.context
+            manager = None if context is None else getattr(context, "manager", None)
+            if manager is not None and manager.store is not None:
+                manager.session_used(session)  # <Cluster>: written back to Redis
         response = self.response
         if response is not None:
             self.response = None

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 import time
 
 import pytest
@@ -140,8 +138,9 @@ def test_session_follows_the_user_across_instances(instances):
     assert visit(one.url, cookies) == 3  # two's change seen on one
     assert cookies["JSESSIONID"] == session_id
     # Invalidated on two: one starts a new session.
-    requests.get(f"{two.url}/examples/servlets/sessions?invalidate=1", cookies=cookies, timeout=WAIT,
-                 allow_redirects=False)
+    requests.get(
+        f"{two.url}/examples/servlets/sessions?invalidate=1", cookies=cookies, timeout=WAIT, allow_redirects=False
+    )
     assert visit(one.url, cookies) == 1
     assert cookies["JSESSIONID"] != session_id
 

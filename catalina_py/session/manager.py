@@ -223,6 +223,9 @@ class StandardManager(LifecycleBase):
         self.add(session)
         self.session_counter += 1
         self.context.fire(HttpSessionListener, "session_created", HttpSessionEvent(session))
+        # <Cluster>: stored at once (a response written before the request
+        # ends could bring the next request to another instance first).
+        self.session_used(session)
         return session
 
     def add(self, session: StandardSession) -> None:

@@ -29,6 +29,7 @@ import shutil
 import socket
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -240,6 +241,12 @@ class Client:
         return found
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process *pid* so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def test_chat_200_clients_10000_messages_across_two_instances(cluster, capsys):
     port, servers, nginx_base = cluster
     clients = [Client(i, port) for i in range(CLIENTS)]
@@ -310,6 +317,7 @@ def test_chat_200_clients_10000_messages_across_two_instances(cluster, capsys):
             assert time.monotonic() < deadline, "the joins did not reach every client"
             pump(0.5)
         started = time.monotonic()
+        cpu_before = [_cpu_seconds(s.proc.pid) for s in servers], time.process_time()
         while done < MESSAGES:
             assert time.monotonic() < deadline, f"{done} of {MESSAGES} messages reached everyone in time"
             while sent < MESSAGES and sent - done < WINDOW:
@@ -318,6 +326,8 @@ def test_chat_200_clients_10000_messages_across_two_instances(cluster, capsys):
                 sent += 1
             pump(0.5)
         elapsed = time.monotonic() - started
+        cpu = [_cpu_seconds(s.proc.pid) - b for s, b in zip(servers, cpu_before[0], strict=True)]
+        cpu_client = time.process_time() - cpu_before[1]
     finally:
         for client in clients:
             try:
@@ -356,7 +366,8 @@ def test_chat_200_clients_10000_messages_across_two_instances(cluster, capsys):
             f"\ncluster chat: {CLIENTS} clients ({', '.join(f'{n} on {a}' for a, n in sorted(upstreams.items()))}), "
             f"{MESSAGES} messages, {CLIENTS * MESSAGES} deliveries in {elapsed:.1f} s "
             f"({CLIENTS * MESSAGES / elapsed:,.0f} deliveries/s); fan-out latency p50 {p50 * 1000:.1f} ms, "
-            f"p99 {p99 * 1000:.1f} ms, max {ordered[-1] * 1000:.1f} ms"
+            f"p99 {p99 * 1000:.1f} ms, max {ordered[-1] * 1000:.1f} ms; CPU seconds: instances "
+            f"{cpu[0]:.1f} and {cpu[1]:.1f}, this test's clients {cpu_client:.1f}"
         )
 
 

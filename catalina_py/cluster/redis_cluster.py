@@ -53,6 +53,12 @@ FIRST_RETRY_DELAY = 0.5
 OUTBOX_LIMIT = 50_000
 #: PUBLISH commands sent in one pipeline at most.
 PUBLISH_BATCH = 1000
+#: Longest the start waits for the first subscription, seconds.
+START_WAIT = 3.0
+#: Seconds between the subscriber's pings, and of silence (no message, no
+#: pong) after which it reconnects.
+SUBSCRIBER_PING = 5.0
+SUBSCRIBER_SILENCE = 15.0
 #: Redis connections the commands of one process may use at once.
 MAX_CONNECTIONS = 32
 
@@ -146,6 +152,8 @@ class RedisCluster:
         self._outage = _Outage(spec.url, spec.max_retry_delay, self.stats)
         self._outbox: collections.deque[bytes] = collections.deque()
         self._wake = gevent.event.Event()
+        #: Set when the subscription is confirmed (start waits for it, briefly).
+        self.subscribed = gevent.event.Event()
         self._greenlets: list[gevent.Greenlet] = []
         self._running = False
         self._client: Any = None  # Any: redis.Redis (untyped library)
@@ -179,6 +187,9 @@ class RedisCluster:
         if spec.sessions:
             StandardManager.session_store = self
         self._greenlets = [gevent.spawn(self._publish_loop), gevent.spawn(self._subscribe_loop)]
+        # Serve only once the broadcasts of the others are heard (when Redis
+        # answers; a Redis that is down is logged, and the start goes on).
+        self.subscribed.wait(START_WAIT)
         log.info(
             "Cluster on Redis %s: channel %s, sessions %s, origin %s",
             _safe_url(spec.url),
@@ -248,16 +259,35 @@ class RedisCluster:
     def _subscribe_loop(self) -> None:
         delay = FIRST_RETRY_DELAY
         while self._running:
-            pubsub = self._subscriber_client.pubsub(ignore_subscribe_messages=True)
+            pubsub = self._subscriber_client.pubsub()
             try:
                 pubsub.subscribe(self.channel)
-                self.stats.subscriptions += 1
-                self._outage.succeeded()
-                delay = FIRST_RETRY_DELAY
+                confirmed = False
+                last_heard = last_ping = time.monotonic()
                 while self._running:
                     message = pubsub.get_message(timeout=1.0)
-                    if message is not None and message.get("type") == "message":
-                        self._received(message["data"])
+                    now = time.monotonic()
+                    if message is not None:
+                        last_heard = now
+                        if self._outage.down_since is not None:
+                            self._outage.succeeded()  # Redis answers again (a pong will do)
+                        kind = message.get("type")
+                        if kind == "message":
+                            self._received(message["data"])
+                        elif kind == "subscribe" and not confirmed:
+                            # Redis answered: subscribed (again).
+                            confirmed = True
+                            self.subscribed.set()
+                            self.stats.subscriptions += 1
+                            self._outage.succeeded()
+                            delay = FIRST_RETRY_DELAY
+                    elif now - last_heard > SUBSCRIBER_SILENCE:
+                        # A Redis that accepts but never answers (frozen, or
+                        # the network gone): reconnect rather than wait forever.
+                        raise redis.ConnectionError(f"no answer from Redis for {SUBSCRIBER_SILENCE:g} s")
+                    if now - last_ping >= SUBSCRIBER_PING:
+                        pubsub.ping()  # its pong counts as heard
+                        last_ping = now
             except (redis.RedisError, OSError) as exc:
                 self._outage.failed(exc)
             finally:

@@ -9,6 +9,7 @@ unless CI=true (then it fails).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
@@ -213,3 +214,49 @@ def test_tomcat_cluster_class_is_a_clear_error(make_server):
         server.start()
     text = str(info.value)
     assert "server.xml:6" in text and "SimpleTcpCluster" in text and 'className="RedisCluster"' in text
+
+
+def test_a_redis_that_stops_answering_hangs_no_request(instances, redis_server):
+    """redis-server frozen (SIGSTOP: connections open, no answer), the
+    worst case for a client: requests and chats still complete (each Redis
+    command gives up after socketTimeout, then the outage skips Redis)."""
+    import signal
+
+    one, two = instances
+    cookies: dict[str, str] = {}
+    assert visit(one.url, cookies) == 1
+    redis_server.proc.send_signal(signal.SIGSTOP)
+    try:
+        for expected in (2, 3, 4):
+            assert visit(one.url, cookies) == expected  # requests' own timeout is WAIT
+        with chat(two, "Frozen") as frozen:
+            recv_until(frozen, "* Frozen has joined.")
+            frozen.send("no hang")
+            recv_until(frozen, "Frozen: no hang")
+        assert wait_until(lambda: "cannot be reached" in one.output())
+    finally:
+        redis_server.proc.send_signal(signal.SIGCONT)
+    assert wait_until(lambda: "reachable again" in one.output(), 30)
+
+
+def test_workers_share_sessions_and_broadcasts(make_server, redis_server):
+    """One instance with two worker processes and a <Cluster>: a session
+    goes on whichever worker takes each new connection, and chat clients
+    on any worker hear each other."""
+    server = make_server(webapps={"examples": REPO / "webapps" / "examples"}, server_xml=cluster_xml(redis_server.url))
+    server.start(run_args=("--workers", "2"))
+    assert "share HTTP sessions and WebSocket broadcasts through the <Cluster>" in server.output()
+    cookies: dict[str, str] = {}
+    for expected in range(1, 9):
+        # A new connection each time (requests.get), so the kernel may pick either worker.
+        assert visit(server.url, cookies) == expected
+    names = [f"w{i}" for i in range(8)]
+    with contextlib.ExitStack() as stack:
+        clients = [stack.enter_context(chat(server, name)) for name in names]
+        for client, name in zip(clients, names, strict=True):
+            recv_until(client, f"* {name} has joined.")
+        for client in clients[:-1]:  # the last one read its own join above
+            recv_until(client, f"* {names[-1]} has joined.")
+        clients[0].send("to every worker")
+        for client in clients:
+            recv_until(client, "w0: to every worker")

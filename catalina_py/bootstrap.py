@@ -193,6 +193,12 @@ class Catalina:
             if listener_config.python_class is not None:
                 cls = resolve_class(listener_config.python_class)
                 self.listeners.append(cls(listener_config.attributes, catalina_base=self.layout.base))
+        # <Cluster> (Redis): started with the listeners, before the contexts;
+        # without one, nothing of catalina_py.cluster (nor redis) is imported.
+        for service_config in config.services:
+            if service_config.engine.cluster is not None:
+                cluster_spec = service_config.engine.cluster
+                self.listeners.append(resolve_class(cluster_spec.python_class)(cluster_spec))
         self.server = server
         return server
 
@@ -834,13 +840,16 @@ def run_supervisor(layout: Layout, args: argparse.Namespace, workers: int) -> in
     except ConfigError as exc:
         log.error("%s", exc)
         return 1
-    log.warning(
-        "%d worker processes: HTTP sessions and WebSocket sessions live in the process that created them "
-        "and are unknown to the other workers (no session cluster is configured): a client whose next "
-        "connection reaches another worker starts a new session. Use sticky routing or workers=1 for "
-        "session state (docs/deployment.md, Worker processes)",
-        workers,
-    )
+    if any(type(listener).__name__ == "RedisCluster" for listener in catalina.listeners):
+        log.info("%d worker processes share HTTP sessions and WebSocket broadcasts through the <Cluster>", workers)
+    else:
+        log.warning(
+            "%d worker processes: HTTP sessions and WebSocket sessions live in the process that created them "
+            "and are unknown to the other workers (no session cluster is configured): a client whose next "
+            "connection reaches another worker starts a new session. Use sticky routing, workers=1 or a "
+            "<Cluster> for session state (docs/deployment.md, Worker processes)",
+            workers,
+        )
     # The supervisor serves nothing itself: free what load() built.
     del catalina, server
     gc.collect()

@@ -29,6 +29,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from catalina_py.config.cluster_spec import ClusterSpec, read_cluster
 from catalina_py.config.connector_spec import ConnectorSpec, read_connector
 from catalina_py.config.context_spec import ContextSpec, read_context
 from catalina_py.config.valve_spec import ValveSpec, frozen_map, read_valve, resolve_class
@@ -106,7 +107,7 @@ _TOMCAT_HOST_ATTRS = frozenset(
 _CHILDREN: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "Server": (frozenset({"Service", "Listener"}), frozenset({"GlobalNamingResources"})),
     "Service": (frozenset({"Connector", "Engine"}), frozenset({"Listener", "Executor"})),
-    "Engine": (frozenset({"Host", "Valve"}), frozenset({"Listener", "Realm", "Cluster"})),
+    "Engine": (frozenset({"Host", "Valve", "Cluster"}), frozenset({"Listener", "Realm"})),
     "Host": (frozenset({"Alias", "Context", "Valve"}), frozenset({"Listener", "Realm", "Cluster"})),
 }
 
@@ -172,6 +173,8 @@ class EngineSpec:
     valves: tuple[ValveSpec, ...]
     hosts: tuple[HostSpec, ...]
     location: Location
+    #: The ``<Cluster>`` (Redis), or None: one process on its own.
+    cluster: ClusterSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -410,9 +413,15 @@ class _ServerXmlReader(XmlReader):
         valves: list[ValveSpec] = []
         hosts: list[HostSpec] = []
         seen: dict[str, tuple[str, Location]] = {}
+        cluster: ClusterSpec | None = None
         for child in self.modelled(element, "Engine"):
             if child.tag == "Valve":
                 valves.append(read_valve(self, child))
+                continue
+            if child.tag == "Cluster":
+                if cluster is not None:
+                    raise self.error(child, "more than one <Cluster> in <Engine>", "one <Cluster> per <Engine>")
+                cluster = read_cluster(self, child)
                 continue
             host = self.host(child)
             for alias in (host.name, *host.aliases):
@@ -432,7 +441,7 @@ class _ServerXmlReader(XmlReader):
                 f"defaultHost '{default_host}' of <Engine> names no <Host> " f"(hosts: {names})",
                 "defaultHost equal to the name of one of the Engine's " "<Host> elements",
             )
-        return EngineSpec(name, default_host, tuple(valves), tuple(hosts), attrs.location)
+        return EngineSpec(name, default_host, tuple(valves), tuple(hosts), attrs.location, cluster)
 
     def host(self, element: Element) -> HostSpec:
         """Read ``<Host>``: aliases, valves and contexts."""

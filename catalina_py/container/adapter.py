@@ -158,6 +158,7 @@ class CoyoteAdapter:
             # connection without it tells the truth.
             channel.keep_alive = False
         else:
+            request.store_session()  # <Cluster>: before the client can send its next request
             try:
                 response.finish_response()
             except ClientAbortError:

@@ -642,6 +642,20 @@ class Request(RequestSessions, RequestDispatchState, RequestConnectionSide, Attr
         """The connector's ``URIEncoding`` (query strings are decoded with it)."""
         return self._uri_encoding
 
+    def store_session(self) -> None:
+        """Container side, before the response's last bytes go out: with a
+        ``<Cluster>``, the session this request used is written back to the
+        shared store (its access ended), so the client's next request finds
+        it on any instance."""
+        session = self._session
+        if session is None:
+            return
+        context = self.mapping.context
+        manager = None if context is None else getattr(context, "manager", None)
+        if manager is not None and manager.store is not None:
+            session.end_access()
+            manager.session_used(session)
+
     def recycle(self) -> None:
         """After the response is finished (Tomcat's ``Request.recycle``):
         the session's access ends, and the links between request, response

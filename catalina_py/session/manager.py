@@ -43,6 +43,8 @@ from .session import SessionContext, StandardSession
 from .store import (
     SavedSession,
     SessionFileError,
+    SharedSessionStore,
+    StoreUnavailableError,
     plain_data_problem,
     read_sessions_file,
     write_sessions_file,
@@ -118,6 +120,12 @@ class StandardManager(LifecycleBase):
     #: (``SESSIONS.worker-2.json``): its sessions are its own, and one file
     #: written by every worker at stop would keep only the last one's.
     sessions_file: str = SESSIONS_FILE
+    #: The shared store of ``<Cluster>`` (set by the cluster before the
+    #: contexts start), or None: sessions live in this process only. With
+    #: one, every lookup reads the store (a session made or changed by
+    #: another instance is seen), every request's end writes the session
+    #: back, attributes must be plain data, and no sessions file is kept.
+    session_store: SharedSessionStore | None = None
 
     def __init__(
         self,
@@ -152,6 +160,9 @@ class StandardManager(LifecycleBase):
         self.rejected_sessions = 0
         self.max_active = 0
         self._sweeper: gevent.Greenlet | None = None
+        self.store = type(self).session_store
+        if self.store is not None:
+            self.pathname = None  # the sessions live in the store
 
     @classmethod
     def for_context(cls, context: ManagedContext) -> StandardManager:
@@ -212,6 +223,9 @@ class StandardManager(LifecycleBase):
         self.add(session)
         self.session_counter += 1
         self.context.fire(HttpSessionListener, "session_created", HttpSessionEvent(session))
+        # <Cluster>: stored at once (a response written before the request
+        # ends could bring the next request to another instance first).
+        self.session_used(session)
         return session
 
     def add(self, session: StandardSession) -> None:
@@ -225,7 +239,66 @@ class StandardManager(LifecycleBase):
         check ``is_valid()``)."""
         if session_id is None:
             return None
-        return self.sessions.get(session_id)
+        local = self.sessions.get(session_id)
+        store = self.store
+        if store is None:
+            return local
+        try:
+            saved = store.load_session(self.context.path, session_id)
+        except StoreUnavailableError:
+            return local  # the store is down: what this process holds
+        if saved is None:
+            if local is not None and local.is_valid():
+                # Gone from the store: invalidated or expired elsewhere.
+                local.expire(notify=False)
+            return None
+        if local is None:
+            local = StandardSession.from_saved(self, saved)
+            self.add(local)
+        else:
+            local.refresh(saved)
+        return local
+
+    # -- the shared store (<Cluster>) ----------------------------------------
+    def check_attribute(self, name: str, value: Any) -> None:
+        """With a shared store, an attribute must be plain data (JSON's
+        types: see catalina_py/session/store.py); TypeError names why not."""
+        if self.store is None:
+            return
+        problem = plain_data_problem(value)
+        if problem is not None:
+            raise TypeError(
+                f"session attribute [{name}]: {problem}; with a <Cluster> the session is stored in Redis as "
+                "JSON, so attributes must be str, int, float, bool, None, list or dict with str keys"
+            )
+
+    def session_used(self, session: StandardSession) -> None:
+        """A request using *session* ended: write it to the shared store
+        (its expiry restarts there). Nothing without a store; logged, not
+        raised, when the store is down."""
+        store = self.store
+        if store is None or not session.is_valid():
+            return
+        attributes = {}
+        for name, value in session.attribute_items():
+            if plain_data_problem(value) is None:  # changed in place since set_attribute
+                attributes[name] = value
+            else:
+                log.warning("Session attribute [%s] is no longer plain data and was not stored", name)
+        try:
+            store.save_session(self.context.path, session.to_saved(attributes))
+        except StoreUnavailableError:
+            pass
+
+    def session_invalidated(self, session: StandardSession) -> None:
+        """``invalidate()``: the shared store forgets the session too."""
+        store = self.store
+        if store is None:
+            return
+        try:
+            store.delete_session(self.context.path, session.get_id())
+        except StoreUnavailableError:
+            pass
 
     def get_active_sessions(self) -> int:
         return len(self.sessions)
@@ -252,12 +325,29 @@ class StandardManager(LifecycleBase):
             del self.sessions[old_id]
         self.sessions[new_id] = session
         session.set_id(new_id, old_id)
+        if self.store is not None:
+            self.session_invalidated_id(old_id)
+            self.session_used(session)
         return new_id
+
+    def session_invalidated_id(self, session_id: str) -> None:
+        """Forget *session_id* in the shared store (its id changed)."""
+        store = self.store
+        if store is None:
+            return
+        try:
+            store.delete_session(self.context.path, session_id)
+        except StoreUnavailableError:
+            pass
 
     def process_expires(self) -> int:
         """Expire every session idle past its interval; returns how many."""
         expired = 0
+        now = time.time()
         for session in list(self.sessions.values()):
+            if self.store is not None and session.idle_expired(now):
+                # Another instance may have used it since: the store's copy says.
+                self.find_session(session.get_id())
             if not session.is_valid():
                 expired += 1
         return expired
@@ -276,11 +366,13 @@ class StandardManager(LifecycleBase):
             self.unload()
         except Exception:
             log.exception("Could not save the sessions of context [%s]", self._context_name())
-        # What was not saved ends now, with its listeners told (as Tomcat).
+        # What was not saved ends now, with its listeners told (as Tomcat);
+        # with a shared store the sessions go on in it, so no one is told.
+        notify = self.store is None
         for session in list(self.sessions.values()):
             try:
                 if session.is_valid():
-                    session.expire(notify=True)
+                    session.expire(notify=notify)
             except Exception:
                 log.exception("Error expiring session [%s...]", session.get_id()[:8])
         self.sessions.clear()

@@ -62,6 +62,13 @@ class SessionOwner(Protocol):
     def remove(self, session: StandardSession, expired: bool = False) -> None:
         """Forget *session* (it expired or was invalidated)."""
 
+    def check_attribute(self, name: str, value: Any) -> None:
+        """Raise TypeError when *value* cannot be stored (a shared store
+        keeps plain data only); nothing otherwise."""
+
+    def session_invalidated(self, session: StandardSession) -> None:
+        """``invalidate()`` ended *session* (a shared store forgets it)."""
+
 
 class HttpSessionBindingListener(EventListener):
     """An attribute *value* that wants to know when it is bound to or
@@ -157,6 +164,7 @@ class StandardSession:
             self.remove_attribute(name)
             return
         self._check_valid("set_attribute")
+        self._manager.check_attribute(name, value)
         old = self._attributes.get(name)
         if isinstance(value, HttpSessionBindingListener) and value is not old:
             self._call(value, "value_bound", HttpSessionBindingEvent(self, name, value))
@@ -191,6 +199,7 @@ class StandardSession:
         its events). Any later use raises :class:`IllegalStateError`."""
         self._check_valid("invalidate")
         self.expire(notify=True)
+        self._manager.session_invalidated(self)
 
     def is_valid(self) -> bool:
         """Container side: whether the session may still be used. Expires it
@@ -259,6 +268,22 @@ class StandardSession:
             is_new=self._is_new,
             attributes=attributes,
         )
+
+    def refresh(self, saved: SavedSession) -> None:
+        """Container side: take the times and attributes of a newer copy
+        (a shared store's, written by another instance). No listener is
+        told: the change happened elsewhere."""
+        self._last_accessed_time = saved.last_accessed_time
+        self._this_accessed_time = max(self._this_accessed_time, saved.this_accessed_time)
+        self._max_inactive_interval = saved.max_inactive_interval
+        self._is_new = self._is_new and saved.is_new
+        self._attributes = dict(saved.attributes)
+
+    def idle_expired(self, now: float) -> bool:
+        """Container side: whether this copy has been idle past its interval
+        (without expiring it, unlike :meth:`is_valid`)."""
+        interval = self._max_inactive_interval
+        return interval > 0 and now - self._this_accessed_time >= interval
 
     @classmethod
     def from_saved(cls, manager: SessionOwner, saved: SavedSession) -> StandardSession:

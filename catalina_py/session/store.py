@@ -27,7 +27,7 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 #: The value of the file's ``format`` member.
 FILE_FORMAT = "catalina_py.sessions"
@@ -44,6 +44,9 @@ __all__ = [
     "MAX_DEPTH",
     "SavedSession",
     "SessionFileError",
+    "SharedSessionStore",
+    "StoreUnavailableError",
+    "parse_saved_session",
     "plain_data_problem",
     "read_sessions_file",
     "write_sessions_file",
@@ -82,6 +85,27 @@ class SavedSession:
         """Whether the session's inactivity timeout passed by *now*."""
         interval = self.max_inactive_interval
         return interval > 0 and now - self.this_accessed_time >= interval
+
+
+class StoreUnavailableError(OSError):
+    """A shared session store cannot be reached now (its server is down):
+    the manager goes on with the copies it holds in memory."""
+
+
+class SharedSessionStore(Protocol):
+    """Where the sessions of every instance live (``<Cluster>``'s Redis):
+    records are :class:`SavedSession` s, the attributes plain data. Each
+    method raises :class:`StoreUnavailableError` when the store cannot be
+    reached, and never blocks for longer than its short timeout."""
+
+    def load_session(self, context_key: str, session_id: str) -> SavedSession | None:
+        """The stored session, or None when there is none (or it expired)."""
+
+    def save_session(self, context_key: str, saved: SavedSession) -> None:
+        """Store *saved*; it expires after its max inactive interval."""
+
+    def delete_session(self, context_key: str, session_id: str) -> None:
+        """Forget a session (invalidated, or its id changed)."""
 
 
 def plain_data_problem(value: Any) -> str | None:
@@ -178,6 +202,16 @@ def read_sessions_file(path: str) -> list[SavedSession]:
         seen.add(saved.id)
         result.append(saved)
     return result
+
+
+def parse_saved_session(text: bytes | str) -> SavedSession:
+    """One session record as JSON text (a shared store's value), checked
+    field by field as the sessions file is. Raises :class:`SessionFileError`."""
+    try:
+        entry = json.loads(text, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as exc:
+        raise SessionFileError(f"not valid JSON: {exc}") from None
+    return _read_entry(0, entry)
 
 
 def _no_constant(name: str) -> Any:

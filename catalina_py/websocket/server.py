@@ -35,6 +35,7 @@ from ..config.websocket_params import (
 )
 from ..events import BUS, HandshakeAccepted, HandshakeCheck, HandshakeRefused
 from .application_config import ScannedEndpoints, filter_scanned
+from .broadcast import Broadcaster
 from .core import handshake as hs
 from .core.permessage_deflate import EXTENSION_NAME, PerMessageDeflate
 from .core.uri_template import EndpointMap, UriTemplateError
@@ -151,6 +152,8 @@ class ServerContainer:
         #: elsewhere in the webapp costs one set lookup (None when an
         #: endpoint path starts with a variable).
         self._heads: set[str] | None = set()
+        #: ``broadcast``'s state: groups, counters (see websocket/broadcast.py).
+        self.broadcaster = Broadcaster(self, str(getattr(context, "path", "") or "/"))
 
     def _read_context_params(self) -> None:
         """Tomcat's container-wide settings from the context parameters."""
@@ -296,6 +299,38 @@ class ServerContainer:
             sessions.discard(session)
             if not sessions:
                 del self._sessions[key]
+        self.broadcaster.session_closed(session)
+
+    def sessions_at(self, path: str) -> list[WsSession]:
+        """The sessions of the endpoint registered at *path* (none if no
+        endpoint is)."""
+        for config in self._configs:
+            if config.path == path:
+                return list(self._sessions.get(id(config), ()))
+        return []
+
+    # -- broadcast (websocket/broadcast.py) ---------------------------------------
+    def broadcast(self, target: str, message: str | bytes, exclude: WsSession | None = None) -> int:
+        """Send *message* to every open session of the endpoint at path
+        *target* (``"/websocket/chat"``) or of the group named *target*, in
+        this process and -- with a ``<Cluster>`` -- in every other one.
+        *exclude* is left out. Returns how many local sessions it was queued
+        to; a session whose queue is full misses it (counted, see
+        :attr:`broadcast_stats`)."""
+        return self.broadcaster.broadcast(target, message, exclude)
+
+    def join_group(self, group: str, session: WsSession) -> None:
+        """Add *session* to the broadcast group *group* (until it closes)."""
+        self.broadcaster.join(group, session)
+
+    def leave_group(self, group: str, session: WsSession) -> None:
+        """Take *session* out of the broadcast group *group*."""
+        self.broadcaster.leave(group, session)
+
+    @property
+    def broadcast_stats(self) -> Any:
+        """The broadcast counters (delivered, dropped, ...) of this webapp."""
+        return self.broadcaster.stats
 
     def open_sessions(self, config: ServerEndpointConfig) -> set[WsSession]:
         """The open sessions of an endpoint."""
@@ -308,6 +343,7 @@ class ServerContainer:
     def stop(self) -> None:
         """The context stops: every session gets 1001 Going Away (Tomcat's
         ``WsServerContainer.destroy``)."""
+        self.broadcaster.unregister()
         for session in self.all_sessions():
             if session.is_open():
                 gevent.spawn(session.close, 1001, "the web application is stopping")
@@ -550,6 +586,7 @@ def install_server_container(context: WsContext, scanned_classes: Sequence[type]
     classes they return (see :mod:`.application_config`). Raises
     DeploymentError."""
     container = ServerContainer(context)
+    container.broadcaster.register()
     context.ws_container = container
     context.get_servlet_context().set_attribute(SERVER_CONTAINER_ATTRIBUTE, container)
     configs, annotated = filter_scanned(ScannedEndpoints.of(scanned_classes))

@@ -738,6 +738,12 @@ class WsSession:
             self._writer = gevent.spawn(self._drain)
         return future
 
+    def queued_messages(self) -> int:
+        """How many async messages wait to be written (the broadcast's
+        slow-consumer bound counts them)."""
+        queue = self._queue
+        return len(queue) if queue else 0
+
     def wait_sent(self, timeout: float | None) -> bool:
         """Wait (at most *timeout* seconds) until the async messages queued
         so far are written; True when none is left. Used before our close

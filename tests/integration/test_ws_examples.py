@@ -331,17 +331,20 @@ class FakeFuture:
     def __init__(self, error=None):
         self.error = error
 
-    def result(self, timeout=None):
-        if self.error is not None:
-            raise self.error
+    def done(self):
+        return True
+
+    def exception(self, timeout=None):
+        return self.error
 
 
 class FakeSession:
-    """Just enough of a session for ``chat.broadcast``; ``fail`` makes its
-    sends raise as on a broken connection."""
+    """Just enough of a session for the container's broadcast; ``fail``
+    makes its sends fail as on a broken connection, ``queued`` is how many
+    messages wait in its async queue."""
 
-    def __init__(self, name, fail=False, room=None):
-        self.name, self.fail, self.room = name, fail, room
+    def __init__(self, name, room, fail=False, queued=0):
+        self.name, self.fail, self.room, self.queued = name, fail, room, queued
         self.received, self.closed = [], None
 
     def get_id(self):
@@ -350,41 +353,52 @@ class FakeSession:
     def is_open(self):
         return self.closed is None
 
-    def get_open_sessions(self):
-        return [s for s in self.room if s.is_open()]
-
-    def get_basic_remote(self):
-        return self
+    def queued_messages(self):
+        return self.queued
 
     def get_async_remote(self):
         return self
 
-    def get_user_properties(self):
-        return {}
+    def get_container(self):
+        return self.room
 
     def send_text(self, text):
-        """The async remote's send: a future, failed for a broken client
-        (the container then closes that session itself)."""
-        future = FakeFuture(ConnectionResetError("broken pipe") if self.fail else None)
         if self.fail:
             self.closed = 1011
-        else:
-            self.received.append(text)
-        return future
-
-    def close(self, code=1000, reason=""):
-        self.closed = code
+            raise ConnectionResetError("broken pipe")
+        self.received.append(text)
+        return FakeFuture()
 
 
-def test_chat_broadcast_goes_on_past_a_failing_send():
+class FakeRoom:
+    """The chat endpoint's sessions, behind a real Broadcaster."""
+
+    def __init__(self):
+        from catalina_py.websocket.broadcast import Broadcaster
+
+        self.sessions = []
+        self.broadcaster = Broadcaster(self, "/examples")
+
+    def sessions_at(self, path):
+        assert path == "/websocket/chat"
+        return list(self.sessions)
+
+    def broadcast(self, target, text, exclude=None):
+        return self.broadcaster.broadcast(target, text, exclude)
+
+
+def test_chat_broadcast_goes_on_past_a_failing_send_and_drops_for_a_full_queue():
     chat = load_example("chat")
-    room = []
-    room += [FakeSession("a", room=room), FakeSession("b", fail=True, room=room), FakeSession("c", room=room)]
-    assert chat.broadcast(room[0], "hi", include_self=True) == 2
-    assert room[0].received == ["hi"] and room[2].received == ["hi"]
-    assert room[1].closed is not None  # the broken client is let go
-    assert chat.broadcast(room[2], "bye", include_self=False) == 1
-    assert room[0].received == ["hi", "bye"] and room[2].received == ["hi"]
+    room = FakeRoom()
+    a, b, c = FakeSession("a", room), FakeSession("b", room, fail=True), FakeSession("c", room)
+    slow = FakeSession("slow", room, queued=room.broadcaster.queue_size)
+    room.sessions += [a, b, c, slow]
+    assert chat.broadcast(a, "hi", include_self=True) == 2
+    assert a.received == ["hi"] and c.received == ["hi"]
+    assert slow.received == [] and room.broadcaster.stats.dropped == 1  # its queue is full: dropped, counted
+    slow.queued = 0
+    assert chat.broadcast(c, "bye", include_self=False) == 2
+    assert a.received == ["hi", "bye"] and c.received == ["hi"] and slow.received == ["bye"]
 
 
 # -- drawboard -------------------------------------------------------------------

@@ -46,6 +46,7 @@ LAYERS: dict[str, int] = {
     "catalina_py.websocket": 6,
     "catalina_py.connector": 6,
     "catalina_py.deploy": 7,
+    "catalina_py.cluster": 7,  # the Redis <Cluster>: over the session store and the WebSocket broadcast
     "catalina_py.inspector": 8,
     "catalina_py.tour": 8,
     "catalina_py.supervisor": 8,

@@ -10,22 +10,21 @@ Never trust the client: the nickname and the text are HTML-escaped here,
 on the server, before they are broadcast, so a page that shows them with
 ``innerHTML`` cannot be made to run someone else's markup or script.
 
-The room is the set of open sessions of this endpoint
-(``session.get_open_sessions()``). A broadcast queues the message on each
-client's async remote and waits for the writes, all together, at most
-``SEND_WAIT`` seconds: a client that reads nothing holds the room up that
-long once, then it is closed (1008) and its ``leave`` tells the others.
-Each session's sends are serialised by the container and leave in the
-order they were queued, so two broadcasts never interleave within one
-message.
+The room is every open session of this endpoint, in this process and --
+with a ``<Cluster>`` in server.xml -- in every other worker and instance
+sharing the same Redis: a message goes out with the container's broadcast
+(``session.get_container().broadcast("/websocket/chat", text)``), which
+queues it on every local client's async remote at once and publishes it
+for the other processes. The broadcast never waits for a client: one that
+reads nothing lets its queue fill (``broadcastQueueSize`` messages) and
+then misses messages (counted in the container's ``broadcast_stats``)
+instead of holding up the room. Each session's sends leave in the order
+they were queued, so two broadcasts never interleave within one message.
 """
 
 import html
 import itertools
 import logging
-import time
-
-import gevent
 
 from catalina_py.websocket.endpoint import (
     on_close,
@@ -44,10 +43,8 @@ MAX_NICKNAME = 32
 #: Largest chat message accepted, in bytes of UTF-8 (a larger one closes the
 #: sender's connection with 1009, "message too big").
 MAX_MESSAGE = 4096
-#: Longest a broadcast waits for one client's writes, in seconds: a client
-#: that reads nothing for that long is closed (1008) instead of holding up
-#: the room.
-SEND_WAIT = 2.0
+#: The endpoint's path: the broadcast target naming every chat session.
+CHAT_PATH = "/websocket/chat"
 #: Key of the nickname in each session's user properties.
 NICKNAME = "chat.nickname"
 
@@ -73,7 +70,7 @@ def nickname_for(session):
     return f"{GUEST_PREFIX}{next(_guest_numbers)}"
 
 
-@server_endpoint("/websocket/chat", max_text_message_size=MAX_MESSAGE)
+@server_endpoint(CHAT_PATH, max_text_message_size=MAX_MESSAGE)
 class ChatEndpoint:
     """One chat participant (the container makes one per connection)."""
 
@@ -110,45 +107,10 @@ class ChatEndpoint:
 
 
 def broadcast(origin, text, include_self):
-    """Sends ``text`` to every open session of the chat endpoint (those
-    ``origin`` sees), with or without ``origin`` itself.
-
-    The message is queued on every client's *async* remote at once, then
-    the broadcast waits for the writes, all together, for at most
-    :data:`SEND_WAIT` seconds: readers that keep up slow the sender down
-    to their pace (nothing piles up in memory), and a client that reads
-    nothing holds the others for that long once. It is then closed with
-    1008 "slow consumer", and its ``leave`` tells the others. A client
-    whose connection broke is closed by the container. Returns the number
-    of clients that got ``text``.
-    """
-    recipients = [s for s in origin.get_open_sessions() if s is not origin]
-    if include_self and origin.is_open():
-        recipients.append(origin)
-    pending = []
-    for session in recipients:
-        try:
-            pending.append((session, session.get_async_remote().send_text(text)))
-        except Exception as exc:  # that client is gone; go on
-            log.info("chat: cannot send to session %s: %s", session.get_id(), exc)
-    delivered = 0
-    deadline = time.monotonic() + SEND_WAIT
-    for session, future in pending:
-        try:
-            future.result(max(0.0, deadline - time.monotonic()))
-            delivered += 1
-        except gevent.Timeout:
-            log.info("chat: session %s reads nothing for %s s; closing it", session.get_id(), SEND_WAIT)
-            # In its own greenlet: the close waits for that client's writes
-            # (bounded by the close timeout), the broadcast does not.
-            gevent.spawn(_close_quietly, session, 1008, "slow consumer")
-        except Exception as exc:  # the container closes that session
-            log.info("chat: cannot send to session %s: %s", session.get_id(), exc)
-    return delivered
-
-
-def _close_quietly(session, code, reason):
-    try:
-        session.close(code, reason)
-    except Exception:
-        pass
+    """Sends ``text`` to every open chat session, here and (with a
+    ``<Cluster>``) in every other process, with or without ``origin``
+    itself. Returns the number of local clients it was queued to; a client
+    whose connection broke is closed by the container, one that is too slow
+    misses the message (see the module text)."""
+    exclude = None if include_self else origin
+    return origin.get_container().broadcast(CHAT_PATH, text, exclude=exclude)

@@ -23,11 +23,18 @@ Server to client:
 - ``{"type": "users", "count": n}`` to everyone when someone joins or
   leaves.
 
-A lock keeps the board consistent: a newcomer is added to the board and
-takes its copy of the history in one step, and a segment is added to the
-history and its recipients chosen in one step, so every segment reaches
-each client exactly once, in the history or live. Sends happen outside
-the lock, so a slow client never holds up the board.
+A lock keeps the board consistent: a newcomer takes its copy of the
+history, has it queued and joins the broadcast group ``drawboard`` in one
+step, and a segment is added to the history and broadcast to the group in
+one step, so every segment reaches each client exactly once, in the
+history or live. Every send is queued on the session's async remote (in
+order: the history first), so a slow client never holds up the board.
+
+Strokes travel with the container's broadcast (``container.broadcast``),
+so with a ``<Cluster>`` in server.xml users connected to different
+workers or instances draw on one board. What stays per process: the
+history a newcomer gets (the strokes drawn through this process since it
+started) and the users count (the users connected to this process).
 """
 
 import json
@@ -107,12 +114,16 @@ class Board:
         self._sessions = []
         self._history = deque(maxlen=history_size)
 
-    def join(self, session):
+    def join(self, session, joined=None):
         """Adds ``session``; returns (the history it must be sent, everyone
-        now connected)."""
+        now connected). ``joined(history)``, when given, runs inside the
+        lock (to queue the history and join the broadcast group)."""
         with self._lock:
             self._sessions.append(session)
-            return list(self._history), list(self._sessions)
+            history = list(self._history)
+            if joined is not None:
+                joined(history)
+            return history, list(self._sessions)
 
     def leave(self, session):
         """Removes ``session``; returns everyone still connected."""
@@ -121,10 +132,13 @@ class Board:
                 self._sessions.remove(session)
             return list(self._sessions)
 
-    def draw(self, author, stroke):
-        """Records ``stroke``; returns the sessions it must be sent to."""
+    def draw(self, author, stroke, drawn=None):
+        """Records ``stroke``; returns the sessions it must be sent to.
+        ``drawn()``, when given, runs inside the lock (the broadcast)."""
         with self._lock:
             self._history.append(stroke)
+            if drawn is not None:
+                drawn()
             return [s for s in self._sessions if s is not author]
 
 
@@ -133,19 +147,19 @@ class Board:
 BOARD = Board()
 
 
+#: The broadcast group of the drawboard's sessions.
+GROUP = "drawboard"
+
+
 def send(sessions, text):
-    """Sends ``text`` to each of ``sessions``; a failing send closes that
-    session (whose ``@on_close`` takes it off the board) and never stops
-    the others."""
+    """Queues ``text`` on each of ``sessions``' async remote; a session
+    that cannot take it is skipped (the container closes a broken one, and
+    its ``@on_close`` takes it off the board)."""
     for session in sessions:
         try:
-            session.get_basic_remote().send_text(text)
+            session.get_async_remote().send_text(text)
         except Exception as exc:
             log.info("drawboard: cannot send to session %s: %s", session.get_id(), exc)
-            try:
-                session.close(1011, "send failed")
-            except Exception:
-                pass
 
 
 def _users(sessions):
@@ -162,9 +176,13 @@ class DrawboardEndpoint:
     def join(self, session, config):
         """Sends the newcomer the history, then tells everyone how many
         users there are now."""
-        history, everyone = self.board.join(session)
-        send([session], json.dumps({"type": "history", "strokes": history},
-                                   separators=(",", ":")))
+        container = session.get_container()
+
+        def joined(history):
+            send([session], json.dumps({"type": "history", "strokes": history}, separators=(",", ":")))
+            container.join_group(GROUP, session)
+
+        _, everyone = self.board.join(session, joined)
         send(everyone, _users(everyone))
 
     @on_message
@@ -177,8 +195,9 @@ class DrawboardEndpoint:
         if stroke is None:
             log.debug("drawboard: dropped invalid segment from %s", session.get_id())
             return
-        recipients = self.board.draw(session, stroke)
-        send(recipients, json.dumps({"type": "stroke", **stroke}, separators=(",", ":")))
+        text = json.dumps({"type": "stroke", **stroke}, separators=(",", ":"))
+        container = session.get_container()
+        self.board.draw(session, stroke, lambda: container.broadcast(GROUP, text, exclude=session))
 
     @on_close
     def leave(self, session, close_reason):

@@ -13,29 +13,16 @@ says). ``nginx_or_skip`` skips a test without nginx, or fails it when
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
+from catalina_py.tour.nginx import find_nginx, stop_nginx, wait_listening
 from tests.server import REPO
 
 CONF_NGINX = REPO / "conf" / "nginx"
 _ON_CI = os.environ.get("CI", "").lower() == "true"
-
-
-def find_nginx() -> str | None:
-    """The nginx binary on PATH or in the usual sbin folders, or None."""
-    found = shutil.which("nginx")
-    if found:
-        return found
-    for candidate in ("/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/local/nginx/sbin/nginx"):
-        if os.access(candidate, os.X_OK):
-            return candidate
-    return None
 
 
 NGINX = find_nginx()
@@ -70,12 +57,12 @@ def shipped_config(name: str, replacements: dict[str, str], drop: tuple[str, ...
     return text
 
 
-def _wrapper(prefix: Path, http_body: str) -> str:
+def _wrapper(prefix: Path, http_body: str, worker_connections: int = 512) -> str:
     user = "user root;\n" if os.geteuid() == 0 else ""
     return (
         f"{user}worker_processes 1;\n"
         f"error_log {prefix}/error.log info;\n"
-        "events { worker_connections 512; }\n"
+        f"events {{ worker_connections {worker_connections}; }}\n"
         "http {\n"
         f"    access_log {prefix}/access.log;\n"
         f"    client_body_temp_path {prefix}/client_body; proxy_temp_path {prefix}/proxy;\n"
@@ -103,9 +90,11 @@ def check_config(prefix: Path, http_body: str) -> subprocess.CompletedProcess[st
 class NginxProcess:
     """nginx serving *http_body* (the inside of an ``http`` block) from *prefix*."""
 
-    def __init__(self, prefix: Path, http_body: str) -> None:
+    def __init__(self, prefix: Path, http_body: str, worker_connections: int = 512) -> None:
         self.prefix = prefix
         self.http_body = http_body
+        #: nginx counts a proxied connection twice (client and upstream).
+        self.worker_connections = worker_connections
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, ports: list[int], timeout: float = 10.0) -> NginxProcess:
@@ -113,21 +102,10 @@ class NginxProcess:
         binary = nginx_or_skip()
         self.prefix.mkdir(parents=True, exist_ok=True)
         conf = self.prefix / "nginx.conf"
-        conf.write_text(_wrapper(self.prefix, self.http_body))
+        conf.write_text(_wrapper(self.prefix, self.http_body, self.worker_connections))
         with open(self.prefix / "nginx.stderr", "wb") as stderr:
             self.proc = subprocess.Popen(_command(binary, self.prefix, conf), stdout=subprocess.DEVNULL, stderr=stderr)
-        deadline = time.monotonic() + timeout
-        for port in ports:
-            while True:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(f"nginx exited with {self.proc.returncode}:\n{self.error_log()}")
-                try:
-                    with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                        break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise RuntimeError(f"nginx did not listen on {port} within {timeout} s") from None
-                    time.sleep(0.05)
+        wait_listening(self.proc, ports, timeout, self.error_log)
         return self
 
     def error_log(self) -> str:
@@ -139,11 +117,4 @@ class NginxProcess:
 
     def stop(self) -> None:
         """SIGTERM by PID (nginx's fast shutdown, its workers included), then SIGKILL."""
-        proc = self.proc
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+        stop_nginx(self.proc)

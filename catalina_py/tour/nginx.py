@@ -10,11 +10,12 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from .instance import HOME
 
-__all__ = ["Nginx", "find_nginx"]
+__all__ = ["Nginx", "find_nginx", "stop_nginx", "wait_listening"]
 
 
 def find_nginx() -> str | None:
@@ -22,7 +23,7 @@ def find_nginx() -> str | None:
     found = shutil.which("nginx")
     if found:
         return found
-    for candidate in ("/usr/sbin/nginx", "/usr/local/sbin/nginx"):
+    for candidate in ("/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/local/nginx/sbin/nginx"):
         if os.access(candidate, os.X_OK):
             return candidate
     return None
@@ -78,19 +79,7 @@ class Nginx:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + timeout
-        for port in listen_ports:
-            while True:
-                if self.proc.poll() is not None:
-                    log = (prefix / "error.log").read_text() if (prefix / "error.log").exists() else ""
-                    raise RuntimeError(f"nginx exited with {self.proc.returncode}:\n{log}")
-                try:
-                    with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                        break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise RuntimeError(f"nginx did not listen on {port}") from None
-                    time.sleep(0.05)
+        wait_listening(self.proc, listen_ports, timeout, self.error_log)
         return self
 
     def error_log(self) -> str:
@@ -101,13 +90,38 @@ class Nginx:
             return ""
 
     def stop(self) -> None:
-        """SIGTERM (nginx's fast shutdown) by PID, then SIGKILL; remove the prefix."""
-        proc = self.proc
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+        """Stop nginx by its PID (:func:`stop_nginx`); remove the prefix."""
+        stop_nginx(self.proc)
         shutil.rmtree(self.prefix, ignore_errors=True)
+
+
+def wait_listening(
+    proc: subprocess.Popen[bytes], ports: list[int], timeout: float, error_log: Callable[[], str]
+) -> None:
+    """Wait until nginx (*proc*) accepts on every one of *ports* on
+    127.0.0.1; RuntimeError with its error log if it exits, or when
+    *timeout* seconds pass."""
+    deadline = time.monotonic() + timeout
+    for port in ports:
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"nginx exited with {proc.returncode}:\n{error_log()}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"nginx did not listen on {port} within {timeout} s") from None
+                time.sleep(0.05)
+
+
+def stop_nginx(proc: subprocess.Popen[bytes] | None) -> None:
+    """SIGTERM to nginx by its PID (its fast shutdown, the workers too),
+    then SIGKILL if it is still there after 10 s."""
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)

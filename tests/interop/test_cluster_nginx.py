@@ -25,19 +25,16 @@ import base64
 import os
 import re
 import selectors
-import shutil
 import socket
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 import requests
 
+from tests.nginx import NginxProcess, nginx_or_skip
 from tests.redis_server import RedisServer, require_redis_server
 from tests.server import REPO, free_port
-
-_ON_CI = os.environ.get("CI", "").lower() == "true"
 
 #: Chat clients, and chat messages sent between them in all.
 CLIENTS = 200
@@ -60,19 +57,12 @@ CLUSTER_XML = """<?xml version="1.0" encoding="UTF-8"?>
 </Server>
 """
 
-NGINX_CONF = """\
-{user}
-worker_processes 1;
-error_log {base}/error.log warn;
-events {{ worker_connections 2048; }}
-http {{
+#: The inside of nginx's ``http`` block (tests/nginx.py writes the rest):
+#: round robin over the two instances, and a log of which one served each
+#: request (the split of the clients).
+HTTP_BODY = """\
     log_format upstream '$upstream_addr $status $request_uri';
-    access_log {base}/access.log upstream;
-    client_body_temp_path {base}/client_body;
-    proxy_temp_path {base}/proxy;
-    fastcgi_temp_path {base}/fastcgi;
-    uwsgi_temp_path {base}/uwsgi;
-    scgi_temp_path {base}/scgi;
+    access_log {base}/upstream.log upstream;
 
     map $http_upgrade $connection_upgrade {{
         default upgrade;
@@ -95,71 +85,29 @@ http {{
             proxy_read_timeout 300s;
         }}
     }}
-}}
 """
-
-
-def _find_nginx() -> str | None:
-    found = shutil.which("nginx")
-    if found:
-        return found
-    for candidate in ("/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/local/nginx/sbin/nginx"):
-        if os.access(candidate, os.X_OK):
-            return candidate
-    return None
 
 
 @pytest.fixture
 def cluster(make_server, tmp_path):
-    """(nginx port, [instances]): Redis, two clustered instances, nginx."""
-    nginx = _find_nginx()
-    if nginx is None:
-        reason = "nginx is not installed (looked on PATH and in /usr/sbin, /usr/local/sbin)"
-        if _ON_CI:
-            pytest.fail(f"CI=true but {reason}")
-        pytest.skip(reason)
+    """(nginx port, [instances], nginx's folder): Redis, two clustered instances, nginx."""
+    nginx_or_skip()
     redis_server = RedisServer(require_redis_server(), tmp_path / "redis").start()
-    proc = None
+    site = None
     try:
         xml = CLUSTER_XML.replace("REDIS_URL", redis_server.url)
         servers = [make_server(webapps={"examples": REPO / "webapps" / "examples"}, server_xml=xml) for _ in range(2)]
         for server in servers:
             server.start()
         base = tmp_path / "nginx"
-        base.mkdir()
         port = free_port()
-        (base / "nginx.conf").write_text(
-            NGINX_CONF.format(
-                user="user root;" if os.geteuid() == 0 else "",
-                base=base,
-                p1=servers[0].port,
-                p2=servers[1].port,
-                port=port,
-            )
-        )
-        proc = subprocess.Popen(
-            [nginx, "-p", str(base), "-c", str(base / "nginx.conf"), "-g", f"daemon off; pid {base}/nginx.pid;"],
-            stdout=subprocess.DEVNULL,
-            stderr=open(base / "nginx.stderr", "wb"),
-        )
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("nginx did not start: " + (base / "nginx.stderr").read_text()) from None
-                time.sleep(0.05)
+        body = HTTP_BODY.format(base=base, p1=servers[0].port, p2=servers[1].port, port=port)
+        # 200 WebSockets through one worker: 400 connections, client and upstream.
+        site = NginxProcess(base, body, worker_connections=2048).start([port])
         yield port, servers, base
     finally:
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+        if site is not None:
+            site.stop()
         redis_server.stop()
 
 
@@ -352,7 +300,7 @@ def test_chat_200_clients_10000_messages_across_two_instances(cluster, capsys):
     deadline = time.monotonic() + 10
     upstreams: dict[str, int] = {}
     while time.monotonic() < deadline:
-        log = (nginx_base / "access.log").read_text() if (nginx_base / "access.log").exists() else ""
+        log = (nginx_base / "upstream.log").read_text() if (nginx_base / "upstream.log").exists() else ""
         upstreams = {}
         for line in log.splitlines():
             address, status, uri = line.split(" ", 2)
@@ -382,5 +330,5 @@ def test_session_follows_the_user_through_nginx(cluster):
         cookies.update(response.cookies.get_dict())
         counts.append(int(re.search(r"loaded this page <b>(\d+)</b>", response.text).group(1)))
     assert counts == [1, 2, 3, 4, 5, 6]  # one session, whichever instance answered
-    upstreams = [line.split(" ")[0] for line in (nginx_base / "access.log").read_text().splitlines()]
+    upstreams = [line.split(" ")[0] for line in (nginx_base / "upstream.log").read_text().splitlines()]
     assert set(upstreams[-6:]) == {f"127.0.0.1:{s.port}" for s in servers}  # round robin: both answered

@@ -6,8 +6,11 @@ openssl command; no socket is opened."""
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import ssl
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -21,6 +24,7 @@ from catalina_py.errors import ConfigError
 from catalina_py.http.tls_sniff import is_plain_http
 from catalina_py.sockets import is_tls
 from tests import tls_certs
+from tests.ci import skip_or_fail
 
 _ON_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -32,9 +36,7 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     certificate), a chain (root, intermediate, leaf), expired.pem and future.pem."""
     missing = tls_certs.missing_openssl()
     if missing:
-        if _ON_CI:
-            pytest.fail(f"CI=true but {missing}")
-        pytest.skip(missing)
+        skip_or_fail(missing)
     folder = tmp_path_factory.mktemp("certs")
     tls_certs.self_signed(folder)
     tls_certs.new_key(folder, "other")
@@ -219,13 +221,67 @@ def test_a_folder_given_as_certificate_file(tmp_path, certs) -> None:
     assert (error.line, error.message) == (6, f"certificateFile {certs} is not a file")
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
+def _error_as_nobody(base: Path, body: str) -> tuple[int | None, str]:
+    """:func:`_error` in a forked child that runs as ``nobody`` (uid and gid
+    65534): root reads every file, so a test run as root (CI) checks an
+    unreadable file through a process that cannot read it. (line, message)."""
+    conf = base / "conf"
+    conf.mkdir()
+    conf.chmod(0o755)
+    path = conf / "server.xml"
+    path.write_text(SERVER.format(attrs='SSLEnabled="true"', body=body))
+    path.chmod(0o644)
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: drop root, read the configuration, report, exit
+        try:
+            os.close(reader)
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            try:
+                config, _ = load_server_xml(str(path), {"catalina.base": str(base)})
+                ServerTls(config.services[0].connectors[0])
+                result = [None, "no ConfigError"]
+            except ConfigError as error:
+                result = [error.line, error.message]
+            os.write(writer, json.dumps(result).encode())
+        except BaseException as exc:  # reported to the parent, which fails the test
+            os.write(writer, json.dumps([None, f"{type(exc).__name__}: {exc}"]).encode())
+        finally:
+            os._exit(0)
+    os.close(writer)
+    with os.fdopen(reader, "rb") as answer:
+        data = answer.read()
+    os.waitpid(pid, 0)
+    line, message = json.loads(data)
+    return line, message
+
+
 def test_unreadable_key_file(tmp_path, certs) -> None:
-    key = tmp_path / "key.pem"
-    key.write_bytes((certs / "server-key.pem").read_bytes())
-    key.chmod(0)
-    error = _error(tmp_path, _host(f'certificateFile="{certs / "server.pem"}" certificateKeyFile="{key}"'))
-    assert error.line == 6 and "is not readable by this process" in error.message
+    key_text = (certs / "server-key.pem").read_bytes()
+    if os.geteuid() != 0:
+        key = tmp_path / "key.pem"
+        key.write_bytes(key_text)
+        key.chmod(0)
+        error = _error(tmp_path, _host(f'certificateFile="{certs / "server.pem"}" certificateKeyFile="{key}"'))
+        line, message = error.line, error.message
+    else:
+        # A folder ``nobody`` can enter, with a certificate it can read and
+        # a key it cannot (root's, mode 000).
+        public = Path(tempfile.mkdtemp(prefix="catalina-ssl-"))
+        try:
+            public.chmod(0o755)
+            cert = public / "server.pem"
+            cert.write_bytes((certs / "server.pem").read_bytes())
+            cert.chmod(0o644)
+            key = public / "key.pem"
+            key.write_bytes(key_text)
+            key.chmod(0)
+            line, message = _error_as_nobody(public, _host(f'certificateFile="{cert}" certificateKeyFile="{key}"'))
+        finally:
+            shutil.rmtree(public, ignore_errors=True)
+    assert line == 6 and "is not readable by this process" in message, message
 
 
 def test_a_key_that_does_not_match(tmp_path, certs) -> None:

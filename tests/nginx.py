@@ -16,13 +16,11 @@ import os
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from catalina_py.tour.nginx import find_nginx, stop_nginx, wait_listening
+from tests.ci import skip_or_fail
 from tests.server import REPO
 
 CONF_NGINX = REPO / "conf" / "nginx"
-_ON_CI = os.environ.get("CI", "").lower() == "true"
 
 
 NGINX = find_nginx()
@@ -35,9 +33,7 @@ MISSING = (
 def nginx_or_skip() -> str:
     """The nginx binary; a skip when it is missing (a failure when CI=true)."""
     if NGINX is None:
-        if _ON_CI:
-            pytest.fail(f"CI=true but {MISSING}")
-        pytest.skip(MISSING)
+        skip_or_fail(MISSING)
     return NGINX
 
 

@@ -16,9 +16,7 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
-
-_ON_CI = os.environ.get("CI", "").lower() == "true"
+from tests.ci import skip_or_fail
 
 
 def find_redis_server() -> str | None:
@@ -36,17 +34,11 @@ def require_redis_server() -> str:
     """redis-server's path; skips the test when it is missing (fails with CI=true)."""
     program = find_redis_server()
     if program is None:
-        reason = "redis-server is not installed (apt-get install redis-server; .ci/run installs it)"
-        if _ON_CI:
-            pytest.fail(f"CI=true but {reason}")
-        pytest.skip(reason)
+        skip_or_fail("redis-server is not installed (apt-get install redis-server; .ci/run installs it)")
     try:
         import redis  # noqa: F401
     except ImportError:
-        reason = "the redis client library is not installed (pip install 'catalina_py[cluster]')"
-        if _ON_CI:
-            pytest.fail(f"CI=true but {reason}")
-        pytest.skip(reason)
+        skip_or_fail("the redis client library is not installed (pip install 'catalina_py[cluster]')")
     return program
 
 

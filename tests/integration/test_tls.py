@@ -26,9 +26,8 @@ from websockets.sync.client import connect
 
 from catalina_py.http.tls_sniff import USE_TLS_RESPONSE
 from tests import tls_certs
+from tests.ci import skip_or_fail
 from tests.server import TEST_WEBAPPS, CatalinaProcess
-
-_ON_CI = os.environ.get("CI", "").lower() == "true"
 
 #: connectionTimeout of the server under test (ms): the handshake's bound.
 CONNECTION_TIMEOUT_MS = 2000
@@ -54,18 +53,11 @@ SERVER_XML = """<?xml version="1.0" encoding="UTF-8"?>
 """ % {"timeout": CONNECTION_TIMEOUT_MS}
 
 
-def _skip_or_fail(reason: str) -> None:
-    """Skips with ``reason``, or fails when CI=true (CI must run this)."""
-    if _ON_CI:
-        pytest.fail(f"CI=true but {reason}")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def tls_server(tmp_path_factory: pytest.TempPathFactory):
     missing = tls_certs.missing_openssl()
     if missing:
-        _skip_or_fail(missing)
+        skip_or_fail(missing)
     base = tmp_path_factory.mktemp("tls_base")
     certs = base / "certs"
     chain = tls_certs.chain(certs)
@@ -183,7 +175,7 @@ def test_keep_alive_over_tls_serves_many_requests_on_one_connection(tls_server):
 def test_curl_with_the_root_ca(tls_server):
     curl = shutil.which("curl")
     if curl is None:
-        _skip_or_fail("curl is not installed")
+        skip_or_fail("curl is not installed")
     done = subprocess.run(
         [curl, "-sS", "--cacert", str(tls_server.root_ca), f"https://localhost:{tls_server.port}/tls/info"],
         capture_output=True,
@@ -362,7 +354,7 @@ def test_the_start_up_log_names_each_certificate(tls_server):
 def test_required_client_certificates(make_server, tmp_path: Path):
     missing = tls_certs.missing_openssl()
     if missing:
-        _skip_or_fail(missing)
+        skip_or_fail(missing)
     certs = tmp_path / "certs"
     chain = tls_certs.chain(certs)
     client_ca = tls_certs.self_signed(certs, "clientca", cn="client CA", san="basicConstraints=critical,CA:TRUE")
@@ -386,7 +378,7 @@ def test_required_client_certificates(make_server, tmp_path: Path):
 def test_a_graceful_stop_does_not_wait_for_handshakes(make_server, tmp_path: Path):
     missing = tls_certs.missing_openssl()
     if missing:
-        _skip_or_fail(missing)
+        skip_or_fail(missing)
     certs = tmp_path / "certs"
     tls_certs.chain(certs)
     tls_certs.self_signed(certs, "other", cn="other.test", san="subjectAltName=DNS:other.test")
@@ -426,7 +418,7 @@ def test_a_quiet_wss_connection_parks_and_resumes(tmp_path: Path):
     next message resumes it, decrypted and echoed."""
     missing = tls_certs.missing_openssl()
     if missing:
-        _skip_or_fail(missing)
+        skip_or_fail(missing)
     certs = tmp_path / "certs"
     chain = tls_certs.chain(certs)
     tls_certs.self_signed(certs, "other", cn="other.test", san="subjectAltName=DNS:other.test")

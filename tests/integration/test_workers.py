@@ -22,10 +22,12 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from tests.ci import skip_or_fail
 from tests.server import REPO, TEST_WEBAPPS, CatalinaProcess
 from tests.server import SERVER_XML as BASE_SERVER_XML
 
-pytestmark = pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc (process tree, states)")
+if not os.path.isdir("/proc/self"):
+    skip_or_fail("needs Linux /proc (process tree, states)", module=True)
 
 #: The tests' server.xml with a place for the workers attribute and a
 #: server-level listener.

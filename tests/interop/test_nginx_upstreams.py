@@ -28,7 +28,6 @@ hashes. Skipped without nginx or openssl, unless ``CI=true``.
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import signal
 import socket
@@ -45,6 +44,7 @@ from requests.adapters import HTTPAdapter
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
+from tests.ci import skip_or_fail
 from tests.nginx import CONF_NGINX, NginxProcess, check_config, nginx_or_skip, shipped_config
 from tests.server import TEST_WEBAPPS, CatalinaProcess, free_port
 from tests.tls_certs import missing_openssl, self_signed
@@ -169,9 +169,7 @@ def certificate(tmp_path) -> tuple[Path, Path]:
     """A self-signed certificate for localhost and 127.0.0.1, and its key."""
     reason = missing_openssl()
     if reason is not None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true but {reason}")
-        pytest.skip(reason)
+        skip_or_fail(reason)
     pair = self_signed(tmp_path / "certs")
     return pair.cert, pair.key
 

@@ -10,7 +10,6 @@ Skipped when tomcat10, javac or openssl is missing, unless ``CI=true``
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 import subprocess
@@ -21,14 +20,14 @@ import pytest
 import requests
 
 from tests import tls_certs
+from tests.ci import skip_or_fail
 from tests.server import TEST_WEBAPPS, CatalinaProcess
 from tests.tomcat import TomcatProcess, missing_tomcat, stock_server_xml
 
-_ON_CI = os.environ.get("CI", "").lower() == "true"
 _MISSING = missing_tomcat() or tls_certs.missing_openssl()
 
-if _MISSING is not None and not _ON_CI:
-    pytest.skip(f"TLS comparison with Tomcat 10.1 not run: {_MISSING}", allow_module_level=True)
+if _MISSING is not None:
+    skip_or_fail(f"TLS comparison with Tomcat 10.1 not run: {_MISSING}", module=True)
 
 #: connectionTimeout of both (ms): how long a silent client is kept.
 TIMEOUT_MS = 3000

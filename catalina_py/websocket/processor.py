@@ -330,7 +330,6 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
         raw: Any = None if tls else getattr(sock, "_sock", None)
         wait: Any = getattr(sock, "_wait", None)
         read_event: Any = getattr(sock, "_read_event", None)
-        yield_first = False
         if raw is None or wait is None or read_event is None:
             raw = None
         # Each read waits for readability first (see below), the first one
@@ -393,14 +392,8 @@ class WsHttpUpgradeHandler(HttpUpgradeHandler):
                             except BlockingIOError:  # woken, but nothing to read after all
                                 data = sock.recv(recv_size)
                     else:
-                        if yield_first:
-                            # TLS: a recv that finds decrypted bytes never
-                            # waits, so let the other connections run first
-                            # (the fairness the wait above gives plain sockets).
-                            gevent.sleep(0)
                         data = sock.recv(recv_size)
                     wait_first = waits
-                    yield_first = tls and not waits
                     stats.bytes_in += len(data)
                     connection.bytes_in += len(data)
                 except (OSError, ValueError) as exc:

@@ -41,6 +41,7 @@ from .wrapper import ERROR_EXCEPTION, StandardWrapper
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..config.web_xml import WebXml
+    from ..realm.base import Realm
     from .host import StandardHost
     from .mapper import Mapper
     from .types import ContainerRequest, ContainerResponse
@@ -263,6 +264,9 @@ class StandardContext(LifecycleBase):
         #: The session manager (catalina_py.session.StandardManager), created
         #: and started with the context, saved and stopped with it.
         self.manager: StandardManager | None = None
+        #: The ``<Realm>`` of this context's descriptor (None: the host's or
+        #: engine's, see :func:`catalina_py.realm.base.find_realm`).
+        self.realm: Realm | None = None
         #: The WebSocket ServerContainer (installed by a configurator when
         #: the context starts) and its handshake check, set once the context
         #: has an endpoint.

@@ -11,6 +11,7 @@ from .error_page import process_error_page
 from .pipeline import Pipeline, ValveBase
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..realm.base import Realm
     from .types import ContainerRequest as Request
     from .types import ContainerResponse as Response
     from .types import WebappContext
@@ -66,6 +67,8 @@ class StandardHost(LifecycleBase):
         self.auto_deploy = auto_deploy
         self.contexts: dict[str, WebappContext] = {}
         self.engine: StandardEngine | None = None
+        #: The ``<Realm>`` declared in this ``<Host>`` (None: the engine's).
+        self.realm: Realm | None = None
         #: The access log valves of the engine and this host (set at start-up):
         #: told of requests that reach no context.
         self.access_logs: list[Any] = []
@@ -103,6 +106,8 @@ class StandardEngine(LifecycleBase):
         self.name = name
         self.default_host = default_host
         self.hosts: dict[str, StandardHost] = {}
+        #: The ``<Realm>`` declared in this ``<Engine>`` (None: no realm).
+        self.realm: Realm | None = None
         basic = StandardEngineValve()
         basic.container = self
         self.pipeline = Pipeline(basic)

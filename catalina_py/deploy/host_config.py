@@ -9,8 +9,10 @@ At start (``deploy_apps``), in Tomcat's order:
 2. every context descriptor ``<CATALINA_BASE>/conf/<Engine>/<Host>/*.xml``
    (a ``<Context docBase=... reloadable=...>`` file; its name gives the
    path: ``ROOT.xml`` -> "", ``a#b.xml`` -> ``/a/b``);
-3. every folder of appBase (``ROOT`` -> "", ``examples`` -> ``/examples``,
-   ``a#b`` -> ``/a/b``) that no descriptor or server.xml Context uses.
+3. every ``.war`` of appBase that no descriptor or server.xml Context
+   uses, expanded into the folder of its name (``deploy/war_deployer.py``);
+4. every folder of appBase (``ROOT`` -> "", ``examples`` -> ``/examples``,
+   ``a#b`` -> ``/a/b``, ``shop##2`` -> ``/shop``) that none of the above uses.
 
 While running, a background greenlet (Tomcat's background processor)
 checks every ``backgroundProcessorDelay`` seconds (1 s by default here, 10 s
@@ -53,7 +55,8 @@ from ..errors import ConfigError
 from ..servlet.context import TEMPDIR
 from .context_config import WebappConfigurator, build_web_xml, check_webapp
 from .file_state import Signature, code_sig, file_sig, folder_sig, settled
-from .naming import base_name_for, context_path_for
+from .naming import base_name_for, context_path_for, newest_first
+from .war_deployer import WarDeployer
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..config.context_spec import ContextSpec
@@ -128,6 +131,7 @@ class HostConfig:
         server: Any = None,
         deploy_xml: bool = True,
         deploy_ignore: str | None = None,
+        unpack_wars: bool = True,
     ) -> None:
         if background_processor_delay <= 0:
             raise ValueError("background_processor_delay must be positive")
@@ -159,6 +163,8 @@ class HostConfig:
         self._warned: set[str] = set()
         self._stop_event = gevent.event.Event()
         self._watcher: gevent.Greenlet | None = None
+        #: The WARs of appBase (the Host's ``unpackWARs``).
+        self.wars = WarDeployer(self, unpack_wars)
 
     # -- locations -----------------------------------------------------------
     @property
@@ -201,6 +207,7 @@ class HostConfig:
         if not os.path.isdir(self.app_base):
             log.warning("The appBase [%s] of Host [%s] does not exist", self.app_base, self.host.name)
             return
+        self.wars.deploy_all()
         for folder in self._app_base_folders():
             self.deploy_directory(folder)
 
@@ -218,7 +225,7 @@ class HostConfig:
         """The folders of appBase that no server.xml Context or descriptor
         already deploys."""
         try:
-            names = sorted(os.listdir(self.app_base))
+            names = newest_first(os.listdir(self.app_base))
         except OSError:
             return []
         owned = {os.path.realpath(app.doc_base) for app in self.deployed.values() if app.source != DIRECTORY}
@@ -350,6 +357,12 @@ class HostConfig:
         """Deploy one webapp; returns None (and logs why) if it fails, in
         which case an unavailable placeholder answers 503 at *path*."""
         return self._deploy(path, doc_base, config, SERVER_XML if config is not None else DIRECTORY, None)
+
+    def deploy_failed(self, path: str, doc_base: str, cause: str) -> None:
+        """Record that the webapp at *path* could not be deployed (a WAR
+        refused): *cause* logged, an unavailable placeholder answering 503
+        at *path*, as for a webapp that failed to start."""
+        self._failed(path, doc_base, None, DIRECTORY, None, None, cause, None)
 
     def _deploy(
         self,
@@ -590,6 +603,7 @@ class HostConfig:
             if self._new_and_stable(file, file_sig(file)):
                 self._candidates.pop(file, None)
                 self.deploy_descriptor(file)
+        self.wars.check()
         for folder in self._app_base_folders():
             seen.add(folder)
             try:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from ..errors import ConfigError
 
-__all__ = ["VERSION_MARKER", "ContextName", "base_name_for", "context_path_for", "newest"]
+__all__ = ["VERSION_MARKER", "ContextName", "base_name_for", "context_path_for", "newest", "newest_first"]
 
 #: What separates a base name from its version (Tomcat's ``VERSION_MARKER``).
 VERSION_MARKER = "##"
@@ -91,6 +91,23 @@ def newest(names: Iterable[ContextName]) -> ContextName | None:
         if found is None or cn.version > found.version:
             found = cn
     return found
+
+
+def newest_first(names: Iterable[str]) -> list[str]:
+    """Folder names sorted by name, except that the versions of one path
+    come newest first (``a##2``, ``a##1``, ``a``), so that deploying them in
+    this order deploys the newest version of each path. Names that give no
+    valid path keep their place by name."""
+
+    def key(name: str) -> tuple[str, str]:
+        try:
+            cn = ContextName.from_base_name(name)
+        except ConfigError:
+            return (name, "")
+        return (cn.base_name.partition(VERSION_MARKER)[0], cn.version)
+
+    by_version = sorted(sorted(names), key=lambda name: key(name)[1], reverse=True)
+    return sorted(by_version, key=lambda name: key(name)[0])
 
 
 def context_path_for(name: str) -> str:

@@ -8,7 +8,7 @@ import os
 import pytest
 
 from catalina_py.deploy.file_state import code_sig, file_sig, folder_sig, settled, tree_sig
-from catalina_py.deploy.naming import ContextName, base_name_for, context_path_for, newest
+from catalina_py.deploy.naming import ContextName, base_name_for, context_path_for, newest, newest_first
 from catalina_py.errors import ConfigError
 
 
@@ -95,3 +95,8 @@ def test_the_newest_version_is_the_greatest_string_as_in_tomcat():
     assert newest(names) == ContextName("/a", "9")  # "10" < "9" as strings
     assert newest([]) is None
     assert context_path_for("a##2") == "/a"
+
+
+def test_folders_of_one_path_come_newest_version_first():
+    names = ["b", "a##1", "ROOT", "a", "a##2", "a#x", "bad#", "##5"]
+    assert newest_first(names) == ["##5", "ROOT", "a##2", "a##1", "a", "a#x", "b", "bad#"]

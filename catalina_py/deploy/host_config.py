@@ -53,6 +53,7 @@ from ..container.pipeline import ValveBase
 from ..container.valves.error_report import SERVER_INFO, ErrorReportValve, error_page_html
 from ..errors import ConfigError
 from ..servlet.context import TEMPDIR
+from ..servlets.resources import is_archive
 from .context_config import WebappConfigurator, build_web_xml, check_webapp
 from .file_state import Signature, code_sig, file_sig, folder_sig, settled
 from .naming import base_name_for, context_path_for, newest_first
@@ -382,7 +383,7 @@ class HostConfig:
         try:
             if error is not None:
                 raise error
-            if not os.path.isdir(doc_base):
+            if not os.path.isdir(doc_base) and not is_archive(doc_base):
                 raise ConfigError(
                     f"the docBase [{doc_base}] of context [{display}] does not exist " "or is not a directory"
                 )

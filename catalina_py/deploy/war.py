@@ -47,6 +47,7 @@ __all__ = [
     "WarLimits",
     "check_entries",
     "check_entry_name",
+    "check_war",
     "expand_war",
     "expansion_state",
     "remove_expanded",
@@ -197,6 +198,21 @@ def remove_expanded(folder: str) -> bool:
         return False
     shutil.rmtree(folder, ignore_errors=True)
     return not os.path.exists(folder)
+
+
+def check_war(war: str, limits: WarLimits | None = None) -> None:
+    """Check the WAR *war* as :func:`expand_war` would, without writing
+    anything (a WAR served from the archive is refused for the same reasons).
+
+    :raises WarError: see :func:`check_entries`; also a file that is not a zip.
+    """
+    try:
+        with zipfile.ZipFile(war) as archive:
+            check_entries(war, archive.infolist(), limits or WarLimits())
+    except zipfile.BadZipFile as exc:
+        raise WarError(war, None, f"is not a valid zip file ({exc})") from None
+    except OSError as exc:
+        raise WarError(war, None, f"cannot be read: {exc}") from None
 
 
 def expand_war(war: str, folder: str, limits: WarLimits | None = None) -> None:

@@ -23,9 +23,11 @@ Host's appBase, and keeps them in step with the file system.
   Mapper serves several versions side by side (parallel deployment), the
   newest version present (the greatest string, as Tomcat orders them) is
   the one deployed, and a newer one dropped in later replaces it.
-* ``unpackWARs="false"`` (serving from the archive) is not implemented
-  yet: such a WAR is expanded as with ``unpackWARs="true"``, with a
-  warning naming the attribute.
+* ``unpackWARs="false"``: the WAR is the context's docBase and is served
+  from the archive (``servlets/resources.py`` for the static files,
+  ``zipimport`` for ``WEB-INF/classes``), after the same checks as an
+  expansion; a folder of the same name is then ignored with a warning, as
+  Tomcat does.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from typing import Any, Protocol
 from ..errors import ConfigError
 from .file_state import Signature, file_sig, settled
 from .naming import ContextName
-from .war import ExpansionState, WarError, WarLimits, expand_war, expansion_state, remove_expanded
+from .war import ExpansionState, WarError, WarLimits, check_war, expand_war, expansion_state, remove_expanded
 
 log = logging.getLogger("catalina_py.deploy")
 
@@ -63,6 +65,8 @@ class Deployer(Protocol):
     def deployed(self) -> Mapping[str, _Deployed]: ...
 
     def deploy_directory(self, folder: str) -> object: ...
+
+    def deploy(self, path: str, doc_base: str) -> object: ...
 
     def deploy_failed(self, path: str, doc_base: str, cause: str) -> None: ...
 
@@ -168,12 +172,9 @@ class WarDeployer:
         sig = file_sig(war)
         log.info("Deploying web application archive [%s]", war)
         if not self.unpack_wars:
-            log.warning(
-                'Host [%s]: unpackWARs="false" is not supported yet; [%s] is expanded into [%s]',
-                self.config.host.name,
-                war,
-                folder,
-            )
+            self.deploy_archive(cn, war, folder)
+            self.deployed[cn.path] = DeployedWar(war, cn, war, seen={"war": sig})
+            return
         try:
             state = expansion_state(war, folder)
             if state is ExpansionState.STALE:
@@ -186,6 +187,20 @@ class WarDeployer:
         else:
             self.config.deploy_directory(folder)
         self.deployed[cn.path] = DeployedWar(war, cn, folder, seen={"war": sig})
+
+    def deploy_archive(self, cn: ContextName, war: str, folder: str) -> None:
+        """``unpackWARs="false"``: deploy *war* as the docBase, served from
+        the archive, once its entries passed the checks of an expansion."""
+        if os.path.isdir(folder):
+            log.warning(
+                'The folder [%s] is ignored: the WAR [%s] takes its place and unpackWARs is "false"', folder, war
+            )
+        try:
+            check_war(war, self.limits)
+        except WarError as exc:
+            self.config.deploy_failed(cn.path, war, str(exc))
+            return
+        self.config.deploy(cn.path, war)
 
     def undeploy_war(self, dep: DeployedWar) -> None:
         """Undeploy the context of *dep* and remove the folder expanded

@@ -13,6 +13,8 @@ import stat
 import zipfile
 from pathlib import Path
 
+import requests
+
 from tests.integration.test_deploy import APPS, get, server_xml, status_is, text_is, wait_for
 
 WEB_XML = """<?xml version="1.0" encoding="UTF-8"?>
@@ -175,3 +177,80 @@ def test_an_expanded_folder_removed_is_expanded_again(make_server):
     wait_for(server, "/shop/hello", status_is(404))
     wait_for(server, "/shop/hello", text_is("hello v1"))
     assert (webapps / "shop" / "META-INF" / "war-tracker").is_file()
+
+
+ARCHIVE_SERVLET = '''
+from catalina_py.servlet import HttpServlet, web_servlet
+
+
+@web_servlet("/resource")
+class ResourceServlet(HttpServlet):
+    """Reads a webapp file through the ServletContext: no real path, but a
+    stream and a jar: URL."""
+
+    def do_get(self, request, response):
+        context = request.get_servlet_context()
+        name = request.get_parameter("name")
+        stream = context.get_resource_as_stream(name)
+        body = stream.read().decode() if stream is not None else "-"
+        if stream is not None:
+            stream.close()
+        response.set_content_type("text/plain")
+        response.get_writer().write(
+            f"{context.get_real_path(name)}|{body}|{context.get_resource(name)}|"
+            f"{sorted(context.get_resource_paths('/') or [])}"
+        )
+'''
+
+
+def archive_xml() -> str:
+    return server_xml().replace('autoDeploy="true"', 'autoDeploy="true" unpackWARs="false"')
+
+
+def test_unpack_wars_false_serves_from_the_archive(make_server):
+    server = make_server(webapps={}, server_xml=archive_xml())
+    webapps = server.base / "webapps"
+    extra = (("WEB-INF/classes/probe.py", ARCHIVE_SERVLET.encode()), ("css/site.css", b"body { color: red }"))
+    build_war(webapps / "shop.war", "v1", extra=extra)
+    server.start()
+    # Python code imported from the zip (its own `import util` too).
+    assert get(server, "/shop/hello").text == "hello v1"
+    # Static files by the DefaultServlet, with their validators and ranges.
+    page = get(server, "/shop/index.html")
+    assert page.status_code == 200 and page.text == "static v1" and page.headers["ETag"].startswith('W/"9-')
+    assert get(server, "/shop/").text == "static v1"  # welcome file
+    ranged = requests_get(server, "/shop/css/site.css", headers={"Range": "bytes=5-9"})
+    assert ranged.status_code == 206 and ranged.text == "{ col"
+    folder = requests_get(server, "/shop/css", allow_redirects=False)
+    assert folder.status_code == 302 and folder.headers["Location"].endswith("/shop/css/")
+    assert get(server, "/shop/css/").status_code == 404  # no listings
+    assert get(server, "/shop/WEB-INF/web.xml").status_code == 404
+    assert get(server, "/shop/missing.html").status_code == 404
+    # The ServletContext: no real path, the bytes, a jar: URL.
+    real, body, url, listing = get(server, "/shop/resource?name=/index.html").text.split("|")
+    assert real == "None" and body == "static v1"
+    assert url.startswith("jar:file:") and url.endswith("/webapps/shop.war!/index.html")
+    assert listing == "['/WEB-INF/', '/css/', '/index.html']"
+    assert not (webapps / "shop").exists()  # nothing expanded
+
+    # Replaced: the new code and files (zipimport reads the new archive).
+    build_war(webapps / "shop.war", "v2", extra=extra)
+    wait_for(server, "/shop/hello", text_is("hello v2"))
+    assert get(server, "/shop/index.html").text == "static v2"
+    # Removed: gone.
+    (webapps / "shop.war").unlink()
+    wait_for(server, "/shop/hello", status_is(404))
+    assert sorted(os.listdir(webapps)) == []
+
+
+def test_unpack_wars_false_refuses_a_malicious_war_too(make_server):
+    server = make_server(webapps={"one": APPS / "one"}, server_xml=archive_xml())
+    build_war(server.base / "webapps" / "evil.war", "x", symlinks=(("passwd.html", "/etc/passwd"),))
+    server.start()
+    assert get(server, "/evil/index.html").status_code == 503
+    assert "entry [passwd.html] is a symbolic link" in server.output()
+    assert get(server, "/one/hello").text == "hello from one"
+
+
+def requests_get(server, path: str, **kwargs) -> requests.Response:
+    return requests.get(server.url + path, timeout=5, **kwargs)

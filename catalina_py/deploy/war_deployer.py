@@ -40,13 +40,17 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..errors import ConfigError
+from ..servlets.resources import ArchiveResources
 from .file_state import Signature, file_sig, settled
 from .naming import ContextName
 from .war import ExpansionState, WarError, WarLimits, check_war, expand_war, expansion_state, remove_expanded
 
 log = logging.getLogger("catalina_py.deploy")
 
-__all__ = ["DeployedWar", "Deployer", "WarDeployer"]
+__all__ = ["CONTEXT_XML", "DeployedWar", "Deployer", "WarDeployer"]
+
+#: A webapp's own context configuration (Tomcat's ``ApplicationContextXml``).
+CONTEXT_XML = "META-INF/context.xml"
 
 
 class _Deployed(Protocol):
@@ -58,6 +62,7 @@ class Deployer(Protocol):
     that HostConfig, which owns a WarDeployer, is not imported back)."""
 
     app_base: str
+    deploy_xml: bool
     deploy_ignore: re.Pattern[str] | None
     host: Any  # the StandardHost: its name and contexts
 
@@ -200,7 +205,30 @@ class WarDeployer:
         except WarError as exc:
             self.config.deploy_failed(cn.path, war, str(exc))
             return
+        self.archive_context_xml(war)
         self.config.deploy(cn.path, war)
+
+    def archive_context_xml(self, war: str) -> bytes | None:
+        """The hook for the ``META-INF/context.xml`` of a WAR served from the
+        archive (Tomcat reads it from the WAR when ``deployXML`` is true):
+        returns its bytes, or None. Not applied yet: the context.xml reader
+        takes a file, so this logs that the file is ignored; the folder of
+        an expanded WAR has it as a file and is read as any folder's."""
+        if not self.config.deploy_xml:
+            return None
+        archive = ArchiveResources(war)
+        try:
+            data = archive.read(CONTEXT_XML)
+        finally:
+            archive.close()
+        if data is not None:
+            log.warning(
+                'The %s inside [%s] is not applied: a WAR served from the archive (unpackWARs="false") '
+                'does not read it yet; use unpackWARs="true" or conf/<Engine>/<Host>/<name>.xml',
+                CONTEXT_XML,
+                war,
+            )
+        return data
 
     def undeploy_war(self, dep: DeployedWar) -> None:
         """Undeploy the context of *dep* and remove the folder expanded

@@ -254,3 +254,27 @@ def test_unpack_wars_false_refuses_a_malicious_war_too(make_server):
 
 def requests_get(server, path: str, **kwargs) -> requests.Response:
     return requests.get(server.url + path, timeout=5, **kwargs)
+
+
+def test_a_war_changed_while_stopped_is_expanded_again_at_start(make_server):
+    server = make_server(webapps={}, server_xml=server_xml(auto_deploy=False))
+    webapps = server.base / "webapps"
+    build_war(webapps / "shop.war", "v1")
+    server.start()
+    assert get(server, "/shop/hello").text == "hello v1"
+    server.stop()
+    build_war(webapps / "shop.war", "v2")
+    server.start()
+    assert get(server, "/shop/hello").text == "hello v2"
+    assert (webapps / "shop" / "index.html").read_text() == "static v2"
+    assert "changed since" in server.output()
+
+
+def test_unpack_wars_false_says_its_context_xml_is_not_applied(make_server):
+    server = make_server(webapps={}, server_xml=archive_xml())
+    context_xml = b'<Context><Parameter name="p" value="v"/></Context>'
+    build_war(server.base / "webapps" / "shop.war", "v1", extra=(("META-INF/context.xml", context_xml),))
+    server.start()
+    assert get(server, "/shop/hello").text == "hello v1"
+    assert "The META-INF/context.xml inside [" in server.output()
+    assert "is not applied" in server.output()

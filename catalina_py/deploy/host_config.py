@@ -270,6 +270,10 @@ class HostConfig:
                     errors.append(exc)
                     continue
                 add(path, self._doc_base_of(config))
+            wars, war_errors = self.wars.configtest(taken)
+            errors.extend(war_errors)
+            for path, war in wars:
+                add(path, war)
             owned = {os.path.realpath(doc_base) for _, doc_base in apps}
             for folder in self._app_base_folders():
                 if os.path.realpath(folder) in owned:
@@ -287,7 +291,7 @@ class HostConfig:
                         continue
                 add(path, folder)
         for path, doc_base in apps:
-            if not os.path.isdir(doc_base):
+            if not os.path.isdir(doc_base) and not is_archive(doc_base):
                 errors.append(
                     ConfigError(
                         f"the docBase [{doc_base}] of context [{path or '/'}] does not exist or is not a directory"

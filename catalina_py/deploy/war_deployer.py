@@ -149,6 +149,26 @@ class WarDeployer:
         ``deploymentExists``."""
         return path not in self.deployed and (path in self.config.deployed or path in self.config.host.contexts)
 
+    def configtest(self, taken: set[str]) -> tuple[list[tuple[str, str]], list[ConfigError]]:
+        """For ``configtest``: the (path, WAR) pairs :meth:`deploy_all`
+        would deploy (paths not in *taken*), to be checked as webapps (the
+        archive read in place), and an error for each WAR the entry checks
+        refuse (its path is added to *taken*)."""
+        apps: list[tuple[str, str]] = []
+        errors: list[ConfigError] = []
+        for path, wars in self.war_files().items():
+            if path in taken:
+                continue
+            war = wars[0][1]
+            try:
+                check_war(war, self.limits)
+            except WarError as exc:
+                errors.append(ConfigError(str(exc), war))
+                taken.add(path)  # its placeholder takes the path
+                continue
+            apps.append((path, war))
+        return apps, errors
+
     # -- deployment ------------------------------------------------------
     def deploy_all(self) -> None:
         """At start: the newest WAR of every path nothing else serves."""

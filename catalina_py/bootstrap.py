@@ -179,6 +179,7 @@ class Catalina:
                     server=server,
                     deploy_xml=host_config.deploy_xml,
                     deploy_ignore=host_config.deploy_ignore,
+                    unpack_wars=host_config.unpack_wars,
                 )
                 service.host_configs.append(deployer)
             mapper.set_default_host(engine_config.default_host)

@@ -619,10 +619,11 @@ def _describe_key(key: int | str) -> str:
     return f"exception '{key}'" if key else "the default error page"
 
 
-def parse_web_xml(path: str) -> WebXml:
+def parse_web_xml(path: str, data: bytes | None = None) -> WebXml:
     """Read one deployment descriptor; see the module documentation for
-    the checks made.  Raises :class:`ConfigError`."""
-    tree, lines = read_xml(path, "<web-app>")
+    the checks made.  *data*: its bytes, when read from a WAR (*path* then
+    names it, ``.../app.war!/WEB-INF/web.xml``).  Raises :class:`ConfigError`."""
+    tree, lines = read_xml(path, "<web-app>", data)
     root = tree.getroot()
     qname = etree.QName(root)
     namespace = qname.namespace or ""

@@ -88,18 +88,21 @@ class SourceLines:
         return end
 
 
-def read_xml(path: str, root_hint: str) -> tuple[ElementTree, SourceLines]:
+def read_xml(path: str, root_hint: str, data: bytes | None = None) -> tuple[ElementTree, SourceLines]:
     """Parse an XML file safely (no DTD, no entities, no network).
 
     ``root_hint`` names the expected root element (``"<Server>"``) for the
-    message of a file that is not well-formed.  Raises :class:`ConfigError`
-    with the file (and the line, for a syntax error).
+    message of a file that is not well-formed.  *data*, when given, is the
+    document already read (an entry of a WAR), and *path* only names it in
+    messages.  Raises :class:`ConfigError` with the file (and the line, for
+    a syntax error).
     """
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as exc:
-        raise ConfigError(f"cannot read file: {exc.strerror or exc}", path) from exc
+    if data is None:
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read()
+        except OSError as exc:
+            raise ConfigError(f"cannot read file: {exc.strerror or exc}", path) from exc
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
     try:
         root = etree.fromstring(data, parser, base_url=path)

@@ -130,6 +130,16 @@ class ApplicationContext(AttributeHolder, ServletContext):
         """
         if not isinstance(path, str) or not path.startswith("/"):
             raise ValueError(f"a resource path must start with '/' (got {path!r})")
+        archive = self._context.resources
+        if archive is not None:
+            # Served from its WAR: a jar: URL of the entry, as Tomcat's.
+            resource = archive.get(path)
+            if resource is None:
+                return None
+            import pathlib
+
+            entry = path.lstrip("/") + ("/" if resource.is_directory and not path.endswith("/") else "")
+            return f"jar:{pathlib.Path(archive.archive).as_uri()}!/{entry}"
         full = self._context.resolve_path(path)
         if full is None or not os.path.exists(full):
             return None
@@ -143,6 +153,10 @@ class ApplicationContext(AttributeHolder, ServletContext):
         closes it), or None if *path* is not a file inside the webapp."""
         if not isinstance(path, str) or not path.startswith("/"):
             return None
+        archive = self._context.resources
+        if archive is not None:
+            resource = archive.get(path)
+            return None if resource is None or resource.is_directory else resource.open()
         full = self._context.resolve_path(path)
         if full is None or not os.path.isfile(full):
             return None
@@ -159,10 +173,14 @@ class ApplicationContext(AttributeHolder, ServletContext):
         """
         if not isinstance(path, str) or not path.startswith("/"):
             raise ValueError(f"a resource path must start with '/' (got {path!r})")
+        prefix = path if path.endswith("/") else path + "/"
+        archive = self._context.resources
+        if archive is not None:
+            names = archive.list(path)
+            return None if names is None else {prefix + name for name in names}
         full = self._context.resolve_path(path)
         if full is None or not os.path.isdir(full):
             return None
-        prefix = path if path.endswith("/") else path + "/"
         result = set()
         for name in os.listdir(full):
             entry = self._context.resolve_path(prefix + name)

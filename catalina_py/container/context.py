@@ -33,6 +33,7 @@ from ..servlet.listeners import (
     ServletRequestEvent,
     ServletRequestListener,
 )
+from ..servlets.resources import RESOURCES_ATTR, ArchiveResources, is_archive
 from ..session.manager import StandardManager
 from .application_context import ApplicationContext
 from .filter_chain import ApplicationFilterConfig, FilterMap
@@ -272,6 +273,13 @@ class StandardContext(LifecycleBase):
         #: has an endpoint.
         self.ws_container: Stoppable | None = None
         self.ws_filter: WebSocketFilter | None = None
+        #: A docBase that is a WAR is served from the archive (Tomcat's
+        #: WarResourceSet; the Host's unpackWARs="false"): its entries, also
+        #: the ServletContext attribute RESOURCES_ATTR; None for a folder.
+        self.resources: ArchiveResources | None = None
+        if is_archive(self.doc_base):
+            self.resources = ArchiveResources(self.doc_base)
+            self.get_servlet_context().set_attribute(RESOURCES_ATTR, self.resources)
 
     def lifecycle_name(self) -> str:
         return f"StandardContext[{self.display_path()}]"
@@ -309,7 +317,11 @@ class StandardContext(LifecycleBase):
         * with ``allowLinking``, links are followed, also out of the webapp,
           but a link from outside ``WEB-INF``/``META-INF`` into them is
           refused (Tomcat checks only the requested path there).
+
+        A webapp served from its WAR has no file system paths: None.
         """
+        if self.resources is not None:
+            return None
         if not path.startswith("/"):
             path = "/" + path
         if "\x00" in path:
@@ -342,6 +354,9 @@ class StandardContext(LifecycleBase):
 
     def resource_exists(self, path: str) -> bool:
         """Used by the Mapper's welcome-file rule: a real file at *path*."""
+        if self.resources is not None:
+            resource = self.resources.get(path)
+            return resource is not None and not resource.is_directory
         full = self.resolve_path(path)
         return full is not None and os.path.isfile(full)
 
@@ -406,6 +421,8 @@ class StandardContext(LifecycleBase):
         self.pipeline.stop()
         if self.loader is not None:
             self.loader.unload()
+        if self.resources is not None:
+            self.resources.close()
 
     # -- filters -----------------------------------------------------------
     def start_filters(self) -> None:

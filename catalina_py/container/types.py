@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..config.web_xml import WebXml
     from ..servlet.context import ServletContext
     from ..servlet.mapping import HttpServletMapping
+    from ..servlets.resources import ArchiveResources
     from .channel import Slots
     from .filter_chain import FilterMap
     from .mapper import Mapper, MappingData
@@ -105,6 +106,10 @@ class WebappContext(Protocol):
     def get_mime_type(self, file: str) -> str | None: ...
 
     def resolve_path(self, path: str) -> str | None: ...
+
+    @property
+    def resources(self) -> ArchiveResources | None:
+        """The webapp's WAR when it is served from the archive, else None."""
 
     def stop(self) -> None: ...
 

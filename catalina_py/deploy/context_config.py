@@ -37,7 +37,7 @@ import difflib
 import importlib
 import os
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from ..config.web_xml import (
@@ -56,6 +56,7 @@ from ..servlet.annotation import (
     get_web_servlet,
 )
 from ..servlet.listeners import LISTENER_INTERFACES
+from ..servlets.resources import ArchiveResources, is_archive
 from ..websocket.application_config import scanned_kind
 from ..websocket.server import install_server_container
 from .loader import WebappLoader
@@ -113,6 +114,24 @@ def _module_names(classes_dir: str) -> Iterator[tuple[str, str]]:
             yield ".".join([*parts, stem]), os.path.join(root, file)
 
 
+def _archive_module_names(names: Iterable[str], doc_base: str = "") -> Iterator[tuple[str, str]]:
+    """The same as :func:`_module_names` for the entries of a WAR: the
+    ``.py`` entries under ``WEB-INF/classes/``, with the path ``zipimport``
+    gives their code (``<war>/WEB-INF/classes/<file>``)."""
+    prefix = "WEB-INF/classes/"
+    for name in names:
+        if not name.startswith(prefix) or not name.endswith(".py"):
+            continue
+        parts = name[len(prefix) : -3].split("/")
+        if not all(part.isidentifier() for part in parts):
+            continue
+        if parts[-1] == "__init__":
+            parts.pop()
+            if not parts:
+                continue
+        yield ".".join(parts), os.path.join(doc_base, *name.split("/"))
+
+
 def _mentions_a_decorator(path: str, markers: tuple[str, ...] = _MARKERS) -> bool:
     try:
         with open(path, encoding="utf-8", errors="replace") as handle:
@@ -156,11 +175,22 @@ def scan_annotations(loader: WebappLoader, websocket_only: bool = False) -> list
     imported.
     """
     classes_dir = loader.classes_dir
-    if not os.path.isdir(classes_dir):
+    archive = loader.archive
+    if archive is not None:
+        modules = sorted(_archive_module_names(archive.files, loader.doc_base))
+    elif os.path.isdir(classes_dir):
+        modules = sorted(_module_names(classes_dir))
+    else:
         return []
     found: list[AnnotatedClass] = []
-    for module_name, path in sorted(_module_names(classes_dir)):
-        if not _mentions_a_decorator(path, _WS_MARKERS if websocket_only else _MARKERS):
+    for module_name, path in modules:
+        markers = _WS_MARKERS if websocket_only else _MARKERS
+        if archive is not None:
+            entry = os.path.relpath(path, loader.doc_base).replace(os.sep, "/")
+            source = (archive.read(entry) or b"").decode("utf-8", "replace")
+            if not any(marker in source for marker in markers):
+                continue
+        elif not _mentions_a_decorator(path, markers):
             continue
         try:
             module = importlib.import_module(f"{loader.package}.{module_name}")
@@ -298,6 +328,16 @@ def apply_annotations(web: WebXml, classes: list[AnnotatedClass]) -> WebXml:
 
 
 def _app_web_xml(doc_base: str) -> WebXml:
+    if is_archive(doc_base):
+        # Served from its WAR: WEB-INF/web.xml read from the archive.
+        archive = ArchiveResources(doc_base)
+        try:
+            data = archive.read("WEB-INF/web.xml")
+        finally:
+            archive.close()
+        if data is None:
+            return WebXml(file=None)
+        return parse_web_xml(f"{doc_base}!/WEB-INF/web.xml", data)
     path = os.path.join(doc_base, "WEB-INF", "web.xml")
     if os.path.isfile(path):
         return parse_web_xml(path)

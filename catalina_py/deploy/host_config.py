@@ -9,8 +9,10 @@ At start (``deploy_apps``), in Tomcat's order:
 2. every context descriptor ``<CATALINA_BASE>/conf/<Engine>/<Host>/*.xml``
    (a ``<Context docBase=... reloadable=...>`` file; its name gives the
    path: ``ROOT.xml`` -> "", ``a#b.xml`` -> ``/a/b``);
-3. every folder of appBase (``ROOT`` -> "", ``examples`` -> ``/examples``,
-   ``a#b`` -> ``/a/b``) that no descriptor or server.xml Context uses.
+3. every ``.war`` of appBase that no descriptor or server.xml Context
+   uses, expanded into the folder of its name (``deploy/war_deployer.py``);
+4. every folder of appBase (``ROOT`` -> "", ``examples`` -> ``/examples``,
+   ``a#b`` -> ``/a/b``, ``shop##2`` -> ``/shop``) that none of the above uses.
 
 While running, a background greenlet (Tomcat's background processor)
 checks every ``backgroundProcessorDelay`` seconds (1 s by default here, 10 s
@@ -51,9 +53,11 @@ from ..container.pipeline import ValveBase
 from ..container.valves.error_report import SERVER_INFO, ErrorReportValve, error_page_html
 from ..errors import ConfigError
 from ..servlet.context import TEMPDIR
+from ..servlets.resources import is_archive
 from .context_config import WebappConfigurator, build_web_xml, check_webapp
 from .file_state import Signature, code_sig, file_sig, folder_sig, settled
-from .naming import base_name_for, context_path_for
+from .naming import base_name_for, context_path_for, newest_first
+from .war_deployer import WarDeployer
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..config.context_spec import ContextSpec
@@ -128,6 +132,7 @@ class HostConfig:
         server: Any = None,
         deploy_xml: bool = True,
         deploy_ignore: str | None = None,
+        unpack_wars: bool = True,
     ) -> None:
         if background_processor_delay <= 0:
             raise ValueError("background_processor_delay must be positive")
@@ -159,6 +164,8 @@ class HostConfig:
         self._warned: set[str] = set()
         self._stop_event = gevent.event.Event()
         self._watcher: gevent.Greenlet | None = None
+        #: The WARs of appBase (the Host's ``unpackWARs``).
+        self.wars = WarDeployer(self, unpack_wars)
 
     # -- locations -----------------------------------------------------------
     @property
@@ -201,6 +208,7 @@ class HostConfig:
         if not os.path.isdir(self.app_base):
             log.warning("The appBase [%s] of Host [%s] does not exist", self.app_base, self.host.name)
             return
+        self.wars.deploy_all()
         for folder in self._app_base_folders():
             self.deploy_directory(folder)
 
@@ -218,7 +226,7 @@ class HostConfig:
         """The folders of appBase that no server.xml Context or descriptor
         already deploys."""
         try:
-            names = sorted(os.listdir(self.app_base))
+            names = newest_first(os.listdir(self.app_base))
         except OSError:
             return []
         owned = {os.path.realpath(app.doc_base) for app in self.deployed.values() if app.source != DIRECTORY}
@@ -262,6 +270,10 @@ class HostConfig:
                     errors.append(exc)
                     continue
                 add(path, self._doc_base_of(config))
+            wars, war_errors = self.wars.configtest(taken)
+            errors.extend(war_errors)
+            for path, war in wars:
+                add(path, war)
             owned = {os.path.realpath(doc_base) for _, doc_base in apps}
             for folder in self._app_base_folders():
                 if os.path.realpath(folder) in owned:
@@ -279,7 +291,7 @@ class HostConfig:
                         continue
                 add(path, folder)
         for path, doc_base in apps:
-            if not os.path.isdir(doc_base):
+            if not os.path.isdir(doc_base) and not is_archive(doc_base):
                 errors.append(
                     ConfigError(
                         f"the docBase [{doc_base}] of context [{path or '/'}] does not exist or is not a directory"
@@ -351,6 +363,12 @@ class HostConfig:
         which case an unavailable placeholder answers 503 at *path*."""
         return self._deploy(path, doc_base, config, SERVER_XML if config is not None else DIRECTORY, None)
 
+    def deploy_failed(self, path: str, doc_base: str, cause: str) -> None:
+        """Record that the webapp at *path* could not be deployed (a WAR
+        refused): *cause* logged, an unavailable placeholder answering 503
+        at *path*, as for a webapp that failed to start."""
+        self._failed(path, doc_base, None, DIRECTORY, None, None, cause, None)
+
     def _deploy(
         self,
         path: str,
@@ -369,7 +387,7 @@ class HostConfig:
         try:
             if error is not None:
                 raise error
-            if not os.path.isdir(doc_base):
+            if not os.path.isdir(doc_base) and not is_archive(doc_base):
                 raise ConfigError(
                     f"the docBase [{doc_base}] of context [{display}] does not exist " "or is not a directory"
                 )
@@ -590,6 +608,7 @@ class HostConfig:
             if self._new_and_stable(file, file_sig(file)):
                 self._candidates.pop(file, None)
                 self.deploy_descriptor(file)
+        self.wars.check()
         for folder in self._app_base_folders():
             seen.add(folder)
             try:

@@ -22,6 +22,12 @@ uses, and only its code sees it. The exception is ``catalina_py``, the
 servlet API every webapp must share, as Tomcat always loads
 ``jakarta.servlet`` from the container.
 
+A webapp served from its WAR (``unpackWARs="false"``) has the same class
+path inside the archive: ``app.war/WEB-INF/classes`` and
+``app.war/WEB-INF/lib`` are imported from the zip by Python's
+``zipimport``, through the same per-webapp ``__builtins__``; the wheels and
+zips of its ``WEB-INF/lib`` are extracted into the work directory.
+
 Unloading drops every module of the webapp's package from ``sys.modules``;
 see ``docs/deployment.md`` for what this isolation cannot do.
 """
@@ -40,8 +46,11 @@ import sys
 import tempfile
 import types
 import zipfile
+import zipimport
 from collections.abc import Sequence
 from typing import Any
+
+from ..servlets.resources import ArchiveResources, is_archive
 
 log = logging.getLogger("catalina_py.deploy")
 
@@ -102,6 +111,30 @@ class _WebappSourceLoader(importlib.machinery.SourceFileLoader):
         super().exec_module(module)
 
 
+class _WebappZipLoader(importlib.abc.Loader):
+    """Executes a webapp module found in its WAR by ``zipimport`` with the
+    webapp's own ``__builtins__`` (as :class:`_WebappSourceLoader`)."""
+
+    def __init__(self, zipped: zipimport.zipimporter, webapp: WebappLoader) -> None:
+        self.zipped = zipped
+        self.webapp = webapp
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType | None:
+        return None
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        module.__dict__["__builtins__"] = self.webapp.builtins
+        code = self.zipped.get_code(module.__name__)
+        exec(code, module.__dict__)
+
+    def get_source(self, fullname: str) -> str | None:
+        """The module's source, for tracebacks (linecache)."""
+        return self.zipped.get_source(fullname)
+
+    def is_package(self, fullname: str) -> bool:
+        return self.zipped.is_package(fullname)
+
+
 class _WebappFinder(importlib.abc.MetaPathFinder):
     """Finds the modules of the webapp packages on their class path and
     gives their source modules a :class:`_WebappSourceLoader`."""
@@ -117,6 +150,8 @@ class _WebappFinder(importlib.abc.MetaPathFinder):
             return None
         if isinstance(spec.loader, importlib.machinery.SourceFileLoader) and spec.origin:
             spec.loader = _WebappSourceLoader(fullname, spec.origin, webapp)
+        elif isinstance(spec.loader, zipimport.zipimporter):
+            spec.loader = _WebappZipLoader(spec.loader, webapp)
         elif isinstance(spec.loader, importlib.machinery.ExtensionFileLoader):
             raise ImportError(
                 f"{spec.origin}: native extension modules cannot be loaded from a "
@@ -154,11 +189,23 @@ class WebappLoader:
         self.builtins: dict[str, Any] = dict(builtins.__dict__)
         self.builtins["__import__"] = self._import
         self.class_path: list[str] = []
-        if os.path.isdir(self.classes_dir):
-            self.class_path.append(self.classes_dir)
-        if os.path.isdir(self.lib_dir):
-            self.class_path.append(self.lib_dir)
-            self.class_path.extend(self._extract_archives())
+        #: The webapp's WAR when it is served from the archive.
+        self.archive: ArchiveResources | None = ArchiveResources(doc_base) if is_archive(doc_base) else None
+        if self.archive is not None:
+            for folder, entry in (("WEB-INF/classes", self.classes_dir), ("WEB-INF/lib", self.lib_dir)):
+                if folder in self.archive.folders:
+                    # A fresh look at the archive: a WAR replaced at the same
+                    # path must not be read through an old directory.
+                    zipimport.zipimporter(entry).invalidate_caches()
+                    self.class_path.append(entry)
+            if "WEB-INF/lib" in self.archive.folders:
+                self.class_path.extend(self._extract_archives())
+        else:
+            if os.path.isdir(self.classes_dir):
+                self.class_path.append(self.classes_dir)
+            if os.path.isdir(self.lib_dir):
+                self.class_path.append(self.lib_dir)
+                self.class_path.extend(self._extract_archives())
         module = types.ModuleType(self.package)
         module.__path__ = list(self.class_path)
         module.__doc__ = f"The class path of the webapp at {doc_base}"
@@ -173,11 +220,16 @@ class WebappLoader:
     def _extract_archives(self) -> list[str]:
         """Extract every wheel and zip of WEB-INF/lib (sorted by name) and
         return the class path entries they provide."""
-        archives = sorted(
-            name
-            for name in os.listdir(self.lib_dir)
-            if name.lower().endswith(ARCHIVE_SUFFIXES) and os.path.isfile(os.path.join(self.lib_dir, name))
-        )
+        if self.archive is not None:
+            archives = sorted(
+                name for name in self.archive.list("/WEB-INF/lib") or [] if name.lower().endswith(ARCHIVE_SUFFIXES)
+            )
+        else:
+            archives = sorted(
+                name
+                for name in os.listdir(self.lib_dir)
+                if name.lower().endswith(ARCHIVE_SUFFIXES) and os.path.isfile(os.path.join(self.lib_dir, name))
+            )
         if not archives:
             return []
         if self.work_dir is None:
@@ -192,7 +244,18 @@ class WebappLoader:
         entries = []
         for name in archives:
             target = os.path.join(target_root, name)
-            extract_archive(os.path.join(self.lib_dir, name), target)
+            if self.archive is not None:
+                # A wheel inside the WAR: copied out first, then extracted.
+                os.makedirs(target_root, exist_ok=True)
+                copy = target + ".archive"
+                with open(copy, "wb") as out:
+                    out.write(self.archive.read(f"WEB-INF/lib/{name}") or b"")
+                try:
+                    extract_archive(copy, target)
+                finally:
+                    os.unlink(copy)
+            else:
+                extract_archive(os.path.join(self.lib_dir, name), target)
             entries.append(target)
             # A wheel's "<dist>.data/purelib" holds modules too.
             for data in sorted(os.listdir(target)):
@@ -213,6 +276,12 @@ class WebappLoader:
         found = False
         if top not in _CONTAINER_TOPS and top.isidentifier():
             for entry in self.class_path:
+                if self.archive is not None and entry in (self.classes_dir, self.lib_dir):
+                    folder = "WEB-INF/classes/" if entry == self.classes_dir else "WEB-INF/lib/"
+                    if folder + top + ".py" in self.archive.files or folder + top in self.archive.folders:
+                        found = True
+                        break
+                    continue
                 base = os.path.join(entry, top)
                 if os.path.isfile(base + ".py") or os.path.isdir(base):
                     found = True
@@ -273,6 +342,8 @@ class WebappLoader:
         for entry in self.class_path:
             sys.path_importer_cache.pop(entry, None)
         self._local.clear()
+        if self.archive is not None:
+            self.archive.close()
         if self.extract_dir is not None:
             shutil.rmtree(self.extract_dir, ignore_errors=True)
             self.extract_dir = self._temp_dir = None

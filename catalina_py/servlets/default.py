@@ -6,7 +6,8 @@ Last-Modified on every file; conditional requests (304/412); byte ranges
 a redirect from a directory without its trailing slash; no directory
 listings unless ``listings`` is true. Files are streamed in blocks, never
 read whole. The header logic lives in :mod:`.conditional` (pure, tested
-without files).
+without files). The files are :class:`~.resources.WebResource` objects: in
+the webapp's folder, or in its WAR when it is served without expanding it.
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ from __future__ import annotations
 import codecs
 import html
 import os
-import stat
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 from urllib.parse import quote
 
 from ..servlet.http import HttpServlet
 from . import conditional
+from .resources import RESOURCES_ATTR, ArchiveResources, WebResource, file_resource
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..servlet.request import HttpServletRequest
@@ -42,6 +43,9 @@ class DefaultServlet(HttpServlet):
         self.listings = (self.get_init_parameter("listings") or "false").lower() == "true"
         #: The webapp's ServletContext: its files (get_real_path) and MIME types.
         self.context = self.get_servlet_context()
+        resources = self.context.get_attribute(RESOURCES_ATTR)
+        #: The webapp's WAR when it is served without expanding it.
+        self._archive = resources if isinstance(resources, ArchiveResources) else None
 
     # -- methods ----------------------------------------------------------
     def do_get(self, request: HttpServletRequest, response: HttpServletResponse) -> None:
@@ -103,28 +107,28 @@ class DefaultServlet(HttpServlet):
         # (and for links by resolve_path); a forward or include the webapp
         # makes into them is served, as Tomcat (the /WEB-INF/view pattern).
         path = self.relative_path(request)
-        full = self.context.get_real_path(path)
-        try:
-            st = os.stat(full) if full is not None else None
-        except OSError:
-            st = None
-        if full is None or st is None:
+        resource = self.lookup(path)
+        if resource is None:
             self._not_found(request, response, path)
             return
-        if stat.S_ISDIR(st.st_mode):
+        if resource.is_directory:
             if not path.endswith("/"):
                 # encode_redirect_url: a session tracked in the URL stays (Tomcat).
                 response.send_redirect(response.encode_redirect_url(self.directory_redirect(request)))
                 return
             if self.listings:
-                self._listing(request, response, full, content)
+                self._listing(request, response, path, content)
             else:
                 self._not_found(request, response, path)
             return
-        if not stat.S_ISREG(st.st_mode):
-            self._not_found(request, response, path)
-            return
-        self._serve_file(request, response, path, full, st, content)
+        self._serve_file(request, response, path, resource, content)
+
+    def lookup(self, path: str) -> WebResource | None:
+        """The file or folder at the webapp path *path*: from the archive, or
+        from the folder through ``get_real_path`` (its link rules)."""
+        if self._archive is not None:
+            return self._archive.get(path)
+        return file_resource(path, self.context.get_real_path(path))
 
     @staticmethod
     def _not_found(request: HttpServletRequest, response: HttpServletResponse, path: str) -> None:
@@ -141,12 +145,11 @@ class DefaultServlet(HttpServlet):
         request: HttpServletRequest,
         response: HttpServletResponse,
         path: str,
-        full: str,
-        st: os.stat_result,
+        resource: WebResource,
         content: bool,
     ) -> None:
-        length = st.st_size
-        last_modified_ms = int(st.st_mtime * 1000)
+        length = resource.length
+        last_modified_ms = int(resource.last_modified * 1000)
         last_modified = last_modified_ms / 1000.0
         etag = conditional.make_etag(length, last_modified_ms)
         headers_get = request.get_header
@@ -158,7 +161,7 @@ class DefaultServlet(HttpServlet):
                 response.set_content_type(content_type)
             response.set_content_length(length)
             if content:
-                self._copy(full, response, [(0, length - 1)] if length else [])
+                self._copy(resource, response, [(0, length - 1)] if length else [])
             return
         # Header order and presence as Tomcat's serveResource: a 304 carries
         # only the ETag, a 412 none of them, a 416 only Accept-Ranges.
@@ -188,7 +191,7 @@ class DefaultServlet(HttpServlet):
                 response.set_content_type(content_type)
             response.set_content_length(length)
             if content:
-                self._copy(full, response, [(0, length - 1)] if length else [])
+                self._copy(resource, response, [(0, length - 1)] if length else [])
             return
         response.set_status(206)
         if len(ranges.ranges) == 1:
@@ -198,7 +201,7 @@ class DefaultServlet(HttpServlet):
             response.set_header("Content-Range", conditional.content_range(start, end, length))
             response.set_content_length(end - start + 1)
             if content:
-                self._copy(full, response, [(start, end)])
+                self._copy(resource, response, [(start, end)])
             return
         boundary = conditional.MIME_BOUNDARY
         part_type = content_type or "application/octet-stream"
@@ -207,7 +210,7 @@ class DefaultServlet(HttpServlet):
         if not content:
             return
         out = self._output(response)
-        with open(full, "rb") as fh:
+        with resource.open() as fh:
             for start, end in ranges.ranges:
                 out.write(conditional.multipart_part_header(boundary, part_type, start, end, length))
                 self._copy_range(fh, out, start, end)
@@ -232,9 +235,9 @@ class DefaultServlet(HttpServlet):
 
             return _Decoding()
 
-    def _copy(self, full: str, response: HttpServletResponse, ranges: list[tuple[int, int]]) -> None:
+    def _copy(self, resource: WebResource, response: HttpServletResponse, ranges: list[tuple[int, int]]) -> None:
         out = self._output(response)
-        with open(full, "rb") as fh:
+        with resource.open() as fh:
             for start, end in ranges:
                 self._copy_range(fh, out, start, end)
 
@@ -249,14 +252,13 @@ class DefaultServlet(HttpServlet):
             out.write(block)
             remaining -= len(block)
 
-    def _listing(self, request: HttpServletRequest, response: HttpServletResponse, full: str, content: bool) -> None:
+    def _listing(self, request: HttpServletRequest, response: HttpServletResponse, path: str, content: bool) -> None:
         """A plain HTML listing, only when ``listings`` is true."""
         uri = request.get_request_uri()
         entries = []
-        for name in sorted(os.listdir(full)):
+        for name, suffix in self._children(path):
             if name.upper() in ("WEB-INF", "META-INF"):
                 continue
-            suffix = "/" if os.path.isdir(os.path.join(full, name)) else ""
             entries.append(f'<li><a href="{quote(name)}{suffix}">{html.escape(name)}{suffix}</a></li>')
         title = html.escape(f"Directory Listing For [{uri}]")
         body = (
@@ -266,3 +268,13 @@ class DefaultServlet(HttpServlet):
         response.set_content_type("text/html;charset=UTF-8")
         if content:
             response.get_writer().write(body)
+
+    def _children(self, path: str) -> list[tuple[str, str]]:
+        """(name, "/" for a folder else "") of what the folder *path* holds."""
+        if self._archive is not None:
+            names = self._archive.list(path) or []
+            return [(name.rstrip("/"), "/" if name.endswith("/") else "") for name in names]
+        full = self.context.get_real_path(path)
+        if full is None:
+            return []
+        return [(name, "/" if os.path.isdir(os.path.join(full, name)) else "") for name in sorted(os.listdir(full))]

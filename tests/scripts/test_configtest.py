@@ -143,3 +143,24 @@ def test_shipped_configuration_and_webapps_pass(tmp_path):
         shutil.copytree(REPO / "webapps" / name, base / "webapps" / name)
     result = _configtest(base)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_wars_are_checked_too(tmp_path):
+    import zipfile
+
+    base, _ = make_base(tmp_path)
+    body = (
+        "  <servlet>\n    <servlet-name>s</servlet-name>\n    <servlet-class>hello.Helo</servlet-class>\n"
+        "  </servlet>\n  <servlet-mapping><servlet-name>s</servlet-name><url-pattern>/s</url-pattern>"
+        "</servlet-mapping>"
+    )
+    with zipfile.ZipFile(base / "webapps" / "typo.war", "w") as war:
+        war.writestr("WEB-INF/web.xml", WEB_XML.format(body=body))
+        war.writestr("WEB-INF/classes/hello.py", SERVLET)
+    with zipfile.ZipFile(base / "webapps" / "evil.war", "w") as war:
+        war.writestr("../escaped.txt", "x")
+    result = _configtest(base)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"{base}/webapps/typo.war!/WEB-INF/web.xml:3: servlet 's': servlet-class 'hello.Helo'" in result.stderr
+    assert "entry [../escaped.txt] has a '..' segment" in result.stderr
+    assert not (base / "webapps" / "typo").exists() and not (base / "escaped.txt").exists()

@@ -8,7 +8,7 @@ import os
 import pytest
 
 from catalina_py.deploy.file_state import code_sig, file_sig, folder_sig, settled, tree_sig
-from catalina_py.deploy.naming import base_name_for, context_path_for
+from catalina_py.deploy.naming import ContextName, base_name_for, context_path_for, newest, newest_first
 from catalina_py.errors import ConfigError
 
 
@@ -57,7 +57,46 @@ def test_context_names(name, path):
     assert base_name_for(path) == name
 
 
-@pytest.mark.parametrize("name", ["", "a##1", "a#", "#b"])
+@pytest.mark.parametrize("name", ["", "a#", "#b"])
 def test_bad_context_names(name):
     with pytest.raises(ConfigError):
         context_path_for(name)
+
+
+@pytest.mark.parametrize(
+    ("name", "strip", "path", "version", "base"),
+    [
+        ("shop##2", False, "/shop", "2", "shop##2"),
+        ("shop##2.war", True, "/shop", "2", "shop##2"),
+        ("a#b##v1.0", False, "/a/b", "v1.0", "a#b##v1.0"),
+        ("ROOT##3", False, "", "3", "ROOT##3"),
+        ("##3", False, "", "3", "ROOT##3"),
+        ("ROOT.war", True, "", "", "ROOT"),
+        ("app.XML", True, "/app", "", "app"),
+        ("app.war", False, "/app.war", "", "app.war"),
+        ("a##1##2", False, "/a", "1##2", "a##1##2"),
+    ],
+)
+def test_versioned_context_names(name, strip, path, version, base):
+    cn = ContextName.from_base_name(name, strip_extension=strip)
+    assert (cn.path, cn.version, cn.base_name) == (path, version, base)
+    assert cn.name == path + (f"##{version}" if version else "")
+    assert base_name_for(path, version) == base
+
+
+@pytest.mark.parametrize("name", ["shop##", "a#..#b", "a#.#b", "..", "a#", "##", ".war"])
+def test_bad_versioned_names(name):
+    with pytest.raises(ConfigError):
+        ContextName.from_base_name(name, strip_extension=True)
+
+
+def test_the_newest_version_is_the_greatest_string_as_in_tomcat():
+    names = [ContextName("/a", v) for v in ("", "1", "9", "10")]
+    assert newest(names) == ContextName("/a", "9")  # "10" < "9" as strings
+    assert newest([]) is None
+    assert context_path_for("a##2") == "/a"
+
+
+def test_folders_of_one_path_come_newest_version_first():
+    names = ["b", "a##1", "ROOT", "a", "a##2", "a#x", "bad#", "##5"]
+    assert newest_first(names) == ["##5", "ROOT", "a##2", "a##1", "a", "a#x", "b", "bad#"]

@@ -1,0 +1,312 @@
+"""The WAR side of ``HostConfig`` (Tomcat's ``HostConfig.deployWARs`` and
+the WAR part of ``checkResources``): deploys the ``.war`` files of the
+Host's appBase, and keeps them in step with the file system.
+
+* At start, after the context descriptors and before the folders, every
+  ``<name>.war`` of appBase whose path no descriptor or server.xml Context
+  already serves is deployed: expanded into ``appBase/<name>/``
+  (:mod:`.war`, through a temporary folder) and served from there as a
+  folder is. An existing folder is used as it is when it has no
+  ``META-INF/war-tracker`` (put there by hand, as Tomcat) or a tracker
+  with the WAR's mtime; a folder whose tracker differs was expanded from an
+  older WAR and is expanded again.
+* With ``autoDeploy``, once its size and mtime looked the same twice in a
+  row: a new WAR is deployed; a changed WAR is undeployed, its expanded
+  folder removed, and deployed again; a removed WAR is undeployed and the
+  folder expanded from it removed (a folder without the tracker is never
+  removed). A WAR whose path a folder already serves is ignored, as in
+  Tomcat.
+* A WAR refused by the checks of :mod:`.war` (zip-slip, symlinks, bombs)
+  deploys nothing: one log line names the archive and the entry, and an
+  unavailable placeholder answers 503 at its path until the WAR changes.
+* ``name##version.war``: the path of ``name`` with that version. Until the
+  Mapper serves several versions side by side (parallel deployment), the
+  newest version present (the greatest string, as Tomcat orders them) is
+  the one deployed, and a newer one dropped in later replaces it.
+* ``unpackWARs="false"``: the WAR is the context's docBase and is served
+  from the archive (``servlets/resources.py`` for the static files,
+  ``zipimport`` for ``WEB-INF/classes``), after the same checks as an
+  expansion; a folder of the same name is then ignored with a warning, as
+  Tomcat does.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ..errors import ConfigError
+from ..servlets.resources import ArchiveResources
+from .file_state import Signature, file_sig, settled
+from .naming import ContextName
+from .war import ExpansionState, WarError, WarLimits, check_war, expand_war, expansion_state, remove_expanded
+
+log = logging.getLogger("catalina_py.deploy")
+
+__all__ = ["CONTEXT_XML", "DeployedWar", "Deployer", "WarDeployer"]
+
+#: A webapp's own context configuration (Tomcat's ``ApplicationContextXml``).
+CONTEXT_XML = "META-INF/context.xml"
+
+
+class _Deployed(Protocol):
+    doc_base: str
+
+
+class Deployer(Protocol):
+    """What the WAR deployer needs of its ``HostConfig`` (declared here so
+    that HostConfig, which owns a WarDeployer, is not imported back)."""
+
+    app_base: str
+    deploy_xml: bool
+    deploy_ignore: re.Pattern[str] | None
+    host: Any  # the StandardHost: its name and contexts
+
+    @property
+    def deployed(self) -> Mapping[str, _Deployed]: ...
+
+    def deploy_directory(self, folder: str) -> object: ...
+
+    def deploy(self, path: str, doc_base: str) -> object: ...
+
+    def deploy_failed(self, path: str, doc_base: str, cause: str) -> None: ...
+
+    def undeploy(self, path: str) -> None: ...
+
+
+@dataclass
+class DeployedWar:
+    """One WAR that HostConfig deployed (or tried to): the archive, its name,
+    the folder it is served from, and the archive's state as deployed."""
+
+    war: str
+    name: ContextName
+    folder: str
+    seen: dict[str, Signature] = field(default_factory=dict)
+    pending: dict[str, Signature] = field(default_factory=dict)
+
+
+class WarDeployer:
+    """Deploys and watches the WARs of one Host for its :class:`HostConfig`,
+    through that HostConfig's public methods (a WAR is deployed as the
+    folder it was expanded into).
+
+    :param unpack_wars: the Host's ``unpackWARs``.
+    :param limits: the bounds of :func:`~.war.expand_war`.
+    """
+
+    def __init__(self, config: Deployer, unpack_wars: bool = True, limits: WarLimits | None = None) -> None:
+        self.config = config
+        self.unpack_wars = unpack_wars
+        self.limits = limits or WarLimits()
+        #: context path -> the WAR deployed there
+        self.deployed: dict[str, DeployedWar] = {}
+        #: new WARs seen once, waiting to look the same again
+        self._candidates: dict[str, Signature] = {}
+        self._noted: set[tuple[str, Signature]] = set()
+
+    # -- what is in appBase ----------------------------------------------
+    def war_files(self) -> dict[str, list[tuple[ContextName, str]]]:
+        """The WARs of appBase by context path, newest version first
+        (invalid names are warned about once and left out)."""
+        app_base = self.config.app_base
+        try:
+            names = sorted(os.listdir(app_base))
+        except OSError:
+            return {}
+        ignore = self.config.deploy_ignore
+        found: dict[str, list[tuple[ContextName, str]]] = {}
+        for file_name in names:
+            full = os.path.join(app_base, file_name)
+            if file_name.startswith(".") or not file_name.lower().endswith(".war") or not os.path.isfile(full):
+                continue
+            if ignore is not None and ignore.fullmatch(file_name):
+                continue
+            try:
+                cn = ContextName.from_base_name(file_name, strip_extension=True)
+            except ConfigError as exc:
+                self._note(full, None, f"Web application archive [{full}] ignored: {exc}")
+                continue
+            found.setdefault(cn.path, []).append((cn, full))
+        for wars in found.values():
+            wars.sort(key=lambda item: item[0].version, reverse=True)
+        return found
+
+    def _note(self, war: str, sig: Signature, message: str) -> None:
+        """Log *message* once for this WAR in this state."""
+        key = (war, sig)
+        if key not in self._noted:
+            self._noted.add(key)
+            log.info("%s", message)
+
+    def _taken(self, path: str) -> bool:
+        """Whether something other than a WAR serves *path* (a descriptor,
+        server.xml, a folder): the WAR then stays undeployed, as Tomcat's
+        ``deploymentExists``."""
+        return path not in self.deployed and (path in self.config.deployed or path in self.config.host.contexts)
+
+    def configtest(self, taken: set[str]) -> tuple[list[tuple[str, str]], list[ConfigError]]:
+        """For ``configtest``: the (path, WAR) pairs :meth:`deploy_all`
+        would deploy (paths not in *taken*), to be checked as webapps (the
+        archive read in place), and an error for each WAR the entry checks
+        refuse (its path is added to *taken*)."""
+        apps: list[tuple[str, str]] = []
+        errors: list[ConfigError] = []
+        for path, wars in self.war_files().items():
+            if path in taken:
+                continue
+            war = wars[0][1]
+            try:
+                check_war(war, self.limits)
+            except WarError as exc:
+                errors.append(ConfigError(str(exc), war))
+                taken.add(path)  # its placeholder takes the path
+                continue
+            apps.append((path, war))
+        return apps, errors
+
+    # -- deployment ------------------------------------------------------
+    def deploy_all(self) -> None:
+        """At start: the newest WAR of every path nothing else serves."""
+        for path, wars in self.war_files().items():
+            cn, war = wars[0]
+            if self._taken(path):
+                self._note(war, file_sig(war), f"Web application archive [{war}] ignored: [{path or '/'}] is deployed")
+                continue
+            self._skip_older(wars)
+            self.deploy_war(cn, war)
+
+    def _skip_older(self, wars: list[tuple[ContextName, str]]) -> None:
+        newest = wars[0][0]
+        for _, war in wars[1:]:
+            self._note(
+                war,
+                file_sig(war),
+                f"Web application archive [{war}] not deployed: version [{newest.version}] of "
+                f"[{newest.path or '/'}] is newer (parallel deployment of several versions is not available yet)",
+            )
+
+    def deploy_war(self, cn: ContextName, war: str) -> None:
+        """Expand *war* if needed and deploy the folder; a refused WAR gets
+        a placeholder that answers 503 (see :meth:`HostConfig.deploy_failed`)."""
+        folder = os.path.join(self.config.app_base, cn.base_name)
+        sig = file_sig(war)
+        log.info("Deploying web application archive [%s]", war)
+        if not self.unpack_wars:
+            self.deploy_archive(cn, war, folder)
+            self.deployed[cn.path] = DeployedWar(war, cn, war, seen={"war": sig})
+            return
+        try:
+            state = expansion_state(war, folder)
+            if state is ExpansionState.STALE:
+                log.info("The WAR [%s] changed since [%s] was expanded: expanding it again", war, folder)
+                remove_expanded(folder)
+            if state in (ExpansionState.MISSING, ExpansionState.STALE):
+                expand_war(war, folder, self.limits)
+        except (WarError, OSError) as exc:
+            self.config.deploy_failed(cn.path, folder, str(exc))
+        else:
+            self.config.deploy_directory(folder)
+        self.deployed[cn.path] = DeployedWar(war, cn, folder, seen={"war": sig})
+
+    def deploy_archive(self, cn: ContextName, war: str, folder: str) -> None:
+        """``unpackWARs="false"``: deploy *war* as the docBase, served from
+        the archive, once its entries passed the checks of an expansion."""
+        if os.path.isdir(folder):
+            log.warning(
+                'The folder [%s] is ignored: the WAR [%s] takes its place and unpackWARs is "false"', folder, war
+            )
+        try:
+            check_war(war, self.limits)
+        except WarError as exc:
+            self.config.deploy_failed(cn.path, war, str(exc))
+            return
+        self.archive_context_xml(war)
+        self.config.deploy(cn.path, war)
+
+    def archive_context_xml(self, war: str) -> bytes | None:
+        """The hook for the ``META-INF/context.xml`` of a WAR served from the
+        archive (Tomcat reads it from the WAR when ``deployXML`` is true):
+        returns its bytes, or None. Not applied yet: the context.xml reader
+        takes a file, so this logs that the file is ignored; the folder of
+        an expanded WAR has it as a file and is read as any folder's."""
+        if not self.config.deploy_xml:
+            return None
+        archive = ArchiveResources(war)
+        try:
+            data = archive.read(CONTEXT_XML)
+        finally:
+            archive.close()
+        if data is not None:
+            log.warning(
+                'The %s inside [%s] is not applied: a WAR served from the archive (unpackWARs="false") '
+                'does not read it yet; use unpackWARs="true" or conf/<Engine>/<Host>/<name>.xml',
+                CONTEXT_XML,
+                war,
+            )
+        return data
+
+    def undeploy_war(self, dep: DeployedWar) -> None:
+        """Undeploy the context of *dep* and remove the folder expanded
+        from it (only if it carries the tracker: a folder put there by hand
+        is kept)."""
+        self.deployed.pop(dep.name.path, None)
+        self.config.undeploy(dep.name.path)
+        if remove_expanded(dep.folder):
+            log.info("Removed [%s], expanded from [%s]", dep.folder, dep.war)
+
+    # -- the background check (autoDeploy) ----------------------------------
+    def check(self) -> None:
+        """One pass: removed, changed and new WARs (the Host's autoDeploy)."""
+        for path, dep in list(self.deployed.items()):
+            app = self.config.deployed.get(path)
+            if app is None or os.path.realpath(app.doc_base) != os.path.realpath(dep.folder):
+                # Undeployed by someone else (its folder was removed, the
+                # server stops): forget it; a WAR still there is new again.
+                self.deployed.pop(path, None)
+                continue
+            if not os.path.isfile(dep.war):
+                log.info("Web application archive [%s] was removed", dep.war)
+                self.undeploy_war(dep)
+                continue
+            if settled(dep.seen, dep.pending, "war", file_sig(dep.war)):
+                log.info("Web application archive [%s] changed: redeploying [%s]", dep.war, dep.name.display())
+                self.undeploy_war(dep)
+                self.deploy_war(dep.name, dep.war)
+        seen: set[str] = set()
+        for path, wars in self.war_files().items():
+            cn, war = wars[0]
+            seen.update(w for _, w in wars)
+            current = self.deployed.get(path)
+            if current is not None and (current.war == war or cn.version <= current.name.version):
+                continue
+            if self._taken(path):
+                self._note(war, file_sig(war), f"Web application archive [{war}] ignored: [{path or '/'}] is deployed")
+                continue
+            if not self._stable(war):
+                continue
+            if current is not None:
+                log.info(
+                    "Version [%s] of [%s] replaces version [%s]", cn.version, path or "/", current.name.version or "-"
+                )
+                self.deployed.pop(path, None)
+                self.config.undeploy(path)  # its folder stays: its WAR is still there
+            self._skip_older(wars)
+            self.deploy_war(cn, war)
+        for key in [k for k in self._candidates if k not in seen]:
+            del self._candidates[key]
+
+    def _stable(self, war: str) -> bool:
+        """A new WAR: true once its state is unchanged since the previous
+        check (it is not being copied any more)."""
+        current = file_sig(war)
+        previous = self._candidates.get(war)
+        self._candidates[war] = current
+        if previous is not None and previous == current:
+            del self._candidates[war]
+            return True
+        return False

@@ -179,6 +179,8 @@ class Catalina:
                     server=server,
                     deploy_xml=host_config.deploy_xml,
                     deploy_ignore=host_config.deploy_ignore,
+                    undeploy_old_versions=host_config.undeploy_old_versions,
+                    reload_websocket_grace=host_config.reload_websocket_grace,
                 )
                 service.host_configs.append(deployer)
             mapper.set_default_host(engine_config.default_host)

@@ -280,3 +280,32 @@ def test_versions_side_by_side_sessions_stay_on_their_version(make_server):
     body = old_client.get(server.url + "/shop/session", timeout=10).text
     assert body.split()[1] == new and body.endswith("n=1"), body
     assert re.search(r"Deployment of web application \[/shop##002\]", server.output())
+
+
+# -- in process: the version in a folder name -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("shop", ("/shop", "")),
+        ("shop##2", ("/shop", "2")),
+        ("a#b##20260101", ("/a/b", "20260101")),
+        ("ROOT", ("", "")),
+        ("ROOT##3", ("", "3")),
+        ("##3", ("", "3")),
+    ],
+)
+def test_split_version(name, expected):
+    from catalina_py.deploy.host_config import split_version
+
+    assert split_version(name) == expected
+
+
+@pytest.mark.parametrize("name", ["shop##", "a#", "#a", ""])
+def test_split_version_refuses_bad_names(name):
+    from catalina_py.deploy.host_config import split_version
+    from catalina_py.errors import ConfigError
+
+    with pytest.raises(ConfigError):
+        split_version(name)

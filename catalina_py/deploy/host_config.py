@@ -230,11 +230,13 @@ class HostConfig:
             return None
         return os.path.join(self.catalina_base, "conf", self.engine_name, self.host.name)
 
-    def work_dir_for(self, path: str) -> str | None:
-        """``<CATALINA_BASE>/work/<Engine>/<Host>/<base name>`` of a context."""
+    def work_dir_for(self, path: str, version: str = "") -> str | None:
+        """``<CATALINA_BASE>/work/<Engine>/<Host>/<base name>`` of a context
+        (``shop##2`` for version 2 of /shop, as Tomcat names it)."""
         if self.catalina_base is None:
             return None
-        return os.path.join(self.catalina_base, "work", self.engine_name, self.host.name, base_name_for(path))
+        name = base_name_for(path) + (VERSION_MARKER + version if version else "")
+        return os.path.join(self.catalina_base, "work", self.engine_name, self.host.name, name)
 
     def _doc_base_of(self, config: ContextSpec) -> str:
         doc_base = os.path.expanduser(config.doc_base)
@@ -482,7 +484,7 @@ class HostConfig:
             web_xml = self._web_xml(doc_base)
             context = StandardContext(self.host, path, doc_base, web_xml)
             context.configurators.append(WebappConfigurator())
-            context.work_dir = self.work_dir_for(path)
+            context.work_dir = self.work_dir_for(path, version)
             if context.work_dir is not None:
                 # Tomcat's ServletContext.TEMPDIR: the work directory, made now.
                 try:
@@ -515,11 +517,6 @@ class HostConfig:
             self._failed(path, doc_base, config, source, descriptor, descriptor_sig, cause, trace)
             return None
         self.failed.pop(display, None)
-        old = replacing.context if replacing is not None and not replacing.failed else None
-        if old is not None and old.manager is not None and context.manager is not None:
-            copied = old.manager.copy_sessions_to(context.manager)
-            if copied:
-                log.info("Context [%s]: %d session(s) carried over to the new version", display, copied)
         try:
             self._register(path, context, version)
         except (KeyError, ValueError) as exc:
@@ -527,6 +524,14 @@ class HostConfig:
             if self._keep_running(path, display, replacing, f"{type(exc).__name__}: {exc}", exc):
                 return None
             raise
+        # Registered and serving from the next request on; nothing between
+        # here and the copy yields, so no request sees the new version
+        # without the sessions.
+        old = replacing.context if replacing is not None and not replacing.failed else None
+        if old is not None and old.manager is not None and context.manager is not None:
+            copied = old.manager.copy_sessions_to(context.manager)
+            if copied:
+                log.info("Context [%s]: %d session(s) carried over to the new version", display, copied)
         app = DeployedApplication(
             path, doc_base, source, context, descriptor=descriptor, config=config, version=version
         )
@@ -890,12 +895,13 @@ class HostConfig:
             try:
                 self.mapper.remove_context_version(self.host.name, app.path, context)
                 self._sync_host(app.path)
-                newest = self.host.contexts.get(app.path)
+                successor = self.deployed.get(app.name)
                 manager = context.manager
                 if manager is not None:
-                    new_manager = getattr(newest, "manager", None)
-                    if newest is not context and new_manager is not None and not app.version:
-                        manager.copy_sessions_to(new_manager)
+                    if successor is not None and not successor.failed and successor.context is not context:
+                        new_manager = successor.context.manager
+                        if new_manager is not None:
+                            manager.copy_sessions_to(new_manager)
                     manager.release_sessions()
                 self._discard(context)
                 log.info("The replaced version of context [%s] is stopped", app.name or "/")

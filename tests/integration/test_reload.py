@@ -234,6 +234,22 @@ def test_websocket_on_the_old_version_runs_through_the_reload_then_gets_1001(mak
     assert "WebSocket grace of 3 s is over" in server.output()
 
 
+def test_server_stop_does_not_wait_for_the_websocket_grace(make_server):
+    """A graceful stop during an old version's WebSocket grace (30 s) ends
+    it: the session gets 1001 and the server exits cleanly, not killed."""
+    server = start(make_server, grace=30)
+    with connect(f"ws://127.0.0.1:{server.port}/app/ws", origin=server.url, open_timeout=10) as ws:
+        old = ws.recv(timeout=10).split()[1]
+        assert api(server, "reload") == "OK"
+        assert token(server) != old
+        assert server.stop(timeout=20) == 0
+        with pytest.raises(ConnectionClosed) as closed:
+            for _ in range(100):
+                ws.recv(timeout=10)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1001
+    assert "WebSocket grace of 30 s is over" not in server.output()
+
+
 # -- HttpSessions ----------------------------------------------------------------
 
 

@@ -305,9 +305,10 @@ class HostConfig:
         errors: list[ConfigError] = []
         taken: set[str] = set()
 
-        def add(path: str, doc_base: str) -> None:
-            if path not in taken:
-                taken.add(path)
+        def add(path: str, doc_base: str, key: str | None = None) -> None:
+            key = path if key is None else key  # name##version: one more version of the path
+            if key not in taken:
+                taken.add(key)
                 apps.append((path, doc_base))
 
         for config in self.context_configs:
@@ -326,7 +327,7 @@ class HostConfig:
                 if os.path.realpath(folder) in owned:
                     continue
                 try:
-                    path = context_path_for(os.path.basename(folder))
+                    path, version = split_version(os.path.basename(folder))
                 except ConfigError:
                     continue  # skipped by deployment too (with a warning)
                 own = os.path.join(folder, "META-INF", "context.xml")
@@ -336,7 +337,7 @@ class HostConfig:
                     except ConfigError as exc:
                         errors.append(exc)
                         continue
-                add(path, folder)
+                add(path, folder, os.path.basename(folder) if version else None)
         for path, doc_base in apps:
             if not os.path.isdir(doc_base):
                 errors.append(

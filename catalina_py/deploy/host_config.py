@@ -859,7 +859,11 @@ class HostConfig:
                 context: WebappContext | StandardContext | None = app.context
                 context_path = app.path
             else:
+                # A path without its version: the newest version there.
                 context, context_path = self.host.contexts.get(path), path
+                for name, other in list(self.deployed.items()):
+                    if other.context is context:
+                        app = self.deployed.pop(name)
             if context is None:
                 return
             log.info("Undeploying context [%s]", app.name if app is not None else path or "/")

@@ -150,6 +150,9 @@ class HostConfig:
     :param background_processor_delay: seconds between two checks.
     :param unload_delay: how long an undeploy or reload waits for the
         requests in flight on the old context to finish.
+    :param undeploy_old_versions: the Host's ``undeployOldVersions``.
+    :param reload_websocket_grace: the Host's ``reloadWebSocketGrace``:
+        seconds an old version's open WebSockets may go on after a reload.
     """
 
     def __init__(
@@ -195,7 +198,8 @@ class HostConfig:
         self.deploy_ignore = re.compile(deploy_ignore) if deploy_ignore else None
         #: display path -> cause, for the webapps that failed to deploy
         self.failed: dict[str, str] = {}
-        #: context path -> what was deployed there
+        #: context name (the path; ``path##version`` for a versioned
+        #: webapp, as Tomcat keys it) -> what was deployed there
         self.deployed: dict[str, DeployedApplication] = {}
         #: new folders/descriptors seen once, waiting to be stable
         self._candidates: dict[str, Signature] = {}

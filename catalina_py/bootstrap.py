@@ -180,6 +180,8 @@ class Catalina:
                     deploy_xml=host_config.deploy_xml,
                     deploy_ignore=host_config.deploy_ignore,
                     unpack_wars=host_config.unpack_wars,
+                    undeploy_old_versions=host_config.undeploy_old_versions,
+                    reload_websocket_grace=host_config.reload_websocket_grace,
                 )
                 service.host_configs.append(deployer)
             mapper.set_default_host(engine_config.default_host)

@@ -62,6 +62,8 @@ _HOST_ATTRS = frozenset(
         "backgroundProcessorDelay",
         "deployXML",
         "deployIgnore",
+        "undeployOldVersions",
+        "reloadWebSocketGrace",
     }
 )
 
@@ -94,7 +96,6 @@ _TOMCAT_HOST_ATTRS = frozenset(
         "failCtxIfServletStartFails",
         "legacyAppBase",
         "startStopThreads",
-        "undeployOldVersions",
         "workDir",
         "xmlBase",
         "xmlNamespaceAware",
@@ -162,6 +163,13 @@ class HostSpec:
     #: ``deployIgnore``: a regular expression; appBase folders whose whole
     #: name matches it are not deployed.
     deploy_ignore: str | None = None
+    #: ``undeployOldVersions``: an older ``name##version`` of a path is
+    #: undeployed once it has no session left (Tomcat's attribute).
+    undeploy_old_versions: bool = False
+    #: ``reloadWebSocketGrace`` (catalina_py's): seconds the open WebSockets
+    #: of a version replaced by a reload or redeploy may go on before they
+    #: get 1001 Going Away.
+    reload_websocket_grace: int = 30
 
 
 @dataclass(frozen=True)
@@ -491,6 +499,10 @@ class _ServerXmlReader(XmlReader):
             ),
             deploy_xml=attrs.boolean("deployXML", True),
             deploy_ignore=self.deploy_ignore(attrs),
+            undeploy_old_versions=attrs.boolean("undeployOldVersions", False),
+            reload_websocket_grace=attrs.integer(
+                "reloadWebSocketGrace", 30, minimum=0, hint="a number of seconds, 0 or more"
+            ),
         )
 
     @staticmethod

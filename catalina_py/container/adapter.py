@@ -13,14 +13,14 @@ from __future__ import annotations
 import html
 import logging
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..events import BUS, RequestCompleted, RequestMapped
 from ..http.errors import ClientAbortError
 from ..http.uri import UriError, parse_uri, split_target
 from ..http.writer import REASONS
 from . import pipeline
-from .mapper import MappingData
+from .mapper import MappingData, select_version
 from .request import Request
 from .response import Response
 
@@ -91,6 +91,11 @@ class CoyoteAdapter:
             index = head.headers._index  # reach: hot path: one dict probe, no lower()
             if manager is not None and (parsed.path_params or "cookie" in index):
                 manager.parse_requested_session_id(request, parsed.path_params)
+                if mapping.versions is not None:
+                    mapping = self._map_session_version(
+                        request, host_header, parsed.decoded_path, parsed.path_params, mapping
+                    )
+                    context = mapping.context
         if channel.traced:
             BUS.emit(mapped_event(channel.connection_id, host_header, mapping))
         if mapping.redirect_path is not None:
@@ -108,6 +113,29 @@ class CoyoteAdapter:
             self._finish(channel, request, response, start)
             return
         self._run(channel, request, response, start)
+
+    def _map_session_version(
+        self, request: Request, host_header: str, path: str, path_params: dict[str, str], mapping: MappingData
+    ) -> MappingData:
+        """The path holds several versions of its context (a reload or a
+        ``name##version`` in progress): a request whose session lives in an
+        older version goes to that version, as Tomcat's adapter re-maps."""
+        session_id = request.get_requested_session_id()
+        if session_id is None or mapping.versions is None:
+            return mapping
+
+        def has_session(context: Any) -> bool:  # Any: a context version, as the Mapper holds it
+            manager = getattr(context, "manager", None)
+            return manager is not None and manager.is_live(session_id)
+
+        chosen = select_version(mapping.versions, has_session)
+        if chosen is None or chosen is mapping.context:
+            return mapping
+        remapped = self.mapper.map(host_header, path, version=chosen)
+        request.mapping = remapped
+        if remapped.context is chosen and chosen.manager is not None:
+            chosen.manager.parse_requested_session_id(request, path_params)
+        return remapped
 
     def _unmapped(self, channel: Channel, head: RequestHead, path: str, query: str | None) -> tuple[Request, Response]:
         """A request answered before mapping (by the default host's valves)."""

@@ -100,7 +100,7 @@ def current_mapping(request: Request) -> HttpServletMapping | None:
     if mapper is None:
         return None
     try:
-        md = mapper.map_context(context.host.name, context.path, mapping.relative_path)
+        md = mapper.map_context(context.host.name, context.path, mapping.relative_path, context)
     except KeyError:
         return None
     return HttpServletMapping.from_mapping_data(md)
@@ -243,7 +243,7 @@ class ApplicationDispatcher(RequestDispatcher):
         """Map the path with the Service's Mapper; False if nothing maps it."""
         assert self._path is not None
         try:
-            md = mapper.map_context(self._context.host.name, self._context.path, self._path)
+            md = mapper.map_context(self._context.host.name, self._context.path, self._path, self._context)
         except KeyError:  # the context is not (or no longer) registered
             return False
         if md.wrapper is None:

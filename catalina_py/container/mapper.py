@@ -9,6 +9,11 @@
 * **Context**: the longest context path that is a prefix of the path on a
   segment boundary (``/examples`` serves ``/examples`` and ``/examples/x``,
   never ``/examplesfoo``); the ROOT context (path ``""``) is the fallback.
+* **Context version** (Tomcat's ``ContextVersion``, parallel deployment and
+  reloads): one path may hold several versions of a context; a request goes
+  to the newest, unless the caller asks for another one it holds
+  (``map(..., version=obj)``); :func:`select_version` is Tomcat's rule for
+  which (the newest version that knows the request's session id).
 * **Wrapper**, tried in this order on the context-relative path:
 
   1. exact match (the context-root pattern ``""`` matches exactly ``/``);
@@ -39,7 +44,7 @@ from typing import Any
 
 from ..http.grammar import split_host
 
-__all__ = ["MappingData", "Mapper", "UNMAPPED"]
+__all__ = ["MappingData", "Mapper", "UNMAPPED", "select_version"]
 
 #: MappingData.match_type values (jakarta.servlet.http.MappingMatch).
 EXACT = "exact"
@@ -69,6 +74,9 @@ class MappingData:
         query string.
     :ivar relative_path: the decoded path inside the context (``"/"`` at
         least) that was mapped.
+    :ivar versions: when the context path holds more than one version, every
+        version's context object, oldest first (Tomcat's
+        ``MappingData.contexts``); ``None`` otherwise.
 
     Once on a request (``Request.mapping``) it is read-only: a dispatch
     replaces it whole. (Not a frozen dataclass: the Mapper fills it in as
@@ -86,6 +94,7 @@ class MappingData:
     match_pattern: str = ""
     redirect_path: str | None = None
     relative_path: str = "/"
+    versions: tuple[Any, ...] | None = None
 
     @property
     def wrapper_name(self) -> str | None:
@@ -110,11 +119,14 @@ class _Mapped:
 
 
 class _Context:
-    """A context and its wrapper tables."""
+    """A context (one version of it) and its wrapper tables."""
 
     __slots__ = (
         "path",
         "obj",
+        "version",
+        "seq",
+        "versions",
         "welcome_files",
         "resource_exists",
         "exact",
@@ -129,6 +141,13 @@ class _Context:
     ) -> None:
         self.path = path
         self.obj = obj
+        #: the webapp version (``name##version``; "" for none) and the order
+        #: it was added in: the newest version has the greatest (version, seq).
+        self.version = ""
+        self.seq = 0
+        #: on the newest version only, when the path holds several: all of
+        #: them, oldest first.
+        self.versions: tuple[_Context, ...] | None = None
         self.welcome_files: tuple[str, ...] = tuple(welcome_files)
         self.resource_exists = resource_exists
         #: exact pattern -> target; the context-root pattern "" is keyed "/".
@@ -216,6 +235,8 @@ class Mapper:
 
     def __init__(self) -> None:
         self._hosts: dict[str, _Host] = {}
+        # Counts the context versions added, to order same-named versions.
+        self._seq = 0
         self._default_host: str | None = None
         # Host header value -> entry, so the same header is resolved once;
         # emptied whenever the hosts change, and when it grows too large
@@ -296,8 +317,10 @@ class Mapper:
         context: Any,
         welcome_files: Sequence[str] = (),
         resource_exists: Callable[[str], bool] | None = None,
+        version: str | None = None,
     ) -> None:
-        """Add (or replace, keeping nothing) the context at ``path``.
+        """Add (or replace, keeping nothing) the context at ``path``; with a
+        *version*, add it as one more version beside those already there.
 
         :param path: ``""`` (or ``"/"``) for ROOT, else ``/name[/more]``
             without a trailing slash.
@@ -305,6 +328,12 @@ class Mapper:
         :param resource_exists: ``f(context_relative_path) -> bool``, true
             only when the path names an existing *file* (Rule 4c); without
             it Rule 4c is skipped.
+        :param version: ``None`` replaces every version at *path*; a string
+            (``""`` for an unversioned webapp) adds *context* beside them.
+            The newest version is the one with the greatest version string
+            (compared as strings, as Tomcat does) and, among equal strings,
+            the one added last; it gets the requests (until a version
+            holding a request's session is asked for).
         :raises KeyError: no such host.
         :raises ValueError: a malformed path.
         """
@@ -316,8 +345,54 @@ class Mapper:
         for welcome in welcome_files:
             if not welcome or welcome.startswith("/"):
                 raise ValueError(f"invalid welcome file {welcome!r}")
-        entry.contexts[path] = _Context(path, context, welcome_files, resource_exists)
+        ctx = _Context(path, context, welcome_files, resource_exists)
+        self._seq += 1
+        ctx.seq = self._seq
+        if version is not None:
+            ctx.version = version
+            old = entry.contexts.get(path)
+            if old is not None:
+                self._set_versions(entry, path, [*(old.versions or (old,)), ctx])
+                return
+        entry.contexts[path] = ctx
         entry.context_depth = max(entry.context_depth, path.count("/"))
+
+    @staticmethod
+    def _set_versions(entry: _Host, path: str, versions: list[_Context]) -> None:
+        """Store the versions at *path*: the newest keyed by the path (what
+        a request meets first), all of them on it when there are several."""
+        versions.sort(key=lambda c: (c.version, c.seq))
+        for ctx in versions:
+            ctx.versions = None
+        newest = versions[-1]
+        newest.versions = tuple(versions) if len(versions) > 1 else None
+        entry.contexts[path] = newest
+        entry.context_depth = max(entry.context_depth, path.count("/"))
+
+    def remove_context_version(self, host_name: str, path: str, context: Any) -> None:
+        """Remove the version of the context at *path* whose object is
+        *context* (no error if absent); the path goes when it was the last."""
+        entry = self._hosts.get(_host_key(host_name))
+        if entry is None:
+            return
+        path = "" if path == "/" else path
+        current = entry.contexts.get(path)
+        if current is None:
+            return
+        left = [c for c in (current.versions or (current,)) if c.obj is not context]
+        if not left:
+            self.remove_context(host_name, path)
+        else:
+            self._set_versions(entry, path, left)
+
+    def context_versions(self, host_name: str, path: str) -> list[tuple[str, Any]]:
+        """``(version, context object)`` of every version at *path*, oldest
+        first; empty when the path has no context."""
+        entry = self._hosts.get(_host_key(host_name))
+        current = None if entry is None else entry.contexts.get("" if path == "/" else path)
+        if current is None:
+            return []
+        return [(c.version, c.obj) for c in (current.versions or (current,))]
 
     def remove_context(self, host_name: str, path: str) -> None:
         """Remove the context at ``path`` (no error if absent)."""
@@ -331,19 +406,34 @@ class Mapper:
         """Replace a context's welcome-file list."""
         self._context(host_name, context_path).welcome_files = tuple(welcome_files)
 
-    def _context(self, host_name: str, path: str) -> _Context:
-        """Return a configured context entry."""
+    def _context(self, host_name: str, path: str, version: Any = None) -> _Context:
+        """Return a configured context entry: the newest version, or the
+        one whose object is *version*."""
         try:
-            return self._host(host_name).contexts["" if path == "/" else path]
+            ctx = self._host(host_name).contexts["" if path == "/" else path]
         except KeyError:
             raise KeyError(f"no context {path!r} on host {host_name!r}") from None
+        if version is None or ctx.obj is version:
+            return ctx
+        for older in ctx.versions or ():
+            if older.obj is version:
+                return older
+        raise KeyError(f"no such version of context {path!r} on host {host_name!r}")
 
     # ---------------------------------------------------------- wrappers
 
     def add_wrapper(
-        self, host_name: str, context_path: str, pattern: str, wrapper: Any, resource_only: bool = False
+        self,
+        host_name: str,
+        context_path: str,
+        pattern: str,
+        wrapper: Any,
+        resource_only: bool = False,
+        version: Any = None,
     ) -> None:
-        """Map ``pattern`` (a web.xml url-pattern) to ``wrapper``.
+        """Map ``pattern`` (a web.xml url-pattern) to ``wrapper``, in the
+        newest version of the context or in the one whose object is
+        *version*.
 
         A pattern already mapped is re-pointed to the new wrapper, as
         ``StandardContext.addServletMappingDecoded`` does.
@@ -354,7 +444,7 @@ class Mapper:
         :raises ValueError: an invalid url-pattern.
         """
         _validate_pattern(pattern)
-        ctx = self._context(host_name, context_path)
+        ctx = self._context(host_name, context_path, version)
         mapped = _Mapped(wrapper, pattern, resource_only)
         if pattern.endswith("/*"):
             name = pattern[:-2]
@@ -385,13 +475,16 @@ class Mapper:
 
     # ----------------------------------------------------------- mapping
 
-    def map(self, host: str | None, path: str) -> MappingData:
+    def map(self, host: str | None, path: str, version: Any = None) -> MappingData:
         """Map a request.
 
         :param host: the ``Host`` header value (a port and IPv6 brackets are
             handled; case-insensitive); ``None`` or unknown -> default host.
         :param path: the decoded, normalised path (``ParsedUri.decoded_path``).
             A path not starting with ``/`` (e.g. ``*``) maps the host only.
+        :param version: a context object: when the mapped path holds it as
+            one of its versions, that version is used instead of the newest
+            (Tomcat's re-mapping by session, :func:`select_version`).
         """
         md = MappingData()
         entry = self._find_host(host)
@@ -418,6 +511,13 @@ class Mapper:
             if found is None:
                 return md
             ctx = found[1]
+        if ctx.versions is not None:
+            md.versions = tuple(c.obj for c in ctx.versions)
+            if version is not None and version is not ctx.obj:
+                for older in ctx.versions:
+                    if older.obj is version:
+                        ctx = older
+                        break
         md.context = ctx.obj
         md.context_path = ctx.path
         rel = path[len(ctx.path) :]
@@ -425,8 +525,10 @@ class Mapper:
         self._map_wrapper(ctx, rel, md)
         return md
 
-    def map_context(self, host: str | None, context_path: str, relative_path: str) -> MappingData:
-        """Map ``relative_path`` inside a known context (for RequestDispatcher).
+    def map_context(self, host: str | None, context_path: str, relative_path: str, version: Any = None) -> MappingData:
+        """Map ``relative_path`` inside a known context (for RequestDispatcher):
+        its newest version, or the version whose object is *version* when the
+        path still holds it (a dispatch stays in the version it started in).
 
         :raises KeyError: no such host or context.
         """
@@ -436,6 +538,8 @@ class Mapper:
         ctx = entry.contexts.get("" if context_path == "/" else context_path)
         if ctx is None:
             raise KeyError(f"no context {context_path!r}")
+        if version is not None and ctx.versions is not None:
+            ctx = next((c for c in ctx.versions if c.obj is version), ctx)
         md = MappingData(host=entry.obj, context=ctx.obj, context_path=ctx.path, relative_path=relative_path or "/")
         self._map_wrapper(ctx, relative_path, md)
         return md
@@ -498,6 +602,17 @@ class Mapper:
         # Rule 7 -- default servlet.
         if ctx.default is not None:
             _set_default(md, ctx.default, rel)
+
+
+def select_version(versions: Sequence[Any], has_session: Callable[[Any], bool]) -> Any | None:
+    """Tomcat's rule (``CoyoteAdapter.postParseRequest``) for a request
+    carrying a session id at a path with several versions: the newest
+    version, of *versions* (oldest first), for which *has_session* is true;
+    ``None`` when none is (the request stays on the newest)."""
+    for candidate in reversed(versions):
+        if has_session(candidate):
+            return candidate
+    return None
 
 
 def _set_exact(md: MappingData, hit: _Mapped, path: str) -> None:

@@ -31,6 +31,18 @@ A webapp that fails to deploy is logged with its cause and replaced by an
 unavailable placeholder context, so its requests get 503 instead of
 falling through to ROOT; it is retried when its files change again. Every
 other webapp keeps serving throughout. See ``docs/deployment.md``.
+
+A reload or redeploy never answers 503 (Tomcat's parallel deployment is
+the model): the new version of the context is built and started beside the
+running one, and put in the Mapper as the newest version only once it has
+started; the old version finishes its requests in flight, its open
+WebSockets may go on for ``reloadWebSocketGrace`` seconds (then 1001), and
+it is stopped. Its HttpSessions are copied into the new version at the
+switch (as Tomcat's StandardManager carries them across a reload). A new
+version that fails to start is discarded and the old one keeps serving.
+Folders named ``name##version`` are versions of one path deployed side by
+side; with the Host's ``undeployOldVersions`` an older one goes once it has
+no session left.
 """
 
 from __future__ import annotations
@@ -46,6 +58,7 @@ from typing import TYPE_CHECKING, Any
 
 import gevent
 import gevent.event
+import gevent.lock
 
 from ..config.web_xml import WebXml, merge_web_xml
 from ..container.context import StandardContext
@@ -54,9 +67,10 @@ from ..container.valves.error_report import SERVER_INFO, ErrorReportValve, error
 from ..errors import ConfigError
 from ..servlet.context import TEMPDIR
 from ..servlets.resources import is_archive
+from ..websocket.server import ServerContainer
 from .context_config import WebappConfigurator, build_web_xml, check_webapp
 from .file_state import Signature, code_sig, file_sig, folder_sig, settled
-from .naming import base_name_for, context_path_for, newest_first
+from .naming import VERSION_MARKER, base_name_for, context_path_for, newest_first, split_version
 from .war_deployer import WarDeployer
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -95,10 +109,18 @@ class DeployedApplication:
     seen: dict[str, Signature] = field(default_factory=dict)
     #: watched key -> changed signature seen once, waiting for a second look
     pending: dict[str, Signature] = field(default_factory=dict)
+    #: the parallel deployment version (``shop##2`` -> "2"), "" for none
+    version: str = ""
 
     @property
     def reloadable(self) -> bool:
         return bool(self.config is not None and self.config.reloadable)
+
+    @property
+    def name(self) -> str:
+        """Tomcat's context name, the key in ``HostConfig.deployed``: the
+        path, followed by ``##version`` for a versioned webapp."""
+        return self.path + (VERSION_MARKER + self.version if self.version else "")
 
 
 class HostConfig:
@@ -113,6 +135,9 @@ class HostConfig:
     :param background_processor_delay: seconds between two checks.
     :param unload_delay: how long an undeploy or reload waits for the
         requests in flight on the old context to finish.
+    :param undeploy_old_versions: the Host's ``undeployOldVersions``.
+    :param reload_websocket_grace: the Host's ``reloadWebSocketGrace``:
+        seconds an old version's open WebSockets may go on after a reload.
     """
 
     def __init__(
@@ -133,6 +158,8 @@ class HostConfig:
         deploy_xml: bool = True,
         deploy_ignore: str | None = None,
         unpack_wars: bool = True,
+        undeploy_old_versions: bool = False,
+        reload_websocket_grace: float = 30.0,
     ) -> None:
         if background_processor_delay <= 0:
             raise ValueError("background_processor_delay must be positive")
@@ -157,7 +184,8 @@ class HostConfig:
         self.deploy_ignore = re.compile(deploy_ignore) if deploy_ignore else None
         #: display path -> cause, for the webapps that failed to deploy
         self.failed: dict[str, str] = {}
-        #: context path -> what was deployed there
+        #: context name (the path; ``path##version`` for a versioned
+        #: webapp, as Tomcat keys it) -> what was deployed there
         self.deployed: dict[str, DeployedApplication] = {}
         #: new folders/descriptors seen once, waiting to be stable
         self._candidates: dict[str, Signature] = {}
@@ -166,6 +194,20 @@ class HostConfig:
         self._watcher: gevent.Greenlet | None = None
         #: The WARs of appBase (the Host's ``unpackWARs``).
         self.wars = WarDeployer(self, unpack_wars)
+        #: The Host's ``undeployOldVersions``: an older ``##version`` of a
+        #: path is undeployed once it has no session left.
+        self.undeploy_old_versions = undeploy_old_versions
+        #: How long (seconds) the open WebSockets of a version replaced by a
+        #: reload or redeploy may go on before they get 1001 Going Away.
+        self.reload_websocket_grace = reload_websocket_grace
+        #: One deployment operation at a time, whoever calls (the background
+        #: check, the Manager's request greenlets).
+        self._lock = gevent.lock.RLock()
+        #: old context -> the greenlet retiring it (drain, WebSockets, stop)
+        self._retiring: dict[StandardContext, gevent.Greenlet] = {}
+        #: versioned folders that failed to start beside a running version
+        #: -> their state then (not retried until it changes)
+        self._failed_beside: dict[str, Signature] = {}
 
     # -- locations -----------------------------------------------------------
     @property
@@ -180,11 +222,13 @@ class HostConfig:
             return None
         return os.path.join(self.catalina_base, "conf", self.engine_name, self.host.name)
 
-    def work_dir_for(self, path: str) -> str | None:
-        """``<CATALINA_BASE>/work/<Engine>/<Host>/<base name>`` of a context."""
+    def work_dir_for(self, path: str, version: str = "") -> str | None:
+        """``<CATALINA_BASE>/work/<Engine>/<Host>/<base name>`` of a context
+        (``shop##2`` for version 2 of /shop, as Tomcat names it)."""
         if self.catalina_base is None:
             return None
-        return os.path.join(self.catalina_base, "work", self.engine_name, self.host.name, base_name_for(path))
+        name = base_name_for(path, version)
+        return os.path.join(self.catalina_base, "work", self.engine_name, self.host.name, name)
 
     def _doc_base_of(self, config: ContextSpec) -> str:
         doc_base = os.path.expanduser(config.doc_base)
@@ -254,9 +298,10 @@ class HostConfig:
         errors: list[ConfigError] = []
         taken: set[str] = set()
 
-        def add(path: str, doc_base: str) -> None:
-            if path not in taken:
-                taken.add(path)
+        def add(path: str, doc_base: str, key: str | None = None) -> None:
+            key = path if key is None else key  # name##version: one more version of the path
+            if key not in taken:
+                taken.add(key)
                 apps.append((path, doc_base))
 
         for config in self.context_configs:
@@ -272,14 +317,14 @@ class HostConfig:
                 add(path, self._doc_base_of(config))
             wars, war_errors = self.wars.configtest(taken)
             errors.extend(war_errors)
-            for path, war in wars:
-                add(path, war)
+            for cn, war in wars:
+                add(cn.path, war, cn.name)
             owned = {os.path.realpath(doc_base) for _, doc_base in apps}
             for folder in self._app_base_folders():
                 if os.path.realpath(folder) in owned:
                     continue
                 try:
-                    path = context_path_for(os.path.basename(folder))
+                    path, version = split_version(os.path.basename(folder))
                 except ConfigError:
                     continue  # skipped by deployment too (with a warning)
                 own = os.path.join(folder, "META-INF", "context.xml")
@@ -289,7 +334,7 @@ class HostConfig:
                     except ConfigError as exc:
                         errors.append(exc)
                         continue
-                add(path, folder)
+                add(path, folder, os.path.basename(folder) if version else None)
         for path, doc_base in apps:
             if not os.path.isdir(doc_base) and not is_archive(doc_base):
                 errors.append(
@@ -304,22 +349,24 @@ class HostConfig:
                 errors.append(exc)
         return errors
 
-    def deploy_descriptor(self, file: str) -> StandardContext | None:
-        """Deploy the webapp a context descriptor names."""
+    def deploy_descriptor(self, file: str, replacing: DeployedApplication | None = None) -> StandardContext | None:
+        """Deploy the webapp a context descriptor names (*replacing* the
+        running version of it, for a redeploy)."""
         from ..config.context_spec import load_context_descriptor
 
         name = os.path.basename(file)[: -len(".xml")]
         try:
-            path = context_path_for(name)
+            path, version = split_version(name)
         except ConfigError as exc:
             self._warn_once(file, f"Context descriptor [{file}] ignored: {exc}")
             return None
-        if path in self.deployed:
+        key = path + (VERSION_MARKER + version if version else "")
+        if replacing is None and (key in self.deployed or (not version and path in self.deployed)):
             self._warn_once(
                 file,
                 f"Context descriptor [{file}] ignored: the context path "
                 f"[{path or '/'}] is already deployed from "
-                f"{self.deployed[path].descriptor or self.deployed[path].source}",
+                f"{self.deployed[key].descriptor or self.deployed[key].source}",
             )
             return None
         log.info("Deploying deployment descriptor [%s]", file)
@@ -328,19 +375,43 @@ class HostConfig:
             config, warnings = load_context_descriptor(file, path, self.properties)
         except ConfigError as exc:
             doc_base = os.path.join(self.app_base, name)
-            return self._deploy(path, doc_base, None, DESCRIPTOR, file, error=exc, descriptor_sig=sig)
+            return self._deploy(
+                path,
+                doc_base,
+                None,
+                DESCRIPTOR,
+                file,
+                error=exc,
+                descriptor_sig=sig,
+                replacing=replacing,
+                version=version,
+            )
         for warning in warnings:
             log.warning("%s", warning)
-        return self._deploy(path, self._doc_base_of(config), config, DESCRIPTOR, file, descriptor_sig=sig)
+        return self._deploy(
+            path,
+            self._doc_base_of(config),
+            config,
+            DESCRIPTOR,
+            file,
+            descriptor_sig=sig,
+            replacing=replacing,
+            version=version,
+        )
 
     def deploy_directory(self, folder: str) -> StandardContext | None:
-        """Deploy a folder of appBase at the path its name gives."""
+        """Deploy a folder of appBase at the path its name gives
+        (``name##version``: one more version of the path, beside the
+        others)."""
         try:
-            path = context_path_for(os.path.basename(folder))
+            path, version = split_version(os.path.basename(folder))
         except ConfigError as exc:
             self._warn_once(folder, f"Folder [{folder}] of appBase ignored: {exc}")
             return None
-        if path in self.deployed or path in self.host.contexts:
+        if version:
+            if path + VERSION_MARKER + version in self.deployed:
+                return None
+        elif path in self.deployed or path in self.host.contexts:
             return None
         own = os.path.join(folder, "META-INF", "context.xml")
         if self.deploy_xml and os.path.isfile(own):
@@ -352,16 +423,20 @@ class HostConfig:
             try:
                 config, warnings = load_context_descriptor(own, path, self.properties)
             except ConfigError as exc:
-                return self._deploy(path, folder, None, DIRECTORY, None, error=exc)
+                return self._deploy(path, folder, None, DIRECTORY, None, error=exc, version=version)
             for warning in warnings:
                 log.warning("%s", warning)
-            return self._deploy(path, folder, config, DIRECTORY, None)
-        return self._deploy(path, folder, None, DIRECTORY, None)
+            return self._deploy(path, folder, config, DIRECTORY, None, version=version)
+        return self._deploy(path, folder, None, DIRECTORY, None, version=version)
 
-    def deploy(self, path: str, doc_base: str, config: ContextSpec | None = None) -> StandardContext | None:
-        """Deploy one webapp; returns None (and logs why) if it fails, in
+    def deploy(
+        self, path: str, doc_base: str, config: ContextSpec | None = None, version: str = ""
+    ) -> StandardContext | None:
+        """Deploy one webapp (*version*: one more ``##version`` of *path*,
+        beside the others); returns None (and logs why) if it fails, in
         which case an unavailable placeholder answers 503 at *path*."""
-        return self._deploy(path, doc_base, config, SERVER_XML if config is not None else DIRECTORY, None)
+        source = SERVER_XML if config is not None else DIRECTORY
+        return self._deploy(path, doc_base, config, source, None, version=version)
 
     def deploy_failed(self, path: str, doc_base: str, cause: str) -> None:
         """Record that the webapp at *path* could not be deployed (a WAR
@@ -378,8 +453,31 @@ class HostConfig:
         descriptor: str | None,
         error: Exception | None = None,
         descriptor_sig: Signature = None,
+        replacing: DeployedApplication | None = None,
+        version: str = "",
     ) -> StandardContext | None:
-        display = path or "/"
+        """Build and start a context; once started, register it as the
+        newest version at *path*. *replacing*: the deployed application it
+        replaces (a reload or redeploy), retired once the new one serves, or
+        left serving if the new one fails to start."""
+        with self._lock:
+            return self._deploy_locked(
+                path, doc_base, config, source, descriptor, error, descriptor_sig, replacing, version
+            )
+
+    def _deploy_locked(
+        self,
+        path: str,
+        doc_base: str,
+        config: ContextSpec | None,
+        source: str,
+        descriptor: str | None,
+        error: Exception | None,
+        descriptor_sig: Signature,
+        replacing: DeployedApplication | None,
+        version: str,
+    ) -> StandardContext | None:
+        display = (path or "/") + (VERSION_MARKER + version if version else "")
         started = time.monotonic()
         if descriptor is None:
             log.info("Deploying web application directory [%s]", doc_base)
@@ -394,7 +492,7 @@ class HostConfig:
             web_xml = self._web_xml(doc_base)
             context = StandardContext(self.host, path, doc_base, web_xml)
             context.configurators.append(WebappConfigurator())
-            context.work_dir = self.work_dir_for(path)
+            context.work_dir = self.work_dir_for(path, version)
             if context.work_dir is not None:
                 # Tomcat's ServletContext.TEMPDIR: the work directory, made now.
                 try:
@@ -418,20 +516,36 @@ class HostConfig:
                     context.pipeline.add_valve(self.make_valve(valve_config))
             context.access_logs = self._host_access_logs() + context.pipeline.access_logs()
             context.start()
-        except ConfigError as exc:
-            self._discard(context)
-            self._failed(path, doc_base, config, source, descriptor, descriptor_sig, str(exc), None)
-            return None
         except Exception as exc:
             self._discard(context)
-            self._failed(
-                path, doc_base, config, source, descriptor, descriptor_sig, f"{type(exc).__name__}: {exc}", exc
-            )
+            cause = str(exc) if isinstance(exc, ConfigError) else f"{type(exc).__name__}: {exc}"
+            trace = None if isinstance(exc, ConfigError) else exc
+            if self._keep_running(path, display, replacing, cause, trace):
+                return None
+            self._failed(path, doc_base, config, source, descriptor, descriptor_sig, cause, trace)
             return None
         self.failed.pop(display, None)
-        self._register(path, context)
-        app = DeployedApplication(path, doc_base, source, context, descriptor=descriptor, config=config)
+        try:
+            self._register(path, context, version)
+        except (KeyError, ValueError) as exc:
+            self._discard(context)
+            if self._keep_running(path, display, replacing, f"{type(exc).__name__}: {exc}", exc):
+                return None
+            raise
+        # Registered and serving from the next request on; nothing between
+        # here and the copy yields, so no request sees the new version
+        # without the sessions.
+        old = replacing.context if replacing is not None and not replacing.failed else None
+        if old is not None and old.manager is not None and context.manager is not None:
+            copied = old.manager.copy_sessions_to(context.manager)
+            if copied:
+                log.info("Context [%s]: %d session(s) carried over to the new version", display, copied)
+        app = DeployedApplication(
+            path, doc_base, source, context, descriptor=descriptor, config=config, version=version
+        )
         self._remember(app, descriptor_sig)
+        if replacing is not None:
+            self._retire_later(replacing)
         log.info(
             "Deployment of web application [%s] has finished in [%d] ms", display, (time.monotonic() - started) * 1000
         )
@@ -441,11 +555,65 @@ class HostConfig:
         # The host's access_logs are set by bootstrap (none on a bare StandardHost).
         return list(getattr(self.host, "access_logs", []))
 
-    def _register(self, path: str, context: StandardContext) -> None:
-        self.host.contexts[path] = context
-        self.mapper.add_context(self.host.name, path, context, context.welcome_files, context.resource_exists)
-        for pattern, wrapper in context.servlet_mappings():
-            self.mapper.add_wrapper(self.host.name, path, pattern, wrapper)
+    def _register(self, path: str, context: StandardContext, version: str = "") -> None:
+        """Add *context* to the Mapper as one more version at *path*, with
+        its servlet mappings, and make the Host's ``contexts`` name the
+        newest version. Nothing here yields to another greenlet, so no
+        request sees the context half-registered; a mapping that fails
+        takes the version out again."""
+        self.mapper.add_context(
+            self.host.name, path, context, context.welcome_files, context.resource_exists, version=version
+        )
+        try:
+            for pattern, wrapper in context.servlet_mappings():
+                self.mapper.add_wrapper(self.host.name, path, pattern, wrapper, version=context)
+        except (KeyError, ValueError):
+            self.mapper.remove_context_version(self.host.name, path, context)
+            raise
+        self._sync_host(path)
+
+    def _sync_host(self, path: str) -> None:
+        """The Host's ``contexts[path]`` is the newest version the Mapper
+        holds at *path* (none: removed)."""
+        versions = self.mapper.context_versions(self.host.name, path)
+        if versions:
+            self.host.contexts[path] = versions[-1][1]
+        else:
+            self.host.contexts.pop(path, None)
+
+    def _keep_running(
+        self,
+        path: str,
+        display: str,
+        replacing: DeployedApplication | None,
+        cause: str,
+        exc: BaseException | None,
+    ) -> bool:
+        """A new version failed to start: when a running version is there
+        (the one being replaced, or another ``##version`` of the path), it
+        keeps serving and no placeholder is put in front of it; the cause is
+        logged. True when that is the case."""
+        if replacing is not None and not replacing.failed:
+            log.error(
+                "Context [%s]: the new version failed to start; the running version keeps serving: %s",
+                display,
+                cause,
+                exc_info=exc,
+            )
+            return True
+        if replacing is None and any(
+            app.path == path and not app.failed for app in self.deployed.values() if app.name != display
+        ):
+            log.error(
+                "Context [%s] failed to start; the other version(s) at [%s] keep serving: %s",
+                display,
+                path or "/",
+                cause,
+                exc_info=exc,
+            )
+            self.failed[display] = cause
+            return True
+        return False
 
     def _discard(self, context: WebappContext | StandardContext | None) -> None:
         """Stop a context that failed to start (servlets destroyed, modules
@@ -548,7 +716,7 @@ class HostConfig:
         if descriptor_sig is not None:
             # The descriptor as it was read, so an edit made meanwhile is seen.
             app.seen["descriptor"] = descriptor_sig
-        self.deployed[app.path] = app
+        self.deployed[app.name] = app
 
     def _watched(self, app: DeployedApplication) -> dict[str, Signature]:
         watched: dict[str, Signature] = {
@@ -612,24 +780,34 @@ class HostConfig:
         for folder in self._app_base_folders():
             seen.add(folder)
             try:
-                path = context_path_for(os.path.basename(folder))
+                path, version = split_version(os.path.basename(folder))
             except ConfigError:
                 continue
-            if path in self.deployed or path in self.host.contexts:
+            if version:
+                if path + VERSION_MARKER + version in self.deployed:
+                    continue
+            elif path in self.deployed or path in self.host.contexts:
                 continue
-            if self._new_and_stable(folder, folder_sig(folder)):
+            sig = folder_sig(folder)
+            if self._failed_beside.get(folder) == sig:
+                continue  # failed beside a running version: until it changes
+            if self._new_and_stable(folder, sig):
                 self._candidates.pop(folder, None)
-                self.deploy_directory(folder)
+                self._failed_beside.pop(folder, None)
+                if self.deploy_directory(folder) is None and version:
+                    self._failed_beside[folder] = sig
         for key in [k for k in self._candidates if k not in seen]:
             del self._candidates[key]
+        if self.undeploy_old_versions:
+            self.undeploy_old_versions_now()
 
     def _check_app(self, app: DeployedApplication, auto: bool) -> None:
-        if self.deployed.get(app.path) is not app:
+        if self.deployed.get(app.name) is not app:
             return  # replaced or undeployed meanwhile
         if auto and app.source != SERVER_XML:
             if app.descriptor is not None and not os.path.isfile(app.descriptor):
                 log.info("Context descriptor [%s] was removed", app.descriptor)
-                self.undeploy(app.path)
+                self.undeploy(app.name)
                 return
             if (
                 (app.source == DIRECTORY or self._in_app_base(app.doc_base))
@@ -637,21 +815,31 @@ class HostConfig:
                 and not os.path.isdir(app.doc_base)
             ):
                 log.info("Web application folder [%s] was removed", app.doc_base)
-                self.undeploy(app.path)
+                self.undeploy(app.name)
                 return
         current = self._watched(app)
         if auto:
             for key in ("descriptor", "web.xml"):
                 if key in current and settled(app.seen, app.pending, key, current[key]):
                     log.info("The %s of context [%s] changed: redeploying", key, app.path or "/")
-                    self.redeploy(app.path)
+                    self._mark_seen(app, current, key)
+                    self.redeploy(app.name)
                     return
         if "code" in current and (app.reloadable or auto) and settled(app.seen, app.pending, "code", current["code"]):
+            self._mark_seen(app, current, "code")
             if app.failed:
                 log.info("The code of the failed context [%s] changed: redeploying", app.path or "/")
-                self.redeploy(app.path)
+                self.redeploy(app.name)
             else:
-                self.reload(app.path)
+                self.reload(app.name)
+
+    @staticmethod
+    def _mark_seen(app: DeployedApplication, current: dict[str, Signature], key: str) -> None:
+        """The change about to be acted on is seen: when the new version
+        fails to start and the old one keeps serving, it is not retried
+        until the files change again."""
+        app.seen[key] = current[key]
+        app.pending.pop(key, None)
 
     # -- undeploy, redeploy, reload ------------------------------------------
     def _drain(self, context: WebappContext | StandardContext) -> None:
@@ -669,59 +857,158 @@ class HostConfig:
             )
 
     def undeploy(self, path: str) -> None:
-        """Remove the context at *path*: unmapped first (new requests go
-        elsewhere), then stopped once its requests in flight finished."""
-        self.deployed.pop(path, None)
-        self.failed.pop(path or "/", None)
-        context = self.host.contexts.pop(path, None)
-        if context is None:
+        """Remove the context named *path* (its path, with ``##version`` for
+        a versioned one): unmapped first (new requests go elsewhere), then
+        stopped once its requests in flight finished."""
+        with self._lock:
+            app = self.deployed.pop(path, None)
+            self.failed.pop(path or "/", None)
+            if app is not None:
+                context: WebappContext | StandardContext | None = app.context
+                context_path = app.path
+            else:
+                # A path without its version: the newest version there.
+                context, context_path = self.host.contexts.get(path), path
+                for name, other in list(self.deployed.items()):
+                    if other.context is context:
+                        app = self.deployed.pop(name)
+            if context is None:
+                return
+            log.info("Undeploying context [%s]", app.name if app is not None else path or "/")
+            self.mapper.remove_context_version(self.host.name, context_path, context)
+            self._sync_host(context_path)
+            self._drain(context)
+            self._discard(context)
+
+    def _retire_later(self, app: DeployedApplication) -> None:
+        """The old version *app* has been replaced in the Mapper: retire it
+        in a greenlet of its own (the caller, maybe one of its own
+        requests, does not wait). A failed placeholder goes at once."""
+        old = app.context
+        if app.failed:
+            self.mapper.remove_context_version(self.host.name, app.path, old)
+            self._sync_host(app.path)
+            self._discard(old)
             return
-        log.info("Undeploying context [%s]", path or "/")
-        self.mapper.remove_context(self.host.name, path)
-        self._drain(context)
-        self._discard(context)
+        self._retiring[old] = gevent.spawn(self._retire, app)
 
     def _retire(self, app: DeployedApplication) -> None:
-        """Pause the context (new requests get 503), let the requests in
-        flight finish, stop it."""
+        """Let the old version's requests in flight finish (at most
+        ``unload_delay``) and its open WebSockets close (at most
+        ``reload_websocket_grace``); hand the sessions made meanwhile to the
+        newest version; then take it out of the Mapper and stop it (its
+        remaining WebSockets get 1001 Going Away)."""
         context = app.context
-        context.paused = True
-        self._drain(context)
-        self._discard(context)
-        self.deployed.pop(app.path, None)
+        try:
+            self._drain(context)
+            self._await_websockets(context)
+        except gevent.GreenletExit:
+            pass
+        finally:
+            try:
+                self.mapper.remove_context_version(self.host.name, app.path, context)
+                self._sync_host(app.path)
+                successor = self.deployed.get(app.name)
+                manager = context.manager
+                if manager is not None:
+                    if successor is not None and not successor.failed and successor.context is not context:
+                        new_manager = successor.context.manager
+                        if new_manager is not None:
+                            manager.copy_sessions_to(new_manager)
+                    manager.release_sessions()
+                self._discard(context)
+                log.info("The replaced version of context [%s] is stopped", app.name or "/")
+            finally:
+                self._retiring.pop(context, None)
+
+    def _await_websockets(self, context: StandardContext) -> None:
+        """Wait (at most ``reload_websocket_grace`` s, less if the server
+        stops) for the open WebSocket sessions of *context* to close."""
+        container = context.ws_container
+        if not isinstance(container, ServerContainer):
+            return
+        deadline = time.monotonic() + self.reload_websocket_grace
+        while time.monotonic() < deadline:
+            open_sessions = sum(1 for session in container.all_sessions() if session.is_open())
+            if not open_sessions or self._stop_event.wait(min(0.1, max(0.0, deadline - time.monotonic()))):
+                return
+        log.info(
+            "Context [%s]: the WebSocket grace of %.0f s is over; closing the old version's sessions (1001)",
+            context.display_path(),
+            self.reload_websocket_grace,
+        )
 
     def redeploy(self, path: str) -> StandardContext | None:
-        """Stop the context at *path* and deploy it again from its source
-        (re-reading its descriptor and web.xml)."""
-        app = self.deployed.get(path)
-        if app is None:
-            return None
-        log.info("Redeploying context [%s]", path or "/")
-        self._retire(app)
-        if app.source == DESCRIPTOR and app.descriptor is not None:
-            if os.path.isfile(app.descriptor):
-                return self.deploy_descriptor(app.descriptor)
-            self.undeploy(path)
-            return None
-        if not os.path.isdir(app.doc_base) and app.source == DIRECTORY:
-            self.undeploy(path)
-            return None
-        return self._deploy(path, app.doc_base, app.config, app.source, None)
+        """Deploy the context named *path* again from its source
+        (re-reading its descriptor and web.xml), beside the running version,
+        which keeps serving until the new one has started (and goes on
+        serving if it fails to)."""
+        with self._lock:
+            app = self.deployed.get(path)
+            if app is None:
+                return None
+            log.info("Redeploying context [%s]", app.name or "/")
+            if app.source == DESCRIPTOR and app.descriptor is not None:
+                if os.path.isfile(app.descriptor):
+                    return self.deploy_descriptor(app.descriptor, replacing=app)
+                self.undeploy(path)
+                return None
+            if not os.path.isdir(app.doc_base) and app.source == DIRECTORY:
+                self.undeploy(path)
+                return None
+            return self._deploy(
+                path=app.path,
+                doc_base=app.doc_base,
+                config=app.config,
+                source=app.source,
+                descriptor=None,
+                replacing=app,
+                version=app.version,
+            )
 
     def reload(self, path: str) -> StandardContext | None:
-        """Tomcat's ``StandardContext.reload``: stop the context, drop its
-        modules, start it again with fresh imports."""
-        app = self.deployed.get(path)
-        if app is None:
-            return None
-        log.info("Reloading Context with name [%s] has started", path or "/")
-        self._retire(app)
-        context = self._deploy(
-            path, app.doc_base, app.config, app.source, app.descriptor, descriptor_sig=app.seen.get("descriptor")
-        )
-        if context is not None:
-            log.info("Reloading Context with name [%s] is completed", path or "/")
-        return context
+        """Tomcat's ``StandardContext.reload``, without its pause: a new
+        version with fresh imports is started beside the running one and
+        takes the new requests once started; the old one finishes its own
+        and is stopped (see :meth:`_retire`). Returns the new context, or
+        None when there is nothing to reload or the new version failed to
+        start (the old one then keeps serving)."""
+        with self._lock:
+            app = self.deployed.get(path)
+            if app is None:
+                return None
+            log.info("Reloading Context with name [%s] has started", app.name or "/")
+            context = self._deploy(
+                app.path,
+                app.doc_base,
+                app.config,
+                app.source,
+                app.descriptor,
+                descriptor_sig=app.seen.get("descriptor"),
+                replacing=app,
+                version=app.version,
+            )
+            if context is not None:
+                log.info("Reloading Context with name [%s] is completed", app.name or "/")
+            return context
+
+    def undeploy_old_versions_now(self) -> None:
+        """Tomcat's ``HostConfig.checkUndeploy``: at each path holding
+        several ``##version``s, every version older than the newest that has
+        no session left is undeployed."""
+        by_path: dict[str, list[DeployedApplication]] = {}
+        for app in self.deployed.values():
+            if app.version and not app.failed:
+                by_path.setdefault(app.path, []).append(app)
+        for path, apps in by_path.items():
+            newest = self.host.contexts.get(path)
+            if len(apps) < 2 or newest is None or not newest.is_available():
+                continue
+            for app in apps:
+                manager = app.context.manager
+                if app.context is not newest and (manager is None or manager.get_active_sessions() == 0):
+                    log.info("Undeploying old version [%s]: it has no session left", app.name)
+                    self.undeploy(app.name)
 
     def stop(self) -> None:
         """Stop the background check, then undeploy every context."""
@@ -730,5 +1017,23 @@ class HostConfig:
             self._watcher.join(timeout=self.unload_delay + 5)
             self._watcher.kill(block=False)
             self._watcher = None
+        retiring = list(self._retiring.values())
+        gevent.joinall(retiring, timeout=self.unload_delay + 5)
+        for greenlet in retiring:
+            greenlet.kill(block=True, timeout=5)
+        for name in list(self.deployed):
+            self.undeploy(name)
         for path in list(self.host.contexts):
             self.undeploy(path)
+
+
+def find_host_config(server: Any, host_name: str) -> HostConfig | None:
+    """The :class:`HostConfig` deploying Host *host_name* in *server* (a
+    ``StandardServer``, as a privileged context finds it under
+    :data:`SERVER_ATTRIBUTE`), or None: how code without the Manager reaches
+    ``reload``, ``redeploy`` and ``undeploy``."""
+    for service in getattr(server, "services", ()):
+        for host_config in getattr(service, "host_configs", ()):
+            if host_config.host.name == host_name.lower():
+                return host_config
+    return None

@@ -19,7 +19,15 @@ from dataclasses import dataclass
 
 from ..errors import ConfigError
 
-__all__ = ["VERSION_MARKER", "ContextName", "base_name_for", "context_path_for", "newest", "newest_first"]
+__all__ = [
+    "VERSION_MARKER",
+    "ContextName",
+    "base_name_for",
+    "context_path_for",
+    "newest",
+    "newest_first",
+    "split_version",
+]
 
 #: What separates a base name from its version (Tomcat's ``VERSION_MARKER``).
 VERSION_MARKER = "##"
@@ -108,6 +116,17 @@ def newest_first(names: Iterable[str]) -> list[str]:
 
     by_version = sorted(sorted(names), key=lambda name: key(name)[1], reverse=True)
     return sorted(by_version, key=lambda name: key(name)[0])
+
+
+def split_version(name: str) -> tuple[str, str]:
+    """A folder or descriptor base name -> (context path, version):
+    ``shop##2`` -> ("/shop", "2"), ``ROOT##3`` and ``##3`` -> ("", "3"),
+    ``shop`` -> ("/shop", "").
+
+    :raises ConfigError: see :meth:`ContextName.from_base_name`.
+    """
+    cn = ContextName.from_base_name(name)
+    return cn.path, cn.version
 
 
 def context_path_for(name: str) -> str:

@@ -19,10 +19,10 @@ Host's appBase, and keeps them in step with the file system.
 * A WAR refused by the checks of :mod:`.war` (zip-slip, symlinks, bombs)
   deploys nothing: one log line names the archive and the entry, and an
   unavailable placeholder answers 503 at its path until the WAR changes.
-* ``name##version.war``: the path of ``name`` with that version. Until the
-  Mapper serves several versions side by side (parallel deployment), the
-  newest version present (the greatest string, as Tomcat orders them) is
-  the one deployed, and a newer one dropped in later replaces it.
+* ``name##version.war``: one more version of the path of ``name``,
+  deployed beside the others (parallel deployment: the Mapper sends new
+  sessions to the newest, the greatest string as Tomcat orders them, and
+  keeps older sessions on their version; see ``HostConfig``).
 * ``unpackWARs="false"``: the WAR is the context's docBase and is served
   from the archive (``servlets/resources.py`` for the static files,
   ``zipimport`` for ``WEB-INF/classes``), after the same checks as an
@@ -71,7 +71,7 @@ class Deployer(Protocol):
 
     def deploy_directory(self, folder: str) -> object: ...
 
-    def deploy(self, path: str, doc_base: str) -> object: ...
+    def deploy(self, path: str, doc_base: str, config: Any = None, version: str = "") -> object: ...
 
     def deploy_failed(self, path: str, doc_base: str, cause: str) -> None: ...
 
@@ -103,7 +103,8 @@ class WarDeployer:
         self.config = config
         self.unpack_wars = unpack_wars
         self.limits = limits or WarLimits()
-        #: context path -> the WAR deployed there
+        #: context name (the path, with ``##version`` if any) -> the WAR
+        #: deployed as that context
         self.deployed: dict[str, DeployedWar] = {}
         #: new WARs seen once, waiting to look the same again
         self._candidates: dict[str, Signature] = {}
@@ -143,52 +144,48 @@ class WarDeployer:
             self._noted.add(key)
             log.info("%s", message)
 
-    def _taken(self, path: str) -> bool:
-        """Whether something other than a WAR serves *path* (a descriptor,
-        server.xml, a folder): the WAR then stays undeployed, as Tomcat's
-        ``deploymentExists``."""
-        return path not in self.deployed and (path in self.config.deployed or path in self.config.host.contexts)
+    def _taken(self, cn: ContextName) -> bool:
+        """Whether something other than a WAR is deployed under *cn*'s name
+        (a descriptor, server.xml, a folder): the WAR then stays
+        undeployed, as Tomcat's ``deploymentExists``."""
+        name = cn.name
+        if name in self.deployed:
+            return False
+        return name in self.config.deployed or (not cn.version and name in self.config.host.contexts)
 
-    def configtest(self, taken: set[str]) -> tuple[list[tuple[str, str]], list[ConfigError]]:
-        """For ``configtest``: the (path, WAR) pairs :meth:`deploy_all`
-        would deploy (paths not in *taken*), to be checked as webapps (the
-        archive read in place), and an error for each WAR the entry checks
-        refuse (its path is added to *taken*)."""
-        apps: list[tuple[str, str]] = []
+    def configtest(self, taken: set[str]) -> tuple[list[tuple[ContextName, str]], list[ConfigError]]:
+        """For ``configtest``: the (name, WAR) pairs :meth:`deploy_all`
+        would deploy (context names not in *taken*), to be checked as
+        webapps (the archive read in place), and an error for each WAR the
+        entry checks refuse (its name is added to *taken*)."""
+        apps: list[tuple[ContextName, str]] = []
         errors: list[ConfigError] = []
-        for path, wars in self.war_files().items():
-            if path in taken:
-                continue
-            war = wars[0][1]
-            try:
-                check_war(war, self.limits)
-            except WarError as exc:
-                errors.append(ConfigError(str(exc), war))
-                taken.add(path)  # its placeholder takes the path
-                continue
-            apps.append((path, war))
+        for wars in self.war_files().values():
+            for cn, war in wars:
+                if cn.name in taken:
+                    continue
+                try:
+                    check_war(war, self.limits)
+                except WarError as exc:
+                    errors.append(ConfigError(str(exc), war))
+                    taken.add(cn.name)  # its placeholder takes the name
+                    continue
+                apps.append((cn, war))
         return apps, errors
 
     # -- deployment ------------------------------------------------------
     def deploy_all(self) -> None:
-        """At start: the newest WAR of every path nothing else serves."""
-        for path, wars in self.war_files().items():
-            cn, war = wars[0]
-            if self._taken(path):
-                self._note(war, file_sig(war), f"Web application archive [{war}] ignored: [{path or '/'}] is deployed")
-                continue
-            self._skip_older(wars)
-            self.deploy_war(cn, war)
-
-    def _skip_older(self, wars: list[tuple[ContextName, str]]) -> None:
-        newest = wars[0][0]
-        for _, war in wars[1:]:
-            self._note(
-                war,
-                file_sig(war),
-                f"Web application archive [{war}] not deployed: version [{newest.version}] of "
-                f"[{newest.path or '/'}] is newer (parallel deployment of several versions is not available yet)",
-            )
+        """At start: every WAR (every version) nothing else is deployed as,
+        the oldest version of a path first, so the newest is registered
+        last and takes the new sessions."""
+        for wars in self.war_files().values():
+            for cn, war in reversed(wars):
+                if self._taken(cn):
+                    self._note(
+                        war, file_sig(war), f"Web application archive [{war}] ignored: [{cn.display()}] is deployed"
+                    )
+                    continue
+                self.deploy_war(cn, war)
 
     def deploy_war(self, cn: ContextName, war: str) -> None:
         """Expand *war* if needed and deploy the folder; a refused WAR gets
@@ -198,7 +195,7 @@ class WarDeployer:
         log.info("Deploying web application archive [%s]", war)
         if not self.unpack_wars:
             self.deploy_archive(cn, war, folder)
-            self.deployed[cn.path] = DeployedWar(war, cn, war, seen={"war": sig})
+            self.deployed[cn.name] = DeployedWar(war, cn, war, seen={"war": sig})
             return
         try:
             state = expansion_state(war, folder)
@@ -211,7 +208,7 @@ class WarDeployer:
             self.config.deploy_failed(cn.path, folder, str(exc))
         else:
             self.config.deploy_directory(folder)
-        self.deployed[cn.path] = DeployedWar(war, cn, folder, seen={"war": sig})
+        self.deployed[cn.name] = DeployedWar(war, cn, folder, seen={"war": sig})
 
     def deploy_archive(self, cn: ContextName, war: str, folder: str) -> None:
         """``unpackWARs="false"``: deploy *war* as the docBase, served from
@@ -226,7 +223,7 @@ class WarDeployer:
             self.config.deploy_failed(cn.path, war, str(exc))
             return
         self.archive_context_xml(war)
-        self.config.deploy(cn.path, war)
+        self.config.deploy(cn.path, war, version=cn.version)
 
     def archive_context_xml(self, war: str) -> bytes | None:
         """The hook for the ``META-INF/context.xml`` of a WAR served from the
@@ -254,20 +251,20 @@ class WarDeployer:
         """Undeploy the context of *dep* and remove the folder expanded
         from it (only if it carries the tracker: a folder put there by hand
         is kept)."""
-        self.deployed.pop(dep.name.path, None)
-        self.config.undeploy(dep.name.path)
+        self.deployed.pop(dep.name.name, None)
+        self.config.undeploy(dep.name.name)
         if remove_expanded(dep.folder):
             log.info("Removed [%s], expanded from [%s]", dep.folder, dep.war)
 
     # -- the background check (autoDeploy) ----------------------------------
     def check(self) -> None:
         """One pass: removed, changed and new WARs (the Host's autoDeploy)."""
-        for path, dep in list(self.deployed.items()):
-            app = self.config.deployed.get(path)
+        for name, dep in list(self.deployed.items()):
+            app = self.config.deployed.get(name)
             if app is None or os.path.realpath(app.doc_base) != os.path.realpath(dep.folder):
                 # Undeployed by someone else (its folder was removed, the
                 # server stops): forget it; a WAR still there is new again.
-                self.deployed.pop(path, None)
+                self.deployed.pop(name, None)
                 continue
             if not os.path.isfile(dep.war):
                 log.info("Web application archive [%s] was removed", dep.war)
@@ -278,25 +275,18 @@ class WarDeployer:
                 self.undeploy_war(dep)
                 self.deploy_war(dep.name, dep.war)
         seen: set[str] = set()
-        for path, wars in self.war_files().items():
-            cn, war = wars[0]
-            seen.update(w for _, w in wars)
-            current = self.deployed.get(path)
-            if current is not None and (current.war == war or cn.version <= current.name.version):
-                continue
-            if self._taken(path):
-                self._note(war, file_sig(war), f"Web application archive [{war}] ignored: [{path or '/'}] is deployed")
-                continue
-            if not self._stable(war):
-                continue
-            if current is not None:
-                log.info(
-                    "Version [%s] of [%s] replaces version [%s]", cn.version, path or "/", current.name.version or "-"
-                )
-                self.deployed.pop(path, None)
-                self.config.undeploy(path)  # its folder stays: its WAR is still there
-            self._skip_older(wars)
-            self.deploy_war(cn, war)
+        for wars in self.war_files().values():
+            for cn, war in reversed(wars):
+                seen.add(war)
+                if cn.name in self.deployed:
+                    continue
+                if self._taken(cn):
+                    self._note(
+                        war, file_sig(war), f"Web application archive [{war}] ignored: [{cn.display()}] is deployed"
+                    )
+                    continue
+                if self._stable(war):
+                    self.deploy_war(cn, war)
         for key in [k for k in self._candidates if k not in seen]:
             del self._candidates[key]
 

@@ -398,25 +398,7 @@ class StandardManager(LifecycleBase):
         for session in list(self.sessions.values()):
             if not session.is_valid():
                 continue
-            attributes = {}
-            for name, value in session.attribute_items():
-                problem = plain_data_problem(value)
-                if problem is not None:
-                    # The reason is worth adding when it is inside the value.
-                    kind = _type_name(value)
-                    detail = "" if problem == f"a {kind} is not plain data" else f" ({problem})"
-                    log.warning(
-                        "Session [%s...] of context [%s]: the attribute [%s] of type [%s] "
-                        "is not plain JSON data and was not saved%s",
-                        session.get_id()[:8],
-                        self._context_name(),
-                        name,
-                        kind,
-                        detail,
-                    )
-                    continue
-                attributes[name] = value
-            saved.append(session.to_saved(attributes))
+            saved.append(session.to_saved(self._plain_attributes(session)))
             written.append(session)
         if not saved:
             return 0
@@ -425,6 +407,60 @@ class StandardManager(LifecycleBase):
             session.expire(notify=False)
         log.info("Saved %d session(s) of context [%s] to [%s]", len(saved), self._context_name(), self.pathname)
         return len(saved)
+
+    def _plain_attributes(self, session: StandardSession) -> dict[str, Any]:
+        """The attributes of *session* that are plain JSON data (what
+        survives a restart or a reload); each other one is logged."""
+        attributes = {}
+        for name, value in session.attribute_items():
+            problem = plain_data_problem(value)
+            if problem is not None:
+                # The reason is worth adding when it is inside the value.
+                kind = _type_name(value)
+                detail = "" if problem == f"a {kind} is not plain data" else f" ({problem})"
+                log.warning(
+                    "Session [%s...] of context [%s]: the attribute [%s] of type [%s] "
+                    "is not plain JSON data and was not saved%s",
+                    session.get_id()[:8],
+                    self._context_name(),
+                    name,
+                    kind,
+                    detail,
+                )
+                continue
+            attributes[name] = value
+        return attributes
+
+    # -- reload: handing the sessions to the new version of the webapp --------
+    def copy_sessions_to(self, other: StandardManager) -> int:
+        """Copy the live sessions into *other*, the manager of the new
+        version of this webapp (a reload or redeploy), as :meth:`unload`
+        and :meth:`load` would carry them across a restart: same ids and
+        times, plain-data attributes only, no listener told. Sessions
+        *other* already holds are left alone; with a shared store
+        (``<Cluster>``) nothing is copied, the store holds them. The
+        sessions stay valid here too, for the requests still running on
+        this version. Returns how many were copied."""
+        if self.store is not None or other.store is not None:
+            return 0
+        copied = 0
+        for session in list(self.sessions.values()):
+            if session.get_id() in other.sessions or not session.is_valid():
+                continue
+            other.add(StandardSession.from_saved(other, session.to_saved(self._plain_attributes(session))))
+            copied += 1
+        return copied
+
+    def release_sessions(self) -> None:
+        """End every session of this (old) version without telling the
+        listeners, because they go on in the new version: the stop that
+        follows then neither saves them nor calls ``session_destroyed``."""
+        for session in list(self.sessions.values()):
+            try:
+                session.expire(notify=False)
+            except Exception:
+                log.exception("Error releasing session [%s...]", session.get_id()[:8])
+        self.sessions.clear()
 
     def load(self) -> int:
         """Restore the sessions saved by :meth:`unload` (those not expired

@@ -31,6 +31,8 @@ from catalina_py.servlet import HttpServlet
 
 class HelloServlet(HttpServlet):
     def do_get(self, request, response):
+        if request.get_parameter("session"):
+            request.get_session(True)
         response.set_content_type("text/plain")
         response.get_writer().write("hello " + util.VERSION)
 """
@@ -136,21 +138,30 @@ def test_a_malicious_war_deploys_nothing_outside_its_folder(make_server):
     wait_for(server, "/evil/hello", text_is("hello fixed"))
 
 
-def test_versions_the_newest_war_serves_the_path(make_server):
+def test_versions_are_deployed_side_by_side(make_server):
+    """Parallel deployment: every ``##version`` WAR is expanded and
+    deployed; new requests go to the newest version, a request with a
+    session of an older version stays on it (Tomcat's rule)."""
     server = make_server(webapps={}, server_xml=server_xml())
     webapps = server.base / "webapps"
     build_war(webapps / "shop##001.war", "v1")
-    build_war(webapps / "shop##002.war", "v2")
     server.start()
-    assert get(server, "/shop/hello").text == "hello v2"
-    assert (webapps / "shop##002").is_dir() and not (webapps / "shop##001").exists()
-    assert "shop##001.war] not deployed: version [002] of [/shop] is newer" in server.output()
+    first = requests.get(f"{server.url}/shop/hello?session=1", timeout=5)
+    assert first.text == "hello v1"
+    session_id = first.cookies["JSESSIONID"]
+
+    build_war(webapps / "shop##002.war", "v2")
+    wait_for(server, "/shop/hello", text_is("hello v2"))
+    assert (webapps / "shop##001").is_dir() and (webapps / "shop##002").is_dir()
+    on_v1 = requests.get(f"{server.url}/shop/hello", cookies={"JSESSIONID": session_id}, timeout=5)
+    assert on_v1.text == "hello v1"
 
     third = build_war(webapps / "shop##003.war", "v3")
     wait_for(server, "/shop/hello", text_is("hello v3"))
     third.unlink()
     wait_for(server, "/shop/hello", text_is("hello v2"))
     assert not (webapps / "shop##003").exists()
+    assert requests.get(f"{server.url}/shop/hello", cookies={"JSESSIONID": session_id}, timeout=5).text == "hello v1"
 
 
 def test_a_folder_put_there_by_hand_wins_and_is_kept(make_server):

@@ -434,7 +434,7 @@ class FakeMapper:
         self.wrapper = wrapper
         self.calls = []
 
-    def map_context(self, host, context_path, path):
+    def map_context(self, host, context_path, path, version=None):
         self.calls.append((host, context_path, path))
         if path.startswith("/unmapped"):
             return MappingData(context_path=context_path)

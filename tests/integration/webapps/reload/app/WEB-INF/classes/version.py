@@ -1,0 +1,3 @@
+"""The webapp's version: tests rewrite this file to reload it."""
+
+VERSION = "1"

@@ -53,6 +53,7 @@ from ..errors import ConfigError
 from ..servlet.context import TEMPDIR
 from .context_config import WebappConfigurator, build_web_xml, check_webapp
 from .file_state import Signature, code_sig, file_sig, folder_sig, settled
+from .host_deployer import HOST_DEPLOYER_ATTRIBUTE, HostDeployer
 from .naming import base_name_for, context_path_for
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -159,6 +160,9 @@ class HostConfig:
         self._warned: set[str] = set()
         self._stop_event = gevent.event.Event()
         self._watcher: gevent.Greenlet | None = None
+        #: Context paths a Manager command is working on (Tomcat's
+        #: ``addServiced``): the background check leaves the Host alone meanwhile.
+        self.serviced: set[str] = set()
 
     # -- locations -----------------------------------------------------------
     @property
@@ -395,6 +399,8 @@ class HostConfig:
             )
             if config is not None and config.attributes.get("privileged", "false").lower() == "true":
                 context.get_servlet_context().set_attribute(SERVER_ATTRIBUTE, self.server)
+                # The Manager's narrow door to this Host (deploy/host_deployer.py).
+                context.get_servlet_context().set_attribute(HOST_DEPLOYER_ATTRIBUTE, HostDeployer(self, path))
             if config is not None and self.make_valve is not None:
                 for valve_config in config.valves:
                     context.pipeline.add_valve(self.make_valve(valve_config))
@@ -572,6 +578,8 @@ class HostConfig:
     def check(self) -> None:
         """One pass of Tomcat's ``HostConfig.check`` and of the reloadable
         contexts' ``backgroundProcess``."""
+        if self.serviced:
+            return  # a Manager command is deploying or undeploying: look next time
         auto = self.host.auto_deploy
         for app in list(self.deployed.values()):
             if self._stop_event.is_set():
@@ -703,6 +711,53 @@ class HostConfig:
         if context is not None:
             log.info("Reloading Context with name [%s] is completed", path or "/")
         return context
+
+    def stop_context(self, path: str) -> bool:
+        """Tomcat's ``Context.stop()`` as the Manager's ``stop`` uses it: the
+        context stays deployed and listed, new requests get 503 with a page
+        saying it is stopped, the requests in flight finish, then it stops
+        (sessions saved as at shutdown). False when nothing runs at *path*."""
+        app = self.deployed.get(path)
+        if app is None or app.failed:
+            return False
+        context = app.context
+        context.paused = True
+        context.unavailable_page = self._stopped_page(path or "/")
+        self._drain(context)
+        self._discard(context)
+        log.info("Context [%s] stopped", path or "/")
+        return True
+
+    def start_context(self, path: str) -> StandardContext | None:
+        """Tomcat's ``Context.start()`` for the Manager's ``start``: a stopped
+        (or failed) context is built again from its source and started, as
+        a reload does; a running one is left as it is. None when nothing is
+        deployed at *path* or it failed to start."""
+        app = self.deployed.get(path)
+        if app is None:
+            return None
+        if app.context.is_available():
+            return app.context
+        return self.reload(path)
+
+    def _stopped_page(self, display: str) -> Callable[[Any, Any], None]:
+        """The 503 of a context stopped by the Manager (Tomcat unmaps it and
+        its requests fall through to ROOT: see docs/deployment.md)."""
+        page = error_page_html(
+            503,
+            "Service Unavailable",
+            html.escape(f"The application [{display}] is stopped"),
+            None,
+            None,
+            description="The web application was stopped by the Manager; it serves again once started.",
+        )
+
+        def answer(request: Any, response: Any) -> None:  # Any: the container's request and response
+            response.set_status(503)
+            response.set_content_type("text/html;charset=utf-8")
+            response.get_writer().write(page)
+
+        return answer
 
     def stop(self) -> None:
         """Stop the background check, then undeploy every context."""

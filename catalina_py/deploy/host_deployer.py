@@ -31,6 +31,7 @@ from typing import Any, Protocol
 import gevent.lock
 
 from ..session.manager import DEFAULT_SESSION_TIMEOUT
+from . import naming
 from .naming import base_name_for
 
 log = logging.getLogger("catalina_py.deploy")
@@ -218,15 +219,14 @@ class HostDeployer:
 
     def _deploy_war(self, path: str, war: str) -> None:
         # WAR files are deployed by the Host's WarDeployer (deploy/war_deployer.py,
-        # branch "war"), reached through HostConfig's public "wars"; without it,
-        # say so and deploy nothing.
+        # built on branch "war"): HostConfig's public "wars" and naming's
+        # ContextName. Until both are in the container, say so and deploy nothing.
         wars: Any = getattr(self._config, "wars", None)
-        if wars is None:
+        context_name: Any = getattr(naming, "ContextName", None)
+        if wars is None or context_name is None:
             log.error("Cannot deploy [%s] at [%s]: this server does not deploy WAR files", war, path or "/")
             return
-        from .naming import ContextName  # type: ignore[attr-defined]  # with WAR support
-
-        wars.deploy_war(ContextName.from_base_name(os.path.basename(war), strip_extension=True), war)
+        wars.deploy_war(context_name.from_base_name(os.path.basename(war), strip_extension=True), war)
 
     def undeploy(self, path: str) -> None:
         """Stop and remove the webapp at *path* (its files are the caller's)."""

@@ -183,8 +183,16 @@ class ManagerCommands:
 
     def deploy_upload(self, raw_path: str | None, body: BinaryIO, update: bool) -> list[str]:
         """``PUT /deploy?path=``: the request body is the WAR, written to
-        ``appBase/<name>.war``."""
-        return self._deploy(raw_path, update, lambda path: self._write_war(path, body))
+        ``appBase/<name>.war`` (removed again when nothing could be
+        deployed from it, so it is not picked up later by surprise)."""
+        lines = self._deploy(raw_path, update, lambda path: self._write_war(path, body))
+        path = parse_context_path(raw_path)
+        if path is not None and lines[0] == message("deployFailed", path or "/"):
+            try:
+                os.unlink(os.path.join(self.deployer.app_base, base_name_for(path) + ".war"))
+            except OSError:
+                pass
+        return lines
 
     def _deploy(self, raw_path: str | None, update: bool, install: Callable[[str], list[str]]) -> list[str]:
         path = parse_context_path(raw_path)

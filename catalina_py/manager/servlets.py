@@ -181,7 +181,7 @@ class HTMLManagerServlet(HttpServlet):
             query = f"path={quote(app.display_path, safe='/')}"
             sessions_url = f"{base}/sessions?{query}&{NONCE_PARAMETER}={nonce}"
             writer.write(
-                f"<tr><td><a href=\"{html.escape(app.display_path)}/\">{html.escape(app.display_path)}</a></td>"
+                f"<tr><td><a href=\"{html.escape(app.path)}/\">{html.escape(app.display_path)}</a></td>"
                 f"<td>{html.escape(app.display_name or '')}</td>"
                 f"<td>{'true' if app.running else 'false'}</td>"
                 f"<td><a href=\"{html.escape(sessions_url)}\">{app.sessions}</a></td><td>"

@@ -50,6 +50,7 @@ from ..container.context import StandardContext
 from ..container.pipeline import ValveBase
 from ..container.valves.error_report import SERVER_INFO, ErrorReportValve, error_page_html
 from ..errors import ConfigError
+from ..lifecycle import LifecycleState
 from ..servlet.context import TEMPDIR
 from .context_config import WebappConfigurator, build_web_xml, check_webapp
 from .file_state import Signature, code_sig, file_sig, folder_sig, settled
@@ -628,6 +629,8 @@ class HostConfig:
                 log.info("Web application folder [%s] was removed", app.doc_base)
                 self.undeploy(app.path)
                 return
+        if app.context.state is LifecycleState.STOPPED:
+            return  # stopped by the Manager: no reload or redeploy until started (as Tomcat)
         current = self._watched(app)
         if auto:
             for key in ("descriptor", "web.xml"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import shutil
 import subprocess
+import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import pytest
 import requests
 
 from tests.ci import skip_or_fail
-from tests.server import REPO
+from tests.server import REPO, SERVER_XML
 
 MANAGER = REPO / "webapps" / "manager"
 EXAMPLES = REPO / "webapps" / "examples"
@@ -263,3 +264,23 @@ def test_a_context_that_is_not_privileged_gets_no_deployer(make_server, tmp_path
     answer = requests.get(f"{server.url}/manager/text/list", timeout=10)
     assert answer.status_code == 503 and answer.text.startswith("FAIL - The Manager needs a privileged context")
     assert "needs a privileged context" in server.output()
+
+
+def test_a_stopped_webapp_stays_stopped_when_its_files_change(make_server, tmp_path):
+    """autoDeploy does not restart what the Manager stopped (Tomcat's
+    background reload skips a stopped context); a marker folder deployed
+    after the change shows the checks ran."""
+    auto = SERVER_XML.replace('autoDeploy="false"', 'autoDeploy="true" backgroundProcessorDelay="1"')
+    server = make_server(webapps=WEBAPPS, server_xml=auto).start()
+    assert curl(server, f"deploy?path=/h&war=file:{hello_app(tmp_path / 'hello')}").startswith("OK - Deployed")
+    assert curl(server, "stop?path=/h") == "OK - Stopped application at context path [/h]\n"
+    (server.base / "webapps" / "h" / "WEB-INF" / "web.xml").write_text(
+        '<web-app xmlns="https://jakarta.ee/xml/ns/jakartaee" version="6.0"><display-name>Changed</display-name></web-app>\n'
+    )
+    hello_app(server.base / "webapps" / "marker")
+    deadline = time.monotonic() + 20
+    while "/marker:running" not in curl(server, "list"):
+        assert time.monotonic() < deadline, server.output()[-2000:]
+        time.sleep(0.2)
+    assert "/h:stopped:0:h\n" in curl(server, "list")
+    assert status(server, "/h/") == 503

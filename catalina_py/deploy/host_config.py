@@ -65,11 +65,13 @@ from ..container.context import StandardContext
 from ..container.pipeline import ValveBase
 from ..container.valves.error_report import SERVER_INFO, ErrorReportValve, error_page_html
 from ..errors import ConfigError
+from ..lifecycle import LifecycleState
 from ..servlet.context import TEMPDIR
 from ..servlets.resources import is_archive
 from ..websocket.server import ServerContainer
 from .context_config import WebappConfigurator, build_web_xml, check_webapp
 from .file_state import Signature, code_sig, file_sig, folder_sig, settled
+from .host_deployer import HOST_DEPLOYER_ATTRIBUTE, HostDeployer
 from .naming import VERSION_MARKER, base_name_for, context_path_for, newest_first, split_version
 from .war_deployer import WarDeployer
 
@@ -208,6 +210,9 @@ class HostConfig:
         #: versioned folders that failed to start beside a running version
         #: -> their state then (not retried until it changes)
         self._failed_beside: dict[str, Signature] = {}
+        #: Context paths a Manager command is working on (Tomcat's
+        #: ``addServiced``): the background check leaves the Host alone meanwhile.
+        self.serviced: set[str] = set()
 
     # -- locations -----------------------------------------------------------
     @property
@@ -511,6 +516,8 @@ class HostConfig:
             )
             if config is not None and config.attributes.get("privileged", "false").lower() == "true":
                 context.get_servlet_context().set_attribute(SERVER_ATTRIBUTE, self.server)
+                # The Manager's narrow door to this Host (deploy/host_deployer.py).
+                context.get_servlet_context().set_attribute(HOST_DEPLOYER_ATTRIBUTE, HostDeployer(self, path))
             if config is not None and self.make_valve is not None:
                 for valve_config in config.valves:
                     context.pipeline.add_valve(self.make_valve(valve_config))
@@ -758,6 +765,8 @@ class HostConfig:
     def check(self) -> None:
         """One pass of Tomcat's ``HostConfig.check`` and of the reloadable
         contexts' ``backgroundProcess``."""
+        if self.serviced:
+            return  # a Manager command is deploying or undeploying: look next time
         auto = self.host.auto_deploy
         for app in list(self.deployed.values()):
             if self._stop_event.is_set():
@@ -817,6 +826,8 @@ class HostConfig:
                 log.info("Web application folder [%s] was removed", app.doc_base)
                 self.undeploy(app.name)
                 return
+        if app.context.state is LifecycleState.STOPPED:
+            return  # stopped by the Manager: no reload or redeploy until started (as Tomcat)
         current = self._watched(app)
         if auto:
             for key in ("descriptor", "web.xml"):
@@ -1009,6 +1020,54 @@ class HostConfig:
                 if app.context is not newest and (manager is None or manager.get_active_sessions() == 0):
                     log.info("Undeploying old version [%s]: it has no session left", app.name)
                     self.undeploy(app.name)
+
+    def stop_context(self, path: str) -> bool:
+        """Tomcat's ``Context.stop()`` as the Manager's ``stop`` uses it: the
+        context stays deployed and listed, new requests get 503 with a page
+        saying it is stopped, the requests in flight finish, then it stops
+        (sessions saved as at shutdown). False when nothing runs at *path*."""
+        with self._lock:
+            app = self.deployed.get(path)
+            if app is None or app.failed:
+                return False
+            context = app.context
+            context.paused = True
+            context.unavailable_page = self._stopped_page(path or "/")
+            self._drain(context)
+            self._discard(context)
+            log.info("Context [%s] stopped", path or "/")
+            return True
+
+    def start_context(self, path: str) -> StandardContext | None:
+        """Tomcat's ``Context.start()`` for the Manager's ``start``: a stopped
+        (or failed) context is built again from its source and started, as
+        a reload does; a running one is left as it is. None when nothing is
+        deployed at *path* or it failed to start."""
+        app = self.deployed.get(path)
+        if app is None:
+            return None
+        if app.context.is_available():
+            return app.context
+        return self.reload(path)
+
+    def _stopped_page(self, display: str) -> Callable[[Any, Any], None]:
+        """The 503 of a context stopped by the Manager (Tomcat unmaps it and
+        its requests fall through to ROOT: see docs/deployment.md)."""
+        page = error_page_html(
+            503,
+            "Service Unavailable",
+            html.escape(f"The application [{display}] is stopped"),
+            None,
+            None,
+            description="The web application was stopped by the Manager; it serves again once started.",
+        )
+
+        def answer(request: Any, response: Any) -> None:  # Any: the container's request and response
+            response.set_status(503)
+            response.set_content_type("text/html;charset=utf-8")
+            response.get_writer().write(page)
+
+        return answer
 
     def stop(self) -> None:
         """Stop the background check, then undeploy every context."""

@@ -48,6 +48,7 @@ LAYERS: dict[str, int] = {
     "catalina_py.deploy": 7,
     "catalina_py.cluster": 7,  # the Redis <Cluster>: over the session store and the WebSocket broadcast
     "catalina_py.inspector": 8,
+    "catalina_py.manager": 8,  # the Manager webapp's servlets: over deploy/host_deployer.py
     "catalina_py.tour": 8,
     "catalina_py.supervisor": 8,
     "catalina_py.bootstrap": 9,

@@ -14,7 +14,6 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-import pytest
 import requests
 
 from tests.ci import skip_or_fail
@@ -169,9 +168,8 @@ def test_deploy_config_and_update(make_server, tmp_path):
 
 
 def test_put_a_war(make_server, tmp_path):
-    """``PUT /manager/text/deploy?path=`` with a WAR body. Runs once WAR
-    deployment (deploy/war_deployer.py) is in the container."""
-    pytest.importorskip("catalina_py.deploy.war_deployer", reason="WAR deployment is not merged yet")
+    """``PUT /manager/text/deploy?path=`` with a WAR body: stored in
+    appBase as Tomcat does, then deployed by the WAR deployer."""
     server = make_server(webapps=WEBAPPS).start()
     war = tmp_path / "hello.war"
     with zipfile.ZipFile(war, "w") as archive:

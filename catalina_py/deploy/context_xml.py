@@ -44,6 +44,7 @@ from ..config.context_spec import (
 )
 from ..errors import ConfigError
 from ..servlet.context import ENVIRONMENT_ATTRIBUTE
+from ..servlets.resources import ArchiveResources
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..container.context import StandardContext
@@ -62,6 +63,8 @@ log = logging.getLogger("catalina_py.deploy")
 
 #: A webapp's own context file, relative to its folder.
 APPLICATION_CONTEXT_XML = os.path.join("META-INF", "context.xml")
+#: The same inside a WAR (zip names use "/").
+ARCHIVE_CONTEXT_XML = "META-INF/context.xml"
 #: The defaults of every context, relative to CATALINA_BASE.
 DEFAULT_CONTEXT_XML = os.path.join("conf", "context.xml")
 #: The defaults of every context of one Host, in its descriptor folder.
@@ -154,15 +157,7 @@ class ContextXml:
             return OwnContextXml()
         copy = os.path.join(self.config_base, base_name + ".xml") if self.config_base is not None else None
         if not self.deploy_xml:
-            # Tomcat's hostConfig.deployDescriptor.blocked, word for word.
-            message = (
-                f"The web application with context path [{path}] was not deployed because it contained a "
-                f"deployment descriptor [{own}] which may include configuration necessary for the secure "
-                "deployment of the application but processing of deployment descriptors is prevented by the "
-                "deployXML setting of this host. An appropriate descriptor should be created at "
-                f"[{copy or base_name + '.xml'}] to deploy this application."
-            )
-            return OwnContextXml(error=ConfigError(message, own))
+            return OwnContextXml(error=ConfigError(_blocked(path, own, copy or base_name + ".xml"), own))
         try:
             config, warnings = load_context_descriptor(own, path, self.properties)
         except ConfigError as exc:
@@ -188,6 +183,47 @@ class ContextXml:
             log.info("copyXML: [%s] copied to [%s]", own, copy)
             return OwnContextXml(config, descriptor=copy)
         return OwnContextXml(config)
+
+    def archive_context_xml(self, war: str, path: str) -> OwnContextXml:
+        """What the ``META-INF/context.xml`` inside *war*, served from the
+        archive (``unpackWARs="false"``), gives: as :meth:`own_context_xml`
+        (``deployXML="false"`` blocks the webapp; its ``docBase`` is the
+        WAR), errors named ``shop.war!/META-INF/context.xml:line``; not
+        copied (``copyXML`` applies to folders here)."""
+        archive = ArchiveResources(war)
+        try:
+            data = archive.read(ARCHIVE_CONTEXT_XML)
+        finally:
+            archive.close()
+        if data is None:
+            return OwnContextXml()
+        name = f"{war}!/{ARCHIVE_CONTEXT_XML}"
+        if not self.deploy_xml:
+            return OwnContextXml(error=ConfigError(_blocked(path, name, self._copy_name(war)), war))
+        try:
+            config, warnings = load_context_descriptor(name, path, self.properties, data)
+        except ConfigError as exc:
+            return OwnContextXml(error=exc)
+        for warning in warnings:
+            log.warning("%s", warning)
+        return OwnContextXml(replace(config, doc_base=war))
+
+    def _copy_name(self, war: str) -> str:
+        base_name = os.path.basename(war)[: -len(".war")]
+        if self.config_base is None:
+            return base_name + ".xml"
+        return os.path.join(self.config_base, base_name + ".xml")
+
+
+def _blocked(path: str, file: str, copy: str) -> str:
+    """Tomcat's ``hostConfig.deployDescriptor.blocked``, word for word."""
+    return (
+        f"The web application with context path [{path}] was not deployed because it contained a "
+        f"deployment descriptor [{file}] which may include configuration necessary for the secure "
+        "deployment of the application but processing of deployment descriptors is prevented by the "
+        "deployXML setting of this host. An appropriate descriptor should be created at "
+        f"[{copy}] to deploy this application."
+    )
 
 
 def merge_parameters(context_params: Mapping[str, str], spec: ContextSpec) -> dict[str, str]:

@@ -462,6 +462,12 @@ class HostConfig:
         source = SERVER_XML if config is not None else DIRECTORY
         return self._deploy(path, doc_base, config, source, None, version=version)
 
+    def deploy_archive(self, path: str, war: str, version: str = "") -> StandardContext | None:
+        """Deploy a WAR served from the archive (``unpackWARs="false"``),
+        with the ``META-INF/context.xml`` inside it (``deployXML``)."""
+        own = self.context_xml.archive_context_xml(war, path)
+        return self._deploy(path, war, own.config, DIRECTORY, None, error=own.error, version=version)
+
     def deploy_failed(self, path: str, doc_base: str, cause: str) -> None:
         """Record that the webapp at *path* could not be deployed (a WAR
         refused): *cause* logged, an unavailable placeholder answering 503

@@ -107,8 +107,10 @@ def context_cookie_rules(
     attributes are applied, as Tomcat's ``SessionConfig`` and
     ``ApplicationSessionCookieConfig`` apply them: ``sessionCookieName``,
     ``sessionCookiePath`` and ``sessionCookieDomain`` win over web.xml's
-    ``<cookie-config>``; the cookie is HttpOnly when ``<http-only>`` says
-    true, or says nothing and ``useHttpOnly`` is true (its default);
+    ``<cookie-config>``; the cookie is HttpOnly when web.xml's
+    ``<http-only>`` says true *or* ``useHttpOnly`` is true (its default: so
+    ``<http-only>false`` alone does not turn it off; checked on Tomcat
+    10.1.60);
     ``cookies="false"`` leaves URL rewriting as the only default tracking
     mode (web.xml's ``<tracking-mode>`` still wins)."""
     changes: dict[str, Any] = {}
@@ -118,8 +120,9 @@ def context_cookie_rules(
         changes["path"] = spec.session_cookie_path
     if spec.session_cookie_domain:
         changes["domain"] = spec.session_cookie_domain
-    if spec.use_http_only is not None and cookie_config.http_only is None:
-        changes["http_only"] = spec.use_http_only
+    http_only = cookie_config.http_only is True or spec.use_http_only is not False
+    if http_only != (cookie_config.http_only is not False):
+        changes["http_only"] = http_only
     if changes:
         cookie_config = dataclasses.replace(cookie_config, **changes)
     if not spec.cookies and tracking_modes is None:

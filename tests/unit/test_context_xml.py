@@ -140,13 +140,16 @@ def test_cookie_rules(tmp_path):
     )
     config, modes = context_cookie_rules(spec, CookieConfig(name="W", path="/w"), None)
     assert (config.name, config.path, config.domain, config.http_only, modes) == ("S", "/", "example.org", False, None)
-    # web.xml's <http-only> wins over useHttpOnly; <tracking-mode> over cookies="false".
+    # HttpOnly when web.xml's <http-only> or useHttpOnly says so (Tomcat 10.1.60:
+    # <http-only>false</http-only> with the default useHttpOnly still sends HttpOnly).
     config, _ = context_cookie_rules(spec, CookieConfig(http_only=True), None)
     assert config.http_only is True
+    plain, _ = load(tmp_path, "<Context/>")
+    assert context_cookie_rules(plain, CookieConfig(http_only=False), None)[0].http_only is True
+    # <tracking-mode> wins over cookies="false".
     no_cookies, _ = load(tmp_path, "<Context cookies='false'/>")
     assert context_cookie_rules(no_cookies, CookieConfig(), None)[1] == ["URL"]
     assert context_cookie_rules(no_cookies, CookieConfig(), ["COOKIE"])[1] == ["COOKIE"]
-    plain, _ = load(tmp_path, "<Context/>")
     assert context_cookie_rules(plain, CookieConfig(), None) == (CookieConfig(), None)
 
 
@@ -226,3 +229,22 @@ def test_the_shipped_conf_context_xml_reads_cleanly():
     spec, warnings = load_context_defaults(str(shipped), {"catalina.base": "/b"})
     assert warnings == []
     assert spec.watched_resources == ("WEB-INF/web.xml", "/b/conf/web.xml")
+
+
+def test_archive_context_xml(tmp_path):
+    import zipfile
+
+    war = tmp_path / "shop.war"
+    with zipfile.ZipFile(war, "w") as archive:
+        archive.writestr("META-INF/context.xml", "<Context docBase='x'><Parameter name='a' value='1'/></Context>")
+    read = ContextXml(str(tmp_path), None, {}).archive_context_xml(str(war), "/shop")
+    assert read.config is not None and read.config.doc_base == str(war) and read.config.parameters[0].value == "1"
+    blocked = ContextXml(str(tmp_path), str(tmp_path / "conf"), {}, deploy_xml=False).archive_context_xml(
+        str(war), "/shop"
+    )
+    assert blocked.error is not None and "shop.war!/META-INF/context.xml] which may include" in str(blocked.error)
+    assert str(tmp_path / "conf" / "shop.xml") in str(blocked.error)
+    plain = tmp_path / "plain.war"
+    with zipfile.ZipFile(plain, "w") as archive:
+        archive.writestr("index.html", "x")
+    assert ContextXml(str(tmp_path), None, {}, deploy_xml=False).archive_context_xml(str(plain), "/p").error is None

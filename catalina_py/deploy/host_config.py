@@ -346,13 +346,23 @@ class HostConfig:
                 except ConfigError:
                     continue  # skipped by deployment too (with a warning)
                 own = os.path.join(folder, "META-INF", "context.xml")
-                if self.deploy_xml and os.path.isfile(own):
+                if os.path.isfile(own) and not self.deploy_xml:
+                    # Deployment would refuse the webapp (Tomcat's deployXML rule).
+                    blocked = self.context_xml.own_context_xml(folder, path, os.path.basename(folder)).error
+                    if blocked is not None:
+                        errors.append(blocked)
+                        continue
+                elif os.path.isfile(own):
                     try:
                         load_context_descriptor(own, path, self.properties)
                     except ConfigError as exc:
                         errors.append(exc)
                         continue
                 add(path, folder, os.path.basename(folder) if version else None)
+        try:
+            self.context_xml.defaults()  # conf/context.xml, context.xml.default
+        except ConfigError as exc:
+            errors.append(exc)
         for path, doc_base in apps:
             if not os.path.isdir(doc_base) and not is_archive(doc_base):
                 errors.append(

@@ -126,3 +126,17 @@ def test_a_security_constraint_is_an_error_not_an_open_door(tmp_path):
         result.stderr
     )
     assert "RemoteAddrValve" in result.stderr
+
+
+def test_configtest_reports_context_xml_problems(tmp_path):
+    """configtest finds what deployment would refuse: a webapp whose
+    META-INF/context.xml deployXML="false" blocks, a bad conf/context.xml."""
+    xml = SERVER_XML.replace('autoDeploy="false"', 'autoDeploy="false" deployXML="false"')
+    base, _ = make_base(tmp_path, xml)
+    (base / "webapps" / "examples" / "META-INF").mkdir(exist_ok=True)
+    (base / "webapps" / "examples" / "META-INF" / "context.xml").write_text("<Context/>\n")
+    (base / "conf" / "context.xml").write_text("<Context>\n  <Manager maxActiveSessions='x'/>\n</Context>\n")
+    result = run([sys.executable, "-m", "catalina_py", "configtest"], base)
+    assert result.returncode == 1
+    assert "The web application with context path [/examples] was not deployed" in result.stderr
+    assert f"{base}/conf/context.xml:2: attribute maxActiveSessions of <Manager> must be an integer" in result.stderr

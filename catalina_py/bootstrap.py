@@ -178,6 +178,7 @@ class Catalina:
                     background_processor_delay=host_config.background_processor_delay,
                     server=server,
                     deploy_xml=host_config.deploy_xml,
+                    copy_xml=host_config.copy_xml,
                     deploy_ignore=host_config.deploy_ignore,
                     unpack_wars=host_config.unpack_wars,
                     undeploy_old_versions=host_config.undeploy_old_versions,

@@ -61,6 +61,7 @@ _HOST_ATTRS = frozenset(
         "unpackWARs",
         "backgroundProcessorDelay",
         "deployXML",
+        "copyXML",
         "deployIgnore",
         "undeployOldVersions",
         "reloadWebSocketGrace",
@@ -90,7 +91,6 @@ _TOMCAT_ENGINE_ATTRS = frozenset(
 _TOMCAT_HOST_ATTRS = frozenset(
     {
         "className",
-        "copyXML",
         "createDirs",
         "errorReportValveClass",
         "failCtxIfServletStartFails",
@@ -160,6 +160,9 @@ class HostSpec:
     #: read (its valves, ``privileged``...); false keeps webapps from
     #: configuring themselves.
     deploy_xml: bool = True
+    #: ``copyXML``: a webapp's ``META-INF/context.xml`` is copied to
+    #: ``conf/<Engine>/<Host>/<name>.xml`` and deployed from there.
+    copy_xml: bool = False
     #: ``deployIgnore``: a regular expression; appBase folders whose whole
     #: name matches it are not deployed.
     deploy_ignore: str | None = None
@@ -498,6 +501,7 @@ class _ServerXmlReader(XmlReader):
                 "backgroundProcessorDelay", 1, minimum=1, hint="a number of seconds, 1 or more"
             ),
             deploy_xml=attrs.boolean("deployXML", True),
+            copy_xml=attrs.boolean("copyXML", False),
             deploy_ignore=self.deploy_ignore(attrs),
             undeploy_old_versions=attrs.boolean("undeployOldVersions", False),
             reload_websocket_grace=attrs.integer(

@@ -41,6 +41,7 @@ from .pipeline import Pipeline, ValveBase
 from .wrapper import ERROR_EXCEPTION, StandardWrapper
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..config.context_spec import ContextSpec
     from ..config.web_xml import WebXml
     from ..realm.base import Realm
     from .host import StandardHost
@@ -265,6 +266,10 @@ class StandardContext(LifecycleBase):
         #: The session manager (catalina_py.session.StandardManager), created
         #: and started with the context, saved and stopped with it.
         self.manager: StandardManager | None = None
+        #: The ``<Context>`` this context was deployed from (server.xml, a
+        #: descriptor, META-INF/context.xml, over conf/context.xml), or None:
+        #: its session cookie attributes and ``<Manager>`` configure the manager.
+        self.context_spec: ContextSpec | None = None
         #: The ``<Realm>`` of this context's descriptor (None: the host's or
         #: engine's, see :func:`catalina_py.realm.base.find_realm`).
         self.realm: Realm | None = None
@@ -392,7 +397,7 @@ class StandardContext(LifecycleBase):
         self.listener_start()
         # The manager starts after the listeners (restored sessions may need
         # them) and before the filters, as in Tomcat.
-        self.manager = StandardManager.for_context(self)
+        self.manager = StandardManager.for_context(self, self.context_spec)
         self.manager.start()
         # load-on-startup: non-negative values, lowest first, as the spec says.
         startup = sorted(

@@ -70,6 +70,7 @@ from ..servlet.context import TEMPDIR
 from ..servlets.resources import is_archive
 from ..websocket.server import ServerContainer
 from .context_config import WebappConfigurator, build_web_xml, check_webapp
+from .context_xml import APPLICATION_CONTEXT_XML, ContextXml, ContextXmlConfigurator
 from .file_state import Signature, code_sig, file_sig, folder_sig, settled
 from .host_deployer import HOST_DEPLOYER_ATTRIBUTE, HostDeployer
 from .naming import VERSION_MARKER, base_name_for, context_path_for, newest_first, split_version
@@ -87,6 +88,9 @@ log = logging.getLogger("catalina_py.deploy")
 #: The servlet context attribute holding the ``StandardServer`` in a
 #: privileged context (``<Context privileged="true">``).
 SERVER_ATTRIBUTE = "catalina_py.container.Server"
+
+#: The key prefix of a ``<WatchedResource>`` in ``DeployedApplication.seen``.
+WATCHED_PREFIX = "watched:"
 
 #: Where a deployed webapp came from.
 SERVER_XML = "server.xml"
@@ -113,10 +117,13 @@ class DeployedApplication:
     pending: dict[str, Signature] = field(default_factory=dict)
     #: the parallel deployment version (``shop##2`` -> "2"), "" for none
     version: str = ""
+    #: ``config`` over conf/context.xml's defaults: what the context got
+    effective: ContextSpec | None = None
 
     @property
     def reloadable(self) -> bool:
-        return bool(self.config is not None and self.config.reloadable)
+        spec = self.effective if self.effective is not None else self.config
+        return bool(spec is not None and spec.reloadable)
 
     @property
     def name(self) -> str:
@@ -162,6 +169,7 @@ class HostConfig:
         unpack_wars: bool = True,
         undeploy_old_versions: bool = False,
         reload_websocket_grace: float = 30.0,
+        copy_xml: bool = False,
     ) -> None:
         if background_processor_delay <= 0:
             raise ValueError("background_processor_delay must be positive")
@@ -213,6 +221,11 @@ class HostConfig:
         #: Context paths a Manager command is working on (Tomcat's
         #: ``addServiced``): the background check leaves the Host alone meanwhile.
         self.serviced: set[str] = set()
+        #: The context files: conf/context.xml defaults, META-INF/context.xml
+        #: under deployXML and copyXML (``deploy/context_xml.py``).
+        self.context_xml = ContextXml(
+            catalina_base, self.config_base, self.properties, deploy_xml=deploy_xml, copy_xml=copy_xml
+        )
 
     # -- locations -----------------------------------------------------------
     @property
@@ -240,6 +253,11 @@ class HostConfig:
         if not os.path.isabs(doc_base):
             doc_base = os.path.join(self.app_base, doc_base)
         return os.path.normpath(os.path.abspath(doc_base))
+
+    def _inside_app_base(self, doc_base: str) -> bool:
+        """*doc_base* is under appBase (at any depth), links resolved."""
+        real, base = os.path.realpath(doc_base), os.path.realpath(self.app_base)
+        return real == base or real.startswith(base + os.sep)
 
     def _in_app_base(self, doc_base: str) -> bool:
         return os.path.dirname(os.path.realpath(doc_base)) == os.path.realpath(self.app_base)
@@ -333,13 +351,23 @@ class HostConfig:
                 except ConfigError:
                     continue  # skipped by deployment too (with a warning)
                 own = os.path.join(folder, "META-INF", "context.xml")
-                if self.deploy_xml and os.path.isfile(own):
+                if os.path.isfile(own) and not self.deploy_xml:
+                    # Deployment would refuse the webapp (Tomcat's deployXML rule).
+                    blocked = self.context_xml.own_context_xml(folder, path, os.path.basename(folder)).error
+                    if blocked is not None:
+                        errors.append(blocked)
+                        continue
+                elif os.path.isfile(own):
                     try:
                         load_context_descriptor(own, path, self.properties)
                     except ConfigError as exc:
                         errors.append(exc)
                         continue
                 add(path, folder, os.path.basename(folder) if version else None)
+        try:
+            self.context_xml.defaults()  # conf/context.xml, context.xml.default
+        except ConfigError as exc:
+            errors.append(exc)
         for path, doc_base in apps:
             if not os.path.isdir(doc_base) and not is_archive(doc_base):
                 errors.append(
@@ -393,9 +421,16 @@ class HostConfig:
             )
         for warning in warnings:
             log.warning("%s", warning)
+        doc_base = self._doc_base_of(config)
+        if "docBase" in config.written and self._inside_app_base(doc_base):
+            # Tomcat's hostConfig.deployDescriptor.localDocBaseSpecified: a
+            # descriptor's docBase is for a webapp outside appBase; inside,
+            # the descriptor's name gives the folder.
+            log.warning("A docBase [%s] inside the host appBase has been specified, and will be ignored", doc_base)
+            doc_base = os.path.join(self.app_base, name)
         return self._deploy(
             path,
-            self._doc_base_of(config),
+            doc_base,
             config,
             DESCRIPTOR,
             file,
@@ -418,21 +453,20 @@ class HostConfig:
                 return None
         elif path in self.deployed or path in self.host.contexts:
             return None
-        own = os.path.join(folder, "META-INF", "context.xml")
-        if self.deploy_xml and os.path.isfile(own):
-            # The webapp's own context configuration (Tomcat's deployXML,
-            # on by default): its valves and attributes; the folder is the
-            # docBase whatever the file says.
-            from ..config.context_spec import load_context_descriptor
-
-            try:
-                config, warnings = load_context_descriptor(own, path, self.properties)
-            except ConfigError as exc:
-                return self._deploy(path, folder, None, DIRECTORY, None, error=exc, version=version)
-            for warning in warnings:
-                log.warning("%s", warning)
-            return self._deploy(path, folder, config, DIRECTORY, None, version=version)
-        return self._deploy(path, folder, None, DIRECTORY, None, version=version)
+        # The webapp's own META-INF/context.xml (deployXML, copyXML): its
+        # folder is the docBase whatever the file says.
+        own = self.context_xml.own_context_xml(folder, path, os.path.basename(folder))
+        if own.descriptor is not None:
+            return self._deploy(
+                path,
+                folder,
+                own.config,
+                DESCRIPTOR,
+                own.descriptor,
+                descriptor_sig=file_sig(own.descriptor),
+                version=version,
+            )
+        return self._deploy(path, folder, own.config, DIRECTORY, None, error=own.error, version=version)
 
     def deploy(
         self, path: str, doc_base: str, config: ContextSpec | None = None, version: str = ""
@@ -442,6 +476,12 @@ class HostConfig:
         which case an unavailable placeholder answers 503 at *path*."""
         source = SERVER_XML if config is not None else DIRECTORY
         return self._deploy(path, doc_base, config, source, None, version=version)
+
+    def deploy_archive(self, path: str, war: str, version: str = "") -> StandardContext | None:
+        """Deploy a WAR served from the archive (``unpackWARs="false"``),
+        with the ``META-INF/context.xml`` inside it (``deployXML``)."""
+        own = self.context_xml.archive_context_xml(war, path)
+        return self._deploy(path, war, own.config, DIRECTORY, None, error=own.error, version=version)
 
     def deploy_failed(self, path: str, doc_base: str, cause: str) -> None:
         """Record that the webapp at *path* could not be deployed (a WAR
@@ -494,9 +534,13 @@ class HostConfig:
                 raise ConfigError(
                     f"the docBase [{doc_base}] of context [{display}] does not exist " "or is not a directory"
                 )
+            effective = self.context_xml.effective(path, config)
             web_xml = self._web_xml(doc_base)
             context = StandardContext(self.host, path, doc_base, web_xml)
             context.configurators.append(WebappConfigurator())
+            context.context_spec = effective
+            if effective is not None:
+                context.configurators.append(ContextXmlConfigurator(effective))
             context.work_dir = self.work_dir_for(path, version)
             if context.work_dir is not None:
                 # Tomcat's ServletContext.TEMPDIR: the work directory, made now.
@@ -506,20 +550,19 @@ class HostConfig:
                 except OSError as exc:
                     log.warning("Cannot create the work directory of context [%s]: %s", display, exc)
             context.mapper = self.mapper
-            context.cross_context = (
-                config is not None and config.attributes.get("crossContext", "false").lower() == "true"
-            )
-            context.allow_linking = config is not None and config.allow_linking
+            context.cross_context = effective is not None and effective.cross_context
+            context.allow_linking = effective is not None and effective.allow_linking
             # get_parts() for servlets without a multipart config (docs/multipart.md).
             context.allow_casual_multipart_parsing = (
-                config is not None and config.attributes.get("allowCasualMultipartParsing", "false").lower() == "true"
+                effective is not None
+                and effective.attributes.get("allowCasualMultipartParsing", "false").lower() == "true"
             )
-            if config is not None and config.attributes.get("privileged", "false").lower() == "true":
+            if effective is not None and effective.privileged:
                 context.get_servlet_context().set_attribute(SERVER_ATTRIBUTE, self.server)
                 # The Manager's narrow door to this Host (deploy/host_deployer.py).
                 context.get_servlet_context().set_attribute(HOST_DEPLOYER_ATTRIBUTE, HostDeployer(self, path))
-            if config is not None and self.make_valve is not None:
-                for valve_config in config.valves:
+            if effective is not None and self.make_valve is not None:
+                for valve_config in effective.valves:
                     context.pipeline.add_valve(self.make_valve(valve_config))
             context.access_logs = self._host_access_logs() + context.pipeline.access_logs()
             context.start()
@@ -548,7 +591,14 @@ class HostConfig:
             if copied:
                 log.info("Context [%s]: %d session(s) carried over to the new version", display, copied)
         app = DeployedApplication(
-            path, doc_base, source, context, descriptor=descriptor, config=config, version=version
+            path,
+            doc_base,
+            source,
+            context,
+            descriptor=descriptor,
+            config=config,
+            version=version,
+            effective=context.context_spec,
         )
         self._remember(app, descriptor_sig)
         if replacing is not None:
@@ -731,8 +781,18 @@ class HostConfig:
         }
         if app.descriptor is not None:
             watched["descriptor"] = file_sig(app.descriptor)
+        elif app.source == DIRECTORY:
+            # META-INF/context.xml edited, added or removed: redeploy (Tomcat's redeployResources).
+            watched["context.xml"] = file_sig(os.path.join(app.doc_base, APPLICATION_CONTEXT_XML))
         if app.reloadable or app.failed:
             watched["code"] = code_sig(app.doc_base)
+        if app.effective is not None:
+            # <WatchedResource>: a change reloads the context (Tomcat's
+            # reloadResources); web.xml is watched above already (redeploy).
+            for resource in app.effective.watched_resources:
+                full = os.path.normpath(os.path.join(app.doc_base, os.path.expanduser(resource)))
+                if full != os.path.normpath(os.path.join(app.doc_base, "WEB-INF", "web.xml")):
+                    watched[WATCHED_PREFIX + full] = file_sig(full)
         return watched
 
     def _new_and_stable(self, key: str, current: Signature) -> bool:
@@ -830,11 +890,22 @@ class HostConfig:
             return  # stopped by the Manager: no reload or redeploy until started (as Tomcat)
         current = self._watched(app)
         if auto:
-            for key in ("descriptor", "web.xml"):
+            for key in ("descriptor", "context.xml", "web.xml"):
                 if key in current and settled(app.seen, app.pending, key, current[key]):
                     log.info("The %s of context [%s] changed: redeploying", key, app.path or "/")
                     self._mark_seen(app, current, key)
                     self.redeploy(app.name)
+                    return
+        if auto and not app.failed:
+            for key in [k for k in current if k.startswith(WATCHED_PREFIX)]:
+                if settled(app.seen, app.pending, key, current[key]):
+                    log.info(
+                        "The watched resource [%s] of context [%s] changed: reloading",
+                        key[len(WATCHED_PREFIX) :],
+                        app.name or "/",
+                    )
+                    self._mark_seen(app, current, key)
+                    self.reload(app.name)
                     return
         if "code" in current and (app.reloadable or auto) and settled(app.seen, app.pending, "code", current["code"]):
             self._mark_seen(app, current, "code")
@@ -967,12 +1038,18 @@ class HostConfig:
             if not os.path.isdir(app.doc_base) and app.source == DIRECTORY:
                 self.undeploy(path)
                 return None
+            config, error = app.config, None
+            if app.source == DIRECTORY and not is_archive(app.doc_base):
+                # The webapp's META-INF/context.xml, read again.
+                own = self.context_xml.own_context_xml(app.doc_base, app.path, os.path.basename(app.doc_base))
+                config, error = own.config, own.error
             return self._deploy(
                 path=app.path,
                 doc_base=app.doc_base,
-                config=app.config,
+                config=config,
                 source=app.source,
                 descriptor=None,
+                error=error,
                 replacing=app,
                 version=app.version,
             )

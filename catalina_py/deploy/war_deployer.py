@@ -40,7 +40,6 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..errors import ConfigError
-from ..servlets.resources import ArchiveResources
 from .file_state import Signature, file_sig, settled
 from .naming import ContextName
 from .war import ExpansionState, WarError, WarLimits, check_war, expand_war, expansion_state, remove_expanded
@@ -72,6 +71,8 @@ class Deployer(Protocol):
     def deploy_directory(self, folder: str) -> object: ...
 
     def deploy(self, path: str, doc_base: str, config: Any = None, version: str = "") -> object: ...
+
+    def deploy_archive(self, path: str, war: str, version: str = "") -> object: ...
 
     def deploy_failed(self, path: str, doc_base: str, cause: str) -> None: ...
 
@@ -222,30 +223,7 @@ class WarDeployer:
         except WarError as exc:
             self.config.deploy_failed(cn.path, war, str(exc))
             return
-        self.archive_context_xml(war)
-        self.config.deploy(cn.path, war, version=cn.version)
-
-    def archive_context_xml(self, war: str) -> bytes | None:
-        """The hook for the ``META-INF/context.xml`` of a WAR served from the
-        archive (Tomcat reads it from the WAR when ``deployXML`` is true):
-        returns its bytes, or None. Not applied yet: the context.xml reader
-        takes a file, so this logs that the file is ignored; the folder of
-        an expanded WAR has it as a file and is read as any folder's."""
-        if not self.config.deploy_xml:
-            return None
-        archive = ArchiveResources(war)
-        try:
-            data = archive.read(CONTEXT_XML)
-        finally:
-            archive.close()
-        if data is not None:
-            log.warning(
-                'The %s inside [%s] is not applied: a WAR served from the archive (unpackWARs="false") '
-                'does not read it yet; use unpackWARs="true" or conf/<Engine>/<Host>/<name>.xml',
-                CONTEXT_XML,
-                war,
-            )
-        return data
+        self.config.deploy_archive(cn.path, war, cn.version)
 
     def undeploy_war(self, dep: DeployedWar) -> None:
         """Undeploy the context of *dep* and remove the folder expanded

@@ -9,17 +9,27 @@ The container's implementation is
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 if TYPE_CHECKING:  # pragma: no cover
     from .mapping import RequestDispatcher
 
-__all__ = ["TEMPDIR", "ServletContext"]
+__all__ = ["ENVIRONMENT_ATTRIBUTE", "JAVA_COMP_ENV", "TEMPDIR", "ServletContext"]
 
 #: The context attribute naming the webapp's temporary directory, a path
 #: (``ServletContext.TEMPDIR``): its work directory, where multipart
 #: uploads are written by default.
 TEMPDIR = "jakarta.servlet.context.tempdir"
+
+#: The context attribute holding the ``<Environment>`` entries of the
+#: webapp's ``<Context>`` (name -> value), read by
+#: :meth:`ServletContext.get_environment`.
+ENVIRONMENT_ATTRIBUTE = "catalina_py.naming.environment"
+
+#: The JNDI prefix Tomcat's webapps look entries up under; accepted (and
+#: stripped) by :meth:`ServletContext.get_environment`.
+JAVA_COMP_ENV = "java:comp/env/"
 
 
 class ServletContext(ABC):
@@ -70,6 +80,25 @@ class ServletContext(ABC):
     @abstractmethod
     def get_real_path(self, path: str) -> str | None:
         """The file for a webapp path, or None if it would leave the webapp."""
+
+    # -- the <Context>'s environment entries (Tomcat's java:comp/env) -----
+    def get_environment(self, name: str) -> Any:
+        """The value of the ``<Environment name=...>`` entry of the webapp's
+        ``<Context>`` (converted to the Python type its ``type`` names:
+        str, int, float or bool), or None. *name* may carry Tomcat's JNDI
+        prefix: ``get_environment("java:comp/env/maxItems")`` is
+        ``get_environment("maxItems")``."""
+        entries = self.get_attribute(ENVIRONMENT_ATTRIBUTE)
+        if not isinstance(entries, Mapping):
+            return None
+        if name.startswith(JAVA_COMP_ENV):
+            name = name[len(JAVA_COMP_ENV) :]
+        return entries.get(name)
+
+    def get_environment_names(self) -> list[str]:
+        """The names of the ``<Environment>`` entries, in document order."""
+        entries = self.get_attribute(ENVIRONMENT_ATTRIBUTE)
+        return list(entries) if isinstance(entries, Mapping) else []
 
     # -- character encodings (Servlet 4.0) ----------------------------------
     @abstractmethod

@@ -24,6 +24,7 @@ Configuration (per web application):
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
@@ -52,6 +53,7 @@ from .store import (
 from .tracking import SessionTracking, TrackedRequest
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..config.context_spec import ContextSpec
     from ..config.web_xml import WebXml
 
 log = logging.getLogger("catalina_py.session")
@@ -80,6 +82,8 @@ __all__ = [
     "ManagedContext",
     "StandardManager",
     "TooManyActiveSessionsError",
+    "context_cookie_rules",
+    "manager_pathname",
 ]
 
 
@@ -94,6 +98,47 @@ class ManagedContext(SessionContext, Protocol):
 
     def display_path(self) -> str:
         """The context path as shown in logs ("/" for ROOT)."""
+
+
+def context_cookie_rules(
+    spec: ContextSpec, cookie_config: CookieConfig, tracking_modes: list[str] | None
+) -> tuple[CookieConfig, list[str] | None]:
+    """The session cookie and tracking modes once the ``<Context>``
+    attributes are applied, as Tomcat's ``SessionConfig`` and
+    ``ApplicationSessionCookieConfig`` apply them: ``sessionCookieName``,
+    ``sessionCookiePath`` and ``sessionCookieDomain`` win over web.xml's
+    ``<cookie-config>``; the cookie is HttpOnly when web.xml's
+    ``<http-only>`` says true *or* ``useHttpOnly`` is true (its default: so
+    ``<http-only>false`` alone does not turn it off; checked on Tomcat
+    10.1.60);
+    ``cookies="false"`` leaves URL rewriting as the only default tracking
+    mode (web.xml's ``<tracking-mode>`` still wins)."""
+    changes: dict[str, Any] = {}
+    if spec.session_cookie_name:
+        changes["name"] = spec.session_cookie_name
+    if spec.session_cookie_path:
+        changes["path"] = spec.session_cookie_path
+    if spec.session_cookie_domain:
+        changes["domain"] = spec.session_cookie_domain
+    http_only = cookie_config.http_only is True or spec.use_http_only is not False
+    if http_only != (cookie_config.http_only is not False):
+        changes["http_only"] = http_only
+    if changes:
+        cookie_config = dataclasses.replace(cookie_config, **changes)
+    if not spec.cookies and tracking_modes is None:
+        tracking_modes = ["URL"]
+    return cookie_config, tracking_modes
+
+
+def manager_pathname(pathname: str, work_dir: str | None) -> str | None:
+    """``<Manager pathname>`` as a file: ``""`` turns persistence off; a
+    relative name is in the context's work folder (Tomcat's
+    ``ServletContext.TEMPDIR``), none without one."""
+    if not pathname:
+        return None
+    if os.path.isabs(pathname):
+        return pathname
+    return os.path.join(work_dir, pathname) if work_dir else None
 
 
 class TooManyActiveSessionsError(IllegalStateError):
@@ -165,9 +210,12 @@ class StandardManager(LifecycleBase):
             self.pathname = None  # the sessions live in the store
 
     @classmethod
-    def for_context(cls, context: ManagedContext) -> StandardManager:
+    def for_context(cls, context: ManagedContext, spec: ContextSpec | None = None) -> StandardManager:
         """A manager configured from the context's merged web.xml and its
-        ``work_dir`` (no persistence when the context has none)."""
+        ``work_dir`` (no persistence when the context has none), and from
+        its ``<Context>`` (*spec*): the session cookie attributes and
+        ``cookies`` (see :func:`context_cookie_rules`), ``<Manager
+        maxActiveSessions pathname>``."""
         web_xml = context.web_xml
         session_config = web_xml.session_config
         timeout = session_config.session_timeout
@@ -183,14 +231,24 @@ class StandardManager(LifecycleBase):
             params, MAX_ACTIVE_PARAM, -1, int, -1, "an integer: -1 (no limit) or the largest number of live sessions"
         )
         work_dir = context.work_dir
+        pathname = os.path.join(work_dir, cls.sessions_file) if work_dir else None
+        cookie_config = session_config.cookie_config
+        tracking_modes = session_config.tracking_modes
+        if spec is not None:
+            cookie_config, tracking_modes = context_cookie_rules(spec, cookie_config, tracking_modes)
+            if spec.manager is not None:
+                if spec.manager.max_active_sessions is not None:
+                    max_active = spec.manager.max_active_sessions
+                if spec.manager.pathname is not None:
+                    pathname = manager_pathname(spec.manager.pathname, work_dir)
         return cls(
             context,
             max_inactive_interval=int(timeout) * 60,
             sweep_seconds=sweep,
             max_active_sessions=max_active,
-            pathname=os.path.join(work_dir, cls.sessions_file) if work_dir else None,
-            cookie_config=session_config.cookie_config,
-            tracking_modes=session_config.tracking_modes,
+            pathname=pathname,
+            cookie_config=cookie_config,
+            tracking_modes=tracking_modes,
         )
 
     def lifecycle_name(self) -> str:

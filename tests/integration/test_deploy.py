@@ -188,16 +188,17 @@ def test_context_descriptor_deploys_and_follows_its_file(make_server, tmp_path):
     )
     server.start()
     assert get(server, "/shop/v1/hello").text == "hello from two"
-    assert "is ignored: the file name gives the path" in server.output()
+    assert "The path attribute with value [/ignored] in deployment descriptor [" in server.output()
+    assert "has been ignored: the file name gives the path [/shop/v1]" in server.output()
     # A descriptor added while running deploys; removing it undeploys.
     (descriptors / "ROOT.xml").write_text(f'<Context docBase="{doc_base}"/>\n')
     wait_for(server, "/hello", text_is("hello from two"))
     (descriptors / "ROOT.xml").unlink()
     wait_for(server, "/hello", status_is(404))
-    # A descriptor pointing at another docBase redeploys there.
-    (descriptors / "shop#v1.xml").write_text(
-        f'<Context docBase="{server.base / "webapps" / "one"}" reloadable="true"/>\n'
-    )
+    # A descriptor pointing at another docBase (outside appBase) redeploys there.
+    other = tmp_path / "other"
+    shutil.copytree(APPS / "one", other)
+    (descriptors / "shop#v1.xml").write_text(f'<Context docBase="{other}" reloadable="true"/>\n')
     wait_for(server, "/shop/v1/hello", text_is("hello from one"))
 
 
@@ -308,7 +309,7 @@ def test_load_context_descriptor(tmp_path):
     good.write_text('<Context path="/x" docBase="${app.dir}" reloadable="true"/>')
     config, warnings = load_context_descriptor(str(good), "/a/b", {"app.dir": "/srv/app"})
     assert (config.path, config.doc_base, config.reloadable) == ("/a/b", "/srv/app", True)
-    assert any("path attribute '/x'" in str(w) for w in warnings)
+    assert any("path attribute with value [/x]" in str(w) for w in warnings)
     wrong_root = tmp_path / "w.xml"
     wrong_root.write_text("<web-app/>")
     with pytest.raises(ConfigError, match="must be <Context>"):

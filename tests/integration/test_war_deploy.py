@@ -281,11 +281,23 @@ def test_a_war_changed_while_stopped_is_expanded_again_at_start(make_server):
     assert "changed since" in server.output()
 
 
-def test_unpack_wars_false_says_its_context_xml_is_not_applied(make_server):
+def test_unpack_wars_false_applies_its_context_xml(make_server):
+    """The META-INF/context.xml inside a WAR served from the archive is
+    read (its valve refuses this client); a malformed one fails that webapp
+    with the file:line inside the WAR."""
     server = make_server(webapps={}, server_xml=archive_xml())
-    context_xml = b'<Context><Parameter name="p" value="v"/></Context>'
+    context_xml = (
+        b'<Context>\n  <Valve className="org.apache.catalina.valves.RemoteAddrValve" deny="127\\..*"/>\n</Context>'
+    )
     build_war(server.base / "webapps" / "shop.war", "v1", extra=(("META-INF/context.xml", context_xml),))
+    build_war(
+        server.base / "webapps" / "bad.war",
+        "v1",
+        extra=(("META-INF/context.xml", b"<Context>\n<Parameter/>\n</Context>"),),
+    )
+    build_war(server.base / "webapps" / "plain.war", "v1")
     server.start()
-    assert get(server, "/shop/hello").text == "hello v1"
-    assert "The META-INF/context.xml inside [" in server.output()
-    assert "is not applied" in server.output()
+    assert get(server, "/shop/hello").status_code == 403
+    assert get(server, "/bad/hello").status_code == 503
+    assert get(server, "/plain/hello").text == "hello v1"
+    assert "bad.war!/META-INF/context.xml:2:" in server.output()

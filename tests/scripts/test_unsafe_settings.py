@@ -79,14 +79,17 @@ def test_bad_deploy_ignore_is_a_config_error(tmp_path):
     assert "server.xml:6: attribute deployIgnore of <Host> is not a regular expression" in result.stderr
 
 
-def test_deploy_xml_false_ignores_a_webapps_own_context_xml(make_server):
+def test_deploy_xml_false_blocks_a_webapp_with_its_own_context_xml(make_server):
     """The inspector's META-INF/context.xml makes it privileged: with
-    deployXML="false" it is an ordinary webapp (as Tomcat's manager would be)."""
+    deployXML="false" it is not deployed at all, as Tomcat 10.1 blocks a
+    webapp whose META-INF/context.xml it may not read (the file may hold
+    settings its security depends on); a descriptor in conf/ deploys it."""
     xml = SERVER_XML.replace('autoDeploy="false"', 'autoDeploy="false" deployXML="false"')
     server = make_server(webapps={"inspector": REPO / "webapps" / "inspector"}, server_xml=xml).start()
     answer = requests.get(f"{server.url}/inspector/api/status", timeout=10)
-    assert answer.status_code == 503 and "privileged" in answer.json()["error"]
-    assert "deployXML" not in server.output()  # honoured, so no "not supported" warning
+    assert answer.status_code == 503
+    assert "prevented by the deployXML setting of this host" in server.output()
+    assert "attribute deployXML" not in server.output()  # honoured, so no "not supported" warning
 
 
 def test_deploy_ignore_skips_matching_folders(make_server, tmp_path):
@@ -123,3 +126,17 @@ def test_a_security_constraint_is_an_error_not_an_open_door(tmp_path):
         result.stderr
     )
     assert "RemoteAddrValve" in result.stderr
+
+
+def test_configtest_reports_context_xml_problems(tmp_path):
+    """configtest finds what deployment would refuse: a webapp whose
+    META-INF/context.xml deployXML="false" blocks, a bad conf/context.xml."""
+    xml = SERVER_XML.replace('autoDeploy="false"', 'autoDeploy="false" deployXML="false"')
+    base, _ = make_base(tmp_path, xml)
+    (base / "webapps" / "examples" / "META-INF").mkdir(exist_ok=True)
+    (base / "webapps" / "examples" / "META-INF" / "context.xml").write_text("<Context/>\n")
+    (base / "conf" / "context.xml").write_text("<Context>\n  <Manager maxActiveSessions='x'/>\n</Context>\n")
+    result = run([sys.executable, "-m", "catalina_py", "configtest"], base)
+    assert result.returncode == 1
+    assert "The web application with context path [/examples] was not deployed" in result.stderr
+    assert f"{base}/conf/context.xml:2: attribute maxActiveSessions of <Manager> must be an integer" in result.stderr

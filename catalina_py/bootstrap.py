@@ -741,10 +741,11 @@ def main(argv: list[str] | None = None) -> int:
         from .tour import main as tour_main
 
         return tour_main(argv[1:])
-    if argv[:1] == ["digest"]:  # Tomcat's flags (-h is the handler), not argparse's
+    first = next((i for i, arg in enumerate(argv) if not (arg.startswith("-D") and len(arg) > 2)), len(argv))
+    if argv[first : first + 1] == ["digest"]:  # Tomcat's flags (-h is the handler), passwords verbatim
         from .realm.digest_tool import main as digest_main
 
-        return digest_main(argv[1:])
+        return digest_main(argv[first + 1 :])
     args, defines = parse_args(argv)
     if args.command == "tour":
         from .tour import main as tour_main

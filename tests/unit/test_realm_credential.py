@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import subprocess
+import sys
 
 import pytest
 
@@ -178,3 +180,15 @@ def test_digest_command(capsys) -> None:
     err = capsys.readouterr().err
     assert "no credentials given" in err and "unknown message digest algorithm 'nope'" in err
     assert "-i needs a value" in err
+
+
+def test_digest_command_line() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "catalina_py", "-Dx=1", "digest", "-a", "SHA-256", "-s", "0", "two words $HOME"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "two words $HOME:" + hashlib.sha256(b"two words $HOME").hexdigest() + "\n"

@@ -118,6 +118,8 @@ class Catalina:
         #: class, ``run --trace-file``): started before the connectors
         #: accept, stopped after they stopped.
         self.listeners: list[Any] = []
+        #: The UserDatabase resources of server.xml's <GlobalNamingResources>.
+        self.user_databases: Any = {}
 
     # -- building -----------------------------------------------------------
     def load(self) -> Any:
@@ -141,12 +143,15 @@ class Catalina:
         config, warnings = load_server_xml(server_xml, properties)
         refuse_unhonoured_settings(config)
         self.warnings.extend(str(w) for w in warnings)
+        self.user_databases = config.user_databases
         global_web_xml = parse_web_xml(self.layout.conf("web.xml"))
 
         server = StandardServer(config.port, config.shutdown, config.address)
         for service_config in config.services:
             engine_config = service_config.engine
             engine = StandardEngine(engine_config.name, engine_config.default_host)
+            if engine_config.realm is not None:
+                engine.realm = self._make_realm(engine_config.realm)
             mapper = Mapper()
             for valve_config in engine_config.valves:
                 engine.pipeline.add_valve(self._make_valve(valve_config))
@@ -160,6 +165,8 @@ class Catalina:
                 )
                 for valve_config in host_config.valves:
                     host.pipeline.add_valve(self._make_valve(valve_config))
+                if host_config.realm is not None:
+                    host.realm = self._make_realm(host_config.realm)
                 if not any(type(v).__name__ == "ErrorReportValve" for v in host.pipeline.valves):
                     host.pipeline.add_valve(resolve_class(ERROR_REPORT_VALVE)())
                 host.access_logs = engine.pipeline.access_logs() + host.pipeline.access_logs()
@@ -183,6 +190,7 @@ class Catalina:
                     unpack_wars=host_config.unpack_wars,
                     undeploy_old_versions=host_config.undeploy_old_versions,
                     reload_websocket_grace=host_config.reload_websocket_grace,
+                    make_realm=self._make_realm,
                 )
                 service.host_configs.append(deployer)
             mapper.set_default_host(engine_config.default_host)
@@ -205,6 +213,18 @@ class Catalina:
                 self.listeners.append(resolve_class(cluster_spec.python_class)(cluster_spec))
         self.server = server
         return server
+
+    def _make_realm(self, realm_config: Any) -> Any:
+        """The realm of a ``<Realm>`` spec (server.xml or a context's
+        descriptor), not started: its container starts it."""
+        from .realm.factory import build_realm
+
+        return build_realm(
+            realm_config,
+            catalina_base=self.layout.base,
+            catalina_home=self.layout.home,
+            user_databases=self.user_databases,
+        )
 
     def _make_valve(self, valve_config: Any) -> Any:
         from .config import resolve_class
@@ -299,6 +319,7 @@ COMMANDS: dict[str, str] = {
     "configtest": "read and check every configuration file and import every webapp's classes; start nothing",
     "version": "print the versions of catalina_py, Python and the libraries it uses",
     "tour": "the guided tour of the connector: plays a scenario and explains its trace (docs/tour.md)",
+    "digest": "print the stored form of passwords for tomcat-users.xml, as Tomcat's digest.sh (docs/security.md)",
 }
 
 _DEFINES_HELP = """\
@@ -381,10 +402,10 @@ def build_parser() -> argparse.ArgumentParser:
             name,
             help=summary,
             description=f"catalina-py {name}: {summary}.",
-            epilog=_DEFINES_HELP if name != "tour" else None,
+            epilog=_DEFINES_HELP if name not in ("tour", "digest") else None,
             formatter_class=formatter,
-            usage=f"catalina-py [-Dname=value ...] {name} [options]" if name != "tour" else None,
-            add_help=name != "tour",
+            usage=f"catalina-py [-Dname=value ...] {name} [options]" if name not in ("tour", "digest") else None,
+            add_help=name not in ("tour", "digest"),
         )
         if name in ("run", "start"):
             _add_run_options(sub)
@@ -394,6 +415,10 @@ def build_parser() -> argparse.ArgumentParser:
             _add_wait_option(sub, "exit")
         elif name == "tour":
             sub.add_argument("tour_args", nargs=argparse.REMAINDER, help="see 'catalina-py tour --help'")
+        elif name == "digest":
+            sub.add_argument(
+                "digest_args", nargs=argparse.REMAINDER, help="[-a ALG] [-i N] [-s N] [-h HANDLER] PASSWORD..."
+            )
     return parser
 
 
@@ -720,11 +745,20 @@ def main(argv: list[str] | None = None) -> int:
         from .tour import main as tour_main
 
         return tour_main(argv[1:])
+    first = next((i for i, arg in enumerate(argv) if not (arg.startswith("-D") and len(arg) > 2)), len(argv))
+    if argv[first : first + 1] == ["digest"]:  # Tomcat's flags (-h is the handler), passwords verbatim
+        from .realm.digest_tool import main as digest_main
+
+        return digest_main(argv[first + 1 :])
     args, defines = parse_args(argv)
     if args.command == "tour":
         from .tour import main as tour_main
 
         return tour_main(args.tour_args)
+    if args.command == "digest":
+        from .realm.digest_tool import main as digest_main
+
+        return digest_main(args.digest_args)
     layout = Layout.from_environment(defines)
     if args.command == "version":
         return cmd_version(layout)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
+from catalina_py.config.realm_spec import RealmSpec, read_realm
 from catalina_py.config.valve_spec import ValveSpec, frozen_map, read_valve
 from catalina_py.config.xml import Element, XmlReader, read_xml
 from catalina_py.errors import ConfigError, ConfigWarning, Location
@@ -170,7 +171,7 @@ TOMCAT_CONTEXT_ATTRIBUTES = frozenset(
 
 #: ``<Context>`` children modelled, and the ones Tomcat knows but
 #: catalina_py ignores (with a warning).
-CONTEXT_CHILDREN = frozenset({"Valve", "Resources", "Parameter", "Environment", "Manager", "WatchedResource"})
+CONTEXT_CHILDREN = frozenset({"Valve", "Resources", "Parameter", "Environment", "Manager", "WatchedResource", "Realm"})
 TOMCAT_CONTEXT_CHILDREN = frozenset(
     {
         "Listener",
@@ -183,7 +184,6 @@ TOMCAT_CONTEXT_CHILDREN = frozenset(
         "WrapperListener",
         "JarScanner",
         "CookieProcessor",
-        "Realm",
         "InstanceListener",
         "SessionIdGenerator",
     }
@@ -263,7 +263,8 @@ class ContextSpec:
     #: ``reloadable``, ``allowLinking``), so that ``conf/context.xml``'s
     #: value applies only where the context's own file says nothing.
     written: frozenset[str] = frozenset({"path", "docBase", "reloadable"})
-    # A <Realm> child (branch ``realm``) lands here as a field ``realm``.
+    #: The context's own ``<Realm>`` (None: the Host's or Engine's applies).
+    realm: RealmSpec | None = None
 
     def _flag(self, name: str, default: bool) -> bool:
         value = self.attributes.get(name)
@@ -351,9 +352,16 @@ def read_context(reader: XmlReader, element: Element) -> ContextSpec:
     manager: ManagerSpec | None = None
     allow_linking = attrs.boolean("allowLinking", False)
     written = {name for name in ("path", "docBase", "reloadable", "allowLinking") if name in attrs}
+    realm: RealmSpec | None = None
     for child in reader.children(element, "Context", CONTEXT_CHILDREN, TOMCAT_CONTEXT_CHILDREN):
         tag = str(child.tag).rsplit("}", 1)[-1]
-        if tag == "Resources":
+        if tag == "Realm":
+            if realm is not None:
+                raise reader.error(
+                    child, f"more than one <Realm> in <Context> (first at {realm.location})", "one <Realm>"
+                )
+            realm = read_realm(reader, child)
+        elif tag == "Resources":
             resources = reader.attributes(child, "Resources")
             resources.check_names(RESOURCES_ATTRIBUTES, TOMCAT_RESOURCES_ATTRIBUTES)
             if "allowLinking" in resources:
@@ -390,6 +398,7 @@ def read_context(reader: XmlReader, element: Element) -> ContextSpec:
         manager=manager,
         watched_resources=tuple(watched),
         written=frozenset(written),
+        realm=realm,
     )
 
 
@@ -518,7 +527,7 @@ def merge_context_defaults(defaults: ContextSpec | None, spec: ContextSpec) -> C
     the context's file does not write takes the default's value; valves,
     environment entries, parameters and watched resources add up, the
     context's own winning for a name both give; its ``<Manager>`` replaces
-    the default's."""
+    the default's, and so does its ``<Realm>``."""
     if defaults is None:
         return spec
     changes: dict[str, object] = {}
@@ -536,4 +545,5 @@ def merge_context_defaults(defaults: ContextSpec | None, spec: ContextSpec) -> C
     )
     changes["watched_resources"] = tuple(dict.fromkeys(defaults.watched_resources + spec.watched_resources))
     changes["manager"] = spec.manager if spec.manager is not None else defaults.manager
+    changes["realm"] = spec.realm if spec.realm is not None else defaults.realm
     return replace(spec, **changes)  # type: ignore[arg-type]

@@ -78,10 +78,12 @@ from .war_deployer import WarDeployer
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..config.context_spec import ContextSpec
+    from ..config.realm_spec import RealmSpec
     from ..config.valve_spec import ValveSpec
     from ..container.host import StandardHost
     from ..container.mapper import Mapper
     from ..container.types import WebappContext
+    from ..realm.base import Realm
 
 log = logging.getLogger("catalina_py.deploy")
 
@@ -170,6 +172,7 @@ class HostConfig:
         undeploy_old_versions: bool = False,
         reload_websocket_grace: float = 30.0,
         copy_xml: bool = False,
+        make_realm: Callable[[RealmSpec], Realm] | None = None,
     ) -> None:
         if background_processor_delay <= 0:
             raise ValueError("background_processor_delay must be positive")
@@ -192,6 +195,8 @@ class HostConfig:
         self.deploy_xml = deploy_xml
         #: The Host's ``deployIgnore``: appBase folder names not deployed.
         self.deploy_ignore = re.compile(deploy_ignore) if deploy_ignore else None
+        #: Builds a context's ``<Realm>`` (bootstrap's; None: context realms are refused).
+        self.make_realm = make_realm
         #: display path -> cause, for the webapps that failed to deploy
         self.failed: dict[str, str] = {}
         #: context name (the path; ``path##version`` for a versioned
@@ -564,6 +569,10 @@ class HostConfig:
             if effective is not None and self.make_valve is not None:
                 for valve_config in effective.valves:
                     context.pipeline.add_valve(self.make_valve(valve_config))
+            if config is not None and config.realm is not None:
+                if self.make_realm is None:
+                    raise ConfigError.at(config.realm.location, "no realm factory to build this <Realm>")
+                context.realm = self.make_realm(config.realm)
             context.access_logs = self._host_access_logs() + context.pipeline.access_logs()
             context.start()
         except Exception as exc:

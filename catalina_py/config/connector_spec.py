@@ -219,8 +219,8 @@ class ConnectorSpec:
     max_connections: int = 8192
     max_threads: int = 200
     uri_encoding: str = "UTF-8"
-    #: Recorded only: Tomcat redirects to it for a CONFIDENTIAL
-    #: ``<security-constraint>``, which catalina_py does not implement.
+    #: Where a CONFIDENTIAL ``<security-constraint>`` redirects a plain
+    #: request (``https://host:redirectPort/...``); 0: answer 403 instead.
     redirect_port: int = 443
     max_swallow_size: int = 2097152
     #: The most parts of a multipart request, and the most bytes of one

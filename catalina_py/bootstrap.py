@@ -118,6 +118,8 @@ class Catalina:
         #: class, ``run --trace-file``): started before the connectors
         #: accept, stopped after they stopped.
         self.listeners: list[Any] = []
+        #: The UserDatabase resources of server.xml's <GlobalNamingResources>.
+        self.user_databases: Any = {}
 
     # -- building -----------------------------------------------------------
     def load(self) -> Any:
@@ -141,12 +143,15 @@ class Catalina:
         config, warnings = load_server_xml(server_xml, properties)
         refuse_unhonoured_settings(config)
         self.warnings.extend(str(w) for w in warnings)
+        self.user_databases = config.user_databases
         global_web_xml = parse_web_xml(self.layout.conf("web.xml"))
 
         server = StandardServer(config.port, config.shutdown, config.address)
         for service_config in config.services:
             engine_config = service_config.engine
             engine = StandardEngine(engine_config.name, engine_config.default_host)
+            if engine_config.realm is not None:
+                engine.realm = self._make_realm(engine_config.realm)
             mapper = Mapper()
             for valve_config in engine_config.valves:
                 engine.pipeline.add_valve(self._make_valve(valve_config))
@@ -160,6 +165,8 @@ class Catalina:
                 )
                 for valve_config in host_config.valves:
                     host.pipeline.add_valve(self._make_valve(valve_config))
+                if host_config.realm is not None:
+                    host.realm = self._make_realm(host_config.realm)
                 if not any(type(v).__name__ == "ErrorReportValve" for v in host.pipeline.valves):
                     host.pipeline.add_valve(resolve_class(ERROR_REPORT_VALVE)())
                 host.access_logs = engine.pipeline.access_logs() + host.pipeline.access_logs()
@@ -179,6 +186,7 @@ class Catalina:
                     server=server,
                     deploy_xml=host_config.deploy_xml,
                     deploy_ignore=host_config.deploy_ignore,
+                    make_realm=self._make_realm,
                 )
                 service.host_configs.append(deployer)
             mapper.set_default_host(engine_config.default_host)
@@ -201,6 +209,18 @@ class Catalina:
                 self.listeners.append(resolve_class(cluster_spec.python_class)(cluster_spec))
         self.server = server
         return server
+
+    def _make_realm(self, realm_config: Any) -> Any:
+        """The realm of a ``<Realm>`` spec (server.xml or a context's
+        descriptor), not started: its container starts it."""
+        from .realm.factory import build_realm
+
+        return build_realm(
+            realm_config,
+            catalina_base=self.layout.base,
+            catalina_home=self.layout.home,
+            user_databases=self.user_databases,
+        )
 
     def _make_valve(self, valve_config: Any) -> Any:
         from .config import resolve_class

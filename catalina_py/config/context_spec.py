@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from catalina_py.config.realm_spec import RealmSpec, read_realm
 from catalina_py.config.valve_spec import ValveSpec, frozen_map, read_valve
 from catalina_py.config.xml import Element, XmlReader, read_xml
 from catalina_py.errors import ConfigError, ConfigWarning, Location
@@ -118,7 +119,7 @@ TOMCAT_CONTEXT_ATTRIBUTES = frozenset(
 
 #: ``<Context>`` children modelled, and the ones Tomcat knows but
 #: catalina_py ignores (with a warning).
-CONTEXT_CHILDREN = frozenset({"Valve", "Resources"})
+CONTEXT_CHILDREN = frozenset({"Valve", "Resources", "Realm"})
 TOMCAT_CONTEXT_CHILDREN = frozenset(
     {
         "Listener",
@@ -135,7 +136,6 @@ TOMCAT_CONTEXT_CHILDREN = frozenset(
         "WrapperListener",
         "JarScanner",
         "CookieProcessor",
-        "Realm",
         "InstanceListener",
         "SessionIdGenerator",
     }
@@ -163,6 +163,8 @@ class ContextSpec:
     #: ``allowLinking`` on ``<Context>`` (Tomcat 7's, accepted too): follow
     #: symbolic links inside the webapp. False by default, as in Tomcat.
     allow_linking: bool = False
+    #: The context's own ``<Realm>`` (None: the Host's or Engine's applies).
+    realm: RealmSpec | None = None
 
 
 def default_doc_base(path: str) -> str:
@@ -196,8 +198,15 @@ def read_context(reader: XmlReader, element: Element) -> ContextSpec:
         )
     valves = []
     allow_linking = attrs.boolean("allowLinking", False)
+    realm: RealmSpec | None = None
     for child in reader.children(element, "Context", CONTEXT_CHILDREN, TOMCAT_CONTEXT_CHILDREN):
-        if str(child.tag).rsplit("}", 1)[-1] == "Resources":
+        if str(child.tag).rsplit("}", 1)[-1] == "Realm":
+            if realm is not None:
+                raise reader.error(
+                    child, f"more than one <Realm> in <Context> (first at {realm.location})", "one <Realm>"
+                )
+            realm = read_realm(reader, child)
+        elif str(child.tag).rsplit("}", 1)[-1] == "Resources":
             resources = reader.attributes(child, "Resources")
             resources.check_names(RESOURCES_ATTRIBUTES, TOMCAT_RESOURCES_ATTRIBUTES)
             allow_linking = resources.boolean("allowLinking", allow_linking)
@@ -212,6 +221,7 @@ def read_context(reader: XmlReader, element: Element) -> ContextSpec:
         frozen_map(extra),
         attrs.location,
         allow_linking=allow_linking,
+        realm=realm,
     )
 
 

@@ -27,11 +27,13 @@ import ipaddress
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from catalina_py.config.cluster_spec import ClusterSpec, read_cluster
 from catalina_py.config.connector_spec import ConnectorSpec, read_connector
 from catalina_py.config.context_spec import ContextSpec, read_context
+from catalina_py.config.realm_spec import RealmSpec, UserDatabaseSpec, read_realm, read_user_database
 from catalina_py.config.valve_spec import ValveSpec, frozen_map, read_valve, resolve_class
 from catalina_py.config.workers import WORKERS_HINT, parse_workers
 from catalina_py.config.xml import Attributes, Element, SourceLines, XmlReader, read_xml
@@ -105,10 +107,11 @@ _TOMCAT_HOST_ATTRS = frozenset(
 # Child elements: the ones modelled, and the ones Tomcat knows but
 # catalina_py ignores (with a warning), per parent element.
 _CHILDREN: dict[str, tuple[frozenset[str], frozenset[str]]] = {
-    "Server": (frozenset({"Service", "Listener"}), frozenset({"GlobalNamingResources"})),
+    "Server": (frozenset({"Service", "Listener", "GlobalNamingResources"}), frozenset()),
     "Service": (frozenset({"Connector", "Engine"}), frozenset({"Listener", "Executor"})),
-    "Engine": (frozenset({"Host", "Valve", "Cluster"}), frozenset({"Listener", "Realm"})),
-    "Host": (frozenset({"Alias", "Context", "Valve"}), frozenset({"Listener", "Realm", "Cluster"})),
+    "Engine": (frozenset({"Host", "Valve", "Cluster", "Realm"}), frozenset({"Listener"})),
+    "Host": (frozenset({"Alias", "Context", "Valve", "Realm"}), frozenset({"Listener", "Cluster"})),
+    "GlobalNamingResources": (frozenset({"Resource"}), frozenset({"Environment", "ResourceLink", "Transaction"})),
 }
 
 _WILDCARD_ADDRESSES = frozenset({"0.0.0.0", "::", "[::]"})
@@ -162,6 +165,8 @@ class HostSpec:
     #: ``deployIgnore``: a regular expression; appBase folders whose whole
     #: name matches it are not deployed.
     deploy_ignore: str | None = None
+    #: The ``<Realm>`` of this Host (None: the Engine's applies).
+    realm: RealmSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -175,6 +180,8 @@ class EngineSpec:
     location: Location
     #: The ``<Cluster>`` (Redis), or None: one process on its own.
     cluster: ClusterSpec | None = None
+    #: The ``<Realm>`` of this Engine (None: no realm).
+    realm: RealmSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -199,6 +206,9 @@ class ServerSpec:
     #: Worker processes (``workers``, not a Tomcat attribute): 1 is one
     #: process, as Tomcat; see catalina_py/config/workers.py.
     workers: int = 1
+    #: The ``UserDatabase`` resources of ``<GlobalNamingResources>`` by
+    #: name (what a UserDatabaseRealm's ``resourceName`` names).
+    user_databases: Mapping[str, UserDatabaseSpec] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------
@@ -321,9 +331,13 @@ class _ServerXmlReader(XmlReader):
         listeners: list[ListenerSpec] = []
         services: list[ServiceSpec] = []
         names: dict[str, Location] = {}
+        user_databases: dict[str, UserDatabaseSpec] = {}
         for child in self.modelled(root, "Server"):
             if child.tag == "Listener":
                 listeners.append(self.listener(child))
+                continue
+            if child.tag == "GlobalNamingResources":
+                self.global_resources(child, user_databases)
                 continue
             service = self.service(child)
             if service.name in names:
@@ -343,7 +357,33 @@ class _ServerXmlReader(XmlReader):
             services=tuple(services),
             listeners=tuple(listeners),
             workers=workers,
+            user_databases=MappingProxyType(user_databases),
         )
+
+    def global_resources(self, element: Element, found: dict[str, UserDatabaseSpec]) -> None:
+        """Read ``<GlobalNamingResources>``: its UserDatabase resources."""
+        self.attributes(element, "GlobalNamingResources").check_names(())
+        for child in self.modelled(element, "GlobalNamingResources"):
+            database = read_user_database(self, child)
+            if database is None:
+                continue
+            if database.name in found:
+                raise ConfigError.at(
+                    database.location,
+                    f"duplicate <Resource> name '{database.name}' (first declared at {found[database.name].location})",
+                    "a unique name for each <Resource>",
+                )
+            found[database.name] = database
+
+    def realm_once(self, child: Element, realm: RealmSpec | None, tag: str) -> RealmSpec:
+        """Read a ``<Realm>`` child of ``<tag>``, refusing a second one."""
+        if realm is not None:
+            raise self.error(
+                child,
+                f"more than one <Realm> in <{tag}> (first at {realm.location})",
+                "one <Realm> per container; combine several with org.apache.catalina.realm.CombinedRealm",
+            )
+        return read_realm(self, child)
 
     def listener(self, element: Element) -> ListenerSpec:
         """Read a Server-level ``<Listener>``: a Python class is checked and
@@ -414,7 +454,11 @@ class _ServerXmlReader(XmlReader):
         hosts: list[HostSpec] = []
         seen: dict[str, tuple[str, Location]] = {}
         cluster: ClusterSpec | None = None
+        realm: RealmSpec | None = None
         for child in self.modelled(element, "Engine"):
+            if child.tag == "Realm":
+                realm = self.realm_once(child, realm, "Engine")
+                continue
             if child.tag == "Valve":
                 valves.append(read_valve(self, child))
                 continue
@@ -441,7 +485,7 @@ class _ServerXmlReader(XmlReader):
                 f"defaultHost '{default_host}' of <Engine> names no <Host> " f"(hosts: {names})",
                 "defaultHost equal to the name of one of the Engine's " "<Host> elements",
             )
-        return EngineSpec(name, default_host, tuple(valves), tuple(hosts), attrs.location, cluster)
+        return EngineSpec(name, default_host, tuple(valves), tuple(hosts), attrs.location, cluster, realm)
 
     def host(self, element: Element) -> HostSpec:
         """Read ``<Host>``: aliases, valves and contexts."""
@@ -459,8 +503,11 @@ class _ServerXmlReader(XmlReader):
         valves: list[ValveSpec] = []
         contexts: list[ContextSpec] = []
         paths: dict[str, Location] = {}
+        realm: RealmSpec | None = None
         for child in self.modelled(element, "Host"):
-            if child.tag == "Alias":
+            if child.tag == "Realm":
+                realm = self.realm_once(child, realm, "Host")
+            elif child.tag == "Alias":
                 aliases.append(self.alias(child))
             elif child.tag == "Valve":
                 valves.append(read_valve(self, child))
@@ -491,6 +538,7 @@ class _ServerXmlReader(XmlReader):
             ),
             deploy_xml=attrs.boolean("deployXML", True),
             deploy_ignore=self.deploy_ignore(attrs),
+            realm=realm,
         )
 
     @staticmethod

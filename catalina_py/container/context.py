@@ -369,6 +369,8 @@ class StandardContext(LifecycleBase):
         ``context_initialized`` in order; filters ``init``-ed;
         load-on-startup servlets. Anything that raises fails the start
         (HostConfig then stops the context, which undoes what started)."""
+        if self.realm is not None:  # the context's own <Realm> (Tomcat starts it before the children)
+            self.realm.start()
         for configurator in self.configurators:
             configurator.configure_start(self)
         for name, definition in self.web_xml.servlets.items():
@@ -408,6 +410,8 @@ class StandardContext(LifecycleBase):
             self.manager.stop()
         self.listener_stop()
         self.pipeline.stop()
+        if self.realm is not None:
+            self.realm.stop()
         if self.loader is not None:
             self.loader.unload()
 

@@ -80,12 +80,16 @@ class StandardHost(LifecycleBase):
         return f"StandardHost[{self.name}]"
 
     def start_internal(self) -> None:
+        if self.realm is not None:
+            self.realm.start()
         self.pipeline.start()
 
     def stop_internal(self) -> None:
         for context in list(self.contexts.values()):
             context.stop()
         self.pipeline.stop()
+        if self.realm is not None:
+            self.realm.stop()
 
 
 class StandardEngineValve(ValveBase):
@@ -120,6 +124,8 @@ class StandardEngine(LifecycleBase):
         self.hosts[host.name.lower()] = host
 
     def start_internal(self) -> None:
+        if self.realm is not None:
+            self.realm.start()
         self.pipeline.start()
         for host in self.hosts.values():
             host.start()
@@ -128,3 +134,5 @@ class StandardEngine(LifecycleBase):
         for host in self.hosts.values():
             host.stop()
         self.pipeline.stop()
+        if self.realm is not None:
+            self.realm.stop()

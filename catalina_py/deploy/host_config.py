@@ -57,10 +57,12 @@ from .naming import base_name_for, context_path_for
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..config.context_spec import ContextSpec
+    from ..config.realm_spec import RealmSpec
     from ..config.valve_spec import ValveSpec
     from ..container.host import StandardHost
     from ..container.mapper import Mapper
     from ..container.types import WebappContext
+    from ..realm.base import Realm
 
 log = logging.getLogger("catalina_py.deploy")
 
@@ -128,6 +130,7 @@ class HostConfig:
         server: Any = None,
         deploy_xml: bool = True,
         deploy_ignore: str | None = None,
+        make_realm: Callable[[RealmSpec], Realm] | None = None,
     ) -> None:
         if background_processor_delay <= 0:
             raise ValueError("background_processor_delay must be positive")
@@ -150,6 +153,8 @@ class HostConfig:
         self.deploy_xml = deploy_xml
         #: The Host's ``deployIgnore``: appBase folder names not deployed.
         self.deploy_ignore = re.compile(deploy_ignore) if deploy_ignore else None
+        #: Builds a context's ``<Realm>`` (bootstrap's; None: context realms are refused).
+        self.make_realm = make_realm
         #: display path -> cause, for the webapps that failed to deploy
         self.failed: dict[str, str] = {}
         #: context path -> what was deployed there
@@ -398,6 +403,10 @@ class HostConfig:
             if config is not None and self.make_valve is not None:
                 for valve_config in config.valves:
                     context.pipeline.add_valve(self.make_valve(valve_config))
+            if config is not None and config.realm is not None:
+                if self.make_realm is None:
+                    raise ConfigError.at(config.realm.location, "no realm factory to build this <Realm>")
+                context.realm = self.make_realm(config.realm)
             context.access_logs = self._host_access_logs() + context.pipeline.access_logs()
             context.start()
         except ConfigError as exc:

@@ -420,9 +420,17 @@ def test_undefined_property_in_a_port_is_an_error(tmp_path) -> None:
     ("text", "needle", "fragment"),
     [
         (
-            server(body="<GlobalNamingResources><Resource name='x'/>" "</GlobalNamingResources>"),
+            server(body="<GlobalNamingResources><Environment name='x'/>" "</GlobalNamingResources>"),
             "<GlobalNamingResources>",
-            "<GlobalNamingResources> in <Server> is not supported by " "catalina_py, ignored",
+            "<Environment> in <GlobalNamingResources> is not supported by " "catalina_py, ignored",
+        ),
+        (
+            server(
+                body="<GlobalNamingResources><Resource name='x' type='javax.sql.DataSource'/>"
+                "</GlobalNamingResources>"
+            ),
+            "<GlobalNamingResources>",
+            '<Resource name="x" type="javax.sql.DataSource"> in <GlobalNamingResources> is not supported',
         ),
         (
             server(body='<Listener className="org.apache.catalina.startup.' 'VersionLoggerListener"/>'),
@@ -430,9 +438,9 @@ def test_undefined_property_in_a_port_is_an_error(tmp_path) -> None:
             "<Listener> org.apache.catalina.startup.VersionLoggerListener is " "not supported by catalina_py, ignored",
         ),
         (
-            server(hosts='<Realm className="x"><Realm className="y"/></Realm>' '<Host name="localhost"/>'),
-            "<Realm",
-            "<Realm> in <Engine> is not supported by catalina_py",
+            server(hosts='<Realm className="my.Realm" /><Listener className="x"/><Host name="localhost"/>'),
+            "<Listener",
+            "<Listener> in <Engine> is not supported by catalina_py",
         ),
         (
             server(connectors='<Executor name="pool"/><Connector port="1"/>'),
@@ -442,7 +450,7 @@ def test_undefined_property_in_a_port_is_an_error(tmp_path) -> None:
         (
             server(host_body="<Hots/>"),
             "<Hots/>",
-            "unknown element <Hots> in <Host>, ignored (expected: Alias, " "Context, Valve)",
+            "unknown element <Hots> in <Host>, ignored (expected: Alias, " "Context, Realm, Valve)",
         ),
         (
             server(connectors='<Connector port="8080" compression="on"/>'),

@@ -43,6 +43,7 @@ LAYERS: dict[str, int] = {
     "catalina_py.servlet": 3,
     "catalina_py.session": 4,
     "catalina_py.servlets": 4,
+    "catalina_py.realm": 4,  # realms and credential handlers: over config/ (the specs, the XML reader)
     "catalina_py.container": 5,
     "catalina_py.websocket": 6,
     "catalina_py.authenticator": 6,  # the authenticator valves (BASIC, FORM, DIGEST) over container/

@@ -11,6 +11,7 @@ POST replayed, 408 without a saved request).
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import shutil
@@ -77,6 +78,11 @@ def server(tmp_path_factory):
     proc.start()
     yield proc
     proc.stop()
+
+
+def basic(user: str, password: str) -> str:
+    """An ``Authorization: Basic`` value."""
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
 def get(server, path, **kwargs):
@@ -267,24 +273,22 @@ def test_digest_login_and_replay(server) -> None:
 
 def test_websocket_handshake_refused_before_the_upgrade(server) -> None:
     with pytest.raises(InvalidStatus) as refused:
-        with connect(f"ws://127.0.0.1:{server.port}/basic/ws/whoami", open_timeout=10):
-            pass
+        connect(f"ws://127.0.0.1:{server.port}/basic/ws/whoami", open_timeout=10).close()
     assert refused.value.response.status_code == 401
     assert refused.value.response.headers["WWW-Authenticate"] == 'Basic realm="Test Realm"'
     with pytest.raises(InvalidStatus) as forbidden:
-        with connect(
+        connect(
             f"ws://127.0.0.1:{server.port}/basic/ws/whoami",
-            additional_headers={"Authorization": requests.auth._basic_auth_str("nobody", "pw")},
+            additional_headers={"Authorization": basic("nobody", "pw")},
             open_timeout=10,
-        ):
-            pass
+        ).close()
     assert forbidden.value.response.status_code == 403
 
 
 def test_websocket_session_principal(server) -> None:
     with connect(
         f"ws://127.0.0.1:{server.port}/basic/ws/whoami",
-        additional_headers={"Authorization": requests.auth._basic_auth_str("alice", "secret")},
+        additional_headers={"Authorization": basic("alice", "secret")},
         open_timeout=10,
     ) as ws:
         assert ws.recv(timeout=10) == "principal=alice"

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.test_login import SERVER_XML, USERS, make_webapps
 from tests.interop.test_browser import CHROMIUM, Chromium
 from tests.interop.test_browser_inspector import OUTPUT, Tab
-from tests.integration.test_login import SERVER_XML, USERS, make_webapps
 from tests.server import CatalinaProcess
 
 

@@ -41,6 +41,17 @@ log = logging.getLogger("catalina_py.authenticator")
 FORBIDDEN_MESSAGE = "Access to the requested resource has been denied"
 
 
+def constrained_path(mapping: Any) -> str:
+    """The context-relative path the constraints are matched against:
+    the path the request was mapped with, so a directory request answered
+    by a welcome file is checked as that file (Tomcat's
+    ``getRequestPathMB`` after the Mapper's welcome-file rule)."""
+    if mapping.wrapper is None:
+        return str(mapping.relative_path)
+    path_info = mapping.path_info
+    return str(mapping.servlet_path + path_info if path_info is not None else mapping.servlet_path)
+
+
 class AuthenticatorBase(ValveBase):
     """The shared part of the login methods (see the module documentation).
 
@@ -84,7 +95,7 @@ class AuthenticatorBase(ValveBase):
                 request.set_user_principal(session.principal, session.auth_type)
         auth_required = self.is_continuation_required(request)
         constraints = (
-            find_constraints(self.constraints, request.mapping.relative_path, request.get_method())
+            find_constraints(self.constraints, constrained_path(request.mapping), request.get_method())
             if self.constraints
             else ()
         )

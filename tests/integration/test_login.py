@@ -46,6 +46,7 @@ USERS = """<?xml version="1.0" encoding="UTF-8"?>
   <user username="alice" password="secret" roles="user"/>
   <user username="bob" password="pw" roles="admin"/>
   <user username="nobody" password="pw" roles=""/>
+  <user username="j\u00fcrgen" password="p\u00e4ss" roles="user"/>
 </tomcat-users>
 """
 
@@ -70,11 +71,25 @@ def make_webapps(root) -> dict:
     return apps
 
 
+#: A context declared in server.xml with its own BasicAuthenticator valve
+#: (decoding and advertising UTF-8, as Tomcat's ``charset`` attribute).
+UTF8_CONTEXT = """<Host name="localhost" appBase="webapps" autoDeploy="false">
+        <Context path="/utf8" docBase="DOC_BASE">
+          <Valve className="org.apache.catalina.authenticator.BasicAuthenticator" charset="UTF-8"/>
+        </Context>
+      </Host>"""
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     apps = make_webapps(tmp_path_factory.mktemp("auth_apps"))
-    proc = CatalinaProcess(tmp_path_factory.mktemp("auth_base"), webapps=apps, server_xml=SERVER_XML)
-    (proc.base / "conf" / "tomcat-users.xml").write_text(USERS)
+    utf8 = apps["basic"].parent / "utf8"  # the BASIC webapp again, outside the appBase
+    shutil.copytree(apps["basic"], utf8)
+    xml = SERVER_XML.replace(
+        '<Host name="localhost" appBase="webapps" autoDeploy="false"/>', UTF8_CONTEXT.replace("DOC_BASE", str(utf8))
+    )
+    proc = CatalinaProcess(tmp_path_factory.mktemp("auth_base"), webapps=apps, server_xml=xml)
+    (proc.base / "conf" / "tomcat-users.xml").write_text(USERS, encoding="utf-8")
     proc.start()
     yield proc
     proc.stop()
@@ -109,6 +124,18 @@ def test_basic_login(server) -> None:
     assert get(server, "/basic/secure/x", auth=("alice", "wrong")).status_code == 401
     assert get(server, "/basic/secure/x", auth=("nobody", "wrong")).status_code == 401
     assert get(server, "/basic/secure/x", headers={"Authorization": "Basic !!!"}).status_code == 401
+
+
+def test_basic_charset_utf8_on_a_declared_valve(server) -> None:
+    response = get(server, "/utf8/secure/x")
+    assert response.headers["WWW-Authenticate"] == 'Basic realm="Test Realm", charset="UTF-8"'
+    token = base64.b64encode("j\u00fcrgen:p\u00e4ss".encode()).decode()
+    who = get(server, "/utf8/secure/x", headers={"Authorization": "Basic " + token}).json()
+    assert who["user"] == "j\u00fcrgen"
+    # The default (Tomcat's): ISO-8859-1, nothing advertised.
+    assert get(server, "/basic/secure/x", headers={"Authorization": "Basic " + token}).status_code == 401
+    latin1 = base64.b64encode("j\u00fcrgen:p\u00e4ss".encode("latin-1")).decode()
+    assert get(server, "/basic/secure/x", headers={"Authorization": "Basic " + latin1}).status_code == 200
 
 
 def test_role_missing_is_403(server) -> None:

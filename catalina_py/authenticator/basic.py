@@ -3,7 +3,7 @@ Tomcat's ``BasicAuthenticator``.
 
 The credentials are decoded with ISO-8859-1 unless the valve's ``charset``
 attribute is ``UTF-8``; then UTF-8 is used and advertised in the challenge
-(``WWW-Authenticate: Basic realm="...", charset="UTF-8"``, RFC 7617 2.1),
+(``WWW-Authenticate: Basic realm="...", charset=UTF-8``, RFC 7617 2.1, unquoted),
 as Tomcat does when its ``charset`` is set. The parsing is pure
 (:func:`parse_basic_credentials`).
 """
@@ -57,7 +57,7 @@ def basic_challenge(realm_name: str, charset: str | None = None) -> str:
     escaped = realm_name.replace("\\", "\\\\").replace('"', '\\"')
     value = f'Basic realm="{escaped}"'
     if charset:
-        value += f', charset="{charset}"'
+        value += f", charset={charset}"  # unquoted, as Tomcat (a token is valid too)
     return value
 
 

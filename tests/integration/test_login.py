@@ -128,7 +128,7 @@ def test_basic_login(server) -> None:
 
 def test_basic_charset_utf8_on_a_declared_valve(server) -> None:
     response = get(server, "/utf8/secure/x")
-    assert response.headers["WWW-Authenticate"] == 'Basic realm="Test Realm", charset="UTF-8"'
+    assert response.headers["WWW-Authenticate"] == 'Basic realm="Test Realm", charset=UTF-8'
     token = base64.b64encode("j\u00fcrgen:p\u00e4ss".encode()).decode()
     who = get(server, "/utf8/secure/x", headers={"Authorization": "Basic " + token}).json()
     assert who["user"] == "j\u00fcrgen"

@@ -117,7 +117,7 @@ def test_basic_credentials() -> None:
 
 def test_basic_challenge() -> None:
     assert basic_challenge("Test Realm") == 'Basic realm="Test Realm"'
-    assert basic_challenge('a"b', "UTF-8") == 'Basic realm="a\\"b", charset="UTF-8"'
+    assert basic_challenge('a"b', "UTF-8") == 'Basic realm="a\\"b", charset=UTF-8'
 
 
 def test_saved_request() -> None:

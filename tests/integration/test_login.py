@@ -12,9 +12,11 @@ POST replayed, 408 without a saved request).
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 import shutil
+import time
 
 import pytest
 import requests
@@ -71,11 +73,20 @@ def make_webapps(root) -> dict:
     return apps
 
 
-#: A context declared in server.xml with its own BasicAuthenticator valve
-#: (decoding and advertising UTF-8, as Tomcat's ``charset`` attribute).
+#: Contexts declared in server.xml with their own authenticator valves:
+#: BASIC decoding and advertising UTF-8 (Tomcat's ``charset``), DIGEST
+#: with nonces stale after 1 ms, FORM with a landing page and a 10-byte
+#: limit on a saved POST body.
 UTF8_CONTEXT = """<Host name="localhost" appBase="webapps" autoDeploy="false">
-        <Context path="/utf8" docBase="DOC_BASE">
+        <Context path="/utf8" docBase="DOC_BASE/utf8">
           <Valve className="org.apache.catalina.authenticator.BasicAuthenticator" charset="UTF-8"/>
+        </Context>
+        <Context path="/stale" docBase="DOC_BASE/stale">
+          <Valve className="org.apache.catalina.authenticator.DigestAuthenticator" nonceValidity="1"/>
+        </Context>
+        <Context path="/landing" docBase="DOC_BASE/landing">
+          <Valve className="org.apache.catalina.authenticator.FormAuthenticator" landingPage="/open/landed"
+                 maxSavePostSize="10"/>
         </Context>
       </Host>"""
 
@@ -83,10 +94,11 @@ UTF8_CONTEXT = """<Host name="localhost" appBase="webapps" autoDeploy="false">
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     apps = make_webapps(tmp_path_factory.mktemp("auth_apps"))
-    utf8 = apps["basic"].parent / "utf8"  # the BASIC webapp again, outside the appBase
-    shutil.copytree(apps["basic"], utf8)
+    declared = apps["basic"].parent / "declared"  # copies outside the appBase
+    for name, source in (("utf8", "basic"), ("stale", "digest"), ("landing", "form")):
+        shutil.copytree(apps[source], declared / name)
     xml = SERVER_XML.replace(
-        '<Host name="localhost" appBase="webapps" autoDeploy="false"/>', UTF8_CONTEXT.replace("DOC_BASE", str(utf8))
+        '<Host name="localhost" appBase="webapps" autoDeploy="false"/>', UTF8_CONTEXT.replace("DOC_BASE", str(declared))
     )
     proc = CatalinaProcess(tmp_path_factory.mktemp("auth_base"), webapps=apps, server_xml=xml)
     (proc.base / "conf" / "tomcat-users.xml").write_text(USERS, encoding="utf-8")
@@ -293,6 +305,45 @@ def test_digest_login_and_replay(server) -> None:
     assert "stale=true" not in replayed.headers["WWW-Authenticate"]
     wrong = requests.get(f"{server.url}/digest/secure/x", auth=HTTPDigestAuth("alice", "nope"), timeout=10)
     assert wrong.status_code == 401
+
+
+def test_digest_stale_nonce(server) -> None:
+    challenge = get(server, "/stale/secure/x").raw.headers.getlist("WWW-Authenticate")[1]
+    nonce = re.search(r'nonce="([^"]+)"', challenge).group(1)
+    opaque = re.search(r'opaque="([^"]+)"', challenge).group(1)
+    ha1 = hashlib.md5(b"alice:Test Realm:secret").hexdigest()
+    ha2 = hashlib.md5(b"GET:/stale/secure/x").hexdigest()
+    answer = hashlib.md5(f"{ha1}:{nonce}:00000001:c0ffee:auth:{ha2}".encode()).hexdigest()
+    header = (
+        f'Digest username="alice", realm="Test Realm", nonce="{nonce}", uri="/stale/secure/x", '
+        f'qop=auth, nc=00000001, cnonce="c0ffee", response="{answer}", opaque="{opaque}", algorithm=MD5'
+    )
+    time.sleep(0.01)  # older than the context's nonceValidity of 1 ms
+    response = get(server, "/stale/secure/x", headers={"Authorization": header})
+    assert response.status_code == 401
+    assert all(c.endswith(", stale=true") for c in response.raw.headers.getlist("WWW-Authenticate"))
+
+
+def test_form_landing_page_and_save_limit(server) -> None:
+    with requests.Session() as client:
+        client.get(f"{server.url}/landing/login?do=session", timeout=10)
+        response = client.post(
+            f"{server.url}/landing/j_security_check",
+            data={"j_username": "alice", "j_password": "secret"},
+            timeout=10,
+            allow_redirects=False,
+        )
+        assert (response.status_code, response.headers["Location"]) == (302, "/landing/open/landed")
+        who = client.get(server.url + response.headers["Location"], timeout=10).json()
+        assert (who["user"], who["servlet_path"]) == ("alice", "/open")
+    big = requests.post(f"{server.url}/landing/secure/x", data={"p": "more than ten bytes"}, timeout=10)
+    assert big.status_code == 403
+
+
+def test_form_error_and_login_pages_are_forwarded_with_get(server) -> None:
+    page = get(server, "/form/secure/x")
+    assert page.status_code == 200 and "j_security_check" in page.text
+    assert page.headers["Cache-Control"] == "private"
 
 
 # -- WebSocket behind a login -------------------------------------------------------------

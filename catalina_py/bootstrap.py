@@ -315,6 +315,7 @@ COMMANDS: dict[str, str] = {
     "configtest": "read and check every configuration file and import every webapp's classes; start nothing",
     "version": "print the versions of catalina_py, Python and the libraries it uses",
     "tour": "the guided tour of the connector: plays a scenario and explains its trace (docs/tour.md)",
+    "digest": "print the stored form of passwords for tomcat-users.xml, as Tomcat's digest.sh (docs/security.md)",
 }
 
 _DEFINES_HELP = """\
@@ -397,10 +398,10 @@ def build_parser() -> argparse.ArgumentParser:
             name,
             help=summary,
             description=f"catalina-py {name}: {summary}.",
-            epilog=_DEFINES_HELP if name != "tour" else None,
+            epilog=_DEFINES_HELP if name not in ("tour", "digest") else None,
             formatter_class=formatter,
-            usage=f"catalina-py [-Dname=value ...] {name} [options]" if name != "tour" else None,
-            add_help=name != "tour",
+            usage=f"catalina-py [-Dname=value ...] {name} [options]" if name not in ("tour", "digest") else None,
+            add_help=name not in ("tour", "digest"),
         )
         if name in ("run", "start"):
             _add_run_options(sub)
@@ -410,6 +411,10 @@ def build_parser() -> argparse.ArgumentParser:
             _add_wait_option(sub, "exit")
         elif name == "tour":
             sub.add_argument("tour_args", nargs=argparse.REMAINDER, help="see 'catalina-py tour --help'")
+        elif name == "digest":
+            sub.add_argument(
+                "digest_args", nargs=argparse.REMAINDER, help="[-a ALG] [-i N] [-s N] [-h HANDLER] PASSWORD..."
+            )
     return parser
 
 
@@ -736,11 +741,20 @@ def main(argv: list[str] | None = None) -> int:
         from .tour import main as tour_main
 
         return tour_main(argv[1:])
+    first = next((i for i, arg in enumerate(argv) if not (arg.startswith("-D") and len(arg) > 2)), len(argv))
+    if argv[first : first + 1] == ["digest"]:  # Tomcat's flags (-h is the handler), passwords verbatim
+        from .realm.digest_tool import main as digest_main
+
+        return digest_main(argv[first + 1 :])
     args, defines = parse_args(argv)
     if args.command == "tour":
         from .tour import main as tour_main
 
         return tour_main(args.tour_args)
+    if args.command == "digest":
+        from .realm.digest_tool import main as digest_main
+
+        return digest_main(args.digest_args)
     layout = Layout.from_environment(defines)
     if args.command == "version":
         return cmd_version(layout)

@@ -176,7 +176,9 @@ class MessageDigestCredentialHandler(CredentialHandler):
                 decoded = base64.b64decode(stored[6:], validate=True)
             except (binascii.Error, ValueError):
                 decoded = b""
-            return hmac.compare_digest(self._digest("sha1", decoded[20:], password, 1), decoded[:20])
+            # LDAP's salted SHA-1: the digest of the password followed by the salt.
+            computed = hashlib.sha1(password.encode(self.encoding, "replace") + decoded[20:]).digest()
+            return hmac.compare_digest(computed, decoded[:20])
         salted = _split_salted(stored) if "$" in stored else None
         if salted is not None:
             salt, iterations, encoded = salted

@@ -93,18 +93,20 @@ def _python_realm(spec: RealmSpec, catalina_base: str, catalina_home: str) -> Re
             spec.location, f"realm class '{spec.python_class}' failed: {type(exc).__name__}: {exc}", hint
         ) from None
     configure = getattr(realm, "configure", None)
-    if spec.attributes:
-        if configure is None:
-            names = ", ".join(sorted(spec.attributes))
-            raise ConfigError.at(
-                spec.location,
-                f"realm class '{spec.python_class}' takes no attributes (it has no configure method): {names}",
-                "remove the attributes, or give the class a configure(attributes) method",
-            )
+    if spec.attributes and configure is None:
+        names = ", ".join(sorted(spec.attributes))
+        raise ConfigError.at(
+            spec.location,
+            f"realm class '{spec.python_class}' takes no attributes (it has no configure method): {names}",
+            "remove the attributes, or give the class a configure(attributes) method",
+        )
+    if configure is not None:
         try:
             configure(dict(spec.attributes))
         except (ValueError, TypeError, KeyError) as exc:
-            raise ConfigError.at(spec.location, f'<Realm className="{spec.python_class}">: {exc}', hint) from None
+            raise ConfigError.at(
+                spec.location, f'<Realm className="{spec.python_class}">: {type(exc).__name__}: {exc}', hint
+            ) from None
     if spec.credential_handler is not None:
         realm.credential_handler = build_credential_handler(spec.credential_handler)  # type: ignore[attr-defined]
     return realm

@@ -62,10 +62,12 @@ class RealmBase(Realm):
     random password.
     """
 
-    def __init__(self) -> None:
-        self.credential_handler: CredentialHandler = MessageDigestCredentialHandler()
-        self._dummy: tuple[CredentialHandler, str] | None = None
-        self._digest_warned = False
+    #: Checks typed passwords against stored forms; plain text by default
+    #: (a ``<CredentialHandler>`` nested in the ``<Realm>`` replaces it).
+    #: Class-level defaults, so a subclass's ``__init__`` need not call ours.
+    credential_handler: CredentialHandler = MessageDigestCredentialHandler()
+    _dummy: tuple[CredentialHandler, str] | None = None
+    _digest_warned = False
 
     @abstractmethod
     def get_password(self, username: str) -> str | None:

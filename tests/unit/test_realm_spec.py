@@ -299,6 +299,14 @@ class SiteRealm(RealmBase):
 
 class NotARealm:
     pass
+
+
+class Bare(RealmBase):
+    def __init__(self):
+        self.users = {"x": "y"}  # no super().__init__(): RealmBase's defaults still hold
+
+    def get_password(self, username):
+        return self.users.get(username)
 """
 
 
@@ -324,6 +332,29 @@ def test_python_realm_from_catalina_base_lib(tmp_path) -> None:
         build_realm(spec, catalina_base=str(tmp_path), catalina_home="/nonexistent", user_databases={})
     assert "is not a subclass of Realm" in caught.value.message
     assert caught.value.line == line_of(path, "NotARealm")
+
+    path = server_xml(tmp_path, '<Realm className="site_realm_r2.SiteRealm" userz="a:b"/>')
+    config, _ = load_server_xml(path, {})
+    spec = config.services[0].engine.realm
+    assert spec is not None
+    with pytest.raises(ConfigError) as caught:
+        build_realm(spec, catalina_base=str(tmp_path), catalina_home="/nonexistent", user_databases={})
+    assert caught.value.message == "<Realm className=\"site_realm_r2.SiteRealm\">: KeyError: 'users'"
+    assert caught.value.line == line_of(path, "userz")
+
+    path = server_xml(tmp_path, '<Realm className="site_realm_r2.Bare" users="a:b"/>')
+    config, _ = load_server_xml(path, {})
+    spec = config.services[0].engine.realm
+    assert spec is not None
+    with pytest.raises(ConfigError) as caught:
+        build_realm(spec, catalina_base=str(tmp_path), catalina_home="/nonexistent", user_databases={})
+    assert "takes no attributes (it has no configure method): users" in caught.value.message
+    path = server_xml(tmp_path, '<Realm className="site_realm_r2.Bare"/>')
+    config, _ = load_server_xml(path, {})
+    spec = config.services[0].engine.realm
+    assert spec is not None
+    bare = build_realm(spec, catalina_base=str(tmp_path), catalina_home="/nonexistent", user_databases={})
+    assert bare.authenticate("x", "y") is not None and bare.authenticate("nobody", "y") is None
 
     path = server_xml(tmp_path, '<Realm className="site_realm_r2.Missing"/>')
     config, _ = load_server_xml(path, {})

@@ -11,6 +11,8 @@ Skipped without Tomcat (tests/tomcat.py), except with ``CI=true``.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import requests
 
@@ -135,6 +137,15 @@ def test_same_decision_as_tomcat(servers, method, path, user) -> None:
     assert outcome(mine) == outcome(theirs), (method, path, user, theirs.status_code, mine.status_code)
     if theirs.status_code == 401:
         assert mine.headers["WWW-Authenticate"] == theirs.headers["WWW-Authenticate"]
+    if theirs.status_code in (401, 403) and method != "HEAD":
+        assert report(mine.text) == report(theirs.text)
+        assert mine.headers.get("Cache-Control") == theirs.headers.get("Cache-Control")
+
+
+def report(page: str) -> list[str]:
+    """The title, message and description of an error report page (the
+    server's name and the style are not compared)."""
+    return re.findall(r"<title>[^<]*</title>|<p><b>(?:Message|Description)</b>[^<]*</p>", page)
 
 
 def test_confidential_redirect_as_tomcat(servers) -> None:

@@ -374,6 +374,22 @@ def test_websocket_session_principal(server) -> None:
         assert ws.recv(timeout=10) == "principal=alice"
 
 
+def test_websocket_after_a_form_login_uses_the_session(server) -> None:
+    with requests.Session() as client:
+        client.get(f"{server.url}/form/secure/x", timeout=10)
+        client.post(
+            f"{server.url}/form/j_security_check", data={"j_username": "alice", "j_password": "secret"}, timeout=10
+        )
+        cookie = f"JSESSIONID={client.cookies.get('JSESSIONID')}"
+    with connect(
+        f"ws://127.0.0.1:{server.port}/form/ws/whoami", additional_headers={"Cookie": cookie}, open_timeout=10
+    ) as ws:
+        assert ws.recv(timeout=10) == "principal=alice"
+    with pytest.raises(InvalidStatus) as refused:  # no cookie: the login page, not an upgrade
+        connect(f"ws://127.0.0.1:{server.port}/form/ws/whoami", open_timeout=10).close()
+    assert refused.value.response.status_code == 200
+
+
 def test_json_of_unprotected_paths_has_no_user(server) -> None:
     who = json.loads(get(server, "/basic/open/x", auth=("alice", "secret")).text)
     assert who["user"] is None  # no constraint: BASIC credentials are not looked at (as Tomcat)

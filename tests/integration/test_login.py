@@ -307,17 +307,38 @@ def test_digest_login_and_replay(server) -> None:
     assert wrong.status_code == 401
 
 
-def test_digest_stale_nonce(server) -> None:
-    challenge = get(server, "/stale/secure/x").raw.headers.getlist("WWW-Authenticate")[1]
+def digest_header(challenge: str, algorithm: str, uri: str, password: str = "secret", nc: str = "00000001") -> str:
+    """An ``Authorization: Digest`` value computed here (RFC 7616), qop=auth."""
     nonce = re.search(r'nonce="([^"]+)"', challenge).group(1)
     opaque = re.search(r'opaque="([^"]+)"', challenge).group(1)
-    ha1 = hashlib.md5(b"alice:Test Realm:secret").hexdigest()
-    ha2 = hashlib.md5(b"GET:/stale/secure/x").hexdigest()
-    answer = hashlib.md5(f"{ha1}:{nonce}:00000001:c0ffee:auth:{ha2}".encode()).hexdigest()
-    header = (
-        f'Digest username="alice", realm="Test Realm", nonce="{nonce}", uri="/stale/secure/x", '
-        f'qop=auth, nc=00000001, cnonce="c0ffee", response="{answer}", opaque="{opaque}", algorithm=MD5'
+    name = {"MD5": "md5", "SHA-256": "sha256"}[algorithm]
+
+    def h(text: str) -> str:
+        return hashlib.new(name, text.encode()).hexdigest()
+
+    answer = h(f"{h(f'alice:Test Realm:{password}')}:{nonce}:{nc}:c0ffee:auth:{h(f'GET:{uri}')}")
+    return (
+        f'Digest username="alice", realm="Test Realm", nonce="{nonce}", uri="{uri}", qop=auth, nc={nc}, '
+        f'cnonce="c0ffee", response="{answer}", opaque="{opaque}", algorithm={algorithm}'
     )
+
+
+def test_digest_sha256(server) -> None:
+    challenge = get(server, "/digest/secure/x").raw.headers.getlist("WWW-Authenticate")[0]
+    assert "algorithm=SHA-256" in challenge
+    ok = get(
+        server, "/digest/secure/x", headers={"Authorization": digest_header(challenge, "SHA-256", "/digest/secure/x")}
+    )
+    assert (ok.status_code, ok.json()["auth_type"]) == (200, "DIGEST")
+    wrong = digest_header(challenge, "SHA-256", "/digest/secure/x", password="nope", nc="00000002")
+    assert get(server, "/digest/secure/x", headers={"Authorization": wrong}).status_code == 401
+    other_uri = digest_header(challenge, "SHA-256", "/digest/secure/y", nc="00000003")
+    assert get(server, "/digest/secure/x", headers={"Authorization": other_uri}).status_code == 401
+
+
+def test_digest_stale_nonce(server) -> None:
+    challenge = get(server, "/stale/secure/x").raw.headers.getlist("WWW-Authenticate")[1]
+    header = digest_header(challenge, "MD5", "/stale/secure/x")
     time.sleep(0.01)  # older than the context's nonceValidity of 1 ms
     response = get(server, "/stale/secure/x", headers={"Authorization": header})
     assert response.status_code == 401

@@ -73,3 +73,24 @@ def test_tomcat_stored_forms_verify(tmp_path, args: list[str], handler: Credenti
         principal = realm.authenticate(f"u{index}", password)
         assert principal is not None and principal.has_role("r")
         assert realm.authenticate(f"u{index}", "wrong") is None
+
+
+def test_tomcats_own_server_xml_and_users_file_are_read() -> None:
+    """The realm part of Tomcat's stock server.xml is read as-is (no warning
+    about it), and its stock tomcat-users.xml (every user commented out)
+    gives no user."""
+    from catalina_py.config.server_xml import load_server_xml
+    from catalina_py.realm.user_database import load_users
+    from tests.tomcat import TOMCAT_CONF
+
+    if not (TOMCAT_CONF / "server.xml").exists() or not (TOMCAT_CONF / "tomcat-users.xml").exists():
+        skip_or_fail(f"Tomcat 10.1's configuration is not installed in {TOMCAT_CONF}")
+    config, warnings = load_server_xml(str(TOMCAT_CONF / "server.xml"), {})
+    about_realms = [w for w in warnings if "<Realm" in w.message or "<Resource" in w.message or "Naming" in w.message]
+    assert about_realms == [], warnings
+    assert config.user_databases["UserDatabase"].pathname == "conf/tomcat-users.xml"
+    realm = config.services[0].engine.realm
+    assert realm is not None and realm.kind == "LockOut"
+    assert [inner.kind for inner in realm.nested] == ["UserDatabase"]
+    database, user_warnings = load_users(str(TOMCAT_CONF / "tomcat-users.xml"))
+    assert dict(database.users) == {} and user_warnings == []

@@ -188,10 +188,11 @@ def test_confidential_redirect_details() -> None:
     request.server_name, request.query, request.url_session = "::1", None, True
     authenticator.invoke(request, response)
     assert response.location == "https://[::1]/app/c/x;jsessionid=S1"
-    request._channel.redirect_port = 0  # type: ignore[attr-defined]
-    response = Response()
-    authenticator.invoke(request, response)
-    assert (response.status, response.message) == (403, "/app/c/x")
+    for disabled in (0, -1):
+        request._channel.redirect_port = disabled  # type: ignore[attr-defined]
+        response = Response()
+        authenticator.invoke(request, response)
+        assert (response.status, response.message) == (403, "/app/c/x")
 
 
 def test_basic_challenge_login_and_roles() -> None:

@@ -219,8 +219,8 @@ class ConnectorSpec:
     max_connections: int = 8192
     max_threads: int = 200
     uri_encoding: str = "UTF-8"
-    #: Recorded only: Tomcat redirects to it for a CONFIDENTIAL
-    #: ``<security-constraint>``, which catalina_py does not implement.
+    #: Where a CONFIDENTIAL ``<security-constraint>`` redirects a plain
+    #: request (``https://host:redirectPort/...``); 0 or -1: answer 403 instead.
     redirect_port: int = 443
     max_swallow_size: int = 2097152
     #: The most parts of a multipart request, and the most bytes of one
@@ -361,7 +361,7 @@ def read_connector(reader: XmlReader, element: Element) -> ConnectorSpec:
         ),
         max_threads=attrs.integer("maxThreads", 200, minimum=1, hint="a positive number of threads"),
         uri_encoding=encoding,
-        redirect_port=attrs.port("redirectPort", 443),
+        redirect_port=attrs.port("redirectPort", 443, allow_disabled=True),
         max_swallow_size=attrs.integer("maxSwallowSize", 2097152, hint="a size in bytes, or -1 for no limit"),
         max_part_count=attrs.integer("maxPartCount", 50, hint="a number of parts, or -1 for no limit"),
         max_part_header_size=attrs.integer("maxPartHeaderSize", 512, hint="a size in bytes, or -1 for no limit"),

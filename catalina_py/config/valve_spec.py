@@ -33,6 +33,10 @@ TOMCAT_VALVES: dict[str, str] = {
     "org.apache.catalina.valves.ErrorReportValve": "catalina_py.container.valves.error_report.ErrorReportValve",
     "org.apache.catalina.valves.RemoteIpValve": "catalina_py.container.valves.remote_ip.RemoteIpValve",
     "org.apache.catalina.valves.RemoteAddrValve": "catalina_py.container.valves.remote_addr.RemoteAddrValve",
+    "org.apache.catalina.authenticator.BasicAuthenticator": "catalina_py.authenticator.basic.BasicAuthenticator",
+    "org.apache.catalina.authenticator.FormAuthenticator": "catalina_py.authenticator.form.FormAuthenticator",
+    "org.apache.catalina.authenticator.DigestAuthenticator": "catalina_py.authenticator.digest.DigestAuthenticator",
+    "org.apache.catalina.authenticator.NonLoginAuthenticator": "catalina_py.authenticator.base.NonLoginAuthenticator",
 }
 
 

@@ -22,7 +22,11 @@ filter-mapping naming an undeclared servlet or filter), because an
 application may map the ``default`` servlet or a filter declared only in
 ``conf/web.xml``: see :func:`validate_web_xml`.
 
-Elements catalina_py does not implement yet (security, JNDI resources,
+The security elements (``<security-constraint>``, ``<login-config>``,
+``<security-role>``, ``<security-role-ref>``) are read by
+:mod:`catalina_py.config.web_xml_security`.
+
+Elements catalina_py does not implement yet (JNDI resources,
 JSP configuration...) produce :class:`ConfigWarning` entries in
 :attr:`WebXml.warnings`.
 """
@@ -32,6 +36,12 @@ from __future__ import annotations
 from lxml import etree
 
 from catalina_py.config.web_xml_merge import merge_web_xml, validate_web_xml
+from catalina_py.config.web_xml_security import (
+    read_login_config,
+    read_role_ref,
+    read_security_constraint,
+    read_security_role,
+)
 from catalina_py.config.web_xml_specs import (
     DISPATCHER_TYPES,
     JAKARTA_NAMESPACE,
@@ -85,9 +95,6 @@ _DESCRIPTIVE = frozenset({"description", "icon", "distributable", "module-name"}
 # does not implement yet: a warning each.
 _UNSUPPORTED = frozenset(
     {
-        "security-constraint",
-        "login-config",
-        "security-role",
         "env-entry",
         "ejb-ref",
         "ejb-local-ref",
@@ -103,7 +110,6 @@ _UNSUPPORTED = frozenset(
         "data-source",
         "locale-encoding-mapping-list",
         "jsp-config",
-        "deny-uncovered-http-methods",
         "absolute-ordering",
         "administered-object",
         "connection-factory",
@@ -119,7 +125,7 @@ _UNSUPPORTED = frozenset(
 )
 
 _SERVLET_IGNORED = frozenset({"description", "display-name", "icon"})
-_SERVLET_UNSUPPORTED = frozenset({"enabled", "run-as", "security-role-ref"})
+_SERVLET_UNSUPPORTED = frozenset({"enabled", "run-as"})
 
 _FILTER_IGNORED = frozenset({"description", "display-name", "icon"})
 
@@ -168,14 +174,21 @@ class _Parser(XmlReader):
             elif name in _DESCRIPTIVE:
                 continue
             elif name == "security-constraint":
-                # Ignored, it would serve to anyone what it protects.
-                raise self.error(
-                    child,
-                    "<security-constraint> is not supported by catalina_py yet; ignoring it would serve "
-                    "the resources it protects to anyone",
-                    "no <security-constraint>: protect those paths in front of the container (nginx "
-                    "auth_basic, allow/deny) or with a RemoteAddrValve in the webapp's context",
-                )
+                web.security_constraints.append(read_security_constraint(self, child))
+            elif name == "login-config":
+                if web.login_config is not None:
+                    raise self.error(
+                        child,
+                        f"a second <login-config> (the first at {web.login_config.location})",
+                        "one <login-config> per descriptor",
+                    )
+                web.login_config = read_login_config(self, child)
+            elif name == "security-role":
+                role = read_security_role(self, child)
+                if role not in web.security_roles:
+                    web.security_roles.append(role)
+            elif name == "deny-uncovered-http-methods":
+                web.deny_uncovered_http_methods = True
             elif name in _UNSUPPORTED:
                 self.warn(child, f"<{name}> is not supported by catalina_py" " yet, ignored")
             else:
@@ -219,9 +232,14 @@ class _Parser(XmlReader):
         async_supported = False
         jsp_file = False
         multipart: MultipartConfigDef | None = None
+        role_refs: dict[str, str] = {}
         for child_name, child in self.elements(element):
             if child_name == "multipart-config":
                 multipart = self.multipart_config(child)
+                continue
+            if child_name == "security-role-ref":
+                ref, link = read_role_ref(self, child)
+                role_refs[ref] = link
                 continue
             text = self.text(child)
             if child_name == "servlet-name":
@@ -273,7 +291,14 @@ class _Parser(XmlReader):
                 "a unique <servlet-name> for each <servlet>",
             )
         self.web.servlets[name] = ServletDef(
-            name, servlet_class, init_params, load_on_startup, async_supported, self.location(element), multipart
+            name,
+            servlet_class,
+            init_params,
+            load_on_startup,
+            async_supported,
+            self.location(element),
+            multipart,
+            role_refs,
         )
 
     def multipart_config(self, element: Element) -> MultipartConfigDef:

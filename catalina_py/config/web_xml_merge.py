@@ -63,6 +63,7 @@ def _merge_servlet(default: ServletDef, app: ServletDef) -> ServletDef:
         init_params={**default.init_params, **app.init_params},
         load_on_startup=(app.load_on_startup if app.load_on_startup is not None else default.load_on_startup),
         multipart_config=app.multipart_config or default.multipart_config,
+        security_role_refs={**default.security_role_refs, **app.security_role_refs},
     )
 
 
@@ -182,7 +183,11 @@ def merge_web_xml(defaults: WebXml, app: WebXml) -> WebXml:
     * mime mappings, context-params: union, the app wins per key;
     * welcome files: the app's list if it is non-empty, else the
       defaults' (Tomcat's ``alwaysAddWelcomeFiles=false``);
-    * file, version, metadata-complete: the app's.
+    * file, version, metadata-complete: the app's;
+    * security constraints: the app's, then the defaults' (they add up, as
+      the specification's fragments do); security roles: the union;
+      login-config: the app's, else the defaults'; deny-uncovered-http-methods:
+      set when either sets it.
 
     Neither argument is modified; the result remembers ``defaults`` in
     :attr:`WebXml.defaults`.  Raises :class:`ConfigError` from
@@ -252,6 +257,10 @@ def merge_web_xml(defaults: WebXml, app: WebXml) -> WebXml:
         mapping_locations=locations,
         warnings=[*defaults.warnings, *app.warnings],
         defaults=defaults,
+        security_constraints=[*app.security_constraints, *defaults.security_constraints],
+        login_config=app.login_config if app.login_config is not None else defaults.login_config,
+        security_roles=[*app.security_roles, *(r for r in defaults.security_roles if r not in app.security_roles)],
+        deny_uncovered_http_methods=app.deny_uncovered_http_methods or defaults.deny_uncovered_http_methods,
     )
     validate_web_xml(merged)
     merged.warnings.extend(_unknown_filter_targets(merged))

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from catalina_py.errors import ConfigWarning, Location
+from catalina_py.security.constraints import SecurityConstraint
 
 __all__ = [
     "CookieConfig",
@@ -22,6 +23,7 @@ __all__ = [
     "FilterMapping",
     "JAKARTA_NAMESPACE",
     "ListenerDef",
+    "LoginConfig",
     "MultipartConfigDef",
     "ServletDef",
     "SessionConfig",
@@ -75,6 +77,9 @@ class ServletDef:
     location: Location | None = None
     #: ``<multipart-config>``, None when the servlet has none.
     multipart_config: MultipartConfigDef | None = None
+    #: ``<security-role-ref>``: the role name the servlet's code uses ->
+    #: the ``<role-link>`` (a role of ``<security-role>``).
+    security_role_refs: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -86,6 +91,20 @@ class FilterDef:
     init_params: dict[str, str] = field(default_factory=dict)
     async_supported: bool = False
     location: Location | None = None
+
+
+@dataclass(frozen=True)
+class LoginConfig:
+    """``<login-config>``: how users log in (``BASIC``, ``FORM`` or
+    ``DIGEST``; ``None``: no login method, only ``request.login()``), the
+    realm name of the challenge, and FORM's login and error pages
+    (context-relative, starting with ``/``)."""
+
+    auth_method: str | None = None
+    realm_name: str | None = None
+    login_page: str | None = None
+    error_page: str | None = None
+    location: Location | None = field(default=None, compare=False)
 
 
 #: The dispatcher types of the Servlet specification, in its order.
@@ -186,6 +205,14 @@ class WebXml:
     response_character_encoding: str | None = None
     mapping_locations: dict[str, Location] = field(default_factory=dict)
     warnings: list[ConfigWarning] = field(default_factory=list)
+    #: ``<security-constraint>`` elements, in declaration order.
+    security_constraints: list[SecurityConstraint] = field(default_factory=list)
+    #: ``<login-config>``, None when there is none.
+    login_config: LoginConfig | None = None
+    #: ``<security-role>`` role names, in declaration order.
+    security_roles: list[str] = field(default_factory=list)
+    #: ``<deny-uncovered-http-methods/>``.
+    deny_uncovered_http_methods: bool = False
     #: The global descriptor this one was merged over (set by
     #: :func:`~catalina_py.config.web_xml_merge.merge_web_xml`), kept so that the annotation scan made when
     #: the context starts can redo the merge in Tomcat's order

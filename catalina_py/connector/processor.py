@@ -114,6 +114,7 @@ class Http11Processor:
         "plan",
         "proxy_name",
         "proxy_port",
+        "redirect_port",
         "remote_addr",
         "remote_port",
         "reported",
@@ -157,6 +158,7 @@ class Http11Processor:
         self.secure = config.secure
         self.proxy_name = config.proxy_name
         self.proxy_port = config.proxy_port
+        self.redirect_port = config.redirect_port
         self.uri_encoding = config.uri_encoding
         self.max_post_size = config.max_post_size
         self.allowed_trailer_headers = config.allowed_trailer_headers

@@ -43,6 +43,8 @@ class Channel(Protocol):
     proxy_port: int
     uri_encoding: str
     max_post_size: int
+    #: The Connector's ``redirectPort`` (a CONFIDENTIAL constraint redirects there; 0: refuse).
+    redirect_port: int
     #: The Connector's ``maxParameterCount`` (negative: no limit).
     max_parameter_count: int
     #: The Connector's ``allowedTrailerHeaders`` (lower-case names).

@@ -273,6 +273,10 @@ class StandardContext(LifecycleBase):
         #: The ``<Realm>`` of this context's descriptor (None: the host's or
         #: engine's, see :func:`catalina_py.realm.base.find_realm`).
         self.realm: Realm | None = None
+        #: The authenticator valve (installed by a configurator when the
+        #: context starts; Any: catalina_py.authenticator sits above this
+        #: layer): what ``request.login()`` and ``authenticate()`` use.
+        self.authenticator: Any = None
         #: The WebSocket ServerContainer (installed by a configurator when
         #: the context starts) and its handshake check, set once the context
         #: has an endpoint.

@@ -31,6 +31,7 @@ from ..servlet.upgrade import HttpUpgradeHandler, UpgradeToken
 from ..servlets.conditional import parse_http_date
 from .mapper import UNMAPPED, MappingData
 from .multipart_request import MultipartState, parse_request_parts
+from .request_auth import RequestAuth
 from .request_connection import ChannelBody, RequestConnectionSide
 from .request_dispatch import RequestDispatchState
 from .request_session import RequestSessions
@@ -113,7 +114,9 @@ def local_name(address: str) -> str:
 PARAMETER_ERRORS = ParameterErrorLog(logging.getLogger("catalina_py.container.parameters"))
 
 
-class Request(RequestSessions, RequestDispatchState, RequestConnectionSide, AttributeHolder, HttpServletRequest):
+class Request(
+    RequestAuth, RequestSessions, RequestDispatchState, RequestConnectionSide, AttributeHolder, HttpServletRequest
+):
     """One HTTP request: the servlet API over the parsed head and the
     connection's :class:`Channel`."""
 

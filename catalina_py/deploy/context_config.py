@@ -40,6 +40,7 @@ import traceback
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
+from ..authenticator.config import install_authenticator
 from ..config.web_xml import (
     FilterDef,
     FilterMapping,
@@ -512,6 +513,8 @@ class WebappConfigurator:
         context.loader = loader
         self.endpoint_classes = configure_context(context, loader)
         check_classes(context.web_xml, loader)
+        # The constraints and the login method (Tomcat's authenticatorConfig).
+        install_authenticator(context)
 
     def on_startup(self, context: StandardContext) -> None:
         """The context's ServerContainer (before the listeners, which may

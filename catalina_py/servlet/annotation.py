@@ -34,7 +34,15 @@ from ..errors import Location
 from .part import MultipartConfigElement
 
 __all__ = [
+    "HttpConstraintInfo",
+    "HttpMethodConstraintInfo",
     "MULTIPART_CONFIG_ATTR",
+    "SERVLET_SECURITY_ATTR",
+    "ServletSecurityInfo",
+    "get_servlet_security",
+    "http_constraint",
+    "http_method_constraint",
+    "servlet_security",
     "WEB_FILTER_ATTR",
     "WEB_LISTENER_ATTR",
     "WEB_SERVLET_ATTR",
@@ -402,3 +410,126 @@ def get_multipart_config(cls: type) -> MultipartConfigElement | None:
     ``@MultipartConfig`` is not ``@Inherited``)."""
     info = vars(cls).get(MULTIPART_CONFIG_ATTR)
     return info if isinstance(info, MultipartConfigElement) else None
+
+
+# --------------------------------------------------------------------------
+# @servlet_security (jakarta.servlet.annotation.ServletSecurity)
+# --------------------------------------------------------------------------
+
+#: Class attribute holding the :class:`ServletSecurityInfo` of ``@servlet_security``.
+SERVLET_SECURITY_ATTR = "__catalina_servlet_security__"
+
+_GUARANTEES = ("NONE", "CONFIDENTIAL")
+
+
+@dataclass(frozen=True)
+class HttpConstraintInfo:
+    """``@HttpConstraint``: ``empty_role_semantic`` ``PERMIT`` or ``DENY``
+    (what no ``roles_allowed`` means), the roles allowed, the transport
+    guarantee (``NONE`` or ``CONFIDENTIAL``)."""
+
+    empty_role_semantic: str = "PERMIT"
+    roles_allowed: tuple[str, ...] = ()
+    transport_guarantee: str = "NONE"
+
+
+@dataclass(frozen=True)
+class HttpMethodConstraintInfo(HttpConstraintInfo):
+    """``@HttpMethodConstraint``: the same for one HTTP method."""
+
+    method: str = "GET"
+
+
+@dataclass(frozen=True)
+class ServletSecurityInfo:
+    """What ``@servlet_security`` declared: the constraint of every method
+    not listed, and one per listed method."""
+
+    http_constraint: HttpConstraintInfo = HttpConstraintInfo()
+    http_method_constraints: tuple[HttpMethodConstraintInfo, ...] = ()
+    location: Location | None = None
+
+
+def _constraint_args(
+    empty_role_semantic: str, roles_allowed: str | Iterable[str] | None, transport_guarantee: str
+) -> tuple[str, tuple[str, ...], str]:
+    semantic = str(getattr(empty_role_semantic, "name", empty_role_semantic)).upper()
+    if semantic not in ("PERMIT", "DENY"):
+        raise ValueError(f"empty_role_semantic must be PERMIT or DENY, got {empty_role_semantic!r}")
+    roles = _strings(roles_allowed, "roles_allowed")
+    if semantic == "DENY" and roles:
+        raise ValueError("empty_role_semantic DENY with roles_allowed: give one or the other")
+    guarantee = str(getattr(transport_guarantee, "name", transport_guarantee)).upper()
+    if guarantee not in _GUARANTEES:
+        raise ValueError(f"transport_guarantee must be NONE or CONFIDENTIAL, got {transport_guarantee!r}")
+    return semantic, roles, guarantee
+
+
+def http_constraint(
+    value: str = "PERMIT",
+    *,
+    roles_allowed: str | Iterable[str] | None = None,
+    transport_guarantee: str = "NONE",
+) -> HttpConstraintInfo:
+    """``@HttpConstraint``: ``http_constraint(roles_allowed=["admin"])``,
+    ``http_constraint("DENY")``, ``http_constraint(transport_guarantee="CONFIDENTIAL")``."""
+    return HttpConstraintInfo(*_constraint_args(value, roles_allowed, transport_guarantee))
+
+
+def http_method_constraint(
+    method: str,
+    value: str = "PERMIT",
+    *,
+    roles_allowed: str | Iterable[str] | None = None,
+    transport_guarantee: str = "NONE",
+) -> HttpMethodConstraintInfo:
+    """``@HttpMethodConstraint``: ``http_method_constraint("POST", roles_allowed="admin")``."""
+    from ..http.grammar import is_token
+
+    if not isinstance(method, str) or not is_token(method):
+        raise ValueError(f"http_method_constraint needs an HTTP method name, got {method!r}")
+    semantic, roles, guarantee = _constraint_args(value, roles_allowed, transport_guarantee)
+    return HttpMethodConstraintInfo(semantic, roles, guarantee, method)
+
+
+def servlet_security(
+    value: HttpConstraintInfo | None = None,
+    *,
+    http_method_constraints: Iterable[HttpMethodConstraintInfo] = (),
+) -> Callable[[C], C]:
+    """Protect a servlet class at every url-pattern it is mapped to
+    (``jakarta.servlet.annotation.ServletSecurity``)::
+
+        @servlet_security(http_constraint(roles_allowed=["admin"]),
+                          http_method_constraints=[http_method_constraint("GET")])
+        class AdminServlet(HttpServlet): ...
+
+    A url-pattern that a web.xml ``<security-constraint>`` already names
+    keeps web.xml's constraint (the specification's rule).
+    """
+    default = value if value is not None else HttpConstraintInfo()
+    if not isinstance(default, HttpConstraintInfo) or isinstance(default, HttpMethodConstraintInfo):
+        raise TypeError("@servlet_security takes an http_constraint(...)")
+    methods = tuple(http_method_constraints)
+    seen: set[str] = set()
+    for item in methods:
+        if not isinstance(item, HttpMethodConstraintInfo):
+            raise TypeError("http_method_constraints must hold http_method_constraint(...) values")
+        if item.method in seen:
+            raise ValueError(f"http_method_constraints names {item.method} twice")
+        seen.add(item.method)
+    location = _caller_location()
+
+    def decorate(cls: C) -> C:
+        _check_class(cls, "servlet_security")
+        setattr(cls, SERVLET_SECURITY_ATTR, ServletSecurityInfo(default, methods, location))
+        return cls
+
+    return decorate
+
+
+def get_servlet_security(cls: type) -> ServletSecurityInfo | None:
+    """The ``@servlet_security`` of ``cls`` (inherited, as ``@ServletSecurity``
+    is ``@Inherited``)."""
+    info = getattr(cls, SERVLET_SECURITY_ATTR, None)
+    return info if isinstance(info, ServletSecurityInfo) else None

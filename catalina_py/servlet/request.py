@@ -317,6 +317,37 @@ class HttpServletRequest(ABC):
         """Give the request's session a new id (against session fixation)
         and return it."""
 
+    # -- security (docs/security.md) ---------------------------------------
+    @abstractmethod
+    def get_user_principal(self) -> Any:
+        """The authenticated user (a ``GenericPrincipal``: ``get_name()``,
+        ``str()``), or None."""
+
+    @abstractmethod
+    def get_remote_user(self) -> str | None:
+        """The authenticated user's name, or None."""
+
+    @abstractmethod
+    def get_auth_type(self) -> str | None:
+        """How the user logged in (``BASIC``, ``FORM``, ``DIGEST``, ``NONE``), or None."""
+
+    @abstractmethod
+    def is_user_in_role(self, role: str) -> bool:
+        """Whether the user holds *role* (through the servlet's ``<security-role-ref>``)."""
+
+    @abstractmethod
+    def login(self, username: str, password: str) -> None:
+        """Log in with the webapp's realm; ``ServletException`` when it refuses."""
+
+    @abstractmethod
+    def logout(self) -> None:
+        """Forget the user, on the request and in its session."""
+
+    @abstractmethod
+    def authenticate(self, response: Any) -> bool:
+        """Log in with the webapp's login method: True once a user is known,
+        else False with the challenge (or login page) in *response*."""
+
     # -- container -------------------------------------------------------
     @abstractmethod
     def get_servlet_context(self) -> ServletContext | None:

@@ -104,6 +104,13 @@ class StandardSession:
         self._is_new = True
         self._valid = True
         self._expiring = False
+        #: The authenticated user cached by an authenticator and how they
+        #: logged in (Tomcat's ``Session.getPrincipal``/``getAuthType``), and
+        #: the authenticators' notes (``getNote``: a FORM login's saved
+        #: request); none of them is an attribute, nor saved with the session.
+        self.principal: Any = None
+        self.auth_type: str | None = None
+        self.notes: dict[str, Any] = {}
 
     # -- identity and times --------------------------------------------------
     def get_id(self) -> str:

@@ -19,6 +19,26 @@ import requests
 from tests.ci import skip_or_fail
 from tests.server import REPO, SERVER_XML
 
+#: SERVER_XML with Tomcat's UserDatabaseRealm over conf/tomcat-users.xml.
+MANAGER_XML = SERVER_XML.replace(
+    "  <Service",
+    '  <GlobalNamingResources>\n    <Resource name="UserDatabase" auth="Container"'
+    ' type="org.apache.catalina.UserDatabase" pathname="conf/tomcat-users.xml"/>\n'
+    "  </GlobalNamingResources>\n  <Service",
+).replace(
+    '<Engine name="Catalina" defaultHost="localhost">',
+    '<Engine name="Catalina" defaultHost="localhost">\n'
+    '      <Realm className="org.apache.catalina.realm.UserDatabaseRealm" resourceName="UserDatabase"/>',
+)
+#: One user per Manager role, as Tomcat advises (docs/deployment.md, "The Manager").
+USERS = """<?xml version="1.0" encoding="UTF-8"?>
+<tomcat-users>
+  <user username="script" password="s3cret-script" roles="manager-script"/>
+  <user username="gui" password="s3cret-gui" roles="manager-gui"/>
+</tomcat-users>
+"""
+SCRIPT = ("script", "s3cret-script")
+GUI = ("gui", "s3cret-gui")
 MANAGER = REPO / "webapps" / "manager"
 EXAMPLES = REPO / "webapps" / "examples"
 WEBAPPS = {"ROOT": REPO / "webapps" / "ROOT", "manager": MANAGER}
@@ -30,7 +50,18 @@ def curl(server: Any, command: str, *args: str) -> str:
     if shutil.which("curl") is None:
         skip_or_fail("curl is not installed")
     done = subprocess.run(
-        ["curl", "-sS", "--max-time", "30", "-w", "\n%{http_code}", *args, f"{server.url}/manager/text/{command}"],
+        [
+            "curl",
+            "-sS",
+            "--max-time",
+            "30",
+            "-u",
+            ":".join(SCRIPT),
+            "-w",
+            "\n%{http_code}",
+            *args,
+            f"{server.url}/manager/text/{command}",
+        ],
         capture_output=True,
         text=True,
         timeout=60,
@@ -39,6 +70,13 @@ def curl(server: Any, command: str, *args: str) -> str:
     body, _, status = done.stdout.rpartition("\n")
     assert status == "200", f"{status}: {body}\n{server.output()[-2000:]}"
     return body
+
+
+def manager_server(make_server: Any, server_xml: str = MANAGER_XML, webapps: Any = None) -> Any:
+    """A server with the Manager (or *webapps*), the realm and its two users."""
+    server = make_server(webapps=WEBAPPS if webapps is None else webapps, server_xml=server_xml)
+    (server.base / "conf" / "tomcat-users.xml").write_text(USERS)
+    return server
 
 
 def hello_app(where: Path, title: str = "Hello app") -> Path:
@@ -57,7 +95,7 @@ def status(server: Any, path: str) -> int:
 
 
 def test_text_commands_with_curl(make_server, tmp_path):
-    server = make_server(webapps=WEBAPPS).start()
+    server = manager_server(make_server).start()
     source = hello_app(tmp_path / "src" / "hello")
     app_base = server.base / "webapps"
 
@@ -124,7 +162,7 @@ def test_text_commands_with_curl(make_server, tmp_path):
 
 
 def test_sessions_and_expire(make_server):
-    server = make_server(webapps=WEBAPPS).start()
+    server = manager_server(make_server).start()
     assert curl(server, f"deploy?path=/ex&war=file:{EXAMPLES}") == "OK - Deployed application at context path [/ex]\n"
     for _ in range(3):  # three clients without cookies: three sessions
         assert requests.get(server.url + "/ex/servlets/sessions", timeout=10).status_code == 200
@@ -144,7 +182,7 @@ def test_sessions_and_expire(make_server):
 
 
 def test_deploy_config_and_update(make_server, tmp_path):
-    server = make_server(webapps=WEBAPPS).start()
+    server = manager_server(make_server).start()
     first = hello_app(tmp_path / "first", "First")
     second = hello_app(tmp_path / "second", "Second")
     (second / "index.html").write_text("second\n")
@@ -170,7 +208,7 @@ def test_deploy_config_and_update(make_server, tmp_path):
 def test_put_a_war(make_server, tmp_path):
     """``PUT /manager/text/deploy?path=`` with a WAR body: stored in
     appBase as Tomcat does, then deployed by the WAR deployer."""
-    server = make_server(webapps=WEBAPPS).start()
+    server = manager_server(make_server).start()
     war = tmp_path / "hello.war"
     with zipfile.ZipFile(war, "w") as archive:
         archive.writestr("index.html", "from a war\n")
@@ -194,9 +232,10 @@ def nonce_of(page: str) -> str:
 
 
 def test_html_page_and_csrf(make_server, tmp_path):
-    server = make_server(webapps=WEBAPPS).start()
+    server = manager_server(make_server).start()
     curl(server, f"deploy?path=/h&war=file:{hello_app(tmp_path / 'hello', 'Hello <b>app</b>')}")
     browser = requests.Session()
+    browser.auth = GUI
     page = browser.get(f"{server.url}/manager/html", timeout=10)
     assert page.status_code == 200 and page.headers["X-Frame-Options"] == "DENY"
     assert "<td>Hello &lt;b&gt;app&lt;/b&gt;</td>" in page.text  # escaped
@@ -208,7 +247,7 @@ def test_html_page_and_csrf(make_server, tmp_path):
     forged = browser.post(f"{server.url}/manager/html/stop?path=/h", data={NONCE: "0" * 32}, timeout=10)
     assert forged.status_code == 403
     # a nonce of another session is no good either
-    other = requests.get(f"{server.url}/manager/html", timeout=10)
+    other = requests.get(f"{server.url}/manager/html", auth=GUI, timeout=10)
     assert (
         browser.post(
             f"{server.url}/manager/html/stop?path=/h", data={NONCE: nonce_of(other.text)}, timeout=10
@@ -240,7 +279,7 @@ def test_remote_addr_valve_refuses_other_addresses(make_server):
     """The loopback-only valve as shipped, turned round: a descriptor whose
     valve denies 127.x makes every Manager URL answer 403 before the Manager
     runs."""
-    server = make_server(webapps={"ROOT": REPO / "webapps" / "ROOT"})
+    server = manager_server(make_server, webapps={"ROOT": REPO / "webapps" / "ROOT"})
     descriptors = server.base / "conf" / "Catalina" / "localhost"
     descriptors.mkdir(parents=True)
     (descriptors / "manager.xml").write_text(
@@ -249,8 +288,8 @@ def test_remote_addr_valve_refuses_other_addresses(make_server):
         "</Context>\n"
     )
     server.start()
-    assert requests.get(f"{server.url}/manager/text/list", timeout=10).status_code == 403
-    assert requests.get(f"{server.url}/manager/html", timeout=10).status_code == 403
+    assert requests.get(f"{server.url}/manager/text/list", auth=SCRIPT, timeout=10).status_code == 403
+    assert requests.get(f"{server.url}/manager/html", auth=GUI, timeout=10).status_code == 403
     assert requests.get(f"{server.url}/", timeout=10).status_code == 200
 
 
@@ -258,8 +297,8 @@ def test_a_context_that_is_not_privileged_gets_no_deployer(make_server, tmp_path
     plain = tmp_path / "manager"
     shutil.copytree(MANAGER, plain)
     (plain / "META-INF" / "context.xml").write_text('<Context privileged="false"/>\n')
-    server = make_server(webapps={"ROOT": REPO / "webapps" / "ROOT", "manager": plain}).start()
-    answer = requests.get(f"{server.url}/manager/text/list", timeout=10)
+    server = manager_server(make_server, webapps={"ROOT": REPO / "webapps" / "ROOT", "manager": plain}).start()
+    answer = requests.get(f"{server.url}/manager/text/list", auth=SCRIPT, timeout=10)
     assert answer.status_code == 503 and answer.text.startswith("FAIL - The Manager needs a privileged context")
     assert "needs a privileged context" in server.output()
 
@@ -268,8 +307,8 @@ def test_a_stopped_webapp_stays_stopped_when_its_files_change(make_server, tmp_p
     """autoDeploy does not restart what the Manager stopped (Tomcat's
     background reload skips a stopped context); a marker folder deployed
     after the change shows the checks ran."""
-    auto = SERVER_XML.replace('autoDeploy="false"', 'autoDeploy="true" backgroundProcessorDelay="1"')
-    server = make_server(webapps=WEBAPPS, server_xml=auto).start()
+    auto = MANAGER_XML.replace('autoDeploy="false"', 'autoDeploy="true" backgroundProcessorDelay="1"')
+    server = manager_server(make_server, server_xml=auto).start()
     assert curl(server, f"deploy?path=/h&war=file:{hello_app(tmp_path / 'hello')}").startswith("OK - Deployed")
     assert curl(server, "stop?path=/h") == "OK - Stopped application at context path [/h]\n"
     (server.base / "webapps" / "h" / "WEB-INF" / "web.xml").write_text(
@@ -282,3 +321,19 @@ def test_a_stopped_webapp_stays_stopped_when_its_files_change(make_server, tmp_p
         time.sleep(0.2)
     assert "/h:stopped:0:h\n" in curl(server, "list")
     assert status(server, "/h/") == 503
+
+
+def test_each_interface_needs_its_role(make_server):
+    """BASIC login as Tomcat ships the Manager: no credentials -> 401 with
+    the challenge, a wrong password -> 401, the other interface's role ->
+    403; nothing of the Manager runs before that."""
+    server = manager_server(make_server).start()
+    text, page = f"{server.url}/manager/text/list", f"{server.url}/manager/html"
+    anonymous = requests.get(text, timeout=10)
+    assert anonymous.status_code == 401
+    assert anonymous.headers["WWW-Authenticate"] == 'Basic realm="catalina_py Manager Application"'
+    assert requests.get(text, auth=("script", "wrong"), timeout=10).status_code == 401
+    assert requests.get(text, auth=GUI, timeout=10).status_code == 403
+    assert requests.get(page, auth=SCRIPT, timeout=10).status_code == 403
+    assert requests.get(page, timeout=10).status_code == 401
+    assert requests.get(text, auth=SCRIPT, timeout=10).text.startswith("OK - Listed applications")

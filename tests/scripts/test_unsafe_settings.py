@@ -106,7 +106,7 @@ def test_deploy_ignore_skips_matching_folders(make_server, tmp_path):
     shutil.rmtree(private)
 
 
-def test_a_security_constraint_is_an_error_not_an_open_door(tmp_path):
+def test_a_broken_security_constraint_is_an_error_not_an_open_door(tmp_path):
     base, _ = make_base(tmp_path)
     web_xml = base / "webapps" / "examples" / "WEB-INF" / "web.xml"
     text = web_xml.read_text()
@@ -115,17 +115,15 @@ def test_a_security_constraint_is_an_error_not_an_open_door(tmp_path):
             "</web-app>",
             "  <security-constraint>\n    <web-resource-collection><web-resource-name>admin</web-resource-name>"
             "<url-pattern>/admin/*</url-pattern></web-resource-collection>\n"
-            "    <auth-constraint><role-name>admin</role-name></auth-constraint>\n  </security-constraint>\n"
-            "</web-app>",
+            "    <user-data-constraint><transport-guarantee>SECRET</transport-guarantee></user-data-constraint>\n"
+            "  </security-constraint>\n</web-app>",
         )
     )
-    line = web_xml.read_text().splitlines().index("  <security-constraint>") + 1
+    line = web_xml.read_text().splitlines().index("  <security-constraint>") + 3
     result = run([sys.executable, "-m", "catalina_py", "configtest"], base)
     assert result.returncode == 1
-    assert f"examples/WEB-INF/web.xml:{line}: <security-constraint> is not supported by catalina_py yet" in (
-        result.stderr
-    )
-    assert "RemoteAddrValve" in result.stderr
+    assert f"examples/WEB-INF/web.xml:{line}: <transport-guarantee> 'SECRET' is not NONE" in result.stderr
+    assert "CONFIDENTIAL" in result.stderr
 
 
 def test_configtest_reports_context_xml_problems(tmp_path):

@@ -700,7 +700,7 @@ CONNECTOR = '<Connector port="8080" {}/>'
             server(host_body='<Valve className="org.apache.catalina.valves.' 'StuckThreadDetectionValve"/>'),
             "<Valve",
             "unknown valve class 'org.apache.catalina.valves."
-            "StuckThreadDetectionValve', known: org.apache.catalina.valves.AccessLogValve",
+            "StuckThreadDetectionValve', known: org.apache.catalina.authenticator.BasicAuthenticator",
         ),
         (
             server(host_body='<Valve className="AccessLogValve"/>'),

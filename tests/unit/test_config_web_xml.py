@@ -445,9 +445,9 @@ def test_mapping_to_undeclared_servlet(tmp_path) -> None:
     ("body", "needle", "fragment"),
     [
         (
-            "<login-config/>",
-            "<login-config/>",
-            "<login-config> is not supported by catalina_py yet, " "ignored",
+            "<env-entry/>",
+            "<env-entry/>",
+            "<env-entry> is not supported by catalina_py yet, " "ignored",
         ),
         (
             "<listener><listener-class>a.L</listener-class></listener>\n"
@@ -672,7 +672,7 @@ def test_merge_without_any_welcome_list() -> None:
 
 
 def test_merge_keeps_app_metadata_and_warnings(tmp_path, defaults: WebXml) -> None:
-    app = parse(tmp_path, "<security-role/>", attrs='version="5.0" metadata-complete="true"')
+    app = parse(tmp_path, "<env-entry/>", attrs='version="5.0" metadata-complete="true"')
     merged = merge_web_xml(defaults, app)
     assert (merged.version, merged.metadata_complete) == ("5.0", True)
     assert merged.warnings == app.warnings

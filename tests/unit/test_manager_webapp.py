@@ -29,11 +29,8 @@ def test_shipped_privileged_and_loopback_only():
     assert "deny" not in valve.attributes
 
 
-def test_login_block_is_ready_to_switch_on():
-    text = (MANAGER / "WEB-INF" / "web.xml").read_text()
-    assert text.count("<!-- BEGIN-LOGIN\n") == 1 and text.count("  END-LOGIN -->\n") == 1
-    enabled = text.replace("<!-- BEGIN-LOGIN\n", "").replace("  END-LOGIN -->\n", "")
-    root = etree.fromstring(enabled.encode())
+def test_the_login_is_on_with_tomcats_roles():
+    root = etree.fromstring((MANAGER / "WEB-INF" / "web.xml").read_bytes())
     constraints = {
         c.findtext("j:web-resource-collection/j:url-pattern", namespaces=NS): c.findtext(
             "j:auth-constraint/j:role-name", namespaces=NS

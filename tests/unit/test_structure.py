@@ -33,6 +33,7 @@ LAYERS: dict[str, int] = {
     "catalina_py.events": 0,
     "catalina_py.lifecycle": 0,
     "catalina_py.http": 1,
+    "catalina_py.security": 1,  # pure constraint rules and DIGEST computations
     "catalina_py.event_views": 1,
     "catalina_py.trace_filter": 1,
     "catalina_py.websocket.core": 2,
@@ -45,6 +46,7 @@ LAYERS: dict[str, int] = {
     "catalina_py.realm": 4,  # realms and credential handlers: over config/ (the specs, the XML reader)
     "catalina_py.container": 5,
     "catalina_py.websocket": 6,
+    "catalina_py.authenticator": 6,  # the authenticator valves (BASIC, FORM, DIGEST) over container/
     "catalina_py.connector": 6,
     "catalina_py.deploy": 7,
     "catalina_py.cluster": 7,  # the Redis <Cluster>: over the session store and the WebSocket broadcast

@@ -15,6 +15,7 @@ import time
 from typing import Any, ClassVar
 
 from ..container.pipeline import to_bool
+from ..realm.base import DigestCredentials
 from ..security.digest import (
     ALGORITHMS,
     NonceCounts,
@@ -77,15 +78,17 @@ class DigestAuthenticator(AuthenticatorBase):
                 ha2 = digest_hex(credentials.algorithm, f"{request.get_method()}:{credentials.uri}")
                 principal = (
                     realm.authenticate_digest(
-                        credentials.username,
-                        credentials.response,
-                        credentials.nonce,
-                        credentials.nc,
-                        credentials.cnonce,
-                        credentials.qop,
-                        credentials.realm,
-                        ha2,
-                        credentials.algorithm,
+                        DigestCredentials(
+                            credentials.username,
+                            credentials.response,
+                            credentials.nonce,
+                            credentials.nc,
+                            credentials.cnonce,
+                            credentials.qop,
+                            credentials.realm,
+                            ha2,
+                            credentials.algorithm,
+                        )
                     )
                     if realm is not None
                     else None

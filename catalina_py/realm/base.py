@@ -18,7 +18,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["GenericPrincipal", "Realm", "find_realm"]
+__all__ = ["DigestCredentials", "GenericPrincipal", "Realm", "find_realm"]
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,24 @@ class GenericPrincipal:
         return self.name
 
 
+@dataclass(frozen=True)
+class DigestCredentials:
+    """What an HTTP DIGEST login (RFC 7616) hands the realm: the fields of
+    the client's ``Authorization: Digest`` header, and ``digest_a2``, the
+    hex digest of ``method:uri`` the authenticator computed. ``algorithm``
+    is ``MD5`` or ``SHA-256`` (``None`` means MD5)."""
+
+    username: str
+    response: str
+    nonce: str
+    nc: str | None
+    cnonce: str | None
+    qop: str | None
+    realm_name: str
+    digest_a2: str
+    algorithm: str | None
+
+
 class Realm(ABC):
     """What every realm implements.
 
@@ -76,22 +94,9 @@ class Realm(ABC):
         password is right or wrong."""
 
     @abstractmethod
-    def authenticate_digest(
-        self,
-        username: str,
-        client_digest: str,
-        nonce: str,
-        nc: str | None,
-        cnonce: str | None,
-        qop: str | None,
-        realm_name: str,
-        digest_a2: str,
-        algorithm: str | None,
-    ) -> GenericPrincipal | None:
-        """HTTP DIGEST (RFC 7616): the principal if *client_digest* is the
-        response computed from the user's secret, else ``None``.
-        *digest_a2* is the hex digest of ``method:uri`` the authenticator
-        computed; *algorithm* is ``MD5`` or ``SHA-256`` (``None`` means MD5).
+    def authenticate_digest(self, digest: DigestCredentials) -> GenericPrincipal | None:
+        """HTTP DIGEST (RFC 7616): the principal if ``digest.response`` is
+        the response computed from the user's secret, else ``None``.
         A realm that stores only one-way password hashes cannot compute
         the response and returns ``None`` (and logs why, once)."""
 

@@ -10,7 +10,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .base import GenericPrincipal, Realm
+from .base import DigestCredentials, GenericPrincipal, Realm
 
 __all__ = ["CombinedRealm", "LockOutRealm"]
 
@@ -44,22 +44,9 @@ class CombinedRealm(Realm):
                 return principal
         return None
 
-    def authenticate_digest(
-        self,
-        username: str,
-        client_digest: str,
-        nonce: str,
-        nc: str | None,
-        cnonce: str | None,
-        qop: str | None,
-        realm_name: str,
-        digest_a2: str,
-        algorithm: str | None,
-    ) -> GenericPrincipal | None:
+    def authenticate_digest(self, digest: DigestCredentials) -> GenericPrincipal | None:
         for realm in self.realms:
-            principal = realm.authenticate_digest(
-                username, client_digest, nonce, nc, cnonce, qop, realm_name, digest_a2, algorithm
-            )
+            principal = realm.authenticate_digest(digest)
             if principal is not None:
                 return principal
         return None
@@ -160,19 +147,5 @@ class LockOutRealm(CombinedRealm):
     def authenticate(self, username: str, credentials: str) -> GenericPrincipal | None:
         return self._filter(username, super().authenticate(username, credentials))
 
-    def authenticate_digest(
-        self,
-        username: str,
-        client_digest: str,
-        nonce: str,
-        nc: str | None,
-        cnonce: str | None,
-        qop: str | None,
-        realm_name: str,
-        digest_a2: str,
-        algorithm: str | None,
-    ) -> GenericPrincipal | None:
-        principal = super().authenticate_digest(
-            username, client_digest, nonce, nc, cnonce, qop, realm_name, digest_a2, algorithm
-        )
-        return self._filter(username, principal)
+    def authenticate_digest(self, digest: DigestCredentials) -> GenericPrincipal | None:
+        return self._filter(digest.username, super().authenticate_digest(digest))

@@ -14,7 +14,7 @@ import logging
 import secrets
 from abc import abstractmethod
 
-from .base import GenericPrincipal, Realm
+from .base import DigestCredentials, GenericPrincipal, Realm
 from .credential import CredentialHandler, MessageDigestCredentialHandler
 
 __all__ = ["RealmBase", "digest_response"]
@@ -24,19 +24,11 @@ log = logging.getLogger("catalina_py.realm")
 _DIGEST_HASHES = {"MD5": "md5", "MD5-SESS": "md5", "SHA-256": "sha256", "SHA-256-SESS": "sha256"}
 
 
-def digest_response(
-    password: str,
-    username: str,
-    realm_name: str,
-    nonce: str,
-    nc: str | None,
-    cnonce: str | None,
-    qop: str | None,
-    digest_a2: str,
-    algorithm: str | None,
-) -> str | None:
-    """The HTTP DIGEST ``response`` (RFC 7616 section 3.4.1) for a
-    plain-text password, or None for an algorithm not supported."""
+def digest_response(password: str, digest: DigestCredentials) -> str | None:
+    """The HTTP DIGEST ``response`` (RFC 7616 section 3.4.1) the client
+    should have sent for *digest* with this plain-text password, or None
+    for an algorithm not supported."""
+    algorithm, nonce, nc, cnonce, qop = digest.algorithm, digest.nonce, digest.nc, digest.cnonce, digest.qop
     name = _DIGEST_HASHES.get((algorithm or "MD5").upper())
     if name is None:
         return None
@@ -44,12 +36,12 @@ def digest_response(
     def h(text: str) -> str:
         return hashlib.new(name, text.encode("utf-8")).hexdigest()
 
-    ha1 = h(f"{username}:{realm_name}:{password}")
+    ha1 = h(f"{digest.username}:{digest.realm_name}:{password}")
     if (algorithm or "").upper().endswith("-SESS"):
         ha1 = h(f"{ha1}:{nonce}:{cnonce or ''}")
     if qop:
-        return h(f"{ha1}:{nonce}:{nc or ''}:{cnonce or ''}:{qop}:{digest_a2}")
-    return h(f"{ha1}:{nonce}:{digest_a2}")
+        return h(f"{ha1}:{nonce}:{nc or ''}:{cnonce or ''}:{qop}:{digest.digest_a2}")
+    return h(f"{ha1}:{nonce}:{digest.digest_a2}")
 
 
 class RealmBase(Realm):
@@ -96,18 +88,7 @@ class RealmBase(Realm):
             return self.get_principal(username)
         return None
 
-    def authenticate_digest(
-        self,
-        username: str,
-        client_digest: str,
-        nonce: str,
-        nc: str | None,
-        cnonce: str | None,
-        qop: str | None,
-        realm_name: str,
-        digest_a2: str,
-        algorithm: str | None,
-    ) -> GenericPrincipal | None:
+    def authenticate_digest(self, digest: DigestCredentials) -> GenericPrincipal | None:
         if not self.credential_handler.plain_text:
             if not self._digest_warned:
                 self._digest_warned = True
@@ -118,21 +99,11 @@ class RealmBase(Realm):
                     self.name,
                 )
             return None
-        stored = self.get_password(username)
-        expected = digest_response(
-            stored if stored is not None else secrets.token_hex(16),
-            username,
-            realm_name,
-            nonce,
-            nc,
-            cnonce,
-            qop,
-            digest_a2,
-            algorithm,
-        )
+        stored = self.get_password(digest.username)
+        expected = digest_response(stored if stored is not None else secrets.token_hex(16), digest)
         if expected is None:
             return None
-        same = hmac.compare_digest(expected.encode("ascii"), client_digest.lower().encode("utf-8", "replace"))
+        same = hmac.compare_digest(expected.encode("ascii"), digest.response.lower().encode("utf-8", "replace"))
         if same and stored is not None:
-            return self.get_principal(username)
+            return self.get_principal(digest.username)
         return None

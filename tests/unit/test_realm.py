@@ -11,7 +11,7 @@ import os
 import pytest
 
 from catalina_py.errors import ConfigError
-from catalina_py.realm.base import GenericPrincipal, Realm, find_realm
+from catalina_py.realm.base import DigestCredentials, GenericPrincipal, Realm, find_realm
 from catalina_py.realm.combined import CombinedRealm, LockOutRealm
 from catalina_py.realm.credential import MessageDigestCredentialHandler, SecretKeyCredentialHandler
 from catalina_py.realm.realm_base import RealmBase, digest_response
@@ -279,19 +279,36 @@ def test_digest_with_plain_text_passwords(tmp_path) -> None:
     realm = LockOutRealm([started(users_file(tmp_path))])
     for qop, algorithm in ((None, None), ("auth", None), ("auth", "SHA-256"), ("auth", "MD5")):
         response, a2 = digest_of("builder", qop, algorithm)
-        principal = realm.authenticate_digest("bob", response, "nonce1", "00000001", "cn", qop, "Test", a2, algorithm)
+        principal = realm.authenticate_digest(
+            DigestCredentials("bob", response, "nonce1", "00000001", "cn", qop, "Test", a2, algorithm)
+        )
         assert principal is not None and "role1" in principal.roles, (qop, algorithm)
         wrong, _ = digest_of("wrong", qop, algorithm)
-        assert realm.authenticate_digest("bob", wrong, "nonce1", "00000001", "cn", qop, "Test", a2, algorithm) is None
+        assert (
+            realm.authenticate_digest(
+                DigestCredentials("bob", wrong, "nonce1", "00000001", "cn", qop, "Test", a2, algorithm)
+            )
+            is None
+        )
     response, a2 = digest_of("builder", "auth")
-    assert realm.authenticate_digest("nobody", response, "nonce1", "00000001", "cn", "auth", "Test", a2, None) is None
-    assert realm.authenticate_digest("bob", response, "nonce1", "00000001", "cn", "auth", "Test", a2, "SHA-1") is None
+    assert (
+        realm.authenticate_digest(
+            DigestCredentials("nobody", response, "nonce1", "00000001", "cn", "auth", "Test", a2, None)
+        )
+        is None
+    )
+    assert (
+        realm.authenticate_digest(
+            DigestCredentials("bob", response, "nonce1", "00000001", "cn", "auth", "Test", a2, "SHA-1")
+        )
+        is None
+    )
 
 
 def test_digest_sess() -> None:
     ha1 = hashlib.md5(hashlib.md5(b"u:r:p").hexdigest().encode() + b":n:c").hexdigest()
     expected = hashlib.md5(f"{ha1}:n:1:c:auth:A2".encode()).hexdigest()
-    assert digest_response("p", "u", "r", "n", "1", "c", "auth", "A2", "MD5-sess") == expected
+    assert digest_response("p", DigestCredentials("u", "", "n", "1", "c", "auth", "r", "A2", "MD5-sess")) == expected
 
 
 def test_digest_with_hashed_passwords_is_refused_and_logged_once(tmp_path, caplog) -> None:
@@ -304,7 +321,10 @@ def test_digest_with_hashed_passwords_is_refused_and_logged_once(tmp_path, caplo
     with caplog.at_level(logging.WARNING, logger="catalina_py.realm"):
         for _ in range(3):
             assert (
-                realm.authenticate_digest("bob", response, "nonce1", "00000001", "cn", "auth", "Test", a2, None) is None
+                realm.authenticate_digest(
+                    DigestCredentials("bob", response, "nonce1", "00000001", "cn", "auth", "Test", a2, None)
+                )
+                is None
             )
     assert caplog.text.count("DIGEST authentication needs the passwords in plain text") == 1
     assert realm.authenticate("bob", "builder") is not None

@@ -47,7 +47,6 @@ no session left.
 
 from __future__ import annotations
 
-import html
 import logging
 import os
 import re
@@ -63,17 +62,19 @@ import gevent.lock
 from ..config.web_xml import WebXml, merge_web_xml
 from ..container.context import StandardContext
 from ..container.pipeline import ValveBase
-from ..container.valves.error_report import SERVER_INFO, ErrorReportValve, error_page_html
+from ..container.valves.error_report import ErrorReportValve
 from ..errors import ConfigError
 from ..lifecycle import LifecycleState
 from ..servlet.context import TEMPDIR
 from ..servlets.resources import is_archive
 from ..websocket.server import ServerContainer
-from .context_config import WebappConfigurator, build_web_xml, check_webapp
+from .configtest import check_host_apps
+from .context_config import WebappConfigurator, build_web_xml
 from .context_xml import APPLICATION_CONTEXT_XML, ContextXml, ContextXmlConfigurator
 from .file_state import Signature, code_sig, file_sig, folder_sig, settled
 from .host_deployer import HOST_DEPLOYER_ATTRIBUTE, HostDeployer
-from .naming import VERSION_MARKER, base_name_for, context_path_for, newest_first, split_version
+from .naming import VERSION_MARKER, base_name_for, newest_first, split_version
+from .placeholders import failed_answer, stopped_answer
 from .war_deployer import WarDeployer
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -253,7 +254,7 @@ class HostConfig:
         name = base_name_for(path, version)
         return os.path.join(self.catalina_base, "work", self.engine_name, self.host.name, name)
 
-    def _doc_base_of(self, config: ContextSpec) -> str:
+    def doc_base_of(self, config: ContextSpec) -> str:
         doc_base = os.path.expanduser(config.doc_base)
         if not os.path.isabs(doc_base):
             doc_base = os.path.join(self.app_base, doc_base)
@@ -272,19 +273,19 @@ class HostConfig:
         """Deploy the server.xml contexts, then (with ``deployOnStartup``)
         the descriptors and the folders of appBase."""
         for config in self.context_configs:
-            self.deploy(config.path, self._doc_base_of(config), config)
+            self.deploy(config.path, self.doc_base_of(config), config)
         if not self.deploy_on_startup:
             return
-        for file in self._descriptor_files():
+        for file in self.descriptor_files():
             self.deploy_descriptor(file)
         if not os.path.isdir(self.app_base):
             log.warning("The appBase [%s] of Host [%s] does not exist", self.app_base, self.host.name)
             return
         self.wars.deploy_all()
-        for folder in self._app_base_folders():
+        for folder in self.app_base_folders():
             self.deploy_directory(folder)
 
-    def _descriptor_files(self) -> list[str]:
+    def descriptor_files(self) -> list[str]:
         base = self.config_base
         if base is None or not os.path.isdir(base):
             return []
@@ -294,7 +295,7 @@ class HostConfig:
             if name.endswith(".xml") and not name.startswith(".") and os.path.isfile(os.path.join(base, name))
         ]
 
-    def _app_base_folders(self) -> list[str]:
+    def app_base_folders(self) -> list[str]:
         """The folders of appBase that no server.xml Context or descriptor
         already deploys."""
         try:
@@ -313,79 +314,9 @@ class HostConfig:
         return folders
 
     def check_apps(self) -> list[ConfigError]:
-        """``configtest``: check what :meth:`deploy_apps` would deploy, in
-        its order, without starting or registering anything: the server.xml
-        Contexts, the context descriptors and the folders of appBase (with
-        their ``META-INF/context.xml``); for each, its descriptors and the
-        classes they name (:func:`~.context_config.check_webapp`, each
-        webapp with a loader of its own). Returns one error per webapp
-        that would fail to start."""
-        from ..config.context_spec import load_context_descriptor
-
-        apps: list[tuple[str, str]] = []  # (path, docBase) to check
-        errors: list[ConfigError] = []
-        taken: set[str] = set()
-
-        def add(path: str, doc_base: str, key: str | None = None) -> None:
-            key = path if key is None else key  # name##version: one more version of the path
-            if key not in taken:
-                taken.add(key)
-                apps.append((path, doc_base))
-
-        for config in self.context_configs:
-            add(config.path, self._doc_base_of(config))
-        if self.deploy_on_startup:
-            for file in self._descriptor_files():
-                try:
-                    path = context_path_for(os.path.basename(file)[: -len(".xml")])
-                    config, _ = load_context_descriptor(file, path, self.properties)
-                except ConfigError as exc:
-                    errors.append(exc)
-                    continue
-                add(path, self._doc_base_of(config))
-            wars, war_errors = self.wars.configtest(taken)
-            errors.extend(war_errors)
-            for cn, war in wars:
-                add(cn.path, war, cn.name)
-            owned = {os.path.realpath(doc_base) for _, doc_base in apps}
-            for folder in self._app_base_folders():
-                if os.path.realpath(folder) in owned:
-                    continue
-                try:
-                    path, version = split_version(os.path.basename(folder))
-                except ConfigError:
-                    continue  # skipped by deployment too (with a warning)
-                own = os.path.join(folder, "META-INF", "context.xml")
-                if os.path.isfile(own) and not self.deploy_xml:
-                    # Deployment would refuse the webapp (Tomcat's deployXML rule).
-                    blocked = self.context_xml.own_context_xml(folder, path, os.path.basename(folder)).error
-                    if blocked is not None:
-                        errors.append(blocked)
-                        continue
-                elif os.path.isfile(own):
-                    try:
-                        load_context_descriptor(own, path, self.properties)
-                    except ConfigError as exc:
-                        errors.append(exc)
-                        continue
-                add(path, folder, os.path.basename(folder) if version else None)
-        try:
-            self.context_xml.defaults()  # conf/context.xml, context.xml.default
-        except ConfigError as exc:
-            errors.append(exc)
-        for path, doc_base in apps:
-            if not os.path.isdir(doc_base) and not is_archive(doc_base):
-                errors.append(
-                    ConfigError(
-                        f"the docBase [{doc_base}] of context [{path or '/'}] does not exist or is not a directory"
-                    )
-                )
-                continue
-            try:
-                check_webapp(doc_base, self.global_web_xml, path)
-            except ConfigError as exc:
-                errors.append(exc)
-        return errors
+        """``configtest``: one error per webapp that would fail to start
+        (:func:`.configtest.check_host_apps`)."""
+        return check_host_apps(self)
 
     def deploy_descriptor(self, file: str, replacing: DeployedApplication | None = None) -> StandardContext | None:
         """Deploy the webapp a context descriptor names (*replacing* the
@@ -426,7 +357,7 @@ class HostConfig:
             )
         for warning in warnings:
             log.warning("%s", warning)
-        doc_base = self._doc_base_of(config)
+        doc_base = self.doc_base_of(config)
         if "docBase" in config.written and self._inside_app_base(doc_base):
             # Tomcat's hostConfig.deployDescriptor.localDocBaseSpecified: a
             # descriptor's docBase is for a webapp outside appBase; inside,
@@ -735,38 +666,12 @@ class HostConfig:
         return out
 
     def _failed_page(self, display: str) -> Callable[[Any, Any], None]:
-        """The answer to every request of a webapp that failed to start: 503,
-        as Tomcat's answer for an unavailable context, with a page saying
-        so and naming the log that holds the cause (not the cause itself:
-        it may show paths and code to anyone). Tomcat does not register a
-        context that failed to start, so its requests fall through to ROOT
-        (404): see docs/deployment.md."""
-        message = f"The application [{display}] failed to start"
-        description = (
-            f"The web application at [{display}] failed to start when it was deployed, so it cannot serve "
-            f"requests. The cause is in the server's log: {self.log_name()}. Once it is fixed, the application "
-            "is deployed again when its files change (autoDeploy) or when the server restarts."
-        )
+        """The 503 answer of a webapp that failed to start (``placeholders.py``)."""
         show_server_info = True
         for valve in self.host.pipeline.valves:
             if isinstance(valve, ErrorReportValve):
                 show_server_info = valve.show_server_info
-        page = error_page_html(
-            503,
-            "Service Unavailable",
-            html.escape(message),
-            None,
-            SERVER_INFO if show_server_info else None,
-            description=description,
-        )
-
-        def answer(request: Any, response: Any) -> None:  # Any: the container's request and response
-            response.set_status(503)
-            response.set_content_type("text/html;charset=utf-8")
-            response.set_locale("en")
-            response.get_writer().write(page)
-
-        return answer
+        return failed_answer(display, self.log_name(), show_server_info)
 
     def _web_xml(self, doc_base: str) -> WebXml:
         """WEB-INF/web.xml merged over conf/web.xml, checked before the
@@ -847,7 +752,7 @@ class HostConfig:
         if not auto or self._stop_event.is_set():
             return
         seen: set[str] = set()
-        for file in self._descriptor_files():
+        for file in self.descriptor_files():
             seen.add(file)
             if any(app.descriptor == file for app in self.deployed.values()):
                 continue
@@ -855,7 +760,7 @@ class HostConfig:
                 self._candidates.pop(file, None)
                 self.deploy_descriptor(file)
         self.wars.check()
-        for folder in self._app_base_folders():
+        for folder in self.app_base_folders():
             seen.add(folder)
             try:
                 path, version = split_version(os.path.basename(folder))
@@ -1118,7 +1023,7 @@ class HostConfig:
                 return False
             context = app.context
             context.paused = True
-            context.unavailable_page = self._stopped_page(path or "/")
+            context.unavailable_page = stopped_answer(path or "/")
             self._drain(context)
             self._discard(context)
             log.info("Context [%s] stopped", path or "/")
@@ -1135,25 +1040,6 @@ class HostConfig:
         if app.context.is_available():
             return app.context
         return self.reload(path)
-
-    def _stopped_page(self, display: str) -> Callable[[Any, Any], None]:
-        """The 503 of a context stopped by the Manager (Tomcat unmaps it and
-        its requests fall through to ROOT: see docs/deployment.md)."""
-        page = error_page_html(
-            503,
-            "Service Unavailable",
-            html.escape(f"The application [{display}] is stopped"),
-            None,
-            None,
-            description="The web application was stopped by the Manager; it serves again once started.",
-        )
-
-        def answer(request: Any, response: Any) -> None:  # Any: the container's request and response
-            response.set_status(503)
-            response.set_content_type("text/html;charset=utf-8")
-            response.get_writer().write(page)
-
-        return answer
 
     def stop(self) -> None:
         """Stop the background check, then undeploy every context."""

@@ -50,7 +50,9 @@ __all__ = [
     "check_war",
     "expand_war",
     "expansion_state",
+    "is_expanded",
     "remove_expanded",
+    "remove_tree",
 ]
 
 #: Tomcat's marker of a folder expanded from a WAR; its mtime is the WAR's.
@@ -191,10 +193,26 @@ def expansion_state(war: str, folder: str) -> ExpansionState:
     return ExpansionState.CURRENT if tracked == os.stat(war).st_mtime_ns else ExpansionState.STALE
 
 
+def is_expanded(folder: str) -> bool:
+    """Whether deployment expanded *folder* from a WAR (it has the tracker),
+    rather than someone putting it there by hand."""
+    return os.path.isfile(os.path.join(folder, *WAR_TRACKER.split("/")))
+
+
+def remove_tree(folder: str) -> None:
+    """Remove *folder* and all it holds if it exists: a folder of the
+    deployer's own making (a side expansion, a retired one); a link is
+    unlinked, never followed."""
+    if os.path.islink(folder):
+        os.unlink(folder)
+    elif os.path.isdir(folder):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def remove_expanded(folder: str) -> bool:
     """Remove *folder* if deployment expanded it (it has the tracker);
     returns whether it did. A folder put there by hand is left alone."""
-    if not os.path.isfile(os.path.join(folder, *WAR_TRACKER.split("/"))):
+    if not is_expanded(folder):
         return False
     shutil.rmtree(folder, ignore_errors=True)
     return not os.path.exists(folder)

@@ -11,8 +11,11 @@ Host's appBase, and keeps them in step with the file system.
   with the WAR's mtime; a folder whose tracker differs was expanded from an
   older WAR and is expanded again.
 * With ``autoDeploy``, once its size and mtime looked the same twice in a
-  row: a new WAR is deployed; a changed WAR is undeployed, its expanded
-  folder removed, and deployed again; a removed WAR is undeployed and the
+  row: a new WAR is deployed; a changed WAR is deployed again beside the
+  running version (expanded anew into a hidden folder first, see
+  :meth:`WarDeployer.redeploy_war`), which serves until the new one has
+  started (a changed WAR that is refused, or fails to start, leaves the
+  running version serving); a removed WAR is undeployed and the
   folder expanded from it removed (a folder without the tracker is never
   removed). A WAR whose path a folder already serves is ignored, as in
   Tomcat.
@@ -42,7 +45,17 @@ from typing import Any, Protocol
 from ..errors import ConfigError
 from .file_state import Signature, file_sig, settled
 from .naming import ContextName
-from .war import ExpansionState, WarError, WarLimits, check_war, expand_war, expansion_state, remove_expanded
+from .war import (
+    ExpansionState,
+    WarError,
+    WarLimits,
+    check_war,
+    expand_war,
+    expansion_state,
+    is_expanded,
+    remove_expanded,
+    remove_tree,
+)
 
 log = logging.getLogger("catalina_py.deploy")
 
@@ -77,6 +90,8 @@ class Deployer(Protocol):
     def deploy_failed(self, path: str, doc_base: str, cause: str) -> None: ...
 
     def undeploy(self, path: str) -> None: ...
+
+    def redeploy(self, path: str) -> object: ...
 
 
 @dataclass
@@ -225,6 +240,55 @@ class WarDeployer:
             return
         self.config.deploy_archive(cn.path, war, cn.version)
 
+    def redeploy_war(self, dep: DeployedWar) -> None:
+        """The WAR of *dep* changed: deploy it again beside the running
+        version, which serves until the new one has started (and goes on
+        serving if the new WAR is refused or fails to start; see
+        ``HostConfig.redeploy``). Expanded WARs are expanded anew into a
+        hidden folder of appBase first; only a WAR that expanded cleanly
+        takes the folder's place (the old folder goes once the new version
+        serves; the old version's code is already imported)."""
+        name = dep.name.name
+        if not self.unpack_wars:
+            try:
+                check_war(dep.war, self.limits)
+            except WarError as exc:
+                log.error("The changed WAR is refused; the running version of [%s] keeps serving: %s", name, exc)
+                return
+            self.config.redeploy(name)
+            return
+        folder = dep.folder
+        if not is_expanded(folder):
+            # A folder put there by hand is served as it is (Tomcat's rule):
+            # a new version of the same folder, nothing expanded.
+            self.config.redeploy(name)
+            return
+        parent, base = os.path.split(folder)
+        side = os.path.join(parent, f".{base}.redeploy-{os.getpid()}")
+        retired = os.path.join(parent, f".{base}.retired-{os.getpid()}")
+        for stale in (side, retired):
+            remove_tree(stale)
+        try:
+            expand_war(dep.war, side, self.limits)
+        except (WarError, OSError) as exc:
+            log.error("The changed WAR is refused; the running version of [%s] keeps serving: %s", name, exc)
+            return
+        try:
+            os.rename(folder, retired)
+            os.rename(side, folder)
+        except OSError as exc:
+            log.error(
+                "Cannot put the new expansion of [%s] in place (%s); the running version keeps serving", name, exc
+            )
+            if not os.path.exists(folder) and os.path.isdir(retired):
+                os.rename(retired, folder)
+            remove_tree(side)
+            return
+        try:
+            self.config.redeploy(name)
+        finally:
+            remove_tree(retired)
+
     def undeploy_war(self, dep: DeployedWar) -> None:
         """Undeploy the context of *dep* and remove the folder expanded
         from it (only if it carries the tracker: a folder put there by hand
@@ -248,10 +312,12 @@ class WarDeployer:
                 log.info("Web application archive [%s] was removed", dep.war)
                 self.undeploy_war(dep)
                 continue
-            if settled(dep.seen, dep.pending, "war", file_sig(dep.war)):
+            current = file_sig(dep.war)
+            if settled(dep.seen, dep.pending, "war", current):
                 log.info("Web application archive [%s] changed: redeploying [%s]", dep.war, dep.name.display())
-                self.undeploy_war(dep)
-                self.deploy_war(dep.name, dep.war)
+                dep.pending.pop("war", None)
+                dep.seen["war"] = current
+                self.redeploy_war(dep)
         seen: set[str] = set()
         for wars in self.war_files().values():
             for cn, war in reversed(wars):

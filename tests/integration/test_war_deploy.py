@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -104,6 +106,46 @@ def test_war_dropped_replaced_and_removed_while_running(make_server):
     assert get(server, "/one/hello").text == "hello from one"
     output = server.output()
     assert "Web application archive [" in output and "] was removed" in output
+
+
+def test_a_changed_war_is_redeployed_beside_the_running_version(make_server):
+    """A changed WAR is a redeploy without a gap: a client asking all the
+    while gets only 200s (v1, then v2); a changed WAR that is refused
+    leaves the running version serving, its folder untouched."""
+    server = make_server(webapps={}, server_xml=server_xml())
+    war = build_war(server.base / "webapps" / "shop.war", "v1")
+    server.start()
+    assert get(server, "/shop/hello").text == "hello v1"
+    answers: list[tuple[int, str]] = []
+    stop = threading.Event()
+
+    def ask() -> None:
+        with requests.Session() as client:
+            deadline = time.monotonic() + 30
+            while not stop.is_set() and time.monotonic() < deadline:
+                reply = client.get(f"{server.url}/shop/hello", timeout=10)
+                answers.append((reply.status_code, reply.text))
+
+    asker = threading.Thread(target=ask)
+    asker.start()
+    try:
+        build_war(war, "v2")
+        wait_for(server, "/shop/hello", text_is("hello v2"))
+        time.sleep(0.3)
+    finally:
+        stop.set()
+        asker.join(timeout=15)
+    assert answers and {status for status, _ in answers} == {200}, answers[-5:]
+    assert {text for _, text in answers} <= {"hello v1", "hello v2"} and answers[-1][1] == "hello v2"
+
+    build_war(war, "v3", symlinks=(("WEB-INF/classes/link.py", "/etc/passwd"),))
+    deadline = time.monotonic() + 20
+    while "The changed WAR is refused" not in server.output():
+        assert time.monotonic() < deadline, server.output()[-2000:]
+        time.sleep(0.2)
+    assert get(server, "/shop/hello").text == "hello v2"
+    assert (server.base / "webapps" / "shop" / "index.html").read_text() == "static v2"
+    assert not [name for name in os.listdir(server.base / "webapps") if name.startswith(".")]
 
 
 def test_a_malicious_war_deploys_nothing_outside_its_folder(make_server):

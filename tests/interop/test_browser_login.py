@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 from pathlib import Path
 
 import pytest
 
+from tests.ci import skip_or_fail
 from tests.integration.test_login import SERVER_XML, USERS, make_webapps
 from tests.interop.test_browser import CHROMIUM, Chromium
 from tests.interop.test_browser_inspector import OUTPUT, Tab
@@ -41,9 +41,7 @@ def screenshot(tab: Tab, name: str, width: int = 900, height: int = 160) -> Path
 @pytest.fixture(scope="module")
 def browser():
     if CHROMIUM is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI=true but chromium is not installed: the browser tests must run on CI")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
+        skip_or_fail("chromium is not installed (apt-get install chromium)")
     with Chromium(CHROMIUM) as chromium:
         yield chromium
 

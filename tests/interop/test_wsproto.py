@@ -14,11 +14,8 @@ import time
 from collections.abc import Iterator
 
 import pytest
-
-wsproto = pytest.importorskip("wsproto", reason="wsproto is a test extra: pip install -e '.[test]'")
-
-from wsproto import ConnectionType, WSConnection  # noqa: E402
-from wsproto.events import (  # noqa: E402
+from wsproto import ConnectionType, WSConnection
+from wsproto.events import (
     AcceptConnection,
     BytesMessage,
     CloseConnection,
@@ -31,9 +28,9 @@ from wsproto.events import (  # noqa: E402
     Request,
     TextMessage,
 )
-from wsproto.extensions import PerMessageDeflate  # noqa: E402
+from wsproto.extensions import PerMessageDeflate
 
-from tests.server import CatalinaProcess  # noqa: E402
+from tests.server import CatalinaProcess
 
 #: Upper bound of one wait for the server, in seconds.
 WAIT = 5.0

@@ -46,12 +46,20 @@ def test_trace_follows_an_http_request_and_a_websocket(make_server, monkeypatch)
     for conn, step, detail in lines:
         by_conn.setdefault(conn, []).append((step, detail))
     http, ws_steps = [by_conn[c] for c in sorted(by_conn)][:2]
-    valves = ["StandardEngineValve", "ErrorReportValve", "StandardHostValve", "StandardContextValve"]
+    # Every context has an authenticator, as in Tomcat: NonLoginAuthenticator
+    # when web.xml has no <login-config> (it serves request.login()).
+    valves = [
+        "StandardEngineValve",
+        "ErrorReportValve",
+        "StandardHostValve",
+        "NonLoginAuthenticator",
+        "StandardContextValve",
+    ]
     assert [s for s, _ in http] == (
         ["accept", "parse", "map"]
-        + ["valve"] * 5  # the four valves and the wrapper's, entered
+        + ["valve"] * 6  # the five valves and the wrapper's, entered
         + ["servlet", "servlet"]  # called, returned
-        + ["valve"] * 5  # and left, innermost first
+        + ["valve"] * 6  # and left, innermost first
         + ["commit", "keep-alive", "close"]
     )
     entered = [d for s, d in http if s == "valve" and d.endswith("entered")]

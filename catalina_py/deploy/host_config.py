@@ -340,36 +340,31 @@ class HostConfig:
             return None
         log.info("Deploying deployment descriptor [%s]", file)
         sig = file_sig(file)
+        config: ContextSpec | None = None
+        error: ConfigError | None = None
+        doc_base = os.path.join(self.app_base, name)
         try:
             config, warnings = load_context_descriptor(file, path, self.properties)
         except ConfigError as exc:
-            doc_base = os.path.join(self.app_base, name)
-            return self._deploy(
-                path,
-                doc_base,
-                None,
-                DESCRIPTOR,
-                file,
-                error=exc,
-                descriptor_sig=sig,
-                replacing=replacing,
-                version=version,
-            )
-        for warning in warnings:
-            log.warning("%s", warning)
-        doc_base = self.doc_base_of(config)
-        if "docBase" in config.written and self._inside_app_base(doc_base):
-            # Tomcat's hostConfig.deployDescriptor.localDocBaseSpecified: a
-            # descriptor's docBase is for a webapp outside appBase; inside,
-            # the descriptor's name gives the folder.
-            log.warning("A docBase [%s] inside the host appBase has been specified, and will be ignored", doc_base)
-            doc_base = os.path.join(self.app_base, name)
+            error = exc  # the webapp fails with it (file:line), nothing else does
+        else:
+            for warning in warnings:
+                log.warning("%s", warning)
+            written = self.doc_base_of(config)
+            if "docBase" not in config.written or not self._inside_app_base(written):
+                doc_base = written
+            else:
+                # Tomcat's hostConfig.deployDescriptor.localDocBaseSpecified: a
+                # descriptor's docBase is for a webapp outside appBase; inside,
+                # the descriptor's name gives the folder.
+                log.warning("A docBase [%s] inside the host appBase has been specified, and will be ignored", written)
         return self._deploy(
             path,
             doc_base,
             config,
             DESCRIPTOR,
             file,
+            error=error,
             descriptor_sig=sig,
             replacing=replacing,
             version=version,

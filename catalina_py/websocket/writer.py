@@ -289,7 +289,8 @@ class FrameWriter:
             else:
                 assert not isinstance(payload, str)
                 data = protocol.send_binary(payload, last)
-            self._write(data, left, self.batching or self._corked)
+            if data:  # compressed: a part zlib holds puts no frame out yet
+                self._write(data, left, self.batching or self._corked)
         finally:
             self._lock.release()
         if last and self.stats is not None:

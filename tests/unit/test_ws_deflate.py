@@ -8,7 +8,7 @@ import zlib
 import pytest
 
 from catalina_py.http.headers import Headers
-from catalina_py.websocket.core.frames import Frame, Opcode, ProtocolError, serialize_frame
+from catalina_py.websocket.core.frames import Frame, Opcode, ProtocolError, peek_frames, serialize_frame
 from catalina_py.websocket.core.handshake import response_headers, validate_request
 from catalina_py.websocket.core.permessage_deflate import PerMessageDeflate, parse_extension_header
 from catalina_py.websocket.core.protocol import BinaryMessage, ConnectionFailed, TextMessage, WsProtocol
@@ -291,9 +291,23 @@ def test_round_trip_with_websockets(params: dict) -> None:
     )
     client.receive_data(out)
     received = [(int(f.opcode), bytes(f.data), f.fin) for f in client.events_received()]
+    # The parts before the last stay in zlib (as Tomcat's NO_FLUSH): small
+    # parts leave as one frame.
     assert received == [(10, b"mid", True)] + [(1, text.encode(), True), (2, blob, True)] * 3 + [
-        (2, b"par", False),
-        (0, b"tial", False),
-        (0, b"", True),
+        (2, b"partial", True),
         (1, b"", True),
     ]
+    # Parts whose compressed form zlib emits before the last: a fragmented
+    # message, RSV1 on its first frame only, whole again at the client.
+    noise = os.urandom(150_000)
+    out = b""
+    for start in range(0, len(noise), 50_000):
+        out += proto.send_binary(noise[start : start + 50_000], fin=False)
+    out += proto.send_binary(b"!", fin=True)
+    frames = list(peek_frames(out, 0))
+    assert len(frames) >= 2
+    assert [f.rsv1 for f in frames] == [True] + [False] * (len(frames) - 1)
+    assert [f.opcode for f in frames] == [Opcode.BINARY] + [Opcode.CONTINUATION] * (len(frames) - 1)
+    client.receive_data(out)
+    received = [(int(f.opcode), bytes(f.data), f.fin) for f in client.events_received()]
+    assert b"".join(data for _, data, _ in received) == noise + b"!"

@@ -306,16 +306,27 @@ class PerMessageDeflate:
         return self.compress_fragment(data, True)
 
     def compress_fragment(self, data: bytes, fin: bool) -> bytes:
-        """Compress the next fragment of an outgoing message.
+        """Compress the next part of an outgoing message.
 
-        The payloads of a message's fragments concatenate to the
-        compressed message; only the last (``fin``) loses the 4-octet tail.
+        The returned pieces of a message concatenate to the compressed
+        message. A part before the last is not flushed: zlib keeps what it
+        has not emitted yet (at most its window and block buffers, so the
+        memory stays bounded however long the message), and the result may
+        be empty, in which case no frame need go out for that part. The
+        last part (``fin``) flushes the rest and loses the 4-octet tail.
+
+        This is what Tomcat's ``PerMessageDeflate`` does (``NO_FLUSH`` for
+        a part that is not the last): a message echoed in parts leaves as
+        one frame, as compact as if it had been sent whole, instead of a
+        frame per part each ending in a 5-byte sync marker.
         """
         if self._encoder is None or (not self._encoding and self.server_no_context_takeover):
             self._encoder = zlib.compressobj(self.compress_level, zlib.DEFLATED, -(self.server_max_window_bits or 15))
-        out = self._encoder.compress(data) + self._encoder.flush(zlib.Z_SYNC_FLUSH)
         self._encoding = not fin
-        if fin and out.endswith(_TAIL):
+        if not fin:
+            return self._encoder.compress(data)
+        out = self._encoder.compress(data) + self._encoder.flush(zlib.Z_SYNC_FLUSH)
+        if out.endswith(_TAIL):
             out = out[:-4]
         return out
 

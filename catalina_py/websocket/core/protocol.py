@@ -271,6 +271,7 @@ class WsProtocol:
         self._part_size = 0
         # The outgoing fragmented message, if one is open.
         self._send_opcode: int | None = None
+        self._send_framed = False  # a frame of the open outgoing message is out
         #: Called with each frame received, decoded, and its masking key,
         #: before it is handled (the event stream's ``FrameReceived``); None
         #: costs nothing.
@@ -760,18 +761,20 @@ class WsProtocol:
                 return bytes((0x80 | opcode, 126, length >> 8, length & 0xFF)) + payload
             return bytes((0x80 | opcode, 127)) + length.to_bytes(8, "big") + payload
         self._check_open()
-        if self._send_opcode is None:
-            frame_opcode = opcode
-        elif self._send_opcode == opcode:
-            frame_opcode = Opcode.CONTINUATION
-        else:
+        if self._send_opcode is not None and self._send_opcode != opcode:
             raise ValueError("another fragmented message is being sent")
+        # The first frame of a message carries its opcode (and RSV1 when
+        # compressed); the ones after it are continuations.
+        first = not self._send_framed
+        self._send_opcode = None if fin else opcode
         rsv1 = False
         if self.deflate is not None:
             payload = self.deflate.compress_fragment(payload, fin)
-            rsv1 = frame_opcode != Opcode.CONTINUATION
-        self._send_opcode = None if fin else opcode
-        return serialize_frame(Frame(frame_opcode, payload, fin, rsv1))
+            if not fin and not payload:
+                return b""  # zlib holds this part: no frame for it yet
+            rsv1 = first
+        self._send_framed = not fin
+        return serialize_frame(Frame(opcode if first else Opcode.CONTINUATION, payload, fin, rsv1))
 
     def send_text(self, text: str, fin: bool = True) -> bytes:
         """Frame (part of) a text message; ``fin=False`` leaves the message

@@ -46,6 +46,15 @@ def main(argv: list[str] | None = None) -> int:
         metavar="N",
         help="run the cases catalina_py was slower on N more times on both servers and compare medians",
     )
+    parser.add_argument(
+        "--paired",
+        type=int,
+        default=0,
+        metavar="N",
+        help="compare times case by case: both servers up, each case run N times on each, alternating "
+        "(catalina_py, tomcat, tomcat, catalina_py, ...), after a warm-up pass; medians compared",
+    )
+    parser.add_argument("--no-warmup", action="store_true", help="with --paired: no warm-up pass")
     options = parser.parse_args(argv)
     client_cpus: set[int] | None = None
     if options.pin:
@@ -69,16 +78,35 @@ def main(argv: list[str] | None = None) -> int:
         report_dir = options.report_dir or Path(tmp) / "reports"
         report_dir.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
-        runs = suite.run_agents(
-            agents, cases, report_dir.resolve(), Path(tmp), options.timeout, client_cpus=client_cpus
-        )
+        samples: list[suite.CaseSamples] = []
+        if options.paired > 0:
+            if agents != list(suite.AGENTS):
+                parser.error(f"--paired needs both servers ({suite.missing_tomcat_examples() or 'see --agent'})")
+            runs, samples = suite.run_paired(
+                cases,
+                options.paired,
+                report_dir.resolve(),
+                Path(tmp),
+                options.timeout,
+                client_cpus=client_cpus,
+                warmup=not options.no_warmup,
+            )
+        else:
+            runs = suite.run_agents(
+                agents, cases, report_dir.resolve(), Path(tmp), options.timeout, client_cpus=client_cpus
+            )
         print(f"\nAutobahn|Testsuite {suite.AUTOBAHN_VERSION}, {time.monotonic() - started:.0f} s in all")
+        if samples:
+            print(f"(paired: each case {options.paired} times on each server; durations below are medians)")
         print(suite.format_sections(runs))
         for run in runs.values():
             bad = suite.format_failures(run, limit=options.top)
             if bad:
                 print(f"\n{run.agent}: cases not OK/NON-STRICT/INFORMATIONAL ({suite.close_codes(run)}):\n{bad}")
-        if "catalina_py" in runs and "tomcat" in runs:
+        if samples:
+            title = f"paired comparison of {len(samples)} cases"
+            print("\n" + suite.format_samples(samples, title, top=options.top))
+        elif "catalina_py" in runs and "tomcat" in runs:
             print("\n" + suite.format_slower(runs["catalina_py"], runs["tomcat"], options.top))
             if options.recheck > 0:
                 rechecked = suite.recheck_slower(

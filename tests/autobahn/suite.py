@@ -278,14 +278,27 @@ def run_fuzzingclient(
     shutil.rmtree(outdir, ignore_errors=True)
     outdir.mkdir(parents=True)
     spec = write_spec(report_dir, agent, url, cases, outdir)
-    log_path = report_dir / f"wstest-{agent}.log"
     started = time.monotonic()
+    output = _run_wstest(wstest, spec, report_dir / f"wstest-{agent}.log", agent, timeout, client_cpus)
+    seconds = time.monotonic() - started
+    results = read_index(outdir / "index.json").get(agent, {})
+    if not results:
+        raise RuntimeError(f"wstest wrote no results for {agent}:\n{output[-4000:]}")
+    return AgentRun(agent=agent, url=url, results=results, seconds=seconds, output=output)
+
+
+def _run_wstest(
+    wstest: Path, spec: Path, log_path: Path, what: str, timeout: float, client_cpus: set[int] | None
+) -> str:
+    """One ``wstest -m fuzzingclient -s spec`` run, bounded to *timeout*
+    seconds; returns its output. Raises RuntimeError when it fails, runs
+    over, or writes no ``index.json`` into the spec's outdir."""
     # The client's output goes to a file as it runs (unbuffered), so that
     # progress ("Running test case ID ...") can be followed with tail -f.
     with open(log_path, "wb") as log_file:
         proc = subprocess.Popen(
             [str(wstest), "-m", "fuzzingclient", "-s", str(spec)],
-            cwd=report_dir,
+            cwd=spec.parent,
             stdout=log_file,
             stderr=subprocess.STDOUT,
             env=dict(os.environ, PYTHONUNBUFFERED="1"),
@@ -295,22 +308,18 @@ def run_fuzzingclient(
             returncode = proc.wait(timeout)
         except subprocess.TimeoutExpired as exc:
             raise RuntimeError(
-                f"wstest against {agent} did not finish within {timeout:.0f} s; "
+                f"wstest against {what} did not finish within {timeout:.0f} s; "
                 f"last case started: {_last_case(log_path)} (log: {log_path})"
             ) from exc
         finally:
             if proc.poll() is None:  # timed out or interrupted: the client we started goes
                 proc.kill()
                 proc.wait(10)
-    seconds = time.monotonic() - started
     output = log_path.read_text(errors="replace")
-    index = outdir / "index.json"
-    if returncode != 0 or not index.exists():
-        raise RuntimeError(f"wstest against {agent} failed ({returncode}):\n{output[-4000:]}")
-    results = read_index(index).get(agent, {})
-    if not results:
-        raise RuntimeError(f"wstest wrote no results for {agent}:\n{output[-4000:]}")
-    return AgentRun(agent=agent, url=url, results=results, seconds=seconds, output=output)
+    outdir = Path(json.loads(spec.read_text())["outdir"])
+    if returncode != 0 or not (outdir / "index.json").exists():
+        raise RuntimeError(f"wstest against {what} failed ({returncode}):\n{output[-4000:]}")
+    return output
 
 
 def _last_case(log_path: Path) -> str:
@@ -507,8 +516,8 @@ def format_slower(ours: AgentRun, tomcat: AgentRun, top: int = 40) -> str:
 
 
 @dataclass
-class Recheck:
-    """One case's durations over the first run and the rechecks (ms)."""
+class CaseSamples:
+    """One case's durations on both servers over several runs (ms)."""
 
     case: str
     ours: list[int]
@@ -538,7 +547,7 @@ def recheck_slower(
     timeout: float = 3600.0,
     log: Callable[[str], None] = print,
     client_cpus: set[int] | None = None,
-) -> list[Recheck]:
+) -> list[CaseSamples]:
     """Runs the cases catalina_py was slower on in *first* (at ``NOISE_MS``
     or more) *rounds* more times on both servers, the order of the two
     alternating from round to round (a machine that slows down over a run
@@ -548,7 +557,7 @@ def recheck_slower(
     ours, tomcat = first["catalina_py"], first["tomcat"]
     cases = [s.case for s in slower_cases(ours, tomcat) if s.ours_ms >= NOISE_MS]
     samples = {
-        case: Recheck(case, [ours.results[case].duration_ms], [tomcat.results[case].duration_ms]) for case in cases
+        case: CaseSamples(case, [ours.results[case].duration_ms], [tomcat.results[case].duration_ms]) for case in cases
     }
     for round_no in range(rounds):
         if not cases:
@@ -565,15 +574,22 @@ def recheck_slower(
     return sorted(samples.values(), key=lambda r: (-r.ratio, case_key(r.case)))
 
 
-def format_recheck(results: list[Recheck], top: int = 40) -> str:
+def format_recheck(results: list[CaseSamples], top: int = 40) -> str:
     """The rechecked cases: medians, ratio and every sample; then how many
     are still slower by median (those at ``NOISE_MS`` or more apart)."""
     if not results:
         return "recheck: no case to recheck"
-    still = [r for r in results if r.ours_median - r.tomcat_median >= NOISE_MS]
+    return format_samples(results, f"recheck of the {len(results)} cases slower in the first run", "still ", top)
+
+
+def format_samples(results: list[CaseSamples], title: str, still: str = "", top: int = 40) -> str:
+    """Cases with several samples on each server: how many are slower by
+    median (``NOISE_MS`` or more apart), then the *top* by median ratio
+    with every sample."""
+    slower = [r for r in results if r.ours_median - r.tomcat_median >= NOISE_MS]
     lines = [
-        f"recheck of the {len(results)} cases slower in the first run ({len(results[0].ours)} samples each): "
-        f"{len(still)} still slower by median (by {NOISE_MS} ms or more)",
+        f"{title} ({len(results[0].ours)} samples each): "
+        f"{len(slower)} {still}slower by median (by {NOISE_MS} ms or more)",
         f"{'case':<10} {'ours median':>12} {'tomcat median':>14} {'ratio':>7}  samples (ours / tomcat, ms)",
     ]
     for item in results[:top]:
@@ -584,6 +600,136 @@ def format_recheck(results: list[Recheck], top: int = 40) -> str:
     if len(results) > top:
         lines.append(f"... {len(results) - top} more (--top)")
     return "\n".join(lines)
+
+
+def expand_cases(cases: Sequence[str]) -> list[str]:
+    """The case ids *cases* (``*`` wildcards allowed) stand for, in the
+    suite's order, expanded by the installed suite itself."""
+    python = wstest_path().parent / "python"
+    code = (
+        "import json, sys\n"
+        "from autobahntestsuite.caseset import CaseSet\n"
+        "from autobahntestsuite.case import Cases, CaseCategories, CaseSubCategories, CaseBasename, CaseSetname\n"
+        "found = CaseSet(CaseSetname, CaseBasename, Cases, CaseCategories, CaseSubCategories)\n"
+        "print(json.dumps(found.parseSpecCases({'cases': json.loads(sys.argv[1])})))\n"
+    )
+    done = subprocess.run(
+        [str(python), "-c", code, json.dumps(list(cases))], capture_output=True, text=True, timeout=120
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"could not expand the cases {list(cases)}:\n{done.stderr[-2000:]}")
+    ids: list[str] = json.loads(done.stdout)
+    if not ids:
+        raise RuntimeError(f"no case matches {list(cases)}")
+    return ids
+
+
+def paired_order(pairs: int) -> list[str]:
+    """The agents' order for one case's runs: catalina_py, tomcat, then
+    tomcat, catalina_py, and so on (ABBA), so that a machine speeding up
+    or slowing down over the runs weighs on both alike."""
+    order: list[str] = []
+    for pair in range(pairs):
+        order += list(AGENTS) if pair % 2 == 0 else list(reversed(AGENTS))
+    return order
+
+
+#: Worse behaviours rank higher: a case's paired runs report the worst.
+_BEHAVIOR_RANK = {"OK": 0, "INFORMATIONAL": 1, "NON-STRICT": 2, "UNIMPLEMENTED": 3, "FAILED": 4}
+
+
+def _run_servers(
+    wstest: Path,
+    servers: Sequence[tuple[str, str]],
+    cases: Sequence[str],
+    directory: Path,
+    timeout: float,
+    client_cpus: set[int] | None,
+) -> dict[str, dict[str, CaseResult]]:
+    """One fuzzing client run over *servers* ((agent name, URL), in that
+    order, each through all of *cases*); returns its index."""
+    outdir = directory / "reports"
+    shutil.rmtree(outdir, ignore_errors=True)
+    outdir.mkdir(parents=True)
+    spec = directory / "fuzzingclient.json"
+    spec.write_text(
+        json.dumps(
+            {
+                "outdir": str(outdir),
+                "servers": [{"agent": name, "url": url} for name, url in servers],
+                "cases": list(cases),
+                "exclude-cases": [],
+                "exclude-agent-cases": {},
+            },
+            indent=2,
+        )
+    )
+    what = ", ".join(name for name, _ in servers)
+    _run_wstest(wstest, spec, directory / "wstest.log", what, timeout, client_cpus)
+    return read_index(outdir / "index.json")
+
+
+def run_paired(
+    cases: Sequence[str],
+    pairs: int,
+    report_dir: Path,
+    work: Path,
+    timeout: float = 3600.0,
+    log: Callable[[str], None] = print,
+    client_cpus: set[int] | None = None,
+    warmup: bool = True,
+) -> tuple[dict[str, AgentRun], list[CaseSamples]]:
+    """The time comparison case by case: both servers up at once, and for
+    each case one fuzzing client run that takes it *pairs* times on each
+    server, alternating (``paired_order``). Noise on a shared machine
+    moves over minutes (a whole run of one server, then of the other, can
+    put a tenth between two runs of the same server); runs of the same
+    case seconds apart see the same machine. With *warmup*, one
+    unrecorded pass of the cases on each server first (Tomcat's JIT at
+    its best, as the other comparisons have it).
+
+    Returns an ``AgentRun`` per agent whose durations are the medians and
+    whose behaviour per case is the worst of its runs, and the samples,
+    largest median ratio first."""
+    wstest = ensure_wstest(log)
+    ids = expand_cases(cases)
+    order = paired_order(pairs)
+    with catalina_server(work / "catalina_py") as ours_url, tomcat_server(work / "tomcat") as tomcat_url:
+        urls = {"catalina_py": ours_url, "tomcat": tomcat_url}
+        if warmup:
+            started = time.monotonic()
+            directory = report_dir / "warmup"
+            directory.mkdir(parents=True, exist_ok=True)
+            _run_servers(wstest, [(f"warmup-{a}", urls[a]) for a in AGENTS], ids, directory, timeout, client_cpus)
+            log(f"autobahn: warm-up pass of {len(ids)} cases on both servers in {time.monotonic() - started:.0f} s")
+        runs = {agent: AgentRun(agent=agent, url=urls[agent]) for agent in AGENTS}
+        samples: list[CaseSamples] = []
+        for number, case in enumerate(ids, 1):
+            servers = [(f"{agent}-{k}", urls[agent]) for k, agent in enumerate(order)]
+            directory = report_dir / "paired" / case
+            directory.mkdir(parents=True, exist_ok=True)
+            index = _run_servers(wstest, servers, [case], directory, timeout, client_cpus)
+            durations: dict[str, list[int]] = {agent: [] for agent in AGENTS}
+            for (name, _), agent in zip(servers, order, strict=True):
+                result = index[name][case]
+                durations[agent].append(result.duration_ms)
+                kept = runs[agent].results.get(case)
+                if kept is None or _BEHAVIOR_RANK.get(result.behavior, 5) > _BEHAVIOR_RANK.get(kept.behavior, 5):
+                    runs[agent].results[case] = result
+            for agent in AGENTS:
+                kept = runs[agent].results[case]
+                median = int(statistics.median(durations[agent]))
+                runs[agent].results[case] = CaseResult(
+                    case, kept.behavior, kept.behavior_close, kept.remote_close_code, median
+                )
+                runs[agent].seconds += median / 1000
+            item = CaseSamples(case, durations["catalina_py"], durations["tomcat"])
+            samples.append(item)
+            log(
+                f"autobahn: {case} ({number}/{len(ids)}): catalina_py {item.ours}, tomcat {item.tomcat} ms, "
+                f"median ratio {item.ratio:.2f}"
+            )
+    return runs, sorted(samples, key=lambda r: (-r.ratio, case_key(r.case)))
 
 
 def format_failures(run: AgentRun, limit: int = 200) -> str:

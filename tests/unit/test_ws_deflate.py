@@ -155,6 +155,25 @@ def test_no_context_takeover_resets_compressor() -> None:
     assert receiver.decompress(first, 10) == b"Hello"
 
 
+@pytest.mark.parametrize("bits", [None, 9, 12])
+def test_no_context_takeover_same_bytes_as_a_new_compressor(bits: int | None) -> None:
+    # One compressor, flushed in full after each message: each message's
+    # bytes are those a compressor made for it alone would give, and a new
+    # inflater reads each alone (nothing refers to an earlier message).
+    ext = PerMessageDeflate(server_no_context_takeover=True, server_max_window_bits=bits)
+    messages = [b'{"id": %d, "name": "catalina", "tags": ["a", "b", "c"]}' % n * (n + 1) for n in range(6)]
+    messages.append(os.urandom(3000) + messages[2])
+    for message in messages:
+        alone = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -(bits or 15))
+        expected = alone.compress(message) + alone.flush(zlib.Z_SYNC_FLUSH)
+        sent = ext.compress(message)
+        assert sent == expected[:-4]
+        assert zlib.decompressobj(-(bits or 15)).decompress(sent + b"\x00\x00\xff\xff") == message
+    # In parts too: the message ends the history, not each part.
+    first = ext.compress_fragment(messages[3][:40], False) + ext.compress_fragment(messages[3][40:], True)
+    assert zlib.decompressobj(-15).decompress(first + b"\x00\x00\xff\xff") == messages[3]
+
+
 def test_server_window_bits_respected() -> None:
     block = os.urandom(600)
     data = block + os.urandom(100) + block  # repeat at distance 700 > 512

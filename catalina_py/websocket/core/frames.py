@@ -409,24 +409,28 @@ class FrameParser:
         return [payload for _, payload in run], total, fin
 
     def take_messages(self, max_text: int, max_binary: int) -> list[tuple[int, bytes]]:
-        """The messages that came whole in one plain frame each and have
-        fully arrived next: ``(opcode, unmasked payload)`` pairs, in order.
+        """The messages that came whole in one frame each and have fully
+        arrived next: ``(opcode, unmasked payload)`` pairs, in order; the
+        opcode has ``0x40`` added for a compressed frame (RSV1, when
+        ``allow_rsv1``), whose payload is still deflated.
 
         The fast path for a read that carries many small messages (a chat,
         a pipelining client): one loop over the buffer and one deletion,
         instead of a header object, a frame object and a buffer deletion
         per message. It takes only a complete masked text or binary frame
-        with FIN set, no RSV bit, a 7- or 16-bit length, within the frame
-        limit and within *max_text* / *max_binary*; it stops at anything
-        else (a control frame, a fragment, a partial frame, a compressed
-        frame, a frame that breaks a rule), which :meth:`next_header` then
-        reads, or rejects, as usual, so no rule is checked twice. Call
-        between frames, outside a fragmented message.
+        with FIN set, no RSV bit but RSV1 when allowed, a 7- or 16-bit
+        length, within the frame limit and within *max_text* /
+        *max_binary* (on the wire); it stops at anything else (a control
+        frame, a fragment, a partial frame, a frame that breaks a rule),
+        which :meth:`next_header` then reads, or rejects, as usual, so no
+        rule is checked twice; and it stops after a compressed frame (its
+        inflating may end the run: a bound, an error). Call between frames,
+        outside a fragmented message.
         """
         if self._header is not None or self._error is not None or self._in_message or not self.require_mask:
             return []
         run, _, _ = self._take_run(False, max_text, max_binary, 0)
-        return [(first & 0x0F, payload) for first, payload in run]
+        return [(first & 0x4F, payload) for first, payload in run]
 
     def _take_run(
         self, continuations: bool, max_text: int, max_binary: int, max_total: int
@@ -462,6 +466,8 @@ class FrameParser:
                 bound = max_text
             elif first == 0x82:
                 bound = max_binary
+            elif (first == 0xC1 or first == 0xC2) and self.allow_rsv1:
+                bound = max_text if first == 0xC1 else max_binary
             else:
                 break  # a fragment, a control frame, RSV bits: the usual path
             second = buf[pos + 1]
@@ -494,6 +500,8 @@ class FrameParser:
             if continuations and first & 0x80:
                 fin = True
                 break
+            if first & 0x40:
+                break  # compressed: the caller inflates it before going on
         if pos:
             del buf[:pos]
             self.last_mask_key = None

@@ -455,11 +455,18 @@ class WsProtocol:
 
     def _whole_frames(self, taken: list[tuple[int, bytes]], events: list[Event]) -> None:
         """The messages :meth:`FrameParser.take_messages` took, as events:
-        each is its only part in parts mode, a whole message otherwise."""
+        each is its only part in parts mode, a whole message otherwise (a
+        compressed one, the run's last, is inflated first)."""
         text_event = TextPart if self.partial_text else None
         binary_event = BinaryPart if self.partial_binary else None
         append = events.append
         for opcode, payload in taken:
+            if opcode & 0x40:
+                opcode &= 0x0F
+                inflated = self._inflate_single(opcode, payload, events)
+                if inflated is None:
+                    return
+                payload = inflated
             if opcode == 1:
                 try:
                     text = payload.decode("utf-8")
@@ -475,32 +482,39 @@ class WsProtocol:
             else:
                 append(BinaryMessage(payload) if binary_event is None else binary_event(payload, True))
 
+    def _inflate_single(self, opcode: int, payload: bytes, events: list[Event]) -> bytes | None:
+        """Inflate a compressed message that came in one frame. None when
+        nothing more is to be emitted for it here: it inflates past the
+        part size in parts mode (its first part is emitted and it goes on
+        as a message in parts), or it fails after earlier messages of the
+        run (answered first; the failure is raised at the next step)."""
+        deflate = self.deflate
+        assert deflate is not None  # the parser checked RSV1
+        try:
+            if not (self.partial_text if opcode == 1 else self.partial_binary):
+                return deflate.decompress(payload, self._limit(opcode))
+            inflated = deflate.decompress_part(payload, True, self._limit(opcode))
+        except ProtocolError as exc:
+            if events:
+                self._pending_failure = (exc.code, exc.reason)
+                return None
+            raise
+        if not deflate.has_pending_output:
+            return inflated
+        self._msg_opcode = opcode
+        self._msg_compressed = True
+        self._msg_partial = True
+        self._utf8.reset()
+        self._inflate_last = True
+        self._inflate_frame_done = True
+        self._emit_part(inflated, False, events, True)
+        return None
+
     def _single_frame_part(self, frame: Frame, events: list[Event]) -> None:
         """A message in parts that came whole in one frame: its only part
         (a compressed one that inflates past the part size goes on as a
         message in parts)."""
-        payload = frame.payload
-        if frame.rsv1:
-            deflate = self.deflate
-            assert deflate is not None  # the parser checked RSV1
-            payload = deflate.decompress_part(payload, True, self._limit(frame.opcode))
-            if deflate.has_pending_output:
-                self._msg_opcode = frame.opcode
-                self._msg_compressed = True
-                self._msg_partial = True
-                self._utf8.reset()
-                self._inflate_last = True
-                self._inflate_frame_done = True
-                self._emit_part(payload, False, events, True)
-                return
-        if frame.opcode == Opcode.TEXT:
-            try:
-                text = payload.decode("utf-8")
-            except UnicodeDecodeError:
-                raise ProtocolError(CloseCode.INVALID_PAYLOAD, "text message is not valid UTF-8") from None
-            events.append(TextPart(text, True))
-        else:
-            events.append(BinaryPart(payload, True))
+        self._whole_frames([(frame.opcode | (0x40 if frame.rsv1 else 0), frame.payload)], events)
 
     def _gather(self, piece: bytes, bound: int) -> tuple[bytes, bool, bool]:
         """Add the payloads of the message's next frames already received
@@ -751,15 +765,19 @@ class WsProtocol:
             raise WsClosedError(f"cannot send: the connection is " f"{self.state.name}")
 
     def _send_data(self, opcode: int, payload: bytes, fin: bool) -> bytes:
-        if self.state == OPEN and fin and self._send_opcode is None and self.deflate is None:
-            # The usual frame: a whole message, uncompressed. Its two- or
-            # four-byte header made here, without a Frame and serialize_frame.
+        if self.state == OPEN and fin and self._send_opcode is None:
+            # The usual frame: a whole message. Its header made here,
+            # without a Frame and serialize_frame.
+            first = 0x80 | opcode
+            if self.deflate is not None:
+                payload = self.deflate.compress(payload)
+                first |= 0x40  # RSV1: compressed
             length = len(payload)
             if length < 126:
-                return bytes((0x80 | opcode, length)) + payload
+                return bytes((first, length)) + payload
             if length < 0x10000:
-                return bytes((0x80 | opcode, 126, length >> 8, length & 0xFF)) + payload
-            return bytes((0x80 | opcode, 127)) + length.to_bytes(8, "big") + payload
+                return bytes((first, 126, length >> 8, length & 0xFF)) + payload
+            return bytes((first, 127)) + length.to_bytes(8, "big") + payload
         self._check_open()
         if self._send_opcode is not None and self._send_opcode != opcode:
             raise ValueError("another fragmented message is being sent")

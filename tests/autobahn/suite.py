@@ -73,6 +73,12 @@ DEFLATE_SECTIONS = (12, 13)
 TOMCAT_JAVA_OPTS = "-Djava.awt.headless=true"
 
 
+def say(text: str) -> None:
+    """Progress on standard output, flushed at once (a long run's lines
+    show as they come even when the output goes to a file)."""
+    print(text, flush=True)
+
+
 def cache_dir() -> Path:
     """Where the suite's virtualenvs live (outside the repository)."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
@@ -137,7 +143,7 @@ def wstest_path() -> Path:
     return cache_dir() / "py2" / "bin" / "wstest"
 
 
-def ensure_wstest(log: Callable[[str], None] = print) -> Path:
+def ensure_wstest(log: Callable[[str], None] = say) -> Path:
     """Returns the ``wstest`` of the cached Python 2 virtualenv, creating
     it first when missing or made for another interpreter or release.
     Raises RuntimeError with the failing step's output."""
@@ -375,7 +381,7 @@ def run_agents(
     report_dir: Path,
     work: Path,
     timeout: float = 3600.0,
-    log: Callable[[str], None] = print,
+    log: Callable[[str], None] = say,
     client_cpus: set[int] | None = None,
 ) -> dict[str, AgentRun]:
     """Runs the suite against each agent in turn (one server up at a
@@ -545,7 +551,7 @@ def recheck_slower(
     report_dir: Path,
     work: Path,
     timeout: float = 3600.0,
-    log: Callable[[str], None] = print,
+    log: Callable[[str], None] = say,
     client_cpus: set[int] | None = None,
 ) -> list[CaseSamples]:
     """Runs the cases catalina_py was slower on in *first* (at ``NOISE_MS``
@@ -675,7 +681,7 @@ def run_paired(
     report_dir: Path,
     work: Path,
     timeout: float = 3600.0,
-    log: Callable[[str], None] = print,
+    log: Callable[[str], None] = say,
     client_cpus: set[int] | None = None,
     warmup: bool = True,
 ) -> tuple[dict[str, AgentRun], list[CaseSamples]]:

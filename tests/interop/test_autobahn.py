@@ -125,11 +125,24 @@ def test_report_parsing_and_comparison(tmp_path: Path) -> None:
 
 def test_recheck_medians() -> None:
     """A case counts as slower by the medians of its samples, not by one run."""
-    noisy = suite.Recheck("9.7.1", [180, 120, 125], [130, 140, 128])
-    slower = suite.Recheck("12.5.15", [17000, 16900, 17100], [15000, 15100, 14900])
+    noisy = suite.CaseSamples("9.7.1", [180, 120, 125], [130, 140, 128])
+    slower = suite.CaseSamples("12.5.15", [17000, 16900, 17100], [15000, 15100, 14900])
     assert noisy.ours_median == 125 and noisy.tomcat_median == 130 and noisy.ratio < 1
     assert round(slower.ratio, 2) == 1.13
     text = suite.format_recheck([slower, noisy])
     assert "2 cases slower in the first run (3 samples each): 1 still slower" in text
     assert "12.5.15" in text and "[17000, 16900, 17100] / [15000, 15100, 14900]" in text
     assert suite.format_recheck([]) == "recheck: no case to recheck"
+
+
+def test_paired_order_alternates() -> None:
+    """Each case's runs alternate the servers ABBA, so a drift over the runs
+    weighs on both alike; the paired table counts slower cases by median."""
+    assert suite.paired_order(1) == ["catalina_py", "tomcat"]
+    assert suite.paired_order(3) == ["catalina_py", "tomcat", "tomcat", "catalina_py", "catalina_py", "tomcat"]
+    samples = [
+        suite.CaseSamples("12.1.3", [700, 650, 640], [600, 660, 610]),
+        suite.CaseSamples("12.1.1", [1, 2, 3], [1, 2, 3]),
+    ]
+    text = suite.format_samples(samples, "paired comparison of 2 cases")
+    assert text.startswith("paired comparison of 2 cases (3 samples each): 1 slower by median")

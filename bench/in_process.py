@@ -23,7 +23,8 @@ from typing import Any
 
 def make_base(home: str) -> str:
     """A temporary CATALINA_BASE: *home*'s server.xml on a free loopback
-    port without a shutdown port, and the examples webapp."""
+    port without a shutdown port, its tomcat-users.xml, and the examples
+    webapp."""
     base = tempfile.mkdtemp(prefix="catalina-cost-")
     os.makedirs(os.path.join(base, "conf"))
     os.makedirs(os.path.join(base, "logs"))
@@ -36,6 +37,12 @@ def make_base(home: str) -> str:
         xml = xml.replace('port="8080"', 'port="0" address="127.0.0.1"')
     with open(os.path.join(base, "conf", "server.xml"), "w") as fh:
         fh.write(xml)
+    # The users file the shipped server.xml's UserDatabase names (a checkout
+    # from before it has none): without it the realm logs that it refuses
+    # every login, which says nothing about what is measured.
+    users = os.path.join(home, "conf", "tomcat-users.xml")
+    if os.path.exists(users):
+        shutil.copy(users, os.path.join(base, "conf", "tomcat-users.xml"))
     shutil.copytree(os.path.join(home, "webapps", "examples"), os.path.join(base, "webapps", "examples"))
     return base
 

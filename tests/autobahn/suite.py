@@ -630,13 +630,16 @@ def expand_cases(cases: Sequence[str]) -> list[str]:
     return ids
 
 
-def paired_order(pairs: int) -> list[str]:
+def paired_order(pairs: int, flip: bool = False) -> list[str]:
     """The agents' order for one case's runs: catalina_py, tomcat, then
     tomcat, catalina_py, and so on (ABBA), so that a machine speeding up
-    or slowing down over the runs weighs on both alike."""
+    or slowing down over the runs weighs on both alike; *flip* starts
+    with tomcat (``run_paired`` flips every other case, so that a place
+    in the order that runs faster or slower favours neither server)."""
+    first, second = reversed(AGENTS) if flip else AGENTS
     order: list[str] = []
     for pair in range(pairs):
-        order += list(AGENTS) if pair % 2 == 0 else list(reversed(AGENTS))
+        order += [first, second] if pair % 2 == 0 else [second, first]
     return order
 
 
@@ -687,7 +690,8 @@ def run_paired(
 ) -> tuple[dict[str, AgentRun], list[CaseSamples]]:
     """The time comparison case by case: both servers up at once, and for
     each case one fuzzing client run that takes it *pairs* times on each
-    server, alternating (``paired_order``). Noise on a shared machine
+    server, alternating (``paired_order``), after an unrecorded first
+    run (the client's own warm-up). Noise on a shared machine
     moves over minutes (a whole run of one server, then of the other, can
     put a tenth between two runs of the same server); runs of the same
     case seconds apart see the same machine. With *warmup*, one
@@ -699,7 +703,6 @@ def run_paired(
     largest median ratio first."""
     wstest = ensure_wstest(log)
     ids = expand_cases(cases)
-    order = paired_order(pairs)
     with catalina_server(work / "catalina_py") as ours_url, tomcat_server(work / "tomcat") as tomcat_url:
         urls = {"catalina_py": ours_url, "tomcat": tomcat_url}
         if warmup:
@@ -711,12 +714,16 @@ def run_paired(
         runs = {agent: AgentRun(agent=agent, url=urls[agent]) for agent in AGENTS}
         samples: list[CaseSamples] = []
         for number, case in enumerate(ids, 1):
-            servers = [(f"{agent}-{k}", urls[agent]) for k, agent in enumerate(order)]
+            order = paired_order(pairs, flip=number % 2 == 0)
+            # A first, unrecorded run of the case: the client process's own
+            # first run of it (its imports, the test data read) is slower.
+            lead_in = ("lead-in", urls[order[1]])
+            servers = [lead_in, *((f"{agent}-{k}", urls[agent]) for k, agent in enumerate(order))]
             directory = report_dir / "paired" / case
             directory.mkdir(parents=True, exist_ok=True)
             index = _run_servers(wstest, servers, [case], directory, timeout, client_cpus)
             durations: dict[str, list[int]] = {agent: [] for agent in AGENTS}
-            for (name, _), agent in zip(servers, order, strict=True):
+            for (name, _), agent in zip(servers[1:], order, strict=True):
                 result = index[name][case]
                 durations[agent].append(result.duration_ms)
                 kept = runs[agent].results.get(case)

@@ -140,6 +140,7 @@ def test_paired_order_alternates() -> None:
     weighs on both alike; the paired table counts slower cases by median."""
     assert suite.paired_order(1) == ["catalina_py", "tomcat"]
     assert suite.paired_order(3) == ["catalina_py", "tomcat", "tomcat", "catalina_py", "catalina_py", "tomcat"]
+    assert suite.paired_order(2, flip=True) == ["tomcat", "catalina_py", "catalina_py", "tomcat"]
     samples = [
         suite.CaseSamples("12.1.3", [700, 650, 640], [600, 660, 610]),
         suite.CaseSamples("12.1.1", [1, 2, 3], [1, 2, 3]),

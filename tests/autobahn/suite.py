@@ -253,16 +253,17 @@ class AgentRun:
         return [self.results[c] for c in sorted(self.results, key=case_key)]
 
 
-def write_spec(directory: Path, agent: str, url: str, cases: Sequence[str], outdir: Path) -> Path:
-    """Writes a fuzzingclient spec for one agent and returns its path."""
+def write_spec(path: Path, servers: Sequence[tuple[str, str]], cases: Sequence[str], outdir: Path) -> Path:
+    """Writes a fuzzingclient spec to *path*: *servers* ((agent name, URL),
+    run in that order, each through all of *cases*), reports into
+    *outdir*. Returns *path*."""
     spec = {
         "outdir": str(outdir),
-        "servers": [{"agent": agent, "url": url}],
+        "servers": [{"agent": agent, "url": url} for agent, url in servers],
         "cases": list(cases),
         "exclude-cases": [],
         "exclude-agent-cases": {},
     }
-    path = directory / f"fuzzingclient-{agent}.json"
     path.write_text(json.dumps(spec, indent=2))
     return path
 
@@ -283,7 +284,7 @@ def run_fuzzingclient(
     outdir = report_dir / agent
     shutil.rmtree(outdir, ignore_errors=True)
     outdir.mkdir(parents=True)
-    spec = write_spec(report_dir, agent, url, cases, outdir)
+    spec = write_spec(report_dir / f"fuzzingclient-{agent}.json", [(agent, url)], cases, outdir)
     started = time.monotonic()
     output = _run_wstest(wstest, spec, report_dir / f"wstest-{agent}.log", agent, timeout, client_cpus)
     seconds = time.monotonic() - started
@@ -660,19 +661,7 @@ def _run_servers(
     outdir = directory / "reports"
     shutil.rmtree(outdir, ignore_errors=True)
     outdir.mkdir(parents=True)
-    spec = directory / "fuzzingclient.json"
-    spec.write_text(
-        json.dumps(
-            {
-                "outdir": str(outdir),
-                "servers": [{"agent": name, "url": url} for name, url in servers],
-                "cases": list(cases),
-                "exclude-cases": [],
-                "exclude-agent-cases": {},
-            },
-            indent=2,
-        )
-    )
+    spec = write_spec(directory / "fuzzingclient.json", servers, cases, outdir)
     what = ", ".join(name for name, _ in servers)
     _run_wstest(wstest, spec, directory / "wstest.log", what, timeout, client_cpus)
     return read_index(outdir / "index.json")

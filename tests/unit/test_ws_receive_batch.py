@@ -5,12 +5,14 @@ a handler changes between two of them."""
 from __future__ import annotations
 
 import os
+import zlib
 
 import gevent
 import pytest
 
 from catalina_py.websocket import Endpoint
 from catalina_py.websocket.core.frames import Frame, FrameParser, Opcode, ProtocolError, serialize_frame
+from catalina_py.websocket.core.permessage_deflate import PerMessageDeflate
 from catalina_py.websocket.core.protocol import (
     BinaryMessage,
     BinaryPart,
@@ -51,6 +53,28 @@ def test_take_messages_leaves_what_the_usual_path_must_check() -> None:
         parser.feed(wire)
         assert parser.take_messages(10, 10) == [], name
         assert parser.buffered() == len(wire), name
+
+
+def test_take_messages_takes_a_compressed_frame_last_when_deflate_is_on() -> None:
+    parser = FrameParser(allow_rsv1=True)
+    parser.feed(c(Opcode.TEXT, b"plain") + c(Opcode.BINARY, b"\x01\x02", rsv1=True) + c(Opcode.TEXT, b"after"))
+    # Still deflated, marked with 0x40, and the run ends with it.
+    assert parser.take_messages(100, 100) == [(1, b"plain"), (0x42, b"\x01\x02")]
+    assert parser.take_messages(100, 100) == [(1, b"after")]
+    assert parser.buffered() == 0
+
+
+def test_a_compressed_message_failing_after_others_of_its_read_is_answered_after_them() -> None:
+    deflate = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+    good = deflate.compress(b"fine") + deflate.flush(zlib.Z_SYNC_FLUSH)
+    wire = c(Opcode.TEXT, b"first") + c(Opcode.TEXT, good[:-4], rsv1=True)
+    proto = WsProtocol(deflate=PerMessageDeflate())
+    assert proto.receive_data(wire) == [TextMessage("first"), TextMessage("fine")]
+    proto = WsProtocol(deflate=PerMessageDeflate())
+    events = proto.receive_data(c(Opcode.TEXT, b"first") + c(Opcode.TEXT, b"\xff\xff", rsv1=True))
+    assert events[0] == TextMessage("first")
+    assert isinstance(events[1], ConnectionFailed) and events[1].code == 1002
+    assert len(events) == 2
 
 
 def test_take_messages_respects_the_frame_limit() -> None:

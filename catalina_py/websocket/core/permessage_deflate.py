@@ -199,7 +199,6 @@ class PerMessageDeflate:
         self.compress_level = compress_level
         self._encoder: _Compressor | None = None
         self._decoder: _Decompressor | None = None
-        self._encoding = False  # a fragmented outgoing message is open
         self._decoding = False  # a fragmented incoming message is open
         # Parts mode: compressed input not inflated yet (zlib's unconsumed
         # tail) and whether more output may be pending.
@@ -322,7 +321,6 @@ class PerMessageDeflate:
         """
         if self._encoder is None:
             self._encoder = zlib.compressobj(self.compress_level, zlib.DEFLATED, -(self.server_max_window_bits or 15))
-        self._encoding = not fin
         if not fin:
             return self._encoder.compress(data)
         # Without context takeover the next message may not refer to this

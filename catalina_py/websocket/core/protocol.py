@@ -783,16 +783,16 @@ class WsProtocol:
             raise ValueError("another fragmented message is being sent")
         # The first frame of a message carries its opcode (and RSV1 when
         # compressed); the ones after it are continuations.
-        first = not self._send_framed
+        opening = not self._send_framed
         self._send_opcode = None if fin else opcode
         rsv1 = False
         if self.deflate is not None:
             payload = self.deflate.compress_fragment(payload, fin)
             if not fin and not payload:
                 return b""  # zlib holds this part: no frame for it yet
-            rsv1 = first
+            rsv1 = opening
         self._send_framed = not fin
-        return serialize_frame(Frame(opcode if first else Opcode.CONTINUATION, payload, fin, rsv1))
+        return serialize_frame(Frame(opcode if opening else Opcode.CONTINUATION, payload, fin, rsv1))
 
     def send_text(self, text: str, fin: bool = True) -> bytes:
         """Frame (part of) a text message; ``fin=False`` leaves the message
